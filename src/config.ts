@@ -1,0 +1,152 @@
+// Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
+import { z } from "zod";
+import { IMAGE_MODEL_IDS } from "./services/providers/image-models.ts";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Empty strings in an .env file mean "not set", as a user would expect. */
+const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
+const snowflake = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z
+    .string()
+    .regex(/^\d{17,20}$/, "must be a Discord id (17–20 digits)")
+    .optional(),
+);
+const url = (fallback: string) =>
+  z.preprocess(
+    (v) => (v === "" || v === undefined ? fallback : v),
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  );
+const int = (fallback: number, min: number, max: number) =>
+  z.preprocess(
+    (v) => (v === "" || v === undefined ? fallback : v),
+    z.coerce
+      .number({ error: "must be a whole number" })
+      .int("must be a whole number")
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
+  );
+const imageModel = z.enum(IMAGE_MODEL_IDS, { error: `must be one of ${IMAGE_MODEL_IDS.join(", ")}` });
+
+const schema = z.object({
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: snowflake,
+  DISCORD_GUILD_ID: snowflake,
+  DISCORD_API_URL: url("https://discord.com/api"),
+  REPLICATE_API_TOKEN: optionalString,
+  REPLICATE_API_URL: url("https://api.replicate.com/v1"),
+  IMAGE_PROVIDER: z.preprocess(
+    (v) => (v === "" || v === undefined ? "replicate" : v),
+    z.enum(["replicate", "mock"], { error: "must be replicate or mock" }),
+  ),
+  IMAGE_MODEL: z.preprocess((v) => (v === "" || v === undefined ? "google/imagen-4" : v), imageModel),
+  IMAGE_FALLBACK_MODEL: z
+    .union([z.literal(""), imageModel], {
+      error: `must be empty (no fallback) or one of ${IMAGE_MODEL_IDS.join(", ")}`,
+    })
+    .default("google/nano-banana-2"),
+  VIDEO_MODEL: z.preprocess(
+    (v) => (v === "" || v === undefined ? "minimax/video-01" : v),
+    z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),
+  ),
+  DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./data" : v), z.string()),
+  LOG_LEVEL: z.preprocess(
+    (v) => (v === "" || v === undefined ? "info" : v),
+    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
+  ),
+  MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
+  PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
+  PREDICTION_POLL_MS: int(1000, 10, 60_000),
+  MOCK_LATENCY_MS: int(1500, 0, 600_000),
+  MOCK_FAILURE_RATE: z.preprocess(
+    (v) => (v === "" || v === undefined ? 0 : v),
+    z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1),
+  ),
+});
+
+/** Rules across variables; checked on the raw values so they are reported alongside every other problem. */
+function crossChecks(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const provider = env.IMAGE_PROVIDER || "replicate";
+  if (provider === "replicate" && !env.REPLICATE_API_TOKEN?.trim()) {
+    problems.push(
+      "REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate (or set IMAGE_PROVIDER=mock for the free offline provider)",
+    );
+  }
+  if (env.IMAGE_FALLBACK_MODEL && env.IMAGE_FALLBACK_MODEL === (env.IMAGE_MODEL || "google/imagen-4")) {
+    problems.push(
+      "IMAGE_FALLBACK_MODEL must differ from IMAGE_MODEL (leave it empty to disable the fallback)",
+    );
+  }
+  return problems;
+}
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  discord: {
+    token: string | undefined;
+    applicationId: string | undefined;
+    guildId: string | undefined;
+    apiUrl: string;
+  };
+  replicate: { token: string | undefined; apiUrl: string };
+  imageProvider: "replicate" | "mock";
+  imageModel: (typeof IMAGE_MODEL_IDS)[number];
+  imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
+  videoModel: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  maxConcurrentPredictions: number;
+  predictionTimeoutMs: number;
+  predictionPollMs: number;
+  mock: { latencyMs: number; failureRate: number };
+}
+
+/** One error naming every variable that is missing or invalid, each with a hint. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}\nSee .env.example and the README.`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  const problems = [
+    ...(parsed.error?.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`) ?? []),
+    ...crossChecks(env),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return toConfig(parsed.data);
+}
+
+function toConfig(e: Env): Config {
+  return {
+    discord: {
+      token: e.DISCORD_TOKEN,
+      applicationId: e.DISCORD_APPLICATION_ID,
+      guildId: e.DISCORD_GUILD_ID,
+      apiUrl: e.DISCORD_API_URL,
+    },
+    replicate: { token: e.REPLICATE_API_TOKEN, apiUrl: e.REPLICATE_API_URL },
+    imageProvider: e.IMAGE_PROVIDER,
+    imageModel: e.IMAGE_MODEL,
+    imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
+    videoModel: e.VIDEO_MODEL,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    maxConcurrentPredictions: e.MAX_CONCURRENT_PREDICTIONS,
+    predictionTimeoutMs: e.PREDICTION_TIMEOUT_SECONDS * 1000,
+    predictionPollMs: e.PREDICTION_POLL_MS,
+    mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
+  };
+}
+
+/** The secret values a config holds, for the logger's redaction. */
+export function configSecrets(config: Config): string[] {
+  return [config.discord.token, config.replicate.token].filter((s): s is string => !!s);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig({ REPLICATE_API_TOKEN: "r8_x" });
+    expect(config.discord.apiUrl).toBe("https://discord.com/api");
+    expect(config.replicate.apiUrl).toBe("https://api.replicate.com/v1");
+    expect(config.imageProvider).toBe("replicate");
+    expect(config.imageModel).toBe("google/imagen-4");
+    expect(config.imageFallbackModel).toBe("google/nano-banana-2");
+    expect(config.videoModel).toBe("minimax/video-01");
+    expect(config.dataDir).toBe("./data");
+    expect(config.logLevel).toBe("info");
+    expect(config.maxConcurrentPredictions).toBe(8);
+  });
+
+  it("treats empty values as unset, and an empty fallback model as disabled", () => {
+    const config = loadConfig({ IMAGE_PROVIDER: "mock", DISCORD_GUILD_ID: "", IMAGE_FALLBACK_MODEL: "" });
+    expect(config.discord.guildId).toBeUndefined();
+    expect(config.imageFallbackModel).toBeUndefined();
+  });
+
+  it("lists every invalid or missing variable in one error, each with a hint", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        MAX_CONCURRENT_PREDICTIONS: "zero",
+        IMAGE_MODEL: "stability/sdxl",
+        DISCORD_API_URL: "not a url",
+        DISCORD_GUILD_ID: "abc",
+        LOG_LEVEL: "loud",
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    for (const name of [
+      "MAX_CONCURRENT_PREDICTIONS",
+      "IMAGE_MODEL",
+      "DISCORD_API_URL",
+      "DISCORD_GUILD_ID",
+      "LOG_LEVEL",
+      "REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate",
+    ]) {
+      expect(problems).toContain(name);
+    }
+    expect((error as Error).message).toContain(".env.example");
+  });
+
+  it("does not require a Replicate token for the mock provider", () => {
+    expect(loadConfig({ IMAGE_PROVIDER: "mock" }).replicate.token).toBeUndefined();
+  });
+
+  it("strips a trailing slash from API URLs", () => {
+    const config = loadConfig({ IMAGE_PROVIDER: "mock", DISCORD_API_URL: "http://127.0.0.1:9/api/" });
+    expect(config.discord.apiUrl).toBe("http://127.0.0.1:9/api");
+  });
+});

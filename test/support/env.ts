@@ -1,0 +1,45 @@
+// Temp directories, configs and log capture for tests that build the real application on disk.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
+
+export const TEST_REPLICATE_TOKEN = "r8_testtoken_0123456789abcdef";
+
+export interface TempDir {
+  path: string;
+  remove(): void;
+}
+
+export function makeTempDir(prefix = "crbot-"): TempDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATA_DIR: dataDir,
+    IMAGE_PROVIDER: "replicate",
+    REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+    PREDICTION_POLL_MS: "25",
+    LOG_LEVEL: "debug",
+    ...env,
+  });
+}
+
+/** A real pino logger whose lines are kept for assertions. */
+export function captureLogger(secrets: string[] = [TEST_REPLICATE_TOKEN]): {
+  logger: Logger;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: "debug", secrets, pretty: false, destination }), lines };
+}
