@@ -1,0 +1,110 @@
+// Files on disk, named only by validated UUIDs: images/<uuid>.<ext>, written atomically.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileTypeFromBuffer } from "file-type";
+import sharp from "sharp";
+import { PredictionFailure } from "../services/failures.ts";
+import type { StoredFileFacts } from "./images-repo.ts";
+import { isUuid } from "./uuid.ts";
+
+const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp)$/;
+
+/** Thrown for an id or file name that is not ours to read; no filesystem call has been made. */
+export class InvalidFileIdError extends Error {
+  constructor(value: unknown) {
+    super(`not a valid file id: ${JSON.stringify(String(value)).slice(0, 60)}`);
+    this.name = "InvalidFileIdError";
+  }
+}
+
+export class FileStore {
+  readonly imagesDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.imagesDir = join(dataDir, "images");
+    mkdirSync(this.imagesDir, { recursive: true });
+  }
+
+  /**
+   * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed), measures them
+   * and writes images/<id>.<ext> atomically. Anything else is a `bad_output` failure and nothing is written.
+   */
+  async writeImage(id: string, data: Uint8Array): Promise<StoredFileFacts> {
+    if (!isUuid(id)) throw new InvalidFileIdError(id);
+    const type = await fileTypeFromBuffer(data);
+    const ext = type && IMAGE_TYPES[type.mime];
+    if (!type || !ext) {
+      throw new PredictionFailure(
+        "bad_output",
+        `output is ${type ? type.mime : "not a recognised file type"}`,
+      );
+    }
+    let meta: sharp.Metadata;
+    try {
+      meta = await sharp(data).metadata();
+    } catch (err) {
+      throw new PredictionFailure(
+        "bad_output",
+        `output image could not be decoded: ${(err as Error).message}`,
+      );
+    }
+    if (!meta.width || !meta.height)
+      throw new PredictionFailure("bad_output", "output image has no dimensions");
+    const fileName = `${id}.${ext}`;
+    await writeAtomically(join(this.imagesDir, fileName), data);
+    return {
+      fileName,
+      mime: type.mime,
+      bytes: data.byteLength,
+      width: meta.width,
+      height: meta.height,
+      sha256: createHash("sha256").update(data).digest("hex"),
+    };
+  }
+
+  /** The path of a stored file, after checking the name is `<uuid>.<known ext>`. */
+  pathOf(fileName: string): string {
+    const match = FILE_NAME.exec(fileName);
+    if (!match || !isUuid(match[1])) throw new InvalidFileIdError(fileName);
+    return join(this.imagesDir, fileName);
+  }
+
+  async read(fileName: string): Promise<Buffer> {
+    return readFile(this.pathOf(fileName));
+  }
+
+  async remove(fileName: string): Promise<void> {
+    await rm(this.pathOf(fileName), { force: true });
+  }
+}
+
+/** temp file in the same directory → fsync → rename → fsync the directory: a crash leaves old or new, never half. */
+export async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  const dir = join(path, "..");
+  const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
+  const handle = await open(temp, "wx", 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  const dirHandle = await open(dir, "r");
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}

@@ -1,0 +1,87 @@
+// The generations table: one row per /character request.
+import type { Db } from "./database.ts";
+
+export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
+
+export interface GenerationParams {
+  aspectRatio: string;
+  safetyFilterLevel?: string;
+}
+
+export interface InteractionRef {
+  interactionId: string;
+  interactionToken: string;
+  applicationId: string;
+}
+
+export interface GenerationRow {
+  id: string;
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  interactionId: string | null;
+  interactionToken: string | null;
+  applicationId: string | null;
+  messageId: string | null;
+  prompt: string;
+  params: GenerationParams;
+  model: string;
+  requested: number;
+  status: GenerationStatus;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId">;
+
+const COLUMNS = `id, guild_id AS guildId, channel_id AS channelId, user_id AS userId,
+  interaction_id AS interactionId, interaction_token AS interactionToken, application_id AS applicationId,
+  message_id AS messageId, prompt, params, model, requested, status, created_at AS createdAt,
+  finished_at AS finishedAt`;
+
+type RawRow = Omit<GenerationRow, "params"> & { params: string };
+const fromRaw = (row: RawRow | undefined): GenerationRow | undefined =>
+  row && { ...row, params: JSON.parse(row.params) as GenerationParams };
+
+export class GenerationsRepo {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly finishStmt;
+  private readonly setMessageStmt;
+  private readonly unfinishedStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, interaction_id,
+      interaction_token, application_id, prompt, params, model, requested, status, created_at)
+      VALUES (@id, @guildId, @channelId, @userId, @interactionId, @interactionToken, @applicationId, @prompt,
+      @params, @model, @requested, 'running', @createdAt)`);
+    this.getStmt = db.prepare<[string], RawRow>(`SELECT ${COLUMNS} FROM generations WHERE id = ?`);
+    this.finishStmt = db.prepare(
+      "UPDATE generations SET status = @status, finished_at = @finishedAt WHERE id = @id AND status = 'running'",
+    );
+    this.setMessageStmt = db.prepare("UPDATE generations SET message_id = ? WHERE id = ?");
+    this.unfinishedStmt = db.prepare<[], RawRow>(
+      `SELECT ${COLUMNS} FROM generations WHERE status = 'running' ORDER BY created_at`,
+    );
+  }
+
+  insert(row: NewGeneration): void {
+    this.insertStmt.run({ ...row, params: JSON.stringify(row.params) });
+  }
+
+  get(id: string): GenerationRow | undefined {
+    return fromRaw(this.getStmt.get(id));
+  }
+
+  finish(id: string, status: Exclude<GenerationStatus, "running">, finishedAt: number): void {
+    this.finishStmt.run({ id, status, finishedAt });
+  }
+
+  setMessageId(id: string, messageId: string): void {
+    this.setMessageStmt.run(messageId, id);
+  }
+
+  unfinished(): GenerationRow[] {
+    return this.unfinishedStmt.all().map((r) => fromRaw(r) as GenerationRow);
+  }
+}
