@@ -1,0 +1,119 @@
+// The offline, free image provider for sandbox guilds and tests: real PNGs, simulated latency and failures.
+
+import type { Clock } from "../clock.ts";
+import { FAILURE_CODES, type FailureCode, PredictionFailure } from "../failures.ts";
+import { ASPECT_RATIOS, type AspectRatio } from "./image-models.ts";
+import { renderMockImage } from "./mock-art.ts";
+import type { ImageProvider, ImageRequest, PredictionState, StartedPrediction } from "./types.ts";
+
+export const MOCK_MODEL = "mock/character-sketch";
+
+export interface MockProviderOptions {
+  /** Simulated time per prediction; each prediction varies it by ±10 %. */
+  latencyMs: number;
+  /** Chance (0–1) that a prediction fails with `provider_error`. */
+  failureRate: number;
+  clock: Clock;
+  random?: () => number;
+}
+
+/**
+ * Everything about a mock prediction is in its id, so polling it needs no memory and works after a restart.
+ * A prompt can ask for failures: `[mock:safety_blocked:2]` fails slot 2, `[mock:provider_error:1,3]` slots 1
+ * and 3, `[mock:timeout]` every slot (the prediction never finishes).
+ */
+interface MockTicket {
+  prompt: string;
+  slot: number;
+  aspectRatio: AspectRatio;
+  readyAt: number;
+  failure: FailureCode | null;
+}
+
+const DIRECTIVE = /\[mock:([a-z_]+)(?::([\d,]+))?\]/g;
+
+export function requestedFailure(prompt: string, slot: number): FailureCode | null {
+  for (const [, code, slots] of prompt.matchAll(DIRECTIVE)) {
+    const applies = !slots || slots.split(",").map(Number).includes(slot);
+    if (applies && (FAILURE_CODES as readonly string[]).includes(code ?? "")) return code as FailureCode;
+  }
+  return null;
+}
+
+const encode = (t: MockTicket) => `mock-${Buffer.from(JSON.stringify(t)).toString("base64url")}`;
+
+function decode(predictionId: string): MockTicket | undefined {
+  if (!predictionId.startsWith("mock-")) return undefined;
+  try {
+    const t = JSON.parse(Buffer.from(predictionId.slice(5), "base64url").toString("utf8")) as MockTicket;
+    return typeof t.prompt === "string" && ASPECT_RATIOS.includes(t.aspectRatio) ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class MockImageProvider implements ImageProvider {
+  readonly name = "mock";
+  private readonly random: () => number;
+  private readonly cancelled = new Set<string>();
+
+  constructor(private readonly options: MockProviderOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  async start(request: ImageRequest): Promise<StartedPrediction> {
+    const jitter = 0.9 + this.random() * 0.2;
+    const injected = this.random() < this.options.failureRate ? "provider_error" : null;
+    const ticket: MockTicket = {
+      prompt: request.prompt,
+      slot: request.slot,
+      aspectRatio: request.aspectRatio,
+      readyAt: this.options.clock.now() + Math.round(this.options.latencyMs * jitter),
+      failure: requestedFailure(request.prompt, request.slot) ?? injected,
+    };
+    return { predictionId: encode(ticket), model: MOCK_MODEL };
+  }
+
+  async get(predictionId: string): Promise<PredictionState> {
+    const ticket = decode(predictionId);
+    if (!ticket) {
+      return {
+        status: "failed",
+        failure: new PredictionFailure("provider_error", "unknown mock prediction"),
+      };
+    }
+    if (this.cancelled.has(predictionId)) {
+      return {
+        status: "failed",
+        failure: new PredictionFailure("provider_error", "the prediction was cancelled"),
+      };
+    }
+    if (this.options.clock.now() < ticket.readyAt || ticket.failure === "timeout")
+      return { status: "running" };
+    if (ticket.failure === "safety_blocked") {
+      return {
+        status: "failed",
+        failure: new PredictionFailure("safety_blocked", "mock: the prompt was blocked by the safety filter"),
+      };
+    }
+    // bad_output is not decided here: the output is served and the file store rejects it, as with Replicate.
+    if (ticket.failure && ticket.failure !== "bad_output") {
+      return {
+        status: "failed",
+        failure: new PredictionFailure(ticket.failure, `mock: injected ${ticket.failure}`),
+      };
+    }
+    return { status: "succeeded", output: `mock://${predictionId}` };
+  }
+
+  async cancel(predictionId: string): Promise<void> {
+    this.cancelled.add(predictionId);
+  }
+
+  async fetchOutput(output: string): Promise<Uint8Array> {
+    const ticket = output.startsWith("mock://") ? decode(output.slice(7)) : undefined;
+    if (!ticket) throw new PredictionFailure("bad_output", "unknown mock output");
+    if (ticket.failure === "bad_output") return Buffer.from("this is not an image");
+    return renderMockImage(ticket.prompt, ticket.slot, ticket.aspectRatio);
+  }
+}

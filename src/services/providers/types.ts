@@ -1,0 +1,33 @@
+// What the generation service needs from an image source: start, poll, cancel, download.
+import type { PredictionFailure } from "../failures.ts";
+import type { AspectRatio, SafetyFilterLevel } from "./image-models.ts";
+
+export interface ImageRequest {
+  prompt: string;
+  aspectRatio: AspectRatio;
+  /** 1–4; the mock provider draws it on the image. */
+  slot: number;
+  safetyFilterLevel?: SafetyFilterLevel;
+  /** Reference images as data: or https: URIs, for models that take them. */
+  referenceImages?: string[];
+}
+
+export interface StartedPrediction {
+  predictionId: string;
+  /** The model that actually runs this prediction (the fallback when the configured one is gone). */
+  model: string;
+}
+
+export type PredictionState =
+  | { status: "running" }
+  | { status: "succeeded"; output: string }
+  | { status: "failed"; failure: PredictionFailure };
+
+/** Every method reports expected failures by throwing PredictionFailure (or returning a failed state). */
+export interface ImageProvider {
+  readonly name: string;
+  start(request: ImageRequest, signal?: AbortSignal): Promise<StartedPrediction>;
+  get(predictionId: string, signal?: AbortSignal): Promise<PredictionState>;
+  cancel(predictionId: string): Promise<void>;
+  fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array>;
+}

@@ -1,0 +1,299 @@
+// A local stand-in for Replicate's HTTP API: create, get and cancel predictions and serve their output files,
+// with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, safety failures, bad files).
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import sharp from "sharp";
+
+/**
+ * Input fields each model declares in its published schema on Replicate, kept here independently of the
+ * bot's own registry so that a field the bot should not send is caught.
+ */
+export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
+  "google/imagen-4": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/imagen-4-fast": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/imagen-4-ultra": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/nano-banana": ["prompt", "image_input", "aspect_ratio", "output_format"],
+  "google/nano-banana-2": [
+    "prompt",
+    "image_input",
+    "aspect_ratio",
+    "resolution",
+    "image_search",
+    "google_search",
+    "output_format",
+  ],
+  "google/nano-banana-pro": [
+    "prompt",
+    "image_input",
+    "aspect_ratio",
+    "resolution",
+    "output_format",
+    "safety_filter_level",
+    "allow_fallback_model",
+  ],
+};
+
+export type Outcome = "ok" | "safety" | "error" | "not_image" | "oversized" | "never";
+
+export interface Behaviour {
+  latencyMs?: number;
+  outcome?: Outcome;
+}
+
+export interface Fault {
+  method: "GET" | "POST";
+  /** Matched against the start of the path, e.g. "/v1/models/" or "/v1/predictions/". */
+  pathPrefix: string;
+  status?: number;
+  retryAfter?: string;
+  /** Never answer; the client must time out. */
+  hang?: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  at: number;
+  status: number;
+  authorization: string | undefined;
+}
+
+export interface CreateRecord {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  at: number;
+}
+
+interface Prediction {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  createdAt: number;
+  readyAt: number;
+  outcome: Outcome;
+  canceled: boolean;
+}
+
+export interface FakeReplicateOptions {
+  token: string;
+  /** Models that answer 404, as a retired model does. */
+  missingModels?: string[];
+  latencyMs?: number;
+  /** Chooses latency and outcome for each create (0-based count of creates so far). */
+  behaviour?: (input: Record<string, unknown>, index: number) => Behaviour;
+  /** PNG served for successful predictions; a small real image by default. */
+  outputImage?: Buffer;
+}
+
+export class FakeReplicate {
+  readonly requests: RecordedRequest[] = [];
+  readonly creates: CreateRecord[] = [];
+  readonly cancels: string[] = [];
+  readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
+  private readonly faults: Fault[] = [];
+  private readonly predictions = new Map<string, Prediction>();
+  private readonly hanging = new Set<ServerResponse>();
+  private origin = "";
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: FakeReplicateOptions,
+    private readonly image: Buffer,
+  ) {}
+
+  static async start(options: FakeReplicateOptions): Promise<FakeReplicate> {
+    const image =
+      options.outputImage ??
+      (await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3a7" } })
+        .png()
+        .toBuffer());
+    const server = createServer();
+    const fake = new FakeReplicate(server, options, image);
+    server.on("request", (req, res) => {
+      fake.handle(req, res).catch((err) => {
+        res.writeHead(500).end(String(err));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    fake.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  /** The base URL to hand the bot as REPLICATE_API_URL. */
+  get url(): string {
+    return `${this.origin}/v1`;
+  }
+
+  /** Queues a one-shot fault for the next request that matches. */
+  inject(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.origin);
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    const body = await readBody(req);
+    const record = (status: number) =>
+      this.requests.push({ method, path, at: Date.now(), status, authorization: req.headers.authorization });
+
+    if (path.startsWith("/files/")) return this.serveFile(path.slice(7), res, record);
+
+    const faultIndex = this.faults.findIndex((f) => f.method === method && path.startsWith(f.pathPrefix));
+    if (faultIndex >= 0) {
+      const [fault] = this.faults.splice(faultIndex, 1) as [Fault];
+      if (fault.hang) {
+        record(0);
+        this.hanging.add(res);
+        return;
+      }
+      const status = fault.status ?? 500;
+      record(status);
+      return json(res, status, { detail: "injected fault", status }, fault.retryAfter);
+    }
+
+    if (req.headers.authorization !== `Bearer ${this.options.token}`) {
+      record(401);
+      return json(res, 401, { detail: "You did not pass a valid authentication token", status: 401 });
+    }
+
+    const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
+    if (method === "POST" && create) {
+      const model = create[1] as string;
+      if (this.options.missingModels?.includes(model) || !PUBLISHED_INPUTS[model]) {
+        record(404);
+        return json(res, 404, { detail: "The requested resource could not be found.", status: 404 });
+      }
+      const input = (JSON.parse(body || "{}").input ?? {}) as Record<string, unknown>;
+      const undeclared = Object.keys(input).filter((k) => !PUBLISHED_INPUTS[model]?.includes(k));
+      if (undeclared.length || typeof input.prompt !== "string") {
+        this.rejectedInputs.push({ model, fields: undeclared });
+        record(422);
+        return json(res, 422, {
+          detail: `input has undeclared fields: ${undeclared.join(", ")}`,
+          status: 422,
+        });
+      }
+      const index = this.creates.length;
+      const behaviour = this.options.behaviour?.(input, index) ?? {};
+      const id = randomBytes(12).toString("hex");
+      const now = Date.now();
+      this.predictions.set(id, {
+        id,
+        model,
+        input,
+        createdAt: now,
+        readyAt: now + (behaviour.latencyMs ?? this.options.latencyMs ?? 300),
+        outcome: behaviour.outcome ?? "ok",
+        canceled: false,
+      });
+      this.creates.push({ id, model, input, at: now });
+      record(201);
+      return json(res, 201, this.view(this.predictions.get(id) as Prediction));
+    }
+
+    const get = /^\/v1\/predictions\/(\w+)(\/cancel)?$/.exec(path);
+    if (get) {
+      const prediction = this.predictions.get(get[1] as string);
+      if (!prediction) {
+        record(404);
+        return json(res, 404, { detail: "Not found.", status: 404 });
+      }
+      if (get[2] && method === "POST") {
+        prediction.canceled = true;
+        this.cancels.push(prediction.id);
+      }
+      record(200);
+      return json(res, 200, this.view(prediction));
+    }
+
+    record(404);
+    json(res, 404, { detail: "Not found.", status: 404 });
+  }
+
+  private view(p: Prediction) {
+    const base = {
+      id: p.id,
+      model: p.model,
+      version: "hidden",
+      input: p.input,
+      logs: "",
+      error: null as string | null,
+      output: null as string | null,
+      created_at: new Date(p.createdAt).toISOString(),
+      urls: { get: `${this.url}/predictions/${p.id}`, cancel: `${this.url}/predictions/${p.id}/cancel` },
+    };
+    if (p.canceled) return { ...base, status: "canceled" };
+    if (Date.now() < p.readyAt || p.outcome === "never") {
+      return { ...base, status: Date.now() - p.createdAt < 50 ? "starting" : "processing" };
+    }
+    switch (p.outcome) {
+      case "safety":
+        return {
+          ...base,
+          status: "failed",
+          error:
+            "The input or output was flagged as sensitive. Please try again with different inputs. (E005)",
+        };
+      case "error":
+        return { ...base, status: "failed", error: "Internal model error" };
+      default:
+        return { ...base, status: "succeeded", output: `${this.origin}/files/${p.id}` };
+    }
+  }
+
+  private serveFile(id: string, res: ServerResponse, record: (status: number) => void): void {
+    const prediction = this.predictions.get(id);
+    if (!prediction) {
+      record(404);
+      res.writeHead(404).end();
+      return;
+    }
+    record(200);
+    if (prediction.outcome === "not_image") {
+      res.writeHead(200, { "Content-Type": "image/png" }).end("<html><body>not an image</body></html>");
+    } else if (prediction.outcome === "oversized") {
+      // No Content-Length: the bot must count while it reads.
+      res.writeHead(200, { "Content-Type": "image/png" });
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 30 && res.write(chunk)) sent++;
+        if (sent >= 30) res.end();
+        else res.once("drain", pump);
+      };
+      res.write(this.image);
+      pump();
+      res.on("error", () => {});
+    } else {
+      res
+        .writeHead(200, { "Content-Type": "image/png", "Content-Length": this.image.length })
+        .end(this.image);
+    }
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown, retryAfter?: string): void {
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    ...(retryAfter ? { "Retry-After": retryAfter } : {}),
+  });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
