@@ -1,0 +1,307 @@
+// /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
+import type { Logger } from "../logger.ts";
+import type { Db } from "../storage/database.ts";
+import type { FileStore } from "../storage/file-store.ts";
+import type {
+  GenerationRow,
+  GenerationStatus,
+  GenerationsRepo,
+  InteractionRef,
+} from "../storage/generations-repo.ts";
+import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
+import { isUuid, newId } from "../storage/uuid.ts";
+import { type Clock, sleep } from "./clock.ts";
+import { PredictionFailure } from "./failures.ts";
+import type { Limiter } from "./limiter.ts";
+import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
+import type { ImageProvider, PredictionState } from "./providers/types.ts";
+
+export const MAX_IMAGES = 4;
+export const MAX_PROMPT_LENGTH = 1000;
+
+export interface GenerationRequest {
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  prompt: string;
+  count: number;
+  aspectRatio: AspectRatio;
+  safetyFilterLevel?: SafetyFilterLevel;
+  interaction?: InteractionRef;
+}
+
+export interface GenerationView {
+  generation: GenerationRow;
+  images: ImageRow[];
+}
+
+/** Hears about every slot that settles, with the whole generation as it now stands. */
+export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
+
+/** Who is asking: the owner check for pictures and picks lives here, not in Discord code. */
+export interface Viewer {
+  userId: string;
+  guildId: string | null;
+  /** Holds Manage Messages in `guildId`. */
+  canModerate: boolean;
+}
+
+export type ImageLookup =
+  | { ok: true; image: ImageWithOwner; isCurrentPick: boolean }
+  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" };
+
+export type SelectResult =
+  | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
+  | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
+
+export interface ImagePage {
+  items: ImageWithOwner[];
+  page: number;
+  pages: number;
+  total: number;
+}
+
+export interface GenerationServiceDeps {
+  db: Db;
+  generations: GenerationsRepo;
+  images: ImagesRepo;
+  selections: SelectionsRepo;
+  files: FileStore;
+  provider: ImageProvider;
+  /** The model recorded on the generation row; each image row records the model that actually ran it. */
+  model: () => string;
+  limiter: Limiter;
+  clock: Clock;
+  logger: Logger;
+  pollMs: number;
+  timeoutMs: number;
+}
+
+/** After this many failed status checks in a row a running prediction is given up as a provider error. */
+const MAX_POLL_ERRORS = 5;
+
+export class GenerationService {
+  /** Aborted on shutdown: running slots stop waiting and stay resumable, nothing is marked failed. */
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly deps: GenerationServiceDeps) {}
+
+  /** Records the generation and its pending slots in one transaction, then runs the slots in parallel. */
+  async start(request: GenerationRequest, onProgress?: ProgressListener): Promise<GenerationView> {
+    const { generations, images, db, clock } = this.deps;
+    if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IMAGES) {
+      throw new RangeError(`count must be 1–${MAX_IMAGES}`);
+    }
+    const id = newId();
+    const now = clock.now();
+    db.transaction(() => {
+      generations.insert({
+        id,
+        guildId: request.guildId,
+        channelId: request.channelId,
+        userId: request.userId,
+        interactionId: request.interaction?.interactionId ?? null,
+        interactionToken: request.interaction?.interactionToken ?? null,
+        applicationId: request.interaction?.applicationId ?? null,
+        prompt: request.prompt,
+        params: {
+          aspectRatio: request.aspectRatio,
+          ...(request.safetyFilterLevel ? { safetyFilterLevel: request.safetyFilterLevel } : {}),
+        },
+        model: this.deps.model(),
+        requested: request.count,
+        createdAt: now,
+      });
+      for (let slot = 1; slot <= request.count; slot++) images.insertPending(newId(), id, slot, now);
+    })();
+    return this.run(id, onProgress);
+  }
+
+  /**
+   * Runs every unfinished slot of a generation and settles its status. A slot with a prediction id is
+   * polled, never started again, so this also resumes a generation after a restart.
+   */
+  async run(generationId: string, onProgress?: ProgressListener): Promise<GenerationView> {
+    const generation = this.deps.generations.get(generationId);
+    if (!generation) throw new Error(`no generation ${generationId}`);
+    const open = this.deps.images
+      .forGeneration(generationId)
+      .filter((i) => i.status === "pending" || i.status === "running");
+    await Promise.all(
+      open.map(async (image) => {
+        await this.runSlot(generation, image);
+        if (this.stopping.signal.aborted) return;
+        const view = this.view(generationId);
+        const settled = view?.images.find((i) => i.id === image.id);
+        if (view && settled && onProgress) {
+          try {
+            onProgress(view, settled);
+          } catch (err) {
+            this.deps.logger.error({ err, generationId }, "progress listener failed");
+          }
+        }
+      }),
+    );
+    if (!this.stopping.signal.aborted) this.finish(generationId);
+    return this.view(generationId) as GenerationView;
+  }
+
+  /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
+  stop(): void {
+    this.stopping.abort(new Error("shutting down"));
+  }
+
+  view(generationId: string): GenerationView | undefined {
+    const generation = this.deps.generations.get(generationId);
+    return generation && { generation, images: this.deps.images.forGeneration(generationId) };
+  }
+
+  unfinishedGenerations(): GenerationRow[] {
+    return this.deps.generations.unfinished();
+  }
+
+  setMessageId(generationId: string, messageId: string): void {
+    this.deps.generations.setMessageId(generationId, messageId);
+  }
+
+  /** An image the viewer may see: their own, or any in their guild when they moderate it. */
+  getImage(imageId: string, viewer: Viewer): ImageLookup {
+    if (!isUuid(imageId)) return { ok: false, reason: "invalid_id" };
+    const image = this.deps.images.get(imageId);
+    if (!image || image.deletedAt !== null || image.status !== "succeeded")
+      return { ok: false, reason: "not_found" };
+    const mayModerate = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
+    if (image.userId !== viewer.userId && !mayModerate) return { ok: false, reason: "forbidden" };
+    const pick = this.deps.selections.current(image.userId, image.guildId);
+    return { ok: true, image, isCurrentPick: pick?.imageId === image.id };
+  }
+
+  /** The bytes of a stored image; the name is checked to be `<uuid>.<ext>` before the disk is touched. */
+  readImageFile(image: Pick<ImageRow, "fileName">): Promise<Buffer> {
+    if (!image.fileName) throw new Error("image has no file");
+    return this.deps.files.read(image.fileName);
+  }
+
+  /** A user's stored images in one guild, newest first; `page` counts from 1. */
+  listImages(userId: string, guildId: string | null, page: number, pageSize: number): ImagePage {
+    const total = this.deps.images.countByUser(userId, guildId);
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const current = Math.min(Math.max(1, Math.floor(page)), pages);
+    const items = this.deps.images.listByUser(userId, guildId, pageSize, (current - 1) * pageSize);
+    return { items, page: current, pages, total };
+  }
+
+  /** Records a pick; only the member who asked for the generation may pick from it. */
+  select(generationId: string, slot: number, userId: string): SelectResult {
+    if (!isUuid(generationId)) return { ok: false, reason: "not_found" };
+    const generation = this.deps.generations.get(generationId);
+    if (!generation) return { ok: false, reason: "not_found" };
+    if (generation.userId !== userId) return { ok: false, reason: "not_owner" };
+    const image = this.deps.images.forGeneration(generationId).find((i) => i.slot === slot);
+    if (image?.status !== "succeeded" || image.deletedAt !== null)
+      return { ok: false, reason: "not_available" };
+    const selection = this.deps.selections.insert({
+      guildId: generation.guildId,
+      userId,
+      imageId: image.id,
+      generationId,
+      selectedAt: this.deps.clock.now(),
+    });
+    return { ok: true, selection, image, generation };
+  }
+
+  /** The slot currently picked from a generation, if any. */
+  pickedSlot(generationId: string): number | undefined {
+    const selection = this.deps.selections.latestForGeneration(generationId);
+    if (!selection) return undefined;
+    return this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId)?.slot;
+  }
+
+  /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */
+  currentSelection(
+    userId: string,
+    guildId: string | null,
+  ): { selection: SelectionRow; image: ImageWithOwner } | undefined {
+    const selection = this.deps.selections.current(userId, guildId);
+    const image = selection && this.deps.images.get(selection.imageId);
+    if (!selection || !image || image.deletedAt !== null) return undefined;
+    return { selection, image };
+  }
+
+  private async runSlot(generation: GenerationRow, image: ImageRow): Promise<void> {
+    const { provider, images, files, clock, logger, limiter } = this.deps;
+    const log = logger.child({ generationId: generation.id, imageId: image.id, slot: image.slot });
+    try {
+      await limiter.run(async () => {
+        const signal = this.stopping.signal;
+        let predictionId = image.predictionId;
+        if (!predictionId) {
+          const started = await provider.start(
+            {
+              prompt: generation.prompt,
+              aspectRatio: generation.params.aspectRatio as AspectRatio,
+              slot: image.slot,
+              ...(generation.params.safetyFilterLevel
+                ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
+                : {}),
+            },
+            signal,
+          );
+          predictionId = started.predictionId;
+          images.markStarted(image.id, predictionId, started.model);
+          log.debug({ predictionId, model: started.model }, "prediction started");
+        }
+        const output = await this.waitForOutput(predictionId, clock.now() + this.deps.timeoutMs, signal);
+        const data = await provider.fetchOutput(output, signal);
+        const facts = await files.writeImage(image.id, data);
+        images.markSucceeded(image.id, facts, clock.now());
+        log.info({ predictionId, bytes: facts.bytes }, "image stored");
+      });
+    } catch (err) {
+      if (this.stopping.signal.aborted) return;
+      const failure =
+        err instanceof PredictionFailure
+          ? err
+          : new PredictionFailure("provider_error", "unexpected error in the bot");
+      if (!(err instanceof PredictionFailure)) log.error({ err }, "slot failed unexpectedly");
+      else log.info({ code: failure.code, reason: failure.message }, "image failed");
+      images.markFailed(image.id, failure.code, failure.message, clock.now());
+    }
+  }
+
+  private async waitForOutput(predictionId: string, deadline: number, signal: AbortSignal): Promise<string> {
+    const { provider, clock, pollMs } = this.deps;
+    let errors = 0;
+    for (;;) {
+      let state: PredictionState = { status: "running" };
+      try {
+        state = await provider.get(predictionId, signal);
+        errors = 0;
+      } catch (err) {
+        // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
+        // paid for and may still finish, so keep asking a few times before giving up on it.
+        if (signal.aborted || ++errors >= MAX_POLL_ERRORS) throw err;
+      }
+      if (state.status === "succeeded") return state.output;
+      if (state.status === "failed") throw state.failure;
+      if (clock.now() + pollMs > deadline) {
+        await provider.cancel(predictionId);
+        throw new PredictionFailure(
+          "timeout",
+          `no result after ${Math.round(this.deps.timeoutMs / 1000)} s; cancelled`,
+        );
+      }
+      await sleep(pollMs, signal);
+    }
+  }
+
+  private finish(generationId: string): void {
+    const rows = this.deps.images.forGeneration(generationId);
+    if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
+    const succeeded = rows.filter((i) => i.status === "succeeded").length;
+    const status: GenerationStatus =
+      succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
+    this.deps.generations.finish(generationId, status, this.deps.clock.now());
+  }
+}

@@ -1,0 +1,227 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import sharp from "sharp";
+import { afterEach, describe, expect, it } from "vitest";
+import { type AppContext, createAppContext } from "../../src/app.ts";
+import type { Config } from "../../src/config.ts";
+import type { GenerationRequest, GenerationView } from "../../src/services/generation.ts";
+import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import { FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate.ts";
+
+let fake: FakeReplicate | undefined;
+let app: AppContext | undefined;
+let dir: TempDir | undefined;
+afterEach(async () => {
+  app?.close();
+  await fake?.close();
+  dir?.remove();
+  app = fake = dir = undefined;
+});
+
+const REQUEST: GenerationRequest = {
+  guildId: "100000000000000001",
+  channelId: "200000000000000001",
+  userId: "300000000000000001",
+  prompt: "silver robot with blue eyes",
+  count: 4,
+  aspectRatio: "1:1",
+};
+
+async function setup(
+  fakeOptions: Partial<FakeReplicateOptions> = {},
+  env: Record<string, string> = {},
+  tweak?: (c: Config) => Config,
+) {
+  fake = await FakeReplicate.start({
+    token: "r8_testtoken_0123456789abcdef",
+    latencyMs: 300,
+    ...fakeOptions,
+  });
+  dir = makeTempDir();
+  const config = testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env });
+  const log = captureLogger();
+  app = createAppContext(tweak ? tweak(config) : config, log.logger);
+  return { fake, app, dir, lines: log.lines };
+}
+
+describe("GenerationService.start", () => {
+  it("runs four predictions in parallel, stores each image under its UUID and reports each as it lands", async () => {
+    const { fake, app, dir } = await setup();
+    const progress: GenerationView[] = [];
+    const began = Date.now();
+    const view = await app.generation.start(REQUEST, (v) => progress.push(v));
+    const elapsed = Date.now() - began;
+
+    // All four were created before the first could have finished: they overlapped.
+    const creates = fake.creates.map((c) => c.at);
+    expect(creates).toHaveLength(4);
+    expect(Math.max(...creates) - Math.min(...creates)).toBeLessThan(300);
+    expect(elapsed).toBeLessThan(2 * 300);
+
+    expect(view.generation.status).toBe("succeeded");
+    expect(view.generation.finishedAt).not.toBeNull();
+    expect(view.images.map((i) => i.slot)).toEqual([1, 2, 3, 4]);
+    for (const image of view.images) {
+      expect(image).toMatchObject({
+        status: "succeeded",
+        model: "google/imagen-4",
+        mime: "image/png",
+        width: 64,
+        height: 48,
+      });
+      expect(image.fileName).toBe(`${image.id}.png`);
+      const file = readFileSync(`${dir.path}/images/${image.fileName}`);
+      expect(file.length).toBe(image.bytes);
+      expect((await sharp(file).metadata()).format).toBe("png");
+    }
+    expect(new Set(view.images.map((i) => i.predictionId)).size).toBe(4);
+    expect(progress).toHaveLength(4);
+    expect(progress.map((p) => p.images.filter((i) => i.status === "succeeded").length)).toEqual([
+      1, 2, 3, 4,
+    ]);
+  });
+
+  it("writes each prediction id to its row as soon as the prediction exists", async () => {
+    const { app } = await setup({ latencyMs: 600 });
+    const running = app.generation.start({ ...REQUEST, count: 2 });
+    await new Promise((r) => setTimeout(r, 250));
+    const rows = app.db.prepare("SELECT status, prediction_id FROM images ORDER BY slot").all() as Array<{
+      status: string;
+      prediction_id: string | null;
+    }>;
+    expect(rows.map((r) => r.status)).toEqual(["running", "running"]);
+    expect(rows.every((r) => /^[0-9a-f]{24}$/.test(r.prediction_id ?? ""))).toBe(true);
+    await running;
+  });
+
+  it("gives 3 stored images and 1 classified failure when 1 of 4 is blocked by the safety filter", async () => {
+    const { app, dir } = await setup({ behaviour: (_input, i) => ({ outcome: i === 2 ? "safety" : "ok" }) });
+    const view = await app.generation.start(REQUEST);
+    expect(view.generation.status).toBe("partial");
+    const failed = view.images.filter((i) => i.status === "failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ errorCode: "safety_blocked", fileName: null });
+    expect(failed[0]?.errorMessage).toContain("flagged as sensitive");
+    const stored = view.images.filter((i) => i.status === "succeeded");
+    expect(stored).toHaveLength(3);
+    for (const image of stored) expect(existsSync(`${dir.path}/images/${image.fileName}`)).toBe(true);
+  });
+
+  it("marks the generation failed when every slot fails, each with its own classification", async () => {
+    const outcomes = ["safety", "error", "not_image", "oversized"] as const;
+    const { app, dir } = await setup({ behaviour: (_input, i) => ({ outcome: outcomes[i] ?? "error" }) });
+    const view = await app.generation.start(REQUEST);
+    expect(view.generation.status).toBe("failed");
+    expect(view.images.map((i) => i.errorCode).sort()).toEqual(
+      ["bad_output", "bad_output", "provider_error", "safety_blocked"].sort(),
+    );
+    expect(app.generation.listImages(REQUEST.userId, REQUEST.guildId, 1, 10).total).toBe(0);
+    expect(readdirSync(`${dir.path}/images`)).toEqual([]);
+  });
+
+  it("records the model that actually ran on every image row after a 404 for IMAGE_MODEL", async () => {
+    const { app, lines } = await setup({ missingModels: ["google/imagen-4"] });
+    const view = await app.generation.start(REQUEST);
+    expect(view.generation.status).toBe("succeeded");
+    expect(view.images.map((i) => i.model)).toEqual(Array(4).fill("google/nano-banana-2"));
+    const second = await app.generation.start({ ...REQUEST, count: 1 });
+    expect(second.generation.model).toBe("google/nano-banana-2");
+    expect(lines.filter((l) => JSON.parse(l).level === 40)).toHaveLength(1);
+  });
+
+  it("never has more predictions in flight than MAX_CONCURRENT_PREDICTIONS", async () => {
+    const { fake, app } = await setup({ latencyMs: 200 }, { MAX_CONCURRENT_PREDICTIONS: "2" });
+    await app.generation.start(REQUEST);
+    const [a, b, c, d] = fake.creates.map((x) => x.at) as [number, number, number, number];
+    expect(b - a).toBeLessThan(150);
+    expect(c - a).toBeGreaterThanOrEqual(190);
+    expect(d - b).toBeGreaterThanOrEqual(190);
+  });
+
+  it("cancels a prediction that passes its deadline and records a timeout", async () => {
+    const { fake, app } = await setup({ behaviour: () => ({ outcome: "never" }) }, {}, (c) => ({
+      ...c,
+      predictionTimeoutMs: 300,
+    }));
+    const view = await app.generation.start({ ...REQUEST, count: 1 });
+    expect(view.generation.status).toBe("failed");
+    expect(view.images[0]).toMatchObject({ status: "failed", errorCode: "timeout" });
+    expect(fake.cancels).toEqual([view.images[0]?.predictionId]);
+  });
+});
+
+describe("looking up, listing and picking", () => {
+  const owner = { userId: REQUEST.userId, guildId: REQUEST.guildId, canModerate: false };
+
+  it("lets only the requester pick, and remembers the latest pick as current", async () => {
+    const { app } = await setup({
+      latencyMs: 20,
+      behaviour: (_i, n) => ({ outcome: n === 3 ? "error" : "ok" }),
+    });
+    const view = await app.generation.start(REQUEST);
+    const id = view.generation.id;
+
+    expect(app.generation.select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
+    expect(app.generation.currentSelection(REQUEST.userId, REQUEST.guildId)).toBeUndefined();
+    const failedSlot = view.images.find((i) => i.status === "failed")?.slot as number;
+    expect(app.generation.select(id, failedSlot, REQUEST.userId)).toEqual({
+      ok: false,
+      reason: "not_available",
+    });
+    expect(app.generation.select("../../etc/passwd", 1, REQUEST.userId)).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
+
+    const first = app.generation.select(id, 1, REQUEST.userId);
+    expect(first.ok).toBe(true);
+    const second = app.generation.select(id, 2, REQUEST.userId);
+    expect(second.ok && second.image.slot).toBe(2);
+    expect(app.generation.currentSelection(REQUEST.userId, REQUEST.guildId)?.image.slot).toBe(2);
+    expect(app.generation.pickedSlot(id)).toBe(2);
+    // A pick is per guild: the same user elsewhere has none.
+    expect(app.generation.currentSelection(REQUEST.userId, "100000000000000009")).toBeUndefined();
+    const lookup = app.generation.getImage(view.images[1]?.id as string, owner);
+    expect(lookup.ok && lookup.isCurrentPick).toBe(true);
+  });
+
+  it("shows an image to its owner and the guild's moderators only, and rejects bad ids first", async () => {
+    const { app } = await setup({ latencyMs: 20 });
+    const view = await app.generation.start({ ...REQUEST, count: 1 });
+    const imageId = view.images[0]?.id as string;
+    const stranger = { userId: "399999999999999999", guildId: REQUEST.guildId, canModerate: false };
+    const moderator = { ...stranger, canModerate: true };
+    const otherGuildModerator = { ...moderator, guildId: "100000000000000009" };
+
+    const mine = app.generation.getImage(imageId, owner);
+    expect(mine.ok).toBe(true);
+    expect(await app.generation.readImageFile(mine.ok ? mine.image : { fileName: null })).toHaveLength(
+      view.images[0]?.bytes as number,
+    );
+    expect(app.generation.getImage(imageId, stranger)).toEqual({ ok: false, reason: "forbidden" });
+    expect(app.generation.getImage(imageId, moderator).ok).toBe(true);
+    expect(app.generation.getImage(imageId, otherGuildModerator)).toEqual({ ok: false, reason: "forbidden" });
+    for (const bad of ["../../etc/passwd", "1; DROP TABLE images", "", imageId.toUpperCase()]) {
+      expect(app.generation.getImage(bad, owner)).toEqual({ ok: false, reason: "invalid_id" });
+    }
+    expect(app.generation.getImage("0a1b2c3d-0000-4000-8000-000000000000", owner)).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
+  });
+
+  it("lists a user's images newest first, in pages", async () => {
+    const { app } = await setup({ latencyMs: 20 });
+    const first = await app.generation.start({ ...REQUEST, count: 3, prompt: "first" });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await app.generation.start({ ...REQUEST, count: 2, prompt: "second" });
+    await app.generation.start({ ...REQUEST, userId: "399999999999999999", count: 1 });
+
+    const page1 = app.generation.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
+    expect(page1).toMatchObject({ page: 1, pages: 2, total: 5 });
+    expect(page1.items.slice(0, 2).every((i) => i.generationId === second.generation.id)).toBe(true);
+    const page2 = app.generation.listImages(REQUEST.userId, REQUEST.guildId, 2, 4);
+    expect(page2.items).toHaveLength(1);
+    expect(page2.items[0]?.generationId).toBe(first.generation.id);
+    expect(app.generation.listImages(REQUEST.userId, REQUEST.guildId, 99, 4).page).toBe(2);
+  });
+});
