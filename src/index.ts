@@ -1,27 +1,35 @@
-// Entry point: load the configuration, build the application, and close it cleanly on SIGINT/SIGTERM.
+// `npm start`: load the configuration, build the application, log in to Discord; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app.ts";
-import { ConfigError, configSecrets, loadConfig } from "./config.ts";
+import { configSecrets } from "./config.ts";
+import { startBot } from "./discord/bot.ts";
 import { createLogger } from "./logger.ts";
+import { configOrExit, readEnvironment } from "./startup.ts";
 
-function main(): void {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(2);
-  }
+async function main(): Promise<void> {
+  const config = configOrExit(readEnvironment(), { discordToken: true });
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-  const app = createAppContext(config, logger);
-  logger.info({ provider: app.imageProvider.name, dataDir: config.dataDir }, "storage and providers ready");
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    app.close();
-    process.exit(0);
+  const ctx = createAppContext(config, logger);
+  logger.info({ provider: ctx.imageProvider.name, dataDir: config.dataDir }, "starting");
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(ctx);
+  } catch (err) {
+    logger.fatal({ err }, "could not log in to Discord");
+    ctx.close();
+    process.exit(1);
+  }
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "signal received");
+    bot.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "unclean stop");
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
 }
 
-main();
+await main();

@@ -1,0 +1,86 @@
+// /character: describe a character, get 1–4 reference images in a grid, pick one.
+import { type ChatInputCommandInteraction, SlashCommandBuilder } from "discord.js";
+import type { AppContext } from "../app.ts";
+import { generateAndReply } from "../discord/generation-reply.ts";
+import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { MAX_IMAGES, MAX_PROMPT_LENGTH } from "../services/generation.ts";
+import { ASPECT_RATIOS, type AspectRatio } from "../services/providers/image-models.ts";
+import type { Command } from "./types.ts";
+
+const ASPECT_LABELS: Record<AspectRatio, string> = {
+  "1:1": "1:1 square",
+  "9:16": "9:16 portrait (tall)",
+  "16:9": "16:9 landscape (wide)",
+  "3:4": "3:4 portrait",
+  "4:3": "4:3 landscape",
+};
+
+/** Control and zero-width characters removed, runs of white space folded, ends trimmed. */
+export function cleanDescription(raw: string): string {
+  return raw
+    .replace(/[\p{Cc}\p{Cf}]/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+export function parseDescription(raw: string): string {
+  const description = cleanDescription(raw);
+  if (description.length === 0)
+    throw new UserFacingError("The description is empty. Describe the character you want.");
+  if (description.length > MAX_PROMPT_LENGTH) {
+    throw new UserFacingError(
+      `The description is ${description.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
+    );
+  }
+  return description;
+}
+
+export const character: Command = {
+  data: new SlashCommandBuilder()
+    .setName("character")
+    .setDescription("Draw 1–4 reference images of a character and pick one")
+    .addStringOption((o) =>
+      o
+        .setName("description")
+        .setDescription("What the character looks like")
+        .setRequired(true)
+        .setMinLength(1)
+        .setMaxLength(MAX_PROMPT_LENGTH),
+    )
+    .addIntegerOption((o) =>
+      o.setName("count").setDescription("How many images (default 4)").setMinValue(1).setMaxValue(MAX_IMAGES),
+    )
+    .addStringOption((o) =>
+      o
+        .setName("aspect_ratio")
+        .setDescription("Image shape (default 1:1)")
+        .addChoices(...ASPECT_RATIOS.map((value) => ({ name: ASPECT_LABELS[value], value }))),
+    )
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
+    const prompt = parseDescription(interaction.options.getString("description", true));
+    const count = interaction.options.getInteger("count") ?? MAX_IMAGES;
+    const aspectRatio = (interaction.options.getString("aspect_ratio") ?? "1:1") as AspectRatio;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_IMAGES) {
+      throw new UserFacingError(`count must be from 1 to ${MAX_IMAGES}.`);
+    }
+    if (!ASPECT_RATIOS.includes(aspectRatio))
+      throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
+    await interaction.deferReply();
+    await generateAndReply(
+      interaction,
+      ctx,
+      {
+        guildId: interaction.guildId,
+        channelId: interaction.channelId,
+        userId: interaction.user.id,
+        prompt,
+        count,
+        aspectRatio,
+      },
+      log,
+    );
+  },
+};

@@ -1,0 +1,8 @@
+// Every slash command, listed explicitly: a missing import fails the type check.
+import { character } from "./character.ts";
+import { reference } from "./reference.ts";
+import type { Command } from "./types.ts";
+
+export const commands: readonly Command[] = [character, reference];
+
+export const commandData = () => commands.map((c) => c.data);

@@ -1,0 +1,58 @@
+// The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
+import { Client, Events, GatewayIntentBits } from "discord.js";
+import type { AppContext } from "../app.ts";
+import { commands } from "../commands/index.ts";
+import { InteractionRouter } from "../interactions/router.ts";
+
+export interface RunningBot {
+  client: Client<true>;
+  router: InteractionRouter;
+  /** Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, database closed. */
+  stop(): Promise<void>;
+}
+
+export async function startBot(ctx: AppContext): Promise<RunningBot> {
+  const { config, logger } = ctx;
+  if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    rest: { api: config.discord.apiUrl },
+    allowedMentions: { parse: [] },
+  });
+  const router = new InteractionRouter(ctx, commands);
+  client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
+  client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
+  client.on(Events.Warn, (message) => logger.warn({ message }, "discord client warning"));
+  client.rest.on("rateLimited", (info) =>
+    logger.warn(
+      { route: info.route, retryAfter: info.retryAfter, global: info.global },
+      "rate limited by Discord",
+    ),
+  );
+  const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
+  await client.login(config.discord.token);
+  const readyClient = await ready;
+  logger.info(
+    {
+      user: readyClient.user.tag,
+      applicationId: readyClient.application.id,
+      guilds: readyClient.guilds.cache.size,
+    },
+    "logged in to Discord",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info({ pending: router.pending }, "stopping: no new work");
+      const drained = router.drain(10_000);
+      ctx.generation.stop();
+      await drained;
+      await client.destroy();
+      ctx.close();
+      logger.info("stopped");
+    })();
+    return stopping;
+  };
+  return { client: readyClient, router, stop };
+}

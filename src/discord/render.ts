@@ -1,0 +1,169 @@
+// Every message the bot shows, rendered from service data in one place.
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  ButtonStyle,
+  ComponentType,
+  escapeMarkdown,
+} from "discord.js";
+import { encodeCustomId } from "../interactions/custom-id.ts";
+import { FAILURE_REASONS } from "../services/failures.ts";
+import type { GenerationView, ImagePage } from "../services/generation.ts";
+import type { ImageWithOwner } from "../storage/images-repo.ts";
+
+type Row = APIActionRowComponent<APIButtonComponent>;
+
+export interface RenderedMessage {
+  content: string;
+  components: Row[];
+}
+
+/** Mentions render as names but never ping. */
+export const NO_PINGS = { parse: [] as [] };
+
+const MAX_PROMPT_SHOWN = 300;
+
+export function quotePrompt(prompt: string): string {
+  const short = prompt.length > MAX_PROMPT_SHOWN ? `${prompt.slice(0, MAX_PROMPT_SHOWN - 1)}…` : prompt;
+  return `“${escapeMarkdown(short.replace(/\s+/g, " "))}”`;
+}
+
+function failureLines(view: GenerationView): string[] {
+  return view.images
+    .filter((i) => i.status === "failed")
+    .map((i) => `Image ${i.slot}: ${i.errorCode ? FAILURE_REASONS[i.errorCode] : "failed"}.`);
+}
+
+/** While images land: what is done so far. */
+export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
+  const { generation, images } = view;
+  const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
+  const head = `🎨 Drawing ${generation.requested} image${generation.requested === 1 ? "" : "s"} for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`;
+  const status = queuedAhead
+    ? `Queued: ${queuedAhead} ahead of you.`
+    : `${done}/${generation.requested} done…`;
+  return { content: [head, status, ...failureLines(view)].join("\n"), components: [] };
+}
+
+/** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
+export function renderGrid(
+  view: GenerationView,
+  options: { pickedSlot?: number | undefined; previews?: boolean } = {},
+): RenderedMessage {
+  const { generation, images } = view;
+  const stored = images.filter((i) => i.status === "succeeded" && i.deletedAt === null);
+  const again: APIButtonComponent = {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: "Regenerate",
+    emoji: { name: "🔁" },
+    custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
+  };
+  if (stored.length === 0) {
+    return {
+      content: [
+        `❌ No image could be made for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`,
+        ...failureLines(view),
+        "Nothing was stored. Try again, or reword the description.",
+      ].join("\n"),
+      components: [{ type: ComponentType.ActionRow, components: [again] }],
+    };
+  }
+  const picks: APIButtonComponent[] = stored.map((image) => ({
+    type: ComponentType.Button,
+    style: image.slot === options.pickedSlot ? ButtonStyle.Success : ButtonStyle.Secondary,
+    label: String(image.slot),
+    ...(image.slot === options.pickedSlot ? { emoji: { name: "✅" } } : {}),
+    custom_id: encodeCustomId({
+      handler: "gen",
+      action: "pick",
+      generationId: generation.id,
+      slot: image.slot,
+    }),
+  }));
+  const model = stored[0]?.model ?? generation.model;
+  const lines = [
+    `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
+    options.pickedSlot
+      ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
+      : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
+    ...failureLines(view),
+  ];
+  if (options.previews)
+    lines.push(
+      "Some images are shown as previews to fit the upload limit; /reference show has the originals.",
+    );
+  return {
+    content: lines.join("\n"),
+    components: [
+      { type: ComponentType.ActionRow, components: picks },
+      { type: ComponentType.ActionRow, components: [again] },
+    ],
+  };
+}
+
+/** A generation that a shutdown interrupted: it is resumed when the bot is back. */
+export function renderInterrupted(view: GenerationView): RenderedMessage {
+  return {
+    content: `${renderProgress(view).content}\n⏸ The bot is restarting; the remaining images will be delivered when it is back.`,
+    components: [],
+  };
+}
+
+const formatBytes = (n: number | null) =>
+  n === null ? "?" : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
+const timestamp = (ms: number | null) => (ms === null ? "—" : `<t:${Math.floor(ms / 1000)}:f>`);
+
+export function renderImageInfo(image: ImageWithOwner, isCurrentPick: boolean): string {
+  const params = JSON.parse(image.params) as Record<string, unknown>;
+  return [
+    `**Reference \`${image.id}\`**`,
+    `Prompt: ${quotePrompt(image.prompt)}`,
+    `Owner: <@${image.userId}> · image ${image.slot} of generation \`${image.generationId}\``,
+    `Model: ${image.model ?? "?"} · parameters: ${
+      Object.entries(params)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(", ") || "none"
+    }`,
+    `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
+    `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
+    `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
+  ].join("\n");
+}
+
+export const LIST_PAGE_SIZE = 10;
+
+export function renderImageList(page: ImagePage, ownerId: string): RenderedMessage {
+  if (page.total === 0) {
+    return { content: "You have no references yet. Make some with /character.", components: [] };
+  }
+  const lines = page.items.map(
+    (i) =>
+      `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot} · ${quotePrompt(i.prompt.slice(0, 60))}`,
+  );
+  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    disabled,
+    custom_id: encodeCustomId({ handler: "ref", action: "page", userId: ownerId, page: target }),
+  });
+  return {
+    content: [
+      `**References of <@${ownerId}>** · page ${page.page}/${page.pages} · ${page.total} in all`,
+      ...lines,
+    ].join("\n"),
+    components:
+      page.pages > 1
+        ? [
+            {
+              type: ComponentType.ActionRow,
+              components: [
+                button("◀ Newer", page.page - 1, page.page <= 1),
+                button("Older ▶", page.page + 1, page.page >= page.pages),
+              ],
+            },
+          ]
+        : [],
+  };
+}

@@ -1,0 +1,70 @@
+// The grid's buttons: pick an image (requester only) and Regenerate (requester only).
+import { type ButtonInteraction, MessageFlags } from "discord.js";
+import type { AppContext } from "../app.ts";
+import { generateAndReply } from "../discord/generation-reply.ts";
+import { NO_PINGS, renderGrid } from "../discord/render.ts";
+import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { AspectRatio } from "../services/providers/image-models.ts";
+import type { CustomId } from "./custom-id.ts";
+
+type GenId = Extract<CustomId, { handler: "gen" }>;
+
+const notYours = (ownerId: string) =>
+  new UserFacingError(`Only <@${ownerId}> can use these buttons. Make your own with /character.`);
+
+export async function handleGenerationButton(
+  interaction: ButtonInteraction,
+  id: GenId,
+  ctx: AppContext,
+  log: Logger,
+) {
+  if (id.action === "pick") {
+    const result = ctx.generation.select(id.generationId, id.slot, interaction.user.id);
+    if (!result.ok) {
+      if (result.reason === "not_owner") {
+        throw notYours(ctx.generation.view(id.generationId)?.generation.userId ?? "the requester");
+      }
+      throw new UserFacingError(
+        result.reason === "not_found"
+          ? "That generation no longer exists."
+          : `Image ${id.slot} is not available to pick.`,
+      );
+    }
+    const view = ctx.generation.view(id.generationId);
+    if (view) {
+      const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
+      await interaction.update({
+        ...renderGrid(view, { pickedSlot: id.slot, previews }),
+        allowedMentions: NO_PINGS,
+      });
+    } else {
+      await interaction.deferUpdate();
+    }
+    await interaction.followUp({
+      content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it.`,
+      flags: MessageFlags.Ephemeral,
+    });
+    log.info({ generationId: id.generationId, imageId: result.image.id }, "reference picked");
+    return;
+  }
+
+  const view = ctx.generation.view(id.generationId);
+  if (!view) throw new UserFacingError("That generation no longer exists.");
+  if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+  await interaction.deferReply();
+  const { generation } = view;
+  await generateAndReply(
+    interaction,
+    ctx,
+    {
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      prompt: generation.prompt,
+      count: generation.requested,
+      aspectRatio: generation.params.aspectRatio as AspectRatio,
+    },
+    log,
+  );
+}

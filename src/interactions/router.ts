@@ -1,0 +1,113 @@
+// Routes every interaction to its handler with a child logger, and turns failures into replies: a
+// UserFacingError's text ephemerally, anything else logged with a reference the user can quote.
+import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
+import type { AppContext } from "../app.ts";
+import type { Command } from "../commands/types.ts";
+import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { parseCustomId } from "./custom-id.ts";
+import { handleGenerationButton } from "./generation-buttons.ts";
+import { handleReferenceButton } from "./reference-buttons.ts";
+
+export class InteractionRouter {
+  private draining = false;
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly byName: Map<string, Command>;
+
+  constructor(
+    private readonly ctx: AppContext,
+    commands: readonly Command[],
+  ) {
+    this.byName = new Map(commands.map((c) => [c.data.name, c]));
+  }
+
+  get pending(): number {
+    return this.inflight.size;
+  }
+
+  handle(interaction: Interaction): void {
+    const task = this.dispatch(interaction).finally(() => this.inflight.delete(task));
+    this.inflight.add(task);
+  }
+
+  /** Takes no new work and waits (up to `timeoutMs`) for handlers under way. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inflight]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async dispatch(interaction: Interaction): Promise<void> {
+    const log = this.ctx.logger.child({
+      interactionId: interaction.id,
+      guildId: interaction.guildId,
+      userId: interaction.user.id,
+      ...(interaction.isCommand() || interaction.isAutocomplete()
+        ? { command: interaction.commandName }
+        : {}),
+      ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
+    });
+    try {
+      if (interaction.isAutocomplete()) {
+        const command = this.byName.get(interaction.commandName);
+        await (command?.autocomplete
+          ? command.autocomplete(interaction, this.ctx, log)
+          : interaction.respond([]));
+        return;
+      }
+      if (this.draining) throw new UserFacingError("The bot is restarting. Try again in a minute.");
+      if (interaction.isChatInputCommand()) {
+        const command = this.byName.get(interaction.commandName);
+        if (!command)
+          throw new UserFacingError("I don't know that command any more. It may have been removed.");
+        await command.execute(interaction, this.ctx, log);
+      } else if (interaction.isButton()) {
+        const id = parseCustomId(interaction.customId);
+        if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
+        else await handleReferenceButton(interaction, id, this.ctx);
+      }
+    } catch (err) {
+      if (interaction.isRepliable()) await this.tellUser(interaction, err, log);
+      else log.error({ err }, "interaction failed");
+    }
+  }
+
+  private async tellUser(interaction: RepliableInteraction, err: unknown, log: Logger): Promise<void> {
+    let content: string;
+    if (err instanceof UserFacingError) {
+      content = `⚠️ ${err.message}`;
+      log.info({ reason: err.message }, "request refused");
+    } else {
+      content = `Something went wrong (ref ${interaction.id}). It has been logged; please try again.`;
+      log.error({ err }, "interaction failed");
+    }
+    try {
+      if (!interaction.deferred && !interaction.replied) {
+        await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+      } else if (interaction.isChatInputCommand() && !interaction.replied) {
+        // The deferred reply is the only place the user is looking.
+        await interaction.editReply({
+          content,
+          components: [],
+          files: [],
+          attachments: [],
+          allowedMentions: { parse: [] },
+        });
+      } else {
+        await interaction.followUp({
+          content,
+          flags: MessageFlags.Ephemeral,
+          allowedMentions: { parse: [] },
+        });
+      }
+    } catch (replyErr) {
+      log.warn({ err: replyErr }, "could not tell the user about the failure");
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// What both entry points share: reading the environment (with an optional .env) and refusing to start
+// with a clear message and exit code 2 when something required is missing.
+import { existsSync } from "node:fs";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+
+export const EXIT_CONFIG = 2;
+
+/** The environment, with `.env` from the working directory applied first when it exists. */
+export function readEnvironment(): Record<string, string | undefined> {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  return process.env;
+}
+
+/** Loads the configuration or prints every problem in one message and exits with code 2. */
+export function configOrExit(
+  env: Record<string, string | undefined>,
+  require: { discordToken: boolean },
+): Config {
+  const problems: string[] = [];
+  let config: Config | undefined;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (require.discordToken && !env.DISCORD_TOKEN?.trim()) {
+    problems.unshift(
+      'DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal and put its token in .env (README: "Running on Discord")',
+    );
+  }
+  if (problems.length > 0 || !config) {
+    console.error(
+      `Cannot start: ${problems.length === 1 ? problems[0] : `\n${problems.map((p) => `  - ${p}`).join("\n")}`}\n` +
+        "Every variable is described in .env.example and the README.",
+    );
+    process.exit(EXIT_CONFIG);
+  }
+  return config;
+}

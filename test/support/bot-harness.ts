@@ -1,0 +1,104 @@
+// Runs the real bot (discord.js client, SQLite in a temp dir, real providers) against the local
+// Discord-compatible server, as a person in a guild would meet it.
+import { type AppContext, createAppContext } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { type RunningBot, startBot } from "../../src/discord/bot.ts";
+import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import {
+  DiscordSandbox,
+  MEMBER_PERMISSIONS,
+  MODERATOR_PERMISSIONS,
+  type SandboxInteraction,
+  type SandboxUser,
+  type StoredMessage,
+} from "../../src/sandbox/server.ts";
+import { captureLogger, makeTempDir, type TempDir } from "./env.ts";
+
+export const BOT_TOKEN = "sandbox-bot-token.0123456789";
+export const ALICE: SandboxUser = { id: "500000000000000001", username: "alice" };
+export const BOB: SandboxUser = { id: "500000000000000002", username: "bob" };
+export const MOD: SandboxUser = { id: "500000000000000003", username: "mod" };
+export { MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS };
+
+export interface Harness {
+  sandbox: DiscordSandbox;
+  ctx: AppContext;
+  bot: RunningBot;
+  dir: TempDir;
+  logLines: string[];
+  /** Stops the bot as SIGTERM would and starts a new one on the same data directory. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+  /** Waits until the interaction's reply has no "thinking" flag and `check` passes. */
+  settledReply(
+    interaction: SandboxInteraction,
+    check?: (m: StoredMessage) => boolean,
+  ): Promise<StoredMessage>;
+  followUp(interaction: SandboxInteraction): Promise<StoredMessage>;
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  const sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
+  const dir = makeTempDir("crbot-e2e-");
+  const config = loadConfig({
+    DISCORD_TOKEN: BOT_TOKEN,
+    DISCORD_API_URL: sandbox.apiUrl,
+    DATA_DIR: dir.path,
+    IMAGE_PROVIDER: "mock",
+    MOCK_LATENCY_MS: "150",
+    PREDICTION_POLL_MS: "20",
+    LOG_LEVEL: "debug",
+    ...env,
+  });
+  await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
+  const log = captureLogger([BOT_TOKEN]);
+  const boot = async () => {
+    const ctx = createAppContext(config, log.logger);
+    return { ctx, bot: await startBot(ctx) };
+  };
+  let running = await boot();
+
+  const harness: Harness = {
+    sandbox,
+    dir,
+    logLines: log.lines,
+    get ctx() {
+      return running.ctx;
+    },
+    get bot() {
+      return running.bot;
+    },
+    async restart() {
+      await running.bot.stop();
+      running = await boot();
+    },
+    async close() {
+      await running.bot.stop();
+      await sandbox.close();
+      dir.remove();
+    },
+    settledReply(interaction, check = () => true) {
+      return sandbox.waitFor(
+        () => {
+          const m = sandbox.original(interaction);
+          return m && (m.flags & 128) === 0 && check(m) ? m : undefined;
+        },
+        15_000,
+        "the interaction's reply",
+      );
+    },
+    followUp(interaction) {
+      return sandbox.waitFor(() => sandbox.followUps(interaction)[0], 10_000, "a follow-up message");
+    },
+  };
+  return harness;
+}
+
+/** The labels and custom_ids of a message's buttons, row by row. */
+export function buttons(
+  message: StoredMessage,
+): Array<{ label: string; custom_id: string; style: number; disabled?: boolean }> {
+  return (
+    message.components as Array<{ components: Array<{ label: string; custom_id: string; style: number }> }>
+  ).flatMap((row) => row.components);
+}
