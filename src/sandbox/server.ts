@@ -103,7 +103,9 @@ export interface SandboxInteraction {
   createdAt: number;
   /** The callback the bot sent, once it has. */
   callback: { type: number; data: unknown } | undefined;
-  /** The message the interaction's @original refers to. */
+  /** For a button press: the message the button is on. */
+  sourceMessageId: string | undefined;
+  /** What @original refers to: the reply (after callback 4 or 5), or the button's message (after 6 or 7). */
   originalMessageId: string | undefined;
   followUpIds: string[];
   autocompleteChoices: unknown[] | undefined;
@@ -343,7 +345,8 @@ export class DiscordSandbox extends EventEmitter {
       guildId,
       createdAt: Date.now(),
       callback: undefined,
-      originalMessageId: message?.id,
+      sourceMessageId: message?.id,
+      originalMessageId: undefined,
       followUpIds: [],
       autocompleteChoices: undefined,
     };
@@ -672,8 +675,9 @@ export class DiscordSandbox extends EventEmitter {
           interaction,
         );
         interaction.originalMessageId = message.id;
-      } else if (callback.type === 7 && interaction.originalMessageId) {
-        this.editMessage(interaction.originalMessageId, callback.data ?? {}, files);
+      } else if ((callback.type === 6 || callback.type === 7) && interaction.sourceMessageId) {
+        interaction.originalMessageId = interaction.sourceMessageId;
+        if (callback.type === 7) this.editMessage(interaction.sourceMessageId, callback.data ?? {}, files);
       } else if (callback.type === 8) {
         interaction.autocompleteChoices = (callback.data?.choices as unknown[]) ?? [];
       }
