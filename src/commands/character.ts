@@ -69,18 +69,6 @@ export const character: Command = {
     if (!ASPECT_RATIOS.includes(aspectRatio))
       throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
     await interaction.deferReply();
-    await generateAndReply(
-      interaction,
-      ctx,
-      {
-        guildId: interaction.guildId,
-        channelId: interaction.channelId,
-        userId: interaction.user.id,
-        prompt,
-        count,
-        aspectRatio,
-      },
-      log,
-    );
+    await generateAndReply(interaction, ctx, { prompt, count, aspectRatio }, log);
   },
 };

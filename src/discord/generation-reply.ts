@@ -54,9 +54,15 @@ class ThrottledEdits<T> {
 export async function generateAndReply(
   interaction: DeferredInteraction,
   ctx: AppContext,
-  request: Omit<GenerationRequest, "interaction">,
+  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
   log: Logger,
 ): Promise<GenerationView> {
+  const request = {
+    ...params,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+  };
   const budget = perImageBudget(interaction.attachmentSizeLimit, request.count);
   const uploads = new Map<number, Upload>();
   const posted = new Map<number, string>(); // slot → attachment id on the reply

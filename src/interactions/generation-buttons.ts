@@ -58,9 +58,6 @@ export async function handleGenerationButton(
     interaction,
     ctx,
     {
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
       prompt: generation.prompt,
       count: generation.requested,
       aspectRatio: generation.params.aspectRatio as AspectRatio,

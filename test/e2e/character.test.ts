@@ -1,35 +1,21 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ALICE, BOB, buttons, type Harness, startHarness } from "../support/bot-harness.ts";
+import { afterEach, describe, expect, it } from "vitest";
+import { ALICE, BOB, buttons, e2eSuite } from "../support/bot-harness.ts";
 import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
 
-let h: Harness | undefined;
+const suite = e2eSuite("character");
 let fake: FakeReplicate | undefined;
-let validated = 0;
 afterEach(async () => {
-  if (h) {
-    expect(h.sandbox.violations).toEqual([]);
-    validated += h.sandbox.validatedRequests;
-    // The bot token never reaches the logs.
-    expect(h.logLines.join("\n")).not.toContain("sandbox-bot-token.0123456789");
-    await h.close();
-  }
   await fake?.close();
-  h = fake = undefined;
+  fake = undefined;
 });
-afterAll(() => {
-  console.log(`character e2e: ${validated} REST bodies validated against Discord's schemas, 0 violations`);
-});
-
-const grid = (harness: Harness, i: ReturnType<Harness["sandbox"]["runCommand"]>) =>
-  harness.settledReply(i, (m) => buttons(m).some((b) => b.label === "Regenerate"));
 
 describe("/character", () => {
   it("defers first, edits as images land, then shows the grid; the requester's pick is recorded and marked", async () => {
-    h = await startHarness({ MOCK_LATENCY_MS: "400" });
+    const h = await suite.start({ MOCK_LATENCY_MS: "400" });
     const i = h.sandbox.runCommand({
       command: "character",
       options: { description: "silver robot with blue eyes", aspect_ratio: "3:4" },
@@ -37,14 +23,14 @@ describe("/character", () => {
     });
     // The first thing the bot sends for the interaction is the deferral.
     const first = await h.sandbox.waitFor(
-      () => h?.sandbox.requestLog.find((r) => r.route.includes(i.id)),
+      () => h.sandbox.requestLog.find((r) => r.route.includes(i.id)),
       5000,
       "defer",
     );
     expect(first.route).toBe(`/interactions/${i.id}/${i.token}/callback`);
     expect(i.callback?.type).toBe(5);
 
-    const message = await grid(h, i);
+    const message = await h.grid(i);
     expect(message.attachments.map((a) => a.filename)).toEqual([1, 2, 3, 4].map((n) => `character-${n}.png`));
     for (const a of message.attachments) expect((await sharp(a.data).metadata()).height).toBe(1184);
     expect(buttons(message).map((b) => b.label)).toEqual(["1", "2", "3", "4", "Regenerate"]);
@@ -82,9 +68,8 @@ describe("/character", () => {
   });
 
   it("refuses a stranger's press ephemerally and changes nothing", async () => {
-    h = await startHarness();
-    const message = await grid(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "a knight", count: 2 },
@@ -94,7 +79,7 @@ describe("/character", () => {
     const before = JSON.stringify(message.components);
     for (const customId of [buttons(message)[0]?.custom_id, buttons(message).at(-1)?.custom_id] as string[]) {
       const press = h.sandbox.pressButton({ message, customId, user: BOB });
-      const refusal = await h.sandbox.waitFor(() => h?.sandbox.original(press), 5000, "refusal");
+      const refusal = await h.sandbox.waitFor(() => h.sandbox.original(press), 5000, "refusal");
       expect(refusal.visible_to).toBe(BOB.id);
       expect(refusal.content).toContain(`Only <@${ALICE.id}>`);
     }
@@ -104,9 +89,8 @@ describe("/character", () => {
   });
 
   it("shows a partial failure: buttons only for the images that exist, and why the other failed", async () => {
-    h = await startHarness();
-    const message = await grid(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "a dragon [mock:safety_blocked:3]" },
@@ -119,9 +103,8 @@ describe("/character", () => {
   });
 
   it("says clearly when every image failed, with no select buttons", async () => {
-    h = await startHarness();
-    const message = await grid(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "x [mock:provider_error]", count: 2 },
@@ -145,7 +128,7 @@ describe("/character", () => {
       .png({ compressionLevel: 0 })
       .toBuffer();
     fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, outputImage: noise });
-    h = await startHarness({
+    const h = await suite.start({
       IMAGE_PROVIDER: "replicate",
       REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
       REPLICATE_API_URL: fake.url,
@@ -157,7 +140,7 @@ describe("/character", () => {
       user: ALICE,
       attachmentSizeLimit: limit,
     });
-    const message = await grid(h, i);
+    const message = await h.grid(i);
     expect(noise.length * 4).toBeGreaterThan(limit);
     expect(message.attachments.map((a) => a.filename)).toEqual(
       [1, 2, 3, 4].map((n) => `character-${n}-preview.jpg`),
@@ -178,9 +161,8 @@ describe("/character", () => {
   });
 
   it("Regenerate makes a new generation with the same parameters, for the requester only", async () => {
-    h = await startHarness();
-    const message = await grid(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "a bard", count: 2, aspect_ratio: "16:9" },
@@ -189,7 +171,7 @@ describe("/character", () => {
     );
     const regenerate = buttons(message).at(-1)?.custom_id as string;
     const press = h.sandbox.pressButton({ message, customId: regenerate, user: ALICE });
-    const second = await grid(h, press);
+    const second = await h.grid(press);
     expect(second.id).not.toBe(message.id);
     expect(second.attachments).toHaveLength(2);
     const generations = h.ctx.db
@@ -202,20 +184,20 @@ describe("/character", () => {
   });
 
   it("rejects an empty description before doing anything", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     const i = h.sandbox.runCommand({
       command: "character",
       options: { description: " \u200b\u0007 " },
       user: ALICE,
     });
-    const reply = await h.sandbox.waitFor(() => h?.sandbox.original(i), 5000, "reply");
+    const reply = await h.sandbox.waitFor(() => h.sandbox.original(i), 5000, "reply");
     expect(reply.visible_to).toBe(ALICE.id);
     expect(reply.content).toContain("The description is empty");
     expect(h.ctx.db.prepare("SELECT count(*) AS n FROM generations").get()).toEqual({ n: 0 });
   });
 
   it("still delivers the grid when Discord answers an edit with 429 or 500", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     h.sandbox.injectFault({
       method: "PATCH",
       path: /messages\/@original$/,
@@ -223,8 +205,7 @@ describe("/character", () => {
       retryAfterSeconds: 0.3,
     });
     h.sandbox.injectFault({ method: "PATCH", path: /messages\/@original$/, status: 500 });
-    const message = await grid(
-      h,
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "resilient", count: 1 },

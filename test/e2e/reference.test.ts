@@ -1,28 +1,16 @@
 import sharp from "sharp";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ALICE,
   BOB,
   buttons,
+  e2eSuite,
   type Harness,
   MOD,
   MODERATOR_PERMISSIONS,
-  startHarness,
 } from "../support/bot-harness.ts";
 
-let h: Harness | undefined;
-let validated = 0;
-afterEach(async () => {
-  if (h) {
-    expect(h.sandbox.violations).toEqual([]);
-    validated += h.sandbox.validatedRequests;
-    await h.close();
-  }
-  h = undefined;
-});
-afterAll(() => {
-  console.log(`reference e2e: ${validated} REST bodies validated against Discord's schemas, 0 violations`);
-});
+const suite = e2eSuite("reference");
 
 async function makeGrid(harness: Harness, description: string, count = 4) {
   const i = harness.sandbox.runCommand({
@@ -30,7 +18,7 @@ async function makeGrid(harness: Harness, description: string, count = 4) {
     options: { description, count },
     user: ALICE,
   });
-  const message = await harness.settledReply(i, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+  const message = await harness.grid(i);
   const generationId = (buttons(message)[0]?.custom_id ?? "").split(":")[2] as string;
   return { message, view: harness.ctx.generation.view(generationId) };
 }
@@ -48,7 +36,7 @@ async function reply(
 
 describe("/reference", () => {
   it("show attaches the stored image; info tells prompt, model, size, dimensions and whether it is the pick", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     const { message, view } = await makeGrid(h, "a violet wizard");
     const image = view?.images[2];
     if (!image) throw new Error("no image");
@@ -81,7 +69,7 @@ describe("/reference", () => {
   });
 
   it("list shows the user's own references newest first, paged with buttons", async () => {
-    h = await startHarness({ MOCK_LATENCY_MS: "20" });
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
     await makeGrid(h, "first batch", 4);
     await makeGrid(h, "second batch", 4);
     const { view } = await makeGrid(h, "third batch", 4);
@@ -109,7 +97,7 @@ describe("/reference", () => {
   });
 
   it("lets members see only their own references, and moderators any in their guild", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     const { view } = await makeGrid(h, "alice's secret", 1);
     const id = view?.images[0]?.id as string;
 
@@ -125,7 +113,7 @@ describe("/reference", () => {
   });
 
   it("answers invalid and unknown ids with an ephemeral error without touching any file", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     for (const id of [
       "../../etc/passwd",
       "not-an-id",

@@ -1,29 +1,13 @@
 import Database from "better-sqlite3";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ALICE, BOB, buttons, type Harness, startHarness } from "../support/bot-harness.ts";
+import { describe, expect, it } from "vitest";
+import { ALICE, BOB, buttons, e2eSuite } from "../support/bot-harness.ts";
 
-let h: Harness | undefined;
-let validated = 0;
-afterEach(async () => {
-  if (h) {
-    expect(h.sandbox.violations).toEqual([]);
-    validated += h.sandbox.validatedRequests;
-    await h.close();
-  }
-  h = undefined;
-});
-afterAll(() => {
-  console.log(`resilience e2e: ${validated} REST bodies validated against Discord's schemas, 0 violations`);
-});
-
-const gridOf = (harness: Harness, i: ReturnType<Harness["sandbox"]["runCommand"]>) =>
-  harness.settledReply(i, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+const suite = e2eSuite("resilience");
 
 describe("resilience", () => {
   it("answers forged and malformed custom_ids with an ephemeral error and keeps serving", async () => {
-    h = await startHarness();
-    const message = await gridOf(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "target", count: 1 },
@@ -44,7 +28,7 @@ describe("resilience", () => {
     for (const customId of forged) {
       const press = h.sandbox.pressButton({ message, customId, user: ALICE });
       const answer = await h.sandbox.waitFor(
-        () => h?.sandbox.original(press) ?? h?.sandbox.followUps(press)[0],
+        () => h.sandbox.original(press) ?? h.sandbox.followUps(press)[0],
         5000,
         customId,
       );
@@ -53,8 +37,7 @@ describe("resilience", () => {
       expect(answer.content).not.toMatch(/at \w+ \(|Error:/); // no stack trace
     }
     expect(h.ctx.db.prepare("SELECT count(*) AS n FROM selections").get()).toEqual({ n: 0 });
-    const still = await gridOf(
-      h,
+    const still = await h.grid(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "still here", count: 1 },
@@ -65,13 +48,12 @@ describe("resilience", () => {
   });
 
   it("records a pick made after the bot restarted between the grid and the press", async () => {
-    h = await startHarness();
-    const message = await gridOf(
-      h,
+    const h = await suite.start();
+    const message = await h.grid(
       h.sandbox.runCommand({ command: "character", options: { description: "durable" }, user: ALICE }),
     );
     await h.restart();
-    await h.sandbox.waitFor(() => h?.sandbox.connected, 10_000, "reconnect");
+    await h.sandbox.waitFor(() => h.sandbox.connected, 10_000, "reconnect");
     const press = h.sandbox.pressButton({
       message,
       customId: buttons(message)[2]?.custom_id as string,
@@ -84,26 +66,26 @@ describe("resilience", () => {
   });
 
   it("resumes its gateway session after the connection drops, and after a RECONNECT request", async () => {
-    h = await startHarness();
+    const h = await suite.start();
     h.sandbox.dropConnections();
     const first = h.sandbox.runCommand({
       command: "character",
       options: { description: "after a drop", count: 1 },
       user: ALICE,
     });
-    expect((await gridOf(h, first)).attachments).toHaveLength(1);
+    expect((await h.grid(first)).attachments).toHaveLength(1);
     h.sandbox.requestReconnect();
     const second = h.sandbox.runCommand({
       command: "character",
       options: { description: "after reconnect", count: 1 },
       user: ALICE,
     });
-    expect((await gridOf(h, second)).attachments).toHaveLength(1);
+    expect((await h.grid(second)).attachments).toHaveLength(1);
   });
 
   it("on shutdown, tells the user their images come later and leaves the predictions resumable", async () => {
-    const harness = await startHarness({ MOCK_LATENCY_MS: "3000" });
-    h = harness;
+    const h = await suite.start({ MOCK_LATENCY_MS: "3000" });
+    const harness = h;
     const running = h.sandbox.runCommand({
       command: "character",
       options: { description: "interrupted", count: 2 },

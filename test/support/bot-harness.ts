@@ -1,5 +1,6 @@
 // Runs the real bot (discord.js client, SQLite in a temp dir, real providers) against the local
 // Discord-compatible server, as a person in a guild would meet it.
+import { afterAll, afterEach, expect } from "vitest";
 import { type AppContext, createAppContext } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type RunningBot, startBot } from "../../src/discord/bot.ts";
@@ -35,6 +36,8 @@ export interface Harness {
     check?: (m: StoredMessage) => boolean,
   ): Promise<StoredMessage>;
   followUp(interaction: SandboxInteraction): Promise<StoredMessage>;
+  /** Waits for a generation reply to be final: it has its Regenerate button. */
+  grid(interaction: SandboxInteraction): Promise<StoredMessage>;
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
@@ -87,6 +90,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         "the interaction's reply",
       );
     },
+    grid(interaction) {
+      return harness.settledReply(interaction, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+    },
     followUp(interaction) {
       return sandbox.waitFor(() => sandbox.followUps(interaction)[0], 10_000, "a follow-up message");
     },
@@ -101,4 +107,34 @@ export function buttons(
   return (
     message.components as Array<{ components: Array<{ label: string; custom_id: string; style: number }> }>
   ).flatMap((row) => row.components);
+}
+
+/**
+ * Registers the checks every end-to-end test file shares: after each test, no schema violation and no bot
+ * token in the logs, then the harness is closed; after the file, how many REST bodies were validated.
+ */
+export function e2eSuite(name: string): { start(env?: Record<string, string>): Promise<Harness> } {
+  let current: Harness | undefined;
+  let validated = 0;
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    if (!h) return;
+    try {
+      expect(h.sandbox.violations).toEqual([]);
+      expect(h.logLines.join("\n")).not.toContain(BOT_TOKEN);
+      validated += h.sandbox.validatedRequests;
+    } finally {
+      await h.close();
+    }
+  });
+  afterAll(() => {
+    console.log(`${name} e2e: ${validated} REST bodies validated against Discord's schemas, 0 violations`);
+  });
+  return {
+    async start(env) {
+      current = await startHarness(env);
+      return current;
+    },
+  };
 }
