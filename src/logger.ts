@@ -25,10 +25,22 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 export function createScrubber(secrets: readonly string[]): (line: string) => string {
   const values = secrets.filter((s) => s.length >= 6).map(escapeRegExp);
   const pattern = new RegExp(
-    [...values, String.raw`(?<=\b(?:Bearer|Bot) )[A-Za-z0-9._~+/=-]{6,}`].join("|"),
+    [
+      ...values,
+      String.raw`(?<=\b(?:Bearer|Bot) )[A-Za-z0-9._~+/=-]{6,}`,
+      // Interaction tokens travel in webhook and callback URLs; each is a credential for 15 minutes.
+      String.raw`(?<=/(?:webhooks|interactions)/\d{15,22}/)[A-Za-z0-9._~-]{20,}`,
+    ].join("|"),
     "g",
   );
   return (line) => line.replace(pattern, CENSOR);
+}
+
+/** Errors without what a REST error carries along: the request body (uploads, tokens) has no place in a log. */
+function serializeError(err: unknown) {
+  const serialized = pino.stdSerializers.err(err as Error) as Record<string, unknown>;
+  delete serialized.requestBody;
+  return serialized;
 }
 
 export interface LoggerOptions {
@@ -47,7 +59,7 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     redact: { paths: redactPaths, censor: CENSOR },
     hooks: { streamWrite: scrub },
-    serializers: { err: pino.stdSerializers.err },
+    serializers: { err: serializeError },
   };
   if (pretty) {
     return pino({ ...pinoOptions, transport: { target: "pino-pretty", options: { colorize: true } } });

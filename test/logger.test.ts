@@ -16,7 +16,16 @@ describe("logger redaction", () => {
       "bot header",
     );
 
-    expect(lines).toHaveLength(6);
+    const restError = Object.assign(new Error("Invalid Form Body"), {
+      url: "http://127.0.0.1/api/v10/webhooks/1574740189429891073/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ/messages/%40original",
+      requestBody: { files: [{ name: "x.png", data: "AAAA".repeat(1000) }] },
+    });
+    logger.error({ err: restError }, "rest error");
+
+    expect(lines).toHaveLength(7);
+    expect(lines[6]).not.toContain("aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQ");
+    expect(lines[6]).not.toContain("requestBody");
+    expect(lines[6]).toContain("/webhooks/1574740189429891073/[Redacted]/messages");
     const all = lines.join("\n");
     expect(all).not.toContain(TEST_REPLICATE_TOKEN);
     expect(all).not.toContain(DISCORD_TOKEN);

@@ -11,11 +11,12 @@ import type {
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
-import { type Clock, sleep } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import { PredictionFailure } from "./failures.ts";
 import type { Limiter } from "./limiter.ts";
+import { awaitOutput } from "./predictions.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
-import type { ImageProvider, PredictionState } from "./providers/types.ts";
+import type { ImageProvider } from "./providers/types.ts";
 
 export const MAX_IMAGES = 4;
 export const MAX_PROMPT_LENGTH = 1000;
@@ -77,9 +78,6 @@ export interface GenerationServiceDeps {
   pollMs: number;
   timeoutMs: number;
 }
-
-/** After this many failed status checks in a row a running prediction is given up as a provider error. */
-const MAX_POLL_ERRORS = 5;
 
 export class GenerationService {
   /** Aborted on shutdown: running slots stop waiting and stay resumable, nothing is marked failed. */
@@ -157,8 +155,13 @@ export class GenerationService {
     return generation && { generation, images: this.deps.images.forGeneration(generationId) };
   }
 
-  unfinishedGenerations(): GenerationRow[] {
-    return this.deps.generations.unfinished();
+  /** Generations whose result has not reached Discord: to resume and deliver after a restart. */
+  undelivered(): GenerationRow[] {
+    return this.deps.generations.undelivered();
+  }
+
+  markDelivered(generationId: string): void {
+    this.deps.generations.markDelivered(generationId, this.deps.clock.now());
   }
 
   setMessageId(generationId: string, messageId: string): void {
@@ -252,7 +255,12 @@ export class GenerationService {
           images.markStarted(image.id, predictionId, started.model);
           log.debug({ predictionId, model: started.model }, "prediction started");
         }
-        const output = await this.waitForOutput(predictionId, clock.now() + this.deps.timeoutMs, signal);
+        const output = await awaitOutput(provider, predictionId, {
+          deadline: clock.now() + this.deps.timeoutMs,
+          pollMs: this.deps.pollMs,
+          clock,
+          signal,
+        });
         const data = await provider.fetchOutput(output, signal);
         const facts = await files.writeImage(image.id, data);
         images.markSucceeded(image.id, facts, clock.now());
@@ -267,32 +275,6 @@ export class GenerationService {
       if (!(err instanceof PredictionFailure)) log.error({ err }, "slot failed unexpectedly");
       else log.info({ code: failure.code, reason: failure.message }, "image failed");
       images.markFailed(image.id, failure.code, failure.message, clock.now());
-    }
-  }
-
-  private async waitForOutput(predictionId: string, deadline: number, signal: AbortSignal): Promise<string> {
-    const { provider, clock, pollMs } = this.deps;
-    let errors = 0;
-    for (;;) {
-      let state: PredictionState = { status: "running" };
-      try {
-        state = await provider.get(predictionId, signal);
-        errors = 0;
-      } catch (err) {
-        // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
-        // paid for and may still finish, so keep asking a few times before giving up on it.
-        if (signal.aborted || ++errors >= MAX_POLL_ERRORS) throw err;
-      }
-      if (state.status === "succeeded") return state.output;
-      if (state.status === "failed") throw state.failure;
-      if (clock.now() + pollMs > deadline) {
-        await provider.cancel(predictionId);
-        throw new PredictionFailure(
-          "timeout",
-          `no result after ${Math.round(this.deps.timeoutMs / 1000)} s; cancelled`,
-        );
-      }
-      await sleep(pollMs, signal);
     }
   }
 

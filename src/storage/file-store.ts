@@ -10,7 +10,7 @@ import type { StoredFileFacts } from "./images-repo.ts";
 import { isUuid } from "./uuid.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
-const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp)$/;
+const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
 
 /** Thrown for an id or file name that is not ours to read; no filesystem call has been made. */
 export class InvalidFileIdError extends Error {
@@ -22,10 +22,13 @@ export class InvalidFileIdError extends Error {
 
 export class FileStore {
   readonly imagesDir: string;
+  readonly videosDir: string;
 
   constructor(readonly dataDir: string) {
     this.imagesDir = join(dataDir, "images");
+    this.videosDir = join(dataDir, "videos");
     mkdirSync(this.imagesDir, { recursive: true });
+    mkdirSync(this.videosDir, { recursive: true });
   }
 
   /**
@@ -65,11 +68,34 @@ export class FileStore {
     };
   }
 
-  /** The path of a stored file, after checking the name is `<uuid>.<known ext>`. */
+  /** Checks the bytes are an MP4 (by content) and writes videos/<id>.mp4 atomically. */
+  async writeVideo(
+    id: string,
+    data: Uint8Array,
+  ): Promise<{ fileName: string; mime: string; bytes: number; sha256: string }> {
+    if (!isUuid(id)) throw new InvalidFileIdError(id);
+    const type = await fileTypeFromBuffer(data);
+    if (type?.mime !== "video/mp4") {
+      throw new PredictionFailure(
+        "bad_output",
+        `output is ${type ? type.mime : "not a recognised file type"}, not an MP4 video`,
+      );
+    }
+    const fileName = `${id}.mp4`;
+    await writeAtomically(join(this.videosDir, fileName), data);
+    return {
+      fileName,
+      mime: type.mime,
+      bytes: data.byteLength,
+      sha256: createHash("sha256").update(data).digest("hex"),
+    };
+  }
+
+  /** The path of a stored file, after checking the name is `<uuid>.<known ext>`; videos live apart from images. */
   pathOf(fileName: string): string {
     const match = FILE_NAME.exec(fileName);
     if (!match || !isUuid(match[1])) throw new InvalidFileIdError(fileName);
-    return join(this.imagesDir, fileName);
+    return join(match[2] === "mp4" ? this.videosDir : this.imagesDir, fileName);
   }
 
   async read(fileName: string): Promise<Buffer> {

@@ -30,14 +30,16 @@ export interface GenerationRow {
   status: GenerationStatus;
   createdAt: number;
   finishedAt: number | null;
+  /** When the result reached Discord; null while running, or finished while the bot was away. */
+  deliveredAt: number | null;
 }
 
-export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId">;
+export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId" | "deliveredAt">;
 
 const COLUMNS = `id, guild_id AS guildId, channel_id AS channelId, user_id AS userId,
   interaction_id AS interactionId, interaction_token AS interactionToken, application_id AS applicationId,
   message_id AS messageId, prompt, params, model, requested, status, created_at AS createdAt,
-  finished_at AS finishedAt`;
+  finished_at AS finishedAt, delivered_at AS deliveredAt`;
 
 type RawRow = Omit<GenerationRow, "params"> & { params: string };
 const fromRaw = (row: RawRow | undefined): GenerationRow | undefined =>
@@ -48,7 +50,8 @@ export class GenerationsRepo {
   private readonly getStmt;
   private readonly finishStmt;
   private readonly setMessageStmt;
-  private readonly unfinishedStmt;
+  private readonly undeliveredStmt;
+  private readonly deliveredStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, interaction_id,
@@ -60,9 +63,10 @@ export class GenerationsRepo {
       "UPDATE generations SET status = @status, finished_at = @finishedAt WHERE id = @id AND status = 'running'",
     );
     this.setMessageStmt = db.prepare("UPDATE generations SET message_id = ? WHERE id = ?");
-    this.unfinishedStmt = db.prepare<[], RawRow>(
-      `SELECT ${COLUMNS} FROM generations WHERE status = 'running' ORDER BY created_at`,
+    this.undeliveredStmt = db.prepare<[], RawRow>(
+      `SELECT ${COLUMNS} FROM generations WHERE delivered_at IS NULL ORDER BY created_at`,
     );
+    this.deliveredStmt = db.prepare("UPDATE generations SET delivered_at = ? WHERE id = ?");
   }
 
   insert(row: NewGeneration): void {
@@ -81,7 +85,12 @@ export class GenerationsRepo {
     this.setMessageStmt.run(messageId, id);
   }
 
-  unfinished(): GenerationRow[] {
-    return this.unfinishedStmt.all().map((r) => fromRaw(r) as GenerationRow);
+  /** Generations whose result has not reached Discord yet: running, or finished while the bot was away. */
+  undelivered(): GenerationRow[] {
+    return this.undeliveredStmt.all().map((r) => fromRaw(r) as GenerationRow);
+  }
+
+  markDelivered(id: string, at: number): void {
+    this.deliveredStmt.run(at, id);
   }
 }

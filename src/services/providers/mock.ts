@@ -1,12 +1,22 @@
 // The offline, free image provider for sandbox guilds and tests: real PNGs, simulated latency and failures.
 
+import { readFileSync } from "node:fs";
 import type { Clock } from "../clock.ts";
 import { FAILURE_CODES, type FailureCode, PredictionFailure } from "../failures.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "./image-models.ts";
 import { renderMockImage } from "./mock-art.ts";
-import type { ImageProvider, ImageRequest, PredictionState, StartedPrediction } from "./types.ts";
+import type {
+  ImageProvider,
+  ImageRequest,
+  PredictionState,
+  StartedPrediction,
+  VideoProvider,
+  VideoRequest,
+} from "./types.ts";
 
 export const MOCK_MODEL = "mock/character-sketch";
+export const MOCK_VIDEO_MODEL = "mock/test-pattern-video";
+const MOCK_VIDEO = new URL("./assets/mock-video.mp4", import.meta.url);
 
 export interface MockProviderOptions {
   /** Simulated time per prediction; each prediction varies it by ±10 %. */
@@ -52,7 +62,8 @@ function decode(predictionId: string): MockTicket | undefined {
   }
 }
 
-export class MockImageProvider implements ImageProvider {
+/** Simulated predictions: polling, cancelling and failing work the same for mock images and videos. */
+abstract class MockPredictions {
   readonly name = "mock";
   private readonly random: () => number;
   private readonly cancelled = new Set<string>();
@@ -61,17 +72,16 @@ export class MockImageProvider implements ImageProvider {
     this.random = options.random ?? Math.random;
   }
 
-  async start(request: ImageRequest): Promise<StartedPrediction> {
+  protected ticket(prompt: string, slot: number, aspectRatio: AspectRatio): string {
     const jitter = 0.9 + this.random() * 0.2;
     const injected = this.random() < this.options.failureRate ? "provider_error" : null;
-    const ticket: MockTicket = {
-      prompt: request.prompt,
-      slot: request.slot,
-      aspectRatio: request.aspectRatio,
+    return encode({
+      prompt,
+      slot,
+      aspectRatio,
       readyAt: this.options.clock.now() + Math.round(this.options.latencyMs * jitter),
-      failure: requestedFailure(request.prompt, request.slot) ?? injected,
-    };
-    return { predictionId: encode(ticket), model: MOCK_MODEL };
+      failure: requestedFailure(prompt, slot) ?? injected,
+    });
   }
 
   async get(predictionId: string): Promise<PredictionState> {
@@ -113,7 +123,39 @@ export class MockImageProvider implements ImageProvider {
   async fetchOutput(output: string): Promise<Uint8Array> {
     const ticket = output.startsWith("mock://") ? decode(output.slice(7)) : undefined;
     if (!ticket) throw new PredictionFailure("bad_output", "unknown mock output");
-    if (ticket.failure === "bad_output") return Buffer.from("this is not an image");
+    if (ticket.failure === "bad_output") return Buffer.from("this is not an image or a video");
+    return this.render(ticket);
+  }
+
+  protected abstract render(ticket: MockTicket): Promise<Uint8Array>;
+}
+
+export class MockImageProvider extends MockPredictions implements ImageProvider {
+  async start(request: ImageRequest): Promise<StartedPrediction> {
+    return {
+      predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio),
+      model: MOCK_MODEL,
+    };
+  }
+
+  protected render(ticket: MockTicket): Promise<Uint8Array> {
     return renderMockImage(ticket.prompt, ticket.slot, ticket.aspectRatio);
+  }
+}
+
+/**
+ * The mock video mode: after the latency, a real 2-second 320×320 H.264 MP4 (a test pattern with a running
+ * clock) that passes the same type check as a real video and plays in Discord and browsers. The reference image
+ * is accepted and ignored. `[mock:…]` directives in the prompt apply as for images (slot 1).
+ */
+export class MockVideoProvider extends MockPredictions implements VideoProvider {
+  async start(request: VideoRequest): Promise<StartedPrediction> {
+    if (!request.image.startsWith("data:image/"))
+      throw new PredictionFailure("provider_error", "mock: no reference image");
+    return { predictionId: this.ticket(request.prompt, 1, "1:1"), model: MOCK_VIDEO_MODEL };
+  }
+
+  protected async render(): Promise<Uint8Array> {
+    return readFileSync(MOCK_VIDEO);
   }
 }

@@ -1,11 +1,12 @@
-// The real image provider: Replicate's HTTP API through the official `replicate` client.
-import Replicate from "replicate";
+// The real image provider: Google's image models on Replicate, with a fallback for a retired model.
 import type { Logger } from "../../logger.ts";
-import { classifyPredictionError, PredictionFailure } from "../failures.ts";
-import { downloadOutput, MAX_OUTPUT_BYTES } from "./download.ts";
+import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
-import { createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
+import { apiStatus, classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
+import type { RetryOptions } from "./retrying-fetch.ts";
 import type { ImageProvider, ImageRequest, PredictionState, StartedPrediction } from "./types.ts";
+
+export { DEFAULT_RETRY } from "./replicate-client.ts";
 
 export interface ReplicateProviderOptions {
   token: string;
@@ -19,31 +20,14 @@ export interface ReplicateProviderOptions {
   maxOutputBytes?: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = {
-  maxRetries: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 8000,
-  maxRetryAfterMs: 30_000,
-  requestTimeoutMs: 30_000,
-};
-
 export class ReplicateImageProvider implements ImageProvider {
   readonly name = "replicate";
-  private readonly client: Replicate;
+  private readonly predictions: ReplicatePredictions;
   private activeModel: ImageModelId;
 
   constructor(private readonly options: ReplicateProviderOptions) {
     this.activeModel = options.model;
-    this.client = new Replicate({
-      auth: options.token,
-      baseUrl: options.apiUrl,
-      useFileOutput: false,
-      fetch: createRetryingFetch({
-        ...DEFAULT_RETRY,
-        ...options.retry,
-        onRetry: (info) => options.logger.info(info, "retrying Replicate request"),
-      }),
-    });
+    this.predictions = new ReplicatePredictions(options);
   }
 
   /** The model new predictions go to. */
@@ -69,62 +53,25 @@ export class ReplicateImageProvider implements ImageProvider {
     }
   }
 
-  async get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
-    let prediction: Awaited<ReturnType<Replicate["predictions"]["get"]>>;
-    try {
-      prediction = await this.client.predictions.get(predictionId, { signal });
-    } catch (err) {
-      if (apiStatus(err) === 404) {
-        return {
-          status: "failed",
-          failure: new PredictionFailure("provider_error", "Replicate no longer knows this prediction"),
-        };
-      }
-      throw classifyRequestError(err, "checking a prediction");
-    }
-    switch (prediction.status) {
-      case "starting":
-      case "processing":
-        return { status: "running" };
-      case "succeeded": {
-        const output = Array.isArray(prediction.output) ? prediction.output[0] : prediction.output;
-        return typeof output === "string"
-          ? { status: "succeeded", output }
-          : {
-              status: "failed",
-              failure: new PredictionFailure("bad_output", "prediction returned no file URL"),
-            };
-      }
-      case "canceled":
-        return {
-          status: "failed",
-          failure: new PredictionFailure("provider_error", "the prediction was cancelled"),
-        };
-      default:
-        return { status: "failed", failure: classifyPredictionError(prediction.error) };
-    }
+  get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
+    return this.predictions.get(predictionId, signal);
   }
 
-  async cancel(predictionId: string): Promise<void> {
-    try {
-      await this.client.predictions.cancel(predictionId);
-    } catch (err) {
-      this.options.logger.warn({ err, predictionId }, "could not cancel prediction");
-    }
+  cancel(predictionId: string): Promise<void> {
+    return this.predictions.cancel(predictionId);
   }
 
   fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array> {
-    return downloadOutput(output, {
+    const limits = {
       timeoutMs: this.options.downloadTimeoutMs ?? 60_000,
       maxBytes: this.options.maxOutputBytes ?? MAX_OUTPUT_BYTES,
-      signal,
-    });
+    };
+    return this.predictions.download(output, limits, signal);
   }
 
   private async create(model: ImageModelId, request: ImageRequest, signal?: AbortSignal) {
-    const input = imageModel(model).buildInput(request);
-    const prediction = await this.client.predictions.create({ model, input, signal });
-    return { predictionId: prediction.id, model };
+    const predictionId = await this.predictions.create(model, imageModel(model).buildInput(request), signal);
+    return { predictionId, model };
   }
 
   private switchToFallback(from: ImageModelId, to: ImageModelId): void {
@@ -135,36 +82,4 @@ export class ReplicateImageProvider implements ImageProvider {
       "Replicate says the image model does not exist (Google retired Imagen in 2026); using the fallback model",
     );
   }
-}
-
-function classifyRequestError(err: unknown, doing: string): PredictionFailure {
-  if (err instanceof PredictionFailure) return err;
-  const status = apiStatus(err);
-  if (status !== undefined) {
-    if (status === 429) return new PredictionFailure("rate_limited", `Replicate rate limit while ${doing}`);
-    if (status === 404)
-      return new PredictionFailure("provider_error", `Replicate answered 404 while ${doing}`);
-    return new PredictionFailure("provider_error", `Replicate answered HTTP ${status} while ${doing}`);
-  }
-  const name = (err as Error)?.name;
-  if (name === "TimeoutError" || name === "AbortError") {
-    return new PredictionFailure("timeout", `Replicate did not answer in time while ${doing}`);
-  }
-  return new PredictionFailure(
-    "provider_error",
-    `could not reach Replicate while ${doing}: ${(err as Error)?.message}`,
-  );
-}
-
-/** The HTTP status of the client's ApiError (not exported at run time, so recognised by its shape). */
-function apiStatus(err: unknown): number | undefined {
-  if (
-    err instanceof Error &&
-    err.name === "ApiError" &&
-    "response" in err &&
-    err.response instanceof Response
-  ) {
-    return err.response.status;
-  }
-  return undefined;
 }

@@ -24,10 +24,20 @@ export type PredictionState =
   | { status: "failed"; failure: PredictionFailure };
 
 /** Every method reports expected failures by throwing PredictionFailure (or returning a failed state). */
-export interface ImageProvider {
+export interface PredictionProvider<Request> {
   readonly name: string;
-  start(request: ImageRequest, signal?: AbortSignal): Promise<StartedPrediction>;
+  start(request: Request, signal?: AbortSignal): Promise<StartedPrediction>;
   get(predictionId: string, signal?: AbortSignal): Promise<PredictionState>;
   cancel(predictionId: string): Promise<void>;
   fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
+
+export type ImageProvider = PredictionProvider<ImageRequest>;
+
+export interface VideoRequest {
+  prompt: string;
+  /** The reference image as a data: URI. */
+  image: string;
+}
+
+export type VideoProvider = PredictionProvider<VideoRequest>;

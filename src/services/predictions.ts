@@ -1,0 +1,45 @@
+// Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
+import { type Clock, sleep } from "./clock.ts";
+import { PredictionFailure } from "./failures.ts";
+import type { PredictionProvider, PredictionState } from "./providers/types.ts";
+
+/** After this many failed status checks in a row a running prediction is given up as a provider error. */
+const MAX_POLL_ERRORS = 5;
+
+export interface WaitOptions {
+  deadline: number;
+  pollMs: number;
+  clock: Clock;
+  signal: AbortSignal;
+  /** Called on each poll while it runs (e.g. to show elapsed time). */
+  onPoll?: () => void;
+}
+
+/** The output URL of a prediction that succeeded; a PredictionFailure for any other ending. */
+export async function awaitOutput(
+  provider: PredictionProvider<unknown>,
+  predictionId: string,
+  options: WaitOptions,
+): Promise<string> {
+  const { clock, pollMs, deadline, signal } = options;
+  let errors = 0;
+  for (;;) {
+    let state: PredictionState = { status: "running" };
+    try {
+      state = await provider.get(predictionId, signal);
+      errors = 0;
+    } catch (err) {
+      // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
+      // paid for and may still finish, so keep asking a few times before giving up on it.
+      if (signal.aborted || ++errors >= MAX_POLL_ERRORS) throw err;
+    }
+    if (state.status === "succeeded") return state.output;
+    if (state.status === "failed") throw state.failure;
+    if (clock.now() + pollMs > deadline) {
+      await provider.cancel(predictionId);
+      throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
+    }
+    options.onPoll?.();
+    await sleep(pollMs, signal);
+  }
+}

@@ -1,0 +1,137 @@
+// The videos table: one row per /video request, linked to its reference image and that image's generation.
+import type { FailureCode } from "../services/failures.ts";
+import type { Db } from "./database.ts";
+
+export type VideoStatus = "pending" | "running" | "succeeded" | "failed";
+
+export interface VideoRow {
+  id: string;
+  referenceImageId: string;
+  generationId: string;
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  prompt: string;
+  model: string;
+  params: string;
+  status: VideoStatus;
+  predictionId: string | null;
+  fileName: string | null;
+  mime: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  /** The provider's own URL of the output, kept for a video too large to upload (Replicate keeps it an hour). */
+  outputUrl: string | null;
+  errorCode: FailureCode | null;
+  errorMessage: string | null;
+  interactionId: string | null;
+  interactionToken: string | null;
+  applicationId: string | null;
+  messageId: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  deliveredAt: number | null;
+}
+
+export type NewVideo = Pick<
+  VideoRow,
+  | "id"
+  | "referenceImageId"
+  | "generationId"
+  | "guildId"
+  | "channelId"
+  | "userId"
+  | "prompt"
+  | "model"
+  | "params"
+  | "interactionId"
+  | "interactionToken"
+  | "applicationId"
+  | "createdAt"
+>;
+
+const COLUMNS = `id, reference_image_id AS referenceImageId, generation_id AS generationId, guild_id AS guildId,
+  channel_id AS channelId, user_id AS userId, prompt, model, params, status, prediction_id AS predictionId,
+  file_name AS fileName, mime, bytes, sha256, output_url AS outputUrl, error_code AS errorCode,
+  error_message AS errorMessage, interaction_id AS interactionId, interaction_token AS interactionToken,
+  application_id AS applicationId, message_id AS messageId, created_at AS createdAt, finished_at AS finishedAt,
+  delivered_at AS deliveredAt`;
+
+export class VideosRepo {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly startedStmt;
+  private readonly succeededStmt;
+  private readonly failedStmt;
+  private readonly deliveredStmt;
+  private readonly messageStmt;
+  private readonly undeliveredStmt;
+  private readonly byImageStmt;
+
+  constructor(db: Db) {
+    this.insertStmt =
+      db.prepare(`INSERT INTO videos (id, reference_image_id, generation_id, guild_id, channel_id,
+      user_id, prompt, model, params, status, interaction_id, interaction_token, application_id, created_at)
+      VALUES (@id, @referenceImageId, @generationId, @guildId, @channelId, @userId, @prompt, @model, @params,
+      'pending', @interactionId, @interactionToken, @applicationId, @createdAt)`);
+    this.getStmt = db.prepare<[string], VideoRow>(`SELECT ${COLUMNS} FROM videos WHERE id = ?`);
+    this.startedStmt = db.prepare(`UPDATE videos SET status = 'running', prediction_id = @predictionId
+      WHERE id = @id AND status IN ('pending', 'running')`);
+    this.succeededStmt =
+      db.prepare(`UPDATE videos SET status = 'succeeded', file_name = @fileName, mime = @mime,
+      bytes = @bytes, sha256 = @sha256, output_url = @outputUrl, finished_at = @finishedAt
+      WHERE id = @id AND status IN ('pending', 'running')`);
+    this.failedStmt = db.prepare(`UPDATE videos SET status = 'failed', error_code = @errorCode,
+      error_message = @errorMessage, finished_at = @finishedAt WHERE id = @id AND status IN ('pending', 'running')`);
+    this.deliveredStmt = db.prepare("UPDATE videos SET delivered_at = ? WHERE id = ?");
+    this.messageStmt = db.prepare("UPDATE videos SET message_id = ? WHERE id = ?");
+    this.undeliveredStmt = db.prepare<[], VideoRow>(
+      `SELECT ${COLUMNS} FROM videos WHERE delivered_at IS NULL ORDER BY created_at`,
+    );
+    this.byImageStmt = db.prepare<[string], VideoRow>(
+      `SELECT ${COLUMNS} FROM videos WHERE reference_image_id = ? ORDER BY created_at DESC LIMIT 25`,
+    );
+  }
+
+  insert(row: NewVideo): void {
+    this.insertStmt.run(row);
+  }
+
+  get(id: string): VideoRow | undefined {
+    return this.getStmt.get(id);
+  }
+
+  markStarted(id: string, predictionId: string): void {
+    this.startedStmt.run({ id, predictionId });
+  }
+
+  markSucceeded(
+    id: string,
+    file: { fileName: string; mime: string; bytes: number; sha256: string },
+    outputUrl: string | null,
+    finishedAt: number,
+  ): void {
+    this.succeededStmt.run({ id, ...file, outputUrl, finishedAt });
+  }
+
+  markFailed(id: string, errorCode: FailureCode, errorMessage: string, finishedAt: number): void {
+    this.failedStmt.run({ id, errorCode, errorMessage: errorMessage.slice(0, 500), finishedAt });
+  }
+
+  markDelivered(id: string, at: number): void {
+    this.deliveredStmt.run(at, id);
+  }
+
+  setMessageId(id: string, messageId: string): void {
+    this.messageStmt.run(messageId, id);
+  }
+
+  /** Jobs whose result has not reached Discord yet: running, or finished while the bot was away. */
+  undelivered(): VideoRow[] {
+    return this.undeliveredStmt.all();
+  }
+
+  forImage(imageId: string): VideoRow[] {
+    return this.byImageStmt.all(imageId);
+  }
+}
