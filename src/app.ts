@@ -5,25 +5,35 @@ import type { Logger } from "./logger.ts";
 import { type Clock, systemClock } from "./services/clock.ts";
 import { GenerationService } from "./services/generation.ts";
 import { Limiter } from "./services/limiter.ts";
-import { MOCK_MODEL, MockImageProvider } from "./services/providers/mock.ts";
+import {
+  MOCK_MODEL,
+  MOCK_VIDEO_MODEL,
+  MockImageProvider,
+  MockVideoProvider,
+} from "./services/providers/mock.ts";
 import { ReplicateImageProvider } from "./services/providers/replicate.ts";
-import type { ImageProvider } from "./services/providers/types.ts";
+import { ReplicateVideoProvider } from "./services/providers/replicate-video.ts";
+import type { ImageProvider, VideoProvider } from "./services/providers/types.ts";
+import { VideoService } from "./services/video.ts";
 import { type Db, openDatabase } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
+import { VideosRepo } from "./storage/videos-repo.ts";
 
 export interface AppContext {
   config: Config;
   logger: Logger;
   clock: Clock;
   db: Db;
-  repos: { generations: GenerationsRepo; images: ImagesRepo; selections: SelectionsRepo };
+  repos: { generations: GenerationsRepo; images: ImagesRepo; selections: SelectionsRepo; videos: VideosRepo };
   files: FileStore;
   imageProvider: ImageProvider;
+  videoProvider: VideoProvider;
   limiter: Limiter;
   generation: GenerationService;
+  video: VideoService;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): void;
 }
@@ -39,10 +49,12 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     generations: new GenerationsRepo(db),
     images: new ImagesRepo(db),
     selections: new SelectionsRepo(db),
+    videos: new VideosRepo(db),
   };
   const files = new FileStore(config.dataDir);
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
+  const videoProvider = createVideoProvider(config, logger, clock);
   const generation = new GenerationService({
     db,
     ...repos,
@@ -55,6 +67,18 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     pollMs: config.predictionPollMs,
     timeoutMs: config.predictionTimeoutMs,
   });
+  const video = new VideoService({
+    videos: repos.videos,
+    generation,
+    files,
+    provider: videoProvider,
+    model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
+    limiter,
+    clock,
+    logger,
+    pollMs: config.predictionPollMs,
+    timeoutMs: config.videoTimeoutMs,
+  });
   return {
     config,
     logger,
@@ -63,10 +87,13 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     repos,
     files,
     imageProvider,
+    videoProvider,
     limiter,
     generation,
+    video,
     close() {
       generation.stop();
+      video.stop();
       if (db.open) db.close();
     },
   };
@@ -88,5 +115,24 @@ function createImageProvider(config: Config, logger: Logger, clock: Clock): Imag
     model: config.imageModel,
     fallbackModel: config.imageFallbackModel,
     logger: logger.child({ provider: "replicate" }),
+  });
+}
+
+/** The mock provider setting covers video too: a sandbox never spends money on either. */
+function createVideoProvider(config: Config, logger: Logger, clock: Clock): VideoProvider {
+  if (config.imageProvider === "mock") {
+    return new MockVideoProvider({
+      latencyMs: config.mock.latencyMs,
+      failureRate: config.mock.failureRate,
+      clock,
+    });
+  }
+  if (!config.replicate.token)
+    throw new Error("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
+  return new ReplicateVideoProvider({
+    token: config.replicate.token,
+    apiUrl: config.replicate.apiUrl,
+    model: config.videoModel,
+    logger: logger.child({ provider: "replicate-video" }),
   });
 }

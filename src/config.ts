@@ -1,6 +1,7 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
 import { IMAGE_MODEL_IDS } from "./services/providers/image-models.ts";
+import { VIDEO_MODEL_IDS } from "./services/providers/video-models.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -48,7 +49,7 @@ const schema = z.object({
     .default("google/nano-banana-2"),
   VIDEO_MODEL: z.preprocess(
     (v) => (v === "" || v === undefined ? "minimax/video-01" : v),
-    z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),
+    z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
   ),
   DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./data" : v), z.string()),
   LOG_LEVEL: z.preprocess(
@@ -58,6 +59,7 @@ const schema = z.object({
   MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
   PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
   PREDICTION_POLL_MS: int(1000, 10, 60_000),
+  VIDEO_TIMEOUT_SECONDS: int(900, 5, 7200),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: z.preprocess(
     (v) => (v === "" || v === undefined ? 0 : v),
@@ -95,12 +97,13 @@ export interface Config {
   imageProvider: "replicate" | "mock";
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
-  videoModel: string;
+  videoModel: (typeof VIDEO_MODEL_IDS)[number];
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   maxConcurrentPredictions: number;
   predictionTimeoutMs: number;
   predictionPollMs: number;
+  videoTimeoutMs: number;
   mock: { latencyMs: number; failureRate: number };
 }
 
@@ -142,6 +145,7 @@ function toConfig(e: Env): Config {
     maxConcurrentPredictions: e.MAX_CONCURRENT_PREDICTIONS,
     predictionTimeoutMs: e.PREDICTION_TIMEOUT_SECONDS * 1000,
     predictionPollMs: e.PREDICTION_POLL_MS,
+    videoTimeoutMs: e.VIDEO_TIMEOUT_SECONDS * 1000,
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
   };
 }

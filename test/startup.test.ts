@@ -56,8 +56,8 @@ describe("npm run deploy-commands", () => {
       const global = await runAsync("src/deploy-commands.ts", env);
       expect(global.status).toBe(0);
       expect(global.stdout).toContain("globally");
-      expect(global.stdout).toContain("/character, /reference");
-      expect(sandbox.globalCommands.map((c) => c.name)).toEqual(["character", "reference"]);
+      expect(global.stdout).toContain("/character, /reference, /video");
+      expect(sandbox.globalCommands.map((c) => c.name)).toEqual(["character", "reference", "video"]);
       const guild = await runAsync("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
       expect(guild.stdout).toContain(`in guild ${sandbox.guild.id}`);
       expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual([

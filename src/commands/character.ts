@@ -24,16 +24,16 @@ export function cleanDescription(raw: string): string {
     .trim();
 }
 
-export function parseDescription(raw: string): string {
-  const description = cleanDescription(raw);
-  if (description.length === 0)
-    throw new UserFacingError("The description is empty. Describe the character you want.");
-  if (description.length > MAX_PROMPT_LENGTH) {
+/** A prompt option cleaned and checked: 1–1000 characters once control characters are gone. */
+export function parsePrompt(raw: string, label: string, hint: string): string {
+  const text = cleanDescription(raw);
+  if (text.length === 0) throw new UserFacingError(`The ${label} is empty. ${hint}`);
+  if (text.length > MAX_PROMPT_LENGTH) {
     throw new UserFacingError(
-      `The description is ${description.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
+      `The ${label} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
     );
   }
-  return description;
+  return text;
 }
 
 export const character: Command = {
@@ -60,7 +60,11 @@ export const character: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    const prompt = parseDescription(interaction.options.getString("description", true));
+    const prompt = parsePrompt(
+      interaction.options.getString("description", true),
+      "description",
+      "Describe the character you want.",
+    );
     const count = interaction.options.getInteger("count") ?? MAX_IMAGES;
     const aspectRatio = (interaction.options.getString("aspect_ratio") ?? "1:1") as AspectRatio;
     if (!Number.isInteger(count) || count < 1 || count > MAX_IMAGES) {

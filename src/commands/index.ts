@@ -2,7 +2,8 @@
 import { character } from "./character.ts";
 import { reference } from "./reference.ts";
 import type { Command } from "./types.ts";
+import { video } from "./video.ts";
 
-export const commands: readonly Command[] = [character, reference];
+export const commands: readonly Command[] = [character, reference, video];
 
 export const commandData = () => commands.map((c) => c.data);

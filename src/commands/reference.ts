@@ -23,16 +23,18 @@ export function viewerOf(interaction: Interaction): Viewer {
   };
 }
 
-/** The image behind an id the user typed, or a user-facing reason; unknown and foreign ids read alike. */
-export function requireImage(lookup: ImageLookup, rawId: string): Extract<ImageLookup, { ok: true }> {
-  if (lookup.ok) return lookup;
+/** The error for an id the user typed that names no image they may see; unknown and foreign ids read alike. */
+export function imageLookupError(
+  reason: Extract<ImageLookup, { ok: false }>["reason"],
+  rawId: string,
+): UserFacingError {
   const shown = rawId.slice(0, 40).replace(/`/g, "'");
-  if (lookup.reason === "invalid_id") {
-    throw new UserFacingError(
+  if (reason === "invalid_id") {
+    return new UserFacingError(
       `\`${shown}\` is not a reference id. Ids look like \`1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed\`; /reference list shows yours.`,
     );
   }
-  throw new UserFacingError(`No reference \`${shown}\` that you can see. /reference list shows yours.`);
+  return new UserFacingError(`No reference \`${shown}\` that you can see. /reference list shows yours.`);
 }
 
 export const reference: Command = {
@@ -68,8 +70,10 @@ export const reference: Command = {
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
-    const { image, isCurrentPick } = requireImage(ctx.generation.getImage(rawId, viewer), rawId);
-    const content = renderImageInfo(image, isCurrentPick);
+    const lookup = ctx.generation.getImage(rawId, viewer);
+    if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
+    const { image, isCurrentPick } = lookup;
+    const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));
     if (sub === "info") {
       await interaction.editReply({ content, allowedMentions: NO_PINGS });
       return;

@@ -3,6 +3,7 @@ import { Client, Events, GatewayIntentBits } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { commands } from "../commands/index.ts";
 import { InteractionRouter } from "../interactions/router.ts";
+import { resumeUnfinishedJobs } from "./resume.ts";
 
 export interface RunningBot {
   client: Client<true>;
@@ -41,12 +42,15 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     "logged in to Discord",
   );
 
+  for (const job of resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info({ pending: router.pending }, "stopping: no new work");
       const drained = router.drain(10_000);
       ctx.generation.stop();
+      ctx.video.stop();
       await drained;
       await client.destroy();
       ctx.close();

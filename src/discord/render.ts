@@ -7,9 +7,10 @@ import {
   escapeMarkdown,
 } from "discord.js";
 import { encodeCustomId } from "../interactions/custom-id.ts";
-import { FAILURE_REASONS } from "../services/failures.ts";
+import { failureReason } from "../services/failures.ts";
 import type { GenerationView, ImagePage } from "../services/generation.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
+import type { VideoRow } from "../storage/videos-repo.ts";
 
 type Row = APIActionRowComponent<APIButtonComponent>;
 
@@ -31,7 +32,7 @@ export function quotePrompt(prompt: string): string {
 function failureLines(view: GenerationView): string[] {
   return view.images
     .filter((i) => i.status === "failed")
-    .map((i) => `Image ${i.slot}: ${i.errorCode ? FAILURE_REASONS[i.errorCode] : "failed"}.`);
+    .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`);
 }
 
 /** While images land: what is done so far. */
@@ -114,7 +115,11 @@ const formatBytes = (n: number | null) =>
   n === null ? "?" : n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
 const timestamp = (ms: number | null) => (ms === null ? "—" : `<t:${Math.floor(ms / 1000)}:f>`);
 
-export function renderImageInfo(image: ImageWithOwner, isCurrentPick: boolean): string {
+export function renderImageInfo(
+  image: ImageWithOwner,
+  isCurrentPick: boolean,
+  videos: VideoRow[] = [],
+): string {
   const params = JSON.parse(image.params) as Record<string, unknown>;
   return [
     `**Reference \`${image.id}\`**`,
@@ -128,6 +133,41 @@ export function renderImageInfo(image: ImageWithOwner, isCurrentPick: boolean): 
     `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
     `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
     `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
+    videos.length === 0
+      ? "Videos: none yet (/video makes one)"
+      : `Videos (${videos.length}):\n${videos
+          .slice(0, 10)
+          .map((v) => `• \`${v.id}\` · ${v.status} · ${v.model} · ${quotePrompt(v.prompt.slice(0, 60))}`)
+          .join("\n")}`,
+  ].join("\n");
+}
+
+const elapsed = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+
+export function renderVideoProgress(video: VideoRow, now: number): string {
+  return [
+    `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
+    `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
+  ].join("\n");
+}
+
+export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit: number): string {
+  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
+  if (video.status === "failed") {
+    return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
+  }
+  if (attached) return `${head}\nVideo \`${video.id}\``;
+  const size = formatBytes(video.bytes);
+  const limit = formatBytes(uploadLimit);
+  return [
+    head,
+    `The video is ${size}, over this server's ${limit} upload limit, so it is not attached.`,
+    video.outputUrl
+      ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
+      : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
   ].join("\n");
 }
 

@@ -25,6 +25,12 @@ export class InteractionRouter {
     return this.inflight.size;
   }
 
+  /** Work not tied to an interaction (resumed jobs) that a graceful stop should wait for too. */
+  track(task: Promise<void>): void {
+    const tracked = task.finally(() => this.inflight.delete(tracked));
+    this.inflight.add(tracked);
+  }
+
   handle(interaction: Interaction): void {
     const task = this.dispatch(interaction).finally(() => this.inflight.delete(task));
     this.inflight.add(task);

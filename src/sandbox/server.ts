@@ -171,6 +171,7 @@ export class DiscordSandbox extends EventEmitter {
   validatedRequests = 0;
   readonly requestLog: Array<{ method: string; route: string; status: number }> = [];
   private readonly faults: Fault[] = [];
+  private readonly expiredTokens = new Set<string>();
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly sockets = new Set<WebSocket>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -231,6 +232,11 @@ export class DiscordSandbox extends EventEmitter {
   /** Whether a bot is connected and identified on the gateway. */
   get connected(): boolean {
     return [...this.sessions.values()].some((s) => s.socket?.readyState === 1);
+  }
+
+  /** Makes an interaction's token invalid, as Discord does after 15 minutes: its webhook answers 50027. */
+  expireInteraction(interaction: SandboxInteraction): void {
+    this.expiredTokens.add(interaction.token);
   }
 
   injectFault(fault: Fault): void {
@@ -693,6 +699,9 @@ export class DiscordSandbox extends EventEmitter {
     const webhookRoute = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(route);
     if (webhookRoute) {
       const m = webhookRoute;
+      if (this.expiredTokens.has(m[2] as string)) {
+        return reply(401, { message: "Invalid Webhook Token", code: 50027 });
+      }
       const interaction = [...this.interactions.values()].find((i) => i.token === m[2]);
       if (m[1] !== this.applicationId || !interaction)
         return reply(404, { message: "Unknown Webhook", code: 10015 });

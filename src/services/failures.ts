@@ -19,13 +19,21 @@ export class PredictionFailure extends Error {
   }
 }
 
-export const FAILURE_REASONS: Record<FailureCode, string> = {
-  safety_blocked: "blocked by the model's safety filter; try rewording the description",
-  rate_limited: "the image service is busy (rate limited); try again in a minute",
-  timeout: "took too long and was cancelled",
-  provider_error: "the image service failed",
-  bad_output: "the image service returned something that is not a usable image",
-};
+/** Why a prediction failed, in words for the person who asked for an image or a video. */
+export function failureReason(code: FailureCode, made: "image" | "video"): string {
+  switch (code) {
+    case "safety_blocked":
+      return "blocked by the model's safety filter; try rewording the description";
+    case "rate_limited":
+      return `the ${made} service is busy (rate limited); try again in a minute`;
+    case "timeout":
+      return "took too long and was cancelled";
+    case "provider_error":
+      return `the ${made} service failed`;
+    case "bad_output":
+      return `the ${made} service returned something that is not a usable ${made}`;
+  }
+}
 
 const SAFETY = /safety|nsfw|sensitive|flagged|blocked|responsible ai|prohibited|content polic/i;
 

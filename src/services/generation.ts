@@ -180,6 +180,11 @@ export class GenerationService {
     return { ok: true, image, isCurrentPick: pick?.imageId === image.id };
   }
 
+  /** An image row by id with no access check: for jobs that already passed one. */
+  imageRow(imageId: string): ImageWithOwner | undefined {
+    return isUuid(imageId) ? this.deps.images.get(imageId) : undefined;
+  }
+
   /** The bytes of a stored image; the name is checked to be `<uuid>.<ext>` before the disk is touched. */
   readImageFile(image: Pick<ImageRow, "fileName">): Promise<Buffer> {
     if (!image.fileName) throw new Error("image has no file");

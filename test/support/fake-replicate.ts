@@ -1,6 +1,7 @@
 // A local stand-in for Replicate's HTTP API: create, get and cancel predictions and serve their output files,
 // with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, safety failures, bad files).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
@@ -32,7 +33,23 @@ export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
     "safety_filter_level",
     "allow_fallback_model",
   ],
+  "minimax/video-01": ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
+  "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "mode", "duration"],
+  "google/veo-3-fast": [
+    "prompt",
+    "image",
+    "aspect_ratio",
+    "resolution",
+    "generate_audio",
+    "seed",
+    "negative_prompt",
+  ],
 };
+
+const VIDEO_MODELS = new Set(["minimax/video-01", "kwaivgi/kling-v2.1", "google/veo-3-fast"]);
+const SAMPLE_VIDEO = readFileSync(
+  new URL("../../src/services/providers/assets/mock-video.mp4", import.meta.url),
+);
 
 export type Outcome = "ok" | "safety" | "error" | "not_image" | "oversized" | "never";
 
@@ -124,6 +141,11 @@ export class FakeReplicate {
   /** The base URL to hand the bot as REPLICATE_API_URL. */
   get url(): string {
     return `${this.origin}/v1`;
+  }
+
+  /** Forgets a prediction, as Replicate does with old ones: its status and cancel answer 404 from now on. */
+  forget(predictionId: string): void {
+    this.predictions.delete(predictionId);
   }
 
   /** Queues a one-shot fault for the next request that matches. */
@@ -273,6 +295,10 @@ export class FakeReplicate {
       res.write(this.image);
       pump();
       res.on("error", () => {});
+    } else if (VIDEO_MODELS.has(prediction.model)) {
+      res
+        .writeHead(200, { "Content-Type": "video/mp4", "Content-Length": SAMPLE_VIDEO.length })
+        .end(SAMPLE_VIDEO);
     } else {
       res
         .writeHead(200, { "Content-Type": "image/png", "Content-Length": this.image.length })

@@ -1,0 +1,91 @@
+// /video: turn your picked reference (or one named by id) into a short video.
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  SlashCommandBuilder,
+} from "discord.js";
+import type { AppContext } from "../app.ts";
+import { DurableReply } from "../discord/reply-target.ts";
+import { VideoReply } from "../discord/video-reply.ts";
+import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { MAX_PROMPT_LENGTH } from "../services/generation.ts";
+import { parsePrompt } from "./character.ts";
+import { imageLookupError, viewerOf } from "./reference.ts";
+import type { Command } from "./types.ts";
+
+const NO_PICK =
+  "You have not picked a reference in this server yet. Run /character, press the number under the image you like, " +
+  "then run /video again; or name one with the reference option (/reference list shows yours).";
+
+export const video: Command = {
+  data: new SlashCommandBuilder()
+    .setName("video")
+    .setDescription("Turn your picked character reference into a short video")
+    .addStringOption((o) =>
+      o
+        .setName("prompt")
+        .setDescription("What happens in the video")
+        .setRequired(true)
+        .setMinLength(1)
+        .setMaxLength(MAX_PROMPT_LENGTH),
+    )
+    .addStringOption((o) =>
+      o
+        .setName("reference")
+        .setDescription("A reference id (default: your current pick)")
+        .setAutocomplete(true)
+        .setMaxLength(64),
+    )
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
+    const prompt = parsePrompt(
+      interaction.options.getString("prompt", true),
+      "prompt",
+      "Say what should happen.",
+    );
+    const rawId = interaction.options.getString("reference")?.trim() || undefined;
+    await interaction.deferReply();
+    const viewer = viewerOf(interaction);
+    const choice = ctx.video.chooseReference(rawId, viewer);
+    if (!choice.ok) {
+      if (choice.reason === "no_pick") throw new UserFacingError(NO_PICK);
+      throw imageLookupError(choice.reason, rawId ?? "");
+    }
+    const job = ctx.video.create({
+      viewer,
+      channelId: interaction.channelId,
+      prompt,
+      image: choice.image,
+      interaction: {
+        interactionId: interaction.id,
+        interactionToken: interaction.token,
+        applicationId: interaction.applicationId,
+      },
+    });
+    const origin = { ...job, createdAt: interaction.createdTimestamp };
+    const reply = new VideoReply(
+      new DurableReply(interaction.client.rest, origin, ctx.clock, log),
+      ctx,
+      interaction.attachmentSizeLimit,
+      log,
+    );
+    const onPoll = reply.start(job);
+    await reply.finish(await ctx.video.run(job.id, onPoll));
+  },
+
+  /** Offers the user's recent references, newest first, matched on id or prompt. */
+  async autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
+    const typed = interaction.options.getFocused().trim().toLowerCase();
+    const recent = ctx.generation.listImages(interaction.user.id, interaction.guildId, 1, 100).items;
+    const choices = recent
+      .filter((i) => !typed || i.id.startsWith(typed) || i.prompt.toLowerCase().includes(typed))
+      .slice(0, 25)
+      .map((i) => ({
+        name: `${i.prompt.replace(/\s+/g, " ").slice(0, 70)} · image ${i.slot}`.slice(0, 100),
+        value: i.id,
+      }));
+    await interaction.respond(choices);
+  },
+};

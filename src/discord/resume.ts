@@ -1,0 +1,36 @@
+// On start: finish and deliver every job the last run left behind. Stored prediction ids are polled, never
+// created again; results go to the original reply while its token lives, else to a channel message.
+import type { REST } from "discord.js";
+import type { AppContext } from "../app.ts";
+import { perImageBudget } from "./attachments.ts";
+import { GenerationReply } from "./generation-reply.ts";
+import { DurableReply } from "./reply-target.ts";
+import { VideoReply } from "./video-reply.ts";
+
+export function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<void>[] {
+  const generations = ctx.generation.undelivered().map(async (generation) => {
+    const log = ctx.logger.child({ generationId: generation.id, resumed: true });
+    try {
+      const target = new DurableReply(rest, generation, ctx.clock, log);
+      const reply = new GenerationReply(target, ctx, perImageBudget(undefined, generation.requested), log);
+      await reply.finish(await ctx.generation.run(generation.id, reply.onProgress));
+      log.info("resumed generation delivered");
+    } catch (err) {
+      log.error({ err }, "could not resume generation; it will be tried again at the next start");
+    }
+  });
+  const videos = ctx.video.undelivered().map(async (video) => {
+    const log = ctx.logger.child({ videoId: video.id, resumed: true });
+    try {
+      const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);
+      await reply.finish(await ctx.video.run(video.id, reply.start(video)));
+      log.info("resumed video delivered");
+    } catch (err) {
+      log.error({ err }, "could not resume video; it will be tried again at the next start");
+    }
+  });
+  if (generations.length + videos.length > 0) {
+    ctx.logger.info({ generations: generations.length, videos: videos.length }, "resuming unfinished jobs");
+  }
+  return [...generations, ...videos];
+}

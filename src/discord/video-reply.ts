@@ -1,0 +1,67 @@
+// Keeps a /video message up to date: elapsed time while the prediction runs, then the video or why not.
+import type { AppContext } from "../app.ts";
+import type { Logger } from "../logger.ts";
+import type { VideoRow } from "../storage/videos-repo.ts";
+import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
+import { ThrottledEdits } from "./generation-reply.ts";
+import { renderVideoDone, renderVideoProgress } from "./render.ts";
+import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
+
+export const VIDEO_PROGRESS_INTERVAL_MS = 5000;
+const OVERHEAD = 64 * 1024;
+
+export class VideoReply {
+  private readonly progressEdits: ThrottledEdits<VideoRow>;
+
+  constructor(
+    private readonly target: ReplyTarget,
+    private readonly ctx: AppContext,
+    private readonly uploadLimit: number | undefined,
+    private readonly log: Logger,
+  ) {
+    this.progressEdits = new ThrottledEdits(
+      (video) => this.show(video),
+      VIDEO_PROGRESS_INTERVAL_MS,
+      (err) => log.warn({ err }, "video progress edit failed"),
+    );
+  }
+
+  /** Shows the elapsed time now, and again at most every few seconds while `run` polls. */
+  start(video: VideoRow): () => void {
+    this.progressEdits.schedule(video);
+    return () => this.progressEdits.schedule(video);
+  }
+
+  async finish(video: VideoRow): Promise<void> {
+    await this.progressEdits.settle();
+    if (video.status === "pending" || video.status === "running") {
+      await this.target.edit({
+        content: `${renderVideoProgress(video, this.ctx.clock.now())}\n⏸ The bot is restarting; the video will be delivered when it is back.`,
+      });
+      return;
+    }
+    const limit = this.uploadLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+    const attach =
+      video.status === "succeeded" && (video.bytes ?? Number.POSITIVE_INFINITY) <= limit - OVERHEAD;
+    try {
+      const { messageId } = await this.target.edit({
+        content: renderVideoDone(video, attach, limit),
+        files: attach
+          ? [{ name: `video-${video.id}.mp4`, data: await this.ctx.video.readVideoFile(video) }]
+          : [],
+      });
+      this.ctx.video.setMessageId(video.id, messageId);
+    } catch (err) {
+      if (!(err instanceof UndeliverableError)) throw err;
+      this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
+    }
+    this.ctx.video.markDelivered(video.id);
+  }
+
+  private async show(video: VideoRow): Promise<void> {
+    const { messageId } = await this.target.edit({
+      content: renderVideoProgress(video, this.ctx.clock.now()),
+    });
+    this.ctx.video.setMessageId(video.id, messageId);
+  }
+}

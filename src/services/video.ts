@@ -1,0 +1,165 @@
+// /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
+import type { Logger } from "../logger.ts";
+import type { FileStore } from "../storage/file-store.ts";
+import type { InteractionRef } from "../storage/generations-repo.ts";
+import type { ImageWithOwner } from "../storage/images-repo.ts";
+import { newId } from "../storage/uuid.ts";
+import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
+import type { Clock } from "./clock.ts";
+import { PredictionFailure } from "./failures.ts";
+import type { GenerationService, Viewer } from "./generation.ts";
+import type { Limiter } from "./limiter.ts";
+import { awaitOutput } from "./predictions.ts";
+import type { VideoProvider } from "./providers/types.ts";
+
+export type ReferenceChoice =
+  | { ok: true; image: ImageWithOwner }
+  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
+
+export interface VideoRequest {
+  viewer: Viewer;
+  channelId: string | null;
+  prompt: string;
+  image: ImageWithOwner;
+  interaction?: InteractionRef;
+}
+
+export interface VideoServiceDeps {
+  videos: VideosRepo;
+  generation: GenerationService;
+  files: FileStore;
+  provider: VideoProvider;
+  model: string;
+  limiter: Limiter;
+  clock: Clock;
+  logger: Logger;
+  pollMs: number;
+  timeoutMs: number;
+}
+
+export class VideoService {
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly deps: VideoServiceDeps) {}
+
+  /**
+   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
+   * the viewer's current pick in this guild.
+   */
+  chooseReference(rawId: string | null | undefined, viewer: Viewer): ReferenceChoice {
+    if (rawId) {
+      const lookup = this.deps.generation.getImage(rawId.trim(), viewer);
+      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
+    }
+    const current = this.deps.generation.currentSelection(viewer.userId, viewer.guildId);
+    return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
+  }
+
+  /** Records the job; `run` then makes it. Two steps so the caller knows the id before the wait begins. */
+  create(request: VideoRequest): VideoRow {
+    const id = newId();
+    this.deps.videos.insert({
+      id,
+      referenceImageId: request.image.id,
+      generationId: request.image.generationId,
+      guildId: request.viewer.guildId,
+      channelId: request.channelId,
+      userId: request.viewer.userId,
+      prompt: request.prompt,
+      model: this.deps.model,
+      params: "{}",
+      interactionId: request.interaction?.interactionId ?? null,
+      interactionToken: request.interaction?.interactionToken ?? null,
+      applicationId: request.interaction?.applicationId ?? null,
+      createdAt: this.deps.clock.now(),
+    });
+    return this.deps.videos.get(id) as VideoRow;
+  }
+
+  /**
+   * Makes (or, after a restart, keeps waiting on) a video: a stored prediction id is polled, never created
+   * again. Resolves with the row as it ends; still `running` when a shutdown cut the wait short.
+   */
+  async run(videoId: string, onPoll?: () => void): Promise<VideoRow> {
+    const { videos, files, provider, clock, limiter, logger } = this.deps;
+    const video = videos.get(videoId);
+    if (!video) throw new Error(`no video ${videoId}`);
+    if (video.status === "succeeded" || video.status === "failed") return video;
+    const log = logger.child({ videoId, referenceImageId: video.referenceImageId });
+    const signal = this.stopping.signal;
+    try {
+      await limiter.run(async () => {
+        let predictionId = video.predictionId;
+        if (!predictionId) {
+          const image = await this.referenceDataUri(video.referenceImageId);
+          const started = await provider.start({ prompt: video.prompt, image }, signal);
+          predictionId = started.predictionId;
+          videos.markStarted(video.id, predictionId);
+          log.info({ predictionId, model: started.model }, "video prediction started");
+        }
+        const output = await awaitOutput(provider, predictionId, {
+          deadline: Math.max(video.createdAt + this.deps.timeoutMs, clock.now() + 3 * this.deps.pollMs),
+          pollMs: this.deps.pollMs,
+          clock,
+          signal,
+          ...(onPoll ? { onPoll } : {}),
+        });
+        const data = await provider.fetchOutput(output, signal);
+        const stored = await files.writeVideo(video.id, data);
+        videos.markSucceeded(video.id, stored, output.startsWith("https://") ? output : null, clock.now());
+        log.info({ bytes: stored.bytes }, "video stored");
+      });
+    } catch (err) {
+      if (!signal.aborted) {
+        const failure =
+          err instanceof PredictionFailure
+            ? err
+            : new PredictionFailure("provider_error", "unexpected error in the bot");
+        if (err instanceof PredictionFailure)
+          log.info({ code: failure.code, reason: failure.message }, "video failed");
+        else log.error({ err }, "video failed unexpectedly");
+        videos.markFailed(video.id, failure.code, failure.message, clock.now());
+      }
+    }
+    return videos.get(video.id) as VideoRow;
+  }
+
+  stop(): void {
+    this.stopping.abort(new Error("shutting down"));
+  }
+
+  get(videoId: string): VideoRow | undefined {
+    return this.deps.videos.get(videoId);
+  }
+
+  forImage(imageId: string): VideoRow[] {
+    return this.deps.videos.forImage(imageId);
+  }
+
+  undelivered(): VideoRow[] {
+    return this.deps.videos.undelivered();
+  }
+
+  markDelivered(videoId: string): void {
+    this.deps.videos.markDelivered(videoId, this.deps.clock.now());
+  }
+
+  setMessageId(videoId: string, messageId: string): void {
+    this.deps.videos.setMessageId(videoId, messageId);
+  }
+
+  readVideoFile(video: Pick<VideoRow, "fileName">): Promise<Buffer> {
+    if (!video.fileName) throw new Error("video has no file");
+    return this.deps.files.read(video.fileName);
+  }
+
+  /** The stored reference, byte for byte, as a data: URI in the model's image field. */
+  private async referenceDataUri(imageId: string): Promise<string> {
+    const image = this.deps.generation.imageRow(imageId);
+    if (!image?.fileName || image.deletedAt !== null) {
+      throw new PredictionFailure("provider_error", "the reference image is no longer stored");
+    }
+    const data = await this.deps.files.read(image.fileName);
+    return `data:${image.mime ?? "image/png"};base64,${data.toString("base64")}`;
+  }
+}

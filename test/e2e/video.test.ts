@@ -1,0 +1,216 @@
+import { readFileSync } from "node:fs";
+import { fileTypeFromBuffer } from "file-type";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  ALICE,
+  BOB,
+  buttons,
+  e2eSuite,
+  type Harness,
+  MOD,
+  MODERATOR_PERMISSIONS,
+} from "../support/bot-harness.ts";
+import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
+import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
+
+const suite = e2eSuite("video");
+let fake: FakeReplicate | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+/** A bot on the fake Replicate server; prompts containing "slow" take `slowMs`. */
+async function start(slowMs = 600): Promise<Harness> {
+  fake = await FakeReplicate.start({
+    token: TEST_REPLICATE_TOKEN,
+    latencyMs: 50,
+    behaviour: (input): Behaviour => ({ latencyMs: String(input.prompt).includes("slow") ? slowMs : 50 }),
+  });
+  return suite.start({
+    IMAGE_PROVIDER: "replicate",
+    REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+    REPLICATE_API_URL: fake.url,
+  });
+}
+
+async function pick(h: Harness, slot: number, user = ALICE) {
+  const message = await h.grid(
+    h.sandbox.runCommand({
+      command: "character",
+      options: { description: "a red fox knight", count: 4 },
+      user,
+    }),
+  );
+  await h.followUp(
+    h.sandbox.pressButton({ message, customId: buttons(message)[slot - 1]?.custom_id as string, user }),
+  );
+  const current = h.ctx.generation.currentSelection(user.id, h.sandbox.guild.id);
+  if (!current) throw new Error("no pick");
+  return current.image;
+}
+
+const videoDone = (h: Harness, i: ReturnType<Harness["sandbox"]["runCommand"]>) =>
+  h.settledReply(i, (m) => !m.content.includes("elapsed"));
+
+describe("/video", () => {
+  it("sends exactly the picked image's bytes in the model's field, stores the MP4 and posts it", async () => {
+    const h = await start();
+    const image = await pick(h, 2);
+    const i = h.sandbox.runCommand({
+      command: "video",
+      options: { prompt: "walks through rain" },
+      user: ALICE,
+    });
+    const message = await videoDone(h, i);
+
+    const create = fake?.creates.at(-1);
+    expect(create?.model).toBe("minimax/video-01");
+    expect(Object.keys(create?.input ?? {}).sort()).toEqual([
+      "prompt",
+      "prompt_optimizer",
+      "subject_reference",
+    ]);
+    const sent = String(create?.input.subject_reference);
+    expect(sent.startsWith("data:image/png;base64,")).toBe(true);
+    const original = readFileSync(`${h.dir.path}/images/${image.fileName}`);
+    expect(Buffer.from(sent.split(",")[1] ?? "", "base64").equals(original)).toBe(true);
+
+    expect(message.attachments).toHaveLength(1);
+    expect((await fileTypeFromBuffer(message.attachments[0]?.data ?? Buffer.alloc(0)))?.mime).toBe(
+      "video/mp4",
+    );
+    const row = h.ctx.db.prepare("SELECT * FROM videos").get() as Record<string, unknown>;
+    expect(row).toMatchObject({
+      reference_image_id: image.id,
+      generation_id: image.generationId,
+      status: "succeeded",
+      mime: "video/mp4",
+      model: "minimax/video-01",
+      file_name: `${row.id}.mp4`,
+    });
+    expect(
+      readFileSync(`${h.dir.path}/videos/${row.id}.mp4`).equals(
+        message.attachments[0]?.data ?? Buffer.alloc(0),
+      ),
+    ).toBe(true);
+    expect(message.content).toContain(String(row.id));
+
+    const info = await h.settledReply(
+      h.sandbox.runCommand({ command: "reference info", options: { id: image.id }, user: ALICE }),
+    );
+    expect(info.content).toContain(`Videos (1):`);
+    expect(info.content).toContain(String(row.id));
+  });
+
+  it("shows elapsed time while the prediction runs", async () => {
+    const h = await start(6500);
+    await pick(h, 1);
+    const i = h.sandbox.runCommand({ command: "video", options: { prompt: "slow dance" }, user: ALICE });
+    const progress = await h.settledReply(i, (m) => m.content.includes("elapsed"));
+    expect(progress.content).toMatch(/0:0\d elapsed/);
+    const later = await h.sandbox.waitFor(
+      () => {
+        const m = h.sandbox.original(i);
+        return m && /0:0[5-9] elapsed/.test(m.content) ? m : undefined;
+      },
+      10_000,
+      "a later progress edit",
+    );
+    expect(later.revisions).toBeGreaterThan(1);
+    expect((await videoDone(h, i)).attachments).toHaveLength(1);
+  });
+
+  it("without a pick says how to make one, and creates nothing", async () => {
+    const h = await start();
+    const answer = await h.settledReply(
+      h.sandbox.runCommand({ command: "video", options: { prompt: "jumps" }, user: ALICE }),
+    );
+    expect(answer.content).toContain("You have not picked a reference in this server yet");
+    expect(answer.content).toContain("/character");
+    expect(fake?.creates).toHaveLength(0);
+  });
+
+  it("refuses another member's reference id, and lets a moderator use it", async () => {
+    const h = await start();
+    const image = await pick(h, 3);
+    const creates = fake?.creates.length;
+    const refused = await h.settledReply(
+      h.sandbox.runCommand({
+        command: "video",
+        options: { prompt: "steals it", reference: image.id },
+        user: BOB,
+      }),
+    );
+    expect(refused.content).toContain(`No reference \`${image.id}\` that you can see`);
+    expect(fake?.creates.length).toBe(creates);
+    const moderated = await videoDone(
+      h,
+      h.sandbox.runCommand({
+        command: "video",
+        options: { prompt: "reviews it", reference: image.id },
+        user: MOD,
+        permissions: MODERATOR_PERMISSIONS,
+      }),
+    );
+    expect(moderated.attachments).toHaveLength(1);
+  });
+
+  it("offers the user's recent references in autocomplete", async () => {
+    const h = await start();
+    const image = await pick(h, 1);
+    const i = h.sandbox.runCommand({
+      command: "video",
+      options: { prompt: "x", reference: "fox" },
+      focused: "reference",
+      user: ALICE,
+    });
+    const choices = (await h.sandbox.waitFor(() => i.autocompleteChoices, 5000, "choices")) as Array<{
+      name: string;
+      value: string;
+    }>;
+    expect(choices).toHaveLength(4);
+    expect(choices.map((c) => c.value)).toContain(image.id);
+    expect(choices[0]?.name).toContain("a red fox knight");
+    const none = h.sandbox.runCommand({
+      command: "video",
+      options: { prompt: "x", reference: "dragon" },
+      focused: "reference",
+      user: BOB,
+    });
+    expect(await h.sandbox.waitFor(() => none.autocompleteChoices, 5000, "choices")).toEqual([]);
+  });
+
+  it("says the video is too large to attach, and where it is, when it exceeds the upload limit", async () => {
+    const h = await start();
+    await pick(h, 1);
+    const tiny = h.sandbox.runCommand({
+      command: "video",
+      options: { prompt: "bigger" },
+      user: ALICE,
+      attachmentSizeLimit: 32 * 1024,
+    });
+    const refused = await videoDone(h, tiny);
+    expect(refused.attachments).toEqual([]);
+    expect(refused.content).toContain("The video is 35 KiB, over this server's 32 KiB upload limit");
+    expect(refused.content).toMatch(/stored by the bot as video `[0-9a-f-]{36}`/);
+  });
+
+  it("falls back to a channel message that mentions the requester when the interaction token stops working", async () => {
+    const h = await start(1500);
+    await pick(h, 1);
+    const i = h.sandbox.runCommand({ command: "video", options: { prompt: "slow sunset" }, user: ALICE });
+    await h.settledReply(i, (m) => m.content.includes("elapsed"));
+    h.sandbox.expireInteraction(i);
+    const delivered = await h.sandbox.waitFor(
+      () =>
+        h.sandbox.channelMessages().find((m) => m.interaction_id === undefined && m.attachments.length === 1),
+      10_000,
+      "a channel message with the video",
+    );
+    expect(delivered.content.startsWith(`<@${ALICE.id}>`)).toBe(true);
+    expect(delivered.visible_to).toBeUndefined();
+    expect(h.sandbox.original(i)?.attachments).toEqual([]);
+    expect(h.sandbox.requestLog.some((r) => r.status === 401)).toBe(true);
+  });
+});
