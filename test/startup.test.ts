@@ -63,6 +63,7 @@ describe("npm run deploy-commands", () => {
       expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual([
         "character",
         "reference",
+        "video",
       ]);
       expect(sandbox.violations).toEqual([]);
     } finally {

@@ -1,0 +1,207 @@
+// The bot as its own process (the npm start entry point), killed with SIGKILL mid-work and started again.
+import { type ChildProcess, spawn } from "node:child_process";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import { DiscordSandbox, type SandboxInteraction } from "../../src/sandbox/server.ts";
+import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
+import { makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";
+import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
+
+let sandbox: DiscordSandbox | undefined;
+let fake: FakeReplicate | undefined;
+let dir: TempDir | undefined;
+let bot: ChildProcess | undefined;
+let output = "";
+
+afterEach(async () => {
+  bot?.kill("SIGKILL");
+  await sandbox?.close();
+  await fake?.close();
+  dir?.remove();
+  sandbox = fake = dir = bot = undefined;
+  output = "";
+});
+
+async function setup() {
+  sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
+  fake = await FakeReplicate.start({
+    token: TEST_REPLICATE_TOKEN,
+    behaviour: (input): Behaviour => ({ latencyMs: String(input.prompt).includes("slow") ? 2500 : 50 }),
+  });
+  dir = makeTempDir("crbot-restart-");
+  await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
+  return { sandbox, fake, dir };
+}
+
+/** Starts `src/index.ts` as `npm start` would, and waits until it is on the gateway. */
+async function startBot(s: DiscordSandbox, f: FakeReplicate, d: TempDir): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      DISCORD_TOKEN: BOT_TOKEN,
+      DISCORD_API_URL: s.apiUrl,
+      IMAGE_PROVIDER: "replicate",
+      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+      REPLICATE_API_URL: f.url,
+      DATA_DIR: d.path,
+      PREDICTION_POLL_MS: "50",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (c) => {
+    output += String(c);
+  });
+  child.stderr?.on("data", (c) => {
+    output += String(c);
+  });
+  bot = child;
+  await s.waitFor(
+    () => s.connected && output.includes("logged in to Discord"),
+    20_000,
+    `the bot to log in:\n${output}`,
+  );
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+function query<T>(d: TempDir, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(`${d.path}/bot.sqlite`);
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+const finalGrid = (s: DiscordSandbox, i: SandboxInteraction) =>
+  s.waitFor(
+    () => {
+      const m = s.original(i);
+      return m && buttons(m).some((b) => b.label === "Regenerate") ? m : undefined;
+    },
+    20_000,
+    "the final grid",
+  );
+
+describe("jobs survive a SIGKILL without paying twice", () => {
+  it("resumes 4 image predictions and 1 video prediction by polling their stored ids", async () => {
+    const { sandbox: s, fake: f, dir: d } = await setup();
+    let child = await startBot(s, f, d);
+
+    // A reference to animate: a quick grid and a pick.
+    const first = s.runCommand({
+      command: "character",
+      options: { description: "quick fox", count: 1 },
+      user: ALICE,
+    });
+    const grid = await finalGrid(s, first);
+    s.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE });
+    await s.waitFor(() => query(d, "SELECT 1 FROM selections").length === 1, 10_000, "the pick");
+
+    const images = s.runCommand({
+      command: "character",
+      options: { description: "slow knight", count: 4 },
+      user: ALICE,
+    });
+    const video = s.runCommand({
+      command: "video",
+      options: { prompt: "slow walk in the rain" },
+      user: ALICE,
+    });
+    await s.waitFor(
+      () =>
+        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
+          5 &&
+        query<{ n: number }>(d, "SELECT count(*) AS n FROM videos WHERE prediction_id IS NOT NULL")[0]?.n ===
+          1,
+      10_000,
+      "4 image and 1 video prediction ids in SQLite",
+    );
+    await kill(child);
+    const createsAtKill = f.creates.length;
+    expect(createsAtKill).toBe(6); // 1 quick image + 4 slow images + 1 video
+    expect(query<{ status: string }>(d, "SELECT status FROM videos")[0]?.status).toBe("running");
+
+    child = await startBot(s, f, d);
+    const resumedGrid = await finalGrid(s, images);
+    expect(resumedGrid.attachments.map((a) => a.filename)).toEqual(
+      [1, 2, 3, 4].map((n) => `character-${n}.png`),
+    );
+    const resumedVideo = await s.waitFor(
+      () => {
+        const m = s.original(video);
+        return m && m.attachments.length === 1 ? m : undefined;
+      },
+      20_000,
+      "the video",
+    );
+    expect(resumedVideo.attachments[0]?.filename).toMatch(/\.mp4$/);
+
+    expect(f.creates.length).toBe(createsAtKill); // zero extra creates: every stored id was polled
+    expect(query(d, "SELECT status FROM images WHERE status <> 'succeeded'")).toEqual([]);
+    expect(query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL")).toEqual([]);
+    expect(query(d, "SELECT 1 FROM videos WHERE delivered_at IS NULL")).toEqual([]);
+    expect(s.violations).toEqual([]);
+    expect(output).not.toContain(BOT_TOKEN);
+    await kill(child);
+  });
+
+  it("delivers by channel message once the interaction is over 15 minutes old, and fails a forgotten prediction with its reason", async () => {
+    const { sandbox: s, fake: f, dir: d } = await setup();
+    let child = await startBot(s, f, d);
+    const images = s.runCommand({
+      command: "character",
+      options: { description: "slow archer", count: 4 },
+      user: ALICE,
+    });
+    await s.waitFor(
+      () =>
+        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
+        4,
+      10_000,
+      "prediction ids",
+    );
+    await kill(child);
+    // While the bot is down: 16 minutes pass for the interaction, and Replicate forgets one prediction.
+    const db = new Database(`${d.path}/bot.sqlite`);
+    db.prepare("UPDATE generations SET created_at = created_at - 16 * 60 * 1000").run();
+    const forgotten = (
+      db.prepare("SELECT prediction_id FROM images WHERE slot = 2").get() as { prediction_id: string }
+    ).prediction_id;
+    db.close();
+    f.forget(forgotten);
+
+    child = await startBot(s, f, d);
+    const delivered = await s.waitFor(
+      () =>
+        s
+          .channelMessages()
+          .find((m) => m.interaction_id === undefined && buttons(m).some((b) => b.label === "Regenerate")),
+      20_000,
+      "a channel message with the grid",
+    );
+    expect(delivered.content.startsWith(`<@${ALICE.id}>`)).toBe(true);
+    expect(delivered.attachments.map((a) => a.filename)).toEqual([
+      "character-1.png",
+      "character-3.png",
+      "character-4.png",
+    ]);
+    expect(buttons(delivered).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+    expect(delivered.content).toContain("Image 2: the image service failed");
+    // The expired interaction's reply was left alone.
+    expect(s.original(images)?.attachments ?? []).toEqual([]);
+    expect(query(d, "SELECT status, error_message FROM images WHERE slot = 2")).toEqual([
+      { status: "failed", error_message: "Replicate no longer knows this prediction" },
+    ]);
+    expect(f.creates).toHaveLength(4);
+    expect(s.violations).toEqual([]);
+    await kill(child);
+  });
+});
