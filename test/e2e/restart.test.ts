@@ -35,7 +35,12 @@ async function setup() {
 }
 
 /** Starts `src/index.ts` as `npm start` would, and waits until it is on the gateway. */
-async function startBot(s: DiscordSandbox, f: FakeReplicate, d: TempDir): Promise<ChildProcess> {
+async function startBot(
+  s: DiscordSandbox,
+  f: FakeReplicate,
+  d: TempDir,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -47,6 +52,7 @@ async function startBot(s: DiscordSandbox, f: FakeReplicate, d: TempDir): Promis
       DATA_DIR: d.path,
       PREDICTION_POLL_MS: "50",
       LOG_LEVEL: "info",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -202,6 +208,43 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     ]);
     expect(f.creates).toHaveLength(4);
     expect(s.violations).toEqual([]);
+    await kill(child);
+  });
+
+  it("starts, once, the slots that had no prediction id yet, and polls the ones that had", async () => {
+    const { sandbox: s, fake: f, dir: d } = await setup();
+    const limited = { MAX_CONCURRENT_PREDICTIONS: "2" };
+    let child = await startBot(s, f, d, limited);
+    const images = s.runCommand({
+      command: "character",
+      options: { description: "slow bard", count: 4 },
+      user: ALICE,
+    });
+    await s.waitFor(
+      () =>
+        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
+        2,
+      10_000,
+      "two prediction ids",
+    );
+    await kill(child);
+    const before = query<{ slot: number; prediction_id: string | null }>(
+      d,
+      "SELECT slot, prediction_id FROM images ORDER BY slot",
+    );
+    expect(before.filter((r) => r.prediction_id === null)).toHaveLength(2);
+    expect(f.creates).toHaveLength(2);
+
+    child = await startBot(s, f, d, limited);
+    expect((await finalGrid(s, images)).attachments).toHaveLength(4);
+    expect(f.creates).toHaveLength(4); // the two waiting slots started once each; the two running ones polled
+    const after = query<{ slot: number; prediction_id: string }>(
+      d,
+      "SELECT slot, prediction_id FROM images ORDER BY slot",
+    );
+    for (const row of before.filter((r) => r.prediction_id)) {
+      expect(after.find((a) => a.slot === row.slot)?.prediction_id).toBe(row.prediction_id);
+    }
     await kill(child);
   });
 });

@@ -5,7 +5,9 @@ import {
   ReplicateImageProvider,
   type ReplicateProviderOptions,
 } from "../../../src/services/providers/replicate.ts";
+import { ReplicateVideoProvider } from "../../../src/services/providers/replicate-video.ts";
 import type { ImageRequest } from "../../../src/services/providers/types.ts";
+import { VIDEO_MODEL_IDS, type VideoModelId } from "../../../src/services/providers/video-models.ts";
 import { FileStore } from "../../../src/storage/file-store.ts";
 import { newId } from "../../../src/storage/uuid.ts";
 import { captureLogger, makeTempDir, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
@@ -177,6 +179,31 @@ describe("ReplicateImageProvider", () => {
       } else {
         expect(sent.image_input).toEqual([reference]);
       }
+      await fake.close();
+    }
+    fake = undefined;
+  });
+
+  it("puts the reference into each video model's own field and sends nothing undeclared", async () => {
+    const image = "data:image/png;base64,iVBORw0KGgo=";
+    const field: Record<VideoModelId, string> = {
+      "minimax/video-01": "subject_reference",
+      "kwaivgi/kling-v2.1": "start_image",
+      "google/veo-3-fast": "image",
+    };
+    for (const model of VIDEO_MODEL_IDS) {
+      const { fake } = await setup();
+      const provider = new ReplicateVideoProvider({
+        token: TEST_REPLICATE_TOKEN,
+        apiUrl: fake.url,
+        model,
+        logger: captureLogger().logger,
+      });
+      const started = await provider.start({ prompt: "walks", image });
+      expect(started.model).toBe(model);
+      expect(fake.rejectedInputs).toEqual([]);
+      expect(fake.creates[0]?.input[field[model]]).toBe(image);
+      expect(fake.creates[0]?.input.prompt).toBe("walks");
       await fake.close();
     }
     fake = undefined;
