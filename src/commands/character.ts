@@ -1,5 +1,9 @@
 // /character: describe a character, get 1–4 reference images in a grid, pick one.
-import { type ChatInputCommandInteraction, SlashCommandBuilder } from "discord.js";
+import {
+  type ChatInputCommandInteraction,
+  SlashCommandBuilder,
+  type SlashCommandStringOption,
+} from "discord.js";
 import type { AppContext } from "../app.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
 import { UserFacingError } from "../errors.ts";
@@ -24,6 +28,17 @@ export function cleanDescription(raw: string): string {
     .trim();
 }
 
+/** A required free-text option of up to MAX_PROMPT_LENGTH characters, as /character and /video take. */
+export function promptOption(name: string, description: string) {
+  return (o: SlashCommandStringOption) =>
+    o
+      .setName(name)
+      .setDescription(description)
+      .setRequired(true)
+      .setMinLength(1)
+      .setMaxLength(MAX_PROMPT_LENGTH);
+}
+
 /** A prompt option cleaned and checked: 1–1000 characters once control characters are gone. */
 export function parsePrompt(raw: string, label: string, hint: string): string {
   const text = cleanDescription(raw);
@@ -40,14 +55,7 @@ export const character: Command = {
   data: new SlashCommandBuilder()
     .setName("character")
     .setDescription("Draw 1–4 reference images of a character and pick one")
-    .addStringOption((o) =>
-      o
-        .setName("description")
-        .setDescription("What the character looks like")
-        .setRequired(true)
-        .setMinLength(1)
-        .setMaxLength(MAX_PROMPT_LENGTH),
-    )
+    .addStringOption(promptOption("description", "What the character looks like"))
     .addIntegerOption((o) =>
       o.setName("count").setDescription("How many images (default 4)").setMinValue(1).setMaxValue(MAX_IMAGES),
     )

@@ -9,8 +9,7 @@ import { DurableReply } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { MAX_PROMPT_LENGTH } from "../services/generation.ts";
-import { parsePrompt } from "./character.ts";
+import { parsePrompt, promptOption } from "./character.ts";
 import { imageLookupError, viewerOf } from "./reference.ts";
 import type { Command } from "./types.ts";
 
@@ -22,14 +21,7 @@ export const video: Command = {
   data: new SlashCommandBuilder()
     .setName("video")
     .setDescription("Turn your picked character reference into a short video")
-    .addStringOption((o) =>
-      o
-        .setName("prompt")
-        .setDescription("What happens in the video")
-        .setRequired(true)
-        .setMinLength(1)
-        .setMaxLength(MAX_PROMPT_LENGTH),
-    )
+    .addStringOption(promptOption("prompt", "What happens in the video"))
     .addStringOption((o) =>
       o
         .setName("reference")

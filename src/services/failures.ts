@@ -35,6 +35,23 @@ export function failureReason(code: FailureCode, made: "image" | "video"): strin
   }
 }
 
+/**
+ * The failure to record for an error a prediction job ended with. Expected failures are logged as facts;
+ * anything else is a bug, logged with its stack, and recorded as a provider_error.
+ */
+export function recordableFailure(
+  err: unknown,
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+  what: "image" | "video",
+): PredictionFailure {
+  if (err instanceof PredictionFailure) {
+    log.info({ code: err.code, reason: err.message }, `${what} failed`);
+    return err;
+  }
+  log.error({ err }, `${what} failed unexpectedly`);
+  return new PredictionFailure("provider_error", "unexpected error in the bot");
+}
+
 const SAFETY = /safety|nsfw|sensitive|flagged|blocked|responsible ai|prohibited|content polic/i;
 
 /** Classifies the `error` text of a failed prediction. */

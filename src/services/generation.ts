@@ -12,7 +12,7 @@ import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-rep
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
 import type { Clock } from "./clock.ts";
-import { PredictionFailure } from "./failures.ts";
+import { recordableFailure } from "./failures.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
@@ -273,12 +273,7 @@ export class GenerationService {
       });
     } catch (err) {
       if (this.stopping.signal.aborted) return;
-      const failure =
-        err instanceof PredictionFailure
-          ? err
-          : new PredictionFailure("provider_error", "unexpected error in the bot");
-      if (!(err instanceof PredictionFailure)) log.error({ err }, "slot failed unexpectedly");
-      else log.info({ code: failure.code, reason: failure.message }, "image failed");
+      const failure = recordableFailure(err, log, "image");
       images.markFailed(image.id, failure.code, failure.message, clock.now());
     }
   }

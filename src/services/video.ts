@@ -6,7 +6,7 @@ import type { ImageWithOwner } from "../storage/images-repo.ts";
 import { newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Clock } from "./clock.ts";
-import { PredictionFailure } from "./failures.ts";
+import { PredictionFailure, recordableFailure } from "./failures.ts";
 import type { GenerationService, Viewer } from "./generation.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
@@ -111,13 +111,7 @@ export class VideoService {
       });
     } catch (err) {
       if (!signal.aborted) {
-        const failure =
-          err instanceof PredictionFailure
-            ? err
-            : new PredictionFailure("provider_error", "unexpected error in the bot");
-        if (err instanceof PredictionFailure)
-          log.info({ code: failure.code, reason: failure.message }, "video failed");
-        else log.error({ err }, "video failed unexpectedly");
+        const failure = recordableFailure(err, log, "video");
         videos.markFailed(video.id, failure.code, failure.message, clock.now());
       }
     }
