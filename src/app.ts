@@ -1,5 +1,6 @@
 // Composition root: builds the AppContext every handler and test receives. No module-level singletons.
 import { join } from "node:path";
+import sharp from "sharp";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { type Clock, systemClock } from "./services/clock.ts";
@@ -43,6 +44,9 @@ export interface AppOptions {
 }
 
 export function createAppContext(config: Config, logger: Logger, options: AppOptions = {}): AppContext {
+  // sharp's operation cache only helps repeated work on the same files, which the bot never does; it holds
+  // up to 50 MB for nothing.
+  sharp.cache(false);
   const clock = options.clock ?? systemClock;
   const db = openDatabase(join(config.dataDir, "bot.sqlite"));
   const repos = {

@@ -4,9 +4,10 @@ import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js"
 import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
-import { fitImage, perImageBudget, type Upload } from "./attachments.ts";
+import type { ImageRow } from "../storage/images-repo.ts";
+import { fitImage, perImageBudget } from "./attachments.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
-import { DurableReply, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
+import { DurableReply, type OutgoingFile, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
 export const EDIT_INTERVAL_MS = 1000;
 
@@ -51,7 +52,6 @@ export class ThrottledEdits<T> {
 }
 
 export class GenerationReply {
-  private readonly uploads = new Map<number, Upload>();
   private readonly progress: ThrottledEdits<GenerationView>;
 
   constructor(
@@ -73,12 +73,9 @@ export class GenerationReply {
   async finish(view: GenerationView): Promise<void> {
     await this.progress.settle();
     const interrupted = view.generation.status === "running";
-    const previews = () => [...this.uploads.values()].some((u) => u.preview);
+    const previews = view.images.some((i) => i.status === "succeeded" && !this.fits(i));
     try {
-      await this.show(
-        view,
-        interrupted ? renderInterrupted(view) : renderGrid(view, { previews: previews() }),
-      );
+      await this.show(view, interrupted ? renderInterrupted(view) : renderGrid(view, { previews }));
     } catch (err) {
       if (!(err instanceof UndeliverableError)) throw err;
       this.log.warn(
@@ -90,17 +87,27 @@ export class GenerationReply {
   }
 
   private async show(view: GenerationView, message: RenderedMessage): Promise<void> {
-    for (const image of view.images) {
-      if (image.status !== "succeeded" || this.uploads.has(image.slot) || !image.fileName) continue;
-      const original = await this.ctx.generation.readImageFile(image);
-      const ext = image.fileName.split(".").pop() ?? "png";
-      this.uploads.set(image.slot, await fitImage(original, `character-${image.slot}`, ext, this.budget));
-    }
     const files = view.images
-      .filter((i) => i.status === "succeeded" && this.uploads.has(i.slot))
-      .map((i) => this.uploads.get(i.slot) as Upload);
+      .filter((i) => i.status === "succeeded" && i.fileName)
+      .map((i) => this.fileFor(i));
     const { messageId } = await this.target.edit({ ...message, files });
     this.ctx.generation.setMessageId(view.generation.id, messageId);
+  }
+
+  private fits(image: ImageRow): boolean {
+    return (image.bytes ?? Number.POSITIVE_INFINITY) <= this.budget;
+  }
+
+  /** The original when it fits its share of the upload limit, else a JPEG preview made when it is sent. */
+  private fileFor(image: ImageRow): OutgoingFile {
+    const ext = image.fileName?.split(".").pop() ?? "png";
+    const base = `character-${image.slot}`;
+    const read = () => this.ctx.generation.readImageFile(image);
+    if (this.fits(image)) return { name: `${base}.${ext}`, read };
+    return {
+      name: `${base}-preview.jpg`,
+      read: async () => (await fitImage(await read(), base, ext, this.budget)).data,
+    };
   }
 }
 

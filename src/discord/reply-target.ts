@@ -14,9 +14,10 @@ const WEBHOOK_GONE = new Set([10015, 50027]);
 /** Unknown Channel, Missing Access, Missing Permissions: the channel cannot take the result. */
 const CHANNEL_GONE = new Set([10003, 50001, 50013]);
 
+/** A file a message should show; read only when the message does not hold it yet, so bytes are not kept. */
 export interface OutgoingFile {
   name: string;
-  data: Buffer;
+  read(): Promise<Buffer>;
 }
 
 export interface ReplyContent {
@@ -36,6 +37,11 @@ export class UndeliverableError extends Error {
     super(reason);
     this.name = "UndeliverableError";
   }
+}
+
+interface RawUpload {
+  name: string;
+  data: Buffer;
 }
 
 interface PostedAttachment {
@@ -62,7 +68,8 @@ abstract class MessageTarget implements ReplyTarget {
           : { id: String(uploads.indexOf(f)), filename: f.name },
       ),
     };
-    const message = (await this.send(body, uploads)) as { id: string; attachments?: PostedAttachment[] };
+    const files = await Promise.all(uploads.map(async (f) => ({ name: f.name, data: await f.read() })));
+    const message = (await this.send(body, files)) as { id: string; attachments?: PostedAttachment[] };
     this.posted.clear();
     for (const a of message.attachments ?? []) this.posted.set(a.filename, a.id);
     return { messageId: message.id };
@@ -72,7 +79,7 @@ abstract class MessageTarget implements ReplyTarget {
     return NO_PINGS;
   }
 
-  protected abstract send(body: Record<string, unknown>, files: OutgoingFile[]): Promise<unknown>;
+  protected abstract send(body: Record<string, unknown>, files: RawUpload[]): Promise<unknown>;
 }
 
 /** The interaction's original reply, edited through its webhook token. */
@@ -85,7 +92,7 @@ export class InteractionReply extends MessageTarget {
     super(rest);
   }
 
-  protected send(body: Record<string, unknown>, files: OutgoingFile[]) {
+  protected send(body: Record<string, unknown>, files: RawUpload[]) {
     return this.rest.patch(Routes.webhookMessage(this.applicationId, this.token, "@original"), {
       body,
       files,
@@ -110,7 +117,7 @@ export class ChannelReply extends MessageTarget {
     return { parse: [], users: [this.userId] };
   }
 
-  protected async send(body: Record<string, unknown>, files: OutgoingFile[]) {
+  protected async send(body: Record<string, unknown>, files: RawUpload[]) {
     const mentioned = { ...body, content: `<@${this.userId}> ${String(body.content)}`.slice(0, 2000) };
     try {
       const message = (

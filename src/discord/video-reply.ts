@@ -47,7 +47,7 @@ export class VideoReply {
       const { messageId } = await this.target.edit({
         content: renderVideoDone(video, attach, limit),
         files: attach
-          ? [{ name: `video-${video.id}.mp4`, data: await this.ctx.video.readVideoFile(video) }]
+          ? [{ name: `video-${video.id}.mp4`, read: () => this.ctx.video.readVideoFile(video) }]
           : [],
       });
       this.ctx.video.setMessageId(video.id, messageId);

@@ -1,4 +1,5 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
+import { setMaxListeners } from "node:events";
 import type { Logger } from "../logger.ts";
 import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
@@ -13,6 +14,7 @@ import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts
 import { isUuid, newId } from "../storage/uuid.ts";
 import type { Clock } from "./clock.ts";
 import { recordableFailure } from "./failures.ts";
+import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
@@ -82,8 +84,13 @@ export interface GenerationServiceDeps {
 export class GenerationService {
   /** Aborted on shutdown: running slots stop waiting and stay resumable, nothing is marked failed. */
   private readonly stopping = new AbortController();
+  /** How long this service's predictions usually take; paces polling. */
+  private readonly latency = new LatencyEstimate();
 
-  constructor(private readonly deps: GenerationServiceDeps) {}
+  constructor(private readonly deps: GenerationServiceDeps) {
+    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Records the generation and its pending slots in one transaction, then runs the slots in parallel. */
   async start(request: GenerationRequest, onProgress?: ProgressListener): Promise<GenerationView> {
@@ -265,6 +272,7 @@ export class GenerationService {
           pollMs: this.deps.pollMs,
           clock,
           signal,
+          latency: this.latency,
         });
         const data = await provider.fetchOutput(output, signal);
         const facts = await files.writeImage(image.id, data);

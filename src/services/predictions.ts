@@ -1,6 +1,7 @@
 // Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
 import { type Clock, sleep } from "./clock.ts";
 import { PredictionFailure } from "./failures.ts";
+import { type LatencyEstimate, nextPollDelay } from "./latency.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 
 /** After this many failed status checks in a row a running prediction is given up as a provider error. */
@@ -11,6 +12,8 @@ export interface WaitOptions {
   pollMs: number;
   clock: Clock;
   signal: AbortSignal;
+  /** Learns from this prediction and paces the polling by what it has learnt. */
+  latency?: LatencyEstimate;
   /** Called on each poll while it runs (e.g. to show elapsed time). */
   onPoll?: () => void;
 }
@@ -21,7 +24,8 @@ export async function awaitOutput(
   predictionId: string,
   options: WaitOptions,
 ): Promise<string> {
-  const { clock, pollMs, deadline, signal } = options;
+  const { clock, pollMs, deadline, signal, latency } = options;
+  const startedAt = clock.now();
   let errors = 0;
   for (;;) {
     let state: PredictionState = { status: "running" };
@@ -33,13 +37,16 @@ export async function awaitOutput(
       // paid for and may still finish, so keep asking a few times before giving up on it.
       if (signal.aborted || ++errors >= MAX_POLL_ERRORS) throw err;
     }
-    if (state.status === "succeeded") return state.output;
+    if (state.status === "succeeded") {
+      latency?.observe(clock.now() - startedAt);
+      return state.output;
+    }
     if (state.status === "failed") throw state.failure;
     if (clock.now() + pollMs > deadline) {
       await provider.cancel(predictionId);
       throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
     }
     options.onPoll?.();
-    await sleep(pollMs, signal);
+    await sleep(nextPollDelay(clock.now() - startedAt, latency?.expectedMs, pollMs), signal);
   }
 }

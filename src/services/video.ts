@@ -1,4 +1,5 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
+import { setMaxListeners } from "node:events";
 import type { Logger } from "../logger.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
@@ -8,6 +9,7 @@ import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Clock } from "./clock.ts";
 import { PredictionFailure, recordableFailure } from "./failures.ts";
 import type { GenerationService, Viewer } from "./generation.ts";
+import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
 import type { VideoProvider } from "./providers/types.ts";
@@ -39,8 +41,13 @@ export interface VideoServiceDeps {
 
 export class VideoService {
   private readonly stopping = new AbortController();
+  /** How long this service's predictions usually take; paces polling. */
+  private readonly latency = new LatencyEstimate();
 
-  constructor(private readonly deps: VideoServiceDeps) {}
+  constructor(private readonly deps: VideoServiceDeps) {
+    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /**
    * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
@@ -102,6 +109,7 @@ export class VideoService {
           pollMs: this.deps.pollMs,
           clock,
           signal,
+          latency: this.latency,
           ...(onPoll ? { onPoll } : {}),
         });
         const data = await provider.fetchOutput(output, signal);

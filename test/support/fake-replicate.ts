@@ -81,6 +81,8 @@ export interface CreateRecord {
   model: string;
   input: Record<string, unknown>;
   at: number;
+  /** The prediction's own running time, as this server decided it. */
+  latencyMs: number;
 }
 
 interface Prediction {
@@ -168,6 +170,14 @@ export class FakeReplicate {
       this.requests.push({ method, path, at: Date.now(), status, authorization: req.headers.authorization });
 
     if (path.startsWith("/files/")) return this.serveFile(path.slice(7), res, record);
+    // For a benchmark driving this server in another process: what was created, and each one's latency.
+    if (path === "/_admin/creates") {
+      return json(
+        res,
+        200,
+        this.creates.map(({ input, ...c }) => ({ ...c, prompt: input.prompt })),
+      );
+    }
 
     const faultIndex = this.faults.findIndex((f) => f.method === method && path.startsWith(f.pathPrefix));
     if (faultIndex >= 0) {
@@ -208,16 +218,17 @@ export class FakeReplicate {
       const behaviour = this.options.behaviour?.(input, index) ?? {};
       const id = randomBytes(12).toString("hex");
       const now = Date.now();
+      const latencyMs = behaviour.latencyMs ?? this.options.latencyMs ?? 300;
       this.predictions.set(id, {
         id,
         model,
         input,
         createdAt: now,
-        readyAt: now + (behaviour.latencyMs ?? this.options.latencyMs ?? 300),
+        readyAt: now + latencyMs,
         outcome: behaviour.outcome ?? "ok",
         canceled: false,
       });
-      this.creates.push({ id, model, input, at: now });
+      this.creates.push({ id, model, input, at: now, latencyMs });
       record(201);
       return json(res, 201, this.view(this.predictions.get(id) as Prediction));
     }

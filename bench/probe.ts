@@ -1,0 +1,31 @@
+// Preloaded into the bot process by the benchmark (node --import): samples event-loop delay and memory and
+// writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks.
+import { writeFileSync } from "node:fs";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+const file = process.env.BENCH_PROBE_FILE;
+if (file) {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let peakRss = 0;
+  const write = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    writeFileSync(
+      file,
+      JSON.stringify({
+        eventLoopDelayMs: {
+          p50: histogram.percentile(50) / 1e6,
+          p99: histogram.percentile(99) / 1e6,
+          max: histogram.max / 1e6,
+        },
+        rssBytes: process.memoryUsage.rss(),
+        peakRssBytes: Math.max(peakRss, process.resourceUsage().maxRSS * 1024),
+      }),
+    );
+  };
+  setInterval(write, 200).unref();
+  process.on("SIGUSR2", () => {
+    histogram.reset();
+    peakRss = 0;
+  });
+}

@@ -1,0 +1,416 @@
+// npm run bench [-- --quick]: the real bot (its own process, real discord.js, SQLite on a temp dir) against the
+// local Discord-compatible server (here) and the fake Replicate server (its own process). Prints figures beside
+// their goals and writes them to bench-results/. A benchmark, not a test: it never fails on timing.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { deployCommands } from "../src/discord/deploy-commands.ts";
+import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
+import { openDatabase } from "../src/storage/database.ts";
+import { FileStore } from "../src/storage/file-store.ts";
+import { GenerationsRepo } from "../src/storage/generations-repo.ts";
+import { ImagesRepo } from "../src/storage/images-repo.ts";
+import { newId } from "../src/storage/uuid.ts";
+import { texturedNoise } from "./textured-noise.ts";
+
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 3 : 7;
+const LOAD_USERS = quick ? 20 : 100;
+const LOAD_CONCURRENCY = 32;
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1500);
+const TOKEN = "bench-bot-token-0123456789";
+const REPLICATE_TOKEN = "r8_bench_token_0123456789";
+const root = join(import.meta.dirname, "..");
+const work = join(os.tmpdir(), `crbot-bench-${process.pid}`);
+
+interface Probe {
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  rssBytes: number;
+  peakRssBytes: number;
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return (s[lo] as number) + ((s[Math.ceil(pos)] as number) - (s[lo] as number)) * (pos - lo);
+}
+
+function waitForLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`process exited with ${code}`)));
+  });
+}
+
+async function startFakeReplicate(): Promise<{
+  child: ChildProcess;
+  url: string;
+  origin: string;
+  imageBytes: number;
+}> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/fake-replicate-process.ts"], {
+    cwd: root,
+    env: { ...process.env, BENCH_LATENCY_MS: String(LATENCY_MS), BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const { url, imageBytes } = JSON.parse(await waitForLine(child)) as { url: string; imageBytes: number };
+  return { child, url, origin: new URL(url).origin, imageBytes };
+}
+
+class BotProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly probeFile: string,
+  ) {}
+
+  /** Starts src/index.ts exactly as npm start does, plus the probe, and waits until it is on the gateway. */
+  static async start(
+    sandbox: DiscordSandbox,
+    replicateUrl: string,
+    env: Record<string, string>,
+  ): Promise<BotProcess> {
+    const dataDir = join(work, `data-${newId()}`);
+    const probeFile = join(work, `probe-${newId()}.json`);
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--import", "./bench/probe.ts", "src/index.ts"],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? "",
+          DISCORD_TOKEN: TOKEN,
+          DISCORD_API_URL: sandbox.apiUrl,
+          IMAGE_PROVIDER: "replicate",
+          REPLICATE_API_TOKEN: REPLICATE_TOKEN,
+          REPLICATE_API_URL: replicateUrl,
+          DATA_DIR: dataDir,
+          LOG_LEVEL: "warn",
+          BENCH_PROBE_FILE: probeFile,
+          ...env,
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
+    await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
+    await new Promise((r) => setTimeout(r, 300));
+    return new BotProcess(child, probeFile);
+  }
+
+  probe(): Probe {
+    return JSON.parse(readFileSync(this.probeFile, "utf8")) as Probe;
+  }
+
+  resetProbe(): void {
+    this.child.kill("SIGUSR2");
+  }
+
+  async stop(sandbox: DiscordSandbox): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+    await sandbox.waitFor(() => !sandbox.connected, 10_000, "the bot to disconnect");
+  }
+}
+
+interface RunResult {
+  prompt: string;
+  deferMs: number;
+  e2eMs: number;
+  grid: StoredMessage | undefined;
+}
+
+const isFinal = (m: StoredMessage) =>
+  (m.components as Array<{ components?: Array<{ label?: string }> }>).some((row) =>
+    row.components?.some((b) => b.label === "Regenerate"),
+  );
+
+/** Sends /character and resolves when the grid is final; times measured from the moment it was sent. */
+function character(
+  sandbox: DiscordSandbox,
+  userId: string,
+  count: number,
+  prompt: string,
+  timeoutMs = 120_000,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let interaction: SandboxInteraction | undefined;
+    let deferAt = Number.NaN;
+    const t0 = performance.now();
+    const done = (grid: StoredMessage | undefined) => {
+      clearTimeout(timer);
+      sandbox.off("interaction-callback", onCallback);
+      sandbox.off("message", onMessage);
+      resolve({ prompt, deferMs: deferAt - t0, e2eMs: performance.now() - t0, grid });
+    };
+    const onCallback = (i: SandboxInteraction) => {
+      if (i === interaction) deferAt = performance.now();
+    };
+    const onMessage = (m: StoredMessage) => {
+      if (interaction && m.id === interaction.originalMessageId && isFinal(m)) done(m);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sandbox.on("interaction-callback", onCallback);
+    sandbox.on("message", onMessage);
+    interaction = sandbox.runCommand({
+      command: "character",
+      options: { description: prompt, count },
+      user: { id: userId, username: `user${userId.slice(-4)}` },
+    });
+  });
+}
+
+async function slowestLatency(origin: string, prompts: string[]): Promise<Map<string, number>> {
+  const creates = (await (await fetch(`${origin}/_admin/creates`)).json()) as Array<{
+    prompt: string;
+    latencyMs: number;
+  }>;
+  const slowest = new Map<string, number>();
+  for (const c of creates) {
+    if (prompts.includes(c.prompt)) slowest.set(c.prompt, Math.max(slowest.get(c.prompt) ?? 0, c.latencyMs));
+  }
+  return slowest;
+}
+
+let userSeq = 100000000000000000n;
+const nextUser = () => String(++userSeq);
+
+async function sequentialRuns(sandbox: DiscordSandbox, origin: string, count: number, label: string) {
+  const results: RunResult[] = [];
+  for (let i = 0; i < RUNS; i++)
+    results.push(await character(sandbox, nextUser(), count, `bench ${label} run ${i}`));
+  const slowest = await slowestLatency(
+    origin,
+    results.map((r) => r.prompt),
+  );
+  const overheads = results.map((r) => r.e2eMs - (slowest.get(r.prompt) ?? Number.NaN));
+  const lost = results.filter((r) => !r.grid).length;
+  return { e2e: results.map((r) => r.e2eMs), slowest: [...slowest.values()], overheads, lost };
+}
+
+/** Rows per second through the generation write path: one generation and its four slots per transaction. */
+function storageBench() {
+  const dir = join(work, "storage");
+  const db = openDatabase(join(dir, "bot.sqlite"));
+  const generations = new GenerationsRepo(db);
+  const images = new ImagesRepo(db);
+  const n = quick ? 500 : 2000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const id = newId();
+    db.transaction(() => {
+      generations.insert({
+        id,
+        guildId: "1",
+        channelId: "2",
+        userId: "3",
+        interactionId: null,
+        interactionToken: null,
+        applicationId: null,
+        prompt: "bench",
+        params: { aspectRatio: "1:1" },
+        model: "google/imagen-4",
+        requested: 4,
+        createdAt: Date.now(),
+      });
+      for (let slot = 1; slot <= 4; slot++) images.insertPending(newId(), id, slot, Date.now());
+    })();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  db.close();
+  return { rowsPerSecond: (n * 5) / seconds, generationsPerSecond: n / seconds };
+}
+
+async function fileStoreBench(image: Buffer) {
+  const files = new FileStore(join(work, "files"));
+  const n = quick ? 10 : 40;
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await files.writeImage(newId(), image);
+    times.push(performance.now() - t0);
+  }
+  const totalSeconds = times.reduce((a, b) => a + b, 0) / 1000;
+  return { mbPerSecond: (n * image.length) / 1024 / 1024 / totalSeconds, medianMsPerFile: median(times) };
+}
+
+async function main() {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const started = performance.now();
+  const fake = await startFakeReplicate();
+  const sandbox = await DiscordSandbox.start({ token: TOKEN });
+  await deployCommands({ token: TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
+  const pollMs = process.env.BENCH_POLL_MS;
+  const common: Record<string, string> = pollMs ? { PREDICTION_POLL_MS: pollMs } : {};
+  console.log(
+    `bench: ${quick ? "quick" : "full"} run, ${RUNS} runs per figure, outputs ${(fake.imageBytes / 1024 / 1024).toFixed(2)} MB PNGs, latency ${LATENCY_MS} ms ±10 %`,
+  );
+
+  // 1 and 2: parallel speed-up and the bot's own overhead, then the sequential baseline. Each bot first makes
+  // one warm-up request, as a running bot has: it learns how long predictions take and paces its polling by it.
+  sandbox.setMaxListeners(0);
+  const warmUp = () => character(sandbox, nextUser(), 1, `bench warm-up ${newId()}`);
+  let bot = await BotProcess.start(sandbox, fake.url, { ...common });
+  await warmUp();
+  const one = await sequentialRuns(sandbox, fake.origin, 1, "count1");
+  const four = await sequentialRuns(sandbox, fake.origin, 4, "count4");
+  await bot.stop(sandbox);
+  bot = await BotProcess.start(sandbox, fake.url, { ...common, MAX_CONCURRENT_PREDICTIONS: "1" });
+  await warmUp();
+  const sequential = await sequentialRuns(sandbox, fake.origin, 4, "sequential");
+  await bot.stop(sandbox);
+
+  // 3: load.
+  bot = await BotProcess.start(sandbox, fake.url, {
+    ...common,
+    MAX_CONCURRENT_PREDICTIONS: String(LOAD_CONCURRENCY),
+  });
+  bot.resetProbe();
+  const loadStart = performance.now();
+  const load = await Promise.all(
+    Array.from({ length: LOAD_USERS }, (_, i) =>
+      character(sandbox, nextUser(), 4, `bench load ${i}`, 300_000),
+    ),
+  );
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+  await new Promise((r) => setTimeout(r, 400));
+  const probe = bot.probe();
+  await bot.stop(sandbox);
+  const loadCreates = (await (await fetch(`${fake.origin}/_admin/creates`)).json()) as Array<{
+    prompt: string;
+    latencyMs: number;
+  }>;
+  const loadLatencies = loadCreates.filter((c) => c.prompt.startsWith("bench load")).map((c) => c.latencyMs);
+  const imagesDone = load.reduce((n, r) => n + (r.grid?.attachments.length ?? 0), 0);
+  const throughput = imagesDone / Math.max(...load.map((r) => r.e2eMs / 1000));
+  const ideal = LOAD_CONCURRENCY / (loadLatencies.reduce((a, b) => a + b, 0) / loadLatencies.length / 1000);
+
+  // 4: storage.
+  const sample = await texturedNoise();
+  const storage = storageBench();
+  const fileStore = await fileStoreBench(sample);
+
+  fake.child.kill("SIGTERM");
+  await sandbox.close();
+
+  const figures = [
+    { figure: "e2e median, count 1 (ms)", value: median(one.e2e), goal: "—" },
+    { figure: "e2e median, count 4 (ms)", value: median(four.e2e), goal: "—" },
+    {
+      figure: "speed-up: e2e(4) ÷ e2e(1)",
+      value: median(four.e2e) / median(one.e2e),
+      goal: "≈ 1",
+      met: median(four.e2e) / median(one.e2e) <= 1.1,
+    },
+    {
+      figure: "e2e(4) ÷ slowest prediction",
+      value: median(four.e2e) / median(four.slowest),
+      goal: "≤ 1.05",
+      met: median(four.e2e) / median(four.slowest) <= 1.05,
+    },
+    {
+      figure: "sequential (limit 1): e2e(4) ÷ e2e(1)",
+      value: median(sequential.e2e) / median(one.e2e),
+      goal: "≈ 4 (baseline)",
+    },
+    {
+      figure: "own overhead, count 4, median (ms)",
+      value: median(four.overheads),
+      goal: "≤ 100",
+      met: median(four.overheads) <= 100,
+    },
+    {
+      figure: "own overhead, count 4, p95 (ms)",
+      value: quantile(four.overheads, 0.95),
+      goal: "≤ 100",
+      met: quantile(four.overheads, 0.95) <= 100,
+    },
+    { figure: `load ${LOAD_USERS}×4: defer p50 (ms)`, value: median(load.map((r) => r.deferMs)), goal: "—" },
+    {
+      figure: `load ${LOAD_USERS}×4: defer p99 (ms)`,
+      value: quantile(
+        load.map((r) => r.deferMs),
+        0.99,
+      ),
+      goal: "≤ 100",
+      met:
+        quantile(
+          load.map((r) => r.deferMs),
+          0.99,
+        ) <= 100,
+    },
+    {
+      figure: `load: time to last grid (s)`,
+      value: loadSeconds,
+      goal: `ideal ${((LOAD_USERS * 4) / ideal).toFixed(1)}`,
+    },
+    { figure: `load: throughput (images/s)`, value: throughput, goal: `ideal ${ideal.toFixed(1)}` },
+    {
+      figure: "load: throughput ÷ ideal",
+      value: throughput / ideal,
+      goal: "≥ 0.90",
+      met: throughput / ideal >= 0.9,
+    },
+    { figure: "load: bot event-loop delay p99 (ms)", value: probe.eventLoopDelayMs.p99, goal: "—" },
+    {
+      figure: "load: bot peak RSS (MB)",
+      value: probe.peakRssBytes / 1024 / 1024,
+      goal: "≤ 300",
+      met: probe.peakRssBytes / 1024 / 1024 <= 300,
+    },
+    {
+      figure: "load: requests lost",
+      value: load.filter((r) => !r.grid).length + one.lost + four.lost,
+      goal: "0",
+      met: load.every((r) => r.grid),
+    },
+    { figure: "storage: generation write path (rows/s)", value: storage.rowsPerSecond, goal: "—" },
+    { figure: "storage: file store writes (MB/s)", value: fileStore.mbPerSecond, goal: "—" },
+    {
+      figure: "storage: file store, median per 1.5 MB image (ms)",
+      value: fileStore.medianMsPerFile,
+      goal: "—",
+    },
+  ];
+  const width = Math.max(...figures.map((f) => f.figure.length));
+  console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  goal`);
+  for (const f of figures) {
+    const value = Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(f.value < 10 ? 2 : 1);
+    const mark = f.met === undefined ? "" : f.met ? "  ✓" : "  ✗ missed";
+    console.log(`${f.figure.padEnd(width)}  ${value.padStart(10)}  ${f.goal}${mark}`);
+  }
+  const machine = {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  const result = {
+    when: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    runs: RUNS,
+    latencyMs: LATENCY_MS,
+    pollMs: pollMs ?? "default",
+    machine,
+    figures,
+    raw: { one, four, sequential, loadSeconds, probe, storage, fileStore },
+  };
+  mkdirSync(join(root, "bench-results"), { recursive: true });
+  const out = join(root, "bench-results", `bench-${result.when.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(out, JSON.stringify(result, null, 2));
+  console.log(
+    `\n${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; took ${((performance.now() - started) / 1000).toFixed(0)} s; written to ${out}`,
+  );
+  rmSync(work, { recursive: true, force: true });
+}
+
+await main();
+process.exit(0);
