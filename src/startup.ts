@@ -32,7 +32,8 @@ export function configOrExit(
   if (problems.length > 0 || !config) {
     console.error(
       `Cannot start: ${problems.length === 1 ? problems[0] : `\n${problems.map((p) => `  - ${p}`).join("\n")}`}\n` +
-        "Every variable is described in .env.example and the README.",
+        "Every variable is described in .env.example and the README.\n" +
+        "To try the bot with no Discord application or Replicate account: npm run sandbox",
     );
     process.exit(EXIT_CONFIG);
   }

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { DiscordSandbox } from "../src/sandbox/server.ts";
 import { makeTempDir } from "./support/env.ts";
@@ -18,6 +18,7 @@ describe("npm start", () => {
       expect(result.status).toBe(2);
       expect(result.stderr).toContain("DISCORD_TOKEN is not set");
       expect(result.stderr).toContain("README");
+      expect(result.stderr).toContain("npm run sandbox");
       expect(result.stderr).not.toMatch(/\n\s+at /);
     } finally {
       dir.remove();
@@ -43,6 +44,48 @@ const runAsync = (script: string, env: Record<string, string>) =>
         resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+
+describe("npm run sandbox", () => {
+  it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
+    const dir = makeTempDir();
+    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox/main.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        SANDBOX_PORT: "0",
+        SANDBOX_DATA_DIR: dir.path,
+        MOCK_LATENCY_MS: "100",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      let out = "";
+      child.stderr?.on("data", (c) => {
+        out += String(c);
+      });
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout?.on("data", (c) => {
+          out += String(c);
+          if (out.includes("\n")) resolve(out);
+        });
+        child.once("exit", () => reject(new Error(`exited early: ${out}`)));
+      });
+      expect(line.trim().split("\n")).toHaveLength(1);
+      const url = /Sandbox running at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
+      expect(url).toBeDefined();
+      const page = await fetch(`${url}/`);
+      expect(page.headers.get("content-type")).toContain("text/html");
+      expect(await page.text()).toContain("Character bot sandbox");
+      const state = (await (await fetch(`${url}/ui/state`)).json()) as { commands: Array<{ name: string }> };
+      expect(state.commands.map((c) => c.name)).toEqual(["character", "reference", "video"]);
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      dir.remove();
+    }
+  });
+});
 
 describe("npm run deploy-commands", () => {
   it("registers globally without DISCORD_GUILD_ID, in the guild with it, and prints what it did", async () => {

@@ -275,7 +275,19 @@ export class DiscordSandbox extends EventEmitter {
     const values = Object.entries(input.options ?? {}).map(([key, value]) => {
       const definition = definitions?.find((o) => o.name === key);
       if (!definition) throw new Error(`/${input.command} has no option ${key}`);
-      return { type: definition.type, name: key, value, ...(input.focused === key ? { focused: true } : {}) };
+      // As Discord does, the value arrives typed by the option's definition: integers and numbers as numbers.
+      const typed =
+        definition.type === 4 || definition.type === 10
+          ? Number(value)
+          : definition.type === 5
+            ? value === true || value === "true"
+            : value;
+      return {
+        type: definition.type,
+        name: key,
+        value: typed,
+        ...(input.focused === key ? { focused: true } : {}),
+      };
     });
     const options = sub ? [{ type: 1, name: sub, options: values }] : values;
     const type = input.focused ? 4 : 2;

@@ -1,0 +1,52 @@
+// `npm run sandbox`: the whole bot offline in a browser, with no Discord application and no Replicate account.
+import { ConfigError } from "../config.ts";
+import { EXIT_CONFIG, readEnvironment } from "../startup.ts";
+import { defaultSandboxDataDir, startSandboxMode } from "./mode.ts";
+
+const env = readEnvironment();
+const port = Number(env.SANDBOX_PORT || 3210);
+const useReplicate = (env.SANDBOX_PROVIDER || "mock") === "replicate";
+
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`SANDBOX_PORT must be a port number (0–65535), not "${env.SANDBOX_PORT}".`);
+  process.exit(EXIT_CONFIG);
+}
+if (useReplicate && !env.REPLICATE_API_TOKEN) {
+  console.error(
+    "SANDBOX_PROVIDER=replicate needs REPLICATE_API_TOKEN (see .env.example). Without it the sandbox uses the free mock.",
+  );
+  process.exit(EXIT_CONFIG);
+}
+
+try {
+  const running = await startSandboxMode({
+    env,
+    port,
+    dataDir: env.SANDBOX_DATA_DIR || defaultSandboxDataDir(),
+    useReplicate,
+  });
+  console.log(
+    `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; data in ${running.config.dataDir}). Ctrl-C stops it.`,
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(EXIT_CONFIG);
+  }
+  if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    console.error(`Port ${port} is in use. Set SANDBOX_PORT to another port (or 0 for any free one).`);
+    process.exit(EXIT_CONFIG);
+  }
+  throw err;
+}

@@ -1,0 +1,128 @@
+// Sandbox mode in a real browser: Debian's chromium driven by playwright-core, clicking what a person would.
+import { existsSync, mkdirSync } from "node:fs";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
+import { makeTempDir, type TempDir } from "../support/env.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+export const SCREENSHOT = "test-results/sandbox-grid.png";
+
+if (!hasChromium) {
+  console.warn(
+    `browser tests skipped: no chromium at ${CHROMIUM}. Install it (apt-get install chromium) or set CHROMIUM_PATH, then run npm run test:browser.`,
+  );
+}
+
+describe.skipIf(!hasChromium)("npm run sandbox in a browser", () => {
+  let running: RunningSandbox;
+  let dir: TempDir;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = makeTempDir("crbot-browser-");
+    running = await startSandboxMode({
+      env: { MOCK_LATENCY_MS: "1500", PREDICTION_POLL_MS: "50" },
+      port: 0,
+      dataDir: dir.path,
+      useReplicate: false,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    await page.goto(running.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+    dir?.remove();
+  });
+
+  const asUser = async (label: string) => {
+    await page.selectOption("#user", { label });
+    await page.waitForFunction(() => document.querySelector("#command option") !== null);
+  };
+  const send = async (command: string, fields: Record<string, string>) => {
+    await page.selectOption("#command", command);
+    for (const [name, value] of Object.entries(fields)) {
+      const field = page.locator(`#options [name="${name}"]`);
+      if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(value);
+      else await field.fill(value);
+    }
+    await page.click("#composer button[type=submit]");
+  };
+  const lastMessage = () => page.locator("#messages article").last();
+
+  it("runs /character from the composer, fills the grid live, picks as the owner, refuses a stranger, and plays a /video", async () => {
+    await asUser("Alice (member)");
+    const commands = await page.locator("#command option").allTextContents();
+    expect(commands).toEqual(
+      expect.arrayContaining([
+        "/character",
+        "/reference show",
+        "/reference info",
+        "/reference list",
+        "/video",
+      ]),
+    );
+
+    await send("character", { description: "silver robot with blue eyes", count: "4" });
+    const grid = page.locator("#messages article", { hasText: "silver robot with blue eyes" }).first();
+    // Live edits: the reply is seen with some images before it has all four (no reload happens).
+    await expect
+      .poll(async () => grid.locator(".gallery img").count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    const partial = await grid.locator(".gallery img").count();
+    await grid.locator("button", { hasText: "Regenerate" }).waitFor({ timeout: 15_000 });
+    expect(partial).toBeLessThan(4);
+    await expect.poll(() => grid.locator(".gallery img").count()).toBe(4);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll(".gallery img")].every((i) => (i as HTMLImageElement).naturalWidth > 0),
+    );
+    mkdirSync("test-results", { recursive: true });
+    await grid.screenshot({ path: SCREENSHOT });
+
+    // Alice picks image 2: the button turns green, and only she sees the confirmation.
+    await grid.locator("button", { hasText: /^2$/ }).click();
+    await expect
+      .poll(async () => grid.locator("button.style-3").textContent(), { timeout: 10_000 })
+      .toContain("2");
+    const confirmation = page.locator("#messages article.ephemeral", { hasText: "Picked image 2" });
+    await confirmation.waitFor({ timeout: 10_000 });
+
+    // Bob presses image 1 on Alice's grid: refused, privately, and the pick stays 2.
+    await asUser("Bob (member)");
+    expect(await page.locator("#messages article.ephemeral", { hasText: "Picked image 2" }).count()).toBe(0);
+    const bobsView = page.locator("#messages article", { hasText: "silver robot with blue eyes" }).first();
+    await bobsView.locator("button", { hasText: /^1$/ }).click();
+    await page
+      .locator("#messages article.ephemeral", { hasText: "Only @alice can use these buttons" })
+      .waitFor({ timeout: 10_000 });
+    expect(await bobsView.locator("button.style-3").textContent()).toContain("2");
+
+    // Back to Alice: /video animates her pick and the page shows a player.
+    await asUser("Alice (member)");
+    await send("video", { prompt: "walks through the rain" });
+    const player = lastMessage().locator("video");
+    await player.waitFor({ timeout: 20_000 });
+    const playable = await player.evaluate(
+      (v) =>
+        new Promise<boolean>((resolve) => {
+          const video = v as HTMLVideoElement;
+          if (video.readyState >= 1) return resolve(true);
+          video.addEventListener("loadedmetadata", () => resolve(true), { once: true });
+          video.addEventListener("error", () => resolve(false), { once: true });
+          setTimeout(() => resolve(video.readyState >= 1), 5000);
+        }),
+    );
+    const canPlayH264 = await player.evaluate((v) =>
+      (v as HTMLVideoElement).canPlayType('video/mp4; codecs="avc1.42E01E"'),
+    );
+    if (canPlayH264) expect(playable).toBe(true);
+  });
+});
