@@ -1,0 +1,180 @@
+// Daily allowances (UTC days): a request reserves its units before any prediction starts, failed slots are
+// refunded, and /usage reports what is used and left, with an approximate cost.
+import type { Db } from "../storage/database.ts";
+import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
+import type { UsageKind, UsageRepo } from "../storage/usage-repo.ts";
+import type { Clock } from "./clock.ts";
+
+export interface Allowances {
+  imagesPerUser: number;
+  imagesPerGuild: number;
+  videosPerUser: number;
+  videosPerGuild: number;
+}
+
+/**
+ * Approximate US dollars per image or per video, from Replicate's public pricing at the time of writing
+ * (videos at their default length). Estimates only: Replicate's bill is the truth.
+ */
+export const APPROXIMATE_PRICES_USD: Record<string, number> = {
+  "google/imagen-4": 0.04,
+  "google/imagen-4-fast": 0.02,
+  "google/imagen-4-ultra": 0.06,
+  "google/nano-banana": 0.039,
+  "google/nano-banana-2": 0.067,
+  "google/nano-banana-pro": 0.15,
+  "minimax/video-01": 0.5,
+  "kwaivgi/kling-v2.1": 0.25,
+  "google/veo-3-fast": 1.2,
+};
+
+export type Reservation =
+  | { ok: true }
+  | { ok: false; scope: "user" | "guild"; kind: UsageKind; used: number; limit: number; resetsAt: number };
+
+export interface UsageLine {
+  used: number;
+  limit: number;
+  remaining: number;
+}
+
+export interface UsageReport {
+  day: string;
+  resetsAt: number;
+  user: { images: UsageLine; videos: UsageLine; estimatedUsd: number };
+  guild: { images: UsageLine; videos: UsageLine; estimatedUsd: number } | undefined;
+}
+
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const nextUtcMidnight = (ms: number) =>
+  Date.UTC(new Date(ms).getUTCFullYear(), new Date(ms).getUTCMonth(), new Date(ms).getUTCDate() + 1);
+
+export class QuotaService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      usage: UsageRepo;
+      settings: GuildSettingsRepo;
+      defaults: Allowances;
+      clock: Clock;
+    },
+  ) {}
+
+  /** The guild's allowances: its overrides where it set them, the configured defaults elsewhere. DMs: defaults. */
+  allowances(guildId: string | null): Allowances {
+    const { defaults } = this.deps;
+    if (!guildId) return defaults;
+    const s = this.deps.settings.get(guildId);
+    return {
+      imagesPerUser: s.dailyImagesPerUser ?? defaults.imagesPerUser,
+      imagesPerGuild: s.dailyImagesPerGuild ?? defaults.imagesPerGuild,
+      videosPerUser: s.dailyVideosPerUser ?? defaults.videosPerUser,
+      videosPerGuild: s.dailyVideosPerGuild ?? defaults.videosPerGuild,
+    };
+  }
+
+  /**
+   * Reserves `units` for a job if both the user's allowance (in this guild, or in DMs) and the guild's allow it;
+   * checked and written in one transaction, so two requests cannot both take the last unit.
+   */
+  reserve(request: {
+    guildId: string | null;
+    userId: string;
+    kind: UsageKind;
+    units: number;
+    jobId: string;
+    model: string;
+  }): Reservation {
+    const { usage, db, clock } = this.deps;
+    const now = clock.now();
+    const day = utcDay(now);
+    const allowances = this.allowances(request.guildId);
+    const userLimit = request.kind === "image" ? allowances.imagesPerUser : allowances.videosPerUser;
+    const guildLimit = request.kind === "image" ? allowances.imagesPerGuild : allowances.videosPerGuild;
+    return db.transaction((): Reservation => {
+      const usedByUser = usage.usedByUser(day, request.userId, request.guildId, request.kind);
+      if (usedByUser + request.units > userLimit) {
+        return {
+          ok: false,
+          scope: "user",
+          kind: request.kind,
+          used: usedByUser,
+          limit: userLimit,
+          resetsAt: nextUtcMidnight(now),
+        };
+      }
+      if (request.guildId) {
+        const usedByGuild = usage.usedByGuild(day, request.guildId, request.kind);
+        if (usedByGuild + request.units > guildLimit) {
+          return {
+            ok: false,
+            scope: "guild",
+            kind: request.kind,
+            used: usedByGuild,
+            limit: guildLimit,
+            resetsAt: nextUtcMidnight(now),
+          };
+        }
+      }
+      usage.add({ day, ...request, createdAt: now });
+      return { ok: true };
+    })();
+  }
+
+  /** Gives back up to `units` of what a job reserved (never more than it holds), on the day it reserved them. */
+  refund(
+    job: {
+      guildId: string | null;
+      userId: string;
+      kind: UsageKind;
+      jobId: string;
+      model: string;
+      reservedAt: number;
+    },
+    units: number,
+  ): void {
+    const held = this.deps.usage.heldByJob(job.jobId, job.kind);
+    const back = Math.min(units, held);
+    if (back <= 0) return;
+    this.deps.usage.add({
+      day: utcDay(job.reservedAt),
+      guildId: job.guildId,
+      userId: job.userId,
+      kind: job.kind,
+      units: -back,
+      jobId: job.jobId,
+      model: job.model,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  report(userId: string, guildId: string | null): UsageReport {
+    const now = this.deps.clock.now();
+    const day = utcDay(now);
+    const allowances = this.allowances(guildId);
+    const line = (used: number, limit: number): UsageLine => ({
+      used,
+      limit,
+      remaining: Math.max(0, limit - used),
+    });
+    const cost = (rows: Array<{ model: string; units: number }>) =>
+      rows.reduce((sum, r) => sum + (APPROXIMATE_PRICES_USD[r.model] ?? 0) * r.units, 0);
+    const { usage } = this.deps;
+    return {
+      day,
+      resetsAt: nextUtcMidnight(now),
+      user: {
+        images: line(usage.usedByUser(day, userId, guildId, "image"), allowances.imagesPerUser),
+        videos: line(usage.usedByUser(day, userId, guildId, "video"), allowances.videosPerUser),
+        estimatedUsd: cost(usage.unitsByModel(day, { userId, guildId })),
+      },
+      guild: guildId
+        ? {
+            images: line(usage.usedByGuild(day, guildId, "image"), allowances.imagesPerGuild),
+            videos: line(usage.usedByGuild(day, guildId, "video"), allowances.videosPerGuild),
+            estimatedUsd: cost(usage.unitsByModel(day, { guildId })),
+          }
+        : undefined,
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { QuotaService, utcDay } from "../../src/services/quota.ts";
+import { openDatabase } from "../../src/storage/database.ts";
+import { GuildSettingsRepo } from "../../src/storage/guild-settings-repo.ts";
+import { UsageRepo } from "../../src/storage/usage-repo.ts";
+import { makeTempDir, type TempDir } from "../support/env.ts";
+
+let dir: TempDir | undefined;
+afterEach(() => {
+  dir?.remove();
+  dir = undefined;
+});
+
+function setup(now = { t: Date.UTC(2026, 10, 24, 23, 0) }) {
+  dir = makeTempDir();
+  const db = openDatabase(`${dir.path}/bot.sqlite`);
+  const settings = new GuildSettingsRepo(db);
+  const quota = new QuotaService({
+    db,
+    usage: new UsageRepo(db),
+    settings,
+    defaults: { imagesPerUser: 8, imagesPerGuild: 10, videosPerUser: 1, videosPerGuild: 2 },
+    clock: { now: () => now.t },
+  });
+  return { db, quota, settings, now };
+}
+
+const image = (userId: string, jobId: string, units = 4, guildId: string | null = "g1") => ({
+  guildId,
+  userId,
+  kind: "image" as const,
+  units,
+  jobId,
+  model: "google/imagen-4",
+});
+
+describe("QuotaService", () => {
+  it("reserves until the user's allowance is used, then refuses with what is used and when it resets", () => {
+    const { quota } = setup();
+    expect(quota.reserve(image("alice", "j1"))).toEqual({ ok: true });
+    expect(quota.reserve(image("alice", "j2"))).toEqual({ ok: true });
+    const refused = quota.reserve(image("alice", "j3", 1));
+    expect(refused).toEqual({
+      ok: false,
+      scope: "user",
+      kind: "image",
+      used: 8,
+      limit: 8,
+      resetsAt: Date.UTC(2026, 10, 25),
+    });
+  });
+
+  it("refuses when the guild's allowance is used up, even for a member with allowance left", () => {
+    const { quota } = setup();
+    quota.reserve(image("alice", "j1"));
+    quota.reserve(image("alice", "j2"));
+    expect(quota.reserve(image("bob", "j3", 4))).toMatchObject({
+      ok: false,
+      scope: "guild",
+      used: 8,
+      limit: 10,
+    });
+    expect(quota.reserve(image("bob", "j4", 2))).toEqual({ ok: true });
+  });
+
+  it("refunds failed slots, never more than a job holds, on the day it reserved", () => {
+    const { quota, now } = setup();
+    const reservedAt = now.t;
+    quota.reserve(image("alice", "j1"));
+    const job = {
+      guildId: "g1",
+      userId: "alice",
+      kind: "image" as const,
+      jobId: "j1",
+      model: "google/imagen-4",
+      reservedAt,
+    };
+    now.t += 2 * 60 * 60 * 1000; // past midnight UTC: the refund still belongs to yesterday
+    quota.refund(job, 1);
+    quota.refund(job, 10);
+    expect(quota.report("alice", "g1").day).toBe(utcDay(now.t));
+    now.t = reservedAt;
+    expect(quota.report("alice", "g1").user.images).toEqual({ used: 0, limit: 8, remaining: 8 });
+  });
+
+  it("starts afresh each UTC day, applies guild overrides, and gives DMs the defaults and no guild line", () => {
+    const { quota, settings, now } = setup();
+    quota.reserve(image("alice", "j1"));
+    quota.reserve(image("alice", "j2"));
+    now.t += 60 * 60 * 1000 + 1;
+    expect(quota.reserve(image("alice", "j3"))).toEqual({ ok: true });
+    settings.save({ ...settings.get("g1"), dailyImagesPerUser: 2 }, "mod", now.t);
+    expect(quota.reserve(image("bob", "j4", 3))).toMatchObject({ ok: false, scope: "user", limit: 2 });
+    expect(quota.allowances(null).imagesPerUser).toBe(8);
+    expect(quota.report("alice", null).guild).toBeUndefined();
+  });
+
+  it("reports use and an approximate cost from the price table", () => {
+    const { quota } = setup();
+    quota.reserve(image("alice", "j1", 3));
+    quota.reserve({
+      guildId: "g1",
+      userId: "alice",
+      kind: "video",
+      units: 1,
+      jobId: "v1",
+      model: "minimax/video-01",
+    });
+    const report = quota.report("alice", "g1");
+    expect(report.user.images).toEqual({ used: 3, limit: 8, remaining: 5 });
+    expect(report.user.videos).toEqual({ used: 1, limit: 1, remaining: 0 });
+    expect(report.user.estimatedUsd).toBeCloseTo(3 * 0.04 + 0.5);
+    expect(report.guild?.images).toEqual({ used: 3, limit: 10, remaining: 7 });
+  });
+});
