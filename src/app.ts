@@ -3,6 +3,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import { AdmissionService } from "./services/admission.ts";
 import { type Clock, systemClock } from "./services/clock.ts";
 import { GenerationService } from "./services/generation.ts";
 import { Limiter } from "./services/limiter.ts";
@@ -15,12 +16,16 @@ import {
 import { ReplicateImageProvider } from "./services/providers/replicate.ts";
 import { ReplicateVideoProvider } from "./services/providers/replicate-video.ts";
 import type { ImageProvider, VideoProvider } from "./services/providers/types.ts";
+import { QuotaService } from "./services/quota.ts";
 import { VideoService } from "./services/video.ts";
+import { AuditRepo } from "./storage/audit-repo.ts";
 import { type Db, openDatabase } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
+import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
+import { UsageRepo } from "./storage/usage-repo.ts";
 import { VideosRepo } from "./storage/videos-repo.ts";
 
 export interface AppContext {
@@ -28,13 +33,23 @@ export interface AppContext {
   logger: Logger;
   clock: Clock;
   db: Db;
-  repos: { generations: GenerationsRepo; images: ImagesRepo; selections: SelectionsRepo; videos: VideosRepo };
+  repos: {
+    generations: GenerationsRepo;
+    images: ImagesRepo;
+    selections: SelectionsRepo;
+    videos: VideosRepo;
+    usage: UsageRepo;
+    guildSettings: GuildSettingsRepo;
+    audit: AuditRepo;
+  };
   files: FileStore;
   imageProvider: ImageProvider;
   videoProvider: VideoProvider;
   limiter: Limiter;
   generation: GenerationService;
   video: VideoService;
+  quota: QuotaService;
+  admission: AdmissionService;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): void;
 }
@@ -54,7 +69,25 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     images: new ImagesRepo(db),
     selections: new SelectionsRepo(db),
     videos: new VideosRepo(db),
+    usage: new UsageRepo(db),
+    guildSettings: new GuildSettingsRepo(db),
+    audit: new AuditRepo(db),
   };
+  const quota = new QuotaService({
+    db,
+    usage: repos.usage,
+    settings: repos.guildSettings,
+    defaults: config.allowances,
+    clock,
+  });
+  const admission = new AdmissionService({
+    quota,
+    settings: repos.guildSettings,
+    audit: repos.audit,
+    runningJobs: (userId) => repos.generations.runningCount(userId) + repos.videos.runningCount(userId),
+    maxRunningPerUser: config.maxRunningPerUser,
+    clock,
+  });
   const files = new FileStore(config.dataDir);
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
@@ -70,8 +103,22 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     logger,
     pollMs: config.predictionPollMs,
     timeoutMs: config.predictionTimeoutMs,
+    // A failed image costs nothing: its reservation goes back when the generation settles.
+    onFinished: (g, images) =>
+      quota.refund(
+        {
+          guildId: g.guildId,
+          userId: g.userId,
+          kind: "image",
+          jobId: g.id,
+          model: g.model,
+          reservedAt: g.createdAt,
+        },
+        images.filter((i) => i.status === "failed").length,
+      ),
   });
   const video = new VideoService({
+    db,
     videos: repos.videos,
     generation,
     files,
@@ -82,6 +129,18 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     logger,
     pollMs: config.predictionPollMs,
     timeoutMs: config.videoTimeoutMs,
+    onFailed: (v) =>
+      quota.refund(
+        {
+          guildId: v.guildId,
+          userId: v.userId,
+          kind: "video",
+          jobId: v.id,
+          model: v.model,
+          reservedAt: v.createdAt,
+        },
+        1,
+      ),
   });
   return {
     config,
@@ -95,6 +154,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     limiter,
     generation,
     video,
+    quota,
+    admission,
     close() {
       generation.stop();
       video.stop();

@@ -60,6 +60,11 @@ const schema = z.object({
   PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
   PREDICTION_POLL_MS: int(1000, 10, 60_000),
   VIDEO_TIMEOUT_SECONDS: int(900, 5, 7200),
+  DAILY_IMAGES_PER_USER: int(40, 0, 100_000),
+  DAILY_IMAGES_PER_GUILD: int(400, 0, 1_000_000),
+  DAILY_VIDEOS_PER_USER: int(5, 0, 100_000),
+  DAILY_VIDEOS_PER_GUILD: int(50, 0, 1_000_000),
+  MAX_RUNNING_PER_USER: int(1, 1, 100),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: z.preprocess(
     (v) => (v === "" || v === undefined ? 0 : v),
@@ -104,6 +109,14 @@ export interface Config {
   predictionTimeoutMs: number;
   predictionPollMs: number;
   videoTimeoutMs: number;
+  /** Daily defaults (UTC days); a guild can override them. */
+  allowances: {
+    imagesPerUser: number;
+    imagesPerGuild: number;
+    videosPerUser: number;
+    videosPerGuild: number;
+  };
+  maxRunningPerUser: number;
   mock: { latencyMs: number; failureRate: number };
 }
 
@@ -146,6 +159,13 @@ function toConfig(e: Env): Config {
     predictionTimeoutMs: e.PREDICTION_TIMEOUT_SECONDS * 1000,
     predictionPollMs: e.PREDICTION_POLL_MS,
     videoTimeoutMs: e.VIDEO_TIMEOUT_SECONDS * 1000,
+    allowances: {
+      imagesPerUser: e.DAILY_IMAGES_PER_USER,
+      imagesPerGuild: e.DAILY_IMAGES_PER_GUILD,
+      videosPerUser: e.DAILY_VIDEOS_PER_USER,
+      videosPerGuild: e.DAILY_VIDEOS_PER_GUILD,
+    },
+    maxRunningPerUser: e.MAX_RUNNING_PER_USER,
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
   };
 }

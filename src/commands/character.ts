@@ -20,10 +20,11 @@ const ASPECT_LABELS: Record<AspectRatio, string> = {
   "4:3": "4:3 landscape",
 };
 
-/** Control and zero-width characters removed, runs of white space folded, ends trimmed. */
+/** Zero-width characters removed, control characters made spaces, runs of white space folded, ends trimmed. */
 export function cleanDescription(raw: string): string {
   return raw
-    .replace(/[\p{Cc}\p{Cf}]/gu, " ")
+    .replace(/\p{Cf}/gu, "") // zero-width and other invisible format characters: gone, not turned into spaces
+    .replace(/\p{Cc}/gu, " ")
     .replace(/\s+/g, " ")
     .trim();
 }
@@ -80,7 +81,6 @@ export const character: Command = {
     }
     if (!ASPECT_RATIOS.includes(aspectRatio))
       throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
-    await interaction.deferReply();
     await generateAndReply(interaction, ctx, { prompt, count, aspectRatio }, log);
   },
 };

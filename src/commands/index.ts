@@ -2,8 +2,9 @@
 import { character } from "./character.ts";
 import { reference } from "./reference.ts";
 import type { Command } from "./types.ts";
+import { usage } from "./usage.ts";
 import { video } from "./video.ts";
 
-export const commands: readonly Command[] = [character, reference, video];
+export const commands: readonly Command[] = [character, reference, video, usage];
 
 export const commandData = () => commands.map((c) => c.data);

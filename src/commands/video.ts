@@ -9,6 +9,7 @@ import { DurableReply } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { describeRefusal } from "../services/admission.ts";
 import { parsePrompt, promptOption } from "./character.ts";
 import { imageLookupError, viewerOf } from "./reference.ts";
 import type { Command } from "./types.ts";
@@ -38,24 +39,40 @@ export const video: Command = {
       "Say what should happen.",
     );
     const rawId = interaction.options.getString("reference")?.trim() || undefined;
-    await interaction.deferReply();
+    // Local checks (SQLite, well under a millisecond) come before the defer so that a refusal stays private;
+    // nothing leaves the machine before it.
     const viewer = viewerOf(interaction);
     const choice = ctx.video.chooseReference(rawId, viewer);
     if (!choice.ok) {
       if (choice.reason === "no_pick") throw new UserFacingError(NO_PICK);
       throw imageLookupError(choice.reason, rawId ?? "");
     }
-    const job = ctx.video.create({
-      viewer,
-      channelId: interaction.channelId,
-      prompt,
-      image: choice.image,
-      interaction: {
-        interactionId: interaction.id,
-        interactionToken: interaction.token,
-        applicationId: interaction.applicationId,
+    const created = ctx.video.create(
+      {
+        viewer,
+        channelId: interaction.channelId,
+        prompt,
+        image: choice.image,
+        interaction: {
+          interactionId: interaction.id,
+          interactionToken: interaction.token,
+          applicationId: interaction.applicationId,
+        },
       },
-    });
+      (jobId, model) =>
+        ctx.admission.admit({
+          guildId: viewer.guildId,
+          userId: viewer.userId,
+          prompt,
+          kind: "video",
+          units: 1,
+          jobId,
+          model,
+        }),
+    );
+    if (!created.ok) throw new UserFacingError(describeRefusal(created, "video"));
+    await interaction.deferReply();
+    const job = created.video;
     const origin = { ...job, createdAt: interaction.createdTimestamp };
     const reply = new VideoReply(
       new DurableReply(interaction.client.rest, origin, ctx.clock, log),

@@ -2,7 +2,9 @@
 // image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
 import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
 import type { AppContext } from "../app.ts";
+import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { describeRefusal } from "../services/admission.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
@@ -111,13 +113,42 @@ export class GenerationReply {
   }
 }
 
-/** Runs a new generation for a deferred interaction and delivers it to the interaction's reply. */
+/**
+ * Admits and records a new generation for an interaction, defers, runs it and delivers it to the reply.
+ * The admission checks (blocklist, running jobs, allowance) are local and come before the defer, so that a
+ * refusal is shown only to the member.
+ */
 export async function generateAndReply(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   ctx: AppContext,
   params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
   log: Logger,
 ): Promise<GenerationView> {
+  const created = ctx.generation.create(
+    {
+      ...params,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      interaction: {
+        interactionId: interaction.id,
+        interactionToken: interaction.token,
+        applicationId: interaction.applicationId,
+      },
+    },
+    (jobId, model) =>
+      ctx.admission.admit({
+        guildId: interaction.guildId,
+        userId: interaction.user.id,
+        prompt: params.prompt,
+        kind: "image",
+        units: params.count,
+        jobId,
+        model,
+      }),
+  );
+  if (!created.ok) throw new UserFacingError(describeRefusal(created, "image"));
+  await interaction.deferReply();
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -132,20 +163,7 @@ export async function generateAndReply(
     perImageBudget(interaction.attachmentSizeLimit, params.count),
     log,
   );
-  const view = await ctx.generation.start(
-    {
-      ...params,
-      guildId: interaction.guildId,
-      channelId: interaction.channelId,
-      userId: interaction.user.id,
-      interaction: {
-        interactionId: interaction.id,
-        interactionToken: interaction.token,
-        applicationId: interaction.applicationId,
-      },
-    },
-    reply.onProgress,
-  );
+  const view = await ctx.generation.run(created.generationId, reply.onProgress);
   await reply.finish(view);
   return view;
 }

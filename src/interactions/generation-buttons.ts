@@ -52,7 +52,6 @@ export async function handleGenerationButton(
   const view = ctx.generation.view(id.generationId);
   if (!view) throw new UserFacingError("That generation no longer exists.");
   if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
-  await interaction.deferReply();
   const { generation } = view;
   await generateAndReply(
     interaction,

@@ -12,6 +12,7 @@ import type {
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
+import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { recordableFailure } from "./failures.ts";
 import { LatencyEstimate } from "./latency.ts";
@@ -79,6 +80,8 @@ export interface GenerationServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
+  /** Called once when a generation settles (refunds its failed slots). */
+  onFinished?: (generation: GenerationRow, images: ImageRow[]) => void;
 }
 
 export class GenerationService {
@@ -92,15 +95,31 @@ export class GenerationService {
     setMaxListeners(0, this.stopping.signal);
   }
 
-  /** Records the generation and its pending slots in one transaction, then runs the slots in parallel. */
+  /** Records the generation and runs its slots in parallel (no admission checks: see `create`). */
   async start(request: GenerationRequest, onProgress?: ProgressListener): Promise<GenerationView> {
+    const created = this.create(request);
+    if (!created.ok) throw new Error(`refused: ${created.reason}`);
+    return this.run(created.generationId, onProgress);
+  }
+
+  /**
+   * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,
+   * allowance) says yes inside the same transaction. Nothing runs yet: `run` does that.
+   */
+  create(
+    request: GenerationRequest,
+    admit?: (jobId: string, model: string) => Admission,
+  ): { ok: true; generationId: string } | ({ ok: false } & Refusal) {
     const { generations, images, db, clock } = this.deps;
     if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IMAGES) {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
     const id = newId();
-    const now = clock.now();
-    db.transaction(() => {
+    const model = this.deps.model();
+    return db.transaction(() => {
+      const admission = admit?.(id, model) ?? { ok: true as const };
+      if (!admission.ok) return admission;
+      const now = clock.now();
       generations.insert({
         id,
         guildId: request.guildId,
@@ -114,13 +133,13 @@ export class GenerationService {
           aspectRatio: request.aspectRatio,
           ...(request.safetyFilterLevel ? { safetyFilterLevel: request.safetyFilterLevel } : {}),
         },
-        model: this.deps.model(),
+        model,
         requested: request.count,
         createdAt: now,
       });
       for (let slot = 1; slot <= request.count; slot++) images.insertPending(newId(), id, slot, now);
+      return { ok: true as const, generationId: id };
     })();
-    return this.run(id, onProgress);
   }
 
   /**
@@ -292,6 +311,9 @@ export class GenerationService {
     const succeeded = rows.filter((i) => i.status === "succeeded").length;
     const status: GenerationStatus =
       succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
-    this.deps.generations.finish(generationId, status, this.deps.clock.now());
+    if (this.deps.generations.finish(generationId, status, this.deps.clock.now())) {
+      const generation = this.deps.generations.get(generationId);
+      if (generation) this.deps.onFinished?.(generation, rows);
+    }
   }
 }

@@ -1,11 +1,13 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
 import { setMaxListeners } from "node:events";
 import type { Logger } from "../logger.ts";
+import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import { newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
+import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { PredictionFailure, recordableFailure } from "./failures.ts";
 import type { GenerationService, Viewer } from "./generation.ts";
@@ -27,6 +29,7 @@ export interface VideoRequest {
 }
 
 export interface VideoServiceDeps {
+  db: Db;
   videos: VideosRepo;
   generation: GenerationService;
   files: FileStore;
@@ -37,6 +40,8 @@ export interface VideoServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
+  /** Called once when a video fails (refunds it). */
+  onFailed?: (video: VideoRow) => void;
 }
 
 export class VideoService {
@@ -62,9 +67,24 @@ export class VideoService {
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
   }
 
-  /** Records the job; `run` then makes it. Two steps so the caller knows the id before the wait begins. */
-  create(request: VideoRequest): VideoRow {
+  /**
+   * Records the job, after `admit` (blocklist, running jobs, allowance) says yes inside the same transaction;
+   * `run` then makes it.
+   */
+  create(
+    request: VideoRequest,
+    admit?: (jobId: string, model: string) => Admission,
+  ): { ok: true; video: VideoRow } | ({ ok: false } & Refusal) {
     const id = newId();
+    return this.deps.db.transaction(() => {
+      const admission = admit?.(id, this.deps.model) ?? { ok: true as const };
+      if (!admission.ok) return admission;
+      this.insert(id, request);
+      return { ok: true as const, video: this.deps.videos.get(id) as VideoRow };
+    })();
+  }
+
+  private insert(id: string, request: VideoRequest): void {
     this.deps.videos.insert({
       id,
       referenceImageId: request.image.id,
@@ -80,7 +100,6 @@ export class VideoService {
       applicationId: request.interaction?.applicationId ?? null,
       createdAt: this.deps.clock.now(),
     });
-    return this.deps.videos.get(id) as VideoRow;
   }
 
   /**
@@ -120,7 +139,9 @@ export class VideoService {
     } catch (err) {
       if (!signal.aborted) {
         const failure = recordableFailure(err, log, "video");
-        videos.markFailed(video.id, failure.code, failure.message, clock.now());
+        if (videos.markFailed(video.id, failure.code, failure.message, clock.now())) {
+          this.deps.onFailed?.(videos.get(video.id) as VideoRow);
+        }
       }
     }
     return videos.get(video.id) as VideoRow;

@@ -51,6 +51,7 @@ export class GenerationsRepo {
   private readonly finishStmt;
   private readonly setMessageStmt;
   private readonly undeliveredStmt;
+  private readonly runningStmt;
   private readonly deliveredStmt;
 
   constructor(db: Db) {
@@ -67,6 +68,9 @@ export class GenerationsRepo {
       `SELECT ${COLUMNS} FROM generations WHERE delivered_at IS NULL ORDER BY created_at`,
     );
     this.deliveredStmt = db.prepare("UPDATE generations SET delivered_at = ? WHERE id = ?");
+    this.runningStmt = db.prepare<[string], { n: number }>(
+      "SELECT count(*) AS n FROM generations WHERE user_id = ? AND status = 'running'",
+    );
   }
 
   insert(row: NewGeneration): void {
@@ -77,8 +81,13 @@ export class GenerationsRepo {
     return fromRaw(this.getStmt.get(id));
   }
 
-  finish(id: string, status: Exclude<GenerationStatus, "running">, finishedAt: number): void {
-    this.finishStmt.run({ id, status, finishedAt });
+  /** Settles a running generation; false when it was already settled. */
+  finish(id: string, status: Exclude<GenerationStatus, "running">, finishedAt: number): boolean {
+    return this.finishStmt.run({ id, status, finishedAt }).changes > 0;
+  }
+
+  runningCount(userId: string): number {
+    return this.runningStmt.get(userId)?.n ?? 0;
   }
 
   setMessageId(id: string, messageId: string): void {

@@ -67,6 +67,7 @@ export class VideosRepo {
   private readonly messageStmt;
   private readonly undeliveredStmt;
   private readonly byImageStmt;
+  private readonly runningStmt;
 
   constructor(db: Db) {
     this.insertStmt =
@@ -87,6 +88,9 @@ export class VideosRepo {
     this.messageStmt = db.prepare("UPDATE videos SET message_id = ? WHERE id = ?");
     this.undeliveredStmt = db.prepare<[], VideoRow>(
       `SELECT ${COLUMNS} FROM videos WHERE delivered_at IS NULL ORDER BY created_at`,
+    );
+    this.runningStmt = db.prepare<[string], { n: number }>(
+      "SELECT count(*) AS n FROM videos WHERE user_id = ? AND status IN ('pending', 'running')",
     );
     this.byImageStmt = db.prepare<[string], VideoRow>(
       `SELECT ${COLUMNS} FROM videos WHERE reference_image_id = ? ORDER BY created_at DESC LIMIT 25`,
@@ -114,8 +118,15 @@ export class VideosRepo {
     this.succeededStmt.run({ id, ...file, outputUrl, finishedAt });
   }
 
-  markFailed(id: string, errorCode: FailureCode, errorMessage: string, finishedAt: number): void {
-    this.failedStmt.run({ id, errorCode, errorMessage: errorMessage.slice(0, 500), finishedAt });
+  /** Marks a video failed; false when it had already ended. */
+  markFailed(id: string, errorCode: FailureCode, errorMessage: string, finishedAt: number): boolean {
+    return (
+      this.failedStmt.run({ id, errorCode, errorMessage: errorMessage.slice(0, 500), finishedAt }).changes > 0
+    );
+  }
+
+  runningCount(userId: string): number {
+    return this.runningStmt.get(userId)?.n ?? 0;
   }
 
   markDelivered(id: string, at: number): void {

@@ -99,7 +99,8 @@ const finalGrid = (s: DiscordSandbox, i: SandboxInteraction) =>
 describe("jobs survive a SIGKILL without paying twice", () => {
   it("resumes 4 image predictions and 1 video prediction by polling their stored ids", async () => {
     const { sandbox: s, fake: f, dir: d } = await setup();
-    let child = await startBot(s, f, d);
+    const both = { MAX_RUNNING_PER_USER: "2" }; // one member runs the grid and the video at once
+    let child = await startBot(s, f, d, both);
 
     // A reference to animate: a quick grid and a pick.
     const first = s.runCommand({
@@ -135,7 +136,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(createsAtKill).toBe(6); // 1 quick image + 4 slow images + 1 video
     expect(query<{ status: string }>(d, "SELECT status FROM videos")[0]?.status).toBe("running");
 
-    child = await startBot(s, f, d);
+    child = await startBot(s, f, d, both);
     const resumedGrid = await finalGrid(s, images);
     expect(resumedGrid.attachments.map((a) => a.filename)).toEqual(
       [1, 2, 3, 4].map((n) => `character-${n}.png`),

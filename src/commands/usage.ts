@@ -1,0 +1,36 @@
+// /usage: today's images and videos, used and left, for you and for the server, with an approximate cost.
+import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
+import type { AppContext } from "../app.ts";
+import { NO_PINGS } from "../discord/render.ts";
+import type { UsageLine } from "../services/quota.ts";
+import type { Command } from "./types.ts";
+
+const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
+const usd = (n: number) => `about $${n.toFixed(2)}`;
+
+export const usage: Command = {
+  data: new SlashCommandBuilder()
+    .setName("usage")
+    .setDescription("Your images and videos today, and what is left")
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
+    const report = ctx.quota.report(interaction.user.id, interaction.guildId);
+    const lines = [
+      `**Your use today** (${report.day}, UTC; resets <t:${Math.floor(report.resetsAt / 1000)}:R>)`,
+      `${line("Images", report.user.images)} · ${line("Videos", report.user.videos)} · ${usd(report.user.estimatedUsd)}`,
+    ];
+    if (report.guild) {
+      lines.push(
+        "**This server today**",
+        `${line("Images", report.guild.images)} · ${line("Videos", report.guild.videos)} · ${usd(report.guild.estimatedUsd)}`,
+      );
+    }
+    lines.push("Costs are estimates from an approximate price table; Replicate's bill is the truth.");
+    await interaction.reply({
+      content: lines.join("\n"),
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_PINGS,
+    });
+  },
+};

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { ALICE, BOB, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+
+const suite = e2eSuite("limits");
+
+const reply = (h: Harness, command: string, options: Record<string, string | number>, user = ALICE) =>
+  h.settledReply(h.sandbox.runCommand({ command, options, user }));
+const count = (h: Harness, sql: string) => (h.ctx.db.prepare(sql).get() as { n: number }).n;
+
+describe("allowances, running jobs and the blocklist", () => {
+  it("refuses a request beyond the daily allowance, privately, and /usage shows what is used and left", async () => {
+    const h = await suite.start({ DAILY_IMAGES_PER_USER: "5", MOCK_LATENCY_MS: "50" });
+    await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "first", count: 4 },
+        user: ALICE,
+      }),
+    );
+    const refused = await reply(h, "character", { description: "second", count: 4 });
+    expect(refused.visible_to).toBe(ALICE.id);
+    expect(refused.content).toContain("Your daily allowance of 5 images has 1 left");
+    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(1);
+    const usage = await reply(h, "usage", {});
+    expect(usage.visible_to).toBe(ALICE.id);
+    expect(usage.content).toContain("Images: 4 of 5 (1 left)");
+    expect(usage.content).toContain("This server today");
+    // Bob's allowance is his own.
+    expect(
+      (
+        await h.grid(
+          h.sandbox.runCommand({
+            command: "character",
+            options: { description: "bob", count: 4 },
+            user: BOB,
+          }),
+        )
+      ).attachments,
+    ).toHaveLength(4);
+  });
+
+  it("gives failed slots back: they cost nothing", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const grid = await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "x [mock:provider_error:2,3]", count: 4 },
+        user: ALICE,
+      }),
+    );
+    expect(grid.attachments).toHaveLength(2);
+    expect((await reply(h, "usage", {})).content).toContain("Images: 2 of 40 (38 left)");
+    expect(count(h, "SELECT sum(units) AS n FROM usage_ledger WHERE units < 0")).toBe(-2);
+  });
+
+  it("refuses a second request while the first is running, then accepts one after", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "1200" });
+    const first = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "slow one", count: 2 },
+      user: ALICE,
+    });
+    await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
+    const second = await reply(h, "character", { description: "impatient", count: 1 });
+    expect(second.visible_to).toBe(ALICE.id);
+    expect(second.content).toContain("You already have a request running");
+    await h.grid(first);
+    expect(
+      (
+        await h.grid(
+          h.sandbox.runCommand({
+            command: "character",
+            options: { description: "next", count: 1 },
+            user: ALICE,
+          }),
+        )
+      ).attachments,
+    ).toHaveLength(1);
+  });
+
+  it("blocks obfuscated blocklist variants with a private message and an audit row, and lets a harmless prompt pass", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const guildId = h.sandbox.guild.id;
+    h.ctx.repos.guildSettings.save(
+      { ...h.ctx.repos.guildSettings.get(guildId), blocklist: ["gore", "blood*"] },
+      "setup",
+      Date.now(),
+    );
+    for (const description of [
+      "a G0RE knight",
+      "a g\u200Bo\u200Bre knight",
+      "ＧＯＲＥ",
+      "BLOODY mess",
+      "g.o.r.e",
+    ]) {
+      const refused = await reply(h, "character", { description });
+      expect(refused.visible_to, description).toBe(ALICE.id);
+      expect(refused.content).toContain("That description is not allowed in this server");
+    }
+    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(0);
+    const audit = h.ctx.repos.audit.recent(guildId, 10);
+    expect(audit).toHaveLength(5);
+    expect(audit.every((a) => a.action === "prompt_blocked" && a.actorId === ALICE.id)).toBe(true);
+    expect(audit.map((a) => a.details.entry).sort()).toEqual(["blood*", "gore", "gore", "gore", "gore"]);
+    const harmless = await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a gorgeous knight", count: 1 },
+        user: ALICE,
+      }),
+    );
+    expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Regenerate"]);
+  });
+
+  it("applies the video allowance to /video", async () => {
+    const h = await suite.start({ DAILY_VIDEOS_PER_USER: "0", MOCK_LATENCY_MS: "50" });
+    const grid = await h.grid(
+      h.sandbox.runCommand({ command: "character", options: { description: "hero", count: 1 }, user: ALICE }),
+    );
+    await h.followUp(
+      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
+    );
+    const refused = await reply(h, "video", { prompt: "runs" });
+    expect(refused.visible_to).toBe(ALICE.id);
+    expect(refused.content).toContain("Your daily allowance of 0 videos is used up");
+    expect(count(h, "SELECT count(*) AS n FROM videos")).toBe(0);
+  });
+});
