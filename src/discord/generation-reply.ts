@@ -57,19 +57,33 @@ export class GenerationReply {
   private readonly progress: ThrottledEdits<GenerationView>;
 
   constructor(
+    private readonly generationId: string,
     private readonly target: ReplyTarget,
     private readonly ctx: AppContext,
     private readonly budget: number,
     private readonly log: Logger,
   ) {
     this.progress = new ThrottledEdits(
-      (view) => this.show(view, renderProgress(view)),
+      (view) => this.show(view, renderProgress(view, this.queuedAhead)),
       EDIT_INTERVAL_MS,
       (err) => log.warn({ err }, "progress edit failed"),
     );
   }
 
-  readonly onProgress = (view: GenerationView): void => this.progress.schedule(view);
+  private latest: GenerationView | undefined;
+  private queuedAhead = 0;
+
+  readonly onProgress = (view: GenerationView): void => {
+    this.latest = view;
+    this.progress.schedule(view);
+  };
+
+  /** Shows the place in the queue while the generation's slots wait for room under the global limit. */
+  readonly onQueue = (ahead: number): void => {
+    this.queuedAhead = ahead;
+    const view = this.latest ?? this.ctx.generation.view(this.generationId);
+    if (view) this.progress.schedule(view);
+  };
 
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
   async finish(view: GenerationView): Promise<void> {
@@ -157,13 +171,9 @@ export async function generateAndReply(
     userId: interaction.user.id,
   };
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
-  const reply = new GenerationReply(
-    target,
-    ctx,
-    perImageBudget(interaction.attachmentSizeLimit, params.count),
-    log,
-  );
-  const view = await ctx.generation.run(created.generationId, reply.onProgress);
+  const budget = perImageBudget(interaction.attachmentSizeLimit, params.count);
+  const reply = new GenerationReply(created.generationId, target, ctx, budget, log);
+  const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
   await reply.finish(view);
   return view;
 }

@@ -12,8 +12,9 @@ export function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<void>
     const log = ctx.logger.child({ generationId: generation.id, resumed: true });
     try {
       const target = new DurableReply(rest, generation, ctx.clock, log);
-      const reply = new GenerationReply(target, ctx, perImageBudget(undefined, generation.requested), log);
-      await reply.finish(await ctx.generation.run(generation.id, reply.onProgress));
+      const budget = perImageBudget(undefined, generation.requested);
+      const reply = new GenerationReply(generation.id, target, ctx, budget, log);
+      await reply.finish(await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue));
       log.info("resumed generation delivered");
     } catch (err) {
       log.error({ err }, "could not resume generation; it will be tried again at the next start");

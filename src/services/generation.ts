@@ -146,15 +146,37 @@ export class GenerationService {
    * Runs every unfinished slot of a generation and settles its status. A slot with a prediction id is
    * polled, never started again, so this also resumes a generation after a restart.
    */
-  async run(generationId: string, onProgress?: ProgressListener): Promise<GenerationView> {
+  async run(
+    generationId: string,
+    onProgress?: ProgressListener,
+    onQueue?: (ahead: number) => void,
+  ): Promise<GenerationView> {
     const generation = this.deps.generations.get(generationId);
     if (!generation) throw new Error(`no generation ${generationId}`);
     const open = this.deps.images
       .forGeneration(generationId)
       .filter((i) => i.status === "pending" || i.status === "running");
+    // How many predictions wait ahead of this generation's first waiting slot; 0 once none of its slots wait.
+    const waiting = new Map<number, number>();
+    let shown: number | undefined;
+    const report = () => {
+      const ahead = waiting.size === 0 ? 0 : Math.min(...waiting.values());
+      if (ahead !== shown) {
+        shown = ahead;
+        onQueue?.(ahead);
+      }
+    };
     await Promise.all(
       open.map(async (image) => {
-        await this.runSlot(generation, image);
+        await this.runSlot(generation, image, {
+          queued: (ahead) => {
+            waiting.set(image.slot, ahead);
+            report();
+          },
+          started: () => {
+            if (waiting.delete(image.slot)) report();
+          },
+        });
         if (this.stopping.signal.aborted) return;
         const view = this.view(generationId);
         const settled = view?.images.find((i) => i.id === image.id);
@@ -263,11 +285,16 @@ export class GenerationService {
     return { selection, image };
   }
 
-  private async runSlot(generation: GenerationRow, image: ImageRow): Promise<void> {
+  private async runSlot(
+    generation: GenerationRow,
+    image: ImageRow,
+    queue: { queued: (ahead: number) => void; started: () => void },
+  ): Promise<void> {
     const { provider, images, files, clock, logger, limiter } = this.deps;
     const log = logger.child({ generationId: generation.id, imageId: image.id, slot: image.slot });
     try {
       await limiter.run(async () => {
+        queue.started();
         const signal = this.stopping.signal;
         let predictionId = image.predictionId;
         if (!predictionId) {
@@ -297,7 +324,7 @@ export class GenerationService {
         const facts = await files.writeImage(image.id, data);
         images.markSucceeded(image.id, facts, clock.now());
         log.info({ predictionId, bytes: facts.bytes }, "image stored");
-      });
+      }, queue.queued);
     } catch (err) {
       if (this.stopping.signal.aborted) return;
       const failure = recordableFailure(err, log, "image");

@@ -125,4 +125,30 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(refused.content).toContain("Your daily allowance of 0 videos is used up");
     expect(count(h, "SELECT count(*) AS n FROM videos")).toBe(0);
   });
+
+  it("shows a waiting request its place in the queue, and the place advances", async () => {
+    const h = await suite.start({ MAX_CONCURRENT_PREDICTIONS: "1", MOCK_LATENCY_MS: "800" });
+    const first = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "alice first", count: 3 },
+      user: ALICE,
+    });
+    await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
+    const waiting = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "bob waits", count: 1 },
+      user: BOB,
+    });
+    const positions: number[] = [];
+    h.sandbox.on("message", (m) => {
+      const ahead =
+        m.id === waiting.originalMessageId ? /Queued: (\d+) ahead of you/.exec(m.content)?.[1] : undefined;
+      if (ahead) positions.push(Number(ahead));
+    });
+    const grid = await h.grid(waiting);
+    expect(grid.attachments).toHaveLength(1);
+    expect(positions[0]).toBe(2);
+    expect(new Set(positions).size).toBeGreaterThanOrEqual(2);
+    expect(positions.every((p, i) => i === 0 || p <= (positions[i - 1] as number))).toBe(true);
+  });
 });
