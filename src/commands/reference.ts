@@ -8,8 +8,11 @@ import {
 } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
+import { refreshGrid } from "../discord/generation-reply.ts";
+import { recordModeration } from "../discord/moderation-log.ts";
 import { LIST_PAGE_SIZE, NO_PINGS, renderImageInfo, renderImageList } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 import type { ImageLookup, Viewer } from "../services/generation.ts";
 import type { Command } from "./types.ts";
 
@@ -57,22 +60,60 @@ export const reference: Command = {
           o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
         ),
     )
-    .addSubcommand((s) => s.setName("list").setDescription("List your references, newest first"))
+    .addSubcommand((s) =>
+      s
+        .setName("list")
+        .setDescription("List your references, newest first (moderators: anyone's)")
+        .addUserOption((o) => o.setName("user").setDescription("Whose references (moderators only)")),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("delete")
+        .setDescription("Delete a reference: its file is removed (your own, or any as a moderator)")
+        .addStringOption((o) =>
+          o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
+        ),
+    )
     .toJSON(),
 
-  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const sub = interaction.options.getSubcommand(true);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const viewer = viewerOf(interaction);
     if (sub === "list") {
-      const page = ctx.generation.listImages(viewer.userId, viewer.guildId, 1, LIST_PAGE_SIZE);
-      await interaction.editReply({ ...renderImageList(page, viewer.userId), allowedMentions: NO_PINGS });
+      const whose = interaction.options.getUser("user")?.id ?? viewer.userId;
+      if (whose !== viewer.userId && !viewer.canModerate) {
+        throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
+      }
+      const page = ctx.generation.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+      await interaction.editReply({ ...renderImageList(page, whose), allowedMentions: NO_PINGS });
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
     const lookup = ctx.generation.getImage(rawId, viewer);
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     const { image, isCurrentPick } = lookup;
+    if (sub === "delete") {
+      await ctx.generation.deleteImage(image);
+      const byModerator = image.userId !== viewer.userId;
+      await recordModeration(
+        ctx,
+        interaction.client.rest,
+        {
+          guildId: viewer.guildId,
+          actorId: viewer.userId,
+          action: "reference_delete",
+          targetUserId: image.userId,
+          targetId: image.id,
+          details: { byModerator, generationId: image.generationId, slot: image.slot },
+        },
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>.`,
+        log,
+      );
+      await refreshGrid(ctx, interaction.client.rest, image.generationId, log);
+      await interaction.editReply({ content: `🗑️ Deleted reference \`${image.id}\`. Its file is gone.` });
+      return;
+    }
     const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));
     if (sub === "info") {
       await interaction.editReply({ content, allowedMentions: NO_PINGS });

@@ -5,6 +5,7 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { AppContext } from "../app.ts";
+import { postToModLog } from "../discord/moderation-log.ts";
 import { DurableReply } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../errors.ts";
@@ -70,7 +71,18 @@ export const video: Command = {
           model,
         }),
     );
-    if (!created.ok) throw new UserFacingError(describeRefusal(created, "video"));
+    if (!created.ok) {
+      if (created.reason === "blocked") {
+        await postToModLog(
+          ctx,
+          interaction.client.rest,
+          interaction.guildId,
+          `Blocked a /video prompt from <@${interaction.user.id}>.`,
+          log,
+        );
+      }
+      throw new UserFacingError(describeRefusal(created, "video"));
+    }
     await interaction.deferReply();
     const job = created.video;
     const origin = { ...job, createdAt: interaction.createdTimestamp };

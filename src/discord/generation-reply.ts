@@ -1,6 +1,6 @@
 // Keeps a generation's Discord message up to date: progress as images land (about one edit a second, each
 // image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
-import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
+import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -8,8 +8,16 @@ import { describeRefusal } from "../services/admission.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
+import { postToModLog } from "./moderation-log.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
-import { DurableReply, type OutgoingFile, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
+import {
+  DurableReply,
+  INTERACTION_TOKEN_TTL_MS,
+  InteractionReply,
+  type OutgoingFile,
+  type ReplyTarget,
+  UndeliverableError,
+} from "./reply-target.ts";
 
 export const EDIT_INTERVAL_MS = 1000;
 
@@ -102,9 +110,17 @@ export class GenerationReply {
     if (!interrupted) this.ctx.generation.markDelivered(view.generation.id);
   }
 
+  /** The finished grid as it stands now (after a deletion, without the deleted image). */
+  showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
+    const previews = view.images.some(
+      (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
+    );
+    return this.show(view, renderGrid(view, { pickedSlot, previews }));
+  }
+
   private async show(view: GenerationView, message: RenderedMessage): Promise<void> {
     const files = view.images
-      .filter((i) => i.status === "succeeded" && i.fileName)
+      .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
       .map((i) => this.fileFor(i));
     const { messageId } = await this.target.edit({ ...message, files });
     this.ctx.generation.setMessageId(view.generation.id, messageId);
@@ -161,7 +177,18 @@ export async function generateAndReply(
         model,
       }),
   );
-  if (!created.ok) throw new UserFacingError(describeRefusal(created, "image"));
+  if (!created.ok) {
+    if (created.reason === "blocked") {
+      await postToModLog(
+        ctx,
+        interaction.client.rest,
+        interaction.guildId,
+        `Blocked a /character description from <@${interaction.user.id}>.`,
+        log,
+      );
+    }
+    throw new UserFacingError(describeRefusal(created, "image"));
+  }
   await interaction.deferReply();
   const origin = {
     applicationId: interaction.applicationId,
@@ -176,4 +203,32 @@ export async function generateAndReply(
   const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
   await reply.finish(view);
   return view;
+}
+
+/**
+ * Re-renders a generation's grid after an image was deleted, while its interaction token still allows an edit
+ * (15 minutes). Later, the old grid stays as it was and its button for the deleted image says it is gone.
+ */
+export async function refreshGrid(
+  ctx: AppContext,
+  rest: REST,
+  generationId: string,
+  log: Logger,
+): Promise<void> {
+  const view = ctx.generation.view(generationId);
+  const g = view?.generation;
+  if (!view || !g?.applicationId || !g.interactionToken || view.generation.status === "running") return;
+  if (ctx.clock.now() - g.createdAt > INTERACTION_TOKEN_TTL_MS - 60_000) return;
+  const reply = new GenerationReply(
+    g.id,
+    new InteractionReply(rest, g.applicationId, g.interactionToken),
+    ctx,
+    perImageBudget(undefined, g.requested),
+    log,
+  );
+  try {
+    await reply.showGrid(view, ctx.generation.pickedSlot(g.id));
+  } catch (err) {
+    log.warn({ err, generationId }, "could not update the grid after a deletion");
+  }
 }

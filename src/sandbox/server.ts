@@ -172,6 +172,8 @@ export class DiscordSandbox extends EventEmitter {
   readonly requestLog: Array<{ method: string; route: string; status: number }> = [];
   private readonly faults: Fault[] = [];
   private readonly expiredTokens = new Set<string>();
+  /** Every member that has sent an interaction, for resolving user options. */
+  private readonly knownUsers = new Map<string, SandboxUser>();
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly sockets = new Set<WebSocket>();
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -291,11 +293,26 @@ export class DiscordSandbox extends EventEmitter {
     });
     const options = sub ? [{ type: 1, name: sub, options: values }] : values;
     const type = input.focused ? 4 : 2;
+    // User options come with the user objects, as Discord sends them under `resolved`.
+    const userIds = values.filter((v) => v.type === 6).map((v) => String(v.value));
+    const resolved = userIds.length
+      ? {
+          resolved: {
+            users: Object.fromEntries(
+              userIds.map((id) => [
+                id,
+                this.userPayload(this.knownUsers.get(id) ?? { id, username: `user${id.slice(-4)}` }),
+              ]),
+            ),
+          },
+        }
+      : {};
     return this.dispatchInteraction(type, input, {
       id: command.id,
       name,
       type: 1,
       options,
+      ...resolved,
       ...(guildId ? { guild_id: guildId } : {}),
     });
   }

@@ -248,6 +248,16 @@ export class GenerationService {
     return { items, page: current, pages, total };
   }
 
+  /**
+   * Deletes a stored image: its file goes, its row stays marked deleted (for the audit trail and so buttons
+   * on old grids answer that it is gone). The caller has checked the viewer may.
+   */
+  async deleteImage(image: ImageWithOwner): Promise<boolean> {
+    if (!this.deps.images.markDeleted(image.id, this.deps.clock.now())) return false;
+    if (image.fileName) await this.deps.files.remove(image.fileName);
+    return true;
+  }
+
   /** Records a pick; only the member who asked for the generation may pick from it. */
   select(generationId: string, slot: number, userId: string): SelectResult {
     if (!isUuid(generationId)) return { ok: false, reason: "not_found" };

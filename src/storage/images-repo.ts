@@ -57,6 +57,7 @@ export class ImagesRepo {
   private readonly failedStmt;
   private readonly byUserStmt;
   private readonly countByUserStmt;
+  private readonly deleteStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO images (id, generation_id, slot, status, created_at)
@@ -77,10 +78,16 @@ export class ImagesRepo {
       `SELECT ${WITH_OWNER} WHERE g.user_id = ? AND g.guild_id IS ? AND i.status = 'succeeded'
        AND i.deleted_at IS NULL ORDER BY i.finished_at DESC, i.slot LIMIT ? OFFSET ?`,
     );
+    this.deleteStmt = db.prepare("UPDATE images SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
     this.countByUserStmt = db.prepare<[string, string | null], { n: number }>(
       `SELECT count(*) AS n FROM images i JOIN generations g ON g.id = i.generation_id
        WHERE g.user_id = ? AND g.guild_id IS ? AND i.status = 'succeeded' AND i.deleted_at IS NULL`,
     );
+  }
+
+  /** Marks a stored image deleted (its file is removed by the caller); false when it already was. */
+  markDeleted(id: string, at: number): boolean {
+    return this.deleteStmt.run(at, id).changes > 0;
   }
 
   insertPending(id: string, generationId: string, slot: number, createdAt: number): void {

@@ -1,0 +1,37 @@
+// Writes an audit row for a moderator action (or a blocked prompt) and, when the guild set one, posts it to its
+// mod-log channel. Posting is best effort: the row is the record.
+import { type REST, Routes } from "discord.js";
+import type { AppContext } from "../app.ts";
+import type { Logger } from "../logger.ts";
+import type { AuditEntry } from "../storage/audit-repo.ts";
+import { NO_PINGS } from "./render.ts";
+
+export async function recordModeration(
+  ctx: AppContext,
+  rest: REST,
+  entry: Omit<AuditEntry, "createdAt">,
+  summary: string,
+  log: Logger,
+): Promise<void> {
+  ctx.repos.audit.add({ ...entry, createdAt: ctx.clock.now() });
+  await postToModLog(ctx, rest, entry.guildId, summary, log);
+}
+
+/** Posts a line to the guild's mod-log channel, if it set one. */
+export async function postToModLog(
+  ctx: AppContext,
+  rest: REST,
+  guildId: string | null,
+  summary: string,
+  log: Logger,
+): Promise<void> {
+  const channelId = guildId ? ctx.repos.guildSettings.get(guildId).modLogChannelId : null;
+  if (!channelId) return;
+  try {
+    await rest.post(Routes.channelMessages(channelId), {
+      body: { content: `🛡️ ${summary}`.slice(0, 2000), allowed_mentions: NO_PINGS },
+    });
+  } catch (err) {
+    log.warn({ err, channelId }, "could not post to the mod-log channel");
+  }
+}
