@@ -76,7 +76,14 @@ describe("npm run sandbox", () => {
       expect(page.headers.get("content-type")).toContain("text/html");
       expect(await page.text()).toContain("Character bot sandbox");
       const state = (await (await fetch(`${url}/ui/state`)).json()) as { commands: Array<{ name: string }> };
-      expect(state.commands.map((c) => c.name)).toEqual(["character", "reference", "video", "usage"]);
+      expect(state.commands.map((c) => c.name)).toEqual([
+        "character",
+        "reference",
+        "video",
+        "usage",
+        "moderation",
+        "settings",
+      ]);
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");
       expect(await exited).toBe(0);
@@ -99,8 +106,15 @@ describe("npm run deploy-commands", () => {
       const global = await runAsync("src/deploy-commands.ts", env);
       expect(global.status).toBe(0);
       expect(global.stdout).toContain("globally");
-      expect(global.stdout).toContain("/character, /reference, /video, /usage");
-      expect(sandbox.globalCommands.map((c) => c.name)).toEqual(["character", "reference", "video", "usage"]);
+      expect(global.stdout).toContain("/character, /reference, /video, /usage, /moderation, /settings");
+      expect(sandbox.globalCommands.map((c) => c.name)).toEqual([
+        "character",
+        "reference",
+        "video",
+        "usage",
+        "moderation",
+        "settings",
+      ]);
       const guild = await runAsync("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
       expect(guild.stdout).toContain(`in guild ${sandbox.guild.id}`);
       expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual([
@@ -108,6 +122,8 @@ describe("npm run deploy-commands", () => {
         "reference",
         "video",
         "usage",
+        "moderation",
+        "settings",
       ]);
       expect(sandbox.violations).toEqual([]);
     } finally {

@@ -1,10 +1,12 @@
 // Every slash command, listed explicitly: a missing import fails the type check.
 import { character } from "./character.ts";
+import { moderation } from "./moderation.ts";
 import { reference } from "./reference.ts";
+import { settings } from "./settings.ts";
 import type { Command } from "./types.ts";
 import { usage } from "./usage.ts";
 import { video } from "./video.ts";
 
-export const commands: readonly Command[] = [character, reference, video, usage];
+export const commands: readonly Command[] = [character, reference, video, usage, moderation, settings];
 
 export const commandData = () => commands.map((c) => c.data);

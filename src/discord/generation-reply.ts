@@ -6,6 +6,7 @@ import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { describeRefusal } from "../services/admission.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
+import type { SafetyFilterLevel } from "../services/providers/image-models.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
 import { postToModLog } from "./moderation-log.ts";
@@ -154,9 +155,13 @@ export async function generateAndReply(
   params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
   log: Logger,
 ): Promise<GenerationView> {
+  const safety = interaction.guildId
+    ? ctx.repos.guildSettings.get(interaction.guildId).safetyFilterLevel
+    : null;
   const created = ctx.generation.create(
     {
       ...params,
+      ...(safety ? { safetyFilterLevel: safety as SafetyFilterLevel } : {}),
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       userId: interaction.user.id,

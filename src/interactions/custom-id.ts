@@ -7,7 +7,8 @@ export const MAX_CUSTOM_ID_LENGTH = 100;
 export type CustomId =
   | { handler: "gen"; action: "pick"; generationId: string; slot: number }
   | { handler: "gen"; action: "again"; generationId: string }
-  | { handler: "ref"; action: "page"; userId: string; page: number };
+  | { handler: "ref"; action: "page"; userId: string; page: number }
+  | { handler: "mod"; action: "purge" | "cancel"; userId: string };
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -17,7 +18,9 @@ export function encodeCustomId(id: CustomId): string {
       ? id.action === "pick"
         ? ["gen", "pick", id.generationId, String(id.slot)]
         : ["gen", "again", id.generationId]
-      : ["ref", "page", id.userId, String(id.page)];
+      : id.handler === "ref"
+        ? ["ref", "page", id.userId, String(id.page)]
+        : ["mod", id.action, id.userId];
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
@@ -42,6 +45,14 @@ export function parseCustomId(raw: string): CustomId {
     /^\d{1,4}$/.test(b ?? "")
   ) {
     return { handler, action, userId: a as string, page: Number(b) };
+  }
+  if (
+    handler === "mod" &&
+    (action === "purge" || action === "cancel") &&
+    parts.length === 3 &&
+    SNOWFLAKE.test(a ?? "")
+  ) {
+    return { handler, action, userId: a as string };
   }
   throw new UserFacingError(
     "That button is not one I recognise. It may be from an older version of the bot.",

@@ -7,6 +7,7 @@ import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { parseCustomId } from "./custom-id.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
+import { handleModerationButton } from "./moderation-buttons.ts";
 import { handleReferenceButton } from "./reference-buttons.ts";
 
 export class InteractionRouter {
@@ -76,7 +77,8 @@ export class InteractionRouter {
       } else if (interaction.isButton()) {
         const id = parseCustomId(interaction.customId);
         if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
-        else await handleReferenceButton(interaction, id, this.ctx);
+        else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
+        else await handleModerationButton(interaction, id, this.ctx, log);
       }
     } catch (err) {
       if (interaction.isRepliable()) await this.tellUser(interaction, err, log);

@@ -295,18 +295,32 @@ export class DiscordSandbox extends EventEmitter {
     const type = input.focused ? 4 : 2;
     // User options come with the user objects, as Discord sends them under `resolved`.
     const userIds = values.filter((v) => v.type === 6).map((v) => String(v.value));
-    const resolved = userIds.length
-      ? {
-          resolved: {
-            users: Object.fromEntries(
-              userIds.map((id) => [
-                id,
-                this.userPayload(this.knownUsers.get(id) ?? { id, username: `user${id.slice(-4)}` }),
-              ]),
-            ),
-          },
-        }
-      : {};
+    const channelIds = values.filter((v) => v.type === 7).map((v) => String(v.value));
+    const resolved =
+      userIds.length || channelIds.length
+        ? {
+            resolved: {
+              users: Object.fromEntries(
+                userIds.map((id) => [
+                  id,
+                  this.userPayload(this.knownUsers.get(id) ?? { id, username: `user${id.slice(-4)}` }),
+                ]),
+              ),
+              channels: Object.fromEntries(
+                channelIds.map((id) => [
+                  id,
+                  {
+                    id,
+                    type: 0,
+                    name: this.guilds.flatMap((g) => g.channels).find((c) => c.id === id)?.name ?? "unknown",
+                    guild_id: guildId,
+                    permissions: MEMBER_PERMISSIONS.toString(),
+                  },
+                ]),
+              ),
+            },
+          }
+        : {};
     return this.dispatchInteraction(type, input, {
       id: command.id,
       name,

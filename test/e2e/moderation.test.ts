@@ -128,4 +128,164 @@ describe("moderator tools", () => {
     expect(post.content).toContain(`Blocked a /character description from <@${ALICE.id}>`);
     expect(post.content).not.toContain("G0RE");
   });
+
+  it("refuses every moderator command to a member without the permission", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const manageMessagesOnly = MODERATOR_PERMISSIONS; // moderates references, but not the server's settings
+    const attempts: Array<[string, Record<string, string | number>, bigint | undefined, string]> = [
+      ["moderation purge", { user: ALICE.id }, undefined, "needs the Manage Messages permission"],
+      ["settings view", {}, undefined, "needs the Manage Server permission"],
+      [
+        "settings allowance",
+        { kind: "images", scope: "member", per_day: 100 },
+        undefined,
+        "needs the Manage Server permission",
+      ],
+      ["settings blocklist-add", { entry: "x" }, undefined, "needs the Manage Server permission"],
+      [
+        "settings safety",
+        { level: "block_only_high" },
+        manageMessagesOnly,
+        "needs the Manage Server permission",
+      ],
+      ["settings modlog", {}, manageMessagesOnly, "needs the Manage Server permission"],
+    ];
+    for (const [command, options, permissions, expected] of attempts) {
+      const answer = await h.settledReply(
+        h.sandbox.runCommand({ command, options, user: BOB, ...(permissions ? { permissions } : {}) }),
+      );
+      expect(answer.visible_to, command).toBe(BOB.id);
+      expect(answer.content, command).toContain(expected);
+    }
+    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 10)).toEqual([]);
+    expect(h.ctx.repos.guildSettings.get(h.sandbox.guild.id).blocklist).toEqual([]);
+  });
+
+  it("purges a member's references only after a moderator confirms", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const { view } = await aliceGrid(h);
+    const files = (view?.images ?? []).map((i) => `${h.dir.path}/images/${i.fileName}`);
+    const ask = () =>
+      h.settledReply(
+        h.sandbox.runCommand({
+          command: "moderation purge",
+          options: { user: ALICE.id },
+          user: MOD,
+          permissions: MODERATOR_PERMISSIONS,
+        }),
+      );
+
+    let prompt = await ask();
+    expect(prompt.visible_to).toBe(MOD.id);
+    expect(prompt.content).toContain("Delete all 4 references");
+    expect(files.every((f) => existsSync(f))).toBe(true);
+    const [confirm, cancel] = buttons(prompt);
+    expect(confirm?.style).toBe(4);
+    await h.sandbox.waitFor(
+      () =>
+        h.sandbox.pressButton({
+          message: prompt,
+          customId: cancel?.custom_id as string,
+          user: MOD,
+          permissions: MODERATOR_PERMISSIONS,
+        }).id,
+      1000,
+      "cancel",
+    );
+    await h.sandbox.waitFor(
+      () => h.sandbox.messages.get(prompt.id)?.content.includes("Cancelled") || undefined,
+      5000,
+      "cancelled",
+    );
+    expect(files.every((f) => existsSync(f))).toBe(true);
+
+    prompt = await ask();
+    const forged = h.sandbox.pressButton({
+      message: prompt,
+      customId: buttons(prompt)[0]?.custom_id as string,
+      user: BOB,
+    });
+    expect((await h.settledReply(forged)).content).toContain("needs the Manage Messages permission");
+    expect(files.every((f) => existsSync(f))).toBe(true);
+
+    h.sandbox.pressButton({
+      message: prompt,
+      customId: buttons(prompt)[0]?.custom_id as string,
+      user: MOD,
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    await h.sandbox.waitFor(
+      () => h.sandbox.messages.get(prompt.id)?.content.includes("Deleted 4 references") || undefined,
+      5000,
+      "purged",
+    );
+    expect(files.some((f) => existsSync(f))).toBe(false);
+    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 5)[0]).toMatchObject({
+      action: "purge",
+      actorId: MOD.id,
+      targetUserId: ALICE.id,
+      details: { deleted: 4 },
+    });
+    expect(h.ctx.generation.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+  });
+
+  it("/settings changes allowances, the blocklist, the safety level and the mod-log channel, each audited", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const admin = MODERATOR_PERMISSIONS | (1n << 5n);
+    const set = (sub: string, options: Record<string, string | number>) =>
+      h.settledReply(
+        h.sandbox.runCommand({ command: `settings ${sub}`, options, user: MOD, permissions: admin }),
+      );
+    expect((await set("allowance", { kind: "images", scope: "member", per_day: 2 })).content).toContain(
+      "images per member allowance set to 2 a day",
+    );
+    expect((await set("blocklist-add", { entry: "dragon*" })).content).toContain("Blocklist (1): `dragon*`");
+    expect((await set("safety", { level: "block_low_and_above" })).content).toContain(
+      "Safety filter: block_low_and_above",
+    );
+    expect((await set("modlog", { channel: h.sandbox.channel.id })).content).toContain(
+      `Mod-log channel: <#${h.sandbox.channel.id}>`,
+    );
+
+    const tooMany = await h.settledReply(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "knight", count: 4 },
+        user: ALICE,
+      }),
+    );
+    expect(tooMany.content).toContain("Your daily allowance of 2 images");
+    const blocked = await h.settledReply(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a DRAG0NS lair", count: 1 },
+        user: ALICE,
+      }),
+    );
+    expect(blocked.content).toContain("not allowed");
+    await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "knight", count: 1 },
+        user: ALICE,
+      }),
+    );
+    const params = (h.ctx.db.prepare("SELECT params FROM generations").get() as { params: string }).params;
+    expect(JSON.parse(params)).toEqual({ aspectRatio: "1:1", safetyFilterLevel: "block_low_and_above" });
+
+    const actions = h.ctx.repos.audit.recent(h.sandbox.guild.id, 10).map((a) => a.action);
+    expect(actions).toEqual([
+      "prompt_blocked",
+      "settings_modlog",
+      "settings_safety",
+      "settings_blocklist-add",
+      "settings_allowance",
+    ]);
+    expect(
+      h.sandbox.channelMessages().filter((m) => m.content.startsWith("🛡️")).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect((await set("allowance", { kind: "images", scope: "member" })).content).toContain(
+      "back to the default",
+    );
+  });
 });

@@ -14,6 +14,8 @@ describe("custom_id codec", () => {
       { handler: "gen", action: "pick", generationId: newId(), slot: 4 },
       { handler: "gen", action: "again", generationId: newId() },
       { handler: "ref", action: "page", userId: "12345678901234567890", page: 9999 },
+      { handler: "mod", action: "purge", userId: "12345678901234567" },
+      { handler: "mod", action: "cancel", userId: "12345678901234567" },
     ];
     for (const id of ids) {
       const encoded = encodeCustomId(id);
@@ -35,6 +37,8 @@ describe("custom_id codec", () => {
       `gen:again:${id.toUpperCase()}`,
       "ref:page:abc:1",
       "ref:page:12345678901234567:-1",
+      "mod:purge:../../x",
+      "mod:drop:12345678901234567",
       `x:${"a".repeat(200)}`,
       `gen:pick:${id}:1`.padEnd(101, " "),
     ]) {

@@ -19,7 +19,7 @@ export const MOCK_VIDEO_MODEL = "mock/test-pattern-video";
 const MOCK_VIDEO = new URL("./assets/mock-video.mp4", import.meta.url);
 
 export interface MockProviderOptions {
-  /** Simulated time per prediction; each prediction varies it by ±10 %. */
+  /** Simulated time per prediction: slot N takes about (0.8 + 0.1 N) times this, ±5 %. */
   latencyMs: number;
   /** Chance (0–1) that a prediction fails with `provider_error`. */
   failureRate: number;
@@ -73,7 +73,9 @@ abstract class MockPredictions {
   }
 
   protected ticket(prompt: string, slot: number, aspectRatio: AspectRatio): string {
-    const jitter = 0.9 + this.random() * 0.2;
+    // Slots finish one after another (slot N after about (0.8 + 0.1 N) × the latency, ±5 %), so a grid is seen
+    // filling in, as with a real model.
+    const jitter = 0.8 + 0.1 * slot + (this.random() - 0.5) * 0.1;
     const injected = this.random() < this.options.failureRate ? "provider_error" : null;
     return encode({
       prompt,

@@ -43,11 +43,12 @@ describe("MockImageProvider", () => {
 
   it("stays running until its latency has passed, and keeps all state in the prediction id", async () => {
     const now = { t: 0 };
+    // Slot 3 of a 1000 ms mock: 0.8 + 0.3 = 1.1 × 1000 ms.
     const { predictionId } = await provider(now).start({ prompt: "x", slot: 3, aspectRatio: "16:9" });
     expect(await provider(now).get(predictionId)).toEqual({ status: "running" });
-    now.t = 999;
+    now.t = 1099;
     expect((await provider(now).get(predictionId)).status).toBe("running");
-    now.t = 1001;
+    now.t = 1101;
     const state = await provider(now).get(predictionId); // a new instance, as after a restart
     expect(state.status).toBe("succeeded");
     const png = await provider(now).fetchOutput((state as { output: string }).output);
@@ -79,5 +80,22 @@ describe("MockImageProvider", () => {
     const p = provider({ t: 0 });
     expect(await p.get("mock-!!!")).toMatchObject({ status: "failed" });
     await expect(p.fetchOutput("mock://garbage")).rejects.toMatchObject({ code: "bad_output" });
+  });
+});
+
+describe("MockImageProvider timing", () => {
+  it("finishes the slots of a grid one after another", async () => {
+    const now = { t: 0 };
+    const p = provider(now);
+    const ids = await Promise.all(
+      [1, 2, 3, 4].map((slot) => p.start({ prompt: "x", slot, aspectRatio: "1:1" })),
+    );
+    const readyAt = async (id: string) => {
+      for (now.t = 0; now.t < 5000; now.t += 10) if ((await p.get(id)).status === "succeeded") return now.t;
+      return Number.NaN;
+    };
+    const times = [];
+    for (const { predictionId } of ids) times.push(await readyAt(predictionId));
+    expect(times).toEqual([900, 1000, 1100, 1200]);
   });
 });
