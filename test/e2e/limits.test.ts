@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ALICE, BOB, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import { ALICE, BOB, BOT_TOKEN, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
 
 const suite = e2eSuite("limits");
 
@@ -150,5 +151,49 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(positions[0]).toBe(2);
     expect(new Set(positions).size).toBeGreaterThanOrEqual(2);
     expect(positions.every((p, i) => i === 0 || p <= (positions[i - 1] as number))).toBe(true);
+  });
+
+  it("in a DM: /character, /reference and /usage work with the member's own limits; server tools are refused", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50", DAILY_IMAGES_PER_USER: "3" });
+    // As on Discord, only globally registered commands exist in DMs.
+    await deployCommands({ token: BOT_TOKEN, apiUrl: h.sandbox.apiUrl });
+    const dm = { guildId: undefined, channelId: "700000000000000001" };
+    const grid = await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "dm knight", count: 2 },
+        user: ALICE,
+        ...dm,
+      }),
+    );
+    expect(grid.attachments).toHaveLength(2);
+    const row = h.ctx.db.prepare("SELECT guild_id FROM generations").get() as { guild_id: string | null };
+    expect(row.guild_id).toBeNull();
+    const usage = await h.settledReply(
+      h.sandbox.runCommand({ command: "usage", options: {}, user: ALICE, ...dm }),
+    );
+    expect(usage.content).toContain("Images: 2 of 3 (1 left)");
+    expect(usage.content).not.toContain("This server today");
+    const list = await h.settledReply(
+      h.sandbox.runCommand({ command: "reference list", options: {}, user: ALICE, ...dm }),
+    );
+    expect(list.content).toContain("2 in all");
+    // DMs have their own allowance: the same member in the server still has all of theirs.
+    expect(
+      (
+        await h.grid(
+          h.sandbox.runCommand({
+            command: "character",
+            options: { description: "guild knight", count: 3 },
+            user: ALICE,
+          }),
+        )
+      ).attachments,
+    ).toHaveLength(3);
+    for (const command of ["moderation purge", "settings view"]) {
+      const options: Record<string, string> = command === "moderation purge" ? { user: BOB.id } : {};
+      const refused = await h.settledReply(h.sandbox.runCommand({ command, options, user: ALICE, ...dm }));
+      expect(refused.content, command).toContain("works only in a server");
+    }
   });
 });
