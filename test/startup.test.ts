@@ -10,6 +10,8 @@ const run = (script: string, env: Record<string, string>) =>
     timeout: 30_000,
   });
 
+const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings"];
+
 describe("npm start", () => {
   it("without DISCORD_TOKEN prints one clear message naming it and exits 2, with no stack trace", () => {
     const dir = makeTempDir();
@@ -76,14 +78,7 @@ describe("npm run sandbox", () => {
       expect(page.headers.get("content-type")).toContain("text/html");
       expect(await page.text()).toContain("Character bot sandbox");
       const state = (await (await fetch(`${url}/ui/state`)).json()) as { commands: Array<{ name: string }> };
-      expect(state.commands.map((c) => c.name)).toEqual([
-        "character",
-        "reference",
-        "video",
-        "usage",
-        "moderation",
-        "settings",
-      ]);
+      expect(state.commands.map((c) => c.name)).toEqual(COMMANDS);
       const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");
       expect(await exited).toBe(0);
@@ -107,24 +102,10 @@ describe("npm run deploy-commands", () => {
       expect(global.status).toBe(0);
       expect(global.stdout).toContain("globally");
       expect(global.stdout).toContain("/character, /reference, /video, /usage, /moderation, /settings");
-      expect(sandbox.globalCommands.map((c) => c.name)).toEqual([
-        "character",
-        "reference",
-        "video",
-        "usage",
-        "moderation",
-        "settings",
-      ]);
+      expect(sandbox.globalCommands.map((c) => c.name)).toEqual(COMMANDS);
       const guild = await runAsync("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
       expect(guild.stdout).toContain(`in guild ${sandbox.guild.id}`);
-      expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual([
-        "character",
-        "reference",
-        "video",
-        "usage",
-        "moderation",
-        "settings",
-      ]);
+      expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual(COMMANDS);
       expect(sandbox.violations).toEqual([]);
     } finally {
       await sandbox.close();

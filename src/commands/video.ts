@@ -5,12 +5,11 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { AppContext } from "../app.ts";
-import { postToModLog } from "../discord/moderation-log.ts";
+import { refusalError } from "../discord/moderation-log.ts";
 import { DurableReply } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { describeRefusal } from "../services/admission.ts";
 import { parsePrompt, promptOption } from "./character.ts";
 import { imageLookupError, viewerOf } from "./reference.ts";
 import type { Command } from "./types.ts";
@@ -71,18 +70,7 @@ export const video: Command = {
           model,
         }),
     );
-    if (!created.ok) {
-      if (created.reason === "blocked") {
-        await postToModLog(
-          ctx,
-          interaction.client.rest,
-          interaction.guildId,
-          `Blocked a /video prompt from <@${interaction.user.id}>.`,
-          log,
-        );
-      }
-      throw new UserFacingError(describeRefusal(created, "video"));
-    }
+    if (!created.ok) throw await refusalError(ctx, interaction, created, "/video prompt", log);
     await interaction.deferReply();
     const job = created.video;
     const origin = { ...job, createdAt: interaction.createdTimestamp };

@@ -2,14 +2,12 @@
 // image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
 import type { AppContext } from "../app.ts";
-import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { describeRefusal } from "../services/admission.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { SafetyFilterLevel } from "../services/providers/image-models.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
-import { postToModLog } from "./moderation-log.ts";
+import { refusalError } from "./moderation-log.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
 import {
   DurableReply,
@@ -182,18 +180,7 @@ export async function generateAndReply(
         model,
       }),
   );
-  if (!created.ok) {
-    if (created.reason === "blocked") {
-      await postToModLog(
-        ctx,
-        interaction.client.rest,
-        interaction.guildId,
-        `Blocked a /character description from <@${interaction.user.id}>.`,
-        log,
-      );
-    }
-    throw new UserFacingError(describeRefusal(created, "image"));
-  }
+  if (!created.ok) throw await refusalError(ctx, interaction, created, "/character description", log);
   await interaction.deferReply();
   const origin = {
     applicationId: interaction.applicationId,

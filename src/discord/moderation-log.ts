@@ -2,7 +2,9 @@
 // mod-log channel. Posting is best effort: the row is the record.
 import { type REST, Routes } from "discord.js";
 import type { AppContext } from "../app.ts";
+import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { describeRefusal, type Refusal } from "../services/admission.ts";
 import type { AuditEntry } from "../storage/audit-repo.ts";
 import { NO_PINGS } from "./render.ts";
 
@@ -34,4 +36,27 @@ export async function postToModLog(
   } catch (err) {
     log.warn({ err, channelId }, "could not post to the mod-log channel");
   }
+}
+
+/**
+ * The error that tells a member their request was refused; a blocked prompt is also posted to the mod-log
+ * channel (without its text: the audit row has that).
+ */
+export async function refusalError(
+  ctx: AppContext,
+  interaction: { client: { rest: REST }; guildId: string | null; user: { id: string } },
+  refusal: Refusal,
+  command: "/character description" | "/video prompt",
+  log: Logger,
+): Promise<UserFacingError> {
+  if (refusal.reason === "blocked") {
+    await postToModLog(
+      ctx,
+      interaction.client.rest,
+      interaction.guildId,
+      `Blocked a ${command} from <@${interaction.user.id}>.`,
+      log,
+    );
+  }
+  return new UserFacingError(describeRefusal(refusal, command.startsWith("/video") ? "video" : "image"));
 }
