@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { IMAGE_MODEL_IDS } from "./services/providers/image-models.ts";
 import { VIDEO_MODEL_IDS } from "./services/providers/video-models.ts";
+import { APPROXIMATE_PRICES_USD } from "./services/quota.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -65,6 +66,26 @@ const schema = z.object({
   DAILY_VIDEOS_PER_USER: int(5, 0, 100_000),
   DAILY_VIDEOS_PER_GUILD: int(50, 0, 1_000_000),
   MAX_RUNNING_PER_USER: int(1, 1, 100),
+  MODEL_PRICES_USD: z.preprocess(
+    (v) => (v === "" || v === undefined ? "{}" : v),
+    z.string().transform((text, ctx) => {
+      const prices = z.record(z.string(), z.number().min(0)).safeParse(
+        (() => {
+          try {
+            return JSON.parse(text) as unknown;
+          } catch {
+            return undefined;
+          }
+        })(),
+      );
+      if (prices.success) return prices.data;
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be a JSON object of model → US dollars, e.g. {"google/imagen-4":0.04}',
+      });
+      return z.NEVER;
+    }),
+  ),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: z.preprocess(
     (v) => (v === "" || v === undefined ? 0 : v),
@@ -117,6 +138,8 @@ export interface Config {
     videosPerGuild: number;
   };
   maxRunningPerUser: number;
+  /** Approximate US dollars per image or video, by model: the built-in table with MODEL_PRICES_USD over it. */
+  prices: Record<string, number>;
   mock: { latencyMs: number; failureRate: number };
 }
 
@@ -166,6 +189,7 @@ function toConfig(e: Env): Config {
       videosPerGuild: e.DAILY_VIDEOS_PER_GUILD,
     },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
+    prices: { ...APPROXIMATE_PRICES_USD, ...e.MODEL_PRICES_USD },
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
   };
 }

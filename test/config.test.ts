@@ -57,4 +57,19 @@ describe("loadConfig", () => {
     const config = loadConfig({ IMAGE_PROVIDER: "mock", DISCORD_API_URL: "http://127.0.0.1:9/api/" });
     expect(config.discord.apiUrl).toBe("http://127.0.0.1:9/api");
   });
+
+  it("takes model prices as JSON over the built-in approximate table, and names a bad table", () => {
+    const config = loadConfig({
+      IMAGE_PROVIDER: "mock",
+      MODEL_PRICES_USD: '{"google/imagen-4":0.05,"my/model":1}',
+    });
+    expect(config.prices["google/imagen-4"]).toBe(0.05);
+    expect(config.prices["my/model"]).toBe(1);
+    expect(config.prices["minimax/video-01"]).toBe(0.5);
+    for (const bad of ["not json", '{"a":-1}', "[1,2]"]) {
+      expect(() => loadConfig({ IMAGE_PROVIDER: "mock", MODEL_PRICES_USD: bad }), bad).toThrow(
+        /MODEL_PRICES_USD must be a JSON object/,
+      );
+    }
+  });
 });

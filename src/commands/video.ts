@@ -81,7 +81,7 @@ export const video: Command = {
       log,
     );
     const onPoll = reply.start(job);
-    await reply.finish(await ctx.video.run(job.id, onPoll));
+    await reply.finish(await ctx.video.run(job.id, onPoll, reply.queue(job)));
   },
 
   /** Offers the user's recent references, newest first, matched on id or prompt. */

@@ -147,10 +147,12 @@ const elapsed = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
 
-export function renderVideoProgress(video: VideoRow, now: number): string {
+export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
   return [
     `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
-    `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
+    queuedAhead > 0
+      ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
+      : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
   ].join("\n");
 }
 

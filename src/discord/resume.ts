@@ -24,7 +24,7 @@ export function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<void>
     const log = ctx.logger.child({ videoId: video.id, resumed: true });
     try {
       const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);
-      await reply.finish(await ctx.video.run(video.id, reply.start(video)));
+      await reply.finish(await ctx.video.run(video.id, reply.start(video), reply.queue(video)));
       log.info("resumed video delivered");
     } catch (err) {
       log.error({ err }, "could not resume video; it will be tried again at the next start");

@@ -32,6 +32,17 @@ export class VideoReply {
     return () => this.progressEdits.schedule(video);
   }
 
+  private queuedAhead = 0;
+
+  /** Shows the place in the queue while the video waits for room under the global limit. */
+  queue(video: VideoRow): (ahead: number) => void {
+    return (ahead) => {
+      if (ahead === this.queuedAhead) return;
+      this.queuedAhead = ahead;
+      this.progressEdits.schedule(video);
+    };
+  }
+
   async finish(video: VideoRow): Promise<void> {
     await this.progressEdits.settle();
     if (video.status === "pending" || video.status === "running") {
@@ -60,7 +71,7 @@ export class VideoReply {
 
   private async show(video: VideoRow): Promise<void> {
     const { messageId } = await this.target.edit({
-      content: renderVideoProgress(video, this.ctx.clock.now()),
+      content: renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
     });
     this.ctx.video.setMessageId(video.id, messageId);
   }

@@ -56,6 +56,8 @@ export class QuotaService {
       usage: UsageRepo;
       settings: GuildSettingsRepo;
       defaults: Allowances;
+      /** US dollars per unit by model, for estimates. */
+      prices: Record<string, number>;
       clock: Clock;
     },
   ) {}
@@ -158,7 +160,7 @@ export class QuotaService {
       remaining: Math.max(0, limit - used),
     });
     const cost = (rows: Array<{ model: string; units: number }>) =>
-      rows.reduce((sum, r) => sum + (APPROXIMATE_PRICES_USD[r.model] ?? 0) * r.units, 0);
+      rows.reduce((sum, r) => sum + (this.deps.prices[r.model] ?? 0) * r.units, 0);
     const { usage } = this.deps;
     return {
       day,

@@ -106,7 +106,7 @@ export class VideoService {
    * Makes (or, after a restart, keeps waiting on) a video: a stored prediction id is polled, never created
    * again. Resolves with the row as it ends; still `running` when a shutdown cut the wait short.
    */
-  async run(videoId: string, onPoll?: () => void): Promise<VideoRow> {
+  async run(videoId: string, onPoll?: () => void, onQueue?: (ahead: number) => void): Promise<VideoRow> {
     const { videos, files, provider, clock, limiter, logger } = this.deps;
     const video = videos.get(videoId);
     if (!video) throw new Error(`no video ${videoId}`);
@@ -115,6 +115,7 @@ export class VideoService {
     const signal = this.stopping.signal;
     try {
       await limiter.run(async () => {
+        onQueue?.(0);
         let predictionId = video.predictionId;
         if (!predictionId) {
           const image = await this.referenceDataUri(video.referenceImageId);
@@ -135,7 +136,7 @@ export class VideoService {
         const stored = await files.writeVideo(video.id, data);
         videos.markSucceeded(video.id, stored, output.startsWith("https://") ? output : null, clock.now());
         log.info({ bytes: stored.bytes }, "video stored");
-      });
+      }, onQueue);
     } catch (err) {
       if (!signal.aborted) {
         const failure = recordableFailure(err, log, "video");

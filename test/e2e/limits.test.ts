@@ -196,4 +196,29 @@ describe("allowances, running jobs and the blocklist", () => {
       expect(refused.content, command).toContain("works only in a server");
     }
   });
+
+  it("shows a queued /video its place in the queue too", async () => {
+    const h = await suite.start({ MAX_CONCURRENT_PREDICTIONS: "1", MOCK_LATENCY_MS: "700" });
+    const bobs = await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "bob hero", count: 1 },
+        user: BOB,
+      }),
+    );
+    await h.followUp(
+      h.sandbox.pressButton({ message: bobs, customId: buttons(bobs)[0]?.custom_id as string, user: BOB }),
+    );
+    const first = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "alice first", count: 3 },
+      user: ALICE,
+    });
+    await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
+    const video = h.sandbox.runCommand({ command: "video", options: { prompt: "waits" }, user: BOB });
+    const queued = await h.settledReply(video, (m) => /Queued: \d+ ahead of you/.test(m.content));
+    expect(queued.content).toMatch(/Queued: 2 ahead of you/);
+    const done = await h.settledReply(video, (m) => m.attachments.length === 1);
+    expect(done.content).not.toContain("Queued");
+  });
 });
