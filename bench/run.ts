@@ -93,6 +93,9 @@ class BotProcess {
           DATA_DIR: dataDir,
           LOG_LEVEL: "warn",
           BENCH_PROBE_FILE: probeFile,
+          // The benchmark measures speed, not limits: its load phase needs room beyond the daily defaults.
+          DAILY_IMAGES_PER_GUILD: "1000000",
+          DAILY_IMAGES_PER_USER: "100000",
           ...env,
         },
         stdio: ["ignore", "inherit", "inherit"],
