@@ -19,6 +19,8 @@ import {
 } from "./reply-target.ts";
 
 export const EDIT_INTERVAL_MS = 1000;
+/** How often a waiting request's place in the queue is updated at most. */
+export const QUEUE_EDIT_INTERVAL_MS = 5000;
 
 /** Coalesces edits: at most one every `intervalMs`, always with the latest state. */
 export class ThrottledEdits<T> {
@@ -60,6 +62,40 @@ export class ThrottledEdits<T> {
   }
 }
 
+/**
+ * Paces updates of a waiting request's place in the queue: at once when it first waits or stops waiting,
+ * otherwise at most every QUEUE_EDIT_INTERVAL_MS (the newest place, when the window opens). A hundred waiting
+ * requests each editing once a second would use up the REST client's 50 requests a second and hold back
+ * every other reply.
+ */
+export class QueueUpdates {
+  private lastAt = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly show: () => void) {}
+
+  changed(ahead: number): void {
+    const wait = this.lastAt + QUEUE_EDIT_INTERVAL_MS - Date.now();
+    if (ahead > 0 && wait > 0) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.lastAt = Date.now();
+        this.show();
+      }, wait);
+      return;
+    }
+    this.stop();
+    this.lastAt = Date.now();
+    this.show();
+  }
+
+  /** No more updates: the request's own progress or result takes over. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
 export class GenerationReply {
   private readonly progress: ThrottledEdits<GenerationView>;
 
@@ -85,15 +121,20 @@ export class GenerationReply {
     this.progress.schedule(view);
   };
 
+  private readonly queue = new QueueUpdates(() => {
+    const view = this.latest ?? this.ctx.generation.view(this.generationId);
+    if (view) this.progress.schedule(view);
+  });
+
   /** Shows the place in the queue while the generation's slots wait for room under the global limit. */
   readonly onQueue = (ahead: number): void => {
     this.queuedAhead = ahead;
-    const view = this.latest ?? this.ctx.generation.view(this.generationId);
-    if (view) this.progress.schedule(view);
+    this.queue.changed(ahead);
   };
 
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
   async finish(view: GenerationView): Promise<void> {
+    this.queue.stop();
     await this.progress.settle();
     const interrupted = view.generation.status === "running";
     const previews = view.images.some((i) => i.status === "succeeded" && !this.fits(i));

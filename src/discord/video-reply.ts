@@ -3,7 +3,7 @@ import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
-import { ThrottledEdits } from "./generation-reply.ts";
+import { QueueUpdates, ThrottledEdits } from "./generation-reply.ts";
 import { renderVideoDone, renderVideoProgress } from "./render.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
@@ -33,17 +33,21 @@ export class VideoReply {
   }
 
   private queuedAhead = 0;
+  private queueUpdates: QueueUpdates | undefined;
 
   /** Shows the place in the queue while the video waits for room under the global limit. */
   queue(video: VideoRow): (ahead: number) => void {
+    const updates = new QueueUpdates(() => this.progressEdits.schedule(video));
+    this.queueUpdates = updates;
     return (ahead) => {
       if (ahead === this.queuedAhead) return;
       this.queuedAhead = ahead;
-      this.progressEdits.schedule(video);
+      updates.changed(ahead);
     };
   }
 
   async finish(video: VideoRow): Promise<void> {
+    this.queueUpdates?.stop();
     await this.progressEdits.settle();
     if (video.status === "pending" || video.status === "running") {
       await this.target.edit({
