@@ -6,7 +6,7 @@ import {
 } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { refusalError } from "../discord/moderation-log.ts";
-import { DurableReply } from "../discord/reply-target.ts";
+import { DurableReply, interactionRef } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -53,11 +53,7 @@ export const video: Command = {
         channelId: interaction.channelId,
         prompt,
         image: choice.image,
-        interaction: {
-          interactionId: interaction.id,
-          interactionToken: interaction.token,
-          applicationId: interaction.applicationId,
-        },
+        interaction: interactionRef(interaction),
       },
       (jobId, model) =>
         ctx.admission.admit({

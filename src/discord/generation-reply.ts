@@ -13,6 +13,7 @@ import {
   DurableReply,
   INTERACTION_TOKEN_TTL_MS,
   InteractionReply,
+  interactionRef,
   type OutgoingFile,
   type ReplyTarget,
   UndeliverableError,
@@ -204,11 +205,7 @@ export async function generateAndReply(
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       userId: interaction.user.id,
-      interaction: {
-        interactionId: interaction.id,
-        interactionToken: interaction.token,
-        applicationId: interaction.applicationId,
-      },
+      interaction: interactionRef(interaction),
     },
     (jobId, model) =>
       ctx.admission.admit({

@@ -3,6 +3,7 @@
 import { DiscordAPIError, type REST, Routes } from "discord.js";
 import type { Logger } from "../logger.ts";
 import type { Clock } from "../services/clock.ts";
+import type { InteractionRef } from "../storage/generations-repo.ts";
 import { NO_PINGS } from "./render.ts";
 
 /** Discord rejects interaction webhooks after 15 minutes; stop using them a little before. */
@@ -137,6 +138,19 @@ export class ChannelReply extends MessageTarget {
       throw err;
     }
   }
+}
+
+/** What a job stores of its interaction, so its reply can still be edited after a restart. */
+export function interactionRef(interaction: {
+  id: string;
+  token: string;
+  applicationId: string;
+}): InteractionRef {
+  return {
+    interactionId: interaction.id,
+    interactionToken: interaction.token,
+    applicationId: interaction.applicationId,
+  };
 }
 
 export interface JobOrigin {

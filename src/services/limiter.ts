@@ -14,14 +14,6 @@ export class Limiter {
       throw new Error("concurrency must be a positive integer");
   }
 
-  get running(): number {
-    return this.active;
-  }
-
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   /** Runs `task` when a place is free; `onQueued` hears how many wait ahead each time that number changes. */
   async run<T>(task: () => Promise<T>, onQueued?: (ahead: number) => void): Promise<T> {
     if (this.active < this.concurrency && this.waiting.length === 0) {

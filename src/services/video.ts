@@ -152,10 +152,6 @@ export class VideoService {
     this.stopping.abort(new Error("shutting down"));
   }
 
-  get(videoId: string): VideoRow | undefined {
-    return this.deps.videos.get(videoId);
-  }
-
   forImage(imageId: string): VideoRow[] {
     return this.deps.videos.forImage(imageId);
   }

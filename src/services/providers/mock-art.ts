@@ -33,10 +33,6 @@ function digitSvg(digit: number, x: number, y: number, unit: number, colour: str
     .join("");
 }
 
-export function mockImageSize(aspectRatio: AspectRatio): [number, number] {
-  return SIZES[aspectRatio];
-}
-
 export async function renderMockImage(
   prompt: string,
   slot: number,

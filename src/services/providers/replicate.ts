@@ -6,8 +6,6 @@ import { apiStatus, classifyRequestError, ReplicatePredictions } from "./replica
 import type { RetryOptions } from "./retrying-fetch.ts";
 import type { ImageProvider, ImageRequest, PredictionState, StartedPrediction } from "./types.ts";
 
-export { DEFAULT_RETRY } from "./replicate-client.ts";
-
 export interface ReplicateProviderOptions {
   token: string;
   apiUrl: string;
