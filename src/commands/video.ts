@@ -5,6 +5,7 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { AppContext } from "../app.ts";
+import { deferOrAbandon } from "../discord/acknowledge.ts";
 import { refusalError } from "../discord/moderation-log.ts";
 import { DurableReply, interactionRef } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
@@ -67,8 +68,8 @@ export const video: Command = {
         }),
     );
     if (!created.ok) throw await refusalError(ctx, interaction, created, "/video prompt", log);
-    await interaction.deferReply();
     const job = created.video;
+    await deferOrAbandon(interaction, (reason) => ctx.video.abandon(job.id, reason));
     const origin = { ...job, createdAt: interaction.createdTimestamp };
     const reply = new VideoReply(
       new DurableReply(interaction.client.rest, origin, ctx.clock, log),

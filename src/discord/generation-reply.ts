@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { SafetyFilterLevel } from "../services/providers/image-models.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
+import { deferOrAbandon } from "./acknowledge.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
 import { refusalError } from "./moderation-log.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
@@ -219,7 +220,7 @@ export async function generateAndReply(
       }),
   );
   if (!created.ok) throw await refusalError(ctx, interaction, created, "/character description", log);
-  await interaction.deferReply();
+  await deferOrAbandon(interaction, (reason) => ctx.generation.abandon(created.generationId, reason));
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,

@@ -5,6 +5,7 @@ export const FAILURE_CODES = [
   "timeout",
   "provider_error",
   "bad_output",
+  "abandoned",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -32,6 +33,8 @@ export function failureReason(code: FailureCode, made: "image" | "video"): strin
       return `the ${made} service failed`;
     case "bad_output":
       return `the ${made} service returned something that is not a usable ${made}`;
+    case "abandoned":
+      return "Discord did not take the request, so it never started and cost nothing; please try again";
   }
 }
 

@@ -80,7 +80,7 @@ export interface GenerationServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
-  /** Called once when a generation settles (refunds its failed slots). */
+  /** Called once when a generation settles, inside the transaction that settles it (refunds its failed slots). */
   onFinished?: (generation: GenerationRow, images: ImageRow[]) => void;
 }
 
@@ -206,6 +206,23 @@ export class GenerationService {
   /** Generations whose result has not reached Discord: to resume and deliver after a restart. */
   undelivered(): GenerationRow[] {
     return this.deps.generations.undelivered();
+  }
+
+  /**
+   * Gives up a generation whose acknowledgement Discord refused (late, or a server error): nothing has run,
+   * so its slots are marked failed, it counts as delivered (nothing to resume after a restart) and its whole
+   * reservation is refunded, in one transaction. The member is not left "with a request running".
+   */
+  abandon(generationId: string, reason: string): void {
+    const { db, images, generations, clock } = this.deps;
+    db.transaction(() => {
+      const now = clock.now();
+      for (const image of images.forGeneration(generationId)) {
+        if (image.status === "pending") images.markFailed(image.id, "abandoned", reason, now);
+      }
+      this.finish(generationId);
+      generations.markDelivered(generationId, now);
+    })();
   }
 
   markDelivered(generationId: string): void {
@@ -342,15 +359,19 @@ export class GenerationService {
     }
   }
 
+  /** Settles the generation once no slot is open; its refund is written in the same transaction. */
   private finish(generationId: string): void {
-    const rows = this.deps.images.forGeneration(generationId);
-    if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
-    const succeeded = rows.filter((i) => i.status === "succeeded").length;
-    const status: GenerationStatus =
-      succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
-    if (this.deps.generations.finish(generationId, status, this.deps.clock.now())) {
-      const generation = this.deps.generations.get(generationId);
-      if (generation) this.deps.onFinished?.(generation, rows);
-    }
+    const { db, images, generations, clock } = this.deps;
+    db.transaction(() => {
+      const rows = images.forGeneration(generationId);
+      if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
+      const succeeded = rows.filter((i) => i.status === "succeeded").length;
+      const status: GenerationStatus =
+        succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
+      if (generations.finish(generationId, status, clock.now())) {
+        const generation = generations.get(generationId);
+        if (generation) this.deps.onFinished?.(generation, rows);
+      }
+    })();
   }
 }

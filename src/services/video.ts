@@ -9,7 +9,7 @@ import { newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
-import { PredictionFailure, recordableFailure } from "./failures.ts";
+import { type FailureCode, PredictionFailure, recordableFailure } from "./failures.ts";
 import type { GenerationService, Viewer } from "./generation.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
@@ -40,7 +40,7 @@ export interface VideoServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
-  /** Called once when a video fails (refunds it). */
+  /** Called once when a video fails, inside the transaction that records the failure (refunds it). */
   onFailed?: (video: VideoRow) => void;
 }
 
@@ -140,9 +140,7 @@ export class VideoService {
     } catch (err) {
       if (!signal.aborted) {
         const failure = recordableFailure(err, log, "video");
-        if (videos.markFailed(video.id, failure.code, failure.message, clock.now())) {
-          this.deps.onFailed?.(videos.get(video.id) as VideoRow);
-        }
+        this.fail(video.id, failure.code, failure.message);
       }
     }
     return videos.get(video.id) as VideoRow;
@@ -150,6 +148,27 @@ export class VideoService {
 
   stop(): void {
     this.stopping.abort(new Error("shutting down"));
+  }
+
+  /**
+   * Gives up a video whose acknowledgement Discord refused: nothing has run, so it is marked failed and
+   * delivered (nothing to resume) and refunded, in one transaction.
+   */
+  abandon(videoId: string, reason: string): void {
+    this.deps.db.transaction(() => {
+      this.fail(videoId, "abandoned", reason);
+      this.deps.videos.markDelivered(videoId, this.deps.clock.now());
+    })();
+  }
+
+  /** Records a failure and its refund together: a crash cannot keep one without the other. */
+  private fail(videoId: string, code: FailureCode, message: string): void {
+    const { db, videos, clock } = this.deps;
+    db.transaction(() => {
+      if (videos.markFailed(videoId, code, message, clock.now())) {
+        this.deps.onFailed?.(videos.get(videoId) as VideoRow);
+      }
+    })();
   }
 
   forImage(imageId: string): VideoRow[] {
