@@ -86,6 +86,9 @@ const schema = z.object({
       return z.NEVER;
     }),
   ),
+  REPLY_EDIT_INTERVAL_MS: int(1000, 10, 60_000),
+  QUEUE_EDIT_INTERVAL_MS: int(5000, 10, 300_000),
+  VIDEO_PROGRESS_INTERVAL_MS: int(5000, 10, 300_000),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: z.preprocess(
     (v) => (v === "" || v === undefined ? 0 : v),
@@ -140,6 +143,8 @@ export interface Config {
   maxRunningPerUser: number;
   /** Approximate US dollars per image or video, by model: the built-in table with MODEL_PRICES_USD over it. */
   prices: Record<string, number>;
+  /** How often a reply is edited at most: progress as images land, a waiting request's place, a video's time. */
+  replies: { editIntervalMs: number; queueIntervalMs: number; videoProgressIntervalMs: number };
   mock: { latencyMs: number; failureRate: number };
 }
 
@@ -190,6 +195,11 @@ function toConfig(e: Env): Config {
     },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
     prices: { ...APPROXIMATE_PRICES_USD, ...e.MODEL_PRICES_USD },
+    replies: {
+      editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
+      queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,
+      videoProgressIntervalMs: e.VIDEO_PROGRESS_INTERVAL_MS,
+    },
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
   };
 }

@@ -9,6 +9,7 @@ import type { ImageRow } from "../storage/images-repo.ts";
 import { deferOrAbandon } from "./acknowledge.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
 import { refusalError } from "./moderation-log.ts";
+import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
 import {
   DurableReply,
@@ -20,89 +21,12 @@ import {
   UndeliverableError,
 } from "./reply-target.ts";
 
-export const EDIT_INTERVAL_MS = 1000;
-/** How often a waiting request's place in the queue is updated at most. */
-export const QUEUE_EDIT_INTERVAL_MS = 5000;
-
-/** Coalesces edits: at most one every `intervalMs`, always with the latest state. */
-export class ThrottledEdits<T> {
-  private latest: T | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private lastAt = 0;
-
-  constructor(
-    private readonly send: (value: T) => Promise<void>,
-    private readonly intervalMs: number,
-    private readonly onError: (err: unknown) => void,
-  ) {}
-
-  schedule(value: T): void {
-    this.latest = value;
-    if (this.timer) return;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        const next = this.latest;
-        this.latest = undefined;
-        if (next === undefined) return;
-        this.chain = this.chain.then(() => {
-          this.lastAt = Date.now();
-          return this.send(next).catch(this.onError);
-        });
-      },
-      Math.max(0, this.lastAt + this.intervalMs - Date.now()),
-    );
-  }
-
-  /** Drops any pending edit (the final one supersedes it) and waits for one under way. */
-  async settle(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.latest = undefined;
-    await this.chain;
-  }
-}
-
-/**
- * Paces updates of a waiting request's place in the queue: at once when it first waits or stops waiting,
- * otherwise at most every QUEUE_EDIT_INTERVAL_MS (the newest place, when the window opens). A hundred waiting
- * requests each editing once a second would use up the REST client's 50 requests a second and hold back
- * every other reply.
- */
-export class QueueUpdates {
-  private lastAt = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly show: () => void) {}
-
-  changed(ahead: number): void {
-    const wait = this.lastAt + QUEUE_EDIT_INTERVAL_MS - Date.now();
-    if (ahead > 0 && wait > 0) {
-      this.timer ??= setTimeout(() => {
-        this.timer = undefined;
-        this.lastAt = Date.now();
-        this.show();
-      }, wait);
-      return;
-    }
-    this.stop();
-    this.lastAt = Date.now();
-    this.show();
-  }
-
-  /** No more updates: the request's own progress or result takes over. */
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-}
-
 export class GenerationReply {
   private readonly progress: ThrottledEdits<GenerationView>;
+  private readonly queue: QueueUpdates;
 
   constructor(
-    private readonly generationId: string,
+    generationId: string,
     private readonly target: ReplyTarget,
     private readonly ctx: AppContext,
     private readonly budget: number,
@@ -110,8 +34,17 @@ export class GenerationReply {
   ) {
     this.progress = new ThrottledEdits(
       (view) => this.show(view, renderProgress(view, this.queuedAhead)),
-      EDIT_INTERVAL_MS,
+      ctx.config.replies.editIntervalMs,
+      ctx.clock,
       (err) => log.warn({ err }, "progress edit failed"),
+    );
+    this.queue = new QueueUpdates(
+      () => {
+        const view = this.latest ?? ctx.generation.view(generationId);
+        if (view) this.progress.schedule(view);
+      },
+      ctx.config.replies.queueIntervalMs,
+      ctx.clock,
     );
   }
 
@@ -122,11 +55,6 @@ export class GenerationReply {
     this.latest = view;
     this.progress.schedule(view);
   };
-
-  private readonly queue = new QueueUpdates(() => {
-    const view = this.latest ?? this.ctx.generation.view(this.generationId);
-    if (view) this.progress.schedule(view);
-  });
 
   /** Shows the place in the queue while the generation's slots wait for room under the global limit. */
   readonly onQueue = (ahead: number): void => {

@@ -3,11 +3,10 @@ import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
-import { QueueUpdates, ThrottledEdits } from "./generation-reply.ts";
+import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { renderVideoDone, renderVideoProgress } from "./render.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
-export const VIDEO_PROGRESS_INTERVAL_MS = 5000;
 const OVERHEAD = 64 * 1024;
 
 export class VideoReply {
@@ -21,7 +20,8 @@ export class VideoReply {
   ) {
     this.progressEdits = new ThrottledEdits(
       (video) => this.show(video),
-      VIDEO_PROGRESS_INTERVAL_MS,
+      ctx.config.replies.videoProgressIntervalMs,
+      ctx.clock,
       (err) => log.warn({ err }, "video progress edit failed"),
     );
   }
@@ -37,7 +37,11 @@ export class VideoReply {
 
   /** Shows the place in the queue while the video waits for room under the global limit. */
   queue(video: VideoRow): (ahead: number) => void {
-    const updates = new QueueUpdates(() => this.progressEdits.schedule(video));
+    const updates = new QueueUpdates(
+      () => this.progressEdits.schedule(video),
+      this.ctx.config.replies.queueIntervalMs,
+      this.ctx.clock,
+    );
     this.queueUpdates = updates;
     return (ahead) => {
       if (ahead === this.queuedAhead) return;

@@ -1,9 +1,18 @@
-/** Time as the services see it; tests and resumed jobs compare epoch milliseconds. */
+/** Time as the bot sees it: epoch milliseconds, and timers. Tests and resumed jobs compare epoch milliseconds. */
 export interface Clock {
   now(): number;
+  setTimeout(callback: () => void, ms: number): Timer;
+  clearTimeout(timer: Timer | undefined): void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** A pending timer, as the clock that made it knows it. */
+export type Timer = { readonly __timer: unique symbol };
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms) as unknown as Timer,
+  clearTimeout: (timer) => clearTimeout(timer as unknown as NodeJS.Timeout | undefined),
+};
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {

@@ -128,8 +128,13 @@ describe("allowances, running jobs and the blocklist", () => {
   });
 
   it("shows a waiting request its place in the queue, and the place advances", async () => {
-    // Places are updated at most every 5 s: alice's slots take 2.7, 3 and 3.3 s, so bob waits about 9 s.
-    const h = await suite.start({ MAX_CONCURRENT_PREDICTIONS: "1", MOCK_LATENCY_MS: "3000" });
+    // Places are updated at most every 150 ms: alice's slots take 270, 300 and 330 ms, one at a time.
+    const h = await suite.start({
+      MAX_CONCURRENT_PREDICTIONS: "1",
+      MOCK_LATENCY_MS: "300",
+      QUEUE_EDIT_INTERVAL_MS: "150",
+      REPLY_EDIT_INTERVAL_MS: "50",
+    });
     const first = h.sandbox.runCommand({
       command: "character",
       options: { description: "alice first", count: 3 },
@@ -200,7 +205,11 @@ describe("allowances, running jobs and the blocklist", () => {
   });
 
   it("shows a queued /video its place in the queue too", async () => {
-    const h = await suite.start({ MAX_CONCURRENT_PREDICTIONS: "1", MOCK_LATENCY_MS: "700" });
+    const h = await suite.start({
+      MAX_CONCURRENT_PREDICTIONS: "1",
+      MOCK_LATENCY_MS: "300",
+      QUEUE_EDIT_INTERVAL_MS: "150",
+    });
     const bobs = await h.grid(
       h.sandbox.runCommand({
         command: "character",

@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A bot on the fake Replicate server; prompts containing "slow" take `slowMs`. */
-async function start(slowMs = 600): Promise<Harness> {
+async function start(slowMs = 600, env: Record<string, string> = {}): Promise<Harness> {
   fake = await FakeReplicate.start({
     token: TEST_REPLICATE_TOKEN,
     latencyMs: 50,
@@ -31,6 +31,7 @@ async function start(slowMs = 600): Promise<Harness> {
     IMAGE_PROVIDER: "replicate",
     REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
     REPLICATE_API_URL: fake.url,
+    ...env,
   });
 }
 
@@ -104,7 +105,7 @@ describe("/video", () => {
   });
 
   it("shows elapsed time while the prediction runs", async () => {
-    const h = await start(6500);
+    const h = await start(2600, { VIDEO_PROGRESS_INTERVAL_MS: "200" });
     await pick(h, 1);
     const i = h.sandbox.runCommand({ command: "video", options: { prompt: "slow dance" }, user: ALICE });
     const progress = await h.settledReply(i, (m) => m.content.includes("elapsed"));
@@ -112,7 +113,7 @@ describe("/video", () => {
     const later = await h.sandbox.waitFor(
       () => {
         const m = h.sandbox.original(i);
-        return m && /0:0[5-9] elapsed/.test(m.content) ? m : undefined;
+        return m && /0:0[1-9] elapsed/.test(m.content) ? m : undefined;
       },
       10_000,
       "a later progress edit",

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/services/clock.ts";
 import { APPROXIMATE_PRICES_USD, QuotaService, utcDay } from "../../src/services/quota.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { GuildSettingsRepo } from "../../src/storage/guild-settings-repo.ts";
@@ -21,7 +22,7 @@ function setup(now = { t: Date.UTC(2026, 10, 24, 23, 0) }) {
     settings,
     defaults: { imagesPerUser: 8, imagesPerGuild: 10, videosPerUser: 1, videosPerGuild: 2 },
     prices: APPROXIMATE_PRICES_USD,
-    clock: { now: () => now.t },
+    clock: { ...systemClock, now: () => now.t },
   });
   return { db, quota, settings, now };
 }

@@ -1,12 +1,13 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/services/clock.ts";
 import { MockImageProvider, requestedFailure } from "../../../src/services/providers/mock.ts";
 
 function provider(now: { t: number }, failureRate = 0) {
   return new MockImageProvider({
     latencyMs: 1000,
     failureRate,
-    clock: { now: () => now.t },
+    clock: { ...systemClock, now: () => now.t },
     random: () => 0.5,
   });
 }

@@ -1,0 +1,82 @@
+// How often a reply is edited: progress edits coalesced to one per interval, queue places at a slower pace.
+// Both take their time from the context's clock and their intervals from config, so tests run them fast.
+import type { Clock, Timer } from "../services/clock.ts";
+
+/** Coalesces edits: at most one every `intervalMs`, always with the latest state. */
+export class ThrottledEdits<T> {
+  private latest: T | undefined;
+  private timer: Timer | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly send: (value: T) => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly clock: Clock,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  schedule(value: T): void {
+    this.latest = value;
+    if (this.timer) return;
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        const next = this.latest;
+        this.latest = undefined;
+        if (next === undefined) return;
+        this.chain = this.chain.then(() => {
+          this.lastAt = this.clock.now();
+          return this.send(next).catch(this.onError);
+        });
+      },
+      Math.max(0, this.lastAt + this.intervalMs - this.clock.now()),
+    );
+  }
+
+  /** Drops any pending edit (the final one supersedes it) and waits for one under way. */
+  async settle(): Promise<void> {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.latest = undefined;
+    await this.chain;
+  }
+}
+
+/**
+ * Paces updates of a waiting request's place in the queue: at once when it first waits or stops waiting,
+ * otherwise at most every `intervalMs` (the newest place, when the window opens). A hundred waiting
+ * requests each editing once a second would use up the REST client's 50 requests a second and hold back
+ * every other reply.
+ */
+export class QueueUpdates {
+  private lastAt = Number.NEGATIVE_INFINITY;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly show: () => void,
+    private readonly intervalMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  changed(ahead: number): void {
+    const wait = this.lastAt + this.intervalMs - this.clock.now();
+    if (ahead > 0 && wait > 0) {
+      this.timer ??= this.clock.setTimeout(() => {
+        this.timer = undefined;
+        this.lastAt = this.clock.now();
+        this.show();
+      }, wait);
+      return;
+    }
+    this.stop();
+    this.lastAt = this.clock.now();
+    this.show();
+  }
+
+  /** No more updates: the request's own progress or result takes over. */
+  stop(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
