@@ -14,5 +14,5 @@ const fake = await FakeReplicate.start({
 });
 process.stdout.write(`${JSON.stringify({ url: fake.url, imageBytes: image.length })}\n`);
 process.on("SIGTERM", () => {
-  fake.close().finally(() => process.exit(0));
+  void fake.close().finally(() => process.exit(0));
 });
