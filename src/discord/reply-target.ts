@@ -181,11 +181,6 @@ export class DurableReply implements ReplyTarget {
     }
   }
 
-  /** True once the result goes to a channel message instead of the interaction's reply. */
-  get usesChannel(): boolean {
-    return this.primary === undefined;
-  }
-
   async edit(reply: ReplyContent): Promise<{ messageId: string }> {
     const age = this.clock.now() - this.origin.createdAt;
     if (this.primary && age > INTERACTION_TOKEN_TTL_MS - TOKEN_MARGIN_MS) {
