@@ -78,6 +78,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     usage: repos.usage,
     settings: repos.guildSettings,
     defaults: config.allowances,
+    userCap: config.userDailyCap,
     prices: config.prices,
     clock,
   });

@@ -65,6 +65,8 @@ const schema = z.object({
   DAILY_IMAGES_PER_GUILD: int(400, 0, 1_000_000),
   DAILY_VIDEOS_PER_USER: int(5, 0, 100_000),
   DAILY_VIDEOS_PER_GUILD: int(50, 0, 1_000_000),
+  USER_DAILY_CAP: int(80, 0, 1_000_000),
+  USER_DAILY_VIDEO_CAP: int(10, 0, 100_000),
   MAX_RUNNING_PER_USER: int(1, 1, 100),
   MODEL_PRICES_USD: z.preprocess(
     (v) => (v === "" || v === undefined ? "{}" : v),
@@ -140,6 +142,8 @@ export interface Config {
     videosPerUser: number;
     videosPerGuild: number;
   };
+  /** One member's images and videos per UTC day across every server and DM, on top of the allowances. */
+  userDailyCap: { images: number; videos: number };
   maxRunningPerUser: number;
   /** Approximate US dollars per image or video, by model: the built-in table with MODEL_PRICES_USD over it. */
   prices: Record<string, number>;
@@ -193,6 +197,7 @@ function toConfig(e: Env): Config {
       videosPerUser: e.DAILY_VIDEOS_PER_USER,
       videosPerGuild: e.DAILY_VIDEOS_PER_GUILD,
     },
+    userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
     prices: { ...APPROXIMATE_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {

@@ -13,7 +13,14 @@ import { NO_PINGS } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { compileEntry, MAX_BLOCKLIST_ENTRIES, MAX_ENTRY_LENGTH } from "../services/prompt-policy.ts";
-import { DEFAULT_SAFETY_FILTER_LEVEL, SAFETY_FILTER_LEVELS } from "../services/providers/image-models.ts";
+import {
+  asSafetyFilterLevel,
+  DEFAULT_SAFETY_FILTER_LEVEL,
+  describeModelSafety,
+  SAFETY_FILTER_LEVELS,
+} from "../services/providers/image-models.ts";
+import { MOCK_MODEL } from "../services/providers/mock.ts";
+import { ReplicateImageProvider } from "../services/providers/replicate.ts";
 import type { GuildSettings } from "../storage/guild-settings-repo.ts";
 import { requireModerator } from "./moderation.ts";
 import type { Command } from "./types.ts";
@@ -27,15 +34,40 @@ const ALLOWANCE_FIELDS = {
 
 function describe(ctx: AppContext, s: GuildSettings): string {
   const a = ctx.quota.allowances(s.guildId);
+  const cap = ctx.quota.userCap;
   const mark = (v: number | null) => (v === null ? " (default)" : "");
   return [
     "**Settings for this server**",
     `Images per day: ${a.imagesPerUser} per member${mark(s.dailyImagesPerUser)}, ${a.imagesPerGuild} for the server${mark(s.dailyImagesPerGuild)}`,
     `Videos per day: ${a.videosPerUser} per member${mark(s.dailyVideosPerUser)}, ${a.videosPerGuild} for the server${mark(s.dailyVideosPerGuild)}`,
-    `Safety filter: ${s.safetyFilterLevel ?? `${DEFAULT_SAFETY_FILTER_LEVEL} (default)`}`,
+    `Every member's bot-wide limit, across all servers and DMs: ${cap.images} images and ${cap.videos} videos a day (set by the bot's operator)`,
+    ...describeSafety(ctx, s),
     `Mod-log channel: ${s.modLogChannelId ? `<#${s.modLogChannelId}>` : "none"}`,
     `Blocklist (${s.blocklist.length}): ${s.blocklist.length ? s.blocklist.map((e) => `\`${e.replace(/`/g, "'")}\``).join(", ") : "empty"}`,
   ].join("\n");
+}
+
+/**
+ * The server's safety level and what each image model that can serve it really does with it: the model in
+ * use and, while it is still configured, the fallback that takes over when Replicate retires the first.
+ */
+function describeSafety(ctx: AppContext, s: GuildSettings): string[] {
+  const chosen = asSafetyFilterLevel(s.safetyFilterLevel);
+  const level = chosen ?? DEFAULT_SAFETY_FILTER_LEVEL;
+  const models: Array<{ model: string; role: string }> = [];
+  if (ctx.imageProvider instanceof ReplicateImageProvider) {
+    const active = ctx.imageProvider.model;
+    models.push({ model: active, role: "in use" });
+    const fallback = ctx.config.imageFallbackModel;
+    if (fallback && fallback !== active)
+      models.push({ model: fallback, role: `used if Replicate retires ${active}` });
+  } else {
+    models.push({ model: MOCK_MODEL, role: "in use" });
+  }
+  return [
+    `Safety filter: ${level}${chosen ? "" : " (default)"}`,
+    ...models.map(({ model, role }) => `• ${model} (${role}): ${describeModelSafety(model, level)}`),
+  ];
 }
 
 export const settings: Command = {
@@ -94,12 +126,11 @@ export const settings: Command = {
     .addSubcommand((s) =>
       s
         .setName("safety")
-        .setDescription("The image model's safety filter level")
+        .setDescription("The image model's safety filter level (leave level empty to go back to the default)")
         .addStringOption((o) =>
           o
             .setName("level")
-            .setDescription("Stricter blocks more")
-            .setRequired(true)
+            .setDescription("Stricter blocks more; /settings view shows which models can apply it")
             .addChoices(...SAFETY_FILTER_LEVELS.map((l) => ({ name: l, value: l }))),
         ),
     )
@@ -153,8 +184,10 @@ export const settings: Command = {
       next.blocklist = next.blocklist.filter((e) => e !== entry);
       change = "blocklist entry removed";
     } else if (sub === "safety") {
-      next.safetyFilterLevel = interaction.options.getString("level", true);
-      change = `safety filter set to ${next.safetyFilterLevel}`;
+      next.safetyFilterLevel = interaction.options.getString("level");
+      change = next.safetyFilterLevel
+        ? `safety filter set to ${next.safetyFilterLevel}`
+        : `safety filter back to the default (${DEFAULT_SAFETY_FILTER_LEVEL})`;
     } else {
       next.modLogChannelId = interaction.options.getChannel("channel")?.id ?? null;
       change = next.modLogChannelId

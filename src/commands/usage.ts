@@ -19,6 +19,8 @@ export const usage: Command = {
     const lines = [
       `**Your use today** (${report.day}, UTC; resets <t:${Math.floor(report.resetsAt / 1000)}:R>)`,
       `${line("Images", report.user.images)} · ${line("Videos", report.user.videos)} · ${usd(report.user.estimatedUsd)}`,
+      "**You in all servers and DMs today** (the bot-wide limit)",
+      `${line("Images", report.everywhere.images)} · ${line("Videos", report.everywhere.videos)}`,
     ];
     if (report.guild) {
       lines.push(

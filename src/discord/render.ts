@@ -9,6 +9,7 @@ import {
 import { encodeCustomId } from "../interactions/custom-id.ts";
 import { failureReason } from "../services/failures.ts";
 import type { GenerationView, ImagePage } from "../services/generation.ts";
+import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 
@@ -90,6 +91,11 @@ export function renderGrid(
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
     ...failureLines(view),
   ];
+  const safety = unappliedSafetyNotice(
+    asSafetyFilterLevel(generation.params.safetyFilterLevel),
+    stored.map((i) => i.model),
+  );
+  if (safety) lines.push(safety);
   if (options.previews)
     lines.push(
       "Some images are shown as previews to fit the upload limit; /reference show has the originals.",

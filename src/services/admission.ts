@@ -73,8 +73,9 @@ export function describeRefusal(refusal: Refusal, made: "image" | "video"): stri
       const { scope, used, limit, resetsAt, kind } = refusal.detail;
       const what = kind === "image" ? "images" : "videos";
       const left = Math.max(0, limit - used);
-      const whose = scope === "user" ? "Your" : "This server's";
-      return `${whose} daily allowance of ${limit} ${what} ${left === 0 ? "is used up" : `has ${left} left, not enough for this ${made === "image" ? "request" : "video"}`}. It resets <t:${Math.floor(resetsAt / 1000)}:R>. /usage shows the details.`;
+      const whose = scope === "guild" ? "This server's" : "Your";
+      const where = scope === "everywhere" ? " across all servers and DMs" : "";
+      return `${whose} daily allowance of ${limit} ${what}${where} ${left === 0 ? "is used up" : `has ${left} left, not enough for this ${made === "image" ? "request" : "video"}`}. It resets <t:${Math.floor(resetsAt / 1000)}:R>. /usage shows the details.`;
     }
   }
 }

@@ -1,5 +1,6 @@
 // Daily allowances (UTC days): a request reserves its units before any prediction starts, failed slots are
-// refunded, and /usage reports what is used and left, with an approximate cost.
+// refunded, and /usage reports what is used and left, with an approximate cost. On top of every server's
+// allowances, a member has one bot-wide cap, so being in more servers does not multiply what they can spend.
 import type { Db } from "../storage/database.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { UsageKind, UsageRepo } from "../storage/usage-repo.ts";
@@ -10,6 +11,15 @@ export interface Allowances {
   imagesPerGuild: number;
   videosPerUser: number;
   videosPerGuild: number;
+}
+
+/**
+ * One member's images and videos per UTC day across every server and DM together. Counted apart: a video
+ * costs ten to thirty images, so one shared unit would make either limit meaningless.
+ */
+export interface UserCap {
+  images: number;
+  videos: number;
 }
 
 /**
@@ -30,7 +40,15 @@ export const APPROXIMATE_PRICES_USD: Record<string, number> = {
 
 export type Reservation =
   | { ok: true }
-  | { ok: false; scope: "user" | "guild"; kind: UsageKind; used: number; limit: number; resetsAt: number };
+  | {
+      ok: false;
+      /** `user`: the member in this server (or DMs); `everywhere`: the bot-wide cap; `guild`: the server. */
+      scope: "user" | "everywhere" | "guild";
+      kind: UsageKind;
+      used: number;
+      limit: number;
+      resetsAt: number;
+    };
 
 export interface UsageLine {
   used: number;
@@ -42,6 +60,8 @@ export interface UsageReport {
   day: string;
   resetsAt: number;
   user: { images: UsageLine; videos: UsageLine; estimatedUsd: number };
+  /** The member across every server and DM: the bot-wide cap. */
+  everywhere: { images: UsageLine; videos: UsageLine };
   guild: { images: UsageLine; videos: UsageLine; estimatedUsd: number } | undefined;
 }
 
@@ -56,11 +76,17 @@ export class QuotaService {
       usage: UsageRepo;
       settings: GuildSettingsRepo;
       defaults: Allowances;
+      /** The bot-wide cap per member (USER_DAILY_CAP, USER_DAILY_VIDEO_CAP). */
+      userCap: UserCap;
       /** US dollars per unit by model, for estimates. */
       prices: Record<string, number>;
       clock: Clock;
     },
   ) {}
+
+  get userCap(): UserCap {
+    return this.deps.userCap;
+  }
 
   /** The guild's allowances: its overrides where it set them, the configured defaults elsewhere. DMs: defaults. */
   allowances(guildId: string | null): Allowances {
@@ -76,8 +102,9 @@ export class QuotaService {
   }
 
   /**
-   * Reserves `units` for a job if both the user's allowance (in this guild, or in DMs) and the guild's allow it;
-   * checked and written in one transaction, so two requests cannot both take the last unit.
+   * Reserves `units` for a job if the user's allowance (in this guild, or in DMs), their bot-wide cap and the
+   * guild's allowance all allow it; checked and written in one transaction (inside the caller's, when there is
+   * one), so two requests, in the same server or in two, cannot both take the last unit.
    */
   reserve(request: {
     guildId: string | null;
@@ -105,6 +132,18 @@ export class QuotaService {
           resetsAt: nextUtcMidnight(now),
         };
       }
+      const cap = request.kind === "image" ? this.deps.userCap.images : this.deps.userCap.videos;
+      const usedEverywhere = usage.usedByUserEverywhere(day, request.userId, request.kind);
+      if (usedEverywhere + request.units > cap) {
+        return {
+          ok: false,
+          scope: "everywhere",
+          kind: request.kind,
+          used: usedEverywhere,
+          limit: cap,
+          resetsAt: nextUtcMidnight(now),
+        };
+      }
       if (request.guildId) {
         const usedByGuild = usage.usedByGuild(day, request.guildId, request.kind);
         if (usedByGuild + request.units > guildLimit) {
@@ -123,7 +162,10 @@ export class QuotaService {
     })();
   }
 
-  /** Gives back up to `units` of what a job reserved (never more than it holds), on the day it reserved them. */
+  /**
+   * Gives back up to `units` of what a job reserved (never more than it holds), on the day it reserved them.
+   * The refund is a ledger row of the same member, server and day, so it restores the bot-wide cap as well.
+   */
   refund(
     job: {
       guildId: string | null;
@@ -169,6 +211,10 @@ export class QuotaService {
         images: line(usage.usedByUser(day, userId, guildId, "image"), allowances.imagesPerUser),
         videos: line(usage.usedByUser(day, userId, guildId, "video"), allowances.videosPerUser),
         estimatedUsd: cost(usage.unitsByModel(day, { userId, guildId })),
+      },
+      everywhere: {
+        images: line(usage.usedByUserEverywhere(day, userId, "image"), this.deps.userCap.images),
+        videos: line(usage.usedByUserEverywhere(day, userId, "video"), this.deps.userCap.videos),
       },
       guild: guildId
         ? {

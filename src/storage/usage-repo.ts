@@ -18,6 +18,7 @@ export class UsageRepo {
   private readonly insertStmt;
   private readonly userStmt;
   private readonly guildStmt;
+  private readonly everywhereStmt;
   private readonly jobStmt;
   private readonly userModelsStmt;
   private readonly guildModelsStmt;
@@ -28,6 +29,9 @@ export class UsageRepo {
       VALUES (@day, @guildId, @userId, @kind, @units, @jobId, @model, @createdAt)`);
     this.userStmt = db.prepare<[string, string, string | null, UsageKind], { n: number | null }>(
       "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND user_id = ? AND guild_id IS ? AND kind = ?",
+    );
+    this.everywhereStmt = db.prepare<[string, string, UsageKind], { n: number | null }>(
+      "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND user_id = ? AND kind = ?",
     );
     this.guildStmt = db.prepare<[string, string, UsageKind], { n: number | null }>(
       "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND guild_id = ? AND kind = ?",
@@ -50,6 +54,11 @@ export class UsageRepo {
   /** A user's use in one guild (or in DMs when guildId is null) on a day. */
   usedByUser(day: string, userId: string, guildId: string | null, kind: UsageKind): number {
     return this.userStmt.get(day, userId, guildId, kind)?.n ?? 0;
+  }
+
+  /** A user's use on a day in every guild and in DMs together (the bot-wide cap). */
+  usedByUserEverywhere(day: string, userId: string, kind: UsageKind): number {
+    return this.everywhereStmt.get(day, userId, kind)?.n ?? 0;
   }
 
   usedByGuild(day: string, guildId: string, kind: UsageKind): number {

@@ -232,4 +232,79 @@ describe("allowances, running jobs and the blocklist", () => {
     const done = await h.settledReply(video, (m) => m.attachments.length === 1);
     expect(done.content).not.toContain("Queued");
   });
+
+  it("a member's bot-wide cap spans the server and DMs, a refund gives it back, and /usage shows it", async () => {
+    // Each place's own allowance (5) would allow every request below; the cap of 6 across them does not.
+    const h = await suite.start({ MOCK_LATENCY_MS: "50", DAILY_IMAGES_PER_USER: "5", USER_DAILY_CAP: "6" });
+    await deployCommands({ token: BOT_TOKEN, apiUrl: h.sandbox.apiUrl });
+    const dm = { guildId: undefined, channelId: "700000000000000001" };
+    const draw = (description: string, count: number, where = {}) =>
+      h.sandbox.runCommand({ command: "character", options: { description, count }, user: ALICE, ...where });
+
+    expect((await h.grid(draw("server knight", 4))).attachments).toHaveLength(4);
+    const refused = await h.settledReply(draw("dm knight", 4, dm));
+    expect(refused.visible_to).toBe(ALICE.id);
+    expect(refused.content).toContain(
+      "Your daily allowance of 6 images across all servers and DMs has 2 left, not enough for this request",
+    );
+    // One of two images fails in the DM: its unit comes back to the cap as well.
+    expect((await h.grid(draw("dm knight [mock:provider_error:2]", 2, dm))).attachments).toHaveLength(1);
+    const usage = await h.settledReply(
+      h.sandbox.runCommand({ command: "usage", options: {}, user: ALICE, ...dm }),
+    );
+    expect(usage.content).toContain("Images: 1 of 5 (4 left)");
+    expect(usage.content).toContain(
+      "**You in all servers and DMs today** (the bot-wide limit)\nImages: 5 of 6 (1 left)",
+    );
+    expect((await h.grid(draw("server knight again", 1))).attachments).toHaveLength(1);
+    expect((await h.settledReply(draw("one too many", 1, dm))).content).toContain(
+      "Your daily allowance of 6 images across all servers and DMs is used up",
+    );
+    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(3);
+    // Bob's cap is his own.
+    expect(
+      (
+        await h.grid(
+          h.sandbox.runCommand({
+            command: "character",
+            options: { description: "bob", count: 4 },
+            user: BOB,
+          }),
+        )
+      ).attachments,
+    ).toHaveLength(4);
+  });
+
+  it("two requests at once in the server and a DM cannot both pass the bot-wide cap", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50", MAX_RUNNING_PER_USER: "2", USER_DAILY_CAP: "4" });
+    await deployCommands({ token: BOT_TOKEN, apiUrl: h.sandbox.apiUrl });
+    const both = [
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "in the server", count: 4 },
+        user: ALICE,
+      }),
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "in a dm", count: 4 },
+        user: ALICE,
+        guildId: undefined,
+        channelId: "700000000000000001",
+      }),
+    ];
+    const replies = await Promise.all(
+      both.map((i) =>
+        h.settledReply(
+          i,
+          (m) => m.content.includes("Pick your reference") || m.content.includes("allowance"),
+        ),
+      ),
+    );
+    const refusals = replies.filter((m) => m.content.includes("across all servers and DMs is used up"));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.visible_to).toBe(ALICE.id);
+    expect(replies.filter((m) => m.attachments.length === 4)).toHaveLength(1);
+    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(1);
+    expect(count(h, "SELECT sum(units) AS n FROM usage_ledger WHERE user_id = '500000000000000001'")).toBe(4);
+  });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/services/clock.ts";
-import { APPROXIMATE_PRICES_USD, QuotaService, utcDay } from "../../src/services/quota.ts";
+import { APPROXIMATE_PRICES_USD, QuotaService, type UserCap, utcDay } from "../../src/services/quota.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { GuildSettingsRepo } from "../../src/storage/guild-settings-repo.ts";
 import { UsageRepo } from "../../src/storage/usage-repo.ts";
@@ -12,7 +12,10 @@ afterEach(() => {
   dir = undefined;
 });
 
-function setup(now = { t: Date.UTC(2026, 10, 24, 23, 0) }) {
+function setup(
+  now = { t: Date.UTC(2026, 10, 24, 23, 0) },
+  userCap: UserCap = { images: 1000, videos: 1000 },
+) {
   dir = makeTempDir();
   const db = openDatabase(`${dir.path}/bot.sqlite`);
   const settings = new GuildSettingsRepo(db);
@@ -21,6 +24,7 @@ function setup(now = { t: Date.UTC(2026, 10, 24, 23, 0) }) {
     usage: new UsageRepo(db),
     settings,
     defaults: { imagesPerUser: 8, imagesPerGuild: 10, videosPerUser: 1, videosPerGuild: 2 },
+    userCap,
     prices: APPROXIMATE_PRICES_USD,
     clock: { ...systemClock, now: () => now.t },
   });
@@ -113,5 +117,74 @@ describe("QuotaService", () => {
     expect(report.user.videos).toEqual({ used: 1, limit: 1, remaining: 0 });
     expect(report.user.estimatedUsd).toBeCloseTo(3 * 0.04 + 0.5);
     expect(report.guild?.images).toEqual({ used: 3, limit: 10, remaining: 7 });
+  });
+});
+
+describe("the bot-wide cap per member", () => {
+  it("counts a member's images in every server and DM together, and a refund gives them back", () => {
+    const { quota, now } = setup(undefined, { images: 10, videos: 1 });
+    expect(quota.reserve(image("alice", "j1", 4, "g1"))).toEqual({ ok: true });
+    expect(quota.reserve(image("alice", "j2", 4, "g2"))).toEqual({ ok: true });
+    // Each server's allowance (8) still has room; the cap across them does not.
+    expect(quota.reserve(image("alice", "j3", 4, null))).toEqual({
+      ok: false,
+      scope: "everywhere",
+      kind: "image",
+      used: 8,
+      limit: 10,
+      resetsAt: Date.UTC(2026, 10, 25),
+    });
+    expect(quota.reserve(image("alice", "j3", 4, "g3"))).toMatchObject({ ok: false, scope: "everywhere" });
+    // Another member is not affected.
+    expect(quota.reserve(image("bob", "j4", 4, "g3"))).toEqual({ ok: true });
+    quota.refund(
+      {
+        guildId: "g1",
+        userId: "alice",
+        kind: "image",
+        jobId: "j1",
+        model: "google/imagen-4",
+        reservedAt: now.t,
+      },
+      2,
+    );
+    expect(quota.reserve(image("alice", "j5", 4, null))).toEqual({ ok: true });
+    expect(quota.report("alice", "g2")).toMatchObject({
+      user: { images: { used: 4, limit: 8, remaining: 4 } },
+      everywhere: { images: { used: 10, limit: 10, remaining: 0 }, videos: { used: 0, limit: 1 } },
+    });
+    expect(quota.report("alice", null).everywhere.images.used).toBe(10);
+  });
+
+  it("caps videos on their own count", () => {
+    const { quota } = setup(undefined, { images: 100, videos: 1 });
+    const video = (jobId: string, guildId: string) => ({
+      guildId,
+      userId: "alice",
+      kind: "video" as const,
+      units: 1,
+      jobId,
+      model: "minimax/video-01",
+    });
+    expect(quota.reserve(video("v1", "g1"))).toEqual({ ok: true });
+    expect(quota.reserve(video("v2", "g2"))).toMatchObject({
+      ok: false,
+      scope: "everywhere",
+      kind: "video",
+      used: 1,
+      limit: 1,
+    });
+    expect(quota.reserve(image("alice", "j1", 4, "g2"))).toEqual({ ok: true });
+  });
+
+  it("is part of the caller's transaction: a request that is rolled back holds nothing", () => {
+    const { quota, db } = setup(undefined, { images: 4, videos: 1 });
+    expect(() =>
+      db.transaction(() => {
+        expect(quota.reserve(image("alice", "j1", 4, "g1"))).toEqual({ ok: true });
+        throw new Error("the generation could not be recorded");
+      })(),
+    ).toThrow("could not be recorded");
+    expect(quota.reserve(image("alice", "j2", 4, "g2"))).toEqual({ ok: true });
   });
 });

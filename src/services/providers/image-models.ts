@@ -12,6 +12,11 @@ export const SAFETY_FILTER_LEVELS = [
 export type SafetyFilterLevel = (typeof SAFETY_FILTER_LEVELS)[number];
 export const DEFAULT_SAFETY_FILTER_LEVEL: SafetyFilterLevel = "block_medium_and_above";
 
+/** A stored level as a level the models know, or undefined (unset, or a value no model would accept). */
+export function asSafetyFilterLevel(value: string | null | undefined): SafetyFilterLevel | undefined {
+  return SAFETY_FILTER_LEVELS.find((l) => l === value);
+}
+
 export interface ImageModelSpec {
   id: string;
   /** Every input field the model declares in its published schema; nothing else is ever sent. */
@@ -81,4 +86,50 @@ export function imageModel(id: ImageModelId): ImageModelSpec {
   const spec = MODELS.find((m) => m.id === id);
   if (!spec) throw new Error(`unknown image model ${id}`);
   return spec;
+}
+
+/**
+ * What a model does with a server's safety level: `adjustable` models take it as `safety_filter_level`;
+ * `fixed` ones (nano-banana, nano-banana-2) declare no such input and always apply Google's own filter,
+ * which no setting tightens or loosens; `none` is anything outside the registry, i.e. the offline mock,
+ * which draws placeholders and filters nothing.
+ */
+export type SafetyFilterKind = "adjustable" | "fixed" | "none";
+
+export function safetyFilterKind(model: string): SafetyFilterKind {
+  const spec = MODELS.find((m) => m.id === model);
+  if (!spec) return "none";
+  return (spec.declaredInputs as readonly string[]).includes("safety_filter_level") ? "adjustable" : "fixed";
+}
+
+/** One line on what `model` does with `level`, for /settings. */
+export function describeModelSafety(model: string, level: SafetyFilterLevel): string {
+  switch (safetyFilterKind(model)) {
+    case "adjustable":
+      return `applies ${level}`;
+    case "fixed":
+      return `cannot apply ${level}: it always uses Google's own fixed filter, which no setting changes`;
+    case "none":
+      return "offline placeholder images, no safety filter";
+  }
+}
+
+/**
+ * The plain statement for a finished grid when the server chose a safety level and some of its images were
+ * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ */
+export function unappliedSafetyNotice(
+  level: SafetyFilterLevel | undefined,
+  models: ReadonlyArray<string | null>,
+): string | undefined {
+  if (!level) return undefined;
+  const unapplied = [...new Set(models)].filter(
+    (m): m is string => m !== null && safetyFilterKind(m) !== "adjustable",
+  );
+  if (unapplied.length === 0) return undefined;
+  const why = (m: string) =>
+    safetyFilterKind(m) === "fixed"
+      ? `${m} always uses Google's own fixed filter, which no setting changes`
+      : `${m} draws offline placeholders with no filter`;
+  return `🛡️ This server's safety level ${level} does not apply to images from ${unapplied.join(" or ")}: ${unapplied.map(why).join("; ")}.`;
 }
