@@ -12,7 +12,12 @@ import { recordModeration } from "../discord/moderation-log.ts";
 import { NO_PINGS } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { compileEntry, MAX_BLOCKLIST_ENTRIES, MAX_ENTRY_LENGTH } from "../services/prompt-policy.ts";
+import {
+  entryProblem,
+  MAX_BLOCKLIST_ENTRIES,
+  MAX_ENTRY_LENGTH,
+  MAX_ENTRY_WILDCARDS,
+} from "../services/prompt-policy.ts";
 import {
   asSafetyFilterLevel,
   DEFAULT_SAFETY_FILTER_LEVEL,
@@ -102,7 +107,9 @@ export const settings: Command = {
     .addSubcommand((s) =>
       s
         .setName("blocklist-add")
-        .setDescription("Block a word or phrase in prompts (* for any letters)")
+        .setDescription(
+          `Block a word or phrase in prompts (* for any letters, at most ${MAX_ENTRY_WILDCARDS})`,
+        )
         .addStringOption((o) =>
           o
             .setName("entry")
@@ -168,7 +175,8 @@ export const settings: Command = {
       change = `${key.replace(":", " per ")} allowance ${next[field] === null ? "back to the default" : `set to ${next[field]} a day`}`;
     } else if (sub === "blocklist-add") {
       const entry = interaction.options.getString("entry", true).trim();
-      if (!compileEntry(entry)) throw new UserFacingError("That entry has no letters or digits to match.");
+      const problem = entryProblem(entry);
+      if (problem) throw new UserFacingError(problem);
       if (next.blocklist.includes(entry))
         throw new UserFacingError(`\`${entry}\` is already on the blocklist.`);
       if (next.blocklist.length >= MAX_BLOCKLIST_ENTRIES) {

@@ -1,10 +1,19 @@
 // A guild's blocklist, matched after undoing the usual disguises: width and compatibility forms (NFKC), case,
-// accents, zero-width characters, common leetspeak, and letters spelt out one by one ("g o r e", "g.o.r.e").
+// accents, zero-width characters, look-alike letters from other scripts (Unicode TR39 confusables), common
+// leetspeak, letters spelt out one by one ("g o r e", "g,o,r,e", "g/o/r/e") and stretched letters ("goore").
+//
+// Matching never backtracks: each entry word is a tiny automaton run over one prompt word at a time, so a check
+// costs at most (prompt length × entry length) steps whatever the entry and the prompt are. A regular expression
+// with one `[\p{L}]*` per wildcard held the event loop for seconds on crafted prompts.
+import unhomoglyph from "unhomoglyph";
 
 /** Format characters (zero-width spaces and joiners, soft hyphens, direction marks) and Hangul fillers. */
 const INVISIBLE = /[\p{Cf}\u115F\u1160\u3164\uFFA0]/gu;
 /** Accents, variation selectors and other combining marks, stripped after NFKD. */
 const COMBINING = /\p{M}+/gu;
+const LETTER = /^\p{L}$/u;
+const ALNUM = /^[\p{L}\p{N}]$/u;
+const ASCII = /^[\x20-\x7E]*$/;
 /** Digits and symbols commonly standing in for letters; `!`, `|` and `+` are left alone, being punctuation far more often. */
 const LEET: Record<string, string> = {
   "0": "o",
@@ -22,34 +31,237 @@ const LEET: Record<string, string> = {
   "£": "l",
 };
 
-/** The text as the blocklist sees it: lower-case ASCII-ish words separated by single spaces. */
+/**
+ * The TR39 prototype of a character that is not ASCII (Cyrillic о, Greek ο and Latin ɡ become o, o and g).
+ * ASCII is left to the leetspeak table: TR39 would turn 1 into l and m into rn. Where the character's own
+ * prototype is not ASCII (Cyrillic т becomes small capital ᴛ), its other case's is tried (Т becomes T): case
+ * does not count here anyway.
+ */
+function foldConfusable(c: string): string {
+  if (c < "\x80") return c;
+  let fallback: string | undefined;
+  for (const form of [c, c.toUpperCase(), c.toLowerCase()]) {
+    const prototype = unhomoglyph(form);
+    if (prototype === form) continue;
+    if (ASCII.test(prototype)) return prototype;
+    fallback ??= prototype;
+  }
+  return fallback ?? c;
+}
+
+/** A word of the prompt; `spelt` when it was written one letter at a time, so any letter in it may start a word. */
+interface Token {
+  chars: string[];
+  spelt: boolean;
+}
+
+/** Folds the text to lower-case letters and digits, every other character standing for a separator. */
+function fold(text: string): string {
+  const plain = text.normalize("NFKC").replace(INVISIBLE, "").normalize("NFKD").replace(COMBINING, "");
+  let out = "";
+  // The table first: TR39 would make € a barred c, not the e it stands for.
+  for (const c of plain) out += LEET[c] ?? foldConfusable(c);
+  out = out.toLowerCase().normalize("NFKD").replace(COMBINING, "");
+  let unleet = "";
+  for (const c of out) unleet += LEET[c] ?? c;
+  return unleet;
+}
+
+/**
+ * Splits folded text into words. Single letters in a row, whatever separates them (spaces, punctuation or
+ * symbols: "g.o.r.e", "g,o,r,e", "g'o'r'e", "g~o~r~e"), are joined into one spelt-out word.
+ */
+function tokenise(text: string): Token[] {
+  const words: string[][] = [];
+  let current: string[] = [];
+  for (const c of fold(text)) {
+    if (ALNUM.test(c)) {
+      current.push(c);
+    } else if (current.length) {
+      words.push(current);
+      current = [];
+    }
+  }
+  if (current.length) words.push(current);
+  const tokens: Token[] = [];
+  for (const word of words) {
+    const single = word.length === 1 && LETTER.test(word[0] as string);
+    const last = tokens.at(-1);
+    if (single && last?.spelt) last.chars.push(...word);
+    else tokens.push({ chars: word, spelt: single });
+  }
+  // A lone single letter ("a knight") is an ordinary word.
+  for (const t of tokens) if (t.chars.length === 1) t.spelt = false;
+  return tokens;
+}
+
+/** The text as the blocklist sees it: lower-case words separated by single spaces. */
 export function normalisePrompt(text: string): string {
-  const folded = text
-    .normalize("NFKC")
-    .replace(INVISIBLE, "")
-    .toLowerCase()
-    .normalize("NFKD")
-    .replace(COMBINING, "");
-  const unleet = [...folded].map((c) => LEET[c] ?? c).join("");
-  // Letters spelt out one by one, with spaces, dots, dashes or underscores between them, are one word.
-  const joined = unleet.replace(/\b(\p{L})(?:[\s._\-*]+(?=\p{L}\b))/gu, "$1");
-  return joined.replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  return tokenise(text)
+    .map((t) => t.chars.join(""))
+    .join(" ");
 }
 
 export const MAX_BLOCKLIST_ENTRIES = 200;
 export const MAX_ENTRY_LENGTH = 64;
+/** Wildcards an entry may have: patterns are for word families ("nud*"), not for spelling out whole words. */
+export const MAX_ENTRY_WILDCARDS = 4;
+
+/**
+ * One step of a word pattern: a letter that must come next, or a loop that takes any number of one letter
+ * (`letter` set: the rest of a run of repeated letters) or of any letters (a `*`).
+ */
+type Step = { kind: "letter"; letter: string } | { kind: "loop"; letter: string | undefined };
+
+export interface CompiledEntry {
+  /** The entry as the moderator typed it. */
+  entry: string;
+  /** One pattern per word of the entry; a phrase matches consecutive words of the prompt. */
+  words: Step[][];
+  wildcards: number;
+}
+
+/**
+ * Builds one word's pattern. A run of k equal letters matches a run of k or more in the prompt, so "gore"
+ * matches "gooore" while "ass" does not match "as".
+ */
+function compileWord(word: string): Step[] {
+  const steps: Step[] = [];
+  const chars = [...word];
+  for (let i = 0; i < chars.length; ) {
+    const c = chars[i] as string;
+    let j = i;
+    while (chars[j] === c) j++;
+    if (c === "*") {
+      steps.push({ kind: "loop", letter: undefined });
+    } else {
+      for (let k = i; k < j; k++) steps.push({ kind: "letter", letter: c });
+      // Next to a `*` the extra repeats are the wildcard's; a loop of its own would only add states.
+      if (chars[i - 1] !== "*" && chars[j] !== "*") steps.push({ kind: "loop", letter: c });
+    }
+    i = j;
+  }
+  return steps;
+}
 
 /**
  * An entry is a word or phrase, with `*` standing for any letters: "gore" blocks the word gore (not
  * "gorgeous"), "gore*" also "gorefest". Entries are normalised like prompts, so "G0RE" and "gore" are one entry.
+ * Undefined when nothing is left to match.
  */
-export function compileEntry(entry: string): RegExp | undefined {
-  const parts = entry.split("*").map((p) => normalisePrompt(p));
+export function compileEntry(entry: string): CompiledEntry | undefined {
+  const parts = entry.split(/\*+/).map((p) => normalisePrompt(p));
   if (parts.every((p) => p === "")) return undefined;
-  const body = parts
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, " +"))
-    .join("[\\p{L}\\p{N}]*");
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, "u");
+  const joined = parts.join("*");
+  return {
+    entry,
+    words: joined
+      .split(" ")
+      .filter((w) => w !== "")
+      .map(compileWord),
+    wildcards: joined.match(/\*+/g)?.length ?? 0,
+  };
+}
+
+/** Why an entry cannot be added, in words for the moderator; undefined when it can (and it is then compiled). */
+export function entryProblem(entry: string): string | undefined {
+  const compiled = compiledEntry(entry);
+  if (!compiled) return "That entry has no letters or digits to match.";
+  if (compiled.wildcards > MAX_ENTRY_WILDCARDS) {
+    return `An entry may have at most ${MAX_ENTRY_WILDCARDS} \`*\` wildcards; this one has ${compiled.wildcards}. Block the words themselves, or a shorter pattern such as \`nud*\`.`;
+  }
+  return undefined;
+}
+
+/** Counts the automaton's steps, so a test can prove the work is bounded by the input sizes. */
+export interface MatchMeter {
+  steps: number;
+}
+
+/**
+ * Runs one word's pattern over one prompt word, keeping every state the pattern can be in at once (no
+ * backtracking): (word length + 1) × (pattern length + 1) steps at most. `anyStart` and `anyEnd` let the match
+ * begin and end inside the word, for words that were spelt out letter by letter.
+ */
+function matchWord(
+  steps: Step[],
+  chars: string[],
+  anyStart: boolean,
+  anyEnd: boolean,
+  meter: MatchMeter | undefined,
+): boolean {
+  const n = steps.length;
+  let current = new Uint8Array(n + 1);
+  let next = new Uint8Array(n + 1);
+  // A loop may be taken zero times, so being before it is also being after it.
+  const close = (states: Uint8Array) => {
+    for (let i = 0; i < n; i++) if (states[i] && steps[i]?.kind === "loop") states[i + 1] = 1;
+  };
+  current[0] = 1;
+  close(current);
+  if (anyEnd && current[n]) return true;
+  for (const c of chars) {
+    next.fill(0);
+    let alive = false;
+    for (let i = 0; i < n; i++) {
+      if (!current[i]) continue;
+      const step = steps[i] as Step;
+      if (step.kind === "letter") {
+        if (step.letter === c) {
+          next[i + 1] = 1;
+          alive = true;
+        }
+      } else if (step.letter === undefined || step.letter === c) {
+        next[i] = 1;
+        alive = true;
+      }
+    }
+    if (anyStart) {
+      next[0] = 1;
+      alive = true;
+    }
+    close(next);
+    if (meter) meter.steps += n + 1;
+    if (anyEnd && next[n]) return true;
+    if (!alive) return false;
+    [current, next] = [next, current];
+  }
+  return current[n] === 1;
+}
+
+function matches(compiled: CompiledEntry, tokens: Token[], meter: MatchMeter | undefined): boolean {
+  const { words } = compiled;
+  const last = words.length - 1;
+  for (let start = 0; start + last < tokens.length; start++) {
+    let all = true;
+    for (let j = 0; j <= last && all; j++) {
+      const token = tokens[start + j] as Token;
+      all = matchWord(
+        words[j] as Step[],
+        token.chars,
+        token.spelt && j === 0,
+        token.spelt && j === last,
+        meter,
+      );
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+/** Compiled entries by their text: an entry is compiled when it is added, and then once per process at most. */
+const compiledCache = new Map<string, CompiledEntry | undefined>();
+const MAX_CACHED_ENTRIES = 10_000;
+
+/** The entry's compiled form, from the cache when it was compiled before. */
+export function compiledEntry(entry: string): CompiledEntry | undefined {
+  if (compiledCache.has(entry)) return compiledCache.get(entry);
+  const compiled = compileEntry(entry);
+  if (compiledCache.size >= MAX_CACHED_ENTRIES) {
+    compiledCache.delete(compiledCache.keys().next().value as string);
+  }
+  compiledCache.set(entry, compiled);
+  return compiled;
 }
 
 export interface PolicyVerdict {
@@ -58,10 +270,11 @@ export interface PolicyVerdict {
   entry?: string;
 }
 
-export function checkPrompt(prompt: string, blocklist: readonly string[]): PolicyVerdict {
-  const text = normalisePrompt(prompt);
+export function checkPrompt(prompt: string, blocklist: readonly string[], meter?: MatchMeter): PolicyVerdict {
+  const tokens = tokenise(prompt);
   for (const entry of blocklist) {
-    if (compileEntry(entry)?.test(text)) return { blocked: true, entry };
+    const compiled = compiledEntry(entry);
+    if (compiled && matches(compiled, tokens, meter)) return { blocked: true, entry };
   }
   return { blocked: false };
 }
