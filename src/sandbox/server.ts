@@ -5,6 +5,8 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type WebSocket, WebSocketServer } from "ws";
+import { BodyTooLargeError, parseBody, readBody, type UploadedFile } from "./body.ts";
+import { isOwnHost, originAllowed } from "./request-guard.ts";
 import { snowflake } from "./snowflake.ts";
 import { type BodyKind, validateBody } from "./validation.ts";
 
@@ -29,6 +31,10 @@ export const MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MES
 
 const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 const HEARTBEAT_INTERVAL = 41_250;
+/** Room for the largest upload an interaction allows by default (10 MiB) twice over, plus the form around it. */
+const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+/** Gateway frames from a bot are small (IDENTIFY is the largest); Discord itself allows 4 KiB. */
+const MAX_GATEWAY_FRAME = 64 * 1024;
 const MESSAGE_FLAG_EPHEMERAL = 64;
 const MESSAGE_FLAG_LOADING = 128;
 
@@ -131,7 +137,10 @@ export interface CommandOption {
 }
 
 export interface SandboxOptions {
-  token: string;
+  /** The bot token the server accepts; random for this run when not given. */
+  token?: string;
+  /** Larger REST bodies are answered with 413; 32 MiB by default. */
+  maxBodyBytes?: number;
   port?: number;
   applicationId?: string;
   botUser?: SandboxUser;
@@ -160,6 +169,8 @@ export interface CommandInput {
 
 export class DiscordSandbox extends EventEmitter {
   readonly applicationId: string;
+  /** The one bot token this server accepts on REST and the gateway. */
+  readonly token: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
   readonly messages = new Map<string, StoredMessage>();
@@ -176,8 +187,9 @@ export class DiscordSandbox extends EventEmitter {
   private readonly knownUsers = new Map<string, SandboxUser>();
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly sockets = new Set<WebSocket>();
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_GATEWAY_FRAME });
   private origin = "";
+  private boundPort = 0;
   /** Serves whatever is not the API or an attachment (sandbox mode's web page); returns true if it answered. */
   pageHandler:
     | ((req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean)
@@ -188,6 +200,7 @@ export class DiscordSandbox extends EventEmitter {
     private readonly options: SandboxOptions,
   ) {
     super();
+    this.token = options.token ?? randomBytes(32).toString("base64url");
     this.applicationId = options.applicationId ?? snowflake();
     this.botUser = options.botUser ?? { id: this.applicationId, username: "Character Bot" };
     const guildId = snowflake();
@@ -201,16 +214,29 @@ export class DiscordSandbox extends EventEmitter {
     const sandbox = new DiscordSandbox(server, options);
     server.on("request", (req, res) => {
       sandbox.handleHttp(req, res).catch((err: unknown) => {
-        sandbox.emit("error", err);
+        // A bug in a handler answers 500 and is reported; it never takes the process down.
+        if (sandbox.listenerCount("error") > 0) sandbox.emit("error", err);
+        else console.error("sandbox: request failed", err);
         if (!res.headersSent) sendJson(res, 500, { message: "sandbox error", code: 0 });
+        else res.end();
       });
     });
     server.on("upgrade", (req, socket, head) => {
-      if (!req.url?.startsWith("/gateway")) return socket.destroy();
+      socket.on("error", () => socket.destroy());
+      const refusal = !req.url?.startsWith("/gateway")
+        ? "404 Not Found"
+        : !isOwnHost(req, sandbox.boundPort) || !originAllowed(req, sandbox.boundPort)
+          ? "403 Forbidden"
+          : undefined;
+      if (refusal) {
+        socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
       sandbox.wss.handleUpgrade(req, socket, head, (ws) => sandbox.handleGateway(ws));
     });
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-    sandbox.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    sandbox.boundPort = (server.address() as AddressInfo).port;
+    sandbox.origin = `http://127.0.0.1:${sandbox.boundPort}`;
     return sandbox;
   }
 
@@ -221,6 +247,11 @@ export class DiscordSandbox extends EventEmitter {
 
   get url(): string {
     return this.origin;
+  }
+
+  /** The port the server listens on (127.0.0.1 only). */
+  get port(): number {
+    return this.boundPort;
   }
 
   get guild(): SandboxGuild {
@@ -486,6 +517,8 @@ export class DiscordSandbox extends EventEmitter {
     this.sockets.add(ws);
     let session: GatewaySession | undefined;
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: HEARTBEAT_INTERVAL } }));
+    // A bad frame (too large, not WebSocket) closes that connection; the socket reports it here, not to the process.
+    ws.on("error", () => ws.terminate());
     ws.on("close", () => {
       this.sockets.delete(ws);
       if (session?.socket === ws) session.socket = undefined;
@@ -497,12 +530,15 @@ export class DiscordSandbox extends EventEmitter {
       } catch {
         return ws.close(4002, "Decode error");
       }
+      if (typeof frame !== "object" || frame === null || Array.isArray(frame)) {
+        return ws.close(4002, "Decode error");
+      }
       switch (frame.op) {
         case 1:
           ws.send(JSON.stringify({ op: 11, d: null }));
           break;
         case 2: {
-          if (frame.d?.token !== this.options.token) return ws.close(4004, "Authentication failed");
+          if (frame.d?.token !== this.token) return ws.close(4004, "Authentication failed");
           session = { id: randomBytes(16).toString("hex"), seq: 0, events: [], socket: ws };
           this.sessions.set(session.id, session);
           const gatewayUrl = `${this.origin.replace("http", "ws")}/gateway`;
@@ -522,7 +558,7 @@ export class DiscordSandbox extends EventEmitter {
         case 6: {
           const d = frame.d as { token?: string; session_id?: string; seq?: number } | null;
           const resumed = d?.session_id ? this.sessions.get(d.session_id) : undefined;
-          if (!resumed || d?.token !== this.options.token) {
+          if (!resumed || d?.token !== this.token) {
             ws.send(JSON.stringify({ op: 9, d: false }));
             return;
           }
@@ -606,8 +642,20 @@ export class DiscordSandbox extends EventEmitter {
   // --- REST --------------------------------------------------------------------------------------------
 
   private async handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", this.origin);
-    const path = decodeURIComponent(url.pathname);
+    if (!isOwnHost(req, this.boundPort) || !originAllowed(req, this.boundPort)) {
+      return sendJson(res, 403, {
+        message: "403: Forbidden (not the sandbox's own host or origin)",
+        code: 0,
+      });
+    }
+    let url: URL;
+    let path: string;
+    try {
+      url = new URL(req.url ?? "/", this.origin);
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return sendJson(res, 400, { message: "400: Bad Request (malformed path)", code: 0 });
+    }
     if (path.startsWith("/attachments/")) return this.serveAttachment(path, res);
     if (!path.startsWith("/api/v10/")) {
       if (await this.pageHandler?.(req, res, url)) return;
@@ -615,7 +663,6 @@ export class DiscordSandbox extends EventEmitter {
     }
     const route = path.slice("/api/v10".length);
     const method = req.method ?? "GET";
-    const raw = await readBody(req);
     const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       this.requestLog.push({ method, route, status });
       if (body === undefined) {
@@ -642,15 +689,22 @@ export class DiscordSandbox extends EventEmitter {
 
     const isInteractionRoute = route.startsWith("/interactions/") || route.startsWith("/webhooks/");
     const auth = req.headers.authorization;
-    if ((auth !== undefined || !isInteractionRoute) && auth !== `Bot ${this.options.token}`) {
+    if ((auth !== undefined || !isInteractionRoute) && auth !== `Bot ${this.token}`) {
       return reply(401, { message: "401: Unauthorized", code: 0 });
     }
 
+    // Only now, with the caller known, is the body read, and only up to the cap.
     let body: unknown;
-    let files: Array<{ field: string; filename: string; type: string; data: Buffer }> = [];
+    let files: UploadedFile[] = [];
     try {
-      ({ body, files } = await parseBody(req, raw));
+      ({ body, files } = await parseBody(
+        req,
+        await readBody(req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY),
+      ));
     } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        return reply(413, { message: "Request entity too large", code: 40005 }, { Connection: "close" });
+      }
       return reply(400, { message: `Invalid body: ${(err as Error).message}`, code: 50109 });
     }
     const invalid = (kind: BodyKind) => {
@@ -809,7 +863,7 @@ export class DiscordSandbox extends EventEmitter {
     channelId: string,
     guildId: string | undefined,
     data: Record<string, unknown>,
-    files: Array<{ field: string; filename: string; type: string; data: Buffer }>,
+    files: UploadedFile[],
     interaction?: SandboxInteraction,
   ): StoredMessage {
     const flags = Number(data.flags ?? 0);
@@ -835,11 +889,7 @@ export class DiscordSandbox extends EventEmitter {
     return message;
   }
 
-  private editMessage(
-    id: string,
-    data: Record<string, unknown>,
-    files: Array<{ field: string; filename: string; type: string; data: Buffer }>,
-  ): StoredMessage {
+  private editMessage(id: string, data: Record<string, unknown>, files: UploadedFile[]): StoredMessage {
     const message = this.messages.get(id) as StoredMessage;
     if ("content" in data) message.content = String(data.content ?? "");
     if ("components" in data) message.components = (data.components as unknown[]) ?? [];
@@ -861,7 +911,7 @@ export class DiscordSandbox extends EventEmitter {
   private attachmentsFrom(
     message: StoredMessage,
     data: Record<string, unknown>,
-    files: Array<{ field: string; filename: string; type: string; data: Buffer }>,
+    files: UploadedFile[],
   ): StoredAttachment[] {
     const store = (file: { filename: string; type: string; data: Buffer }, filename = file.filename) => {
       const id = snowflake();
@@ -908,40 +958,4 @@ function sendJson(
   headers: Record<string, string> = {},
 ): void {
   res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-/** JSON bodies, or multipart bodies with `payload_json` and `files[n]` parts, as discord.js sends them. */
-async function parseBody(
-  req: IncomingMessage,
-  raw: Buffer,
-): Promise<{ body: unknown; files: Array<{ field: string; filename: string; type: string; data: Buffer }> }> {
-  const type = req.headers["content-type"] ?? "";
-  if (raw.length === 0) return { body: undefined, files: [] };
-  if (type.startsWith("multipart/form-data")) {
-    const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
-    const files: Array<{ field: string; filename: string; type: string; data: Buffer }> = [];
-    let body: unknown = {};
-    for (const [field, value] of form.entries()) {
-      if (field === "payload_json" && typeof value === "string") body = JSON.parse(value);
-      else if (typeof value !== "string") {
-        files.push({
-          field,
-          filename: value.name,
-          type: value.type,
-          data: Buffer.from(await value.arrayBuffer()),
-        });
-      }
-    }
-    return { body, files };
-  }
-  return { body: JSON.parse(raw.toString("utf8")), files: [] };
 }
