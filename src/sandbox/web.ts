@@ -2,6 +2,7 @@
 // server-sent events, and slash commands and button presses sent as that member.
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { MessageFlags } from "discord-api-types/v10";
 import { BodyTooLargeError, readBody } from "./body.ts";
 import { hasOwnOrigin, isJson } from "./request-guard.ts";
 import {
@@ -40,7 +41,7 @@ function messageView(sandbox: DiscordSandbox, m: StoredMessage) {
     embeds: m.embeds,
     attachments: m.attachments.map(({ data: _data, url, ...a }) => ({ ...a, url: new URL(url).pathname })),
     ephemeral: m.visible_to !== undefined,
-    loading: (m.flags & 128) !== 0,
+    loading: (m.flags & MessageFlags.Loading) !== 0,
     timestamp: m.timestamp,
     edited: m.edited_timestamp !== null,
     author: m.author.username,
