@@ -126,14 +126,18 @@ describe("the sandbox's local server, left running", () => {
     expect(running.sandbox.connected).toBe(true);
   };
 
-  /** A /ui/command as Alice from the sandbox's own page, unless the test overrides a header. */
-  const uiCommand = (headers: Record<string, string>, body = { user: ALICE, command: "usage" }) =>
-    rawRequest(port, {
+  /** A /ui/command as Alice from the sandbox's own page, but for the headers given (undefined: not sent). */
+  const uiCommand = (headers: Record<string, string | undefined> = {}) => {
+    const all = { "content-type": "application/json", origin: `http://${own}`, ...headers };
+    return rawRequest(port, {
       method: "POST",
       path: "/ui/command",
-      headers: { "content-type": "application/json", origin: `http://${own}`, ...headers },
-      body: JSON.stringify(body),
+      headers: Object.fromEntries(
+        Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+      body: JSON.stringify({ user: ALICE, command: "usage" }),
     });
+  };
 
   it("answers 400 to paths that do not decode, and keeps serving after each", async () => {
     for (const path of ["/%ZZ", "/api/v10/users/%E0%A4%A", "/attachments/%ZZ/1/x.png", "/ui/%"]) {
@@ -163,29 +167,20 @@ describe("the sandbox's local server, left running", () => {
 
   it("acts as a member on /ui/* only for application/json from its own Origin and Host", async () => {
     const before = running.sandbox.interactions.size;
-    const refusals: Array<[Record<string, string>, number]> = [
-      [{ origin: "" }, 403],
+    const refusals: Array<[Record<string, string | undefined>, number]> = [
+      [{ origin: undefined }, 403],
       [{ origin: "http://evil.example" }, 403],
       [{ origin: "null" }, 403],
       [{ origin: `http://${own}.evil.example` }, 403],
       [{ origin: `https://${own}` }, 403],
       [{ host: `evil.example:${port}`, origin: `http://evil.example:${port}` }, 403],
+      [{ "content-type": undefined }, 415],
       [{ "content-type": "text/plain" }, 415],
       [{ "content-type": "application/x-www-form-urlencoded" }, 415],
       [{ "content-type": "multipart/form-data; boundary=x" }, 415],
     ];
     for (const [headers, status] of refusals) {
-      // An empty Origin stands for none at all.
-      const sent = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ""));
-      const res =
-        headers.origin === ""
-          ? await rawRequest(port, {
-              method: "POST",
-              path: "/ui/command",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({ user: ALICE, command: "usage" }),
-            })
-          : await uiCommand(sent);
+      const res = await uiCommand(headers);
       expect(res.status, JSON.stringify(headers)).toBe(status);
       await expectServing();
     }
