@@ -9,7 +9,6 @@ import { createLogger } from "../logger.ts";
 import { DiscordSandbox } from "./server.ts";
 import { attachWebUi } from "./web.ts";
 
-const SANDBOX_TOKEN = "sandbox-mode-bot-token";
 /** Fixed ids, so picks and references in the sandbox's data directory still belong to its guild next time. */
 const GUILD = {
   id: "900000000000000001",
@@ -35,8 +34,8 @@ export interface RunningSandbox {
 }
 
 export async function startSandboxMode(options: SandboxModeOptions): Promise<RunningSandbox> {
+  // A fresh random bot token each run (the server makes one): nothing fixed that another program could know.
   const sandbox = await DiscordSandbox.start({
-    token: SANDBOX_TOKEN,
     port: options.port,
     applicationId: "900000000000000000",
     botUser: { id: "900000000000000000", username: "Character Bot" },
@@ -46,7 +45,7 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
     attachWebUi(sandbox);
     const config = loadConfig({
       ...options.env,
-      DISCORD_TOKEN: SANDBOX_TOKEN,
+      DISCORD_TOKEN: sandbox.token,
       DISCORD_API_URL: sandbox.apiUrl,
       DISCORD_GUILD_ID: GUILD.id,
       DISCORD_APPLICATION_ID: undefined,
@@ -54,7 +53,7 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
       DATA_DIR: options.dataDir,
       LOG_LEVEL: options.env.LOG_LEVEL || "warn",
     });
-    await deployCommands({ token: SANDBOX_TOKEN, apiUrl: sandbox.apiUrl, guildId: GUILD.id });
+    await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: GUILD.id });
     const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
     const bot = await startBot(createAppContext(config, logger));
     return {

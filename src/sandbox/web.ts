@@ -2,6 +2,9 @@
 // server-sent events, and slash commands and button presses sent as that member.
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { MessageFlags } from "discord-api-types/v10";
+import { BodyTooLargeError, readBody } from "./body.ts";
+import { hasOwnOrigin, isJson } from "./request-guard.ts";
 import {
   type DiscordSandbox,
   MEMBER_PERMISSIONS,
@@ -38,7 +41,7 @@ function messageView(sandbox: DiscordSandbox, m: StoredMessage) {
     embeds: m.embeds,
     attachments: m.attachments.map(({ data: _data, url, ...a }) => ({ ...a, url: new URL(url).pathname })),
     ephemeral: m.visible_to !== undefined,
-    loading: (m.flags & 128) !== 0,
+    loading: (m.flags & MessageFlags.Loading) !== 0,
     timestamp: m.timestamp,
     edited: m.edited_timestamp !== null,
     author: m.author.username,
@@ -54,14 +57,8 @@ function send(res: ServerResponse, status: number, body: unknown): true {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error("request too large");
-    chunks.push(chunk as Buffer);
-  }
-  const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as unknown;
+  const raw = await readBody(req, MAX_BODY);
+  const parsed = JSON.parse(raw.toString("utf8") || "{}") as unknown;
   if (typeof parsed !== "object" || parsed === null) throw new Error("expected a JSON object");
   return parsed as Record<string, unknown>;
 }
@@ -119,10 +116,19 @@ export function attachWebUi(sandbox: DiscordSandbox): void {
     }
 
     if (method === "POST" && ["/ui/command", "/ui/button", "/ui/autocomplete"].includes(url.pathname)) {
+      // Acting as a member needs the sandbox's own page: a form or a fetch from another site either carries a
+      // foreign Origin or cannot send application/json without a preflight that this server never allows.
+      if (!hasOwnOrigin(req, sandbox.port)) return send(res, 403, { error: "only the sandbox's own page" });
+      if (!isJson(req)) return send(res, 415, { error: "the body must be application/json" });
       let body: Record<string, unknown>;
       try {
         body = await readJson(req);
       } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
+          res.end(JSON.stringify({ error: err.message }));
+          return true;
+        }
         return send(res, 400, { error: (err as Error).message });
       }
       const actor = person(typeof body.user === "string" ? body.user : null);

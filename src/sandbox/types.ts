@@ -1,0 +1,150 @@
+// What the local Discord-compatible server keeps and hands to its callers (tests, the benchmark, sandbox mode):
+// guilds, members, stored messages and interactions, registered commands, injected faults.
+import { type InteractionType, PermissionFlagsBits } from "discord-api-types/v10";
+
+export const PERMISSIONS = {
+  SEND_MESSAGES: PermissionFlagsBits.SendMessages,
+  EMBED_LINKS: PermissionFlagsBits.EmbedLinks,
+  ATTACH_FILES: PermissionFlagsBits.AttachFiles,
+  MANAGE_MESSAGES: PermissionFlagsBits.ManageMessages,
+  MANAGE_GUILD: PermissionFlagsBits.ManageGuild,
+  VIEW_CHANNEL: PermissionFlagsBits.ViewChannel,
+  USE_APPLICATION_COMMANDS: PermissionFlagsBits.UseApplicationCommands,
+} as const;
+
+/** What an ordinary member may do in the sandbox guild. */
+export const MEMBER_PERMISSIONS =
+  PERMISSIONS.VIEW_CHANNEL |
+  PERMISSIONS.SEND_MESSAGES |
+  PERMISSIONS.EMBED_LINKS |
+  PERMISSIONS.ATTACH_FILES |
+  PERMISSIONS.USE_APPLICATION_COMMANDS;
+export const MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES;
+
+/** The upload limit an interaction carries unless the caller gives one (Discord's default for a server). */
+export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+
+export interface SandboxUser {
+  id: string;
+  username: string;
+  global_name?: string;
+}
+
+export interface SandboxChannel {
+  id: string;
+  name: string;
+}
+
+export interface SandboxGuild {
+  id: string;
+  name: string;
+  channels: SandboxChannel[];
+}
+
+export interface StoredAttachment {
+  id: string;
+  filename: string;
+  size: number;
+  content_type: string | undefined;
+  url: string;
+  data: Buffer;
+}
+
+export interface StoredMessage {
+  id: string;
+  channel_id: string;
+  guild_id: string | undefined;
+  author: SandboxUser & { bot: boolean };
+  content: string;
+  components: unknown[];
+  embeds: unknown[];
+  attachments: StoredAttachment[];
+  flags: number;
+  timestamp: string;
+  edited_timestamp: string | null;
+  /** Set on ephemeral messages: only this user sees them. */
+  visible_to: string | undefined;
+  interaction_id: string | undefined;
+  /** Every version of the message, oldest first: how edits arrived. */
+  revisions: number;
+}
+
+export interface Violation {
+  method: string;
+  route: string;
+  problems: string[];
+}
+
+export interface Fault {
+  method: string;
+  /** Matched against the path after /api/v10. */
+  path: RegExp;
+  status: 429 | 500 | 502 | 503;
+  retryAfterSeconds?: number;
+  /** How many requests the fault answers; 1 by default. */
+  times?: number;
+}
+
+export interface SandboxInteraction {
+  id: string;
+  token: string;
+  type:
+    | InteractionType.ApplicationCommand
+    | InteractionType.MessageComponent
+    | InteractionType.ApplicationCommandAutocomplete;
+  user: SandboxUser;
+  channelId: string;
+  guildId: string | undefined;
+  createdAt: number;
+  /** The callback the bot sent, once it has. */
+  callback: { type: number; data: unknown } | undefined;
+  /** For a button press: the message the button is on. */
+  sourceMessageId: string | undefined;
+  /** What @original refers to: the reply (after callback 4 or 5), or the button's message (after 6 or 7). */
+  originalMessageId: string | undefined;
+  followUpIds: string[];
+  autocompleteChoices: unknown[] | undefined;
+}
+
+export interface RegisteredCommand {
+  id: string;
+  name: string;
+  description: string;
+  options?: CommandOption[];
+  default_member_permissions?: string | null;
+  guild_id?: string;
+}
+
+export interface CommandOption {
+  type: number;
+  name: string;
+  description?: string;
+  required?: boolean;
+  autocomplete?: boolean;
+  choices?: Array<{ name: string; value: string | number }>;
+  options?: CommandOption[];
+}
+
+export interface SandboxOptions {
+  /** The bot token the server accepts; random for this run when not given. */
+  token?: string;
+  /** Larger REST bodies are answered with 413; 32 MiB by default. */
+  maxBodyBytes?: number;
+  port?: number;
+  applicationId?: string;
+  botUser?: SandboxUser;
+  guilds?: SandboxGuild[];
+}
+
+export interface CommandInput {
+  /** "character", or "reference show" for a subcommand. */
+  command: string;
+  options?: Record<string, string | number | boolean>;
+  user: SandboxUser;
+  guildId?: string | undefined;
+  channelId?: string;
+  permissions?: bigint;
+  attachmentSizeLimit?: number;
+  /** For autocomplete: the option being typed. */
+  focused?: string;
+}
