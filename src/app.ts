@@ -6,6 +6,7 @@ import type { Logger } from "./logger.ts";
 import { AdmissionService } from "./services/admission.ts";
 import { type Clock, systemClock } from "./services/clock.ts";
 import { GenerationService } from "./services/generation.ts";
+import { GuildSettingsService } from "./services/guild-settings.ts";
 import { Limiter } from "./services/limiter.ts";
 import {
   MOCK_MODEL,
@@ -50,6 +51,7 @@ export interface AppContext {
   video: VideoService;
   quota: QuotaService;
   admission: AdmissionService;
+  guildSettings: GuildSettingsService;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): void;
 }
@@ -90,6 +92,12 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     maxRunningPerUser: config.maxRunningPerUser,
     clock,
   });
+  const guildSettings = new GuildSettingsService({
+    db,
+    settings: repos.guildSettings,
+    audit: repos.audit,
+    clock,
+  });
   const files = new FileStore(config.dataDir);
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
@@ -99,6 +107,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     ...repos,
     files,
     provider: imageProvider,
+    safetyLevel: (guildId) => guildSettings.safetyLevel(guildId),
     model: () => (imageProvider instanceof ReplicateImageProvider ? imageProvider.model : MOCK_MODEL),
     limiter,
     clock,
@@ -158,6 +167,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     video,
     quota,
     admission,
+    guildSettings,
     close() {
       generation.stop();
       video.stop();

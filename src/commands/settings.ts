@@ -8,16 +8,12 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { AppContext } from "../app.ts";
-import { recordModeration } from "../discord/moderation-log.ts";
+import { postToModLog } from "../discord/moderation-log.ts";
 import { NO_PINGS } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import {
-  entryProblem,
-  MAX_BLOCKLIST_ENTRIES,
-  MAX_ENTRY_LENGTH,
-  MAX_ENTRY_WILDCARDS,
-} from "../services/prompt-policy.ts";
+import type { SettingsChange } from "../services/guild-settings.ts";
+import { MAX_ENTRY_LENGTH, MAX_ENTRY_WILDCARDS } from "../services/prompt-policy.ts";
 import {
   asSafetyFilterLevel,
   DEFAULT_SAFETY_FILTER_LEVEL,
@@ -29,13 +25,6 @@ import { ReplicateImageProvider } from "../services/providers/replicate.ts";
 import type { GuildSettings } from "../storage/guild-settings-repo.ts";
 import { requireModerator } from "./moderation.ts";
 import type { Command } from "./types.ts";
-
-const ALLOWANCE_FIELDS = {
-  "images:member": "dailyImagesPerUser",
-  "images:server": "dailyImagesPerGuild",
-  "videos:member": "dailyVideosPerUser",
-  "videos:server": "dailyVideosPerGuild",
-} as const;
 
 function describe(ctx: AppContext, s: GuildSettings): string {
   const a = ctx.quota.allowances(s.guildId);
@@ -153,74 +142,58 @@ export const settings: Command = {
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     requireModerator(interaction, PermissionFlagsBits.ManageGuild, "/settings");
-    const guildId = interaction.guildId as string;
+    const guildId = interaction.guildId;
+    if (!guildId) throw new UserFacingError("/settings works only in a server.");
     const sub = interaction.options.getSubcommand(true);
-    const current = ctx.repos.guildSettings.get(guildId);
     if (sub === "view") {
       await interaction.reply({
-        content: describe(ctx, current),
+        content: describe(ctx, ctx.guildSettings.get(guildId)),
         flags: MessageFlags.Ephemeral,
         allowedMentions: NO_PINGS,
       });
       return;
     }
-    const next: GuildSettings = { ...current, blocklist: [...current.blocklist] };
-    let change: string;
-    if (sub === "allowance") {
-      const key =
-        `${interaction.options.getString("kind", true)}:${interaction.options.getString("scope", true)}` as keyof typeof ALLOWANCE_FIELDS;
-      const field = ALLOWANCE_FIELDS[key];
-      if (!field) throw new UserFacingError("Unknown allowance.");
-      next[field] = interaction.options.getInteger("per_day");
-      change = `${key.replace(":", " per ")} allowance ${next[field] === null ? "back to the default" : `set to ${next[field]} a day`}`;
-    } else if (sub === "blocklist-add") {
-      const entry = interaction.options.getString("entry", true).trim();
-      const problem = entryProblem(entry);
-      if (problem) throw new UserFacingError(problem);
-      if (next.blocklist.includes(entry))
-        throw new UserFacingError(`\`${entry}\` is already on the blocklist.`);
-      if (next.blocklist.length >= MAX_BLOCKLIST_ENTRIES) {
-        throw new UserFacingError(
-          `The blocklist holds at most ${MAX_BLOCKLIST_ENTRIES} entries; remove some first.`,
-        );
-      }
-      next.blocklist.push(entry);
-      change = "blocklist entry added";
-    } else if (sub === "blocklist-remove") {
-      const entry = interaction.options.getString("entry", true).trim();
-      if (!next.blocklist.includes(entry)) throw new UserFacingError(`\`${entry}\` is not on the blocklist.`);
-      next.blocklist = next.blocklist.filter((e) => e !== entry);
-      change = "blocklist entry removed";
-    } else if (sub === "safety") {
-      next.safetyFilterLevel = interaction.options.getString("level");
-      change = next.safetyFilterLevel
-        ? `safety filter set to ${next.safetyFilterLevel}`
-        : `safety filter back to the default (${DEFAULT_SAFETY_FILTER_LEVEL})`;
-    } else {
-      next.modLogChannelId = interaction.options.getChannel("channel")?.id ?? null;
-      change = next.modLogChannelId
-        ? `mod-log channel set to <#${next.modLogChannelId}>`
-        : "mod-log channel cleared";
-    }
-    ctx.repos.guildSettings.save(next, interaction.user.id, ctx.clock.now());
-    await recordModeration(
+    const parse = CHANGES[sub];
+    if (!parse) throw new UserFacingError(`/settings has no ${sub}.`);
+    const { settings: saved, summary } = ctx.guildSettings.change(
+      guildId,
+      interaction.user.id,
+      parse(interaction),
+    );
+    await postToModLog(
       ctx,
       interaction.client.rest,
-      {
-        guildId,
-        actorId: interaction.user.id,
-        action: `settings_${sub}`,
-        targetUserId: null,
-        targetId: null,
-        details: { change },
-      },
-      `<@${interaction.user.id}> changed the settings: ${change}.`,
+      guildId,
+      `<@${interaction.user.id}> changed the settings: ${summary}.`,
       log,
     );
     await interaction.reply({
-      content: `Saved: ${change}.\n\n${describe(ctx, next)}`,
+      content: `Saved: ${summary}.\n\n${describe(ctx, saved)}`,
       flags: MessageFlags.Ephemeral,
       allowedMentions: NO_PINGS,
     });
   },
 };
+
+/** Each subcommand that changes something, as the change it asks for. */
+const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => SettingsChange> = {
+  allowance: (i) => ({
+    kind: "allowance",
+    what: oneOf(i.options.getString("kind", true), ["images", "videos"] as const, "kind"),
+    scope: oneOf(i.options.getString("scope", true), ["member", "server"] as const, "scope"),
+    perDay: i.options.getInteger("per_day"),
+  }),
+  "blocklist-add": (i) => ({ kind: "blocklist-add", entry: i.options.getString("entry", true).trim() }),
+  "blocklist-remove": (i) => ({ kind: "blocklist-remove", entry: i.options.getString("entry", true).trim() }),
+  safety: (i) => {
+    const raw = i.options.getString("level");
+    return { kind: "safety", level: raw === null ? null : oneOf(raw, SAFETY_FILTER_LEVELS, "level") };
+  },
+  modlog: (i) => ({ kind: "modlog", channelId: i.options.getChannel("channel")?.id ?? null }),
+};
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new UserFacingError(`${name} must be one of ${allowed.join(", ")}.`);
+  return found;
+}

@@ -4,7 +4,6 @@ import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "disco
 import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
-import { asSafetyFilterLevel } from "../services/providers/image-models.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { deferOrAbandon } from "./acknowledge.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
@@ -124,14 +123,9 @@ export async function generateAndReply(
   params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
   log: Logger,
 ): Promise<GenerationView> {
-  // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
-  const safety = interaction.guildId
-    ? asSafetyFilterLevel(ctx.repos.guildSettings.get(interaction.guildId).safetyFilterLevel)
-    : undefined;
   const created = ctx.generation.create(
     {
       ...params,
-      ...(safety ? { safetyFilterLevel: safety } : {}),
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       userId: interaction.user.id,

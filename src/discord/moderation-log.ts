@@ -27,7 +27,7 @@ export async function postToModLog(
   summary: string,
   log: Logger,
 ): Promise<void> {
-  const channelId = guildId ? ctx.repos.guildSettings.get(guildId).modLogChannelId : null;
+  const channelId = ctx.guildSettings.modLogChannel(guildId);
   if (!channelId) return;
   try {
     await rest.post(Routes.channelMessages(channelId), {

@@ -31,7 +31,6 @@ export interface GenerationRequest {
   prompt: string;
   count: number;
   aspectRatio: AspectRatio;
-  safetyFilterLevel?: SafetyFilterLevel;
   interaction?: InteractionRef;
 }
 
@@ -73,6 +72,8 @@ export interface GenerationServiceDeps {
   selections: SelectionsRepo;
   files: FileStore;
   provider: ImageProvider;
+  /** The safety filter level the request's server chose, if any. */
+  safetyLevel?: (guildId: string | null) => SafetyFilterLevel | undefined;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
   model: () => string;
   limiter: Limiter;
@@ -116,6 +117,8 @@ export class GenerationService {
     }
     const id = newId();
     const model = this.deps.model();
+    // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
+    const safety = this.deps.safetyLevel?.(request.guildId);
     return db.transaction(() => {
       const admission = admit?.(id, model) ?? { ok: true as const };
       if (!admission.ok) return admission;
@@ -131,7 +134,7 @@ export class GenerationService {
         prompt: request.prompt,
         params: {
           aspectRatio: request.aspectRatio,
-          ...(request.safetyFilterLevel ? { safetyFilterLevel: request.safetyFilterLevel } : {}),
+          ...(safety ? { safetyFilterLevel: safety } : {}),
         },
         model,
         requested: request.count,

@@ -1,0 +1,117 @@
+// A server's settings: allowance overrides, the prompt blocklist, the image safety level and the mod-log
+// channel. Every change is saved together with its audit row, in one transaction.
+import { UserFacingError } from "../errors.ts";
+import type { AuditRepo } from "../storage/audit-repo.ts";
+import type { Db } from "../storage/database.ts";
+import type { GuildSettings, GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
+import type { Clock } from "./clock.ts";
+import { entryProblem, MAX_BLOCKLIST_ENTRIES } from "./prompt-policy.ts";
+import {
+  asSafetyFilterLevel,
+  DEFAULT_SAFETY_FILTER_LEVEL,
+  type SafetyFilterLevel,
+} from "./providers/image-models.ts";
+
+export type AllowanceKind = "images" | "videos";
+export type AllowanceScope = "member" | "server";
+
+/** One change a moderator asks for. */
+export type SettingsChange =
+  | { kind: "allowance"; what: AllowanceKind; scope: AllowanceScope; perDay: number | null }
+  | { kind: "blocklist-add"; entry: string }
+  | { kind: "blocklist-remove"; entry: string }
+  | { kind: "safety"; level: SafetyFilterLevel | null }
+  | { kind: "modlog"; channelId: string | null };
+
+const ALLOWANCE_FIELDS = {
+  "images:member": "dailyImagesPerUser",
+  "images:server": "dailyImagesPerGuild",
+  "videos:member": "dailyVideosPerUser",
+  "videos:server": "dailyVideosPerGuild",
+} as const;
+
+export class GuildSettingsService {
+  constructor(
+    private readonly deps: { db: Db; settings: GuildSettingsRepo; audit: AuditRepo; clock: Clock },
+  ) {}
+
+  get(guildId: string): GuildSettings {
+    return this.deps.settings.get(guildId);
+  }
+
+  /** The level a server chose for the image safety filter; undefined where it chose none (or in DMs). */
+  safetyLevel(guildId: string | null): SafetyFilterLevel | undefined {
+    return guildId ? asSafetyFilterLevel(this.deps.settings.get(guildId).safetyFilterLevel) : undefined;
+  }
+
+  /** Where the server wants moderator actions and blocked prompts posted, if anywhere. */
+  modLogChannel(guildId: string | null): string | null {
+    return guildId ? this.deps.settings.get(guildId).modLogChannelId : null;
+  }
+
+  /**
+   * Applies a change, with its audit row, in one transaction. Refuses with a UserFacingError a change that
+   * cannot be made (a bad or duplicate blocklist entry, a full blocklist, an entry that is not there).
+   */
+  change(
+    guildId: string,
+    actorId: string,
+    change: SettingsChange,
+  ): { settings: GuildSettings; summary: string } {
+    const { db, settings, audit, clock } = this.deps;
+    return db.transaction(() => {
+      const current = settings.get(guildId);
+      const next: GuildSettings = { ...current, blocklist: [...current.blocklist] };
+      const summary = apply(next, change);
+      const now = clock.now();
+      settings.save(next, actorId, now);
+      audit.add({
+        guildId,
+        actorId,
+        action: `settings_${change.kind}`,
+        targetUserId: null,
+        targetId: null,
+        details: { change: summary },
+        createdAt: now,
+      });
+      return { settings: next, summary };
+    })();
+  }
+}
+
+/** Makes the change on `next` and says what it did, in words for the mod-log. */
+function apply(next: GuildSettings, change: SettingsChange): string {
+  switch (change.kind) {
+    case "allowance": {
+      const key = `${change.what}:${change.scope}` as const;
+      next[ALLOWANCE_FIELDS[key]] = change.perDay;
+      return `${change.what} per ${change.scope} allowance ${change.perDay === null ? "back to the default" : `set to ${change.perDay} a day`}`;
+    }
+    case "blocklist-add": {
+      const problem = entryProblem(change.entry);
+      if (problem) throw new UserFacingError(problem);
+      if (next.blocklist.includes(change.entry))
+        throw new UserFacingError(`\`${change.entry}\` is already on the blocklist.`);
+      if (next.blocklist.length >= MAX_BLOCKLIST_ENTRIES) {
+        throw new UserFacingError(
+          `The blocklist holds at most ${MAX_BLOCKLIST_ENTRIES} entries; remove some first.`,
+        );
+      }
+      next.blocklist.push(change.entry);
+      return "blocklist entry added";
+    }
+    case "blocklist-remove":
+      if (!next.blocklist.includes(change.entry))
+        throw new UserFacingError(`\`${change.entry}\` is not on the blocklist.`);
+      next.blocklist = next.blocklist.filter((e) => e !== change.entry);
+      return "blocklist entry removed";
+    case "safety":
+      next.safetyFilterLevel = change.level;
+      return change.level
+        ? `safety filter set to ${change.level}`
+        : `safety filter back to the default (${DEFAULT_SAFETY_FILTER_LEVEL})`;
+    case "modlog":
+      next.modLogChannelId = change.channelId;
+      return change.channelId ? `mod-log channel set to <#${change.channelId}>` : "mod-log channel cleared";
+  }
+}
