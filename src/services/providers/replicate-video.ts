@@ -19,6 +19,7 @@ export class ReplicateVideoProvider implements VideoProvider {
       model: VideoModelId;
       logger: Logger;
       retry?: Partial<RetryOptions>;
+      reconcileDelaysMs?: readonly number[] | undefined;
     },
   ) {
     this.predictions = new ReplicatePredictions(options);

@@ -16,6 +16,7 @@ export interface ReplicateProviderOptions {
   retry?: Partial<RetryOptions>;
   downloadTimeoutMs?: number;
   maxOutputBytes?: number;
+  reconcileDelaysMs?: readonly number[] | undefined;
 }
 
 export class ReplicateImageProvider implements ImageProvider {
