@@ -3,7 +3,7 @@ import Replicate from "replicate";
 import type { Logger } from "../../logger.ts";
 import { sleep } from "../clock.ts";
 import { classifyPredictionError, PredictionFailure } from "../failures.ts";
-import { downloadOutput } from "./download.ts";
+import { downloadOutput, REPLICATE_DELIVERY_ORIGINS } from "./download.ts";
 import { certainlyNotSent, createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
 import type { PredictionState } from "./types.ts";
 
@@ -32,6 +32,8 @@ export interface ReplicateClientOptions {
   apiUrl: string;
   logger: Logger;
   retry?: Partial<RetryOptions> | undefined;
+  /** Origins outputs may be downloaded from; the API's own origin is always allowed as well. */
+  outputOrigins?: readonly string[] | undefined;
   reconcileDelaysMs?: readonly number[] | undefined;
 }
 
@@ -41,6 +43,7 @@ type PredictionPage = Awaited<ReturnType<Replicate["predictions"]["list"]>>;
 export class ReplicatePredictions {
   private readonly client: Replicate;
   private readonly api: URL;
+  private readonly outputOrigins: readonly string[];
   /** Ids this process created, adopted or polled: never adopted for another create. */
   private readonly claimed = new Map<string, number>();
   /** Creates in flight, by model and input: a lookup waits for them so it cannot take a sibling's prediction. */
@@ -50,6 +53,7 @@ export class ReplicatePredictions {
 
   constructor(private readonly options: ReplicateClientOptions) {
     this.api = new URL(options.apiUrl);
+    this.outputOrigins = [...(options.outputOrigins ?? REPLICATE_DELIVERY_ORIGINS), this.api.origin];
     this.client = new Replicate({
       auth: options.token,
       baseUrl: options.apiUrl,
@@ -139,7 +143,7 @@ export class ReplicatePredictions {
     limits: { timeoutMs: number; maxBytes: number },
     signal?: AbortSignal,
   ): Promise<Uint8Array> {
-    return downloadOutput(url, { ...limits, signal });
+    return downloadOutput(url, { ...limits, allowedOrigins: this.outputOrigins, signal });
   }
 
   private claim(predictionId: string): void {

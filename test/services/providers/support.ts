@@ -67,6 +67,7 @@ export async function startRig(
     apiUrl: fake.url,
     model: "google/imagen-4",
     logger,
+    outputOrigins: app.config.replicate.outputOrigins,
     retry: { baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 2000 },
     reconcileDelaysMs: [0],
     ...providerOptions,
