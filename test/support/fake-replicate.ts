@@ -120,6 +120,8 @@ export interface FakeReplicateOptions {
   outputImage?: Buffer;
   /** Predictions per page of `GET /v1/predictions` (newest first, with a `next` cursor URL as Replicate has). */
   listPageSize?: number;
+  /** Base URL of the list's `next` links instead of this server's own (a list pointing elsewhere). */
+  listNextBase?: string;
 }
 
 export class FakeReplicate {
@@ -309,7 +311,7 @@ export class FakeReplicate {
         previous: null,
         next:
           older.length > size && last
-            ? `${this.url}/predictions?cursor=${Buffer.from(String(last.seq)).toString("base64url")}`
+            ? `${this.options.listNextBase ?? this.url}/predictions?cursor=${Buffer.from(String(last.seq)).toString("base64url")}`
             : null,
         results: page.map((p) => ({ ...this.view(p), source: "api", data_removed: false })),
       });

@@ -20,8 +20,11 @@ export const DEFAULT_RETRY: RetryOptions = {
  * that timed out may still be landing). Not found after the last look: the slot fails, nothing is re-created.
  */
 export const DEFAULT_RECONCILE_DELAYS_MS = [0, 2000, 5000];
-/** Replicate's clock and ours may differ by this much when matching a listed prediction's creation time. */
-const CLOCK_SKEW_MS = 60_000;
+/**
+ * Replicate's clock and ours may differ by this much when matching a listed prediction's creation time. Kept
+ * short: predictions of the same input from before a restart are not in `claimed`, and must fall outside.
+ */
+const CLOCK_SKEW_MS = 15_000;
 /** Pages of the prediction list read at most while looking for one prediction. */
 const MAX_LIST_PAGES = 20;
 /** Prediction ids remembered as taken, for this long (Replicate forgets API predictions' data after an hour). */
@@ -236,6 +239,7 @@ export class ReplicatePredictions {
         if (
           createdAt <= until &&
           prediction.model === model &&
+          (prediction.source ?? "api") === "api" &&
           !this.claimed.has(prediction.id) &&
           matchKey(model, prediction.input as Record<string, unknown>) === key &&
           (!found || createdAt < Date.parse(found.created_at))
@@ -244,9 +248,15 @@ export class ReplicatePredictions {
         }
       }
       if (reachedOlder || !page.next || pages >= MAX_LIST_PAGES) return found;
-      page = (await (
-        await this.client.request(this.nextPage(page.next), { method: "GET", signal })
-      ).json()) as PredictionPage;
+      try {
+        page = (await (
+          await this.client.request(this.nextPage(page.next), { method: "GET", signal })
+        ).json()) as PredictionPage;
+      } catch (err) {
+        // Any unclaimed match will do (same model and input): only without one is a lost page a failure.
+        if (found && !signal?.aborted) return found;
+        throw err;
+      }
     }
   }
 

@@ -6,7 +6,7 @@ import { PredictionFailure } from "../../../src/services/failures.ts";
 import { awaitOutput } from "../../../src/services/predictions.ts";
 import { ReplicateVideoProvider } from "../../../src/services/providers/replicate-video.ts";
 import { captureLogger, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
-import { REQUEST, type Rig, startRig } from "./support.ts";
+import { REQUEST, type Rig, startOtherServer, startRig } from "./support.ts";
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -85,6 +85,43 @@ describe("creating a prediction once", () => {
     expect(image.errorMessage).toBe(
       "Replicate did not confirm the prediction (HTTP 502) and it is not in the list of recent predictions; not created again, so it is not paid twice",
     );
+  });
+
+  it("does not adopt a prediction of the same input that another slot already holds", async () => {
+    rig = await startRig({}, { reconcileDelaysMs: [0] });
+    const earlier = await rig.generation.start(REQUEST); // same model and input, moments ago
+    rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 502 }); // lost before storing
+    const { image } = await onlyImage(rig);
+
+    expect(earlier.images[0]?.predictionId).toBe(rig.fake.creates[0]?.id);
+    expect(rig.fake.creates).toHaveLength(1);
+    expect(image).toMatchObject({ status: "failed", errorCode: "provider_error", predictionId: null });
+    expect(image.errorMessage).toContain("not in the list of recent predictions");
+  });
+
+  it("does not follow the list's next page to another origin (the token would go with it)", async () => {
+    const elsewhere = await startOtherServer(Buffer.from("{}"));
+    try {
+      rig = await startRig({ listPageSize: 1, listNextBase: `${elsewhere.origin}/v1` });
+      // Two earlier predictions of another prompt: the list has a second page.
+      await rig.generation.start({ ...REQUEST, count: 2, prompt: "an unrelated earlier request" });
+      rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 502 });
+      const { image } = await onlyImage(rig);
+
+      expect(elsewhere.requests).toEqual([]);
+      expect(rig.fake.creates).toHaveLength(2);
+      expect(image).toMatchObject({ status: "failed", errorCode: "provider_error" });
+      expect(image.errorMessage).toContain("Replicate's list pointed its next page elsewhere");
+
+      // A lost create found on the first page is still adopted: any unclaimed match will do.
+      rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 502, afterCreate: true });
+      const adopted = await onlyImage(rig);
+      expect(rig.fake.creates).toHaveLength(3);
+      expect(adopted.image).toMatchObject({ status: "succeeded", predictionId: rig.fake.creates[2]?.id });
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it("still sends a create again after a 429: Replicate did not make it", async () => {
