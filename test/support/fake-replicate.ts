@@ -187,7 +187,7 @@ export class FakeReplicate {
     await closed;
   }
 
-  /** Listens again on the same port. The socket is bound before this returns its promise. */
+  /** Listens again on the same port; resolves once it does. */
   acceptConnections(): Promise<void> {
     return new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
   }

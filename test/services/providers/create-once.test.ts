@@ -139,7 +139,8 @@ describe("creating a prediction once", () => {
     rig = await startRig({}, { retry: { baseDelayMs: 400, maxDelayMs: 400, requestTimeoutMs: 2000 } });
     const r = rig;
     await r.fake.refuseConnections();
-    // The retry is announced before its backoff starts; the server is back before the backoff ends.
+    // The retry is announced before its backoff (200–400 ms) starts; the server listens again meanwhile (were it
+    // late, the create would only be refused and retried once more).
     const retried = r.nextLine("retrying Replicate request").then(() => r.fake.acceptConnections());
     const { image } = await onlyImage(r);
     await retried;
