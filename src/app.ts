@@ -191,6 +191,7 @@ function createImageProvider(config: Config, logger: Logger, clock: Clock): Imag
     apiUrl: config.replicate.apiUrl,
     model: config.imageModel,
     fallbackModel: config.imageFallbackModel,
+    outputOrigins: config.replicate.outputOrigins,
     logger: logger.child({ provider: "replicate" }),
   });
 }
@@ -210,6 +211,7 @@ function createVideoProvider(config: Config, logger: Logger, clock: Clock): Vide
     token: config.replicate.token,
     apiUrl: config.replicate.apiUrl,
     model: config.videoModel,
+    outputOrigins: config.replicate.outputOrigins,
     logger: logger.child({ provider: "replicate-video" }),
   });
 }

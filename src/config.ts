@@ -1,5 +1,6 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
+import { REPLICATE_DELIVERY_ORIGINS } from "./services/providers/download.ts";
 import { IMAGE_MODEL_IDS } from "./services/providers/image-models.ts";
 import { VIDEO_MODEL_IDS } from "./services/providers/video-models.ts";
 import { APPROXIMATE_PRICES_USD } from "./services/quota.ts";
@@ -29,6 +30,36 @@ const int = (fallback: number, min: number, max: number) =>
       .min(min, `must be at least ${min}`)
       .max(max, `must be at most ${max}`),
   );
+/** A comma-separated list of origins, `https://host[:port]` or `https://*.host` for its subdomains. */
+const origins = (fallback: readonly string[]) =>
+  z.preprocess(
+    (v) => (v === "" || v === undefined ? fallback.join(",") : v),
+    z.string().transform((text, ctx) => {
+      const entries = text
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean);
+      const normalised: string[] = [];
+      for (const entry of entries) {
+        const match = /^(https?:\/\/)(\*\.)?([^/?#*@]+)$/.exec(entry);
+        let origin: string | undefined;
+        try {
+          origin = match ? new URL(`${match[1]}${match[3]}`).origin : undefined;
+        } catch {
+          origin = undefined;
+        }
+        if (!match || !origin) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${entry}" is not an origin like https://replicate.delivery or https://*.replicate.delivery`,
+          });
+          return z.NEVER;
+        }
+        normalised.push(match[2] ? origin.replace("://", "://*.") : origin);
+      }
+      return normalised;
+    }),
+  );
 const imageModel = z.enum(IMAGE_MODEL_IDS, { error: `must be one of ${IMAGE_MODEL_IDS.join(", ")}` });
 
 const schema = z.object({
@@ -38,6 +69,7 @@ const schema = z.object({
   DISCORD_API_URL: url("https://discord.com/api"),
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_URL: url("https://api.replicate.com/v1"),
+  REPLICATE_OUTPUT_ORIGINS: origins(REPLICATE_DELIVERY_ORIGINS),
   IMAGE_PROVIDER: z.preprocess(
     (v) => (v === "" || v === undefined ? "replicate" : v),
     z.enum(["replicate", "mock"], { error: "must be replicate or mock" }),
@@ -124,7 +156,12 @@ export interface Config {
     guildId: string | undefined;
     apiUrl: string;
   };
-  replicate: { token: string | undefined; apiUrl: string };
+  replicate: {
+    token: string | undefined;
+    apiUrl: string;
+    /** Where prediction outputs may be downloaded from, besides the API's own origin. */
+    outputOrigins: string[];
+  };
   imageProvider: "replicate" | "mock";
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
@@ -180,7 +217,11 @@ function toConfig(e: Env): Config {
       guildId: e.DISCORD_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
     },
-    replicate: { token: e.REPLICATE_API_TOKEN, apiUrl: e.REPLICATE_API_URL },
+    replicate: {
+      token: e.REPLICATE_API_TOKEN,
+      apiUrl: e.REPLICATE_API_URL,
+      outputOrigins: e.REPLICATE_OUTPUT_ORIGINS,
+    },
     imageProvider: e.IMAGE_PROVIDER,
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,

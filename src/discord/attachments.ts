@@ -1,5 +1,6 @@
 // Fitting images under the interaction's upload limit: originals when they fit, sharp previews when not.
 import sharp from "sharp";
+import { MAX_IMAGE_PIXELS } from "../storage/file-store.ts";
 
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
 /** Room left in the request for the JSON payload and multipart framing. */
@@ -19,7 +20,9 @@ export function perImageBudget(limit: number | undefined, count: number): number
 
 /**
  * The original when it fits `budget`; otherwise a JPEG preview, smaller and lower quality until it fits.
- * The original on disk is never changed.
+ * The original on disk is never changed. sharp refuses to decode more than MAX_IMAGE_PIXELS (the store does
+ * not keep larger images), so a file that somehow is larger fails at once instead of taking seconds and
+ * hundreds of MB.
  */
 export async function fitImage(
   original: Buffer,
@@ -35,7 +38,7 @@ export async function fitImage(
     [512, 65],
     [320, 55],
   ] as const) {
-    const data = await sharp(original)
+    const data = await sharp(original, { limitInputPixels: MAX_IMAGE_PIXELS })
       .resize(edge, edge, { fit: "inside", withoutEnlargement: true })
       .flatten({ background: "#ffffff" })
       .jpeg({ quality, mozjpeg: true })

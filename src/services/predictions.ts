@@ -34,8 +34,17 @@ export async function awaitOutput(
       errors = 0;
     } catch (err) {
       // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
-      // paid for and may still finish, so keep asking a few times before giving up on it.
-      if (signal.aborted || ++errors >= MAX_POLL_ERRORS) throw err;
+      // paid for and may still finish, so keep asking a few times before giving up on it, and cancel it
+      // when giving up so it does not run on unwatched.
+      if (signal.aborted) throw err;
+      if (++errors >= MAX_POLL_ERRORS) {
+        await provider.cancel(predictionId);
+        const reason = err instanceof PredictionFailure ? err.message : String(err);
+        throw new PredictionFailure(
+          "provider_error",
+          `gave up after ${MAX_POLL_ERRORS} failed status checks (${reason}); cancelled`,
+        );
+      }
     }
     if (state.status === "succeeded") {
       latency?.observe(clock.now() - startedAt);

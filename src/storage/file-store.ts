@@ -12,6 +12,12 @@ import { isUuid } from "./uuid.ts";
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
 
+/**
+ * The most pixels an image may have to be stored (or previewed): 4096². A provider's reference image is
+ * 1–2K a side; a 16000² PNG is a few hundred KB on the wire but takes seconds and half a GB to decode.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
 /** Thrown for an id or file name that is not ours to read; no filesystem call has been made. */
 export class InvalidFileIdError extends Error {
   constructor(value: unknown) {
@@ -32,8 +38,9 @@ export class FileStore {
   }
 
   /**
-   * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed), measures them
-   * and writes images/<id>.<ext> atomically. Anything else is a `bad_output` failure and nothing is written.
+   * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed) of at most
+   * MAX_IMAGE_PIXELS, measures them and writes images/<id>.<ext> atomically. Anything else is a `bad_output`
+   * failure and nothing is written.
    */
   async writeImage(id: string, data: Uint8Array): Promise<StoredFileFacts> {
     if (!isUuid(id)) throw new InvalidFileIdError(id);
@@ -56,6 +63,13 @@ export class FileStore {
     }
     if (!meta.width || !meta.height)
       throw new PredictionFailure("bad_output", "output image has no dimensions");
+    // Read from the header only; nothing has been decoded yet.
+    if (meta.width * meta.height > MAX_IMAGE_PIXELS) {
+      throw new PredictionFailure(
+        "bad_output",
+        `output image is ${meta.width}×${meta.height} pixels, more than the ${MAX_IMAGE_PIXELS.toLocaleString("en")} (4096×4096) the bot stores`,
+      );
+    }
     const fileName = `${id}.${ext}`;
     await writeAtomically(join(this.imagesDir, fileName), data);
     return {

@@ -2,8 +2,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
+import { fitImage } from "../../src/discord/attachments.ts";
 import { PredictionFailure } from "../../src/services/failures.ts";
-import { FileStore, InvalidFileIdError } from "../../src/storage/file-store.ts";
+import { FileStore, InvalidFileIdError, MAX_IMAGE_PIXELS } from "../../src/storage/file-store.ts";
 import { isUuid, newId } from "../../src/storage/uuid.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 
@@ -71,6 +72,31 @@ describe("FileStore", () => {
       ((await store.writeImage(newId(), truncated).catch((e: unknown) => e)) as PredictionFailure).code,
     ).toBe("bad_output");
     expect(readdirSync(`${dir.path}/images`)).toEqual([]);
+  });
+
+  it("refuses an image over 4096² pixels with its size in the reason, writing nothing; sharp will not preview it", async () => {
+    dir = makeTempDir();
+    const store = new FileStore(dir.path);
+    // One colour, so a few hundred KB of PNG; decoded it would be 75 MB.
+    const huge = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: "#123456" } })
+      .png()
+      .toBuffer();
+    const error = await store.writeImage(newId(), huge).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PredictionFailure);
+    expect(error).toMatchObject({
+      code: "bad_output",
+      message: "output image is 5000×5000 pixels, more than the 16,777,216 (4096×4096) the bot stores",
+    });
+    expect(readdirSync(`${dir.path}/images`)).toEqual([]);
+    // The preview path has the same limit, should such a file ever reach it: refused before decoding.
+    await expect(fitImage(huge, "huge", "png", 1000)).rejects.toThrow("Input image exceeds pixel limit");
+
+    // Exactly at the limit is stored.
+    const edge = await sharp({ create: { width: 4096, height: 4096, channels: 3, background: "#123456" } })
+      .png()
+      .toBuffer();
+    expect(MAX_IMAGE_PIXELS).toBe(4096 * 4096);
+    expect(await store.writeImage(newId(), edge)).toMatchObject({ width: 4096, height: 4096 });
   });
 
   it("rejects ../../etc/passwd and every other non-UUID before touching the filesystem", async () => {

@@ -1,5 +1,6 @@
-// A local stand-in for Replicate's HTTP API: create, get and cancel predictions and serve their output files,
-// with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, safety failures, bad files).
+// A local stand-in for Replicate's HTTP API: create, get, list and cancel predictions and serve their output
+// files, with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, lost create answers,
+// refused connections, safety failures, bad files, outputs elsewhere and redirects).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -56,6 +57,10 @@ export type Outcome = "ok" | "safety" | "error" | "not_image" | "oversized" | "n
 export interface Behaviour {
   latencyMs?: number;
   outcome?: Outcome;
+  /** The output URL reported instead of this server's own file URL. */
+  outputUrl?: string;
+  /** The output file answers 302 with this Location instead of the file. */
+  redirectTo?: string;
 }
 
 export interface Fault {
@@ -66,6 +71,11 @@ export interface Fault {
   retryAfter?: string;
   /** Never answer; the client must time out. */
   hang?: boolean;
+  /**
+   * For a create: the prediction is created (and would be billed) as usual, then this fault's answer (status
+   * or hang) goes back instead of the 201, as when Replicate's answer is lost on the way.
+   */
+  afterCreate?: boolean;
 }
 
 export interface RecordedRequest {
@@ -86,6 +96,8 @@ export interface CreateRecord {
 }
 
 interface Prediction {
+  /** Creation order, for the list's cursor. */
+  seq: number;
   id: string;
   model: string;
   input: Record<string, unknown>;
@@ -93,6 +105,8 @@ interface Prediction {
   readyAt: number;
   outcome: Outcome;
   canceled: boolean;
+  outputUrl?: string;
+  redirectTo?: string;
 }
 
 export interface FakeReplicateOptions {
@@ -104,17 +118,24 @@ export interface FakeReplicateOptions {
   behaviour?: (input: Record<string, unknown>, index: number) => Behaviour;
   /** PNG served for successful predictions; a small real image by default. */
   outputImage?: Buffer;
+  /** Predictions per page of `GET /v1/predictions` (newest first, with a `next` cursor URL as Replicate has). */
+  listPageSize?: number;
+  /** Base URL of the list's `next` links instead of this server's own (a list pointing elsewhere). */
+  listNextBase?: string;
 }
 
 export class FakeReplicate {
   readonly requests: RecordedRequest[] = [];
   readonly creates: CreateRecord[] = [];
   readonly cancels: string[] = [];
+  /** Every `POST /v1/predictions/{id}/cancel` received, whether or not the prediction was known. */
+  readonly cancelRequests: string[] = [];
   readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
   private readonly faults: Fault[] = [];
   private readonly predictions = new Map<string, Prediction>();
   private readonly hanging = new Set<ServerResponse>();
   private origin = "";
+  private port = 0;
 
   private constructor(
     private readonly server: Server,
@@ -136,7 +157,8 @@ export class FakeReplicate {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    fake.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    fake.port = (server.address() as AddressInfo).port;
+    fake.origin = `http://127.0.0.1:${fake.port}`;
     return fake;
   }
 
@@ -148,6 +170,26 @@ export class FakeReplicate {
   /** Forgets a prediction, as Replicate does with old ones: its status and cancel answer 404 from now on. */
   forget(predictionId: string): void {
     this.predictions.delete(predictionId);
+  }
+
+  /** The origin this server's output files are served from. */
+  get filesOrigin(): string {
+    return this.origin;
+  }
+
+  /**
+   * Stops listening and drops open connections, so new ones are refused (ECONNREFUSED) until
+   * `acceptConnections`; the port stays the same.
+   */
+  async refuseConnections(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** Listens again on the same port; resolves once it does. */
+  acceptConnections(): Promise<void> {
+    return new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
   }
 
   /** Queues a one-shot fault for the next request that matches. */
@@ -179,7 +221,9 @@ export class FakeReplicate {
       );
     }
 
-    const faultIndex = this.faults.findIndex((f) => f.method === method && path.startsWith(f.pathPrefix));
+    const faultIndex = this.faults.findIndex(
+      (f) => !f.afterCreate && f.method === method && path.startsWith(f.pathPrefix),
+    );
     if (faultIndex >= 0) {
       const [fault] = this.faults.splice(faultIndex, 1) as [Fault];
       if (fault.hang) {
@@ -220,6 +264,7 @@ export class FakeReplicate {
       const now = Date.now();
       const latencyMs = behaviour.latencyMs ?? this.options.latencyMs ?? 300;
       this.predictions.set(id, {
+        seq: index,
         id,
         model,
         input,
@@ -227,20 +272,61 @@ export class FakeReplicate {
         readyAt: now + latencyMs,
         outcome: behaviour.outcome ?? "ok",
         canceled: false,
+        ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
+        ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
       });
       this.creates.push({ id, model, input, at: now, latencyMs });
+      const lost = this.faults.findIndex(
+        (f) => f.afterCreate && f.method === method && path.startsWith(f.pathPrefix),
+      );
+      if (lost >= 0) {
+        const [fault] = this.faults.splice(lost, 1) as [Fault];
+        if (fault.hang) {
+          record(0);
+          this.hanging.add(res);
+          return;
+        }
+        record(fault.status ?? 502);
+        return json(res, fault.status ?? 502, {
+          detail: "injected fault after create",
+          status: fault.status,
+        });
+      }
       record(201);
       return json(res, 201, this.view(this.predictions.get(id) as Prediction));
+    }
+
+    if (method === "GET" && path === "/v1/predictions") {
+      // Newest first; the cursor is the creation order of the last prediction on the previous page.
+      const size = this.options.listPageSize ?? 100;
+      const cursor = url.searchParams.get("cursor");
+      const before = cursor ? Number(Buffer.from(cursor, "base64url").toString()) : Number.POSITIVE_INFINITY;
+      const older = [...this.predictions.values()]
+        .filter((p) => p.seq < before)
+        .sort((a, b) => b.seq - a.seq);
+      const page = older.slice(0, size);
+      const last = page.at(-1);
+      record(200);
+      return json(res, 200, {
+        previous: null,
+        next:
+          older.length > size && last
+            ? `${this.options.listNextBase ?? this.url}/predictions?cursor=${Buffer.from(String(last.seq)).toString("base64url")}`
+            : null,
+        results: page.map((p) => ({ ...this.view(p), source: "api", data_removed: false })),
+      });
     }
 
     const get = /^\/v1\/predictions\/(\w+)(\/cancel)?$/.exec(path);
     if (get) {
       const prediction = this.predictions.get(get[1] as string);
       if (!prediction) {
+        if (get[2] && method === "POST") this.cancelRequests.push(get[1] as string);
         record(404);
         return json(res, 404, { detail: "Not found.", status: 404 });
       }
       if (get[2] && method === "POST") {
+        this.cancelRequests.push(prediction.id);
         prediction.canceled = true;
         this.cancels.push(prediction.id);
       }
@@ -279,7 +365,7 @@ export class FakeReplicate {
       case "error":
         return { ...base, status: "failed", error: "Internal model error" };
       default:
-        return { ...base, status: "succeeded", output: `${this.origin}/files/${p.id}` };
+        return { ...base, status: "succeeded", output: p.outputUrl ?? `${this.origin}/files/${p.id}` };
     }
   }
 
@@ -288,6 +374,11 @@ export class FakeReplicate {
     if (!prediction) {
       record(404);
       res.writeHead(404).end();
+      return;
+    }
+    if (prediction.redirectTo) {
+      record(302);
+      res.writeHead(302, { Location: prediction.redirectTo }).end();
       return;
     }
     record(200);

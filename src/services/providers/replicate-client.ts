@@ -1,9 +1,10 @@
 // Replicate's prediction API through the official client: create, poll, cancel, download; every failure classified.
 import Replicate from "replicate";
 import type { Logger } from "../../logger.ts";
+import { sleep } from "../clock.ts";
 import { classifyPredictionError, PredictionFailure } from "../failures.ts";
-import { downloadOutput } from "./download.ts";
-import { createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
+import { downloadOutput, REPLICATE_DELIVERY_ORIGINS } from "./download.ts";
+import { certainlyNotSent, createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
 import type { PredictionState } from "./types.ts";
 
 export const DEFAULT_RETRY: RetryOptions = {
@@ -14,17 +15,48 @@ export const DEFAULT_RETRY: RetryOptions = {
   requestTimeoutMs: 30_000,
 };
 
+/**
+ * When a create's answer is lost, how long after it to look for the prediction in Replicate's list (a create
+ * that timed out may still be landing). Not found after the last look: the slot fails, nothing is re-created.
+ */
+export const DEFAULT_RECONCILE_DELAYS_MS = [0, 2000, 5000];
+/**
+ * Replicate's clock and ours may differ by this much when matching a listed prediction's creation time. Kept
+ * short: predictions of the same input from before a restart are not in `claimed`, and must fall outside.
+ */
+const CLOCK_SKEW_MS = 15_000;
+/** Pages of the prediction list read at most while looking for one prediction. */
+const MAX_LIST_PAGES = 20;
+/** Prediction ids remembered as taken, for this long (Replicate forgets API predictions' data after an hour). */
+const CLAIM_TTL_MS = 2 * 60 * 60 * 1000;
+
 export interface ReplicateClientOptions {
   token: string;
   apiUrl: string;
   logger: Logger;
   retry?: Partial<RetryOptions> | undefined;
+  /** Origins outputs may be downloaded from; the API's own origin is always allowed as well. */
+  outputOrigins?: readonly string[] | undefined;
+  reconcileDelaysMs?: readonly number[] | undefined;
 }
+
+type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
+type PredictionPage = Awaited<ReturnType<Replicate["predictions"]["list"]>>;
 
 export class ReplicatePredictions {
   private readonly client: Replicate;
+  private readonly api: URL;
+  private readonly outputOrigins: readonly string[];
+  /** Ids this process created, adopted or polled: never adopted for another create. */
+  private readonly claimed = new Map<string, number>();
+  /** Creates in flight, by model and input: a lookup waits for them so it cannot take a sibling's prediction. */
+  private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
+  /** One lookup at a time per model and input, so two lost creates cannot adopt the same prediction. */
+  private readonly lookups = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: ReplicateClientOptions) {
+    this.api = new URL(options.apiUrl);
+    this.outputOrigins = [...(options.outputOrigins ?? REPLICATE_DELIVERY_ORIGINS), this.api.origin];
     this.client = new Replicate({
       auth: options.token,
       baseUrl: options.apiUrl,
@@ -37,14 +69,36 @@ export class ReplicatePredictions {
     });
   }
 
-  /** Creates a prediction of an official model; the raw client error is left for the caller to classify. */
+  /**
+   * Creates a prediction of an official model. A definite refusal (4xx, or a 429 or unreachable server after
+   * the retries) is left for the caller to classify. A create whose answer was lost (5xx, timeout, reset) may
+   * have happened, so it is never sent again: the prediction is looked up in Replicate's list of recent
+   * predictions and adopted, or else the create fails as a PredictionFailure.
+   */
   async create(model: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
-    const prediction = await this.client.predictions.create({ model, input, signal });
-    return prediction.id;
+    const key = matchKey(model, input);
+    const sentAt = Date.now();
+    const request = this.client.predictions.create({ model, input, signal });
+    const siblings = this.inFlight.get(key) ?? new Set<Promise<unknown>>();
+    siblings.add(request);
+    this.inFlight.set(key, siblings);
+    try {
+      const prediction = await request;
+      this.claim(prediction.id);
+      return prediction.id;
+    } catch (err) {
+      if (signal?.aborted || !mayHaveBeenCreated(err)) throw err;
+      siblings.delete(request);
+      return await this.serialised(key, () => this.reconcile(model, key, sentAt, err, signal));
+    } finally {
+      siblings.delete(request);
+      if (siblings.size === 0 && this.inFlight.get(key) === siblings) this.inFlight.delete(key);
+    }
   }
 
   async get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
-    let prediction: Awaited<ReturnType<Replicate["predictions"]["get"]>>;
+    this.claim(predictionId);
+    let prediction: Prediction;
     try {
       prediction = await this.client.predictions.get(predictionId, { signal });
     } catch (err) {
@@ -92,8 +146,161 @@ export class ReplicatePredictions {
     limits: { timeoutMs: number; maxBytes: number },
     signal?: AbortSignal,
   ): Promise<Uint8Array> {
-    return downloadOutput(url, { ...limits, signal });
+    return downloadOutput(url, { ...limits, allowedOrigins: this.outputOrigins, signal });
   }
+
+  private claim(predictionId: string): void {
+    const now = Date.now();
+    this.claimed.set(predictionId, now);
+    if (this.claimed.size > 1000) {
+      for (const [id, at] of this.claimed) if (now - at > CLAIM_TTL_MS) this.claimed.delete(id);
+    }
+  }
+
+  private serialised<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.lookups.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.catch(() => {});
+    this.lookups.set(key, tail);
+    void tail.then(() => {
+      if (this.lookups.get(key) === tail) this.lookups.delete(key);
+    });
+    return run;
+  }
+
+  private async reconcile(
+    model: string,
+    key: string,
+    sentAt: number,
+    err: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const lost = describeLostAnswer(err);
+    const log = this.options.logger;
+    log.warn(
+      { model, lost },
+      "a prediction create may have happened; looking for it instead of creating again",
+    );
+    // A create of the same input still in flight will claim its own prediction: wait for it first.
+    await Promise.allSettled([...(this.inFlight.get(key) ?? [])]);
+    let lookupError: unknown;
+    for (const delayMs of this.options.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS) {
+      if (delayMs > 0) await sleep(delayMs, signal);
+      try {
+        const found = await this.findRecent(model, key, sentAt, signal);
+        lookupError = undefined;
+        if (found) {
+          this.claim(found.id);
+          log.info(
+            { model, predictionId: found.id, lost },
+            "adopted the prediction whose create answer was lost",
+          );
+          return found.id;
+        }
+      } catch (lookupErr) {
+        if (signal?.aborted) throw lookupErr;
+        lookupError = lookupErr;
+      }
+    }
+    if (lookupError) {
+      throw new PredictionFailure(
+        "provider_error",
+        `Replicate did not confirm the prediction (${lost}) and its list of recent predictions could not be read (${classifyRequestError(lookupError, "listing predictions").message}); not created again, so it is not paid twice`,
+      );
+    }
+    throw new PredictionFailure(
+      "provider_error",
+      `Replicate did not confirm the prediction (${lost}) and it is not in the list of recent predictions; not created again, so it is not paid twice`,
+    );
+  }
+
+  /**
+   * The oldest unclaimed prediction of this model and input created since the create was sent, walking
+   * Replicate's list (newest first) until it reaches predictions older than that.
+   */
+  private async findRecent(
+    model: string,
+    key: string,
+    sentAt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Prediction | undefined> {
+    const from = sentAt - CLOCK_SKEW_MS;
+    const until = Date.now() + CLOCK_SKEW_MS;
+    let found: Prediction | undefined;
+    let page: PredictionPage = await this.client.predictions.list({ signal });
+    for (let pages = 1; ; pages++) {
+      let reachedOlder = false;
+      for (const prediction of page.results ?? []) {
+        const createdAt = Date.parse(prediction.created_at);
+        if (createdAt < from) {
+          reachedOlder = true;
+          continue;
+        }
+        if (
+          createdAt <= until &&
+          prediction.model === model &&
+          (prediction.source ?? "api") === "api" &&
+          !this.claimed.has(prediction.id) &&
+          matchKey(model, prediction.input as Record<string, unknown>) === key &&
+          (!found || createdAt < Date.parse(found.created_at))
+        ) {
+          found = prediction;
+        }
+      }
+      if (reachedOlder || !page.next || pages >= MAX_LIST_PAGES) return found;
+      try {
+        page = (await (
+          await this.client.request(this.nextPage(page.next), { method: "GET", signal })
+        ).json()) as PredictionPage;
+      } catch (err) {
+        // Any unclaimed match will do (same model and input): only without one is a lost page a failure.
+        if (found && !signal?.aborted) return found;
+        throw err;
+      }
+    }
+  }
+
+  /** The next page's URL, only when it is on the API itself: the token is sent with it. */
+  private nextPage(next: string): URL {
+    const url = new URL(next, this.api);
+    if (url.origin !== this.api.origin || !url.pathname.startsWith(this.api.pathname)) {
+      throw new PredictionFailure("provider_error", "Replicate's list pointed its next page elsewhere");
+    }
+    return url;
+  }
+}
+
+/** A 5xx, a timeout or a dropped connection after sending: the create may have happened. */
+function mayHaveBeenCreated(err: unknown): boolean {
+  const status = apiStatus(err);
+  if (status !== undefined) return status >= 500;
+  if (err instanceof PredictionFailure) return false;
+  return !certainlyNotSent(err);
+}
+
+function describeLostAnswer(err: unknown): string {
+  const status = apiStatus(err);
+  if (status !== undefined) return `HTTP ${status}`;
+  const name = (err as Error)?.name;
+  if (name === "TimeoutError" || name === "AbortError") return "no answer in time";
+  return `connection lost: ${(err as Error)?.message}`;
+}
+
+/** Model and input as one comparable string; object keys sorted, so field order does not matter. */
+function matchKey(model: string, input: Record<string, unknown>): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([k, v]) => [k, canonical(v)]),
+      );
+    }
+    return value;
+  };
+  return `${model}\n${JSON.stringify(canonical(input ?? {}))}`;
 }
 
 export function classifyRequestError(err: unknown, doing: string): PredictionFailure {

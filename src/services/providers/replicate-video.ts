@@ -19,6 +19,9 @@ export class ReplicateVideoProvider implements VideoProvider {
       model: VideoModelId;
       logger: Logger;
       retry?: Partial<RetryOptions>;
+      /** Origins outputs may be downloaded from (default: Replicate's delivery hosts); see download.ts. */
+      outputOrigins?: readonly string[] | undefined;
+      reconcileDelaysMs?: readonly number[] | undefined;
     },
   ) {
     this.predictions = new ReplicatePredictions(options);

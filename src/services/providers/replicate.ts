@@ -16,6 +16,9 @@ export interface ReplicateProviderOptions {
   retry?: Partial<RetryOptions>;
   downloadTimeoutMs?: number;
   maxOutputBytes?: number;
+  /** Origins outputs may be downloaded from (default: Replicate's delivery hosts); see download.ts. */
+  outputOrigins?: readonly string[] | undefined;
+  reconcileDelaysMs?: readonly number[] | undefined;
 }
 
 export class ReplicateImageProvider implements ImageProvider {
