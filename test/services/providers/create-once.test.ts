@@ -2,6 +2,7 @@
 // answer in every way and check that each slot ends with exactly one prediction, adopted, or a clear failure.
 import { existsSync, readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/services/clock.ts";
 import { PredictionFailure } from "../../../src/services/failures.ts";
 import { awaitOutput } from "../../../src/services/predictions.ts";
 import { ReplicateVideoProvider } from "../../../src/services/providers/replicate-video.ts";
@@ -179,7 +180,7 @@ describe("creating a prediction once", () => {
     const error = await awaitOutput(rig.provider, predictionId, {
       deadline: Date.now() + 60_000,
       pollMs: 10,
-      clock: { now: () => Date.now() },
+      clock: systemClock,
       signal: new AbortController().signal,
     }).catch((e: unknown) => e);
 
