@@ -184,8 +184,6 @@ function createImageProvider(config: Config, logger: Logger, clock: Clock): Imag
       clock,
     });
   }
-  if (!config.replicate.token)
-    throw new Error("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
   return new ReplicateImageProvider({
     token: config.replicate.token,
     apiUrl: config.replicate.apiUrl,
@@ -205,8 +203,6 @@ function createVideoProvider(config: Config, logger: Logger, clock: Clock): Vide
       clock,
     });
   }
-  if (!config.replicate.token)
-    throw new Error("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
   return new ReplicateVideoProvider({
     token: config.replicate.token,
     apiUrl: config.replicate.apiUrl,
