@@ -288,4 +288,26 @@ describe("moderator tools", () => {
       "back to the default",
     );
   });
+
+  it("honours a pick only on the generation's own message: a copied button elsewhere is refused", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const first = await aliceGrid(h);
+    const second = await aliceGrid(h);
+    const copied = buttons(first.grid)[2]?.custom_id as string;
+
+    for (const elsewhere of [second.grid, await reply(h, "reference list", {})]) {
+      const press = h.sandbox.pressButton({ message: elsewhere, customId: copied, user: ALICE });
+      const refusal = await h.settledReply(press);
+      expect(refusal.visible_to).toBe(ALICE.id);
+      expect(refusal.content).toContain("not on the grid it belongs to");
+      expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    }
+    expect(h.sandbox.messages.get(second.grid.id)?.content).not.toContain("Picked");
+
+    const own = h.sandbox.pressButton({ message: first.grid, customId: copied, user: ALICE });
+    expect((await h.followUp(own)).content).toContain("Picked image 3");
+    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.id).toBe(
+      first.view?.images[2]?.id,
+    );
+  });
 });
