@@ -86,7 +86,10 @@ export const reference: Command = {
         throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
       }
       const page = ctx.generation.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
-      await interaction.editReply({ ...renderImageList(page, whose), allowedMentions: NO_PINGS });
+      await interaction.editReply({
+        ...renderImageList(page, whose, viewer.userId),
+        allowedMentions: NO_PINGS,
+      });
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();

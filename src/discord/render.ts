@@ -175,9 +175,15 @@ export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit:
 
 export const LIST_PAGE_SIZE = 10;
 
-export function renderImageList(page: ImagePage, ownerId: string): RenderedMessage {
+export function renderImageList(page: ImagePage, ownerId: string, viewerId = ownerId): RenderedMessage {
   if (page.total === 0) {
-    return { content: "You have no references yet. Make some with /character.", components: [] };
+    return {
+      content:
+        ownerId === viewerId
+          ? "You have no references yet. Make some with /character."
+          : `<@${ownerId}> has no references here.`,
+      components: [],
+    };
   }
   const lines = page.items.map(
     (i) =>
