@@ -97,7 +97,8 @@ export const reference: Command = {
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     const { image, isCurrentPick } = lookup;
     if (sub === "delete") {
-      await ctx.generation.deleteImage(image);
+      const removal = await ctx.generation.deleteImage(image, viewer.userId);
+      if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const byModerator = image.userId !== viewer.userId;
       await recordModeration(
         ctx,

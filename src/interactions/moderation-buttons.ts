@@ -27,7 +27,9 @@ export async function handleModerationButton(
   for (;;) {
     const page = ctx.generation.listImages(id.userId, interaction.guildId, 1, 100);
     if (page.items.length === 0) break;
-    for (const image of page.items) if (await ctx.generation.deleteImage(image)) deleted++;
+    for (const image of page.items) {
+      if (await ctx.generation.deleteImage(image, interaction.user.id)) deleted++;
+    }
   }
   await recordModeration(
     ctx,

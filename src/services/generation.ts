@@ -10,8 +10,10 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
+import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { recordableFailure } from "./failures.ts";
@@ -59,6 +61,14 @@ export type SelectResult =
   | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
   | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
 
+/** What deleting a reference removed: the image and the videos made from it (as they were before). */
+export interface Removal {
+  image: ImageWithOwner;
+  videos: VideoRow[];
+  /** Who deleted it: the owner, or a moderator. */
+  deletedBy: string;
+}
+
 export interface ImagePage {
   items: ImageWithOwner[];
   page: number;
@@ -71,6 +81,9 @@ export interface GenerationServiceDeps {
   generations: GenerationsRepo;
   images: ImagesRepo;
   selections: SelectionsRepo;
+  /** Videos are deleted with the reference they were made from. */
+  videos: VideosRepo;
+  pendingDeletions: PendingDeletionsRepo;
   files: FileStore;
   provider: ImageProvider;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
@@ -249,13 +262,40 @@ export class GenerationService {
   }
 
   /**
-   * Deletes a stored image: its file goes, its row stays marked deleted (for the audit trail and so buttons
-   * on old grids answer that it is gone). The caller has checked the viewer may.
+   * Deletes a stored image and every video made from it: their rows stay, marked deleted (for the audit trail
+   * and so buttons on old grids answer that it is gone); their files go. The rows are marked in the same
+   * transaction that schedules the files' removal, so a crash after the commit leaves the removal to the next
+   * start instead of leaving the files behind. Undefined when it was already deleted. The caller has checked
+   * that `deletedBy` may.
    */
-  async deleteImage(image: ImageWithOwner): Promise<boolean> {
-    if (!this.deps.images.markDeleted(image.id, this.deps.clock.now())) return false;
-    if (image.fileName) await this.deps.files.remove(image.fileName);
-    return true;
+  async deleteImage(image: ImageWithOwner, deletedBy: string): Promise<Removal | undefined> {
+    const { db, images, videos, pendingDeletions, clock } = this.deps;
+    const now = clock.now();
+    const scheduled = db.transaction(() => {
+      const current = images.get(image.id);
+      if (!current || !images.markDeleted(image.id, now, deletedBy)) return undefined;
+      const gone = videos.markDeletedForImage(image.id, now, deletedBy);
+      const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
+        (name): name is string => name !== null,
+      );
+      pendingDeletions.schedule(fileNames, now);
+      return { removal: { image: current, videos: gone, deletedBy }, fileNames };
+    })();
+    if (!scheduled) return undefined;
+    await this.removeScheduled(scheduled.fileNames);
+    return scheduled.removal;
+  }
+
+  /** Removes files whose removal was scheduled; one that fails stays scheduled for the next start. */
+  async removeScheduled(fileNames: readonly string[]): Promise<void> {
+    for (const fileName of fileNames) {
+      try {
+        await this.deps.files.remove(fileName);
+        this.deps.pendingDeletions.clear(fileName);
+      } catch (err) {
+        this.deps.logger.error({ err, fileName }, "could not remove a deleted file; the next start retries");
+      }
+    }
   }
 
   /** Records a pick; only the member who asked for the generation may pick from it. */
@@ -277,11 +317,12 @@ export class GenerationService {
     return { ok: true, selection, image, generation };
   }
 
-  /** The slot currently picked from a generation, if any. */
+  /** The slot currently picked from a generation, if any and not deleted since. */
   pickedSlot(generationId: string): number | undefined {
     const selection = this.deps.selections.latestForGeneration(generationId);
     if (!selection) return undefined;
-    return this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId)?.slot;
+    const image = this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId);
+    return image?.deletedAt === null ? image.slot : undefined;
   }
 
   /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */
