@@ -8,8 +8,8 @@ import {
 } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
-import { refreshGrid } from "../discord/generation-reply.ts";
 import { recordModeration } from "../discord/moderation-log.ts";
+import { showRemovals } from "../discord/removals.ts";
 import { LIST_PAGE_SIZE, NO_PINGS, renderImageInfo, renderImageList } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
@@ -100,6 +100,7 @@ export const reference: Command = {
       const removal = await ctx.generation.deleteImage(image, viewer.userId);
       if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const byModerator = image.userId !== viewer.userId;
+      const videos = removal.videos.length;
       await recordModeration(
         ctx,
         interaction.client.rest,
@@ -109,13 +110,19 @@ export const reference: Command = {
           action: "reference_delete",
           targetUserId: image.userId,
           targetId: image.id,
-          details: { byModerator, generationId: image.generationId, slot: image.slot },
+          details: { byModerator, generationId: image.generationId, slot: image.slot, videos },
         },
-        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>.`,
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${
+          videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : ""
+        }.`,
         log,
       );
-      await refreshGrid(ctx, interaction.client.rest, image.generationId, log);
-      await interaction.editReply({ content: `🗑️ Deleted reference \`${image.id}\`. Its file is gone.` });
+      await showRemovals(ctx, interaction.client.rest, [removal], log);
+      await interaction.editReply({
+        content: `🗑️ Deleted reference \`${image.id}\`${
+          videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : ""
+        }. Its files are gone, and the bot's messages that showed them say so.`,
+      });
       return;
     }
     const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));

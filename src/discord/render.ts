@@ -35,6 +35,18 @@ function failureLines(view: GenerationView): string[] {
     .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`);
 }
 
+/** Who took a reference away, as a grid or a video message says it. */
+function removedBy(deletedBy: string | null, ownerId: string): string {
+  return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
+}
+
+/** A line per image deleted since the grid was made: the image itself is no longer attached. */
+function removedLines(view: GenerationView): string[] {
+  return view.images
+    .filter((i) => i.deletedAt !== null)
+    .map((i) => `Image ${i.slot}: ${removedBy(i.deletedBy, view.generation.userId)}.`);
+}
+
 /** While images land: what is done so far. */
 export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
   const { generation, images } = view;
@@ -60,6 +72,16 @@ export function renderGrid(
     emoji: { name: "🔁" },
     custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
   };
+  if (stored.length === 0 && images.some((i) => i.deletedAt !== null)) {
+    // Nothing left to show or pick; a moderator's removal does not repeat the prompt either.
+    const byModerator = images.some((i) => i.deletedAt !== null && i.deletedBy !== generation.userId);
+    return {
+      content: byModerator
+        ? `🗑️ The images made for <@${generation.userId}> here were removed by a moderator.`
+        : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
+      components: [],
+    };
+  }
   if (stored.length === 0) {
     return {
       content: [
@@ -89,6 +111,7 @@ export function renderGrid(
       ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
     ...failureLines(view),
+    ...removedLines(view),
   ];
   if (options.previews)
     lines.push(
@@ -171,6 +194,13 @@ export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit:
       ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
       : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
   ].join("\n");
+}
+
+/** What a video's message says once the video was deleted with its reference. */
+export function renderVideoRemoved(video: VideoRow): string {
+  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
+    video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
+  }.`;
 }
 
 export const LIST_PAGE_SIZE = 10;
