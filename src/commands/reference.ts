@@ -101,6 +101,7 @@ export const reference: Command = {
       if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const byModerator = image.userId !== viewer.userId;
       const videos = removal.videos.length;
+      const withVideos = videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : "";
       await recordModeration(
         ctx,
         interaction.client.rest,
@@ -112,16 +113,12 @@ export const reference: Command = {
           targetId: image.id,
           details: { byModerator, generationId: image.generationId, slot: image.slot, videos },
         },
-        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${
-          videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : ""
-        }.`,
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
         log,
       );
       await showRemovals(ctx, interaction.client.rest, [removal], log);
       await interaction.editReply({
-        content: `🗑️ Deleted reference \`${image.id}\`${
-          videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : ""
-        }. Its files are gone, and the bot's messages that showed them say so.`,
+        content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
       });
       return;
     }

@@ -36,6 +36,7 @@ export async function handleModerationButton(
   }
   const deleted = removals.length;
   const videos = removals.reduce((n, r) => n + r.videos.length, 0);
+  const withVideos = videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from them` : "";
   await recordModeration(
     ctx,
     interaction.client.rest,
@@ -47,12 +48,12 @@ export async function handleModerationButton(
       targetId: null,
       details: { deleted, videos },
     },
-    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}> and ${videos} videos made from them.`,
+    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}.`,
     log,
   );
   await showRemovals(ctx, interaction.client.rest, removals, log);
   await interaction.editReply({
-    content: `🗑️ Deleted ${deleted} references of <@${id.userId}> and ${videos} videos made from them; the bot's messages that showed them say so.`,
+    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>${withVideos}; the bot's messages that showed them say so.`,
     components: [],
     allowedMentions: NO_PINGS,
   });

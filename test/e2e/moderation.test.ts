@@ -390,7 +390,7 @@ describe("moderator tools", () => {
       5000,
       "purged",
     );
-    expect(confirmed?.content).toContain("and 1 videos made from them");
+    expect(confirmed?.content).toContain("and 1 video made from them");
 
     const channel = h.sandbox.channel.id;
     const edits = h.sandbox.requestLog.filter((r) => r.method === "PATCH" && r.status === 200);
