@@ -57,11 +57,13 @@ export class VideoReply {
       });
       return;
     }
-    if (video.deletedAt !== null) {
-      // Its reference was deleted while it was being made: nothing of it is shown or kept.
-      await this.ctx.video.discardDeletedOutput(video);
+    // Read again: its reference may have been deleted since `run` returned the row.
+    const current = this.ctx.video.get(video.id) ?? video;
+    if (current.deletedAt !== null) {
+      // Deleted while it was being made: nothing of it is shown or kept.
+      await this.ctx.video.discardDeletedOutput(current);
       try {
-        await this.target.edit({ content: renderVideoRemoved(video), files: [] });
+        await this.target.edit({ content: renderVideoRemoved(current), files: [] });
       } catch (err) {
         if (!(err instanceof UndeliverableError)) throw err;
       }
