@@ -25,6 +25,7 @@ import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
 import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
+import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
 import { recoverFileStore } from "./storage/recovery.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
 import { UsageRepo } from "./storage/usage-repo.ts";
@@ -44,6 +45,7 @@ export interface AppContext {
     guildSettings: GuildSettingsRepo;
     audit: AuditRepo;
     pendingDeletions: PendingDeletionsRepo;
+    pendingMessageEdits: PendingMessageEditsRepo;
   };
   files: FileStore;
   imageProvider: ImageProvider;
@@ -76,6 +78,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     guildSettings: new GuildSettingsRepo(db),
     audit: new AuditRepo(db),
     pendingDeletions: new PendingDeletionsRepo(db),
+    pendingMessageEdits: new PendingMessageEditsRepo(db),
   };
   const quota = new QuotaService({
     db,

@@ -11,6 +11,7 @@ import type {
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
+import type { PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
@@ -84,6 +85,7 @@ export interface GenerationServiceDeps {
   /** Videos are deleted with the reference they were made from. */
   videos: VideosRepo;
   pendingDeletions: PendingDeletionsRepo;
+  pendingMessageEdits: PendingMessageEditsRepo;
   files: FileStore;
   provider: ImageProvider;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
@@ -264,8 +266,8 @@ export class GenerationService {
   /**
    * Deletes a stored image and every video made from it: their rows stay, marked deleted (for the audit trail
    * and so buttons on old grids answer that it is gone); their files go. The rows are marked in the same
-   * transaction that schedules the files' removal, so a crash after the commit leaves the removal to the next
-   * start instead of leaving the files behind. Undefined when it was already deleted. The caller has checked
+   * transaction that schedules the files' removal and the edits of the messages that showed them, so a crash
+   * after the commit leaves both to the next start instead of leaving the files, or the pictures, behind. Undefined when it was already deleted. The caller has checked
    * that `deletedBy` may.
    */
   async deleteImage(image: ImageWithOwner, deletedBy: string): Promise<Removal | undefined> {
@@ -279,6 +281,13 @@ export class GenerationService {
         (name): name is string => name !== null,
       );
       pendingDeletions.schedule(fileNames, now);
+      this.deps.pendingMessageEdits.schedule(
+        [
+          { kind: "grid", jobId: current.generationId },
+          ...gone.map((v) => ({ kind: "video" as const, jobId: v.id })),
+        ],
+        now,
+      );
       return { removal: { image: current, videos: gone, deletedBy }, fileNames };
     })();
     if (!scheduled) return undefined;

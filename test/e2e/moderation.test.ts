@@ -1,8 +1,11 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ALICE,
   BOB,
+  BOT_TOKEN,
   buttons,
   e2eSuite,
   type Harness,
@@ -14,9 +17,16 @@ import { FakeReplicate } from "../support/fake-replicate.ts";
 
 const suite = e2eSuite("moderation");
 let fake: FakeReplicate | undefined;
+let child: ChildProcess | undefined;
 afterEach(async () => {
   await fake?.close();
   fake = undefined;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+  child = undefined;
 });
 
 const reply = (
@@ -484,5 +494,65 @@ describe("moderator tools", () => {
     expect(message?.attachments).toEqual([]);
     expect(fake.creates.length).toBe(creates);
     expect(h.ctx.video.undelivered()).toEqual([]);
+  });
+
+  it("edits at the next start a grid whose deletion committed before the bot stopped", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const { grid, view } = await aliceGrid(h);
+    const image = view?.images[1];
+    const lookup = h.ctx.generation.getImage(image?.id ?? "", {
+      userId: MOD.id,
+      guildId: h.sandbox.guild.id,
+      canModerate: true,
+    });
+    if (!view || !lookup.ok) throw new Error("no image");
+    // The deletion commits (rows, files, the scheduled edit); the bot stops before it edits any message.
+    await h.ctx.generation.deleteImage(lookup.image, MOD.id);
+    expect(h.ctx.repos.pendingMessageEdits.all()).toEqual([{ kind: "grid", jobId: view.generation.id }]);
+    await h.bot.stop();
+    expect(h.sandbox.messages.get(grid.id)?.attachments).toHaveLength(4);
+
+    // `npm start` on the same data directory.
+    let output = "";
+    child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DISCORD_TOKEN: BOT_TOKEN,
+        DISCORD_API_URL: h.sandbox.apiUrl,
+        DATA_DIR: h.dir.path,
+        IMAGE_PROVIDER: "mock",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (c) => {
+      output += String(c);
+    });
+    child.stderr?.on("data", (c) => {
+      output += String(c);
+    });
+    const updated = await h.sandbox.waitFor(
+      () => {
+        const m = h.sandbox.messages.get(grid.id);
+        return m && m.attachments.length === 3 ? m : undefined;
+      },
+      20_000,
+      `the grid edited by the restarted bot:\n${output}`,
+    );
+    expect(updated.content).toContain("Image 2: removed by a moderator.");
+    expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+    const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
+    try {
+      await h.sandbox.waitFor(
+        () =>
+          (db.prepare("SELECT count(*) AS n FROM pending_message_edits").get() as { n: number }).n === 0 ||
+          undefined,
+        5000,
+        "the pending edit cleared",
+      );
+    } finally {
+      db.close();
+    }
+    expect(output).not.toContain(BOT_TOKEN);
   });
 });

@@ -11,3 +11,12 @@ ALTER TABLE images ADD COLUMN deleted_by TEXT;
 ALTER TABLE videos ADD COLUMN deleted_at INTEGER;
 ALTER TABLE videos ADD COLUMN deleted_by TEXT;
 CREATE INDEX videos_live_reference ON videos (reference_image_id) WHERE deleted_at IS NULL;
+
+-- Messages of the bot's that still show something deleted: written in the deletion's transaction, cleared once
+-- the message was edited (or the edit failed), so a crash in between is made good at the next start.
+CREATE TABLE pending_message_edits (
+  kind TEXT NOT NULL CHECK (kind IN ('grid', 'video')),
+  job_id TEXT NOT NULL,
+  scheduled_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, job_id)
+);
