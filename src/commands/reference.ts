@@ -10,7 +10,13 @@ import type { AppContext } from "../app.ts";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
 import { recordModeration } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
-import { LIST_PAGE_SIZE, NO_PINGS, renderImageInfo, renderImageList } from "../discord/render.ts";
+import {
+  LIST_PAGE_SIZE,
+  NO_PINGS,
+  renderImageInfo,
+  renderImageList,
+  videosTaken,
+} from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ImageLookup, Viewer } from "../services/generation.ts";
@@ -101,7 +107,7 @@ export const reference: Command = {
       if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const byModerator = image.userId !== viewer.userId;
       const videos = removal.videos.length;
-      const withVideos = videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from it` : "";
+      const withVideos = videosTaken(videos, "it");
       await recordModeration(
         ctx,
         interaction.client.rest,

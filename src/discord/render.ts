@@ -196,6 +196,11 @@ export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit:
   ].join("\n");
 }
 
+/** " and 2 videos made from them", or nothing: what a deletion took besides the references. */
+export function videosTaken(videos: number, from: "it" | "them"): string {
+  return videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from ${from}` : "";
+}
+
 /** What a video's message says once the video was deleted with its reference. */
 export function renderVideoRemoved(video: VideoRow): string {
   return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${

@@ -4,7 +4,7 @@ import type { AppContext } from "../app.ts";
 import { requireModerator } from "../commands/moderation.ts";
 import { recordModeration } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
-import { NO_PINGS } from "../discord/render.ts";
+import { NO_PINGS, videosTaken } from "../discord/render.ts";
 import type { Logger } from "../logger.ts";
 import type { Removal } from "../services/generation.ts";
 import type { CustomId } from "./custom-id.ts";
@@ -36,7 +36,7 @@ export async function handleModerationButton(
   }
   const deleted = removals.length;
   const videos = removals.reduce((n, r) => n + r.videos.length, 0);
-  const withVideos = videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from them` : "";
+  const withVideos = videosTaken(videos, "them");
   await recordModeration(
     ctx,
     interaction.client.rest,

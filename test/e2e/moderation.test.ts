@@ -50,6 +50,17 @@ async function aliceGrid(h: Harness) {
   return { grid, view: h.ctx.generation.view(generationId) };
 }
 
+/** Waits until the grid message holds `images` attachments: the bot edited it after a deletion. */
+const gridWith = (h: Harness, messageId: string, images: number, timeoutMs = 5000, what = "") =>
+  h.sandbox.waitFor(
+    () => {
+      const m = h.sandbox.messages.get(messageId);
+      return m && m.attachments.length === images ? m : undefined;
+    },
+    timeoutMs,
+    `the grid without the deleted image${what}`,
+  );
+
 /** Alice's grid, her pick of image 1 and a video made from it, with the interactions that made them. */
 async function aliceVideo(h: Harness) {
   const gridCommand = h.sandbox.runCommand({
@@ -108,14 +119,7 @@ describe("moderator tools", () => {
       "mod-log post",
     );
     expect(post.content).toContain(target.id);
-    const updated = await h.sandbox.waitFor(
-      () => {
-        const m = h.sandbox.messages.get(grid.id);
-        return m && m.attachments.length === 3 ? m : undefined;
-      },
-      5000,
-      "the grid without the deleted image",
-    );
+    const updated = await gridWith(h, grid.id, 3);
     expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
     // The old button for it answers that it is gone; other references are untouched.
     const press = h.sandbox.pressButton({
@@ -351,14 +355,7 @@ describe("moderator tools", () => {
     expect(videoMessage.attachments).toEqual([]);
     expect(videoMessage.content).toContain(video.id);
     expect(videoMessage.content).not.toContain("walks");
-    const updated = await h.sandbox.waitFor(
-      () => {
-        const m = h.sandbox.messages.get(grid.id);
-        return m && m.attachments.length === 3 ? m : undefined;
-      },
-      5000,
-      "the grid without the deleted image",
-    );
+    const updated = await gridWith(h, grid.id, 3);
     expect(updated.content).toContain("Image 1: removed by a moderator.");
     expect(updated.content).not.toContain("Picked image 1");
     expect(buttons(updated).map((b) => b.label)).toEqual(["2", "3", "4", "Regenerate"]);
@@ -531,14 +528,7 @@ describe("moderator tools", () => {
     child.stderr?.on("data", (c) => {
       output += String(c);
     });
-    const updated = await h.sandbox.waitFor(
-      () => {
-        const m = h.sandbox.messages.get(grid.id);
-        return m && m.attachments.length === 3 ? m : undefined;
-      },
-      20_000,
-      `the grid edited by the restarted bot:\n${output}`,
-    );
+    const updated = await gridWith(h, grid.id, 3, 20_000, `, edited by the restarted bot:\n${output}`);
     expect(updated.content).toContain("Image 2: removed by a moderator.");
     expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
     const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
