@@ -25,6 +25,9 @@ import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
+import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
+import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
+import { recoverFileStore } from "./storage/recovery.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
 import { UsageRepo } from "./storage/usage-repo.ts";
 import { VideosRepo } from "./storage/videos-repo.ts";
@@ -42,6 +45,8 @@ export interface AppContext {
     usage: UsageRepo;
     guildSettings: GuildSettingsRepo;
     audit: AuditRepo;
+    pendingDeletions: PendingDeletionsRepo;
+    pendingMessageEdits: PendingMessageEditsRepo;
   };
   files: FileStore;
   imageProvider: ImageProvider;
@@ -74,6 +79,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     usage: new UsageRepo(db),
     guildSettings: new GuildSettingsRepo(db),
     audit: new AuditRepo(db),
+    pendingDeletions: new PendingDeletionsRepo(db),
+    pendingMessageEdits: new PendingMessageEditsRepo(db),
   };
   const quota = new QuotaService({
     db,
@@ -99,6 +106,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     clock,
   });
   const files = new FileStore(config.dataDir);
+  // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
+  recoverFileStore({ files, ...repos, logger });
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
   const videoProvider = createVideoProvider(config, logger, clock);

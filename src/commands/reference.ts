@@ -8,9 +8,15 @@ import {
 } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
-import { refreshGrid } from "../discord/generation-reply.ts";
 import { recordModeration } from "../discord/moderation-log.ts";
-import { LIST_PAGE_SIZE, NO_PINGS, renderImageInfo, renderImageList } from "../discord/render.ts";
+import { showRemovals } from "../discord/removals.ts";
+import {
+  LIST_PAGE_SIZE,
+  NO_PINGS,
+  renderImageInfo,
+  renderImageList,
+  videosTaken,
+} from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ImageLookup, Viewer } from "../services/generation.ts";
@@ -86,7 +92,10 @@ export const reference: Command = {
         throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
       }
       const page = ctx.generation.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
-      await interaction.editReply({ ...renderImageList(page, whose), allowedMentions: NO_PINGS });
+      await interaction.editReply({
+        ...renderImageList(page, whose, viewer.userId),
+        allowedMentions: NO_PINGS,
+      });
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
@@ -94,8 +103,11 @@ export const reference: Command = {
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     const { image, isCurrentPick } = lookup;
     if (sub === "delete") {
-      await ctx.generation.deleteImage(image);
+      const removal = await ctx.generation.deleteImage(image, viewer.userId);
+      if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const byModerator = image.userId !== viewer.userId;
+      const videos = removal.videos.length;
+      const withVideos = videosTaken(videos, "it");
       await recordModeration(
         ctx,
         interaction.client.rest,
@@ -105,13 +117,15 @@ export const reference: Command = {
           action: "reference_delete",
           targetUserId: image.userId,
           targetId: image.id,
-          details: { byModerator, generationId: image.generationId, slot: image.slot },
+          details: { byModerator, generationId: image.generationId, slot: image.slot, videos },
         },
-        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>.`,
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
         log,
       );
-      await refreshGrid(ctx, interaction.client.rest, image.generationId, log);
-      await interaction.editReply({ content: `🗑️ Deleted reference \`${image.id}\`. Its file is gone.` });
+      await showRemovals(ctx, interaction.client.rest, [removal], log);
+      await interaction.editReply({
+        content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
+      });
       return;
     }
     const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));

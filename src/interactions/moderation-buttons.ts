@@ -3,8 +3,10 @@ import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { requireModerator } from "../commands/moderation.ts";
 import { recordModeration } from "../discord/moderation-log.ts";
-import { NO_PINGS } from "../discord/render.ts";
+import { showRemovals } from "../discord/removals.ts";
+import { NO_PINGS, videosTaken } from "../discord/render.ts";
 import type { Logger } from "../logger.ts";
+import type { Removal } from "../services/generation.ts";
 import type { CustomId } from "./custom-id.ts";
 
 export async function handleModerationButton(
@@ -23,12 +25,18 @@ export async function handleModerationButton(
     return;
   }
   await interaction.deferUpdate();
-  let deleted = 0;
+  const removals: Removal[] = [];
   for (;;) {
     const page = ctx.generation.listImages(id.userId, interaction.guildId, 1, 100);
     if (page.items.length === 0) break;
-    for (const image of page.items) if (await ctx.generation.deleteImage(image)) deleted++;
+    for (const image of page.items) {
+      const removal = await ctx.generation.deleteImage(image, interaction.user.id);
+      if (removal) removals.push(removal);
+    }
   }
+  const deleted = removals.length;
+  const videos = removals.reduce((n, r) => n + r.videos.length, 0);
+  const withVideos = videosTaken(videos, "them");
   await recordModeration(
     ctx,
     interaction.client.rest,
@@ -38,13 +46,14 @@ export async function handleModerationButton(
       action: "purge",
       targetUserId: id.userId,
       targetId: null,
-      details: { deleted },
+      details: { deleted, videos },
     },
-    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>.`,
+    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}.`,
     log,
   );
+  await showRemovals(ctx, interaction.client.rest, removals, log);
   await interaction.editReply({
-    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>.`,
+    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>${withVideos}; the bot's messages that showed them say so.`,
     components: [],
     allowedMentions: NO_PINGS,
   });

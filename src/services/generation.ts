@@ -10,8 +10,11 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
+import type { PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import { isUuid, newId } from "../storage/uuid.ts";
+import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { recordableFailure } from "./failures.ts";
@@ -58,6 +61,14 @@ export type SelectResult =
   | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
   | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
 
+/** What deleting a reference removed: the image and the videos made from it (as they were before). */
+export interface Removal {
+  image: ImageWithOwner;
+  videos: VideoRow[];
+  /** Who deleted it: the owner, or a moderator. */
+  deletedBy: string;
+}
+
 export interface ImagePage {
   items: ImageWithOwner[];
   page: number;
@@ -70,6 +81,10 @@ export interface GenerationServiceDeps {
   generations: GenerationsRepo;
   images: ImagesRepo;
   selections: SelectionsRepo;
+  /** Videos are deleted with the reference they were made from. */
+  videos: VideosRepo;
+  pendingDeletions: PendingDeletionsRepo;
+  pendingMessageEdits: PendingMessageEditsRepo;
   files: FileStore;
   provider: ImageProvider;
   /** The safety filter level the request's server chose, if any. */
@@ -269,13 +284,47 @@ export class GenerationService {
   }
 
   /**
-   * Deletes a stored image: its file goes, its row stays marked deleted (for the audit trail and so buttons
-   * on old grids answer that it is gone). The caller has checked the viewer may.
+   * Deletes a stored image and every video made from it: their rows stay, marked deleted (for the audit trail
+   * and so buttons on old grids answer that it is gone); their files go. The rows are marked in the same
+   * transaction that schedules the files' removal and the edits of the messages that showed them, so a crash
+   * after the commit leaves both to the next start instead of leaving the files, or the pictures, behind. Undefined when it was already deleted. The caller has checked
+   * that `deletedBy` may.
    */
-  async deleteImage(image: ImageWithOwner): Promise<boolean> {
-    if (!this.deps.images.markDeleted(image.id, this.deps.clock.now())) return false;
-    if (image.fileName) await this.deps.files.remove(image.fileName);
-    return true;
+  async deleteImage(image: ImageWithOwner, deletedBy: string): Promise<Removal | undefined> {
+    const { db, images, videos, pendingDeletions, clock } = this.deps;
+    const now = clock.now();
+    const scheduled = db.transaction(() => {
+      const current = images.get(image.id);
+      if (!current || !images.markDeleted(image.id, now, deletedBy)) return undefined;
+      const gone = videos.markDeletedForImage(image.id, now, deletedBy);
+      const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
+        (name): name is string => name !== null,
+      );
+      pendingDeletions.schedule(fileNames, now);
+      this.deps.pendingMessageEdits.schedule(
+        [
+          { kind: "grid", jobId: current.generationId },
+          ...gone.map((v) => ({ kind: "video" as const, jobId: v.id })),
+        ],
+        now,
+      );
+      return { removal: { image: current, videos: gone, deletedBy }, fileNames };
+    })();
+    if (!scheduled) return undefined;
+    await this.removeScheduled(scheduled.fileNames);
+    return scheduled.removal;
+  }
+
+  /** Removes files whose removal was scheduled; one that fails stays scheduled for the next start. */
+  async removeScheduled(fileNames: readonly string[]): Promise<void> {
+    for (const fileName of fileNames) {
+      try {
+        await this.deps.files.remove(fileName);
+        this.deps.pendingDeletions.clear(fileName);
+      } catch (err) {
+        this.deps.logger.error({ err, fileName }, "could not remove a deleted file; the next start retries");
+      }
+    }
   }
 
   /** Records a pick; only the member who asked for the generation may pick from it. */
@@ -297,11 +346,12 @@ export class GenerationService {
     return { ok: true, selection, image, generation };
   }
 
-  /** The slot currently picked from a generation, if any. */
+  /** The slot currently picked from a generation, if any and not deleted since. */
   pickedSlot(generationId: string): number | undefined {
     const selection = this.deps.selections.latestForGeneration(generationId);
     if (!selection) return undefined;
-    return this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId)?.slot;
+    const image = this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId);
+    return image?.deletedAt === null ? image.slot : undefined;
   }
 
   /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */

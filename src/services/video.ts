@@ -187,6 +187,19 @@ export class VideoService {
     this.deps.videos.setMessageId(videoId, messageId);
   }
 
+  /** The row as it is now: a moderator may have deleted the video since the caller read it. */
+  get(videoId: string): VideoRow | undefined {
+    return this.deps.videos.get(videoId);
+  }
+
+  /**
+   * Removes what a video deleted while it was being made may have written after its deletion: its row no
+   * longer stands for the file, so nothing else would.
+   */
+  async discardDeletedOutput(video: Pick<VideoRow, "id" | "deletedAt">): Promise<void> {
+    if (video.deletedAt !== null) await this.deps.files.remove(`${video.id}.mp4`);
+  }
+
   readVideoFile(video: Pick<VideoRow, "fileName">): Promise<Buffer> {
     if (!video.fileName) throw new Error("video has no file");
     return this.deps.files.read(video.fileName);
