@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./services/clock.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import { Limiter } from "./services/limiter.ts";
+import { ModerationService } from "./services/moderation.ts";
 import {
   MOCK_MODEL,
   MOCK_VIDEO_MODEL,
@@ -18,6 +19,7 @@ import { ReplicateImageProvider } from "./services/providers/replicate.ts";
 import { ReplicateVideoProvider } from "./services/providers/replicate-video.ts";
 import type { ImageProvider, VideoProvider } from "./services/providers/types.ts";
 import { QuotaService } from "./services/quota.ts";
+import { ReferenceService } from "./services/references.ts";
 import { VideoService } from "./services/video.ts";
 import { AuditRepo } from "./storage/audit-repo.ts";
 import { type Db, openDatabase } from "./storage/database.ts";
@@ -53,6 +55,8 @@ export interface AppContext {
   videoProvider: VideoProvider;
   limiter: Limiter;
   generation: GenerationService;
+  references: ReferenceService;
+  moderation: ModerationService;
   video: VideoService;
   quota: QuotaService;
   admission: AdmissionService;
@@ -111,6 +115,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
   const videoProvider = createVideoProvider(config, logger, clock);
+  const references = new ReferenceService({ ...repos, files, clock, logger });
+  const moderation = new ModerationService({ db, references, audit: repos.audit, clock });
   const generation = new GenerationService({
     db,
     ...repos,
@@ -140,7 +146,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   const video = new VideoService({
     db,
     videos: repos.videos,
-    generation,
+    references,
     files,
     provider: videoProvider,
     model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
@@ -173,6 +179,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     videoProvider,
     limiter,
     generation,
+    references,
+    moderation,
     video,
     quota,
     admission,

@@ -102,7 +102,7 @@ export class GenerationReply {
   private fileFor(image: ImageRow): OutgoingFile {
     const ext = image.fileName?.split(".").pop() ?? "png";
     const base = `character-${image.slot}`;
-    const read = () => this.ctx.generation.readImageFile(image);
+    const read = () => this.ctx.references.readImageFile(image);
     if (this.fits(image)) return { name: `${base}.${ext}`, read };
     return {
       name: `${base}-preview.jpg`,
@@ -180,7 +180,7 @@ export async function refreshGrid(
     log,
   );
   try {
-    await reply.showGrid(view, ctx.generation.pickedSlot(g.id));
+    await reply.showGrid(view, ctx.references.pickedSlot(g.id));
   } catch (err) {
     log.warn({ err, generationId }, "could not update the grid after a deletion");
   }

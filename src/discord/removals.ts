@@ -4,7 +4,7 @@
 import type { REST } from "discord.js";
 import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
-import type { Removal } from "../services/generation.ts";
+import type { Removal } from "../services/references.ts";
 import type { PendingMessageEdit } from "../storage/pending-message-edits-repo.ts";
 import { refreshGrid } from "./generation-reply.ts";
 import { showVideoRemoved } from "./video-reply.ts";
@@ -30,7 +30,7 @@ export async function showRemovals(
 /** At start: the message edits of deletions that committed before the last run stopped. */
 export async function finishPendingRemovals(ctx: AppContext, rest: REST): Promise<void> {
   try {
-    const edits = ctx.repos.pendingMessageEdits.all();
+    const edits = ctx.references.pendingEdits();
     if (edits.length === 0) return;
     const log = ctx.logger.child({ pendingMessageEdits: edits.length });
     log.info("editing the messages of deletions the last run did not finish");
@@ -59,6 +59,6 @@ async function applyEdits(
     } catch (err) {
       log.warn({ err, ...edit }, "could not edit a message after a deletion");
     }
-    ctx.repos.pendingMessageEdits.clear(edit);
+    ctx.references.editDone(edit);
   }
 }

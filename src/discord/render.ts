@@ -8,8 +8,9 @@ import {
 } from "discord.js";
 import { encodeCustomId } from "../interactions/custom-id.ts";
 import { failureReason } from "../services/failures.ts";
-import type { GenerationView, ImagePage } from "../services/generation.ts";
+import type { GenerationView } from "../services/generation.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
+import type { ImagePage } from "../services/references.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 

@@ -35,7 +35,7 @@ export async function handleGenerationButton(
 ) {
   requireOwnMessage(interaction, ctx, id.generationId);
   if (id.action === "pick") {
-    const result = ctx.generation.select(id.generationId, id.slot, interaction.user.id);
+    const result = ctx.references.select(id.generationId, id.slot, interaction.user.id);
     if (!result.ok) {
       if (result.reason === "not_owner") {
         throw notYours(ctx.generation.view(id.generationId)?.generation.userId ?? "the requester");

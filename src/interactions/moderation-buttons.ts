@@ -2,11 +2,10 @@
 import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { requireModerator } from "../commands/moderation.ts";
-import { recordModeration } from "../discord/moderation-log.ts";
+import { postToModLog } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
 import { NO_PINGS, videosTaken } from "../discord/render.ts";
 import type { Logger } from "../logger.ts";
-import type { Removal } from "../services/generation.ts";
 import type { CustomId } from "./custom-id.ts";
 
 export async function handleModerationButton(
@@ -25,29 +24,16 @@ export async function handleModerationButton(
     return;
   }
   await interaction.deferUpdate();
-  const removals: Removal[] = [];
-  for (;;) {
-    const page = ctx.generation.listImages(id.userId, interaction.guildId, 1, 100);
-    if (page.items.length === 0) break;
-    for (const image of page.items) {
-      const removal = await ctx.generation.deleteImage(image, interaction.user.id);
-      if (removal) removals.push(removal);
-    }
-  }
+  const guildId = interaction.guildId;
+  if (!guildId) return;
+  const removals = await ctx.moderation.purge(id.userId, { userId: interaction.user.id, guildId });
   const deleted = removals.length;
   const videos = removals.reduce((n, r) => n + r.videos.length, 0);
   const withVideos = videosTaken(videos, "them");
-  await recordModeration(
+  await postToModLog(
     ctx,
     interaction.client.rest,
-    {
-      guildId: interaction.guildId,
-      actorId: interaction.user.id,
-      action: "purge",
-      targetUserId: id.userId,
-      targetId: null,
-      details: { deleted, videos },
-    },
+    guildId,
     `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}.`,
     log,
   );

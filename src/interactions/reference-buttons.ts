@@ -14,7 +14,7 @@ export async function handleReferenceButton(
   const viewer = viewerOf(interaction);
   if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
-  const page = ctx.generation.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
+  const page = ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
   await interaction.update({
     ...renderImageList(page, id.userId, viewer.userId),
     allowedMentions: NO_PINGS,

@@ -10,15 +10,11 @@ import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { type FailureCode, PredictionFailure, recordableFailure } from "./failures.ts";
-import type { GenerationService, Viewer } from "./generation.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
 import type { VideoProvider } from "./providers/types.ts";
-
-export type ReferenceChoice =
-  | { ok: true; image: ImageWithOwner }
-  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
+import type { ReferenceService, Viewer } from "./references.ts";
 
 export interface VideoRequest {
   viewer: Viewer;
@@ -31,7 +27,7 @@ export interface VideoRequest {
 export interface VideoServiceDeps {
   db: Db;
   videos: VideosRepo;
-  generation: GenerationService;
+  references: ReferenceService;
   files: FileStore;
   provider: VideoProvider;
   model: string;
@@ -52,19 +48,6 @@ export class VideoService {
   constructor(private readonly deps: VideoServiceDeps) {
     // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
     setMaxListeners(0, this.stopping.signal);
-  }
-
-  /**
-   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
-   * the viewer's current pick in this guild.
-   */
-  chooseReference(rawId: string | null | undefined, viewer: Viewer): ReferenceChoice {
-    if (rawId) {
-      const lookup = this.deps.generation.getImage(rawId.trim(), viewer);
-      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
-    }
-    const current = this.deps.generation.currentSelection(viewer.userId, viewer.guildId);
-    return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
   }
 
   /**
@@ -207,7 +190,7 @@ export class VideoService {
 
   /** The stored reference, byte for byte, as a data: URI in the model's image field. */
   private async referenceDataUri(imageId: string): Promise<string> {
-    const image = this.deps.generation.imageRow(imageId);
+    const image = this.deps.references.imageRow(imageId);
     if (!image?.fileName || image.deletedAt !== null) {
       throw new PredictionFailure("provider_error", "the reference image is no longer stored");
     }

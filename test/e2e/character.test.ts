@@ -45,7 +45,7 @@ describe("/character", () => {
     const confirmation = await h.followUp(press);
     expect(press.callback?.type).toBe(7);
     expect(confirmation.visible_to).toBe(ALICE.id);
-    const picked = h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id);
+    const picked = h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
     expect(picked?.image.slot).toBe(2);
     expect(confirmation.content).toContain(picked?.image.id);
     expect(confirmation.content).toContain("/video");
@@ -61,7 +61,7 @@ describe("/character", () => {
       user: ALICE,
     });
     await h.followUp(again);
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(4);
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
       2, 2, 2, 3, 2,
     ]);
@@ -78,8 +78,8 @@ describe("/character", () => {
       expect(refusal.content).toContain(`Only <@${ALICE.id}>`);
     }
     expect(JSON.stringify(h.sandbox.messages.get(message.id)?.components)).toBe(before);
-    expect(h.ctx.generation.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(h.ctx.references.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
   });
 
   it("shows a partial failure: buttons only for the images that exist, and why the other failed", async () => {

@@ -266,7 +266,7 @@ describe("moderator tools", () => {
       targetUserId: ALICE.id,
       details: { deleted: 4 },
     });
-    expect(h.ctx.generation.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
   });
 
   it("/settings changes allowances, the blocklist, the safety level and the mod-log channel, each audited", async () => {
@@ -430,13 +430,13 @@ describe("moderator tools", () => {
       const refusal = await h.settledReply(press);
       expect(refusal.visible_to).toBe(ALICE.id);
       expect(refusal.content).toContain("not on the grid it belongs to");
-      expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+      expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
     }
     expect(h.sandbox.messages.get(second.grid.id)?.content).not.toContain("Picked");
 
     const own = h.sandbox.pressButton({ message: first.grid, customId: copied, user: ALICE });
     expect((await h.followUp(own)).content).toContain("Picked image 3");
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.id).toBe(
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.id).toBe(
       first.view?.images[2]?.id,
     );
   });
@@ -497,14 +497,14 @@ describe("moderator tools", () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const { grid, view } = await aliceGrid(h);
     const image = view?.images[1];
-    const lookup = h.ctx.generation.getImage(image?.id ?? "", {
+    const lookup = h.ctx.references.getImage(image?.id ?? "", {
       userId: MOD.id,
       guildId: h.sandbox.guild.id,
       canModerate: true,
     });
     if (!view || !lookup.ok) throw new Error("no image");
     // The deletion commits (rows, files, the scheduled edit); the bot stops before it edits any message.
-    await h.ctx.generation.deleteImage(lookup.image, MOD.id);
+    await h.ctx.moderation.deleteReference(lookup.image, { userId: MOD.id, guildId: h.sandbox.guild.id });
     expect(h.ctx.repos.pendingMessageEdits.all()).toEqual([{ kind: "grid", jobId: view.generation.id }]);
     await h.bot.stop();
     expect(h.sandbox.messages.get(grid.id)?.attachments).toHaveLength(4);

@@ -47,7 +47,7 @@ describe("resilience", () => {
     });
     const confirmation = await h.followUp(press);
     expect(confirmation.content).toContain("Picked image 3");
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(3);
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(3);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message)[2]?.style).toBe(3);
   });
 

@@ -29,7 +29,7 @@ async function start(slowMs = 600, env: Record<string, string> = {}): Promise<Ha
 
 async function pick(h: Harness, slot: number, user = ALICE) {
   await h.pick(await h.character({ description: "a red fox knight", count: 4 }, user), slot, user);
-  const current = h.ctx.generation.currentSelection(user.id, h.sandbox.guild.id);
+  const current = h.ctx.references.currentSelection(user.id, h.sandbox.guild.id);
   if (!current) throw new Error("no pick");
   return current.image;
 }

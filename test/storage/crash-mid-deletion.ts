@@ -23,7 +23,7 @@ const view = await ctx.generation.start({
   aspectRatio: "1:1",
 });
 const [image, kept] = view.images;
-const lookup = ctx.generation.getImage(image?.id ?? "", viewer);
+const lookup = ctx.references.getImage(image?.id ?? "", viewer);
 if (!lookup.ok || !kept) throw new Error("the generation stored no images");
 const created = ctx.video.create({ viewer, channelId: null, prompt: "walks", image: lookup.image });
 if (!created.ok) throw new Error("the video was refused");
@@ -35,5 +35,8 @@ ctx.files.remove = () => {
   process.kill(process.pid, "SIGKILL");
   return new Promise(() => {});
 };
-await ctx.generation.deleteImage(lookup.image, "500000000000000003");
+await ctx.moderation.deleteReference(lookup.image, {
+  userId: "500000000000000003",
+  guildId: lookup.image.guildId,
+});
 console.log("not killed");
