@@ -1,6 +1,9 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
 import { setMaxListeners } from "node:events";
-import type { Logger } from "../logger.ts";
+import type { Clock } from "../domain/clock.ts";
+import { recordableFailure } from "../domain/failures.ts";
+import { newId } from "../domain/ids.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type {
@@ -10,10 +13,7 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
-import { newId } from "../storage/uuid.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import type { Clock } from "./clock.ts";
-import { recordableFailure } from "./failures.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";

@@ -1,15 +1,15 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
 import { setMaxListeners } from "node:events";
-import type { Logger } from "../logger.ts";
+import type { Clock } from "../domain/clock.ts";
+import { type FailureCode, PredictionFailure, recordableFailure } from "../domain/failures.ts";
+import { newId } from "../domain/ids.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
-import { newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import type { Clock } from "./clock.ts";
-import { type FailureCode, PredictionFailure, recordableFailure } from "./failures.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";

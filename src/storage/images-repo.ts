@@ -1,5 +1,5 @@
 // The images table: one row per slot of a generation; a succeeded row names its file in the file store.
-import type { FailureCode } from "../services/failures.ts";
+import type { FailureCode } from "../domain/failures.ts";
 import type { Db } from "./database.ts";
 
 export type ImageStatus = "pending" | "running" | "succeeded" | "failed";

@@ -1,5 +1,5 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
-import type { FailureCode } from "../services/failures.ts";
+import type { FailureCode } from "../domain/failures.ts";
 import type { Db } from "./database.ts";
 
 export type VideoStatus = "pending" | "running" | "succeeded" | "failed";

@@ -1,5 +1,5 @@
 // What the generation service needs from an image source: start, poll, cancel, download.
-import type { PredictionFailure } from "../failures.ts";
+import type { PredictionFailure } from "../../domain/failures.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./image-models.ts";
 
 export interface ImageRequest {
