@@ -25,7 +25,6 @@ const addEntry = (h: Harness, entry: string) =>
       permissions: ADMIN,
     }),
   );
-const count = (h: Harness, sql: string) => (h.ctx.db.prepare(sql).get() as { n: number }).n;
 
 /** When each interaction was acknowledged, by the sandbox's clock. */
 function recordAcks(h: Harness): Map<string, number> {
@@ -71,7 +70,7 @@ describe("the prompt blocklist", () => {
         expect((acked.get(i.id) as number) - i.createdAt).toBeLessThan(ACK_DEADLINE_MS);
       }
     }
-    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(0);
+    expect(h.recordedRows("generations")).toBe(0);
     const audit = h.ctx.repos.audit
       .recent(h.sandbox.guild.id, 10)
       .filter((a) => a.action === "prompt_blocked");

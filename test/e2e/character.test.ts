@@ -129,14 +129,10 @@ describe("/character", () => {
     );
     expect(message.attachments.reduce((sum, a) => sum + a.size, 0)).toBeLessThan(limit);
     expect(message.content).toContain("previews");
-    const rows = h.ctx.db.prepare("SELECT file_name, sha256, bytes FROM images").all() as Array<{
-      file_name: string;
-      sha256: string;
-      bytes: number;
-    }>;
+    const rows = h.generationOf(message).images;
     expect(rows).toHaveLength(4);
     for (const row of rows) {
-      const onDisk = readFileSync(`${h.dir.path}/images/${row.file_name}`);
+      const onDisk = readFileSync(`${h.dir.path}/images/${row.fileName}`);
       expect(onDisk.length).toBe(noise.length);
       expect(createHash("sha256").update(onDisk).digest("hex")).toBe(row.sha256);
     }
@@ -150,13 +146,11 @@ describe("/character", () => {
     const second = await h.grid(press);
     expect(second.id).not.toBe(message.id);
     expect(second.attachments).toHaveLength(2);
-    const generations = h.ctx.db
-      .prepare("SELECT prompt, requested, params FROM generations ORDER BY created_at")
-      .all();
-    expect(generations).toEqual([
-      { prompt: "a bard", requested: 2, params: '{"aspectRatio":"16:9"}' },
-      { prompt: "a bard", requested: 2, params: '{"aspectRatio":"16:9"}' },
-    ]);
+    const [first, again] = [message, second].map((m) => h.generationOf(m).generation);
+    expect(again?.id).not.toBe(first?.id);
+    for (const g of [first, again]) {
+      expect(g).toMatchObject({ prompt: "a bard", requested: 2, params: { aspectRatio: "16:9" } });
+    }
   });
 
   it("rejects an empty description before doing anything", async () => {
@@ -169,7 +163,7 @@ describe("/character", () => {
     const reply = await h.sandbox.waitFor(() => h.sandbox.original(i), 5000, "reply");
     expect(reply.visible_to).toBe(ALICE.id);
     expect(reply.content).toContain("The description is empty");
-    expect(h.ctx.db.prepare("SELECT count(*) AS n FROM generations").get()).toEqual({ n: 0 });
+    expect(h.recordedRows("generations")).toBe(0);
   });
 
   it("still delivers the grid when Discord answers an edit with 429 or 500", async () => {

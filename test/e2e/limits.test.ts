@@ -6,7 +6,6 @@ const suite = e2eSuite("limits");
 
 const reply = (h: Harness, command: string, options: Record<string, string | number>, user = ALICE) =>
   h.settledReply(h.sandbox.runCommand({ command, options, user }));
-const count = (h: Harness, sql: string) => (h.ctx.db.prepare(sql).get() as { n: number }).n;
 
 describe("allowances, running jobs and the blocklist", () => {
   it("refuses a request beyond the daily allowance, privately, and /usage shows what is used and left", async () => {
@@ -15,7 +14,7 @@ describe("allowances, running jobs and the blocklist", () => {
     const refused = await reply(h, "character", { description: "second", count: 4 });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 5 images has 1 left");
-    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(1);
+    expect(h.recordedRows("generations")).toBe(1);
     const usage = await reply(h, "usage", {});
     expect(usage.visible_to).toBe(ALICE.id);
     expect(usage.content).toContain("Images: 4 of 5 (1 left)");
@@ -29,7 +28,7 @@ describe("allowances, running jobs and the blocklist", () => {
     const grid = await h.character({ description: "x [mock:provider_error:2,3]", count: 4 });
     expect(grid.attachments).toHaveLength(2);
     expect((await reply(h, "usage", {})).content).toContain("Images: 2 of 40 (38 left)");
-    expect(count(h, "SELECT sum(units) AS n FROM usage_ledger WHERE units < 0")).toBe(-2);
+    expect(h.ctx.repos.usage.heldByJob(h.generationOf(grid).generation.id, "image")).toBe(2);
   });
 
   it("refuses a second request while the first is running, then accepts one after", async () => {
@@ -66,7 +65,7 @@ describe("allowances, running jobs and the blocklist", () => {
       expect(refused.visible_to, description).toBe(ALICE.id);
       expect(refused.content).toContain("That description is not allowed in this server");
     }
-    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(0);
+    expect(h.recordedRows("generations")).toBe(0);
     const audit = h.ctx.repos.audit.recent(guildId, 10);
     expect(audit).toHaveLength(5);
     expect(audit.every((a) => a.action === "prompt_blocked" && a.actorId === ALICE.id)).toBe(true);
@@ -82,7 +81,7 @@ describe("allowances, running jobs and the blocklist", () => {
     const refused = await reply(h, "video", { prompt: "runs" });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 0 videos is used up");
-    expect(count(h, "SELECT count(*) AS n FROM videos")).toBe(0);
+    expect(h.recordedRows("videos")).toBe(0);
   });
 
   it("shows a waiting request its place in the queue, and the place advances", async () => {
@@ -132,8 +131,7 @@ describe("allowances, running jobs and the blocklist", () => {
       }),
     );
     expect(grid.attachments).toHaveLength(2);
-    const row = h.ctx.db.prepare("SELECT guild_id FROM generations").get() as { guild_id: string | null };
-    expect(row.guild_id).toBeNull();
+    expect(h.generationOf(grid).generation.guildId).toBeNull();
     const usage = await h.settledReply(
       h.sandbox.runCommand({ command: "usage", options: {}, user: ALICE, ...dm }),
     );
@@ -200,7 +198,7 @@ describe("allowances, running jobs and the blocklist", () => {
     expect((await h.settledReply(draw("one too many", 1, dm))).content).toContain(
       "Your daily allowance of 6 images across all servers and DMs is used up",
     );
-    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(3);
+    expect(h.recordedRows("generations")).toBe(3);
     // Bob's cap is his own.
     expect((await h.character({ description: "bob", count: 4 }, BOB)).attachments).toHaveLength(4);
   });
@@ -234,7 +232,7 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(refusals).toHaveLength(1);
     expect(refusals[0]?.visible_to).toBe(ALICE.id);
     expect(replies.filter((m) => m.attachments.length === 4)).toHaveLength(1);
-    expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(1);
-    expect(count(h, "SELECT sum(units) AS n FROM usage_ledger WHERE user_id = '500000000000000001'")).toBe(4);
+    expect(h.recordedRows("generations")).toBe(1);
+    expect(h.ctx.quota.report(ALICE.id, null).everywhere.images.used).toBe(4);
   });
 });

@@ -125,7 +125,7 @@ describe("/reference", () => {
       expect(answer.attachments).toEqual([]);
       expect(answer.content).toMatch(/is not a reference id|No reference/);
     }
-    expect(h.ctx.db.prepare("SELECT count(*) AS n FROM images").get()).toEqual({ n: 0 });
+    expect(h.recordedRows("images")).toBe(0);
   });
 
   it("lets a moderator page through another member's list, and no other member", async () => {

@@ -1,5 +1,6 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/storage/database.ts";
+import { ImagesRepo } from "../../src/storage/images-repo.ts";
 import { ALICE, BOB, buttons, e2eSuite } from "../support/bot-harness.ts";
 
 const suite = e2eSuite("resilience");
@@ -30,7 +31,7 @@ describe("resilience", () => {
       expect(answer.content).toMatch(/⚠️/);
       expect(answer.content).not.toMatch(/at \w+ \(|Error:/); // no stack trace
     }
-    expect(h.ctx.db.prepare("SELECT count(*) AS n FROM selections").get()).toEqual({ n: 0 });
+    expect(h.recordedRows("selections")).toBe(0);
     const still = await h.character({ description: "still here", count: 1 });
     expect(still.attachments).toHaveLength(1);
   });
@@ -71,22 +72,16 @@ describe("resilience", () => {
 
   it("on shutdown, tells the user their images come later and leaves the predictions resumable", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "3000" });
-    const harness = h;
     const running = h.sandbox.runCommand({
       command: "character",
       options: { description: "interrupted", count: 2 },
       user: ALICE,
     });
     await h.sandbox.waitFor(() => running.callback, 5000, "defer");
+    const [generation] = h.ctx.generation.undelivered();
+    if (!generation) throw new Error("no generation recorded");
     await h.sandbox.waitFor(
-      () =>
-        (
-          harness.ctx.db
-            .prepare("SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")
-            .get() as {
-            n: number;
-          }
-        ).n === 2,
+      () => h.ctx.generation.view(generation.id)?.images.every((i) => i.predictionId !== null),
       5000,
       "predictions started",
     );
@@ -94,8 +89,9 @@ describe("resilience", () => {
     const message = h.sandbox.original(running);
     expect(message?.content).toContain("The bot is restarting");
     expect(h.ctx.db.open).toBe(false);
-    const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
-    const rows = db.prepare("SELECT status, prediction_id FROM images").all() as Array<{ status: string }>;
+    // Read back through a repository on the closed bot's database file.
+    const db = openDatabase(`${h.dir.path}/bot.sqlite`);
+    const rows = new ImagesRepo(db).forGeneration(generation.id);
     db.close();
     expect(rows.map((r) => r.status)).toEqual(["running", "running"]); // resumable, not failed
     await h.restart(); // the harness's close() stops the new bot

@@ -64,27 +64,29 @@ describe("/video", () => {
     expect((await fileTypeFromBuffer(message.attachments[0]?.data ?? Buffer.alloc(0)))?.mime).toBe(
       "video/mp4",
     );
-    const row = h.ctx.db.prepare("SELECT * FROM videos").get() as Record<string, unknown>;
+    const videoId = /^video-(.+)\.mp4$/.exec(message.attachments[0]?.filename ?? "")?.[1] ?? "";
+    const row = h.ctx.video.get(videoId);
     expect(row).toMatchObject({
-      reference_image_id: image.id,
-      generation_id: image.generationId,
+      id: videoId,
+      referenceImageId: image.id,
+      generationId: image.generationId,
       status: "succeeded",
       mime: "video/mp4",
       model: "minimax/video-01",
-      file_name: `${row.id}.mp4`,
+      fileName: `${videoId}.mp4`,
     });
     expect(
-      readFileSync(`${h.dir.path}/videos/${row.id}.mp4`).equals(
+      readFileSync(`${h.dir.path}/videos/${videoId}.mp4`).equals(
         message.attachments[0]?.data ?? Buffer.alloc(0),
       ),
     ).toBe(true);
-    expect(message.content).toContain(String(row.id));
+    expect(message.content).toContain(videoId);
 
     const info = await h.settledReply(
       h.sandbox.runCommand({ command: "reference info", options: { id: image.id }, user: ALICE }),
     );
     expect(info.content).toContain(`Videos (1):`);
-    expect(info.content).toContain(String(row.id));
+    expect(info.content).toContain(videoId);
   });
 
   it("shows elapsed time while the prediction runs", async () => {

@@ -4,6 +4,7 @@ import { afterAll, afterEach, expect } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import { type RunningBot, startBot } from "../../src/bot.ts";
 import { deployCommands } from "../../src/commands/register.ts";
+import { parseCustomId } from "../../src/discord/custom-id.ts";
 import {
   DiscordSandbox,
   MEMBER_PERMISSIONS,
@@ -14,6 +15,7 @@ import {
 } from "../../src/sandbox/server.ts";
 import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
+import type { GenerationView } from "../../src/services/generation.ts";
 import { captureLogger, makeTempDir, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";
@@ -41,6 +43,13 @@ export interface Harness {
   grid(interaction: SandboxInteraction): Promise<StoredMessage>;
   /** Runs /character as `user` (default Alice) in the guild and waits for the finished grid. */
   character(options: CharacterOptions, user?: SandboxUser): Promise<StoredMessage>;
+  /** The generation a grid shows, read through the service (its id is in the grid's buttons). */
+  generationOf(grid: StoredMessage): GenerationView;
+  /**
+   * How many rows a table holds. Only for asserting that a refused request recorded nothing at all: no
+   * repository lists every row of a table, by design.
+   */
+  recordedRows(table: "generations" | "images" | "videos" | "selections"): number;
   /** Presses pick button `slot` (1–4) on a grid as `user` and waits for the private confirmation. */
   pick(grid: StoredMessage, slot: number, user?: SandboxUser): Promise<StoredMessage>;
 }
@@ -103,6 +112,18 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     grid(interaction) {
       return harness.settledReply(interaction, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+    },
+    generationOf(grid) {
+      for (const b of buttons(grid)) {
+        const id = parseCustomId(b.custom_id);
+        if (id.handler !== "gen") continue;
+        const view = harness.ctx.generation.view(id.generationId);
+        if (view) return view;
+      }
+      throw new Error("the message has no generation buttons");
+    },
+    recordedRows(table) {
+      return harness.ctx.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()?.n ?? 0;
     },
     character(options, user = ALICE) {
       return harness.grid(sandbox.runCommand({ command: "character", options: { ...options }, user }));
