@@ -301,7 +301,12 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     for (const id of held) expect(after.filter((r) => r.prediction_id === id)).toHaveLength(1);
     for (const row of after) expect(existsSync(`${d.path}/images/${row.file_name}`)).toBe(true);
     expect(output).toContain("adopted the prediction of a create sent before the restart");
-    expect(query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL")).toEqual([]);
+    // Recorded as delivered once the grid's edit is confirmed, which may come just after it shows.
+    await s.waitFor(
+      () => query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL").length === 0,
+      10_000,
+      "the generation recorded as delivered",
+    );
     expect(s.violations).toEqual([]);
     await kill(child);
   });
