@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./services/clock.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import { Limiter } from "./services/limiter.ts";
+import { ModerationService } from "./services/moderation.ts";
 import {
   MOCK_MODEL,
   MOCK_VIDEO_MODEL,
@@ -18,6 +19,7 @@ import { ReplicateImageProvider } from "./services/providers/replicate.ts";
 import { ReplicateVideoProvider } from "./services/providers/replicate-video.ts";
 import type { ImageProvider, VideoProvider } from "./services/providers/types.ts";
 import { QuotaService } from "./services/quota.ts";
+import { ReferenceService } from "./services/references.ts";
 import { VideoService } from "./services/video.ts";
 import { AuditRepo } from "./storage/audit-repo.ts";
 import { type Db, openDatabase } from "./storage/database.ts";
@@ -25,6 +27,9 @@ import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
+import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
+import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
+import { recoverFileStore } from "./storage/recovery.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
 import { UsageRepo } from "./storage/usage-repo.ts";
 import { VideosRepo } from "./storage/videos-repo.ts";
@@ -42,12 +47,16 @@ export interface AppContext {
     usage: UsageRepo;
     guildSettings: GuildSettingsRepo;
     audit: AuditRepo;
+    pendingDeletions: PendingDeletionsRepo;
+    pendingMessageEdits: PendingMessageEditsRepo;
   };
   files: FileStore;
   imageProvider: ImageProvider;
   videoProvider: VideoProvider;
   limiter: Limiter;
   generation: GenerationService;
+  references: ReferenceService;
+  moderation: ModerationService;
   video: VideoService;
   quota: QuotaService;
   admission: AdmissionService;
@@ -74,6 +83,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     usage: new UsageRepo(db),
     guildSettings: new GuildSettingsRepo(db),
     audit: new AuditRepo(db),
+    pendingDeletions: new PendingDeletionsRepo(db),
+    pendingMessageEdits: new PendingMessageEditsRepo(db),
   };
   const quota = new QuotaService({
     db,
@@ -99,9 +110,13 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     clock,
   });
   const files = new FileStore(config.dataDir);
+  // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
+  recoverFileStore({ files, ...repos, logger });
   const imageProvider = createImageProvider(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
   const videoProvider = createVideoProvider(config, logger, clock);
+  const references = new ReferenceService({ ...repos, files, clock, logger });
+  const moderation = new ModerationService({ db, references, audit: repos.audit, clock });
   const generation = new GenerationService({
     db,
     ...repos,
@@ -131,7 +146,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   const video = new VideoService({
     db,
     videos: repos.videos,
-    generation,
+    references,
     files,
     provider: videoProvider,
     model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
@@ -164,6 +179,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     videoProvider,
     limiter,
     generation,
+    references,
+    moderation,
     video,
     quota,
     admission,
@@ -184,8 +201,6 @@ function createImageProvider(config: Config, logger: Logger, clock: Clock): Imag
       clock,
     });
   }
-  if (!config.replicate.token)
-    throw new Error("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
   return new ReplicateImageProvider({
     token: config.replicate.token,
     apiUrl: config.replicate.apiUrl,
@@ -205,8 +220,6 @@ function createVideoProvider(config: Config, logger: Logger, clock: Clock): Vide
       clock,
     });
   }
-  if (!config.replicate.token)
-    throw new Error("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
   return new ReplicateVideoProvider({
     token: config.replicate.token,
     apiUrl: config.replicate.apiUrl,

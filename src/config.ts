@@ -1,29 +1,31 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
 import { REPLICATE_DELIVERY_ORIGINS } from "./services/providers/download.ts";
-import { IMAGE_MODEL_IDS } from "./services/providers/image-models.ts";
-import { VIDEO_MODEL_IDS } from "./services/providers/video-models.ts";
-import { APPROXIMATE_PRICES_USD } from "./services/quota.ts";
+import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./services/providers/image-models.ts";
+import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./services/providers/video-models.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Empty strings in an .env file mean "not set", as a user would expect. */
-const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().min(1).optional());
-const snowflake = z.preprocess(
-  (v) => (v === "" ? undefined : v),
+/** An empty string in an .env file means "not set", as a user would expect: the value is `fallback`. */
+const orDefault = <T extends z.ZodType>(fallback: unknown, schema: T) =>
+  z.preprocess((v) => (v === "" || v === undefined ? fallback : v), schema);
+
+const optionalString = orDefault(undefined, z.string().trim().min(1).optional());
+const snowflake = orDefault(
+  undefined,
   z
     .string()
     .regex(/^\d{17,20}$/, "must be a Discord id (17–20 digits)")
     .optional(),
 );
 const url = (fallback: string) =>
-  z.preprocess(
-    (v) => (v === "" || v === undefined ? fallback : v),
+  orDefault(
+    fallback,
     z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
   );
 const int = (fallback: number, min: number, max: number) =>
-  z.preprocess(
-    (v) => (v === "" || v === undefined ? fallback : v),
+  orDefault(
+    fallback,
     z.coerce
       .number({ error: "must be a whole number" })
       .int("must be a whole number")
@@ -32,8 +34,8 @@ const int = (fallback: number, min: number, max: number) =>
   );
 /** A comma-separated list of origins, `https://host[:port]` or `https://*.host` for its subdomains. */
 const origins = (fallback: readonly string[]) =>
-  z.preprocess(
-    (v) => (v === "" || v === undefined ? fallback.join(",") : v),
+  orDefault(
+    fallback.join(","),
     z.string().transform((text, ctx) => {
       const entries = text
         .split(",")
@@ -70,25 +72,22 @@ const schema = z.object({
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_URL: url("https://api.replicate.com/v1"),
   REPLICATE_OUTPUT_ORIGINS: origins(REPLICATE_DELIVERY_ORIGINS),
-  IMAGE_PROVIDER: z.preprocess(
-    (v) => (v === "" || v === undefined ? "replicate" : v),
+  IMAGE_PROVIDER: orDefault(
+    "replicate",
     z.enum(["replicate", "mock"], { error: "must be replicate or mock" }),
   ),
-  IMAGE_MODEL: z.preprocess((v) => (v === "" || v === undefined ? "google/imagen-4" : v), imageModel),
+  IMAGE_MODEL: orDefault("google/imagen-4", imageModel),
   IMAGE_FALLBACK_MODEL: z
     .union([z.literal(""), imageModel], {
       error: `must be empty (no fallback) or one of ${IMAGE_MODEL_IDS.join(", ")}`,
     })
     .default("google/nano-banana-2"),
-  VIDEO_MODEL: z.preprocess(
-    (v) => (v === "" || v === undefined ? "minimax/video-01" : v),
+  VIDEO_MODEL: orDefault(
+    "minimax/video-01",
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
   ),
-  DATA_DIR: z.preprocess((v) => (v === "" || v === undefined ? "./data" : v), z.string()),
-  LOG_LEVEL: z.preprocess(
-    (v) => (v === "" || v === undefined ? "info" : v),
-    z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }),
-  ),
+  DATA_DIR: orDefault("./data", z.string()),
+  LOG_LEVEL: orDefault("info", z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
   MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
   PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
   PREDICTION_POLL_MS: int(1000, 10, 60_000),
@@ -100,8 +99,8 @@ const schema = z.object({
   USER_DAILY_CAP: int(80, 0, 1_000_000),
   USER_DAILY_VIDEO_CAP: int(10, 0, 100_000),
   MAX_RUNNING_PER_USER: int(1, 1, 100),
-  MODEL_PRICES_USD: z.preprocess(
-    (v) => (v === "" || v === undefined ? "{}" : v),
+  MODEL_PRICES_USD: orDefault(
+    "{}",
     z.string().transform((text, ctx) => {
       const prices = z.record(z.string(), z.number().min(0)).safeParse(
         (() => {
@@ -124,10 +123,7 @@ const schema = z.object({
   QUEUE_EDIT_INTERVAL_MS: int(5000, 10, 300_000),
   VIDEO_PROGRESS_INTERVAL_MS: int(5000, 10, 300_000),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
-  MOCK_FAILURE_RATE: z.preprocess(
-    (v) => (v === "" || v === undefined ? 0 : v),
-    z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1),
-  ),
+  MOCK_FAILURE_RATE: orDefault(0, z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1)),
 });
 
 /** Rules across variables; checked on the raw values so they are reported alongside every other problem. */
@@ -149,20 +145,32 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
 
 type Env = z.infer<typeof schema>;
 
-export interface Config {
+interface ReplicateSettings {
+  apiUrl: string;
+  /** Where prediction outputs may be downloaded from, besides the API's own origin. */
+  outputOrigins: string[];
+}
+
+/**
+ * The whole configuration. Which image provider runs decides what is certain: with `replicate`, the token is
+ * there (checked once, when the environment is read).
+ */
+export type Config = CommonConfig &
+  (
+    | { imageProvider: "replicate"; replicate: ReplicateSettings & { token: string } }
+    | { imageProvider: "mock"; replicate: ReplicateSettings & { token: string | undefined } }
+  );
+
+/** A configuration that can log in to Discord: the token is there. */
+export type BotConfig = Config & { discord: { token: string } };
+
+interface CommonConfig {
   discord: {
     token: string | undefined;
     applicationId: string | undefined;
     guildId: string | undefined;
     apiUrl: string;
   };
-  replicate: {
-    token: string | undefined;
-    apiUrl: string;
-    /** Where prediction outputs may be downloaded from, besides the API's own origin. */
-    outputOrigins: string[];
-  };
-  imageProvider: "replicate" | "mock";
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
@@ -210,19 +218,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 function toConfig(e: Env): Config {
-  return {
+  const replicate = { apiUrl: e.REPLICATE_API_URL, outputOrigins: e.REPLICATE_OUTPUT_ORIGINS };
+  const common: CommonConfig = {
     discord: {
       token: e.DISCORD_TOKEN,
       applicationId: e.DISCORD_APPLICATION_ID,
       guildId: e.DISCORD_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
     },
-    replicate: {
-      token: e.REPLICATE_API_TOKEN,
-      apiUrl: e.REPLICATE_API_URL,
-      outputOrigins: e.REPLICATE_OUTPUT_ORIGINS,
-    },
-    imageProvider: e.IMAGE_PROVIDER,
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     videoModel: e.VIDEO_MODEL,
@@ -240,7 +243,7 @@ function toConfig(e: Env): Config {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
-    prices: { ...APPROXIMATE_PRICES_USD, ...e.MODEL_PRICES_USD },
+    prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
       queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,
@@ -248,6 +251,12 @@ function toConfig(e: Env): Config {
     },
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
   };
+  if (e.IMAGE_PROVIDER === "mock") {
+    return { ...common, imageProvider: "mock", replicate: { ...replicate, token: e.REPLICATE_API_TOKEN } };
+  }
+  // crossChecks reported a missing token with every other problem; this only tells the type system.
+  if (!e.REPLICATE_API_TOKEN) throw new ConfigError(["REPLICATE_API_TOKEN is required"]);
+  return { ...common, imageProvider: "replicate", replicate: { ...replicate, token: e.REPLICATE_API_TOKEN } };
 }
 
 /** The secret values a config holds, for the logger's redaction. */

@@ -8,7 +8,7 @@ const config = configOrExit(readEnvironment(), { discordToken: true });
 const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
 try {
   const result = await deployCommands({
-    token: config.discord.token as string,
+    token: config.discord.token,
     apiUrl: config.discord.apiUrl,
     applicationId: config.discord.applicationId,
     guildId: config.discord.guildId,

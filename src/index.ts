@@ -2,6 +2,7 @@
 import { createAppContext } from "./app.ts";
 import { configSecrets } from "./config.ts";
 import { startBot } from "./discord/bot.ts";
+import { finishPendingRemovals } from "./discord/removals.ts";
 import { createLogger } from "./logger.ts";
 import { configOrExit, readEnvironment } from "./startup.ts";
 
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     ctx.close();
     process.exit(1);
   }
+  // Grids and video messages that still show what a deletion removed before the last run stopped.
+  bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received");
     bot.stop().then(

@@ -1,7 +1,7 @@
 // What both entry points share: reading the environment (with an optional .env) and refusing to start
 // with a clear message and exit code 2 when something required is missing.
 import { existsSync } from "node:fs";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type BotConfig, type Config, ConfigError, loadConfig } from "./config.ts";
 
 export const EXIT_CONFIG = 2;
 
@@ -11,7 +11,18 @@ export function readEnvironment(): Record<string, string | undefined> {
   return process.env;
 }
 
-/** Loads the configuration or prints every problem in one message and exits with code 2. */
+/**
+ * Loads the configuration or prints every problem in one message and exits with code 2. With
+ * `discordToken: true` a missing DISCORD_TOKEN is one of the problems, and the result carries the token.
+ */
+export function configOrExit(
+  env: Record<string, string | undefined>,
+  require: { discordToken: true },
+): BotConfig;
+export function configOrExit(
+  env: Record<string, string | undefined>,
+  require: { discordToken: false },
+): Config;
 export function configOrExit(
   env: Record<string, string | undefined>,
   require: { discordToken: boolean },

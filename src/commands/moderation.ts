@@ -44,7 +44,7 @@ export const moderation: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
     requireModerator(interaction, PermissionFlagsBits.ManageMessages, "/moderation purge");
     const target = interaction.options.getUser("user", true);
-    const { total } = ctx.generation.listImages(target.id, interaction.guildId, 1, 1);
+    const { total } = ctx.references.listImages(target.id, interaction.guildId, 1, 1);
     if (total === 0) {
       await interaction.reply({
         content: `<@${target.id}> has no references in this server.`,

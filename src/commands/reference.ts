@@ -8,12 +8,18 @@ import {
 } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
-import { refreshGrid } from "../discord/generation-reply.ts";
-import { recordModeration } from "../discord/moderation-log.ts";
-import { LIST_PAGE_SIZE, NO_PINGS, renderImageInfo, renderImageList } from "../discord/render.ts";
+import { postToModLog } from "../discord/moderation-log.ts";
+import { showRemovals } from "../discord/removals.ts";
+import {
+  LIST_PAGE_SIZE,
+  NO_PINGS,
+  renderImageInfo,
+  renderImageList,
+  videosTaken,
+} from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { ImageLookup, Viewer } from "../services/generation.ts";
+import type { ImageLookup, Viewer } from "../services/references.ts";
 import type { Command } from "./types.ts";
 
 export function viewerOf(interaction: Interaction): Viewer {
@@ -85,33 +91,33 @@ export const reference: Command = {
       if (whose !== viewer.userId && !viewer.canModerate) {
         throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
       }
-      const page = ctx.generation.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
-      await interaction.editReply({ ...renderImageList(page, whose), allowedMentions: NO_PINGS });
+      const page = ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+      await interaction.editReply({
+        ...renderImageList(page, whose, viewer.userId),
+        allowedMentions: NO_PINGS,
+      });
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
-    const lookup = ctx.generation.getImage(rawId, viewer);
+    const lookup = ctx.references.getImage(rawId, viewer);
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     const { image, isCurrentPick } = lookup;
     if (sub === "delete") {
-      await ctx.generation.deleteImage(image);
-      const byModerator = image.userId !== viewer.userId;
-      await recordModeration(
+      const removal = await ctx.moderation.deleteReference(image, viewer);
+      if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
+      const videos = removal.videos.length;
+      const withVideos = videosTaken(videos, "it");
+      await postToModLog(
         ctx,
         interaction.client.rest,
-        {
-          guildId: viewer.guildId,
-          actorId: viewer.userId,
-          action: "reference_delete",
-          targetUserId: image.userId,
-          targetId: image.id,
-          details: { byModerator, generationId: image.generationId, slot: image.slot },
-        },
-        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>.`,
+        viewer.guildId,
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
         log,
       );
-      await refreshGrid(ctx, interaction.client.rest, image.generationId, log);
-      await interaction.editReply({ content: `🗑️ Deleted reference \`${image.id}\`. Its file is gone.` });
+      await showRemovals(ctx, interaction.client.rest, [removal], log);
+      await interaction.editReply({
+        content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
+      });
       return;
     }
     const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));
@@ -119,7 +125,7 @@ export const reference: Command = {
       await interaction.editReply({ content, allowedMentions: NO_PINGS });
       return;
     }
-    const original = await ctx.generation.readImageFile(image);
+    const original = await ctx.references.readImageFile(image);
     const ext = image.fileName?.split(".").pop() ?? "png";
     const upload = await fitImage(
       original,

@@ -43,7 +43,7 @@ export const video: Command = {
     // Local checks (SQLite, well under a millisecond) come before the defer so that a refusal stays private;
     // nothing leaves the machine before it.
     const viewer = viewerOf(interaction);
-    const choice = ctx.video.chooseReference(rawId, viewer);
+    const choice = ctx.references.choose(rawId, viewer);
     if (!choice.ok) {
       if (choice.reason === "no_pick") throw new UserFacingError(NO_PICK);
       throw imageLookupError(choice.reason, rawId ?? "");
@@ -84,7 +84,7 @@ export const video: Command = {
   /** Offers the user's recent references, newest first, matched on id or prompt. */
   async autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
     const typed = interaction.options.getFocused().trim().toLowerCase();
-    const recent = ctx.generation.listImages(interaction.user.id, interaction.guildId, 1, 100).items;
+    const recent = ctx.references.listImages(interaction.user.id, interaction.guildId, 1, 100).items;
     const choices = recent
       .filter((i) => !typed || i.id.startsWith(typed) || i.prompt.toLowerCase().includes(typed))
       .slice(0, 25)

@@ -9,11 +9,10 @@ import { deferOrAbandon } from "./acknowledge.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
 import { refusalError } from "./moderation-log.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
+import { PastMessage } from "./past-message.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
 import {
   DurableReply,
-  INTERACTION_TOKEN_TTL_MS,
-  InteractionReply,
   interactionRef,
   type OutgoingFile,
   type ReplyTarget,
@@ -103,7 +102,7 @@ export class GenerationReply {
   private fileFor(image: ImageRow): OutgoingFile {
     const ext = image.fileName?.split(".").pop() ?? "png";
     const base = `character-${image.slot}`;
-    const read = () => this.ctx.generation.readImageFile(image);
+    const read = () => this.ctx.references.readImageFile(image);
     if (this.fits(image)) return { name: `${base}.${ext}`, read };
     return {
       name: `${base}-preview.jpg`,
@@ -160,8 +159,9 @@ export async function generateAndReply(
 }
 
 /**
- * Re-renders a generation's grid after an image was deleted, while its interaction token still allows an edit
- * (15 minutes). Later, the old grid stays as it was and its button for the deleted image says it is gone.
+ * Re-renders a generation's grid after an image was deleted: the image leaves the message and a line says it
+ * was removed. Through the interaction's webhook while its token lives, after that over the bot token with the
+ * stored message id, so a grid of any age loses the image. A generation still running shows it when it ends.
  */
 export async function refreshGrid(
   ctx: AppContext,
@@ -171,17 +171,16 @@ export async function refreshGrid(
 ): Promise<void> {
   const view = ctx.generation.view(generationId);
   const g = view?.generation;
-  if (!view || !g?.applicationId || !g.interactionToken || view.generation.status === "running") return;
-  if (ctx.clock.now() - g.createdAt > INTERACTION_TOKEN_TTL_MS - 60_000) return;
+  if (!view || !g || g.status === "running" || (!g.messageId && !g.interactionToken)) return;
   const reply = new GenerationReply(
     g.id,
-    new InteractionReply(rest, g.applicationId, g.interactionToken),
+    new PastMessage(rest, g, ctx.clock),
     ctx,
     perImageBudget(undefined, g.requested),
     log,
   );
   try {
-    await reply.showGrid(view, ctx.generation.pickedSlot(g.id));
+    await reply.showGrid(view, ctx.references.pickedSlot(g.id));
   } catch (err) {
     log.warn({ err, generationId }, "could not update the grid after a deletion");
   }

@@ -1,23 +1,11 @@
-// Writes an audit row for a moderator action (or a blocked prompt) and, when the guild set one, posts it to its
-// mod-log channel. Posting is best effort: the row is the record.
+// Posts moderator actions and blocked prompts to a guild's mod-log channel, when it set one. The services write
+// the audit row in the action's own transaction; posting is best effort: the row is the record.
 import { type REST, Routes } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { UserFacingError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { describeRefusal, type Refusal } from "../services/admission.ts";
-import type { AuditEntry } from "../storage/audit-repo.ts";
 import { NO_PINGS } from "./render.ts";
-
-export async function recordModeration(
-  ctx: AppContext,
-  rest: REST,
-  entry: Omit<AuditEntry, "createdAt">,
-  summary: string,
-  log: Logger,
-): Promise<void> {
-  ctx.repos.audit.add({ ...entry, createdAt: ctx.clock.now() });
-  await postToModLog(ctx, rest, entry.guildId, summary, log);
-}
 
 /** Posts a line to the guild's mod-log channel, if it set one. */
 export async function postToModLog(

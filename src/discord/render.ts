@@ -8,8 +8,9 @@ import {
 } from "discord.js";
 import { encodeCustomId } from "../interactions/custom-id.ts";
 import { failureReason } from "../services/failures.ts";
-import type { GenerationView, ImagePage } from "../services/generation.ts";
+import type { GenerationView } from "../services/generation.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
+import type { ImagePage } from "../services/references.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 
@@ -34,6 +35,18 @@ function failureLines(view: GenerationView): string[] {
   return view.images
     .filter((i) => i.status === "failed")
     .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`);
+}
+
+/** Who took a reference away, as a grid or a video message says it. */
+function removedBy(deletedBy: string | null, ownerId: string): string {
+  return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
+}
+
+/** A line per image deleted since the grid was made: the image itself is no longer attached. */
+function removedLines(view: GenerationView): string[] {
+  return view.images
+    .filter((i) => i.deletedAt !== null)
+    .map((i) => `Image ${i.slot}: ${removedBy(i.deletedBy, view.generation.userId)}.`);
 }
 
 /** While images land: what is done so far. */
@@ -61,6 +74,16 @@ export function renderGrid(
     emoji: { name: "🔁" },
     custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
   };
+  if (stored.length === 0 && images.some((i) => i.deletedAt !== null)) {
+    // Nothing left to show or pick; a moderator's removal does not repeat the prompt either.
+    const byModerator = images.some((i) => i.deletedAt !== null && i.deletedBy !== generation.userId);
+    return {
+      content: byModerator
+        ? `🗑️ The images made for <@${generation.userId}> here were removed by a moderator.`
+        : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
+      components: [],
+    };
+  }
   if (stored.length === 0) {
     return {
       content: [
@@ -90,6 +113,7 @@ export function renderGrid(
       ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
     ...failureLines(view),
+    ...removedLines(view),
   ];
   const safety = unappliedSafetyNotice(
     asSafetyFilterLevel(generation.params.safetyFilterLevel),
@@ -179,11 +203,29 @@ export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit:
   ].join("\n");
 }
 
+/** " and 2 videos made from them", or nothing: what a deletion took besides the references. */
+export function videosTaken(videos: number, from: "it" | "them"): string {
+  return videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from ${from}` : "";
+}
+
+/** What a video's message says once the video was deleted with its reference. */
+export function renderVideoRemoved(video: VideoRow): string {
+  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
+    video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
+  }.`;
+}
+
 export const LIST_PAGE_SIZE = 10;
 
-export function renderImageList(page: ImagePage, ownerId: string): RenderedMessage {
+export function renderImageList(page: ImagePage, ownerId: string, viewerId = ownerId): RenderedMessage {
   if (page.total === 0) {
-    return { content: "You have no references yet. Make some with /character.", components: [] };
+    return {
+      content:
+        ownerId === viewerId
+          ? "You have no references yet. Make some with /character."
+          : `<@${ownerId}> has no references here.`,
+      components: [],
+    };
   }
   const lines = page.items.map(
     (i) =>

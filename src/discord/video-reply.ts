@@ -1,10 +1,12 @@
 // Keeps a /video message up to date: elapsed time while the prediction runs, then the video or why not.
+import type { REST } from "discord.js";
 import type { AppContext } from "../app.ts";
 import type { Logger } from "../logger.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
-import { renderVideoDone, renderVideoProgress } from "./render.ts";
+import { PastMessage } from "./past-message.ts";
+import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "./render.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
 const OVERHEAD = 64 * 1024;
@@ -59,6 +61,19 @@ export class VideoReply {
       });
       return;
     }
+    // Read again: its reference may have been deleted since `run` returned the row.
+    const current = this.ctx.video.get(video.id) ?? video;
+    if (current.deletedAt !== null) {
+      // Deleted while it was being made: nothing of it is shown or kept.
+      await this.ctx.video.discardDeletedOutput(current);
+      try {
+        await this.target.edit({ content: renderVideoRemoved(current), files: [] });
+      } catch (err) {
+        if (!(err instanceof UndeliverableError)) throw err;
+      }
+      this.ctx.video.markDelivered(video.id);
+      return;
+    }
     const limit = this.uploadLimit ?? DEFAULT_ATTACHMENT_LIMIT;
     const attach =
       video.status === "succeeded" && (video.bytes ?? Number.POSITIVE_INFINITY) <= limit - OVERHEAD;
@@ -78,9 +93,33 @@ export class VideoReply {
   }
 
   private async show(video: VideoRow): Promise<void> {
+    // A moderator's removal note must not be overwritten by the next progress edit.
+    const current = this.ctx.video.get(video.id) ?? video;
     const { messageId } = await this.target.edit({
-      content: renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
+      content:
+        current.deletedAt !== null
+          ? renderVideoRemoved(current)
+          : renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
     });
     this.ctx.video.setMessageId(video.id, messageId);
+  }
+}
+
+/**
+ * Replaces a delivered (or still running) video's message with a note that it was removed: through the
+ * interaction's webhook while its token lives, else over the bot token with the stored message id.
+ */
+export async function showVideoRemoved(
+  ctx: AppContext,
+  rest: REST,
+  video: VideoRow,
+  log: Logger,
+): Promise<void> {
+  if (!video.messageId && !video.interactionToken) return;
+  const removed = ctx.video.get(video.id) ?? video;
+  try {
+    await new PastMessage(rest, video, ctx.clock).edit({ content: renderVideoRemoved(removed), files: [] });
+  } catch (err) {
+    log.warn({ err, videoId: video.id }, "could not replace a removed video's message");
   }
 }

@@ -1,4 +1,5 @@
-// The grid's buttons: pick an image (requester only) and Regenerate (requester only).
+// The grid's buttons: pick an image (requester only) and Regenerate (requester only), each honoured only on
+// the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
@@ -13,14 +14,28 @@ type GenId = Extract<CustomId, { handler: "gen" }>;
 const notYours = (ownerId: string) =>
   new UserFacingError(`Only <@${ownerId}> can use these buttons. Make your own with /character.`);
 
+/**
+ * A custom_id can be copied onto any message (a webhook, another bot, an edited export); the buttons count only
+ * on the message the bot stored for the generation.
+ */
+function requireOwnMessage(interaction: ButtonInteraction, ctx: AppContext, generationId: string): void {
+  const generation = ctx.generation.view(generationId)?.generation;
+  if (generation && generation.messageId !== interaction.message.id) {
+    throw new UserFacingError(
+      "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
+    );
+  }
+}
+
 export async function handleGenerationButton(
   interaction: ButtonInteraction,
   id: GenId,
   ctx: AppContext,
   log: Logger,
 ) {
+  requireOwnMessage(interaction, ctx, id.generationId);
   if (id.action === "pick") {
-    const result = ctx.generation.select(id.generationId, id.slot, interaction.user.id);
+    const result = ctx.references.select(id.generationId, id.slot, interaction.user.id);
     if (!result.ok) {
       if (result.reason === "not_owner") {
         throw notYours(ctx.generation.view(id.generationId)?.generation.userId ?? "the requester");

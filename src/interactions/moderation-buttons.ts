@@ -2,8 +2,9 @@
 import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
 import type { AppContext } from "../app.ts";
 import { requireModerator } from "../commands/moderation.ts";
-import { recordModeration } from "../discord/moderation-log.ts";
-import { NO_PINGS } from "../discord/render.ts";
+import { postToModLog } from "../discord/moderation-log.ts";
+import { showRemovals } from "../discord/removals.ts";
+import { NO_PINGS, videosTaken } from "../discord/render.ts";
 import type { Logger } from "../logger.ts";
 import type { CustomId } from "./custom-id.ts";
 
@@ -23,28 +24,22 @@ export async function handleModerationButton(
     return;
   }
   await interaction.deferUpdate();
-  let deleted = 0;
-  for (;;) {
-    const page = ctx.generation.listImages(id.userId, interaction.guildId, 1, 100);
-    if (page.items.length === 0) break;
-    for (const image of page.items) if (await ctx.generation.deleteImage(image)) deleted++;
-  }
-  await recordModeration(
+  const guildId = interaction.guildId;
+  if (!guildId) return;
+  const removals = await ctx.moderation.purge(id.userId, { userId: interaction.user.id, guildId });
+  const deleted = removals.length;
+  const videos = removals.reduce((n, r) => n + r.videos.length, 0);
+  const withVideos = videosTaken(videos, "them");
+  await postToModLog(
     ctx,
     interaction.client.rest,
-    {
-      guildId: interaction.guildId,
-      actorId: interaction.user.id,
-      action: "purge",
-      targetUserId: id.userId,
-      targetId: null,
-      details: { deleted },
-    },
-    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>.`,
+    guildId,
+    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}.`,
     log,
   );
+  await showRemovals(ctx, interaction.client.rest, removals, log);
   await interaction.editReply({
-    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>.`,
+    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>${withVideos}; the bot's messages that showed them say so.`,
     components: [],
     allowedMentions: NO_PINGS,
   });

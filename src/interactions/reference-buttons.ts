@@ -1,6 +1,7 @@
-// Paging through /reference list.
+// Paging through /reference list: the list's owner, or a moderator paging a member's list.
 import type { ButtonInteraction } from "discord.js";
 import type { AppContext } from "../app.ts";
+import { viewerOf } from "../commands/reference.ts";
 import { LIST_PAGE_SIZE, NO_PINGS, renderImageList } from "../discord/render.ts";
 import { UserFacingError } from "../errors.ts";
 import type { CustomId } from "./custom-id.ts";
@@ -10,8 +11,12 @@ export async function handleReferenceButton(
   id: Extract<CustomId, { handler: "ref" }>,
   ctx: AppContext,
 ) {
-  if (id.userId !== interaction.user.id)
+  const viewer = viewerOf(interaction);
+  if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
-  const page = ctx.generation.listImages(id.userId, interaction.guildId, id.page, LIST_PAGE_SIZE);
-  await interaction.update({ ...renderImageList(page, id.userId), allowedMentions: NO_PINGS });
+  const page = ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
+  await interaction.update({
+    ...renderImageList(page, id.userId, viewer.userId),
+    allowedMentions: NO_PINGS,
+  });
 }

@@ -8,9 +8,8 @@ import type {
   GenerationsRepo,
   InteractionRef,
 } from "../storage/generations-repo.ts";
-import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
-import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
-import { isUuid, newId } from "../storage/uuid.ts";
+import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
+import { newId } from "../storage/uuid.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import type { Limiter } from "./limiter.ts";
@@ -39,34 +38,10 @@ export interface GenerationView {
 /** Hears about every slot that settles, with the whole generation as it now stands. */
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
 
-/** Who is asking: the owner check for pictures and picks lives here, not in Discord code. */
-export interface Viewer {
-  userId: string;
-  guildId: string | null;
-  /** Holds Manage Messages in `guildId`. */
-  canModerate: boolean;
-}
-
-export type ImageLookup =
-  | { ok: true; image: ImageWithOwner; isCurrentPick: boolean }
-  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" };
-
-export type SelectResult =
-  | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
-  | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
-
-export interface ImagePage {
-  items: ImageWithOwner[];
-  page: number;
-  pages: number;
-  total: number;
-}
-
 export interface GenerationServiceDeps {
   db: Db;
   generations: GenerationsRepo;
   images: ImagesRepo;
-  selections: SelectionsRepo;
   files: FileStore;
   provider: ImageProvider;
   /** The safety filter level the request's server chose, if any. */
@@ -228,85 +203,6 @@ export class GenerationService {
 
   setMessageId(generationId: string, messageId: string): void {
     this.deps.generations.setMessageId(generationId, messageId);
-  }
-
-  /** An image the viewer may see: their own, or any in their guild when they moderate it. */
-  getImage(imageId: string, viewer: Viewer): ImageLookup {
-    if (!isUuid(imageId)) return { ok: false, reason: "invalid_id" };
-    const image = this.deps.images.get(imageId);
-    if (!image || image.deletedAt !== null || image.status !== "succeeded")
-      return { ok: false, reason: "not_found" };
-    const mayModerate = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
-    if (image.userId !== viewer.userId && !mayModerate) return { ok: false, reason: "forbidden" };
-    const pick = this.deps.selections.current(image.userId, image.guildId);
-    return { ok: true, image, isCurrentPick: pick?.imageId === image.id };
-  }
-
-  /** An image row by id with no access check: for jobs that already passed one. */
-  imageRow(imageId: string): ImageWithOwner | undefined {
-    return isUuid(imageId) ? this.deps.images.get(imageId) : undefined;
-  }
-
-  /** The bytes of a stored image; the name is checked to be `<uuid>.<ext>` before the disk is touched. */
-  readImageFile(image: Pick<ImageRow, "fileName">): Promise<Buffer> {
-    if (!image.fileName) throw new Error("image has no file");
-    return this.deps.files.read(image.fileName);
-  }
-
-  /** A user's stored images in one guild, newest first; `page` counts from 1. */
-  listImages(userId: string, guildId: string | null, page: number, pageSize: number): ImagePage {
-    const total = this.deps.images.countByUser(userId, guildId);
-    const pages = Math.max(1, Math.ceil(total / pageSize));
-    const current = Math.min(Math.max(1, Math.floor(page)), pages);
-    const items = this.deps.images.listByUser(userId, guildId, pageSize, (current - 1) * pageSize);
-    return { items, page: current, pages, total };
-  }
-
-  /**
-   * Deletes a stored image: its file goes, its row stays marked deleted (for the audit trail and so buttons
-   * on old grids answer that it is gone). The caller has checked the viewer may.
-   */
-  async deleteImage(image: ImageWithOwner): Promise<boolean> {
-    if (!this.deps.images.markDeleted(image.id, this.deps.clock.now())) return false;
-    if (image.fileName) await this.deps.files.remove(image.fileName);
-    return true;
-  }
-
-  /** Records a pick; only the member who asked for the generation may pick from it. */
-  select(generationId: string, slot: number, userId: string): SelectResult {
-    if (!isUuid(generationId)) return { ok: false, reason: "not_found" };
-    const generation = this.deps.generations.get(generationId);
-    if (!generation) return { ok: false, reason: "not_found" };
-    if (generation.userId !== userId) return { ok: false, reason: "not_owner" };
-    const image = this.deps.images.forGeneration(generationId).find((i) => i.slot === slot);
-    if (image?.status !== "succeeded" || image.deletedAt !== null)
-      return { ok: false, reason: "not_available" };
-    const selection = this.deps.selections.insert({
-      guildId: generation.guildId,
-      userId,
-      imageId: image.id,
-      generationId,
-      selectedAt: this.deps.clock.now(),
-    });
-    return { ok: true, selection, image, generation };
-  }
-
-  /** The slot currently picked from a generation, if any. */
-  pickedSlot(generationId: string): number | undefined {
-    const selection = this.deps.selections.latestForGeneration(generationId);
-    if (!selection) return undefined;
-    return this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId)?.slot;
-  }
-
-  /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */
-  currentSelection(
-    userId: string,
-    guildId: string | null,
-  ): { selection: SelectionRow; image: ImageWithOwner } | undefined {
-    const selection = this.deps.selections.current(userId, guildId);
-    const image = selection && this.deps.images.get(selection.imageId);
-    if (!selection || !image || image.deletedAt !== null) return undefined;
-    return { selection, image };
   }
 
   private async runSlot(

@@ -22,22 +22,6 @@ export interface UserCap {
   videos: number;
 }
 
-/**
- * Approximate US dollars per image or per video, from Replicate's public pricing at the time of writing
- * (videos at their default length). Estimates only: Replicate's bill is the truth.
- */
-export const APPROXIMATE_PRICES_USD: Record<string, number> = {
-  "google/imagen-4": 0.04,
-  "google/imagen-4-fast": 0.02,
-  "google/imagen-4-ultra": 0.06,
-  "google/nano-banana": 0.039,
-  "google/nano-banana-2": 0.067,
-  "google/nano-banana-pro": 0.15,
-  "minimax/video-01": 0.5,
-  "kwaivgi/kling-v2.1": 0.25,
-  "google/veo-3-fast": 1.2,
-};
-
 export type Reservation =
   | { ok: true }
   | {

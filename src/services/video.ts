@@ -9,14 +9,10 @@ import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
 import type { Clock } from "./clock.ts";
 import { type FailureCode, PredictionFailure } from "./failures.ts";
-import type { GenerationService, Viewer } from "./generation.ts";
 import type { Limiter } from "./limiter.ts";
 import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
-
-export type ReferenceChoice =
-  | { ok: true; image: ImageWithOwner }
-  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
+import type { ReferenceService, Viewer } from "./references.ts";
 
 export interface VideoRequest {
   viewer: Viewer;
@@ -29,7 +25,7 @@ export interface VideoRequest {
 export interface VideoServiceDeps {
   db: Db;
   videos: VideosRepo;
-  generation: GenerationService;
+  references: ReferenceService;
   files: FileStore;
   provider: VideoProvider;
   model: string;
@@ -48,19 +44,6 @@ export class VideoService {
 
   constructor(private readonly deps: VideoServiceDeps) {
     this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
-  }
-
-  /**
-   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
-   * the viewer's current pick in this guild.
-   */
-  chooseReference(rawId: string | null | undefined, viewer: Viewer): ReferenceChoice {
-    if (rawId) {
-      const lookup = this.deps.generation.getImage(rawId.trim(), viewer);
-      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
-    }
-    const current = this.deps.generation.currentSelection(viewer.userId, viewer.guildId);
-    return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
   }
 
   /**
@@ -184,6 +167,19 @@ export class VideoService {
     this.deps.videos.setMessageId(videoId, messageId);
   }
 
+  /** The row as it is now: a moderator may have deleted the video since the caller read it. */
+  get(videoId: string): VideoRow | undefined {
+    return this.deps.videos.get(videoId);
+  }
+
+  /**
+   * Removes what a video deleted while it was being made may have written after its deletion: its row no
+   * longer stands for the file, so nothing else would.
+   */
+  async discardDeletedOutput(video: Pick<VideoRow, "id" | "deletedAt">): Promise<void> {
+    if (video.deletedAt !== null) await this.deps.files.remove(`${video.id}.mp4`);
+  }
+
   readVideoFile(video: Pick<VideoRow, "fileName">): Promise<Buffer> {
     if (!video.fileName) throw new Error("video has no file");
     return this.deps.files.read(video.fileName);
@@ -191,7 +187,7 @@ export class VideoService {
 
   /** The stored reference, byte for byte, as a data: URI in the model's image field. */
   private async referenceDataUri(imageId: string): Promise<string> {
-    const image = this.deps.generation.imageRow(imageId);
+    const image = this.deps.references.imageRow(imageId);
     if (!image?.fileName || image.deletedAt !== null) {
       throw new PredictionFailure("provider_error", "the reference image is no longer stored");
     }

@@ -1,6 +1,6 @@
 // Files on disk, named only by validated UUIDs: images/<uuid>.<ext>, written atomically.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileTypeFromBuffer } from "file-type";
@@ -11,6 +11,8 @@ import { isUuid } from "./uuid.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
+/** What `writeAtomically` names a file before its rename; one left behind is from a write a crash cut short. */
+const TEMP_NAME = /^\.tmp-[0-9a-f]{16}$/;
 
 /**
  * The most pixels an image may have to be stored (or previewed): 4096². A provider's reference image is
@@ -118,6 +120,39 @@ export class FileStore {
 
   async remove(fileName: string): Promise<void> {
     await rm(this.pathOf(fileName), { force: true });
+  }
+
+  /** `remove` for the start-up sweep, which runs before anything else uses the store. */
+  removeSync(fileName: string): void {
+    rmSync(this.pathOf(fileName), { force: true });
+  }
+
+  /**
+   * Removes, in images/ and videos/, every temp file a crashed write left and every stored file that `keep`
+   * does not claim. Names that are neither ours nor temp files are left alone, and so is a file that cannot be
+   * removed (it is reported). Only safe while nothing writes to the store.
+   */
+  sweep(keep: (fileName: string) => boolean): { orphans: string[]; temp: number; failed: string[] } {
+    const orphans: string[] = [];
+    const failed: string[] = [];
+    let temp = 0;
+    for (const dir of [this.imagesDir, this.videosDir]) {
+      for (const name of readdirSync(dir)) {
+        const isTemp = TEMP_NAME.test(name);
+        const path = join(dir, name);
+        // A stored name counts only in its own directory: images/ holds no .mp4 of ours, videos/ only those.
+        const isOrphan = FILE_NAME.test(name) && this.pathOf(name) === path && !keep(name);
+        if (!isTemp && !isOrphan) continue;
+        try {
+          rmSync(path, { force: true });
+          if (isTemp) temp++;
+          else orphans.push(name);
+        } catch {
+          failed.push(name);
+        }
+      }
+    }
+    return { orphans, temp, failed };
   }
 }
 

@@ -23,6 +23,8 @@ export interface ImageRow {
   createdAt: number;
   finishedAt: number | null;
   deletedAt: number | null;
+  /** Who deleted it: its owner, or a moderator. */
+  deletedBy: string | null;
 }
 
 /** An image joined with what a viewer needs to know about its generation. */
@@ -45,7 +47,7 @@ export interface StoredFileFacts {
 const COLUMNS = `i.id, i.generation_id AS generationId, i.slot, i.status, i.model, i.prediction_id AS predictionId,
   i.file_name AS fileName, i.mime, i.bytes, i.width, i.height, i.sha256, i.error_code AS errorCode,
   i.error_message AS errorMessage, i.created_at AS createdAt, i.finished_at AS finishedAt,
-  i.deleted_at AS deletedAt`;
+  i.deleted_at AS deletedAt, i.deleted_by AS deletedBy`;
 const WITH_OWNER = `${COLUMNS}, g.user_id AS userId, g.guild_id AS guildId, g.prompt, g.params
   FROM images i JOIN generations g ON g.id = i.generation_id`;
 
@@ -62,6 +64,7 @@ export class ImagesRepo {
   private readonly byUserStmt;
   private readonly countByUserStmt;
   private readonly deleteStmt;
+  private readonly liveFilesStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO images (id, generation_id, slot, status, created_at)
@@ -90,7 +93,12 @@ export class ImagesRepo {
       `SELECT ${WITH_OWNER} WHERE g.user_id = ? AND g.guild_id IS ? AND i.status = 'succeeded'
        AND i.deleted_at IS NULL ORDER BY i.finished_at DESC, i.slot LIMIT ? OFFSET ?`,
     );
-    this.deleteStmt = db.prepare("UPDATE images SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+    this.deleteStmt = db.prepare(
+      "UPDATE images SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
+    );
+    this.liveFilesStmt = db
+      .prepare<[], string>("SELECT file_name FROM images WHERE file_name IS NOT NULL AND deleted_at IS NULL")
+      .pluck();
     this.countByUserStmt = db.prepare<[string, string | null], { n: number }>(
       `SELECT count(*) AS n FROM images i JOIN generations g ON g.id = i.generation_id
        WHERE g.user_id = ? AND g.guild_id IS ? AND i.status = 'succeeded' AND i.deleted_at IS NULL`,
@@ -98,8 +106,13 @@ export class ImagesRepo {
   }
 
   /** Marks a stored image deleted (its file is removed by the caller); false when it already was. */
-  markDeleted(id: string, at: number): boolean {
-    return this.deleteStmt.run(at, id).changes > 0;
+  markDeleted(id: string, at: number, by: string): boolean {
+    return this.deleteStmt.run(at, by, id).changes > 0;
+  }
+
+  /** The file names rows still stand for: every other file in images/ is an orphan. */
+  liveFileNames(): Set<string> {
+    return new Set(this.liveFilesStmt.all());
   }
 
   insertPending(id: string, generationId: string, slot: number, createdAt: number): void {

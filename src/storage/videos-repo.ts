@@ -32,6 +32,9 @@ export interface VideoRow {
   createdAt: number;
   finishedAt: number | null;
   deliveredAt: number | null;
+  /** Set when the video's reference was deleted: the video is removed with it. */
+  deletedAt: number | null;
+  deletedBy: string | null;
 }
 
 export type NewVideo = Pick<
@@ -56,7 +59,7 @@ const COLUMNS = `id, reference_image_id AS referenceImageId, generation_id AS ge
   file_name AS fileName, mime, bytes, sha256, output_url AS outputUrl, error_code AS errorCode,
   error_message AS errorMessage, interaction_id AS interactionId, interaction_token AS interactionToken,
   application_id AS applicationId, message_id AS messageId, created_at AS createdAt, finished_at AS finishedAt,
-  delivered_at AS deliveredAt`;
+  delivered_at AS deliveredAt, deleted_at AS deletedAt, deleted_by AS deletedBy`;
 
 export class VideosRepo {
   private readonly insertStmt;
@@ -72,6 +75,9 @@ export class VideosRepo {
   private readonly undeliveredStmt;
   private readonly byImageStmt;
   private readonly runningStmt;
+  private readonly liveForImageStmt;
+  private readonly deleteForImageStmt;
+  private readonly liveFilesStmt;
 
   constructor(db: Db) {
     this.insertStmt =
@@ -107,6 +113,36 @@ export class VideosRepo {
     this.byImageStmt = db.prepare<[string], VideoRow>(
       `SELECT ${COLUMNS} FROM videos WHERE reference_image_id = ? ORDER BY created_at DESC LIMIT 25`,
     );
+    this.liveForImageStmt = db.prepare<[string], VideoRow>(
+      `SELECT ${COLUMNS} FROM videos WHERE reference_image_id = ? AND deleted_at IS NULL ORDER BY created_at`,
+    );
+    // A video still being made ends here as failed, so it is neither delivered nor resumed; the file its
+    // prediction may still write has no row to stand for and is removed.
+    this.deleteForImageStmt = db.prepare(`UPDATE videos SET deleted_at = @at, deleted_by = @by,
+      status = CASE WHEN status IN ('pending', 'running') THEN 'failed' ELSE status END,
+      error_code = CASE WHEN status IN ('pending', 'running') THEN 'provider_error' ELSE error_code END,
+      error_message = CASE WHEN status IN ('pending', 'running') THEN 'its reference was deleted'
+        ELSE error_message END,
+      finished_at = coalesce(finished_at, @at)
+      WHERE reference_image_id = @imageId AND deleted_at IS NULL`);
+    this.liveFilesStmt = db
+      .prepare<[], string>("SELECT file_name FROM videos WHERE file_name IS NOT NULL AND deleted_at IS NULL")
+      .pluck();
+  }
+
+  /**
+   * Marks every video made from an image deleted, with the image; returns them as they were just before.
+   * Call inside the transaction that deletes the image.
+   */
+  markDeletedForImage(imageId: string, at: number, by: string): VideoRow[] {
+    const videos = this.liveForImageStmt.all(imageId);
+    if (videos.length > 0) this.deleteForImageStmt.run({ imageId, at, by });
+    return videos;
+  }
+
+  /** The file names rows still stand for: every other file in videos/ is an orphan. */
+  liveFileNames(): Set<string> {
+    return new Set(this.liveFilesStmt.all());
   }
 
   insert(row: NewVideo): void {

@@ -40,9 +40,7 @@ describe("a refused acknowledgement", () => {
     expect(used(h, "images")).toBe(0);
     expect(h.ctx.generation.undelivered()).toEqual([]);
 
-    const grid = await h.grid(
-      h.sandbox.runCommand({ command: "character", options: { description: "kept", count: 2 }, user: ALICE }),
-    );
+    const grid = await h.character({ description: "kept", count: 2 });
     expect(grid.attachments).toHaveLength(2);
     expect(used(h, "images")).toBe(2);
 
@@ -61,12 +59,8 @@ describe("a refused acknowledgement", () => {
 
   it("gives up /video the same way and refunds it", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "30" });
-    const grid = await h.grid(
-      h.sandbox.runCommand({ command: "character", options: { description: "hero", count: 1 }, user: ALICE }),
-    );
-    await h.followUp(
-      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
-    );
+    const grid = await h.character({ description: "hero", count: 1 });
+    await h.pick(grid, 1);
     refuseCallbacks(h);
     const lost = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
     await failed(h, lost);

@@ -45,7 +45,7 @@ describe("/character", () => {
     const confirmation = await h.followUp(press);
     expect(press.callback?.type).toBe(7);
     expect(confirmation.visible_to).toBe(ALICE.id);
-    const picked = h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id);
+    const picked = h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
     expect(picked?.image.slot).toBe(2);
     expect(confirmation.content).toContain(picked?.image.id);
     expect(confirmation.content).toContain("/video");
@@ -61,7 +61,7 @@ describe("/character", () => {
       user: ALICE,
     });
     await h.followUp(again);
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(4);
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
       2, 2, 2, 3, 2,
     ]);
@@ -69,13 +69,7 @@ describe("/character", () => {
 
   it("refuses a stranger's press ephemerally and changes nothing", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a knight", count: 2 },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "a knight", count: 2 });
     const before = JSON.stringify(message.components);
     for (const customId of [buttons(message)[0]?.custom_id, buttons(message).at(-1)?.custom_id] as string[]) {
       const press = h.sandbox.pressButton({ message, customId, user: BOB });
@@ -84,19 +78,13 @@ describe("/character", () => {
       expect(refusal.content).toContain(`Only <@${ALICE.id}>`);
     }
     expect(JSON.stringify(h.sandbox.messages.get(message.id)?.components)).toBe(before);
-    expect(h.ctx.generation.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(h.ctx.references.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
   });
 
   it("shows a partial failure: buttons only for the images that exist, and why the other failed", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a dragon [mock:safety_blocked:3]" },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "a dragon [mock:safety_blocked:3]" });
     expect(message.attachments).toHaveLength(3);
     expect(buttons(message).map((b) => b.label)).toEqual(["1", "2", "4", "Regenerate"]);
     expect(message.content).toContain("Image 3: blocked by the model's safety filter");
@@ -104,13 +92,7 @@ describe("/character", () => {
 
   it("says clearly when every image failed, with no select buttons", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "x [mock:provider_error]", count: 2 },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "x [mock:provider_error]", count: 2 });
     expect(message.attachments).toEqual([]);
     expect(buttons(message).map((b) => b.label)).toEqual(["Regenerate"]);
     expect(message.content).toContain("No image could be made");
@@ -162,13 +144,7 @@ describe("/character", () => {
 
   it("Regenerate makes a new generation with the same parameters, for the requester only", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a bard", count: 2, aspect_ratio: "16:9" },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "a bard", count: 2, aspect_ratio: "16:9" });
     const regenerate = buttons(message).at(-1)?.custom_id as string;
     const press = h.sandbox.pressButton({ message, customId: regenerate, user: ALICE });
     const second = await h.grid(press);
@@ -205,13 +181,7 @@ describe("/character", () => {
       retryAfterSeconds: 0.3,
     });
     h.sandbox.injectFault({ method: "PATCH", path: /messages\/@original$/, status: 500 });
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "resilient", count: 1 },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "resilient", count: 1 });
     expect(message.attachments).toHaveLength(1);
     expect(h.sandbox.requestLog.filter((r) => r.status === 429 || r.status === 500)).toHaveLength(2);
   });

@@ -11,13 +11,7 @@ const count = (h: Harness, sql: string) => (h.ctx.db.prepare(sql).get() as { n: 
 describe("allowances, running jobs and the blocklist", () => {
   it("refuses a request beyond the daily allowance, privately, and /usage shows what is used and left", async () => {
     const h = await suite.start({ DAILY_IMAGES_PER_USER: "5", MOCK_LATENCY_MS: "50" });
-    await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "first", count: 4 },
-        user: ALICE,
-      }),
-    );
+    await h.character({ description: "first", count: 4 });
     const refused = await reply(h, "character", { description: "second", count: 4 });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 5 images has 1 left");
@@ -27,28 +21,12 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(usage.content).toContain("Images: 4 of 5 (1 left)");
     expect(usage.content).toContain("This server today");
     // Bob's allowance is his own.
-    expect(
-      (
-        await h.grid(
-          h.sandbox.runCommand({
-            command: "character",
-            options: { description: "bob", count: 4 },
-            user: BOB,
-          }),
-        )
-      ).attachments,
-    ).toHaveLength(4);
+    expect((await h.character({ description: "bob", count: 4 }, BOB)).attachments).toHaveLength(4);
   });
 
   it("gives failed slots back: they cost nothing", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
-    const grid = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "x [mock:provider_error:2,3]", count: 4 },
-        user: ALICE,
-      }),
-    );
+    const grid = await h.character({ description: "x [mock:provider_error:2,3]", count: 4 });
     expect(grid.attachments).toHaveLength(2);
     expect((await reply(h, "usage", {})).content).toContain("Images: 2 of 40 (38 left)");
     expect(count(h, "SELECT sum(units) AS n FROM usage_ledger WHERE units < 0")).toBe(-2);
@@ -66,17 +44,7 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(second.visible_to).toBe(ALICE.id);
     expect(second.content).toContain("You already have a request running");
     await h.grid(first);
-    expect(
-      (
-        await h.grid(
-          h.sandbox.runCommand({
-            command: "character",
-            options: { description: "next", count: 1 },
-            user: ALICE,
-          }),
-        )
-      ).attachments,
-    ).toHaveLength(1);
+    expect((await h.character({ description: "next", count: 1 })).attachments).toHaveLength(1);
   });
 
   it("blocks obfuscated blocklist variants with a private message and an audit row, and lets a harmless prompt pass", async () => {
@@ -103,24 +71,14 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(audit).toHaveLength(5);
     expect(audit.every((a) => a.action === "prompt_blocked" && a.actorId === ALICE.id)).toBe(true);
     expect(audit.map((a) => a.details.entry).sort()).toEqual(["blood*", "gore", "gore", "gore", "gore"]);
-    const harmless = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a gorgeous knight", count: 1 },
-        user: ALICE,
-      }),
-    );
+    const harmless = await h.character({ description: "a gorgeous knight", count: 1 });
     expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Regenerate"]);
   });
 
   it("applies the video allowance to /video", async () => {
     const h = await suite.start({ DAILY_VIDEOS_PER_USER: "0", MOCK_LATENCY_MS: "50" });
-    const grid = await h.grid(
-      h.sandbox.runCommand({ command: "character", options: { description: "hero", count: 1 }, user: ALICE }),
-    );
-    await h.followUp(
-      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
-    );
+    const grid = await h.character({ description: "hero", count: 1 });
+    await h.pick(grid, 1);
     const refused = await reply(h, "video", { prompt: "runs" });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 0 videos is used up");
@@ -186,17 +144,7 @@ describe("allowances, running jobs and the blocklist", () => {
     );
     expect(list.content).toContain("2 in all");
     // DMs have their own allowance: the same member in the server still has all of theirs.
-    expect(
-      (
-        await h.grid(
-          h.sandbox.runCommand({
-            command: "character",
-            options: { description: "guild knight", count: 3 },
-            user: ALICE,
-          }),
-        )
-      ).attachments,
-    ).toHaveLength(3);
+    expect((await h.character({ description: "guild knight", count: 3 })).attachments).toHaveLength(3);
     for (const command of ["moderation purge", "settings view"]) {
       const options: Record<string, string> = command === "moderation purge" ? { user: BOB.id } : {};
       const refused = await h.settledReply(h.sandbox.runCommand({ command, options, user: ALICE, ...dm }));
@@ -210,16 +158,8 @@ describe("allowances, running jobs and the blocklist", () => {
       MOCK_LATENCY_MS: "300",
       QUEUE_EDIT_INTERVAL_MS: "150",
     });
-    const bobs = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "bob hero", count: 1 },
-        user: BOB,
-      }),
-    );
-    await h.followUp(
-      h.sandbox.pressButton({ message: bobs, customId: buttons(bobs)[0]?.custom_id as string, user: BOB }),
-    );
+    const bobs = await h.character({ description: "bob hero", count: 1 }, BOB);
+    await h.pick(bobs, 1, BOB);
     const first = h.sandbox.runCommand({
       command: "character",
       options: { description: "alice first", count: 3 },
@@ -262,17 +202,7 @@ describe("allowances, running jobs and the blocklist", () => {
     );
     expect(count(h, "SELECT count(*) AS n FROM generations")).toBe(3);
     // Bob's cap is his own.
-    expect(
-      (
-        await h.grid(
-          h.sandbox.runCommand({
-            command: "character",
-            options: { description: "bob", count: 4 },
-            user: BOB,
-          }),
-        )
-      ).attachments,
-    ).toHaveLength(4);
+    expect((await h.character({ description: "bob", count: 4 }, BOB)).attachments).toHaveLength(4);
   });
 
   it("two requests at once in the server and a DM cannot both pass the bot-wide cap", async () => {

@@ -1,16 +1,33 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   ALICE,
   BOB,
+  BOT_TOKEN,
   buttons,
   e2eSuite,
   type Harness,
   MOD,
   MODERATOR_PERMISSIONS,
 } from "../support/bot-harness.ts";
+import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
+import { FakeReplicate } from "../support/fake-replicate.ts";
 
 const suite = e2eSuite("moderation");
+let fake: FakeReplicate | undefined;
+let child: ChildProcess | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child?.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
+  child = undefined;
+});
 
 const reply = (
   h: Harness,
@@ -31,6 +48,36 @@ async function aliceGrid(h: Harness) {
   );
   const generationId = (buttons(grid)[0]?.custom_id ?? "").split(":")[2] as string;
   return { grid, view: h.ctx.generation.view(generationId) };
+}
+
+/** Waits until the grid message holds `images` attachments: the bot edited it after a deletion. */
+const gridWith = (h: Harness, messageId: string, images: number, timeoutMs = 5000, what = "") =>
+  h.sandbox.waitFor(
+    () => {
+      const m = h.sandbox.messages.get(messageId);
+      return m && m.attachments.length === images ? m : undefined;
+    },
+    timeoutMs,
+    `the grid without the deleted image${what}`,
+  );
+
+/** Alice's grid, her pick of image 1 and a video made from it, with the interactions that made them. */
+async function aliceVideo(h: Harness) {
+  const gridCommand = h.sandbox.runCommand({
+    command: "character",
+    options: { description: "alice's knight", count: 4 },
+    user: ALICE,
+  });
+  const grid = await h.grid(gridCommand);
+  const view = h.ctx.generation.view((buttons(grid)[0]?.custom_id ?? "").split(":")[2] as string);
+  await h.followUp(
+    h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
+  );
+  const videoCommand = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
+  const message = await h.settledReply(videoCommand, (m) => m.attachments.length === 1);
+  const video = h.ctx.video.forImage(view?.images[0]?.id as string)[0];
+  if (!video?.fileName || !view) throw new Error("no video");
+  return { grid, view, gridCommand, videoCommand, message, video };
 }
 
 describe("moderator tools", () => {
@@ -72,14 +119,7 @@ describe("moderator tools", () => {
       "mod-log post",
     );
     expect(post.content).toContain(target.id);
-    const updated = await h.sandbox.waitFor(
-      () => {
-        const m = h.sandbox.messages.get(grid.id);
-        return m && m.attachments.length === 3 ? m : undefined;
-      },
-      5000,
-      "the grid without the deleted image",
-    );
+    const updated = await gridWith(h, grid.id, 3);
     expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
     // The old button for it answers that it is gone; other references are untouched.
     const press = h.sandbox.pressButton({
@@ -226,7 +266,7 @@ describe("moderator tools", () => {
       targetUserId: ALICE.id,
       details: { deleted: 4 },
     });
-    expect(h.ctx.generation.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
   });
 
   it("/settings changes allowances, the blocklist, the safety level and the mod-log channel, each audited", async () => {
@@ -287,5 +327,222 @@ describe("moderator tools", () => {
     expect((await set("allowance", { kind: "images", scope: "member" })).content).toContain(
       "back to the default",
     );
+  });
+
+  it("deleting a reference deletes the videos made from it and edits the grid and the video's message", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const { grid, view, message, video } = await aliceVideo(h);
+    const image = view.images[0] as NonNullable<(typeof view.images)[0]>;
+    const videoFile = `${h.dir.path}/videos/${video.fileName}`;
+    expect(existsSync(videoFile)).toBe(true);
+
+    const done = await reply(h, "reference delete", { id: image.id }, MOD, MODERATOR_PERMISSIONS);
+    expect(done.content).toContain("and 1 video made from it");
+    expect(existsSync(`${h.dir.path}/images/${image.fileName}`)).toBe(false);
+    expect(existsSync(videoFile)).toBe(false);
+    expect(h.ctx.video.get(video.id)).toMatchObject({ deletedBy: MOD.id, status: "succeeded" });
+    expect(h.ctx.repos.pendingDeletions.all()).toEqual([]);
+    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 1)[0]?.details).toMatchObject({ videos: 1 });
+
+    const videoMessage = await h.sandbox.waitFor(
+      () => {
+        const m = h.sandbox.messages.get(message.id);
+        return m?.content.includes("removed by a moderator") ? m : undefined;
+      },
+      5000,
+      "the video's message saying it was removed",
+    );
+    expect(videoMessage.attachments).toEqual([]);
+    expect(videoMessage.content).toContain(video.id);
+    expect(videoMessage.content).not.toContain("walks");
+    const updated = await gridWith(h, grid.id, 3);
+    expect(updated.content).toContain("Image 1: removed by a moderator.");
+    expect(updated.content).not.toContain("Picked image 1");
+    expect(buttons(updated).map((b) => b.label)).toEqual(["2", "3", "4", "Regenerate"]);
+    expect(updated.attachments.map((a) => a.filename)).toEqual([
+      "character-2.png",
+      "character-3.png",
+      "character-4.png",
+    ]);
+  });
+
+  it("after the 15-minute window a purge edits the grid and the video's message over the bot token", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const { grid, view, gridCommand, videoCommand, message, video } = await aliceVideo(h);
+    // Both interactions are 20 minutes old: their webhooks no longer take edits, as on Discord.
+    const twentyMinutes = 20 * 60 * 1000;
+    h.ctx.db.prepare("UPDATE generations SET created_at = created_at - ?").run(twentyMinutes);
+    h.ctx.db.prepare("UPDATE videos SET created_at = created_at - ?").run(twentyMinutes);
+    h.sandbox.expireInteraction(gridCommand);
+    h.sandbox.expireInteraction(videoCommand);
+
+    const prompt = await h.settledReply(
+      h.sandbox.runCommand({
+        command: "moderation purge",
+        options: { user: ALICE.id },
+        user: MOD,
+        permissions: MODERATOR_PERMISSIONS,
+      }),
+    );
+    h.sandbox.pressButton({
+      message: prompt,
+      customId: buttons(prompt)[0]?.custom_id as string,
+      user: MOD,
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    const confirmed = await h.sandbox.waitFor(
+      () =>
+        h.sandbox.messages.get(prompt.id)?.content.includes("Deleted 4 references") &&
+        h.sandbox.messages.get(prompt.id),
+      5000,
+      "purged",
+    );
+    expect(confirmed?.content).toContain("and 1 video made from them");
+
+    const channel = h.sandbox.channel.id;
+    const edits = h.sandbox.requestLog.filter((r) => r.method === "PATCH" && r.status === 200);
+    expect(edits.map((r) => r.route)).toEqual(
+      expect.arrayContaining([
+        `/channels/${channel}/messages/${grid.id}`,
+        `/channels/${channel}/messages/${message.id}`,
+      ]),
+    );
+    const gridNow = h.sandbox.messages.get(grid.id);
+    expect(gridNow?.content).toContain("removed by a moderator");
+    expect(gridNow?.content).not.toContain("alice's knight");
+    expect(gridNow?.attachments).toEqual([]);
+    expect(gridNow?.components).toEqual([]);
+    const videoNow = h.sandbox.messages.get(message.id);
+    expect(videoNow?.content).toContain(`Video \`${video.id}\``);
+    expect(videoNow?.attachments).toEqual([]);
+    for (const image of view.images) expect(existsSync(`${h.dir.path}/images/${image.fileName}`)).toBe(false);
+    expect(existsSync(`${h.dir.path}/videos/${video.fileName}`)).toBe(false);
+  });
+
+  it("honours a pick only on the generation's own message: a copied button elsewhere is refused", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const first = await aliceGrid(h);
+    const second = await aliceGrid(h);
+    const copied = buttons(first.grid)[2]?.custom_id as string;
+
+    for (const elsewhere of [second.grid, await reply(h, "reference list", {})]) {
+      const press = h.sandbox.pressButton({ message: elsewhere, customId: copied, user: ALICE });
+      const refusal = await h.settledReply(press);
+      expect(refusal.visible_to).toBe(ALICE.id);
+      expect(refusal.content).toContain("not on the grid it belongs to");
+      expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    }
+    expect(h.sandbox.messages.get(second.grid.id)?.content).not.toContain("Picked");
+
+    const own = h.sandbox.pressButton({ message: first.grid, customId: copied, user: ALICE });
+    expect((await h.followUp(own)).content).toContain("Picked image 3");
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.id).toBe(
+      first.view?.images[2]?.id,
+    );
+  });
+
+  it("a video still being made when its reference is deleted is never delivered, nor resumed after a restart", async () => {
+    fake = await FakeReplicate.start({
+      token: TEST_REPLICATE_TOKEN,
+      latencyMs: 50,
+      behaviour: (input) => (String(input.prompt).includes("forever") ? { outcome: "never" } : {}),
+    });
+    const h = await suite.start({
+      IMAGE_PROVIDER: "replicate",
+      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+      REPLICATE_API_URL: fake.url,
+    });
+    const { grid, view } = await aliceGrid(h);
+    const image = view?.images[0];
+    if (!image) throw new Error("no image");
+    await h.followUp(
+      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
+    );
+    const command = h.sandbox.runCommand({
+      command: "video",
+      options: { prompt: "walks forever" },
+      user: ALICE,
+    });
+    const running = await h.sandbox.waitFor(
+      () => h.ctx.video.forImage(image.id).find((v) => v.status === "running" && v.messageId),
+      10_000,
+      "the video's prediction running, its progress shown",
+    );
+    const creates = fake.creates.length;
+
+    await reply(h, "reference delete", { id: image.id }, MOD, MODERATOR_PERMISSIONS);
+    expect(h.ctx.video.get(running.id)).toMatchObject({
+      status: "failed",
+      deletedBy: MOD.id,
+      errorMessage: "its reference was deleted",
+    });
+    await h.sandbox.waitFor(
+      () => h.sandbox.original(command)?.content.includes("removed by a moderator"),
+      5000,
+      "the video's message saying it was removed",
+    );
+
+    await h.restart();
+    const after = h.ctx.video.get(running.id);
+    expect(after?.deliveredAt).not.toBeNull();
+    const message = h.sandbox.original(command);
+    expect(message?.content).toContain(`Video \`${running.id}\``);
+    expect(message?.content).toContain("removed by a moderator");
+    expect(message?.attachments).toEqual([]);
+    expect(fake.creates.length).toBe(creates);
+    expect(h.ctx.video.undelivered()).toEqual([]);
+  });
+
+  it("edits at the next start a grid whose deletion committed before the bot stopped", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const { grid, view } = await aliceGrid(h);
+    const image = view?.images[1];
+    const lookup = h.ctx.references.getImage(image?.id ?? "", {
+      userId: MOD.id,
+      guildId: h.sandbox.guild.id,
+      canModerate: true,
+    });
+    if (!view || !lookup.ok) throw new Error("no image");
+    // The deletion commits (rows, files, the scheduled edit); the bot stops before it edits any message.
+    await h.ctx.moderation.deleteReference(lookup.image, { userId: MOD.id, guildId: h.sandbox.guild.id });
+    expect(h.ctx.repos.pendingMessageEdits.all()).toEqual([{ kind: "grid", jobId: view.generation.id }]);
+    await h.bot.stop();
+    expect(h.sandbox.messages.get(grid.id)?.attachments).toHaveLength(4);
+
+    // `npm start` on the same data directory.
+    let output = "";
+    child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DISCORD_TOKEN: BOT_TOKEN,
+        DISCORD_API_URL: h.sandbox.apiUrl,
+        DATA_DIR: h.dir.path,
+        IMAGE_PROVIDER: "mock",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (c) => {
+      output += String(c);
+    });
+    child.stderr?.on("data", (c) => {
+      output += String(c);
+    });
+    const updated = await gridWith(h, grid.id, 3, 20_000, `, edited by the restarted bot:\n${output}`);
+    expect(updated.content).toContain("Image 2: removed by a moderator.");
+    expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+    const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
+    try {
+      await h.sandbox.waitFor(
+        () =>
+          (db.prepare("SELECT count(*) AS n FROM pending_message_edits").get() as { n: number }).n === 0 ||
+          undefined,
+        5000,
+        "the pending edit cleared",
+      );
+    } finally {
+      db.close();
+    }
+    expect(output).not.toContain(BOT_TOKEN);
   });
 });

@@ -127,4 +127,34 @@ describe("/reference", () => {
     }
     expect(h.ctx.db.prepare("SELECT count(*) AS n FROM images").get()).toEqual({ n: 0 });
   });
+
+  it("lets a moderator page through another member's list, and no other member", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    await makeGrid(h, "first batch", 4);
+    await makeGrid(h, "second batch", 4);
+    await makeGrid(h, "third batch", 4);
+
+    const list = await reply(h, "reference list", { user: ALICE.id }, MOD, MODERATOR_PERMISSIONS);
+    expect(list.visible_to).toBe(MOD.id);
+    expect(list.content).toContain(`References of <@${ALICE.id}>** · page 1/2 · 12 in all`);
+    const older = buttons(list)[1]?.custom_id as string;
+
+    const refused = h.sandbox.pressButton({ message: list, customId: older, user: BOB });
+    const refusal = await h.settledReply(refused);
+    expect(refusal.visible_to).toBe(BOB.id);
+    expect(refusal.content).toContain("That list belongs to someone else");
+    expect(h.sandbox.messages.get(list.id)?.content).toContain("page 1/2");
+
+    const paged = h.sandbox.pressButton({
+      message: list,
+      customId: older,
+      user: MOD,
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    await h.sandbox.waitFor(() => paged.callback, 5000, "page 2");
+    const page2 = h.sandbox.messages.get(list.id);
+    expect(page2?.content).toContain(`References of <@${ALICE.id}>** · page 2/2`);
+    expect(page2?.content).toContain("first batch");
+    expect(page2?.content).not.toContain("third batch");
+  });
 });

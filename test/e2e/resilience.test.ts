@@ -7,13 +7,7 @@ const suite = e2eSuite("resilience");
 describe("resilience", () => {
   it("answers forged and malformed custom_ids with an ephemeral error and keeps serving", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "target", count: 1 },
-        user: ALICE,
-      }),
-    );
+    const message = await h.character({ description: "target", count: 1 });
     const forged = [
       "gen:pick:../../etc/passwd:1",
       "gen:pick:1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed:1",
@@ -37,21 +31,13 @@ describe("resilience", () => {
       expect(answer.content).not.toMatch(/at \w+ \(|Error:/); // no stack trace
     }
     expect(h.ctx.db.prepare("SELECT count(*) AS n FROM selections").get()).toEqual({ n: 0 });
-    const still = await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "still here", count: 1 },
-        user: ALICE,
-      }),
-    );
+    const still = await h.character({ description: "still here", count: 1 });
     expect(still.attachments).toHaveLength(1);
   });
 
   it("records a pick made after the bot restarted between the grid and the press", async () => {
     const h = await suite.start();
-    const message = await h.grid(
-      h.sandbox.runCommand({ command: "character", options: { description: "durable" }, user: ALICE }),
-    );
+    const message = await h.character({ description: "durable" });
     await h.restart();
     await h.sandbox.waitFor(() => h.sandbox.connected, 10_000, "reconnect");
     const press = h.sandbox.pressButton({
@@ -61,7 +47,7 @@ describe("resilience", () => {
     });
     const confirmation = await h.followUp(press);
     expect(confirmation.content).toContain("Picked image 3");
-    expect(h.ctx.generation.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(3);
+    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(3);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message)[2]?.style).toBe(3);
   });
 

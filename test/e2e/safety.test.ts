@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { IMAGE_MODEL_IDS, safetyFilterKind } from "../../src/services/providers/image-models.ts";
-import {
-  ALICE,
-  buttons,
-  e2eSuite,
-  type Harness,
-  MOD,
-  MODERATOR_PERMISSIONS,
-} from "../support/bot-harness.ts";
+import { e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../support/bot-harness.ts";
 import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
 import { FakeReplicate, PUBLISHED_INPUTS } from "../support/fake-replicate.ts";
 
@@ -25,8 +18,7 @@ const settings = (h: Harness, sub: string, options: Record<string, string> = {})
   h.settledReply(
     h.sandbox.runCommand({ command: `settings ${sub}`, options, user: MOD, permissions: ADMIN }),
   );
-const character = (h: Harness, description: string, count = 2) =>
-  h.grid(h.sandbox.runCommand({ command: "character", options: { description, count }, user: ALICE }));
+const character = (h: Harness, description: string, count = 2) => h.character({ description, count });
 
 async function startOnFake(env: Record<string, string>, missingModels: string[] = []): Promise<Harness> {
   fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, missingModels });
@@ -75,9 +67,7 @@ describe("safety settings that mean what they say", () => {
       "🛡️ This server's safety level block_low_and_above does not apply to images from google/nano-banana-2: google/nano-banana-2 always uses Google's own fixed filter, which no setting changes.",
     );
     // The statement stays when the grid is re-rendered for a pick.
-    await h.followUp(
-      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
-    );
+    await h.pick(grid, 1);
     const picked = await h.sandbox.waitFor(
       () => {
         const m = h.sandbox.messages.get(grid.id);

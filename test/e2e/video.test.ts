@@ -1,15 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileTypeFromBuffer } from "file-type";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  ALICE,
-  BOB,
-  buttons,
-  e2eSuite,
-  type Harness,
-  MOD,
-  MODERATOR_PERMISSIONS,
-} from "../support/bot-harness.ts";
+import { ALICE, BOB, e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../support/bot-harness.ts";
 import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
 import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
 
@@ -36,17 +28,8 @@ async function start(slowMs = 600, env: Record<string, string> = {}): Promise<Ha
 }
 
 async function pick(h: Harness, slot: number, user = ALICE) {
-  const message = await h.grid(
-    h.sandbox.runCommand({
-      command: "character",
-      options: { description: "a red fox knight", count: 4 },
-      user,
-    }),
-  );
-  await h.followUp(
-    h.sandbox.pressButton({ message, customId: buttons(message)[slot - 1]?.custom_id as string, user }),
-  );
-  const current = h.ctx.generation.currentSelection(user.id, h.sandbox.guild.id);
+  await h.pick(await h.character({ description: "a red fox knight", count: 4 }, user), slot, user);
+  const current = h.ctx.references.currentSelection(user.id, h.sandbox.guild.id);
   if (!current) throw new Error("no pick");
   return current.image;
 }

@@ -114,7 +114,7 @@ describe("GenerationService.start", () => {
     expect(view.images.map((i) => i.errorCode).sort()).toEqual(
       ["bad_output", "bad_output", "provider_error", "safety_blocked"].sort(),
     );
-    expect(app.generation.listImages(REQUEST.userId, REQUEST.guildId, 1, 10).total).toBe(0);
+    expect(app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 10).total).toBe(0);
     expect(readdirSync(`${dir.path}/images`)).toEqual([]);
   });
 
@@ -160,27 +160,27 @@ describe("looking up, listing and picking", () => {
     const view = await app.generation.start(REQUEST);
     const id = view.generation.id;
 
-    expect(app.generation.select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
-    expect(app.generation.currentSelection(REQUEST.userId, REQUEST.guildId)).toBeUndefined();
+    expect(app.references.select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
+    expect(app.references.currentSelection(REQUEST.userId, REQUEST.guildId)).toBeUndefined();
     const failedSlot = view.images.find((i) => i.status === "failed")?.slot as number;
-    expect(app.generation.select(id, failedSlot, REQUEST.userId)).toEqual({
+    expect(app.references.select(id, failedSlot, REQUEST.userId)).toEqual({
       ok: false,
       reason: "not_available",
     });
-    expect(app.generation.select("../../etc/passwd", 1, REQUEST.userId)).toEqual({
+    expect(app.references.select("../../etc/passwd", 1, REQUEST.userId)).toEqual({
       ok: false,
       reason: "not_found",
     });
 
-    const first = app.generation.select(id, 1, REQUEST.userId);
+    const first = app.references.select(id, 1, REQUEST.userId);
     expect(first.ok).toBe(true);
-    const second = app.generation.select(id, 2, REQUEST.userId);
+    const second = app.references.select(id, 2, REQUEST.userId);
     expect(second.ok && second.image.slot).toBe(2);
-    expect(app.generation.currentSelection(REQUEST.userId, REQUEST.guildId)?.image.slot).toBe(2);
-    expect(app.generation.pickedSlot(id)).toBe(2);
+    expect(app.references.currentSelection(REQUEST.userId, REQUEST.guildId)?.image.slot).toBe(2);
+    expect(app.references.pickedSlot(id)).toBe(2);
     // A pick is per guild: the same user elsewhere has none.
-    expect(app.generation.currentSelection(REQUEST.userId, "100000000000000009")).toBeUndefined();
-    const lookup = app.generation.getImage(view.images[1]?.id as string, owner);
+    expect(app.references.currentSelection(REQUEST.userId, "100000000000000009")).toBeUndefined();
+    const lookup = app.references.getImage(view.images[1]?.id as string, owner);
     expect(lookup.ok && lookup.isCurrentPick).toBe(true);
   });
 
@@ -192,18 +192,18 @@ describe("looking up, listing and picking", () => {
     const moderator = { ...stranger, canModerate: true };
     const otherGuildModerator = { ...moderator, guildId: "100000000000000009" };
 
-    const mine = app.generation.getImage(imageId, owner);
+    const mine = app.references.getImage(imageId, owner);
     expect(mine.ok).toBe(true);
-    expect(await app.generation.readImageFile(mine.ok ? mine.image : { fileName: null })).toHaveLength(
+    expect(await app.references.readImageFile(mine.ok ? mine.image : { fileName: null })).toHaveLength(
       view.images[0]?.bytes as number,
     );
-    expect(app.generation.getImage(imageId, stranger)).toEqual({ ok: false, reason: "forbidden" });
-    expect(app.generation.getImage(imageId, moderator).ok).toBe(true);
-    expect(app.generation.getImage(imageId, otherGuildModerator)).toEqual({ ok: false, reason: "forbidden" });
+    expect(app.references.getImage(imageId, stranger)).toEqual({ ok: false, reason: "forbidden" });
+    expect(app.references.getImage(imageId, moderator).ok).toBe(true);
+    expect(app.references.getImage(imageId, otherGuildModerator)).toEqual({ ok: false, reason: "forbidden" });
     for (const bad of ["../../etc/passwd", "1; DROP TABLE images", "", imageId.toUpperCase()]) {
-      expect(app.generation.getImage(bad, owner)).toEqual({ ok: false, reason: "invalid_id" });
+      expect(app.references.getImage(bad, owner)).toEqual({ ok: false, reason: "invalid_id" });
     }
-    expect(app.generation.getImage("0a1b2c3d-0000-4000-8000-000000000000", owner)).toEqual({
+    expect(app.references.getImage("0a1b2c3d-0000-4000-8000-000000000000", owner)).toEqual({
       ok: false,
       reason: "not_found",
     });
@@ -216,12 +216,12 @@ describe("looking up, listing and picking", () => {
     const second = await app.generation.start({ ...REQUEST, count: 2, prompt: "second" });
     await app.generation.start({ ...REQUEST, userId: "399999999999999999", count: 1 });
 
-    const page1 = app.generation.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
+    const page1 = app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
     expect(page1).toMatchObject({ page: 1, pages: 2, total: 5 });
     expect(page1.items.slice(0, 2).every((i) => i.generationId === second.generation.id)).toBe(true);
-    const page2 = app.generation.listImages(REQUEST.userId, REQUEST.guildId, 2, 4);
+    const page2 = app.references.listImages(REQUEST.userId, REQUEST.guildId, 2, 4);
     expect(page2.items).toHaveLength(1);
     expect(page2.items[0]?.generationId).toBe(first.generation.id);
-    expect(app.generation.listImages(REQUEST.userId, REQUEST.guildId, 99, 4).page).toBe(2);
+    expect(app.references.listImages(REQUEST.userId, REQUEST.guildId, 99, 4).page).toBe(2);
   });
 });

@@ -49,7 +49,7 @@ describe("a create a stopped run sent", () => {
     const env = { REPLICATE_API_URL: fake.url };
     const first = open(env);
     const reference = (await first.generation.start({ ...REQUEST, count: 1 })).images[0];
-    const image = reference && first.generation.imageRow(reference.id);
+    const image = reference && first.references.imageRow(reference.id);
     if (!image) throw new Error("no reference");
     const created = first.video.create({
       viewer: { userId: REQUEST.userId, guildId: REQUEST.guildId, canModerate: false },

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/services/clock.ts";
-import { APPROXIMATE_PRICES_USD, QuotaService, type UserCap, utcDay } from "../../src/services/quota.ts";
+import { IMAGE_MODEL_PRICES_USD } from "../../src/services/providers/image-models.ts";
+import { VIDEO_MODEL_PRICES_USD } from "../../src/services/providers/video-models.ts";
+import { QuotaService, type UserCap, utcDay } from "../../src/services/quota.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { GuildSettingsRepo } from "../../src/storage/guild-settings-repo.ts";
 import { UsageRepo } from "../../src/storage/usage-repo.ts";
@@ -25,7 +27,7 @@ function setup(
     settings,
     defaults: { imagesPerUser: 8, imagesPerGuild: 10, videosPerUser: 1, videosPerGuild: 2 },
     userCap,
-    prices: APPROXIMATE_PRICES_USD,
+    prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD },
     clock: { ...systemClock, now: () => now.t },
   });
   return { db, quota, settings, now };

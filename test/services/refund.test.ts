@@ -66,7 +66,7 @@ describe("refunds settle with their job", () => {
       count: 1,
       aspectRatio: "1:1",
     });
-    const image = a.generation.imageRow(view.images[0]?.id as string);
+    const image = a.references.imageRow(view.images[0]?.id as string);
     if (!image) throw new Error("no image");
     const prompt = "walks [mock:provider_error]";
     const created = a.video.create(

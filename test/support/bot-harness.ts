@@ -38,6 +38,16 @@ export interface Harness {
   followUp(interaction: SandboxInteraction): Promise<StoredMessage>;
   /** Waits for a generation reply to be final: it has its Regenerate button. */
   grid(interaction: SandboxInteraction): Promise<StoredMessage>;
+  /** Runs /character as `user` (default Alice) in the guild and waits for the finished grid. */
+  character(options: CharacterOptions, user?: SandboxUser): Promise<StoredMessage>;
+  /** Presses pick button `slot` (1–4) on a grid as `user` and waits for the private confirmation. */
+  pick(grid: StoredMessage, slot: number, user?: SandboxUser): Promise<StoredMessage>;
+}
+
+export interface CharacterOptions {
+  description: string;
+  count?: number;
+  aspect_ratio?: string;
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
@@ -92,6 +102,14 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     grid(interaction) {
       return harness.settledReply(interaction, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+    },
+    character(options, user = ALICE) {
+      return harness.grid(sandbox.runCommand({ command: "character", options: { ...options }, user }));
+    },
+    pick(grid, slot, user = ALICE) {
+      const button = buttons(grid).find((b) => b.label === String(slot));
+      if (!button) throw new Error(`the grid has no button ${slot}`);
+      return harness.followUp(sandbox.pressButton({ message: grid, customId: button.custom_id, user }));
     },
     followUp(interaction) {
       return sandbox.waitFor(() => sandbox.followUps(interaction)[0], 10_000, "a follow-up message");

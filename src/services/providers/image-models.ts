@@ -19,6 +19,11 @@ export function asSafetyFilterLevel(value: string | null | undefined): SafetyFil
 
 export interface ImageModelSpec {
   id: string;
+  /**
+   * Approximate US dollars per image, from Replicate's public pricing at the time of writing, for /usage's
+   * estimate (MODEL_PRICES_USD overrides it). Estimates only: Replicate's bill is the truth.
+   */
+  approxUsd: number;
   /** Every input field the model declares in its published schema; nothing else is ever sent. */
   declaredInputs: readonly string[];
   buildInput(request: ImageRequest): Record<string, unknown>;
@@ -26,9 +31,10 @@ export interface ImageModelSpec {
 
 const IMAGEN_INPUTS = ["prompt", "aspect_ratio", "output_format", "safety_filter_level"] as const;
 
-function imagen(id: string): ImageModelSpec {
+function imagen(id: string, approxUsd: number): ImageModelSpec {
   return {
     id,
+    approxUsd,
     declaredInputs: IMAGEN_INPUTS,
     buildInput: (r) => ({
       prompt: r.prompt,
@@ -47,10 +53,12 @@ const NANO_BANANA_INPUTS = ["prompt", "image_input", "aspect_ratio", "output_for
  */
 function nanoBanana(
   id: string,
+  approxUsd: number,
   extra: { resolution?: boolean; safety?: boolean; inputs: readonly string[] },
 ) {
   return {
     id,
+    approxUsd,
     declaredInputs: [...NANO_BANANA_INPUTS, ...extra.inputs],
     buildInput: (r: ImageRequest) => ({
       prompt: r.prompt,
@@ -64,15 +72,15 @@ function nanoBanana(
 }
 
 const MODELS = [
-  imagen("google/imagen-4"),
-  imagen("google/imagen-4-fast"),
-  imagen("google/imagen-4-ultra"),
-  nanoBanana("google/nano-banana", { inputs: [] }),
-  nanoBanana("google/nano-banana-2", {
+  imagen("google/imagen-4", 0.04),
+  imagen("google/imagen-4-fast", 0.02),
+  imagen("google/imagen-4-ultra", 0.06),
+  nanoBanana("google/nano-banana", 0.039, { inputs: [] }),
+  nanoBanana("google/nano-banana-2", 0.067, {
     resolution: true,
     inputs: ["resolution", "image_search", "google_search"],
   }),
-  nanoBanana("google/nano-banana-pro", {
+  nanoBanana("google/nano-banana-pro", 0.15, {
     resolution: true,
     safety: true,
     inputs: ["resolution", "safety_filter_level", "allow_fallback_model"],
@@ -81,6 +89,9 @@ const MODELS = [
 
 export type ImageModelId = (typeof MODELS)[number]["id"];
 export const IMAGE_MODEL_IDS = MODELS.map((m) => m.id) as [ImageModelId, ...ImageModelId[]];
+export const IMAGE_MODEL_PRICES_USD: Record<string, number> = Object.fromEntries(
+  MODELS.map((m) => [m.id, m.approxUsd]),
+);
 
 export function imageModel(id: ImageModelId): ImageModelSpec {
   const spec = MODELS.find((m) => m.id === id);

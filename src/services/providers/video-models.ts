@@ -3,6 +3,8 @@ import type { VideoRequest } from "./types.ts";
 
 export interface VideoModelSpec {
   id: string;
+  /** Approximate US dollars per video at the model's default length, for /usage's estimate (see image-models). */
+  approxUsd: number;
   declaredInputs: readonly string[];
   buildInput(request: VideoRequest): Record<string, unknown>;
 }
@@ -10,6 +12,7 @@ export interface VideoModelSpec {
 const MODELS = [
   {
     id: "minimax/video-01",
+    approxUsd: 0.5,
     // subject_reference is exactly a character reference: the character is kept, the scene follows the prompt.
     declaredInputs: ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
     buildInput: (r: VideoRequest) => ({
@@ -20,6 +23,7 @@ const MODELS = [
   },
   {
     id: "kwaivgi/kling-v2.1",
+    approxUsd: 0.25,
     declaredInputs: ["prompt", "negative_prompt", "start_image", "mode", "duration"],
     buildInput: (r: VideoRequest) => ({
       prompt: r.prompt,
@@ -30,6 +34,7 @@ const MODELS = [
   },
   {
     id: "google/veo-3-fast",
+    approxUsd: 1.2,
     declaredInputs: [
       "prompt",
       "image",
@@ -45,6 +50,9 @@ const MODELS = [
 
 export type VideoModelId = (typeof MODELS)[number]["id"];
 export const VIDEO_MODEL_IDS = MODELS.map((m) => m.id) as [VideoModelId, ...VideoModelId[]];
+export const VIDEO_MODEL_PRICES_USD: Record<string, number> = Object.fromEntries(
+  MODELS.map((m) => [m.id, m.approxUsd]),
+);
 
 export function videoModel(id: VideoModelId): VideoModelSpec {
   const spec = MODELS.find((m) => m.id === id);

@@ -1,0 +1,73 @@
+// Deleting references, as their owner or as a moderator: each deletion is written with its audit row in one
+// transaction, and the files go once it committed. The Discord layer only posts the mod-log message.
+import type { AuditRepo } from "../storage/audit-repo.ts";
+import type { Db } from "../storage/database.ts";
+import type { ImageWithOwner } from "../storage/images-repo.ts";
+import type { Clock } from "./clock.ts";
+import type { ReferenceService, Removal, ScheduledDeletion } from "./references.ts";
+
+export interface Actor {
+  userId: string;
+  guildId: string | null;
+}
+
+export class ModerationService {
+  constructor(
+    private readonly deps: { db: Db; references: ReferenceService; audit: AuditRepo; clock: Clock },
+  ) {}
+
+  /** Deletes one reference (and its videos); undefined when someone deleted it a moment before. */
+  async deleteReference(image: ImageWithOwner, actor: Actor): Promise<Removal | undefined> {
+    const { db, references, audit, clock } = this.deps;
+    const scheduled = db.transaction(() => {
+      const done = references.scheduleDeletion(image, actor.userId);
+      if (!done) return undefined;
+      audit.add({
+        guildId: actor.guildId,
+        actorId: actor.userId,
+        action: "reference_delete",
+        targetUserId: image.userId,
+        targetId: image.id,
+        details: {
+          byModerator: image.userId !== actor.userId,
+          generationId: image.generationId,
+          slot: image.slot,
+          videos: done.removal.videos.length,
+        },
+        createdAt: clock.now(),
+      });
+      return done;
+    })();
+    if (!scheduled) return undefined;
+    await references.removeScheduled(scheduled.fileNames);
+    return scheduled.removal;
+  }
+
+  /** Deletes every reference a member made in the actor's guild, with one audit row for the purge. */
+  async purge(targetUserId: string, actor: Actor & { guildId: string }): Promise<Removal[]> {
+    const { db, references, audit, clock } = this.deps;
+    const scheduled = db.transaction(() => {
+      const done: ScheduledDeletion[] = [];
+      for (;;) {
+        const page = references.listImages(targetUserId, actor.guildId, 1, 100);
+        if (page.items.length === 0) break;
+        for (const image of page.items) {
+          const deletion = references.scheduleDeletion(image, actor.userId);
+          if (deletion) done.push(deletion);
+        }
+      }
+      audit.add({
+        guildId: actor.guildId,
+        actorId: actor.userId,
+        action: "purge",
+        targetUserId,
+        targetId: null,
+        details: { deleted: done.length, videos: done.reduce((n, d) => n + d.removal.videos.length, 0) },
+        createdAt: clock.now(),
+      });
+      return done;
+    })();
+    await references.removeScheduled(scheduled.flatMap((d) => d.fileNames));
+    return scheduled.map((d) => d.removal);
+  }
+}

@@ -1,0 +1,202 @@
+// A member's references: looking them up (with the owner check), listing, picking, and deleting them with
+// everything made from them. Generation and video services make references; this one serves them.
+import type { Logger } from "../logger.ts";
+import type { FileStore } from "../storage/file-store.ts";
+import type { GenerationRow, GenerationsRepo } from "../storage/generations-repo.ts";
+import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
+import type { PendingMessageEdit, PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
+import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
+import { isUuid } from "../storage/uuid.ts";
+import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
+import type { Clock } from "./clock.ts";
+
+/** Who is asking: the owner check for pictures and picks lives here, not in Discord code. */
+export interface Viewer {
+  userId: string;
+  guildId: string | null;
+  /** Holds Manage Messages in `guildId`. */
+  canModerate: boolean;
+}
+
+export type ImageLookup =
+  | { ok: true; image: ImageWithOwner; isCurrentPick: boolean }
+  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" };
+
+export type SelectResult =
+  | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
+  | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
+
+/** What deleting a reference removed: the image and the videos made from it (as they were before). */
+export interface Removal {
+  image: ImageWithOwner;
+  videos: VideoRow[];
+  /** Who deleted it: the owner, or a moderator. */
+  deletedBy: string;
+}
+
+export interface ImagePage {
+  items: ImageWithOwner[];
+  page: number;
+  pages: number;
+  total: number;
+}
+
+export type ReferenceChoice =
+  | { ok: true; image: ImageWithOwner }
+  | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
+
+/** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
+export interface ScheduledDeletion {
+  removal: Removal;
+  fileNames: string[];
+}
+
+export interface ReferenceServiceDeps {
+  generations: GenerationsRepo;
+  images: ImagesRepo;
+  selections: SelectionsRepo;
+  /** Videos are deleted with the reference they were made from. */
+  videos: VideosRepo;
+  pendingDeletions: PendingDeletionsRepo;
+  pendingMessageEdits: PendingMessageEditsRepo;
+  files: FileStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class ReferenceService {
+  constructor(private readonly deps: ReferenceServiceDeps) {}
+
+  /** An image the viewer may see: their own, or any in their guild when they moderate it. */
+  getImage(imageId: string, viewer: Viewer): ImageLookup {
+    if (!isUuid(imageId)) return { ok: false, reason: "invalid_id" };
+    const image = this.deps.images.get(imageId);
+    if (!image || image.deletedAt !== null || image.status !== "succeeded")
+      return { ok: false, reason: "not_found" };
+    const mayModerate = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
+    if (image.userId !== viewer.userId && !mayModerate) return { ok: false, reason: "forbidden" };
+    const pick = this.deps.selections.current(image.userId, image.guildId);
+    return { ok: true, image, isCurrentPick: pick?.imageId === image.id };
+  }
+
+  /** An image row by id with no access check: for jobs that already passed one. */
+  imageRow(imageId: string): ImageWithOwner | undefined {
+    return isUuid(imageId) ? this.deps.images.get(imageId) : undefined;
+  }
+
+  /** The bytes of a stored image; the name is checked to be `<uuid>.<ext>` before the disk is touched. */
+  readImageFile(image: Pick<ImageRow, "fileName">): Promise<Buffer> {
+    if (!image.fileName) throw new Error("image has no file");
+    return this.deps.files.read(image.fileName);
+  }
+
+  /** A user's stored images in one guild, newest first; `page` counts from 1. */
+  listImages(userId: string, guildId: string | null, page: number, pageSize: number): ImagePage {
+    const total = this.deps.images.countByUser(userId, guildId);
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const current = Math.min(Math.max(1, Math.floor(page)), pages);
+    const items = this.deps.images.listByUser(userId, guildId, pageSize, (current - 1) * pageSize);
+    return { items, page: current, pages, total };
+  }
+
+  /**
+   * Marks a stored image and every video made from it deleted, and schedules their files' removal and the
+   * edits of the messages that showed them, for the caller's transaction (so a crash after the commit leaves
+   * both to the next start instead of leaving the files, or the pictures, behind). Their rows stay, marked
+   * deleted, for the audit trail and so buttons on old grids answer that it is gone. Undefined when it was
+   * already deleted. The caller has checked that `deletedBy` may, and removes the files after the commit.
+   */
+  scheduleDeletion(image: ImageWithOwner, deletedBy: string): ScheduledDeletion | undefined {
+    const { images, videos, pendingDeletions, pendingMessageEdits, clock } = this.deps;
+    const now = clock.now();
+    const current = images.get(image.id);
+    if (!current || !images.markDeleted(image.id, now, deletedBy)) return undefined;
+    const gone = videos.markDeletedForImage(image.id, now, deletedBy);
+    const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
+      (name): name is string => name !== null,
+    );
+    pendingDeletions.schedule(fileNames, now);
+    pendingMessageEdits.schedule(
+      [
+        { kind: "grid", jobId: current.generationId },
+        ...gone.map((v) => ({ kind: "video" as const, jobId: v.id })),
+      ],
+      now,
+    );
+    return { removal: { image: current, videos: gone, deletedBy }, fileNames };
+  }
+
+  /** Removes files whose removal was scheduled; one that fails stays scheduled for the next start. */
+  async removeScheduled(fileNames: readonly string[]): Promise<void> {
+    for (const fileName of fileNames) {
+      try {
+        await this.deps.files.remove(fileName);
+        this.deps.pendingDeletions.clear(fileName);
+      } catch (err) {
+        this.deps.logger.error({ err, fileName }, "could not remove a deleted file; the next start retries");
+      }
+    }
+  }
+
+  /** Records a pick; only the member who asked for the generation may pick from it. */
+  select(generationId: string, slot: number, userId: string): SelectResult {
+    if (!isUuid(generationId)) return { ok: false, reason: "not_found" };
+    const generation = this.deps.generations.get(generationId);
+    if (!generation) return { ok: false, reason: "not_found" };
+    if (generation.userId !== userId) return { ok: false, reason: "not_owner" };
+    const image = this.deps.images.forGeneration(generationId).find((i) => i.slot === slot);
+    if (image?.status !== "succeeded" || image.deletedAt !== null)
+      return { ok: false, reason: "not_available" };
+    const selection = this.deps.selections.insert({
+      guildId: generation.guildId,
+      userId,
+      imageId: image.id,
+      generationId,
+      selectedAt: this.deps.clock.now(),
+    });
+    return { ok: true, selection, image, generation };
+  }
+
+  /** The slot currently picked from a generation, if any and not deleted since. */
+  pickedSlot(generationId: string): number | undefined {
+    const selection = this.deps.selections.latestForGeneration(generationId);
+    if (!selection) return undefined;
+    const image = this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId);
+    return image?.deletedAt === null ? image.slot : undefined;
+  }
+
+  /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */
+  currentSelection(
+    userId: string,
+    guildId: string | null,
+  ): { selection: SelectionRow; image: ImageWithOwner } | undefined {
+    const selection = this.deps.selections.current(userId, guildId);
+    const image = selection && this.deps.images.get(selection.imageId);
+    if (!selection || !image || image.deletedAt !== null) return undefined;
+    return { selection, image };
+  }
+
+  /**
+   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
+   * the viewer's current pick in this guild.
+   */
+  choose(rawId: string | null | undefined, viewer: Viewer): ReferenceChoice {
+    if (rawId) {
+      const lookup = this.getImage(rawId.trim(), viewer);
+      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
+    }
+    const current = this.currentSelection(viewer.userId, viewer.guildId);
+    return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
+  }
+
+  /** Message edits that deletions scheduled and that are not made yet (a crash cut them short). */
+  pendingEdits(): PendingMessageEdit[] {
+    return this.deps.pendingMessageEdits.all();
+  }
+
+  /** An edit is made (or given up on): it is not tried again. */
+  editDone(edit: PendingMessageEdit): void {
+    this.deps.pendingMessageEdits.clear(edit);
+  }
+}

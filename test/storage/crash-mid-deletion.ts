@@ -1,0 +1,42 @@
+// Run as its own process by deletions.test.ts: makes a reference and a video from it on DATA_DIR, then deletes
+// the reference and is SIGKILLed at the first file removal, that is after the deletion's transaction committed
+// and before any file was unlinked. Prints what it made as one JSON line first.
+import { createAppContext } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createLogger } from "../../src/logger.ts";
+
+const config = loadConfig({
+  DATA_DIR: process.env.DATA_DIR,
+  IMAGE_PROVIDER: "mock",
+  MOCK_LATENCY_MS: "20",
+  PREDICTION_POLL_MS: "10",
+  LOG_LEVEL: "warn",
+});
+const ctx = createAppContext(config, createLogger({ level: "warn", pretty: false, secrets: [] }));
+const viewer = { userId: "500000000000000001", guildId: "600000000000000001", canModerate: false };
+const view = await ctx.generation.start({
+  guildId: viewer.guildId,
+  channelId: "700000000000000001",
+  userId: viewer.userId,
+  prompt: "a knight to delete",
+  count: 2,
+  aspectRatio: "1:1",
+});
+const [image, kept] = view.images;
+const lookup = ctx.references.getImage(image?.id ?? "", viewer);
+if (!lookup.ok || !kept) throw new Error("the generation stored no images");
+const created = ctx.video.create({ viewer, channelId: null, prompt: "walks", image: lookup.image });
+if (!created.ok) throw new Error("the video was refused");
+const video = await ctx.video.run(created.video.id);
+if (video.status !== "succeeded") throw new Error(`the video ${video.status}`);
+
+console.log(JSON.stringify({ image: lookup.image, kept, video }));
+ctx.files.remove = () => {
+  process.kill(process.pid, "SIGKILL");
+  return new Promise(() => {});
+};
+await ctx.moderation.deleteReference(lookup.image, {
+  userId: "500000000000000003",
+  guildId: lookup.image.guildId,
+});
+console.log("not killed");
