@@ -141,6 +141,7 @@ export class PredictionJobRunner {
     // A create was sent by a run that stopped before its answer was recorded (or by another runner).
     const current = job.state();
     if (current?.predictionId) return current.predictionId;
+    if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
     const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
     const excluded = job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
     const found = await job.provider.recover(request, sentAt, excluded, signal);
