@@ -24,11 +24,8 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
       sql: readFileSync(`${dir}/${file}`, "utf8"),
     }))
     .sort((a, b) => a.version - b.version);
-  // Versions only rise: a number may be missing while a branch that holds it is not merged yet, but never
-  // used twice.
   migrations.forEach((m, i) => {
-    const previous = i === 0 ? 0 : (migrations[i - 1] as Migration).version;
-    if (m.version <= previous) throw new Error(`migration ${m.version}_${m.name} is out of sequence`);
+    if (m.version !== i + 1) throw new Error(`migration ${m.version}_${m.name} is out of sequence`);
   });
   return migrations;
 }
