@@ -7,13 +7,13 @@ import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { deployCommands } from "../src/discord/deploy-commands.ts";
+import { deployCommands } from "../src/commands/register.ts";
+import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
 import { openDatabase } from "../src/storage/database.ts";
 import { FileStore } from "../src/storage/file-store.ts";
 import { GenerationsRepo } from "../src/storage/generations-repo.ts";
 import { ImagesRepo } from "../src/storage/images-repo.ts";
-import { newId } from "../src/storage/uuid.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
 const quick = process.argv.includes("--quick");

@@ -1,10 +1,12 @@
 // Composition root: builds the AppContext every handler and test receives. No module-level singletons.
+
 import { join } from "node:path";
 import sharp from "sharp";
-import type { Config } from "./config.ts";
-import type { Logger } from "./logger.ts";
+import { type Clock, systemClock } from "./domain/clock.ts";
+import type { Logger } from "./domain/logger.ts";
 import { AdmissionService } from "./services/admission.ts";
-import { type Clock, systemClock } from "./services/clock.ts";
+import type { Config } from "./services/config.ts";
+import type { AppContext } from "./services/context.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import { Limiter } from "./services/limiter.ts";
@@ -22,7 +24,7 @@ import { QuotaService } from "./services/quota.ts";
 import { ReferenceService } from "./services/references.ts";
 import { VideoService } from "./services/video.ts";
 import { AuditRepo } from "./storage/audit-repo.ts";
-import { type Db, openDatabase } from "./storage/database.ts";
+import { openDatabase } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
@@ -33,37 +35,6 @@ import { recoverFileStore } from "./storage/recovery.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
 import { UsageRepo } from "./storage/usage-repo.ts";
 import { VideosRepo } from "./storage/videos-repo.ts";
-
-export interface AppContext {
-  config: Config;
-  logger: Logger;
-  clock: Clock;
-  db: Db;
-  repos: {
-    generations: GenerationsRepo;
-    images: ImagesRepo;
-    selections: SelectionsRepo;
-    videos: VideosRepo;
-    usage: UsageRepo;
-    guildSettings: GuildSettingsRepo;
-    audit: AuditRepo;
-    pendingDeletions: PendingDeletionsRepo;
-    pendingMessageEdits: PendingMessageEditsRepo;
-  };
-  files: FileStore;
-  imageProvider: ImageProvider;
-  videoProvider: VideoProvider;
-  limiter: Limiter;
-  generation: GenerationService;
-  references: ReferenceService;
-  moderation: ModerationService;
-  video: VideoService;
-  quota: QuotaService;
-  admission: AdmissionService;
-  guildSettings: GuildSettingsService;
-  /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
-  close(): void;
-}
 
 export interface AppOptions {
   clock?: Clock;
@@ -228,3 +199,5 @@ function createVideoProvider(config: Config, logger: Logger, clock: Clock): Vide
     logger: logger.child({ provider: "replicate-video" }),
   });
 }
+
+export type { AppContext };

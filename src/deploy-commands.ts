@@ -1,7 +1,8 @@
 // `npm run deploy-commands`: registers the slash commands and says where. The bot never does this on its own.
-import { configSecrets } from "./config.ts";
-import { deployCommands } from "./discord/deploy-commands.ts";
-import { createLogger } from "./logger.ts";
+
+import { deployCommands } from "./commands/register.ts";
+import { createLogger } from "./domain/logger.ts";
+import { configSecrets } from "./services/config.ts";
 import { configOrExit, readEnvironment } from "./startup.ts";
 
 const config = configOrExit(readEnvironment(), { discordToken: true });

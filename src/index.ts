@@ -1,9 +1,9 @@
 // `npm start`: load the configuration, build the application, log in to Discord; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app.ts";
-import { configSecrets } from "./config.ts";
-import { startBot } from "./discord/bot.ts";
+import { startBot } from "./bot.ts";
 import { finishPendingRemovals } from "./discord/removals.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger } from "./domain/logger.ts";
+import { configSecrets } from "./services/config.ts";
 import { configOrExit, readEnvironment } from "./startup.ts";
 
 async function main(): Promise<void> {

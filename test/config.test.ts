@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadConfig } from "../src/services/config.ts";
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {

@@ -1,16 +1,13 @@
 // /character: describe a character, get 1–4 reference images in a grid, pick one.
-import {
-  type ChatInputCommandInteraction,
-  SlashCommandBuilder,
-  type SlashCommandStringOption,
-} from "discord.js";
-import type { AppContext } from "../app.ts";
+import { type ChatInputCommandInteraction, SlashCommandBuilder } from "discord.js";
+import type { Command } from "../discord/command.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { MAX_IMAGES, MAX_PROMPT_LENGTH } from "../services/generation.ts";
+import { parsePrompt, promptOption } from "../discord/options.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
+import { MAX_IMAGES } from "../services/generation.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "../services/providers/image-models.ts";
-import type { Command } from "./types.ts";
 
 const ASPECT_LABELS: Record<AspectRatio, string> = {
   "1:1": "1:1 square",
@@ -19,38 +16,6 @@ const ASPECT_LABELS: Record<AspectRatio, string> = {
   "3:4": "3:4 portrait",
   "4:3": "4:3 landscape",
 };
-
-/** Zero-width characters removed, control characters made spaces, runs of white space folded, ends trimmed. */
-export function cleanDescription(raw: string): string {
-  return raw
-    .replace(/\p{Cf}/gu, "") // zero-width and other invisible format characters: gone, not turned into spaces
-    .replace(/\p{Cc}/gu, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-/** A required free-text option of up to MAX_PROMPT_LENGTH characters, as /character and /video take. */
-export function promptOption(name: string, description: string) {
-  return (o: SlashCommandStringOption) =>
-    o
-      .setName(name)
-      .setDescription(description)
-      .setRequired(true)
-      .setMinLength(1)
-      .setMaxLength(MAX_PROMPT_LENGTH);
-}
-
-/** A prompt option cleaned and checked: 1–1000 characters once control characters are gone. */
-export function parsePrompt(raw: string, label: string, hint: string): string {
-  const text = cleanDescription(raw);
-  if (text.length === 0) throw new UserFacingError(`The ${label} is empty. ${hint}`);
-  if (text.length > MAX_PROMPT_LENGTH) {
-    throw new UserFacingError(
-      `The ${label} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
-    );
-  }
-  return text;
-}
 
 export const character: Command = {
   data: new SlashCommandBuilder()

@@ -1,9 +1,10 @@
 // Every slash command, listed explicitly: a missing import fails the type check.
+
+import type { Command } from "../discord/command.ts";
 import { character } from "./character.ts";
 import { moderation } from "./moderation.ts";
 import { reference } from "./reference.ts";
 import { settings } from "./settings.ts";
-import type { Command } from "./types.ts";
 import { usage } from "./usage.ts";
 import { video } from "./video.ts";
 

@@ -8,24 +8,11 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
 } from "discord.js";
-import type { AppContext } from "../app.ts";
+import type { Command } from "../discord/command.ts";
+import { encodeCustomId } from "../discord/custom-id.ts";
+import { requireModerator } from "../discord/guards.ts";
 import { NO_PINGS } from "../discord/render.ts";
-import { UserFacingError } from "../errors.ts";
-import { encodeCustomId } from "../interactions/custom-id.ts";
-import type { Command } from "./types.ts";
-
-/** Moderator commands check the permission themselves too: default_member_permissions can be changed by admins. */
-export function requireModerator(
-  interaction: { inGuild(): boolean; memberPermissions: { has(p: bigint): boolean } | null },
-  permission: bigint,
-  what: string,
-): void {
-  if (!interaction.inGuild()) throw new UserFacingError(`${what} works only in a server.`);
-  if (!interaction.memberPermissions?.has(permission)) {
-    const name = permission === PermissionFlagsBits.ManageGuild ? "Manage Server" : "Manage Messages";
-    throw new UserFacingError(`${what} needs the ${name} permission.`);
-  }
-}
+import type { AppContext } from "../services/context.ts";
 
 export const moderation: Command = {
   data: new SlashCommandBuilder()

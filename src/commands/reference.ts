@@ -1,13 +1,8 @@
 // /reference show|info|list: look at stored references. Members see their own; moderators see their guild's.
-import {
-  type ChatInputCommandInteraction,
-  type Interaction,
-  MessageFlags,
-  PermissionFlagsBits,
-  SlashCommandBuilder,
-} from "discord.js";
-import type { AppContext } from "../app.ts";
+import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
+import type { Command } from "../discord/command.ts";
+import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { postToModLog } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
 import {
@@ -17,34 +12,9 @@ import {
   renderImageList,
   videosTaken,
 } from "../discord/render.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import type { ImageLookup, Viewer } from "../services/references.ts";
-import type { Command } from "./types.ts";
-
-export function viewerOf(interaction: Interaction): Viewer {
-  return {
-    userId: interaction.user.id,
-    guildId: interaction.guildId,
-    canModerate:
-      interaction.inGuild() &&
-      (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false),
-  };
-}
-
-/** The error for an id the user typed that names no image they may see; unknown and foreign ids read alike. */
-export function imageLookupError(
-  reason: Extract<ImageLookup, { ok: false }>["reason"],
-  rawId: string,
-): UserFacingError {
-  const shown = rawId.slice(0, 40).replace(/`/g, "'");
-  if (reason === "invalid_id") {
-    return new UserFacingError(
-      `\`${shown}\` is not a reference id. Ids look like \`1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed\`; /reference list shows yours.`,
-    );
-  }
-  return new UserFacingError(`No reference \`${shown}\` that you can see. /reference list shows yours.`);
-}
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 
 export const reference: Command = {
   data: new SlashCommandBuilder()

@@ -7,11 +7,13 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
 } from "discord.js";
-import type { AppContext } from "../app.ts";
+import type { Command } from "../discord/command.ts";
+import { requireModerator } from "../discord/guards.ts";
 import { postToModLog } from "../discord/moderation-log.ts";
 import { NO_PINGS } from "../discord/render.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import type { SettingsChange } from "../services/guild-settings.ts";
 import { MAX_ENTRY_LENGTH, MAX_ENTRY_WILDCARDS } from "../services/prompt-policy.ts";
 import {
@@ -23,8 +25,6 @@ import {
 import { MOCK_MODEL } from "../services/providers/mock.ts";
 import { ReplicateImageProvider } from "../services/providers/replicate.ts";
 import type { GuildSettings } from "../storage/guild-settings-repo.ts";
-import { requireModerator } from "./moderation.ts";
-import type { Command } from "./types.ts";
 
 function describe(ctx: AppContext, s: GuildSettings): string {
   const a = ctx.quota.allowances(s.guildId);

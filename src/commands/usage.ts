@@ -1,9 +1,9 @@
 // /usage: today's images and videos, used and left, for you and for the server, with an approximate cost.
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
-import type { AppContext } from "../app.ts";
+import type { Command } from "../discord/command.ts";
 import { NO_PINGS } from "../discord/render.ts";
+import type { AppContext } from "../services/context.ts";
 import type { UsageLine } from "../services/quota.ts";
-import type { Command } from "./types.ts";
 
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;

@@ -4,16 +4,16 @@ import {
   type ChatInputCommandInteraction,
   SlashCommandBuilder,
 } from "discord.js";
-import type { AppContext } from "../app.ts";
 import { deferOrAbandon } from "../discord/acknowledge.ts";
+import type { Command } from "../discord/command.ts";
+import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { refusalError } from "../discord/moderation-log.ts";
+import { parsePrompt, promptOption } from "../discord/options.ts";
 import { DurableReply, interactionRef } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { parsePrompt, promptOption } from "./character.ts";
-import { imageLookupError, viewerOf } from "./reference.ts";
-import type { Command } from "./types.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 
 const NO_PICK =
   "You have not picked a reference in this server yet. Run /character, press the number under the image you like, " +

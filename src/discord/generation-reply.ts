@@ -1,8 +1,8 @@
 // Keeps a generation's Discord message up to date: progress as images land (about one edit a second, each
 // image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
-import type { AppContext } from "../app.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
 import { deferOrAbandon } from "./acknowledge.ts";

@@ -1,10 +1,10 @@
 // Posts moderator actions and blocked prompts to a guild's mod-log channel, when it set one. The services write
 // the audit row in the action's own transaction; posting is best effort: the row is the record.
 import { type REST, Routes } from "discord.js";
-import type { AppContext } from "../app.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
 import { describeRefusal, type Refusal } from "../services/admission.ts";
+import type { AppContext } from "../services/context.ts";
 import { NO_PINGS } from "./render.ts";
 
 /** Posts a line to the guild's mod-log channel, if it set one. */

@@ -1,6 +1,6 @@
 // How often a reply is edited: progress edits coalesced to one per interval, queue places at a slower pace.
 // Both take their time from the context's clock and their intervals from config, so tests run them fast.
-import type { Clock, Timer } from "../services/clock.ts";
+import type { Clock, Timer } from "../domain/clock.ts";
 
 /** Coalesces edits: at most one every `intervalMs`, always with the latest state. */
 export class ThrottledEdits<T> {

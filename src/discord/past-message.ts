@@ -2,7 +2,7 @@
 // interaction's webhook while its token lives, and after that (or when the webhook is gone) over the bot token
 // through the channel message endpoint. Used to take removed images and videos out of old messages.
 import { DiscordAPIError, type REST, Routes } from "discord.js";
-import type { Clock } from "../services/clock.ts";
+import type { Clock } from "../domain/clock.ts";
 import { NO_PINGS } from "./render.ts";
 import {
   INTERACTION_TOKEN_TTL_MS,

@@ -2,8 +2,8 @@
 // edited so the removed image or video is no longer there. Each grid is edited once, however many of its
 // images went. The edits were scheduled in the deletion's transaction; one a crash cut short is made at start.
 import type { REST } from "discord.js";
-import type { AppContext } from "../app.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import type { Removal } from "../services/references.ts";
 import type { PendingMessageEdit } from "../storage/pending-message-edits-repo.ts";
 import { refreshGrid } from "./generation-reply.ts";

@@ -6,13 +6,13 @@ import {
   ComponentType,
   escapeMarkdown,
 } from "discord.js";
-import { encodeCustomId } from "../interactions/custom-id.ts";
-import { failureReason } from "../services/failures.ts";
+import { failureReason } from "../domain/failures.ts";
 import type { GenerationView } from "../services/generation.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
 import type { ImagePage } from "../services/references.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
+import { encodeCustomId } from "./custom-id.ts";
 
 type Row = APIActionRowComponent<APIButtonComponent>;
 

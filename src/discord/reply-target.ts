@@ -1,8 +1,8 @@
 // Where a job's result goes: the interaction's own reply while its token lives (15 minutes), otherwise a new
 // channel message that mentions the requester. Both speak raw REST, so a resumed job needs no live interaction.
 import { DiscordAPIError, type REST, Routes } from "discord.js";
-import type { Logger } from "../logger.ts";
-import type { Clock } from "../services/clock.ts";
+import type { Clock } from "../domain/clock.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import { NO_PINGS } from "./render.ts";
 

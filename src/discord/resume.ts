@@ -1,7 +1,7 @@
 // On start: finish and deliver every job the last run left behind. Stored prediction ids are polled, never
 // created again; results go to the original reply while its token lives, else to a channel message.
 import type { REST } from "discord.js";
-import type { AppContext } from "../app.ts";
+import type { AppContext } from "../services/context.ts";
 import { perImageBudget } from "./attachments.ts";
 import { GenerationReply } from "./generation-reply.ts";
 import { DurableReply } from "./reply-target.ts";

@@ -1,7 +1,7 @@
 // Keeps a /video message up to date: elapsed time while the prediction runs, then the video or why not.
 import type { REST } from "discord.js";
-import type { AppContext } from "../app.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";

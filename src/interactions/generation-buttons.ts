@@ -1,13 +1,13 @@
 // The grid's buttons: pick an image (requester only) and Regenerate (requester only), each honoured only on
 // the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
-import type { AppContext } from "../app.ts";
+import type { CustomId } from "../discord/custom-id.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
 import { NO_PINGS, renderGrid } from "../discord/render.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import type { AspectRatio } from "../services/providers/image-models.ts";
-import type { CustomId } from "./custom-id.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
 

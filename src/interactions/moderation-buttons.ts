@@ -1,12 +1,12 @@
 // The purge confirmation's buttons: only a moderator's press deletes anything.
 import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
-import type { AppContext } from "../app.ts";
-import { requireModerator } from "../commands/moderation.ts";
+import type { CustomId } from "../discord/custom-id.ts";
+import { requireModerator } from "../discord/guards.ts";
 import { postToModLog } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
 import { NO_PINGS, videosTaken } from "../discord/render.ts";
-import type { Logger } from "../logger.ts";
-import type { CustomId } from "./custom-id.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 
 export async function handleModerationButton(
   interaction: ButtonInteraction,

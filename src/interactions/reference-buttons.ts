@@ -1,10 +1,10 @@
 // Paging through /reference list: the list's owner, or a moderator paging a member's list.
 import type { ButtonInteraction } from "discord.js";
-import type { AppContext } from "../app.ts";
-import { viewerOf } from "../commands/reference.ts";
+import type { CustomId } from "../discord/custom-id.ts";
+import { viewerOf } from "../discord/guards.ts";
 import { LIST_PAGE_SIZE, NO_PINGS, renderImageList } from "../discord/render.ts";
-import { UserFacingError } from "../errors.ts";
-import type { CustomId } from "./custom-id.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { AppContext } from "../services/context.ts";
 
 export async function handleReferenceButton(
   interaction: ButtonInteraction,

@@ -1,11 +1,11 @@
 // Routes every interaction to its handler with a child logger, and turns failures into replies: a
 // UserFacingError's text ephemerally, anything else logged with a reference the user can quote.
 import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
-import type { AppContext } from "../app.ts";
-import type { Command } from "../commands/types.ts";
-import { UserFacingError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import { parseCustomId } from "./custom-id.ts";
+import type { Command } from "../discord/command.ts";
+import { parseCustomId } from "../discord/custom-id.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
 import { handleModerationButton } from "./moderation-buttons.ts";
 import { handleReferenceButton } from "./reference-buttons.ts";

@@ -1,5 +1,5 @@
 // `npm run sandbox`: the whole bot offline in a browser, with no Discord application and no Replicate account.
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../services/config.ts";
 import { EXIT_CONFIG, readEnvironment } from "../startup.ts";
 import { defaultSandboxDataDir, startSandboxMode } from "./mode.ts";
 

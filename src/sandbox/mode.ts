@@ -2,10 +2,10 @@
 // npm start) logged into it, with the free mock providers unless Replicate is asked for.
 import { join } from "node:path";
 import { createAppContext } from "../app.ts";
-import { type Config, configSecrets, loadConfig } from "../config.ts";
-import { type RunningBot, startBot } from "../discord/bot.ts";
-import { deployCommands } from "../discord/deploy-commands.ts";
-import { createLogger } from "../logger.ts";
+import { type RunningBot, startBot } from "../bot.ts";
+import { deployCommands } from "../commands/register.ts";
+import { createLogger } from "../domain/logger.ts";
+import { type Config, configSecrets, loadConfig } from "../services/config.ts";
 import { DiscordSandbox } from "./server.ts";
 import { attachWebUi } from "./web.ts";
 

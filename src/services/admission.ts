@@ -1,9 +1,10 @@
 // Whether a new job may start: the guild's prompt blocklist, one running job per member, and the daily
 // allowances. Checked inside the transaction that records the job, so two quick requests cannot both pass.
+
+import type { Clock } from "../domain/clock.ts";
 import type { AuditRepo } from "../storage/audit-repo.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { UsageKind } from "../storage/usage-repo.ts";
-import type { Clock } from "./clock.ts";
 import { checkPrompt } from "./prompt-policy.ts";
 import type { QuotaService, Reservation } from "./quota.ts";
 

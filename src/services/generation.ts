@@ -1,5 +1,7 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
-import type { Logger } from "../logger.ts";
+import type { Clock } from "../domain/clock.ts";
+import { newId } from "../domain/ids.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type {
@@ -9,9 +11,7 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
-import { newId } from "../storage/uuid.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import type { Clock } from "./clock.ts";
 import type { Limiter } from "./limiter.ts";
 import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";

@@ -1,10 +1,11 @@
 // A server's settings: allowance overrides, the prompt blocklist, the image safety level and the mod-log
 // channel. Every change is saved together with its audit row, in one transaction.
-import { UserFacingError } from "../errors.ts";
+
+import type { Clock } from "../domain/clock.ts";
+import { UserFacingError } from "../domain/errors.ts";
 import type { AuditRepo } from "../storage/audit-repo.ts";
 import type { Db } from "../storage/database.ts";
 import type { GuildSettings, GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
-import type { Clock } from "./clock.ts";
 import { entryProblem, MAX_BLOCKLIST_ENTRIES } from "./prompt-policy.ts";
 import {
   asSafetyFilterLevel,

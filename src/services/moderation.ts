@@ -1,9 +1,10 @@
 // Deleting references, as their owner or as a moderator: each deletion is written with its audit row in one
 // transaction, and the files go once it committed. The Discord layer only posts the mod-log message.
+
+import type { Clock } from "../domain/clock.ts";
 import type { AuditRepo } from "../storage/audit-repo.ts";
 import type { Db } from "../storage/database.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
-import type { Clock } from "./clock.ts";
 import type { ReferenceService, Removal, ScheduledDeletion } from "./references.ts";
 
 export interface Actor {

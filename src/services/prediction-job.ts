@@ -2,13 +2,16 @@
 // create the prediction once (or find the one a stopped run's create made), wait for its output, store it,
 // record how it ended. The job is keyed by its row; everything it needs is read from there when it runs.
 import { setMaxListeners } from "node:events";
-import type { Logger } from "../logger.ts";
-import type { Clock } from "./clock.ts";
-import { PredictionFailure, recordableFailure } from "./failures.ts";
+import type { Clock } from "../domain/clock.ts";
+import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { JobState } from "../storage/images-repo.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";
 import type { PredictionProvider, StartedPrediction } from "./providers/types.ts";
+
+export type { JobState };
 
 export type JobKind = "image" | "video";
 
@@ -16,14 +19,6 @@ export type JobKind = "image" | "video";
 export interface JobKey {
   kind: JobKind;
   id: string;
-}
-
-/** A job's durable state, as its row holds it. */
-export interface JobState {
-  status: "pending" | "running" | "succeeded" | "failed";
-  predictionId: string | null;
-  /** When a create was about to be sent for this row (epoch ms); null while none was. */
-  createSentAt: number | null;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
-import { type Clock, sleep } from "./clock.ts";
-import { PredictionFailure } from "./failures.ts";
+import { type Clock, sleep } from "../domain/clock.ts";
+import { PredictionFailure } from "../domain/failures.ts";
 import { type LatencyEstimate, nextPollDelay } from "./latency.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 

@@ -1,10 +1,11 @@
 // Daily allowances (UTC days): a request reserves its units before any prediction starts, failed slots are
 // refunded, and /usage reports what is used and left, with an approximate cost. On top of every server's
 // allowances, a member has one bot-wide cap, so being in more servers does not multiply what they can spend.
+
+import type { Clock } from "../domain/clock.ts";
 import type { Db } from "../storage/database.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { UsageKind, UsageRepo } from "../storage/usage-repo.ts";
-import type { Clock } from "./clock.ts";
 
 export interface Allowances {
   imagesPerUser: number;

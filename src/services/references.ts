@@ -1,15 +1,16 @@
 // A member's references: looking them up (with the owner check), listing, picking, and deleting them with
 // everything made from them. Generation and video services make references; this one serves them.
-import type { Logger } from "../logger.ts";
+
+import type { Clock } from "../domain/clock.ts";
+import { isUuid } from "../domain/ids.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { GenerationRow, GenerationsRepo } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { PendingMessageEdit, PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
-import { isUuid } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
-import type { Clock } from "./clock.ts";
 
 /** Who is asking: the owner check for pictures and picks lives here, not in Discord code. */
 export interface Viewer {

@@ -1,14 +1,14 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
-import type { Logger } from "../logger.ts";
+import type { Clock } from "../domain/clock.ts";
+import { type FailureCode, PredictionFailure } from "../domain/failures.ts";
+import { newId } from "../domain/ids.ts";
+import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
-import { newId } from "../storage/uuid.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import type { Clock } from "./clock.ts";
-import { type FailureCode, PredictionFailure } from "./failures.ts";
 import type { Limiter } from "./limiter.ts";
 import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 
 export type Db = Database.Database;
 
-const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations/", import.meta.url));
+const MIGRATIONS_DIR = fileURLToPath(new URL("./migrations", import.meta.url));
 
 export interface Migration {
   version: number;

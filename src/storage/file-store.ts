@@ -5,9 +5,9 @@ import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
-import { PredictionFailure } from "../services/failures.ts";
+import { PredictionFailure } from "../domain/failures.ts";
+import { isUuid } from "../domain/ids.ts";
 import type { StoredFileFacts } from "./images-repo.ts";
-import { isUuid } from "./uuid.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;

@@ -1,9 +1,16 @@
 // The images table: one row per slot of a generation; a succeeded row names its file in the file store.
-import type { FailureCode } from "../services/failures.ts";
-import type { JobState } from "../services/prediction-job.ts";
+import type { FailureCode } from "../domain/failures.ts";
 import type { Db } from "./database.ts";
 
 export type ImageStatus = "pending" | "running" | "succeeded" | "failed";
+
+/** A prediction job's durable state, as its row (an image slot's or a video's) holds it. */
+export interface JobState {
+  status: "pending" | "running" | "succeeded" | "failed";
+  predictionId: string | null;
+  /** When a create was about to be sent for this row (epoch ms); null while none was. */
+  createSentAt: number | null;
+}
 
 export interface ImageRow {
   id: string;

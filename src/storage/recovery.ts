@@ -1,6 +1,6 @@
 // At start, before any job runs: finish the deletions a crash interrupted, then remove the files no row stands
 // for (orphans) and the temp files of writes a crash cut short.
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../domain/logger.ts";
 import { type FileStore, InvalidFileIdError } from "./file-store.ts";
 import type { ImagesRepo } from "./images-repo.ts";
 import type { PendingDeletionsRepo } from "./pending-deletions-repo.ts";

@@ -1,6 +1,6 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
-import type { FailureCode } from "../services/failures.ts";
-import type { JobState } from "../services/prediction-job.ts";
+import type { FailureCode } from "../domain/failures.ts";
+import type { JobState } from "./images-repo.ts";
 import type { Db } from "./database.ts";
 
 export type VideoStatus = "pending" | "running" | "succeeded" | "failed";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import { deployCommands } from "../../src/commands/register.ts";
 import { ALICE, BOB, BOT_TOKEN, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
 
 const suite = e2eSuite("limits");

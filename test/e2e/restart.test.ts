@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import { deployCommands } from "../../src/commands/register.ts";
 import { DiscordSandbox, type SandboxInteraction } from "../../src/sandbox/server.ts";
 import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
 import { makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";

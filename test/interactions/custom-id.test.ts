@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { UserFacingError } from "../../src/errors.ts";
 import {
   type CustomId,
   encodeCustomId,
   MAX_CUSTOM_ID_LENGTH,
   parseCustomId,
-} from "../../src/interactions/custom-id.ts";
-import { newId } from "../../src/storage/uuid.ts";
+} from "../../src/discord/custom-id.ts";
+import { UserFacingError } from "../../src/domain/errors.ts";
+import { newId } from "../../src/domain/ids.ts";
 
 describe("custom_id codec", () => {
   it("round-trips every kind within Discord's 100 characters", () => {

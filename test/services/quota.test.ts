@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/services/clock.ts";
+import { systemClock } from "../../src/domain/clock.ts";
 import { IMAGE_MODEL_PRICES_USD } from "../../src/services/providers/image-models.ts";
 import { VIDEO_MODEL_PRICES_USD } from "../../src/services/providers/video-models.ts";
 import { QuotaService, type UserCap, utcDay } from "../../src/services/quota.ts";

@@ -2,8 +2,8 @@
 // the reference and is SIGKILLed at the first file removal, that is after the deletion's transaction committed
 // and before any file was unlinked. Prints what it made as one JSON line first.
 import { createAppContext } from "../../src/app.ts";
-import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/domain/logger.ts";
+import { loadConfig } from "../../src/services/config.ts";
 
 const config = loadConfig({
   DATA_DIR: process.env.DATA_DIR,

@@ -3,9 +3,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { fitImage } from "../../src/discord/attachments.ts";
-import { PredictionFailure } from "../../src/services/failures.ts";
+import { PredictionFailure } from "../../src/domain/failures.ts";
+import { isUuid, newId } from "../../src/domain/ids.ts";
 import { FileStore, InvalidFileIdError, MAX_IMAGE_PIXELS } from "../../src/storage/file-store.ts";
-import { isUuid, newId } from "../../src/storage/uuid.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 
 let dir: TempDir;

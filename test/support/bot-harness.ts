@@ -2,9 +2,8 @@
 // Discord-compatible server, as a person in a guild would meet it.
 import { afterAll, afterEach, expect } from "vitest";
 import { type AppContext, createAppContext } from "../../src/app.ts";
-import { loadConfig } from "../../src/config.ts";
-import { type RunningBot, startBot } from "../../src/discord/bot.ts";
-import { deployCommands } from "../../src/discord/deploy-commands.ts";
+import { type RunningBot, startBot } from "../../src/bot.ts";
+import { deployCommands } from "../../src/commands/register.ts";
 import {
   DiscordSandbox,
   MEMBER_PERMISSIONS,
@@ -13,6 +12,7 @@ import {
   type SandboxUser,
   type StoredMessage,
 } from "../../src/sandbox/server.ts";
+import { loadConfig } from "../../src/services/config.ts";
 import { captureLogger, makeTempDir, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";

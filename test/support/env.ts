@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { type Config, loadConfig } from "../../src/config.ts";
-import { createLogger, type Logger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/domain/logger.ts";
+import { type Config, loadConfig } from "../../src/services/config.ts";
 
 export const TEST_REPLICATE_TOKEN = "r8_testtoken_0123456789abcdef";
 

@@ -1,6 +1,6 @@
 // Downloads a provider's output with a time limit and a size cap, from allowed origins only, so a bad URL
 // cannot stall or flood the bot or make it fetch from anywhere else (its own network, say).
-import { PredictionFailure } from "../failures.ts";
+import { PredictionFailure } from "../../domain/failures.ts";
 
 export const MAX_OUTPUT_BYTES = 25 * 1024 * 1024;
 

@@ -1,8 +1,8 @@
 // The offline, free image provider for sandbox guilds and tests: real PNGs, simulated latency and failures.
 
 import { readFileSync } from "node:fs";
-import type { Clock } from "../clock.ts";
-import { FAILURE_CODES, type FailureCode, PredictionFailure } from "../failures.ts";
+import type { Clock } from "../../domain/clock.ts";
+import { FAILURE_CODES, type FailureCode, PredictionFailure } from "../../domain/failures.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "./image-models.ts";
 import { renderMockImage } from "./mock-art.ts";
 import type {

@@ -1,8 +1,8 @@
 // Replicate's prediction API through the official client: create, poll, cancel, download; every failure classified.
 import Replicate from "replicate";
-import type { Logger } from "../../logger.ts";
-import { sleep } from "../clock.ts";
-import { classifyPredictionError, PredictionFailure } from "../failures.ts";
+import { sleep } from "../../domain/clock.ts";
+import { classifyPredictionError, PredictionFailure } from "../../domain/failures.ts";
+import type { Logger } from "../../domain/logger.ts";
 import { downloadOutput, REPLICATE_DELIVERY_ORIGINS } from "./download.ts";
 import { certainlyNotSent, createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
 import type { PredictionState } from "./types.ts";

@@ -1,5 +1,5 @@
 // The real video provider: an image-to-video model on Replicate, fed the reference as a data: URI.
-import type { Logger } from "../../logger.ts";
+import type { Logger } from "../../domain/logger.ts";
 import { classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
 import type { PredictionState, StartedPrediction, VideoProvider, VideoRequest } from "./types.ts";

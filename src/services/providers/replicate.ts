@@ -1,5 +1,5 @@
 // The real image provider: Google's image models on Replicate, with a fallback for a retired model.
-import type { Logger } from "../../logger.ts";
+import type { Logger } from "../../domain/logger.ts";
 import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
 import { apiStatus, classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";

@@ -1,5 +1,5 @@
 // A fetch for the replicate client that retries the way Replicate asks: Retry-After on 429, backoff otherwise.
-import { sleep } from "../clock.ts";
+import { sleep } from "../../domain/clock.ts";
 
 export interface RetryOptions {
   /** Retries after the first attempt. */

@@ -1,5 +1,5 @@
 // What the services need from a prediction source: start (or recover a lost start), poll, cancel, download.
-import type { PredictionFailure } from "../failures.ts";
+import type { PredictionFailure } from "../../domain/failures.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./image-models.ts";
 
 export interface ImageRequest {

@@ -2,8 +2,8 @@
 // answer in every way and check that each slot ends with exactly one prediction, adopted, or a clear failure.
 import { existsSync, readdirSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/services/clock.ts";
-import { PredictionFailure } from "../../../src/services/failures.ts";
+import { systemClock } from "../../../src/domain/clock.ts";
+import { PredictionFailure } from "../../../src/domain/failures.ts";
 import { awaitOutput } from "../../../src/services/predictions.ts";
 import { ReplicateVideoProvider } from "../../../src/services/providers/replicate-video.ts";
 import { captureLogger, TEST_REPLICATE_TOKEN } from "../../support/env.ts";

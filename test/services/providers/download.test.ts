@@ -3,7 +3,7 @@
 import { readdirSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.ts";
+import { loadConfig } from "../../../src/services/config.ts";
 import { REPLICATE_DELIVERY_ORIGINS, refuseOutputUrl } from "../../../src/services/providers/download.ts";
 import { REQUEST, type Rig, startOtherServer, startRig } from "./support.ts";
 

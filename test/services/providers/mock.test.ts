@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/services/clock.ts";
+import { systemClock } from "../../../src/domain/clock.ts";
 import { MockImageProvider, requestedFailure } from "../../../src/services/providers/mock.ts";
 
 function provider(now: { t: number }, failureRate = 0) {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { PredictionFailure } from "../../../src/services/failures.ts";
+import { PredictionFailure } from "../../../src/domain/failures.ts";
+import { newId } from "../../../src/domain/ids.ts";
 import { IMAGE_MODEL_IDS, imageModel } from "../../../src/services/providers/image-models.ts";
 import {
   ReplicateImageProvider,
@@ -9,7 +10,6 @@ import { ReplicateVideoProvider } from "../../../src/services/providers/replicat
 import type { ImageRequest } from "../../../src/services/providers/types.ts";
 import { VIDEO_MODEL_IDS, type VideoModelId } from "../../../src/services/providers/video-models.ts";
 import { FileStore } from "../../../src/storage/file-store.ts";
-import { newId } from "../../../src/storage/uuid.ts";
 import { captureLogger, makeTempDir, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
 import { FakeReplicate, type FakeReplicateOptions, PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
 

@@ -1,8 +1,8 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
-import { REPLICATE_DELIVERY_ORIGINS } from "./services/providers/download.ts";
-import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./services/providers/image-models.ts";
-import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./services/providers/video-models.ts";
+import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
+import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
+import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./providers/video-models.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

@@ -3,8 +3,8 @@ import type {
   ChatInputCommandInteraction,
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import type { AppContext } from "../app.ts";
-import type { Logger } from "../logger.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { AppContext } from "../services/context.ts";
 
 /** One slash command: its registration data and its handler. */
 export interface Command {

@@ -1,6 +1,6 @@
 // Registers the slash commands: in one guild when given (instant, for sandbox guilds), else globally.
 import { REST, Routes } from "discord.js";
-import { commandData } from "../commands/index.ts";
+import { commandData } from "./index.ts";
 
 export interface DeployOptions {
   token: string;

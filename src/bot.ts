@@ -1,9 +1,9 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
 import { Client, Events, GatewayIntentBits } from "discord.js";
-import type { AppContext } from "../app.ts";
-import { commands } from "../commands/index.ts";
-import { InteractionRouter } from "../interactions/router.ts";
-import { resumeUnfinishedJobs } from "./resume.ts";
+import { commands } from "./commands/index.ts";
+import { resumeUnfinishedJobs } from "./discord/resume.ts";
+import { InteractionRouter } from "./interactions/router.ts";
+import type { AppContext } from "./services/context.ts";
 
 export interface RunningBot {
   client: Client<true>;

@@ -1,6 +1,6 @@
 // The one codec for component custom_ids: `<handler>:<action>:<arg>…`. State lives in SQLite, not here.
-import { UserFacingError } from "../errors.ts";
-import { isUuid } from "../storage/uuid.ts";
+import { UserFacingError } from "../domain/errors.ts";
+import { isUuid } from "../domain/ids.ts";
 
 export const MAX_CUSTOM_ID_LENGTH = 100;
 

@@ -1,0 +1,36 @@
+// Options that more than one command takes, parsed the same way everywhere.
+import type { SlashCommandStringOption } from "discord.js";
+import { UserFacingError } from "../domain/errors.ts";
+import { MAX_PROMPT_LENGTH } from "../services/generation.ts";
+
+/** Zero-width characters removed, control characters made spaces, runs of white space folded, ends trimmed. */
+export function cleanDescription(raw: string): string {
+  return raw
+    .replace(/\p{Cf}/gu, "") // zero-width and other invisible format characters: gone, not turned into spaces
+    .replace(/\p{Cc}/gu, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** A required free-text option of up to MAX_PROMPT_LENGTH characters, as /character and /video take. */
+export function promptOption(name: string, description: string) {
+  return (o: SlashCommandStringOption) =>
+    o
+      .setName(name)
+      .setDescription(description)
+      .setRequired(true)
+      .setMinLength(1)
+      .setMaxLength(MAX_PROMPT_LENGTH);
+}
+
+/** A prompt option cleaned and checked: 1–1000 characters once control characters are gone. */
+export function parsePrompt(raw: string, label: string, hint: string): string {
+  const text = cleanDescription(raw);
+  if (text.length === 0) throw new UserFacingError(`The ${label} is empty. ${hint}`);
+  if (text.length > MAX_PROMPT_LENGTH) {
+    throw new UserFacingError(
+      `The ${label} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
+    );
+  }
+  return text;
+}
