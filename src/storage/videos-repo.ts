@@ -1,7 +1,7 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
 import type { FailureCode } from "../domain/failures.ts";
-import type { JobState } from "./images-repo.ts";
 import type { Db } from "./database.ts";
+import type { JobState } from "./images-repo.ts";
 
 export type VideoStatus = "pending" | "running" | "succeeded" | "failed";
 
