@@ -83,9 +83,8 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   const files = new FileStore(config.dataDir);
   // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
   recoverFileStore({ files, ...repos, logger });
-  const imageProvider = createImageProvider(config, logger, clock);
+  const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
-  const videoProvider = createVideoProvider(config, logger, clock);
   const references = new ReferenceService({ ...repos, files, clock, logger });
   const moderation = new ModerationService({ db, references, audit: repos.audit, clock });
   const generation = new GenerationService({
@@ -164,40 +163,35 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   };
 }
 
-function createImageProvider(config: Config, logger: Logger, clock: Clock): ImageProvider {
+/**
+ * The image and video providers. The mock setting covers video too: a sandbox never spends money on either.
+ * With Replicate, both share its token, API address and allowed output origins.
+ */
+function createProviders(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+): { image: ImageProvider; video: VideoProvider } {
   if (config.imageProvider === "mock") {
-    return new MockImageProvider({
-      latencyMs: config.mock.latencyMs,
-      failureRate: config.mock.failureRate,
-      clock,
-    });
+    const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
+    return { image: new MockImageProvider(mock), video: new MockVideoProvider(mock) };
   }
-  return new ReplicateImageProvider({
-    token: config.replicate.token,
-    apiUrl: config.replicate.apiUrl,
-    model: config.imageModel,
-    fallbackModel: config.imageFallbackModel,
-    outputOrigins: config.replicate.outputOrigins,
-    logger: logger.child({ provider: "replicate" }),
-  });
+  const { token, apiUrl, outputOrigins } = config.replicate;
+  return {
+    image: new ReplicateImageProvider({
+      token,
+      apiUrl,
+      outputOrigins,
+      model: config.imageModel,
+      fallbackModel: config.imageFallbackModel,
+      logger: logger.child({ provider: "replicate" }),
+    }),
+    video: new ReplicateVideoProvider({
+      token,
+      apiUrl,
+      outputOrigins,
+      model: config.videoModel,
+      logger: logger.child({ provider: "replicate-video" }),
+    }),
+  };
 }
-
-/** The mock provider setting covers video too: a sandbox never spends money on either. */
-function createVideoProvider(config: Config, logger: Logger, clock: Clock): VideoProvider {
-  if (config.imageProvider === "mock") {
-    return new MockVideoProvider({
-      latencyMs: config.mock.latencyMs,
-      failureRate: config.mock.failureRate,
-      clock,
-    });
-  }
-  return new ReplicateVideoProvider({
-    token: config.replicate.token,
-    apiUrl: config.replicate.apiUrl,
-    model: config.videoModel,
-    outputOrigins: config.replicate.outputOrigins,
-    logger: logger.child({ provider: "replicate-video" }),
-  });
-}
-
-export type { AppContext };

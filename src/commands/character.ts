@@ -2,7 +2,7 @@
 import { type ChatInputCommandInteraction, SlashCommandBuilder } from "discord.js";
 import type { Command } from "../discord/command.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
-import { parsePrompt, promptOption } from "../discord/options.ts";
+import { promptFrom, promptOption } from "../discord/options.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
@@ -34,11 +34,7 @@ export const character: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    const prompt = parsePrompt(
-      interaction.options.getString("description", true),
-      "description",
-      "Describe the character you want.",
-    );
+    const prompt = promptFrom(interaction, "description", "Describe the character you want.");
     const count = interaction.options.getInteger("count") ?? MAX_IMAGES;
     const aspectRatio = (interaction.options.getString("aspect_ratio") ?? "1:1") as AspectRatio;
     if (!Number.isInteger(count) || count < 1 || count > MAX_IMAGES) {

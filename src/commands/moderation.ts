@@ -1,4 +1,5 @@
 // /moderation purge user: remove every reference a member made in this server, after a confirmation button.
+// /moderation log: the server's latest moderator actions and blocked prompts, from the audit log.
 import {
   ButtonStyle,
   type ChatInputCommandInteraction,
@@ -11,8 +12,11 @@ import {
 import type { Command } from "../discord/command.ts";
 import { encodeCustomId } from "../discord/custom-id.ts";
 import { requireModerator } from "../discord/guards.ts";
-import { NO_PINGS } from "../discord/render.ts";
+import { NO_PINGS, renderAuditLog } from "../discord/render.ts";
 import type { AppContext } from "../services/context.ts";
+
+const LOG_DEFAULT = 10;
+const LOG_MAX = 25;
 
 export const moderation: Command = {
   data: new SlashCommandBuilder()
@@ -26,10 +30,24 @@ export const moderation: Command = {
         .setDescription("Delete every reference a member made in this server (asks to confirm)")
         .addUserOption((o) => o.setName("user").setDescription("Whose references").setRequired(true)),
     )
+    .addSubcommand((s) =>
+      s
+        .setName("log")
+        .setDescription("The latest moderator actions and blocked prompts in this server")
+        .addIntegerOption((o) =>
+          o
+            .setName("count")
+            .setDescription(`How many, newest first (default ${LOG_DEFAULT})`)
+            .setMinValue(1)
+            .setMaxValue(LOG_MAX),
+        ),
+    )
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
-    requireModerator(interaction, PermissionFlagsBits.ManageMessages, "/moderation purge");
+    const sub = interaction.options.getSubcommand(true);
+    requireModerator(interaction, PermissionFlagsBits.ManageMessages, `/moderation ${sub}`);
+    if (sub === "log") return showLog(interaction, ctx);
     const target = interaction.options.getUser("user", true);
     const { total } = ctx.references.listImages(target.id, interaction.guildId, 1, 1);
     if (total === 0) {
@@ -66,3 +84,14 @@ export const moderation: Command = {
     });
   },
 };
+
+async function showLog(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
+  const guildId = interaction.guildId;
+  if (!guildId) return;
+  const count = Math.min(LOG_MAX, Math.max(1, interaction.options.getInteger("count") ?? LOG_DEFAULT));
+  await interaction.reply({
+    content: renderAuditLog(ctx.moderation.recentActions(guildId, count)),
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: NO_PINGS,
+  });
+}

@@ -8,7 +8,7 @@ import { deferOrAbandon } from "../discord/acknowledge.ts";
 import type { Command } from "../discord/command.ts";
 import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { refusalError } from "../discord/moderation-log.ts";
-import { parsePrompt, promptOption } from "../discord/options.ts";
+import { promptFrom, promptOption } from "../discord/options.ts";
 import { DurableReply, interactionRef } from "../discord/reply-target.ts";
 import { VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../domain/errors.ts";
@@ -34,11 +34,7 @@ export const video: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    const prompt = parsePrompt(
-      interaction.options.getString("prompt", true),
-      "prompt",
-      "Say what should happen.",
-    );
+    const prompt = promptFrom(interaction, "prompt", "Say what should happen.");
     const rawId = interaction.options.getString("reference")?.trim() || undefined;
     // Local checks (SQLite, well under a millisecond) come before the defer so that a refusal stays private;
     // nothing leaves the machine before it.

@@ -1,5 +1,5 @@
 // Options that more than one command takes, parsed the same way everywhere.
-import type { SlashCommandStringOption } from "discord.js";
+import type { ChatInputCommandInteraction, SlashCommandStringOption } from "discord.js";
 import { UserFacingError } from "../domain/errors.ts";
 import { MAX_PROMPT_LENGTH } from "../services/generation.ts";
 
@@ -23,14 +23,15 @@ export function promptOption(name: string, description: string) {
       .setMaxLength(MAX_PROMPT_LENGTH);
 }
 
-/** A prompt option cleaned and checked: 1–1000 characters once control characters are gone. */
-export function parsePrompt(raw: string, label: string, hint: string): string {
-  const text = cleanDescription(raw);
-  if (text.length === 0) throw new UserFacingError(`The ${label} is empty. ${hint}`);
+/**
+ * The prompt option `name` of a command, cleaned and checked: 1–1000 characters once control characters are
+ * gone. `hint` says what to write when it is empty.
+ */
+export function promptFrom(interaction: ChatInputCommandInteraction, name: string, hint: string): string {
+  const text = cleanDescription(interaction.options.getString(name, true));
+  if (text.length === 0) throw new UserFacingError(`The ${name} is empty. ${hint}`);
   if (text.length > MAX_PROMPT_LENGTH) {
-    throw new UserFacingError(
-      `The ${label} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`,
-    );
+    throw new UserFacingError(`The ${name} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`);
   }
   return text;
 }

@@ -10,6 +10,7 @@ import { failureReason } from "../domain/failures.ts";
 import type { GenerationView } from "../services/generation.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
 import type { ImagePage } from "../services/references.ts";
+import type { AuditEntry } from "../storage/audit-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { encodeCustomId } from "./custom-id.ts";
@@ -256,4 +257,37 @@ export function renderImageList(page: ImagePage, ownerId: string, viewerId = own
           ]
         : [],
   };
+}
+
+/** What each audited action reads as in /moderation log. */
+function describeAction(entry: AuditEntry): string {
+  const d = entry.details;
+  const target = entry.targetUserId ? ` <@${entry.targetUserId}>` : "";
+  switch (entry.action) {
+    case "prompt_blocked":
+      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): “${clip(String(d.prompt ?? ""), 80)}”`;
+    case "reference_delete":
+      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}`;
+    case "purge":
+      return `purged ${Number(d.deleted ?? 0)} references of${target}${videosTaken(Number(d.videos ?? 0), "them")}`;
+    default:
+      return entry.action.startsWith("settings_")
+        ? `changed the settings: ${clip(String(d.change ?? entry.action), 120)}`
+        : entry.action;
+  }
+}
+
+const clip = (text: string, max: number) =>
+  (text.length > max ? `${text.slice(0, max - 1)}…` : text).replace(/`/g, "'");
+
+/** The latest audit entries, newest first, within one message. */
+export function renderAuditLog(entries: readonly AuditEntry[]): string {
+  if (entries.length === 0) return "Nothing in this server's moderation log yet.";
+  const lines = ["**Moderation log** (newest first)"];
+  for (const entry of entries) {
+    const line = `<t:${Math.floor(entry.createdAt / 1000)}:R> ${entry.action === "prompt_blocked" ? "The bot" : `<@${entry.actorId}>`} ${describeAction(entry)}`;
+    if (lines.join("\n").length + line.length + 1 > 1900) break;
+    lines.push(line);
+  }
+  return lines.join("\n");
 }

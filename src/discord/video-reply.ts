@@ -56,9 +56,15 @@ export class VideoReply {
     this.queueUpdates?.stop();
     await this.progressEdits.settle();
     if (video.status === "pending" || video.status === "running") {
-      await this.target.edit({
-        content: `${renderVideoProgress(video, this.ctx.clock.now())}\n⏸ The bot is restarting; the video will be delivered when it is back.`,
-      });
+      try {
+        await this.target.edit({
+          content: `${renderVideoProgress(video, this.ctx.clock.now())}\n⏸ The bot is restarting; the video will be delivered when it is back.`,
+        });
+      } catch (err) {
+        // The note is a courtesy: the video is resumed and delivered after the restart either way.
+        if (!(err instanceof UndeliverableError)) throw err;
+        this.log.warn({ err, videoId: video.id }, "could not say the video waits for the restart");
+      }
       return;
     }
     // Read again: its reference may have been deleted since `run` returned the row.

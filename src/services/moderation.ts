@@ -2,7 +2,7 @@
 // transaction, and the files go once it committed. The Discord layer only posts the mod-log message.
 
 import type { Clock } from "../domain/clock.ts";
-import type { AuditRepo } from "../storage/audit-repo.ts";
+import type { AuditEntry, AuditRepo } from "../storage/audit-repo.ts";
 import type { Db } from "../storage/database.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { ReferenceService, Removal, ScheduledDeletion } from "./references.ts";
@@ -16,6 +16,11 @@ export class ModerationService {
   constructor(
     private readonly deps: { db: Db; references: ReferenceService; audit: AuditRepo; clock: Clock },
   ) {}
+
+  /** A guild's latest moderator actions and blocked prompts, newest first: what /moderation log shows. */
+  recentActions(guildId: string, count: number): Array<AuditEntry & { id: number }> {
+    return this.deps.audit.recent(guildId, count);
+  }
 
   /** Deletes one reference (and its videos); undefined when someone deleted it a moment before. */
   async deleteReference(image: ImageWithOwner, actor: Actor): Promise<Removal | undefined> {

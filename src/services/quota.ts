@@ -5,7 +5,7 @@
 import type { Clock } from "../domain/clock.ts";
 import type { Db } from "../storage/database.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
-import type { UsageKind, UsageRepo } from "../storage/usage-repo.ts";
+import type { LedgerEntry, UsageKind, UsageRepo } from "../storage/usage-repo.ts";
 
 export interface Allowances {
   imagesPerUser: number;
@@ -91,14 +91,7 @@ export class QuotaService {
    * guild's allowance all allow it; checked and written in one transaction (inside the caller's, when there is
    * one), so two requests, in the same server or in two, cannot both take the last unit.
    */
-  reserve(request: {
-    guildId: string | null;
-    userId: string;
-    kind: UsageKind;
-    units: number;
-    jobId: string;
-    model: string;
-  }): Reservation {
+  reserve(request: Omit<LedgerEntry, "day" | "createdAt">): Reservation {
     const { usage, db, clock } = this.deps;
     const now = clock.now();
     const day = utcDay(now);

@@ -108,7 +108,7 @@ export class FileStore {
   }
 
   /** The path of a stored file, after checking the name is `<uuid>.<known ext>`; videos live apart from images. */
-  pathOf(fileName: string): string {
+  private pathOf(fileName: string): string {
     const match = FILE_NAME.exec(fileName);
     if (!match || !isUuid(match[1])) throw new InvalidFileIdError(fileName);
     return join(match[2] === "mp4" ? this.videosDir : this.imagesDir, fileName);

@@ -174,6 +174,7 @@ describe("moderator tools", () => {
     const manageMessagesOnly = MODERATOR_PERMISSIONS; // moderates references, but not the server's settings
     const attempts: Array<[string, Record<string, string | number>, bigint | undefined, string]> = [
       ["moderation purge", { user: ALICE.id }, undefined, "needs the Manage Messages permission"],
+      ["moderation log", {}, undefined, "needs the Manage Messages permission"],
       ["settings view", {}, undefined, "needs the Manage Server permission"],
       [
         "settings allowance",
@@ -321,6 +322,16 @@ describe("moderator tools", () => {
       "settings_blocklist-add",
       "settings_allowance",
     ]);
+    // Moderators read the same record with /moderation log, newest first, the blocked prompt's text included.
+    const log = await reply(h, "moderation log", { count: "3" }, MOD, MODERATOR_PERMISSIONS);
+    expect(log.visible_to).toBe(MOD.id);
+    const lines = log.content.split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(
+      /^<t:\d+:R> The bot blocked a \/character prompt of <@\d+> \(entry `dragon\*`\): “a DRAG0NS lair”$/,
+    );
+    expect(lines[2]).toContain(`<@${MOD.id}> changed the settings: mod-log channel set to`);
+    expect(lines[3]).toContain("changed the settings: safety filter set to block_low_and_above");
     expect(
       h.sandbox.channelMessages().filter((m) => m.content.startsWith("🛡️")).length,
     ).toBeGreaterThanOrEqual(2);

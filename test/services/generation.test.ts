@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AppContext, createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app.ts";
 import type { Config } from "../../src/services/config.ts";
+import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest, GenerationView } from "../../src/services/generation.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate.ts";

@@ -3,7 +3,8 @@
 // it again. Real services on a temp-dir SQLite, the real Replicate client against the fake Replicate server.
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AppContext, createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app.ts";
+import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest } from "../../src/services/generation.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";

@@ -1,6 +1,7 @@
 // A refund is written in the transaction that settles its job: a failure between the two leaves neither.
 import { afterEach, describe, expect, it } from "vitest";
-import { type AppContext, createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app.ts";
+import type { AppContext } from "../../src/services/context.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 
 let app: AppContext | undefined;

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AppContext, createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app.ts";
 import { newId } from "../../src/domain/ids.ts";
 import { loadConfig } from "../../src/services/config.ts";
+import type { AppContext } from "../../src/services/context.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import type { ImageRow } from "../../src/storage/images-repo.ts";
 import type { VideoRow } from "../../src/storage/videos-repo.ts";

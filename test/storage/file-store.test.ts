@@ -104,8 +104,8 @@ describe("FileStore", () => {
     const store = new FileStore(dir.path);
     for (const id of BAD_IDS) {
       expect(isUuid(id)).toBe(false);
-      expect(() => store.pathOf(`${id}.png`)).toThrow(InvalidFileIdError);
-      expect(() => store.pathOf(id)).toThrow(InvalidFileIdError);
+      expect(() => store.removeSync(`${id}.png`)).toThrow(InvalidFileIdError);
+      await expect(store.remove(id)).rejects.toBeInstanceOf(InvalidFileIdError);
       // The rejection is the id check, not a missing file: ENOENT would mean the disk was asked.
       await expect(store.read(`${id}.png`)).rejects.toBeInstanceOf(InvalidFileIdError);
       await expect(store.writeImage(id, Buffer.from("x"))).rejects.toBeInstanceOf(InvalidFileIdError);

@@ -1,7 +1,7 @@
 // Runs the real bot (discord.js client, SQLite in a temp dir, real providers) against the local
 // Discord-compatible server, as a person in a guild would meet it.
 import { afterAll, afterEach, expect } from "vitest";
-import { type AppContext, createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app.ts";
 import { type RunningBot, startBot } from "../../src/bot.ts";
 import { deployCommands } from "../../src/commands/register.ts";
 import {
@@ -13,6 +13,7 @@ import {
   type StoredMessage,
 } from "../../src/sandbox/server.ts";
 import { loadConfig } from "../../src/services/config.ts";
+import type { AppContext } from "../../src/services/context.ts";
 import { captureLogger, makeTempDir, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";

@@ -64,7 +64,6 @@ function nanoBanana(
       prompt: r.prompt,
       aspect_ratio: r.aspectRatio,
       output_format: "png",
-      ...(r.referenceImages?.length ? { image_input: r.referenceImages } : {}),
       ...(extra.resolution ? { resolution: "1K" } : {}),
       ...(extra.safety ? { safety_filter_level: r.safetyFilterLevel ?? DEFAULT_SAFETY_FILTER_LEVEL } : {}),
     }),

@@ -8,8 +8,6 @@ export interface ImageRequest {
   /** 1–4; the mock provider draws it on the image. */
   slot: number;
   safetyFilterLevel?: SafetyFilterLevel;
-  /** Reference images as data: or https: URIs, for models that take them. */
-  referenceImages?: string[];
 }
 
 export interface StartedPrediction {

@@ -3,8 +3,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { type AppContext, createAppContext } from "../../../src/app.ts";
+import { createAppContext } from "../../../src/app.ts";
 import { createLogger } from "../../../src/domain/logger.ts";
+import type { AppContext } from "../../../src/services/context.ts";
 import { type GenerationRequest, GenerationService } from "../../../src/services/generation.ts";
 import {
   ReplicateImageProvider,
