@@ -1,7 +1,5 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
-import { setMaxListeners } from "node:events";
 import type { Clock } from "../domain/clock.ts";
-import { recordableFailure } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
@@ -14,11 +12,10 @@ import type {
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
-import { awaitOutput } from "./predictions.ts";
+import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
-import type { ImageProvider } from "./providers/types.ts";
+import type { ImageProvider, ImageRequest } from "./providers/types.ts";
 
 export const MAX_IMAGES = 4;
 export const MAX_PROMPT_LENGTH = 1000;
@@ -61,14 +58,11 @@ export interface GenerationServiceDeps {
 }
 
 export class GenerationService {
-  /** Aborted on shutdown: running slots stop waiting and stay resumable, nothing is marked failed. */
-  private readonly stopping = new AbortController();
-  /** How long this service's predictions usually take; paces polling. */
-  private readonly latency = new LatencyEstimate();
+  /** Runs each slot as one prediction job; stopping it leaves running slots resumable, none marked failed. */
+  private readonly jobs: PredictionJobRunner;
 
   constructor(private readonly deps: GenerationServiceDeps) {
-    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
-    setMaxListeners(0, this.stopping.signal);
+    this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
   }
 
   /** Records the generation and runs its slots in parallel (no admission checks: see `create`). */
@@ -146,7 +140,7 @@ export class GenerationService {
     };
     await Promise.all(
       open.map(async (image) => {
-        await this.runSlot(generation, image, {
+        await this.runSlot(image, {
           queued: (ahead) => {
             waiting.set(image.slot, ahead);
             report();
@@ -155,7 +149,7 @@ export class GenerationService {
             if (waiting.delete(image.slot)) report();
           },
         });
-        if (this.stopping.signal.aborted) return;
+        if (this.jobs.stopped) return;
         const view = this.view(generationId);
         const settled = view?.images.find((i) => i.id === image.id);
         if (view && settled && onProgress) {
@@ -167,13 +161,13 @@ export class GenerationService {
         }
       }),
     );
-    if (!this.stopping.signal.aborted) this.finish(generationId);
+    if (!this.jobs.stopped) this.finish(generationId);
     return this.view(generationId) as GenerationView;
   }
 
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
   stop(): void {
-    this.stopping.abort(new Error("shutting down"));
+    this.jobs.stop();
   }
 
   view(generationId: string): GenerationView | undefined {
@@ -212,50 +206,48 @@ export class GenerationService {
   }
 
   private async runSlot(
-    generation: GenerationRow,
     image: ImageRow,
     queue: { queued: (ahead: number) => void; started: () => void },
   ): Promise<void> {
-    const { provider, images, files, clock, logger, limiter } = this.deps;
-    const log = logger.child({ generationId: generation.id, imageId: image.id, slot: image.slot });
-    try {
-      await limiter.run(async () => {
-        queue.started();
-        const signal = this.stopping.signal;
-        let predictionId = image.predictionId;
-        if (!predictionId) {
-          const started = await provider.start(
-            {
-              prompt: generation.prompt,
-              aspectRatio: generation.params.aspectRatio as AspectRatio,
-              slot: image.slot,
-              ...(generation.params.safetyFilterLevel
-                ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
-                : {}),
-            },
-            signal,
-          );
-          predictionId = started.predictionId;
-          images.markStarted(image.id, predictionId, started.model);
-          log.debug({ predictionId, model: started.model }, "prediction started");
-        }
-        const output = await awaitOutput(provider, predictionId, {
-          deadline: clock.now() + this.deps.timeoutMs,
-          pollMs: this.deps.pollMs,
-          clock,
-          signal,
-          latency: this.latency,
-        });
-        const data = await provider.fetchOutput(output, signal);
-        const facts = await files.writeImage(image.id, data);
-        images.markSucceeded(image.id, facts, clock.now());
-        log.info({ predictionId, bytes: facts.bytes }, "image stored");
-      }, queue.queued);
-    } catch (err) {
-      if (this.stopping.signal.aborted) return;
-      const failure = recordableFailure(err, log, "image");
-      images.markFailed(image.id, failure.code, failure.message, clock.now());
-    }
+    const job = this.slotJob(image.id);
+    if (job) await this.jobs.run(job, queue);
+  }
+
+  /**
+   * One image slot as a prediction job, keyed by its row's id: what it sends (the generation's prompt and
+   * parameters), how its image is stored and how its start, success and failure are recorded.
+   */
+  slotJob(imageId: string): PredictionJob<ImageRequest> | undefined {
+    const { provider, images, files, clock, logger } = this.deps;
+    const image = images.get(imageId);
+    const generation = image && this.deps.generations.get(image.generationId);
+    if (!image || !generation) return undefined;
+    const { slot } = image;
+    const log = logger.child({ generationId: generation.id, imageId, slot });
+    return {
+      key: { kind: "image", id: imageId },
+      provider,
+      log,
+      state: () => images.jobState(imageId),
+      request: async () => ({
+        prompt: generation.prompt,
+        aspectRatio: generation.params.aspectRatio as AspectRatio,
+        slot,
+        ...(generation.params.safetyFilterLevel
+          ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
+          : {}),
+      }),
+      markCreateSent: (at) => images.markCreateSent(imageId, at),
+      markStarted: (started) => images.markStarted(imageId, started.predictionId, started.model),
+      heldElsewhere: (since) => images.predictionIdsHeldElsewhere(imageId, since),
+      deadline: (now) => now + this.deps.timeoutMs,
+      store: async (_output, data) => {
+        const facts = await files.writeImage(imageId, data);
+        images.markSucceeded(imageId, facts, clock.now());
+        log.info({ bytes: facts.bytes }, "image stored");
+      },
+      fail: (failure) => images.markFailed(imageId, failure.code, failure.message, clock.now()),
+    };
   }
 
   /** Settles the generation once no slot is open; its refund is written in the same transaction. */

@@ -1,7 +1,6 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
-import { setMaxListeners } from "node:events";
 import type { Clock } from "../domain/clock.ts";
-import { type FailureCode, PredictionFailure, recordableFailure } from "../domain/failures.ts";
+import { type FailureCode, PredictionFailure } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { Db } from "../storage/database.ts";
@@ -10,10 +9,9 @@ import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 import type { Admission, Refusal } from "./admission.ts";
-import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
-import { awaitOutput } from "./predictions.ts";
-import type { VideoProvider } from "./providers/types.ts";
+import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
+import type { VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
 import type { ReferenceService, Viewer } from "./references.ts";
 
 export interface VideoRequest {
@@ -41,13 +39,11 @@ export interface VideoServiceDeps {
 }
 
 export class VideoService {
-  private readonly stopping = new AbortController();
-  /** How long this service's predictions usually take; paces polling. */
-  private readonly latency = new LatencyEstimate();
+  /** Runs each video as one prediction job; stopping it leaves running videos resumable. */
+  private readonly jobs: PredictionJobRunner;
 
   constructor(private readonly deps: VideoServiceDeps) {
-    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
-    setMaxListeners(0, this.stopping.signal);
+    this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
   }
 
   /**
@@ -90,47 +86,48 @@ export class VideoService {
    * again. Resolves with the row as it ends; still `running` when a shutdown cut the wait short.
    */
   async run(videoId: string, onPoll?: () => void, onQueue?: (ahead: number) => void): Promise<VideoRow> {
-    const { videos, files, provider, clock, limiter, logger } = this.deps;
+    const job = this.job(videoId);
+    if (!job) throw new Error(`no video ${videoId}`);
+    await this.jobs.run(job, {
+      ...(onQueue ? { queued: onQueue, started: () => onQueue(0) } : {}),
+      ...(onPoll ? { polled: onPoll } : {}),
+    });
+    return this.deps.videos.get(videoId) as VideoRow;
+  }
+
+  /**
+   * A video as a prediction job, keyed by its row's id: what it sends (the prompt and the stored reference),
+   * how the video is stored and how its start, success and failure (with its refund) are recorded.
+   */
+  job(videoId: string): PredictionJob<VideoModelRequest> | undefined {
+    const { videos, files, provider, clock, logger } = this.deps;
     const video = videos.get(videoId);
-    if (!video) throw new Error(`no video ${videoId}`);
-    if (video.status === "succeeded" || video.status === "failed") return video;
+    if (!video) return undefined;
     const log = logger.child({ videoId, referenceImageId: video.referenceImageId });
-    const signal = this.stopping.signal;
-    try {
-      await limiter.run(async () => {
-        onQueue?.(0);
-        let predictionId = video.predictionId;
-        if (!predictionId) {
-          const image = await this.referenceDataUri(video.referenceImageId);
-          const started = await provider.start({ prompt: video.prompt, image }, signal);
-          predictionId = started.predictionId;
-          videos.markStarted(video.id, predictionId);
-          log.info({ predictionId, model: started.model }, "video prediction started");
-        }
-        const output = await awaitOutput(provider, predictionId, {
-          deadline: Math.max(video.createdAt + this.deps.timeoutMs, clock.now() + 3 * this.deps.pollMs),
-          pollMs: this.deps.pollMs,
-          clock,
-          signal,
-          latency: this.latency,
-          ...(onPoll ? { onPoll } : {}),
-        });
-        const data = await provider.fetchOutput(output, signal);
-        const stored = await files.writeVideo(video.id, data);
-        videos.markSucceeded(video.id, stored, output.startsWith("https://") ? output : null, clock.now());
+    return {
+      key: { kind: "video", id: videoId },
+      provider,
+      log,
+      state: () => videos.jobState(videoId),
+      request: async () => ({
+        prompt: video.prompt,
+        image: await this.referenceDataUri(video.referenceImageId),
+      }),
+      markCreateSent: (at) => videos.markCreateSent(videoId, at),
+      markStarted: (started) => videos.markStarted(videoId, started.predictionId),
+      heldElsewhere: (since) => videos.predictionIdsHeldElsewhere(videoId, since),
+      deadline: (now) => Math.max(video.createdAt + this.deps.timeoutMs, now + 3 * this.deps.pollMs),
+      store: async (output, data) => {
+        const stored = await files.writeVideo(videoId, data);
+        videos.markSucceeded(videoId, stored, output.startsWith("https://") ? output : null, clock.now());
         log.info({ bytes: stored.bytes }, "video stored");
-      }, onQueue);
-    } catch (err) {
-      if (!signal.aborted) {
-        const failure = recordableFailure(err, log, "video");
-        this.fail(video.id, failure.code, failure.message);
-      }
-    }
-    return videos.get(video.id) as VideoRow;
+      },
+      fail: (failure) => this.fail(videoId, failure.code, failure.message),
+    };
   }
 
   stop(): void {
-    this.stopping.abort(new Error("shutting down"));
+    this.jobs.stop();
   }
 
   /**

@@ -1,5 +1,6 @@
 // The bot as its own process (the npm start entry point), killed with SIGKILL mid-work and started again.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployCommands } from "../../src/commands/register.ts";
@@ -23,12 +24,13 @@ afterEach(async () => {
   output = "";
 });
 
-async function setup() {
+async function setup(
+  behaviour = (input: Record<string, unknown>, _index: number): Behaviour => ({
+    latencyMs: String(input.prompt).includes("slow") ? 2500 : 50,
+  }),
+) {
   sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
-  fake = await FakeReplicate.start({
-    token: TEST_REPLICATE_TOKEN,
-    behaviour: (input): Behaviour => ({ latencyMs: String(input.prompt).includes("slow") ? 2500 : 50 }),
-  });
+  fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, behaviour });
   dir = makeTempDir("crbot-restart-");
   await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   return { sandbox, fake, dir };
@@ -246,6 +248,66 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     for (const row of before.filter((r) => r.prediction_id)) {
       expect(after.find((a) => a.slot === row.slot)?.prediction_id).toBe(row.prediction_id);
     }
+    await kill(child);
+  });
+
+  it("adopts, after a SIGKILL mid-create, the predictions whose creates were held open, creating none again", async () => {
+    // The first two creates are answered; the last two are stored on Replicate and held open, unanswered, as
+    // when the bot dies while its creates are in flight. All four send the same input, and the answered two are
+    // finished before the kill, so only the database says that their (older) predictions are taken.
+    const {
+      sandbox: s,
+      fake: f,
+      dir: d,
+    } = await setup((_input, index) => ({
+      latencyMs: 50,
+      hold: index >= 2,
+    }));
+    let child = await startBot(s, f, d);
+    const images = s.runCommand({
+      command: "character",
+      options: { description: "held ranger", count: 4 },
+      user: ALICE,
+    });
+    const held = (await f.whenHeld(2)).map((c) => c.id);
+    await s.waitFor(
+      () =>
+        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE status = 'succeeded'")[0]?.n === 2,
+      10_000,
+      "the two answered slots stored",
+    );
+    await kill(child);
+    // Every create was marked sent before it left; the two held ones have no prediction id.
+    const before = query<{ prediction_id: string | null; create_sent_at: number | null }>(
+      d,
+      "SELECT prediction_id, create_sent_at FROM images ORDER BY slot",
+    );
+    expect(before.every((r) => r.create_sent_at !== null)).toBe(true);
+    expect(before.filter((r) => r.prediction_id === null)).toHaveLength(2);
+    expect(f.creates).toHaveLength(4);
+
+    child = await startBot(s, f, d);
+    const grid = await finalGrid(s, images);
+    expect(grid.attachments.map((a) => a.filename)).toEqual([1, 2, 3, 4].map((n) => `character-${n}.png`));
+
+    expect(f.creates).toHaveLength(4); // nothing created again
+    const after = query<{ status: string; prediction_id: string; file_name: string }>(
+      d,
+      "SELECT status, prediction_id, file_name FROM images ORDER BY slot",
+    );
+    expect(after.map((r) => r.status)).toEqual(Array(4).fill("succeeded"));
+    // Each prediction on Replicate belongs to exactly one slot: the held ones were adopted, not shared.
+    expect(after.map((r) => r.prediction_id).sort()).toEqual(f.creates.map((c) => c.id).sort());
+    for (const id of held) expect(after.filter((r) => r.prediction_id === id)).toHaveLength(1);
+    for (const row of after) expect(existsSync(`${d.path}/images/${row.file_name}`)).toBe(true);
+    expect(output).toContain("adopted the prediction of a create sent before the restart");
+    // Recorded as delivered once the grid's edit is confirmed, which may come just after it shows.
+    await s.waitFor(
+      () => query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL").length === 0,
+      10_000,
+      "the generation recorded as delivered",
+    );
+    expect(s.violations).toEqual([]);
     await kill(child);
   });
 });

@@ -1,6 +1,7 @@
 // A local stand-in for Replicate's HTTP API: create, get, list and cancel predictions and serve their output
 // files, with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, lost create answers,
-// refused connections, safety failures, bad files, outputs elsewhere and redirects).
+// creates held open while the bot dies, refused connections, safety failures, bad files, outputs elsewhere
+// and redirects).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -61,6 +62,11 @@ export interface Behaviour {
   outputUrl?: string;
   /** The output file answers 302 with this Location instead of the file. */
   redirectTo?: string;
+  /**
+   * The create is stored (and would be billed) as usual, then held open: no answer goes back, as when the bot
+   * is stopped or killed while its create is in flight. See `held` and `whenHeld`.
+   */
+  hold?: boolean;
 }
 
 export interface Fault {
@@ -131,6 +137,9 @@ export class FakeReplicate {
   /** Every `POST /v1/predictions/{id}/cancel` received, whether or not the prediction was known. */
   readonly cancelRequests: string[] = [];
   readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
+  /** Creates stored and held open without an answer (Behaviour.hold), in the order they came. */
+  readonly held: CreateRecord[] = [];
+  private readonly heldWaiters: Array<{ count: number; resolve: (held: CreateRecord[]) => void }> = [];
   private readonly faults: Fault[] = [];
   private readonly predictions = new Map<string, Prediction>();
   private readonly hanging = new Set<ServerResponse>();
@@ -190,6 +199,12 @@ export class FakeReplicate {
   /** Listens again on the same port; resolves once it does. */
   acceptConnections(): Promise<void> {
     return new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
+  }
+
+  /** Resolves once `count` creates are stored and held open, with them. */
+  whenHeld(count: number): Promise<CreateRecord[]> {
+    if (this.held.length >= count) return Promise.resolve(this.held.slice(0, count));
+    return new Promise((resolve) => this.heldWaiters.push({ count, resolve }));
   }
 
   /** Queues a one-shot fault for the next request that matches. */
@@ -275,7 +290,18 @@ export class FakeReplicate {
         ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
         ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
       });
-      this.creates.push({ id, model, input, at: now, latencyMs });
+      const created = { id, model, input, at: now, latencyMs };
+      this.creates.push(created);
+      if (behaviour.hold) {
+        record(0);
+        this.hanging.add(res);
+        this.held.push(created);
+        for (const w of this.heldWaiters.filter((w) => this.held.length >= w.count)) {
+          this.heldWaiters.splice(this.heldWaiters.indexOf(w), 1);
+          w.resolve(this.held.slice(0, w.count));
+        }
+        return;
+      }
       const lost = this.faults.findIndex(
         (f) => f.afterCreate && f.method === method && path.startsWith(f.pathPrefix),
       );

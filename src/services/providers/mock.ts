@@ -86,6 +86,15 @@ abstract class MockPredictions {
     });
   }
 
+  /**
+   * A mock prediction lives only in its id, so one whose id was never recorded cannot be found: the job fails
+   * with the reason (and is refunded) rather than being drawn again. A mock create answers at once, so only
+   * a crash between recording that it was sent and recording its id leaves a job in that state.
+   */
+  async recover(): Promise<StartedPrediction | undefined> {
+    return undefined;
+  }
+
   async get(predictionId: string): Promise<PredictionState> {
     const ticket = decode(predictionId);
     if (!ticket) {

@@ -41,6 +41,9 @@ export interface ReplicateClientOptions {
 }
 
 type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
+/** A model and the match key of the input it was sent. */
+type Candidate = { model: string; key: string };
+const NONE: ReadonlySet<string> = new Set();
 type PredictionPage = Awaited<ReturnType<Replicate["predictions"]["list"]>>;
 
 export class ReplicatePredictions {
@@ -94,6 +97,76 @@ export class ReplicatePredictions {
       siblings.delete(request);
       if (siblings.size === 0 && this.inFlight.get(key) === siblings) this.inFlight.delete(key);
     }
+  }
+
+  /**
+   * Finds the prediction a create sent at `sentAt` by an earlier run made, when that run stopped before the
+   * answer was recorded (a restart or a SIGKILL mid-create). Looks in Replicate's list the way a lost answer
+   * is reconciled, for any of `candidates` (a model and the input it was sent, e.g. the configured model and
+   * its fallback), skipping `excludeIds` (predictions the database holds for other jobs: the slots of one
+   * generation send identical inputs) and creates of this process. Never creates; undefined when not listed.
+   */
+  async recover(
+    candidates: ReadonlyArray<{ model: string; input: Record<string, unknown> }>,
+    sentAt: number,
+    excludeIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ predictionId: string; model: string } | undefined> {
+    const keyed = candidates.map((c) => ({ model: c.model, key: matchKey(c.model, c.input) }));
+    const first = keyed[0];
+    if (!first) return undefined;
+    const excluded = new Set(excludeIds);
+    return await this.serialised(first.key, async () => {
+      let lookupError: unknown;
+      for (const delayMs of this.options.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS) {
+        if (delayMs > 0) await sleep(delayMs, signal);
+        try {
+          const found = await this.findSettled(keyed, sentAt, excluded, signal);
+          lookupError = undefined;
+          if (found) {
+            this.claim(found.id);
+            this.options.logger.info(
+              { model: found.model, predictionId: found.id },
+              "adopted the prediction a create sent before the restart made",
+            );
+            return { predictionId: found.id, model: found.model };
+          }
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          lookupError = err;
+        }
+      }
+      if (lookupError) {
+        throw new PredictionFailure(
+          "provider_error",
+          `a create was sent before the bot stopped and Replicate's list of recent predictions could not be read (${classifyRequestError(lookupError, "listing predictions").message}); not created again, so it is not paid twice`,
+        );
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * `findRecent`, once no create of these inputs that was in flight while the list was read can still claim
+   * what it found: a create of this process that lands while the list is read is its own, not the lost one.
+   */
+  private async findSettled(
+    candidates: readonly Candidate[],
+    sentAt: number,
+    excluded: ReadonlySet<string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Prediction | undefined> {
+    for (;;) {
+      await this.createsInFlight(candidates);
+      const found = await this.findRecent(candidates, sentAt, excluded, signal);
+      if (!found) return undefined;
+      await this.createsInFlight(candidates);
+      if (!this.claimed.has(found.id)) return found;
+    }
+  }
+
+  private async createsInFlight(candidates: readonly Candidate[]): Promise<void> {
+    await Promise.allSettled(candidates.flatMap((c) => [...(this.inFlight.get(c.key) ?? [])]));
   }
 
   async get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
@@ -187,7 +260,7 @@ export class ReplicatePredictions {
     for (const delayMs of this.options.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS) {
       if (delayMs > 0) await sleep(delayMs, signal);
       try {
-        const found = await this.findRecent(model, key, sentAt, signal);
+        const found = await this.findRecent([{ model, key }], sentAt, NONE, signal);
         lookupError = undefined;
         if (found) {
           this.claim(found.id);
@@ -215,13 +288,13 @@ export class ReplicatePredictions {
   }
 
   /**
-   * The oldest unclaimed prediction of this model and input created since the create was sent, walking
+   * The oldest unclaimed prediction of one of these models and inputs created since the create was sent, walking
    * Replicate's list (newest first) until it reaches predictions older than that.
    */
   private async findRecent(
-    model: string,
-    key: string,
+    candidates: readonly Candidate[],
     sentAt: number,
+    excluded: ReadonlySet<string>,
     signal: AbortSignal | undefined,
   ): Promise<Prediction | undefined> {
     const from = sentAt - CLOCK_SKEW_MS;
@@ -238,10 +311,14 @@ export class ReplicatePredictions {
         }
         if (
           createdAt <= until &&
-          prediction.model === model &&
           (prediction.source ?? "api") === "api" &&
           !this.claimed.has(prediction.id) &&
-          matchKey(model, prediction.input as Record<string, unknown>) === key &&
+          !excluded.has(prediction.id) &&
+          candidates.some(
+            (c) =>
+              prediction.model === c.model &&
+              matchKey(c.model, prediction.input as Record<string, unknown>) === c.key,
+          ) &&
           (!found || createdAt < Date.parse(found.created_at))
         ) {
           found = prediction;

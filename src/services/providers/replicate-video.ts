@@ -41,6 +41,17 @@ export class ReplicateVideoProvider implements VideoProvider {
     }
   }
 
+  async recover(
+    request: VideoRequest,
+    sentAt: number,
+    excludeIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<StartedPrediction | undefined> {
+    const { model } = this.options;
+    const candidates = [{ model, input: videoModel(model).buildInput(request) }];
+    return await this.predictions.recover(candidates, sentAt, excludeIds, signal);
+  }
+
   get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
     return this.predictions.get(predictionId, signal);
   }

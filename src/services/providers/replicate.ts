@@ -54,6 +54,20 @@ export class ReplicateImageProvider implements ImageProvider {
     }
   }
 
+  /** Looks for a lost create under the configured model and its fallback: either may have been sent. */
+  async recover(
+    request: ImageRequest,
+    sentAt: number,
+    excludeIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<StartedPrediction | undefined> {
+    const models = [...new Set([this.activeModel, this.options.model, this.options.fallbackModel])].filter(
+      (m): m is ImageModelId => m !== undefined,
+    );
+    const candidates = models.map((model) => ({ model, input: imageModel(model).buildInput(request) }));
+    return await this.predictions.recover(candidates, sentAt, excludeIds, signal);
+  }
+
   get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
     return this.predictions.get(predictionId, signal);
   }

@@ -1,4 +1,4 @@
-// What the generation service needs from an image source: start, poll, cancel, download.
+// What the services need from a prediction source: start (or recover a lost start), poll, cancel, download.
 import type { PredictionFailure } from "../../domain/failures.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./image-models.ts";
 
@@ -25,6 +25,17 @@ export type PredictionState =
 export interface PredictionProvider<Request> {
   readonly name: string;
   start(request: Request, signal?: AbortSignal): Promise<StartedPrediction>;
+  /**
+   * Finds the prediction a create of `request`, sent at `sentAt` (epoch ms) by a run that stopped before its
+   * answer was recorded, made: never creates one. Prediction ids in `excludeIds` (held by other jobs) are never
+   * returned. Undefined when the provider has no such prediction; the caller then fails the job.
+   */
+  recover(
+    request: Request,
+    sentAt: number,
+    excludeIds: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<StartedPrediction | undefined>;
   get(predictionId: string, signal?: AbortSignal): Promise<PredictionState>;
   cancel(predictionId: string): Promise<void>;
   fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array>;

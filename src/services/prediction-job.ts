@@ -1,0 +1,161 @@
+// One prediction job, the unit of work for an image slot or a video: wait for a place under the limiter,
+// create the prediction once (or find the one a stopped run's create made), wait for its output, store it,
+// record how it ended. The job is keyed by its row; everything it needs is read from there when it runs.
+import { setMaxListeners } from "node:events";
+import type { Clock } from "../domain/clock.ts";
+import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
+import type { Logger } from "../domain/logger.ts";
+import type { JobState } from "../storage/images-repo.ts";
+import { LatencyEstimate } from "./latency.ts";
+import type { Limiter } from "./limiter.ts";
+import { awaitOutput } from "./predictions.ts";
+import type { PredictionProvider, StartedPrediction } from "./providers/types.ts";
+
+export type { JobState };
+
+export type JobKind = "image" | "video";
+
+/** What a queue carries for a job: its kind and its row's id (an image slot's or a video's). */
+export interface JobKey {
+  kind: JobKind;
+  id: string;
+}
+
+/**
+ * Prediction ids held by other rows are skipped when a lost create is looked up if they may have been made
+ * this long before it was sent (Replicate's list is only searched a little way back from then).
+ */
+const HELD_ELSEWHERE_WINDOW_MS = 60 * 60 * 1000;
+
+/** What an image slot and a video do differently; their services build one for a row. */
+export interface PredictionJob<Request> {
+  readonly key: JobKey;
+  readonly provider: PredictionProvider<Request>;
+  readonly log: Logger;
+  /** The row as it is now; undefined when it is gone. */
+  state(): JobState | undefined;
+  /** The request a create sends, and that a lost create is looked up by. */
+  request(): Promise<Request>;
+  /**
+   * Records, before the create leaves, that it is being sent: a restart then looks for the prediction instead
+   * of creating it again. False when the row already has one sent or a prediction id.
+   */
+  markCreateSent(at: number): boolean;
+  /** Records the prediction id, created or adopted, the moment it is known. */
+  markStarted(started: StartedPrediction): void;
+  /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
+  heldElsewhere(since: number): string[];
+  /** When to give up waiting on the prediction, given the time it starts to be waited on. */
+  deadline(now: number): number;
+  /** Stores the output and records success. */
+  store(output: string, data: Uint8Array): Promise<void>;
+  /** Records a failure, with whatever goes with it (its refund). */
+  fail(failure: PredictionFailure): void;
+}
+
+export interface JobEvents {
+  /** How many jobs wait ahead of this one for a place, each time that number changes. */
+  queued?: (ahead: number) => void;
+  /** The job has its place and starts. */
+  started?: () => void;
+  /** Each status check while the prediction runs. */
+  polled?: () => void;
+}
+
+export interface PredictionJobRunnerOptions {
+  limiter: Limiter;
+  clock: Clock;
+  pollMs: number;
+}
+
+/** Runs a service's prediction jobs; stopping it leaves every unfinished job resumable. */
+export class PredictionJobRunner {
+  /** Aborted on shutdown: running jobs stop waiting and stay resumable, nothing is marked failed. */
+  private readonly stopping = new AbortController();
+  /** How long this runner's predictions usually take; paces polling. */
+  private readonly latency = new LatencyEstimate();
+
+  constructor(private readonly options: PredictionJobRunnerOptions) {
+    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
+
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
+  stop(): void {
+    this.stopping.abort(new Error("shutting down"));
+  }
+
+  /**
+   * Runs a job to its end: a row with a prediction id is polled, one whose create was sent but never answered
+   * is recovered from the provider (adopted, or failed with the reason), and only a row with neither is
+   * created. Resolves when the row records the end, or when a stop cut the wait short (the row stays open).
+   */
+  async run<Request>(job: PredictionJob<Request>, events: JobEvents = {}): Promise<void> {
+    const { limiter, clock, pollMs } = this.options;
+    const signal = this.stopping.signal;
+    if (hasEnded(job.state())) return;
+    try {
+      await limiter.run(async () => {
+        events.started?.();
+        const state = job.state();
+        if (!state || hasEnded(state)) return;
+        const predictionId = state.predictionId ?? (await this.startOrRecover(job, state, signal));
+        const output = await awaitOutput(job.provider, predictionId, {
+          deadline: job.deadline(clock.now()),
+          pollMs,
+          clock,
+          signal,
+          latency: this.latency,
+          ...(events.polled ? { onPoll: events.polled } : {}),
+        });
+        await job.store(output, await job.provider.fetchOutput(output, signal));
+      }, events.queued);
+    } catch (err) {
+      if (signal.aborted) return;
+      job.fail(recordableFailure(err, job.log, job.key.kind));
+    }
+  }
+
+  /** A new prediction for a row that never sent a create; the lost one's, found again, for a row that did. */
+  private async startOrRecover<Request>(
+    job: PredictionJob<Request>,
+    state: JobState,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const request = await job.request();
+    if (state.createSentAt === null && job.markCreateSent(this.options.clock.now())) {
+      const started = await job.provider.start(request, signal);
+      job.markStarted(started);
+      job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
+      return started.predictionId;
+    }
+    // A create was sent by a run that stopped before its answer was recorded (or by another runner).
+    const current = job.state();
+    if (current?.predictionId) return current.predictionId;
+    if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
+    const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
+    const excluded = job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
+    const found = await job.provider.recover(request, sentAt, excluded, signal);
+    if (!found) {
+      throw new PredictionFailure(
+        "provider_error",
+        `a create was sent before the bot stopped and the ${job.key.kind} service does not list it; not created again, so it is not paid twice`,
+      );
+    }
+    job.markStarted(found);
+    job.log.info(
+      { predictionId: found.predictionId, model: found.model, sentAt },
+      "adopted the prediction of a create sent before the restart",
+    );
+    return found.predictionId;
+  }
+}
+
+/** A row that is gone or records its end has nothing left to run. */
+function hasEnded(state: JobState | undefined): boolean {
+  return !state || state.status === "succeeded" || state.status === "failed";
+}
