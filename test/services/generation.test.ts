@@ -5,12 +5,20 @@ import { createAppContext } from "../../src/app.ts";
 import type { Config } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest, GenerationView } from "../../src/services/generation.ts";
-import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import {
+  captureLogger,
+  makeTempDir,
+  steppingClock,
+  type TempDir,
+  testConfig,
+  waitUntil,
+} from "../support/env.ts";
 import { FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate.ts";
 
 let fake: FakeReplicate | undefined;
 let app: AppContext | undefined;
 let dir: TempDir | undefined;
+let clock = steppingClock();
 afterEach(async () => {
   app?.close();
   await fake?.close();
@@ -40,7 +48,8 @@ async function setup(
   dir = makeTempDir();
   const config = testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env });
   const log = captureLogger();
-  app = createAppContext(tweak ? tweak(config) : config, log.logger);
+  clock = steppingClock();
+  app = createAppContext(tweak ? tweak(config) : config, log.logger, { clock });
   return { fake, app, dir, lines: log.lines };
 }
 
@@ -48,15 +57,14 @@ describe("GenerationService.start", () => {
   it("runs four predictions in parallel, stores each image under its UUID and reports each as it lands", async () => {
     const { fake, app, dir } = await setup();
     const progress: GenerationView[] = [];
-    const began = Date.now();
-    const view = await app.generation.start(REQUEST, (v) => progress.push(v));
-    const elapsed = Date.now() - began;
-
-    // All four were created before the first could have finished: they overlapped.
-    const creates = fake.creates.map((c) => c.at);
-    expect(creates).toHaveLength(4);
-    expect(Math.max(...creates) - Math.min(...creates)).toBeLessThan(300);
-    expect(elapsed).toBeLessThan(2 * 300);
+    // No prediction can finish until released: all four creates arriving meanwhile shows they overlap.
+    fake.holdResults();
+    const running = app.generation.start(REQUEST, (v) => progress.push(v));
+    await waitUntil(() => fake.creates.length === 4, "four creates while none has finished");
+    expect(progress).toEqual([]);
+    fake.releaseResults();
+    const view = await running;
+    expect(fake.creates).toHaveLength(4);
 
     expect(view.generation.status).toBe("succeeded");
     expect(view.generation.finishedAt).not.toBeNull();
@@ -82,15 +90,25 @@ describe("GenerationService.start", () => {
   });
 
   it("writes each prediction id to its row as soon as the prediction exists", async () => {
-    const { app } = await setup({ latencyMs: 600 });
+    const { app, fake } = await setup();
+    fake.holdResults();
     const running = app.generation.start({ ...REQUEST, count: 2 });
-    await new Promise((r) => setTimeout(r, 250));
-    const rows = app.db.prepare("SELECT status, prediction_id FROM images ORDER BY slot").all() as Array<{
-      status: string;
-      prediction_id: string | null;
-    }>;
-    expect(rows.map((r) => r.status)).toEqual(["running", "running"]);
-    expect(rows.every((r) => /^[0-9a-f]{24}$/.test(r.prediction_id ?? ""))).toBe(true);
+    // While no prediction can finish, each row comes to carry its prediction's id.
+    const rows = () => {
+      const [generation] = app.generation.undelivered();
+      return app.generation.view(generation?.id ?? "")?.images ?? [];
+    };
+    await waitUntil(
+      () => rows().length === 2 && rows().every((r) => r.predictionId !== null),
+      "both rows to record their prediction",
+    );
+    expect(rows().map((r) => r.status)).toEqual(["running", "running"]);
+    expect(
+      rows()
+        .map((r) => r.predictionId)
+        .sort(),
+    ).toEqual(fake.creates.map((c) => c.id).sort());
+    fake.releaseResults();
     await running;
   });
 
@@ -213,7 +231,7 @@ describe("looking up, listing and picking", () => {
   it("lists a user's images newest first, in pages", async () => {
     const { app } = await setup({ latencyMs: 20 });
     const first = await app.generation.start({ ...REQUEST, count: 3, prompt: "first" });
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(1000);
     const second = await app.generation.start({ ...REQUEST, count: 2, prompt: "second" });
     await app.generation.start({ ...REQUEST, userId: "399999999999999999", count: 1 });
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { type Clock, systemClock } from "../../src/domain/clock.ts";
 import { createLogger, type Logger } from "../../src/domain/logger.ts";
 import { type Config, loadConfig } from "../../src/services/config.ts";
 
@@ -42,4 +43,25 @@ export function captureLogger(secrets: string[] = [TEST_REPLICATE_TOKEN]): {
     },
   });
   return { logger: createLogger({ level: "debug", secrets, pretty: false, destination }), lines };
+}
+
+/** The system clock, moved forward on demand: for ordering that tests must not leave to the millisecond. */
+export function steppingClock(): Clock & { advance(ms: number): void } {
+  let offset = 0;
+  return {
+    ...systemClock,
+    now: () => Date.now() + offset,
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
+/** Resolves once `check` passes; polls every 5 ms and fails after `timeoutMs` naming what it waited for. */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

@@ -142,6 +142,8 @@ export class FakeReplicate {
   private readonly heldWaiters: Array<{ count: number; resolve: (held: CreateRecord[]) => void }> = [];
   private readonly faults: Fault[] = [];
   private readonly predictions = new Map<string, Prediction>();
+  /** While true, every prediction reports itself still processing, whatever its latency: see `holdResults`. */
+  private resultsHeld = false;
   private readonly hanging = new Set<ServerResponse>();
   private origin = "";
   private port = 0;
@@ -199,6 +201,18 @@ export class FakeReplicate {
   /** Listens again on the same port; resolves once it does. */
   acceptConnections(): Promise<void> {
     return new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
+  }
+
+  /**
+   * Holds every prediction's result until `releaseResults`: they stay "processing". A test can then observe what
+   * the bot does while predictions run (how many it created, what it recorded) without racing their latency.
+   */
+  holdResults(): void {
+    this.resultsHeld = true;
+  }
+
+  releaseResults(): void {
+    this.resultsHeld = false;
   }
 
   /** Resolves once `count` creates are stored and held open, with them. */
@@ -377,7 +391,7 @@ export class FakeReplicate {
       urls: { get: `${this.url}/predictions/${p.id}`, cancel: `${this.url}/predictions/${p.id}/cancel` },
     };
     if (p.canceled) return { ...base, status: "canceled" };
-    if (Date.now() < p.readyAt || p.outcome === "never") {
+    if (this.resultsHeld || Date.now() < p.readyAt || p.outcome === "never") {
       return { ...base, status: Date.now() - p.createdAt < 50 ? "starting" : "processing" };
     }
     switch (p.outcome) {
