@@ -1,12 +1,7 @@
-// npm run bench [-- --quick]: the real bot (its own process, real discord.js, SQLite on a temp dir) against the
-// local Discord-compatible server (here) and the fake Replicate server (its own process). Prints figures beside
-// their goals and writes them to bench-results/. A benchmark, not a test: it never fails on timing.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createInterface } from "node:readline";
 import { deployCommands } from "../src/commands/register.ts";
 import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
@@ -14,6 +9,7 @@ import { openDatabase } from "../src/storage/database.ts";
 import { FileStore } from "../src/storage/file-store.ts";
 import { GenerationsRepo } from "../src/storage/generations-repo.ts";
 import { ImagesRepo } from "../src/storage/images-repo.ts";
+import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
 const quick = process.argv.includes("--quick");
@@ -41,32 +37,28 @@ function quantile(xs: number[], q: number): number {
   return (s[lo] as number) + ((s[Math.ceil(pos)] as number) - (s[lo] as number)) * (pos - lo);
 }
 
-function waitForLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`process exited with ${code}`)));
-  });
-}
-
 async function startFakeReplicate(): Promise<{
-  child: ChildProcess;
+  process: ScriptProcess;
   url: string;
   origin: string;
   imageBytes: number;
 }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/fake-replicate-process.ts"], {
-    cwd: root,
-    env: { ...process.env, BENCH_LATENCY_MS: String(LATENCY_MS), BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN },
-    stdio: ["ignore", "pipe", "inherit"],
+  const fake = spawnScript("bench/fake-replicate-process.ts", {
+    BENCH_LATENCY_MS: String(LATENCY_MS),
+    BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN,
+    ...(process.env.BENCH_JITTER ? { BENCH_JITTER: process.env.BENCH_JITTER } : {}),
   });
-  const { url, imageBytes } = JSON.parse(await waitForLine(child)) as { url: string; imageBytes: number };
-  return { child, url, origin: new URL(url).origin, imageBytes };
+  await fake.printed("\n", 60_000);
+  const { url, imageBytes } = JSON.parse(fake.stdout().split("\n")[0] ?? "") as {
+    url: string;
+    imageBytes: number;
+  };
+  return { process: fake, url, origin: new URL(url).origin, imageBytes };
 }
 
 class BotProcess {
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly bot: ScriptProcess,
     private readonly probeFile: string,
   ) {}
 
@@ -78,32 +70,28 @@ class BotProcess {
   ): Promise<BotProcess> {
     const dataDir = join(work, `data-${newId()}`);
     const probeFile = join(work, `probe-${newId()}.json`);
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--import", "./bench/probe.ts", "src/index.ts"],
+    const bot = spawnScript(
+      "src/index.ts",
       {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH ?? "",
-          DISCORD_TOKEN: TOKEN,
-          DISCORD_API_URL: sandbox.apiUrl,
-          IMAGE_PROVIDER: "replicate",
-          REPLICATE_API_TOKEN: REPLICATE_TOKEN,
-          REPLICATE_API_URL: replicateUrl,
-          DATA_DIR: dataDir,
-          LOG_LEVEL: "warn",
-          BENCH_PROBE_FILE: probeFile,
-          // The benchmark measures speed, not limits: its load phase needs room beyond the daily defaults.
-          DAILY_IMAGES_PER_GUILD: "1000000",
-          DAILY_IMAGES_PER_USER: "100000",
-          ...env,
-        },
-        stdio: ["ignore", "inherit", "inherit"],
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_API_URL: sandbox.apiUrl,
+        IMAGE_PROVIDER: "replicate",
+        REPLICATE_API_TOKEN: REPLICATE_TOKEN,
+        REPLICATE_API_URL: replicateUrl,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: "warn",
+        BENCH_PROBE_FILE: probeFile,
+        // The benchmark measures speed, not limits: its load phase needs room beyond the daily defaults.
+        DAILY_IMAGES_PER_GUILD: "1000000",
+        DAILY_IMAGES_PER_USER: "100000",
+        USER_DAILY_CAP: "1000000",
+        ...env,
       },
+      { preload: ["./bench/probe.ts"], inheritOutput: true },
     );
     await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
     await new Promise((r) => setTimeout(r, 300));
-    return new BotProcess(child, probeFile);
+    return new BotProcess(bot, probeFile);
   }
 
   probe(): Probe {
@@ -111,13 +99,11 @@ class BotProcess {
   }
 
   resetProbe(): void {
-    this.child.kill("SIGUSR2");
+    this.bot.child.kill("SIGUSR2");
   }
 
   async stop(sandbox: DiscordSandbox): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.kill("SIGTERM");
-    await exited;
+    await this.bot.stop("SIGTERM");
     await sandbox.waitFor(() => !sandbox.connected, 10_000, "the bot to disconnect");
   }
 }
@@ -300,7 +286,7 @@ async function main() {
   const storage = storageBench();
   const fileStore = await fileStoreBench(sample);
 
-  fake.child.kill("SIGTERM");
+  await fake.process.stop("SIGTERM");
   await sandbox.close();
 
   const figures = [

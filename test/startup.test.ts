@@ -1,76 +1,44 @@
-import { execFile, spawn, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { DiscordSandbox } from "../src/sandbox/server.ts";
-import { makeTempDir } from "./support/env.ts";
-
-const run = (script: string, env: Record<string, string>) =>
-  spawnSync(process.execPath, ["--import", "tsx", script], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    encoding: "utf8",
-    timeout: 30_000,
-  });
+import { makeTempDir, waitUntil } from "./support/env.ts";
+import { runScript, spawnScript } from "./support/spawn.ts";
 
 const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings"];
 
 describe("npm start", () => {
-  it("without DISCORD_TOKEN prints one clear message naming it and exits 2, with no stack trace", () => {
+  it("without DISCORD_TOKEN prints one clear message naming it and exits 2, with no stack trace", async () => {
     const dir = makeTempDir();
     try {
-      const result = run("src/index.ts", { IMAGE_PROVIDER: "mock", DATA_DIR: dir.path });
+      const result = await runScript("src/index.ts", { IMAGE_PROVIDER: "mock", DATA_DIR: dir.path });
       expect(result.status).toBe(2);
-      expect(result.stderr).toContain("DISCORD_TOKEN is not set");
-      expect(result.stderr).toContain("README");
-      expect(result.stderr).toContain("npm run sandbox");
-      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.output).toContain("DISCORD_TOKEN is not set");
+      expect(result.output).toContain("README");
+      expect(result.output).toContain("npm run sandbox");
+      expect(result.output).not.toMatch(/\n\s+at /);
     } finally {
       dir.remove();
     }
   });
 
-  it("without REPLICATE_API_TOKEN for the Replicate provider says so and exits 2", () => {
-    const result = run("src/index.ts", { DISCORD_TOKEN: "x.y.z", IMAGE_PROVIDER: "replicate" });
+  it("without REPLICATE_API_TOKEN for the Replicate provider says so and exits 2", async () => {
+    const result = await runScript("src/index.ts", { DISCORD_TOKEN: "x.y.z", IMAGE_PROVIDER: "replicate" });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.output).toContain("REPLICATE_API_TOKEN is required when IMAGE_PROVIDER=replicate");
+    expect(result.output).not.toMatch(/\n\s+at /);
   });
 });
-
-/** Like `run`, without blocking this process: the sandbox answering the script lives here. */
-const runAsync = (script: string, env: Record<string, string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", script],
-      { env: { PATH: process.env.PATH ?? "", ...env }, timeout: 30_000 },
-      (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 
 describe("npm run sandbox", () => {
   it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
     const dir = makeTempDir();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox/main.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        SANDBOX_PORT: "0",
-        SANDBOX_DATA_DIR: dir.path,
-        MOCK_LATENCY_MS: "100",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const sandbox = spawnScript("src/sandbox/main.ts", {
+      SANDBOX_PORT: "0",
+      SANDBOX_DATA_DIR: dir.path,
+      MOCK_LATENCY_MS: "100",
     });
     try {
-      let out = "";
-      child.stderr?.on("data", (c) => {
-        out += String(c);
-      });
-      const line = await new Promise<string>((resolve, reject) => {
-        child.stdout?.on("data", (c) => {
-          out += String(c);
-          if (out.includes("\n")) resolve(out);
-        });
-        child.once("exit", () => reject(new Error(`exited early: ${out}`)));
-      });
+      await waitUntil(() => sandbox.stdout().includes("\n"), "the sandbox's line");
+      const line = sandbox.stdout();
       expect(line.trim().split("\n")).toHaveLength(1);
       const url = /Sandbox running at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1];
       expect(url).toBeDefined();
@@ -79,11 +47,9 @@ describe("npm run sandbox", () => {
       expect(await page.text()).toContain("Character bot sandbox");
       const state = (await (await fetch(`${url}/ui/state`)).json()) as { commands: Array<{ name: string }> };
       expect(state.commands.map((c) => c.name)).toEqual(COMMANDS);
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT");
-      expect(await exited).toBe(0);
+      expect(await sandbox.stop("SIGINT")).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      await sandbox.stop();
       dir.remove();
     }
   });
@@ -98,13 +64,13 @@ describe("npm run deploy-commands", () => {
         DISCORD_API_URL: sandbox.apiUrl,
         IMAGE_PROVIDER: "mock",
       };
-      const global = await runAsync("src/deploy-commands.ts", env);
+      const global = await runScript("src/deploy-commands.ts", env);
       expect(global.status).toBe(0);
-      expect(global.stdout).toContain("globally");
-      expect(global.stdout).toContain("/character, /reference, /video, /usage, /moderation, /settings");
+      expect(global.output).toContain("globally");
+      expect(global.output).toContain("/character, /reference, /video, /usage, /moderation, /settings");
       expect(sandbox.globalCommands.map((c) => c.name)).toEqual(COMMANDS);
-      const guild = await runAsync("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
-      expect(guild.stdout).toContain(`in guild ${sandbox.guild.id}`);
+      const guild = await runScript("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
+      expect(guild.output).toContain(`in guild ${sandbox.guild.id}`);
       expect(sandbox.guildCommands.get(sandbox.guild.id)?.map((c) => c.name)).toEqual(COMMANDS);
       expect(sandbox.violations).toEqual([]);
     } finally {

@@ -1,17 +1,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ALICE, BOB, buttons, e2eSuite } from "../support/bot-harness.ts";
-import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
-import { FakeReplicate } from "../support/fake-replicate.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
 
 const suite = e2eSuite("character");
-let fake: FakeReplicate | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+const replicate = replicateFixture();
 
 describe("/character", () => {
   it("defers first, edits as images land, then shows the grid; the requester's pick is recorded and marked", async () => {
@@ -109,12 +104,8 @@ describe("/character", () => {
     )
       .png({ compressionLevel: 0 })
       .toBuffer();
-    fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, outputImage: noise });
-    const h = await suite.start({
-      IMAGE_PROVIDER: "replicate",
-      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
-      REPLICATE_API_URL: fake.url,
-    });
+    await replicate.start({ outputImage: noise });
+    const h = await suite.start(replicate.env);
     const limit = 2 * 1024 * 1024;
     const i = h.sandbox.runCommand({
       command: "character",

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,20 +11,14 @@ import {
   MOD,
   MODERATOR_PERMISSIONS,
 } from "../support/bot-harness.ts";
-import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
-import { FakeReplicate } from "../support/fake-replicate.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
+import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
 const suite = e2eSuite("moderation");
-let fake: FakeReplicate | undefined;
-let child: ChildProcess | undefined;
+const replicate = replicateFixture();
+let child: ScriptProcess | undefined;
 afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child?.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
-  }
+  await child?.stop();
   child = undefined;
 });
 
@@ -453,16 +446,10 @@ describe("moderator tools", () => {
   });
 
   it("a video still being made when its reference is deleted is never delivered, nor resumed after a restart", async () => {
-    fake = await FakeReplicate.start({
-      token: TEST_REPLICATE_TOKEN,
-      latencyMs: 50,
+    const fake = await replicate.start({
       behaviour: (input) => (String(input.prompt).includes("forever") ? { outcome: "never" } : {}),
     });
-    const h = await suite.start({
-      IMAGE_PROVIDER: "replicate",
-      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
-      REPLICATE_API_URL: fake.url,
-    });
+    const h = await suite.start(replicate.env);
     const { grid, view } = await aliceGrid(h);
     const image = view?.images[0];
     if (!image) throw new Error("no image");
@@ -521,25 +508,20 @@ describe("moderator tools", () => {
     expect(h.sandbox.messages.get(grid.id)?.attachments).toHaveLength(4);
 
     // `npm start` on the same data directory.
-    let output = "";
-    child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        DISCORD_TOKEN: BOT_TOKEN,
-        DISCORD_API_URL: h.sandbox.apiUrl,
-        DATA_DIR: h.dir.path,
-        IMAGE_PROVIDER: "mock",
-        LOG_LEVEL: "info",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    child = spawnScript("src/index.ts", {
+      DISCORD_TOKEN: BOT_TOKEN,
+      DISCORD_API_URL: h.sandbox.apiUrl,
+      DATA_DIR: h.dir.path,
+      IMAGE_PROVIDER: "mock",
+      LOG_LEVEL: "info",
     });
-    child.stdout?.on("data", (c) => {
-      output += String(c);
-    });
-    child.stderr?.on("data", (c) => {
-      output += String(c);
-    });
-    const updated = await gridWith(h, grid.id, 3, 20_000, `, edited by the restarted bot:\n${output}`);
+    const updated = await gridWith(
+      h,
+      grid.id,
+      3,
+      20_000,
+      `, edited by the restarted bot:\n${child.output()}`,
+    );
     expect(updated.content).toContain("Image 2: removed by a moderator.");
     expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
     const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
@@ -554,6 +536,6 @@ describe("moderator tools", () => {
     } finally {
       db.close();
     }
-    expect(output).not.toContain(BOT_TOKEN);
+    expect(child.output()).not.toContain(BOT_TOKEN);
   });
 });

@@ -1,5 +1,4 @@
 // The bot as its own process (the npm start entry point), killed with SIGKILL mid-work and started again.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,20 +7,22 @@ import { DiscordSandbox, type SandboxInteraction } from "../../src/sandbox/serve
 import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
 import { makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";
 import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
+import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
 let sandbox: DiscordSandbox | undefined;
 let fake: FakeReplicate | undefined;
 let dir: TempDir | undefined;
-let bot: ChildProcess | undefined;
-let output = "";
+let bot: ScriptProcess | undefined;
+/** Everything the bot processes of this test printed. */
+let printed = "";
 
 afterEach(async () => {
-  bot?.kill("SIGKILL");
+  await bot?.stop();
   await sandbox?.close();
   await fake?.close();
   dir?.remove();
   sandbox = fake = dir = bot = undefined;
-  output = "";
+  printed = "";
 });
 
 async function setup(
@@ -42,41 +43,28 @@ async function startBot(
   f: FakeReplicate,
   d: TempDir,
   env: Record<string, string> = {},
-): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/index.ts"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      DISCORD_TOKEN: BOT_TOKEN,
-      DISCORD_API_URL: s.apiUrl,
-      IMAGE_PROVIDER: "replicate",
-      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
-      REPLICATE_API_URL: f.url,
-      DATA_DIR: d.path,
-      PREDICTION_POLL_MS: "50",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+): Promise<ScriptProcess> {
+  const proc = spawnScript("src/index.ts", {
+    DISCORD_TOKEN: BOT_TOKEN,
+    DISCORD_API_URL: s.apiUrl,
+    IMAGE_PROVIDER: "replicate",
+    REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+    REPLICATE_API_URL: f.url,
+    DATA_DIR: d.path,
+    PREDICTION_POLL_MS: "50",
+    LOG_LEVEL: "info",
+    ...env,
   });
-  child.stdout?.on("data", (c) => {
-    output += String(c);
-  });
-  child.stderr?.on("data", (c) => {
-    output += String(c);
-  });
-  bot = child;
-  await s.waitFor(
-    () => s.connected && output.includes("logged in to Discord"),
-    20_000,
-    `the bot to log in:\n${output}`,
-  );
-  return child;
+  bot = proc;
+  await proc.printed("logged in to Discord");
+  await s.waitFor(() => s.connected, 20_000, `the bot to connect:\n${proc.output()}`);
+  return proc;
 }
 
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
+/** SIGKILL, as a crash would; what it printed is kept for the test's checks. */
+async function kill(child: ScriptProcess): Promise<void> {
+  await child.stop("SIGKILL");
+  printed += child.output();
 }
 
 function query<T>(d: TempDir, sql: string, ...params: unknown[]): T[] {
@@ -158,7 +146,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL")).toEqual([]);
     expect(query(d, "SELECT 1 FROM videos WHERE delivered_at IS NULL")).toEqual([]);
     expect(s.violations).toEqual([]);
-    expect(output).not.toContain(BOT_TOKEN);
+    expect(printed + child.output()).not.toContain(BOT_TOKEN);
     await kill(child);
   });
 
@@ -300,7 +288,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(after.map((r) => r.prediction_id).sort()).toEqual(f.creates.map((c) => c.id).sort());
     for (const id of held) expect(after.filter((r) => r.prediction_id === id)).toHaveLength(1);
     for (const row of after) expect(existsSync(`${d.path}/images/${row.file_name}`)).toBe(true);
-    expect(output).toContain("adopted the prediction of a create sent before the restart");
+    expect(child.output()).toContain("adopted the prediction of a create sent before the restart");
     // Recorded as delivered once the grid's edit is confirmed, which may come just after it shows.
     await s.waitFor(
       () => query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL").length === 0,

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IMAGE_MODEL_IDS, safetyFilterKind } from "../../src/services/providers/image-models.ts";
 import { e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../support/bot-harness.ts";
 import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
-import { FakeReplicate, PUBLISHED_INPUTS } from "../support/fake-replicate.ts";
+import { PUBLISHED_INPUTS } from "../support/fake-replicate.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
 
 const suite = e2eSuite("safety");
-let fake: FakeReplicate | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+const replicate = replicateFixture();
 
 /** Manage Server on top of Manage Messages: what /settings needs. */
 const ADMIN = MODERATOR_PERMISSIONS | (1n << 5n);
@@ -21,13 +18,8 @@ const settings = (h: Harness, sub: string, options: Record<string, string> = {})
 const character = (h: Harness, description: string, count = 2) => h.character({ description, count });
 
 async function startOnFake(env: Record<string, string>, missingModels: string[] = []): Promise<Harness> {
-  fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, missingModels });
-  return suite.start({
-    IMAGE_PROVIDER: "replicate",
-    REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
-    REPLICATE_API_URL: fake.url,
-    ...env,
-  });
+  await replicate.start({ missingModels });
+  return suite.start({ ...replicate.env, ...env });
 }
 
 const NOTICE = "🛡️ This server's safety level";
@@ -79,10 +71,10 @@ describe("safety settings that mean what they say", () => {
     expect(picked.content).toContain(`${NOTICE} block_low_and_above does not apply`);
 
     // The model was never sent a field it does not declare.
-    expect(fake?.creates.length).toBe(4);
-    expect(fake?.creates.every((c) => c.model === "google/nano-banana-2")).toBe(true);
-    expect(fake?.creates.some((c) => "safety_filter_level" in c.input)).toBe(false);
-    expect(fake?.rejectedInputs).toEqual([]);
+    expect(replicate.fake.creates.length).toBe(4);
+    expect(replicate.fake.creates.every((c) => c.model === "google/nano-banana-2")).toBe(true);
+    expect(replicate.fake.creates.some((c) => "safety_filter_level" in c.input)).toBe(false);
+    expect(replicate.fake.rejectedInputs).toEqual([]);
     expect(h.logLines.join("\n")).not.toContain(TEST_REPLICATE_TOKEN);
   });
 
@@ -101,7 +93,7 @@ describe("safety settings that mean what they say", () => {
 
     const applied = await character(h, "a wizard");
     expect(applied.content).not.toContain(NOTICE);
-    expect(fake?.creates.map((c) => [c.model, c.input.safety_filter_level])).toEqual([
+    expect(replicate.fake.creates.map((c) => [c.model, c.input.safety_filter_level])).toEqual([
       ["google/imagen-4", "block_low_and_above"],
       ["google/imagen-4", "block_low_and_above"],
     ]);
@@ -121,7 +113,7 @@ describe("safety settings that mean what they say", () => {
       "safety filter back to the default (block_medium_and_above)",
     );
     expect((await character(h, "a wizard, third")).content).not.toContain(NOTICE);
-    expect(fake?.rejectedInputs).toEqual([]);
+    expect(replicate.fake.rejectedInputs).toEqual([]);
   });
 
   it("with the offline mock, /settings says it filters nothing and the grid says the level did not apply", async () => {

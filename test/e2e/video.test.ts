@@ -1,30 +1,19 @@
 import { readFileSync } from "node:fs";
 import { fileTypeFromBuffer } from "file-type";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ALICE, BOB, e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../support/bot-harness.ts";
-import { TEST_REPLICATE_TOKEN } from "../support/env.ts";
-import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
+import type { Behaviour } from "../support/fake-replicate.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
 
 const suite = e2eSuite("video");
-let fake: FakeReplicate | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+const replicate = replicateFixture();
 
 /** A bot on the fake Replicate server; prompts containing "slow" take `slowMs`. */
 async function start(slowMs = 600, env: Record<string, string> = {}): Promise<Harness> {
-  fake = await FakeReplicate.start({
-    token: TEST_REPLICATE_TOKEN,
-    latencyMs: 50,
+  await replicate.start({
     behaviour: (input): Behaviour => ({ latencyMs: String(input.prompt).includes("slow") ? slowMs : 50 }),
   });
-  return suite.start({
-    IMAGE_PROVIDER: "replicate",
-    REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
-    REPLICATE_API_URL: fake.url,
-    ...env,
-  });
+  return suite.start({ ...replicate.env, ...env });
 }
 
 async function pick(h: Harness, slot: number, user = ALICE) {
@@ -48,7 +37,7 @@ describe("/video", () => {
     });
     const message = await videoDone(h, i);
 
-    const create = fake?.creates.at(-1);
+    const create = replicate.fake.creates.at(-1);
     expect(create?.model).toBe("minimax/video-01");
     expect(Object.keys(create?.input ?? {}).sort()).toEqual([
       "prompt",
@@ -114,13 +103,13 @@ describe("/video", () => {
     );
     expect(answer.content).toContain("You have not picked a reference in this server yet");
     expect(answer.content).toContain("/character");
-    expect(fake?.creates).toHaveLength(0);
+    expect(replicate.fake.creates).toHaveLength(0);
   });
 
   it("refuses another member's reference id, and lets a moderator use it", async () => {
     const h = await start();
     const image = await pick(h, 3);
-    const creates = fake?.creates.length;
+    const creates = replicate.fake.creates.length;
     const refused = await h.settledReply(
       h.sandbox.runCommand({
         command: "video",
@@ -129,7 +118,7 @@ describe("/video", () => {
       }),
     );
     expect(refused.content).toContain(`No reference \`${image.id}\` that you can see`);
-    expect(fake?.creates.length).toBe(creates);
+    expect(replicate.fake.creates.length).toBe(creates);
     const moderated = await videoDone(
       h,
       h.sandbox.runCommand({

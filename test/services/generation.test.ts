@@ -13,17 +13,17 @@ import {
   testConfig,
   waitUntil,
 } from "../support/env.ts";
-import { FakeReplicate, type FakeReplicateOptions } from "../support/fake-replicate.ts";
+import type { FakeReplicateOptions } from "../support/fake-replicate.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
 
-let fake: FakeReplicate | undefined;
+const replicate = replicateFixture();
 let app: AppContext | undefined;
 let dir: TempDir | undefined;
 let clock = steppingClock();
 afterEach(async () => {
   app?.close();
-  await fake?.close();
   dir?.remove();
-  app = fake = dir = undefined;
+  app = dir = undefined;
 });
 
 const REQUEST: GenerationRequest = {
@@ -40,11 +40,7 @@ async function setup(
   env: Record<string, string> = {},
   tweak?: (c: Config) => Config,
 ) {
-  fake = await FakeReplicate.start({
-    token: "r8_testtoken_0123456789abcdef",
-    latencyMs: 300,
-    ...fakeOptions,
-  });
+  const fake = await replicate.start({ latencyMs: 300, ...fakeOptions });
   dir = makeTempDir();
   const config = testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env });
   const log = captureLogger();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PredictionFailure } from "../../../src/domain/failures.ts";
 import { newId } from "../../../src/domain/ids.ts";
 import { IMAGE_MODEL_IDS, imageModel } from "../../../src/services/providers/image-models.ts";
@@ -11,13 +11,10 @@ import type { ImageRequest } from "../../../src/services/providers/types.ts";
 import { VIDEO_MODEL_IDS, type VideoModelId } from "../../../src/services/providers/video-models.ts";
 import { FileStore } from "../../../src/storage/file-store.ts";
 import { captureLogger, makeTempDir, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
-import { FakeReplicate, type FakeReplicateOptions, PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
+import { type FakeReplicateOptions, PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
+import { replicateFixture } from "../../support/replicate-fixture.ts";
 
-let fake: FakeReplicate | undefined;
-afterEach(async () => {
-  await fake?.close();
-  fake = undefined;
-});
+const replicate = replicateFixture();
 
 const REQUEST: ImageRequest = { prompt: "silver robot with blue eyes", aspectRatio: "3:4", slot: 1 };
 
@@ -25,7 +22,7 @@ async function setup(
   fakeOptions: Partial<FakeReplicateOptions> = {},
   options: Partial<ReplicateProviderOptions> = {},
 ) {
-  fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, ...fakeOptions });
+  const fake = await replicate.start(fakeOptions);
   const log = captureLogger();
   const provider = new ReplicateImageProvider({
     token: TEST_REPLICATE_TOKEN,
@@ -177,9 +174,7 @@ describe("ReplicateImageProvider", () => {
       } else {
         expect(sent.image_input).toBeUndefined();
       }
-      await fake.close();
     }
-    fake = undefined;
   });
 
   it("puts the reference into each video model's own field and sends nothing undeclared", async () => {
@@ -202,8 +197,6 @@ describe("ReplicateImageProvider", () => {
       expect(fake.rejectedInputs).toEqual([]);
       expect(fake.creates[0]?.input[field[model]]).toBe(image);
       expect(fake.creates[0]?.input.prompt).toBe("walks");
-      await fake.close();
     }
-    fake = undefined;
   });
 });

@@ -1,0 +1,73 @@
+// The one way tests and the benchmark run the bot (or another script of the project) as its own process:
+// `node --import tsx <script>` with only the environment given, its output kept for waiting and for errors.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+
+export interface ScriptProcess {
+  readonly child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr together. */
+  output(): string;
+  /** What it printed on stdout alone. */
+  stdout(): string;
+  /** Resolves once it has printed `text`; fails if it exits first or after `timeoutMs`. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Sends `signal` and resolves with the exit code (null when the signal ended it). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once it exits on its own. */
+  exited(): Promise<number | null>;
+}
+
+export function spawnScript(
+  script: string,
+  env: Record<string, string>,
+  options: { preload?: string[]; inheritOutput?: boolean } = {},
+): ScriptProcess {
+  const imports = ["tsx", ...(options.preload ?? [])].flatMap((m) => ["--import", m]);
+  const child = spawn(process.execPath, [...imports, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", options.inheritOutput ? "inherit" : "pipe", options.inheritOutput ? "inherit" : "pipe"],
+  });
+  let output = "";
+  let stdout = "";
+  child.stdout?.on("data", (chunk) => {
+    output += String(chunk);
+    stdout += String(chunk);
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += String(chunk);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    stdout: () => stdout,
+    async printed(text, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes(text)) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`${script} exited before printing "${text}":\n${output}`);
+        }
+        if (Date.now() > deadline) throw new Error(`${script} did not print "${text}":\n${output}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    exited: () => exited,
+    async stop(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs a script to its end; its exit code and everything it printed. */
+export async function runScript(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ status: number | null; output: string }> {
+  const proc = spawnScript(script, env);
+  const status = await proc.exited();
+  return { status, output: proc.output() };
+}
