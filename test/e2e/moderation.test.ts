@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/storage/database.ts";
+import { PendingMessageEditsRepo } from "../../src/storage/pending-message-edits-repo.ts";
 import {
   ALICE,
   BOB,
@@ -32,15 +33,8 @@ const reply = (
   h.settledReply(h.sandbox.runCommand({ command, options, user, ...(permissions ? { permissions } : {}) }));
 
 async function aliceGrid(h: Harness) {
-  const grid = await h.grid(
-    h.sandbox.runCommand({
-      command: "character",
-      options: { description: "alice's knight", count: 4 },
-      user: ALICE,
-    }),
-  );
-  const generationId = (buttons(grid)[0]?.custom_id ?? "").split(":")[2] as string;
-  return { grid, view: h.ctx.generation.view(generationId) };
+  const grid = await h.character({ description: "alice's knight", count: 4 });
+  return { grid, view: h.generationOf(grid) };
 }
 
 /** Waits until the grid message holds `images` attachments: the bot edited it after a deletion. */
@@ -62,10 +56,8 @@ async function aliceVideo(h: Harness) {
     user: ALICE,
   });
   const grid = await h.grid(gridCommand);
-  const view = h.ctx.generation.view((buttons(grid)[0]?.custom_id ?? "").split(":")[2] as string);
-  await h.followUp(
-    h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
-  );
+  const view = h.generationOf(grid);
+  await h.pick(grid, 1);
   const videoCommand = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
   const message = await h.settledReply(videoCommand, (m) => m.attachments.length === 1);
   const video = h.ctx.video.forImage(view?.images[0]?.id as string)[0];
@@ -96,9 +88,7 @@ describe("moderator tools", () => {
     expect(done.visible_to).toBe(MOD.id);
     expect(done.content).toContain(`Deleted reference \`${target.id}\``);
     expect(existsSync(file)).toBe(false);
-    expect(
-      h.ctx.db.prepare("SELECT deleted_at IS NOT NULL AS gone FROM images WHERE id = ?").get(target.id),
-    ).toEqual({ gone: 1 });
+    expect(h.ctx.references.imageRow(target.id)?.deletedAt).toEqual(expect.any(Number));
     expect(h.ctx.repos.audit.recent(guildId, 5)[0]).toMatchObject({
       action: "reference_delete",
       actorId: MOD.id,
@@ -297,15 +287,11 @@ describe("moderator tools", () => {
       }),
     );
     expect(blocked.content).toContain("not allowed");
-    await h.grid(
-      h.sandbox.runCommand({
-        command: "character",
-        options: { description: "knight", count: 1 },
-        user: ALICE,
-      }),
-    );
-    const params = (h.ctx.db.prepare("SELECT params FROM generations").get() as { params: string }).params;
-    expect(JSON.parse(params)).toEqual({ aspectRatio: "1:1", safetyFilterLevel: "block_low_and_above" });
+    const knight = await h.character({ description: "knight", count: 1 });
+    expect(h.generationOf(knight).generation.params).toEqual({
+      aspectRatio: "1:1",
+      safetyFilterLevel: "block_low_and_above",
+    });
 
     const actions = h.ctx.repos.audit.recent(h.sandbox.guild.id, 10).map((a) => a.action);
     expect(actions).toEqual([
@@ -373,10 +359,8 @@ describe("moderator tools", () => {
   it("after the 15-minute window a purge edits the grid and the video's message over the bot token", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const { grid, view, gridCommand, videoCommand, message, video } = await aliceVideo(h);
-    // Both interactions are 20 minutes old: their webhooks no longer take edits, as on Discord.
-    const twentyMinutes = 20 * 60 * 1000;
-    h.ctx.db.prepare("UPDATE generations SET created_at = created_at - ?").run(twentyMinutes);
-    h.ctx.db.prepare("UPDATE videos SET created_at = created_at - ?").run(twentyMinutes);
+    // 20 minutes pass for the bot: both interactions' webhooks no longer take edits, as on Discord.
+    h.clock.advance(20 * 60 * 1000);
     h.sandbox.expireInteraction(gridCommand);
     h.sandbox.expireInteraction(videoCommand);
 
@@ -453,9 +437,7 @@ describe("moderator tools", () => {
     const { grid, view } = await aliceGrid(h);
     const image = view?.images[0];
     if (!image) throw new Error("no image");
-    await h.followUp(
-      h.sandbox.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE }),
-    );
+    await h.pick(grid, 1);
     const command = h.sandbox.runCommand({
       command: "video",
       options: { prompt: "walks forever" },
@@ -524,12 +506,12 @@ describe("moderator tools", () => {
     );
     expect(updated.content).toContain("Image 2: removed by a moderator.");
     expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
-    const db = new Database(`${h.dir.path}/bot.sqlite`, { readonly: true });
+    // Read through a repository on the database file the other process writes.
+    const db = openDatabase(`${h.dir.path}/bot.sqlite`);
     try {
+      const pending = new PendingMessageEditsRepo(db);
       await h.sandbox.waitFor(
-        () =>
-          (db.prepare("SELECT count(*) AS n FROM pending_message_edits").get() as { n: number }).n === 0 ||
-          undefined,
+        () => pending.all().length === 0 || undefined,
         5000,
         "the pending edit cleared",
       );

@@ -13,14 +13,8 @@ import {
 const suite = e2eSuite("reference");
 
 async function makeGrid(harness: Harness, description: string, count = 4) {
-  const i = harness.sandbox.runCommand({
-    command: "character",
-    options: { description, count },
-    user: ALICE,
-  });
-  const message = await harness.grid(i);
-  const generationId = (buttons(message)[0]?.custom_id ?? "").split(":")[2] as string;
-  return { message, view: harness.ctx.generation.view(generationId) };
+  const message = await harness.character({ description, count });
+  return { message, view: harness.generationOf(message) };
 }
 
 async function reply(

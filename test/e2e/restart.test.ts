@@ -3,7 +3,13 @@ import { existsSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployCommands } from "../../src/commands/register.ts";
-import { DiscordSandbox, type SandboxInteraction } from "../../src/sandbox/server.ts";
+import { parseCustomId } from "../../src/discord/custom-id.ts";
+import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../../src/sandbox/server.ts";
+import { openDatabase } from "../../src/storage/database.ts";
+import { GenerationsRepo } from "../../src/storage/generations-repo.ts";
+import { ImagesRepo } from "../../src/storage/images-repo.ts";
+import { SelectionsRepo } from "../../src/storage/selections-repo.ts";
+import { VideosRepo } from "../../src/storage/videos-repo.ts";
 import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
 import { makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";
 import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
@@ -67,14 +73,41 @@ async function kill(child: ScriptProcess): Promise<void> {
   printed += child.output();
 }
 
-function query<T>(d: TempDir, sql: string, ...params: unknown[]): T[] {
-  const db = new Database(`${d.path}/bot.sqlite`);
+/** Reads what the bot process recorded, through the repositories, from its database file. */
+function stored<T>(d: TempDir, read: (repos: Repos) => T): T {
+  const db = openDatabase(`${d.path}/bot.sqlite`);
   try {
-    return db.prepare(sql).all(...params) as T[];
+    return read({
+      generations: new GenerationsRepo(db),
+      images: new ImagesRepo(db),
+      videos: new VideosRepo(db),
+      selections: new SelectionsRepo(db),
+    });
   } finally {
     db.close();
   }
 }
+
+interface Repos {
+  generations: GenerationsRepo;
+  images: ImagesRepo;
+  videos: VideosRepo;
+  selections: SelectionsRepo;
+}
+
+/** The image rows of generations not delivered yet: the work in progress. */
+const openImages = (d: TempDir) =>
+  stored(d, (r) => r.generations.undelivered().flatMap((g) => r.images.forGeneration(g.id)));
+
+/** The image rows of the generation a grid shows (its id is in the grid's buttons). */
+function imagesOf(d: TempDir, grid: StoredMessage) {
+  const id = parseCustomId(buttons(grid)[0]?.custom_id ?? "");
+  if (id.handler !== "gen") throw new Error("not a grid");
+  return stored(d, (r) => r.images.forGeneration(id.generationId));
+}
+
+const withPrediction = (rows: Array<{ predictionId: string | null }>) =>
+  rows.filter((r) => r.predictionId !== null).length;
 
 const finalGrid = (s: DiscordSandbox, i: SandboxInteraction) =>
   s.waitFor(
@@ -100,7 +133,11 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     });
     const grid = await finalGrid(s, first);
     s.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE });
-    await s.waitFor(() => query(d, "SELECT 1 FROM selections").length === 1, 10_000, "the pick");
+    await s.waitFor(
+      () => stored(d, (r) => r.selections.current(ALICE.id, s.guild.id)) !== undefined,
+      10_000,
+      "the pick",
+    );
 
     const images = s.runCommand({
       command: "character",
@@ -114,17 +151,14 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     });
     await s.waitFor(
       () =>
-        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
-          5 &&
-        query<{ n: number }>(d, "SELECT count(*) AS n FROM videos WHERE prediction_id IS NOT NULL")[0]?.n ===
-          1,
+        withPrediction(openImages(d)) === 4 && withPrediction(stored(d, (r) => r.videos.undelivered())) === 1,
       10_000,
       "4 image and 1 video prediction ids in SQLite",
     );
     await kill(child);
     const createsAtKill = f.creates.length;
     expect(createsAtKill).toBe(6); // 1 quick image + 4 slow images + 1 video
-    expect(query<{ status: string }>(d, "SELECT status FROM videos")[0]?.status).toBe("running");
+    expect(stored(d, (r) => r.videos.undelivered()).map((v) => v.status)).toEqual(["running"]);
 
     child = await startBot(s, f, d, both);
     const resumedGrid = await finalGrid(s, images);
@@ -142,9 +176,12 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(resumedVideo.attachments[0]?.filename).toMatch(/\.mp4$/);
 
     expect(f.creates.length).toBe(createsAtKill); // zero extra creates: every stored id was polled
-    expect(query(d, "SELECT status FROM images WHERE status <> 'succeeded'")).toEqual([]);
-    expect(query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL")).toEqual([]);
-    expect(query(d, "SELECT 1 FROM videos WHERE delivered_at IS NULL")).toEqual([]);
+    expect(imagesOf(d, resumedGrid).map((i) => i.status)).toEqual(Array(4).fill("succeeded"));
+    await s.waitFor(
+      () => stored(d, (r) => r.generations.undelivered().length + r.videos.undelivered().length) === 0,
+      10_000,
+      "the grid and the video recorded as delivered",
+    );
     expect(s.violations).toEqual([]);
     expect(printed + child.output()).not.toContain(BOT_TOKEN);
     await kill(child);
@@ -158,22 +195,14 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       options: { description: "slow archer", count: 4 },
       user: ALICE,
     });
-    await s.waitFor(
-      () =>
-        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
-        4,
-      10_000,
-      "prediction ids",
-    );
+    await s.waitFor(() => withPrediction(openImages(d)) === 4, 10_000, "prediction ids");
     await kill(child);
-    // While the bot is down: 16 minutes pass for the interaction, and Replicate forgets one prediction.
+    // While the bot is down: 16 minutes pass for the interaction (the process that starts next reads its
+    // clock from the system, so the recorded time moves back instead), and Replicate forgets one prediction.
     const db = new Database(`${d.path}/bot.sqlite`);
     db.prepare("UPDATE generations SET created_at = created_at - 16 * 60 * 1000").run();
-    const forgotten = (
-      db.prepare("SELECT prediction_id FROM images WHERE slot = 2").get() as { prediction_id: string }
-    ).prediction_id;
     db.close();
-    f.forget(forgotten);
+    f.forget(openImages(d).find((i) => i.slot === 2)?.predictionId as string);
 
     child = await startBot(s, f, d);
     const delivered = await s.waitFor(
@@ -194,9 +223,10 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(delivered.content).toContain("Image 2: the image service failed");
     // The expired interaction's reply was left alone.
     expect(s.original(images)?.attachments ?? []).toEqual([]);
-    expect(query(d, "SELECT status, error_message FROM images WHERE slot = 2")).toEqual([
-      { status: "failed", error_message: "Replicate no longer knows this prediction" },
-    ]);
+    expect(imagesOf(d, delivered).find((i) => i.slot === 2)).toMatchObject({
+      status: "failed",
+      errorMessage: "Replicate no longer knows this prediction",
+    });
     expect(f.creates).toHaveLength(4);
     expect(s.violations).toEqual([]);
     await kill(child);
@@ -211,30 +241,19 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       options: { description: "slow bard", count: 4 },
       user: ALICE,
     });
-    await s.waitFor(
-      () =>
-        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE prediction_id IS NOT NULL")[0]?.n ===
-        2,
-      10_000,
-      "two prediction ids",
-    );
+    await s.waitFor(() => withPrediction(openImages(d)) === 2, 10_000, "two prediction ids");
     await kill(child);
-    const before = query<{ slot: number; prediction_id: string | null }>(
-      d,
-      "SELECT slot, prediction_id FROM images ORDER BY slot",
-    );
-    expect(before.filter((r) => r.prediction_id === null)).toHaveLength(2);
+    const before = openImages(d);
+    expect(before.filter((r) => r.predictionId === null)).toHaveLength(2);
     expect(f.creates).toHaveLength(2);
 
     child = await startBot(s, f, d, limited);
-    expect((await finalGrid(s, images)).attachments).toHaveLength(4);
+    const limitedGrid = await finalGrid(s, images);
+    expect(limitedGrid.attachments).toHaveLength(4);
     expect(f.creates).toHaveLength(4); // the two waiting slots started once each; the two running ones polled
-    const after = query<{ slot: number; prediction_id: string }>(
-      d,
-      "SELECT slot, prediction_id FROM images ORDER BY slot",
-    );
-    for (const row of before.filter((r) => r.prediction_id)) {
-      expect(after.find((a) => a.slot === row.slot)?.prediction_id).toBe(row.prediction_id);
+    const after = imagesOf(d, limitedGrid);
+    for (const row of before.filter((r) => r.predictionId)) {
+      expect(after.find((a) => a.slot === row.slot)?.predictionId).toBe(row.predictionId);
     }
     await kill(child);
   });
@@ -259,19 +278,15 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     });
     const held = (await f.whenHeld(2)).map((c) => c.id);
     await s.waitFor(
-      () =>
-        query<{ n: number }>(d, "SELECT count(*) AS n FROM images WHERE status = 'succeeded'")[0]?.n === 2,
+      () => openImages(d).filter((i) => i.status === "succeeded").length === 2,
       10_000,
       "the two answered slots stored",
     );
     await kill(child);
     // Every create was marked sent before it left; the two held ones have no prediction id.
-    const before = query<{ prediction_id: string | null; create_sent_at: number | null }>(
-      d,
-      "SELECT prediction_id, create_sent_at FROM images ORDER BY slot",
-    );
-    expect(before.every((r) => r.create_sent_at !== null)).toBe(true);
-    expect(before.filter((r) => r.prediction_id === null)).toHaveLength(2);
+    const before = stored(d, (r) => openImages(d).map((i) => r.images.jobState(i.id)));
+    expect(before.every((r) => r?.createSentAt !== null)).toBe(true);
+    expect(before.filter((r) => r?.predictionId === null)).toHaveLength(2);
     expect(f.creates).toHaveLength(4);
 
     child = await startBot(s, f, d);
@@ -279,19 +294,16 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(grid.attachments.map((a) => a.filename)).toEqual([1, 2, 3, 4].map((n) => `character-${n}.png`));
 
     expect(f.creates).toHaveLength(4); // nothing created again
-    const after = query<{ status: string; prediction_id: string; file_name: string }>(
-      d,
-      "SELECT status, prediction_id, file_name FROM images ORDER BY slot",
-    );
+    const after = imagesOf(d, grid);
     expect(after.map((r) => r.status)).toEqual(Array(4).fill("succeeded"));
     // Each prediction on Replicate belongs to exactly one slot: the held ones were adopted, not shared.
-    expect(after.map((r) => r.prediction_id).sort()).toEqual(f.creates.map((c) => c.id).sort());
-    for (const id of held) expect(after.filter((r) => r.prediction_id === id)).toHaveLength(1);
-    for (const row of after) expect(existsSync(`${d.path}/images/${row.file_name}`)).toBe(true);
+    expect(after.map((r) => r.predictionId).sort()).toEqual(f.creates.map((c) => c.id).sort());
+    for (const id of held) expect(after.filter((r) => r.predictionId === id)).toHaveLength(1);
+    for (const row of after) expect(existsSync(`${d.path}/images/${row.fileName}`)).toBe(true);
     expect(child.output()).toContain("adopted the prediction of a create sent before the restart");
     // Recorded as delivered once the grid's edit is confirmed, which may come just after it shows.
     await s.waitFor(
-      () => query(d, "SELECT 1 FROM generations WHERE delivered_at IS NULL").length === 0,
+      () => stored(d, (r) => r.generations.undelivered()).length === 0,
       10_000,
       "the generation recorded as delivered",
     );

@@ -31,13 +31,6 @@ function open(env: Record<string, string>): AppContext {
   return app;
 }
 
-const createSentAt = (app: AppContext, table: "images" | "videos", id: string) =>
-  (
-    app.db.prepare(`SELECT create_sent_at AS at FROM ${table} WHERE id = ?`).get(id) as {
-      at: number | null;
-    }
-  ).at;
-
 describe("a create a stopped run sent", () => {
   it("is adopted by the next run for a video, its output stored, and never sent again", async () => {
     // Create 0 draws the reference; create 1, the video's, is stored on Replicate and never answered.
@@ -64,7 +57,7 @@ describe("a create a stopped run sent", () => {
     const [held] = await fake.whenHeld(1);
 
     // The mark was written before the create left; the stop leaves the video open, with no prediction id.
-    const sentAt = createSentAt(first, "videos", videoId);
+    const sentAt = first.repos.videos.jobState(videoId)?.createSentAt;
     expect(sentAt).not.toBeNull();
     expect(sentAt as number).toBeLessThanOrEqual(held?.at as number);
     first.video.stop();

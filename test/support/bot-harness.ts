@@ -16,7 +16,7 @@ import {
 import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationView } from "../../src/services/generation.ts";
-import { captureLogger, makeTempDir, type TempDir } from "./env.ts";
+import { captureLogger, makeTempDir, steppingClock, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";
 export const ALICE: SandboxUser = { id: "500000000000000001", username: "alice" };
@@ -26,6 +26,8 @@ export { MEMBER_PERMISSIONS, MODERATOR_PERMISSIONS };
 
 export interface Harness {
   sandbox: DiscordSandbox;
+  /** The bot's clock: the system's, which a test can move forward (the sandbox keeps real time). */
+  clock: ReturnType<typeof steppingClock>;
   ctx: AppContext;
   bot: RunningBot;
   dir: TempDir;
@@ -75,14 +77,16 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   });
   await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   const log = captureLogger([BOT_TOKEN]);
+  const clock = steppingClock();
   const boot = async () => {
-    const ctx = createAppContext(config, log.logger);
+    const ctx = createAppContext(config, log.logger, { clock });
     return { ctx, bot: await startBot(ctx) };
   };
   let running = await boot();
 
   const harness: Harness = {
     sandbox,
+    clock,
     dir,
     logLines: log.lines,
     get ctx() {
