@@ -228,7 +228,7 @@ export class GenerationService {
       key: { kind: "image", id: imageId },
       provider,
       log,
-      state: () => images.jobState(imageId),
+      state: () => images.jobs.state(imageId),
       request: async () => ({
         prompt: generation.prompt,
         aspectRatio: generation.params.aspectRatio as AspectRatio,
@@ -237,9 +237,9 @@ export class GenerationService {
           ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
           : {}),
       }),
-      markCreateSent: (at) => images.markCreateSent(imageId, at),
+      markCreateSent: (at) => images.jobs.markCreateSent(imageId, at),
       markStarted: (started) => images.markStarted(imageId, started.predictionId, started.model),
-      heldElsewhere: (since) => images.predictionIdsHeldElsewhere(imageId, since),
+      heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
       store: async (_output, data) => {
         const facts = await files.writeImage(imageId, data);

@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import type { Clock } from "../domain/clock.ts";
 import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
 import type { Logger } from "../domain/logger.ts";
-import type { JobState } from "../storage/images-repo.ts";
+import type { JobState } from "../storage/job-rows.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
 import { awaitOutput } from "./predictions.ts";

@@ -108,14 +108,14 @@ export class VideoService {
       key: { kind: "video", id: videoId },
       provider,
       log,
-      state: () => videos.jobState(videoId),
+      state: () => videos.jobs.state(videoId),
       request: async () => ({
         prompt: video.prompt,
         image: await this.referenceDataUri(video.referenceImageId),
       }),
-      markCreateSent: (at) => videos.markCreateSent(videoId, at),
+      markCreateSent: (at) => videos.jobs.markCreateSent(videoId, at),
       markStarted: (started) => videos.markStarted(videoId, started.predictionId),
-      heldElsewhere: (since) => videos.predictionIdsHeldElsewhere(videoId, since),
+      heldElsewhere: (since) => videos.jobs.predictionIdsHeldElsewhere(videoId, since),
       deadline: (now) => Math.max(video.createdAt + this.deps.timeoutMs, now + 3 * this.deps.pollMs),
       store: async (output, data) => {
         const stored = await files.writeVideo(videoId, data);

@@ -1,16 +1,9 @@
 // The images table: one row per slot of a generation; a succeeded row names its file in the file store.
 import type { FailureCode } from "../domain/failures.ts";
 import type { Db } from "./database.ts";
+import { JobRows } from "./job-rows.ts";
 
 export type ImageStatus = "pending" | "running" | "succeeded" | "failed";
-
-/** A prediction job's durable state, as its row (an image slot's or a video's) holds it. */
-export interface JobState {
-  status: "pending" | "running" | "succeeded" | "failed";
-  predictionId: string | null;
-  /** When a create was about to be sent for this row (epoch ms); null while none was. */
-  createSentAt: number | null;
-}
 
 export interface ImageRow {
   id: string;
@@ -63,9 +56,6 @@ export class ImagesRepo {
   private readonly byGenerationStmt;
   private readonly getStmt;
   private readonly startedStmt;
-  private readonly jobStateStmt;
-  private readonly createSentStmt;
-  private readonly heldIdsStmt;
   private readonly succeededStmt;
   private readonly failedStmt;
   private readonly byUserStmt;
@@ -73,7 +63,11 @@ export class ImagesRepo {
   private readonly deleteStmt;
   private readonly liveFilesStmt;
 
+  /** The row's prediction job columns: whether to create, recover or poll. */
+  readonly jobs: JobRows;
+
   constructor(db: Db) {
+    this.jobs = new JobRows(db, "images");
     this.insertStmt = db.prepare(`INSERT INTO images (id, generation_id, slot, status, created_at)
       VALUES (?, ?, ?, 'pending', ?)`);
     this.byGenerationStmt = db.prepare<[string], ImageRow>(
@@ -82,14 +76,6 @@ export class ImagesRepo {
     this.getStmt = db.prepare<[string], ImageWithOwner>(`SELECT ${WITH_OWNER} WHERE i.id = ?`);
     this.startedStmt = db.prepare(`UPDATE images SET status = 'running', prediction_id = @predictionId,
       model = @model WHERE id = @id AND status IN ('pending', 'running')`);
-    this.jobStateStmt = db.prepare<[string], JobState>(`SELECT status, prediction_id AS predictionId,
-      create_sent_at AS createSentAt FROM images WHERE id = ?`);
-    this.createSentStmt = db.prepare(`UPDATE images SET create_sent_at = ? WHERE id = ?
-      AND status IN ('pending', 'running') AND prediction_id IS NULL AND create_sent_at IS NULL`);
-    this.heldIdsStmt = db
-      .prepare<[string, number], string>(`SELECT prediction_id FROM images WHERE prediction_id IS NOT NULL
-        AND id <> ? AND (finished_at IS NULL OR finished_at >= ?)`)
-      .pluck();
     this.succeededStmt =
       db.prepare(`UPDATE images SET status = 'succeeded', file_name = @fileName, mime = @mime,
       bytes = @bytes, width = @width, height = @height, sha256 = @sha256, finished_at = @finishedAt
@@ -137,24 +123,6 @@ export class ImagesRepo {
   /** Records the prediction id the moment it exists: a restart polls it instead of paying again. */
   markStarted(id: string, predictionId: string, model: string): void {
     this.startedStmt.run({ id, predictionId, model });
-  }
-
-  /** A slot's job state: what its prediction job reads to know whether to create, recover or poll. */
-  jobState(id: string): JobState | undefined {
-    return this.jobStateStmt.get(id);
-  }
-
-  /**
-   * Records that a create is about to be sent for a slot, before it leaves; false when the slot already has
-   * a prediction id or a create sent (it must then be polled or recovered, never created again).
-   */
-  markCreateSent(id: string, at: number): boolean {
-    return this.createSentStmt.run(at, id).changes > 0;
-  }
-
-  /** Prediction ids other slots hold that may have been created since `since`: never adopted for a slot. */
-  predictionIdsHeldElsewhere(id: string, since: number): string[] {
-    return this.heldIdsStmt.all(id, since);
   }
 
   markSucceeded(id: string, file: StoredFileFacts, finishedAt: number): void {

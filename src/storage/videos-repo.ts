@@ -1,7 +1,7 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
 import type { FailureCode } from "../domain/failures.ts";
 import type { Db } from "./database.ts";
-import type { JobState } from "./images-repo.ts";
+import { JobRows } from "./job-rows.ts";
 
 export type VideoStatus = "pending" | "running" | "succeeded" | "failed";
 
@@ -65,9 +65,6 @@ export class VideosRepo {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly startedStmt;
-  private readonly jobStateStmt;
-  private readonly createSentStmt;
-  private readonly heldIdsStmt;
   private readonly succeededStmt;
   private readonly failedStmt;
   private readonly deliveredStmt;
@@ -79,7 +76,11 @@ export class VideosRepo {
   private readonly deleteForImageStmt;
   private readonly liveFilesStmt;
 
+  /** The row's prediction job columns: whether to create, recover or poll. */
+  readonly jobs: JobRows;
+
   constructor(db: Db) {
+    this.jobs = new JobRows(db, "videos");
     this.insertStmt =
       db.prepare(`INSERT INTO videos (id, reference_image_id, generation_id, guild_id, channel_id,
       user_id, prompt, model, params, status, interaction_id, interaction_token, application_id, created_at)
@@ -88,14 +89,6 @@ export class VideosRepo {
     this.getStmt = db.prepare<[string], VideoRow>(`SELECT ${COLUMNS} FROM videos WHERE id = ?`);
     this.startedStmt = db.prepare(`UPDATE videos SET status = 'running', prediction_id = @predictionId
       WHERE id = @id AND status IN ('pending', 'running')`);
-    this.jobStateStmt = db.prepare<[string], JobState>(`SELECT status, prediction_id AS predictionId,
-      create_sent_at AS createSentAt FROM videos WHERE id = ?`);
-    this.createSentStmt = db.prepare(`UPDATE videos SET create_sent_at = ? WHERE id = ?
-      AND status IN ('pending', 'running') AND prediction_id IS NULL AND create_sent_at IS NULL`);
-    this.heldIdsStmt = db
-      .prepare<[string, number], string>(`SELECT prediction_id FROM videos WHERE prediction_id IS NOT NULL
-        AND id <> ? AND (finished_at IS NULL OR finished_at >= ?)`)
-      .pluck();
     this.succeededStmt =
       db.prepare(`UPDATE videos SET status = 'succeeded', file_name = @fileName, mime = @mime,
       bytes = @bytes, sha256 = @sha256, output_url = @outputUrl, finished_at = @finishedAt
@@ -155,24 +148,6 @@ export class VideosRepo {
 
   markStarted(id: string, predictionId: string): void {
     this.startedStmt.run({ id, predictionId });
-  }
-
-  /** A video's job state: what its prediction job reads to know whether to create, recover or poll. */
-  jobState(id: string): JobState | undefined {
-    return this.jobStateStmt.get(id);
-  }
-
-  /**
-   * Records that a create is about to be sent for a video, before it leaves; false when the video already
-   * has a prediction id or a create sent (it must then be polled or recovered, never created again).
-   */
-  markCreateSent(id: string, at: number): boolean {
-    return this.createSentStmt.run(at, id).changes > 0;
-  }
-
-  /** Prediction ids other videos hold that may have been created since `since`: never adopted for a video. */
-  predictionIdsHeldElsewhere(id: string, since: number): string[] {
-    return this.heldIdsStmt.all(id, since);
   }
 
   markSucceeded(

@@ -284,7 +284,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     );
     await kill(child);
     // Every create was marked sent before it left; the two held ones have no prediction id.
-    const before = stored(d, (r) => openImages(d).map((i) => r.images.jobState(i.id)));
+    const before = stored(d, (r) => openImages(d).map((i) => r.images.jobs.state(i.id)));
     expect(before.every((r) => r?.createSentAt !== null)).toBe(true);
     expect(before.filter((r) => r?.predictionId === null)).toHaveLength(2);
     expect(f.creates).toHaveLength(4);

@@ -57,7 +57,7 @@ describe("a create a stopped run sent", () => {
     const [held] = await fake.whenHeld(1);
 
     // The mark was written before the create left; the stop leaves the video open, with no prediction id.
-    const sentAt = first.repos.videos.jobState(videoId)?.createSentAt;
+    const sentAt = first.repos.videos.jobs.state(videoId)?.createSentAt;
     expect(sentAt).not.toBeNull();
     expect(sentAt as number).toBeLessThanOrEqual(held?.at as number);
     first.video.stop();
@@ -78,8 +78,8 @@ describe("a create a stopped run sent", () => {
     const [lost] = rig.app.repos.images.forGeneration(created.generationId);
     if (!lost) throw new Error("no slot");
     // As a run killed after marking the create sent and before the request left would leave it.
-    expect(rig.app.repos.images.markCreateSent(lost.id, Date.now())).toBe(true);
-    expect(rig.app.repos.images.markCreateSent(lost.id, Date.now())).toBe(false); // marked once only
+    expect(rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(true);
+    expect(rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(false); // marked once only
 
     const view = await rig.generation.run(created.generationId);
     expect(rig.fake.creates).toHaveLength(1); // the other slot's own create
@@ -104,7 +104,7 @@ describe("a create a stopped run sent", () => {
     if (!created.ok) throw new Error("refused");
     const [lost] = app.repos.images.forGeneration(created.generationId);
     if (!lost) throw new Error("no slot");
-    app.repos.images.markCreateSent(lost.id, Date.now());
+    app.repos.images.jobs.markCreateSent(lost.id, Date.now());
 
     const view = await app.generation.run(created.generationId);
     expect(view.images.map((i) => i.status)).toEqual(["failed", "succeeded"]);
