@@ -2,6 +2,7 @@
 import type { ChatInputCommandInteraction, SlashCommandStringOption } from "discord.js";
 import { UserFacingError } from "../domain/errors.ts";
 import { MAX_PROMPT_LENGTH } from "../services/generation.ts";
+import { expandedLength, MAX_EXPANDED_PROMPT_LENGTH } from "../services/prompt-policy.ts";
 
 /** Zero-width characters removed, control characters made spaces, runs of white space folded, ends trimmed. */
 export function cleanDescription(raw: string): string {
@@ -25,13 +26,20 @@ export function promptOption(name: string, description: string) {
 
 /**
  * The prompt option `name` of a command, cleaned and checked: 1–1000 characters once control characters are
- * gone. `hint` says what to write when it is empty.
+ * gone, and at most 2000 once compatibility characters are written out (the blocklist reads it so). `hint`
+ * says what to write when it is empty.
  */
 export function promptFrom(interaction: ChatInputCommandInteraction, name: string, hint: string): string {
   const text = cleanDescription(interaction.options.getString(name, true));
   if (text.length === 0) throw new UserFacingError(`The ${name} is empty. ${hint}`);
   if (text.length > MAX_PROMPT_LENGTH) {
     throw new UserFacingError(`The ${name} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`);
+  }
+  const expanded = expandedLength(text);
+  if (expanded > MAX_EXPANDED_PROMPT_LENGTH) {
+    throw new UserFacingError(
+      `The ${name} is ${expanded} characters once its special characters (ligatures such as ﷺ) are written out; the limit is ${MAX_EXPANDED_PROMPT_LENGTH}.`,
+    );
   }
   return text;
 }

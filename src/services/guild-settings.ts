@@ -89,7 +89,7 @@ function apply(next: GuildSettings, change: SettingsChange): string {
       return `${change.what} per ${change.scope} allowance ${change.perDay === null ? "back to the default" : `set to ${change.perDay} a day`}`;
     }
     case "blocklist-add": {
-      const problem = entryProblem(change.entry);
+      const problem = entryProblem(change.entry, next.blocklist);
       if (problem) throw new UserFacingError(problem);
       if (next.blocklist.includes(change.entry))
         throw new UserFacingError(`\`${change.entry}\` is already on the blocklist.`);

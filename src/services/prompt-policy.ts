@@ -14,8 +14,13 @@ const COMBINING = /\p{M}+/gu;
 const LETTER = /^\p{L}$/u;
 const ALNUM = /^[\p{L}\p{N}]$/u;
 const ASCII = /^[\x20-\x7E]*$/;
-/** Digits and symbols commonly standing in for letters; `!`, `|` and `+` are left alone, being punctuation far more often. */
-const LEET: Record<string, string> = {
+/** Symbols commonly standing in for letters; `!`, `|` and `+` are left alone, being punctuation far more often. */
+const LEET_SYMBOLS: Record<string, string> = { "@": "a", $: "s", "€": "e", "£": "l" };
+/**
+ * Digits commonly standing in for letters, read so only inside a word that has at least as many letters as
+ * digits ("g0r3", "s3x"): "a 455 hp engine" and "a 53x zoom" keep their numbers.
+ */
+const LEET_DIGITS: Record<string, string> = {
   "0": "o",
   "1": "i",
   "3": "e",
@@ -25,11 +30,17 @@ const LEET: Record<string, string> = {
   "7": "t",
   "8": "b",
   "9": "g",
-  "@": "a",
-  $: "s",
-  "€": "e",
-  "£": "l",
 };
+
+/**
+ * Letters TR39 keeps apart from ASCII but a reader does not: the Latin small capitals (ᴇ, ɢ, ʀ, …) and a few IPA
+ * letters (ɛ, ə). TR39's data treats each as a letter of its own; here they fold to the letter they show.
+ */
+const SMALL_CAPITALS: Record<string, string> = Object.fromEntries(
+  [..."ᴀaʙbᴅdᴇeꜰfɢgʜhᴊjᴋkʟlᴍmɴnᴘpʀrᴛtɛeəeǝeɔoɒaɐaʌv"].flatMap((c, i, all) =>
+    i % 2 === 0 ? [[c, all[i + 1] as string]] : [],
+  ),
+);
 
 /**
  * The TR39 prototype of a character that is not ASCII (Cyrillic о, Greek ο and Latin ɡ become o, o and g).
@@ -39,6 +50,8 @@ const LEET: Record<string, string> = {
  */
 function foldConfusable(c: string): string {
   if (c < "\x80") return c;
+  const shown = SMALL_CAPITALS[c];
+  if (shown) return shown;
   let fallback: string | undefined;
   for (const form of [c, c.toUpperCase(), c.toLowerCase()]) {
     const prototype = unhomoglyph(form);
@@ -47,6 +60,17 @@ function foldConfusable(c: string): string {
     fallback ??= prototype;
   }
   return fallback ?? c;
+}
+
+/**
+ * The most characters a prompt may have once compatibility forms are expanded (NFKC turns some single
+ * characters, such as ﷺ, into up to 18 letters): the blocklist's work is bounded by this, not by what was typed.
+ */
+export const MAX_EXPANDED_PROMPT_LENGTH = 2000;
+
+/** How long a text is once compatibility forms are expanded, as the blocklist reads it. */
+export function expandedLength(text: string): number {
+  return text.normalize("NFKC").length;
 }
 
 /** A word of the prompt; `spelt` when it was written one letter at a time, so any letter in it may start a word. */
@@ -60,45 +84,84 @@ function fold(text: string): string {
   const plain = text.normalize("NFKC").replace(INVISIBLE, "").normalize("NFKD").replace(COMBINING, "");
   let out = "";
   // The table first: TR39 would make € a barred c, not the e it stands for.
-  for (const c of plain) out += LEET[c] ?? foldConfusable(c);
+  for (const c of plain) out += LEET_SYMBOLS[c] ?? foldConfusable(c);
   out = out.toLowerCase().normalize("NFKD").replace(COMBINING, "");
   let unleet = "";
-  for (const c of out) unleet += LEET[c] ?? c;
+  for (const c of out) unleet += LEET_SYMBOLS[c] ?? c;
   return unleet;
 }
 
+/** Digits read as the letters they stand for, in a word with at least as many letters as digits. */
+function unleetDigits(word: string[]): string[] {
+  const digits = word.filter((c) => c in LEET_DIGITS).length;
+  if (digits === 0 || word.length - digits < digits) return word;
+  return word.map((c) => LEET_DIGITS[c] ?? c);
+}
+
 /**
- * Splits folded text into words. Single letters in a row, whatever separates them (spaces, punctuation or
- * symbols: "g.o.r.e", "g,o,r,e", "g'o'r'e", "g~o~r~e"), are joined into one spelt-out word.
+ * Punctuation that may split a word without a space ("go-re", "g-ore", "go.re", "go're"): the pieces are one
+ * word when the piece after it has two letters or more (so "g-o-r-e" stays a spelt-out run).
  */
-function tokenise(text: string): Token[] {
-  const words: string[][] = [];
+const INNER = /^[-._'’·]$/u;
+
+/**
+ * Splits folded text into words. With `joinInner`, a word split by one inner punctuation mark and no space
+ * ("go-re", "go.re") is one word; without, it is two ("blood-bath" for the entry "blood bath"). Single letters in a row with the same separator between each ("g o r e", "g.o.r.e", "g,o,r,e",
+ * "g ~ o ~ r ~ e") are joined into one spelt-out word; a change of separator ends the run, so "a S.S. officer"
+ * stays "a ss officer".
+ */
+function tokenise(folded: readonly string[], joinInner: boolean): { tokens: Token[]; joined: boolean } {
+  const words: Array<{ chars: string[]; before: string }> = [];
   let current: string[] = [];
-  for (const c of fold(text)) {
+  let separator = "";
+  let joined = false;
+  for (let i = 0; i < folded.length; i++) {
+    const c = folded[i] as string;
     if (ALNUM.test(c)) {
       current.push(c);
-    } else if (current.length) {
-      words.push(current);
-      current = [];
+      continue;
     }
+    const joins =
+      joinInner &&
+      INNER.test(c) &&
+      current.length > 0 &&
+      ALNUM.test(folded[i + 1] ?? "") &&
+      ALNUM.test(folded[i + 2] ?? "");
+    if (joins) {
+      joined = true;
+      continue;
+    }
+    if (current.length) {
+      words.push({ chars: current, before: separator });
+      current = [];
+      separator = "";
+    }
+    separator += c;
   }
-  if (current.length) words.push(current);
+  if (current.length) words.push({ chars: current, before: separator });
   const tokens: Token[] = [];
-  for (const word of words) {
+  let runSeparator: string | undefined;
+  for (const { chars, before } of words) {
+    const word = unleetDigits(chars);
     const single = word.length === 1 && LETTER.test(word[0] as string);
     const last = tokens.at(-1);
-    if (single && last?.spelt) last.chars.push(...word);
-    else tokens.push({ chars: word, spelt: single });
+    if (single && last?.spelt && (runSeparator === undefined || runSeparator === before)) {
+      last.chars.push(...word);
+      runSeparator = before;
+    } else {
+      tokens.push({ chars: word, spelt: single });
+      runSeparator = undefined;
+    }
   }
   // A lone single letter ("a knight") is an ordinary word.
   for (const t of tokens) if (t.chars.length === 1) t.spelt = false;
-  return tokens;
+  return { tokens, joined };
 }
 
 /** The text as the blocklist sees it: lower-case words separated by single spaces. */
 export function normalisePrompt(text: string): string {
-  return tokenise(text)
-    .map((t) => t.chars.join(""))
+  return tokenise([...fold(text)], false)
+    .tokens.map((t) => t.chars.join(""))
     .join(" ");
 }
 
@@ -163,10 +226,33 @@ export function compileEntry(entry: string): CompiledEntry | undefined {
   };
 }
 
-/** Why an entry cannot be added, in words for the moderator; undefined when it can (and it is then compiled). */
-export function entryProblem(entry: string): string | undefined {
+/** Letters all of a server's entries may hold together: the blocklist's work per prompt grows with it. */
+export const MAX_BLOCKLIST_LETTERS = 2000;
+
+/** How many letters an entry's patterns hold, as the matcher counts them. */
+const entryLetters = (compiled: CompiledEntry) =>
+  compiled.words.reduce((n, steps) => n + steps.filter((s) => s.kind === "letter").length, 0);
+
+/**
+ * Why an entry cannot be added to a blocklist that holds `existing`, in words for the moderator; undefined when
+ * it can (and it is then compiled).
+ */
+export function entryProblem(entry: string, existing: readonly string[] = []): string | undefined {
+  if ([...entry].length > MAX_ENTRY_LENGTH)
+    return `An entry may be at most ${MAX_ENTRY_LENGTH} characters long.`;
   const compiled = compiledEntry(entry);
   if (!compiled) return "That entry has no letters or digits to match.";
+  const letters = entryLetters(compiled);
+  if (letters > MAX_ENTRY_LENGTH) {
+    return `That entry is ${letters} letters long once its special characters are expanded; the limit is ${MAX_ENTRY_LENGTH}.`;
+  }
+  const total = existing.reduce(
+    (n, e) => n + (compiledEntry(e) ? entryLetters(compiledEntry(e) as CompiledEntry) : 0),
+    letters,
+  );
+  if (total > MAX_BLOCKLIST_LETTERS) {
+    return `The blocklist's entries may hold ${MAX_BLOCKLIST_LETTERS} letters in all; this one would make ${total}. Remove some first.`;
+  }
   if (compiled.wildcards > MAX_ENTRY_WILDCARDS) {
     return `An entry may have at most ${MAX_ENTRY_WILDCARDS} \`*\` wildcards; this one has ${compiled.wildcards}. Block the words themselves, or a shorter pattern such as \`nud*\`.`;
   }
@@ -271,10 +357,14 @@ export interface PolicyVerdict {
 }
 
 export function checkPrompt(prompt: string, blocklist: readonly string[], meter?: MatchMeter): PolicyVerdict {
-  const tokens = tokenise(prompt);
+  // Words split by inner punctuation are read as two ("blood-bath") and, when there are any, as one ("go-re").
+  const folded = [...fold(prompt)];
+  const joined = tokenise(folded, true);
+  const readings = joined.joined ? [tokenise(folded, false).tokens, joined.tokens] : [joined.tokens];
   for (const entry of blocklist) {
     const compiled = compiledEntry(entry);
-    if (compiled && matches(compiled, tokens, meter)) return { blocked: true, entry };
+    if (compiled && readings.some((tokens) => matches(compiled, tokens, meter)))
+      return { blocked: true, entry };
   }
   return { blocked: false };
 }

@@ -45,6 +45,18 @@ describe("the prompt blocklist", () => {
     expect((await addEntry(h, "a*a*a*a*b")).content).toContain("Blocklist (2): `n*a*k*e*d`, `a*a*a*a*b`");
   });
 
+  it("refuses a description that expands past the limit, and an entry that does, before matching anything", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "50" });
+    const entry = await addEntry(h, `*${"ﷺ".repeat(62)}x`);
+    expect(entry.content).toContain("letters long once its special characters are expanded; the limit is 64");
+    const refused = await h.settledReply(
+      h.sandbox.runCommand({ command: "character", options: { description: "ﷺ".repeat(1000) }, user: ALICE }),
+    );
+    expect(refused.visible_to).toBe(ALICE.id);
+    expect(refused.content).toContain("The description is 18000 characters once its special characters");
+    expect(h.recordedRows("generations")).toBe(0);
+  });
+
   it("answers crafted prompts against the worst entries, and another member's /usage meanwhile, within 3 s", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     await addEntry(h, "n*a*k*e*d");

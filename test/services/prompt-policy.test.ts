@@ -4,7 +4,10 @@ import {
   compiledEntry,
   compileEntry,
   entryProblem,
+  expandedLength,
   MAX_BLOCKLIST_ENTRIES,
+  MAX_BLOCKLIST_LETTERS,
+  MAX_EXPANDED_PROMPT_LENGTH,
   type MatchMeter,
   normalisePrompt,
 } from "../../src/services/prompt-policy.ts";
@@ -112,6 +115,54 @@ describe("prompt policy", () => {
     expect(checkPrompt("\u043A\u0440\u043E\u0432\u044C", ["\u043A\u0440\u043E\u0432\u044C"]).blocked).toBe(
       true,
     );
+  });
+
+  it("folds small capitals and IPA look-alikes, and joins a word split by one inner punctuation mark", () => {
+    for (const p of [
+      "gorᴇ",
+      "ɢore",
+      "ɢᴏʀᴇ",
+      "gorɛ",
+      "gorə",
+      "g-ore",
+      "go-re",
+      "go.re",
+      "go're",
+      "a GO-RE fest",
+    ]) {
+      expect(checkPrompt(p, ["gore"]).blocked, p).toBe(true);
+    }
+    // Split words still read as two as well: the phrase entry "blood bath" blocks "blood-bath".
+    expect(checkPrompt("a blood-bath", ["blood bath"]).blocked).toBe(true);
+  });
+
+  it("reads digits as letters only inside words mostly made of letters, and keeps initials apart from words", () => {
+    for (const [prompt, entry] of [
+      ["a 455 hp muscle car", "ass"],
+      ["a Pontiac 455", "ass"],
+      ["a 53x zoom lens", "sex"],
+      ["a Boeing 717", "tit"],
+      ["a S.S. officer", "ass"],
+    ] as const) {
+      expect(checkPrompt(prompt, [entry]).blocked, prompt).toBe(false);
+    }
+    for (const p of ["s3x", "g0r3", "n4k3d", "@ss", "a$$"]) {
+      expect(checkPrompt(p, ["sex", "gore", "naked", "ass"]).blocked, p).toBe(true);
+    }
+  });
+
+  it("bounds the work by expanded lengths: long entries, a full blocklist and expanding prompts are refused", () => {
+    // NFKC writes ﷺ out as 18 letters: an entry of 64 characters could hold over a thousand.
+    expect(expandedLength("ﷺ".repeat(1000))).toBe(18_000);
+    expect(expandedLength("ﷺ".repeat(1000))).toBeGreaterThan(MAX_EXPANDED_PROMPT_LENGTH);
+    expect(entryProblem(`*${"ﷺ".repeat(62)}x`)).toContain("once its special characters are expanded");
+    expect(entryProblem("x".repeat(65))).toBe("An entry may be at most 64 characters long.");
+    const full = Array.from(
+      { length: 40 },
+      (_, i) => `${"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw"}${i}`,
+    );
+    expect(entryProblem("one more", full)).toContain(`may hold ${MAX_BLOCKLIST_LETTERS} letters in all`);
+    expect(entryProblem("one more", full.slice(0, 30))).toBeUndefined();
   });
 
   it("refuses entries with more than 4 wildcards or nothing to match, and compiles an entry once", () => {
