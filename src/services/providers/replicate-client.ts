@@ -254,13 +254,13 @@ export class ReplicatePredictions {
       { model, lost },
       "a prediction create may have happened; looking for it instead of creating again",
     );
-    // A create of the same input still in flight will claim its own prediction: wait for it first.
-    await Promise.allSettled([...(this.inFlight.get(key) ?? [])]);
     let lookupError: unknown;
     for (const delayMs of this.options.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS) {
       if (delayMs > 0) await sleep(delayMs, signal);
       try {
-        const found = await this.findRecent([{ model, key }], sentAt, NONE, signal);
+        // Creates of the same input still in flight (the other slots of a generation send identical inputs)
+        // claim their own predictions: only what none of them claims, before or while the list is read, is ours.
+        const found = await this.findSettled([{ model, key }], sentAt, NONE, signal);
         lookupError = undefined;
         if (found) {
           this.claim(found.id);
