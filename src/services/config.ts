@@ -91,7 +91,7 @@ const storageUrl = orDefault(
           `"${bucket.slice(0, 80)}" is not a bucket name (3–63 lower-case letters, digits, . and -)`,
         );
       }
-      const prefix = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, "");
+      const prefix = parsed.pathname.replace(/^\/+|\/+$/g, "");
       if (prefix && !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(prefix)) {
         return problem(
           `the prefix "${prefix.slice(0, 80)}" may hold only letters, digits, . _ - and single slashes`,
