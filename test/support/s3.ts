@@ -16,6 +16,7 @@ export interface LocalS3 {
   env(prefix?: string): Record<string, string>;
   /** What a child process needs: `env()` and the credentials. */
   processEnv(prefix?: string): Record<string, string>;
+  /** Stops the server (an outage, when called during a test); calling it again does nothing. */
   close(): Promise<void>;
 }
 
@@ -29,9 +30,12 @@ export async function startS3(): Promise<LocalS3> {
     configureBuckets: [{ name: S3_BUCKET }],
   });
   const address = await server.run();
+  let closed = false;
   const endpoint = `http://127.0.0.1:${address.port}`;
   process.env.AWS_ACCESS_KEY_ID = S3_ACCESS_KEY;
   process.env.AWS_SECRET_ACCESS_KEY = S3_SECRET_KEY;
+  // The pinned SDK runs on Node 20; its notice about later releases is noise in test output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   const env = (prefix = `t-${randomBytes(4).toString("hex")}`) => ({
     STORAGE_URL: `s3://${S3_BUCKET}/${prefix}`,
     S3_ENDPOINT: endpoint,
@@ -47,6 +51,8 @@ export async function startS3(): Promise<LocalS3> {
       AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY,
     }),
     async close() {
+      if (closed) return;
+      closed = true;
       server.httpServer.closeAllConnections();
       await server.close();
       dir.remove();
