@@ -3,7 +3,7 @@
 // (src/bot.ts) awaits it before logging in, so no job can write while it runs.
 import type { Clock } from "../domain/clock.ts";
 import type { Logger } from "../domain/logger.ts";
-import { type FileStore, InvalidFileIdError } from "./file-store.ts";
+import { type FileStore, InvalidFileIdError, type SweepReport } from "./file-store.ts";
 import type { ImagesRepo } from "./images-repo.ts";
 import type { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
 import type { VideosRepo } from "./videos-repo.ts";
@@ -49,7 +49,14 @@ export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryRepo
     }
   }
   const live = new Set([...deps.images.liveFileNames(), ...deps.videos.liveFileNames()]);
-  const swept = await files.sweep((name) => live.has(name), deps.clock.now());
+  let swept: SweepReport;
+  try {
+    swept = await files.sweep((name) => live.has(name), deps.clock.now());
+  } catch (err) {
+    // Orphans cost only space: the bot starts anyway, and the next start sweeps again.
+    logger.error({ err, store: files.objects.description }, "could not sweep the file store");
+    swept = { orphans: [], temp: 0, young: 0, failed: [] };
+  }
   const report = { finished, orphans: swept.orphans.length, temp: swept.temp, young: swept.young };
   if (swept.failed.length > 0) logger.error({ files: swept.failed }, "could not remove files in the sweep");
   if (finished + report.orphans + report.temp + report.young > 0) {

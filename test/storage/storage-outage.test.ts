@@ -7,6 +7,7 @@ import { newId } from "../../src/domain/ids.ts";
 import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import { ObjectNotFoundError, readAll } from "../../src/storage/object-store.ts";
+import { recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_MAX_ATTEMPTS } from "../../src/storage/s3-object-store.ts";
 import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
@@ -33,8 +34,12 @@ const REQUEST = {
   aspectRatio: "1:1",
 } as const;
 
+let lines: string[] = [];
+
 function start(env: Record<string, string>): AppContext {
   dir = makeTempDir();
+  const log = captureLogger();
+  lines = log.lines;
   app = createAppContext(
     loadConfig({
       DATA_DIR: dir.path,
@@ -43,7 +48,7 @@ function start(env: Record<string, string>): AppContext {
       PREDICTION_POLL_MS: "10",
       ...env,
     }),
-    captureLogger().logger,
+    log.logger,
   );
   return app;
 }
@@ -134,5 +139,26 @@ describe("S3 faults", () => {
     const error = await ctx.files.read(stored?.fileName as string).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it("a start with the storage gone still starts: deletions stay scheduled for the next start, the sweep is logged", async () => {
+    s3 = await startS3();
+    const ctx = start(s3.env(`t-${newId()}`));
+    const made = await ctx.generation.start({ ...REQUEST, count: 1 });
+    const fileName = made.images[0]?.fileName as string;
+    ctx.repos.pendingDeletions.schedule([fileName], Date.now());
+    await s3.close();
+
+    const report = await recoverFileStore({
+      ...ctx.repos,
+      files: ctx.files,
+      clock: ctx.clock,
+      logger: ctx.logger,
+    });
+    expect(report).toEqual({ finished: 0, orphans: 0, temp: 0, young: 0 });
+    expect(ctx.repos.pendingDeletions.all()).toEqual([fileName]);
+    const log = lines.join("\n");
+    expect(log).toContain("could not finish a pending deletion; it is tried again at the next start");
+    expect(log).toContain("could not sweep the file store");
   });
 });
