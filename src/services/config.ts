@@ -84,7 +84,8 @@ const storageUrl = orDefault(
       if (parsed.username || parsed.password || parsed.port || parsed.search || parsed.hash) {
         return problem("no credentials, port, query or fragment (credentials come from AWS_* variables)");
       }
-      const bucket = parsed.hostname;
+      // As written: URL parsing lower-cases a host, and a bucket named in capitals is another bucket.
+      const bucket = /^s3:\/\/([^/]*)/i.exec(text)?.[1] ?? "";
       if (!bucket) return problem("no bucket is named");
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
         return problem(
@@ -306,8 +307,8 @@ function toConfig(e: Env): Config {
           kind: "s3",
           ...e.STORAGE_URL,
           endpoint: e.S3_ENDPOINT,
-          // The SDK's own default when neither is set would be an error; us-east-1 is what MinIO and
-          // Garage expect, and R2 accepts it as "auto".
+          // Without either the SDK would refuse to start; us-east-1 is AWS's and MinIO's default and R2 takes
+          // it as "auto". Garage wants its own s3_region (README).
           region: e.S3_REGION ?? e.AWS_REGION ?? "us-east-1",
           forcePathStyle: e.S3_FORCE_PATH_STYLE,
         }

@@ -75,6 +75,7 @@ describe("STORAGE_URL", () => {
       ["https://my-bucket/x", "the scheme is https:, not s3:"],
       ["s3:///prefix", "no bucket is named"],
       ["s3://My_Bucket", "is not a bucket name"],
+      ["s3://MyBucket/x", '"MyBucket" is not a bucket name'],
       ["s3://my-bucket/a%20b", "may hold only letters"],
       ["s3://my-bucket/%ZZ", "may hold only letters"],
       ["s3://my-bucket/a//b", "may hold only letters"],
