@@ -29,9 +29,9 @@ import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
+import { openObjectStore } from "./storage/open-object-store.ts";
 import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
-import { recoverFileStore } from "./storage/recovery.ts";
 import { SelectionsRepo } from "./storage/selections-repo.ts";
 import { UsageRepo } from "./storage/usage-repo.ts";
 import { VideosRepo } from "./storage/videos-repo.ts";
@@ -80,9 +80,9 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     audit: repos.audit,
     clock,
   });
-  const files = new FileStore(config.dataDir);
-  // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
-  recoverFileStore({ files, ...repos, logger });
+  // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
+  // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
+  const files = new FileStore(openObjectStore(config.storage, config.dataDir));
   const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
   const references = new ReferenceService({ ...repos, files, clock, logger });
@@ -159,6 +159,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
       generation.stop();
       video.stop();
       if (db.open) db.close();
+      files.close();
     },
   };
 }

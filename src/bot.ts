@@ -4,6 +4,7 @@ import { commands } from "./commands/index.ts";
 import { resumeUnfinishedJobs } from "./discord/resume.ts";
 import { InteractionRouter } from "./interactions/router.ts";
 import type { AppContext } from "./services/context.ts";
+import { recoverFileStore } from "./storage/recovery.ts";
 
 export interface RunningBot {
   client: Client<true>;
@@ -15,6 +16,8 @@ export interface RunningBot {
 export async function startBot(ctx: AppContext): Promise<RunningBot> {
   const { config, logger } = ctx;
   if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
+  // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
+  await recoverFileStore({ ...ctx.repos, files: ctx.files, clock: ctx.clock, logger });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: config.discord.apiUrl },

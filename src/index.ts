@@ -4,13 +4,17 @@ import { startBot } from "./bot.ts";
 import { finishPendingRemovals } from "./discord/removals.ts";
 import { createLogger } from "./domain/logger.ts";
 import { configSecrets } from "./services/config.ts";
-import { configOrExit, readEnvironment } from "./startup.ts";
+import { configOrExit, readEnvironment, storageOrExit } from "./startup.ts";
 
 async function main(): Promise<void> {
   const config = configOrExit(readEnvironment(), { discordToken: true });
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const ctx = createAppContext(config, logger);
-  logger.info({ provider: ctx.imageProvider.name, dataDir: config.dataDir }, "starting");
+  await storageOrExit(ctx.files.objects);
+  logger.info(
+    { provider: ctx.imageProvider.name, dataDir: config.dataDir, storage: ctx.files.objects.description },
+    "starting",
+  );
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(ctx);

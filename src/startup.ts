@@ -2,6 +2,7 @@
 // with a clear message and exit code 2 when something required is missing.
 import { existsSync } from "node:fs";
 import { type BotConfig, type Config, ConfigError, loadConfig } from "./services/config.ts";
+import { type ObjectStore, StorageUnavailableError } from "./storage/object-store.ts";
 
 export const EXIT_CONFIG = 2;
 
@@ -49,4 +50,21 @@ export function configOrExit(
     process.exit(EXIT_CONFIG);
   }
   return config;
+}
+
+/**
+ * Checks the object store can be reached (STORAGE_URL's bucket, or DATA_DIR) or prints one message naming the
+ * variable to fix and exits with code 2, as for any other configuration problem.
+ */
+export async function storageOrExit(objects: ObjectStore): Promise<void> {
+  try {
+    await objects.check();
+  } catch (err) {
+    if (!(err instanceof StorageUnavailableError)) throw err;
+    console.error(
+      `Cannot start: ${err.variable} ${err.message}\n` +
+        "Every variable is described in .env.example and the README (storage: STORAGE_URL, S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE).",
+    );
+    process.exit(EXIT_CONFIG);
+  }
 }

@@ -1,5 +1,6 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
+import type { StorageSettings } from "../storage/open-object-store.ts";
 import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
 import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
 import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./providers/video-models.ts";
@@ -62,6 +63,52 @@ const origins = (fallback: readonly string[]) =>
       return normalised;
     }),
   );
+/** `s3://bucket` or `s3://bucket/prefix`: where images and videos are kept instead of files under DATA_DIR. */
+const storageUrl = orDefault(
+  undefined,
+  z
+    .string()
+    .trim()
+    .transform((text, ctx) => {
+      const problem = (why: string) => {
+        ctx.addIssue({ code: "custom", message: `must be s3://bucket or s3://bucket/prefix: ${why}` });
+        return z.NEVER;
+      };
+      let parsed: URL;
+      try {
+        parsed = new URL(text);
+      } catch {
+        return problem(`"${text.slice(0, 80)}" is not a URL`);
+      }
+      if (parsed.protocol !== "s3:") return problem(`the scheme is ${parsed.protocol.slice(0, 20)}, not s3:`);
+      if (parsed.username || parsed.password || parsed.port || parsed.search || parsed.hash) {
+        return problem("no credentials, port, query or fragment (credentials come from AWS_* variables)");
+      }
+      // As written: URL parsing lower-cases a host, and a bucket named in capitals is another bucket.
+      const bucket = /^s3:\/\/([^/]*)/i.exec(text)?.[1] ?? "";
+      if (!bucket) return problem("no bucket is named");
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+        return problem(
+          `"${bucket.slice(0, 80)}" is not a bucket name (3–63 lower-case letters, digits, . and -)`,
+        );
+      }
+      const prefix = parsed.pathname.replace(/^\/+|\/+$/g, "");
+      if (prefix && !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(prefix)) {
+        return problem(
+          `the prefix "${prefix.slice(0, 80)}" may hold only letters, digits, . _ - and single slashes`,
+        );
+      }
+      return { bucket, prefix };
+    })
+    .optional(),
+);
+const flag = (fallback: boolean) =>
+  orDefault(
+    String(fallback),
+    z
+      .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
+      .transform((v) => v === "true" || v === "1" || v === "yes"),
+  );
 const imageModel = z.enum(IMAGE_MODEL_IDS, { error: `must be one of ${IMAGE_MODEL_IDS.join(", ")}` });
 
 const schema = z.object({
@@ -87,6 +134,20 @@ const schema = z.object({
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
   ),
   DATA_DIR: orDefault("./data", z.string()),
+  STORAGE_URL: storageUrl,
+  S3_ENDPOINT: orDefault(
+    undefined,
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .refine((u) => !new URL(u).username && !new URL(u).password, {
+        error: "must not hold credentials (they come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+      })
+      .transform((u) => u.replace(/\/+$/, ""))
+      .optional(),
+  ),
+  S3_REGION: optionalString,
+  AWS_REGION: optionalString,
+  S3_FORCE_PATH_STYLE: flag(false),
   LOG_LEVEL: orDefault("info", z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
   MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
   PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
@@ -140,6 +201,15 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       "IMAGE_FALLBACK_MODEL must differ from IMAGE_MODEL (leave it empty to disable the fallback)",
     );
   }
+  if (!env.STORAGE_URL?.trim()) {
+    for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {
+      if (env[name]?.trim()) {
+        problems.push(
+          `${name} is set but STORAGE_URL is not: set STORAGE_URL=s3://bucket/prefix, or unset ${name}`,
+        );
+      }
+    }
+  }
   return problems;
 }
 
@@ -175,6 +245,8 @@ interface CommonConfig {
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
   dataDir: string;
+  /** Where images and videos are kept: files under dataDir, or an S3-compatible bucket (STORAGE_URL). */
+  storage: StorageSettings;
   logLevel: (typeof LOG_LEVELS)[number];
   maxConcurrentPredictions: number;
   predictionTimeoutMs: number;
@@ -230,6 +302,17 @@ function toConfig(e: Env): Config {
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     videoModel: e.VIDEO_MODEL,
     dataDir: e.DATA_DIR,
+    storage: e.STORAGE_URL
+      ? {
+          kind: "s3",
+          ...e.STORAGE_URL,
+          endpoint: e.S3_ENDPOINT,
+          // Without either the SDK would refuse to start; us-east-1 is AWS's and MinIO's default and R2 takes
+          // it as "auto". Garage wants its own s3_region (README).
+          region: e.S3_REGION ?? e.AWS_REGION ?? "us-east-1",
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        }
+      : { kind: "local" },
     logLevel: e.LOG_LEVEL,
     maxConcurrentPredictions: e.MAX_CONCURRENT_PREDICTIONS,
     predictionTimeoutMs: e.PREDICTION_TIMEOUT_SECONDS * 1000,

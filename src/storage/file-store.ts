@@ -1,18 +1,19 @@
-// Files on disk, named only by validated UUIDs: images/<uuid>.<ext>, written atomically.
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+// Images and videos, named only by validated UUIDs: images/<uuid>.<ext> and videos/<uuid>.mp4, kept in an
+// ObjectStore (files under DATA_DIR by default, or S3-compatible storage). Everything that reads or writes
+// them goes through here: the checks below come before any call to the backend.
+import { createHash } from "node:crypto";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import { PredictionFailure } from "../domain/failures.ts";
 import { isUuid } from "../domain/ids.ts";
 import type { StoredFileFacts } from "./images-repo.ts";
+import { LocalObjectStore } from "./local-object-store.ts";
+import { type ObjectStore, readAll } from "./object-store.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
-/** What `writeAtomically` names a file before its rename; one left behind is from a write a crash cut short. */
-const TEMP_NAME = /^\.tmp-[0-9a-f]{16}$/;
+/** The key prefixes of the two kinds of file; the layout of DATA_DIR before the object store, kept as it was. */
+const PREFIXES = ["images/", "videos/"] as const;
 
 /**
  * The most pixels an image may have to be stored (or previewed): 4096². A provider's reference image is
@@ -20,7 +21,7 @@ const TEMP_NAME = /^\.tmp-[0-9a-f]{16}$/;
  */
 export const MAX_IMAGE_PIXELS = 4096 * 4096;
 
-/** Thrown for an id or file name that is not ours to read; no filesystem call has been made. */
+/** Thrown for an id or file name that is not ours to read; no storage call has been made. */
 export class InvalidFileIdError extends Error {
   constructor(value: unknown) {
     super(`not a valid file id: ${JSON.stringify(String(value)).slice(0, 60)}`);
@@ -28,20 +29,30 @@ export class InvalidFileIdError extends Error {
   }
 }
 
-export class FileStore {
-  readonly imagesDir: string;
-  readonly videosDir: string;
+/** What a sweep did. */
+export interface SweepReport {
+  /** Stored files no live row names, removed. */
+  orphans: string[];
+  /** Leftovers of writes a crash cut short, removed. */
+  temp: number;
+  /** Files without a row kept because they are younger than the store's grace period. */
+  young: number;
+  /** Files that could not be removed (each reported once). */
+  failed: string[];
+}
 
-  constructor(readonly dataDir: string) {
-    this.imagesDir = join(dataDir, "images");
-    this.videosDir = join(dataDir, "videos");
-    mkdirSync(this.imagesDir, { recursive: true });
-    mkdirSync(this.videosDir, { recursive: true });
+export class FileStore {
+  readonly objects: ObjectStore;
+
+  /** A directory (DATA_DIR, files under it) or an object store. */
+  constructor(storage: string | ObjectStore) {
+    this.objects = typeof storage === "string" ? new LocalObjectStore(storage) : storage;
+    if (this.objects instanceof LocalObjectStore) this.objects.makeFolders(PREFIXES);
   }
 
   /**
    * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed) of at most
-   * MAX_IMAGE_PIXELS, measures them and writes images/<id>.<ext> atomically. Anything else is a `bad_output`
+   * MAX_IMAGE_PIXELS, measures them and stores images/<id>.<ext> atomically. Anything else is a `bad_output`
    * failure and nothing is written.
    */
   async writeImage(id: string, data: Uint8Array): Promise<StoredFileFacts> {
@@ -73,18 +84,19 @@ export class FileStore {
       );
     }
     const fileName = `${id}.${ext}`;
-    await writeAtomically(join(this.imagesDir, fileName), data);
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    await this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 });
     return {
       fileName,
       mime: type.mime,
       bytes: data.byteLength,
       width: meta.width,
       height: meta.height,
-      sha256: createHash("sha256").update(data).digest("hex"),
+      sha256,
     };
   }
 
-  /** Checks the bytes are an MP4 (by content) and writes videos/<id>.mp4 atomically. */
+  /** Checks the bytes are an MP4 (by content) and stores videos/<id>.mp4 atomically. */
   async writeVideo(
     id: string,
     data: Uint8Array,
@@ -98,88 +110,63 @@ export class FileStore {
       );
     }
     const fileName = `${id}.mp4`;
-    await writeAtomically(join(this.videosDir, fileName), data);
-    return {
-      fileName,
-      mime: type.mime,
-      bytes: data.byteLength,
-      sha256: createHash("sha256").update(data).digest("hex"),
-    };
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    await this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 });
+    return { fileName, mime: type.mime, bytes: data.byteLength, sha256 };
   }
 
-  /** The path of a stored file, after checking the name is `<uuid>.<known ext>`; videos live apart from images. */
-  private pathOf(fileName: string): string {
+  /** The key of a stored file, after checking the name is `<uuid>.<known ext>`; videos live apart from images. */
+  keyOf(fileName: string): string {
     const match = FILE_NAME.exec(fileName);
     if (!match || !isUuid(match[1])) throw new InvalidFileIdError(fileName);
-    return join(match[2] === "mp4" ? this.videosDir : this.imagesDir, fileName);
+    return `${match[2] === "mp4" ? "videos" : "images"}/${fileName}`;
   }
 
   async read(fileName: string): Promise<Buffer> {
-    return readFile(this.pathOf(fileName));
+    return readAll(await this.objects.get(this.keyOf(fileName)));
   }
 
   async remove(fileName: string): Promise<void> {
-    await rm(this.pathOf(fileName), { force: true });
-  }
-
-  /** `remove` for the start-up sweep, which runs before anything else uses the store. */
-  removeSync(fileName: string): void {
-    rmSync(this.pathOf(fileName), { force: true });
+    await this.objects.delete(this.keyOf(fileName));
   }
 
   /**
-   * Removes, in images/ and videos/, every temp file a crashed write left and every stored file that `keep`
-   * does not claim. Names that are neither ours nor temp files are left alone, and so is a file that cannot be
-   * removed (it is reported). Only safe while nothing writes to the store.
+   * Removes, under images/ and videos/, what crashed writes left and every stored file that `keep` does not
+   * claim and that is older than the store's grace period at `now`. Keys that are not ours are left alone, and
+   * so is a file that cannot be removed (it is reported). Only safe while this process writes nothing.
    */
-  sweep(keep: (fileName: string) => boolean): { orphans: string[]; temp: number; failed: string[] } {
-    const orphans: string[] = [];
-    const failed: string[] = [];
-    let temp = 0;
-    for (const dir of [this.imagesDir, this.videosDir]) {
-      for (const name of readdirSync(dir)) {
-        const isTemp = TEMP_NAME.test(name);
-        const path = join(dir, name);
-        // A stored name counts only in its own directory: images/ holds no .mp4 of ours, videos/ only those.
-        const isOrphan = FILE_NAME.test(name) && this.pathOf(name) === path && !keep(name);
-        if (!isTemp && !isOrphan) continue;
+  async sweep(keep: (fileName: string) => boolean, now: number): Promise<SweepReport> {
+    const report: SweepReport = { orphans: [], temp: 0, young: 0, failed: [] };
+    for (const prefix of PREFIXES) {
+      report.temp += await this.objects.removeIncomplete(prefix);
+      for await (const object of this.objects.list(prefix)) {
+        const name = object.key.slice(prefix.length);
+        // A stored name counts only under its own prefix: images/ holds no .mp4 of ours, videos/ only those.
+        if (!FILE_NAME.test(name) || this.keyOrNone(name) !== object.key || keep(name)) continue;
+        if (now - object.modifiedAt < this.objects.orphanGraceMs) {
+          report.young++;
+          continue;
+        }
         try {
-          rmSync(path, { force: true });
-          if (isTemp) temp++;
-          else orphans.push(name);
+          await this.objects.delete(object.key);
+          report.orphans.push(name);
         } catch {
-          failed.push(name);
+          report.failed.push(name);
         }
       }
     }
-    return { orphans, temp, failed };
+    return report;
   }
-}
 
-/** temp file in the same directory → fsync → rename → fsync the directory: a crash leaves old or new, never half. */
-export async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
-  const dir = join(path, "..");
-  const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
-  const handle = await open(temp, "wx", 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw err;
+  private keyOrNone(fileName: string): string | undefined {
+    try {
+      return this.keyOf(fileName);
+    } catch {
+      return undefined;
+    }
   }
-  await handle.close();
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const dirHandle = await open(dir, "r");
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
+
+  close(): void {
+    this.objects.close();
   }
 }

@@ -1,7 +1,9 @@
 // At start, before any job runs: finish the deletions a crash interrupted, then remove the files no row stands
-// for (orphans) and the temp files of writes a crash cut short.
+// for (orphans) and the leftovers of writes a crash cut short. Async, because the store may be S3: startBot
+// (src/bot.ts) awaits it before logging in, so no job can write while it runs.
+import type { Clock } from "../domain/clock.ts";
 import type { Logger } from "../domain/logger.ts";
-import { type FileStore, InvalidFileIdError } from "./file-store.ts";
+import { type FileStore, InvalidFileIdError, type SweepReport } from "./file-store.ts";
 import type { ImagesRepo } from "./images-repo.ts";
 import type { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
 import type { VideosRepo } from "./videos-repo.ts";
@@ -11,28 +13,31 @@ export interface RecoveryDeps {
   pendingDeletions: PendingDeletionsRepo;
   images: ImagesRepo;
   videos: VideosRepo;
+  clock: Clock;
   logger: Logger;
 }
 
 export interface RecoveryReport {
   /** Deletions scheduled before a crash and finished now. */
   finished: number;
-  /** Files that no live row names. */
+  /** Files that no live row names, removed. */
   orphans: number;
   temp: number;
+  /** Files that no live row names, kept because another process may be about to commit their rows. */
+  young: number;
 }
 
-export function recoverFileStore(deps: RecoveryDeps): RecoveryReport {
+export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryReport> {
   const { files, pendingDeletions, logger } = deps;
   let finished = 0;
   for (const fileName of pendingDeletions.all()) {
     try {
-      files.removeSync(fileName);
+      await files.remove(fileName);
       pendingDeletions.clear(fileName);
       finished++;
     } catch (err) {
       if (err instanceof InvalidFileIdError) {
-        // Not a name the store could have written: nothing on disk to remove.
+        // Not a name the store could have written: nothing stored to remove.
         logger.warn({ err }, "pending deletion names no stored file; dropped");
         pendingDeletions.clear(fileName);
       } else {
@@ -44,11 +49,21 @@ export function recoverFileStore(deps: RecoveryDeps): RecoveryReport {
     }
   }
   const live = new Set([...deps.images.liveFileNames(), ...deps.videos.liveFileNames()]);
-  const swept = files.sweep((name) => live.has(name));
-  const report = { finished, orphans: swept.orphans.length, temp: swept.temp };
+  let swept: SweepReport;
+  try {
+    swept = await files.sweep((name) => live.has(name), deps.clock.now());
+  } catch (err) {
+    // Orphans cost only space: the bot starts anyway, and the next start sweeps again.
+    logger.error({ err, store: files.objects.description }, "could not sweep the file store");
+    swept = { orphans: [], temp: 0, young: 0, failed: [] };
+  }
+  const report = { finished, orphans: swept.orphans.length, temp: swept.temp, young: swept.young };
   if (swept.failed.length > 0) logger.error({ files: swept.failed }, "could not remove files in the sweep");
-  if (finished + report.orphans + report.temp > 0) {
-    logger.info({ ...report, orphanFiles: swept.orphans.slice(0, 20) }, "file store recovered");
+  if (finished + report.orphans + report.temp + report.young > 0) {
+    logger.info(
+      { ...report, orphanFiles: swept.orphans.slice(0, 20), store: files.objects.description },
+      "file store recovered",
+    );
   }
   return report;
 }

@@ -1,12 +1,17 @@
-// Run as its own process by deletions.test.ts: makes a reference and a video from it on DATA_DIR, then deletes
-// the reference and is SIGKILLed at the first file removal, that is after the deletion's transaction committed
-// and before any file was unlinked. Prints what it made as one JSON line first.
+// Run as its own process by deletions.test.ts and object-recovery.test.ts: makes a reference and a video from
+// it on DATA_DIR (its files there, or in S3 when STORAGE_URL is set), then deletes the reference and is
+// SIGKILLed at the first file removal, that is after the deletion's transaction committed and before any file
+// was unlinked. Prints what it made as one JSON line first.
 import { createAppContext } from "../../src/app.ts";
 import { createLogger } from "../../src/domain/logger.ts";
 import { loadConfig } from "../../src/services/config.ts";
 
 const config = loadConfig({
   DATA_DIR: process.env.DATA_DIR,
+  STORAGE_URL: process.env.STORAGE_URL,
+  S3_ENDPOINT: process.env.S3_ENDPOINT,
+  S3_REGION: process.env.S3_REGION,
+  S3_FORCE_PATH_STYLE: process.env.S3_FORCE_PATH_STYLE,
   IMAGE_PROVIDER: "mock",
   MOCK_LATENCY_MS: "20",
   PREDICTION_POLL_MS: "10",

@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import type { ImageRow } from "../../src/storage/images-repo.ts";
+import { recoverFileStore } from "../../src/storage/recovery.ts";
 import type { VideoRow } from "../../src/storage/videos-repo.ts";
 import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
 
@@ -18,13 +19,14 @@ afterEach(() => {
   app = dir = undefined;
 });
 
-/** Builds the application on the directory, as every start does. */
-function start(path: string): { app: AppContext; lines: string[] } {
+/** Builds the application on the directory and runs the start-up recovery, as every start does. */
+async function start(path: string): Promise<{ app: AppContext; lines: string[] }> {
   const log = captureLogger();
   app = createAppContext(
     loadConfig({ DATA_DIR: path, IMAGE_PROVIDER: "mock", MOCK_LATENCY_MS: "20", PREDICTION_POLL_MS: "10" }),
     log.logger,
   );
+  await recoverFileStore({ ...app.repos, files: app.files, clock: app.clock, logger: app.logger });
   return { app, lines: log.lines };
 }
 
@@ -73,7 +75,7 @@ describe("deletions that survive a crash", () => {
     db.close();
     expect([imageFile, videoFile, keptFile].map((f) => existsSync(f))).toEqual([true, true, true]);
 
-    const { app, lines } = start(dir.path);
+    const { app, lines } = await start(dir.path);
     expect(existsSync(imageFile)).toBe(false);
     expect(existsSync(videoFile)).toBe(false);
     expect(existsSync(keptFile)).toBe(true);
@@ -83,7 +85,7 @@ describe("deletions that survive a crash", () => {
 
   it("sweeps at start the temp files of cut-short writes and files no live row names, keeping the rest", async () => {
     dir = makeTempDir();
-    const first = start(dir.path).app;
+    const first = (await start(dir.path)).app;
     const view = await first.generation.start({
       guildId: "600000000000000001",
       channelId: null,
@@ -108,7 +110,7 @@ describe("deletions that survive a crash", () => {
     writeFileSync(`${videos}/.tmp-fedcba9876543210`, "half a video");
     writeFileSync(`${images}/README.txt`, "not the store's: left alone");
 
-    const { lines } = start(dir.path);
+    const { lines } = await start(dir.path);
     expect(readdirSync(images).sort()).toEqual([kept.fileName, "README.txt"].sort());
     expect(readdirSync(videos)).toEqual([]);
     expect(lines.join("\n")).toMatch(/"orphans":3.*"temp":2|"temp":2.*"orphans":3/);

@@ -1,0 +1,190 @@
+// The object store on S3-compatible storage (AWS S3, Cloudflare R2, MinIO, Garage) when STORAGE_URL is
+// s3://bucket/prefix. Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role, …); the bot never holds or logs them.
+
+import type { Readable } from "node:stream";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import {
+  assertKey,
+  assertPrefix,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type PutOptions,
+  StorageUnavailableError,
+} from "./object-store.ts";
+
+export interface S3Settings {
+  bucket: string;
+  /** Key prefix without slashes at either end; empty for the bucket's root. */
+  prefix: string;
+  /** An S3-compatible service's address; undefined for AWS S3 itself. */
+  endpoint: string | undefined;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/**
+ * Transient failures (throttling, 5xx, timeouts, dropped connections) are retried by the SDK's standard
+ * strategy: exponential backoff with jitter, at most 4 retries.
+ */
+export const S3_MAX_ATTEMPTS = 5;
+/** Connecting gives up after this long; a request that stops sending or receiving for `REQUEST_TIMEOUT_MS` too. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** An object older than this with no row is swept: a write's row is committed within moments of the object. */
+export const S3_ORPHAN_GRACE_MS = 60 * 60 * 1000;
+
+export class S3ObjectStore implements ObjectStore {
+  readonly orphanGraceMs = S3_ORPHAN_GRACE_MS;
+  readonly description: string;
+  private readonly client: S3Client;
+  private readonly base: string;
+
+  constructor(private readonly settings: S3Settings) {
+    this.base = settings.prefix ? `${settings.prefix}/` : "";
+    this.description = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ""}`;
+    this.client = new S3Client({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      forcePathStyle: settings.forcePathStyle,
+      maxAttempts: S3_MAX_ATTEMPTS,
+      retryMode: "standard",
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      // Checksums only where S3 demands them: several S3-compatible services reject the newer trailers.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    });
+  }
+
+  private keyOf(key: string): string {
+    assertKey(key);
+    return `${this.base}${key}`;
+  }
+
+  /** One PutObject: S3 makes an object visible only once all of it is stored. */
+  async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.settings.bucket,
+        Key: this.keyOf(key),
+        Body: data,
+        ContentLength: data.byteLength,
+        ContentType: options.contentType,
+        ...(options.sha256 ? { Metadata: { sha256: options.sha256 } } : {}),
+      }),
+    );
+  }
+
+  async get(key: string): Promise<Readable> {
+    try {
+      const answer = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
+      );
+      if (!answer.Body) throw new ObjectNotFoundError(key);
+      return answer.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) throw new ObjectNotFoundError(key);
+      throw err;
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
+      );
+      return { key, size: head.ContentLength ?? 0, modifiedAt: head.LastModified?.getTime() ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }));
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertPrefix(prefix);
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.settings.bucket,
+          Prefix: `${this.base}${prefix}`,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const entry of page.Contents ?? []) {
+        if (!entry.Key?.startsWith(this.base)) continue;
+        yield {
+          key: entry.Key.slice(this.base.length),
+          size: entry.Size ?? 0,
+          modifiedAt: entry.LastModified?.getTime() ?? 0,
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** Nothing to do: a PutObject cut short leaves no object. */
+  async removeIncomplete(): Promise<number> {
+    return 0;
+  }
+
+  /** Lists one key under the prefix: the endpoint answers, the bucket exists, and the credentials are taken. */
+  async check(): Promise<void> {
+    try {
+      await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.base, MaxKeys: 1 }),
+      );
+    } catch (err) {
+      throw new StorageUnavailableError("STORAGE_URL", `${this.description}: ${explain(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata.httpStatusCode === 404)
+  );
+}
+
+/** What a failed check means, in words that point at the setting to fix. Never includes a credential. */
+function explain(err: unknown): string {
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  switch (e.name) {
+    case "NoSuchBucket":
+      return "the bucket does not exist";
+    case "InvalidAccessKeyId":
+    case "SignatureDoesNotMatch":
+    case "AccessDenied":
+    case "Forbidden":
+      return `the storage refused the credentials (${e.name}); check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`;
+    case "CredentialsProviderError":
+      return "no credentials found; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)";
+  }
+  if (e.code) return `cannot reach the storage (${e.code}); check S3_ENDPOINT and the network`;
+  if (e.$metadata?.httpStatusCode === 301 || e.name === "PermanentRedirect") {
+    return "the bucket is in another region; set S3_REGION";
+  }
+  const status = e.$metadata?.httpStatusCode;
+  return `the storage answered ${e.name}${status ? ` (HTTP ${status})` : ""}: ${e.message.slice(0, 200)}`;
+}

@@ -1,0 +1,85 @@
+// The real bot with its images and videos in S3 (a real s3rver; STORAGE_URL through the harness's env):
+// /character → grid → pick → /reference show → /video, the bytes coming back from the bucket, across a restart.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileTypeFromBuffer } from "file-type";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newId } from "../../src/domain/ids.ts";
+import { readAll } from "../../src/storage/object-store.ts";
+import { S3ObjectStore } from "../../src/storage/s3-object-store.ts";
+import { ALICE, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { type LocalS3, S3_BUCKET, S3_SECRET_KEY, startS3 } from "../support/s3.ts";
+
+const suite = e2eSuite("storage on S3");
+let s3: LocalS3;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(() => s3?.close());
+
+/** The bucket as anyone else sees it: a client of its own, not the bot's. */
+async function fromBucket(prefix: string, key: string): Promise<Buffer> {
+  const bucket = new S3ObjectStore({
+    bucket: S3_BUCKET,
+    prefix,
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+  });
+  try {
+    return await readAll(await bucket.get(key));
+  } finally {
+    bucket.close();
+  }
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+async function show(h: Harness, id: string) {
+  return h.settledReply(h.sandbox.runCommand({ command: "reference show", options: { id }, user: ALICE }));
+}
+
+describe("storage on S3", () => {
+  it("/character, pick, /reference show and /video keep and serve every byte from the bucket, after a restart too", async () => {
+    const prefix = `bot-${newId().slice(0, 8)}`;
+    const h = await suite.start(s3.env(prefix));
+    expect(h.ctx.files.objects.description).toBe(`s3://${S3_BUCKET}/${prefix} at ${s3.endpoint}`);
+
+    const grid = await h.character({ description: "a copper golem", count: 2 });
+    expect(grid.attachments).toHaveLength(2);
+    const confirmation = await h.pick(grid, 2);
+    const current = h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
+    if (!current) throw new Error("no pick");
+    const image = current.image;
+    expect(confirmation.content).toContain(image.id);
+
+    // The image is in the bucket under images/<uuid>.<ext>, exactly the bytes the row describes.
+    const stored = await fromBucket(prefix, `images/${image.fileName}`);
+    expect(stored.length).toBe(image.bytes);
+    expect(sha256(stored)).toBe(image.sha256);
+    // Nothing under DATA_DIR but the database.
+    expect(existsSync(`${h.dir.path}/images`)).toBe(false);
+    expect(existsSync(`${h.dir.path}/videos`)).toBe(false);
+
+    const shown = await show(h, image.id);
+    expect(shown.visible_to).toBe(ALICE.id);
+    expect(shown.attachments).toHaveLength(1);
+    expect(shown.attachments[0]?.data.equals(stored)).toBe(true);
+
+    const video = await h.settledReply(
+      h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE }),
+      (m) => !m.content.includes("elapsed") && m.attachments.length > 0,
+    );
+    const row = h.ctx.repos.videos.forImage(image.id)[0];
+    expect(row?.status).toBe("succeeded");
+    const mp4 = await fromBucket(prefix, `videos/${row?.id}.mp4`);
+    expect((await fileTypeFromBuffer(mp4))?.mime).toBe("video/mp4");
+    expect(video.attachments[0]?.data.equals(mp4)).toBe(true);
+
+    // A restart runs the start-up sweep on the bucket: every row's object stays.
+    await h.restart();
+    expect((await show(h, image.id)).attachments[0]?.data.equals(stored)).toBe(true);
+    expect(await h.ctx.files.objects.stat(`videos/${row?.id}.mp4`)).toMatchObject({ size: mp4.length });
+    expect(h.logLines.join("\n")).not.toContain(S3_SECRET_KEY);
+  });
+});

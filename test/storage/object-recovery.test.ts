@@ -1,0 +1,176 @@
+// The start-up recovery on both object stores: deletions a SIGKILL cut short are finished, and the sweep
+// removes what no row names (on S3 only once it is older than an hour).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAppContext } from "../../src/app.ts";
+import { systemClock } from "../../src/domain/clock.ts";
+import { newId } from "../../src/domain/ids.ts";
+import { loadConfig } from "../../src/services/config.ts";
+import type { AppContext } from "../../src/services/context.ts";
+import type { ImageRow } from "../../src/storage/images-repo.ts";
+import { type RecoveryReport, recoverFileStore } from "../../src/storage/recovery.ts";
+import { S3_ORPHAN_GRACE_MS } from "../../src/storage/s3-object-store.ts";
+import type { VideoRow } from "../../src/storage/videos-repo.ts";
+import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
+import { type LocalS3, startS3 } from "../support/s3.ts";
+
+let s3: LocalS3;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(() => s3?.close());
+
+let dir: TempDir | undefined;
+let app: AppContext | undefined;
+afterEach(() => {
+  app?.close();
+  dir?.remove();
+  app = dir = undefined;
+});
+
+const BACKENDS = [
+  { name: "files under DATA_DIR", local: true, env: (): Record<string, string> => ({}) },
+  { name: "S3 (s3rver)", local: false, env: (prefix: string) => s3.processEnv(prefix) },
+];
+
+/** Builds the application on the directory and runs the start-up recovery at `now`, as every start does. */
+async function start(
+  path: string,
+  env: Record<string, string>,
+  now = () => Date.now(),
+): Promise<{ app: AppContext; report: RecoveryReport; lines: string[] }> {
+  const log = captureLogger(["S3RVER"]);
+  const config = loadConfig({
+    DATA_DIR: path,
+    IMAGE_PROVIDER: "mock",
+    MOCK_LATENCY_MS: "20",
+    PREDICTION_POLL_MS: "10",
+    ...env,
+  });
+  app = createAppContext(config, log.logger);
+  const clock = { ...systemClock, now };
+  const report = await recoverFileStore({ ...app.repos, files: app.files, clock, logger: app.logger });
+  return { app, report, lines: log.lines };
+}
+
+/** Runs crash-mid-deletion.ts on the directory (and bucket) and waits for it to die. */
+async function crashMidDeletion(path: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/storage/crash-mid-deletion.ts"], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      DATA_DIR: path,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (c) => {
+    output += String(c);
+  });
+  child.stderr.on("data", (c) => {
+    output += String(c);
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once("exit", (_code, s) => resolve(s)),
+  );
+  expect(signal, output).toBe("SIGKILL");
+  expect(output).not.toContain("not killed");
+  return JSON.parse(output.split("\n")[0] ?? "") as { image: ImageRow; kept: ImageRow; video: VideoRow };
+}
+
+describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
+  it("finishes at the next start a deletion whose files a SIGKILL left behind after the commit", async () => {
+    dir = makeTempDir();
+    const env = backend.env(`t-${newId()}`);
+    const made = await crashMidDeletion(dir.path, env);
+    const keys = [
+      `images/${made.image.fileName}`,
+      `videos/${made.video.fileName}`,
+      `images/${made.kept.fileName}`,
+    ];
+    const log = captureLogger();
+    const before = createAppContext(
+      loadConfig({ DATA_DIR: dir.path, IMAGE_PROVIDER: "mock", ...env }),
+      log.logger,
+    );
+    // The crash came between the commit and the removal: rows say deleted, the objects are still there.
+    expect(before.repos.pendingDeletions.all().sort()).toEqual(
+      [made.image.fileName, made.video.fileName].sort(),
+    );
+    for (const key of keys) expect(await before.files.objects.stat(key), key).toBeDefined();
+    before.close();
+
+    const { app, report, lines } = await start(dir.path, env);
+    expect(report).toMatchObject({ finished: 2, orphans: 0 });
+    expect(await app.files.objects.stat(keys[0] as string)).toBeUndefined();
+    expect(await app.files.objects.stat(keys[1] as string)).toBeUndefined();
+    expect(await app.files.read(made.kept.fileName as string)).toHaveLength(made.kept.bytes as number);
+    // On S3 nothing was ever written under DATA_DIR but the database.
+    expect(existsSync(`${dir.path}/images`)).toBe(backend.local);
+    expect(app.repos.pendingDeletions.all()).toEqual([]);
+    expect(lines.join("\n")).toContain('"finished":2');
+    expect(lines.join("\n")).not.toContain("S3RVER");
+  });
+
+  it("sweeps objects no live row names (on S3 once they are an hour old), keeping rows' objects and other names", async () => {
+    dir = makeTempDir();
+    const env = backend.env(`t-${newId()}`);
+    const first = (await start(dir.path, env)).app;
+    const view = await first.generation.start({
+      guildId: "600000000000000001",
+      channelId: null,
+      userId: "500000000000000001",
+      prompt: "kept knight",
+      count: 2,
+      aspectRatio: "1:1",
+    });
+    const [kept, deletedEarlier] = view.images as [ImageRow, ImageRow];
+    // A row marked deleted by a version that removed its file outside any transaction, and crashed before.
+    first.repos.images.markDeleted(deletedEarlier.id, Date.now(), "500000000000000003");
+    const objects = first.files.objects;
+    const orphanImage = `${newId()}.png`;
+    const orphanVideo = `${newId()}.mp4`;
+    await objects.put(`images/${orphanImage}`, await first.files.read(kept.fileName as string), {
+      contentType: "image/png",
+    });
+    await objects.put(`videos/${orphanVideo}`, Buffer.from("not a row's video"), {
+      contentType: "video/mp4",
+    });
+    await objects.put("images/README.txt", Buffer.from("not the store's"), { contentType: "text/plain" });
+    first.close();
+    app = undefined;
+
+    const listed = async (a: AppContext) => {
+      const found: string[] = [];
+      for (const prefix of ["images/", "videos/"]) {
+        for await (const object of a.files.objects.list(prefix)) found.push(object.key);
+      }
+      return found.sort();
+    };
+    const everything = [
+      `images/${kept.fileName}`,
+      `images/${deletedEarlier.fileName}`,
+      `images/${orphanImage}`,
+      `videos/${orphanVideo}`,
+      "images/README.txt",
+    ].sort();
+    const survivors = [`images/${kept.fileName}`, "images/README.txt"].sort();
+
+    const now = await start(dir.path, env);
+    if (now.app.files.objects.orphanGraceMs > 0) {
+      // Just written: another process may be about to commit their rows.
+      expect(now.report).toEqual({ finished: 0, orphans: 0, temp: 0, young: 3 });
+      expect(await listed(now.app)).toEqual(everything);
+      now.app.close();
+      const later = await start(dir.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
+      expect(later.report).toEqual({ finished: 0, orphans: 3, temp: 0, young: 0 });
+      expect(await listed(later.app)).toEqual(survivors);
+      expect(existsSync(`${dir.path}/images`)).toBe(false);
+    } else {
+      expect(now.report).toEqual({ finished: 0, orphans: 3, temp: 0, young: 0 });
+      expect(await listed(now.app)).toEqual(survivors);
+    }
+  });
+});
