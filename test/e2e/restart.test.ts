@@ -31,13 +31,10 @@ afterEach(async () => {
   printed = "";
 });
 
-async function setup(
-  behaviour = (input: Record<string, unknown>, _index: number): Behaviour => ({
-    latencyMs: String(input.prompt).includes("slow") ? 2500 : 50,
-  }),
-) {
+/** Predictions take 50 ms; a test that needs them in flight at a kill holds their results (`holdResults`). */
+async function setup(behaviour = (_input: Record<string, unknown>, _index: number): Behaviour => ({})) {
   sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
-  fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, behaviour });
+  fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, behaviour });
   dir = makeTempDir("crbot-restart-");
   await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   return { sandbox, fake, dir };
@@ -139,6 +136,8 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       "the pick",
     );
 
+    // Still running when the bot is killed: nothing finishes until after the restart.
+    f.holdResults();
     const images = s.runCommand({
       command: "character",
       options: { description: "slow knight", count: 4 },
@@ -161,6 +160,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(stored(d, (r) => r.videos.undelivered()).map((v) => v.status)).toEqual(["running"]);
 
     child = await startBot(s, f, d, both);
+    f.releaseResults();
     const resumedGrid = await finalGrid(s, images);
     expect(resumedGrid.attachments.map((a) => a.filename)).toEqual(
       [1, 2, 3, 4].map((n) => `character-${n}.png`),
@@ -190,6 +190,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
   it("delivers by channel message once the interaction is over 15 minutes old, and fails a forgotten prediction with its reason", async () => {
     const { sandbox: s, fake: f, dir: d } = await setup();
     let child = await startBot(s, f, d);
+    f.holdResults();
     const images = s.runCommand({
       command: "character",
       options: { description: "slow archer", count: 4 },
@@ -205,6 +206,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     f.forget(openImages(d).find((i) => i.slot === 2)?.predictionId as string);
 
     child = await startBot(s, f, d);
+    f.releaseResults();
     const delivered = await s.waitFor(
       () =>
         s
@@ -236,6 +238,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     const { sandbox: s, fake: f, dir: d } = await setup();
     const limited = { MAX_CONCURRENT_PREDICTIONS: "2" };
     let child = await startBot(s, f, d, limited);
+    f.holdResults();
     const images = s.runCommand({
       command: "character",
       options: { description: "slow bard", count: 4 },
@@ -248,6 +251,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(f.creates).toHaveLength(2);
 
     child = await startBot(s, f, d, limited);
+    f.releaseResults();
     const limitedGrid = await finalGrid(s, images);
     expect(limitedGrid.attachments).toHaveLength(4);
     expect(f.creates).toHaveLength(4); // the two waiting slots started once each; the two running ones polled
