@@ -244,6 +244,12 @@ export class GenerationService {
       store: async (_output, data) => {
         const facts = await files.writeImage(imageId, data);
         images.markSucceeded(imageId, facts, clock.now());
+        if (images.get(imageId)?.deletedAt !== null) {
+          // Purged while it was being made: its row no longer stands for the file, so nothing else would.
+          await files.remove(facts.fileName);
+          log.info("image discarded: its slot was deleted while it was being made");
+          return;
+        }
         log.info({ bytes: facts.bytes }, "image stored");
       },
       fail: (failure) => images.markFailed(imageId, failure.code, failure.message, clock.now()),

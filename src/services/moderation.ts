@@ -49,7 +49,10 @@ export class ModerationService {
     return scheduled.removal;
   }
 
-  /** Deletes every reference a member made in the actor's guild, with one audit row for the purge. */
+  /**
+   * Deletes every reference a member made in the actor's guild, and the images of theirs still being made,
+   * with one audit row for the purge (which counts the references that existed).
+   */
   async purge(targetUserId: string, actor: Actor & { guildId: string }): Promise<Removal[]> {
     const { db, references, audit, clock } = this.deps;
     const scheduled = db.transaction(() => {
@@ -61,6 +64,10 @@ export class ModerationService {
           const deletion = references.scheduleDeletion(image, actor.userId);
           if (deletion) done.push(deletion);
         }
+      }
+      // Images still being made are marked too: when one lands, its file is discarded, never shown.
+      for (const image of references.unfinishedImages(targetUserId, actor.guildId)) {
+        references.scheduleDeletion(image, actor.userId);
       }
       audit.add({
         guildId: actor.guildId,

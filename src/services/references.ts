@@ -191,6 +191,11 @@ export class ReferenceService {
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
   }
 
+  /** A user's images in one guild still being made: a purge takes them too, as they land. */
+  unfinishedImages(userId: string, guildId: string | null): ImageWithOwner[] {
+    return this.deps.images.unfinishedByUser(userId, guildId);
+  }
+
   /** Message edits that deletions scheduled and that are not made yet (a crash cut them short). */
   pendingEdits(): PendingMessageEdit[] {
     return this.deps.pendingMessageEdits.all();

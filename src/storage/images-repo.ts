@@ -60,6 +60,7 @@ export class ImagesRepo {
   private readonly failedStmt;
   private readonly byUserStmt;
   private readonly countByUserStmt;
+  private readonly unfinishedByUserStmt;
   private readonly deleteStmt;
   private readonly liveFilesStmt;
 
@@ -85,6 +86,10 @@ export class ImagesRepo {
     this.byUserStmt = db.prepare<[string, string | null, number, number], ImageWithOwner>(
       `SELECT ${WITH_OWNER} WHERE g.user_id = ? AND g.guild_id IS ? AND i.status = 'succeeded'
        AND i.deleted_at IS NULL ORDER BY i.finished_at DESC, i.slot LIMIT ? OFFSET ?`,
+    );
+    this.unfinishedByUserStmt = db.prepare<[string, string | null], ImageWithOwner>(
+      `SELECT ${WITH_OWNER} WHERE g.user_id = ? AND g.guild_id IS ? AND i.status IN ('pending', 'running')
+       AND i.deleted_at IS NULL`,
     );
     this.deleteStmt = db.prepare(
       "UPDATE images SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
@@ -136,6 +141,11 @@ export class ImagesRepo {
   /** A user's stored images in one guild (or in DMs when guildId is null), newest first. */
   listByUser(userId: string, guildId: string | null, limit: number, offset: number): ImageWithOwner[] {
     return this.byUserStmt.all(userId, guildId, limit, offset);
+  }
+
+  /** A user's slots in one guild still being made (pending or running), not deleted. */
+  unfinishedByUser(userId: string, guildId: string | null): ImageWithOwner[] {
+    return this.unfinishedByUserStmt.all(userId, guildId);
   }
 
   countByUser(userId: string, guildId: string | null): number {

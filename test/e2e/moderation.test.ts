@@ -253,6 +253,40 @@ describe("moderator tools", () => {
     expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
   });
 
+  it("a purge also takes the images still being made: they land discarded, never shown", async () => {
+    const fake = await replicate.start();
+    const h = await suite.start(replicate.env);
+    await h.character({ description: "done knight", count: 2 });
+    fake.holdResults();
+    const running = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "knight in the making", count: 2 },
+      user: ALICE,
+    });
+    await h.sandbox.waitFor(() => fake.creates.length === 4, 5000, "both slots created");
+    const [making] = h.ctx.generation.undelivered();
+    const prompt = await reply(h, "moderation purge", { user: ALICE.id }, MOD, MODERATOR_PERMISSIONS);
+    h.sandbox.pressButton({
+      message: prompt,
+      customId: buttons(prompt)[0]?.custom_id as string,
+      user: MOD,
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    await h.sandbox.waitFor(
+      () => h.sandbox.messages.get(prompt.id)?.content.includes("Deleted 2 references") || undefined,
+      5000,
+      "purged",
+    );
+    fake.releaseResults();
+    const grid = await h.settledReply(running, (m) => m.content.includes("removed by a moderator"));
+    expect(grid.attachments).toEqual([]);
+    const images = h.ctx.generation.view(making?.id ?? "")?.images ?? [];
+    expect(images).toHaveLength(2);
+    expect(images.every((i) => i.deletedAt !== null)).toBe(true);
+    for (const image of images) expect(existsSync(`${h.dir.path}/images/${image.id}.png`)).toBe(false);
+    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+  });
+
   it("/settings changes allowances, the blocklist, the safety level and the mod-log channel, each audited", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const admin = MODERATOR_PERMISSIONS | (1n << 5n);
