@@ -101,17 +101,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images) =>
-      quota.refund(
-        {
-          guildId: g.guildId,
-          userId: g.userId,
-          kind: "image",
-          jobId: g.id,
-          model: g.model,
-          reservedAt: g.createdAt,
-        },
-        images.filter((i) => i.status === "failed").length,
-      ),
+      quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length),
   });
   const video = new VideoService({
     db,
@@ -125,18 +115,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     logger,
     pollMs: config.predictionPollMs,
     timeoutMs: config.videoTimeoutMs,
-    onFailed: (v) =>
-      quota.refund(
-        {
-          guildId: v.guildId,
-          userId: v.userId,
-          kind: "video",
-          jobId: v.id,
-          model: v.model,
-          reservedAt: v.createdAt,
-        },
-        1,
-      ),
+    onFailed: (v) => quota.refund(v.id, "video", 1),
   });
   return {
     config,

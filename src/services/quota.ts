@@ -141,33 +141,15 @@ export class QuotaService {
   }
 
   /**
-   * Gives back up to `units` of what a job reserved (never more than it holds), on the day it reserved them.
-   * The refund is a ledger row of the same member, server and day, so it restores the bot-wide cap as well.
+   * Gives back up to `units` of what a job reserved (never more than it holds), on the day, and for the member,
+   * server and model, of its reservation: the ledger's own row says which, so a refund after midnight or after
+   * a model switch lands where the reservation did.
    */
-  refund(
-    job: {
-      guildId: string | null;
-      userId: string;
-      kind: UsageKind;
-      jobId: string;
-      model: string;
-      reservedAt: number;
-    },
-    units: number,
-  ): void {
-    const held = this.deps.usage.heldByJob(job.jobId, job.kind);
-    const back = Math.min(units, held);
-    if (back <= 0) return;
-    this.deps.usage.add({
-      day: utcDay(job.reservedAt),
-      guildId: job.guildId,
-      userId: job.userId,
-      kind: job.kind,
-      units: -back,
-      jobId: job.jobId,
-      model: job.model,
-      createdAt: this.deps.clock.now(),
-    });
+  refund(jobId: string, kind: UsageKind, units: number): void {
+    const reservation = this.deps.usage.reservation(jobId, kind);
+    const back = Math.min(units, this.deps.usage.heldByJob(jobId, kind));
+    if (!reservation || back <= 0) return;
+    this.deps.usage.add({ ...reservation, units: -back, createdAt: this.deps.clock.now() });
   }
 
   report(userId: string, guildId: string | null): UsageReport {

@@ -20,6 +20,7 @@ export class UsageRepo {
   private readonly guildStmt;
   private readonly everywhereStmt;
   private readonly jobStmt;
+  private readonly reservationStmt;
   private readonly userModelsStmt;
   private readonly guildModelsStmt;
 
@@ -38,6 +39,10 @@ export class UsageRepo {
     );
     this.jobStmt = db.prepare<[string, UsageKind], { n: number | null }>(
       "SELECT sum(units) AS n FROM usage_ledger WHERE job_id = ? AND kind = ?",
+    );
+    this.reservationStmt = db.prepare<[string, UsageKind], LedgerEntry>(
+      `SELECT day, guild_id AS guildId, user_id AS userId, kind, units, job_id AS jobId, model,
+       created_at AS createdAt FROM usage_ledger WHERE job_id = ? AND kind = ? AND units > 0 ORDER BY rowid LIMIT 1`,
     );
     this.userModelsStmt = db.prepare<[string, string, string | null], { model: string; units: number }>(
       "SELECT model, sum(units) AS units FROM usage_ledger WHERE day = ? AND user_id = ? AND guild_id IS ? GROUP BY model",
@@ -63,6 +68,11 @@ export class UsageRepo {
 
   usedByGuild(day: string, guildId: string, kind: UsageKind): number {
     return this.guildStmt.get(day, guildId, kind)?.n ?? 0;
+  }
+
+  /** The row that reserved a job's units: its day, owner and model are its refunds' too. */
+  reservation(jobId: string, kind: UsageKind): LedgerEntry | undefined {
+    return this.reservationStmt.get(jobId, kind);
   }
 
   /** What a job holds now: its reservation less its refunds. */

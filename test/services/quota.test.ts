@@ -75,17 +75,9 @@ describe("QuotaService", () => {
     const { quota, now } = setup();
     const reservedAt = now.t;
     quota.reserve(image("alice", "j1"));
-    const job = {
-      guildId: "g1",
-      userId: "alice",
-      kind: "image" as const,
-      jobId: "j1",
-      model: "google/imagen-4",
-      reservedAt,
-    };
     now.t += 2 * 60 * 60 * 1000; // past midnight UTC: the refund still belongs to yesterday
-    quota.refund(job, 1);
-    quota.refund(job, 10);
+    quota.refund("j1", "image", 1);
+    quota.refund("j1", "image", 10);
     expect(quota.report("alice", "g1").day).toBe(utcDay(now.t));
     now.t = reservedAt;
     expect(quota.report("alice", "g1").user.images).toEqual({ used: 0, limit: 8, remaining: 8 });
@@ -139,17 +131,7 @@ describe("the bot-wide cap per member", () => {
     expect(quota.reserve(image("alice", "j3", 4, "g3"))).toMatchObject({ ok: false, scope: "everywhere" });
     // Another member is not affected.
     expect(quota.reserve(image("bob", "j4", 4, "g3"))).toEqual({ ok: true });
-    quota.refund(
-      {
-        guildId: "g1",
-        userId: "alice",
-        kind: "image",
-        jobId: "j1",
-        model: "google/imagen-4",
-        reservedAt: now.t,
-      },
-      2,
-    );
+    quota.refund("j1", "image", 2);
     expect(quota.reserve(image("alice", "j5", 4, null))).toEqual({ ok: true });
     expect(quota.report("alice", "g2")).toMatchObject({
       user: { images: { used: 4, limit: 8, remaining: 4 } },
