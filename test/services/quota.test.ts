@@ -116,7 +116,7 @@ describe("QuotaService", () => {
 
 describe("the bot-wide cap per member", () => {
   it("counts a member's images in every server and DM together, and a refund gives them back", () => {
-    const { quota, now } = setup(undefined, { images: 10, videos: 1 });
+    const { quota } = setup(undefined, { images: 10, videos: 1 });
     expect(quota.reserve(image("alice", "j1", 4, "g1"))).toEqual({ ok: true });
     expect(quota.reserve(image("alice", "j2", 4, "g2"))).toEqual({ ok: true });
     // Each server's allowance (8) still has room; the cap across them does not.
