@@ -64,14 +64,6 @@ export class GenerationService {
   constructor(private readonly deps: GenerationServiceDeps) {
     this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
   }
-
-  /** Records the generation and runs its slots in parallel (no admission checks: see `create`). */
-  async start(request: GenerationRequest, onProgress?: ProgressListener): Promise<GenerationView> {
-    const created = this.create(request);
-    if (!created.ok) throw new Error(`refused: ${created.reason}`);
-    return this.run(created.generationId, onProgress);
-  }
-
   /**
    * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,
    * allowance) says yes inside the same transaction. Nothing runs yet: `run` does that.

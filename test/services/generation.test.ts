@@ -7,6 +7,7 @@ import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest, GenerationView } from "../../src/services/generation.ts";
 import {
   captureLogger,
+  generate,
   makeTempDir,
   steppingClock,
   type TempDir,
@@ -55,7 +56,7 @@ describe("GenerationService.start", () => {
     const progress: GenerationView[] = [];
     // No prediction can finish until released: all four creates arriving meanwhile shows they overlap.
     fake.holdResults();
-    const running = app.generation.start(REQUEST, (v) => progress.push(v));
+    const running = generate(app, REQUEST, (v) => progress.push(v));
     await waitUntil(() => fake.creates.length === 4, "four creates while none has finished");
     expect(progress).toEqual([]);
     fake.releaseResults();
@@ -88,7 +89,7 @@ describe("GenerationService.start", () => {
   it("writes each prediction id to its row as soon as the prediction exists", async () => {
     const { app, fake } = await setup();
     fake.holdResults();
-    const running = app.generation.start({ ...REQUEST, count: 2 });
+    const running = generate(app, { ...REQUEST, count: 2 });
     // While no prediction can finish, each row comes to carry its prediction's id.
     const rows = () => {
       const [generation] = app.generation.undelivered();
@@ -110,7 +111,7 @@ describe("GenerationService.start", () => {
 
   it("gives 3 stored images and 1 classified failure when 1 of 4 is blocked by the safety filter", async () => {
     const { app, dir } = await setup({ behaviour: (_input, i) => ({ outcome: i === 2 ? "safety" : "ok" }) });
-    const view = await app.generation.start(REQUEST);
+    const view = await generate(app, REQUEST);
     expect(view.generation.status).toBe("partial");
     const failed = view.images.filter((i) => i.status === "failed");
     expect(failed).toHaveLength(1);
@@ -124,7 +125,7 @@ describe("GenerationService.start", () => {
   it("marks the generation failed when every slot fails, each with its own classification", async () => {
     const outcomes = ["safety", "error", "not_image", "oversized"] as const;
     const { app, dir } = await setup({ behaviour: (_input, i) => ({ outcome: outcomes[i] ?? "error" }) });
-    const view = await app.generation.start(REQUEST);
+    const view = await generate(app, REQUEST);
     expect(view.generation.status).toBe("failed");
     expect(view.images.map((i) => i.errorCode).sort()).toEqual(
       ["bad_output", "bad_output", "provider_error", "safety_blocked"].sort(),
@@ -135,10 +136,10 @@ describe("GenerationService.start", () => {
 
   it("records the model that actually ran on every image row after a 404 for IMAGE_MODEL", async () => {
     const { app, lines } = await setup({ missingModels: ["google/imagen-4"] });
-    const view = await app.generation.start(REQUEST);
+    const view = await generate(app, REQUEST);
     expect(view.generation.status).toBe("succeeded");
     expect(view.images.map((i) => i.model)).toEqual(Array(4).fill("google/nano-banana-2"));
-    const second = await app.generation.start({ ...REQUEST, count: 1 });
+    const second = await generate(app, { ...REQUEST, count: 1 });
     expect(second.generation.model).toBe("google/nano-banana-2");
     expect(lines.filter((l) => JSON.parse(l).level === 40)).toHaveLength(1);
   });
@@ -146,7 +147,7 @@ describe("GenerationService.start", () => {
   it("never has more predictions in flight than MAX_CONCURRENT_PREDICTIONS", async () => {
     const { fake, app } = await setup({ latencyMs: 20 }, { MAX_CONCURRENT_PREDICTIONS: "2" });
     fake.holdResults();
-    const running = app.generation.start(REQUEST);
+    const running = generate(app, REQUEST);
     await waitUntil(() => fake.creates.length === 2, "two creates");
     // The bot is waiting on both (it has polled each a few times) and has not created a third.
     const polls = () =>
@@ -164,7 +165,7 @@ describe("GenerationService.start", () => {
       ...c,
       predictionTimeoutMs: 300,
     }));
-    const view = await app.generation.start({ ...REQUEST, count: 1 });
+    const view = await generate(app, { ...REQUEST, count: 1 });
     expect(view.generation.status).toBe("failed");
     expect(view.images[0]).toMatchObject({ status: "failed", errorCode: "timeout" });
     expect(fake.cancels).toEqual([view.images[0]?.predictionId]);
@@ -179,7 +180,7 @@ describe("looking up, listing and picking", () => {
       latencyMs: 20,
       behaviour: (_i, n) => ({ outcome: n === 3 ? "error" : "ok" }),
     });
-    const view = await app.generation.start(REQUEST);
+    const view = await generate(app, REQUEST);
     const id = view.generation.id;
 
     expect(app.references.select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
@@ -208,7 +209,7 @@ describe("looking up, listing and picking", () => {
 
   it("shows an image to its owner and the guild's moderators only, and rejects bad ids first", async () => {
     const { app } = await setup({ latencyMs: 20 });
-    const view = await app.generation.start({ ...REQUEST, count: 1 });
+    const view = await generate(app, { ...REQUEST, count: 1 });
     const imageId = view.images[0]?.id as string;
     const stranger = { userId: "399999999999999999", guildId: REQUEST.guildId, canModerate: false };
     const moderator = { ...stranger, canModerate: true };
@@ -233,10 +234,10 @@ describe("looking up, listing and picking", () => {
 
   it("lists a user's images newest first, in pages", async () => {
     const { app } = await setup({ latencyMs: 20 });
-    const first = await app.generation.start({ ...REQUEST, count: 3, prompt: "first" });
+    const first = await generate(app, { ...REQUEST, count: 3, prompt: "first" });
     clock.advance(1000);
-    const second = await app.generation.start({ ...REQUEST, count: 2, prompt: "second" });
-    await app.generation.start({ ...REQUEST, userId: "399999999999999999", count: 1 });
+    const second = await generate(app, { ...REQUEST, count: 2, prompt: "second" });
+    await generate(app, { ...REQUEST, userId: "399999999999999999", count: 1 });
 
     const page1 = app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
     expect(page1).toMatchObject({ page: 1, pages: 2, total: 5 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest } from "../../src/services/generation.ts";
-import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import { captureLogger, generate, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
 import { REQUEST, type Rig, startRig } from "./providers/support.ts";
 
@@ -42,7 +42,7 @@ describe("a create a stopped run sent", () => {
     dir = makeTempDir();
     const env = { REPLICATE_API_URL: fake.url };
     const first = open(env);
-    const reference = (await first.generation.start({ ...REQUEST, count: 1 })).images[0];
+    const reference = (await generate(first, { ...REQUEST, count: 1 })).images[0];
     const image = reference && first.references.imageRow(reference.id);
     if (!image) throw new Error("no reference");
     const created = first.video.create({

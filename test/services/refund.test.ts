@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import type { AppContext } from "../../src/services/context.ts";
-import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import { captureLogger, generate, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 
 let app: AppContext | undefined;
 let dir: TempDir | undefined;
@@ -59,7 +59,7 @@ describe("refunds settle with their job", () => {
 
   it("a video is not marked failed unless it is refunded with it", async () => {
     const a = setup();
-    const view = await a.generation.start({
+    const view = await generate(a, {
       guildId: GUILD,
       channelId: null,
       userId: USER,

@@ -5,6 +5,7 @@
 import { createAppContext } from "../../src/app.ts";
 import { createLogger } from "../../src/domain/logger.ts";
 import { loadConfig } from "../../src/services/config.ts";
+import { generate } from "../support/env.ts";
 
 const config = loadConfig({
   DATA_DIR: process.env.DATA_DIR,
@@ -19,7 +20,7 @@ const config = loadConfig({
 });
 const ctx = createAppContext(config, createLogger({ level: "warn", pretty: false, secrets: [] }));
 const viewer = { userId: "500000000000000001", guildId: "600000000000000001", canModerate: false };
-const view = await ctx.generation.start({
+const view = await generate(ctx, {
   guildId: viewer.guildId,
   channelId: "700000000000000001",
   userId: viewer.userId,

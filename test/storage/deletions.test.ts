@@ -9,7 +9,7 @@ import { openDatabase } from "../../src/storage/database.ts";
 import type { ImageRow } from "../../src/storage/images-repo.ts";
 import { recoverFileStore } from "../../src/storage/recovery.ts";
 import type { VideoRow } from "../../src/storage/videos-repo.ts";
-import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
+import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
 
 let dir: TempDir | undefined;
 let app: AppContext | undefined;
@@ -86,7 +86,7 @@ describe("deletions that survive a crash", () => {
   it("sweeps at start the temp files of cut-short writes and files no live row names, keeping the rest", async () => {
     dir = makeTempDir();
     const first = (await start(dir.path)).app;
-    const view = await first.generation.start({
+    const view = await generate(first, {
       guildId: "600000000000000001",
       channelId: null,
       userId: "500000000000000001",

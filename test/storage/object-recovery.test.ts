@@ -12,7 +12,7 @@ import type { ImageRow } from "../../src/storage/images-repo.ts";
 import { type RecoveryReport, recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_ORPHAN_GRACE_MS } from "../../src/storage/s3-object-store.ts";
 import type { VideoRow } from "../../src/storage/videos-repo.ts";
-import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
+import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 
 let s3: LocalS3;
@@ -118,7 +118,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     dir = makeTempDir();
     const env = backend.env(`t-${newId()}`);
     const first = (await start(dir.path, env)).app;
-    const view = await first.generation.start({
+    const view = await generate(first, {
       guildId: "600000000000000001",
       channelId: null,
       userId: "500000000000000001",

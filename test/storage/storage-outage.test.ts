@@ -9,7 +9,7 @@ import type { AppContext } from "../../src/services/context.ts";
 import { ObjectNotFoundError, readAll } from "../../src/storage/object-store.ts";
 import { recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_MAX_ATTEMPTS } from "../../src/storage/s3-object-store.ts";
-import { captureLogger, makeTempDir, type TempDir } from "../support/env.ts";
+import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 
 let s3: LocalS3 | undefined;
@@ -101,7 +101,7 @@ describe("S3 faults", () => {
     s3 = await startS3();
     const front = await flakyFront(s3.endpoint, 3);
     const ctx = start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
-    const view = await ctx.generation.start(REQUEST);
+    const view = await generate(ctx, REQUEST);
     expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded"]);
     expect(front.seen.refused).toBe(3);
     // Two images, each stored once, after three refused attempts.
@@ -116,7 +116,7 @@ describe("S3 faults", () => {
     s3 = await startS3();
     const front = await flakyFront(s3.endpoint, 1_000, INTERNAL);
     const ctx = start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
-    const view = await ctx.generation.start({ ...REQUEST, count: 1 });
+    const view = await generate(ctx, { ...REQUEST, count: 1 });
     expect(view.images.map((i) => [i.status, i.fileName])).toEqual([["failed", null]]);
     expect(front.seen.refused).toBe(S3_MAX_ATTEMPTS);
     expect([...ctx.repos.images.liveFileNames()]).toEqual([]);
@@ -125,7 +125,7 @@ describe("S3 faults", () => {
   it("storage gone while running: new images fail, stored ones cannot be read, nothing is marked succeeded", async () => {
     s3 = await startS3();
     const ctx = start(s3.env(`t-${newId()}`));
-    const before = await ctx.generation.start({ ...REQUEST, count: 1 });
+    const before = await generate(ctx, { ...REQUEST, count: 1 });
     const stored = before.images[0];
     expect(stored?.status).toBe("succeeded");
     expect((await readAll(await ctx.files.objects.get(`images/${stored?.fileName}`))).length).toBe(
@@ -133,7 +133,7 @@ describe("S3 faults", () => {
     );
 
     await s3.close();
-    const during = await ctx.generation.start(REQUEST);
+    const during = await generate(ctx, REQUEST);
     expect(during.images.map((i) => i.status)).toEqual(["failed", "failed"]);
     expect([...ctx.repos.images.liveFileNames()]).toEqual([stored?.fileName]);
     const error = await ctx.files.read(stored?.fileName as string).catch((e: unknown) => e);
@@ -144,7 +144,7 @@ describe("S3 faults", () => {
   it("a start with the storage gone still starts: deletions stay scheduled for the next start, the sweep is logged", async () => {
     s3 = await startS3();
     const ctx = start(s3.env(`t-${newId()}`));
-    const made = await ctx.generation.start({ ...REQUEST, count: 1 });
+    const made = await generate(ctx, { ...REQUEST, count: 1 });
     const fileName = made.images[0]?.fileName as string;
     ctx.repos.pendingDeletions.schedule([fileName], Date.now());
     await s3.close();

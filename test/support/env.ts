@@ -6,6 +6,8 @@ import { Writable } from "node:stream";
 import { type Clock, systemClock } from "../../src/domain/clock.ts";
 import { createLogger, type Logger } from "../../src/domain/logger.ts";
 import { type Config, loadConfig } from "../../src/services/config.ts";
+import type { AppContext } from "../../src/services/context.ts";
+import type { GenerationRequest, GenerationView, ProgressListener } from "../../src/services/generation.ts";
 
 export const TEST_REPLICATE_TOKEN = "r8_testtoken_0123456789abcdef";
 
@@ -64,4 +66,18 @@ export async function waitUntil(check: () => boolean, what: string, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Records a generation with no admission checks and runs it to its end, as a test's setup needs: the bot
+ * itself always records through admission (see generateAndReply).
+ */
+export async function generate(
+  app: Pick<AppContext, "generation">,
+  request: GenerationRequest,
+  onProgress?: ProgressListener,
+): Promise<GenerationView> {
+  const created = app.generation.create(request);
+  if (!created.ok) throw new Error(`refused: ${created.reason}`);
+  return app.generation.run(created.generationId, onProgress);
 }

@@ -6,7 +6,7 @@ import { systemClock } from "../../../src/domain/clock.ts";
 import { PredictionFailure } from "../../../src/domain/failures.ts";
 import { awaitOutput } from "../../../src/services/predictions.ts";
 import { ReplicateVideoProvider } from "../../../src/services/providers/replicate-video.ts";
-import { captureLogger, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
+import { captureLogger, generate, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
 import { REQUEST, type Rig, startOtherServer, startRig } from "./support.ts";
 
 let rig: Rig | undefined;
@@ -22,7 +22,7 @@ const listings = (r: Rig) =>
 
 /** The single slot of a finished one-image generation, and its file on disk. */
 async function onlyImage(r: Rig) {
-  const view = await r.generation.start(REQUEST);
+  const view = await generate(r, REQUEST);
   const image = view.images[0];
   if (!image) throw new Error("no slot");
   return { view, image, file: image.fileName ? `${r.dir.path}/images/${image.fileName}` : undefined };
@@ -57,11 +57,11 @@ describe("creating a prediction once", () => {
   it("gives four lost creates of the same input four different predictions, found across list pages", async () => {
     // Page size 2: the four orphans and an older prediction of another prompt span three pages.
     rig = await startRig({ listPageSize: 2 });
-    await rig.generation.start({ ...REQUEST, prompt: "an unrelated earlier request" });
+    await generate(rig, { ...REQUEST, prompt: "an unrelated earlier request" });
     for (let i = 0; i < 4; i++) {
       rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 500, afterCreate: true });
     }
-    const view = await rig.generation.start({ ...REQUEST, count: 4 });
+    const view = await generate(rig, { ...REQUEST, count: 4 });
 
     expect(rig.fake.creates).toHaveLength(5);
     const orphans = rig.fake.creates.slice(1).map((c) => c.id);
@@ -90,7 +90,7 @@ describe("creating a prediction once", () => {
 
   it("does not adopt a prediction of the same input that another slot already holds", async () => {
     rig = await startRig({}, { reconcileDelaysMs: [0] });
-    const earlier = await rig.generation.start(REQUEST); // same model and input, moments ago
+    const earlier = await generate(rig, REQUEST); // same model and input, moments ago
     rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 502 }); // lost before storing
     const { image } = await onlyImage(rig);
 
@@ -105,7 +105,7 @@ describe("creating a prediction once", () => {
     try {
       rig = await startRig({ listPageSize: 1, listNextBase: `${elsewhere.origin}/v1` });
       // Two earlier predictions of another prompt: the list has a second page.
-      await rig.generation.start({ ...REQUEST, count: 2, prompt: "an unrelated earlier request" });
+      await generate(rig, { ...REQUEST, count: 2, prompt: "an unrelated earlier request" });
       rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 502 });
       const { image } = await onlyImage(rig);
 

@@ -5,6 +5,7 @@ import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/services/config.ts";
 import { REPLICATE_DELIVERY_ORIGINS, refuseOutputUrl } from "../../../src/services/providers/download.ts";
+import { generate } from "../../support/env.ts";
 import { REQUEST, type Rig, startOtherServer, startRig } from "./support.ts";
 
 let rig: Rig | undefined;
@@ -21,7 +22,7 @@ const png = (width: number, height: number) =>
     .toBuffer();
 
 async function onlyImage(r: Rig) {
-  const view = await r.generation.start(REQUEST);
+  const view = await generate(r, REQUEST);
   return { view, image: view.images[0], stored: readdirSync(`${r.dir.path}/images`) };
 }
 
@@ -91,7 +92,7 @@ describe("downloading an output", () => {
       {},
       { REPLICATE_OUTPUT_ORIGINS: `${httpsOrigin},https://replicate.delivery` },
     );
-    const view = await rig.generation.start({ ...REQUEST, count: 2 });
+    const view = await generate(rig, { ...REQUEST, count: 2 });
 
     expect(view.images.map((i) => [i.status, i.errorCode, i.errorMessage])).toEqual([
       ["failed", "bad_output", `output URL ${other.origin} is not https`],
