@@ -10,8 +10,11 @@ import { NO_PINGS } from "./render.ts";
 export const INTERACTION_TOKEN_TTL_MS = 15 * 60 * 1000;
 const TOKEN_MARGIN_MS = 30 * 1000;
 
-/** Unknown Webhook, Invalid Webhook Token: the interaction's reply can no longer be edited. */
-const WEBHOOK_GONE = new Set([10015, 50027]);
+/**
+ * Unknown Webhook, Invalid Webhook Token: the interaction's reply can no longer be edited. Unknown Message: it
+ * never existed (the bot stopped between recording the request and acknowledging it).
+ */
+const WEBHOOK_GONE = new Set([10015, 50027, 10008]);
 /** Unknown Channel, Missing Access, Missing Permissions: the channel cannot take the result. */
 const CHANNEL_GONE = new Set([10003, 50001, 50013]);
 

@@ -5,11 +5,13 @@ import { ALICE, buttons, e2eSuite, type Harness } from "../support/bot-harness.t
 
 const suite = e2eSuite("acknowledgement");
 
+const CALLBACK = /^\/interactions\/\d+\/[^/]+\/callback$/;
+
 /** The next callback is answered with a 503 each time the REST client sends it (once, then its 3 retries). */
 const refuseCallbacks = (h: Harness) =>
   h.sandbox.injectFault({
     method: "POST",
-    path: /^\/interactions\/\d+\/[^/]+\/callback$/,
+    path: CALLBACK,
     status: 503,
     times: 4,
   });
@@ -74,5 +76,43 @@ describe("a refused acknowledgement", () => {
     );
     expect(made.attachments).toHaveLength(1);
     expect(used(h, "videos")).toBe(1);
+  });
+
+  it("delivers to the channel, after a restart, a request recorded but never acknowledged", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "30" });
+    // An interaction Discord sent and nobody answered: neither its reply nor the error reply got through.
+    h.sandbox.injectFault({ method: "POST", path: CALLBACK, status: 503, times: 8 });
+    const unanswered = h.sandbox.runCommand({ command: "usage", options: {}, user: ALICE });
+    await h.sandbox.waitFor(
+      () => h.logLines.some((l) => l.includes(unanswered.id) && l.includes("could not tell the user")),
+      15_000,
+      "both answers refused",
+    );
+    expect(unanswered.callback).toBeUndefined();
+    // The bot recorded a request for it and died before acknowledging: the row is all that is left.
+    const created = h.ctx.generation.create({
+      guildId: h.sandbox.guild.id,
+      channelId: h.sandbox.channel.id,
+      userId: ALICE.id,
+      prompt: "recorded, never acknowledged",
+      count: 1,
+      aspectRatio: "1:1",
+      interaction: {
+        interactionId: unanswered.id,
+        interactionToken: unanswered.token,
+        applicationId: h.bot.client.application.id,
+      },
+    });
+    expect(created.ok).toBe(true);
+    await h.restart();
+    // There is no reply to edit (Discord answers Unknown Message), so the grid goes to the channel.
+    const delivered = await h.sandbox.waitFor(
+      () => h.sandbox.channelMessages().find((m) => m.content.includes("recorded, never acknowledged")),
+      15_000,
+      "the grid in the channel",
+    );
+    expect(delivered.content.startsWith(`<@${ALICE.id}>`)).toBe(true);
+    expect(delivered.attachments).toHaveLength(1);
+    await h.sandbox.waitFor(() => h.ctx.generation.undelivered().length === 0, 5000, "delivered");
   });
 });
