@@ -1,6 +1,5 @@
 // Composition root: builds the AppContext every handler and test receives. No module-level singletons.
 
-import { join } from "node:path";
 import sharp from "sharp";
 import { type Clock, systemClock } from "./domain/clock.ts";
 import type { Logger } from "./domain/logger.ts";
@@ -24,7 +23,7 @@ import { QuotaService } from "./services/quota.ts";
 import { ReferenceService } from "./services/references.ts";
 import { VideoService } from "./services/video.ts";
 import { AuditRepo } from "./storage/audit-repo.ts";
-import { openDatabase } from "./storage/database.ts";
+import { databaseFile, openDatabase } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
@@ -45,7 +44,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   // up to 50 MB for nothing.
   sharp.cache(false);
   const clock = options.clock ?? systemClock;
-  const db = openDatabase(join(config.dataDir, "bot.sqlite"));
+  const db = openDatabase(databaseFile(config.dataDir));
   const repos = {
     generations: new GenerationsRepo(db),
     images: new ImagesRepo(db),

@@ -5,6 +5,9 @@ import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
 import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
 import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./providers/video-models.ts";
 
+/** Where bot.sqlite, images/ and videos/ live when DATA_DIR is not set. */
+export const DEFAULT_DATA_DIR = "./data";
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** An empty string in an .env file means "not set", as a user would expect: the value is `fallback`. */
@@ -133,7 +136,7 @@ const schema = z.object({
     "minimax/video-01",
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
   ),
-  DATA_DIR: orDefault("./data", z.string()),
+  DATA_DIR: orDefault(DEFAULT_DATA_DIR, z.string()),
   STORAGE_URL: storageUrl,
   S3_ENDPOINT: orDefault(
     undefined,

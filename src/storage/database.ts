@@ -1,6 +1,6 @@
 // Opens the SQLite database and brings its schema up to date from the numbered files in migrations/.
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 
@@ -44,12 +44,19 @@ export function migrate(db: Db, migrations = readMigrations()): Migration[] {
 }
 
 export function openDatabase(file: string): Db {
+  return openAndMigrate(file).db;
+}
+
+/** Opens the database and brings it up to date, saying which migrations that took (npm run migrate prints it). */
+export function openAndMigrate(file: string): { db: Db; applied: Migration[] } {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
   db.pragma("synchronous = NORMAL");
-  migrate(db);
-  return db;
+  return { db, applied: migrate(db) };
 }
+
+/** The path of the database file under a data directory. */
+export const databaseFile = (dataDir: string) => join(dataDir, "bot.sqlite");
