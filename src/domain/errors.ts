@@ -5,3 +5,18 @@ export class UserFacingError extends Error {
     this.name = "UserFacingError";
   }
 }
+
+/**
+ * The store cannot be reached or refuses the bot (after the backend's own retries). `variable` names the
+ * setting to look at; the message says what happened without any credential.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "StorageUnavailableError";
+  }
+}

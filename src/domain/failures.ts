@@ -1,4 +1,6 @@
 // The classified ways a prediction can fail, and the words a user reads for each.
+import { StorageUnavailableError } from "./errors.ts";
+
 export const FAILURE_CODES = [
   "safety_blocked",
   "rate_limited",
@@ -6,6 +8,7 @@ export const FAILURE_CODES = [
   "provider_error",
   "bad_output",
   "abandoned",
+  "storage_unavailable",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -33,6 +36,8 @@ export function failureReason(code: FailureCode, made: "image" | "video"): strin
       return `the ${made} service failed`;
     case "bad_output":
       return `the ${made} service returned something that is not a usable ${made}`;
+    case "storage_unavailable":
+      return `the bot could not store the ${made} (its storage is unavailable); try again in a minute`;
     case "abandoned":
       return "Discord did not take the request, so it never started and cost nothing; please try again";
   }
@@ -50,6 +55,10 @@ export function recordableFailure(
   if (err instanceof PredictionFailure) {
     log.info({ code: err.code, reason: err.message }, `${what} failed`);
     return err;
+  }
+  if (err instanceof StorageUnavailableError) {
+    log.error({ err, variable: err.variable }, `${what} could not be stored`);
+    return new PredictionFailure("storage_unavailable", err.message);
   }
   log.error({ err }, `${what} failed unexpectedly`);
   return new PredictionFailure("provider_error", "unexpected error in the bot");

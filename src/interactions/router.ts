@@ -3,7 +3,7 @@
 import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
 import type { Command } from "../discord/command.ts";
 import { parseCustomId } from "../discord/custom-id.ts";
-import { UserFacingError } from "../domain/errors.ts";
+import { StorageUnavailableError, UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
@@ -91,6 +91,9 @@ export class InteractionRouter {
     if (err instanceof UserFacingError) {
       content = `⚠️ ${err.message}`;
       log.info({ reason: err.message }, "request refused");
+    } else if (err instanceof StorageUnavailableError) {
+      content = `⚠️ The bot's storage is unavailable right now, so this could not be done. Try again in a minute (ref ${interaction.id}).`;
+      log.error({ err, variable: err.variable }, "storage unavailable");
     } else {
       content = `Something went wrong (ref ${interaction.id}). It has been logged; please try again.`;
       log.error({ err }, "interaction failed");

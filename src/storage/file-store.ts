@@ -4,11 +4,12 @@
 import { createHash } from "node:crypto";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
+import { StorageUnavailableError } from "../domain/errors.ts";
 import { PredictionFailure } from "../domain/failures.ts";
 import { isUuid } from "../domain/ids.ts";
 import type { StoredFileFacts } from "./images-repo.ts";
 import { LocalObjectStore } from "./local-object-store.ts";
-import { type ObjectStore, readAll } from "./object-store.ts";
+import { ObjectNotFoundError, type ObjectStore, readAll } from "./object-store.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
@@ -85,7 +86,9 @@ export class FileStore {
     }
     const fileName = `${id}.${ext}`;
     const sha256 = createHash("sha256").update(data).digest("hex");
-    await this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 });
+    await this.reach("store the image", () =>
+      this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 }),
+    );
     return {
       fileName,
       mime: type.mime,
@@ -111,7 +114,9 @@ export class FileStore {
     }
     const fileName = `${id}.mp4`;
     const sha256 = createHash("sha256").update(data).digest("hex");
-    await this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 });
+    await this.reach("store the video", () =>
+      this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 }),
+    );
     return { fileName, mime: type.mime, bytes: data.byteLength, sha256 };
   }
 
@@ -123,11 +128,29 @@ export class FileStore {
   }
 
   async read(fileName: string): Promise<Buffer> {
-    return readAll(await this.objects.get(this.keyOf(fileName)));
+    const key = this.keyOf(fileName);
+    return this.reach("read a stored file", async () => readAll(await this.objects.get(key)));
   }
 
   async remove(fileName: string): Promise<void> {
-    await this.objects.delete(this.keyOf(fileName));
+    const key = this.keyOf(fileName);
+    await this.reach("remove a stored file", () => this.objects.delete(key));
+  }
+
+  /**
+   * Runs one call to the object store. A missing object stays ObjectNotFoundError; any other failure (after
+   * the backend's own retries) is the storage being unavailable, named by the setting that points at it.
+   */
+  private async reach<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError || err instanceof StorageUnavailableError) throw err;
+      const variable = this.objects instanceof LocalObjectStore ? "DATA_DIR" : "STORAGE_URL";
+      throw new StorageUnavailableError(variable, `could not ${what}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   /**

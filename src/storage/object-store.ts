@@ -1,6 +1,8 @@
 // Where the bytes of images and videos live: one interface, two backends (files under DATA_DIR, or an
 // S3-compatible bucket). Only FileStore uses it; it derives every key from a validated UUID first.
+
 import type { Readable } from "node:stream";
+import { StorageUnavailableError } from "../domain/errors.ts";
 
 /** What a store knows about one object. */
 export interface ObjectInfo {
@@ -52,20 +54,7 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
-/**
- * The store cannot be reached or refuses the bot (after the backend's own retries). `variable` names the
- * setting to look at; the message says what happened without any credential.
- */
-export class StorageUnavailableError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "StorageUnavailableError";
-  }
-}
+export { StorageUnavailableError };
 
 /** Object keys are `/`-separated names of letters, digits, `.`, `_` and `-`; no segment starts with a dot. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;

@@ -82,4 +82,31 @@ describe("storage on S3", () => {
     expect(await h.ctx.files.objects.stat(`videos/${row?.id}.mp4`)).toMatchObject({ size: mp4.length });
     expect(h.logLines.join("\n")).not.toContain(S3_SECRET_KEY);
   });
+
+  it("with the storage gone while running, says so with a reference id and marks nothing stored", async () => {
+    const own = await startS3();
+    const h = await suite.start(own.env(`bot-${newId().slice(0, 8)}`));
+    const grid = await h.character({ description: "a tin soldier", count: 1 });
+    const image = h.generationOf(grid).images[0];
+    await own.close();
+
+    const shown = h.sandbox.runCommand({
+      command: "reference show",
+      options: { id: image?.id ?? "" },
+      user: ALICE,
+    });
+    const refusal = await h.settledReply(shown);
+    expect(refusal.visible_to).toBe(ALICE.id);
+    expect(refusal.content).toBe(
+      `⚠️ The bot's storage is unavailable right now, so this could not be done. Try again in a minute (ref ${shown.id}).`,
+    );
+    const failed = await h.character({ description: "a lead soldier", count: 1 });
+    expect(failed.attachments).toEqual([]);
+    expect(failed.content).toContain(
+      "Image 1: the bot could not store the image (its storage is unavailable)",
+    );
+    expect(h.generationOf(failed).images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
+      ["failed", "storage_unavailable", null],
+    ]);
+  });
 });

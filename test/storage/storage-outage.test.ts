@@ -6,7 +6,7 @@ import { createAppContext } from "../../src/app.ts";
 import { newId } from "../../src/domain/ids.ts";
 import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
-import { ObjectNotFoundError, readAll } from "../../src/storage/object-store.ts";
+import { readAll, StorageUnavailableError } from "../../src/storage/object-store.ts";
 import { recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_MAX_ATTEMPTS } from "../../src/storage/s3-object-store.ts";
 import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
@@ -135,10 +135,11 @@ describe("S3 faults", () => {
     await s3.close();
     const during = await generate(ctx, REQUEST);
     expect(during.images.map((i) => i.status)).toEqual(["failed", "failed"]);
+    expect(during.images.map((i) => i.errorCode)).toEqual(["storage_unavailable", "storage_unavailable"]);
     expect([...ctx.repos.images.liveFileNames()]).toEqual([stored?.fileName]);
     const error = await ctx.files.read(stored?.fileName as string).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(ObjectNotFoundError);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect(error).toMatchObject({ variable: "STORAGE_URL" });
   });
 
   it("a start with the storage gone still starts: deletions stay scheduled for the next start, the sweep is logged", async () => {
