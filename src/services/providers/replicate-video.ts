@@ -1,17 +1,15 @@
 // The real video provider: an image-to-video model on Replicate, fed the reference as a data: URI.
 import type { Logger } from "../../domain/logger.ts";
 import { classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
+import { ReplicateProvider } from "./replicate-provider.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
-import type { PredictionState, StartedPrediction, VideoProvider, VideoRequest } from "./types.ts";
+import type { StartedPrediction, VideoProvider, VideoRequest } from "./types.ts";
 import { type VideoModelId, videoModel } from "./video-models.ts";
 
 /** Videos are larger than images; Discord's own limit is checked when posting. */
 export const MAX_VIDEO_BYTES = 100 * 1024 * 1024;
 
-export class ReplicateVideoProvider implements VideoProvider {
-  readonly name = "replicate";
-  private readonly predictions: ReplicatePredictions;
-
+export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> implements VideoProvider {
   constructor(
     private readonly options: {
       token: string;
@@ -24,7 +22,7 @@ export class ReplicateVideoProvider implements VideoProvider {
       reconcileDelaysMs?: readonly number[] | undefined;
     },
   ) {
-    this.predictions = new ReplicatePredictions(options);
+    super(new ReplicatePredictions(options));
   }
 
   async start(request: VideoRequest, signal?: AbortSignal): Promise<StartedPrediction> {
@@ -41,26 +39,12 @@ export class ReplicateVideoProvider implements VideoProvider {
     }
   }
 
-  async recover(
-    request: VideoRequest,
-    sentAt: number,
-    excludeIds: readonly string[],
-    signal?: AbortSignal,
-  ): Promise<StartedPrediction | undefined> {
+  protected sentAs(request: VideoRequest) {
     const { model } = this.options;
-    const candidates = [{ model, input: videoModel(model).buildInput(request) }];
-    return await this.predictions.recover(candidates, sentAt, excludeIds, signal);
+    return [{ model, input: videoModel(model).buildInput(request) }];
   }
 
-  get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
-    return this.predictions.get(predictionId, signal);
-  }
-
-  cancel(predictionId: string): Promise<void> {
-    return this.predictions.cancel(predictionId);
-  }
-
-  fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array> {
-    return this.predictions.download(output, { timeoutMs: 180_000, maxBytes: MAX_VIDEO_BYTES }, signal);
+  protected downloadLimits() {
+    return { timeoutMs: 180_000, maxBytes: MAX_VIDEO_BYTES };
   }
 }

@@ -3,8 +3,9 @@ import type { Logger } from "../../domain/logger.ts";
 import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
 import { apiStatus, classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
+import { ReplicateProvider } from "./replicate-provider.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
-import type { ImageProvider, ImageRequest, PredictionState, StartedPrediction } from "./types.ts";
+import type { ImageProvider, ImageRequest, StartedPrediction } from "./types.ts";
 
 export interface ReplicateProviderOptions {
   token: string;
@@ -21,14 +22,12 @@ export interface ReplicateProviderOptions {
   reconcileDelaysMs?: readonly number[] | undefined;
 }
 
-export class ReplicateImageProvider implements ImageProvider {
-  readonly name = "replicate";
-  private readonly predictions: ReplicatePredictions;
+export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> implements ImageProvider {
   private activeModel: ImageModelId;
 
   constructor(private readonly options: ReplicateProviderOptions) {
+    super(new ReplicatePredictions(options));
     this.activeModel = options.model;
-    this.predictions = new ReplicatePredictions(options);
   }
 
   /** The model new predictions go to. */
@@ -54,34 +53,19 @@ export class ReplicateImageProvider implements ImageProvider {
     }
   }
 
-  /** Looks for a lost create under the configured model and its fallback: either may have been sent. */
-  async recover(
-    request: ImageRequest,
-    sentAt: number,
-    excludeIds: readonly string[],
-    signal?: AbortSignal,
-  ): Promise<StartedPrediction | undefined> {
+  /** A lost create may have gone to the configured model or to its fallback. */
+  protected sentAs(request: ImageRequest) {
     const models = [...new Set([this.activeModel, this.options.model, this.options.fallbackModel])].filter(
       (m): m is ImageModelId => m !== undefined,
     );
-    const candidates = models.map((model) => ({ model, input: imageModel(model).buildInput(request) }));
-    return await this.predictions.recover(candidates, sentAt, excludeIds, signal);
+    return models.map((model) => ({ model, input: imageModel(model).buildInput(request) }));
   }
 
-  get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
-    return this.predictions.get(predictionId, signal);
-  }
-
-  cancel(predictionId: string): Promise<void> {
-    return this.predictions.cancel(predictionId);
-  }
-
-  fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array> {
-    const limits = {
+  protected downloadLimits() {
+    return {
       timeoutMs: this.options.downloadTimeoutMs ?? 60_000,
       maxBytes: this.options.maxOutputBytes ?? MAX_OUTPUT_BYTES,
     };
-    return this.predictions.download(output, limits, signal);
   }
 
   private async create(model: ImageModelId, request: ImageRequest, signal?: AbortSignal) {
