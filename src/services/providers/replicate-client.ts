@@ -4,7 +4,13 @@ import { sleep } from "../../domain/clock.ts";
 import { classifyPredictionError, PredictionFailure } from "../../domain/failures.ts";
 import type { Logger } from "../../domain/logger.ts";
 import { downloadOutput, REPLICATE_DELIVERY_ORIGINS } from "./download.ts";
-import { certainlyNotSent, createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
+import {
+  apiStatus,
+  classifyRequestError,
+  describeLostAnswer,
+  mayHaveBeenCreated,
+} from "./replicate-errors.ts";
+import { createRetryingFetch, type RetryOptions } from "./retrying-fetch.ts";
 import type { PredictionState } from "./types.ts";
 
 export const DEFAULT_RETRY: RetryOptions = {
@@ -347,22 +353,6 @@ export class ReplicatePredictions {
   }
 }
 
-/** A 5xx, a timeout or a dropped connection after sending: the create may have happened. */
-function mayHaveBeenCreated(err: unknown): boolean {
-  const status = apiStatus(err);
-  if (status !== undefined) return status >= 500;
-  if (err instanceof PredictionFailure) return false;
-  return !certainlyNotSent(err);
-}
-
-function describeLostAnswer(err: unknown): string {
-  const status = apiStatus(err);
-  if (status !== undefined) return `HTTP ${status}`;
-  const name = (err as Error)?.name;
-  if (name === "TimeoutError" || name === "AbortError") return "no answer in time";
-  return `connection lost: ${(err as Error)?.message}`;
-}
-
 /** Model and input as one comparable string; object keys sorted, so field order does not matter. */
 function matchKey(model: string, input: Record<string, unknown>): string {
   const canonical = (value: unknown): unknown => {
@@ -378,34 +368,4 @@ function matchKey(model: string, input: Record<string, unknown>): string {
     return value;
   };
   return `${model}\n${JSON.stringify(canonical(input ?? {}))}`;
-}
-
-export function classifyRequestError(err: unknown, doing: string): PredictionFailure {
-  if (err instanceof PredictionFailure) return err;
-  const status = apiStatus(err);
-  if (status !== undefined) {
-    if (status === 429) return new PredictionFailure("rate_limited", `Replicate rate limit while ${doing}`);
-    return new PredictionFailure("provider_error", `Replicate answered HTTP ${status} while ${doing}`);
-  }
-  const name = (err as Error)?.name;
-  if (name === "TimeoutError" || name === "AbortError") {
-    return new PredictionFailure("timeout", `Replicate did not answer in time while ${doing}`);
-  }
-  return new PredictionFailure(
-    "provider_error",
-    `could not reach Replicate while ${doing}: ${(err as Error)?.message}`,
-  );
-}
-
-/** The HTTP status of the client's ApiError (not exported at run time, so recognised by its shape). */
-export function apiStatus(err: unknown): number | undefined {
-  if (
-    err instanceof Error &&
-    err.name === "ApiError" &&
-    "response" in err &&
-    err.response instanceof Response
-  ) {
-    return err.response.status;
-  }
-  return undefined;
 }

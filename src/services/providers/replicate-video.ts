@@ -1,6 +1,7 @@
 // The real video provider: an image-to-video model on Replicate, fed the reference as a data: URI.
 import type { Logger } from "../../domain/logger.ts";
-import { classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
+import { ReplicatePredictions } from "./replicate-client.ts";
+import { classifyRequestError } from "./replicate-errors.ts";
 import { ReplicateProvider } from "./replicate-provider.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
 import type { StartedPrediction, VideoProvider, VideoRequest } from "./types.ts";

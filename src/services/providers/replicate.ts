@@ -2,7 +2,8 @@
 import type { Logger } from "../../domain/logger.ts";
 import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
-import { apiStatus, classifyRequestError, ReplicatePredictions } from "./replicate-client.ts";
+import { ReplicatePredictions } from "./replicate-client.ts";
+import { apiStatus, classifyRequestError } from "./replicate-errors.ts";
 import { ReplicateProvider } from "./replicate-provider.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
 import type { ImageProvider, ImageRequest, StartedPrediction } from "./types.ts";
