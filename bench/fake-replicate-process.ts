@@ -1,5 +1,5 @@
 // The fake Replicate server in a process of its own, with realistic outputs: 1024×1024 PNGs of textured noise
-// (about 1.5 MB, not flat colour that compresses to nothing) and 1.5 s ±10 % per prediction by default.
+// (about 1.3 MB, not flat colour that compresses to nothing) and 1.5 s ±10 % per prediction by default.
 import { FakeReplicate } from "../test/support/fake-replicate.ts";
 import { texturedNoise } from "./textured-noise.ts";
 

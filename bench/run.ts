@@ -363,7 +363,7 @@ async function main() {
     { figure: "storage: generation write path (rows/s)", value: storage.rowsPerSecond, goal: "—" },
     { figure: "storage: file store writes (MB/s)", value: fileStore.mbPerSecond, goal: "—" },
     {
-      figure: "storage: file store, median per 1.5 MB image (ms)",
+      figure: "storage: file store, median per 1.3 MB image (ms)",
       value: fileStore.medianMsPerFile,
       goal: "—",
     },

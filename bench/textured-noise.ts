@@ -1,4 +1,4 @@
-// A realistic stand-in for a model's output: 1024×1024 PNG of fine noise over a gradient, about 1.5 MB.
+// A realistic stand-in for a model's output: 1024×1024 PNG of fine noise over a gradient, about 1.3 MB.
 import sharp from "sharp";
 
 export async function texturedNoise(): Promise<Buffer> {
