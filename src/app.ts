@@ -28,6 +28,7 @@ import { FileStore } from "./storage/file-store.ts";
 import { GenerationsRepo } from "./storage/generations-repo.ts";
 import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
 import { ImagesRepo } from "./storage/images-repo.ts";
+import { MetaRepo } from "./storage/meta-repo.ts";
 import { openObjectStore } from "./storage/open-object-store.ts";
 import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
@@ -53,6 +54,7 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     usage: new UsageRepo(db),
     guildSettings: new GuildSettingsRepo(db),
     audit: new AuditRepo(db),
+    meta: new MetaRepo(db),
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),
   };

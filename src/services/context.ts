@@ -8,6 +8,7 @@ import type { FileStore } from "../storage/file-store.ts";
 import type { GenerationsRepo } from "../storage/generations-repo.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { ImagesRepo } from "../storage/images-repo.ts";
+import type { MetaRepo } from "../storage/meta-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { SelectionsRepo } from "../storage/selections-repo.ts";
@@ -37,6 +38,7 @@ export interface AppContext {
     usage: UsageRepo;
     guildSettings: GuildSettingsRepo;
     audit: AuditRepo;
+    meta: MetaRepo;
     pendingDeletions: PendingDeletionsRepo;
     pendingMessageEdits: PendingMessageEditsRepo;
   };

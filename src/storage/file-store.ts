@@ -42,6 +42,9 @@ export interface SweepReport {
   failed: string[];
 }
 
+/** The object naming the database whose files these are; see `owns`. */
+const OWNER_KEY = "owner";
+
 export class FileStore {
   readonly objects: ObjectStore;
 
@@ -150,6 +153,22 @@ export class FileStore {
       throw new StorageUnavailableError(variable, `could not ${what}: ${(err as Error).message}`, {
         cause: err,
       });
+    }
+  }
+
+  /**
+   * Whether the files under this store belong to the database `installId`. The first database to ask marks the
+   * store as its own; another database sharing the same store (a staging bot on production's bucket prefix)
+   * is told no, and must not sweep what it does not know.
+   */
+  async owns(installId: string): Promise<boolean> {
+    try {
+      const owner = (await readAll(await this.objects.get(OWNER_KEY))).toString("utf8").trim();
+      return owner === installId;
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError)) throw err;
+      await this.objects.put(OWNER_KEY, Buffer.from(installId), { contentType: "text/plain" });
+      return true;
     }
   }
 

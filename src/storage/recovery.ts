@@ -5,11 +5,13 @@ import type { Clock } from "../domain/clock.ts";
 import type { Logger } from "../domain/logger.ts";
 import { type FileStore, InvalidFileIdError, type SweepReport } from "./file-store.ts";
 import type { ImagesRepo } from "./images-repo.ts";
+import type { MetaRepo } from "./meta-repo.ts";
 import type { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
 import type { VideosRepo } from "./videos-repo.ts";
 
 export interface RecoveryDeps {
   files: FileStore;
+  meta: MetaRepo;
   pendingDeletions: PendingDeletionsRepo;
   images: ImagesRepo;
   videos: VideosRepo;
@@ -49,13 +51,19 @@ export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryRepo
     }
   }
   const live = new Set([...deps.images.liveFileNames(), ...deps.videos.liveFileNames()]);
-  let swept: SweepReport;
+  let swept: SweepReport = { orphans: [], temp: 0, young: 0, failed: [] };
   try {
-    swept = await files.sweep((name) => live.has(name), deps.clock.now());
+    if (await files.owns(deps.meta.installId())) {
+      swept = await files.sweep((name) => live.has(name), deps.clock.now());
+    } else {
+      logger.warn(
+        { store: files.objects.description },
+        "the store holds another database's files (give each bot its own STORAGE_URL prefix); not sweeping it",
+      );
+    }
   } catch (err) {
     // Orphans cost only space: the bot starts anyway, and the next start sweeps again.
     logger.error({ err, store: files.objects.description }, "could not sweep the file store");
-    swept = { orphans: [], temp: 0, young: 0, failed: [] };
   }
   const report = { finished, orphans: swept.orphans.length, temp: swept.temp, young: swept.young };
   if (swept.failed.length > 0) logger.error({ files: swept.failed }, "could not remove files in the sweep");

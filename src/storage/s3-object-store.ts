@@ -103,7 +103,11 @@ export class S3ObjectStore implements ObjectStore {
       const head = await this.client.send(
         new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
       );
-      return { key, size: head.ContentLength ?? 0, modifiedAt: head.LastModified?.getTime() ?? 0 };
+      return {
+        key,
+        size: head.ContentLength ?? 0,
+        modifiedAt: head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY,
+      };
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -130,7 +134,8 @@ export class S3ObjectStore implements ObjectStore {
         yield {
           key: entry.Key.slice(this.base.length),
           size: entry.Size ?? 0,
-          modifiedAt: entry.LastModified?.getTime() ?? 0,
+          // An object whose age is unknown counts as new: never swept on a guess.
+          modifiedAt: entry.LastModified?.getTime() ?? Number.POSITIVE_INFINITY,
         };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

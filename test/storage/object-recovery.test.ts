@@ -174,3 +174,34 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     }
   });
 });
+
+describe("S3 shared by two bots", () => {
+  it("sweeps nothing of a store whose files belong to another database (two bots on one prefix)", async () => {
+    const env = s3.processEnv(`t-${newId()}`);
+    const production = makeTempDir();
+    const staging = makeTempDir();
+    try {
+      const prod = (await start(production.path, env)).app;
+      const view = await generate(prod, {
+        guildId: "600000000000000001",
+        channelId: null,
+        userId: "500000000000000001",
+        prompt: "production's knight",
+        count: 1,
+        aspectRatio: "1:1",
+      });
+      const fileName = view.images[0]?.fileName as string;
+      prod.close();
+      app = undefined;
+      // A second bot, with a database of its own, started on the same store long after: none of those files
+      // are its rows, and all are old enough to sweep, but they are not its to sweep.
+      const other = await start(staging.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
+      expect(other.report).toMatchObject({ orphans: 0, young: 0 });
+      expect(other.lines.some((l) => l.includes("holds another database's files"))).toBe(true);
+      expect((await other.app.files.read(fileName)).length).toBe(view.images[0]?.bytes);
+    } finally {
+      production.remove();
+      staging.remove();
+    }
+  });
+});
