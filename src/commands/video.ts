@@ -66,7 +66,7 @@ export const video: Command = {
     if (!created.ok) throw await refusalError(ctx, interaction, created, "/video prompt", log);
     const job = created.video;
     await deferOrAbandon(interaction, (reason) => ctx.video.abandon(job.id, reason));
-    const origin = { ...job, createdAt: interaction.createdTimestamp };
+    const origin = { ...job, createdAt: interaction.createdTimestamp, acknowledged: true };
     const reply = new VideoReply(
       new DurableReply(interaction.client.rest, origin, ctx.clock, log),
       ctx,

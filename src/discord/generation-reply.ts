@@ -149,6 +149,7 @@ export async function generateAndReply(
     createdAt: interaction.createdTimestamp,
     channelId: interaction.channelId,
     userId: interaction.user.id,
+    acknowledged: true,
   };
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
   const budget = perImageBudget(interaction.attachmentSizeLimit, params.count);

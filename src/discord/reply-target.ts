@@ -10,11 +10,9 @@ import { NO_PINGS } from "./render.ts";
 export const INTERACTION_TOKEN_TTL_MS = 15 * 60 * 1000;
 const TOKEN_MARGIN_MS = 30 * 1000;
 
-/**
- * Unknown Webhook, Invalid Webhook Token: the interaction's reply can no longer be edited. Unknown Message: it
- * never existed (the bot stopped between recording the request and acknowledging it).
- */
-const WEBHOOK_GONE = new Set([10015, 50027, 10008]);
+/** Unknown Webhook, Invalid Webhook Token: the interaction's reply can no longer be edited. */
+const WEBHOOK_GONE = new Set([10015, 50027]);
+const UNKNOWN_MESSAGE = 10008;
 /** Unknown Channel, Missing Access, Missing Permissions: the channel cannot take the result. */
 const CHANNEL_GONE = new Set([10003, 50001, 50013]);
 
@@ -163,6 +161,10 @@ export interface JobOrigin {
   createdAt: number;
   channelId: string | null;
   userId: string;
+  /** The reply's message, once an edit of it went through (a resumed job's row has it). */
+  messageId?: string | null;
+  /** The interaction was acknowledged in this run: it has a reply, if only "thinking…". */
+  acknowledged?: boolean;
 }
 
 /**
@@ -172,6 +174,8 @@ export interface JobOrigin {
 export class DurableReply implements ReplyTarget {
   private primary: InteractionReply | undefined;
   private fallback: ChannelReply | undefined;
+  /** Whether the interaction's reply is known to have existed. */
+  private hadReply: boolean;
 
   constructor(
     private readonly rest: REST,
@@ -182,6 +186,7 @@ export class DurableReply implements ReplyTarget {
     if (origin.applicationId && origin.interactionToken) {
       this.primary = new InteractionReply(rest, origin.applicationId, origin.interactionToken);
     }
+    this.hadReply = origin.acknowledged === true || !!origin.messageId;
   }
 
   async edit(reply: ReplyContent): Promise<{ messageId: string }> {
@@ -192,13 +197,27 @@ export class DurableReply implements ReplyTarget {
     }
     if (this.primary) {
       try {
-        return await this.primary.edit(reply);
+        const done = await this.primary.edit(reply);
+        this.hadReply = true;
+        return done;
       } catch (err) {
+        if (err instanceof DiscordAPIError && Number(err.code) === UNKNOWN_MESSAGE) {
+          // A reply that existed and is gone was deleted by a person: it is not posted again. One that never
+          // existed (the bot stopped between recording the request and acknowledging it) goes to the channel.
+          if (this.hadReply) throw new UndeliverableError("the reply was deleted");
+          this.log.info("the interaction never got a reply; delivering by channel message");
+          this.primary = undefined;
+          return this.toChannel(reply);
+        }
         if (!(err instanceof DiscordAPIError && WEBHOOK_GONE.has(Number(err.code)))) throw err;
         this.log.info({ code: err.code }, "interaction reply is gone; delivering by channel message");
         this.primary = undefined;
       }
     }
+    return this.toChannel(reply);
+  }
+
+  private toChannel(reply: ReplyContent): Promise<{ messageId: string }> {
     if (!this.origin.channelId) throw new UndeliverableError("no channel to deliver to");
     this.fallback ??= new ChannelReply(this.rest, this.origin.channelId, this.origin.userId);
     return this.fallback.edit(reply);

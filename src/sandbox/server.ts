@@ -147,6 +147,12 @@ export class DiscordSandbox extends EventEmitter {
     this.state.expiredTokens.add(interaction.token);
   }
 
+  /** Deletes a message as a member (or a moderator) would in the Discord client. */
+  deleteMessage(messageId: string): void {
+    const message = this.state.messages.get(messageId);
+    if (message) this.state.deleteMessage(message);
+  }
+
   injectFault(fault: Fault): void {
     this.rest.injectFault(fault);
   }

@@ -115,4 +115,23 @@ describe("a refused acknowledgement", () => {
     expect(delivered.attachments).toHaveLength(1);
     await h.sandbox.waitFor(() => h.ctx.generation.undelivered().length === 0, 5000, "delivered");
   });
+
+  it("does not post again a reply that a person deleted while it was being made", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "400" });
+    const i = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "shy ghost", count: 2 },
+      user: ALICE,
+    });
+    const thinking = await h.sandbox.waitFor(() => h.sandbox.original(i), 5000, "the deferred reply");
+    h.sandbox.deleteMessage(thinking.id);
+    await h.sandbox.waitFor(
+      () => h.ctx.generation.undelivered().length === 0,
+      10_000,
+      "the generation settled",
+    );
+    expect(h.sandbox.channelMessages().filter((m) => m.content.includes("shy ghost"))).toEqual([]);
+    // Nothing is lost: the images are kept and listed.
+    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(2);
+  });
 });
