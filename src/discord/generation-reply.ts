@@ -61,11 +61,15 @@ export class GenerationReply {
   };
 
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
-  async finish(view: GenerationView): Promise<void> {
+  async finish(settled: GenerationView): Promise<void> {
     this.queue.stop();
     await this.progress.settle();
+    // Read again: a purge or deletion may have removed images while the last progress edit was under way.
+    const view = this.ctx.generation.view(settled.generation.id) ?? settled;
     const interrupted = view.generation.status === "running";
-    const previews = view.images.some((i) => i.status === "succeeded" && !this.fits(i));
+    const previews = view.images.some(
+      (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
+    );
     try {
       await this.show(view, interrupted ? renderInterrupted(view) : renderGrid(view, { previews }));
     } catch (err) {
