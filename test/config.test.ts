@@ -1,5 +1,7 @@
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/services/config.ts";
+import { createLogger } from "../src/domain/logger.ts";
+import { ConfigError, configSecrets, loadConfig } from "../src/services/config.ts";
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
@@ -71,5 +73,46 @@ describe("loadConfig", () => {
         /MODEL_PRICES_USD must be a JSON object/,
       );
     }
+  });
+
+  it("never repeats a STORAGE_URL that may hold a credential, and scrubs AWS credential values from logs", () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    for (const url of [
+      `s3://AKIAEXAMPLE:${secret}@bucket`,
+      `s3://AKIAEXAMPLE:${secret}`,
+      `s3:/x ${secret}`,
+    ]) {
+      const error = (() => {
+        try {
+          loadConfig({ IMAGE_PROVIDER: "mock", STORAGE_URL: url });
+        } catch (err) {
+          return err as ConfigError;
+        }
+      })();
+      expect(error, url).toBeInstanceOf(ConfigError);
+      expect(error?.message, url).toContain("STORAGE_URL");
+      expect(error?.message, url).not.toContain(secret.slice(0, 8));
+    }
+    const config = loadConfig({
+      IMAGE_PROVIDER: "mock",
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: secret,
+    });
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      secrets: configSecrets(config),
+      pretty: false,
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    logger.error({ err: new Error(`SignatureDoesNotMatch for AKIAEXAMPLE with ${secret}`) }, "s3 failed");
+    expect(lines.join("")).toContain("SignatureDoesNotMatch");
+    expect(lines.join("")).not.toContain(secret);
+    expect(lines.join("")).not.toContain("AKIAEXAMPLE");
   });
 });

@@ -81,7 +81,8 @@ const storageUrl = orDefault(
       try {
         parsed = new URL(text);
       } catch {
-        return problem(`"${text.slice(0, 80)}" is not a URL`);
+        // The value is not repeated: a mistyped one may hold a credential.
+        return problem("it is not a URL");
       }
       if (parsed.protocol !== "s3:") return problem(`the scheme is ${parsed.protocol.slice(0, 20)}, not s3:`);
       if (parsed.username || parsed.password || parsed.port || parsed.search || parsed.hash) {
@@ -91,9 +92,7 @@ const storageUrl = orDefault(
       const bucket = /^s3:\/\/([^/]*)/i.exec(text)?.[1] ?? "";
       if (!bucket) return problem("no bucket is named");
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-        return problem(
-          `"${bucket.slice(0, 80)}" is not a bucket name (3–63 lower-case letters, digits, . and -)`,
-        );
+        return problem("the bucket name must be 3–63 lower-case letters, digits, . and -");
       }
       const prefix = parsed.pathname.replace(/^\/+|\/+$/g, "");
       if (prefix && !/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(prefix)) {
@@ -150,6 +149,10 @@ const schema = z.object({
   ),
   S3_REGION: optionalString,
   AWS_REGION: optionalString,
+  // Read by the AWS SDK itself; listed here only so their values are scrubbed from every log line.
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
   S3_FORCE_PATH_STYLE: flag(false),
   LOG_LEVEL: orDefault("info", z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
   MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
@@ -250,6 +253,8 @@ interface CommonConfig {
   dataDir: string;
   /** Where images and videos are kept: files under dataDir, or an S3-compatible bucket (STORAGE_URL). */
   storage: StorageSettings;
+  /** The AWS credential values in the environment (the SDK reads them itself), scrubbed from every log line. */
+  awsSecrets: string[];
   logLevel: (typeof LOG_LEVELS)[number];
   maxConcurrentPredictions: number;
   predictionTimeoutMs: number;
@@ -305,6 +310,9 @@ function toConfig(e: Env): Config {
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     videoModel: e.VIDEO_MODEL,
     dataDir: e.DATA_DIR,
+    awsSecrets: [e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY, e.AWS_SESSION_TOKEN].filter(
+      (v): v is string => !!v,
+    ),
     storage: e.STORAGE_URL
       ? {
           kind: "s3",
@@ -347,5 +355,5 @@ function toConfig(e: Env): Config {
 
 /** The secret values a config holds, for the logger's redaction. */
 export function configSecrets(config: Config): string[] {
-  return [config.discord.token, config.replicate.token].filter((s): s is string => !!s);
+  return [config.discord.token, config.replicate.token, ...config.awsSecrets].filter((s): s is string => !!s);
 }

@@ -74,13 +74,13 @@ describe("STORAGE_URL", () => {
     const cases: Array<[string, string]> = [
       ["https://my-bucket/x", "the scheme is https:, not s3:"],
       ["s3:///prefix", "no bucket is named"],
-      ["s3://My_Bucket", "is not a bucket name"],
-      ["s3://MyBucket/x", '"MyBucket" is not a bucket name'],
+      ["s3://My_Bucket", "the bucket name must be 3–63 lower-case letters"],
+      ["s3://MyBucket/x", "the bucket name must be 3–63 lower-case letters"],
       ["s3://my-bucket/a%20b", "may hold only letters"],
       ["s3://my-bucket/%ZZ", "may hold only letters"],
       ["s3://my-bucket/a//b", "may hold only letters"],
       ["s3://key:secret@my-bucket", "no credentials"],
-      ["bucket", "is not a URL"],
+      ["bucket", "it is not a URL"],
     ];
     for (const [value, why] of cases) {
       const found = problems({ STORAGE_URL: value });
