@@ -50,6 +50,8 @@ const SMALL_CAPITALS: Record<string, string> = Object.fromEntries(
  */
 function foldConfusable(c: string): string {
   if (c < "\x80") return c;
+  // Only letters and digits stand for letters: TR39 would make the em dash a katakana length mark, a letter.
+  if (!ALNUM.test(c)) return c;
   const shown = SMALL_CAPITALS[c];
   if (shown) return shown;
   let fallback: string | undefined;
@@ -99,10 +101,11 @@ function unleetDigits(word: string[]): string[] {
 }
 
 /**
- * Punctuation that may split a word without a space ("go-re", "g-ore", "go.re", "go're"): the pieces are one
- * word when the piece after it has two letters or more (so "g-o-r-e" stays a spelt-out run).
+ * Punctuation that may split a word without a space ("go-re", "g-ore", "go.re"): the pieces are one word when
+ * the piece after it has two letters or more (so "g-o-r-e" stays a spelt-out run). Apostrophes are not among
+ * them: "he'll" and "we're" are not "hell" and "were".
  */
-const INNER = /^[-._'’·]$/u;
+const INNER = /^[-._·–—]$/u;
 
 /**
  * Splits folded text into words. With `joinInner`, a word split by one inner punctuation mark and no space
@@ -226,12 +229,17 @@ export function compileEntry(entry: string): CompiledEntry | undefined {
   };
 }
 
-/** Letters all of a server's entries may hold together: the blocklist's work per prompt grows with it. */
-export const MAX_BLOCKLIST_LETTERS = 2000;
+/**
+ * Matching steps all of a server's entries may take together per prompt letter (an ordinary word of k letters
+ * takes about 2k): the blocklist's work per prompt grows with it.
+ */
+export const MAX_BLOCKLIST_STEPS = 3000;
 
-/** How many letters an entry's patterns hold, as the matcher counts them. */
+/** How many letters an entry's patterns hold. */
 const entryLetters = (compiled: CompiledEntry) =>
   compiled.words.reduce((n, steps) => n + steps.filter((s) => s.kind === "letter").length, 0);
+/** How many states the matcher keeps for an entry (letters and loops): its work per prompt letter. */
+const entryStates = (compiled: CompiledEntry) => compiled.words.reduce((n, steps) => n + steps.length + 1, 0);
 
 /**
  * Why an entry cannot be added to a blocklist that holds `existing`, in words for the moderator; undefined when
@@ -246,12 +254,12 @@ export function entryProblem(entry: string, existing: readonly string[] = []): s
   if (letters > MAX_ENTRY_LENGTH) {
     return `That entry is ${letters} letters long once its special characters are expanded; the limit is ${MAX_ENTRY_LENGTH}.`;
   }
-  const total = existing.reduce(
-    (n, e) => n + (compiledEntry(e) ? entryLetters(compiledEntry(e) as CompiledEntry) : 0),
-    letters,
-  );
-  if (total > MAX_BLOCKLIST_LETTERS) {
-    return `The blocklist's entries may hold ${MAX_BLOCKLIST_LETTERS} letters in all; this one would make ${total}. Remove some first.`;
+  const total = existing.reduce((n, e) => {
+    const other = compiledEntry(e);
+    return n + (other ? entryStates(other) : 0);
+  }, entryStates(compiled));
+  if (total > MAX_BLOCKLIST_STEPS) {
+    return `The blocklist is full: its entries would take ${total} matching steps per letter, over the ${MAX_BLOCKLIST_STEPS} it allows (a word of k letters takes about 2k). Remove some first.`;
   }
   if (compiled.wildcards > MAX_ENTRY_WILDCARDS) {
     return `An entry may have at most ${MAX_ENTRY_WILDCARDS} \`*\` wildcards; this one has ${compiled.wildcards}. Block the words themselves, or a shorter pattern such as \`nud*\`.`;
