@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import type { StoredMessage } from "../../src/sandbox/server.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { PendingMessageEditsRepo } from "../../src/storage/pending-message-edits-repo.ts";
 import {
@@ -35,6 +36,21 @@ const reply = (
 async function aliceGrid(h: Harness) {
   const grid = await h.character({ description: "alice's knight", count: 4 });
   return { grid, view: h.generationOf(grid) };
+}
+
+/** Presses the purge confirmation as the moderator and waits until it says how many were deleted. */
+async function confirmPurge(h: Harness, prompt: StoredMessage, deleted: number) {
+  h.sandbox.pressButton({
+    message: prompt,
+    customId: buttons(prompt)[0]?.custom_id as string,
+    user: MOD,
+    permissions: MODERATOR_PERMISSIONS,
+  });
+  await h.sandbox.waitFor(
+    () => h.sandbox.messages.get(prompt.id)?.content.includes(`Deleted ${deleted} references`) || undefined,
+    5000,
+    "purged",
+  );
 }
 
 /** Waits until the grid message holds `images` attachments: the bot edited it after a deletion. */
@@ -232,17 +248,7 @@ describe("moderator tools", () => {
     expect((await h.settledReply(forged)).content).toContain("needs the Manage Messages permission");
     expect(files.every((f) => existsSync(f))).toBe(true);
 
-    h.sandbox.pressButton({
-      message: prompt,
-      customId: buttons(prompt)[0]?.custom_id as string,
-      user: MOD,
-      permissions: MODERATOR_PERMISSIONS,
-    });
-    await h.sandbox.waitFor(
-      () => h.sandbox.messages.get(prompt.id)?.content.includes("Deleted 4 references") || undefined,
-      5000,
-      "purged",
-    );
+    await confirmPurge(h, prompt, 4);
     expect(files.some((f) => existsSync(f))).toBe(false);
     expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 5)[0]).toMatchObject({
       action: "purge",
@@ -266,17 +272,7 @@ describe("moderator tools", () => {
     await h.sandbox.waitFor(() => fake.creates.length === 4, 5000, "both slots created");
     const [making] = h.ctx.generation.undelivered();
     const prompt = await reply(h, "moderation purge", { user: ALICE.id }, MOD, MODERATOR_PERMISSIONS);
-    h.sandbox.pressButton({
-      message: prompt,
-      customId: buttons(prompt)[0]?.custom_id as string,
-      user: MOD,
-      permissions: MODERATOR_PERMISSIONS,
-    });
-    await h.sandbox.waitFor(
-      () => h.sandbox.messages.get(prompt.id)?.content.includes("Deleted 2 references") || undefined,
-      5000,
-      "purged",
-    );
+    await confirmPurge(h, prompt, 2);
     fake.releaseResults();
     const grid = await h.settledReply(running, (m) => m.content.includes("removed by a moderator"));
     expect(grid.attachments).toEqual([]);

@@ -1,6 +1,3 @@
-// The start-up recovery on both object stores: deletions a SIGKILL cut short are finished, and the sweep
-// removes what no row names (on S3 only once it is older than an hour).
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
@@ -11,7 +8,7 @@ import type { AppContext } from "../../src/services/context.ts";
 import type { ImageRow } from "../../src/storage/images-repo.ts";
 import { type RecoveryReport, recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_ORPHAN_GRACE_MS } from "../../src/storage/s3-object-store.ts";
-import type { VideoRow } from "../../src/storage/videos-repo.ts";
+import { crashMidDeletion } from "../support/crash-mid-deletion.ts";
 import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 
@@ -52,32 +49,6 @@ async function start(
   const clock = { ...systemClock, now };
   const report = await recoverFileStore({ ...app.repos, files: app.files, clock, logger: app.logger });
   return { app, report, lines: log.lines };
-}
-
-/** Runs crash-mid-deletion.ts on the directory (and bucket) and waits for it to die. */
-async function crashMidDeletion(path: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/storage/crash-mid-deletion.ts"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      DATA_DIR: path,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (c) => {
-    output += String(c);
-  });
-  child.stderr.on("data", (c) => {
-    output += String(c);
-  });
-  const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once("exit", (_code, s) => resolve(s)),
-  );
-  expect(signal, output).toBe("SIGKILL");
-  expect(output).not.toContain("not killed");
-  return JSON.parse(output.split("\n")[0] ?? "") as { image: ImageRow; kept: ImageRow; video: VideoRow };
 }
 
 describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
