@@ -22,44 +22,43 @@ import type { ImageProvider, VideoProvider } from "./services/providers/types.ts
 import { QuotaService } from "./services/quota.ts";
 import { ReferenceService } from "./services/references.ts";
 import { VideoService } from "./services/video.ts";
-import { AuditRepo } from "./storage/audit-repo.ts";
-import { databaseFile, openDatabase } from "./storage/database.ts";
+import { type DataStore, openDataStore } from "./storage/data-store.ts";
+import { databaseSettings } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
-import { GenerationsRepo } from "./storage/generations-repo.ts";
-import { GuildSettingsRepo } from "./storage/guild-settings-repo.ts";
-import { ImagesRepo } from "./storage/images-repo.ts";
-import { MetaRepo } from "./storage/meta-repo.ts";
 import { openObjectStore } from "./storage/open-object-store.ts";
-import { PendingDeletionsRepo } from "./storage/pending-deletions-repo.ts";
-import { PendingMessageEditsRepo } from "./storage/pending-message-edits-repo.ts";
-import { SelectionsRepo } from "./storage/selections-repo.ts";
-import { UsageRepo } from "./storage/usage-repo.ts";
-import { VideosRepo } from "./storage/videos-repo.ts";
 
 export interface AppOptions {
   clock?: Clock;
+  /**
+   * A database already opened and migrated (npm start opens it through dataStoreOrExit, so an unreachable
+   * DATABASE_URL is one clear message). The context owns it from here: `close()` closes it.
+   */
+  data?: DataStore;
 }
 
-export function createAppContext(config: Config, logger: Logger, options: AppOptions = {}): AppContext {
+export async function createAppContext(
+  config: Config,
+  logger: Logger,
+  options: AppOptions = {},
+): Promise<AppContext> {
   // sharp's operation cache only helps repeated work on the same files, which the bot never does; it holds
   // up to 50 MB for nothing.
   sharp.cache(false);
   const clock = options.clock ?? systemClock;
-  const db = openDatabase(databaseFile(config.dataDir));
-  const repos = {
-    generations: new GenerationsRepo(db),
-    images: new ImagesRepo(db),
-    selections: new SelectionsRepo(db),
-    videos: new VideosRepo(db),
-    usage: new UsageRepo(db),
-    guildSettings: new GuildSettingsRepo(db),
-    audit: new AuditRepo(db),
-    meta: new MetaRepo(db),
-    pendingDeletions: new PendingDeletionsRepo(db),
-    pendingMessageEdits: new PendingMessageEditsRepo(db),
-  };
+  // SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL; its schema is brought up to date here.
+  const data = options.data ?? (await openDataStore(databaseSettings(config)));
+  try {
+    return assemble(config, logger, clock, data);
+  } catch (err) {
+    // Nothing else holds the database yet: close it so a failed start leaves no pool open.
+    await data.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore): AppContext {
+  const repos = data.repos;
   const quota = new QuotaService({
-    db,
     usage: repos.usage,
     settings: repos.guildSettings,
     defaults: config.allowances,
@@ -69,27 +68,21 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
   });
   const admission = new AdmissionService({
     quota,
-    settings: repos.guildSettings,
-    audit: repos.audit,
-    runningJobs: (userId) => repos.generations.runningCount(userId) + repos.videos.runningCount(userId),
+    runningJobs: async (userId, tx) =>
+      (await tx.generations.runningCount(userId)) + (await tx.videos.runningCount(userId)),
     maxRunningPerUser: config.maxRunningPerUser,
     clock,
   });
-  const guildSettings = new GuildSettingsService({
-    db,
-    settings: repos.guildSettings,
-    audit: repos.audit,
-    clock,
-  });
+  const guildSettings = new GuildSettingsService({ data, settings: repos.guildSettings, clock });
   // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
   // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
   const files = new FileStore(openObjectStore(config.storage, config.dataDir));
   const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
   const limiter = new Limiter(config.maxConcurrentPredictions);
   const references = new ReferenceService({ ...repos, files, clock, logger });
-  const moderation = new ModerationService({ db, references, audit: repos.audit, clock });
+  const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
   const generation = new GenerationService({
-    db,
+    data,
     ...repos,
     files,
     provider: imageProvider,
@@ -101,11 +94,11 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     pollMs: config.predictionPollMs,
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
-    onFinished: (g, images) =>
-      quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length),
+    onFinished: (g, images, tx) =>
+      quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length, tx),
   });
   const video = new VideoService({
-    db,
+    data,
     videos: repos.videos,
     references,
     files,
@@ -116,13 +109,13 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     logger,
     pollMs: config.predictionPollMs,
     timeoutMs: config.videoTimeoutMs,
-    onFailed: (v) => quota.refund(v.id, "video", 1),
+    onFailed: (v, tx) => quota.refund(v.id, "video", 1, tx),
   });
   return {
     config,
     logger,
     clock,
-    db,
+    data,
     repos,
     files,
     imageProvider,
@@ -135,11 +128,14 @@ export function createAppContext(config: Config, logger: Logger, options: AppOpt
     quota,
     admission,
     guildSettings,
-    close() {
+    async close() {
       generation.stop();
       video.stop();
-      if (db.open) db.close();
-      files.close();
+      try {
+        await data.close();
+      } finally {
+        files.close();
+      }
     },
   };
 }

@@ -17,7 +17,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   const { config, logger } = ctx;
   if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
   // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
-  await recoverFileStore({ ...ctx.repos, files: ctx.files, clock: ctx.clock, logger });
+  await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: config.discord.apiUrl },
@@ -45,7 +45,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     "logged in to Discord",
   );
 
-  for (const job of resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+  for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -56,7 +56,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
       ctx.video.stop();
       await drained;
       await client.destroy();
-      ctx.close();
+      await ctx.close();
       logger.info("stopped");
     })();
     return stopping;

@@ -4,15 +4,22 @@ import { startBot } from "./bot.ts";
 import { finishPendingRemovals } from "./discord/removals.ts";
 import { createLogger } from "./domain/logger.ts";
 import { configSecrets } from "./services/config.ts";
-import { configOrExit, readEnvironment, storageOrExit } from "./startup.ts";
+import { configOrExit, dataStoreOrExit, readEnvironment, storageOrExit } from "./startup.ts";
 
 async function main(): Promise<void> {
   const config = configOrExit(readEnvironment(), { discordToken: true });
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-  const ctx = createAppContext(config, logger);
+  // A DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad variable is.
+  const data = await dataStoreOrExit(config);
+  const ctx = await createAppContext(config, logger, { data });
   await storageOrExit(ctx.files.objects);
   logger.info(
-    { provider: ctx.imageProvider.name, dataDir: config.dataDir, storage: ctx.files.objects.description },
+    {
+      provider: ctx.imageProvider.name,
+      dataDir: config.dataDir,
+      database: ctx.data.description,
+      storage: ctx.files.objects.description,
+    },
     "starting",
   );
   let bot: Awaited<ReturnType<typeof startBot>>;
@@ -20,7 +27,7 @@ async function main(): Promise<void> {
     bot = await startBot(ctx);
   } catch (err) {
     logger.fatal({ err }, "could not log in to Discord");
-    ctx.close();
+    await ctx.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, "could not close cleanly"));
     process.exit(1);
   }
   // Grids and video messages that still show what a deletion removed before the last run stopped.

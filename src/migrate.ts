@@ -1,17 +1,36 @@
 // `npm run migrate`: brings the database up to the latest schema and says what it did. `npm start` does the
 // same on its own; this is for applying a new release's migrations before starting it.
-import { DEFAULT_DATA_DIR } from "./services/config.ts";
-import { readEnvironment } from "./startup.ts";
-import { databaseFile, openAndMigrate, readMigrations } from "./storage/database.ts";
 
-// Only DATA_DIR matters here: migrating needs no Discord or Replicate settings.
-const file = databaseFile(readEnvironment().DATA_DIR?.trim() || DEFAULT_DATA_DIR);
-const { db, applied } = openAndMigrate(file);
-const version = db.pragma("user_version", { simple: true }) as number;
-db.close();
-const latest = readMigrations().length;
-console.log(
-  applied.length === 0
-    ? `${file} is at schema version ${version} of ${latest}: nothing to apply.`
-    : `${file} is now at schema version ${version} of ${latest}; applied ${applied.map((m) => `${String(m.version).padStart(4, "0")}_${m.name}`).join(", ")}.`,
-);
+import { StorageUnavailableError } from "./domain/errors.ts";
+import { DEFAULT_DATA_DIR } from "./services/config.ts";
+import { EXIT_CONFIG, readEnvironment } from "./startup.ts";
+import {
+  currentVersion,
+  databaseSettings,
+  openAndMigrate,
+  readMigrations,
+  redactUrl,
+} from "./storage/database.ts";
+
+// Only DATA_DIR and DATABASE_URL matter here: migrating needs no Discord or Replicate settings.
+const env = readEnvironment();
+const settings = databaseSettings({
+  dataDir: env.DATA_DIR?.trim() || DEFAULT_DATA_DIR,
+  databaseUrl: env.DATABASE_URL?.trim() || undefined,
+});
+const where = settings.kind === "postgres" ? redactUrl(settings.url) : settings.file;
+try {
+  const { db, applied } = await openAndMigrate(settings);
+  const version = await currentVersion(db);
+  await db.destroy();
+  const latest = readMigrations().length;
+  console.log(
+    applied.length === 0
+      ? `${where} is at schema version ${version} of ${latest}: nothing to apply.`
+      : `${where} is now at schema version ${version} of ${latest}; applied ${applied.map((m) => `${String(m.version).padStart(4, "0")}_${m.name}`).join(", ")}.`,
+  );
+} catch (err) {
+  if (!(err instanceof StorageUnavailableError)) throw err;
+  console.error(`Cannot migrate: ${err.variable} ${err.message}`);
+  process.exit(EXIT_CONFIG);
+}

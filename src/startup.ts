@@ -2,6 +2,8 @@
 // with a clear message and exit code 2 when something required is missing.
 import { existsSync } from "node:fs";
 import { type BotConfig, type Config, ConfigError, loadConfig } from "./services/config.ts";
+import { type DataStore, openDataStore } from "./storage/data-store.ts";
+import { databaseSettings } from "./storage/database.ts";
 import { type ObjectStore, StorageUnavailableError } from "./storage/object-store.ts";
 
 export const EXIT_CONFIG = 2;
@@ -67,4 +69,31 @@ export async function storageOrExit(objects: ObjectStore): Promise<void> {
     );
     process.exit(EXIT_CONFIG);
   }
+}
+
+/**
+ * Opens the database (DATABASE_URL, or DATA_DIR/bot.sqlite) and brings its schema up to date, or prints one
+ * message naming the variable and exits with code 2. A failed migration leaves nothing half-made: every pending
+ * migration runs in one transaction.
+ */
+export async function dataStoreOrExit(config: Pick<Config, "dataDir" | "databaseUrl">): Promise<DataStore> {
+  try {
+    return await openDataStore(databaseSettings(config));
+  } catch (err) {
+    if (!(err instanceof StorageUnavailableError)) throw err;
+    console.error(storageProblem(err));
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+/** What a start that cannot reach its database (or object store) prints: the variable to fix, then where to read. */
+export function storageProblem(err: StorageUnavailableError): string {
+  const hint =
+    err.variable === "DATABASE_URL"
+      ? "database: DATABASE_URL, or DATA_DIR for SQLite"
+      : "storage: STORAGE_URL, S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE";
+  return (
+    `Cannot start: ${err.variable} ${err.message}\n` +
+    `Every variable is described in .env.example and the README (${hint}).`
+  );
 }

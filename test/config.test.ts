@@ -75,6 +75,55 @@ describe("loadConfig", () => {
     }
   });
 
+  it("takes DATABASE_URL as a postgres:// URL naming a host, and leaves it unset for SQLite under DATA_DIR", () => {
+    expect(loadConfig({ IMAGE_PROVIDER: "mock" }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: "" }).databaseUrl).toBeUndefined();
+    for (const url of ["postgres://bot:pw@db.internal:5432/crbot", "postgresql://bot@127.0.0.1/crbot"]) {
+      expect(loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+    const problems = (url: string) => {
+      try {
+        loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: url });
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    for (const url of ["mysql://bot@db/crbot", "sqlite:./bot.sqlite", "not a url"]) {
+      // One problem each: a value that is not a postgres:// URL is not also told it names no host.
+      expect(problems(url), url).toEqual([
+        "DATABASE_URL must be a postgres:// URL (leave it unset for SQLite under DATA_DIR)",
+      ]);
+    }
+    expect(problems("postgres:///crbot")).toEqual([expect.stringMatching(/^DATABASE_URL must name a host/)]);
+  });
+
+  it("scrubs the DATABASE_URL password from logs, as written and percent-decoded", () => {
+    const config = loadConfig({
+      IMAGE_PROVIDER: "mock",
+      DATABASE_URL: "postgres://bot:s3cr%40t-pass@db.internal/crbot",
+    });
+    expect(configSecrets(config)).toEqual(expect.arrayContaining(["s3cr%40t-pass", "s3cr@t-pass"]));
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "info",
+      secrets: configSecrets(config),
+      pretty: false,
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    logger.error({ err: new Error('password authentication failed for "s3cr@t-pass"') }, "db failed");
+    logger.info({ url: "postgres://bot:s3cr%40t-pass@db.internal/crbot" }, "db url");
+    expect(lines.join("")).toContain("password authentication failed");
+    expect(lines.join("")).not.toContain("s3cr@t-pass");
+    expect(lines.join("")).not.toContain("s3cr%40t-pass");
+  });
+
   it("never repeats a STORAGE_URL that may hold a credential, and scrubs AWS credential values from logs", () => {
     const secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     for (const url of [

@@ -53,6 +53,26 @@ describe("npm run sandbox", () => {
       dir.remove();
     }
   });
+
+  it("with an unreachable DATABASE_URL prints one message naming it and exits 2, with no stack trace", async () => {
+    const dir = makeTempDir();
+    try {
+      const result = await runScript("src/sandbox/main.ts", {
+        SANDBOX_PORT: "0",
+        SANDBOX_DATA_DIR: dir.path,
+        DATABASE_URL: "postgres://bot:db-secret-hunter2@127.0.0.1:1/crbot",
+      });
+      expect(result.status).toBe(2);
+      expect(result.output.split("\n")[0]).toMatch(
+        /^Cannot start: DATABASE_URL the database is unreachable: ECONNREFUSED/,
+      );
+      expect(result.output).not.toContain("Sandbox running at");
+      expect(result.output).not.toMatch(/\n\s+at /);
+      expect(result.output).not.toContain("db-secret-hunter2");
+    } finally {
+      dir.remove();
+    }
+  });
 });
 
 describe("npm run deploy-commands", () => {

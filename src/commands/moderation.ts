@@ -47,20 +47,20 @@ export const moderation: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
     const sub = interaction.options.getSubcommand(true);
     requireModerator(interaction, PermissionFlagsBits.ManageMessages, `/moderation ${sub}`);
+    // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (sub === "log") return showLog(interaction, ctx);
     const target = interaction.options.getUser("user", true);
-    const { total } = ctx.references.listImages(target.id, interaction.guildId, 1, 1);
+    const { total } = await ctx.references.listImages(target.id, interaction.guildId, 1, 1);
     if (total === 0) {
-      await interaction.reply({
+      await interaction.editReply({
         content: `<@${target.id}> has no references in this server.`,
-        flags: MessageFlags.Ephemeral,
         allowedMentions: NO_PINGS,
       });
       return;
     }
-    await interaction.reply({
+    await interaction.editReply({
       content: `Delete all ${total} references of <@${target.id}> in this server? Their files are removed; this cannot be undone.`,
-      flags: MessageFlags.Ephemeral,
       allowedMentions: NO_PINGS,
       components: [
         {
@@ -89,9 +89,8 @@ async function showLog(interaction: ChatInputCommandInteraction, ctx: AppContext
   const guildId = interaction.guildId;
   if (!guildId) return;
   const count = Math.min(LOG_MAX, Math.max(1, interaction.options.getInteger("count") ?? LOG_DEFAULT));
-  await interaction.reply({
-    content: renderAuditLog(ctx.moderation.recentActions(guildId, count)),
-    flags: MessageFlags.Ephemeral,
+  await interaction.editReply({
+    content: renderAuditLog(await ctx.moderation.recentActions(guildId, count)),
     allowedMentions: NO_PINGS,
   });
 }

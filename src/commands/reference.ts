@@ -61,7 +61,7 @@ export const reference: Command = {
       if (whose !== viewer.userId && !viewer.canModerate) {
         throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
       }
-      const page = ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+      const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
       await interaction.editReply({
         ...renderImageList(page, whose, viewer.userId),
         allowedMentions: NO_PINGS,
@@ -69,7 +69,7 @@ export const reference: Command = {
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
-    const lookup = ctx.references.getImage(rawId, viewer);
+    const lookup = await ctx.references.getImage(rawId, viewer);
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     const { image, isCurrentPick } = lookup;
     if (sub === "delete") {
@@ -90,7 +90,7 @@ export const reference: Command = {
       });
       return;
     }
-    const content = renderImageInfo(image, isCurrentPick, ctx.video.forImage(image.id));
+    const content = renderImageInfo(image, isCurrentPick, await ctx.video.forImage(image.id));
     if (sub === "info") {
       await interaction.editReply({ content, allowedMentions: NO_PINGS });
       return;

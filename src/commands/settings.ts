@@ -26,8 +26,8 @@ import { MOCK_MODEL } from "../services/providers/mock.ts";
 import { ReplicateImageProvider } from "../services/providers/replicate.ts";
 import type { GuildSettings } from "../storage/guild-settings-repo.ts";
 
-function describe(ctx: AppContext, s: GuildSettings): string {
-  const a = ctx.quota.allowances(s.guildId);
+async function describe(ctx: AppContext, s: GuildSettings): Promise<string> {
+  const a = await ctx.quota.allowances(s.guildId);
   const cap = ctx.quota.userCap;
   const mark = (v: number | null) => (v === null ? " (default)" : "");
   return [
@@ -145,21 +145,20 @@ export const settings: Command = {
     const guildId = interaction.guildId;
     if (!guildId) throw new UserFacingError("/settings works only in a server.");
     const sub = interaction.options.getSubcommand(true);
-    if (sub === "view") {
-      await interaction.reply({
-        content: describe(ctx, ctx.guildSettings.get(guildId)),
-        flags: MessageFlags.Ephemeral,
+    const parse = sub === "view" ? undefined : CHANGES[sub];
+    if (sub !== "view" && !parse) throw new UserFacingError(`/settings has no ${sub}.`);
+    // A change is parsed (and a bad option refused) before the defer; nothing is read before it: the
+    // database may be across a network, and Discord allows 3 s.
+    const change = parse?.(interaction);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (!change) {
+      await interaction.editReply({
+        content: await describe(ctx, await ctx.guildSettings.get(guildId)),
         allowedMentions: NO_PINGS,
       });
       return;
     }
-    const parse = CHANGES[sub];
-    if (!parse) throw new UserFacingError(`/settings has no ${sub}.`);
-    const { settings: saved, summary } = ctx.guildSettings.change(
-      guildId,
-      interaction.user.id,
-      parse(interaction),
-    );
+    const { settings: saved, summary } = await ctx.guildSettings.change(guildId, interaction.user.id, change);
     await postToModLog(
       ctx,
       interaction.client.rest,
@@ -167,9 +166,8 @@ export const settings: Command = {
       `<@${interaction.user.id}> changed the settings: ${summary}.`,
       log,
     );
-    await interaction.reply({
-      content: `Saved: ${summary}.\n\n${describe(ctx, saved)}`,
-      flags: MessageFlags.Ephemeral,
+    await interaction.editReply({
+      content: `Saved: ${summary}.\n\n${await describe(ctx, saved)}`,
       allowedMentions: NO_PINGS,
     });
   },

@@ -15,7 +15,9 @@ export const usage: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
-    const report = ctx.quota.report(interaction.user.id, interaction.guildId);
+    // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const report = await ctx.quota.report(interaction.user.id, interaction.guildId);
     const lines = [
       `**Your use today** (${report.day}, UTC; resets <t:${Math.floor(report.resetsAt / 1000)}:R>)`,
       `${line("Images", report.user.images)} · ${line("Videos", report.user.videos)} · ${usd(report.user.estimatedUsd)}`,
@@ -29,10 +31,6 @@ export const usage: Command = {
       );
     }
     lines.push("Costs are estimates from an approximate price table; Replicate's bill is the truth.");
-    await interaction.reply({
-      content: lines.join("\n"),
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_PINGS,
-    });
+    await interaction.editReply({ content: lines.join("\n"), allowedMentions: NO_PINGS });
   },
 };

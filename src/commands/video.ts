@@ -4,7 +4,7 @@ import {
   type ChatInputCommandInteraction,
   SlashCommandBuilder,
 } from "discord.js";
-import { deferOrAbandon } from "../discord/acknowledge.ts";
+import { refusePrivately } from "../discord/acknowledge.ts";
 import type { Command } from "../discord/command.ts";
 import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { refusalError } from "../discord/moderation-log.ts";
@@ -36,15 +36,21 @@ export const video: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const prompt = promptFrom(interaction, "prompt", "Say what should happen.");
     const rawId = interaction.options.getString("reference")?.trim() || undefined;
-    // Local checks (SQLite, well under a millisecond) come before the defer so that a refusal stays private;
-    // nothing leaves the machine before it.
     const viewer = viewerOf(interaction);
-    const choice = ctx.references.choose(rawId, viewer);
+    // Acknowledged before anything is looked up (the database may be across a network, and Discord allows
+    // 3 s); a refusal is still shown only to the member. Nothing is recorded before the defer, so a refused
+    // acknowledgement leaves nothing to give up.
+    await interaction.deferReply();
+    const choice = await ctx.references.choose(rawId, viewer);
     if (!choice.ok) {
-      if (choice.reason === "no_pick") throw new UserFacingError(NO_PICK);
-      throw imageLookupError(choice.reason, rawId ?? "");
+      const refusal =
+        choice.reason === "no_pick"
+          ? new UserFacingError(NO_PICK)
+          : imageLookupError(choice.reason, rawId ?? "");
+      await refusePrivately(interaction, refusal, log);
+      return;
     }
-    const created = ctx.video.create(
+    const created = await ctx.video.create(
       {
         viewer,
         channelId: interaction.channelId,
@@ -52,20 +58,29 @@ export const video: Command = {
         image: choice.image,
         interaction: interactionRef(interaction),
       },
-      (jobId, model) =>
-        ctx.admission.admit({
-          guildId: viewer.guildId,
-          userId: viewer.userId,
-          prompt,
-          kind: "video",
-          units: 1,
-          jobId,
-          model,
-        }),
+      (jobId, model, tx) =>
+        ctx.admission.admit(
+          {
+            guildId: viewer.guildId,
+            userId: viewer.userId,
+            prompt,
+            kind: "video",
+            units: 1,
+            jobId,
+            model,
+          },
+          tx,
+        ),
     );
-    if (!created.ok) throw await refusalError(ctx, interaction, created, "/video prompt", log);
+    if (!created.ok) {
+      await refusePrivately(
+        interaction,
+        await refusalError(ctx, interaction, created, "/video prompt", log),
+        log,
+      );
+      return;
+    }
     const job = created.video;
-    await deferOrAbandon(interaction, (reason) => ctx.video.abandon(job.id, reason));
     const origin = { ...job, createdAt: interaction.createdTimestamp, acknowledged: true };
     const reply = new VideoReply(
       new DurableReply(interaction.client.rest, origin, ctx.clock, log),
@@ -80,7 +95,7 @@ export const video: Command = {
   /** Offers the user's recent references, newest first, matched on id or prompt. */
   async autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
     const typed = interaction.options.getFocused().trim().toLowerCase();
-    const recent = ctx.references.listImages(interaction.user.id, interaction.guildId, 1, 100).items;
+    const recent = (await ctx.references.listImages(interaction.user.id, interaction.guildId, 1, 100)).items;
     const choices = recent
       .filter((i) => !typed || i.id.startsWith(typed) || i.prompt.toLowerCase().includes(typed))
       .slice(0, 25)

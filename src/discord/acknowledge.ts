@@ -1,21 +1,28 @@
-// The acknowledgement of a request whose job is already recorded (rows written, allowance reserved).
-import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
-
-export const NOT_ACKNOWLEDGED = "Discord refused the acknowledgement (too late, or a server error)";
+// Acknowledging a request before anything else: Discord allows 3 s, and with a network database a query before
+// the acknowledgement could take that long. A refusal found after a public acknowledgement is still private.
+import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
+import type { UserFacingError } from "../domain/errors.ts";
+import type { Logger } from "../domain/logger.ts";
 
 /**
- * Defers the reply. When Discord refuses it (the 3 s window passed, or a server error), nothing can be shown
- * to the member, so the recorded job is given up at once: `abandon` marks it failed and refunds it, and the
- * member is not left with "a request running" that would only start (and be charged) after a restart.
+ * Tells only the member that their request was refused, after a public deferred reply: the "thinking…" reply
+ * is deleted (so the channel shows nothing) and the refusal is sent as an ephemeral follow-up, in the words the
+ * router would use.
  */
-export async function deferOrAbandon(
+export async function refusePrivately(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
-  abandon: (reason: string) => void,
+  refusal: UserFacingError,
+  log: Logger,
 ): Promise<void> {
+  log.info({ reason: refusal.message }, "request refused");
   try {
-    await interaction.deferReply();
+    await interaction.deleteReply();
   } catch (err) {
-    abandon(NOT_ACKNOWLEDGED);
-    throw err;
+    log.warn({ err }, "could not delete the deferred reply of a refused request");
   }
+  await interaction.followUp({
+    content: `⚠️ ${refusal.message}`,
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: { parse: [] },
+  });
 }

@@ -5,7 +5,7 @@ import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
-import { deferOrAbandon } from "./acknowledge.ts";
+import { refusePrivately } from "./acknowledge.ts";
 import { fitImage, perImageBudget } from "./attachments.ts";
 import { refusalError } from "./moderation-log.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
@@ -38,8 +38,16 @@ export class GenerationReply {
     );
     this.queue = new QueueUpdates(
       () => {
-        const view = this.latest ?? ctx.generation.view(generationId);
-        if (view) this.progress.schedule(view);
+        if (this.latest) {
+          this.progress.schedule(this.latest);
+          return;
+        }
+        ctx.generation.view(generationId).then(
+          (view) => {
+            if (view) this.progress.schedule(this.latest ?? view);
+          },
+          (err: unknown) => log.warn({ err }, "could not read the generation for a queue update"),
+        );
       },
       ctx.config.replies.queueIntervalMs,
       ctx.clock,
@@ -65,7 +73,7 @@ export class GenerationReply {
     this.queue.stop();
     await this.progress.settle();
     // Read again: a purge or deletion may have removed images while the last progress edit was under way.
-    const view = this.ctx.generation.view(settled.generation.id) ?? settled;
+    const view = (await this.ctx.generation.view(settled.generation.id)) ?? settled;
     const interrupted = view.generation.status === "running";
     const previews = view.images.some(
       (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
@@ -79,7 +87,7 @@ export class GenerationReply {
         "generation cannot be delivered; /reference has it",
       );
     }
-    if (!interrupted) this.ctx.generation.markDelivered(view.generation.id);
+    if (!interrupted) await this.ctx.generation.markDelivered(view.generation.id);
   }
 
   /** The finished grid as it stands now (after a deletion, without the deleted image). */
@@ -95,7 +103,7 @@ export class GenerationReply {
       .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
       .map((i) => this.fileFor(i));
     const { messageId } = await this.target.edit({ ...message, files });
-    this.ctx.generation.setMessageId(view.generation.id, messageId);
+    await this.ctx.generation.setMessageId(view.generation.id, messageId);
   }
 
   private fits(image: ImageRow): boolean {
@@ -116,17 +124,21 @@ export class GenerationReply {
 }
 
 /**
- * Admits and records a new generation for an interaction, defers, runs it and delivers it to the reply.
- * The admission checks (blocklist, running jobs, allowance) are local and come before the defer, so that a
- * refusal is shown only to the member.
+ * Defers (unless the caller did), admits and records a new generation for an interaction, runs it and delivers
+ * it to the reply. The defer comes first (the admission reads the database, which may be across a network); a refusal is still
+ * shown only to the member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when
+ * refused.
  */
 export async function generateAndReply(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   ctx: AppContext,
   params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
   log: Logger,
-): Promise<GenerationView> {
-  const created = ctx.generation.create(
+): Promise<GenerationView | undefined> {
+  // Nothing is recorded yet: when Discord refuses the defer, there is nothing to give up. A caller that had
+  // to look something up first (the Regenerate button) deferred already.
+  if (!interaction.deferred) await interaction.deferReply();
+  const created = await ctx.generation.create(
     {
       ...params,
       guildId: interaction.guildId,
@@ -134,19 +146,28 @@ export async function generateAndReply(
       userId: interaction.user.id,
       interaction: interactionRef(interaction),
     },
-    (jobId, model) =>
-      ctx.admission.admit({
-        guildId: interaction.guildId,
-        userId: interaction.user.id,
-        prompt: params.prompt,
-        kind: "image",
-        units: params.count,
-        jobId,
-        model,
-      }),
+    (jobId, model, tx) =>
+      ctx.admission.admit(
+        {
+          guildId: interaction.guildId,
+          userId: interaction.user.id,
+          prompt: params.prompt,
+          kind: "image",
+          units: params.count,
+          jobId,
+          model,
+        },
+        tx,
+      ),
   );
-  if (!created.ok) throw await refusalError(ctx, interaction, created, "/character description", log);
-  await deferOrAbandon(interaction, (reason) => ctx.generation.abandon(created.generationId, reason));
+  if (!created.ok) {
+    await refusePrivately(
+      interaction,
+      await refusalError(ctx, interaction, created, "/character description", log),
+      log,
+    );
+    return undefined;
+  }
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -174,7 +195,7 @@ export async function refreshGrid(
   generationId: string,
   log: Logger,
 ): Promise<void> {
-  const view = ctx.generation.view(generationId);
+  const view = await ctx.generation.view(generationId);
   const g = view?.generation;
   if (!view || !g || g.status === "running" || (!g.messageId && !g.interactionToken)) return;
   const reply = new GenerationReply(
@@ -185,7 +206,7 @@ export async function refreshGrid(
     log,
   );
   try {
-    await reply.showGrid(view, ctx.references.pickedSlot(g.id));
+    await reply.showGrid(view, await ctx.references.pickedSlot(g.id));
   } catch (err) {
     log.warn({ err, generationId }, "could not update the grid after a deletion");
   }

@@ -15,7 +15,7 @@ export async function postToModLog(
   summary: string,
   log: Logger,
 ): Promise<void> {
-  const channelId = ctx.guildSettings.modLogChannel(guildId);
+  const channelId = await ctx.guildSettings.modLogChannel(guildId);
   if (!channelId) return;
   try {
     await rest.post(Routes.channelMessages(channelId), {

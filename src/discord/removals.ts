@@ -30,7 +30,7 @@ export async function showRemovals(
 /** At start: the message edits of deletions that committed before the last run stopped. */
 export async function finishPendingRemovals(ctx: AppContext, rest: REST): Promise<void> {
   try {
-    const edits = ctx.references.pendingEdits();
+    const edits = await ctx.references.pendingEdits();
     if (edits.length === 0) return;
     const log = ctx.logger.child({ pendingMessageEdits: edits.length });
     log.info("editing the messages of deletions the last run did not finish");
@@ -53,12 +53,12 @@ async function applyEdits(
       if (edit.kind === "grid") {
         await refreshGrid(ctx, rest, edit.jobId, log);
       } else {
-        const video = ctx.video.get(edit.jobId);
+        const video = await ctx.video.get(edit.jobId);
         if (video) await showVideoRemoved(ctx, rest, video, log);
       }
     } catch (err) {
       log.warn({ err, ...edit }, "could not edit a message after a deletion");
     }
-    ctx.references.editDone(edit);
+    await ctx.references.editDone(edit);
   }
 }

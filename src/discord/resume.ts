@@ -7,8 +7,11 @@ import { GenerationReply } from "./generation-reply.ts";
 import { DurableReply } from "./reply-target.ts";
 import { VideoReply } from "./video-reply.ts";
 
-export function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<void>[] {
-  const generations = ctx.generation.undelivered().map(async (generation) => {
+export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<Promise<void>[]> {
+  // Both lists are read before any job starts, so a failed read leaves no job running untracked.
+  const undeliveredGenerations = await ctx.generation.undelivered();
+  const undeliveredVideos = await ctx.video.undelivered();
+  const generations = undeliveredGenerations.map(async (generation) => {
     const log = ctx.logger.child({ generationId: generation.id, resumed: true });
     try {
       const target = new DurableReply(rest, generation, ctx.clock, log);
@@ -20,7 +23,7 @@ export function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<void>
       log.error({ err }, "could not resume generation; it will be tried again at the next start");
     }
   });
-  const videos = ctx.video.undelivered().map(async (video) => {
+  const videos = undeliveredVideos.map(async (video) => {
     const log = ctx.logger.child({ videoId: video.id, resumed: true });
     try {
       const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);

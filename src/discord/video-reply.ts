@@ -68,7 +68,7 @@ export class VideoReply {
       return;
     }
     // Read again: its reference may have been deleted since `run` returned the row.
-    const current = this.ctx.video.get(video.id) ?? video;
+    const current = (await this.ctx.video.get(video.id)) ?? video;
     if (current.deletedAt !== null) {
       // Deleted while it was being made: nothing of it is shown or kept.
       await this.ctx.video.discardDeletedOutput(current);
@@ -77,7 +77,7 @@ export class VideoReply {
       } catch (err) {
         if (!(err instanceof UndeliverableError)) throw err;
       }
-      this.ctx.video.markDelivered(video.id);
+      await this.ctx.video.markDelivered(video.id);
       return;
     }
     const limit = this.uploadLimit ?? DEFAULT_ATTACHMENT_LIMIT;
@@ -90,24 +90,24 @@ export class VideoReply {
           ? [{ name: `video-${video.id}.mp4`, read: () => this.ctx.video.readVideoFile(video) }]
           : [],
       });
-      this.ctx.video.setMessageId(video.id, messageId);
+      await this.ctx.video.setMessageId(video.id, messageId);
     } catch (err) {
       if (!(err instanceof UndeliverableError)) throw err;
       this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
     }
-    this.ctx.video.markDelivered(video.id);
+    await this.ctx.video.markDelivered(video.id);
   }
 
   private async show(video: VideoRow): Promise<void> {
     // A moderator's removal note must not be overwritten by the next progress edit.
-    const current = this.ctx.video.get(video.id) ?? video;
+    const current = (await this.ctx.video.get(video.id)) ?? video;
     const { messageId } = await this.target.edit({
       content:
         current.deletedAt !== null
           ? renderVideoRemoved(current)
           : renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
     });
-    this.ctx.video.setMessageId(video.id, messageId);
+    await this.ctx.video.setMessageId(video.id, messageId);
   }
 }
 
@@ -122,7 +122,7 @@ export async function showVideoRemoved(
   log: Logger,
 ): Promise<void> {
   if (!video.messageId && !video.interactionToken) return;
-  const removed = ctx.video.get(video.id) ?? video;
+  const removed = (await ctx.video.get(video.id)) ?? video;
   try {
     await new PastMessage(rest, video, ctx.clock).edit({ content: renderVideoRemoved(removed), files: [] });
   } catch (err) {

@@ -1,12 +1,14 @@
 // The grid's buttons: pick an image (requester only) and Regenerate (requester only), each honoured only on
 // the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
+import { refusePrivately } from "../discord/acknowledge.ts";
 import type { CustomId } from "../discord/custom-id.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
 import { NO_PINGS, renderGrid } from "../discord/render.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
+import type { GenerationView } from "../services/generation.ts";
 import type { AspectRatio } from "../services/providers/image-models.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
@@ -18,8 +20,12 @@ const notYours = (ownerId: string) =>
  * A custom_id can be copied onto any message (a webhook, another bot, an edited export); the buttons count only
  * on the message the bot stored for the generation.
  */
-function requireOwnMessage(interaction: ButtonInteraction, ctx: AppContext, generationId: string): void {
-  const generation = ctx.generation.view(generationId)?.generation;
+async function requireOwnMessage(
+  interaction: ButtonInteraction,
+  ctx: AppContext,
+  generationId: string,
+): Promise<void> {
+  const generation = (await ctx.generation.view(generationId))?.generation;
   if (generation && generation.messageId !== interaction.message.id) {
     throw new UserFacingError(
       "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
@@ -27,18 +33,29 @@ function requireOwnMessage(interaction: ButtonInteraction, ctx: AppContext, gene
   }
 }
 
+/**
+ * Every press is acknowledged before the database is read (it may be across a network, and Discord allows
+ * 3 s): a pick by deferring the grid's update, Regenerate by deferring its new reply. Refusals stay private.
+ */
 export async function handleGenerationButton(
   interaction: ButtonInteraction,
   id: GenId,
   ctx: AppContext,
   log: Logger,
 ) {
-  requireOwnMessage(interaction, ctx, id.generationId);
   if (id.action === "pick") {
-    const result = ctx.references.select(id.generationId, id.slot, interaction.user.id);
+    // Refusals after this are sent by the router as ephemeral follow-ups.
+    await interaction.deferUpdate();
+    await requireOwnMessage(interaction, ctx, id.generationId);
+    const result = await ctx.references.select(id.generationId, id.slot, interaction.user.id, interaction.id);
     if (!result.ok) {
+      if (result.reason === "already_recorded") {
+        // This press was handled already (its pick is recorded, and that handling answers it).
+        log.info({ generationId: id.generationId }, "pick already recorded for this press");
+        return;
+      }
       if (result.reason === "not_owner") {
-        throw notYours(ctx.generation.view(id.generationId)?.generation.userId ?? "the requester");
+        throw notYours((await ctx.generation.view(id.generationId))?.generation.userId ?? "the requester");
       }
       throw new UserFacingError(
         result.reason === "not_found"
@@ -46,15 +63,13 @@ export async function handleGenerationButton(
           : `Image ${id.slot} is not available to pick.`,
       );
     }
-    const view = ctx.generation.view(id.generationId);
+    const view = await ctx.generation.view(id.generationId);
     if (view) {
       const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
-      await interaction.update({
+      await interaction.editReply({
         ...renderGrid(view, { pickedSlot: id.slot, previews }),
         allowedMentions: NO_PINGS,
       });
-    } else {
-      await interaction.deferUpdate();
     }
     await interaction.followUp({
       content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it.`,
@@ -64,9 +79,19 @@ export async function handleGenerationButton(
     return;
   }
 
-  const view = ctx.generation.view(id.generationId);
-  if (!view) throw new UserFacingError("That generation no longer exists.");
-  if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+  // Regenerate answers with a new public message; a refusal deletes it and is told privately.
+  await interaction.deferReply();
+  let view: GenerationView | undefined;
+  try {
+    await requireOwnMessage(interaction, ctx, id.generationId);
+    view = await ctx.generation.view(id.generationId);
+    if (!view) throw new UserFacingError("That generation no longer exists.");
+    if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+  } catch (err) {
+    if (!(err instanceof UserFacingError)) throw err;
+    await refusePrivately(interaction, err, log);
+    return;
+  }
   const { generation } = view;
   await generateAndReply(
     interaction,

@@ -14,8 +14,10 @@ export async function handleReferenceButton(
   const viewer = viewerOf(interaction);
   if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
-  const page = ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
-  await interaction.update({
+  // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+  await interaction.deferUpdate();
+  const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
+  await interaction.editReply({
     ...renderImageList(page, id.userId, viewer.userId),
     allowedMentions: NO_PINGS,
   });

@@ -1,6 +1,7 @@
 // `npm run sandbox`: the whole bot offline in a browser, with no Discord application and no Replicate account.
+import { StorageUnavailableError } from "../domain/errors.ts";
 import { ConfigError } from "../services/config.ts";
-import { EXIT_CONFIG, readEnvironment } from "../startup.ts";
+import { EXIT_CONFIG, readEnvironment, storageProblem } from "../startup.ts";
 import { defaultSandboxDataDir, startSandboxMode } from "./mode.ts";
 
 const env = readEnvironment();
@@ -42,6 +43,11 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
+    process.exit(EXIT_CONFIG);
+  }
+  if (err instanceof StorageUnavailableError) {
+    // DATABASE_URL unreachable (or STORAGE_URL): the same one message and exit code 2 as npm start.
+    console.error(storageProblem(err));
     process.exit(EXIT_CONFIG);
   }
   if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {

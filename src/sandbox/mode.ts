@@ -55,7 +55,14 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
     });
     await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: GUILD.id });
     const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-    const bot = await startBot(createAppContext(config, logger));
+    const ctx = await createAppContext(config, logger);
+    let bot: RunningBot;
+    try {
+      bot = await startBot(ctx);
+    } catch (err) {
+      await ctx.close().catch(() => undefined);
+      throw err;
+    }
     return {
       url: sandbox.url,
       sandbox,

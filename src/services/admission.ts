@@ -1,9 +1,9 @@
 // Whether a new job may start: the guild's prompt blocklist, one running job per member, and the daily
-// allowances. Checked inside the transaction that records the job, so two quick requests cannot both pass.
+// allowances. Checked inside the transaction that records the job (opened with the member's and the guild's
+// locks), so two quick requests, in one process or in two, cannot both pass.
 
 import type { Clock } from "../domain/clock.ts";
-import type { AuditRepo } from "../storage/audit-repo.ts";
-import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
+import type { Repos } from "../storage/repos.ts";
 import type { UsageKind } from "../storage/usage-repo.ts";
 import { checkPrompt } from "./prompt-policy.ts";
 import type { QuotaService, Reservation } from "./quota.ts";
@@ -29,21 +29,23 @@ export class AdmissionService {
   constructor(
     private readonly deps: {
       quota: QuotaService;
-      settings: GuildSettingsRepo;
-      audit: AuditRepo;
-      /** The member's jobs still running, images and videos together. */
-      runningJobs: (userId: string) => number;
+      /** The member's jobs still running, images and videos together, read in the admission's transaction. */
+      runningJobs: (userId: string, tx: Repos) => Promise<number>;
       maxRunningPerUser: number;
       clock: Clock;
     },
   ) {}
 
-  admit(request: AdmissionRequest): Admission {
-    const { settings, audit, quota, clock } = this.deps;
-    const blocklist = request.guildId ? settings.get(request.guildId).blocklist : [];
+  /**
+   * Decides in the caller's transaction `tx`, which records the job when this says yes; the transaction must
+   * hold the locks `admissionLocks` names. A blocked prompt's audit row is written in it too.
+   */
+  async admit(request: AdmissionRequest, tx: Repos): Promise<Admission> {
+    const { quota, clock } = this.deps;
+    const blocklist = request.guildId ? (await tx.guildSettings.get(request.guildId)).blocklist : [];
     const verdict = checkPrompt(request.prompt, blocklist);
     if (verdict.blocked) {
-      audit.add({
+      await tx.audit.add({
         guildId: request.guildId,
         actorId: request.userId,
         action: "prompt_blocked",
@@ -54,13 +56,21 @@ export class AdmissionService {
       });
       return { ok: false, reason: "blocked" };
     }
-    const running = this.deps.runningJobs(request.userId);
+    const running = await this.deps.runningJobs(request.userId, tx);
     if (running >= this.deps.maxRunningPerUser) {
       return { ok: false, reason: "busy", running, limit: this.deps.maxRunningPerUser };
     }
-    const reservation = quota.reserve(request);
+    const reservation = await quota.reserve(request, tx);
     return reservation.ok ? { ok: true } : { ok: false, reason: "quota", detail: reservation };
   }
+}
+
+/**
+ * The locks a transaction that admits a job takes (on PostgreSQL): the member's, and the guild's when there is
+ * one, so two processes never both pass the member's running cap or spend the last unit of an allowance.
+ */
+export function admissionLocks(userId: string, guildId: string | null): string[] {
+  return [`user:${userId}`, ...(guildId ? [`guild:${guildId}`] : [])];
 }
 
 /** Words for a member whose request was refused. */

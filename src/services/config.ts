@@ -136,6 +136,20 @@ const schema = z.object({
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
   ),
   DATA_DIR: orDefault(DEFAULT_DATA_DIR, z.string()),
+  DATABASE_URL: orDefault(
+    undefined,
+    z
+      .url({
+        protocol: /^postgres(ql)?$/,
+        error: "must be a postgres:// URL (leave it unset for SQLite under DATA_DIR)",
+        // Not a URL at all: the host check below would throw on it, and say nothing more useful.
+        abort: true,
+      })
+      .refine((u) => new URL(u).hostname !== "", {
+        error: "must name a host, as in postgres://user:password@host:5432/db",
+      })
+      .optional(),
+  ),
   STORAGE_URL: storageUrl,
   S3_ENDPOINT: orDefault(
     undefined,
@@ -251,6 +265,8 @@ interface CommonConfig {
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
   dataDir: string;
+  /** PostgreSQL (DATABASE_URL); unset: SQLite at DATA_DIR/bot.sqlite. */
+  databaseUrl: string | undefined;
   /** Where images and videos are kept: files under dataDir, or an S3-compatible bucket (STORAGE_URL). */
   storage: StorageSettings;
   /** The AWS credential values in the environment (the SDK reads them itself), scrubbed from every log line. */
@@ -310,6 +326,7 @@ function toConfig(e: Env): Config {
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     videoModel: e.VIDEO_MODEL,
     dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
     awsSecrets: [e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY, e.AWS_SESSION_TOKEN].filter(
       (v): v is string => !!v,
     ),
@@ -355,5 +372,18 @@ function toConfig(e: Env): Config {
 
 /** The secret values a config holds, for the logger's redaction. */
 export function configSecrets(config: Config): string[] {
-  return [config.discord.token, config.replicate.token, ...config.awsSecrets].filter((s): s is string => !!s);
+  return [
+    config.discord.token,
+    config.replicate.token,
+    ...config.awsSecrets,
+    ...databaseSecrets(config.databaseUrl),
+  ].filter((s): s is string => !!s);
+}
+
+/** A database URL's password, raw and as written in the URL (percent-encoded), for the logger to scrub. */
+function databaseSecrets(url: string | undefined): string[] {
+  if (!url) return [];
+  const password = new URL(url).password;
+  if (!password) return [];
+  return [password, decodeURIComponent(password)];
 }

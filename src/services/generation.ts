@@ -2,7 +2,7 @@
 import type { Clock } from "../domain/clock.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
-import type { Db } from "../storage/database.ts";
+import type { DataStore } from "../storage/data-store.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type {
   GenerationRow,
@@ -11,7 +11,8 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
-import type { Admission, Refusal } from "./admission.ts";
+import type { Repos } from "../storage/repos.ts";
+import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
 import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
@@ -39,13 +40,13 @@ export interface GenerationView {
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
 
 export interface GenerationServiceDeps {
-  db: Db;
+  data: DataStore;
   generations: GenerationsRepo;
   images: ImagesRepo;
   files: FileStore;
   provider: ImageProvider;
   /** The safety filter level the request's server chose, if any. */
-  safetyLevel?: (guildId: string | null) => SafetyFilterLevel | undefined;
+  safetyLevel?: (guildId: string | null) => Promise<SafetyFilterLevel | undefined>;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
   model: () => string;
   limiter: Limiter;
@@ -53,8 +54,11 @@ export interface GenerationServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
-  /** Called once when a generation settles, inside the transaction that settles it (refunds its failed slots). */
-  onFinished?: (generation: GenerationRow, images: ImageRow[]) => void;
+  /**
+   * Called once when a generation settles, inside the transaction `tx` that settles it (refunds its failed
+   * slots); it must touch nothing but `tx`.
+   */
+  onFinished?: (generation: GenerationRow, images: ImageRow[], tx: Repos) => Promise<void>;
 }
 
 export class GenerationService {
@@ -66,44 +70,49 @@ export class GenerationService {
   }
   /**
    * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,
-   * allowance) says yes inside the same transaction. Nothing runs yet: `run` does that.
+   * allowance) says yes inside the same transaction, which holds the member's and the guild's locks. Nothing
+   * runs yet: `run` does that.
    */
-  create(
+  async create(
     request: GenerationRequest,
-    admit?: (jobId: string, model: string) => Admission,
-  ): { ok: true; generationId: string } | ({ ok: false } & Refusal) {
-    const { generations, images, db, clock } = this.deps;
+    admit?: (jobId: string, model: string, tx: Repos) => Promise<Admission>,
+  ): Promise<{ ok: true; generationId: string } | ({ ok: false } & Refusal)> {
+    const { data, clock } = this.deps;
     if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IMAGES) {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
     const id = newId();
     const model = this.deps.model();
     // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
-    const safety = this.deps.safetyLevel?.(request.guildId);
-    return db.transaction(() => {
-      const admission = admit?.(id, model) ?? { ok: true as const };
-      if (!admission.ok) return admission;
-      const now = clock.now();
-      generations.insert({
-        id,
-        guildId: request.guildId,
-        channelId: request.channelId,
-        userId: request.userId,
-        interactionId: request.interaction?.interactionId ?? null,
-        interactionToken: request.interaction?.interactionToken ?? null,
-        applicationId: request.interaction?.applicationId ?? null,
-        prompt: request.prompt,
-        params: {
-          aspectRatio: request.aspectRatio,
-          ...(safety ? { safetyFilterLevel: safety } : {}),
-        },
-        model,
-        requested: request.count,
-        createdAt: now,
-      });
-      for (let slot = 1; slot <= request.count; slot++) images.insertPending(newId(), id, slot, now);
-      return { ok: true as const, generationId: id };
-    })();
+    const safety = await this.deps.safetyLevel?.(request.guildId);
+    return data.transaction(
+      async (tx) => {
+        const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
+        if (!admission.ok) return admission;
+        const now = clock.now();
+        await tx.generations.insert({
+          id,
+          guildId: request.guildId,
+          channelId: request.channelId,
+          userId: request.userId,
+          interactionId: request.interaction?.interactionId ?? null,
+          interactionToken: request.interaction?.interactionToken ?? null,
+          applicationId: request.interaction?.applicationId ?? null,
+          prompt: request.prompt,
+          params: {
+            aspectRatio: request.aspectRatio,
+            ...(safety ? { safetyFilterLevel: safety } : {}),
+          },
+          model,
+          requested: request.count,
+          createdAt: now,
+        });
+        for (let slot = 1; slot <= request.count; slot++)
+          await tx.images.insertPending(newId(), id, slot, now);
+        return { ok: true as const, generationId: id };
+      },
+      { locks: admissionLocks(request.userId, request.guildId) },
+    );
   }
 
   /**
@@ -115,11 +124,11 @@ export class GenerationService {
     onProgress?: ProgressListener,
     onQueue?: (ahead: number) => void,
   ): Promise<GenerationView> {
-    const generation = this.deps.generations.get(generationId);
+    const generation = await this.deps.generations.get(generationId);
     if (!generation) throw new Error(`no generation ${generationId}`);
-    const open = this.deps.images
-      .forGeneration(generationId)
-      .filter((i) => i.status === "pending" || i.status === "running");
+    const open = (await this.deps.images.forGeneration(generationId)).filter(
+      (i) => i.status === "pending" || i.status === "running",
+    );
     // How many predictions wait ahead of this generation's first waiting slot; 0 once none of its slots wait.
     const waiting = new Map<number, number>();
     let shown: number | undefined;
@@ -142,7 +151,7 @@ export class GenerationService {
           },
         });
         if (this.jobs.stopped) return;
-        const view = this.view(generationId);
+        const view = await this.view(generationId);
         const settled = view?.images.find((i) => i.id === image.id);
         if (view && settled && onProgress) {
           try {
@@ -153,8 +162,8 @@ export class GenerationService {
         }
       }),
     );
-    if (!this.jobs.stopped) this.finish(generationId);
-    return this.view(generationId) as GenerationView;
+    if (!this.jobs.stopped) await this.finish(generationId);
+    return (await this.view(generationId)) as GenerationView;
   }
 
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
@@ -162,13 +171,13 @@ export class GenerationService {
     this.jobs.stop();
   }
 
-  view(generationId: string): GenerationView | undefined {
-    const generation = this.deps.generations.get(generationId);
-    return generation && { generation, images: this.deps.images.forGeneration(generationId) };
+  async view(generationId: string): Promise<GenerationView | undefined> {
+    const generation = await this.deps.generations.get(generationId);
+    return generation && { generation, images: await this.deps.images.forGeneration(generationId) };
   }
 
   /** Generations whose result has not reached Discord: to resume and deliver after a restart. */
-  undelivered(): GenerationRow[] {
+  undelivered(): Promise<GenerationRow[]> {
     return this.deps.generations.undelivered();
   }
 
@@ -177,31 +186,31 @@ export class GenerationService {
    * so its slots are marked failed, it counts as delivered (nothing to resume after a restart) and its whole
    * reservation is refunded, in one transaction. The member is not left "with a request running".
    */
-  abandon(generationId: string, reason: string): void {
-    const { db, images, generations, clock } = this.deps;
-    db.transaction(() => {
+  async abandon(generationId: string, reason: string): Promise<void> {
+    const { data, clock } = this.deps;
+    await data.transaction(async (tx) => {
       const now = clock.now();
-      for (const image of images.forGeneration(generationId)) {
-        if (image.status === "pending") images.markFailed(image.id, "abandoned", reason, now);
+      for (const image of await tx.images.forGeneration(generationId)) {
+        if (image.status === "pending") await tx.images.markFailed(image.id, "abandoned", reason, now);
       }
-      this.finish(generationId);
-      generations.markDelivered(generationId, now);
-    })();
+      await this.finishIn(generationId, tx);
+      await tx.generations.markDelivered(generationId, now);
+    });
   }
 
-  markDelivered(generationId: string): void {
-    this.deps.generations.markDelivered(generationId, this.deps.clock.now());
+  async markDelivered(generationId: string): Promise<void> {
+    await this.deps.generations.markDelivered(generationId, this.deps.clock.now());
   }
 
-  setMessageId(generationId: string, messageId: string): void {
-    this.deps.generations.setMessageId(generationId, messageId);
+  async setMessageId(generationId: string, messageId: string): Promise<void> {
+    await this.deps.generations.setMessageId(generationId, messageId);
   }
 
   private async runSlot(
     image: ImageRow,
     queue: { queued: (ahead: number) => void; started: () => void },
   ): Promise<void> {
-    const job = this.slotJob(image.id);
+    const job = await this.slotJob(image.id);
     if (job) await this.jobs.run(job, queue);
   }
 
@@ -209,10 +218,10 @@ export class GenerationService {
    * One image slot as a prediction job, keyed by its row's id: what it sends (the generation's prompt and
    * parameters), how its image is stored and how its start, success and failure are recorded.
    */
-  slotJob(imageId: string): PredictionJob<ImageRequest> | undefined {
+  async slotJob(imageId: string): Promise<PredictionJob<ImageRequest> | undefined> {
     const { provider, images, files, clock, logger } = this.deps;
-    const image = images.get(imageId);
-    const generation = image && this.deps.generations.get(image.generationId);
+    const image = await images.get(imageId);
+    const generation = image && (await this.deps.generations.get(image.generationId));
     if (!image || !generation) return undefined;
     const { slot } = image;
     const log = logger.child({ generationId: generation.id, imageId, slot });
@@ -230,13 +239,15 @@ export class GenerationService {
           : {}),
       }),
       markCreateSent: (at) => images.jobs.markCreateSent(imageId, at),
-      markStarted: (started) => images.markStarted(imageId, started.predictionId, started.model),
+      markStarted: async (started) => {
+        await images.markStarted(imageId, started.predictionId, started.model);
+      },
       heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
       store: async (_output, data) => {
         const facts = await files.writeImage(imageId, data);
-        images.markSucceeded(imageId, facts, clock.now());
-        if (images.get(imageId)?.deletedAt !== null) {
+        await images.markSucceeded(imageId, facts, clock.now());
+        if ((await images.get(imageId))?.deletedAt !== null) {
           // Purged while it was being made: its row no longer stands for the file, so nothing else would.
           await files.remove(facts.fileName);
           log.info("image discarded: its slot was deleted while it was being made");
@@ -244,23 +255,27 @@ export class GenerationService {
         }
         log.info({ bytes: facts.bytes }, "image stored");
       },
-      fail: (failure) => images.markFailed(imageId, failure.code, failure.message, clock.now()),
+      fail: async (failure) => {
+        await images.markFailed(imageId, failure.code, failure.message, clock.now());
+      },
     };
   }
 
   /** Settles the generation once no slot is open; its refund is written in the same transaction. */
-  private finish(generationId: string): void {
-    const { db, images, generations, clock } = this.deps;
-    db.transaction(() => {
-      const rows = images.forGeneration(generationId);
-      if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
-      const succeeded = rows.filter((i) => i.status === "succeeded").length;
-      const status: GenerationStatus =
-        succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
-      if (generations.finish(generationId, status, clock.now())) {
-        const generation = generations.get(generationId);
-        if (generation) this.deps.onFinished?.(generation, rows);
-      }
-    })();
+  private async finish(generationId: string): Promise<void> {
+    await this.deps.data.transaction((tx) => this.finishIn(generationId, tx));
+  }
+
+  /** `finish` in the caller's transaction. */
+  private async finishIn(generationId: string, tx: Repos): Promise<void> {
+    const rows = await tx.images.forGeneration(generationId);
+    if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
+    const succeeded = rows.filter((i) => i.status === "succeeded").length;
+    const status: GenerationStatus =
+      succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
+    if (await tx.generations.finish(generationId, status, this.deps.clock.now())) {
+      const generation = await tx.generations.get(generationId);
+      if (generation) await this.deps.onFinished?.(generation, rows, tx);
+    }
   }
 }

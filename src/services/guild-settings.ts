@@ -3,8 +3,7 @@
 
 import type { Clock } from "../domain/clock.ts";
 import { UserFacingError } from "../domain/errors.ts";
-import type { AuditRepo } from "../storage/audit-repo.ts";
-import type { Db } from "../storage/database.ts";
+import type { DataStore } from "../storage/data-store.ts";
 import type { GuildSettings, GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import { entryProblem, MAX_BLOCKLIST_ENTRIES } from "./prompt-policy.ts";
 import {
@@ -32,22 +31,22 @@ const ALLOWANCE_FIELDS = {
 } as const;
 
 export class GuildSettingsService {
-  constructor(
-    private readonly deps: { db: Db; settings: GuildSettingsRepo; audit: AuditRepo; clock: Clock },
-  ) {}
+  constructor(private readonly deps: { data: DataStore; settings: GuildSettingsRepo; clock: Clock }) {}
 
-  get(guildId: string): GuildSettings {
+  get(guildId: string): Promise<GuildSettings> {
     return this.deps.settings.get(guildId);
   }
 
   /** The level a server chose for the image safety filter; undefined where it chose none (or in DMs). */
-  safetyLevel(guildId: string | null): SafetyFilterLevel | undefined {
-    return guildId ? asSafetyFilterLevel(this.deps.settings.get(guildId).safetyFilterLevel) : undefined;
+  async safetyLevel(guildId: string | null): Promise<SafetyFilterLevel | undefined> {
+    return guildId
+      ? asSafetyFilterLevel((await this.deps.settings.get(guildId)).safetyFilterLevel)
+      : undefined;
   }
 
   /** Where the server wants moderator actions and blocked prompts posted, if anywhere. */
-  modLogChannel(guildId: string | null): string | null {
-    return guildId ? this.deps.settings.get(guildId).modLogChannelId : null;
+  async modLogChannel(guildId: string | null): Promise<string | null> {
+    return guildId ? (await this.deps.settings.get(guildId)).modLogChannelId : null;
   }
 
   /**
@@ -58,25 +57,28 @@ export class GuildSettingsService {
     guildId: string,
     actorId: string,
     change: SettingsChange,
-  ): { settings: GuildSettings; summary: string } {
-    const { db, settings, audit, clock } = this.deps;
-    return db.transaction(() => {
-      const current = settings.get(guildId);
-      const next: GuildSettings = { ...current, blocklist: [...current.blocklist] };
-      const summary = apply(next, change);
-      const now = clock.now();
-      settings.save(next, actorId, now);
-      audit.add({
-        guildId,
-        actorId,
-        action: `settings_${change.kind}`,
-        targetUserId: null,
-        targetId: null,
-        details: { change: summary },
-        createdAt: now,
-      });
-      return { settings: next, summary };
-    })();
+  ): Promise<{ settings: GuildSettings; summary: string }> {
+    const { data, clock } = this.deps;
+    return data.transaction(
+      async (tx) => {
+        const current = await tx.guildSettings.get(guildId);
+        const next: GuildSettings = { ...current, blocklist: [...current.blocklist] };
+        const summary = apply(next, change);
+        const now = clock.now();
+        await tx.guildSettings.save(next, actorId, now);
+        await tx.audit.add({
+          guildId,
+          actorId,
+          action: `settings_${change.kind}`,
+          targetUserId: null,
+          targetId: null,
+          details: { change: summary },
+          createdAt: now,
+        });
+        return { settings: next, summary };
+      },
+      { locks: [`guild:${guildId}`] },
+    );
   }
 }
 

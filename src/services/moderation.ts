@@ -3,7 +3,7 @@
 
 import type { Clock } from "../domain/clock.ts";
 import type { AuditEntry, AuditRepo } from "../storage/audit-repo.ts";
-import type { Db } from "../storage/database.ts";
+import type { DataStore } from "../storage/data-store.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { ReferenceService, Removal, ScheduledDeletion } from "./references.ts";
 
@@ -14,21 +14,21 @@ export interface Actor {
 
 export class ModerationService {
   constructor(
-    private readonly deps: { db: Db; references: ReferenceService; audit: AuditRepo; clock: Clock },
+    private readonly deps: { data: DataStore; references: ReferenceService; audit: AuditRepo; clock: Clock },
   ) {}
 
   /** A guild's latest moderator actions and blocked prompts, newest first: what /moderation log shows. */
-  recentActions(guildId: string, count: number): Array<AuditEntry & { id: number }> {
+  recentActions(guildId: string, count: number): Promise<Array<AuditEntry & { id: number }>> {
     return this.deps.audit.recent(guildId, count);
   }
 
   /** Deletes one reference (and its videos); undefined when someone deleted it a moment before. */
   async deleteReference(image: ImageWithOwner, actor: Actor): Promise<Removal | undefined> {
-    const { db, references, audit, clock } = this.deps;
-    const scheduled = db.transaction(() => {
-      const done = references.scheduleDeletion(image, actor.userId);
+    const { data, references, clock } = this.deps;
+    const scheduled = await data.transaction(async (tx) => {
+      const done = await references.scheduleDeletion(image, actor.userId, tx);
       if (!done) return undefined;
-      audit.add({
+      await tx.audit.add({
         guildId: actor.guildId,
         actorId: actor.userId,
         action: "reference_delete",
@@ -43,7 +43,7 @@ export class ModerationService {
         createdAt: clock.now(),
       });
       return done;
-    })();
+    });
     if (!scheduled) return undefined;
     await references.removeScheduled(scheduled.fileNames);
     return scheduled.removal;
@@ -54,22 +54,22 @@ export class ModerationService {
    * with one audit row for the purge (which counts the references that existed).
    */
   async purge(targetUserId: string, actor: Actor & { guildId: string }): Promise<Removal[]> {
-    const { db, references, audit, clock } = this.deps;
-    const scheduled = db.transaction(() => {
+    const { data, references, clock } = this.deps;
+    const scheduled = await data.transaction(async (tx) => {
       const done: ScheduledDeletion[] = [];
       for (;;) {
-        const page = references.listImages(targetUserId, actor.guildId, 1, 100);
+        const page = await references.listImages(targetUserId, actor.guildId, 1, 100, tx);
         if (page.items.length === 0) break;
         for (const image of page.items) {
-          const deletion = references.scheduleDeletion(image, actor.userId);
+          const deletion = await references.scheduleDeletion(image, actor.userId, tx);
           if (deletion) done.push(deletion);
         }
       }
       // Images still being made are marked too: when one lands, its file is discarded, never shown.
-      for (const image of references.unfinishedImages(targetUserId, actor.guildId)) {
-        references.scheduleDeletion(image, actor.userId);
+      for (const image of await references.unfinishedImages(targetUserId, actor.guildId, tx)) {
+        await references.scheduleDeletion(image, actor.userId, tx);
       }
-      audit.add({
+      await tx.audit.add({
         guildId: actor.guildId,
         actorId: actor.userId,
         action: "purge",
@@ -79,7 +79,7 @@ export class ModerationService {
         createdAt: clock.now(),
       });
       return done;
-    })();
+    });
     await references.removeScheduled(scheduled.flatMap((d) => d.fileNames));
     return scheduled.map((d) => d.removal);
   }

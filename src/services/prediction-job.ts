@@ -33,24 +33,24 @@ export interface PredictionJob<Request> {
   readonly provider: PredictionProvider<Request>;
   readonly log: Logger;
   /** The row as it is now; undefined when it is gone. */
-  state(): JobState | undefined;
+  state(): Promise<JobState | undefined>;
   /** The request a create sends, and that a lost create is looked up by. */
   request(): Promise<Request>;
   /**
    * Records, before the create leaves, that it is being sent: a restart then looks for the prediction instead
    * of creating it again. False when the row already has one sent or a prediction id.
    */
-  markCreateSent(at: number): boolean;
+  markCreateSent(at: number): Promise<boolean>;
   /** Records the prediction id, created or adopted, the moment it is known. */
-  markStarted(started: StartedPrediction): void;
+  markStarted(started: StartedPrediction): Promise<void>;
   /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
-  heldElsewhere(since: number): string[];
+  heldElsewhere(since: number): Promise<string[]>;
   /** When to give up waiting on the prediction, given the time it starts to be waited on. */
   deadline(now: number): number;
   /** Stores the output and records success. */
   store(output: string, data: Uint8Array): Promise<void>;
   /** Records a failure, with whatever goes with it (its refund). */
-  fail(failure: PredictionFailure): void;
+  fail(failure: PredictionFailure): Promise<void>;
 }
 
 export interface JobEvents {
@@ -97,11 +97,11 @@ export class PredictionJobRunner {
   async run<Request>(job: PredictionJob<Request>, events: JobEvents = {}): Promise<void> {
     const { limiter, clock, pollMs } = this.options;
     const signal = this.stopping.signal;
-    if (hasEnded(job.state())) return;
+    if (hasEnded(await job.state())) return;
     try {
       await limiter.run(async () => {
         events.started?.();
-        const state = job.state();
+        const state = await job.state();
         if (!state || hasEnded(state)) return;
         const predictionId = state.predictionId ?? (await this.startOrRecover(job, state, signal));
         const output = await awaitOutput(job.provider, predictionId, {
@@ -116,7 +116,7 @@ export class PredictionJobRunner {
       }, events.queued);
     } catch (err) {
       if (signal.aborted) return;
-      job.fail(recordableFailure(err, job.log, job.key.kind));
+      await job.fail(recordableFailure(err, job.log, job.key.kind));
     }
   }
 
@@ -127,18 +127,18 @@ export class PredictionJobRunner {
     signal: AbortSignal,
   ): Promise<string> {
     const request = await job.request();
-    if (state.createSentAt === null && job.markCreateSent(this.options.clock.now())) {
+    if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
       const started = await job.provider.start(request, signal);
-      job.markStarted(started);
+      await job.markStarted(started);
       job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
       return started.predictionId;
     }
     // A create was sent by a run that stopped before its answer was recorded (or by another runner).
-    const current = job.state();
+    const current = await job.state();
     if (current?.predictionId) return current.predictionId;
     if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
     const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
-    const excluded = job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
+    const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
     const found = await job.provider.recover(request, sentAt, excluded, signal);
     if (!found) {
       throw new PredictionFailure(
@@ -146,7 +146,7 @@ export class PredictionJobRunner {
         `a create was sent before the bot stopped and the ${job.key.kind} service does not list it; not created again, so it is not paid twice`,
       );
     }
-    job.markStarted(found);
+    await job.markStarted(found);
     job.log.info(
       { predictionId: found.predictionId, model: found.model, sentAt },
       "adopted the prediction of a create sent before the restart",

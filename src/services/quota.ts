@@ -3,8 +3,8 @@
 // allowances, a member has one bot-wide cap, so being in more servers does not multiply what they can spend.
 
 import type { Clock } from "../domain/clock.ts";
-import type { Db } from "../storage/database.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
+import type { Repos } from "../storage/repos.ts";
 import type { LedgerEntry, UsageKind, UsageRepo } from "../storage/usage-repo.ts";
 
 export interface Allowances {
@@ -57,7 +57,7 @@ const nextUtcMidnight = (ms: number) =>
 export class QuotaService {
   constructor(
     private readonly deps: {
-      db: Db;
+      /** Outside any transaction: /usage and /settings view. */
       usage: UsageRepo;
       settings: GuildSettingsRepo;
       defaults: Allowances;
@@ -74,10 +74,14 @@ export class QuotaService {
   }
 
   /** The guild's allowances: its overrides where it set them, the configured defaults elsewhere. DMs: defaults. */
-  allowances(guildId: string | null): Allowances {
+  allowances(guildId: string | null): Promise<Allowances> {
+    return this.allowancesIn(guildId, this.deps.settings);
+  }
+
+  private async allowancesIn(guildId: string | null, settings: GuildSettingsRepo): Promise<Allowances> {
     const { defaults } = this.deps;
     if (!guildId) return defaults;
-    const s = this.deps.settings.get(guildId);
+    const s = await settings.get(guildId);
     return {
       imagesPerUser: s.dailyImagesPerUser ?? defaults.imagesPerUser,
       imagesPerGuild: s.dailyImagesPerGuild ?? defaults.imagesPerGuild,
@@ -88,74 +92,76 @@ export class QuotaService {
 
   /**
    * Reserves `units` for a job if the user's allowance (in this guild, or in DMs), their bot-wide cap and the
-   * guild's allowance all allow it; checked and written in one transaction (inside the caller's, when there is
-   * one), so two requests, in the same server or in two, cannot both take the last unit.
+   * guild's allowance all allow it; checked and written in the caller's transaction `tx` (opened with the
+   * member's and the guild's locks), so two requests, in the same server or in two, in one process or in two,
+   * cannot both take the last unit.
    */
-  reserve(request: Omit<LedgerEntry, "day" | "createdAt">): Reservation {
-    const { usage, db, clock } = this.deps;
+  async reserve(request: Omit<LedgerEntry, "day" | "createdAt">, tx: Repos): Promise<Reservation> {
+    const { clock } = this.deps;
+    const usage = tx.usage;
     const now = clock.now();
     const day = utcDay(now);
-    const allowances = this.allowances(request.guildId);
+    const allowances = await this.allowancesIn(request.guildId, tx.guildSettings);
     const userLimit = request.kind === "image" ? allowances.imagesPerUser : allowances.videosPerUser;
     const guildLimit = request.kind === "image" ? allowances.imagesPerGuild : allowances.videosPerGuild;
-    return db.transaction((): Reservation => {
-      const usedByUser = usage.usedByUser(day, request.userId, request.guildId, request.kind);
-      if (usedByUser + request.units > userLimit) {
+    const usedByUser = await usage.usedByUser(day, request.userId, request.guildId, request.kind);
+    if (usedByUser + request.units > userLimit) {
+      return {
+        ok: false,
+        scope: "user",
+        kind: request.kind,
+        used: usedByUser,
+        limit: userLimit,
+        resetsAt: nextUtcMidnight(now),
+      };
+    }
+    const cap = request.kind === "image" ? this.deps.userCap.images : this.deps.userCap.videos;
+    const usedEverywhere = await usage.usedByUserEverywhere(day, request.userId, request.kind);
+    if (usedEverywhere + request.units > cap) {
+      return {
+        ok: false,
+        scope: "everywhere",
+        kind: request.kind,
+        used: usedEverywhere,
+        limit: cap,
+        resetsAt: nextUtcMidnight(now),
+      };
+    }
+    if (request.guildId) {
+      const usedByGuild = await usage.usedByGuild(day, request.guildId, request.kind);
+      if (usedByGuild + request.units > guildLimit) {
         return {
           ok: false,
-          scope: "user",
+          scope: "guild",
           kind: request.kind,
-          used: usedByUser,
-          limit: userLimit,
+          used: usedByGuild,
+          limit: guildLimit,
           resetsAt: nextUtcMidnight(now),
         };
       }
-      const cap = request.kind === "image" ? this.deps.userCap.images : this.deps.userCap.videos;
-      const usedEverywhere = usage.usedByUserEverywhere(day, request.userId, request.kind);
-      if (usedEverywhere + request.units > cap) {
-        return {
-          ok: false,
-          scope: "everywhere",
-          kind: request.kind,
-          used: usedEverywhere,
-          limit: cap,
-          resetsAt: nextUtcMidnight(now),
-        };
-      }
-      if (request.guildId) {
-        const usedByGuild = usage.usedByGuild(day, request.guildId, request.kind);
-        if (usedByGuild + request.units > guildLimit) {
-          return {
-            ok: false,
-            scope: "guild",
-            kind: request.kind,
-            used: usedByGuild,
-            limit: guildLimit,
-            resetsAt: nextUtcMidnight(now),
-          };
-        }
-      }
-      usage.add({ day, ...request, createdAt: now });
-      return { ok: true };
-    })();
+    }
+    await usage.add({ day, ...request, createdAt: now });
+    return { ok: true };
   }
 
   /**
    * Gives back up to `units` of what a job reserved (never more than it holds), on the day, and for the member,
    * server and model, of its reservation: the ledger's own row says which, so a refund after midnight or after
-   * a model switch lands where the reservation did.
+   * a model switch lands where the reservation did. Written in the caller's transaction `tx` under the job's
+   * lock, so two processes refunding the same job refund it once.
    */
-  refund(jobId: string, kind: UsageKind, units: number): void {
-    const reservation = this.deps.usage.reservation(jobId, kind);
-    const back = Math.min(units, this.deps.usage.heldByJob(jobId, kind));
+  async refund(jobId: string, kind: UsageKind, units: number, tx: Repos): Promise<void> {
+    await tx.locks.take([`job:${jobId}`]);
+    const reservation = await tx.usage.reservation(jobId, kind);
+    const back = Math.min(units, await tx.usage.heldByJob(jobId, kind));
     if (!reservation || back <= 0) return;
-    this.deps.usage.add({ ...reservation, units: -back, createdAt: this.deps.clock.now() });
+    await tx.usage.add({ ...reservation, units: -back, createdAt: this.deps.clock.now() });
   }
 
-  report(userId: string, guildId: string | null): UsageReport {
+  async report(userId: string, guildId: string | null): Promise<UsageReport> {
     const now = this.deps.clock.now();
     const day = utcDay(now);
-    const allowances = this.allowances(guildId);
+    const allowances = await this.allowances(guildId);
     const line = (used: number, limit: number): UsageLine => ({
       used,
       limit,
@@ -168,19 +174,19 @@ export class QuotaService {
       day,
       resetsAt: nextUtcMidnight(now),
       user: {
-        images: line(usage.usedByUser(day, userId, guildId, "image"), allowances.imagesPerUser),
-        videos: line(usage.usedByUser(day, userId, guildId, "video"), allowances.videosPerUser),
-        estimatedUsd: cost(usage.unitsByModel(day, { userId, guildId })),
+        images: line(await usage.usedByUser(day, userId, guildId, "image"), allowances.imagesPerUser),
+        videos: line(await usage.usedByUser(day, userId, guildId, "video"), allowances.videosPerUser),
+        estimatedUsd: cost(await usage.unitsByModel(day, { userId, guildId })),
       },
       everywhere: {
-        images: line(usage.usedByUserEverywhere(day, userId, "image"), this.deps.userCap.images),
-        videos: line(usage.usedByUserEverywhere(day, userId, "video"), this.deps.userCap.videos),
+        images: line(await usage.usedByUserEverywhere(day, userId, "image"), this.deps.userCap.images),
+        videos: line(await usage.usedByUserEverywhere(day, userId, "video"), this.deps.userCap.videos),
       },
       guild: guildId
         ? {
-            images: line(usage.usedByGuild(day, guildId, "image"), allowances.imagesPerGuild),
-            videos: line(usage.usedByGuild(day, guildId, "video"), allowances.videosPerGuild),
-            estimatedUsd: cost(usage.unitsByModel(day, { guildId })),
+            images: line(await usage.usedByGuild(day, guildId, "image"), allowances.imagesPerGuild),
+            videos: line(await usage.usedByGuild(day, guildId, "video"), allowances.videosPerGuild),
+            estimatedUsd: cost(await usage.unitsByModel(day, { guildId })),
           }
         : undefined,
     };

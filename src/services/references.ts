@@ -9,6 +9,7 @@ import type { GenerationRow, GenerationsRepo } from "../storage/generations-repo
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { PendingMessageEdit, PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
+import type { Repos } from "../storage/repos.ts";
 import type { SelectionRow, SelectionsRepo } from "../storage/selections-repo.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
 
@@ -26,7 +27,8 @@ export type ImageLookup =
 
 export type SelectResult =
   | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
-  | { ok: false; reason: "not_found" | "not_owner" | "not_available" };
+  /** `already_recorded`: this press (its interaction id) was recorded before, by a retry or another process. */
+  | { ok: false; reason: "not_found" | "not_owner" | "not_available" | "already_recorded" };
 
 /** What deleting a reference removed: the image and the videos made from it (as they were before). */
 export interface Removal {
@@ -70,20 +72,20 @@ export class ReferenceService {
   constructor(private readonly deps: ReferenceServiceDeps) {}
 
   /** An image the viewer may see: their own, or any in their guild when they moderate it. */
-  getImage(imageId: string, viewer: Viewer): ImageLookup {
+  async getImage(imageId: string, viewer: Viewer): Promise<ImageLookup> {
     if (!isUuid(imageId)) return { ok: false, reason: "invalid_id" };
-    const image = this.deps.images.get(imageId);
+    const image = await this.deps.images.get(imageId);
     if (!image || image.deletedAt !== null || image.status !== "succeeded")
       return { ok: false, reason: "not_found" };
     const mayModerate = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
     if (image.userId !== viewer.userId && !mayModerate) return { ok: false, reason: "forbidden" };
-    const pick = this.deps.selections.current(image.userId, image.guildId);
+    const pick = await this.deps.selections.current(image.userId, image.guildId);
     return { ok: true, image, isCurrentPick: pick?.imageId === image.id };
   }
 
   /** An image row by id with no access check: for jobs that already passed one. */
-  imageRow(imageId: string): ImageWithOwner | undefined {
-    return isUuid(imageId) ? this.deps.images.get(imageId) : undefined;
+  async imageRow(imageId: string): Promise<ImageWithOwner | undefined> {
+    return isUuid(imageId) ? await this.deps.images.get(imageId) : undefined;
   }
 
   /** The bytes of a stored image; the name is checked to be `<uuid>.<ext>` before the disk is touched. */
@@ -92,33 +94,46 @@ export class ReferenceService {
     return this.deps.files.read(image.fileName);
   }
 
-  /** A user's stored images in one guild, newest first; `page` counts from 1. */
-  listImages(userId: string, guildId: string | null, page: number, pageSize: number): ImagePage {
-    const total = this.deps.images.countByUser(userId, guildId);
+  /**
+   * A user's stored images in one guild, newest first; `page` counts from 1. Read through `repos` when given
+   * (a transaction's), else outside any transaction.
+   */
+  async listImages(
+    userId: string,
+    guildId: string | null,
+    page: number,
+    pageSize: number,
+    repos: Pick<Repos, "images"> = this.deps,
+  ): Promise<ImagePage> {
+    const total = await repos.images.countByUser(userId, guildId);
     const pages = Math.max(1, Math.ceil(total / pageSize));
     const current = Math.min(Math.max(1, Math.floor(page)), pages);
-    const items = this.deps.images.listByUser(userId, guildId, pageSize, (current - 1) * pageSize);
+    const items = await repos.images.listByUser(userId, guildId, pageSize, (current - 1) * pageSize);
     return { items, page: current, pages, total };
   }
 
   /**
    * Marks a stored image and every video made from it deleted, and schedules their files' removal and the
-   * edits of the messages that showed them, for the caller's transaction (so a crash after the commit leaves
+   * edits of the messages that showed them, in the caller's transaction `tx` (so a crash after the commit leaves
    * both to the next start instead of leaving the files, or the pictures, behind). Their rows stay, marked
    * deleted, for the audit trail and so buttons on old grids answer that it is gone. Undefined when it was
    * already deleted. The caller has checked that `deletedBy` may, and removes the files after the commit.
    */
-  scheduleDeletion(image: ImageWithOwner, deletedBy: string): ScheduledDeletion | undefined {
-    const { images, videos, pendingDeletions, pendingMessageEdits, clock } = this.deps;
-    const now = clock.now();
-    const current = images.get(image.id);
-    if (!current || !images.markDeleted(image.id, now, deletedBy)) return undefined;
-    const gone = videos.markDeletedForImage(image.id, now, deletedBy);
+  async scheduleDeletion(
+    image: ImageWithOwner,
+    deletedBy: string,
+    tx: Repos,
+  ): Promise<ScheduledDeletion | undefined> {
+    const { images, videos, pendingDeletions, pendingMessageEdits } = tx;
+    const now = this.deps.clock.now();
+    const current = await images.get(image.id);
+    if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;
+    const gone = await videos.markDeletedForImage(image.id, now, deletedBy);
     const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
       (name): name is string => name !== null,
     );
-    pendingDeletions.schedule(fileNames, now);
-    pendingMessageEdits.schedule(
+    await pendingDeletions.schedule(fileNames, now);
+    await pendingMessageEdits.schedule(
       [
         { kind: "grid", jobId: current.generationId },
         ...gone.map((v) => ({ kind: "video" as const, jobId: v.id })),
@@ -133,47 +148,59 @@ export class ReferenceService {
     for (const fileName of fileNames) {
       try {
         await this.deps.files.remove(fileName);
-        this.deps.pendingDeletions.clear(fileName);
+        await this.deps.pendingDeletions.clear(fileName);
       } catch (err) {
         this.deps.logger.error({ err, fileName }, "could not remove a deleted file; the next start retries");
       }
     }
   }
 
-  /** Records a pick; only the member who asked for the generation may pick from it. */
-  select(generationId: string, slot: number, userId: string): SelectResult {
+  /**
+   * Records a pick; only the member who asked for the generation may pick from it. `interactionId` is the
+   * button press's: one press records one pick, however often it is handled.
+   */
+  async select(
+    generationId: string,
+    slot: number,
+    userId: string,
+    interactionId: string | null,
+  ): Promise<SelectResult> {
     if (!isUuid(generationId)) return { ok: false, reason: "not_found" };
-    const generation = this.deps.generations.get(generationId);
+    const generation = await this.deps.generations.get(generationId);
     if (!generation) return { ok: false, reason: "not_found" };
     if (generation.userId !== userId) return { ok: false, reason: "not_owner" };
-    const image = this.deps.images.forGeneration(generationId).find((i) => i.slot === slot);
+    const image = (await this.deps.images.forGeneration(generationId)).find((i) => i.slot === slot);
     if (image?.status !== "succeeded" || image.deletedAt !== null)
       return { ok: false, reason: "not_available" };
-    const selection = this.deps.selections.insert({
+    const selection = await this.deps.selections.insert({
       guildId: generation.guildId,
       userId,
       imageId: image.id,
       generationId,
       selectedAt: this.deps.clock.now(),
+      interactionId,
     });
+    if (!selection) return { ok: false, reason: "already_recorded" };
     return { ok: true, selection, image, generation };
   }
 
   /** The slot currently picked from a generation, if any and not deleted since. */
-  pickedSlot(generationId: string): number | undefined {
-    const selection = this.deps.selections.latestForGeneration(generationId);
+  async pickedSlot(generationId: string): Promise<number | undefined> {
+    const selection = await this.deps.selections.latestForGeneration(generationId);
     if (!selection) return undefined;
-    const image = this.deps.images.forGeneration(generationId).find((i) => i.id === selection.imageId);
+    const image = (await this.deps.images.forGeneration(generationId)).find(
+      (i) => i.id === selection.imageId,
+    );
     return image?.deletedAt === null ? image.slot : undefined;
   }
 
   /** The user's current pick in a guild (null guild: direct messages), unless that image is gone. */
-  currentSelection(
+  async currentSelection(
     userId: string,
     guildId: string | null,
-  ): { selection: SelectionRow; image: ImageWithOwner } | undefined {
-    const selection = this.deps.selections.current(userId, guildId);
-    const image = selection && this.deps.images.get(selection.imageId);
+  ): Promise<{ selection: SelectionRow; image: ImageWithOwner } | undefined> {
+    const selection = await this.deps.selections.current(userId, guildId);
+    const image = selection && (await this.deps.images.get(selection.imageId));
     if (!selection || !image || image.deletedAt !== null) return undefined;
     return { selection, image };
   }
@@ -182,27 +209,31 @@ export class ReferenceService {
    * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
    * the viewer's current pick in this guild.
    */
-  choose(rawId: string | null | undefined, viewer: Viewer): ReferenceChoice {
+  async choose(rawId: string | null | undefined, viewer: Viewer): Promise<ReferenceChoice> {
     if (rawId) {
-      const lookup = this.getImage(rawId.trim(), viewer);
+      const lookup = await this.getImage(rawId.trim(), viewer);
       return lookup.ok ? { ok: true, image: lookup.image } : lookup;
     }
-    const current = this.currentSelection(viewer.userId, viewer.guildId);
+    const current = await this.currentSelection(viewer.userId, viewer.guildId);
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */
-  unfinishedImages(userId: string, guildId: string | null): ImageWithOwner[] {
-    return this.deps.images.unfinishedByUser(userId, guildId);
+  unfinishedImages(
+    userId: string,
+    guildId: string | null,
+    repos: Pick<Repos, "images"> = this.deps,
+  ): Promise<ImageWithOwner[]> {
+    return repos.images.unfinishedByUser(userId, guildId);
   }
 
   /** Message edits that deletions scheduled and that are not made yet (a crash cut them short). */
-  pendingEdits(): PendingMessageEdit[] {
+  pendingEdits(): Promise<PendingMessageEdit[]> {
     return this.deps.pendingMessageEdits.all();
   }
 
   /** An edit is made (or given up on): it is not tried again. */
-  editDone(edit: PendingMessageEdit): void {
-    this.deps.pendingMessageEdits.clear(edit);
+  async editDone(edit: PendingMessageEdit): Promise<void> {
+    await this.deps.pendingMessageEdits.clear(edit);
   }
 }

@@ -3,12 +3,13 @@ import type { Clock } from "../domain/clock.ts";
 import { type FailureCode, PredictionFailure } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
-import type { Db } from "../storage/database.ts";
+import type { DataStore } from "../storage/data-store.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
+import type { Repos } from "../storage/repos.ts";
 import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
-import type { Admission, Refusal } from "./admission.ts";
+import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
 import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
 import type { VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
@@ -23,7 +24,7 @@ export interface VideoRequest {
 }
 
 export interface VideoServiceDeps {
-  db: Db;
+  data: DataStore;
   videos: VideosRepo;
   references: ReferenceService;
   files: FileStore;
@@ -34,8 +35,11 @@ export interface VideoServiceDeps {
   logger: Logger;
   pollMs: number;
   timeoutMs: number;
-  /** Called once when a video fails, inside the transaction that records the failure (refunds it). */
-  onFailed?: (video: VideoRow) => void;
+  /**
+   * Called once when a video fails, inside the transaction `tx` that records the failure (refunds it); it must
+   * touch nothing but `tx`.
+   */
+  onFailed?: (video: VideoRow, tx: Repos) => Promise<void>;
 }
 
 export class VideoService {
@@ -47,24 +51,27 @@ export class VideoService {
   }
 
   /**
-   * Records the job, after `admit` (blocklist, running jobs, allowance) says yes inside the same transaction;
-   * `run` then makes it.
+   * Records the job, after `admit` (blocklist, running jobs, allowance) says yes inside the same transaction,
+   * which holds the member's and the guild's locks; `run` then makes it.
    */
-  create(
+  async create(
     request: VideoRequest,
-    admit?: (jobId: string, model: string) => Admission,
-  ): { ok: true; video: VideoRow } | ({ ok: false } & Refusal) {
+    admit?: (jobId: string, model: string, tx: Repos) => Promise<Admission>,
+  ): Promise<{ ok: true; video: VideoRow } | ({ ok: false } & Refusal)> {
     const id = newId();
-    return this.deps.db.transaction(() => {
-      const admission = admit?.(id, this.deps.model) ?? { ok: true as const };
-      if (!admission.ok) return admission;
-      this.insert(id, request);
-      return { ok: true as const, video: this.deps.videos.get(id) as VideoRow };
-    })();
+    return this.deps.data.transaction(
+      async (tx) => {
+        const admission = (await admit?.(id, this.deps.model, tx)) ?? { ok: true as const };
+        if (!admission.ok) return admission;
+        await this.insert(id, request, tx);
+        return { ok: true as const, video: (await tx.videos.get(id)) as VideoRow };
+      },
+      { locks: admissionLocks(request.viewer.userId, request.viewer.guildId) },
+    );
   }
 
-  private insert(id: string, request: VideoRequest): void {
-    this.deps.videos.insert({
+  private async insert(id: string, request: VideoRequest, tx: Repos): Promise<void> {
+    await tx.videos.insert({
       id,
       referenceImageId: request.image.id,
       generationId: request.image.generationId,
@@ -86,22 +93,22 @@ export class VideoService {
    * again. Resolves with the row as it ends; still `running` when a shutdown cut the wait short.
    */
   async run(videoId: string, onPoll?: () => void, onQueue?: (ahead: number) => void): Promise<VideoRow> {
-    const job = this.job(videoId);
+    const job = await this.job(videoId);
     if (!job) throw new Error(`no video ${videoId}`);
     await this.jobs.run(job, {
       ...(onQueue ? { queued: onQueue, started: () => onQueue(0) } : {}),
       ...(onPoll ? { polled: onPoll } : {}),
     });
-    return this.deps.videos.get(videoId) as VideoRow;
+    return (await this.deps.videos.get(videoId)) as VideoRow;
   }
 
   /**
    * A video as a prediction job, keyed by its row's id: what it sends (the prompt and the stored reference),
    * how the video is stored and how its start, success and failure (with its refund) are recorded.
    */
-  job(videoId: string): PredictionJob<VideoModelRequest> | undefined {
+  async job(videoId: string): Promise<PredictionJob<VideoModelRequest> | undefined> {
     const { videos, files, provider, clock, logger } = this.deps;
-    const video = videos.get(videoId);
+    const video = await videos.get(videoId);
     if (!video) return undefined;
     const log = logger.child({ videoId, referenceImageId: video.referenceImageId });
     return {
@@ -114,12 +121,19 @@ export class VideoService {
         image: await this.referenceDataUri(video.referenceImageId),
       }),
       markCreateSent: (at) => videos.jobs.markCreateSent(videoId, at),
-      markStarted: (started) => videos.markStarted(videoId, started.predictionId),
+      markStarted: async (started) => {
+        await videos.markStarted(videoId, started.predictionId);
+      },
       heldElsewhere: (since) => videos.jobs.predictionIdsHeldElsewhere(videoId, since),
       deadline: (now) => Math.max(video.createdAt + this.deps.timeoutMs, now + 3 * this.deps.pollMs),
       store: async (output, data) => {
         const stored = await files.writeVideo(videoId, data);
-        videos.markSucceeded(videoId, stored, output.startsWith("https://") ? output : null, clock.now());
+        await videos.markSucceeded(
+          videoId,
+          stored,
+          output.startsWith("https://") ? output : null,
+          clock.now(),
+        );
         log.info({ bytes: stored.bytes }, "video stored");
       },
       fail: (failure) => this.fail(videoId, failure.code, failure.message),
@@ -134,41 +148,43 @@ export class VideoService {
    * Gives up a video whose acknowledgement Discord refused: nothing has run, so it is marked failed and
    * delivered (nothing to resume) and refunded, in one transaction.
    */
-  abandon(videoId: string, reason: string): void {
-    this.deps.db.transaction(() => {
-      this.fail(videoId, "abandoned", reason);
-      this.deps.videos.markDelivered(videoId, this.deps.clock.now());
-    })();
+  async abandon(videoId: string, reason: string): Promise<void> {
+    await this.deps.data.transaction(async (tx) => {
+      await this.failIn(videoId, "abandoned", reason, tx);
+      await tx.videos.markDelivered(videoId, this.deps.clock.now());
+    });
   }
 
   /** Records a failure and its refund together: a crash cannot keep one without the other. */
-  private fail(videoId: string, code: FailureCode, message: string): void {
-    const { db, videos, clock } = this.deps;
-    db.transaction(() => {
-      if (videos.markFailed(videoId, code, message, clock.now())) {
-        this.deps.onFailed?.(videos.get(videoId) as VideoRow);
-      }
-    })();
+  private async fail(videoId: string, code: FailureCode, message: string): Promise<void> {
+    await this.deps.data.transaction((tx) => this.failIn(videoId, code, message, tx));
   }
 
-  forImage(imageId: string): VideoRow[] {
+  /** `fail` in the caller's transaction. */
+  private async failIn(videoId: string, code: FailureCode, message: string, tx: Repos): Promise<void> {
+    if (await tx.videos.markFailed(videoId, code, message, this.deps.clock.now())) {
+      await this.deps.onFailed?.((await tx.videos.get(videoId)) as VideoRow, tx);
+    }
+  }
+
+  forImage(imageId: string): Promise<VideoRow[]> {
     return this.deps.videos.forImage(imageId);
   }
 
-  undelivered(): VideoRow[] {
+  undelivered(): Promise<VideoRow[]> {
     return this.deps.videos.undelivered();
   }
 
-  markDelivered(videoId: string): void {
-    this.deps.videos.markDelivered(videoId, this.deps.clock.now());
+  async markDelivered(videoId: string): Promise<void> {
+    await this.deps.videos.markDelivered(videoId, this.deps.clock.now());
   }
 
-  setMessageId(videoId: string, messageId: string): void {
-    this.deps.videos.setMessageId(videoId, messageId);
+  async setMessageId(videoId: string, messageId: string): Promise<void> {
+    await this.deps.videos.setMessageId(videoId, messageId);
   }
 
   /** The row as it is now: a moderator may have deleted the video since the caller read it. */
-  get(videoId: string): VideoRow | undefined {
+  get(videoId: string): Promise<VideoRow | undefined> {
     return this.deps.videos.get(videoId);
   }
 
@@ -187,7 +203,7 @@ export class VideoService {
 
   /** The stored reference, byte for byte, as a data: URI in the model's image field. */
   private async referenceDataUri(imageId: string): Promise<string> {
-    const image = this.deps.references.imageRow(imageId);
+    const image = await this.deps.references.imageRow(imageId);
     if (!image?.fileName || image.deletedAt !== null) {
       throw new PredictionFailure("provider_error", "the reference image is no longer stored");
     }

@@ -1,5 +1,5 @@
 // The audit log: every moderator action and every blocked prompt, with who, what and when.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export interface AuditEntry {
   guildId: string | null;
@@ -12,25 +12,37 @@ export interface AuditEntry {
 }
 
 export class AuditRepo {
-  private readonly insertStmt;
-  private readonly recentStmt;
+  constructor(private readonly db: Executor) {}
 
-  constructor(db: Db) {
-    this.insertStmt =
-      db.prepare(`INSERT INTO audit_log (guild_id, actor_id, action, target_user_id, target_id,
-      details, created_at) VALUES (@guildId, @actorId, @action, @targetUserId, @targetId, @details, @createdAt)`);
-    this.recentStmt = db.prepare<[string | null, number], AuditEntry & { id: number; details: string }>(
-      `SELECT id, guild_id AS guildId, actor_id AS actorId, action, target_user_id AS targetUserId,
-       target_id AS targetId, details, created_at AS createdAt FROM audit_log WHERE guild_id IS ?
-       ORDER BY id DESC LIMIT ?`,
-    );
+  async add(entry: AuditEntry): Promise<number> {
+    const row = await this.db
+      .insertInto("auditLog")
+      .values({
+        guildId: entry.guildId,
+        actorId: entry.actorId,
+        action: entry.action,
+        targetUserId: entry.targetUserId,
+        targetId: entry.targetId,
+        details: JSON.stringify(entry.details),
+        createdAt: entry.createdAt,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
   }
 
-  add(entry: AuditEntry): number {
-    return Number(this.insertStmt.run({ ...entry, details: JSON.stringify(entry.details) }).lastInsertRowid);
-  }
-
-  recent(guildId: string | null, limit: number): Array<AuditEntry & { id: number }> {
-    return this.recentStmt.all(guildId, limit).map((r) => ({ ...r, details: JSON.parse(r.details) }));
+  async recent(guildId: string | null, limit: number): Promise<Array<AuditEntry & { id: number }>> {
+    const rows = await this.db
+      .selectFrom("auditLog")
+      .select(["id", "guildId", "actorId", "action", "targetUserId", "targetId", "details", "createdAt"])
+      .where("guildId", "is not distinct from", guildId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      ...r,
+      id: Number(r.id),
+      details: JSON.parse(r.details) as Record<string, unknown>,
+    }));
   }
 }

@@ -1,5 +1,6 @@
 // The generations table: one row per /character request.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
+import type { GenerationsTable } from "./schema.ts";
 
 export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
 
@@ -14,92 +15,89 @@ export interface InteractionRef {
   applicationId: string;
 }
 
-export interface GenerationRow {
-  id: string;
-  guildId: string | null;
-  channelId: string | null;
-  userId: string;
-  interactionId: string | null;
-  interactionToken: string | null;
-  applicationId: string | null;
-  messageId: string | null;
-  prompt: string;
+export interface GenerationRow extends Omit<GenerationsTable, "params"> {
   params: GenerationParams;
-  model: string;
-  requested: number;
-  status: GenerationStatus;
-  createdAt: number;
-  finishedAt: number | null;
   /** When the result reached Discord; null while running, or finished while the bot was away. */
   deliveredAt: number | null;
 }
 
 export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId" | "deliveredAt">;
 
-const COLUMNS = `id, guild_id AS guildId, channel_id AS channelId, user_id AS userId,
-  interaction_id AS interactionId, interaction_token AS interactionToken, application_id AS applicationId,
-  message_id AS messageId, prompt, params, model, requested, status, created_at AS createdAt,
-  finished_at AS finishedAt, delivered_at AS deliveredAt`;
-
-type RawRow = Omit<GenerationRow, "params"> & { params: string };
-const fromRaw = (row: RawRow | undefined): GenerationRow | undefined =>
-  row && { ...row, params: JSON.parse(row.params) as GenerationParams };
+const fromRaw = (row: GenerationsTable): GenerationRow => ({
+  ...row,
+  params: JSON.parse(row.params) as GenerationParams,
+});
 
 export class GenerationsRepo {
-  private readonly insertStmt;
-  private readonly getStmt;
-  private readonly finishStmt;
-  private readonly setMessageStmt;
-  private readonly undeliveredStmt;
-  private readonly runningStmt;
-  private readonly deliveredStmt;
+  constructor(private readonly db: Executor) {}
 
-  constructor(db: Db) {
-    this.insertStmt = db.prepare(`INSERT INTO generations (id, guild_id, channel_id, user_id, interaction_id,
-      interaction_token, application_id, prompt, params, model, requested, status, created_at)
-      VALUES (@id, @guildId, @channelId, @userId, @interactionId, @interactionToken, @applicationId, @prompt,
-      @params, @model, @requested, 'running', @createdAt)`);
-    this.getStmt = db.prepare<[string], RawRow>(`SELECT ${COLUMNS} FROM generations WHERE id = ?`);
-    this.finishStmt = db.prepare(
-      "UPDATE generations SET status = @status, finished_at = @finishedAt WHERE id = @id AND status = 'running'",
-    );
-    this.setMessageStmt = db.prepare("UPDATE generations SET message_id = ? WHERE id = ?");
-    this.undeliveredStmt = db.prepare<[], RawRow>(
-      `SELECT ${COLUMNS} FROM generations WHERE delivered_at IS NULL ORDER BY created_at`,
-    );
-    this.deliveredStmt = db.prepare("UPDATE generations SET delivered_at = ? WHERE id = ?");
-    this.runningStmt = db.prepare<[string], { n: number }>(
-      "SELECT count(*) AS n FROM generations WHERE user_id = ? AND status = 'running'",
-    );
+  async insert(row: NewGeneration): Promise<void> {
+    await this.db
+      .insertInto("generations")
+      .values({
+        id: row.id,
+        guildId: row.guildId,
+        channelId: row.channelId,
+        userId: row.userId,
+        interactionId: row.interactionId,
+        interactionToken: row.interactionToken,
+        applicationId: row.applicationId,
+        prompt: row.prompt,
+        params: JSON.stringify(row.params),
+        model: row.model,
+        requested: row.requested,
+        createdAt: row.createdAt,
+        status: "running",
+      })
+      .execute();
   }
 
-  insert(row: NewGeneration): void {
-    this.insertStmt.run({ ...row, params: JSON.stringify(row.params) });
-  }
-
-  get(id: string): GenerationRow | undefined {
-    return fromRaw(this.getStmt.get(id));
+  async get(id: string): Promise<GenerationRow | undefined> {
+    const row = await this.db.selectFrom("generations").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && fromRaw(row);
   }
 
   /** Settles a running generation; false when it was already settled. */
-  finish(id: string, status: Exclude<GenerationStatus, "running">, finishedAt: number): boolean {
-    return this.finishStmt.run({ id, status, finishedAt }).changes > 0;
+  async finish(
+    id: string,
+    status: Exclude<GenerationStatus, "running">,
+    finishedAt: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable("generations")
+      .set({ status, finishedAt })
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
-  runningCount(userId: string): number {
-    return this.runningStmt.get(userId)?.n ?? 0;
+  async runningCount(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("generations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
-  setMessageId(id: string, messageId: string): void {
-    this.setMessageStmt.run(messageId, id);
+  async setMessageId(id: string, messageId: string): Promise<void> {
+    await this.db.updateTable("generations").set({ messageId }).where("id", "=", id).execute();
   }
 
   /** Generations whose result has not reached Discord yet: running, or finished while the bot was away. */
-  undelivered(): GenerationRow[] {
-    return this.undeliveredStmt.all().map((r) => fromRaw(r) as GenerationRow);
+  async undelivered(): Promise<GenerationRow[]> {
+    const rows = await this.db
+      .selectFrom("generations")
+      .selectAll()
+      .where("deliveredAt", "is", null)
+      .orderBy("createdAt")
+      .execute();
+    return rows.map(fromRaw);
   }
 
-  markDelivered(id: string, at: number): void {
-    this.deliveredStmt.run(at, id);
+  async markDelivered(id: string, at: number): Promise<void> {
+    await this.db.updateTable("generations").set({ deliveredAt: at }).where("id", "=", id).execute();
   }
 }

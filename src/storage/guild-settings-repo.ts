@@ -1,5 +1,5 @@
 // Per-guild settings: allowance overrides, the prompt blocklist, the safety level and the mod-log channel.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export interface GuildSettings {
   guildId: string;
@@ -12,34 +12,25 @@ export interface GuildSettings {
   modLogChannelId: string | null;
 }
 
-type Raw = Omit<GuildSettings, "blocklist"> & { blocklist: string };
-
-const COLUMNS = `guild_id AS guildId, daily_images_per_user AS dailyImagesPerUser,
-  daily_images_per_guild AS dailyImagesPerGuild, daily_videos_per_user AS dailyVideosPerUser,
-  daily_videos_per_guild AS dailyVideosPerGuild, blocklist, safety_filter_level AS safetyFilterLevel,
-  mod_log_channel_id AS modLogChannelId`;
-
 export class GuildSettingsRepo {
-  private readonly getStmt;
-  private readonly upsertStmt;
-
-  constructor(db: Db) {
-    this.getStmt = db.prepare<[string], Raw>(`SELECT ${COLUMNS} FROM guild_settings WHERE guild_id = ?`);
-    this.upsertStmt =
-      db.prepare(`INSERT INTO guild_settings (guild_id, daily_images_per_user, daily_images_per_guild,
-      daily_videos_per_user, daily_videos_per_guild, blocklist, safety_filter_level, mod_log_channel_id, updated_at,
-      updated_by) VALUES (@guildId, @dailyImagesPerUser, @dailyImagesPerGuild, @dailyVideosPerUser,
-      @dailyVideosPerGuild, @blocklist, @safetyFilterLevel, @modLogChannelId, @updatedAt, @updatedBy)
-      ON CONFLICT (guild_id) DO UPDATE SET daily_images_per_user = excluded.daily_images_per_user,
-      daily_images_per_guild = excluded.daily_images_per_guild, daily_videos_per_user = excluded.daily_videos_per_user,
-      daily_videos_per_guild = excluded.daily_videos_per_guild, blocklist = excluded.blocklist,
-      safety_filter_level = excluded.safety_filter_level, mod_log_channel_id = excluded.mod_log_channel_id,
-      updated_at = excluded.updated_at, updated_by = excluded.updated_by`);
-  }
+  constructor(private readonly db: Executor) {}
 
   /** The guild's settings; a guild that never changed any has every override unset. */
-  get(guildId: string): GuildSettings {
-    const raw = this.getStmt.get(guildId);
+  async get(guildId: string): Promise<GuildSettings> {
+    const raw = await this.db
+      .selectFrom("guildSettings")
+      .select([
+        "guildId",
+        "dailyImagesPerUser",
+        "dailyImagesPerGuild",
+        "dailyVideosPerUser",
+        "dailyVideosPerGuild",
+        "blocklist",
+        "safetyFilterLevel",
+        "modLogChannelId",
+      ])
+      .where("guildId", "=", guildId)
+      .executeTakeFirst();
     if (!raw) {
       return {
         guildId,
@@ -55,7 +46,23 @@ export class GuildSettingsRepo {
     return { ...raw, blocklist: JSON.parse(raw.blocklist) as string[] };
   }
 
-  save(settings: GuildSettings, updatedBy: string, updatedAt: number): void {
-    this.upsertStmt.run({ ...settings, blocklist: JSON.stringify(settings.blocklist), updatedAt, updatedBy });
+  async save(settings: GuildSettings, updatedBy: string, updatedAt: number): Promise<void> {
+    const changes = {
+      dailyImagesPerUser: settings.dailyImagesPerUser,
+      dailyImagesPerGuild: settings.dailyImagesPerGuild,
+      dailyVideosPerUser: settings.dailyVideosPerUser,
+      dailyVideosPerGuild: settings.dailyVideosPerGuild,
+      blocklist: JSON.stringify(settings.blocklist),
+      safetyFilterLevel: settings.safetyFilterLevel,
+      modLogChannelId: settings.modLogChannelId,
+      updatedAt,
+      updatedBy,
+    };
+    const row = { guildId: settings.guildId, ...changes };
+    await this.db
+      .insertInto("guildSettings")
+      .values(row)
+      .onConflict((oc) => oc.column("guildId").doUpdateSet(changes))
+      .execute();
   }
 }

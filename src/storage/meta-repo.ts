@@ -1,17 +1,17 @@
 // Facts about the database itself.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export class MetaRepo {
-  private readonly getStmt;
+  constructor(private readonly db: Executor) {}
 
-  constructor(db: Db) {
-    this.getStmt = db.prepare<[string], string>("SELECT value FROM meta WHERE key = ?").pluck();
-  }
-
-  /** This database's random id, made by its migration: which files in a shared store are its own. */
-  installId(): string {
-    const id = this.getStmt.get("install_id");
-    if (!id) throw new Error("the database has no install id");
-    return id;
+  /** This database's random id, made by the migrator: which files in a shared store are its own. */
+  async installId(): Promise<string> {
+    const row = await this.db
+      .selectFrom("meta")
+      .select("value")
+      .where("key", "=", "install_id")
+      .executeTakeFirst();
+    if (!row) throw new Error("the database has no install id");
+    return row.value;
   }
 }

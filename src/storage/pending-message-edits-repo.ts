@@ -1,7 +1,7 @@
 // The pending_message_edits table: grids and video messages that still show a deleted image or video. A row is
 // written in the transaction that marks the deletion and cleared once the message was edited, so a crash in
 // between leaves the edit to the next start instead of leaving the image in the channel.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export type MessageKind = "grid" | "video";
 
@@ -12,31 +12,33 @@ export interface PendingMessageEdit {
 }
 
 export class PendingMessageEditsRepo {
-  private readonly scheduleStmt;
-  private readonly clearStmt;
-  private readonly allStmt;
-
-  constructor(db: Db) {
-    this.scheduleStmt = db.prepare(
-      `INSERT INTO pending_message_edits (kind, job_id, scheduled_at) VALUES (?, ?, ?)
-       ON CONFLICT (kind, job_id) DO NOTHING`,
-    );
-    this.clearStmt = db.prepare("DELETE FROM pending_message_edits WHERE kind = ? AND job_id = ?");
-    this.allStmt = db.prepare<[], PendingMessageEdit>(
-      "SELECT kind, job_id AS jobId FROM pending_message_edits ORDER BY scheduled_at, kind, job_id",
-    );
-  }
+  constructor(private readonly db: Executor) {}
 
   /** Call inside the transaction that marks the deletion. */
-  schedule(edits: readonly PendingMessageEdit[], at: number): void {
-    for (const edit of edits) this.scheduleStmt.run(edit.kind, edit.jobId, at);
+  async schedule(edits: readonly PendingMessageEdit[], at: number): Promise<void> {
+    if (edits.length === 0) return;
+    await this.db
+      .insertInto("pendingMessageEdits")
+      .values(edits.map((e) => ({ kind: e.kind, jobId: e.jobId, scheduledAt: at })))
+      .onConflict((oc) => oc.columns(["kind", "jobId"]).doNothing())
+      .execute();
   }
 
-  clear(edit: PendingMessageEdit): void {
-    this.clearStmt.run(edit.kind, edit.jobId);
+  async clear(edit: PendingMessageEdit): Promise<void> {
+    await this.db
+      .deleteFrom("pendingMessageEdits")
+      .where("kind", "=", edit.kind)
+      .where("jobId", "=", edit.jobId)
+      .execute();
   }
 
-  all(): PendingMessageEdit[] {
-    return this.allStmt.all();
+  async all(): Promise<PendingMessageEdit[]> {
+    return this.db
+      .selectFrom("pendingMessageEdits")
+      .select(["kind", "jobId"])
+      .orderBy("scheduledAt")
+      .orderBy("kind")
+      .orderBy("jobId")
+      .execute();
   }
 }

@@ -4,17 +4,11 @@
 import type { Clock } from "../domain/clock.ts";
 import type { Logger } from "../domain/logger.ts";
 import { type FileStore, InvalidFileIdError, type SweepReport } from "./file-store.ts";
-import type { ImagesRepo } from "./images-repo.ts";
-import type { MetaRepo } from "./meta-repo.ts";
-import type { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
-import type { VideosRepo } from "./videos-repo.ts";
+import type { Repos } from "./repos.ts";
 
 export interface RecoveryDeps {
   files: FileStore;
-  meta: MetaRepo;
-  pendingDeletions: PendingDeletionsRepo;
-  images: ImagesRepo;
-  videos: VideosRepo;
+  repos: Repos;
   clock: Clock;
   logger: Logger;
 }
@@ -30,18 +24,19 @@ export interface RecoveryReport {
 }
 
 export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryReport> {
-  const { files, pendingDeletions, logger } = deps;
+  const { files, logger } = deps;
+  const { pendingDeletions, images, videos, meta } = deps.repos;
   let finished = 0;
-  for (const fileName of pendingDeletions.all()) {
+  for (const fileName of await pendingDeletions.all()) {
     try {
       await files.remove(fileName);
-      pendingDeletions.clear(fileName);
+      await pendingDeletions.clear(fileName);
       finished++;
     } catch (err) {
       if (err instanceof InvalidFileIdError) {
         // Not a name the store could have written: nothing stored to remove.
         logger.warn({ err }, "pending deletion names no stored file; dropped");
-        pendingDeletions.clear(fileName);
+        await pendingDeletions.clear(fileName);
       } else {
         logger.error(
           { err, fileName },
@@ -50,10 +45,10 @@ export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryRepo
       }
     }
   }
-  const live = new Set([...deps.images.liveFileNames(), ...deps.videos.liveFileNames()]);
+  const live = new Set([...(await images.liveFileNames()), ...(await videos.liveFileNames())]);
   let swept: SweepReport = { orphans: [], temp: 0, young: 0, failed: [] };
   try {
-    if (await files.owns(deps.meta.installId())) {
+    if (await files.owns(await meta.installId())) {
       swept = await files.sweep((name) => live.has(name), deps.clock.now());
     } else {
       logger.warn(

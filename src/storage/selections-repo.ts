@@ -1,5 +1,5 @@
 // The selections table: a history of picks; a user's newest row in a guild is their current pick.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export interface SelectionRow {
   id: number;
@@ -10,36 +10,54 @@ export interface SelectionRow {
   selectedAt: number;
 }
 
-const COLUMNS = `id, guild_id AS guildId, user_id AS userId, image_id AS imageId,
-  generation_id AS generationId, selected_at AS selectedAt`;
+const COLUMNS = ["id", "guildId", "userId", "imageId", "generationId", "selectedAt"] as const;
 
 export class SelectionsRepo {
-  private readonly insertStmt;
-  private readonly currentStmt;
-  private readonly latestForGenerationStmt;
+  constructor(private readonly db: Executor) {}
 
-  constructor(db: Db) {
-    this.insertStmt =
-      db.prepare(`INSERT INTO selections (guild_id, user_id, image_id, generation_id, selected_at)
-      VALUES (@guildId, @userId, @imageId, @generationId, @selectedAt)`);
-    this.currentStmt = db.prepare<[string, string | null], SelectionRow>(
-      `SELECT ${COLUMNS} FROM selections WHERE user_id = ? AND guild_id IS ? ORDER BY id DESC LIMIT 1`,
-    );
-    this.latestForGenerationStmt = db.prepare<[string], SelectionRow>(
-      `SELECT ${COLUMNS} FROM selections WHERE generation_id = ? ORDER BY id DESC LIMIT 1`,
-    );
+  /**
+   * Records a pick. A press (its interaction id) is recorded once: the same press handled again, by a retry or
+   * by another process, records nothing and gets undefined.
+   */
+  async insert(
+    row: Omit<SelectionRow, "id"> & { interactionId: string | null },
+  ): Promise<SelectionRow | undefined> {
+    const inserted = await this.db
+      .insertInto("selections")
+      .values({
+        guildId: row.guildId,
+        userId: row.userId,
+        imageId: row.imageId,
+        generationId: row.generationId,
+        selectedAt: row.selectedAt,
+        interactionId: row.interactionId,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning(COLUMNS)
+      .executeTakeFirst();
+    return inserted && { ...inserted, id: Number(inserted.id) };
   }
 
-  insert(row: Omit<SelectionRow, "id">): SelectionRow {
-    const result = this.insertStmt.run(row);
-    return { id: Number(result.lastInsertRowid), ...row };
+  async current(userId: string, guildId: string | null): Promise<SelectionRow | undefined> {
+    const row = await this.db
+      .selectFrom("selections")
+      .select(COLUMNS)
+      .where("userId", "=", userId)
+      .where("guildId", "is not distinct from", guildId)
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && { ...row, id: Number(row.id) };
   }
 
-  current(userId: string, guildId: string | null): SelectionRow | undefined {
-    return this.currentStmt.get(userId, guildId);
-  }
-
-  latestForGeneration(generationId: string): SelectionRow | undefined {
-    return this.latestForGenerationStmt.get(generationId);
+  async latestForGeneration(generationId: string): Promise<SelectionRow | undefined> {
+    const row = await this.db
+      .selectFrom("selections")
+      .select(COLUMNS)
+      .where("generationId", "=", generationId)
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && { ...row, id: Number(row.id) };
   }
 }

@@ -1,5 +1,5 @@
 // The usage ledger: reservations and refunds of images and videos, counted per UTC day.
-import type { Db } from "./database.ts";
+import type { Executor } from "./database.ts";
 
 export type UsageKind = "image" | "video";
 
@@ -14,76 +14,95 @@ export interface LedgerEntry {
   createdAt: number;
 }
 
+const sumOf = (row: { n: number | string | null } | undefined) => Number(row?.n ?? 0);
+
 export class UsageRepo {
-  private readonly insertStmt;
-  private readonly userStmt;
-  private readonly guildStmt;
-  private readonly everywhereStmt;
-  private readonly jobStmt;
-  private readonly reservationStmt;
-  private readonly userModelsStmt;
-  private readonly guildModelsStmt;
+  constructor(private readonly db: Executor) {}
 
-  constructor(db: Db) {
-    this.insertStmt =
-      db.prepare(`INSERT INTO usage_ledger (day, guild_id, user_id, kind, units, job_id, model, created_at)
-      VALUES (@day, @guildId, @userId, @kind, @units, @jobId, @model, @createdAt)`);
-    this.userStmt = db.prepare<[string, string, string | null, UsageKind], { n: number | null }>(
-      "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND user_id = ? AND guild_id IS ? AND kind = ?",
-    );
-    this.everywhereStmt = db.prepare<[string, string, UsageKind], { n: number | null }>(
-      "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND user_id = ? AND kind = ?",
-    );
-    this.guildStmt = db.prepare<[string, string, UsageKind], { n: number | null }>(
-      "SELECT sum(units) AS n FROM usage_ledger WHERE day = ? AND guild_id = ? AND kind = ?",
-    );
-    this.jobStmt = db.prepare<[string, UsageKind], { n: number | null }>(
-      "SELECT sum(units) AS n FROM usage_ledger WHERE job_id = ? AND kind = ?",
-    );
-    this.reservationStmt = db.prepare<[string, UsageKind], LedgerEntry>(
-      `SELECT day, guild_id AS guildId, user_id AS userId, kind, units, job_id AS jobId, model,
-       created_at AS createdAt FROM usage_ledger WHERE job_id = ? AND kind = ? AND units > 0 ORDER BY rowid LIMIT 1`,
-    );
-    this.userModelsStmt = db.prepare<[string, string, string | null], { model: string; units: number }>(
-      "SELECT model, sum(units) AS units FROM usage_ledger WHERE day = ? AND user_id = ? AND guild_id IS ? GROUP BY model",
-    );
-    this.guildModelsStmt = db.prepare<[string, string], { model: string; units: number }>(
-      "SELECT model, sum(units) AS units FROM usage_ledger WHERE day = ? AND guild_id = ? GROUP BY model",
-    );
-  }
-
-  add(entry: LedgerEntry): void {
-    this.insertStmt.run(entry);
+  async add(entry: LedgerEntry): Promise<void> {
+    // Named one by one: callers pass wider objects (an admission request), and only these are columns.
+    const { day, guildId, userId, kind, units, jobId, model, createdAt } = entry;
+    await this.db
+      .insertInto("usageLedger")
+      .values({ day, guildId, userId, kind, units, jobId, model, createdAt })
+      .execute();
   }
 
   /** A user's use in one guild (or in DMs when guildId is null) on a day. */
-  usedByUser(day: string, userId: string, guildId: string | null, kind: UsageKind): number {
-    return this.userStmt.get(day, userId, guildId, kind)?.n ?? 0;
+  async usedByUser(day: string, userId: string, guildId: string | null, kind: UsageKind): Promise<number> {
+    const row = await this.db
+      .selectFrom("usageLedger")
+      .select((eb) => eb.fn.sum<number>("units").as("n"))
+      .where("day", "=", day)
+      .where("userId", "=", userId)
+      .where("guildId", "is not distinct from", guildId)
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return sumOf(row);
   }
 
   /** A user's use on a day in every guild and in DMs together (the bot-wide cap). */
-  usedByUserEverywhere(day: string, userId: string, kind: UsageKind): number {
-    return this.everywhereStmt.get(day, userId, kind)?.n ?? 0;
+  async usedByUserEverywhere(day: string, userId: string, kind: UsageKind): Promise<number> {
+    const row = await this.db
+      .selectFrom("usageLedger")
+      .select((eb) => eb.fn.sum<number>("units").as("n"))
+      .where("day", "=", day)
+      .where("userId", "=", userId)
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return sumOf(row);
   }
 
-  usedByGuild(day: string, guildId: string, kind: UsageKind): number {
-    return this.guildStmt.get(day, guildId, kind)?.n ?? 0;
+  async usedByGuild(day: string, guildId: string, kind: UsageKind): Promise<number> {
+    const row = await this.db
+      .selectFrom("usageLedger")
+      .select((eb) => eb.fn.sum<number>("units").as("n"))
+      .where("day", "=", day)
+      .where("guildId", "=", guildId)
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return sumOf(row);
   }
 
   /** The row that reserved a job's units: its day, owner and model are its refunds' too. */
-  reservation(jobId: string, kind: UsageKind): LedgerEntry | undefined {
-    return this.reservationStmt.get(jobId, kind);
+  async reservation(jobId: string, kind: UsageKind): Promise<LedgerEntry | undefined> {
+    return this.db
+      .selectFrom("usageLedger")
+      .select(["day", "guildId", "userId", "kind", "units", "jobId", "model", "createdAt"])
+      .where("jobId", "=", jobId)
+      .where("kind", "=", kind)
+      .where("units", ">", 0)
+      .orderBy("id")
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /** What a job holds now: its reservation less its refunds. */
-  heldByJob(jobId: string, kind: UsageKind): number {
-    return this.jobStmt.get(jobId, kind)?.n ?? 0;
+  async heldByJob(jobId: string, kind: UsageKind): Promise<number> {
+    const row = await this.db
+      .selectFrom("usageLedger")
+      .select((eb) => eb.fn.sum<number>("units").as("n"))
+      .where("jobId", "=", jobId)
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return sumOf(row);
   }
 
   /** Units per model on a day: one user's in a guild (or DMs), or the whole guild's. */
-  unitsByModel(day: string, scope: { userId: string; guildId: string | null } | { guildId: string }) {
-    return "userId" in scope
-      ? this.userModelsStmt.all(day, scope.userId, scope.guildId)
-      : this.guildModelsStmt.all(day, scope.guildId);
+  async unitsByModel(
+    day: string,
+    scope: { userId: string; guildId: string | null } | { guildId: string },
+  ): Promise<Array<{ model: string; units: number }>> {
+    let query = this.db
+      .selectFrom("usageLedger")
+      .select((eb) => ["model", eb.fn.sum<number>("units").as("units")])
+      .where("day", "=", day)
+      .groupBy("model");
+    query =
+      "userId" in scope
+        ? query.where("userId", "=", scope.userId).where("guildId", "is not distinct from", scope.guildId)
+        : query.where("guildId", "=", scope.guildId);
+    const rows = await query.execute();
+    return rows.map((r) => ({ model: r.model, units: Number(r.units) }));
   }
 }

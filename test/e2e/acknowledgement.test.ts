@@ -1,7 +1,7 @@
 // A request whose acknowledgement Discord refuses never runs, costs nothing and does not lock the member out.
 import { describe, expect, it } from "vitest";
 import type { SandboxInteraction } from "../../src/sandbox/server.ts";
-import { ALICE, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { ALICE, buttons, e2eSuite, eventually, type Harness } from "../support/bot-harness.ts";
 
 const suite = e2eSuite("acknowledgement");
 
@@ -24,8 +24,8 @@ const failed = (h: Harness, interaction: SandboxInteraction) =>
     "the interaction's failure",
   );
 
-const used = (h: Harness, kind: "images" | "videos") =>
-  h.ctx.quota.report(ALICE.id, h.sandbox.guild.id).user[kind].used;
+const used = async (h: Harness, kind: "images" | "videos") =>
+  (await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user[kind].used;
 
 describe("a refused acknowledgement", () => {
   it("gives up /character and Regenerate: nothing runs, nothing is held, the next request is accepted", async () => {
@@ -38,44 +38,44 @@ describe("a refused acknowledgement", () => {
     });
     await failed(h, lost);
     expect(lost.callback).toBeUndefined();
-    expect(h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
-    expect(used(h, "images")).toBe(0);
-    expect(h.ctx.generation.undelivered()).toEqual([]);
+    expect(await h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
+    expect(await used(h, "images")).toBe(0);
+    expect(await h.ctx.generation.undelivered()).toEqual([]);
 
     const grid = await h.character({ description: "kept", count: 2 });
     expect(grid.attachments).toHaveLength(2);
-    expect(used(h, "images")).toBe(2);
+    expect(await used(h, "images")).toBe(2);
 
     refuseCallbacks(h);
     const regenerate = buttons(grid).find((b) => b.label === "Regenerate")?.custom_id as string;
     const press = h.sandbox.pressButton({ message: grid, customId: regenerate, user: ALICE });
     await failed(h, press);
-    expect(h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
-    expect(used(h, "images")).toBe(2);
+    expect(await h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
+    expect(await used(h, "images")).toBe(2);
 
     // A restart resumes nothing that was given up: no prediction is made (or charged) for it later.
     await h.restart();
-    expect(h.ctx.generation.undelivered()).toEqual([]);
-    expect(used(h, "images")).toBe(2);
+    expect(await h.ctx.generation.undelivered()).toEqual([]);
+    expect(await used(h, "images")).toBe(2);
   });
 
-  it("gives up /video the same way and refunds it", async () => {
+  it("gives up /video the same way: nothing is recorded or charged", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "30" });
     const grid = await h.character({ description: "hero", count: 1 });
     await h.pick(grid, 1);
     refuseCallbacks(h);
     const lost = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
     await failed(h, lost);
-    expect(h.ctx.repos.videos.runningCount(ALICE.id)).toBe(0);
-    expect(used(h, "videos")).toBe(0);
-    expect(h.ctx.video.undelivered()).toEqual([]);
+    expect(await h.ctx.repos.videos.runningCount(ALICE.id)).toBe(0);
+    expect(await used(h, "videos")).toBe(0);
+    expect(await h.ctx.video.undelivered()).toEqual([]);
 
     const made = await h.settledReply(
       h.sandbox.runCommand({ command: "video", options: { prompt: "walks again" }, user: ALICE }),
       (m) => m.attachments.some((a) => a.filename.endsWith(".mp4")),
     );
     expect(made.attachments).toHaveLength(1);
-    expect(used(h, "videos")).toBe(1);
+    expect(await used(h, "videos")).toBe(1);
   });
 
   it("delivers to the channel, after a restart, a request recorded but never acknowledged", async () => {
@@ -90,7 +90,7 @@ describe("a refused acknowledgement", () => {
     );
     expect(unanswered.callback).toBeUndefined();
     // The bot recorded a request for it and died before acknowledging: the row is all that is left.
-    const created = h.ctx.generation.create({
+    const created = await h.ctx.generation.create({
       guildId: h.sandbox.guild.id,
       channelId: h.sandbox.channel.id,
       userId: ALICE.id,
@@ -113,7 +113,7 @@ describe("a refused acknowledgement", () => {
     );
     expect(delivered.content.startsWith(`<@${ALICE.id}>`)).toBe(true);
     expect(delivered.attachments).toHaveLength(1);
-    await h.sandbox.waitFor(() => h.ctx.generation.undelivered().length === 0, 5000, "delivered");
+    await eventually(async () => (await h.ctx.generation.undelivered()).length === 0, 5000, "delivered");
   });
 
   it("does not post again a reply that a person deleted while it was being made", async () => {
@@ -125,13 +125,24 @@ describe("a refused acknowledgement", () => {
     });
     const thinking = await h.sandbox.waitFor(() => h.sandbox.original(i), 5000, "the deferred reply");
     h.sandbox.deleteMessage(thinking.id);
-    await h.sandbox.waitFor(
-      () => h.ctx.generation.undelivered().length === 0,
+    // The generation is recorded after the deferral: wait for its row before waiting for it to settle.
+    await eventually(
+      async () =>
+        (await h.ctx.data.db
+          .selectFrom("generations")
+          .select("id")
+          .where("interactionId", "=", i.id)
+          .executeTakeFirst()) !== undefined,
+      10_000,
+      "the generation recorded",
+    );
+    await eventually(
+      async () => (await h.ctx.generation.undelivered()).length === 0,
       10_000,
       "the generation settled",
     );
     expect(h.sandbox.channelMessages().filter((m) => m.content.includes("shy ghost"))).toEqual([]);
     // Nothing is lost: the images are kept and listed.
-    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(2);
+    expect((await h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10)).total).toBe(2);
   });
 });

@@ -39,7 +39,7 @@ describe("the prompt blocklist", () => {
     const refused = await addEntry(h, "a*b*c*d*e*f");
     expect(refused.visible_to).toBe(MOD.id);
     expect(refused.content).toContain("An entry may have at most 4 `*` wildcards; this one has 5.");
-    expect(h.ctx.repos.guildSettings.get(h.sandbox.guild.id).blocklist).toEqual([]);
+    expect((await h.ctx.repos.guildSettings.get(h.sandbox.guild.id)).blocklist).toEqual([]);
     expect((await addEntry(h, "!!")).content).toContain("That entry has no letters or digits to match.");
     expect((await addEntry(h, "n*a*k*e*d")).content).toContain("Saved: blocklist entry added.");
     expect((await addEntry(h, "a*a*a*a*b")).content).toContain("Blocklist (2): `n*a*k*e*d`, `a*a*a*a*b`");
@@ -54,7 +54,7 @@ describe("the prompt blocklist", () => {
     );
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("The description is 18000 characters once its special characters");
-    expect(h.recordedRows("generations")).toBe(0);
+    expect(await h.recordedRows("generations")).toBe(0);
   });
 
   it("answers crafted prompts against the worst entries, and another member's /usage meanwhile, within 3 s", async () => {
@@ -72,7 +72,7 @@ describe("the prompt blocklist", () => {
       return [blocked, usage];
     });
     for (const [blocked, usage] of pairs) {
-      const refusal = await h.settledReply(blocked);
+      const refusal = await h.refusal(blocked);
       expect(refusal.visible_to).toBe(ALICE.id);
       expect(refusal.content).toContain("That description is not allowed in this server");
       const answer = await h.settledReply(usage);
@@ -82,10 +82,10 @@ describe("the prompt blocklist", () => {
         expect((acked.get(i.id) as number) - i.createdAt).toBeLessThan(ACK_DEADLINE_MS);
       }
     }
-    expect(h.recordedRows("generations")).toBe(0);
-    const audit = h.ctx.repos.audit
-      .recent(h.sandbox.guild.id, 10)
-      .filter((a) => a.action === "prompt_blocked");
+    expect(await h.recordedRows("generations")).toBe(0);
+    const audit = (await h.ctx.repos.audit.recent(h.sandbox.guild.id, 10)).filter(
+      (a) => a.action === "prompt_blocked",
+    );
     expect(audit.map((a) => a.details.entry).sort()).toEqual(["a*a*a*a*b", "a*a*a*a*b", "n*a*k*e*d"]);
   });
 
@@ -100,7 +100,7 @@ describe("the prompt blocklist", () => {
       "g'o'r'e",
       "goore",
     ]) {
-      const refused = await h.settledReply(
+      const refused = await h.refusal(
         h.sandbox.runCommand({ command: "character", options: { description }, user: ALICE }),
       );
       expect(refused.content, description).toContain("That description is not allowed in this server");

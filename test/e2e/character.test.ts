@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { ALICE, BOB, buttons, e2eSuite } from "../support/bot-harness.ts";
@@ -38,9 +37,10 @@ describe("/character", () => {
       user: ALICE,
     });
     const confirmation = await h.followUp(press);
-    expect(press.callback?.type).toBe(7);
+    // The press is acknowledged before anything is read (a deferred update), then the grid is edited.
+    expect(press.callback?.type).toBe(6);
     expect(confirmation.visible_to).toBe(ALICE.id);
-    const picked = h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
+    const picked = await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
     expect(picked?.image.slot).toBe(2);
     expect(confirmation.content).toContain(picked?.image.id);
     expect(confirmation.content).toContain("/video");
@@ -56,7 +56,7 @@ describe("/character", () => {
       user: ALICE,
     });
     await h.followUp(again);
-    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.slot).toBe(4);
+    expect((await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id))?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
       2, 2, 2, 3, 2,
     ]);
@@ -68,13 +68,13 @@ describe("/character", () => {
     const before = JSON.stringify(message.components);
     for (const customId of [buttons(message)[0]?.custom_id, buttons(message).at(-1)?.custom_id] as string[]) {
       const press = h.sandbox.pressButton({ message, customId, user: BOB });
-      const refusal = await h.sandbox.waitFor(() => h.sandbox.original(press), 5000, "refusal");
+      const refusal = await h.refusal(press);
       expect(refusal.visible_to).toBe(BOB.id);
       expect(refusal.content).toContain(`Only <@${ALICE.id}>`);
     }
     expect(JSON.stringify(h.sandbox.messages.get(message.id)?.components)).toBe(before);
-    expect(h.ctx.references.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
-    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(await h.ctx.references.currentSelection(BOB.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
   });
 
   it("shows a partial failure: buttons only for the images that exist, and why the other failed", async () => {
@@ -120,12 +120,13 @@ describe("/character", () => {
     );
     expect(message.attachments.reduce((sum, a) => sum + a.size, 0)).toBeLessThan(limit);
     expect(message.content).toContain("previews");
-    const rows = h.generationOf(message).images;
+    const rows = (await h.generationOf(message)).images;
     expect(rows).toHaveLength(4);
     for (const row of rows) {
-      const onDisk = readFileSync(`${h.dir.path}/images/${row.fileName}`);
-      expect(onDisk.length).toBe(noise.length);
-      expect(createHash("sha256").update(onDisk).digest("hex")).toBe(row.sha256);
+      // Read back from where the bot keeps its files (DATA_DIR, or the bucket).
+      const stored = await h.ctx.files.read(row.fileName as string);
+      expect(stored.length).toBe(noise.length);
+      expect(createHash("sha256").update(stored).digest("hex")).toBe(row.sha256);
     }
   });
 
@@ -137,7 +138,9 @@ describe("/character", () => {
     const second = await h.grid(press);
     expect(second.id).not.toBe(message.id);
     expect(second.attachments).toHaveLength(2);
-    const [first, again] = [message, second].map((m) => h.generationOf(m).generation);
+    const [first, again] = (await Promise.all([message, second].map((m) => h.generationOf(m)))).map(
+      (v) => v.generation,
+    );
     expect(again?.id).not.toBe(first?.id);
     for (const g of [first, again]) {
       expect(g).toMatchObject({ prompt: "a bard", requested: 2, params: { aspectRatio: "16:9" } });
@@ -154,7 +157,7 @@ describe("/character", () => {
     const reply = await h.sandbox.waitFor(() => h.sandbox.original(i), 5000, "reply");
     expect(reply.visible_to).toBe(ALICE.id);
     expect(reply.content).toContain("The description is empty");
-    expect(h.recordedRows("generations")).toBe(0);
+    expect(await h.recordedRows("generations")).toBe(0);
   });
 
   it("still delivers the grid when Discord answers an edit with 429 or 500", async () => {

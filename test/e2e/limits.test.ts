@@ -1,20 +1,50 @@
 import { describe, expect, it } from "vitest";
 import { deployCommands } from "../../src/commands/register.ts";
-import { ALICE, BOB, BOT_TOKEN, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import {
+  ALICE,
+  BOB,
+  BOT_TOKEN,
+  buttons,
+  e2eSuite,
+  eventually,
+  type Harness,
+} from "../support/bot-harness.ts";
 
 const suite = e2eSuite("limits");
 
 const reply = (h: Harness, command: string, options: Record<string, string | number>, user = ALICE) =>
   h.settledReply(h.sandbox.runCommand({ command, options, user }));
 
+/** A /character or /video the bot refuses after deferring: the refusal is an ephemeral follow-up. */
+const refusal = (h: Harness, command: string, options: Record<string, string | number>, user = ALICE) =>
+  h.refusal(h.sandbox.runCommand({ command, options, user }));
+
+/**
+ * Waits until Alice's generation has a prediction under way. The generation is recorded after its deferral
+ * and its slots then queue for the one place, so the deferral alone does not mean her slots are queued.
+ */
+const aliceStarted = (h: Harness) =>
+  eventually(
+    async () => {
+      for (const g of await h.ctx.generation.undelivered()) {
+        if (g.userId !== ALICE.id) continue;
+        const view = await h.ctx.generation.view(g.id);
+        if (view?.images.some((i) => i.predictionId !== null)) return true;
+      }
+      return false;
+    },
+    5000,
+    "alice's first prediction started",
+  );
+
 describe("allowances, running jobs and the blocklist", () => {
   it("refuses a request beyond the daily allowance, privately, and /usage shows what is used and left", async () => {
     const h = await suite.start({ DAILY_IMAGES_PER_USER: "5", MOCK_LATENCY_MS: "50" });
     await h.character({ description: "first", count: 4 });
-    const refused = await reply(h, "character", { description: "second", count: 4 });
+    const refused = await refusal(h, "character", { description: "second", count: 4 });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 5 images has 1 left");
-    expect(h.recordedRows("generations")).toBe(1);
+    expect(await h.recordedRows("generations")).toBe(1);
     const usage = await reply(h, "usage", {});
     expect(usage.visible_to).toBe(ALICE.id);
     expect(usage.content).toContain("Images: 4 of 5 (1 left)");
@@ -28,7 +58,7 @@ describe("allowances, running jobs and the blocklist", () => {
     const grid = await h.character({ description: "x [mock:provider_error:2,3]", count: 4 });
     expect(grid.attachments).toHaveLength(2);
     expect((await reply(h, "usage", {})).content).toContain("Images: 2 of 40 (38 left)");
-    expect(h.ctx.repos.usage.heldByJob(h.generationOf(grid).generation.id, "image")).toBe(2);
+    expect(await h.ctx.repos.usage.heldByJob((await h.generationOf(grid)).generation.id, "image")).toBe(2);
   });
 
   it("refuses a second request while the first is running, then accepts one after", async () => {
@@ -39,7 +69,7 @@ describe("allowances, running jobs and the blocklist", () => {
       user: ALICE,
     });
     await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
-    const second = await reply(h, "character", { description: "impatient", count: 1 });
+    const second = await refusal(h, "character", { description: "impatient", count: 1 });
     expect(second.visible_to).toBe(ALICE.id);
     expect(second.content).toContain("You already have a request running");
     await h.grid(first);
@@ -49,8 +79,8 @@ describe("allowances, running jobs and the blocklist", () => {
   it("blocks obfuscated blocklist variants with a private message and an audit row, and lets a harmless prompt pass", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const guildId = h.sandbox.guild.id;
-    h.ctx.repos.guildSettings.save(
-      { ...h.ctx.repos.guildSettings.get(guildId), blocklist: ["gore", "blood*"] },
+    await h.ctx.repos.guildSettings.save(
+      { ...(await h.ctx.repos.guildSettings.get(guildId)), blocklist: ["gore", "blood*"] },
       "setup",
       Date.now(),
     );
@@ -61,12 +91,12 @@ describe("allowances, running jobs and the blocklist", () => {
       "BLOODY mess",
       "g.o.r.e",
     ]) {
-      const refused = await reply(h, "character", { description });
+      const refused = await refusal(h, "character", { description });
       expect(refused.visible_to, description).toBe(ALICE.id);
       expect(refused.content).toContain("That description is not allowed in this server");
     }
-    expect(h.recordedRows("generations")).toBe(0);
-    const audit = h.ctx.repos.audit.recent(guildId, 10);
+    expect(await h.recordedRows("generations")).toBe(0);
+    const audit = await h.ctx.repos.audit.recent(guildId, 10);
     expect(audit).toHaveLength(5);
     expect(audit.every((a) => a.action === "prompt_blocked" && a.actorId === ALICE.id)).toBe(true);
     expect(audit.map((a) => a.details.entry).sort()).toEqual(["blood*", "gore", "gore", "gore", "gore"]);
@@ -78,10 +108,10 @@ describe("allowances, running jobs and the blocklist", () => {
     const h = await suite.start({ DAILY_VIDEOS_PER_USER: "0", MOCK_LATENCY_MS: "50" });
     const grid = await h.character({ description: "hero", count: 1 });
     await h.pick(grid, 1);
-    const refused = await reply(h, "video", { prompt: "runs" });
+    const refused = await refusal(h, "video", { prompt: "runs" });
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain("Your daily allowance of 0 videos is used up");
-    expect(h.recordedRows("videos")).toBe(0);
+    expect(await h.recordedRows("videos")).toBe(0);
   });
 
   it("shows a waiting request its place in the queue, and the place advances", async () => {
@@ -98,6 +128,7 @@ describe("allowances, running jobs and the blocklist", () => {
       user: ALICE,
     });
     await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
+    await aliceStarted(h);
     const waiting = h.sandbox.runCommand({
       command: "character",
       options: { description: "bob waits", count: 1 },
@@ -131,7 +162,7 @@ describe("allowances, running jobs and the blocklist", () => {
       }),
     );
     expect(grid.attachments).toHaveLength(2);
-    expect(h.generationOf(grid).generation.guildId).toBeNull();
+    expect((await h.generationOf(grid)).generation.guildId).toBeNull();
     const usage = await h.settledReply(
       h.sandbox.runCommand({ command: "usage", options: {}, user: ALICE, ...dm }),
     );
@@ -151,10 +182,14 @@ describe("allowances, running jobs and the blocklist", () => {
   });
 
   it("shows a queued /video its place in the queue too", async () => {
+    // The place is shown by the video's progress edits: the first (0:00 elapsed) may go out before the video
+    // reaches the queue (its reads come first, and take real time on PostgreSQL), and the next would wait the
+    // default 5 s, longer than alice's slots take.
     const h = await suite.start({
       MAX_CONCURRENT_PREDICTIONS: "1",
       MOCK_LATENCY_MS: "300",
       QUEUE_EDIT_INTERVAL_MS: "150",
+      VIDEO_PROGRESS_INTERVAL_MS: "50",
     });
     const bobs = await h.character({ description: "bob hero", count: 1 }, BOB);
     await h.pick(bobs, 1, BOB);
@@ -164,6 +199,7 @@ describe("allowances, running jobs and the blocklist", () => {
       user: ALICE,
     });
     await h.sandbox.waitFor(() => first.callback, 5000, "first deferred");
+    await aliceStarted(h);
     const video = h.sandbox.runCommand({ command: "video", options: { prompt: "waits" }, user: BOB });
     const queued = await h.settledReply(video, (m) => /Queued: \d+ ahead of you/.test(m.content));
     expect(queued.content).toMatch(/Queued: 2 ahead of you/);
@@ -180,7 +216,7 @@ describe("allowances, running jobs and the blocklist", () => {
       h.sandbox.runCommand({ command: "character", options: { description, count }, user: ALICE, ...where });
 
     expect((await h.grid(draw("server knight", 4))).attachments).toHaveLength(4);
-    const refused = await h.settledReply(draw("dm knight", 4, dm));
+    const refused = await h.refusal(draw("dm knight", 4, dm));
     expect(refused.visible_to).toBe(ALICE.id);
     expect(refused.content).toContain(
       "Your daily allowance of 6 images across all servers and DMs has 2 left, not enough for this request",
@@ -195,10 +231,10 @@ describe("allowances, running jobs and the blocklist", () => {
       "**You in all servers and DMs today** (the bot-wide limit)\nImages: 5 of 6 (1 left)",
     );
     expect((await h.grid(draw("server knight again", 1))).attachments).toHaveLength(1);
-    expect((await h.settledReply(draw("one too many", 1, dm))).content).toContain(
+    expect((await h.refusal(draw("one too many", 1, dm))).content).toContain(
       "Your daily allowance of 6 images across all servers and DMs is used up",
     );
-    expect(h.recordedRows("generations")).toBe(3);
+    expect(await h.recordedRows("generations")).toBe(3);
     // Bob's cap is his own.
     expect((await h.character({ description: "bob", count: 4 }, BOB)).attachments).toHaveLength(4);
   });
@@ -220,19 +256,21 @@ describe("allowances, running jobs and the blocklist", () => {
         channelId: "700000000000000001",
       }),
     ];
+    // Each ends with its grid, or with a refusal sent privately as a follow-up (its deferral deleted).
+    const outcome = (i: (typeof both)[number]) => {
+      const refused = h.sandbox.followUps(i).find((m) => m.content.includes("allowance"));
+      if (refused) return h.sandbox.original(i) === undefined ? refused : undefined;
+      const m = h.sandbox.original(i);
+      return m && (m.flags & 128) === 0 && m.content.includes("Pick your reference") ? m : undefined;
+    };
     const replies = await Promise.all(
-      both.map((i) =>
-        h.settledReply(
-          i,
-          (m) => m.content.includes("Pick your reference") || m.content.includes("allowance"),
-        ),
-      ),
+      both.map((i) => h.sandbox.waitFor(() => outcome(i), 15_000, "a grid or a refusal")),
     );
     const refusals = replies.filter((m) => m.content.includes("across all servers and DMs is used up"));
     expect(refusals).toHaveLength(1);
     expect(refusals[0]?.visible_to).toBe(ALICE.id);
     expect(replies.filter((m) => m.attachments.length === 4)).toHaveLength(1);
-    expect(h.recordedRows("generations")).toBe(1);
-    expect(h.ctx.quota.report(ALICE.id, null).everywhere.images.used).toBe(4);
+    expect(await h.recordedRows("generations")).toBe(1);
+    expect((await h.ctx.quota.report(ALICE.id, null)).everywhere.images.used).toBe(4);
   });
 });

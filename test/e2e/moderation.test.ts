@@ -1,18 +1,19 @@
-import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StoredMessage } from "../../src/sandbox/server.ts";
-import { openDatabase } from "../../src/storage/database.ts";
-import { PendingMessageEditsRepo } from "../../src/storage/pending-message-edits-repo.ts";
+import { openDataStore } from "../../src/storage/data-store.ts";
+import { databaseSettings } from "../../src/storage/database.ts";
 import {
   ALICE,
   BOB,
   BOT_TOKEN,
   buttons,
   e2eSuite,
+  eventually,
   type Harness,
   MOD,
   MODERATOR_PERMISSIONS,
 } from "../support/bot-harness.ts";
+import { engineEnv } from "../support/env.ts";
 import { replicateFixture } from "../support/replicate-fixture.ts";
 import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
@@ -35,7 +36,7 @@ const reply = (
 
 async function aliceGrid(h: Harness) {
   const grid = await h.character({ description: "alice's knight", count: 4 });
-  return { grid, view: h.generationOf(grid) };
+  return { grid, view: await h.generationOf(grid) };
 }
 
 /** Presses the purge confirmation as the moderator and waits until it says how many were deleted. */
@@ -72,11 +73,11 @@ async function aliceVideo(h: Harness) {
     user: ALICE,
   });
   const grid = await h.grid(gridCommand);
-  const view = h.generationOf(grid);
+  const view = await h.generationOf(grid);
   await h.pick(grid, 1);
   const videoCommand = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
   const message = await h.settledReply(videoCommand, (m) => m.attachments.length === 1);
-  const video = h.ctx.video.forImage(view?.images[0]?.id as string)[0];
+  const video = (await h.ctx.video.forImage(view?.images[0]?.id as string))[0];
   if (!video?.fileName || !view) throw new Error("no video");
   return { grid, view, gridCommand, videoCommand, message, video };
 }
@@ -85,27 +86,27 @@ describe("moderator tools", () => {
   it("/reference delete: refused for another member, done by a moderator with an audit row, a mod-log post and an updated grid", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const guildId = h.sandbox.guild.id;
-    h.ctx.repos.guildSettings.save(
-      { ...h.ctx.repos.guildSettings.get(guildId), modLogChannelId: h.sandbox.channel.id },
+    await h.ctx.repos.guildSettings.save(
+      { ...(await h.ctx.repos.guildSettings.get(guildId)), modLogChannelId: h.sandbox.channel.id },
       "setup",
       Date.now(),
     );
     const { grid, view } = await aliceGrid(h);
     const target = view?.images[1];
     if (!target?.fileName) throw new Error("no image");
-    const file = `${h.dir.path}/images/${target.fileName}`;
+    const file = target.fileName;
     const slot2Button = buttons(grid)[1]?.custom_id as string; // the grid object follows later edits
 
     const refused = await reply(h, "reference delete", { id: target.id }, BOB);
     expect(refused.content).toContain("No reference");
-    expect(existsSync(file)).toBe(true);
+    expect(await h.fileStored(file)).toBe(true);
 
     const done = await reply(h, "reference delete", { id: target.id }, MOD, MODERATOR_PERMISSIONS);
     expect(done.visible_to).toBe(MOD.id);
     expect(done.content).toContain(`Deleted reference \`${target.id}\``);
-    expect(existsSync(file)).toBe(false);
-    expect(h.ctx.references.imageRow(target.id)?.deletedAt).toEqual(expect.any(Number));
-    expect(h.ctx.repos.audit.recent(guildId, 5)[0]).toMatchObject({
+    expect(await h.fileStored(file)).toBe(false);
+    expect((await h.ctx.references.imageRow(target.id))?.deletedAt).toEqual(expect.any(Number));
+    expect((await h.ctx.repos.audit.recent(guildId, 5))[0]).toMatchObject({
       action: "reference_delete",
       actorId: MOD.id,
       targetUserId: ALICE.id,
@@ -126,7 +127,7 @@ describe("moderator tools", () => {
       customId: slot2Button,
       user: ALICE,
     });
-    expect((await h.settledReply(press)).content).toContain("Image 2 is not available");
+    expect((await h.refusal(press)).content).toContain("Image 2 is not available");
     expect(
       (await reply(h, "reference show", { id: view?.images[0]?.id as string })).attachments,
     ).toHaveLength(1);
@@ -149,16 +150,18 @@ describe("moderator tools", () => {
   it("posts a blocked prompt to the mod-log channel", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const guildId = h.sandbox.guild.id;
-    h.ctx.repos.guildSettings.save(
+    await h.ctx.repos.guildSettings.save(
       {
-        ...h.ctx.repos.guildSettings.get(guildId),
+        ...(await h.ctx.repos.guildSettings.get(guildId)),
         blocklist: ["gore"],
         modLogChannelId: h.sandbox.channel.id,
       },
       "setup",
       Date.now(),
     );
-    await reply(h, "character", { description: "G0RE" });
+    await h.refusal(
+      h.sandbox.runCommand({ command: "character", options: { description: "G0RE" }, user: ALICE }),
+    );
     const post = await h.sandbox.waitFor(
       () => h.sandbox.channelMessages().find((m) => m.content.startsWith("🛡️")),
       5000,
@@ -197,14 +200,15 @@ describe("moderator tools", () => {
       expect(answer.visible_to, command).toBe(BOB.id);
       expect(answer.content, command).toContain(expected);
     }
-    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 10)).toEqual([]);
-    expect(h.ctx.repos.guildSettings.get(h.sandbox.guild.id).blocklist).toEqual([]);
+    expect(await h.ctx.repos.audit.recent(h.sandbox.guild.id, 10)).toEqual([]);
+    expect((await h.ctx.repos.guildSettings.get(h.sandbox.guild.id)).blocklist).toEqual([]);
   });
 
   it("purges a member's references only after a moderator confirms", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const { view } = await aliceGrid(h);
-    const files = (view?.images ?? []).map((i) => `${h.dir.path}/images/${i.fileName}`);
+    const files = (view?.images ?? []).map((i) => i.fileName as string);
+    const stored = () => Promise.all(files.map((f) => h.fileStored(f)));
     const ask = () =>
       h.settledReply(
         h.sandbox.runCommand({
@@ -218,7 +222,7 @@ describe("moderator tools", () => {
     let prompt = await ask();
     expect(prompt.visible_to).toBe(MOD.id);
     expect(prompt.content).toContain("Delete all 4 references");
-    expect(files.every((f) => existsSync(f))).toBe(true);
+    expect((await stored()).every(Boolean)).toBe(true);
     const [confirm, cancel] = buttons(prompt);
     expect(confirm?.style).toBe(4);
     await h.sandbox.waitFor(
@@ -237,7 +241,7 @@ describe("moderator tools", () => {
       5000,
       "cancelled",
     );
-    expect(files.every((f) => existsSync(f))).toBe(true);
+    expect((await stored()).every(Boolean)).toBe(true);
 
     prompt = await ask();
     const forged = h.sandbox.pressButton({
@@ -246,17 +250,17 @@ describe("moderator tools", () => {
       user: BOB,
     });
     expect((await h.settledReply(forged)).content).toContain("needs the Manage Messages permission");
-    expect(files.every((f) => existsSync(f))).toBe(true);
+    expect((await stored()).every(Boolean)).toBe(true);
 
     await confirmPurge(h, prompt, 4);
-    expect(files.some((f) => existsSync(f))).toBe(false);
-    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 5)[0]).toMatchObject({
+    expect((await stored()).some(Boolean)).toBe(false);
+    expect((await h.ctx.repos.audit.recent(h.sandbox.guild.id, 5))[0]).toMatchObject({
       action: "purge",
       actorId: MOD.id,
       targetUserId: ALICE.id,
       details: { deleted: 4 },
     });
-    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+    expect((await h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10)).total).toBe(0);
   });
 
   it("a purge also takes the images still being made: they land discarded, never shown", async () => {
@@ -270,17 +274,17 @@ describe("moderator tools", () => {
       user: ALICE,
     });
     await h.sandbox.waitFor(() => fake.creates.length === 4, 5000, "both slots created");
-    const [making] = h.ctx.generation.undelivered();
+    const [making] = await h.ctx.generation.undelivered();
     const prompt = await reply(h, "moderation purge", { user: ALICE.id }, MOD, MODERATOR_PERMISSIONS);
     await confirmPurge(h, prompt, 2);
     fake.releaseResults();
     const grid = await h.settledReply(running, (m) => m.content.includes("removed by a moderator"));
     expect(grid.attachments).toEqual([]);
-    const images = h.ctx.generation.view(making?.id ?? "")?.images ?? [];
+    const images = (await h.ctx.generation.view(making?.id ?? ""))?.images ?? [];
     expect(images).toHaveLength(2);
     expect(images.every((i) => i.deletedAt !== null)).toBe(true);
-    for (const image of images) expect(existsSync(`${h.dir.path}/images/${image.id}.png`)).toBe(false);
-    expect(h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10).total).toBe(0);
+    for (const image of images) expect(await h.fileStored(`${image.id}.png`)).toBe(false);
+    expect((await h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 1, 10)).total).toBe(0);
   });
 
   it("/settings changes allowances, the blocklist, the safety level and the mod-log channel, each audited", async () => {
@@ -301,7 +305,7 @@ describe("moderator tools", () => {
       `Mod-log channel: <#${h.sandbox.channel.id}>`,
     );
 
-    const tooMany = await h.settledReply(
+    const tooMany = await h.refusal(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "knight", count: 4 },
@@ -309,7 +313,7 @@ describe("moderator tools", () => {
       }),
     );
     expect(tooMany.content).toContain("Your daily allowance of 2 images");
-    const blocked = await h.settledReply(
+    const blocked = await h.refusal(
       h.sandbox.runCommand({
         command: "character",
         options: { description: "a DRAG0NS lair", count: 1 },
@@ -318,12 +322,12 @@ describe("moderator tools", () => {
     );
     expect(blocked.content).toContain("not allowed");
     const knight = await h.character({ description: "knight", count: 1 });
-    expect(h.generationOf(knight).generation.params).toEqual({
+    expect((await h.generationOf(knight)).generation.params).toEqual({
       aspectRatio: "1:1",
       safetyFilterLevel: "block_low_and_above",
     });
 
-    const actions = h.ctx.repos.audit.recent(h.sandbox.guild.id, 10).map((a) => a.action);
+    const actions = (await h.ctx.repos.audit.recent(h.sandbox.guild.id, 10)).map((a) => a.action);
     expect(actions).toEqual([
       "prompt_blocked",
       "settings_modlog",
@@ -353,16 +357,16 @@ describe("moderator tools", () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const { grid, view, message, video } = await aliceVideo(h);
     const image = view.images[0] as NonNullable<(typeof view.images)[0]>;
-    const videoFile = `${h.dir.path}/videos/${video.fileName}`;
-    expect(existsSync(videoFile)).toBe(true);
+    const videoFile = video.fileName as string;
+    expect(await h.fileStored(videoFile)).toBe(true);
 
     const done = await reply(h, "reference delete", { id: image.id }, MOD, MODERATOR_PERMISSIONS);
     expect(done.content).toContain("and 1 video made from it");
-    expect(existsSync(`${h.dir.path}/images/${image.fileName}`)).toBe(false);
-    expect(existsSync(videoFile)).toBe(false);
-    expect(h.ctx.video.get(video.id)).toMatchObject({ deletedBy: MOD.id, status: "succeeded" });
-    expect(h.ctx.repos.pendingDeletions.all()).toEqual([]);
-    expect(h.ctx.repos.audit.recent(h.sandbox.guild.id, 1)[0]?.details).toMatchObject({ videos: 1 });
+    expect(await h.fileStored(image.fileName as string)).toBe(false);
+    expect(await h.fileStored(videoFile)).toBe(false);
+    expect(await h.ctx.video.get(video.id)).toMatchObject({ deletedBy: MOD.id, status: "succeeded" });
+    expect(await h.ctx.repos.pendingDeletions.all()).toEqual([]);
+    expect((await h.ctx.repos.audit.recent(h.sandbox.guild.id, 1))[0]?.details).toMatchObject({ videos: 1 });
 
     const videoMessage = await h.sandbox.waitFor(
       () => {
@@ -433,8 +437,8 @@ describe("moderator tools", () => {
     const videoNow = h.sandbox.messages.get(message.id);
     expect(videoNow?.content).toContain(`Video \`${video.id}\``);
     expect(videoNow?.attachments).toEqual([]);
-    for (const image of view.images) expect(existsSync(`${h.dir.path}/images/${image.fileName}`)).toBe(false);
-    expect(existsSync(`${h.dir.path}/videos/${video.fileName}`)).toBe(false);
+    for (const image of view.images) expect(await h.fileStored(image.fileName as string)).toBe(false);
+    expect(await h.fileStored(video.fileName as string)).toBe(false);
   });
 
   it("honours a pick only on the generation's own message: a copied button elsewhere is refused", async () => {
@@ -445,16 +449,16 @@ describe("moderator tools", () => {
 
     for (const elsewhere of [second.grid, await reply(h, "reference list", {})]) {
       const press = h.sandbox.pressButton({ message: elsewhere, customId: copied, user: ALICE });
-      const refusal = await h.settledReply(press);
+      const refusal = await h.refusal(press);
       expect(refusal.visible_to).toBe(ALICE.id);
       expect(refusal.content).toContain("not on the grid it belongs to");
-      expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+      expect(await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
     }
     expect(h.sandbox.messages.get(second.grid.id)?.content).not.toContain("Picked");
 
     const own = h.sandbox.pressButton({ message: first.grid, customId: copied, user: ALICE });
     expect((await h.followUp(own)).content).toContain("Picked image 3");
-    expect(h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)?.image.id).toBe(
+    expect((await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id))?.image.id).toBe(
       first.view?.images[2]?.id,
     );
   });
@@ -473,15 +477,15 @@ describe("moderator tools", () => {
       options: { prompt: "walks forever" },
       user: ALICE,
     });
-    const running = await h.sandbox.waitFor(
-      () => h.ctx.video.forImage(image.id).find((v) => v.status === "running" && v.messageId),
+    const running = await eventually(
+      async () => (await h.ctx.video.forImage(image.id)).find((v) => v.status === "running" && v.messageId),
       10_000,
       "the video's prediction running, its progress shown",
     );
     const creates = fake.creates.length;
 
     await reply(h, "reference delete", { id: image.id }, MOD, MODERATOR_PERMISSIONS);
-    expect(h.ctx.video.get(running.id)).toMatchObject({
+    expect(await h.ctx.video.get(running.id)).toMatchObject({
       status: "failed",
       deletedBy: MOD.id,
       errorMessage: "its reference was deleted",
@@ -493,21 +497,21 @@ describe("moderator tools", () => {
     );
 
     await h.restart();
-    const after = h.ctx.video.get(running.id);
+    const after = await h.ctx.video.get(running.id);
     expect(after?.deliveredAt).not.toBeNull();
     const message = h.sandbox.original(command);
     expect(message?.content).toContain(`Video \`${running.id}\``);
     expect(message?.content).toContain("removed by a moderator");
     expect(message?.attachments).toEqual([]);
     expect(fake.creates.length).toBe(creates);
-    expect(h.ctx.video.undelivered()).toEqual([]);
+    expect(await h.ctx.video.undelivered()).toEqual([]);
   });
 
   it("edits at the next start a grid whose deletion committed before the bot stopped", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "50" });
     const { grid, view } = await aliceGrid(h);
     const image = view?.images[1];
-    const lookup = h.ctx.references.getImage(image?.id ?? "", {
+    const lookup = await h.ctx.references.getImage(image?.id ?? "", {
       userId: MOD.id,
       guildId: h.sandbox.guild.id,
       canModerate: true,
@@ -515,38 +519,41 @@ describe("moderator tools", () => {
     if (!view || !lookup.ok) throw new Error("no image");
     // The deletion commits (rows, files, the scheduled edit); the bot stops before it edits any message.
     await h.ctx.moderation.deleteReference(lookup.image, { userId: MOD.id, guildId: h.sandbox.guild.id });
-    expect(h.ctx.repos.pendingMessageEdits.all()).toEqual([{ kind: "grid", jobId: view.generation.id }]);
+    expect(await h.ctx.repos.pendingMessageEdits.all()).toEqual([
+      { kind: "grid", jobId: view.generation.id },
+    ]);
     await h.bot.stop();
     expect(h.sandbox.messages.get(grid.id)?.attachments).toHaveLength(4);
-
-    // `npm start` on the same data directory.
-    child = spawnScript("src/index.ts", {
-      DISCORD_TOKEN: BOT_TOKEN,
-      DISCORD_API_URL: h.sandbox.apiUrl,
-      DATA_DIR: h.dir.path,
-      IMAGE_PROVIDER: "mock",
-      LOG_LEVEL: "info",
-    });
-    const updated = await gridWith(
-      h,
-      grid.id,
-      3,
-      20_000,
-      `, edited by the restarted bot:\n${child.output()}`,
-    );
-    expect(updated.content).toContain("Image 2: removed by a moderator.");
-    expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
-    // Read through a repository on the database file the other process writes.
-    const db = openDatabase(`${h.dir.path}/bot.sqlite`);
+    // The test reads the database the other process writes through a store of its own, opened (and so
+    // migrated, a write) while nothing else writes to it: afterwards the test only reads.
+    const store = await openDataStore(databaseSettings(h.ctx.config));
     try {
-      const pending = new PendingMessageEditsRepo(db);
-      await h.sandbox.waitFor(
-        () => pending.all().length === 0 || undefined,
+      // `npm start` on the same data directory.
+      child = spawnScript("src/index.ts", {
+        ...engineEnv(h.dir.path),
+        DISCORD_TOKEN: BOT_TOKEN,
+        DISCORD_API_URL: h.sandbox.apiUrl,
+        DATA_DIR: h.dir.path,
+        IMAGE_PROVIDER: "mock",
+        LOG_LEVEL: "info",
+      });
+      const updated = await gridWith(
+        h,
+        grid.id,
+        3,
+        20_000,
+        `, edited by the restarted bot:\n${child.output()}`,
+      );
+      expect(updated.content).toContain("Image 2: removed by a moderator.");
+      expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+      // Read through a repository on the database the other process writes.
+      await eventually(
+        async () => (await store.repos.pendingMessageEdits.all()).length === 0,
         5000,
         "the pending edit cleared",
       );
     } finally {
-      db.close();
+      await store.close();
     }
     expect(child.output()).not.toContain(BOT_TOKEN);
   });

@@ -14,7 +14,7 @@ const suite = e2eSuite("reference");
 
 async function makeGrid(harness: Harness, description: string, count = 4) {
   const message = await harness.character({ description, count });
-  return { message, view: harness.generationOf(message) };
+  return { message, view: await harness.generationOf(message) };
 }
 
 async function reply(
@@ -83,11 +83,16 @@ describe("/reference", () => {
     expect(newer?.disabled).toBe(true);
 
     const page2 = h.sandbox.pressButton({ message: list, customId: older?.custom_id as string, user: ALICE });
-    await h.sandbox.waitFor(() => page2.callback, 5000, "page 2");
-    const updated = h.sandbox.messages.get(list.id);
-    expect(updated?.content).toContain("page 2/2");
-    expect(updated?.content).toContain("first batch");
-    expect(updated?.content.split("\n")).toHaveLength(3);
+    // The press is acknowledged first (a deferred update), then the list is edited to page 2.
+    await h.sandbox.waitFor(() => page2.callback, 5000, "page 2 acknowledged");
+    const updated = await h.sandbox.waitFor(
+      () => h.sandbox.messages.get(list.id)?.content.includes("page 2/2") && h.sandbox.messages.get(list.id),
+      5000,
+      "page 2",
+    );
+    expect(updated.content).toContain("page 2/2");
+    expect(updated.content).toContain("first batch");
+    expect(updated.content.split("\n")).toHaveLength(3);
   });
 
   it("lets members see only their own references, and moderators any in their guild", async () => {
@@ -119,7 +124,7 @@ describe("/reference", () => {
       expect(answer.attachments).toEqual([]);
       expect(answer.content).toMatch(/is not a reference id|No reference/);
     }
-    expect(h.recordedRows("images")).toBe(0);
+    expect(await h.recordedRows("images")).toBe(0);
   });
 
   it("lets a moderator page through another member's list, and no other member", async () => {
@@ -145,8 +150,12 @@ describe("/reference", () => {
       user: MOD,
       permissions: MODERATOR_PERMISSIONS,
     });
-    await h.sandbox.waitFor(() => paged.callback, 5000, "page 2");
-    const page2 = h.sandbox.messages.get(list.id);
+    await h.sandbox.waitFor(() => paged.callback, 5000, "page 2 acknowledged");
+    const page2 = await h.sandbox.waitFor(
+      () => h.sandbox.messages.get(list.id)?.content.includes("page 2/2") && h.sandbox.messages.get(list.id),
+      5000,
+      "page 2",
+    );
     expect(page2?.content).toContain(`References of <@${ALICE.id}>** · page 2/2`);
     expect(page2?.content).toContain("first batch");
     expect(page2?.content).not.toContain("third batch");

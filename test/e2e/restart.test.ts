@@ -1,17 +1,15 @@
 // The bot as its own process (the npm start entry point), killed with SIGKILL mid-work and started again.
-import { existsSync } from "node:fs";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { deployCommands } from "../../src/commands/register.ts";
 import { parseCustomId } from "../../src/discord/custom-id.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../../src/sandbox/server.ts";
-import { openDatabase } from "../../src/storage/database.ts";
-import { GenerationsRepo } from "../../src/storage/generations-repo.ts";
-import { ImagesRepo } from "../../src/storage/images-repo.ts";
-import { SelectionsRepo } from "../../src/storage/selections-repo.ts";
-import { VideosRepo } from "../../src/storage/videos-repo.ts";
-import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
-import { makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";
+import { type DataStore, openDataStore } from "../../src/storage/data-store.ts";
+import { databaseSettings } from "../../src/storage/database.ts";
+import { FileStore } from "../../src/storage/file-store.ts";
+import { openObjectStore } from "../../src/storage/open-object-store.ts";
+import type { Repos } from "../../src/storage/repos.ts";
+import { ALICE, BOT_TOKEN, buttons, eventually } from "../support/bot-harness.ts";
+import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir, testConfig } from "../support/env.ts";
 import { type Behaviour, FakeReplicate } from "../support/fake-replicate.ts";
 import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
@@ -19,15 +17,20 @@ let sandbox: DiscordSandbox | undefined;
 let fake: FakeReplicate | undefined;
 let dir: TempDir | undefined;
 let bot: ScriptProcess | undefined;
+/** The bot's database and files as this test reads them, on the engines the test runs on. */
+let store: DataStore | undefined;
+let files: FileStore | undefined;
 /** Everything the bot processes of this test printed. */
 let printed = "";
 
 afterEach(async () => {
   await bot?.stop();
+  await store?.close();
+  files?.close();
   await sandbox?.close();
   await fake?.close();
   dir?.remove();
-  sandbox = fake = dir = bot = undefined;
+  sandbox = fake = dir = bot = store = files = undefined;
   printed = "";
 });
 
@@ -36,6 +39,9 @@ async function setup(behaviour = (_input: Record<string, unknown>, _index: numbe
   sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
   fake = await FakeReplicate.start({ token: TEST_REPLICATE_TOKEN, latencyMs: 50, behaviour });
   dir = makeTempDir("crbot-restart-");
+  const config = testConfig(dir.path);
+  store = await openDataStore(databaseSettings(config));
+  files = new FileStore(openObjectStore(config.storage, dir.path));
   await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   return { sandbox, fake, dir };
 }
@@ -48,6 +54,7 @@ async function startBot(
   env: Record<string, string> = {},
 ): Promise<ScriptProcess> {
   const proc = spawnScript("src/index.ts", {
+    ...engineEnv(d.path),
     DISCORD_TOKEN: BOT_TOKEN,
     DISCORD_API_URL: s.apiUrl,
     IMAGE_PROVIDER: "replicate",
@@ -70,37 +77,24 @@ async function kill(child: ScriptProcess): Promise<void> {
   printed += child.output();
 }
 
-/** Reads what the bot process recorded, through the repositories, from its database file. */
-function stored<T>(d: TempDir, read: (repos: Repos) => T): T {
-  const db = openDatabase(`${d.path}/bot.sqlite`);
-  try {
-    return read({
-      generations: new GenerationsRepo(db),
-      images: new ImagesRepo(db),
-      videos: new VideosRepo(db),
-      selections: new SelectionsRepo(db),
-    });
-  } finally {
-    db.close();
-  }
-}
-
-interface Repos {
-  generations: GenerationsRepo;
-  images: ImagesRepo;
-  videos: VideosRepo;
-  selections: SelectionsRepo;
+/** Reads what the bot process recorded, through the repositories, from its database. */
+function stored<T>(read: (repos: Repos) => Promise<T>): Promise<T> {
+  if (!store) throw new Error("no database opened: call setup() first");
+  return read(store.repos);
 }
 
 /** The image rows of generations not delivered yet: the work in progress. */
-const openImages = (d: TempDir) =>
-  stored(d, (r) => r.generations.undelivered().flatMap((g) => r.images.forGeneration(g.id)));
+const openImages = () =>
+  stored(async (r) => {
+    const generations = await r.generations.undelivered();
+    return (await Promise.all(generations.map((g) => r.images.forGeneration(g.id)))).flat();
+  });
 
 /** The image rows of the generation a grid shows (its id is in the grid's buttons). */
-function imagesOf(d: TempDir, grid: StoredMessage) {
+function imagesOf(grid: StoredMessage) {
   const id = parseCustomId(buttons(grid)[0]?.custom_id ?? "");
   if (id.handler !== "gen") throw new Error("not a grid");
-  return stored(d, (r) => r.images.forGeneration(id.generationId));
+  return stored((r) => r.images.forGeneration(id.generationId));
 }
 
 const withPrediction = (rows: Array<{ predictionId: string | null }>) =>
@@ -130,8 +124,8 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     });
     const grid = await finalGrid(s, first);
     s.pressButton({ message: grid, customId: buttons(grid)[0]?.custom_id as string, user: ALICE });
-    await s.waitFor(
-      () => stored(d, (r) => r.selections.current(ALICE.id, s.guild.id)) !== undefined,
+    await eventually(
+      async () => (await stored((r) => r.selections.current(ALICE.id, s.guild.id))) !== undefined,
       10_000,
       "the pick",
     );
@@ -148,16 +142,17 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       options: { prompt: "slow walk in the rain" },
       user: ALICE,
     });
-    await s.waitFor(
-      () =>
-        withPrediction(openImages(d)) === 4 && withPrediction(stored(d, (r) => r.videos.undelivered())) === 1,
+    await eventually(
+      async () =>
+        withPrediction(await openImages()) === 4 &&
+        withPrediction(await stored((r) => r.videos.undelivered())) === 1,
       10_000,
-      "4 image and 1 video prediction ids in SQLite",
+      "4 image and 1 video prediction ids in the database",
     );
     await kill(child);
     const createsAtKill = f.creates.length;
     expect(createsAtKill).toBe(6); // 1 quick image + 4 slow images + 1 video
-    expect(stored(d, (r) => r.videos.undelivered()).map((v) => v.status)).toEqual(["running"]);
+    expect((await stored((r) => r.videos.undelivered())).map((v) => v.status)).toEqual(["running"]);
 
     child = await startBot(s, f, d, both);
     f.releaseResults();
@@ -176,9 +171,12 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(resumedVideo.attachments[0]?.filename).toMatch(/\.mp4$/);
 
     expect(f.creates.length).toBe(createsAtKill); // zero extra creates: every stored id was polled
-    expect(imagesOf(d, resumedGrid).map((i) => i.status)).toEqual(Array(4).fill("succeeded"));
-    await s.waitFor(
-      () => stored(d, (r) => r.generations.undelivered().length + r.videos.undelivered().length) === 0,
+    expect((await imagesOf(resumedGrid)).map((i) => i.status)).toEqual(Array(4).fill("succeeded"));
+    await eventually(
+      async () =>
+        (await stored(
+          async (r) => (await r.generations.undelivered()).length + (await r.videos.undelivered()).length,
+        )) === 0,
       10_000,
       "the grid and the video recorded as delivered",
     );
@@ -196,14 +194,15 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       options: { description: "slow archer", count: 4 },
       user: ALICE,
     });
-    await s.waitFor(() => withPrediction(openImages(d)) === 4, 10_000, "prediction ids");
+    await eventually(async () => withPrediction(await openImages()) === 4, 10_000, "prediction ids");
     await kill(child);
     // While the bot is down: 16 minutes pass for the interaction (the process that starts next reads its
     // clock from the system, so the recorded time moves back instead), and Replicate forgets one prediction.
-    const db = new Database(`${d.path}/bot.sqlite`);
-    db.prepare("UPDATE generations SET created_at = created_at - 16 * 60 * 1000").run();
-    db.close();
-    f.forget(openImages(d).find((i) => i.slot === 2)?.predictionId as string);
+    await store?.db
+      .updateTable("generations")
+      .set((eb) => ({ createdAt: eb("createdAt", "-", 16 * 60 * 1000) }))
+      .execute();
+    f.forget((await openImages()).find((i) => i.slot === 2)?.predictionId as string);
 
     child = await startBot(s, f, d);
     f.releaseResults();
@@ -225,7 +224,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(delivered.content).toContain("Image 2: the image service failed");
     // The expired interaction's reply was left alone.
     expect(s.original(images)?.attachments ?? []).toEqual([]);
-    expect(imagesOf(d, delivered).find((i) => i.slot === 2)).toMatchObject({
+    expect((await imagesOf(delivered)).find((i) => i.slot === 2)).toMatchObject({
       status: "failed",
       errorMessage: "Replicate no longer knows this prediction",
     });
@@ -244,9 +243,9 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       options: { description: "slow bard", count: 4 },
       user: ALICE,
     });
-    await s.waitFor(() => withPrediction(openImages(d)) === 2, 10_000, "two prediction ids");
+    await eventually(async () => withPrediction(await openImages()) === 2, 10_000, "two prediction ids");
     await kill(child);
-    const before = openImages(d);
+    const before = await openImages();
     expect(before.filter((r) => r.predictionId === null)).toHaveLength(2);
     expect(f.creates).toHaveLength(2);
 
@@ -255,7 +254,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     const limitedGrid = await finalGrid(s, images);
     expect(limitedGrid.attachments).toHaveLength(4);
     expect(f.creates).toHaveLength(4); // the two waiting slots started once each; the two running ones polled
-    const after = imagesOf(d, limitedGrid);
+    const after = await imagesOf(limitedGrid);
     for (const row of before.filter((r) => r.predictionId)) {
       expect(after.find((a) => a.slot === row.slot)?.predictionId).toBe(row.predictionId);
     }
@@ -281,14 +280,16 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       user: ALICE,
     });
     const held = (await f.whenHeld(2)).map((c) => c.id);
-    await s.waitFor(
-      () => openImages(d).filter((i) => i.status === "succeeded").length === 2,
+    await eventually(
+      async () => (await openImages()).filter((i) => i.status === "succeeded").length === 2,
       10_000,
       "the two answered slots stored",
     );
     await kill(child);
     // Every create was marked sent before it left; the two held ones have no prediction id.
-    const before = stored(d, (r) => openImages(d).map((i) => r.images.jobs.state(i.id)));
+    const before = await stored(async (r) =>
+      Promise.all((await openImages()).map((i) => r.images.jobs.state(i.id))),
+    );
     expect(before.every((r) => r?.createSentAt !== null)).toBe(true);
     expect(before.filter((r) => r?.predictionId === null)).toHaveLength(2);
     expect(f.creates).toHaveLength(4);
@@ -298,16 +299,18 @@ describe("jobs survive a SIGKILL without paying twice", () => {
     expect(grid.attachments.map((a) => a.filename)).toEqual([1, 2, 3, 4].map((n) => `character-${n}.png`));
 
     expect(f.creates).toHaveLength(4); // nothing created again
-    const after = imagesOf(d, grid);
+    const after = await imagesOf(grid);
     expect(after.map((r) => r.status)).toEqual(Array(4).fill("succeeded"));
     // Each prediction on Replicate belongs to exactly one slot: the held ones were adopted, not shared.
     expect(after.map((r) => r.predictionId).sort()).toEqual(f.creates.map((c) => c.id).sort());
     for (const id of held) expect(after.filter((r) => r.predictionId === id)).toHaveLength(1);
-    for (const row of after) expect(existsSync(`${d.path}/images/${row.fileName}`)).toBe(true);
+    for (const row of after) {
+      expect(await files?.objects.stat(files.keyOf(row.fileName as string))).toBeDefined();
+    }
     expect(child.output()).toContain("adopted the prediction of a create sent before the restart");
     // Recorded as delivered once the grid's edit is confirmed, which may come just after it shows.
-    await s.waitFor(
-      () => stored(d, (r) => r.generations.undelivered()).length === 0,
+    await eventually(
+      async () => (await stored((r) => r.generations.undelivered())).length === 0,
       10_000,
       "the generation recorded as delivered",
     );

@@ -48,7 +48,7 @@ describe("storage on S3", () => {
     const grid = await h.character({ description: "a copper golem", count: 2 });
     expect(grid.attachments).toHaveLength(2);
     const confirmation = await h.pick(grid, 2);
-    const current = h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
+    const current = await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id);
     if (!current) throw new Error("no pick");
     const image = current.image;
     expect(confirmation.content).toContain(image.id);
@@ -70,7 +70,7 @@ describe("storage on S3", () => {
       h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE }),
       (m) => !m.content.includes("elapsed") && m.attachments.length > 0,
     );
-    const row = h.ctx.repos.videos.forImage(image.id)[0];
+    const row = (await h.ctx.repos.videos.forImage(image.id))[0];
     expect(row?.status).toBe("succeeded");
     const mp4 = await fromBucket(prefix, `videos/${row?.id}.mp4`);
     expect((await fileTypeFromBuffer(mp4))?.mime).toBe("video/mp4");
@@ -87,7 +87,7 @@ describe("storage on S3", () => {
     const own = await startS3();
     const h = await suite.start(own.env(`bot-${newId().slice(0, 8)}`));
     const grid = await h.character({ description: "a tin soldier", count: 1 });
-    const image = h.generationOf(grid).images[0];
+    const image = (await h.generationOf(grid)).images[0];
     await own.close();
 
     const shown = h.sandbox.runCommand({
@@ -105,7 +105,7 @@ describe("storage on S3", () => {
     expect(failed.content).toContain(
       "Image 1: the bot could not store the image (its storage is unavailable)",
     );
-    expect(h.generationOf(failed).images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
+    expect((await h.generationOf(failed)).images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
       ["failed", "storage_unavailable", null],
     ]);
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { fileTypeFromBuffer } from "file-type";
 import { describe, expect, it } from "vitest";
 import { ALICE, BOB, e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../support/bot-harness.ts";
@@ -18,7 +17,7 @@ async function start(slowMs = 600, env: Record<string, string> = {}): Promise<Ha
 
 async function pick(h: Harness, slot: number, user = ALICE) {
   await h.pick(await h.character({ description: "a red fox knight", count: 4 }, user), slot, user);
-  const current = h.ctx.references.currentSelection(user.id, h.sandbox.guild.id);
+  const current = await h.ctx.references.currentSelection(user.id, h.sandbox.guild.id);
   if (!current) throw new Error("no pick");
   return current.image;
 }
@@ -46,7 +45,7 @@ describe("/video", () => {
     ]);
     const sent = String(create?.input.subject_reference);
     expect(sent.startsWith("data:image/png;base64,")).toBe(true);
-    const original = readFileSync(`${h.dir.path}/images/${image.fileName}`);
+    const original = await h.ctx.files.read(image.fileName as string);
     expect(Buffer.from(sent.split(",")[1] ?? "", "base64").equals(original)).toBe(true);
 
     expect(message.attachments).toHaveLength(1);
@@ -54,7 +53,7 @@ describe("/video", () => {
       "video/mp4",
     );
     const videoId = /^video-(.+)\.mp4$/.exec(message.attachments[0]?.filename ?? "")?.[1] ?? "";
-    const row = h.ctx.video.get(videoId);
+    const row = await h.ctx.video.get(videoId);
     expect(row).toMatchObject({
       id: videoId,
       referenceImageId: image.id,
@@ -65,9 +64,7 @@ describe("/video", () => {
       fileName: `${videoId}.mp4`,
     });
     expect(
-      readFileSync(`${h.dir.path}/videos/${videoId}.mp4`).equals(
-        message.attachments[0]?.data ?? Buffer.alloc(0),
-      ),
+      (await h.ctx.files.read(`${videoId}.mp4`)).equals(message.attachments[0]?.data ?? Buffer.alloc(0)),
     ).toBe(true);
     expect(message.content).toContain(videoId);
 
@@ -98,7 +95,7 @@ describe("/video", () => {
 
   it("without a pick says how to make one, and creates nothing", async () => {
     const h = await start();
-    const answer = await h.settledReply(
+    const answer = await h.refusal(
       h.sandbox.runCommand({ command: "video", options: { prompt: "jumps" }, user: ALICE }),
     );
     expect(answer.content).toContain("You have not picked a reference in this server yet");
@@ -110,7 +107,7 @@ describe("/video", () => {
     const h = await start();
     const image = await pick(h, 3);
     const creates = replicate.fake.creates.length;
-    const refused = await h.settledReply(
+    const refused = await h.refusal(
       h.sandbox.runCommand({
         command: "video",
         options: { prompt: "steals it", reference: image.id },

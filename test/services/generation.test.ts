@@ -22,7 +22,7 @@ let app: AppContext | undefined;
 let dir: TempDir | undefined;
 let clock = steppingClock();
 afterEach(async () => {
-  app?.close();
+  await app?.close();
   dir?.remove();
   app = dir = undefined;
 });
@@ -46,8 +46,18 @@ async function setup(
   const config = testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env });
   const log = captureLogger();
   clock = steppingClock();
-  app = createAppContext(tweak ? tweak(config) : config, log.logger, { clock });
-  return { fake, app, dir, lines: log.lines };
+  const made = await createAppContext(tweak ? tweak(config) : config, log.logger, { clock });
+  app = made;
+  return { fake, app: made, dir, lines: log.lines };
+}
+
+/** As waitUntil, for a check that reads the database (every read is async now). */
+async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 describe("GenerationService.start", () => {
@@ -91,20 +101,17 @@ describe("GenerationService.start", () => {
     fake.holdResults();
     const running = generate(app, { ...REQUEST, count: 2 });
     // While no prediction can finish, each row comes to carry its prediction's id.
-    const rows = () => {
-      const [generation] = app.generation.undelivered();
-      return app.generation.view(generation?.id ?? "")?.images ?? [];
+    const rows = async () => {
+      const [generation] = await app.generation.undelivered();
+      return (await app.generation.view(generation?.id ?? ""))?.images ?? [];
     };
-    await waitUntil(
-      () => rows().length === 2 && rows().every((r) => r.predictionId !== null),
-      "both rows to record their prediction",
-    );
-    expect(rows().map((r) => r.status)).toEqual(["running", "running"]);
-    expect(
-      rows()
-        .map((r) => r.predictionId)
-        .sort(),
-    ).toEqual(fake.creates.map((c) => c.id).sort());
+    let latest = await rows();
+    await waitForAsync(async () => {
+      latest = await rows();
+      return latest.length === 2 && latest.every((r) => r.predictionId !== null);
+    }, "both rows to record their prediction");
+    expect(latest.map((r) => r.status)).toEqual(["running", "running"]);
+    expect(latest.map((r) => r.predictionId).sort()).toEqual(fake.creates.map((c) => c.id).sort());
     fake.releaseResults();
     await running;
   });
@@ -130,7 +137,7 @@ describe("GenerationService.start", () => {
     expect(view.images.map((i) => i.errorCode).sort()).toEqual(
       ["bad_output", "bad_output", "provider_error", "safety_blocked"].sort(),
     );
-    expect(app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 10).total).toBe(0);
+    expect((await app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 10)).total).toBe(0);
     expect(readdirSync(`${dir.path}/images`)).toEqual([]);
   });
 
@@ -182,28 +189,40 @@ describe("looking up, listing and picking", () => {
     });
     const view = await generate(app, REQUEST);
     const id = view.generation.id;
+    // Each pick is its own button press, with its own interaction id.
+    let presses = 0;
+    const select = (generationId: string, slot: number, userId: string) =>
+      app.references.select(generationId, slot, userId, `${500000000000000000n + BigInt(++presses)}`);
 
-    expect(app.references.select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
-    expect(app.references.currentSelection(REQUEST.userId, REQUEST.guildId)).toBeUndefined();
+    expect(await select(id, 2, "399999999999999999")).toEqual({ ok: false, reason: "not_owner" });
+    expect(await app.references.currentSelection(REQUEST.userId, REQUEST.guildId)).toBeUndefined();
     const failedSlot = view.images.find((i) => i.status === "failed")?.slot as number;
-    expect(app.references.select(id, failedSlot, REQUEST.userId)).toEqual({
+    expect(await select(id, failedSlot, REQUEST.userId)).toEqual({
       ok: false,
       reason: "not_available",
     });
-    expect(app.references.select("../../etc/passwd", 1, REQUEST.userId)).toEqual({
+    expect(await select("../../etc/passwd", 1, REQUEST.userId)).toEqual({
       ok: false,
       reason: "not_found",
     });
 
-    const first = app.references.select(id, 1, REQUEST.userId);
+    const first = await select(id, 1, REQUEST.userId);
     expect(first.ok).toBe(true);
-    const second = app.references.select(id, 2, REQUEST.userId);
+    const second = await select(id, 2, REQUEST.userId);
     expect(second.ok && second.image.slot).toBe(2);
-    expect(app.references.currentSelection(REQUEST.userId, REQUEST.guildId)?.image.slot).toBe(2);
-    expect(app.references.pickedSlot(id)).toBe(2);
+    // The same press handled again (a retry, another process) records nothing: the pick stays slot 2.
+    const pressAgain = await app.references.select(
+      id,
+      1,
+      REQUEST.userId,
+      `${500000000000000000n + BigInt(presses)}`,
+    );
+    expect(pressAgain).toEqual({ ok: false, reason: "already_recorded" });
+    expect((await app.references.currentSelection(REQUEST.userId, REQUEST.guildId))?.image.slot).toBe(2);
+    expect(await app.references.pickedSlot(id)).toBe(2);
     // A pick is per guild: the same user elsewhere has none.
-    expect(app.references.currentSelection(REQUEST.userId, "100000000000000009")).toBeUndefined();
-    const lookup = app.references.getImage(view.images[1]?.id as string, owner);
+    expect(await app.references.currentSelection(REQUEST.userId, "100000000000000009")).toBeUndefined();
+    const lookup = await app.references.getImage(view.images[1]?.id as string, owner);
     expect(lookup.ok && lookup.isCurrentPick).toBe(true);
   });
 
@@ -215,18 +234,21 @@ describe("looking up, listing and picking", () => {
     const moderator = { ...stranger, canModerate: true };
     const otherGuildModerator = { ...moderator, guildId: "100000000000000009" };
 
-    const mine = app.references.getImage(imageId, owner);
+    const mine = await app.references.getImage(imageId, owner);
     expect(mine.ok).toBe(true);
     expect(await app.references.readImageFile(mine.ok ? mine.image : { fileName: null })).toHaveLength(
       view.images[0]?.bytes as number,
     );
-    expect(app.references.getImage(imageId, stranger)).toEqual({ ok: false, reason: "forbidden" });
-    expect(app.references.getImage(imageId, moderator).ok).toBe(true);
-    expect(app.references.getImage(imageId, otherGuildModerator)).toEqual({ ok: false, reason: "forbidden" });
+    expect(await app.references.getImage(imageId, stranger)).toEqual({ ok: false, reason: "forbidden" });
+    expect((await app.references.getImage(imageId, moderator)).ok).toBe(true);
+    expect(await app.references.getImage(imageId, otherGuildModerator)).toEqual({
+      ok: false,
+      reason: "forbidden",
+    });
     for (const bad of ["../../etc/passwd", "1; DROP TABLE images", "", imageId.toUpperCase()]) {
-      expect(app.references.getImage(bad, owner)).toEqual({ ok: false, reason: "invalid_id" });
+      expect(await app.references.getImage(bad, owner)).toEqual({ ok: false, reason: "invalid_id" });
     }
-    expect(app.references.getImage("0a1b2c3d-0000-4000-8000-000000000000", owner)).toEqual({
+    expect(await app.references.getImage("0a1b2c3d-0000-4000-8000-000000000000", owner)).toEqual({
       ok: false,
       reason: "not_found",
     });
@@ -239,12 +261,12 @@ describe("looking up, listing and picking", () => {
     const second = await generate(app, { ...REQUEST, count: 2, prompt: "second" });
     await generate(app, { ...REQUEST, userId: "399999999999999999", count: 1 });
 
-    const page1 = app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
+    const page1 = await app.references.listImages(REQUEST.userId, REQUEST.guildId, 1, 4);
     expect(page1).toMatchObject({ page: 1, pages: 2, total: 5 });
     expect(page1.items.slice(0, 2).every((i) => i.generationId === second.generation.id)).toBe(true);
-    const page2 = app.references.listImages(REQUEST.userId, REQUEST.guildId, 2, 4);
+    const page2 = await app.references.listImages(REQUEST.userId, REQUEST.guildId, 2, 4);
     expect(page2.items).toHaveLength(1);
     expect(page2.items[0]?.generationId).toBe(first.generation.id);
-    expect(app.references.listImages(REQUEST.userId, REQUEST.guildId, 99, 4).page).toBe(2);
+    expect((await app.references.listImages(REQUEST.userId, REQUEST.guildId, 99, 4)).page).toBe(2);
   });
 });

@@ -1,7 +1,6 @@
 // The prediction job's create-once rule across runs: a create is marked sent before it leaves, and a later
 // run finds that create's prediction on the provider (or fails the job with the reason) instead of creating
 // it again. Real services on a temp-dir SQLite, the real Replicate client against the fake Replicate server.
-import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import type { AppContext } from "../../src/services/context.ts";
@@ -15,7 +14,7 @@ let fake: FakeReplicate | undefined;
 let dir: TempDir | undefined;
 const apps: AppContext[] = [];
 afterEach(async () => {
-  for (const app of apps.splice(0)) app.close();
+  for (const app of apps.splice(0)) await app.close();
   await rig?.close();
   await fake?.close();
   dir?.remove();
@@ -25,8 +24,8 @@ afterEach(async () => {
 const NOT_LISTED = (made: "image" | "video") =>
   `a create was sent before the bot stopped and the ${made} service does not list it; not created again, so it is not paid twice`;
 
-function open(env: Record<string, string>): AppContext {
-  const app = createAppContext(testConfig((dir as TempDir).path, env), captureLogger().logger);
+async function open(env: Record<string, string>): Promise<AppContext> {
+  const app = await createAppContext(testConfig((dir as TempDir).path, env), captureLogger().logger);
   apps.push(app);
   return app;
 }
@@ -41,11 +40,11 @@ describe("a create a stopped run sent", () => {
     });
     dir = makeTempDir();
     const env = { REPLICATE_API_URL: fake.url };
-    const first = open(env);
+    const first = await open(env);
     const reference = (await generate(first, { ...REQUEST, count: 1 })).images[0];
-    const image = reference && first.references.imageRow(reference.id);
+    const image = reference && (await first.references.imageRow(reference.id));
     if (!image) throw new Error("no reference");
-    const created = first.video.create({
+    const created = await first.video.create({
       viewer: { userId: REQUEST.userId, guildId: REQUEST.guildId, canModerate: false },
       channelId: REQUEST.channelId,
       prompt: "walks through rain",
@@ -57,29 +56,30 @@ describe("a create a stopped run sent", () => {
     const [held] = await fake.whenHeld(1);
 
     // The mark was written before the create left; the stop leaves the video open, with no prediction id.
-    const sentAt = first.repos.videos.jobs.state(videoId)?.createSentAt;
+    const sentAt = (await first.repos.videos.jobs.state(videoId))?.createSentAt;
     expect(sentAt).not.toBeNull();
     expect(sentAt as number).toBeLessThanOrEqual(held?.at as number);
     first.video.stop();
     expect(await running).toMatchObject({ status: "pending", predictionId: null });
-    first.close();
+    await first.close();
 
-    const second = open(env);
+    const second = await open(env);
     const video = await second.video.run(videoId);
     expect(fake.creates).toHaveLength(2);
     expect(video).toMatchObject({ status: "succeeded", predictionId: held?.id, mime: "video/mp4" });
-    expect(existsSync(`${dir.path}/videos/${video.fileName}`)).toBe(true);
+    // Stored where this run keeps its files (the data directory, or the S3 bucket): read back whole.
+    expect(await second.files.read(video.fileName as string)).toHaveLength(video.bytes as number);
   });
 
   it("fails an image slot with the reason when Replicate does not list it, creating nothing", async () => {
     rig = await startRig();
-    const created = rig.generation.create({ ...REQUEST, count: 2 });
+    const created = await rig.generation.create({ ...REQUEST, count: 2 });
     if (!created.ok) throw new Error("refused");
-    const [lost] = rig.app.repos.images.forGeneration(created.generationId);
+    const [lost] = await rig.app.repos.images.forGeneration(created.generationId);
     if (!lost) throw new Error("no slot");
     // As a run killed after marking the create sent and before the request left would leave it.
-    expect(rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(true);
-    expect(rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(false); // marked once only
+    expect(await rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(true);
+    expect(await rig.app.repos.images.jobs.markCreateSent(lost.id, Date.now())).toBe(false); // marked once only
 
     const view = await rig.generation.run(created.generationId);
     expect(rig.fake.creates).toHaveLength(1); // the other slot's own create
@@ -98,13 +98,13 @@ describe("a create a stopped run sent", () => {
 
   it("fails a mock slot with the reason (a mock prediction lives only in its id) and draws the rest", async () => {
     dir = makeTempDir();
-    const app = open({ IMAGE_PROVIDER: "mock", MOCK_LATENCY_MS: "10" });
+    const app = await open({ IMAGE_PROVIDER: "mock", MOCK_LATENCY_MS: "10" });
     const request: GenerationRequest = { ...REQUEST, count: 2 };
-    const created = app.generation.create(request);
+    const created = await app.generation.create(request);
     if (!created.ok) throw new Error("refused");
-    const [lost] = app.repos.images.forGeneration(created.generationId);
+    const [lost] = await app.repos.images.forGeneration(created.generationId);
     if (!lost) throw new Error("no slot");
-    app.repos.images.jobs.markCreateSent(lost.id, Date.now());
+    await app.repos.images.jobs.markCreateSent(lost.id, Date.now());
 
     const view = await app.generation.run(created.generationId);
     expect(view.images.map((i) => i.status)).toEqual(["failed", "succeeded"]);

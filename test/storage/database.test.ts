@@ -1,59 +1,179 @@
+// The database layer on the engine this project runs (SQLite, or PostgreSQL in the "postgres" project): its
+// migrations apply once, in one transaction, and a failing one leaves nothing of itself or of those before it.
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Kysely, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { migrate, openDatabase, readMigrations } from "../../src/storage/database.ts";
-import { makeTempDir, type TempDir } from "../support/env.ts";
+import { openDataStore } from "../../src/storage/data-store.ts";
+import {
+  currentVersion,
+  type DatabaseSettings,
+  databaseSettings,
+  type Engine,
+  migrate,
+  openAndMigrate,
+  openKysely,
+  readMigrations,
+} from "../../src/storage/database.ts";
+import type { Tables } from "../../src/storage/schema.ts";
+import { makeTempDir, sharedEngines, type TempDir, testConfig } from "../support/env.ts";
 
-let dir: TempDir;
-afterEach(() => dir?.remove());
+const MIGRATIONS_DIR = join(import.meta.dirname, "..", "..", "src", "storage", "migrations");
 
-describe("database", () => {
-  it("opens with WAL, foreign keys and a busy timeout, at the latest schema version", () => {
-    dir = makeTempDir();
-    const db = openDatabase(`${dir.path}/bot.sqlite`);
-    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
-    expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
-    expect(db.pragma("user_version", { simple: true })).toBe(readMigrations().length);
-    db.close();
+let dir: TempDir | undefined;
+const open: Array<{ destroy(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.destroy();
+  dir?.remove();
+  dir = undefined;
+});
+
+/** A new directory and where its rows live: DATA_DIR/bot.sqlite, or its own empty PostgreSQL schema. */
+function freshSettings(): DatabaseSettings {
+  dir = makeTempDir();
+  return databaseSettings(testConfig(dir.path));
+}
+
+/** Opens the database without migrating it. */
+function connect(settings: DatabaseSettings): { db: Kysely<Tables>; engine: Engine } {
+  const opened = openKysely(settings);
+  open.push(opened.db);
+  return opened;
+}
+
+/** The tables the database holds (on PostgreSQL, in the schema it was given). */
+async function tableNames(db: Kysely<Tables>, engine: Engine): Promise<string[]> {
+  const { rows } =
+    engine === "sqlite"
+      ? await sql<{ name: string }>`SELECT name FROM sqlite_master
+          WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`.execute(db)
+      : await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+          WHERE table_schema = current_schema() ORDER BY table_name`.execute(db);
+  return rows.map((r) => r.name);
+}
+
+const insertGeneration = (db: Kysely<Tables>) =>
+  sql`INSERT INTO generations (id, user_id, prompt, model, requested, status, created_at)
+    VALUES ('g', 'u', 'p', 'm', 1, 'running', 1)`.execute(db);
+
+const countGenerations = async (db: Kysely<Tables>) =>
+  Number(
+    (
+      await db
+        .selectFrom("generations")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+/** Today's migrations copied to a temp directory, with one more after them that fails half-way through. */
+function migrationsWithBrokenOne(): ReturnType<typeof readMigrations> {
+  const copies = makeTempDir("crbot-migrations-");
+  try {
+    cpSync(MIGRATIONS_DIR, copies.path, { recursive: true });
+    const next = String(readMigrations().length + 1).padStart(4, "0");
+    writeFileSync(
+      join(copies.path, `${next}_broken.sql`),
+      "CREATE TABLE half (x INTEGER);\nINSERT INTO half (x) VALUES (1);\nINSERT INTO nowhere VALUES (1);\n",
+    );
+    return readMigrations(copies.path);
+  } finally {
+    copies.remove();
+  }
+}
+
+// SQLite's own pragmas: the postgres project does not register this group at all (nothing to skip).
+if (!sharedEngines()) {
+  describe("the SQLite file", () => {
+    it("opens with WAL, foreign keys and a busy timeout, at the latest schema version", async () => {
+      const settings = freshSettings();
+      const store = await openDataStore(settings);
+      open.push(store.db);
+      const pragma = async (name: string) =>
+        Object.values(
+          (await sql.raw<Record<string, unknown>>(`PRAGMA ${name}`).execute(store.db)).rows[0] ?? {},
+        )[0];
+      expect(store.engine).toBe("sqlite");
+      expect(await pragma("journal_mode")).toBe("wal");
+      expect(await pragma("foreign_keys")).toBe(1);
+      expect(await pragma("busy_timeout")).toBe(5000);
+      // The version lives in schema_migrations now, on both engines; PRAGMA user_version is only read from older
+      // files (migrate-forward.test.ts), never written.
+      expect(await currentVersion(store.db)).toBe(readMigrations().length);
+      expect(await pragma("user_version")).toBe(0);
+    });
+  });
+}
+
+describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
+  it("apply once, each recorded in schema_migrations; a second open applies nothing and keeps the rows", async () => {
+    const settings = freshSettings();
+    const migrations = readMigrations();
+    const first = await openAndMigrate(settings);
+    open.push(first.db);
+    expect(first.applied.map((m) => m.version)).toEqual(migrations.map((m) => m.version));
+    const recorded = await first.db
+      .selectFrom("schemaMigrations")
+      .select(["version", "name"])
+      .orderBy("version")
+      .execute();
+    expect(recorded).toEqual(migrations.map((m) => ({ version: m.version, name: m.name })));
+    await insertGeneration(first.db);
+    // Migrating the same database again, in the same process: nothing left to apply.
+    expect(await migrate(first.db, first.engine)).toEqual([]);
+    // The database's random id is made once.
+    expect((await first.db.selectFrom("meta").select("key").execute()).map((r) => r.key)).toEqual([
+      "install_id",
+    ]);
+    await first.db.destroy();
+    open.pop();
+
+    const again = await openAndMigrate(settings);
+    open.push(again.db);
+    expect(again.applied).toEqual([]);
+    expect(await currentVersion(again.db)).toBe(migrations.length);
+    expect(await countGenerations(again.db)).toBe(1);
+    expect(await again.db.selectFrom("schemaMigrations").select("version").execute()).toHaveLength(
+      migrations.length,
+    );
   });
 
-  it("is safe to migrate twice, and to reopen an existing database", () => {
-    dir = makeTempDir();
-    const file = `${dir.path}/bot.sqlite`;
-    const db = openDatabase(file);
-    db.prepare(
-      "INSERT INTO generations (id, user_id, prompt, model, requested, status, created_at) VALUES ('g', 'u', 'p', 'm', 1, 'running', 1)",
-    ).run();
-    expect(migrate(db)).toEqual([]);
-    db.close();
-    const again = openDatabase(file);
-    expect(again.prepare("SELECT count(*) AS n FROM generations").get()).toEqual({ n: 1 });
-    again.close();
+  it("roll a failing migration back whole on an up-to-date database: the version stays, nothing of it remains", async () => {
+    const settings = freshSettings();
+    const store = await openDataStore(settings);
+    open.push(store.db);
+    const version = await currentVersion(store.db);
+    const tablesBefore = await tableNames(store.db, store.engine);
+    await insertGeneration(store.db);
+    const broken = migrationsWithBrokenOne();
+    expect(broken.at(-1)).toMatchObject({ version: version + 1, name: "broken" });
+
+    await expect(migrate(store.db, store.engine, broken)).rejects.toThrow(/nowhere/);
+    expect(await currentVersion(store.db)).toBe(version);
+    expect(await tableNames(store.db, store.engine)).toEqual(tablesBefore);
+    expect(await tableNames(store.db, store.engine)).not.toContain("half");
+    expect(await countGenerations(store.db)).toBe(1);
   });
 
-  it("rolls a failing migration back whole and leaves the version where it was", () => {
-    dir = makeTempDir();
-    const db = openDatabase(`${dir.path}/bot.sqlite`);
-    const version = db.pragma("user_version", { simple: true }) as number;
-    const broken = [
-      ...readMigrations(),
-      { version: version + 1, name: "broken", sql: "CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);" },
-    ];
-    expect(() => migrate(db, broken)).toThrow(/nowhere/);
-    expect(db.pragma("user_version", { simple: true })).toBe(version);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
-    db.close();
+  it("roll every pending migration back with a failing one on an empty database: no table is left at all", async () => {
+    const settings = freshSettings();
+    const { db, engine } = connect(settings);
+    expect(await tableNames(db, engine)).toEqual([]);
+
+    await expect(migrate(db, engine, migrationsWithBrokenOne())).rejects.toThrow(/nowhere/);
+    // Not the first migrations' tables, not schema_migrations, not the broken one's.
+    expect(await tableNames(db, engine)).toEqual([]);
+
+    // The database is still usable: today's migrations then apply from the start.
+    expect((await migrate(db, engine)).map((m) => m.version)).toEqual(readMigrations().map((m) => m.version));
   });
 
-  it("enforces foreign keys", () => {
-    dir = makeTempDir();
-    const db = openDatabase(`${dir.path}/bot.sqlite`);
-    expect(() =>
-      db
-        .prepare(
-          "INSERT INTO images (id, generation_id, slot, status, created_at) VALUES ('i', 'nope', 1, 'pending', 1)",
-        )
-        .run(),
-    ).toThrow(/FOREIGN KEY/);
-    db.close();
+  it("enforces foreign keys", async () => {
+    const store = await openDataStore(freshSettings());
+    open.push(store.db);
+    await expect(
+      sql`INSERT INTO images (id, generation_id, slot, status, created_at)
+        VALUES ('i', 'nope', 1, 'pending', 1)`.execute(store.db),
+    ).rejects.toThrow(/foreign key/i);
   });
 });

@@ -9,7 +9,14 @@ import type { ImageRow } from "../../src/storage/images-repo.ts";
 import { type RecoveryReport, recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_ORPHAN_GRACE_MS } from "../../src/storage/s3-object-store.ts";
 import { crashMidDeletion } from "../support/crash-mid-deletion.ts";
-import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
+import {
+  captureLogger,
+  engineEnv,
+  generate,
+  makeTempDir,
+  sharedEngines,
+  type TempDir,
+} from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 
 let s3: LocalS3;
@@ -20,12 +27,19 @@ afterAll(() => s3?.close());
 
 let dir: TempDir | undefined;
 let app: AppContext | undefined;
-afterEach(() => {
-  app?.close();
+afterEach(async () => {
+  await app?.close();
   dir?.remove();
   app = dir = undefined;
 });
 
+/** The test's database for a directory: its PostgreSQL schema in the "postgres" project, else bot.sqlite there. */
+function databaseEnv(path: string): Record<string, string> {
+  const { DATABASE_URL } = engineEnv(path);
+  return DATABASE_URL ? { DATABASE_URL } : {};
+}
+
+/** Where the files go; the database is the project's either way (databaseEnv). */
 const BACKENDS = [
   { name: "files under DATA_DIR", local: true, env: (): Record<string, string> => ({}) },
   { name: "S3 (s3rver)", local: false, env: (prefix: string) => s3.processEnv(prefix) },
@@ -43,11 +57,14 @@ async function start(
     IMAGE_PROVIDER: "mock",
     MOCK_LATENCY_MS: "20",
     PREDICTION_POLL_MS: "10",
+    ...databaseEnv(path),
     ...env,
   });
-  app = createAppContext(config, log.logger);
+  app = await createAppContext(config, log.logger);
+  // The crash script and every start share the project's database: PostgreSQL there, else DATA_DIR/bot.sqlite.
+  expect(app.data.engine).toBe(sharedEngines() ? "postgres" : "sqlite");
   const clock = { ...systemClock, now };
-  const report = await recoverFileStore({ ...app.repos, files: app.files, clock, logger: app.logger });
+  const report = await recoverFileStore({ repos: app.repos, files: app.files, clock, logger: app.logger });
   return { app, report, lines: log.lines };
 }
 
@@ -62,16 +79,16 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
       `images/${made.kept.fileName}`,
     ];
     const log = captureLogger();
-    const before = createAppContext(
-      loadConfig({ DATA_DIR: dir.path, IMAGE_PROVIDER: "mock", ...env }),
+    const before = await createAppContext(
+      loadConfig({ DATA_DIR: dir.path, IMAGE_PROVIDER: "mock", ...databaseEnv(dir.path), ...env }),
       log.logger,
     );
     // The crash came between the commit and the removal: rows say deleted, the objects are still there.
-    expect(before.repos.pendingDeletions.all().sort()).toEqual(
+    expect((await before.repos.pendingDeletions.all()).sort()).toEqual(
       [made.image.fileName, made.video.fileName].sort(),
     );
     for (const key of keys) expect(await before.files.objects.stat(key), key).toBeDefined();
-    before.close();
+    await before.close();
 
     const { app, report, lines } = await start(dir.path, env);
     expect(report).toMatchObject({ finished: 2, orphans: 0 });
@@ -80,7 +97,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     expect(await app.files.read(made.kept.fileName as string)).toHaveLength(made.kept.bytes as number);
     // On S3 nothing was ever written under DATA_DIR but the database.
     expect(existsSync(`${dir.path}/images`)).toBe(backend.local);
-    expect(app.repos.pendingDeletions.all()).toEqual([]);
+    expect(await app.repos.pendingDeletions.all()).toEqual([]);
     expect(lines.join("\n")).toContain('"finished":2');
     expect(lines.join("\n")).not.toContain("S3RVER");
   });
@@ -99,7 +116,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     });
     const [kept, deletedEarlier] = view.images as [ImageRow, ImageRow];
     // A row marked deleted by a version that removed its file outside any transaction, and crashed before.
-    first.repos.images.markDeleted(deletedEarlier.id, Date.now(), "500000000000000003");
+    await first.repos.images.markDeleted(deletedEarlier.id, Date.now(), "500000000000000003");
     const objects = first.files.objects;
     const orphanImage = `${newId()}.png`;
     const orphanVideo = `${newId()}.mp4`;
@@ -110,7 +127,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
       contentType: "video/mp4",
     });
     await objects.put("images/README.txt", Buffer.from("not the store's"), { contentType: "text/plain" });
-    first.close();
+    await first.close();
     app = undefined;
 
     const listed = async (a: AppContext) => {
@@ -134,7 +151,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
       // Just written: another process may be about to commit their rows.
       expect(now.report).toEqual({ finished: 0, orphans: 0, temp: 0, young: 3 });
       expect(await listed(now.app)).toEqual(everything);
-      now.app.close();
+      await now.app.close();
       const later = await start(dir.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
       expect(later.report).toEqual({ finished: 0, orphans: 3, temp: 0, young: 0 });
       expect(await listed(later.app)).toEqual(survivors);
@@ -162,7 +179,7 @@ describe("S3 shared by two bots", () => {
         aspectRatio: "1:1",
       });
       const fileName = view.images[0]?.fileName as string;
-      prod.close();
+      await prod.close();
       app = undefined;
       // A second bot, with a database of its own, started on the same store long after: none of those files
       // are its rows, and all are old enough to sweep, but they are not its to sweep.

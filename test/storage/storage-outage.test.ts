@@ -9,7 +9,7 @@ import type { AppContext } from "../../src/services/context.ts";
 import { readAll, StorageUnavailableError } from "../../src/storage/object-store.ts";
 import { recoverFileStore } from "../../src/storage/recovery.ts";
 import { S3_MAX_ATTEMPTS } from "../../src/storage/s3-object-store.ts";
-import { captureLogger, generate, makeTempDir, type TempDir } from "../support/env.ts";
+import { captureLogger, engineEnv, generate, makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 
 let s3: LocalS3 | undefined;
@@ -17,7 +17,7 @@ let flaky: Server | undefined;
 let dir: TempDir | undefined;
 let app: AppContext | undefined;
 afterEach(async () => {
-  app?.close();
+  await app?.close();
   flaky?.closeAllConnections();
   await new Promise((resolve) => (flaky ? flaky.close(resolve) : resolve(undefined)));
   await s3?.close();
@@ -36,13 +36,16 @@ const REQUEST = {
 
 let lines: string[] = [];
 
-function start(env: Record<string, string>): AppContext {
+/** The app on a new directory, its files on the S3 `env` names; its rows where the project's go (engineEnv). */
+async function start(env: Record<string, string>): Promise<AppContext> {
   dir = makeTempDir();
   const log = captureLogger();
   lines = log.lines;
-  app = createAppContext(
+  const { DATABASE_URL } = engineEnv(dir.path);
+  app = await createAppContext(
     loadConfig({
       DATA_DIR: dir.path,
+      ...(DATABASE_URL ? { DATABASE_URL } : {}),
       IMAGE_PROVIDER: "mock",
       MOCK_LATENCY_MS: "20",
       PREDICTION_POLL_MS: "10",
@@ -100,7 +103,7 @@ describe("S3 faults", () => {
   it("retries uploads the storage refuses for a moment (503 SlowDown) and stores every image", async () => {
     s3 = await startS3();
     const front = await flakyFront(s3.endpoint, 3);
-    const ctx = start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
+    const ctx = await start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
     const view = await generate(ctx, REQUEST);
     expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded"]);
     expect(front.seen.refused).toBe(3);
@@ -115,16 +118,16 @@ describe("S3 faults", () => {
   it("gives up after the SDK's attempts at a failing upload (500): the slot fails and no row says succeeded without its object", async () => {
     s3 = await startS3();
     const front = await flakyFront(s3.endpoint, 1_000, INTERNAL);
-    const ctx = start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
+    const ctx = await start({ ...s3.env(`t-${newId()}`), S3_ENDPOINT: front.url });
     const view = await generate(ctx, { ...REQUEST, count: 1 });
     expect(view.images.map((i) => [i.status, i.fileName])).toEqual([["failed", null]]);
     expect(front.seen.refused).toBe(S3_MAX_ATTEMPTS);
-    expect([...ctx.repos.images.liveFileNames()]).toEqual([]);
+    expect([...(await ctx.repos.images.liveFileNames())]).toEqual([]);
   });
 
   it("storage gone while running: new images fail, stored ones cannot be read, nothing is marked succeeded", async () => {
     s3 = await startS3();
-    const ctx = start(s3.env(`t-${newId()}`));
+    const ctx = await start(s3.env(`t-${newId()}`));
     const before = await generate(ctx, { ...REQUEST, count: 1 });
     const stored = before.images[0];
     expect(stored?.status).toBe("succeeded");
@@ -136,7 +139,7 @@ describe("S3 faults", () => {
     const during = await generate(ctx, REQUEST);
     expect(during.images.map((i) => i.status)).toEqual(["failed", "failed"]);
     expect(during.images.map((i) => i.errorCode)).toEqual(["storage_unavailable", "storage_unavailable"]);
-    expect([...ctx.repos.images.liveFileNames()]).toEqual([stored?.fileName]);
+    expect([...(await ctx.repos.images.liveFileNames())]).toEqual([stored?.fileName]);
     const error = await ctx.files.read(stored?.fileName as string).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageUnavailableError);
     expect(error).toMatchObject({ variable: "STORAGE_URL" });
@@ -144,20 +147,20 @@ describe("S3 faults", () => {
 
   it("a start with the storage gone still starts: deletions stay scheduled for the next start, the sweep is logged", async () => {
     s3 = await startS3();
-    const ctx = start(s3.env(`t-${newId()}`));
+    const ctx = await start(s3.env(`t-${newId()}`));
     const made = await generate(ctx, { ...REQUEST, count: 1 });
     const fileName = made.images[0]?.fileName as string;
-    ctx.repos.pendingDeletions.schedule([fileName], Date.now());
+    await ctx.repos.pendingDeletions.schedule([fileName], Date.now());
     await s3.close();
 
     const report = await recoverFileStore({
-      ...ctx.repos,
+      repos: ctx.repos,
       files: ctx.files,
       clock: ctx.clock,
       logger: ctx.logger,
     });
     expect(report).toEqual({ finished: 0, orphans: 0, temp: 0, young: 0 });
-    expect(ctx.repos.pendingDeletions.all()).toEqual([fileName]);
+    expect(await ctx.repos.pendingDeletions.all()).toEqual([fileName]);
     const log = lines.join("\n");
     expect(log).toContain("could not finish a pending deletion; it is tried again at the next start");
     expect(log).toContain("could not sweep the file store");

@@ -1,9 +1,11 @@
-// A wrong or unreachable STORAGE_URL stops `npm start` with one message naming the variable and exit code 2.
+// A wrong or unreachable STORAGE_URL or DATABASE_URL stops `npm start` (and `npm run migrate`) with one message
+// naming the variable and exit code 2.
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/services/config.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, S3_BUCKET, startS3 } from "../support/s3.ts";
+import { runScript } from "../support/spawn.ts";
 
 let s3: LocalS3;
 let dir: TempDir;
@@ -136,5 +138,39 @@ describe("npm start with S3 storage", () => {
     expect(refused.stderr).toContain("the storage refused the credentials (InvalidAccessKeyId)");
     expect(refused.stderr).not.toContain("not-the-secret-1234");
     expect(refused.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/** A PostgreSQL URL nothing listens at (port 1 refuses at once), with a password that must never be printed. */
+const UNREACHABLE_DATABASE = "postgres://bot:db-secret-hunter2@127.0.0.1:1/crbot";
+
+/** The lines that name a variable: exactly one is wanted. */
+const linesNaming = (output: string, variable: string) =>
+  output.split("\n").filter((line) => line.includes(variable));
+
+describe("an unreachable DATABASE_URL", () => {
+  it("stops npm start with one line naming DATABASE_URL and exit code 2, with no stack trace or password", async () => {
+    const result = await start({ DATABASE_URL: UNREACHABLE_DATABASE });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Cannot start: DATABASE_URL the database is unreachable: ECONNREFUSED");
+    expect(linesNaming(result.stderr, "DATABASE_URL")).toEqual([
+      expect.stringMatching(/^Cannot start: DATABASE_URL the database is unreachable: ECONNREFUSED/),
+      expect.stringContaining("(database: DATABASE_URL, or DATA_DIR for SQLite)"),
+    ]);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stderr).not.toContain("db-secret-hunter2");
+  });
+
+  it("stops npm run migrate with one line naming DATABASE_URL and exit code 2", async () => {
+    const result = await runScript("src/migrate.ts", {
+      DATA_DIR: dir.path,
+      DATABASE_URL: UNREACHABLE_DATABASE,
+    });
+    expect(result.status).toBe(2);
+    expect(linesNaming(result.output, "DATABASE_URL")).toEqual([
+      expect.stringMatching(/^Cannot migrate: DATABASE_URL the database is unreachable: ECONNREFUSED/),
+    ]);
+    expect(result.output).not.toMatch(/\n\s+at /);
+    expect(result.output).not.toContain("db-secret-hunter2");
   });
 });

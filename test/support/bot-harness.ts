@@ -1,5 +1,6 @@
-// Runs the real bot (discord.js client, SQLite in a temp dir, real providers) against the local
-// Discord-compatible server, as a person in a guild would meet it.
+// Runs the real bot (discord.js client, its storage in a temp dir or on the run's PostgreSQL + S3, real
+// providers) against the local Discord-compatible server, as a person in a guild would meet it.
+import { InteractionResponseType } from "discord-api-types/v10";
 import { afterAll, afterEach, expect } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import { type RunningBot, startBot } from "../../src/bot.ts";
@@ -16,7 +17,7 @@ import {
 import { loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationView } from "../../src/services/generation.ts";
-import { captureLogger, makeTempDir, steppingClock, type TempDir } from "./env.ts";
+import { captureLogger, engineEnv, makeTempDir, steppingClock, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";
 export const ALICE: SandboxUser = { id: "500000000000000001", username: "alice" };
@@ -41,17 +42,25 @@ export interface Harness {
     check?: (m: StoredMessage) => boolean,
   ): Promise<StoredMessage>;
   followUp(interaction: SandboxInteraction): Promise<StoredMessage>;
+  /**
+   * Waits for the refusal of a request the bot acknowledged before looking anything up (/character, /video,
+   * Regenerate, a pick): the refusal comes as an ephemeral follow-up, and a public "thinking…" deferral was
+   * deleted first, so the channel shows nothing of the refused request.
+   */
+  refusal(interaction: SandboxInteraction): Promise<StoredMessage>;
   /** Waits for a generation reply to be final: it has its Regenerate button. */
   grid(interaction: SandboxInteraction): Promise<StoredMessage>;
   /** Runs /character as `user` (default Alice) in the guild and waits for the finished grid. */
   character(options: CharacterOptions, user?: SandboxUser): Promise<StoredMessage>;
   /** The generation a grid shows, read through the service (its id is in the grid's buttons). */
-  generationOf(grid: StoredMessage): GenerationView;
+  generationOf(grid: StoredMessage): Promise<GenerationView>;
   /**
    * How many rows a table holds. Only for asserting that a refused request recorded nothing at all: no
    * repository lists every row of a table, by design.
    */
-  recordedRows(table: "generations" | "images" | "videos" | "selections"): number;
+  recordedRows(table: "generations" | "images" | "videos" | "selections"): Promise<number>;
+  /** Whether the bot's storage (files under DATA_DIR, or the bucket) holds a stored image or video file. */
+  fileStored(fileName: string): Promise<boolean>;
   /** Presses pick button `slot` (1–4) on a grid as `user` and waits for the private confirmation. */
   pick(grid: StoredMessage, slot: number, user?: SandboxUser): Promise<StoredMessage>;
 }
@@ -68,6 +77,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const config = loadConfig({
     DISCORD_TOKEN: BOT_TOKEN,
     DISCORD_API_URL: sandbox.apiUrl,
+    ...engineEnv(dir.path),
     DATA_DIR: dir.path,
     IMAGE_PROVIDER: "mock",
     MOCK_LATENCY_MS: "150",
@@ -79,7 +89,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const log = captureLogger([BOT_TOKEN]);
   const clock = steppingClock();
   const boot = async () => {
-    const ctx = createAppContext(config, log.logger, { clock });
+    const ctx = await createAppContext(config, log.logger, { clock });
     return { ctx, bot: await startBot(ctx) };
   };
   let running = await boot();
@@ -117,17 +127,25 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     grid(interaction) {
       return harness.settledReply(interaction, (m) => buttons(m).some((b) => b.label === "Regenerate"));
     },
-    generationOf(grid) {
+    async generationOf(grid) {
       for (const b of buttons(grid)) {
         const id = parseCustomId(b.custom_id);
         if (id.handler !== "gen") continue;
-        const view = harness.ctx.generation.view(id.generationId);
+        const view = await harness.ctx.generation.view(id.generationId);
         if (view) return view;
       }
       throw new Error("the message has no generation buttons");
     },
-    recordedRows(table) {
-      return harness.ctx.db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`).get()?.n ?? 0;
+    async recordedRows(table) {
+      const row = await harness.ctx.data.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async fileStored(fileName) {
+      const { files } = harness.ctx;
+      return (await files.objects.stat(files.keyOf(fileName))) !== undefined;
     },
     character(options, user = ALICE) {
       return harness.grid(sandbox.runCommand({ command: "character", options: { ...options }, user }));
@@ -140,8 +158,35 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     followUp(interaction) {
       return sandbox.waitFor(() => sandbox.followUps(interaction)[0], 10_000, "a follow-up message");
     },
+    async refusal(interaction) {
+      const message = await harness.followUp(interaction);
+      if (interaction.callback?.type === InteractionResponseType.DeferredChannelMessageWithSource) {
+        // The deferral was made (so a reply existed) and is gone: deleted before the follow-up was sent.
+        expect(interaction.originalMessageId).toEqual(expect.any(String));
+        expect(sandbox.original(interaction)).toBeUndefined();
+      }
+      return message;
+    },
   };
   return harness;
+}
+
+/**
+ * Polls an asynchronous check (a read of the database, say) every 10 ms until it returns a value that is not
+ * undefined or false; throws after `timeoutMs` naming what it waited for. One check runs at a time.
+ */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** The labels and custom_ids of a message's buttons, row by row. */

@@ -1,13 +1,17 @@
 // Temp directories, configs and log capture for tests that build the real application on disk.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { inject } from "vitest";
 import { type Clock, systemClock } from "../../src/domain/clock.ts";
 import { createLogger, type Logger } from "../../src/domain/logger.ts";
 import { type Config, loadConfig } from "../../src/services/config.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest, GenerationView, ProgressListener } from "../../src/services/generation.ts";
+import { ENGINE_BUCKET } from "./engine-names.ts";
 
 export const TEST_REPLICATE_TOKEN = "r8_testtoken_0123456789abcdef";
 
@@ -21,8 +25,51 @@ export function makeTempDir(prefix = "crbot-"): TempDir {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** Which set-up this test file runs on: the embedded default, or PostgreSQL + S3 (the "postgres" project). */
+export function sharedEngines(): { databaseUrl: string; s3Endpoint: string } | undefined {
+  // inject() exists only inside a vitest worker; scripts the tests start as processes get their env instead.
+  if (!process.env.VITEST) return undefined;
+  return inject("sharedEngines");
+}
+
+export const engineName = () => (sharedEngines() ? "postgres + s3" : "sqlite + files");
+
+const madeSchemas = new Set<string>();
+
+/**
+ * The variables that put a data directory's rows and files on the run's shared engines: its own PostgreSQL
+ * schema and its own bucket prefix, both named from the directory, so a restart finds them again. Empty on
+ * the embedded default. Child processes get these too (spawnScript's env).
+ */
+export function engineEnv(dataDir: string): Record<string, string> {
+  const shared = sharedEngines();
+  if (!shared) return {};
+  const key = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
+  const schema = `t_${key}`;
+  if (!madeSchemas.has(schema)) {
+    execFileSync(process.execPath, [
+      join(import.meta.dirname, "create-schema.mjs"),
+      shared.databaseUrl,
+      schema,
+    ]);
+    madeSchemas.add(schema);
+  }
+  const credentials = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+  // The S3 client reads its credentials from the environment, as it would in production.
+  Object.assign(process.env, credentials, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
+  return {
+    DATABASE_URL: `${shared.databaseUrl}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    STORAGE_URL: `s3://${ENGINE_BUCKET}/${key}`,
+    S3_ENDPOINT: shared.s3Endpoint,
+    S3_REGION: "us-east-1",
+    S3_FORCE_PATH_STYLE: "true",
+    ...credentials,
+  };
+}
+
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
   return loadConfig({
+    ...engineEnv(dataDir),
     DATA_DIR: dataDir,
     IMAGE_PROVIDER: "replicate",
     REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
@@ -77,7 +124,7 @@ export async function generate(
   request: GenerationRequest,
   onProgress?: ProgressListener,
 ): Promise<GenerationView> {
-  const created = app.generation.create(request);
+  const created = await app.generation.create(request);
   if (!created.ok) throw new Error(`refused: ${created.reason}`);
   return app.generation.run(created.generationId, onProgress);
 }

@@ -22,10 +22,10 @@ export interface ScriptProcess {
 export function spawnScript(
   script: string,
   env: Record<string, string>,
-  options: { preload?: string[]; inheritOutput?: boolean } = {},
+  options: { preload?: string[]; inheritOutput?: boolean; args?: string[] } = {},
 ): ScriptProcess {
   const imports = ["tsx", ...(options.preload ?? [])].flatMap((m) => ["--import", m]);
-  const child = spawn(process.execPath, [...imports, script], {
+  const child = spawn(process.execPath, [...imports, script, ...(options.args ?? [])], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", options.inheritOutput ? "inherit" : "pipe", options.inheritOutput ? "inherit" : "pipe"],
@@ -66,8 +66,9 @@ export function spawnScript(
 export async function runScript(
   script: string,
   env: Record<string, string>,
+  args: string[] = [],
 ): Promise<{ status: number | null; output: string }> {
-  const proc = spawnScript(script, env);
+  const proc = spawnScript(script, env, { args });
   const status = await proc.exited();
   return { status, output: proc.output() };
 }

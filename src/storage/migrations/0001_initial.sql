@@ -13,8 +13,8 @@ CREATE TABLE generations (
   model TEXT NOT NULL,
   requested INTEGER NOT NULL CHECK (requested BETWEEN 1 AND 4),
   status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed')),
-  created_at INTEGER NOT NULL,
-  finished_at INTEGER
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT
 );
 CREATE INDEX generations_user ON generations (user_id, created_at DESC);
 CREATE INDEX generations_unfinished ON generations (status) WHERE status = 'running';
@@ -28,25 +28,25 @@ CREATE TABLE images (
   prediction_id TEXT,
   file_name TEXT,
   mime TEXT,
-  bytes INTEGER,
+  bytes BIGINT,
   width INTEGER,
   height INTEGER,
   sha256 TEXT,
   error_code TEXT,
   error_message TEXT,
-  created_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  deleted_at INTEGER,
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  deleted_at BIGINT,
   UNIQUE (generation_id, slot)
 );
 
 CREATE TABLE selections (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{serial}},
   guild_id TEXT,
   user_id TEXT NOT NULL,
   image_id TEXT NOT NULL REFERENCES images (id) ON DELETE CASCADE,
   generation_id TEXT NOT NULL REFERENCES generations (id) ON DELETE CASCADE,
-  selected_at INTEGER NOT NULL
+  selected_at BIGINT NOT NULL
 );
 CREATE INDEX selections_current ON selections (user_id, guild_id, id DESC);
 CREATE INDEX selections_generation ON selections (generation_id, id DESC);

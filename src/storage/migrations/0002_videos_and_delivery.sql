@@ -13,7 +13,7 @@ CREATE TABLE videos (
   prediction_id TEXT,
   file_name TEXT,
   mime TEXT,
-  bytes INTEGER,
+  bytes BIGINT,
   sha256 TEXT,
   output_url TEXT,
   error_code TEXT,
@@ -22,14 +22,14 @@ CREATE TABLE videos (
   interaction_token TEXT,
   application_id TEXT,
   message_id TEXT,
-  created_at INTEGER NOT NULL,
-  finished_at INTEGER,
-  delivered_at INTEGER
+  created_at BIGINT NOT NULL,
+  finished_at BIGINT,
+  delivered_at BIGINT
 );
 CREATE INDEX videos_reference ON videos (reference_image_id, created_at DESC);
 CREATE INDEX videos_undelivered ON videos (created_at) WHERE delivered_at IS NULL;
 
-ALTER TABLE generations ADD COLUMN delivered_at INTEGER;
+ALTER TABLE generations ADD COLUMN delivered_at BIGINT;
 -- Everything made before this column existed was delivered by the bot that made it.
 UPDATE generations SET delivered_at = coalesce(finished_at, created_at) WHERE status <> 'running';
 CREATE INDEX generations_undelivered ON generations (created_at) WHERE delivered_at IS NULL;

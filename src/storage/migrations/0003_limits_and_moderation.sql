@@ -9,13 +9,13 @@ CREATE TABLE guild_settings (
   blocklist TEXT NOT NULL DEFAULT '[]',
   safety_filter_level TEXT,
   mod_log_channel_id TEXT,
-  updated_at INTEGER,
+  updated_at BIGINT,
   updated_by TEXT
 );
 
 -- One row per reservation (+units) or refund (-units); a day's use is the sum of its rows.
 CREATE TABLE usage_ledger (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{serial}},
   day TEXT NOT NULL,
   guild_id TEXT,
   user_id TEXT NOT NULL,
@@ -23,20 +23,20 @@ CREATE TABLE usage_ledger (
   units INTEGER NOT NULL,
   job_id TEXT NOT NULL,
   model TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at BIGINT NOT NULL
 );
 CREATE INDEX usage_user_day ON usage_ledger (day, user_id, guild_id, kind);
 CREATE INDEX usage_guild_day ON usage_ledger (day, guild_id, kind);
 CREATE INDEX usage_job ON usage_ledger (job_id);
 
 CREATE TABLE audit_log (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{serial}},
   guild_id TEXT,
   actor_id TEXT NOT NULL,
   action TEXT NOT NULL,
   target_user_id TEXT,
   target_id TEXT,
   details TEXT NOT NULL DEFAULT '{}',
-  created_at INTEGER NOT NULL
+  created_at BIGINT NOT NULL
 );
 CREATE INDEX audit_guild ON audit_log (guild_id, created_at DESC);

@@ -4,11 +4,11 @@
 -- deleted each is kept so a message can say whether the owner or a moderator removed it.
 CREATE TABLE pending_deletions (
   file_name TEXT PRIMARY KEY,
-  scheduled_at INTEGER NOT NULL
+  scheduled_at BIGINT NOT NULL
 );
 
 ALTER TABLE images ADD COLUMN deleted_by TEXT;
-ALTER TABLE videos ADD COLUMN deleted_at INTEGER;
+ALTER TABLE videos ADD COLUMN deleted_at BIGINT;
 ALTER TABLE videos ADD COLUMN deleted_by TEXT;
 CREATE INDEX videos_live_reference ON videos (reference_image_id) WHERE deleted_at IS NULL;
 
@@ -17,6 +17,6 @@ CREATE INDEX videos_live_reference ON videos (reference_image_id) WHERE deleted_
 CREATE TABLE pending_message_edits (
   kind TEXT NOT NULL CHECK (kind IN ('grid', 'video')),
   job_id TEXT NOT NULL,
-  scheduled_at INTEGER NOT NULL,
+  scheduled_at BIGINT NOT NULL,
   PRIMARY KEY (kind, job_id)
 );

@@ -62,7 +62,7 @@ export async function startRig(
     pretty: false,
     destination,
   });
-  const app = createAppContext(testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env }), logger);
+  const app = await createAppContext(testConfig(dir.path, { REPLICATE_API_URL: fake.url, ...env }), logger);
   const provider = new ReplicateImageProvider({
     token: TEST_REPLICATE_TOKEN,
     apiUrl: fake.url,
@@ -74,7 +74,7 @@ export async function startRig(
     ...providerOptions,
   });
   const generation = new GenerationService({
-    db: app.db,
+    data: app.data,
     ...app.repos,
     files: app.files,
     provider,
@@ -95,7 +95,7 @@ export async function startRig(
     nextLine: (text) => new Promise((resolve) => watchers.push({ text, resolve })),
     async close() {
       generation.stop();
-      app.close();
+      await app.close();
       await fake.close();
       dir.remove();
     },

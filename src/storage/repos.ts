@@ -1,0 +1,47 @@
+// Every repository, bound to one executor: the database (each call its own statement) or a transaction.
+import { sql } from "kysely";
+import { AuditRepo } from "./audit-repo.ts";
+import type { Engine, Executor } from "./database.ts";
+import { GenerationsRepo } from "./generations-repo.ts";
+import { GuildSettingsRepo } from "./guild-settings-repo.ts";
+import { ImagesRepo } from "./images-repo.ts";
+import { MetaRepo } from "./meta-repo.ts";
+import { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
+import { PendingMessageEditsRepo } from "./pending-message-edits-repo.ts";
+import { SelectionsRepo } from "./selections-repo.ts";
+import { UsageRepo } from "./usage-repo.ts";
+import { VideosRepo } from "./videos-repo.ts";
+
+/** Advisory locks held until the transaction ends (PostgreSQL); SQLite runs one transaction at a time. */
+export class Locks {
+  constructor(
+    private readonly db: Executor,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Takes each lock in sorted order. Inside a transaction only: outside one it would be released at once. */
+  async take(keys: readonly string[]): Promise<void> {
+    if (this.engine !== "postgres") return;
+    for (const key of [...new Set(keys)].sort()) {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(this.db);
+    }
+  }
+}
+
+export function makeRepos(db: Executor, engine: Engine) {
+  return {
+    generations: new GenerationsRepo(db),
+    images: new ImagesRepo(db),
+    selections: new SelectionsRepo(db),
+    videos: new VideosRepo(db),
+    usage: new UsageRepo(db),
+    guildSettings: new GuildSettingsRepo(db),
+    audit: new AuditRepo(db),
+    meta: new MetaRepo(db),
+    pendingDeletions: new PendingDeletionsRepo(db),
+    pendingMessageEdits: new PendingMessageEditsRepo(db),
+    locks: new Locks(db, engine),
+  };
+}
+
+export type Repos = ReturnType<typeof makeRepos>;

@@ -1,0 +1,162 @@
+// The tables as Kysely sees them: one interface for both engines. Columns are snake_case in SQL and camelCase
+// here (Kysely's CamelCasePlugin maps them). Times are epoch milliseconds; JSON columns hold text.
+import type { Generated } from "kysely";
+
+type Job = "pending" | "running" | "succeeded" | "failed";
+
+export interface GenerationsTable {
+  id: string;
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  interactionId: string | null;
+  interactionToken: string | null;
+  applicationId: string | null;
+  messageId: string | null;
+  prompt: string;
+  /** JSON: GenerationParams. */
+  params: string;
+  model: string;
+  requested: number;
+  status: "running" | "succeeded" | "partial" | "failed";
+  createdAt: number;
+  finishedAt: number | null;
+  deliveredAt: number | null;
+}
+
+export interface ImagesTable {
+  id: string;
+  generationId: string;
+  slot: number;
+  status: Job;
+  model: string | null;
+  predictionId: string | null;
+  fileName: string | null;
+  mime: string | null;
+  bytes: number | null;
+  width: number | null;
+  height: number | null;
+  sha256: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  deletedAt: number | null;
+  deletedBy: string | null;
+  createSentAt: number | null;
+}
+
+export interface SelectionsTable {
+  id: Generated<number>;
+  guildId: string | null;
+  userId: string;
+  imageId: string;
+  generationId: string;
+  selectedAt: number;
+  interactionId: string | null;
+}
+
+export interface VideosTable {
+  id: string;
+  referenceImageId: string;
+  generationId: string;
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  prompt: string;
+  model: string;
+  params: string;
+  status: Job;
+  predictionId: string | null;
+  fileName: string | null;
+  mime: string | null;
+  bytes: number | null;
+  sha256: string | null;
+  outputUrl: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  interactionId: string | null;
+  interactionToken: string | null;
+  applicationId: string | null;
+  messageId: string | null;
+  createdAt: number;
+  finishedAt: number | null;
+  deliveredAt: number | null;
+  deletedAt: number | null;
+  deletedBy: string | null;
+  createSentAt: number | null;
+}
+
+export interface GuildSettingsTable {
+  guildId: string;
+  dailyImagesPerUser: number | null;
+  dailyImagesPerGuild: number | null;
+  dailyVideosPerUser: number | null;
+  dailyVideosPerGuild: number | null;
+  /** JSON: string[]. */
+  blocklist: string;
+  safetyFilterLevel: string | null;
+  modLogChannelId: string | null;
+  updatedAt: number | null;
+  updatedBy: string | null;
+}
+
+export interface UsageLedgerTable {
+  id: Generated<number>;
+  day: string;
+  guildId: string | null;
+  userId: string;
+  kind: "image" | "video";
+  units: number;
+  jobId: string;
+  model: string;
+  createdAt: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  guildId: string | null;
+  actorId: string;
+  action: string;
+  targetUserId: string | null;
+  targetId: string | null;
+  /** JSON object. */
+  details: string;
+  createdAt: number;
+}
+
+export interface PendingDeletionsTable {
+  fileName: string;
+  scheduledAt: number;
+}
+
+export interface PendingMessageEditsTable {
+  kind: "grid" | "video";
+  jobId: string;
+  scheduledAt: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  appliedAt: number;
+}
+
+export interface Tables {
+  generations: GenerationsTable;
+  images: ImagesTable;
+  selections: SelectionsTable;
+  videos: VideosTable;
+  guildSettings: GuildSettingsTable;
+  usageLedger: UsageLedgerTable;
+  auditLog: AuditLogTable;
+  pendingDeletions: PendingDeletionsTable;
+  pendingMessageEdits: PendingMessageEditsTable;
+  meta: MetaTable;
+  schemaMigrations: SchemaMigrationsTable;
+}
