@@ -5,14 +5,26 @@ import { performance } from "node:perf_hooks";
 import { deployCommands } from "../src/commands/register.ts";
 import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
-import { openDatabase } from "../src/storage/database.ts";
+import { openDataStore } from "../src/storage/data-store.ts";
+import { databaseSettings } from "../src/storage/database.ts";
 import { FileStore } from "../src/storage/file-store.ts";
-import { GenerationsRepo } from "../src/storage/generations-repo.ts";
-import { ImagesRepo } from "../src/storage/images-repo.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
+import { type BenchEngine, startEngine } from "./engine.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
 const quick = process.argv.includes("--quick");
+/** `--engine sqlite` (default: SQLite + files under DATA_DIR) or `--engine postgres` (PostgreSQL + S3, s3rver). */
+const engineArg = process.argv[process.argv.indexOf("--engine") + 1];
+const ENGINE = process.argv.includes("--engine") ? engineArg : "sqlite";
+if (ENGINE !== "sqlite" && ENGINE !== "postgres") {
+  console.error("usage: npm run bench -- [--quick] [--engine sqlite|postgres]");
+  process.exit(2);
+}
+/** Where `--engine postgres` creates its database (dropped at the end); trust auth as on the CI machines. */
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/test";
 const RUNS = quick ? 3 : 7;
 const LOAD_USERS = quick ? 20 : 100;
 const LOAD_CONCURRENCY = 32;
@@ -67,6 +79,7 @@ class BotProcess {
     sandbox: DiscordSandbox,
     replicateUrl: string,
     env: Record<string, string>,
+    engine: BenchEngine,
   ): Promise<BotProcess> {
     const dataDir = join(work, `data-${newId()}`);
     const probeFile = join(work, `probe-${newId()}.json`);
@@ -85,6 +98,7 @@ class BotProcess {
         DAILY_IMAGES_PER_GUILD: "1000000",
         DAILY_IMAGES_PER_USER: "100000",
         USER_DAILY_CAP: "1000000",
+        ...(await engine.env()),
         ...env,
       },
       { preload: ["./bench/probe.ts"], inheritOutput: true },
@@ -183,18 +197,20 @@ async function sequentialRuns(sandbox: DiscordSandbox, origin: string, count: nu
   return { e2e: results.map((r) => r.e2eMs), slowest: [...slowest.values()], overheads, lost };
 }
 
-/** Rows per second through the generation write path: one generation and its four slots per transaction. */
-function storageBench() {
-  const dir = join(work, "storage");
-  const db = openDatabase(join(dir, "bot.sqlite"));
-  const generations = new GenerationsRepo(db);
-  const images = new ImagesRepo(db);
+/**
+ * Rows per second through the generation write path: one generation and its four slots per transaction, on
+ * DATA_DIR/bot.sqlite as npm start's default.
+ */
+async function storageBench(engine: BenchEngine) {
+  const store = await openDataStore(
+    databaseSettings({ dataDir: join(work, "storage"), databaseUrl: (await engine.env()).DATABASE_URL }),
+  );
   const n = quick ? 500 : 2000;
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const id = newId();
-    db.transaction(() => {
-      generations.insert({
+    await store.transaction(async (tx) => {
+      await tx.generations.insert({
         id,
         guildId: "1",
         channelId: "2",
@@ -208,16 +224,16 @@ function storageBench() {
         requested: 4,
         createdAt: Date.now(),
       });
-      for (let slot = 1; slot <= 4; slot++) images.insertPending(newId(), id, slot, Date.now());
-    })();
+      for (let slot = 1; slot <= 4; slot++) await tx.images.insertPending(newId(), id, slot, Date.now());
+    });
   }
   const seconds = (performance.now() - t0) / 1000;
-  db.close();
+  await store.close();
   return { rowsPerSecond: (n * 5) / seconds, generationsPerSecond: n / seconds };
 }
 
-async function fileStoreBench(image: Buffer) {
-  const files = new FileStore(join(work, "files"));
+async function fileStoreBench(image: Buffer, engine: BenchEngine) {
+  const files = new FileStore(await engine.objectStore(join(work, "files")));
   const n = quick ? 10 : 40;
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -233,34 +249,37 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const started = performance.now();
+  const engine = await startEngine(ENGINE as "sqlite" | "postgres", ADMIN_URL);
   const fake = await startFakeReplicate();
   const sandbox = await DiscordSandbox.start({ token: TOKEN });
   await deployCommands({ token: TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   const pollMs = process.env.BENCH_POLL_MS;
   const common: Record<string, string> = pollMs ? { PREDICTION_POLL_MS: pollMs } : {};
   console.log(
-    `bench: ${quick ? "quick" : "full"} run, ${RUNS} runs per figure, outputs ${(fake.imageBytes / 1024 / 1024).toFixed(2)} MB PNGs, latency ${LATENCY_MS} ms ±10 %`,
+    `bench: ${quick ? "quick" : "full"} run on ${engine.description}, ${RUNS} runs per figure, outputs ${(fake.imageBytes / 1024 / 1024).toFixed(2)} MB PNGs, latency ${LATENCY_MS} ms ±10 %`,
   );
 
   // 1 and 2: parallel speed-up and the bot's own overhead, then the sequential baseline. Each bot first makes
   // one warm-up request, as a running bot has: it learns how long predictions take and paces its polling by it.
   sandbox.setMaxListeners(0);
   const warmUp = () => character(sandbox, nextUser(), 1, `bench warm-up ${newId()}`);
-  let bot = await BotProcess.start(sandbox, fake.url, { ...common });
+  let bot = await BotProcess.start(sandbox, fake.url, { ...common }, engine);
   await warmUp();
   const one = await sequentialRuns(sandbox, fake.origin, 1, "count1");
   const four = await sequentialRuns(sandbox, fake.origin, 4, "count4");
   await bot.stop(sandbox);
-  bot = await BotProcess.start(sandbox, fake.url, { ...common, MAX_CONCURRENT_PREDICTIONS: "1" });
+  bot = await BotProcess.start(sandbox, fake.url, { ...common, MAX_CONCURRENT_PREDICTIONS: "1" }, engine);
   await warmUp();
   const sequential = await sequentialRuns(sandbox, fake.origin, 4, "sequential");
   await bot.stop(sandbox);
 
   // 3: load.
-  bot = await BotProcess.start(sandbox, fake.url, {
-    ...common,
-    MAX_CONCURRENT_PREDICTIONS: String(LOAD_CONCURRENCY),
-  });
+  bot = await BotProcess.start(
+    sandbox,
+    fake.url,
+    { ...common, MAX_CONCURRENT_PREDICTIONS: String(LOAD_CONCURRENCY) },
+    engine,
+  );
   bot.resetProbe();
   const loadStart = performance.now();
   const load = await Promise.all(
@@ -283,8 +302,9 @@ async function main() {
 
   // 4: storage.
   const sample = await texturedNoise();
-  const storage = storageBench();
-  const fileStore = await fileStoreBench(sample);
+  const storage = await storageBench(engine);
+  const fileStore = await fileStoreBench(sample, engine);
+  await engine.close();
 
   await fake.process.stop("SIGTERM");
   await sandbox.close();
@@ -385,6 +405,7 @@ async function main() {
   const result = {
     when: new Date().toISOString(),
     mode: quick ? "quick" : "full",
+    engine: ENGINE,
     runs: RUNS,
     latencyMs: LATENCY_MS,
     pollMs: pollMs ?? "default",

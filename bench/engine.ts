@@ -1,0 +1,80 @@
+// The storage a bench run's bots use: the embedded default (SQLite + files under each bot's DATA_DIR), or
+// PostgreSQL + S3 (a database created for the run on ADMIN_URL's server and an s3rver bucket, both removed at
+// the end). Each bot start gets a fresh database or prefix, so no run sees another's rows.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import S3rver from "s3rver";
+import { LocalObjectStore } from "../src/storage/local-object-store.ts";
+import type { ObjectStore } from "../src/storage/object-store.ts";
+import { S3ObjectStore } from "../src/storage/s3-object-store.ts";
+
+export interface BenchEngine {
+  description: string;
+  /** The variables for one more bot (or bench phase): its own database and bucket prefix. */
+  env(): Promise<Record<string, string>>;
+  objectStore(dataDir: string): Promise<ObjectStore>;
+  close(): Promise<void>;
+}
+
+const BUCKET = "bench";
+const KEYS = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };
+
+export async function startEngine(kind: "sqlite" | "postgres", adminUrl: string): Promise<BenchEngine> {
+  if (kind === "sqlite") {
+    return {
+      description: "SQLite + files (the embedded default)",
+      env: async () => ({}),
+      objectStore: async (dataDir) => new LocalObjectStore(dataDir),
+      close: async () => {},
+    };
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const databases: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "crbot-bench-s3-"));
+  const s3 = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory: dir,
+    silent: true,
+    configureBuckets: [{ name: BUCKET }],
+  });
+  const endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+  Object.assign(process.env, KEYS, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
+  const server = new URL(adminUrl);
+  return {
+    description: `PostgreSQL at ${server.host} + S3 (s3rver)`,
+    async env() {
+      const name = `crbot_bench_${randomBytes(4).toString("hex")}`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      databases.push(name);
+      return {
+        DATABASE_URL: Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString(),
+        STORAGE_URL: `s3://${BUCKET}/${name}`,
+        S3_ENDPOINT: endpoint,
+        S3_FORCE_PATH_STYLE: "true",
+        S3_REGION: "us-east-1",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ...KEYS,
+      };
+    },
+    objectStore: async () =>
+      new S3ObjectStore({
+        bucket: BUCKET,
+        prefix: `files-${randomBytes(4).toString("hex")}`,
+        endpoint,
+        region: "us-east-1",
+        forcePathStyle: true,
+      }),
+    async close() {
+      for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+      s3.httpServer.closeAllConnections();
+      await s3.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
