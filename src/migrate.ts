@@ -2,8 +2,7 @@
 // same on its own; this is for applying a new release's migrations before starting it.
 
 import { StorageUnavailableError } from "./domain/errors.ts";
-import { DEFAULT_DATA_DIR } from "./services/config.ts";
-import { EXIT_CONFIG, readEnvironment } from "./startup.ts";
+import { configOrExit, EXIT_CONFIG, readEnvironment } from "./startup.ts";
 import {
   currentVersion,
   databaseSettings,
@@ -12,12 +11,10 @@ import {
   redactUrl,
 } from "./storage/database.ts";
 
-// Only DATA_DIR and DATABASE_URL matter here: migrating needs no Discord or Replicate settings.
-const env = readEnvironment();
-const settings = databaseSettings({
-  dataDir: env.DATA_DIR?.trim() || DEFAULT_DATA_DIR,
-  databaseUrl: env.DATABASE_URL?.trim() || undefined,
-});
+// Checked as npm start checks it (a bad DATABASE_URL is named the same way), but migrating needs no Discord or
+// Replicate settings: the mock provider spares it a token.
+const config = configOrExit({ ...readEnvironment(), IMAGE_PROVIDER: "mock" }, { discordToken: false });
+const settings = databaseSettings(config);
 const where = settings.kind === "postgres" ? redactUrl(settings.url) : settings.file;
 try {
   const { db, applied } = await openAndMigrate(settings);

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../src/domain/logger.ts";
 import { ConfigError, configSecrets, loadConfig } from "../src/services/config.ts";
+import { redactUrl } from "../src/storage/database.ts";
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
@@ -122,6 +123,17 @@ describe("loadConfig", () => {
     expect(lines.join("")).toContain("password authentication failed");
     expect(lines.join("")).not.toContain("s3cr@t-pass");
     expect(lines.join("")).not.toContain("s3cr%40t-pass");
+  });
+
+  it("scrubs a password given as a query parameter, and shows such URLs with it hidden", () => {
+    const url = "postgres://bot@db.internal/crbot?password=hunter2secret&sslmode=require";
+    const config = loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: url });
+    expect(configSecrets(config)).toContain("hunter2secret");
+    expect(redactUrl(url)).toBe("postgres://bot@db.internal/crbot?password=***&sslmode=require");
+    expect(redactUrl("postgres://bot:pw@db/crbot")).toBe("postgres://bot:***@db/crbot");
+    // A stray % that is no escape is a password like any other, not a crash at start.
+    const odd = loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: "postgres://bot:abc%zzdef@db/crbot" });
+    expect(configSecrets(odd)).toContain("abc%zzdef");
   });
 
   it("never repeats a STORAGE_URL that may hold a credential, and scrubs AWS credential values from logs", () => {

@@ -1,5 +1,6 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import { z } from "zod";
+import { SECRET_PARAMS } from "../storage/database.ts";
 import type { StorageSettings } from "../storage/open-object-store.ts";
 import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
 import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
@@ -380,10 +381,20 @@ export function configSecrets(config: Config): string[] {
   ].filter((s): s is string => !!s);
 }
 
-/** A database URL's password, raw and as written in the URL (percent-encoded), for the logger to scrub. */
+/**
+ * A database URL's password (in the URL, or as a `?password=`-like parameter `pg` also reads), raw and as
+ * written in the URL (percent-encoded), for the logger to scrub.
+ */
 function databaseSecrets(url: string | undefined): string[] {
   if (!url) return [];
-  const password = new URL(url).password;
-  if (!password) return [];
-  return [password, decodeURIComponent(password)];
+  const u = new URL(url);
+  const params = [...u.searchParams].filter(([name]) => SECRET_PARAMS.test(name)).map(([, v]) => v);
+  return [u.password, ...params].flatMap((value) => {
+    if (!value) return [];
+    try {
+      return [value, decodeURIComponent(value)];
+    } catch {
+      return [value]; // a stray % that is not an escape: the value is used as written
+    }
+  });
 }

@@ -190,11 +190,17 @@ export function describeError(err: unknown): string {
   return [e?.code, e?.message].filter(Boolean).join(" ") || String(err);
 }
 
-/** The URL with its password hidden, for logs and messages. */
+/** Query parameters `pg` reads secrets from (a password may be given as `?password=` instead of in the URL). */
+export const SECRET_PARAMS = /pass|secret|key|token/i;
+
+/** The URL with its password hidden (in the URL or as a query parameter), for logs and messages. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";
+    for (const name of [...u.searchParams.keys()]) {
+      if (SECRET_PARAMS.test(name)) u.searchParams.set(name, "***");
+    }
     return u.toString();
   } catch {
     return "(unparsable URL)";
