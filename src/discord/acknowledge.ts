@@ -5,9 +5,11 @@ import type { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 
 /**
- * Tells only the member that their request was refused, after a public deferred reply: the "thinking…" reply
- * is deleted (so the channel shows nothing) and the refusal is sent as an ephemeral follow-up, in the words the
- * router would use.
+ * Tells only the member that their request was refused, after a public deferred reply. Discord turns the first
+ * follow-up of a deferred reply into that reply, whatever its flags, so the "thinking…" reply is first edited
+ * to a neutral line; the refusal then goes out as an ephemeral follow-up, and the neutral reply is deleted so
+ * the channel keeps nothing. If the neutral edit fails the refusal is not sent (it would be public): the error
+ * goes to the router like any other.
  */
 export async function refusePrivately(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
@@ -15,14 +17,15 @@ export async function refusePrivately(
   log: Logger,
 ): Promise<void> {
   log.info({ reason: refusal.message }, "request refused");
-  try {
-    await interaction.deleteReply();
-  } catch (err) {
-    log.warn({ err }, "could not delete the deferred reply of a refused request");
-  }
+  await interaction.editReply({ content: "Request not started.", components: [], files: [] });
   await interaction.followUp({
     content: `⚠️ ${refusal.message}`,
     flags: MessageFlags.Ephemeral,
     allowedMentions: { parse: [] },
   });
+  try {
+    await interaction.deleteReply();
+  } catch (err) {
+    log.warn({ err }, "could not delete the withdrawn reply of a refused request");
+  }
 }

@@ -100,6 +100,18 @@ const ROUTES: Route[] = [
     handle: (call) => {
       const interaction = webhookInteraction(call);
       if (!interaction || call.invalid("webhook_create")) return;
+      const original = interaction.originalMessageId
+        ? call.host.state.messages.get(interaction.originalMessageId)
+        : undefined;
+      if (original && (original.flags & MessageFlags.Loading) !== 0) {
+        // As Discord does: the first follow-up of a deferred reply still "thinking" becomes that reply, with the
+        // deferral's visibility whatever flags it asks for (an "ephemeral" follow-up of a public defer is public).
+        const { flags: _ignored, ...data } = call.body as Record<string, unknown>;
+        return call.reply(
+          200,
+          call.host.state.messagePayload(call.host.state.editMessage(original.id, data, call.files)),
+        );
+      }
       const message = call.host.state.createMessage(
         interaction.channelId,
         interaction.guildId,

@@ -44,8 +44,8 @@ export interface Harness {
   followUp(interaction: SandboxInteraction): Promise<StoredMessage>;
   /**
    * Waits for the refusal of a request the bot acknowledged before looking anything up (/character, /video,
-   * Regenerate, a pick): the refusal comes as an ephemeral follow-up, and a public "thinking…" deferral was
-   * deleted first, so the channel shows nothing of the refused request.
+   * Regenerate, a pick): the refusal comes as an ephemeral follow-up, and a public "thinking…" deferral is
+   * withdrawn before it and deleted after it, so the channel keeps nothing of the refused request.
    */
   refusal(interaction: SandboxInteraction): Promise<StoredMessage>;
   /** Waits for a generation reply to be final: it has its Regenerate button. */
@@ -161,9 +161,15 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     async refusal(interaction) {
       const message = await harness.followUp(interaction);
       if (interaction.callback?.type === InteractionResponseType.DeferredChannelMessageWithSource) {
-        // The deferral was made (so a reply existed) and is gone: deleted before the follow-up was sent.
+        // The deferral was made (so a reply existed), withdrawn before the private follow-up (which would
+        // otherwise have become that public reply), and then deleted.
         expect(interaction.originalMessageId).toEqual(expect.any(String));
-        expect(sandbox.original(interaction)).toBeUndefined();
+        expect(message.id).not.toBe(interaction.originalMessageId);
+        await sandbox.waitFor(
+          () => sandbox.original(interaction) === undefined,
+          5_000,
+          "the withdrawn reply's deletion",
+        );
       }
       return message;
     },
