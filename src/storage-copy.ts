@@ -149,17 +149,45 @@ async function adoptInstallId(from: Kysely<Tables>, to: Kysely<Tables>): Promise
       .value;
   const [sourceId, targetId] = [await id(from), await id(to)];
   if (sourceId === targetId) return sourceId;
-  const rows = await to
-    .selectFrom("generations")
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .executeTakeFirstOrThrow();
-  if (Number(rows.n) > 0) {
-    throw new CopyError("the target database already holds another install's rows: copy into an empty one");
+  for (const { table } of TABLES) {
+    if ((await countRows(to, table)) > 0) {
+      throw new CopyError(
+        `the target database already holds another install's rows (${table}): copy into an empty one`,
+      );
+    }
   }
   await to.updateTable("meta").set({ value: sourceId }).where("key", "=", "install_id").execute();
   return sourceId;
 }
 
+type Untyped = Kysely<Record<string, Record<string, unknown>>>;
+
+/** Rows of a table in primary-key order, a batch at a time. */
+async function* rowsOf(db: Kysely<Tables>, spec: (typeof TABLES)[number]) {
+  for (let offset = 0; ; offset += BATCH) {
+    let query = (db as unknown as Untyped).selectFrom(spec.table).selectAll();
+    for (const column of spec.key) query = query.orderBy(column);
+    const rows = await query.limit(BATCH).offset(offset).execute();
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < BATCH) return;
+  }
+}
+
+const countRows = async (db: Kysely<Tables>, table: string) =>
+  Number(
+    (
+      await (db as unknown as Untyped)
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+/**
+ * Writes the source's rows by primary key: a new row is inserted, a row whose values changed since the last
+ * copy (a reference deleted, a setting changed) is updated, an equal one is left alone.
+ */
 async function copyTable(
   spec: (typeof TABLES)[number],
   from: Kysely<Tables>,
@@ -167,50 +195,76 @@ async function copyTable(
   engine: Engine,
 ): Promise<void> {
   let read = 0;
-  let copied = 0;
-  // Untyped on purpose: one routine for every table, its rows passed through as read.
-  const src = from as unknown as Kysely<Record<string, Record<string, unknown>>>;
-  const dst = to as unknown as Kysely<Record<string, Record<string, unknown>>>;
-  for (;;) {
-    let query = src.selectFrom(spec.table).selectAll();
-    for (const column of spec.key) query = query.orderBy(column);
-    const rows = await query.limit(BATCH).offset(read).execute();
-    if (rows.length === 0) break;
+  let written = 0;
+  for await (const rows of rowsOf(from, spec)) {
     read += rows.length;
-    const result = await dst
+    const columns = Object.keys(rows[0] ?? {}).filter((c) => !spec.key.includes(c));
+    const result = await (to as unknown as Untyped)
       .insertInto(spec.table)
       .values(rows)
-      .onConflict((oc) => oc.columns(spec.key).doNothing())
+      .onConflict((oc) =>
+        oc
+          .columns(spec.key)
+          .doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)])))
+          .where((eb) =>
+            eb.or(
+              columns.map((c) =>
+                eb(eb.ref(`${spec.table}.${c}`), "is distinct from", eb.ref(`excluded.${c}`)),
+              ),
+            ),
+          ),
+      )
       .executeTakeFirst();
-    copied += Number(result.numInsertedOrUpdatedRows ?? 0);
+    written += Number(result.numInsertedOrUpdatedRows ?? 0);
   }
   // Rows kept their ids; PostgreSQL's identity must continue after the highest, or the next insert collides.
   if (spec.serial && engine === "postgres") {
     await sql`SELECT setval(pg_get_serial_sequence(${spec.serial}, 'id'), coalesce(max(id), 0) + 1, false)
       FROM ${sql.table(spec.serial)}`.execute(to);
   }
-  console.log(`  ${spec.table}: ${read} rows, ${copied} copied, ${read - copied} already there`);
+  console.log(
+    `  ${spec.table}: ${read} rows, ${written} written (new or changed), ${read - written} unchanged`,
+  );
 }
 
+/** One row as comparable text: its columns in name order, numbers as numbers whichever engine read them. */
+const canonical = (row: Record<string, unknown>) =>
+  JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((k) => [k, typeof row[k] === "bigint" ? Number(row[k]) : row[k]]),
+  );
+
+/**
+ * Compares every table row by row, in key order, on both sides: any row missing, extra (written on the target
+ * since an earlier copy, say) or different is reported, and the copy fails.
+ */
 async function verifyRows(from: Kysely<Tables>, to: Kysely<Tables>): Promise<boolean> {
   let failed = false;
-  for (const { table } of TABLES) {
-    const count = async (db: Kysely<Tables>) =>
-      Number(
-        (
-          await (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as("n"))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    const [a, b] = [await count(from), await count(to)];
-    if (a !== b) {
+  for (const spec of TABLES) {
+    const target = new Map<string, string>();
+    const keyOf = (row: Record<string, unknown>) => spec.key.map((k) => String(row[k])).join("/");
+    for await (const rows of rowsOf(to, spec)) for (const row of rows) target.set(keyOf(row), canonical(row));
+    let differ = 0;
+    let missing = 0;
+    let count = 0;
+    for await (const rows of rowsOf(from, spec)) {
+      for (const row of rows) {
+        count++;
+        const there = target.get(keyOf(row));
+        if (there === undefined) missing++;
+        else if (there !== canonical(row)) differ++;
+        target.delete(keyOf(row));
+      }
+    }
+    if (missing + differ + target.size > 0) {
       failed = true;
-      console.error(`  ${table}: ${a} rows on the source, ${b} on the target`);
+      console.error(
+        `  ${spec.table}: ${count} rows on the source; on the target ${missing} missing, ${differ} different, ${target.size} not on the source`,
+      );
     }
   }
-  if (!failed) console.log("  row counts match on both sides");
+  if (!failed) console.log("  every row is on the target with the same values, and no other");
   return failed;
 }
 

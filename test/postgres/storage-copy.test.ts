@@ -129,10 +129,11 @@ describe("npm run storage:copy", () => {
     const first = await copy(target);
     expect(first.output).toContain("storage:copy done");
     expect(first.status).toBe(0);
-    expect(first.output).toMatch(/generations: 3 rows, 3 copied, 0 already there/);
-    expect(first.output).toMatch(/images: 6 rows, 6 copied/);
-    expect(first.output).toMatch(/selections: 3 rows, 3 copied/);
-    expect(first.output).toMatch(/usageLedger: 3 rows, 3 copied/);
+    expect(first.output).toMatch(/generations: 3 rows, 3 written \(new or changed\), 0 unchanged/);
+    expect(first.output).toMatch(/images: 6 rows, 6 written/);
+    expect(first.output).toMatch(/selections: 3 rows, 3 written/);
+    expect(first.output).toMatch(/usageLedger: 3 rows, 3 written/);
+    expect(first.output).toContain("every row is on the target with the same values, and no other");
     expect(first.output).toMatch(/files: 6 named by rows, 6 copied, 0 already there, 6 verified by sha256/);
 
     // The target serves as a bot's own storage: same rows, same install id, the bytes behind every row.
@@ -144,7 +145,6 @@ describe("npm run storage:copy", () => {
     expect(await copied.repos.selections.current(user, "100000000000000001")).toEqual(
       await source.repos.selections.current(user, "100000000000000001"),
     );
-    await source.close();
     const bucket = new S3ObjectStore({
       bucket: S3_BUCKET,
       prefix,
@@ -160,15 +160,35 @@ describe("npm run storage:copy", () => {
     const second = await copy(target);
     expect(second.output).toContain("storage:copy done");
     expect(second.status).toBe(0);
-    expect(second.output).toMatch(/generations: 3 rows, 0 copied, 3 already there/);
+    expect(second.output).toMatch(/generations: 3 rows, 0 written \(new or changed\), 3 unchanged/);
     expect(second.output).toMatch(/files: 6 named by rows, 0 copied, 6 already there, 6 verified by sha256/);
 
+    // Rows changed on the source since (a reference deleted, a server's blocklist) are brought over again.
+    const deleted = (await source.repos.images.listByUser(user, "100000000000000001", 1, 0))[0];
+    if (!deleted) throw new Error("no image to delete");
+    await source.repos.images.markDeleted(deleted.id, 1_700_000_001_000, user);
+    await source.repos.guildSettings.save(
+      { ...(await source.repos.guildSettings.get("100000000000000001")), blocklist: ["gore"] },
+      "200000000000000009",
+      1_700_000_001_000,
+    );
+    const changed = await copy(target);
+    expect(changed.status).toBe(0);
+    expect(changed.output).toMatch(/images: 6 rows, 1 written \(new or changed\), 5 unchanged/);
+    expect(changed.output).toMatch(/guildSettings: 1 rows, 1 written/);
+    expect((await copied.repos.images.get(deleted.id))?.deletedAt).toBe(1_700_000_001_000);
+    expect((await copied.repos.guildSettings.get("100000000000000001")).blocklist).toEqual(["gore"]);
+    await source.close();
+
     // An object changed on the target is found by its hash and copied again.
-    const victim = stored[0] as { fileName: string; sha256: string };
+    const victim = stored.find((f) => !f.fileName.startsWith(deleted.id)) as {
+      fileName: string;
+      sha256: string;
+    };
     await bucket.put(`images/${victim.fileName}`, Buffer.from("not the image"), { contentType: "image/png" });
     const third = await copy(target);
     expect(third.status).toBe(0);
-    expect(third.output).toMatch(/files: 6 named by rows, 1 copied, 5 already there/);
+    expect(third.output).toMatch(/files: 5 named by rows, 1 copied, 4 already there/);
     expect(sha256(await readAll(await bucket.get(`images/${victim.fileName}`)))).toBe(victim.sha256);
     bucket.close();
     // The identity carries on after the copied ids: a new row does not collide with them.
@@ -183,7 +203,31 @@ describe("npm run storage:copy", () => {
     });
     expect(next).toBeGreaterThan(1);
     await copied.close();
+    // That row exists on the target only: the next copy says so and fails, rather than call the copy complete.
+    const extra = await copy(target);
+    expect(extra.status).toBe(1);
+    expect(extra.output).toMatch(
+      /auditLog: 1 rows on the source; on the target 0 missing, 0 different, 1 not on the source/,
+    );
     expect(readFileSync(`${dir.path}/images/${victim.fileName}`).length).toBeGreaterThan(0);
+  });
+
+  it("refuses a target database that holds another install's rows", async () => {
+    await admin(`CREATE DATABASE ${databaseName}_b`);
+    const foreign = await openDataStore({
+      kind: "postgres",
+      url: databaseUrl.replace(databaseName, `${databaseName}_b`),
+    });
+    await foreign.repos.guildSettings.save(
+      { ...(await foreign.repos.guildSettings.get("100000000000000001")), blocklist: ["x"] },
+      "1",
+      1,
+    );
+    await foreign.close();
+    const out = await copy(["--to-database", databaseUrl.replace(databaseName, `${databaseName}_b`)]);
+    expect(out.status).toBe(1);
+    expect(out.output).toContain("already holds another install's rows (guildSettings)");
+    await admin(`DROP DATABASE IF EXISTS ${databaseName}_b WITH (FORCE)`);
   });
 
   it("names the flag when the target database cannot be reached, and writes nothing", async () => {
