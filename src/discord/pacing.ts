@@ -8,6 +8,8 @@ export class ThrottledEdits<T> {
   private timer: Timer | undefined;
   private chain: Promise<void> = Promise.resolve();
   private lastAt = Number.NEGATIVE_INFINITY;
+  /** Set by settle: the final edit has the message now, and a late progress value must not replace it. */
+  private closed = false;
 
   constructor(
     private readonly send: (value: T) => Promise<void>,
@@ -17,6 +19,7 @@ export class ThrottledEdits<T> {
   ) {}
 
   schedule(value: T): void {
+    if (this.closed) return;
     this.latest = value;
     if (this.timer) return;
     this.timer = this.clock.setTimeout(
@@ -34,8 +37,9 @@ export class ThrottledEdits<T> {
     );
   }
 
-  /** Drops any pending edit (the final one supersedes it) and waits for one under way. */
+  /** Drops any pending edit (the final one supersedes it), refuses later ones, and waits for one under way. */
   async settle(): Promise<void> {
+    this.closed = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.latest = undefined;

@@ -10,6 +10,8 @@ import type { QuotaService, Reservation } from "./quota.ts";
 
 export type Refusal =
   | { reason: "blocked" }
+  /** The reference a video was to be made from was deleted between the command and its recording. */
+  | { reason: "gone" }
   | { reason: "busy"; running: number; limit: number }
   | { reason: "quota"; detail: Extract<Reservation, { ok: false }> };
 
@@ -78,6 +80,8 @@ export function describeRefusal(refusal: Refusal, made: "image" | "video"): stri
   switch (refusal.reason) {
     case "blocked":
       return "That description is not allowed in this server. Please describe something else.";
+    case "gone":
+      return "That reference was deleted a moment ago. Pick another one, or make a new one with /character.";
     case "busy":
       return `You already have ${refusal.running === 1 ? "a request" : `${refusal.running} requests`} running. Wait for it to finish, then try again.`;
     case "quota": {

@@ -181,23 +181,6 @@ export class GenerationService {
     return this.deps.generations.undelivered();
   }
 
-  /**
-   * Gives up a generation whose acknowledgement Discord refused (late, or a server error): nothing has run,
-   * so its slots are marked failed, it counts as delivered (nothing to resume after a restart) and its whole
-   * reservation is refunded, in one transaction. The member is not left "with a request running".
-   */
-  async abandon(generationId: string, reason: string): Promise<void> {
-    const { data, clock } = this.deps;
-    await data.transaction(async (tx) => {
-      const now = clock.now();
-      for (const image of await tx.images.forGeneration(generationId)) {
-        if (image.status === "pending") await tx.images.markFailed(image.id, "abandoned", reason, now);
-      }
-      await this.finishIn(generationId, tx);
-      await tx.generations.markDelivered(generationId, now);
-    });
-  }
-
   async markDelivered(generationId: string): Promise<void> {
     await this.deps.generations.markDelivered(generationId, this.deps.clock.now());
   }

@@ -125,6 +125,8 @@ export class ReferenceService {
     tx: Repos,
   ): Promise<ScheduledDeletion | undefined> {
     const { images, videos, pendingDeletions, pendingMessageEdits } = tx;
+    // The lock /video's recording takes too: a video is recorded before this sees it, or after it is deleted.
+    await tx.locks.take([`image:${image.id}`]);
     const now = this.deps.clock.now();
     const current = await images.get(image.id);
     if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;

@@ -61,12 +61,21 @@ export class VideoService {
     const id = newId();
     return this.deps.data.transaction(
       async (tx) => {
+        // Checked again in the transaction that records the video: a deletion since the command looked it up
+        // would otherwise leave a video recorded (and charged) against a reference that is gone.
+        const reference = await tx.images.get(request.image.id);
+        if (reference?.deletedAt !== null) return { ok: false as const, reason: "gone" as const };
         const admission = (await admit?.(id, this.deps.model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
         await this.insert(id, request, tx);
         return { ok: true as const, video: (await tx.videos.get(id)) as VideoRow };
       },
-      { locks: admissionLocks(request.viewer.userId, request.viewer.guildId) },
+      {
+        locks: [
+          ...admissionLocks(request.viewer.userId, request.viewer.guildId),
+          `image:${request.image.id}`,
+        ],
+      },
     );
   }
 
@@ -142,17 +151,6 @@ export class VideoService {
 
   stop(): void {
     this.jobs.stop();
-  }
-
-  /**
-   * Gives up a video whose acknowledgement Discord refused: nothing has run, so it is marked failed and
-   * delivered (nothing to resume) and refunded, in one transaction.
-   */
-  async abandon(videoId: string, reason: string): Promise<void> {
-    await this.deps.data.transaction(async (tx) => {
-      await this.failIn(videoId, "abandoned", reason, tx);
-      await tx.videos.markDelivered(videoId, this.deps.clock.now());
-    });
   }
 
   /** Records a failure and its refund together: a crash cannot keep one without the other. */

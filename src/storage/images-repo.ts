@@ -2,29 +2,13 @@
 import type { FailureCode } from "../domain/failures.ts";
 import type { Executor } from "./database.ts";
 import { JobRows } from "./job-rows.ts";
+import type { ImagesTable } from "./schema.ts";
 
-export type ImageStatus = "pending" | "running" | "succeeded" | "failed";
+export type ImageStatus = ImagesTable["status"];
 
-export interface ImageRow {
-  id: string;
-  generationId: string;
-  slot: number;
-  status: ImageStatus;
-  model: string | null;
-  predictionId: string | null;
-  fileName: string | null;
-  mime: string | null;
-  bytes: number | null;
-  width: number | null;
-  height: number | null;
-  sha256: string | null;
+/** A slot as the bot reads it: every column but the create mark, which only JobRows reads. */
+export interface ImageRow extends Omit<ImagesTable, "createSentAt" | "errorCode"> {
   errorCode: FailureCode | null;
-  errorMessage: string | null;
-  createdAt: number;
-  finishedAt: number | null;
-  deletedAt: number | null;
-  /** Who deleted it: its owner, or a moderator. */
-  deletedBy: string | null;
 }
 
 /** An image joined with what a viewer needs to know about its generation. */

@@ -42,7 +42,9 @@ export interface ImagesTable {
   createdAt: number;
   finishedAt: number | null;
   deletedAt: number | null;
+  /** Who deleted it: its owner, or a moderator. */
   deletedBy: string | null;
+  /** When a prediction create was about to be sent (JobRows); null while none was. */
   createSentAt: number | null;
 }
 
@@ -72,6 +74,7 @@ export interface VideosTable {
   mime: string | null;
   bytes: number | null;
   sha256: string | null;
+  /** The provider's own URL of the output, kept for a video too large to upload (Replicate keeps it an hour). */
   outputUrl: string | null;
   errorCode: string | null;
   errorMessage: string | null;
@@ -82,8 +85,10 @@ export interface VideosTable {
   createdAt: number;
   finishedAt: number | null;
   deliveredAt: number | null;
+  /** Set when the video's reference was deleted: the video is removed with it. */
   deletedAt: number | null;
   deletedBy: string | null;
+  /** When a prediction create was about to be sent (JobRows); null while none was. */
   createSentAt: number | null;
 }
 

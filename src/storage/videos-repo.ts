@@ -2,39 +2,13 @@
 import type { FailureCode } from "../domain/failures.ts";
 import type { Executor } from "./database.ts";
 import { JobRows } from "./job-rows.ts";
+import type { VideosTable } from "./schema.ts";
 
-export type VideoStatus = "pending" | "running" | "succeeded" | "failed";
+export type VideoStatus = VideosTable["status"];
 
-export interface VideoRow {
-  id: string;
-  referenceImageId: string;
-  generationId: string;
-  guildId: string | null;
-  channelId: string | null;
-  userId: string;
-  prompt: string;
-  model: string;
-  params: string;
-  status: VideoStatus;
-  predictionId: string | null;
-  fileName: string | null;
-  mime: string | null;
-  bytes: number | null;
-  sha256: string | null;
-  /** The provider's own URL of the output, kept for a video too large to upload (Replicate keeps it an hour). */
-  outputUrl: string | null;
+/** A video as the bot reads it: every column but the create mark, which only JobRows reads. */
+export interface VideoRow extends Omit<VideosTable, "createSentAt" | "errorCode"> {
   errorCode: FailureCode | null;
-  errorMessage: string | null;
-  interactionId: string | null;
-  interactionToken: string | null;
-  applicationId: string | null;
-  messageId: string | null;
-  createdAt: number;
-  finishedAt: number | null;
-  deliveredAt: number | null;
-  /** Set when the video's reference was deleted: the video is removed with it. */
-  deletedAt: number | null;
-  deletedBy: string | null;
 }
 
 export type NewVideo = Pick<

@@ -26,6 +26,35 @@ const videoDone = (h: Harness, i: ReturnType<Harness["sandbox"]["runCommand"]>) 
   h.settledReply(i, (m) => !m.content.includes("elapsed"));
 
 describe("/video", () => {
+  it("records no video for a reference deleted after /video looked it up, and charges nothing", async () => {
+    const h = await start();
+    const image = await pick(h, 1);
+    // The command found the reference; a moderator deletes it before the video is recorded.
+    const looked = await h.ctx.references.imageRow(image.id);
+    if (!looked) throw new Error("reference not found");
+    await h.ctx.moderation.deleteReference(looked, { userId: MOD.id, guildId: h.sandbox.guild.id });
+    const viewer = { userId: ALICE.id, guildId: h.sandbox.guild.id, canModerate: false };
+    const created = await h.ctx.video.create(
+      { viewer, channelId: null, prompt: "walks through rain", image: looked },
+      (jobId, model, tx) =>
+        h.ctx.admission.admit(
+          {
+            guildId: viewer.guildId,
+            userId: viewer.userId,
+            prompt: "walks",
+            kind: "video",
+            units: 1,
+            jobId,
+            model,
+          },
+          tx,
+        ),
+    );
+    expect(created).toEqual({ ok: false, reason: "gone" });
+    expect(await h.ctx.video.forImage(image.id)).toEqual([]);
+    expect((await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user.videos.used).toBe(0);
+  });
+
   it("sends exactly the picked image's bytes in the model's field, stores the MP4 and posts it", async () => {
     const h = await start();
     const image = await pick(h, 2);
