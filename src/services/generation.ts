@@ -172,8 +172,12 @@ export class GenerationService {
   }
 
   async view(generationId: string): Promise<GenerationView | undefined> {
-    const generation = await this.deps.generations.get(generationId);
-    return generation && { generation, images: await this.deps.images.forGeneration(generationId) };
+    // Both at once: on PostgreSQL each is a round trip, and a grid waits on this after its last image.
+    const [generation, images] = await Promise.all([
+      this.deps.generations.get(generationId),
+      this.deps.images.forGeneration(generationId),
+    ]);
+    return generation && { generation, images };
   }
 
   /** Generations whose result has not reached Discord: to resume and deliver after a restart. */

@@ -45,8 +45,59 @@ export interface SweepReport {
 /** The object naming the database whose files these are; see `owns`. */
 const OWNER_KEY = "owner";
 
+/**
+ * Images just stored, kept in memory until their first read or a minute: the grid that shows them is sent
+ * moments later, and reading them back from S3 (or a busy disk) would cost a round trip per image on every
+ * /character. Every later read goes to the store. Bounded in bytes and age; a deletion drops its entry.
+ */
+class RecentWrites {
+  private readonly entries = new Map<string, { data: Buffer; at: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes = 32 * 1024 * 1024,
+    private readonly maxAgeMs = 60_000,
+  ) {}
+
+  put(key: string, data: Uint8Array): void {
+    this.drop(key);
+    if (data.byteLength > this.maxBytes / 4) return;
+    this.entries.set(key, {
+      data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      at: Date.now(),
+    });
+    this.bytes += data.byteLength;
+    this.trim();
+  }
+
+  /** The bytes, once: the entry is dropped as it is read. */
+  take(key: string): Buffer | undefined {
+    this.trim();
+    const data = this.entries.get(key)?.data;
+    this.drop(key);
+    return data;
+  }
+
+  drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.data.byteLength;
+  }
+
+  /** Oldest first: by age, then by size. */
+  private trim(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes && now - entry.at <= this.maxAgeMs) break;
+      this.drop(key);
+    }
+  }
+}
+
 export class FileStore {
   readonly objects: ObjectStore;
+  private readonly recent = new RecentWrites();
 
   /** A directory (DATA_DIR, files under it) or an object store. */
   constructor(storage: string | ObjectStore) {
@@ -89,9 +140,11 @@ export class FileStore {
     }
     const fileName = `${id}.${ext}`;
     const sha256 = createHash("sha256").update(data).digest("hex");
+    const key = this.keyOf(fileName);
     await this.reach("store the image", () =>
-      this.objects.put(this.keyOf(fileName), data, { contentType: type.mime, sha256 }),
+      this.objects.put(key, data, { contentType: type.mime, sha256 }),
     );
+    this.recent.put(key, data);
     return {
       fileName,
       mime: type.mime,
@@ -132,11 +185,14 @@ export class FileStore {
 
   async read(fileName: string): Promise<Buffer> {
     const key = this.keyOf(fileName);
+    const recent = this.recent.take(key);
+    if (recent) return recent;
     return this.reach("read a stored file", async () => readAll(await this.objects.get(key)));
   }
 
   async remove(fileName: string): Promise<void> {
     const key = this.keyOf(fileName);
+    this.recent.drop(key);
     await this.reach("remove a stored file", () => this.objects.delete(key));
   }
 

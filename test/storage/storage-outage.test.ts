@@ -135,6 +135,9 @@ describe("S3 faults", () => {
       stored?.bytes,
     );
 
+    // The first read after a write (the grid's) is served from memory; every later one goes to the store.
+    expect((await ctx.files.read(stored?.fileName as string)).length).toBe(stored?.bytes);
+
     await s3.close();
     const during = await generate(ctx, REQUEST);
     expect(during.images.map((i) => i.status)).toEqual(["failed", "failed"]);
