@@ -1,6 +1,6 @@
 // Preloaded into the bot process by the benchmark (node --import): samples event-loop delay and memory and
 // writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks.
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
 const file = process.env.BENCH_PROBE_FILE;
@@ -10,8 +10,9 @@ if (file) {
   let peakRss = 0;
   const write = () => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    // Written aside, then renamed: the benchmark reads the file at any moment and must never see half of it.
     writeFileSync(
-      file,
+      `${file}.tmp`,
       JSON.stringify({
         eventLoopDelayMs: {
           p50: histogram.percentile(50) / 1e6,
@@ -22,6 +23,7 @@ if (file) {
         peakRssBytes: Math.max(peakRss, process.resourceUsage().maxRSS * 1024),
       }),
     );
+    renameSync(`${file}.tmp`, file);
   };
   setInterval(write, 200).unref();
   process.on("SIGUSR2", () => {

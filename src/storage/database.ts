@@ -212,6 +212,9 @@ export function openKysely(settings: DatabaseSettings): { db: Kysely<Tables>; en
   if (settings.kind === "postgres") {
     const pool = new pg.Pool({
       connectionString: settings.url,
+      // Names the bot's connections in pg_stat_activity (a URL's own application_name wins).
+      application_name:
+        new URL(settings.url).searchParams.get("application_name") ?? "character-reference-bot",
       max: 10,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,

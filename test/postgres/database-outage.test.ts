@@ -1,0 +1,68 @@
+// PostgreSQL dropping the bot's connections while a generation runs (a failover, a restart, an admin's
+// pg_terminate_backend): the pool connects again and the generation finishes, every slot stored.
+import pg from "pg";
+import { afterEach, describe, expect, it } from "vitest";
+import { createAppContext } from "../../src/app.ts";
+import type { AppContext } from "../../src/services/context.ts";
+import {
+  captureLogger,
+  generate,
+  makeTempDir,
+  sharedEngines,
+  type TempDir,
+  testConfig,
+} from "../support/env.ts";
+import { replicateFixture } from "../support/replicate-fixture.ts";
+
+const replicate = replicateFixture();
+let dir: TempDir | undefined;
+let app: AppContext | undefined;
+afterEach(async () => {
+  await app?.close();
+  dir?.remove();
+  app = dir = undefined;
+});
+
+/** Ends every connection the bot holds to its database, as a server restart would; how many it ended. */
+async function dropBotConnections(): Promise<number> {
+  const shared = sharedEngines();
+  if (!shared) throw new Error("runs in the postgres project only");
+  const admin = new pg.Client({ connectionString: shared.databaseUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ ended: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = 'character-reference-bot'`,
+    );
+    return rows.filter((r) => r.ended).length;
+  } finally {
+    await admin.end();
+  }
+}
+
+describe("the database dropping the bot's connections", () => {
+  it("is weathered: the pool connects again and a running generation finishes", async () => {
+    const fake = await replicate.start({ latencyMs: 400 });
+    dir = makeTempDir();
+    const { logger } = captureLogger();
+    app = await createAppContext(testConfig(dir.path, replicate.env), logger);
+    const running = generate(app, {
+      guildId: "100000000000000001",
+      channelId: null,
+      userId: "200000000000000001",
+      prompt: "a lighthouse in a storm",
+      count: 4,
+      aspectRatio: "1:1",
+    });
+    // Every slot has its prediction: the rows are written, the connections sit idle while the bot polls.
+    while (fake.creates.length < 4) await new Promise((r) => setTimeout(r, 10));
+    expect(await dropBotConnections()).toBeGreaterThan(0);
+
+    const view = await running;
+    expect(view.generation.status).toBe("succeeded");
+    expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    expect(fake.creates).toHaveLength(4);
+    // The store answers afterwards too, on new connections.
+    expect(await app.repos.generations.runningCount("200000000000000001")).toBe(0);
+  });
+});
