@@ -23,6 +23,9 @@ afterEach(async () => {
   app = dir = undefined;
 });
 
+/** This test's bot names its connections apart: other test files share the database and must keep theirs. */
+const APPLICATION = `crbot-outage-${process.pid}`;
+
 /** Ends every connection the bot holds to its database, as a server restart would; how many it ended. */
 async function dropBotConnections(): Promise<number> {
   const shared = sharedEngines();
@@ -32,7 +35,8 @@ async function dropBotConnections(): Promise<number> {
   try {
     const { rows } = await admin.query<{ ended: boolean }>(
       `SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity
-       WHERE datname = current_database() AND application_name = 'character-reference-bot'`,
+       WHERE datname = current_database() AND application_name = $1`,
+      [APPLICATION],
     );
     return rows.filter((r) => r.ended).length;
   } finally {
@@ -45,7 +49,9 @@ describe("the database dropping the bot's connections", () => {
     const fake = await replicate.start({ latencyMs: 400 });
     dir = makeTempDir();
     const { logger } = captureLogger();
-    app = await createAppContext(testConfig(dir.path, replicate.env), logger);
+    const config = testConfig(dir.path, replicate.env);
+    const url = `${config.databaseUrl}&application_name=${APPLICATION}`;
+    app = await createAppContext({ ...config, databaseUrl: url }, logger);
     const running = generate(app, {
       guildId: "100000000000000001",
       channelId: null,
