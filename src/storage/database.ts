@@ -166,7 +166,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function connectWithRetry(pool: pg.Pool): Promise<pg.PoolClient> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pool.connect();
+      const client = await pool.connect();
+      // A connection the server ends while it is checked out emits "error" on its client (the pool listens only
+      // to idle ones); unheard, that would crash the process. The query under way fails on its own, and the pool
+      // drops the broken client when it is released.
+      if (!client.listenerCount("error")) client.on("error", () => {});
+      return client;
     } catch (err) {
       if (attempt >= 4 || !isTransientDatabaseError(err)) throw unavailable(err);
       await sleep(100 * 2 ** attempt);
