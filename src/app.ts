@@ -9,7 +9,10 @@ import type { AppContext } from "./services/context.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import { Limiter } from "./services/limiter.ts";
+import { LinkSigner } from "./services/links.ts";
+import { Metrics } from "./services/metrics.ts";
 import { ModerationService } from "./services/moderation.ts";
+import { PredictionEvents, safetyNetPollMs } from "./services/prediction-events.ts";
 import {
   MOCK_MODEL,
   MOCK_VIDEO_MODEL,
@@ -78,7 +81,17 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
   // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
   const files = new FileStore(openObjectStore(config.storage, config.dataDir));
   const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
-  const limiter = new Limiter(config.maxConcurrentPredictions);
+  // Its own registry, served at GET /metrics; the places that know a fact report it here.
+  const metrics = new Metrics();
+  const limiter = new Limiter(config.maxConcurrentPredictions, {
+    queued: (waiting) => metrics.queueDepth(waiting),
+    started: (ms) => metrics.queueWaited(ms / 1000),
+  });
+  // Replicate's webhook deliveries (POST /webhooks/replicate) wake the jobs waiting on those predictions.
+  const predictionEvents = new PredictionEvents();
+  const webhooks = webhookUrl(config)
+    ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
+    : {};
   const references = new ReferenceService({ ...repos, files, clock, logger });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
   const generation = new GenerationService({
@@ -92,22 +105,33 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     clock,
     logger,
     pollMs: config.predictionPollMs,
+    ...webhooks,
+    metrics,
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>
       quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length, tx),
+  });
+  const links = new LinkSigner({
+    publicUrl: config.http.publicUrl,
+    secret: config.http.linkSecret,
+    ttlMs: config.http.linkTtlMs,
+    meta: repos.meta,
   });
   const video = new VideoService({
     data,
     videos: repos.videos,
     references,
     files,
+    links,
     provider: videoProvider,
     model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
     limiter,
     clock,
     logger,
     pollMs: config.predictionPollMs,
+    ...webhooks,
+    metrics,
     timeoutMs: config.videoTimeoutMs,
     onFailed: (v, tx) => quota.refund(v.id, "video", 1, tx),
   });
@@ -128,6 +152,9 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     quota,
     admission,
     guildSettings,
+    metrics,
+    links,
+    predictionEvents,
     async close() {
       generation.stop();
       video.stop();
@@ -154,6 +181,7 @@ function createProviders(
     return { image: new MockImageProvider(mock), video: new MockVideoProvider(mock) };
   }
   const { token, apiUrl, outputOrigins } = config.replicate;
+  const webhook = webhookUrl(config);
   return {
     image: new ReplicateImageProvider({
       token,
@@ -162,6 +190,7 @@ function createProviders(
       model: config.imageModel,
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
+      webhookUrl: webhook,
     }),
     video: new ReplicateVideoProvider({
       token,
@@ -169,6 +198,16 @@ function createProviders(
       outputOrigins,
       model: config.videoModel,
       logger: logger.child({ provider: "replicate-video" }),
+      webhookUrl: webhook,
     }),
   };
+}
+
+/**
+ * Where Replicate posts completions: `${PUBLIC_URL}/webhooks/replicate` when PUBLIC_URL is set and predictions
+ * run on Replicate (the mock provider has no webhooks, so it keeps its normal polling).
+ */
+function webhookUrl(config: Config): string | undefined {
+  const { publicUrl } = config.http;
+  return publicUrl && config.imageProvider === "replicate" ? `${publicUrl}/webhooks/replicate` : undefined;
 }

@@ -1,6 +1,7 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { commands } from "./commands/index.ts";
+import { instrumentRest } from "./discord/rest-metrics.ts";
 import { resumeUnfinishedJobs } from "./discord/resume.ts";
 import { InteractionRouter } from "./interactions/router.ts";
 import type { AppContext } from "./services/context.ts";
@@ -9,6 +10,8 @@ import { recoverFileStore } from "./storage/recovery.ts";
 export interface RunningBot {
   client: Client<true>;
   router: InteractionRouter;
+  /** Whether every gateway shard is connected now (for /readyz); false while one reconnects or is gone. */
+  gatewayReady(): boolean;
   /** Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, database closed. */
   stop(): Promise<void>;
 }
@@ -33,6 +36,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
       "rate limited by Discord",
     ),
   );
+  instrumentRest(client.rest, ctx.metrics);
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
   await client.login(config.discord.token);
   const readyClient = await ready;
@@ -61,5 +65,8 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     })();
     return stopping;
   };
-  return { client: readyClient, router, stop };
+  // The manager's own status stays Ready once reached; each shard's says whether it is connected now.
+  const gatewayReady = () =>
+    readyClient.ws.shards.size > 0 && readyClient.ws.shards.every((shard) => shard.status === Status.Ready);
+  return { client: readyClient, router, gatewayReady, stop };
 }

@@ -3,6 +3,7 @@ import { createAppContext } from "./app.ts";
 import { startBot } from "./bot.ts";
 import { finishPendingRemovals } from "./discord/removals.ts";
 import { createLogger } from "./domain/logger.ts";
+import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
 import { configSecrets } from "./services/config.ts";
 import { configOrExit, dataStoreOrExit, readEnvironment, storageOrExit } from "./startup.ts";
 
@@ -32,15 +33,36 @@ async function main(): Promise<void> {
   }
   // Grids and video messages that still show what a deletion removed before the last run stopped.
   bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
+  // Health, readiness, metrics, webhooks and links: started once the bot is logged in, so a process manager
+  // never sees a process ready that has not reached Discord. Not fatal when it cannot listen: the bot works on.
+  let http: RunningHttpServer | undefined;
+  if (config.http.port !== 0) {
+    http = await startHttpServer(
+      { ctx, gatewayReady: bot.gatewayReady },
+      { port: config.http.port, host: config.http.host },
+    ).catch((err: unknown) => {
+      logger.error(
+        { err, port: config.http.port, host: config.http.host },
+        "could not start the HTTP server",
+      );
+      return undefined;
+    });
+  }
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received");
-    bot.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "unclean stop");
-        process.exit(1);
-      },
-    );
+    // The HTTP server first: readiness goes away before the bot stops taking work.
+    const closed = http
+      ?.close()
+      .catch((err: unknown) => logger.warn({ err }, "could not close the HTTP server"));
+    Promise.resolve(closed)
+      .then(() => bot.stop())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "unclean stop");
+          process.exit(1);
+        },
+      );
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);

@@ -12,6 +12,7 @@ import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { StorageUnavailableError } from "./domain/errors.ts";
 import { ConfigError, loadConfig } from "./services/config.ts";
+import { LINK_SECRET_META_KEY } from "./services/links.ts";
 import { EXIT_CONFIG, readEnvironment } from "./startup.ts";
 import { databaseSettings, type Engine, openAndMigrate, redactUrl } from "./storage/database.ts";
 import { FileStore } from "./storage/file-store.ts";
@@ -148,15 +149,29 @@ async function adoptInstallId(from: Kysely<Tables>, to: Kysely<Tables>): Promise
     (await db.selectFrom("meta").select("value").where("key", "=", "install_id").executeTakeFirstOrThrow())
       .value;
   const [sourceId, targetId] = [await id(from), await id(to)];
-  if (sourceId === targetId) return sourceId;
-  for (const { table } of TABLES) {
-    if ((await countRows(to, table)) > 0) {
-      throw new CopyError(
-        `the target database already holds another install's rows (${table}): copy into an empty one`,
-      );
+  if (sourceId !== targetId) {
+    for (const { table } of TABLES) {
+      if ((await countRows(to, table)) > 0) {
+        throw new CopyError(
+          `the target database already holds another install's rows (${table}): copy into an empty one`,
+        );
+      }
     }
+    await to.updateTable("meta").set({ value: sourceId }).where("key", "=", "install_id").execute();
   }
-  await to.updateTable("meta").set({ value: sourceId }).where("key", "=", "install_id").execute();
+  // The generated key of signed links (LINK_SECRET unset) comes along, so links made before the move still work.
+  const linkKey = await from
+    .selectFrom("meta")
+    .select("value")
+    .where("key", "=", LINK_SECRET_META_KEY)
+    .executeTakeFirst();
+  if (linkKey) {
+    await to
+      .insertInto("meta")
+      .values({ key: LINK_SECRET_META_KEY, value: linkKey.value })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute();
+  }
   return sourceId;
 }
 

@@ -7,6 +7,7 @@ import { postToModLog } from "../discord/moderation-log.ts";
 import { showRemovals } from "../discord/removals.ts";
 import {
   LIST_PAGE_SIZE,
+  linkButtonRow,
   NO_PINGS,
   renderImageInfo,
   renderImageList,
@@ -91,8 +92,14 @@ export const reference: Command = {
       return;
     }
     const content = renderImageInfo(image, isCurrentPick, await ctx.video.forImage(image.id));
+    // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
+    const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
+      log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
+      return undefined;
+    });
+    const components = link ? [linkButtonRow("Open original", link.url)] : [];
     if (sub === "info") {
-      await interaction.editReply({ content, allowedMentions: NO_PINGS });
+      await interaction.editReply({ content, components, allowedMentions: NO_PINGS });
       return;
     }
     const original = await ctx.references.readImageFile(image);
@@ -108,6 +115,7 @@ export const reference: Command = {
         ? `${content}\n(Shown as a preview: the original is over the upload limit.)`
         : content,
       files: [{ attachment: upload.data, name: upload.name }],
+      components,
       allowedMentions: NO_PINGS,
     });
   },

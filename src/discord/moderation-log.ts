@@ -37,6 +37,7 @@ export async function refusalError(
   command: "/character description" | "/video prompt",
   log: Logger,
 ): Promise<UserFacingError> {
+  ctx.metrics.refused(command.startsWith("/video") ? "video" : "image", refusal);
   if (refusal.reason === "blocked") {
     await postToModLog(
       ctx,

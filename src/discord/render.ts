@@ -187,7 +187,27 @@ export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 
   ].join("\n");
 }
 
-export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit: number): string {
+/**
+ * A row with one link button to a signed link (PUBLIC_URL is set): what Discord cannot carry, or the original
+ * it shows only as a preview, is one click away.
+ */
+export function linkButtonRow(label: string, url: string): Row {
+  return {
+    type: ComponentType.ActionRow,
+    components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label, url }],
+  };
+}
+
+/**
+ * The final text of a /video message. `link`: a signed link to the stored video, shown as a "Download video"
+ * button (linkButtonRow) when the video is over the upload limit.
+ */
+export function renderVideoDone(
+  video: VideoRow,
+  attached: boolean,
+  uploadLimit: number,
+  link?: { expiresAt: number },
+): string {
   const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
   if (video.status === "failed") {
     return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
@@ -198,9 +218,11 @@ export function renderVideoDone(video: VideoRow, attached: boolean, uploadLimit:
   return [
     head,
     `The video is ${size}, over this server's ${limit} upload limit, so it is not attached.`,
-    video.outputUrl
-      ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
-      : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
+    link
+      ? `Download it with the button below until ${timestamp(link.expiresAt)} · it is stored by the bot as video \`${video.id}\`.`
+      : video.outputUrl
+        ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
+        : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
   ].join("\n");
 }
 

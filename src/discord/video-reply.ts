@@ -6,7 +6,7 @@ import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { PastMessage } from "./past-message.ts";
-import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "./render.ts";
+import { linkButtonRow, renderVideoDone, renderVideoProgress, renderVideoRemoved } from "./render.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
 const OVERHEAD = 64 * 1024;
@@ -83,9 +83,18 @@ export class VideoReply {
     const limit = this.uploadLimit ?? DEFAULT_ATTACHMENT_LIMIT;
     const attach =
       video.status === "succeeded" && (video.bytes ?? Number.POSITIVE_INFINITY) <= limit - OVERHEAD;
+    // Too large to attach: a signed link to the stored copy, when PUBLIC_URL lets the bot serve one.
+    const link =
+      video.status === "succeeded" && !attach
+        ? await this.ctx.links.sign(video.id, this.ctx.clock.now()).catch((err: unknown) => {
+            this.log.warn({ err, videoId: video.id }, "could not sign a link to the video");
+            return undefined;
+          })
+        : undefined;
     try {
       const { messageId } = await this.target.edit({
-        content: renderVideoDone(video, attach, limit),
+        content: renderVideoDone(video, attach, limit, link),
+        ...(link ? { components: [linkButtonRow("Download video", link.url)] } : {}),
         files: attach
           ? [{ name: `video-${video.id}.mp4`, read: () => this.ctx.video.readVideoFile(video) }]
           : [],

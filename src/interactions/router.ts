@@ -6,6 +6,7 @@ import { parseCustomId } from "../discord/custom-id.ts";
 import { StorageUnavailableError, UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
+import type { InteractionLabels, InteractionOutcome } from "../services/metrics.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
 import { handleModerationButton } from "./moderation-buttons.ts";
 import { handleReferenceButton } from "./reference-buttons.ts";
@@ -60,6 +61,7 @@ export class InteractionRouter {
         : {}),
       ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
     });
+    let outcome: InteractionOutcome = "ok";
     try {
       if (interaction.isAutocomplete()) {
         const command = this.byName.get(interaction.commandName);
@@ -81,9 +83,34 @@ export class InteractionRouter {
         else await handleModerationButton(interaction, id, this.ctx, log);
       }
     } catch (err) {
+      outcome = outcomeOf(err);
+      if (err instanceof StorageUnavailableError) this.ctx.metrics.storageError(err.variable);
       if (interaction.isRepliable()) await this.tellUser(interaction, err, log);
       else log.error({ err }, "interaction failed");
+    } finally {
+      this.ctx.metrics.interaction(this.labelsOf(interaction), outcome);
     }
+  }
+
+  /** Metric labels from what the bot registers only (a name it does not know is "unknown"): bounded. */
+  private labelsOf(interaction: Interaction): InteractionLabels {
+    if (interaction.isChatInputCommand() || interaction.isAutocomplete()) {
+      const known = this.byName.has(interaction.commandName);
+      return {
+        type: interaction.isAutocomplete() ? "autocomplete" : "command",
+        command: known ? interaction.commandName : "unknown",
+      };
+    }
+    if (interaction.isButton()) {
+      let handler = "unknown";
+      try {
+        handler = parseCustomId(interaction.customId).handler;
+      } catch {
+        // A button the bot does not recognise (its refusal was the answer).
+      }
+      return { type: "button", command: handler };
+    }
+    return { type: "other", command: "unknown" };
   }
 
   private async tellUser(interaction: RepliableInteraction, err: unknown, log: Logger): Promise<void> {
@@ -121,4 +148,10 @@ export class InteractionRouter {
       log.warn({ err: replyErr }, "could not tell the user about the failure");
     }
   }
+}
+
+function outcomeOf(err: unknown): InteractionOutcome {
+  if (err instanceof UserFacingError) return "refused";
+  if (err instanceof StorageUnavailableError) return "storage_unavailable";
+  return "error";
 }

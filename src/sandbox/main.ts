@@ -6,10 +6,15 @@ import { defaultSandboxDataDir, startSandboxMode } from "./mode.ts";
 
 const env = readEnvironment();
 const port = Number(env.SANDBOX_PORT || 3210);
+const httpPort = Number(env.SANDBOX_HTTP_PORT || 0);
 const useReplicate = (env.SANDBOX_PROVIDER || "mock") === "replicate";
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`SANDBOX_PORT must be a port number (0–65535), not "${env.SANDBOX_PORT}".`);
+  process.exit(EXIT_CONFIG);
+}
+if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) {
+  console.error(`SANDBOX_HTTP_PORT must be a port number (0–65535), not "${env.SANDBOX_HTTP_PORT}".`);
   process.exit(EXIT_CONFIG);
 }
 if (useReplicate && !env.REPLICATE_API_TOKEN) {
@@ -25,9 +30,10 @@ try {
     port,
     dataDir: env.SANDBOX_DATA_DIR || defaultSandboxDataDir(),
     useReplicate,
+    httpPort,
   });
   console.log(
-    `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; data in ${running.config.dataDir}). Ctrl-C stops it.`,
+    `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; data in ${running.config.dataDir}; health and metrics at ${running.httpUrl}/readyz and ${running.httpUrl}/metrics). Ctrl-C stops it.`,
   );
   let stopping = false;
   const stop = () => {
@@ -51,7 +57,9 @@ try {
     process.exit(EXIT_CONFIG);
   }
   if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
-    console.error(`Port ${port} is in use. Set SANDBOX_PORT to another port (or 0 for any free one).`);
+    const busy = (err as { port?: number }).port ?? port;
+    const variable = busy === port ? "SANDBOX_PORT" : "SANDBOX_HTTP_PORT";
+    console.error(`Port ${busy} is in use. Set ${variable} to another port (or 0 for any free one).`);
     process.exit(EXIT_CONFIG);
   }
   throw err;

@@ -1,11 +1,14 @@
 // Sandbox mode: the local Discord-compatible server, its web page, and the real bot (the same startBot as
 // npm start) logged into it, with the free mock providers unless Replicate is asked for.
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { createAppContext } from "../app.ts";
 import { type RunningBot, startBot } from "../bot.ts";
 import { deployCommands } from "../commands/register.ts";
 import { createLogger } from "../domain/logger.ts";
+import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { type Config, configSecrets, loadConfig } from "../services/config.ts";
+import type { AppContext } from "../services/context.ts";
 import { DiscordSandbox } from "./server.ts";
 import { attachWebUi } from "./web.ts";
 
@@ -23,10 +26,16 @@ export interface SandboxModeOptions {
   dataDir: string;
   /** Real images and videos from Replicate instead of the mock providers. */
   useReplicate: boolean;
+  /** The operations server's port on 127.0.0.1 (SANDBOX_HTTP_PORT); default 0, any free one. */
+  httpPort?: number;
 }
 
 export interface RunningSandbox {
   url: string;
+  /** The operations server (/healthz, /readyz, /metrics …), as `npm start` serves it on HTTP_PORT. */
+  httpUrl: string;
+  /** The running bot's application context (tests read its rows through it). */
+  ctx: AppContext;
   sandbox: DiscordSandbox;
   bot: RunningBot;
   config: Config;
@@ -43,8 +52,14 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
   });
   try {
     attachWebUi(sandbox);
+    // The operations server's port is chosen first, so links can name it: with the mock provider the sandbox
+    // is its own PUBLIC_URL, and "Open original" and big-video links work with no account. Not with real
+    // Replicate, which could neither fetch a 127.0.0.1 link nor post webhooks to it.
+    const httpPort = options.httpPort || (await freePort());
+    const ownPublicUrl = !options.useReplicate && !options.env.PUBLIC_URL?.trim();
     const config = loadConfig({
       ...options.env,
+      ...(ownPublicUrl ? { PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
       DISCORD_TOKEN: sandbox.token,
       DISCORD_API_URL: sandbox.apiUrl,
       DISCORD_GUILD_ID: GUILD.id,
@@ -63,12 +78,26 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
       await ctx.close().catch(() => undefined);
       throw err;
     }
+    // The same routes npm start serves, on 127.0.0.1 only, so a newcomer can open /metrics with no account.
+    let http: RunningHttpServer;
+    try {
+      http = await startHttpServer(
+        { ctx, gatewayReady: bot.gatewayReady },
+        { port: httpPort, host: "127.0.0.1" },
+      );
+    } catch (err) {
+      await bot.stop().catch(() => undefined);
+      throw err;
+    }
     return {
       url: sandbox.url,
+      httpUrl: http.url,
+      ctx,
       sandbox,
       bot,
       config,
       async stop() {
+        await http.close().catch(() => undefined);
         await bot.stop();
         await sandbox.close();
       },
@@ -80,3 +109,15 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
 }
 
 export const defaultSandboxDataDir = () => join(".", "data", "sandbox");
+
+/** A port free on 127.0.0.1 right now (the operating system picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -206,6 +206,28 @@ const schema = z.object({
   VIDEO_PROGRESS_INTERVAL_MS: int(5000, 10, 300_000),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: orDefault(0, z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1)),
+  HTTP_PORT: int(8080, 0, 65_535),
+  HTTP_HOST: orDefault("127.0.0.1", z.string().trim().min(1)),
+  PUBLIC_URL: orDefault(
+    undefined,
+    z
+      .url({
+        protocol: /^https?$/,
+        error: "must be an http(s) URL where this bot's HTTP server is reachable",
+      })
+      .transform((u) => u.replace(/\/+$/, ""))
+      .optional(),
+  ),
+  REPLICATE_WEBHOOK_SECRET: orDefault(
+    undefined,
+    z
+      .string()
+      .trim()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be Replicate's signing secret (whsec_…)")
+      .optional(),
+  ),
+  LINK_SECRET: orDefault(undefined, z.string().min(32, "must be at least 32 characters").optional()),
+  LINK_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
 });
 
 /** Rules across variables; checked on the raw values so they are reported alongside every other problem. */
@@ -292,6 +314,19 @@ interface CommonConfig {
   /** How often a reply is edited at most: progress as images land, a waiting request's place, a video's time. */
   replies: { editIntervalMs: number; queueIntervalMs: number; videoProgressIntervalMs: number };
   mock: { latencyMs: number; failureRate: number };
+  /**
+   * The operations HTTP server: health, metrics, Replicate webhooks and signed file links. `port` 0 turns it
+   * off. `publicUrl` is where Discord users and Replicate reach it (webhooks and links need it).
+   */
+  http: {
+    port: number;
+    host: string;
+    publicUrl: string | undefined;
+    webhookSecret: string | undefined;
+    /** HMAC key of signed links; unset: a random key kept in the database (links survive restarts). */
+    linkSecret: string | undefined;
+    linkTtlMs: number;
+  };
 }
 
 /** One error naming every variable that is missing or invalid, each with a hint. */
@@ -362,6 +397,14 @@ function toConfig(e: Env): Config {
       videoProgressIntervalMs: e.VIDEO_PROGRESS_INTERVAL_MS,
     },
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
+    http: {
+      port: e.HTTP_PORT,
+      host: e.HTTP_HOST,
+      publicUrl: e.PUBLIC_URL,
+      webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
+      linkSecret: e.LINK_SECRET,
+      linkTtlMs: e.LINK_TTL_SECONDS * 1000,
+    },
   };
   if (e.IMAGE_PROVIDER === "mock") {
     return { ...common, imageProvider: "mock", replicate: { ...replicate, token: e.REPLICATE_API_TOKEN } };
@@ -378,6 +421,8 @@ export function configSecrets(config: Config): string[] {
     config.replicate.token,
     ...config.awsSecrets,
     ...databaseSecrets(config.databaseUrl),
+    config.http.webhookSecret,
+    config.http.linkSecret,
   ].filter((s): s is string => !!s);
 }
 

@@ -10,7 +10,10 @@ import type { Config } from "./config.ts";
 import type { GenerationService } from "./generation.ts";
 import type { GuildSettingsService } from "./guild-settings.ts";
 import type { Limiter } from "./limiter.ts";
+import type { LinkSigner } from "./links.ts";
+import type { Metrics } from "./metrics.ts";
 import type { ModerationService } from "./moderation.ts";
+import type { PredictionEvents } from "./prediction-events.ts";
 import type { ImageProvider, VideoProvider } from "./providers/types.ts";
 import type { QuotaService } from "./quota.ts";
 import type { ReferenceService } from "./references.ts";
@@ -35,6 +38,12 @@ export interface AppContext {
   quota: QuotaService;
   admission: AdmissionService;
   guildSettings: GuildSettingsService;
+  /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
+  metrics: Metrics;
+  /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */
+  links: LinkSigner;
+  /** Completions announced by Replicate's webhooks, which wake the jobs waiting on them in this process. */
+  predictionEvents: PredictionEvents;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): Promise<void>;
 }

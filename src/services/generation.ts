@@ -14,7 +14,12 @@ import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
 import type { Repos } from "../storage/repos.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
-import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
+import {
+  type PredictionJob,
+  PredictionJobRunner,
+  type PredictionJobRunnerOptions,
+} from "./prediction-job.ts";
+import type { WaitOptions } from "./predictions.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
 import type { ImageProvider, ImageRequest } from "./providers/types.ts";
 
@@ -53,6 +58,10 @@ export interface GenerationServiceDeps {
   clock: Clock;
   logger: Logger;
   pollMs: number;
+  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
+  webhooks?: WaitOptions["webhooks"];
+  /** Counts how each prediction ended, and the storage errors the jobs met. */
+  metrics?: PredictionJobRunnerOptions["metrics"];
   timeoutMs: number;
   /**
    * Called once when a generation settles, inside the transaction `tx` that settles it (refunds its failed
@@ -66,7 +75,13 @@ export class GenerationService {
   private readonly jobs: PredictionJobRunner;
 
   constructor(private readonly deps: GenerationServiceDeps) {
-    this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
+    this.jobs = new PredictionJobRunner({
+      limiter: deps.limiter,
+      clock: deps.clock,
+      pollMs: deps.pollMs,
+      ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
   }
   /**
    * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,

@@ -1,5 +1,13 @@
 // One global first-in-first-out limit on predictions in flight (MAX_CONCURRENT_PREDICTIONS).
 
+/** Hears the queue's depth and each job's wait, for the metrics. */
+export interface LimiterObserver {
+  /** How many jobs wait for a place, each time that changes. */
+  queued(waiting: number): void;
+  /** A job got its place after waiting `ms` (0 when one was free). */
+  started(ms: number): void;
+}
+
 interface Waiter {
   start: () => void;
   onQueued: ((ahead: number) => void) | undefined;
@@ -9,21 +17,27 @@ export class Limiter {
   private active = 0;
   private readonly waiting: Waiter[] = [];
 
-  constructor(readonly concurrency: number) {
+  constructor(
+    readonly concurrency: number,
+    private readonly observer?: LimiterObserver,
+  ) {
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error("concurrency must be a positive integer");
   }
 
   /** Runs `task` when a place is free; `onQueued` hears how many wait ahead each time that number changes. */
   async run<T>(task: () => Promise<T>, onQueued?: (ahead: number) => void): Promise<T> {
+    const queuedAt = performance.now();
     if (this.active < this.concurrency && this.waiting.length === 0) {
       this.active++;
     } else {
       await new Promise<void>((start) => {
         this.waiting.push({ start, onQueued });
+        this.observer?.queued(this.waiting.length);
         onQueued?.(this.waiting.length - 1);
       });
     }
+    this.observer?.started(performance.now() - queuedAt);
     try {
       return await task();
     } finally {
@@ -37,6 +51,7 @@ export class Limiter {
       this.active--;
       return;
     }
+    this.observer?.queued(this.waiting.length);
     next.start();
     this.waiting.forEach((w, ahead) => {
       w.onQueued?.(ahead);

@@ -3,12 +3,14 @@
 // record how it ended. The job is keyed by its row; everything it needs is read from there when it runs.
 import { setMaxListeners } from "node:events";
 import type { Clock } from "../domain/clock.ts";
+import { StorageUnavailableError } from "../domain/errors.ts";
 import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { JobState } from "../storage/job-rows.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
-import { awaitOutput } from "./predictions.ts";
+import type { Metrics } from "./metrics.ts";
+import { awaitOutput, type WaitOptions } from "./predictions.ts";
 import type { PredictionProvider, StartedPrediction } from "./providers/types.ts";
 
 export type { JobState };
@@ -66,6 +68,10 @@ export interface PredictionJobRunnerOptions {
   limiter: Limiter;
   clock: Clock;
   pollMs: number;
+  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
+  webhooks?: WaitOptions["webhooks"];
+  /** Hears how each job that ran ended (not one a stop cut short) and the storage errors it met. */
+  metrics?: Pick<Metrics, "predictionEnded" | "storageError">;
 }
 
 /** Runs a service's prediction jobs; stopping it leaves every unfinished job resumable. */
@@ -98,11 +104,15 @@ export class PredictionJobRunner {
     const { limiter, clock, pollMs } = this.options;
     const signal = this.stopping.signal;
     if (hasEnded(await job.state())) return;
+    /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
+    let began: number | undefined;
+    let status: string | undefined;
     try {
       await limiter.run(async () => {
         events.started?.();
         const state = await job.state();
         if (!state || hasEnded(state)) return;
+        began = performance.now();
         const predictionId = state.predictionId ?? (await this.startOrRecover(job, state, signal));
         const output = await awaitOutput(job.provider, predictionId, {
           deadline: job.deadline(clock.now()),
@@ -111,13 +121,27 @@ export class PredictionJobRunner {
           signal,
           latency: this.latency,
           ...(events.polled ? { onPoll: events.polled } : {}),
+          ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
         });
         await job.store(output, await job.provider.fetchOutput(output, signal));
+        status = "succeeded";
       }, events.queued);
     } catch (err) {
       if (signal.aborted) return;
-      await job.fail(recordableFailure(err, job.log, job.key.kind));
+      if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
+      const failure = recordableFailure(err, job.log, job.key.kind);
+      await job.fail(failure);
+      status = failure.code;
     }
+    if (status && began !== undefined) await this.report(job, status, began);
+  }
+
+  /** Counts a job that ran to its end; its model is read from its row, where starting it recorded it. */
+  private async report<Request>(job: PredictionJob<Request>, status: string, began: number): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const model = (await job.state().catch(() => undefined))?.model ?? "none";
+    metrics.predictionEnded(job.key.kind, model, status, (performance.now() - began) / 1000);
   }
 
   /** A new prediction for a row that never sent a create; the lost one's, found again, for a row that did. */

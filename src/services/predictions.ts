@@ -2,6 +2,7 @@
 import { type Clock, sleep } from "../domain/clock.ts";
 import { PredictionFailure } from "../domain/failures.ts";
 import { type LatencyEstimate, nextPollDelay } from "./latency.ts";
+import type { PredictionEvents } from "./prediction-events.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 
 /** After this many failed status checks in a row a running prediction is given up as a provider error. */
@@ -16,6 +17,12 @@ export interface WaitOptions {
   latency?: LatencyEstimate;
   /** Called on each poll while it runs (e.g. to show elapsed time). */
   onPoll?: () => void;
+  /**
+   * With Replicate's webhooks on: the completions they announce, which end a sleep at once, and the slow
+   * safety-net interval that replaces the paced polling (see safetyNetPollMs). The wake only triggers the
+   * next status check; the result is always read from the provider.
+   */
+  webhooks?: { events: PredictionEvents; pollMs: number };
 }
 
 /** The output URL of a prediction that succeeded; a PredictionFailure for any other ending. */
@@ -26,36 +33,58 @@ export async function awaitOutput(
 ): Promise<string> {
   const { clock, pollMs, deadline, signal, latency } = options;
   const startedAt = clock.now();
-  let errors = 0;
-  for (;;) {
-    let state: PredictionState = { status: "running" };
-    try {
-      state = await provider.get(predictionId, signal);
-      errors = 0;
-    } catch (err) {
-      // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
-      // paid for and may still finish, so keep asking a few times before giving up on it, and cancel it
-      // when giving up so it does not run on unwatched.
-      if (signal.aborted) throw err;
-      if (++errors >= MAX_POLL_ERRORS) {
+  const watch = options.webhooks?.events.watch(predictionId);
+  try {
+    return await poll();
+  } finally {
+    watch?.close();
+  }
+
+  async function poll(): Promise<string> {
+    let errors = 0;
+    for (;;) {
+      let state: PredictionState = { status: "running" };
+      // A completion announced from here on is read by this check or cuts the next sleep short.
+      watch?.reset();
+      try {
+        state = await provider.get(predictionId, signal);
+        errors = 0;
+      } catch (err) {
+        // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
+        // paid for and may still finish, so keep asking a few times before giving up on it, and cancel it
+        // when giving up so it does not run on unwatched.
+        if (signal.aborted) throw err;
+        if (++errors >= MAX_POLL_ERRORS) {
+          await provider.cancel(predictionId);
+          const reason = err instanceof PredictionFailure ? err.message : String(err);
+          throw new PredictionFailure(
+            "provider_error",
+            `gave up after ${MAX_POLL_ERRORS} failed status checks (${reason}); cancelled`,
+          );
+        }
+      }
+      if (state.status === "succeeded") {
+        latency?.observe(clock.now() - startedAt);
+        return state.output;
+      }
+      if (state.status === "failed") throw state.failure;
+      if (clock.now() + pollMs > deadline) {
         await provider.cancel(predictionId);
-        const reason = err instanceof PredictionFailure ? err.message : String(err);
-        throw new PredictionFailure(
-          "provider_error",
-          `gave up after ${MAX_POLL_ERRORS} failed status checks (${reason}); cancelled`,
-        );
+        throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
+      }
+      options.onPoll?.();
+      if (watch && options.webhooks) {
+        // The next check at the safety-net interval (never past the deadline, so the last check before giving
+        // up is not pushed beyond it) or as soon as a completion arrives. onPoll keeps the normal pace in
+        // between, so a video's elapsed time still moves while nothing is asked of the provider.
+        const checkAt = Math.min(clock.now() + options.webhooks.pollMs, deadline);
+        while (!watch.woken && clock.now() < checkAt) {
+          await watch.sleep(Math.min(pollMs, checkAt - clock.now()), signal);
+          if (!watch.woken && clock.now() < checkAt) options.onPoll?.();
+        }
+      } else {
+        await sleep(nextPollDelay(clock.now() - startedAt, latency?.expectedMs, pollMs), signal);
       }
     }
-    if (state.status === "succeeded") {
-      latency?.observe(clock.now() - startedAt);
-      return state.output;
-    }
-    if (state.status === "failed") throw state.failure;
-    if (clock.now() + pollMs > deadline) {
-      await provider.cancel(predictionId);
-      throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
-    }
-    options.onPoll?.();
-    await sleep(nextPollDelay(clock.now() - startedAt, latency?.expectedMs, pollMs), signal);
   }
 }

@@ -8,11 +8,17 @@ import type { FileStore } from "../storage/file-store.ts";
 import type { InteractionRef } from "../storage/generations-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { Repos } from "../storage/repos.ts";
-import type { VideoRow, VideosRepo } from "../storage/videos-repo.ts";
+import { referenceUrlOf, type VideoRow, type VideosRepo } from "../storage/videos-repo.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
-import { type PredictionJob, PredictionJobRunner } from "./prediction-job.ts";
-import type { VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
+import type { LinkSigner } from "./links.ts";
+import {
+  type PredictionJob,
+  PredictionJobRunner,
+  type PredictionJobRunnerOptions,
+} from "./prediction-job.ts";
+import type { WaitOptions } from "./predictions.ts";
+import type { ReferenceImage, VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
 import type { ReferenceService, Viewer } from "./references.ts";
 
 export interface VideoRequest {
@@ -28,12 +34,18 @@ export interface VideoServiceDeps {
   videos: VideosRepo;
   references: ReferenceService;
   files: FileStore;
+  /** Signed links: the reference goes to the model as one when PUBLIC_URL is set. */
+  links: LinkSigner;
   provider: VideoProvider;
   model: string;
   limiter: Limiter;
   clock: Clock;
   logger: Logger;
   pollMs: number;
+  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
+  webhooks?: WaitOptions["webhooks"];
+  /** Counts how each prediction ended, and the storage errors the jobs met. */
+  metrics?: PredictionJobRunnerOptions["metrics"];
   timeoutMs: number;
   /**
    * Called once when a video fails, inside the transaction `tx` that records the failure (refunds it); it must
@@ -47,7 +59,13 @@ export class VideoService {
   private readonly jobs: PredictionJobRunner;
 
   constructor(private readonly deps: VideoServiceDeps) {
-    this.jobs = new PredictionJobRunner({ limiter: deps.limiter, clock: deps.clock, pollMs: deps.pollMs });
+    this.jobs = new PredictionJobRunner({
+      limiter: deps.limiter,
+      clock: deps.clock,
+      pollMs: deps.pollMs,
+      ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    });
   }
 
   /**
@@ -127,7 +145,7 @@ export class VideoService {
       state: () => videos.jobs.state(videoId),
       request: async () => ({
         prompt: video.prompt,
-        image: await this.referenceDataUri(video.referenceImageId),
+        image: await this.referenceImage(video),
       }),
       markCreateSent: (at) => videos.jobs.markCreateSent(videoId, at),
       markStarted: async (started) => {
@@ -199,13 +217,26 @@ export class VideoService {
     return this.deps.files.read(video.fileName);
   }
 
-  /** The stored reference, byte for byte, as a data: URI in the model's image field. */
-  private async referenceDataUri(imageId: string): Promise<string> {
-    const image = await this.deps.references.imageRow(imageId);
+  /**
+   * The stored reference, byte for byte: a signed link to it when PUBLIC_URL is set, else its bytes for the
+   * provider to send. The link is signed from the video's creation time, so every attempt (a restart looking
+   * for a create it lost) sends the same input.
+   */
+  private async referenceImage(
+    video: Pick<VideoRow, "id" | "referenceImageId" | "createdAt">,
+  ): Promise<ReferenceImage> {
+    const image = await this.deps.references.imageRow(video.referenceImageId);
     if (!image?.fileName || image.deletedAt !== null) {
       throw new PredictionFailure("provider_error", "the reference image is no longer stored");
     }
-    const data = await this.deps.files.read(image.fileName);
-    return `data:${image.mime ?? "image/png"};base64,${data.toString("base64")}`;
+    const link = await this.deps.links.sign(image.id, video.createdAt);
+    if (link) return { url: link.url };
+    // Uploaded once: a later run (after a restart) sends the recorded URL, the input the lost create had.
+    const recorded = referenceUrlOf(await this.deps.videos.get(video.id));
+    if (recorded) return { url: recorded };
+    const bytes = { data: await this.deps.files.read(image.fileName), mime: image.mime ?? "image/png" };
+    const hosted = await this.deps.provider.hostReference?.(bytes);
+    if (!hosted) return bytes;
+    return { url: (await this.deps.videos.rememberReferenceUrl(video.id, hosted)) ?? hosted };
   }
 }

@@ -8,6 +8,8 @@ export interface JobState {
   predictionId: string | null;
   /** When a create was about to be sent for this row (epoch ms); null while none was. */
   createSentAt: number | null;
+  /** The model that runs (or ran) it; an image slot's is null until its prediction starts. */
+  model: string | null;
 }
 
 /** The job columns of one table; `table` is one of two constants, never input. */
@@ -21,7 +23,7 @@ export class JobRows {
   async state(id: string): Promise<JobState | undefined> {
     return this.db
       .selectFrom(this.table)
-      .select(["status", "predictionId", "createSentAt"])
+      .select(["status", "predictionId", "createSentAt", "model"])
       .where("id", "=", id)
       .executeTakeFirst();
   }

@@ -14,4 +14,19 @@ export class MetaRepo {
     if (!row) throw new Error("the database has no install id");
     return row.value;
   }
+
+  /**
+   * The value kept under `key`, storing `value` first when there is none. Insert-if-absent and then read back,
+   * so two processes starting together agree on whichever value landed first.
+   */
+  async getOrInsert(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto("meta")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute();
+    const row = await this.db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst();
+    if (!row) throw new Error(`the database kept no ${key}`);
+    return row.value;
+  }
 }

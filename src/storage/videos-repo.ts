@@ -173,6 +173,23 @@ export class VideosRepo {
       .execute();
   }
 
+  /**
+   * Records where the reference was uploaded for this video's create (`params.referenceUrl`), unless a URL is
+   * recorded already, and returns the recorded one: every run and every process then sends the same input, so
+   * a create lost in a restart can be found again by it.
+   */
+  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+    await this.db
+      .updateTable("videos")
+      .set({ params: JSON.stringify({ referenceUrl: url }) })
+      .where("id", "=", id)
+      .where("params", "=", "{}")
+      .execute();
+    return referenceUrlOf(
+      await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst(),
+    );
+  }
+
   /** Marks a video failed; false when it had already ended. */
   async markFailed(
     id: string,
@@ -225,5 +242,16 @@ export class VideosRepo {
       .orderBy("createdAt", "desc")
       .limit(25)
       .execute()) as VideoRow[];
+  }
+}
+
+/** The reference URL a video row recorded (see `rememberReferenceUrl`), if any. */
+export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
+  if (!row) return undefined;
+  try {
+    const url = (JSON.parse(row.params) as { referenceUrl?: unknown }).referenceUrl;
+    return typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -55,7 +55,7 @@ describe("/video", () => {
     expect((await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user.videos.used).toBe(0);
   });
 
-  it("sends exactly the picked image's bytes in the model's field, stores the MP4 and posts it", async () => {
+  it("sends exactly the picked image's bytes in the model's field (a Files API upload), stores the MP4 and posts it", async () => {
     const h = await start();
     const image = await pick(h, 2);
     const i = h.sandbox.runCommand({
@@ -72,10 +72,14 @@ describe("/video", () => {
       "prompt_optimizer",
       "subject_reference",
     ]);
+    // Without PUBLIC_URL the reference goes through Replicate's Files API: the model reads the uploaded file's
+    // URL, and what it reads there is exactly the stored image.
     const sent = String(create?.input.subject_reference);
-    expect(sent.startsWith("data:image/png;base64,")).toBe(true);
+    expect(sent).toMatch(new RegExp(`^${replicate.fake.url}/files/\\w+/download$`));
     const original = await h.ctx.files.read(image.fileName as string);
-    expect(Buffer.from(sent.split(",")[1] ?? "", "base64").equals(original)).toBe(true);
+    const fetched = await fetch(sent);
+    expect(fetched.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(original)).toBe(true);
 
     expect(message.attachments).toHaveLength(1);
     expect((await fileTypeFromBuffer(message.attachments[0]?.data ?? Buffer.alloc(0)))?.mime).toBe(

@@ -114,6 +114,7 @@ beforeAll(async () => {
   databaseUrl = Object.assign(new URL(TEST_ADMIN_URL), { pathname: `/${databaseName}` }).toString();
   const data = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
   await seed(data, new FileStore(dir.path));
+  await data.repos.meta.getOrInsert("link_secret", "the-source-link-key");
   await data.close();
 });
 
@@ -140,6 +141,8 @@ describe("npm run storage:copy", () => {
     const copied = await openDataStore({ kind: "postgres", url: databaseUrl });
     const source = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
     expect(await copied.repos.meta.installId()).toBe(await source.repos.meta.installId());
+    // Signed links made before the move keep working: the generated link key came along.
+    expect(await copied.repos.meta.getOrInsert("link_secret", "another key")).toBe("the-source-link-key");
     const user = "200000000000000001";
     expect(await copied.repos.images.countByUser(user, "100000000000000001")).toBe(2);
     expect(await copied.repos.selections.current(user, "100000000000000001")).toEqual(

@@ -139,6 +139,48 @@ describe("the sandbox's local server, left running", () => {
     });
   };
 
+  it("serves readiness, metrics and a working link to a reference it made, with no account", async () => {
+    const ready = await fetch(`${running.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    const alice = { id: ALICE, username: "alice" };
+    const made = running.sandbox.runCommand({
+      command: "character",
+      options: { description: "a fox", count: 1 },
+      user: alice,
+    });
+    const grid = await running.sandbox.waitFor(
+      () => {
+        const m = running.sandbox.original(made);
+        return m?.attachments.length === 1 && !m.content.includes("…") ? m : undefined;
+      },
+      15_000,
+      "the grid",
+    );
+    const generationId = /[0-9a-f]{8}-[0-9a-f-]{27}/.exec(JSON.stringify(grid.components))?.[0] ?? "";
+    const reference = (await running.ctx.repos.images.forGeneration(generationId))[0]?.id;
+    if (!reference) throw new Error("no reference");
+    const shown = running.sandbox.runCommand({
+      command: "reference show",
+      options: { id: reference },
+      user: alice,
+    });
+    const reply = await running.sandbox.waitFor(
+      () => {
+        const m = running.sandbox.original(shown);
+        return m && m.components.length > 0 ? m : undefined;
+      },
+      10_000,
+      "/reference show",
+    );
+    const url = /"url":"([^"]+)"/.exec(JSON.stringify(reply.components))?.[1];
+    expect(url?.startsWith(`${running.httpUrl}/files/${reference}?`)).toBe(true);
+    const original = await fetch(url as string);
+    expect(original.status).toBe(200);
+    expect(original.headers.get("content-type")).toMatch(/^image\//);
+    const metrics = await (await fetch(`${running.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/crbot_interactions_total\{[^}]*command="character"[^}]*\} [1-9]/);
+  });
+
   it("answers 400 to paths that do not decode, and keeps serving after each", async () => {
     for (const path of ["/%ZZ", "/api/v10/users/%E0%A4%A", "/attachments/%ZZ/1/x.png", "/ui/%"]) {
       const res = await rawRequest(port, { path });

@@ -2,7 +2,7 @@
 // files, with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, lost create answers,
 // creates held open while the bot dies, refused connections, safety failures, bad files, outputs elsewhere
 // and redirects).
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -99,6 +99,8 @@ export interface CreateRecord {
   at: number;
   /** The prediction's own running time, as this server decided it. */
   latencyMs: number;
+  /** The create's `webhook` and `webhook_events_filter`, when it sent them. */
+  webhook?: { url: unknown; events: unknown };
 }
 
 interface Prediction {
@@ -113,6 +115,23 @@ interface Prediction {
   canceled: boolean;
   outputUrl?: string;
   redirectTo?: string;
+  /** Where the create asked for its completion to be posted (its `webhook`). */
+  webhook?: string;
+}
+
+/** What becomes of a completion's webhook: sent signed, lost on the way, or sent with a wrong signature. */
+export type WebhookDelivery = "deliver" | "drop" | "bad_signature";
+
+/** A completion posted (or dropped) to a create's `webhook`, with what was sent, so a test can send it again. */
+export interface WebhookRecord {
+  predictionId: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+  /** The receiver's answer; 0 when it was dropped or the post failed. */
+  status: number;
+  dropped: boolean;
 }
 
 export interface FakeReplicateOptions {
@@ -128,6 +147,10 @@ export interface FakeReplicateOptions {
   listPageSize?: number;
   /** Base URL of the list's `next` links instead of this server's own (a list pointing elsewhere). */
   listNextBase?: string;
+  /** The webhook signing secret (`whsec_…`), served at `GET /v1/webhooks/default/secret`; random by default. */
+  webhookSecret?: string;
+  /** What happens to completions' webhooks (default "deliver"); `webhookDelivery` changes it later. */
+  webhookDelivery?: WebhookDelivery;
 }
 
 export class FakeReplicate {
@@ -137,6 +160,8 @@ export class FakeReplicate {
   /** Every `POST /v1/predictions/{id}/cancel` received, whether or not the prediction was known. */
   readonly cancelRequests: string[] = [];
   readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
+  /** Files uploaded with `POST /v1/files`, by id: what a model reading the file's `urls.get` receives. */
+  readonly uploads = new Map<string, { data: Buffer; contentType: string }>();
   /** Creates stored and held open without an answer (Behaviour.hold), in the order they came. */
   readonly held: CreateRecord[] = [];
   private readonly heldWaiters: Array<{ count: number; resolve: (held: CreateRecord[]) => void }> = [];
@@ -145,6 +170,12 @@ export class FakeReplicate {
   /** While true, every prediction reports itself still processing, whatever its latency: see `holdResults`. */
   private resultsHeld = false;
   private readonly hanging = new Set<ServerResponse>();
+  /** Completion webhooks posted or dropped, in order. */
+  readonly webhooks: WebhookRecord[] = [];
+  readonly webhookSecret: string;
+  webhookDelivery: WebhookDelivery;
+  private readonly webhookTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
   private origin = "";
   private port = 0;
 
@@ -152,7 +183,10 @@ export class FakeReplicate {
     private readonly server: Server,
     private readonly options: FakeReplicateOptions,
     private readonly image: Buffer,
-  ) {}
+  ) {
+    this.webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
+    this.webhookDelivery = options.webhookDelivery ?? "deliver";
+  }
 
   static async start(options: FakeReplicateOptions): Promise<FakeReplicate> {
     const image =
@@ -227,6 +261,8 @@ export class FakeReplicate {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.webhookTimers) clearTimeout(timer);
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -236,7 +272,8 @@ export class FakeReplicate {
     const url = new URL(req.url ?? "/", this.origin);
     const path = url.pathname;
     const method = req.method ?? "GET";
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    const body = raw.toString("utf8");
     const record = (status: number) =>
       this.requests.push({ method, path, at: Date.now(), status, authorization: req.headers.authorization });
 
@@ -265,9 +302,48 @@ export class FakeReplicate {
       return json(res, status, { detail: "injected fault", status }, fault.retryAfter);
     }
 
+    // A file's `urls.get`: readable without the token, as a model fetching its input reads it.
+    const download = /^\/v1\/files\/(\w+)\/download$/.exec(path);
+    if (method === "GET" && download) {
+      const file = this.uploads.get(download[1] as string);
+      record(file ? 200 : 404);
+      if (!file) return json(res, 404, { detail: "Not found.", status: 404 });
+      res
+        .writeHead(200, { "Content-Type": file.contentType, "Content-Length": file.data.length })
+        .end(file.data);
+      return;
+    }
+
     if (req.headers.authorization !== `Bearer ${this.options.token}`) {
       record(401);
       return json(res, 401, { detail: "You did not pass a valid authentication token", status: 401 });
+    }
+
+    if (method === "POST" && path === "/v1/files") {
+      // Multipart as Replicate takes it: the bytes in `content`, JSON in `metadata`; parsed by undici.
+      const form = await new Response(new Uint8Array(raw), {
+        headers: { "content-type": req.headers["content-type"] ?? "" },
+      }).formData();
+      const content = form.get("content");
+      if (!(content instanceof Blob)) {
+        record(400);
+        return json(res, 400, { detail: "content is required", status: 400 });
+      }
+      const data = Buffer.from(await content.arrayBuffer());
+      const id = randomBytes(12).toString("hex");
+      const contentType = content.type || "application/octet-stream";
+      this.uploads.set(id, { data, contentType });
+      record(201);
+      return json(res, 201, {
+        id,
+        content_type: contentType,
+        size: data.length,
+        checksums: { sha256: createHash("sha256").update(data).digest("hex") },
+        metadata: JSON.parse((await (form.get("metadata") as Blob | null)?.text()) || "{}"),
+        created_at: new Date().toISOString(),
+        expires_at: null,
+        urls: { get: `${this.url}/files/${id}/download` },
+      });
     }
 
     const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
@@ -277,7 +353,12 @@ export class FakeReplicate {
         record(404);
         return json(res, 404, { detail: "The requested resource could not be found.", status: 404 });
       }
-      const input = (JSON.parse(body || "{}").input ?? {}) as Record<string, unknown>;
+      const parsed = JSON.parse(body || "{}") as {
+        input?: Record<string, unknown>;
+        webhook?: unknown;
+        webhook_events_filter?: unknown;
+      };
+      const input = parsed.input ?? {};
       const undeclared = Object.keys(input).filter((k) => !PUBLISHED_INPUTS[model]?.includes(k));
       if (undeclared.length || typeof input.prompt !== "string") {
         this.rejectedInputs.push({ model, fields: undeclared });
@@ -303,8 +384,19 @@ export class FakeReplicate {
         canceled: false,
         ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
         ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
+        ...(typeof parsed.webhook === "string" ? { webhook: parsed.webhook } : {}),
       });
-      const created = { id, model, input, at: now, latencyMs };
+      this.scheduleWebhook(id, latencyMs);
+      const created = {
+        id,
+        model,
+        input,
+        at: now,
+        latencyMs,
+        ...(parsed.webhook !== undefined
+          ? { webhook: { url: parsed.webhook, events: parsed.webhook_events_filter } }
+          : {}),
+      };
       this.creates.push(created);
       if (behaviour.hold) {
         record(0);
@@ -334,6 +426,11 @@ export class FakeReplicate {
       }
       record(201);
       return json(res, 201, this.view(this.predictions.get(id) as Prediction));
+    }
+
+    if (method === "GET" && path === "/v1/webhooks/default/secret") {
+      record(200);
+      return json(res, 200, { key: this.webhookSecret });
     }
 
     if (method === "GET" && path === "/v1/predictions") {
@@ -376,6 +473,73 @@ export class FakeReplicate {
 
     record(404);
     json(res, 404, { detail: "Not found.", status: 404 });
+  }
+
+  /**
+   * Signs a delivery the Standard Webhooks way (written here apart from the bot's own check): base64 HMAC-SHA256
+   * of `${id}.${timestamp}.${body}` keyed with the secret's base64 part. For tests that post deliveries themselves.
+   */
+  signDelivery(
+    body: string,
+    webhookId: string,
+    timestamp: number,
+    secret = this.webhookSecret,
+  ): Record<string, string> {
+    const key = Buffer.from(secret.slice("whsec_".length), "base64");
+    const mac = createHmac("sha256", key).update(`${webhookId}.${timestamp}.${body}`).digest("base64");
+    return {
+      "content-type": "application/json",
+      "webhook-id": webhookId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": `v1,${mac}`,
+    };
+  }
+
+  /** Posts the completion to the create's webhook once the prediction has ended (held results wait). */
+  private scheduleWebhook(id: string, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.webhookTimers.delete(timer);
+      const prediction = this.predictions.get(id);
+      if (this.closed || !prediction?.webhook) return;
+      const view = this.view(prediction);
+      if (view.status === "starting" || view.status === "processing") return this.scheduleWebhook(id, 25);
+      void this.sendWebhook(prediction.webhook, id, JSON.stringify(view));
+    }, delayMs);
+    this.webhookTimers.add(timer);
+  }
+
+  private async sendWebhook(url: string, predictionId: string, body: string): Promise<void> {
+    const secret =
+      this.webhookDelivery === "bad_signature"
+        ? `whsec_${randomBytes(24).toString("base64")}`
+        : this.webhookSecret;
+    const headers = this.signDelivery(
+      body,
+      `msg_${randomBytes(12).toString("hex")}`,
+      Math.floor(Date.now() / 1000),
+      secret,
+    );
+    const entry: WebhookRecord = {
+      predictionId,
+      url,
+      headers,
+      body,
+      at: Date.now(),
+      status: 0,
+      dropped: false,
+    };
+    this.webhooks.push(entry);
+    if (this.webhookDelivery === "drop") {
+      entry.dropped = true;
+      return;
+    }
+    try {
+      const res = await fetch(url, { method: "POST", headers, body });
+      entry.status = res.status;
+      await res.arrayBuffer();
+    } catch {
+      entry.status = 0;
+    }
   }
 
   private view(p: Prediction) {
@@ -457,11 +621,11 @@ function json(res: ServerResponse, status: number, body: unknown, retryAfter?: s
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }

@@ -27,7 +27,8 @@ export function spawnScript(
   const imports = ["tsx", ...(options.preload ?? [])].flatMap((m) => ["--import", m]);
   const child = spawn(process.execPath, [...imports, script, ...(options.args ?? [])], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", ...env },
+    // No operations HTTP server unless a test asks for one: parallel bots would all want port 8080.
+    env: { PATH: process.env.PATH ?? "", HTTP_PORT: "0", ...env },
     stdio: ["ignore", options.inheritOutput ? "inherit" : "pipe", options.inheritOutput ? "inherit" : "pipe"],
   });
   let output = "";

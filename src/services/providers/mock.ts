@@ -161,7 +161,12 @@ export class MockImageProvider extends MockPredictions implements ImageProvider 
  */
 export class MockVideoProvider extends MockPredictions implements VideoProvider {
   async start(request: VideoRequest): Promise<StartedPrediction> {
-    if (!request.image.startsWith("data:image/"))
+    const image = request.image;
+    if (
+      "url" in image
+        ? !/^https?:\/\//.test(image.url)
+        : !image.mime.startsWith("image/") || !image.data.length
+    )
       throw new PredictionFailure("provider_error", "mock: no reference image");
     return { predictionId: this.ticket(request.prompt, 1, "1:1"), model: MOCK_VIDEO_MODEL };
   }

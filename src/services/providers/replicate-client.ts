@@ -44,6 +44,11 @@ export interface ReplicateClientOptions {
   /** Origins outputs may be downloaded from; the API's own origin is always allowed as well. */
   outputOrigins?: readonly string[] | undefined;
   reconcileDelaysMs?: readonly number[] | undefined;
+  /**
+   * Where Replicate posts a prediction's completion (`${PUBLIC_URL}/webhooks/replicate`); unset: no webhook,
+   * completions are seen by polling alone.
+   */
+  webhookUrl?: string | undefined;
 }
 
 type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
@@ -87,7 +92,14 @@ export class ReplicatePredictions {
   async create(model: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
     const key = matchKey(model, input);
     const sentAt = Date.now();
-    const request = this.client.predictions.create({ model, input, signal });
+    const { webhookUrl } = this.options;
+    const request = this.client.predictions.create({
+      model,
+      input,
+      signal,
+      // Only the end matters: the job reads the result itself once woken (see prediction-events.ts).
+      ...(webhookUrl ? { webhook: webhookUrl, webhook_events_filter: ["completed" as const] } : {}),
+    });
     const siblings = this.inFlight.get(key) ?? new Set<Promise<unknown>>();
     siblings.add(request);
     this.inFlight.set(key, siblings);
@@ -210,6 +222,23 @@ export class ReplicatePredictions {
       default:
         return { status: "failed", failure: classifyPredictionError(prediction.error) };
     }
+  }
+
+  /**
+   * Uploads `data` to Replicate's Files API and returns the URL a prediction's input may name it by (the
+   * file's `urls.get`, readable with this account's token). Failures are left for the caller to classify.
+   */
+  async uploadFile(data: Uint8Array, mime: string, signal?: AbortSignal): Promise<string> {
+    const file = await this.client.files.create(
+      new Blob([new Uint8Array(data)], { type: mime }),
+      { purpose: "video reference" },
+      signal ? { signal } : {},
+    );
+    const url = file.urls?.get;
+    if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
+      throw new Error("Replicate's Files API answered without a file URL");
+    }
+    return url;
   }
 
   async cancel(predictionId: string): Promise<void> {

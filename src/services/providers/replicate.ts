@@ -21,6 +21,8 @@ export interface ReplicateProviderOptions {
   /** Origins outputs may be downloaded from (default: Replicate's delivery hosts); see download.ts. */
   outputOrigins?: readonly string[] | undefined;
   reconcileDelaysMs?: readonly number[] | undefined;
+  /** Replicate posts each prediction's completion here (see ReplicateClientOptions). */
+  webhookUrl?: string | undefined;
 }
 
 export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> implements ImageProvider {

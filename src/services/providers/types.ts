@@ -45,8 +45,19 @@ export type ImageProvider = PredictionProvider<ImageRequest>;
 
 export interface VideoRequest {
   prompt: string;
-  /** The reference image as a data: URI. */
-  image: string;
+  image: ReferenceImage;
 }
 
-export type VideoProvider = PredictionProvider<VideoRequest>;
+/**
+ * The reference image a video starts from: a signed link the model fetches (PUBLIC_URL is set), or else its
+ * stored bytes, which the provider sends as it can (Replicate: its Files API, or a data: URI for a small one).
+ */
+export type ReferenceImage = { url: string } | { data: Buffer; mime: string };
+
+export interface VideoProvider extends PredictionProvider<VideoRequest> {
+  /**
+   * Puts the reference where the model can fetch it (Replicate's Files API) and returns its URL; undefined when
+   * that is not available and the image is small enough to send inline. Absent: the bytes are sent as they are.
+   */
+  hostReference?(image: { data: Buffer; mime: string }, signal?: AbortSignal): Promise<string | undefined>;
+}

@@ -1,12 +1,17 @@
 // Image-to-video models with a known input mapping: where the reference image goes, and nothing undeclared.
-import type { VideoRequest } from "./types.ts";
+
+/** A video request with its reference image as the string the model's field takes (a URL or a data: URI). */
+export interface VideoInput {
+  prompt: string;
+  image: string;
+}
 
 export interface VideoModelSpec {
   id: string;
   /** Approximate US dollars per video at the model's default length, for /usage's estimate (see image-models). */
   approxUsd: number;
   declaredInputs: readonly string[];
-  buildInput(request: VideoRequest): Record<string, unknown>;
+  buildInput(request: VideoInput): Record<string, unknown>;
 }
 
 const MODELS = [
@@ -15,7 +20,7 @@ const MODELS = [
     approxUsd: 0.5,
     // subject_reference is exactly a character reference: the character is kept, the scene follows the prompt.
     declaredInputs: ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
-    buildInput: (r: VideoRequest) => ({
+    buildInput: (r: VideoInput) => ({
       prompt: r.prompt,
       prompt_optimizer: true,
       subject_reference: r.image,
@@ -25,7 +30,7 @@ const MODELS = [
     id: "kwaivgi/kling-v2.1",
     approxUsd: 0.25,
     declaredInputs: ["prompt", "negative_prompt", "start_image", "mode", "duration"],
-    buildInput: (r: VideoRequest) => ({
+    buildInput: (r: VideoInput) => ({
       prompt: r.prompt,
       start_image: r.image,
       mode: "standard",
@@ -44,7 +49,7 @@ const MODELS = [
       "seed",
       "negative_prompt",
     ],
-    buildInput: (r: VideoRequest) => ({ prompt: r.prompt, image: r.image }),
+    buildInput: (r: VideoInput) => ({ prompt: r.prompt, image: r.image }),
   },
 ] as const satisfies readonly VideoModelSpec[];
 

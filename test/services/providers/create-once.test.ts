@@ -165,8 +165,12 @@ describe("creating a prediction once", () => {
       reconcileDelaysMs: [0],
     });
     rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 503, afterCreate: true });
-    const image = `data:image/png;base64,${Buffer.alloc(300_000, 1).toString("base64")}`;
+    // A reference the Files API could not take (hostReference said so): inline, as a data: URI of 200 kB.
+    const image = { data: Buffer.alloc(200_000, 1), mime: "image/png" };
     const started = await provider.start({ prompt: "walks through rain", image });
+    expect(String(rig.fake.creates[0]?.input.subject_reference)).toBe(
+      `data:image/png;base64,${image.data.toString("base64")}`,
+    );
 
     expect(rig.fake.creates).toHaveLength(1);
     expect(started).toEqual({ predictionId: rig.fake.creates[0]?.id, model: "minimax/video-01" });

@@ -178,7 +178,8 @@ describe("ReplicateImageProvider", () => {
   });
 
   it("puts the reference into each video model's own field and sends nothing undeclared", async () => {
-    const image = "data:image/png;base64,iVBORw0KGgo=";
+    const url = "https://bot.example/files/0b7c2a4e-8d1f-4c3b-9a6e-5f4d3c2b1a09?exp=1900000000&sig=x";
+    const image = { url };
     const field: Record<VideoModelId, string> = {
       "minimax/video-01": "subject_reference",
       "kwaivgi/kling-v2.1": "start_image",
@@ -195,7 +196,7 @@ describe("ReplicateImageProvider", () => {
       const started = await provider.start({ prompt: "walks", image });
       expect(started.model).toBe(model);
       expect(fake.rejectedInputs).toEqual([]);
-      expect(fake.creates[0]?.input[field[model]]).toBe(image);
+      expect(fake.creates[0]?.input[field[model]]).toBe(url);
       expect(fake.creates[0]?.input.prompt).toBe("walks");
     }
   });

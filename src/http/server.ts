@@ -1,0 +1,54 @@
+// The operations HTTP server every process runs (HTTP_PORT, default 8080 on 127.0.0.1; 0 turns it off):
+// health and readiness for process managers, Prometheus metrics, Replicate's webhooks, and signed links to
+// stored images and videos. Fastify does the HTTP; each route group lives in routes/.
+import Fastify, { type FastifyInstance } from "fastify";
+import type { AppContext } from "../services/context.ts";
+import { fileRoutes } from "./routes/files.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
+
+/** What the routes may ask of the running process beyond the application context. */
+export interface HttpDeps {
+  ctx: AppContext;
+  /** Whether this process's Discord gateway connection is up; absent in processes without one. */
+  gatewayReady?: () => boolean;
+}
+
+/** The largest request body taken (a Replicate webhook is a prediction, a few kB); larger ones get 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A route group: registers its routes on the server. */
+export type RouteGroup = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
+
+/** The route groups; each file in routes/ exports one. */
+const GROUPS: RouteGroup[] = [healthRoutes, metricsRoutes, webhookRoutes, fileRoutes];
+
+export async function buildHttpServer(
+  deps: HttpDeps,
+  groups: RouteGroup[] = GROUPS,
+): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
+  for (const group of groups) await group(app, deps);
+  return app;
+}
+
+export interface RunningHttpServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server on `port` (0: any free one, as tests use) and `host`. Its errors are logged, never fatal:
+ * the bot runs on without its operations surface.
+ */
+export async function startHttpServer(
+  deps: HttpDeps,
+  listen: { port: number; host: string },
+): Promise<RunningHttpServer> {
+  const app = await buildHttpServer(deps);
+  const address = await app.listen({ port: listen.port, host: listen.host });
+  deps.ctx.logger.info({ url: address }, "operations HTTP server listening");
+  return { url: address, close: () => app.close() };
+}
