@@ -125,6 +125,18 @@ describe("loadConfig", () => {
     expect(lines.join("")).not.toContain("s3cr%40t-pass");
   });
 
+  it("takes a REPLICATE_WEBHOOK_SECRET only when it decodes to a key of at least 24 bytes", () => {
+    const good = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+    expect(loadConfig({ IMAGE_PROVIDER: "mock", REPLICATE_WEBHOOK_SECRET: good }).http.webhookSecret).toBe(
+      good,
+    );
+    for (const bad of ["whsec_a", "whsec_=", `whsec_${Buffer.alloc(8).toString("base64")}`, "not-a-secret"]) {
+      expect(() => loadConfig({ IMAGE_PROVIDER: "mock", REPLICATE_WEBHOOK_SECRET: bad }), bad).toThrow(
+        /REPLICATE_WEBHOOK_SECRET must be Replicate's signing secret/,
+      );
+    }
+  });
+
   it("scrubs a password given as a query parameter, and shows such URLs with it hidden", () => {
     const url = "postgres://bot@db.internal/crbot?password=hunter2secret&sslmode=require";
     const config = loadConfig({ IMAGE_PROVIDER: "mock", DATABASE_URL: url });

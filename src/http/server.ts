@@ -28,7 +28,24 @@ export async function buildHttpServer(
   deps: HttpDeps,
   groups: RouteGroup[] = GROUPS,
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, return503OnClosing: true });
+  // On close, open connections (a slow download, say) are cut rather than waited for: a stop must not hang on
+  // a client.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  // Whatever a route did not answer itself: logged here, and answered without its text, which may name hosts,
+  // paths or buckets.
+  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) deps.ctx.logger.error({ err, url: request.routeOptions.url }, "HTTP route failed");
+    void reply
+      .code(status)
+      .header("cache-control", "no-store")
+      .send({ error: status === 500 ? "internal error" : "bad request" });
+  });
   for (const group of groups) await group(app, deps);
   return app;
 }

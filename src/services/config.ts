@@ -5,6 +5,7 @@ import type { StorageSettings } from "../storage/open-object-store.ts";
 import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
 import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
 import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./providers/video-models.ts";
+import { signingKey } from "./replicate-webhooks.ts";
 
 /** Where bot.sqlite, images/ and videos/ live when DATA_DIR is not set. */
 export const DEFAULT_DATA_DIR = "./data";
@@ -223,7 +224,9 @@ const schema = z.object({
     z
       .string()
       .trim()
-      .regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be Replicate's signing secret (whsec_…)")
+      .refine((v) => signingKey(v) !== undefined, {
+        error: "must be Replicate's signing secret: whsec_ and the base64 of at least 24 bytes",
+      })
       .optional(),
   ),
   LINK_SECRET: orDefault(undefined, z.string().min(32, "must be at least 32 characters").optional()),

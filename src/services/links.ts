@@ -39,11 +39,11 @@ export class LinkSigner {
    * same `id` and `now` always give the same link, so a caller that signs from a fixed time (a video's
    * creation) sends the same input on every attempt. Undefined without PUBLIC_URL.
    */
-  async sign(id: string, now: number): Promise<SignedLink | undefined> {
+  async sign(id: string, now: number, options: { atLeastMs?: number } = {}): Promise<SignedLink | undefined> {
     const base = this.options.publicUrl;
     if (base === undefined) return undefined;
     if (!isUuid(id)) throw new Error("only a stored file's UUID can be linked");
-    const exp = Math.floor((now + this.options.ttlMs) / 1000);
+    const exp = Math.floor((now + Math.max(this.options.ttlMs, options.atLeastMs ?? 0)) / 1000);
     const sig = await this.signature(id, String(exp));
     return { url: `${base}/files/${id}?exp=${exp}&sig=${sig}`, expiresAt: exp * 1000 };
   }

@@ -33,12 +33,10 @@ export function verifyDelivery(
   secret: string,
   nowMs: number,
 ): Verification {
-  const { id, timestamp, signature } = headers;
-  if (!id || !timestamp || !signature) return { ok: false, reason: "missing webhook signature headers" };
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed webhook-timestamp" };
-  if (Math.abs(nowMs - Number(timestamp) * 1000) > TIMESTAMP_TOLERANCE_MS) {
-    return { ok: false, reason: "webhook-timestamp is more than 5 minutes from now" };
-  }
+  const framed = checkFrame(headers, nowMs);
+  if (!framed.ok) return framed;
+  const { id, timestamp, signature } = headers as Required<{ [K in keyof WebhookHeaders]: string }>;
+  if (!signingKey(secret)) return { ok: false, reason: "the signing secret is not a usable whsec_ key" };
   const expected = sign(secret, id, timestamp, rawBody);
   for (const entry of signature.split(" ")) {
     const [version, value] = entry.split(",", 2);
@@ -47,6 +45,31 @@ export function verifyDelivery(
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true };
   }
   return { ok: false, reason: "bad webhook signature" };
+}
+
+/**
+ * What can be checked without the secret: the three headers there and the timestamp in its window. Checked
+ * first, so a request that could never be valid costs no secret fetch.
+ */
+export function checkFrame(headers: WebhookHeaders, nowMs: number): Verification {
+  const { id, timestamp, signature } = headers;
+  if (!id || !timestamp || !signature) return { ok: false, reason: "missing webhook signature headers" };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed webhook-timestamp" };
+  if (Math.abs(nowMs - Number(timestamp) * 1000) > TIMESTAMP_TOLERANCE_MS) {
+    return { ok: false, reason: "webhook-timestamp is more than 5 minutes from now" };
+  }
+  return { ok: true };
+}
+
+/**
+ * The HMAC key of a `whsec_<base64>` secret, or undefined when it is not strict base64 of at least 24 bytes (a
+ * short or empty key would let anyone sign).
+ */
+export function signingKey(secret: string): Buffer | undefined {
+  const body = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret)?.[1];
+  if (!body || body.length % 4 !== 0) return undefined;
+  const key = Buffer.from(body, "base64");
+  return key.length >= 24 ? key : undefined;
 }
 
 /** The raw HMAC of a delivery (exported for the fake Replicate server and tests, which sign the same way). */
@@ -62,6 +85,8 @@ export function sign(secret: string, id: string, timestamp: string, rawBody: Buf
  */
 export class WebhookSecret {
   private fetched: Promise<string> | undefined;
+  /** After a failed fetch, no new one before this (epoch ms): refused deliveries must not hammer Replicate. */
+  private retryAfter = 0;
 
   constructor(
     private readonly options: {
@@ -76,21 +101,25 @@ export class WebhookSecret {
   async get(): Promise<string | undefined> {
     const { configured, token, apiUrl, logger } = this.options;
     if (configured) return configured;
-    if (!token) return undefined;
-    this.fetched ??= new Replicate({ auth: token, baseUrl: apiUrl }).webhooks.default.secret
-      .get()
-      .then(({ key }) => {
-        if (typeof key !== "string" || !key.startsWith("whsec_")) {
-          throw new Error("Replicate's default webhook secret is not a whsec_ key");
-        }
-        logger.info("fetched Replicate's webhook signing secret");
-        return key;
-      });
+    if (!token || Date.now() < this.retryAfter) return undefined;
+    this.fetched ??= Promise.race([
+      new Replicate({ auth: token, baseUrl: apiUrl }).webhooks.default.secret.get(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("Replicate did not answer within 5 s")), 5_000).unref(),
+      ),
+    ]).then(({ key }) => {
+      if (typeof key !== "string" || !signingKey(key)) {
+        throw new Error("Replicate's default webhook secret is not a usable whsec_ key");
+      }
+      logger.info("fetched Replicate's webhook signing secret");
+      return key;
+    });
     try {
       return await this.fetched;
     } catch (err) {
       this.fetched = undefined;
-      logger.warn({ err }, "could not fetch Replicate's webhook signing secret");
+      this.retryAfter = Date.now() + 60_000;
+      logger.warn({ err }, "could not fetch Replicate's webhook signing secret; asking again in a minute");
       return undefined;
     }
   }
@@ -129,6 +158,11 @@ export class WebhookReceiver {
 
   async receive(headers: WebhookHeaders, rawBody: Buffer): Promise<DeliveryOutcome> {
     const { logger, events } = this.deps;
+    const framed = checkFrame(headers, this.deps.now());
+    if (!framed.ok) {
+      logger.warn({ webhookId: headers.id, reason: framed.reason }, "refused a Replicate webhook delivery");
+      return { status: 401, reason: framed.reason };
+    }
     const secret = await this.deps.secret.get();
     if (!secret) return { status: 503, reason: "the webhook signing secret is not available" };
     const verified = verifyDelivery(headers, rawBody, secret, this.deps.now());

@@ -220,7 +220,8 @@ export class VideoService {
   /**
    * The stored reference, byte for byte: a signed link to it when PUBLIC_URL is set, else its bytes for the
    * provider to send. The link is signed from the video's creation time, so every attempt (a restart looking
-   * for a create it lost) sends the same input.
+   * for a create it lost) sends the same input (unless PUBLIC_URL or the link key changed in between: the lost
+   * create is then not found, and the job fails with its reason rather than paying twice).
    */
   private async referenceImage(
     video: Pick<VideoRow, "id" | "referenceImageId" | "createdAt">,
@@ -229,7 +230,11 @@ export class VideoService {
     if (!image?.fileName || image.deletedAt !== null) {
       throw new PredictionFailure("provider_error", "the reference image is no longer stored");
     }
-    const link = await this.deps.links.sign(image.id, video.createdAt);
+    // Valid for as long as the job may run and a day more, whatever LINK_TTL_SECONDS says: a video queued or
+    // resumed late must not send the model a link that has already expired.
+    const link = await this.deps.links.sign(image.id, video.createdAt, {
+      atLeastMs: this.deps.timeoutMs + 24 * 3600 * 1000,
+    });
     if (link) return { url: link.url };
     // Uploaded once: a later run (after a restart) sends the recorded URL, the input the lost create had.
     const recorded = referenceUrlOf(await this.deps.videos.get(video.id));

@@ -103,7 +103,19 @@ describe("Replicate webhooks", () => {
   });
 
   it("fetches the signing secret once from Replicate when REPLICATE_WEBHOOK_SECRET is unset", async () => {
-    const { h, fake } = await setUp({ configuredSecret: false });
+    const { h, fake, hook } = await setUp({ configuredSecret: false });
+    // Requests that could never be valid (no signature headers, a stale timestamp) are refused before the
+    // secret is needed: they cost no request to Replicate.
+    const json = { "content-type": "application/json" };
+    expect((await post(hook, json, "{}")).status).toBe(401);
+    const stale = {
+      ...json,
+      "webhook-id": "msg_x",
+      "webhook-timestamp": String(now() - 600),
+      "webhook-signature": "v1,AAAA",
+    };
+    expect((await post(hook, stale, "{}")).status).toBe(401);
+    expect(fake.requests.filter((r) => r.path === "/v1/webhooks/default/secret")).toHaveLength(0);
     await h.character({ description: "silver robot", count: 2 });
     expect(fake.webhooks.map((w) => w.status)).toEqual([200, 200]);
     const fetches = fake.requests.filter((r) => r.path === "/v1/webhooks/default/secret");
