@@ -2,6 +2,7 @@
 // ObjectStore (files under DATA_DIR by default, or S3-compatible storage). Everything that reads or writes
 // them goes through here: the checks below come before any call to the backend.
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import { fileTypeFromBuffer } from "file-type";
 import sharp from "sharp";
 import { StorageUnavailableError } from "../domain/errors.ts";
@@ -9,7 +10,13 @@ import { PredictionFailure } from "../domain/failures.ts";
 import { isUuid } from "../domain/ids.ts";
 import type { StoredFileFacts } from "./images-repo.ts";
 import { LocalObjectStore } from "./local-object-store.ts";
-import { ObjectNotFoundError, type ObjectStore, readAll } from "./object-store.ts";
+import {
+  assertRange,
+  type ByteRange,
+  ObjectNotFoundError,
+  type ObjectStore,
+  readAll,
+} from "./object-store.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
 const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
@@ -188,6 +195,22 @@ export class FileStore {
     const recent = this.recent.take(key);
     if (recent) return recent;
     return this.reach("read a stored file", async () => readAll(await this.objects.get(key)));
+  }
+
+  /**
+   * A stored file's bytes (or bytes `range.start` to `range.end`, inclusive) as a stream, read from the store as
+   * it is consumed: never the whole file in memory. ObjectNotFoundError when there is none.
+   */
+  async stream(fileName: string, range?: ByteRange): Promise<Readable> {
+    const key = this.keyOf(fileName);
+    if (range) assertRange(range); // a caller's mistake, not the storage's: never a StorageUnavailableError
+    return this.reach("read a stored file", () => this.objects.get(key, range));
+  }
+
+  /** A stored file's size in bytes, or undefined when there is none. */
+  async size(fileName: string): Promise<number | undefined> {
+    const key = this.keyOf(fileName);
+    return (await this.reach("read a stored file's size", () => this.objects.stat(key)))?.size;
   }
 
   async remove(fileName: string): Promise<void> {

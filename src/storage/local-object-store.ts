@@ -8,6 +8,8 @@ import type { Readable } from "node:stream";
 import {
   assertKey,
   assertPrefix,
+  assertRange,
+  type ByteRange,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -53,10 +55,13 @@ export class LocalObjectStore implements ObjectStore {
     await writeAtomically(path, data);
   }
 
-  async get(key: string): Promise<Readable> {
+  /** Opens the file first, so a missing one is ObjectNotFoundError here rather than an error on the stream. */
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const path = this.pathOf(key);
+    if (range) assertRange(range);
     try {
-      const handle = await open(this.pathOf(key), "r");
-      return handle.createReadStream();
+      const handle = await open(path, "r");
+      return handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     } catch (err) {
       if (isMissing(err)) throw new ObjectNotFoundError(key);
       throw err;

@@ -19,6 +19,12 @@ export interface PutOptions {
   sha256?: string;
 }
 
+/** Bytes `start` to `end` of an object, both inclusive (as in an HTTP Range). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface ObjectStore {
   /** `files under …` or `s3://bucket/prefix at …`, for logs and start-up errors. */
   readonly description: string;
@@ -30,8 +36,12 @@ export interface ObjectStore {
   readonly orphanGraceMs: number;
   /** Stores the bytes under `key` all at once: a reader sees the old state or the whole object, never part. */
   put(key: string, data: Uint8Array, options: PutOptions): Promise<void>;
-  /** The object's bytes as a stream; ObjectNotFoundError when there is none. */
-  get(key: string): Promise<Readable>;
+  /**
+   * The object's bytes as a stream, or only bytes `range.start` to `range.end` (inclusive) of them;
+   * ObjectNotFoundError when there is none. Nothing is read ahead into memory: the bytes arrive as the
+   * stream is consumed.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
   /** The object's facts, or undefined when there is none. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Removes the object; removing one that is not there is not an error. */
@@ -67,6 +77,14 @@ export function assertKey(key: string): void {
 /** A prefix to list under: a key, or a key followed by `/`. */
 export function assertPrefix(prefix: string): void {
   assertKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
+}
+
+/** Throws unless `range` is a non-empty range of whole, non-negative offsets. */
+export function assertRange(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`not a valid byte range: ${start}-${end}`);
+  }
 }
 
 /** Reads a stream to its end. */

@@ -15,6 +15,8 @@ import {
 import {
   assertKey,
   assertPrefix,
+  assertRange,
+  type ByteRange,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -85,13 +87,29 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  async get(key: string): Promise<Readable> {
+  /** A range is asked of S3 itself (`Range: bytes=start-end`): only those bytes cross the network. */
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const Key = this.keyOf(key);
+    if (range) assertRange(range);
     try {
       const answer = await this.client.send(
-        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
+        new GetObjectCommand({
+          Bucket: this.settings.bucket,
+          Key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
       );
       if (!answer.Body) throw new ObjectNotFoundError(key);
-      return answer.Body as Readable;
+      const body = answer.Body as Readable;
+      // A service that ignored or misread the range would have its bytes served under the wrong Content-Range.
+      const expected = range && range.end - range.start + 1;
+      if (expected !== undefined && answer.ContentLength !== undefined && answer.ContentLength !== expected) {
+        body.destroy();
+        throw new Error(
+          `the storage answered ${answer.ContentRange ?? `${answer.ContentLength} bytes`} to bytes=${range?.start}-${range?.end}`,
+        );
+      }
+      return body;
     } catch (err) {
       if (isNotFound(err)) throw new ObjectNotFoundError(key);
       throw err;

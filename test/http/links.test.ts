@@ -1,9 +1,11 @@
 // Signed links end to end: the real bot (discord.js against the local Discord server, the real Replicate client
 // against the fake) with PUBLIC_URL pointing at its real operations HTTP server, fetched over HTTP.
 import { createHmac, randomBytes } from "node:crypto";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
+import { MAX_CACHE_SECONDS } from "../../src/http/routes/files.ts";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/server.ts";
 import { LinkSigner } from "../../src/services/links.ts";
 import type { ImageWithOwner } from "../../src/storage/images-repo.ts";
@@ -84,6 +86,10 @@ function linkButtons(message: { components: unknown[] }) {
 
 const bytesOf = async (res: Response) => Buffer.from(await res.arrayBuffer());
 
+/** The max-age of a response's `Cache-Control: private, max-age=N`; NaN for any other. */
+const maxAgeOf = (res: Response) =>
+  Number(/^private, max-age=(\d+)$/.exec(res.headers.get("cache-control") ?? "")?.[1]);
+
 describe("GET /files/<uuid> (signed links)", () => {
   it("serves a reference's exact bytes with its type, length and cache lifetime", async () => {
     const { h, base } = await setUp();
@@ -98,14 +104,87 @@ describe("GET /files/<uuid> (signed links)", () => {
     expect(res.headers.get("content-type")).toBe(image.mime);
     expect(res.headers.get("content-length")).toBe(String(image.bytes));
     expect(res.headers.get("accept-ranges")).toBe("bytes");
-    const maxAge = Number(/^private, max-age=(\d+)$/.exec(res.headers.get("cache-control") ?? "")?.[1]);
-    expect(maxAge).toBeGreaterThan(TTL_SECONDS - 60);
-    expect(maxAge).toBeLessThanOrEqual(TTL_SECONDS);
+    // Cached for at most five minutes, though the link lives for days: a deletion reaches caches soon.
+    expect(maxAgeOf(res)).toBe(MAX_CACHE_SECONDS);
 
     const head = await fetch(url, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).toBe(String(image.bytes));
     expect(head.headers.get("content-type")).toBe(image.mime);
+    expect(maxAgeOf(head)).toBe(MAX_CACHE_SECONDS);
+    expect((await bytesOf(head)).length).toBe(0);
+  });
+
+  it("caches for no longer than the link has left to live", async () => {
+    const { h } = await setUp();
+    const image = await pickedImage(h);
+    const url = await signed(h, image.id);
+    h.clock.advance((TTL_SECONDS - 100) * 1000);
+    const maxAge = maxAgeOf(await fetch(url));
+    expect(maxAge).toBeLessThanOrEqual(100);
+    expect(maxAge).toBeGreaterThan(90);
+  });
+
+  it("answers refusals with no-store and none of the file's headers", async () => {
+    const { h, base } = await setUp();
+    const image = await pickedImage(h);
+    const url = await signed(h, image.id);
+    const { search } = new URL(url);
+    const answers = {
+      forbidden: await fetch(`${base}/files/${image.id}?exp=1&sig=x`),
+      notUuid: await fetch(`${base}/files/not-a-uuid${search}`),
+      unsatisfiable: await fetch(url, { headers: { Range: `bytes=${image.bytes}-` } }),
+      headForbidden: await fetch(`${base}/files/${image.id}?exp=1&sig=x`, { method: "HEAD" }),
+    };
+    await h.ctx.moderation.deleteReference(image, { userId: MOD.id, guildId: h.sandbox.guild.id });
+    const deleted = await fetch(url);
+    for (const [name, res] of Object.entries({ ...answers, deleted })) {
+      expect({ name, status: res.status, cache: res.headers.get("cache-control") }).toEqual({
+        name,
+        status: { forbidden: 403, headForbidden: 403, notUuid: 404, deleted: 404, unsatisfiable: 416 }[name],
+        cache: "no-store",
+      });
+      expect({ name, type: res.headers.get("content-type") }).not.toEqual({ name, type: image.mime });
+      expect(res.headers.get("content-range") ?? `bytes */${image.bytes}`).toBe(`bytes */${image.bytes}`);
+    }
+  });
+
+  it("answers 503 or 500 without internal text, and logs it, when the database fails during a request", async () => {
+    const { h } = await setUp();
+    const image = await pickedImage(h);
+    const url = await signed(h, image.id);
+    const video = await signed(h, "0b7c2a4e-8d1f-4c3b-9a6e-5f4d3c2b1a09");
+    expect((await fetch(url)).status).toBe(200);
+    const logged = h.logLines.length;
+
+    // The store failing (a regular file where images/ was): 503, and the path is not given away.
+    renameSync(`${h.dir.path}/images`, `${h.dir.path}/images-away`);
+    writeFileSync(`${h.dir.path}/images`, "");
+    const outage = await fetch(url);
+    expect(outage.status).toBe(503);
+    expect(outage.headers.get("cache-control")).toBe("no-store");
+    expect(await outage.json()).toEqual({ error: "storage unavailable" });
+    rmSync(`${h.dir.path}/images`);
+    renameSync(`${h.dir.path}/images-away`, `${h.dir.path}/images`);
+    expect((await fetch(url)).status).toBe(200);
+
+    // The database failing: the lookup throws with its own text, which is logged, not sent.
+    await h.ctx.data.close();
+    for (const link of [url, video]) {
+      for (const method of ["GET", "HEAD"]) {
+        const res = await fetch(link, { method });
+        expect([500, 503]).toContain(res.status);
+        expect(res.headers.get("cache-control")).toBe("no-store");
+        if (method === "HEAD") continue;
+        const body = await res.json();
+        expect(body).toEqual(
+          res.status === 503 ? { error: "storage unavailable" } : { error: "internal error" },
+        );
+      }
+    }
+    const lines = h.logLines.slice(logged).join("\n");
+    expect(lines).toContain("storage is unavailable");
+    expect(lines).toContain("a signed link failed");
   });
 
   it("refuses an expired link with 403, before looking the id up", async () => {
@@ -195,6 +274,60 @@ describe("GET /files/<uuid> (signed links)", () => {
     const beyond = await fetch(button?.url as string, { headers: { Range: `bytes=${stored.length}-` } });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get("content-range")).toBe(`bytes */${stored.length}`);
+  });
+
+  it("streams exactly the bytes of each Range of a video, to its last byte, and answers HEAD without a body", async () => {
+    const { h } = await setUp();
+    await pickedImage(h);
+    const { message, video } = await makeVideo(h, 32 * 1024);
+    const url = linkButtons(message)[0]?.url as string;
+    const stored = await h.ctx.files.read(video.fileName as string);
+    const last = stored.length - 1;
+    expect(stored.length).toBeGreaterThan(32 * 1024);
+    const cases: Array<[string, number, number]> = [
+      ["bytes=0-0", 0, 0],
+      ["bytes=0-1", 0, 1],
+      [`bytes=${last}-${last}`, last, last],
+      [`bytes=${last}-`, last, last],
+      ["bytes=-1", last, last],
+      [`bytes=${last - 4096}-${last + 1000}`, last - 4096, last], // an end past the file is the file's end
+      ["bytes=16384-", 16384, last],
+      ["bytes=1-32768", 1, 32768],
+    ];
+    for (const [range, start, end] of cases) {
+      const res = await fetch(url, { headers: { Range: range } });
+      expect({ range, status: res.status }).toEqual({ range, status: 206 });
+      expect(res.headers.get("content-range")).toBe(`bytes ${start}-${end}/${stored.length}`);
+      expect(res.headers.get("content-length")).toBe(String(end - start + 1));
+      expect(res.headers.get("content-type")).toBe("video/mp4");
+      const body = await bytesOf(res);
+      expect({ range, equal: body.equals(stored.subarray(start, end + 1)) }).toEqual({ range, equal: true });
+    }
+    // Several ranges, or a malformed header: the whole file.
+    for (const range of ["bytes=0-1,10-20", "bytes=x-y", "pages=1-2"]) {
+      const res = await fetch(url, { headers: { Range: range } });
+      expect({ range, status: res.status }).toEqual({ range, status: 200 });
+      expect((await bytesOf(res)).equals(stored)).toBe(true);
+    }
+
+    const head = await fetch(url, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(stored.length));
+    expect(head.headers.get("content-type")).toBe("video/mp4");
+    expect(head.headers.get("accept-ranges")).toBe("bytes");
+    expect((await bytesOf(head)).length).toBe(0);
+    const headRange = await fetch(url, { method: "HEAD", headers: { Range: "bytes=10-19" } });
+    expect(headRange.status).toBe(206);
+    expect(headRange.headers.get("content-length")).toBe("10");
+    expect(headRange.headers.get("content-range")).toBe(`bytes 10-19/${stored.length}`);
+    expect((await bytesOf(headRange)).length).toBe(0);
+
+    // HEAD does not open the file: it answers from the row even with the file gone from the store.
+    await h.ctx.files.remove(video.fileName as string);
+    expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+    const gone = await fetch(url);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get("cache-control")).toBe("no-store");
   });
 
   it("puts an Open original button on /reference show and info whose link serves the original", async () => {
