@@ -1,8 +1,7 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../src/domain/logger.ts";
 import { ConfigError, configSecrets, loadConfig } from "../src/services/config.ts";
 import { redactUrl } from "../src/storage/database.ts";
+import { captureLogger } from "./support/env.ts";
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
@@ -106,18 +105,7 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgres://bot:s3cr%40t-pass@db.internal/crbot",
     });
     expect(configSecrets(config)).toEqual(expect.arrayContaining(["s3cr%40t-pass", "s3cr@t-pass"]));
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: "info",
-      secrets: configSecrets(config),
-      pretty: false,
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = captureLogger(configSecrets(config));
     logger.error({ err: new Error('password authentication failed for "s3cr@t-pass"') }, "db failed");
     logger.info({ url: "postgres://bot:s3cr%40t-pass@db.internal/crbot" }, "db url");
     expect(lines.join("")).toContain("password authentication failed");
@@ -171,18 +159,7 @@ describe("loadConfig", () => {
       AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
       AWS_SECRET_ACCESS_KEY: secret,
     });
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: "info",
-      secrets: configSecrets(config),
-      pretty: false,
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { logger, lines } = captureLogger(configSecrets(config));
     logger.error({ err: new Error(`SignatureDoesNotMatch for AKIAEXAMPLE with ${secret}`) }, "s3 failed");
     expect(lines.join("")).toContain("SignatureDoesNotMatch");
     expect(lines.join("")).not.toContain(secret);
