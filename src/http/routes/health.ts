@@ -24,16 +24,26 @@ export interface Readiness {
 }
 
 export const healthRoutes: RouteGroup = (app, deps) => {
+  // Requests that arrive while a round of checks runs share it: a flood of probes costs one query and one
+  // storage request at a time, and a check that hangs is not started again until its round gives up.
+  let round: Promise<Readiness> | undefined;
+  const readiness = () => {
+    round ??= checkReadiness(deps).finally(() => {
+      round = undefined;
+    });
+    return round;
+  };
+
   app.get("/healthz", async (_request, reply) => {
     reply.header("cache-control", "no-store");
     return { status: "ok" };
   });
 
   app.get("/readyz", async (_request, reply) => {
-    const readiness = await checkReadiness(deps);
+    const answer = await readiness();
     reply.header("cache-control", "no-store");
-    reply.code(readiness.status === "ready" ? 200 : 503);
-    return readiness;
+    reply.code(answer.status === "ready" ? 200 : 503);
+    return answer;
   });
 };
 
