@@ -133,7 +133,8 @@ export class PredictionJobRunner {
       await job.fail(failure);
       status = failure.code;
     }
-    if (status && began !== undefined) await this.report(job, status, began);
+    // Counted aside: reading the model is one more query, and the slot's result must not wait for a metric.
+    if (status && began !== undefined) void this.report(job, status, began).catch(() => undefined);
   }
 
   /** Counts a job that ran to its end; its model is read from its row, where starting it recorded it. */

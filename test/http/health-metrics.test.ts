@@ -218,12 +218,15 @@ describe("GET /metrics", () => {
       expect(sum(before, "crbot_interactions_total", interactions)).toBe(0);
 
       await h.character({ description: "a copper lighthouse keeper", count: 2 });
-      // The interaction is counted when its handler returns, just after the grid's last edit; its predictions
-      // were counted before that.
+      // The interaction is counted when its handler returns, just after the grid's last edit; each prediction
+      // as it ends, aside (its model is read from its row without holding the slot up).
       const after = await eventually(
         async () => {
           const text = await (await fetch(`${server.url}/metrics`)).text();
-          return sum(text, "crbot_interactions_total", interactions) > 0 && text;
+          const done =
+            sum(text, "crbot_interactions_total", interactions) > 0 &&
+            sum(text, "crbot_prediction_duration_seconds_count", { kind: "image" }) >= 2;
+          return done && text;
         },
         10_000,
         "the /character to be counted",
