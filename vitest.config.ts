@@ -44,7 +44,7 @@ export default defineConfig(async () => {
   return {
     test: {
       // Most tests wait on sockets, child processes and timers rather than the CPU: three files at a time take
-      // about 55 s on a 2-core machine, where vitest's default (one file at a time) takes twice that.
+      // both projects in about 2 min on a 2-core machine (one file at a time took twice as long).
       maxWorkers: 3,
       projects: [
         { test: { ...shared, name: "sqlite", include: ["test/**/*.test.ts"], exclude: POSTGRES_ONLY } },
