@@ -248,9 +248,15 @@ export class GenerationService {
       deadline: (now) => now + this.deps.timeoutMs,
       store: async (_output, data) => {
         const facts = await files.writeImage(imageId, data);
-        await images.markSucceeded(imageId, facts, clock.now());
-        if ((await images.get(imageId))?.deletedAt !== null) {
-          // Purged while it was being made: its row no longer stands for the file, so nothing else would.
+        const marked = await images.markSucceeded(imageId, facts, clock.now());
+        // The common case answers in that one statement; only a row that had already ended is read again.
+        const current = marked ? undefined : await images.get(imageId);
+        const standsFor = marked
+          ? !marked.deleted
+          : current?.deletedAt === null && current.fileName === facts.fileName;
+        if (!standsFor) {
+          // Purged while it was being made (or its row is gone): no row stands for the file, so nothing else
+          // would remove it.
           await files.remove(facts.fileName);
           log.info("image discarded: its slot was deleted while it was being made");
           return;

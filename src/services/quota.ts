@@ -151,6 +151,8 @@ export class QuotaService {
    * lock, so two processes refunding the same job refund it once.
    */
   async refund(jobId: string, kind: UsageKind, units: number, tx: Repos): Promise<void> {
+    // Nothing to give back (every slot made its image): no lock and no reads, which a grid would wait on.
+    if (units <= 0) return;
     await tx.locks.take([`job:${jobId}`]);
     const reservation = await tx.usage.reservation(jobId, kind);
     const back = Math.min(units, await tx.usage.heldByJob(jobId, kind));

@@ -119,8 +119,16 @@ export class ImagesRepo {
       .execute();
   }
 
-  async markSucceeded(id: string, file: StoredFileFacts, finishedAt: number): Promise<void> {
-    await this.db
+  /**
+   * Records a stored image; says whether its row was deleted meanwhile (a purge while it was being made), in
+   * the same statement, or undefined when the row had already ended or is gone.
+   */
+  async markSucceeded(
+    id: string,
+    file: StoredFileFacts,
+    finishedAt: number,
+  ): Promise<{ deleted: boolean } | undefined> {
+    const row = await this.db
       .updateTable("images")
       .set({
         status: "succeeded",
@@ -134,7 +142,9 @@ export class ImagesRepo {
       })
       .where("id", "=", id)
       .where("status", "in", OPEN)
-      .execute();
+      .returning("deletedAt")
+      .executeTakeFirst();
+    return row && { deleted: row.deletedAt !== null };
   }
 
   async markFailed(
