@@ -58,19 +58,13 @@ export const video: Command = {
         image: choice.image,
         interaction: interactionRef(interaction),
       },
-      (jobId, model, tx) =>
-        ctx.admission.admit(
-          {
-            guildId: viewer.guildId,
-            userId: viewer.userId,
-            prompt,
-            kind: "video",
-            units: 1,
-            jobId,
-            model,
-          },
-          tx,
-        ),
+      ctx.admission.admitter({
+        guildId: viewer.guildId,
+        userId: viewer.userId,
+        prompt,
+        kind: "video",
+        units: 1,
+      }),
     );
     if (!created.ok) {
       await refusePrivately(

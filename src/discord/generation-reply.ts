@@ -146,19 +146,13 @@ export async function generateAndReply(
       userId: interaction.user.id,
       interaction: interactionRef(interaction),
     },
-    (jobId, model, tx) =>
-      ctx.admission.admit(
-        {
-          guildId: interaction.guildId,
-          userId: interaction.user.id,
-          prompt: params.prompt,
-          kind: "image",
-          units: params.count,
-          jobId,
-          model,
-        },
-        tx,
-      ),
+    ctx.admission.admitter({
+      guildId: interaction.guildId,
+      userId: interaction.user.id,
+      prompt: params.prompt,
+      kind: "image",
+      units: params.count,
+    }),
   );
   if (!created.ok) {
     await refusePrivately(

@@ -39,6 +39,16 @@ export class AdmissionService {
   ) {}
 
   /**
+   * The `admit` callback a job's `create` takes: this request, with the job id and model the create chose, in
+   * the create's transaction.
+   */
+  admitter(
+    request: Omit<AdmissionRequest, "jobId" | "model">,
+  ): (jobId: string, model: string, tx: Repos) => Promise<Admission> {
+    return (jobId, model, tx) => this.admit({ ...request, jobId, model }, tx);
+  }
+
+  /**
    * Decides in the caller's transaction `tx`, which records the job when this says yes; the transaction must
    * hold the locks `admissionLocks` names. A blocked prompt's audit row is written in it too.
    */

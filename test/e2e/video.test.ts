@@ -36,19 +36,13 @@ describe("/video", () => {
     const viewer = { userId: ALICE.id, guildId: h.sandbox.guild.id, canModerate: false };
     const created = await h.ctx.video.create(
       { viewer, channelId: null, prompt: "walks through rain", image: looked },
-      (jobId, model, tx) =>
-        h.ctx.admission.admit(
-          {
-            guildId: viewer.guildId,
-            userId: viewer.userId,
-            prompt: "walks",
-            kind: "video",
-            units: 1,
-            jobId,
-            model,
-          },
-          tx,
-        ),
+      h.ctx.admission.admitter({
+        guildId: viewer.guildId,
+        userId: viewer.userId,
+        prompt: "walks",
+        kind: "video",
+        units: 1,
+      }),
     );
     expect(created).toEqual({ ok: false, reason: "gone" });
     expect(await h.ctx.video.forImage(image.id)).toEqual([]);

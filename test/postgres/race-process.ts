@@ -34,19 +34,13 @@ const outcomes: string[] = await Promise.all(
             count: 1,
             aspectRatio: "1:1",
           },
-          (jobId, model, tx) =>
-            ctx.admission.admit(
-              {
-                guildId: guild,
-                userId: user,
-                prompt: "a knight in silver armour",
-                kind: "image",
-                units: 1,
-                jobId,
-                model,
-              },
-              tx,
-            ),
+          ctx.admission.admitter({
+            guildId: guild,
+            userId: user,
+            prompt: "a knight in silver armour",
+            kind: "image",
+            units: 1,
+          }),
         );
         return created.ok ? "admitted" : created.reason;
       }
