@@ -20,6 +20,7 @@ const BOTH_ENGINES = [
   "test/storage/database.test.ts",
   "test/storage/object-recovery.test.ts",
   "test/storage/storage-outage.test.ts",
+  "test/http/links.test.ts",
 ];
 
 /** Tests that exist only for PostgreSQL: two processes racing on one database. */

@@ -11,6 +11,7 @@ import { LinkSigner } from "../../src/services/links.ts";
 import type { ImageWithOwner } from "../../src/storage/images-repo.ts";
 import { referenceUrlOf, type VideoRow } from "../../src/storage/videos-repo.ts";
 import { ALICE, buttons, e2eSuite, type Harness, MOD } from "../support/bot-harness.ts";
+import { sharedEngines } from "../support/env.ts";
 import type { FakeReplicateOptions } from "../support/fake-replicate.ts";
 import { replicateFixture } from "../support/replicate-fixture.ts";
 
@@ -157,16 +158,19 @@ describe("GET /files/<uuid> (signed links)", () => {
     expect((await fetch(url)).status).toBe(200);
     const logged = h.logLines.length;
 
-    // The store failing (a regular file where images/ was): 503, and the path is not given away.
-    renameSync(`${h.dir.path}/images`, `${h.dir.path}/images-away`);
-    writeFileSync(`${h.dir.path}/images`, "");
-    const outage = await fetch(url);
-    expect(outage.status).toBe(503);
-    expect(outage.headers.get("cache-control")).toBe("no-store");
-    expect(await outage.json()).toEqual({ error: "storage unavailable" });
-    rmSync(`${h.dir.path}/images`);
-    renameSync(`${h.dir.path}/images-away`, `${h.dir.path}/images`);
-    expect((await fetch(url)).status).toBe(200);
+    // The store failing (a regular file where images/ was): 503, and the path is not given away. Files under
+    // DATA_DIR only; on S3 the same answer is shown by test/storage/storage-outage.test.ts's stopped bucket.
+    if (!sharedEngines()) {
+      renameSync(`${h.dir.path}/images`, `${h.dir.path}/images-away`);
+      writeFileSync(`${h.dir.path}/images`, "");
+      const outage = await fetch(url);
+      expect(outage.status).toBe(503);
+      expect(outage.headers.get("cache-control")).toBe("no-store");
+      expect(await outage.json()).toEqual({ error: "storage unavailable" });
+      rmSync(`${h.dir.path}/images`);
+      renameSync(`${h.dir.path}/images-away`, `${h.dir.path}/images`);
+      expect((await fetch(url)).status).toBe(200);
+    }
 
     // The database failing: the lookup throws with its own text, which is logged, not sent.
     await h.ctx.data.close();
@@ -183,7 +187,7 @@ describe("GET /files/<uuid> (signed links)", () => {
       }
     }
     const lines = h.logLines.slice(logged).join("\n");
-    expect(lines).toContain("storage is unavailable");
+    if (!sharedEngines()) expect(lines).toContain("storage is unavailable");
     expect(lines).toContain("a signed link failed");
   });
 
@@ -285,7 +289,9 @@ describe("GET /files/<uuid> (signed links)", () => {
     const last = stored.length - 1;
     expect(stored.length).toBeGreaterThan(32 * 1024);
     const cases: Array<[string, number, number]> = [
-      ["bytes=0-0", 0, 0],
+      // s3rver (the tests' S3) answers a ranged GET of bytes=0-0 with the whole object, which the S3 store
+      // refuses (object-store.test.ts pins that); AWS S3 answers it right, so the case runs on files only.
+      ...(sharedEngines() ? [] : ([["bytes=0-0", 0, 0]] as Array<[string, number, number]>)),
       ["bytes=0-1", 0, 1],
       [`bytes=${last}-${last}`, last, last],
       [`bytes=${last}-`, last, last],
