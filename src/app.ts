@@ -8,6 +8,7 @@ import type { Config } from "./services/config.ts";
 import type { AppContext } from "./services/context.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
+import type { SharedJobQueue } from "./services/job-queue.ts";
 import { Limiter } from "./services/limiter.ts";
 import { LinkSigner } from "./services/links.ts";
 import { Metrics } from "./services/metrics.ts";
@@ -37,6 +38,8 @@ export interface AppOptions {
    * DATABASE_URL is one clear message). The context owns it from here: `close()` closes it.
    */
   data?: DataStore;
+  /** The shared job queue, already connected (REDIS_URL); the context owns it from here, as it does `data`. */
+  jobs?: SharedJobQueue;
 }
 
 export async function createAppContext(
@@ -51,15 +54,22 @@ export async function createAppContext(
   // SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL; its schema is brought up to date here.
   const data = options.data ?? (await openDataStore(databaseSettings(config)));
   try {
-    return assemble(config, logger, clock, data);
+    return assemble(config, logger, clock, data, options.jobs);
   } catch (err) {
     // Nothing else holds the database yet: close it so a failed start leaves no pool open.
     await data.close().catch(() => undefined);
+    await options.jobs?.close().catch(() => undefined);
     throw err;
   }
 }
 
-function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore): AppContext {
+function assemble(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  data: DataStore,
+  jobs: SharedJobQueue | undefined,
+): AppContext {
   const repos = data.repos;
   const quota = new QuotaService({
     usage: repos.usage,
@@ -155,9 +165,15 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     metrics,
     links,
     predictionEvents,
+    jobs,
     async close() {
       generation.stop();
       video.stop();
+      try {
+        await jobs?.close();
+      } catch (err) {
+        logger.warn({ err }, "could not close the job queue cleanly");
+      }
       try {
         await data.close();
       } finally {

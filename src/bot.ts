@@ -1,6 +1,8 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
 import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { commands } from "./commands/index.ts";
+import { queuedJobHandlers } from "./discord/queued-jobs.ts";
+import { restOptionsFor } from "./discord/rest.ts";
 import { instrumentRest } from "./discord/rest-metrics.ts";
 import { resumeUnfinishedJobs } from "./discord/resume.ts";
 import { InteractionRouter } from "./interactions/router.ts";
@@ -23,7 +25,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
-    rest: { api: config.discord.apiUrl },
+    rest: restOptionsFor(ctx),
     allowedMentions: { parse: [] },
   });
   const router = new InteractionRouter(ctx, commands);
@@ -50,15 +52,20 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   );
 
   for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+  // ROLE=all on the shared queue: this process is one of the fleet's workers too.
+  if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       logger.info({ pending: router.pending }, "stopping: no new work");
       const drained = router.drain(10_000);
+      // Taken jobs are handed back to the queue as their waits are cut short, for another worker.
+      const handedBack = ctx.jobs?.drain();
       ctx.generation.stop();
       ctx.video.stop();
       await drained;
+      await handedBack;
       await client.destroy();
       await ctx.close();
       logger.info("stopped");

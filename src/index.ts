@@ -1,18 +1,31 @@
-// `npm start`: load the configuration, build the application, log in to Discord; stop cleanly on SIGINT/SIGTERM.
+// `npm start`: load the configuration, build the application, and run this process's role (ROLE): the whole
+// bot (`all`, the default), a gateway, or a worker; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app.ts";
 import { startBot } from "./bot.ts";
 import { finishPendingRemovals } from "./discord/removals.ts";
 import { createLogger } from "./domain/logger.ts";
 import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
 import { configSecrets } from "./services/config.ts";
-import { configOrExit, dataStoreOrExit, readEnvironment, storageOrExit } from "./startup.ts";
+import type { AppContext } from "./services/context.ts";
+import { configOrExit, dataStoreOrExit, jobQueueOrExit, readEnvironment, storageOrExit } from "./startup.ts";
+import { startWorker } from "./worker.ts";
+
+interface Running {
+  gatewayReady?: () => boolean;
+  stop(): Promise<void>;
+}
 
 async function main(): Promise<void> {
   const config = configOrExit(readEnvironment(), { discordToken: true });
-  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-  // A DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad variable is.
+  // Every line says which process wrote it: its role beside pino's pid, and a job's id where one runs.
+  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) }).child({
+    role: config.role,
+  });
+  // A DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad variable is;
+  // so is a REDIS_URL.
   const data = await dataStoreOrExit(config);
-  const ctx = await createAppContext(config, logger, { data });
+  const jobs = await jobQueueOrExit(config, logger);
+  const ctx = await createAppContext(config, logger, { data, ...(jobs ? { jobs } : {}) });
   await storageOrExit(ctx.files.objects);
   logger.info(
     {
@@ -20,25 +33,24 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
       database: ctx.data.description,
       storage: ctx.files.objects.description,
+      queue: jobs?.description ?? "in-process",
     },
     "starting",
   );
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  let running: Running;
   try {
-    bot = await startBot(ctx);
+    running = config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
   } catch (err) {
     logger.fatal({ err }, "could not log in to Discord");
     await ctx.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, "could not close cleanly"));
     process.exit(1);
   }
-  // Grids and video messages that still show what a deletion removed before the last run stopped.
-  bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
   // Health, readiness, metrics, webhooks and links: started once the bot is logged in, so a process manager
   // never sees a process ready that has not reached Discord. Not fatal when it cannot listen: the bot works on.
   let http: RunningHttpServer | undefined;
   if (config.http.port !== 0) {
     http = await startHttpServer(
-      { ctx, gatewayReady: bot.gatewayReady },
+      { ctx, ...(running.gatewayReady ? { gatewayReady: running.gatewayReady } : {}) },
       { port: config.http.port, host: config.http.host },
     ).catch((err: unknown) => {
       logger.error(
@@ -55,7 +67,7 @@ async function main(): Promise<void> {
       ?.close()
       .catch((err: unknown) => logger.warn({ err }, "could not close the HTTP server"));
     Promise.resolve(closed)
-      .then(() => bot.stop())
+      .then(() => running.stop())
       .then(
         () => process.exit(0),
         (err: unknown) => {
@@ -66,6 +78,14 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+/** ROLE=all or gateway: logged in to Discord, answering interactions (and, for `all`, running jobs too). */
+async function startGateway(ctx: AppContext): Promise<Running> {
+  const bot = await startBot(ctx);
+  // Grids and video messages that still show what a deletion removed before the last run stopped.
+  bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
+  return { gatewayReady: bot.gatewayReady, stop: () => bot.stop() };
 }
 
 await main();

@@ -1,7 +1,9 @@
 // What both entry points share: reading the environment (with an optional .env) and refusing to start
 // with a clear message and exit code 2 when something required is missing.
 import { existsSync } from "node:fs";
+import type { Logger } from "./domain/logger.ts";
 import { type BotConfig, type Config, ConfigError, loadConfig } from "./services/config.ts";
+import { QueueUnavailableError, SharedJobQueue } from "./services/job-queue.ts";
 import { type DataStore, openDataStore } from "./storage/data-store.ts";
 import { databaseSettings } from "./storage/database.ts";
 import { type ObjectStore, StorageUnavailableError } from "./storage/object-store.ts";
@@ -96,4 +98,35 @@ export function storageProblem(err: StorageUnavailableError): string {
     `Cannot start: ${err.variable} ${err.message}\n` +
     `Every variable is described in .env.example and the README (${hint}).`
   );
+}
+
+/**
+ * Connects to the shared job queue when REDIS_URL is set, or prints one message naming REDIS_URL and exits
+ * with code 2, as for any other setting that cannot be reached at start.
+ */
+export async function jobQueueOrExit(config: Config, logger: Logger): Promise<SharedJobQueue | undefined> {
+  if (!config.queue) return undefined;
+  try {
+    return await SharedJobQueue.open(
+      {
+        ...config.queue,
+        concurrency: config.maxConcurrentPredictions,
+        createsPerMinute: config.createsPerMinute,
+      },
+      logger,
+    );
+  } catch (err) {
+    if (!(err instanceof QueueUnavailableError)) throw err;
+    console.error(
+      `Cannot start: REDIS_URL ${redactUrl(err.message, config.queue.redisUrl)}\n` +
+        "Every variable is described in .env.example and the README (fleet mode: REDIS_URL, ROLE).",
+    );
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+/** The message without the URL's password, whatever the driver put in it. */
+function redactUrl(message: string, url: string): string {
+  const password = new URL(url).password;
+  return password ? message.split(password).join("[redacted]") : message;
 }

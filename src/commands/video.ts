@@ -10,7 +10,7 @@ import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { refusalError } from "../discord/moderation-log.ts";
 import { promptFrom, promptOption } from "../discord/options.ts";
 import { DurableReply, interactionRef } from "../discord/reply-target.ts";
-import { VideoReply } from "../discord/video-reply.ts";
+import { makeAndDeliverVideo, VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
@@ -82,8 +82,7 @@ export const video: Command = {
       interaction.attachmentSizeLimit,
       log,
     );
-    const onPoll = reply.start(job);
-    await reply.finish(await ctx.video.run(job.id, onPoll, reply.queue(job)));
+    await makeAndDeliverVideo(ctx, job, reply, interaction.attachmentSizeLimit);
   },
 
   /** Offers the user's recent references, newest first, matched on id or prompt. */

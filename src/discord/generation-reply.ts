@@ -10,6 +10,7 @@ import { fitImage, perImageBudget } from "./attachments.ts";
 import { refusalError } from "./moderation-log.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { PastMessage } from "./past-message.ts";
+import { enqueueGeneration } from "./queue-place.ts";
 import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "./render.ts";
 import {
   DurableReply,
@@ -67,6 +68,11 @@ export class GenerationReply {
     this.queuedAhead = ahead;
     this.queue.changed(ahead);
   };
+
+  /** Shows the generation's place in the fleet's queue (shared queue: its slots wait for any worker). */
+  async showQueued(view: GenerationView, ahead: number): Promise<void> {
+    await this.show(view, renderProgress(view, ahead));
+  }
 
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
   async finish(settled: GenerationView): Promise<void> {
@@ -173,6 +179,14 @@ export async function generateAndReply(
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
   const budget = perImageBudget(interaction.attachmentSizeLimit, params.count);
   const reply = new GenerationReply(created.generationId, target, ctx, budget, log);
+  if (ctx.jobs) {
+    // Fleet mode: any worker runs the slots and posts the grid; this process only shows the queue place.
+    const recorded = (await ctx.generation.view(created.generationId)) as GenerationView;
+    await enqueueGeneration(ctx, ctx.jobs, recorded, interaction.attachmentSizeLimit, (ahead) =>
+      reply.showQueued(recorded, ahead),
+    );
+    return recorded;
+  }
   const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
   await reply.finish(view);
   return view;

@@ -2,6 +2,7 @@
 // created again; results go to the original reply while its token lives, else to a channel message.
 import type { REST } from "discord.js";
 import type { AppContext } from "../services/context.ts";
+import type { SharedJobQueue } from "../services/job-queue.ts";
 import { perImageBudget } from "./attachments.ts";
 import { GenerationReply } from "./generation-reply.ts";
 import { DurableReply } from "./reply-target.ts";
@@ -9,6 +10,10 @@ import { VideoReply } from "./video-reply.ts";
 
 export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<Promise<void>[]> {
   // Both lists are read before any job starts, so a failed read leaves no job running untracked.
+  if (ctx.jobs) {
+    await enqueueUndelivered(ctx, ctx.jobs);
+    return [];
+  }
   const undeliveredGenerations = await ctx.generation.undelivered();
   const undeliveredVideos = await ctx.video.undelivered();
   const generations = undeliveredGenerations.map(async (generation) => {
@@ -37,4 +42,28 @@ export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise
     ctx.logger.info({ generations: generations.length, videos: videos.length }, "resuming unfinished jobs");
   }
   return [...generations, ...videos];
+}
+
+/**
+ * With the shared queue, resuming is enqueueing: every undelivered job goes (back) to the queue under its own
+ * id, so one still queued, running or recently ended is not added twice, and any worker finishes it.
+ */
+export async function enqueueUndelivered(ctx: AppContext, jobs: SharedJobQueue): Promise<void> {
+  const generations = await ctx.generation.undelivered();
+  const videos = await ctx.video.undelivered();
+  for (const generation of generations) {
+    const images = await ctx.repos.images.forGeneration(generation.id);
+    const open = images.filter((i) => i.status === "pending" || i.status === "running");
+    await jobs.enqueueGeneration(
+      generation.id,
+      open.map((i) => i.id),
+    );
+  }
+  for (const video of videos) await jobs.enqueueVideo(video.id);
+  if (generations.length + videos.length > 0) {
+    ctx.logger.info(
+      { generations: generations.length, videos: videos.length },
+      "unfinished jobs enqueued for the workers",
+    );
+  }
 }

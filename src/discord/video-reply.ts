@@ -6,6 +6,7 @@ import type { VideoRow } from "../storage/videos-repo.ts";
 import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { PastMessage } from "./past-message.ts";
+import { enqueueVideo } from "./queue-place.ts";
 import { linkButtonRow, renderVideoDone, renderVideoProgress, renderVideoRemoved } from "./render.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
@@ -50,6 +51,12 @@ export class VideoReply {
       this.queuedAhead = ahead;
       updates.changed(ahead);
     };
+  }
+
+  /** Shows the video's place in the fleet's queue (shared queue: it waits for any worker). */
+  async showQueued(video: VideoRow, ahead: number): Promise<void> {
+    this.queuedAhead = ahead;
+    await this.show(video);
   }
 
   async finish(video: VideoRow): Promise<void> {
@@ -118,6 +125,24 @@ export class VideoReply {
     });
     await this.ctx.video.setMessageId(video.id, messageId);
   }
+}
+
+/**
+ * Makes a recorded video and posts it: in this process, or (with the shared queue) on whichever worker takes
+ * its job, this process showing only its place in the fleet's queue.
+ */
+export async function makeAndDeliverVideo(
+  ctx: AppContext,
+  video: VideoRow,
+  reply: VideoReply,
+  uploadLimit: number | undefined,
+): Promise<void> {
+  if (ctx.jobs) {
+    await enqueueVideo(ctx, ctx.jobs, video.id, uploadLimit, (ahead) => reply.showQueued(video, ahead));
+    return;
+  }
+  const onPoll = reply.start(video);
+  await reply.finish(await ctx.video.run(video.id, onPoll, reply.queue(video)));
 }
 
 /**

@@ -12,6 +12,13 @@ export const DEFAULT_DATA_DIR = "./data";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/**
+ * What a process does: `all` is the whole bot in one process; `gateway` owns Discord gateway shards and
+ * acknowledges, admits and enqueues; `worker` has no gateway connection and runs the queued jobs.
+ */
+export const ROLES = ["all", "gateway", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
 /** An empty string in an .env file means "not set", as a user would expect: the value is `fallback`. */
 const orDefault = <T extends z.ZodType>(fallback: unknown, schema: T) =>
   z.preprocess((v) => (v === "" || v === undefined ? fallback : v), schema);
@@ -231,6 +238,21 @@ const schema = z.object({
   ),
   LINK_SECRET: orDefault(undefined, z.string().min(32, "must be at least 32 characters").optional()),
   LINK_TTL_SECONDS: int(7 * 24 * 3600, 60, 365 * 24 * 3600),
+  ROLE: orDefault("all", z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` })),
+  REDIS_URL: orDefault(
+    undefined,
+    z
+      .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL", abort: true })
+      .refine((u) => new URL(u).hostname !== "", { error: "must name a host, as in redis://host:6379" })
+      .optional(),
+  ),
+  QUEUE_PREFIX: orDefault(
+    "crbot",
+    z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1–40 letters, digits, _ and -"),
+  ),
+  JOB_LOCK_SECONDS: int(30, 2, 600),
+  REPLICATE_CREATES_PER_MINUTE: int(600, 1, 100_000),
+  DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(50, 1, 10_000),
 });
 
 /** Rules across variables; checked on the raw values so they are reported alongside every other problem. */
@@ -246,6 +268,20 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
     problems.push(
       "IMAGE_FALLBACK_MODEL must differ from IMAGE_MODEL (leave it empty to disable the fallback)",
     );
+  }
+  const role = env.ROLE?.trim() || "all";
+  if (role === "gateway" || role === "worker") {
+    // Their jobs cross processes: the queue lives in Redis, the rows in a database every process reaches.
+    if (!env.REDIS_URL?.trim()) {
+      problems.push(
+        `ROLE=${role} needs REDIS_URL (the shared job queue): set REDIS_URL=redis://host:6379, or use ROLE=all for one process`,
+      );
+    }
+    if (!env.DATABASE_URL?.trim()) {
+      problems.push(
+        `ROLE=${role} needs DATABASE_URL (PostgreSQL that every process shares): SQLite under DATA_DIR belongs to one process`,
+      );
+    }
   }
   if (!env.STORAGE_URL?.trim()) {
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {
@@ -330,6 +366,24 @@ interface CommonConfig {
     linkSecret: string | undefined;
     linkTtlMs: number;
   };
+  /** What this process does; see ROLES. */
+  role: Role;
+  /**
+   * The shared job queue (BullMQ on Redis) when REDIS_URL is set: jobs then run in whichever process takes
+   * them. Unset: an in-process queue, for ROLE=all only.
+   */
+  queue:
+    | {
+        redisUrl: string;
+        prefix: string;
+        /** How long a worker's hold on a job lasts without renewal: a killed worker's jobs return after it. */
+        lockMs: number;
+      }
+    | undefined;
+  /** Replicate's prediction-create rate, fleet-wide with the shared queue. */
+  createsPerMinute: number;
+  /** Discord's global limit on bot-token requests, fleet-wide with REDIS_URL (interaction tokens are exempt). */
+  discordGlobalPerSecond: number;
 }
 
 /** One error naming every variable that is missing or invalid, each with a hint. */
@@ -408,6 +462,12 @@ function toConfig(e: Env): Config {
       linkSecret: e.LINK_SECRET,
       linkTtlMs: e.LINK_TTL_SECONDS * 1000,
     },
+    role: e.ROLE,
+    queue: e.REDIS_URL
+      ? { redisUrl: e.REDIS_URL, prefix: e.QUEUE_PREFIX, lockMs: e.JOB_LOCK_SECONDS * 1000 }
+      : undefined,
+    createsPerMinute: e.REPLICATE_CREATES_PER_MINUTE,
+    discordGlobalPerSecond: e.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
   };
   if (e.IMAGE_PROVIDER === "mock") {
     return { ...common, imageProvider: "mock", replicate: { ...replicate, token: e.REPLICATE_API_TOKEN } };
@@ -423,17 +483,18 @@ export function configSecrets(config: Config): string[] {
     config.discord.token,
     config.replicate.token,
     ...config.awsSecrets,
-    ...databaseSecrets(config.databaseUrl),
+    ...urlSecrets(config.databaseUrl),
     config.http.webhookSecret,
     config.http.linkSecret,
+    ...urlSecrets(config.queue?.redisUrl),
   ].filter((s): s is string => !!s);
 }
 
 /**
- * A database URL's password (in the URL, or as a `?password=`-like parameter `pg` also reads), raw and as
- * written in the URL (percent-encoded), for the logger to scrub.
+ * A database or Redis URL's password (in the URL, or as a `?password=`-like parameter `pg` also reads), raw
+ * and as written in the URL (percent-encoded), for the logger to scrub.
  */
-function databaseSecrets(url: string | undefined): string[] {
+function urlSecrets(url: string | undefined): string[] {
   if (!url) return [];
   const u = new URL(url);
   const params = [...u.searchParams].filter(([name]) => SECRET_PARAMS.test(name)).map(([, v]) => v);

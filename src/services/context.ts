@@ -9,6 +9,7 @@ import type { AdmissionService } from "./admission.ts";
 import type { Config } from "./config.ts";
 import type { GenerationService } from "./generation.ts";
 import type { GuildSettingsService } from "./guild-settings.ts";
+import type { SharedJobQueue } from "./job-queue.ts";
 import type { Limiter } from "./limiter.ts";
 import type { LinkSigner } from "./links.ts";
 import type { Metrics } from "./metrics.ts";
@@ -44,6 +45,11 @@ export interface AppContext {
   links: LinkSigner;
   /** Completions announced by Replicate's webhooks, which wake the jobs waiting on them in this process. */
   predictionEvents: PredictionEvents;
+  /**
+   * The fleet's shared job queue (REDIS_URL): requests are enqueued there and run by whichever worker takes
+   * them. Undefined: this process runs its requests itself, under its own limiter.
+   */
+  jobs: SharedJobQueue | undefined;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): Promise<void>;
 }

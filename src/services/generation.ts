@@ -186,6 +186,25 @@ export class GenerationService {
     this.jobs.stop();
   }
 
+  /** Whether `stop` was called: a run that returns now has left its rows open. */
+  get stopped(): boolean {
+    return this.jobs.stopped;
+  }
+
+  /**
+   * Runs one slot's prediction job to its end, as a queue's worker does (the queue, not this process, decides
+   * how many run at once). A slot that already ended is left as it is.
+   */
+  async runQueuedSlot(imageId: string): Promise<void> {
+    const job = await this.slotJob(imageId);
+    if (job) await this.jobs.run(job);
+  }
+
+  /** Settles a generation whose slots have all ended (its refund in the same transaction); idempotent. */
+  settle(generationId: string): Promise<void> {
+    return this.finish(generationId);
+  }
+
   async view(generationId: string): Promise<GenerationView | undefined> {
     // Both at once: on PostgreSQL each is a round trip, and a grid waits on this after its last image.
     const [generation, images] = await Promise.all([

@@ -171,6 +171,11 @@ export class VideoService {
     this.jobs.stop();
   }
 
+  /** Whether `stop` was called: a run that returns now has left its row open. */
+  get stopped(): boolean {
+    return this.jobs.stopped;
+  }
+
   /** Records a failure and its refund together: a crash cannot keep one without the other. */
   private async fail(videoId: string, code: FailureCode, message: string): Promise<void> {
     await this.deps.data.transaction((tx) => this.failIn(videoId, code, message, tx));

@@ -56,6 +56,8 @@ export async function checkReadiness(deps: HttpDeps): Promise<Readiness> {
     },
     storage: () => ctx.files.objects.check(),
   };
+  const jobs = ctx.jobs;
+  if (jobs) checks.queue = () => jobs.check();
   if (gatewayReady) {
     checks.gateway = async () => {
       if (!gatewayReady()) throw new Error("the Discord gateway connection is not ready");
