@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { probePostgres, TEST_ADMIN_URL } from "./test/support/engines.ts";
+import { probeRedis, TEST_REDIS_URL } from "./test/support/redis.ts";
 
 /**
  * The tests that run a second time on PostgreSQL + S3 (s3rver): storage, admission and refunds, and the
@@ -26,6 +27,9 @@ const BOTH_ENGINES = [
 /** Tests that exist only for PostgreSQL: two processes racing on one database. */
 const POSTGRES_ONLY = ["test/postgres/**/*.test.ts"];
 
+/** Fleet mode: gateway and worker processes on Redis (BullMQ), PostgreSQL and s3rver. */
+const FLEET = ["test/fleet/**/*.test.ts"];
+
 export default defineConfig(async () => {
   let postgres = true;
   try {
@@ -36,6 +40,17 @@ export default defineConfig(async () => {
     if (process.env.CI) throw new Error(`${why}; CI runs every test on both engines`);
     console.warn(`${why}: skipping the PostgreSQL + S3 runs (set TEST_DATABASE_URL to point elsewhere).`);
     postgres = false;
+  }
+  let redis = postgres;
+  if (postgres) {
+    try {
+      await probeRedis();
+    } catch (err) {
+      const why = `Redis is unreachable at ${TEST_REDIS_URL} (${(err as Error).message})`;
+      if (process.env.CI) throw new Error(`${why}; CI runs the fleet tests on the real services`);
+      console.warn(`${why}: skipping the fleet tests (set TEST_REDIS_URL to point elsewhere).`);
+      redis = false;
+    }
   }
   const shared = {
     pool: "forks" as const,
@@ -48,7 +63,14 @@ export default defineConfig(async () => {
       // both projects in about 2 min on a 2-core machine (one file at a time took twice as long).
       maxWorkers: 3,
       projects: [
-        { test: { ...shared, name: "sqlite", include: ["test/**/*.test.ts"], exclude: POSTGRES_ONLY } },
+        {
+          test: {
+            ...shared,
+            name: "sqlite",
+            include: ["test/**/*.test.ts"],
+            exclude: [...POSTGRES_ONLY, ...FLEET],
+          },
+        },
         ...(postgres
           ? [
               {
@@ -56,6 +78,18 @@ export default defineConfig(async () => {
                   ...shared,
                   name: "postgres",
                   include: [...BOTH_ENGINES, ...POSTGRES_ONLY],
+                  globalSetup: ["test/support/engines.ts"],
+                },
+              },
+            ]
+          : []),
+        ...(redis
+          ? [
+              {
+                test: {
+                  ...shared,
+                  name: "fleet",
+                  include: FLEET,
                   globalSetup: ["test/support/engines.ts"],
                 },
               },

@@ -255,6 +255,26 @@ export class FakeReplicate {
     return new Promise((resolve) => this.heldWaiters.push({ count, resolve }));
   }
 
+  /**
+   * The most predictions that were running at once: each counts from its create until its own running time
+   * ended (held results aside), as Replicate bills and as MAX_CONCURRENT_PREDICTIONS bounds.
+   */
+  peakInFlight(): number {
+    const edges = this.creates.flatMap((c) => [
+      { at: c.at, step: 1 },
+      { at: c.at + c.latencyMs, step: -1 },
+    ]);
+    // An end and a start at the same moment: the end first, as the slot was free for the start.
+    edges.sort((a, b) => a.at - b.at || a.step - b.step);
+    let running = 0;
+    let peak = 0;
+    for (const edge of edges) {
+      running += edge.step;
+      peak = Math.max(peak, running);
+    }
+    return peak;
+  }
+
   /** Queues a one-shot fault for the next request that matches. */
   inject(fault: Fault): void {
     this.faults.push(fault);
