@@ -22,24 +22,36 @@ export interface GlobalBudget {
   take(): Promise<void>;
 }
 
-/** Discord's global limit for one process: `perSecond` bot-token requests a second. */
+/**
+ * What one counting second may spend of a limit of `perSecond`: half. The counters reset a second after their
+ * first request (fixed windows, as Redis expiry and discord.js's own counter work), so the end of one window
+ * and the start of the next can fall within one rolling second; half in each keeps any rolling second within
+ * the limit, as Discord counts it.
+ */
+export function windowPoints(perSecond: number): number {
+  return Math.max(1, Math.floor(perSecond / 2));
+}
+
+/** Discord's global limit for one process: at most `perSecond` bot-token requests in any second. */
 export function localBudget(perSecond: number): GlobalBudget {
-  const queue = new RateLimiterQueue(new RateLimiterMemory({ points: perSecond, duration: 1 }));
+  const points = windowPoints(perSecond);
+  const queue = new RateLimiterQueue(new RateLimiterMemory({ points, duration: 1 }));
   return { take: () => queue.removeTokens(1).then(() => undefined) };
 }
 
 /**
  * Discord's global limit counted in Redis under `prefix`, shared by every process given the same one. While
- * Redis cannot be reached, each process falls back to its own share of the limit (a guess at the fleet's size
- * would be no better than the full rate, and Discord's own 429s still hold the rest back).
+ * Redis cannot be reached, each process counts alone (a guess at the fleet's size would be no better, and
+ * Discord's own 429s, which discord.js honours, hold the rest back).
  */
 export function redisBudget(redis: Redis, prefix: string, perSecond: number): GlobalBudget {
+  const points = windowPoints(perSecond);
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `${prefix}:discord-global`,
-    points: perSecond,
+    points,
     duration: 1,
-    insuranceLimiter: new RateLimiterMemory({ points: perSecond, duration: 1 }),
+    insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
   });
   const queue = new RateLimiterQueue(limiter);
   return { take: () => queue.removeTokens(1).then(() => undefined) };

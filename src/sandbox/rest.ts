@@ -241,13 +241,26 @@ function channelMessage({ host, method, params: [channelId, messageId], body, fi
 const guildOf = (host: RestHost, channelId: string | undefined) =>
   host.guilds.find((g) => g.channels.some((c) => c.id === channelId));
 
+/** One request as the server answered it: when it arrived, and whether it carried the bot's token. */
+export interface RequestLogEntry {
+  method: string;
+  route: string;
+  status: number;
+  at: number;
+  lane: "bot" | "interaction";
+}
+
 /** Serves /api/v10 and keeps what tests look at: the request log, schema violations, injected faults. */
 export class RestApi {
   readonly violations: Violation[] = [];
-  readonly requestLog: Array<{ method: string; route: string; status: number }> = [];
+  readonly requestLog: RequestLogEntry[] = [];
   /** Count of REST bodies checked against the official schemas. */
   validatedRequests = 0;
   private readonly faults: Fault[] = [];
+  /** Discord's global limit on bot-token requests per second, when a test asks for it to be enforced. */
+  private globalLimit: number | undefined;
+  /** When the bot-token requests of the last second arrived (for the global limit). */
+  private readonly botRequestTimes: number[] = [];
 
   constructor(
     private readonly host: RestHost,
@@ -259,11 +272,21 @@ export class RestApi {
     this.faults.push({ times: 1, ...fault });
   }
 
+  /**
+   * Answers bot-token requests beyond `perSecond` in any second with a global 429, as Discord does past its
+   * 50 a second; interaction-token requests are not counted, as Discord does not count them.
+   */
+  enforceGlobalLimit(perSecond: number): void {
+    this.globalLimit = perSecond;
+  }
+
   /** Answers one request; `route` is its decoded path after /api/v10. */
   async handle(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<void> {
     const method = req.method ?? "GET";
+    const arrived = Date.now();
+    const lane = req.headers.authorization === undefined ? "interaction" : "bot";
     const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      this.requestLog.push({ method, route, status });
+      this.requestLog.push({ method, route, status, at: arrived, lane });
       if (body === undefined) res.writeHead(status, headers).end();
       else sendJson(res, status, body, headers);
     };
@@ -289,6 +312,25 @@ export class RestApi {
     const auth = req.headers.authorization;
     if ((auth !== undefined || !isInteractionRoute) && auth !== `Bot ${this.host.token}`) {
       return reply(401, error("401: Unauthorized", 0));
+    }
+
+    if (lane === "bot" && this.globalLimit !== undefined) {
+      while (this.botRequestTimes.length > 0 && (this.botRequestTimes[0] as number) <= arrived - 1000) {
+        this.botRequestTimes.shift();
+      }
+      if (this.botRequestTimes.length >= this.globalLimit) {
+        const retryAfter = ((this.botRequestTimes[0] as number) + 1000 - arrived) / 1000;
+        return reply(
+          429,
+          { message: "You are being rate limited.", retry_after: retryAfter, global: true },
+          {
+            "Retry-After": String(Math.ceil(retryAfter)),
+            "X-RateLimit-Global": "true",
+            "X-RateLimit-Scope": "global",
+          },
+        );
+      }
+      this.botRequestTimes.push(arrived);
     }
 
     // Only now, with the caller known, is the body read, and only up to the cap.

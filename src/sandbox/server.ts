@@ -10,7 +10,7 @@ import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
 import { buttonData, commandData, type InteractionInput, newInteraction } from "./interactions.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { RestApi, sendJson } from "./rest.ts";
+import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
 import { snowflake } from "./snowflake.ts";
 import { SandboxState } from "./state.ts";
 import type {
@@ -42,7 +42,7 @@ export class DiscordSandbox extends EventEmitter {
   readonly globalCommands: RegisteredCommand[];
   readonly guildCommands: Map<string, RegisteredCommand[]>;
   readonly violations: Violation[];
-  readonly requestLog: Array<{ method: string; route: string; status: number }>;
+  readonly requestLog: RequestLogEntry[];
   /** Serves whatever is not the API or an attachment (sandbox mode's web page); returns true if it answered. */
   pageHandler:
     | ((req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean)
@@ -155,6 +155,11 @@ export class DiscordSandbox extends EventEmitter {
 
   injectFault(fault: Fault): void {
     this.rest.injectFault(fault);
+  }
+
+  /** Answers bot-token requests past `perSecond` in any second with a global 429, as Discord does. */
+  enforceGlobalLimit(perSecond: number): void {
+    this.rest.enforceGlobalLimit(perSecond);
   }
 
   /** Messages in a channel, oldest first, as `viewer` sees them (ephemeral ones only for their user). */

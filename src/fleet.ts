@@ -1,0 +1,93 @@
+// `npm run fleet -- --workers N`: a gateway and N workers on this machine, each its own `npm start` process
+// (ROLE=gateway, ROLE=worker) sharing REDIS_URL, DATABASE_URL and STORAGE_URL, with every line of each
+// process's output prefixed by its role. Ctrl-C (or SIGTERM) stops them all gracefully. On several hosts, run
+// the same roles with `npm start` on each instead (README, "Fleet mode").
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { readEnvironment } from "./startup.ts";
+
+const ENTRY = join(import.meta.dirname, "index.ts");
+const USAGE = "usage: npm run fleet -- [--workers N]   (N from 1 to 32, default 2)";
+
+function main(): void {
+  let workers: number;
+  try {
+    const { values } = parseArgs({ options: { workers: { type: "string", default: "2" } } });
+    workers = Number(values.workers);
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (!Number.isInteger(workers) || workers < 1 || workers > 32) fail(USAGE);
+  const env = readEnvironment();
+  const missing = ["DISCORD_TOKEN", "REDIS_URL", "DATABASE_URL"].filter((name) => !env[name]?.trim());
+  if (missing.length > 0) {
+    fail(
+      `Cannot start the fleet: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set. ` +
+        "A fleet shares its queue (REDIS_URL) and its database (DATABASE_URL); see the README's Fleet mode.",
+    );
+  }
+  if (!env.STORAGE_URL?.trim()) {
+    console.warn(
+      "[fleet] STORAGE_URL is not set: every process keeps files under the same DATA_DIR, which works on this machine only.",
+    );
+  }
+  // Each process its own operations port: the gateway on HTTP_PORT, worker i on HTTP_PORT + i.
+  const basePort = Number(env.HTTP_PORT || 8080);
+  const roles = [
+    { name: "gateway", role: "gateway", port: basePort },
+    ...Array.from({ length: workers }, (_, i) => ({
+      name: `worker-${i + 1}`,
+      role: "worker",
+      port: basePort === 0 ? 0 : basePort + i + 1,
+    })),
+  ];
+  const children = roles.map(({ name, role, port }) =>
+    run(name, { ...env, ROLE: role, HTTP_PORT: String(port) }),
+  );
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[fleet] ${signal}: stopping ${children.length} processes`);
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  let running = children.length;
+  let worst = 0;
+  for (const [i, child] of children.entries()) {
+    child.once("exit", (code, signal) => {
+      const name = roles[i]?.name;
+      console.log(`[fleet] ${name} exited (${signal ?? `code ${code}`})`);
+      if (!stopping && code !== 0) worst = code ?? 1;
+      // One process down is a fleet that is not what was asked for: stop the rest, say so.
+      if (!stopping) stop("SIGTERM");
+      if (--running === 0) process.exit(worst);
+    });
+  }
+}
+
+/** Starts one role as `npm start` would, its output line by line behind `[name]`. */
+function run(name: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const [stream, out] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ] as const) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => out.write(`[${name}] ${line}\n`));
+  }
+  return child;
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+main();
