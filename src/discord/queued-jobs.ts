@@ -28,7 +28,7 @@ function tokenLive(ctx: AppContext, row: GenerationRow): boolean {
 export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
   return {
     async image(work, log) {
-      await ctx.generation.runQueuedSlot(work.id);
+      await ctx.generation.runQueuedSlot(work.id, log);
       if (ctx.generation.stopped) return "stopped";
       const image = await ctx.repos.images.get(work.id);
       const view = image && (await ctx.generation.view(image.generationId));
@@ -62,7 +62,7 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       if (!video || video.deliveredAt !== null) return "done";
       const vLog = log.child({ videoId: video.id });
       const reply = new VideoReply(targetFor(ctx, rest, video, vLog), ctx, work.uploadLimit, vLog);
-      const settled = await ctx.video.run(video.id, reply.start(video));
+      const settled = await ctx.video.run(video.id, reply.start(video), undefined, log);
       if (ctx.video.stopped) return "stopped";
       await reply.finish(settled);
       return "done";

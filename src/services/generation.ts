@@ -195,8 +195,8 @@ export class GenerationService {
    * Runs one slot's prediction job to its end, as a queue's worker does (the queue, not this process, decides
    * how many run at once). A slot that already ended is left as it is.
    */
-  async runQueuedSlot(imageId: string): Promise<void> {
-    const job = await this.slotJob(imageId);
+  async runQueuedSlot(imageId: string, log?: Logger): Promise<void> {
+    const job = await this.slotJob(imageId, log);
     if (job) await this.jobs.run(job);
   }
 
@@ -239,8 +239,11 @@ export class GenerationService {
    * One image slot as a prediction job, keyed by its row's id: what it sends (the generation's prompt and
    * parameters), how its image is stored and how its start, success and failure are recorded.
    */
-  async slotJob(imageId: string): Promise<PredictionJob<ImageRequest> | undefined> {
-    const { provider, images, files, clock, logger } = this.deps;
+  async slotJob(
+    imageId: string,
+    logger: Logger = this.deps.logger,
+  ): Promise<PredictionJob<ImageRequest> | undefined> {
+    const { provider, images, files, clock } = this.deps;
     const image = await images.get(imageId);
     const generation = image && (await this.deps.generations.get(image.generationId));
     if (!image || !generation) return undefined;

@@ -119,8 +119,13 @@ export class VideoService {
    * Makes (or, after a restart, keeps waiting on) a video: a stored prediction id is polled, never created
    * again. Resolves with the row as it ends; still `running` when a shutdown cut the wait short.
    */
-  async run(videoId: string, onPoll?: () => void, onQueue?: (ahead: number) => void): Promise<VideoRow> {
-    const job = await this.job(videoId);
+  async run(
+    videoId: string,
+    onPoll?: () => void,
+    onQueue?: (ahead: number) => void,
+    log?: Logger,
+  ): Promise<VideoRow> {
+    const job = await this.job(videoId, log);
     if (!job) throw new Error(`no video ${videoId}`);
     await this.jobs.run(job, {
       ...(onQueue ? { queued: onQueue, started: () => onQueue(0) } : {}),
@@ -133,8 +138,11 @@ export class VideoService {
    * A video as a prediction job, keyed by its row's id: what it sends (the prompt and the stored reference),
    * how the video is stored and how its start, success and failure (with its refund) are recorded.
    */
-  async job(videoId: string): Promise<PredictionJob<VideoModelRequest> | undefined> {
-    const { videos, files, provider, clock, logger } = this.deps;
+  async job(
+    videoId: string,
+    logger: Logger = this.deps.logger,
+  ): Promise<PredictionJob<VideoModelRequest> | undefined> {
+    const { videos, files, provider, clock } = this.deps;
     const video = await videos.get(videoId);
     if (!video) return undefined;
     const log = logger.child({ videoId, referenceImageId: video.referenceImageId });

@@ -204,3 +204,51 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
     expect(confirmation.visible_to).toBe(ALICE.id);
   }, 120_000);
 });
+
+describe("npm run fleet", () => {
+  it("starts a gateway and two workers, each line prefixed by its role, and stops them all on SIGTERM", async () => {
+    const { sandbox: s } = await setup(200);
+    if (!dir || !prefix) throw new Error("setup() first");
+    const fleet = spawnScript(
+      "src/fleet.ts",
+      {
+        ...engineEnv(dir.path),
+        REDIS_URL: TEST_REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        DISCORD_TOKEN: BOT_TOKEN,
+        DISCORD_API_URL: s.apiUrl,
+        IMAGE_PROVIDER: "mock",
+        MOCK_LATENCY_MS: "200",
+        DATA_DIR: dir.path,
+        LOG_LEVEL: "info",
+      },
+      { args: ["--workers", "2"] },
+    );
+    processes.push(fleet);
+    await fleet.printed("[gateway]", 30_000);
+    await s.waitFor(
+      () => (fleet.output().match(/^\[worker-\d\] .*worker taking jobs/gm)?.length ?? 0) === 2,
+      30_000,
+      "two workers",
+    );
+    await fleet.printed("logged in to Discord", 30_000);
+    const grid = await finalGrid(
+      s,
+      s.runCommand({ command: "character", options: { description: "fleet script", count: 2 }, user: ALICE }),
+      30_000,
+    );
+    expect(grid.attachments).toHaveLength(2);
+    // Every line names its process: the prefix, and in the JSON the role and pid; a job's lines its job id.
+    const lines = fleet.output().split("\n").filter(Boolean);
+    for (const line of lines.filter((l) => !l.startsWith("[fleet]"))) {
+      expect(line).toMatch(/^\[(gateway|worker-[12])\] /);
+    }
+    const stored = lines.find((l) => l.includes('"image stored"'));
+    expect(stored).toMatch(/^\[worker-[12]\] /);
+    expect(stored).toMatch(/"role":"worker"/);
+    expect(stored).toMatch(/"pid":\d+/);
+    expect(stored).toMatch(/"jobId":"image-[0-9a-f-]{36}"/);
+    expect(await fleet.stop("SIGTERM")).toBe(0);
+    expect(fleet.output()).toMatch(/\[fleet\] worker-2 exited \(code 0\)/);
+  }, 90_000);
+});
