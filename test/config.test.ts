@@ -165,4 +165,36 @@ describe("loadConfig", () => {
     expect(lines.join("")).not.toContain(secret);
     expect(lines.join("")).not.toContain("AKIAEXAMPLE");
   });
+
+  it("takes the fleet settings: ROLE, REDIS_URL with its password scrubbed, and the fleet-wide limits", () => {
+    const base = { IMAGE_PROVIDER: "mock" };
+    const single = loadConfig(base);
+    expect(single.role).toBe("all");
+    expect(single.queue).toBeUndefined();
+    expect(single.createsPerMinute).toBe(600);
+    expect(single.discordGlobalPerSecond).toBe(50);
+    const worker = loadConfig({
+      ...base,
+      ROLE: "worker",
+      REDIS_URL: "redis://:s3cret-pass@redis.internal:6379",
+      DATABASE_URL: "postgres://bot@db:5432/crbot",
+      JOB_LOCK_SECONDS: "10",
+      QUEUE_PREFIX: "crbot-staging",
+    });
+    expect(worker.role).toBe("worker");
+    expect(worker.queue).toEqual({
+      redisUrl: "redis://:s3cret-pass@redis.internal:6379",
+      prefix: "crbot-staging",
+      lockMs: 10_000,
+    });
+    expect(configSecrets(worker)).toContain("s3cret-pass");
+    expect(() => loadConfig({ ...base, ROLE: "shard" })).toThrow(/ROLE must be one of all, gateway, worker/);
+    expect(() => loadConfig({ ...base, REDIS_URL: "http://redis:6379" })).toThrow(
+      /REDIS_URL must be a redis:\/\//,
+    );
+    expect(() => loadConfig({ ...base, QUEUE_PREFIX: "a:b" })).toThrow(/QUEUE_PREFIX must be 1–40 letters/);
+    expect(() => loadConfig({ ...base, ROLE: "gateway", REDIS_URL: "redis://r:6379" })).toThrow(
+      /ROLE=gateway needs DATABASE_URL/,
+    );
+  });
 });

@@ -28,6 +28,41 @@ describe("npm start", () => {
   });
 });
 
+describe("npm start in fleet mode", () => {
+  it("refuses ROLE=gateway and ROLE=worker without REDIS_URL and DATABASE_URL, saying why, and exits 2", async () => {
+    for (const role of ["gateway", "worker"]) {
+      const result = await runScript("src/index.ts", {
+        DISCORD_TOKEN: "x.y.z",
+        IMAGE_PROVIDER: "mock",
+        ROLE: role,
+      });
+      expect(result.status).toBe(2);
+      expect(result.output).toContain(`ROLE=${role} needs REDIS_URL`);
+      expect(result.output).toContain(`ROLE=${role} needs DATABASE_URL`);
+      expect(result.output).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it("with a Redis that does not answer prints one message naming REDIS_URL, without its password, and exits 2", async () => {
+    const dir = makeTempDir();
+    try {
+      const result = await runScript("src/index.ts", {
+        DISCORD_TOKEN: "x.y.z",
+        IMAGE_PROVIDER: "mock",
+        DATA_DIR: dir.path,
+        // A port nothing listens on.
+        REDIS_URL: "redis://:hunter2-secret@127.0.0.1:1",
+      });
+      expect(result.status).toBe(2);
+      expect(result.output.split("\n")[0]).toMatch(/^Cannot start: REDIS_URL cannot be reached/);
+      expect(result.output).not.toContain("hunter2-secret");
+      expect(result.output).not.toMatch(/\n\s+at /);
+    } finally {
+      dir.remove();
+    }
+  });
+});
+
 describe("npm run sandbox", () => {
   it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
     const dir = makeTempDir();
