@@ -12,6 +12,10 @@ import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
+if (process.argv.includes("--fleet")) {
+  // Fleet mode's load phase, on its own: bench/fleet.ts.
+  await import("./fleet.ts");
+}
 const quick = process.argv.includes("--quick");
 /** `--engine sqlite` (default: SQLite + files under DATA_DIR) or `--engine postgres` (PostgreSQL + S3, s3rver). */
 const engineArg = process.argv[process.argv.indexOf("--engine") + 1];

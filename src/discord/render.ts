@@ -33,9 +33,15 @@ export function quotePrompt(prompt: string): string {
 }
 
 function failureLines(view: GenerationView): string[] {
-  return view.images
-    .filter((i) => i.status === "failed")
-    .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`);
+  return [
+    ...view.images
+      .filter((i) => i.status === "failed")
+      .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`),
+    ...(view.waitingOnStorage ?? []).map(
+      (slot) =>
+        `Image ${slot}: the bot's storage is unavailable, so it is not recorded yet; the bot keeps trying and it comes here once the storage is back.`,
+    ),
+  ];
 }
 
 /** Who took a reference away, as a grid or a video message says it. */

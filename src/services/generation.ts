@@ -1,5 +1,6 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
-import type { Clock } from "../domain/clock.ts";
+import { type Clock, sleep } from "../domain/clock.ts";
+import { StorageUnavailableError } from "../domain/errors.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { DataStore } from "../storage/data-store.ts";
@@ -39,7 +40,20 @@ export interface GenerationRequest {
 export interface GenerationView {
   generation: GenerationRow;
   images: ImageRow[];
+  /**
+   * Slots whose result could not be recorded because the database was away: still open, tried again until it
+   * is back. Known only to the run that met the outage; a view read from the database has none.
+   */
+  waitingOnStorage?: number[];
 }
+
+/**
+ * How long a slot waits before it is tried again when its result could not be recorded (the database was
+ * away through the data layer's own retries), and for how long in all: Replicate keeps an output for an hour,
+ * and a slot tried again only polls the recorded prediction and stores its output.
+ */
+const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 
 /** Hears about every slot that settles, with the whole generation as it now stands. */
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
@@ -154,31 +168,77 @@ export class GenerationService {
         onQueue?.(ahead);
       }
     };
+    // The generation as this run last read it, and the slots an outage keeps from being recorded: what the
+    // member is shown while the database is away.
+    let latest: GenerationView = { generation, images: open };
+    const outage = new Set<number>();
+    const tell = (view: GenerationView, settled: ImageRow) => {
+      try {
+        onProgress?.({ ...view, waitingOnStorage: [...outage].sort() }, settled);
+      } catch (err) {
+        this.deps.logger.error({ err, generationId }, "progress listener failed");
+      }
+    };
     await Promise.all(
       open.map(async (image) => {
-        await this.runSlot(image, {
-          queued: (ahead) => {
+        const queue = {
+          queued: (ahead: number) => {
             waiting.set(image.slot, ahead);
             report();
           },
           started: () => {
             if (waiting.delete(image.slot)) report();
           },
+        };
+        await this.runThroughOutage(image, queue, () => {
+          outage.add(image.slot);
+          tell(latest, image);
         });
+        outage.delete(image.slot);
         if (this.jobs.stopped) return;
         const view = await this.view(generationId);
         const settled = view?.images.find((i) => i.id === image.id);
-        if (view && settled && onProgress) {
-          try {
-            onProgress(view, settled);
-          } catch (err) {
-            this.deps.logger.error({ err, generationId }, "progress listener failed");
-          }
+        if (view && settled) {
+          latest = view;
+          tell(view, settled);
         }
       }),
     );
     if (!this.jobs.stopped) await this.finish(generationId);
     return (await this.view(generationId)) as GenerationView;
+  }
+
+  /**
+   * Runs a slot; when its result cannot be recorded because the database is away, says so (`onOutage`) and
+   * tries again, with growing pauses, until it is recorded, the process stops, or Replicate would have let the
+   * output go. A slot tried again polls its recorded prediction: it is never created twice.
+   */
+  private async runThroughOutage(
+    image: ImageRow,
+    queue: { queued: (ahead: number) => void; started: () => void },
+    onOutage: () => void,
+  ): Promise<void> {
+    const since = this.deps.clock.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runSlot(image, queue);
+      } catch (err) {
+        const databaseAway = err instanceof StorageUnavailableError && err.variable === "DATABASE_URL";
+        if (!databaseAway || this.jobs.stopped || this.deps.clock.now() - since > OUTAGE_GIVE_UP_MS)
+          throw err;
+        const pause = OUTAGE_RETRY_MS[Math.min(attempt, OUTAGE_RETRY_MS.length - 1)] as number;
+        this.deps.logger.warn(
+          { err, imageId: image.id, slot: image.slot, retryInMs: pause },
+          "could not record the slot's result: the database is away; trying again",
+        );
+        onOutage();
+        try {
+          await sleep(pause, this.jobs.signal);
+        } catch {
+          return; // stopping: the row stays open for the next start
+        }
+      }
+    }
   }
 
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */

@@ -90,6 +90,11 @@ export class PredictionJobRunner {
     return this.stopping.signal.aborted;
   }
 
+  /** Aborted when the runner stops: for waits of the runner's callers that must end with it. */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
   stop(): void {
     this.stopping.abort(new Error("shutting down"));
@@ -129,6 +134,10 @@ export class PredictionJobRunner {
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
+      // The database away (past the data layer's own retries): nothing can be recorded, and the prediction may
+      // well have succeeded. The row stays as it is, open, for the caller to run again once the database is
+      // back (a queue's retry, the generation's own, or the next start); a run again never creates twice.
+      if (err instanceof StorageUnavailableError && err.variable === "DATABASE_URL") throw err;
       const failure = recordableFailure(err, job.log, job.key.kind);
       await job.fail(failure);
       status = failure.code;

@@ -3,7 +3,7 @@
 // cuts) stops answering, and /metrics is Prometheus text whose counters move after a /character run by the
 // real bot through the local Discord server; npm start serves them with its gateway check and closes on SIGTERM.
 import { randomBytes } from "node:crypto";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { createServer } from "node:net";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
@@ -14,6 +14,7 @@ import type { AppContext } from "../../src/services/context.ts";
 import { ALICE, BOT_TOKEN, e2eSuite, eventually } from "../support/bot-harness.ts";
 import { probePostgres, TEST_ADMIN_URL } from "../support/engines.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import { postgresProxy } from "../support/pg-proxy.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 import { spawnScript } from "../support/spawn.ts";
 
@@ -97,37 +98,6 @@ describe("GET /healthz and GET /readyz", () => {
     expect(ready.body.failed).toEqual(["gateway"]);
   });
 });
-
-/** A TCP proxy in front of PostgreSQL; `stop` closes it and destroys every connection, as a stopped server. */
-async function postgresProxy(target: URL): Promise<{ port: number; stop(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (!address || typeof address === "string") throw new Error("the proxy has no port");
-  let stopped = false;
-  return {
-    port: address.port,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
 
 const postgres = await probePostgres().then(
   () => true,

@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import type { AppContext } from "../../src/services/context.ts";
+import type { GenerationView } from "../../src/services/generation.ts";
 import {
   captureLogger,
   generate,
@@ -12,6 +13,7 @@ import {
   type TempDir,
   testConfig,
 } from "../support/env.ts";
+import { postgresProxy } from "../support/pg-proxy.ts";
 import { replicateFixture } from "../support/replicate-fixture.ts";
 
 const replicate = replicateFixture();
@@ -70,5 +72,50 @@ describe("the database dropping the bot's connections", () => {
     expect(fake.creates).toHaveLength(4);
     // The store answers afterwards too, on new connections.
     expect(await app.repos.generations.runningCount("200000000000000001")).toBe(0);
+  });
+
+  it("says per image that the storage is away, keeps trying, and stores every image once it is back", async () => {
+    const fake = await replicate.start({ latencyMs: 600 });
+    dir = makeTempDir();
+    const { logger, lines } = captureLogger();
+    const config = testConfig(dir.path, replicate.env);
+    const direct = new URL(config.databaseUrl as string);
+    const proxy = await postgresProxy(direct);
+    const viaProxy = Object.assign(new URL(direct), { hostname: "127.0.0.1", port: String(proxy.port) });
+    app = await createAppContext({ ...config, databaseUrl: viaProxy.toString() }, logger);
+    const views: GenerationView[] = [];
+    const running = generate(
+      app,
+      {
+        guildId: "100000000000000001",
+        channelId: null,
+        userId: "200000000000000002",
+        prompt: "a lighthouse in fog",
+        count: 4,
+        aspectRatio: "1:1",
+      },
+      (view) => views.push(view),
+    );
+    // Every slot has its prediction recorded; then the database goes away before any result is.
+    while (fake.creates.length < 4) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    await proxy.stop();
+    try {
+      // Each image is reported as waiting on the storage (the member's tiles), none as failed.
+      while (!views.some((v) => (v.waitingOnStorage ?? []).length === 4)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(views.flatMap((v) => v.images).some((i) => i.status === "failed")).toBe(false);
+    } finally {
+      await proxy.resume();
+    }
+    const view = await running;
+    expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    expect(view.generation.status).toBe("succeeded");
+    // Tried again by polling the recorded predictions: never created twice.
+    expect(fake.creates).toHaveLength(4);
+    expect(lines.some((l) => l.includes("the database is away; trying again"))).toBe(true);
+    for (const image of view.images) expect(await app.files.size(image.fileName as string)).toBe(image.bytes);
+    await proxy.stop();
   });
 });
