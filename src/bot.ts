@@ -10,7 +10,10 @@ import { recoverFileStore } from "./storage/recovery.ts";
 export interface RunningBot {
   client: Client<true>;
   router: InteractionRouter;
-  /** Whether every gateway shard is connected now (for /readyz); false while one reconnects or is gone. */
+  /**
+   * Whether every gateway shard this process owns is connected now (for /readyz); false while one reconnects or
+   * is gone.
+   */
   gatewayReady(): boolean;
   /** Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, database closed. */
   stop(): Promise<void>;
@@ -21,10 +24,16 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
   // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
+  const { shards } = config.discord;
+  // discord.js reads SHARD_COUNT from the environment by itself when no count is given (its ShardingManager's
+  // convention) and takes an empty one, as an .env copied from .env.example has it, for 0 shards.
+  if (!shards && process.env.SHARD_COUNT?.trim() === "") delete process.env.SHARD_COUNT;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: config.discord.apiUrl },
     allowedMentions: { parse: [] },
+    // SHARD_COUNT alone: every shard in this process; with SHARD_IDS, only those (another process has the rest).
+    ...(shards ? { shardCount: shards.count, ...(shards.ids ? { shards: shards.ids } : {}) } : {}),
   });
   const router = new InteractionRouter(ctx, commands);
   client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
@@ -45,6 +54,8 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
       user: readyClient.user.tag,
       applicationId: readyClient.application.id,
       guilds: readyClient.guilds.cache.size,
+      shards: readyClient.ws.shards.map((shard) => shard.id),
+      shardCount: readyClient.options.shardCount,
     },
     "logged in to Discord",
   );
