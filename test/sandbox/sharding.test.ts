@@ -4,8 +4,11 @@ import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { deployCommands } from "../../src/commands/register.ts";
+import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
 import { DiscordSandbox, guildOnShard, shardOf, snowflakeOnShard } from "../../src/sandbox/server.ts";
-import { ALICE, BOT_TOKEN } from "../support/bot-harness.ts";
+import { SANDBOX_PEOPLE } from "../../src/sandbox/web.ts";
+import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
+import { makeTempDir, type TempDir } from "../support/env.ts";
 
 let sandbox: DiscordSandbox | undefined;
 const clients: Client[] = [];
@@ -209,5 +212,69 @@ describe("the sandbox gateway with shards", () => {
       guildId: onZero.id,
     });
     await s.waitFor(() => zero.interactions.length === 1, 10_000, "the interaction on shard 0");
+  });
+});
+
+describe("sandbox mode with SANDBOX_SHARDS=2", () => {
+  let running: RunningSandbox | undefined;
+  let dir: TempDir | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    dir?.remove();
+    running = dir = undefined;
+  });
+
+  it("has a guild on each of 2 shards, connects both from one bot, and answers /character in each", {
+    timeout: 60_000,
+  }, async () => {
+    dir = makeTempDir("crbot-sandbox-shards-");
+    running = await startSandboxMode({
+      env: { MOCK_LATENCY_MS: "20", PREDICTION_POLL_MS: "20" },
+      port: 0,
+      dataDir: dir.path,
+      useReplicate: false,
+      shards: 2,
+    });
+    const { sandbox: s, bot } = running;
+    expect(s.shardCount).toBe(2);
+    expect(s.guilds.map((g) => s.shardOf(g.id)).sort()).toEqual([0, 1]);
+    expect([...bot.client.ws.shards.keys()].sort()).toEqual([0, 1]);
+    expect(bot.gatewayReady()).toBe(true);
+    const ready = await fetch(`${running.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+
+    // Through the page's own API, as a visitor switching server would.
+    const alice = SANDBOX_PEOPLE[0]?.id;
+    const state = (await (
+      await fetch(`${s.url}/ui/state?user=${alice}&guild=${s.guilds[1]?.id}`)
+    ).json()) as {
+      guild: { id: string };
+      guilds: Array<{ id: string; shard: number }>;
+    };
+    expect(state.guild.id).toBe(s.guilds[1]?.id);
+    expect(state.guilds.map((g) => g.shard).sort()).toEqual([0, 1]);
+    for (const guild of s.guilds) {
+      const res = await fetch(`${s.url}/ui/command`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Origin: s.url },
+        body: JSON.stringify({
+          user: alice,
+          guild: guild.id,
+          command: "character",
+          options: { description: "a moth", count: 1 },
+        }),
+      });
+      expect(res.status).toBe(202);
+      const grid = await s.waitFor(
+        () =>
+          s
+            .channelMessages(guild.channels[0]?.id)
+            .find((m) => buttons(m).some((b) => b.label === "Regenerate")),
+        20_000,
+        `the grid in ${guild.name}`,
+      );
+      expect(grid.guild_id).toBe(guild.id);
+      expect(grid.attachments).toHaveLength(1);
+    }
   });
 });
