@@ -25,9 +25,10 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
   const { shards } = config.discord;
-  // discord.js reads SHARD_COUNT from the environment by itself when no count is given (its ShardingManager's
-  // convention) and takes an empty one, as an .env copied from .env.example has it, for 0 shards.
-  if (!shards && process.env.SHARD_COUNT?.trim() === "") delete process.env.SHARD_COUNT;
+  // discord.js also reads SHARD_COUNT from the environment when no count is given (its ShardingManager's
+  // convention), and takes an empty one, as .env.example has it, for 0 shards. The configuration has read it
+  // already and is the only source of the count (sandbox mode sets its own).
+  delete process.env.SHARD_COUNT;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: { api: config.discord.apiUrl },

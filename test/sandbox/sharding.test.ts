@@ -224,6 +224,25 @@ describe("sandbox mode with SANDBOX_SHARDS=2", () => {
     running = dir = undefined;
   });
 
+  it("takes the shard count from its configuration only, whatever SHARD_COUNT the environment holds", async () => {
+    // An .env copied from .env.example holds SHARD_COUNT empty, which discord.js alone would take for 0 shards;
+    // one left over from a fleet host would make it identify for a count the server does not have.
+    for (const value of ["", "2"]) {
+      process.env.SHARD_COUNT = value;
+      dir = makeTempDir("crbot-sandbox-env-");
+      try {
+        running = await startSandboxMode({ env: {}, port: 0, dataDir: dir.path, useReplicate: false });
+        expect(running.sandbox.connected, JSON.stringify(value)).toBe(true);
+        expect(running.bot.client.options.shardCount).toBe(1);
+      } finally {
+        delete process.env.SHARD_COUNT;
+        await running?.stop();
+        dir.remove();
+        running = dir = undefined;
+      }
+    }
+  });
+
   it("has a guild on each of 2 shards, connects both from one bot, and answers /character in each", {
     timeout: 60_000,
   }, async () => {
