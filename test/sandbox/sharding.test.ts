@@ -3,12 +3,14 @@
 import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { createAppContext } from "../../src/app.ts";
+import { startBot } from "../../src/bot.ts";
 import { deployCommands } from "../../src/commands/register.ts";
 import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
 import { DiscordSandbox, guildOnShard, shardOf, snowflakeOnShard } from "../../src/sandbox/server.ts";
 import { SANDBOX_PEOPLE } from "../../src/sandbox/web.ts";
 import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
-import { makeTempDir, type TempDir } from "../support/env.ts";
+import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 
 let sandbox: DiscordSandbox | undefined;
 const clients: Client[] = [];
@@ -187,6 +189,49 @@ describe("the sandbox gateway with shards", () => {
     expect(one.interactions.at(-1)).toEqual({ guildId: onOne.id, shard: 1 });
     await s.waitFor(() => s.connected, 10_000, "both shards back");
     expect(one.client.ws.shards.get(1)?.status).toBe(Status.Ready);
+  });
+
+  it("runs the bot on the shards SHARD_IDS names only, ready when they are, with each interaction's shard in its log", async () => {
+    const [onZero, onOne] = [guildOnShard(0, 2, "Zero"), guildOnShard(1, 2, "One")];
+    sandbox = await DiscordSandbox.start({ token: BOT_TOKEN, guilds: [onZero, onOne], shards: 2 });
+    const s = sandbox;
+    await deployCommands({ token: BOT_TOKEN, apiUrl: s.apiUrl });
+    const dir = makeTempDir("crbot-shard-one-");
+    const log = captureLogger([BOT_TOKEN]);
+    const ctx = await createAppContext(
+      testConfig(dir.path, {
+        DISCORD_TOKEN: BOT_TOKEN,
+        DISCORD_API_URL: s.apiUrl,
+        IMAGE_PROVIDER: "mock",
+        MOCK_LATENCY_MS: "20",
+        SHARD_COUNT: "2",
+        SHARD_IDS: "1",
+      }),
+      log.logger,
+    );
+    const bot = await startBot(ctx);
+    try {
+      expect([...bot.client.ws.shards.keys()]).toEqual([1]);
+      expect([...bot.client.guilds.cache.keys()]).toEqual([onOne.id]);
+      // Ready: every shard it owns is connected, though no process has shard 0.
+      expect(s.shardConnected(1)).toBe(true);
+      expect(s.shardConnected(0)).toBe(false);
+      expect(bot.gatewayReady()).toBe(true);
+      const interaction = s.runCommand({
+        command: "character",
+        options: { description: "a heron", count: 1 },
+        user: ALICE,
+        guildId: onOne.id,
+      });
+      await s.waitFor(() => interaction.callback, 10_000, "the deferral");
+      const received = log.lines
+        .map((l) => JSON.parse(l) as { msg: string; interactionId?: string; shardId?: number })
+        .find((l) => l.msg === "interaction received");
+      expect(received).toMatchObject({ interactionId: interaction.id, shardId: 1 });
+    } finally {
+      await bot.stop();
+      dir.remove();
+    }
   });
 
   it("tells which shard is missing when a guild's shard has no bot connected", async () => {
