@@ -12,7 +12,10 @@ import { recoverFileStore } from "./storage/recovery.ts";
 export interface RunningBot {
   client: Client<true>;
   router: InteractionRouter;
-  /** Whether every gateway shard is connected now (for /readyz); false while one reconnects or is gone. */
+  /**
+   * Whether every gateway shard this process owns is connected now (for /readyz); false while one reconnects or
+   * is gone.
+   */
   gatewayReady(): boolean;
   /** Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, database closed. */
   stop(): Promise<void>;
@@ -23,10 +26,17 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
   // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
+  const { shards } = config.discord;
+  // discord.js also reads SHARD_COUNT from the environment when no count is given (its ShardingManager's
+  // convention), and takes an empty one, as .env.example has it, for 0 shards. The configuration has read it
+  // already and is the only source of the count (sandbox mode sets its own).
+  delete process.env.SHARD_COUNT;
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: restOptionsFor(ctx),
     allowedMentions: { parse: [] },
+    // SHARD_COUNT alone: every shard in this process; with SHARD_IDS, only those (another process has the rest).
+    ...(shards ? { shardCount: shards.count, ...(shards.ids ? { shards: shards.ids } : {}) } : {}),
   });
   const router = new InteractionRouter(ctx, commands);
   client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
@@ -47,6 +57,8 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
       user: readyClient.user.tag,
       applicationId: readyClient.application.id,
       guilds: readyClient.guilds.cache.size,
+      shards: readyClient.ws.shards.map((shard) => shard.id),
+      shardCount: readyClient.options.shardCount,
     },
     "logged in to Discord",
   );

@@ -60,6 +60,42 @@ describe("loadConfig", () => {
     expect(config.discord.apiUrl).toBe("http://127.0.0.1:9/api");
   });
 
+  it("takes the gateway shards this process owns from SHARD_COUNT and SHARD_IDS; unset, discord.js decides", () => {
+    const shards = (env: Record<string, string>) =>
+      loadConfig({ IMAGE_PROVIDER: "mock", ...env }).discord.shards;
+    expect(shards({})).toBeUndefined();
+    expect(shards({ SHARD_COUNT: "", SHARD_IDS: "" })).toBeUndefined();
+    expect(shards({ SHARD_COUNT: "4" })).toEqual({ count: 4, ids: undefined });
+    expect(shards({ SHARD_COUNT: "2", SHARD_IDS: "1" })).toEqual({ count: 2, ids: [1] });
+    expect(shards({ SHARD_COUNT: "4", SHARD_IDS: " 3, 0,3" })).toEqual({ count: 4, ids: [3, 0] });
+  });
+
+  it("refuses SHARD_IDS without SHARD_COUNT, ids at or above it, and counts or lists that are not numbers", () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ IMAGE_PROVIDER: "mock", ...env });
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      return [];
+    };
+    expect(problems({ SHARD_IDS: "0" })).toEqual([
+      expect.stringMatching(/^SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT to the total number/),
+    ]);
+    expect(problems({ SHARD_COUNT: "2", SHARD_IDS: "0,2,5" })).toEqual([
+      "SHARD_IDS 2,5 must be below SHARD_COUNT (ids 0 to 1)",
+    ]);
+    expect(problems({ SHARD_COUNT: "0" })).toEqual(["SHARD_COUNT must be at least 1"]);
+    expect(problems({ SHARD_COUNT: "two" })).toEqual(["SHARD_COUNT must be a whole number"]);
+    expect(problems({ SHARD_COUNT: "1.5" })).toEqual(["SHARD_COUNT must be a whole number"]);
+    for (const list of ["0;1", "-1", "a", "0,,1"]) {
+      expect(problems({ SHARD_COUNT: "2", SHARD_IDS: list }), list).toEqual([
+        "SHARD_IDS must be a comma list of shard ids, like 0,1",
+      ]);
+    }
+  });
+
   it("takes model prices as JSON over the built-in approximate table, and names a bad table", () => {
     const config = loadConfig({
       IMAGE_PROVIDER: "mock",

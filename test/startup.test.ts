@@ -20,6 +20,17 @@ describe("npm start", () => {
     }
   });
 
+  it("with SHARD_IDS but no SHARD_COUNT says how to fix it and exits 2", async () => {
+    const result = await runScript("src/index.ts", {
+      DISCORD_TOKEN: "x.y.z",
+      IMAGE_PROVIDER: "mock",
+      SHARD_IDS: "1",
+    });
+    expect(result.status).toBe(2);
+    expect(result.output).toContain("SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT to the total");
+    expect(result.output).not.toMatch(/\n\s+at /);
+  });
+
   it("without REPLICATE_API_TOKEN for the Replicate provider says so and exits 2", async () => {
     const result = await runScript("src/index.ts", { DISCORD_TOKEN: "x.y.z", IMAGE_PROVIDER: "replicate" });
     expect(result.status).toBe(2);
@@ -64,6 +75,14 @@ describe("npm start in fleet mode", () => {
 });
 
 describe("npm run sandbox", () => {
+  it("with SANDBOX_SHARDS that is not 1 to 16 says so and exits 2", async () => {
+    const result = await runScript("src/sandbox/main.ts", { SANDBOX_PORT: "0", SANDBOX_SHARDS: "0" });
+    expect(result.status).toBe(2);
+    expect(result.output).toContain(
+      'SANDBOX_SHARDS must be a number of gateway shards from 1 to 16, not "0".',
+    );
+  });
+
   it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
     const dir = makeTempDir();
     const sandbox = spawnScript("src/sandbox/main.ts", {

@@ -1,6 +1,6 @@
 // Routes every interaction to its handler with a child logger, and turns failures into replies: a
 // UserFacingError's text ephemerally, anything else logged with a reference the user can quote.
-import { type Interaction, MessageFlags, type RepliableInteraction } from "discord.js";
+import { type Interaction, MessageFlags, type RepliableInteraction, ShardClientUtil } from "discord.js";
 import type { Command } from "../discord/command.ts";
 import { parseCustomId } from "../discord/custom-id.ts";
 import { StorageUnavailableError, UserFacingError } from "../domain/errors.ts";
@@ -55,12 +55,17 @@ export class InteractionRouter {
     const log = this.ctx.logger.child({
       interactionId: interaction.id,
       guildId: interaction.guildId,
+      // The gateway shard it came on: its guild's, as Discord computes it; direct messages arrive on shard 0.
+      shardId: interaction.guildId
+        ? ShardClientUtil.shardIdForGuildId(interaction.guildId, interaction.client.options.shardCount ?? 1)
+        : 0,
       userId: interaction.user.id,
       ...(interaction.isCommand() || interaction.isAutocomplete()
         ? { command: interaction.commandName }
         : {}),
       ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
     });
+    log.debug("interaction received");
     let outcome: InteractionOutcome = "ok";
     try {
       if (interaction.isAutocomplete()) {

@@ -1,5 +1,6 @@
 // The local server's gateway: plain JSON frames over a WebSocket, as discord.js speaks them without zlib-sync.
-// HELLO, IDENTIFY → READY and GUILD_CREATE, heartbeats, RESUME with replay, and dispatches to the bot.
+// HELLO, IDENTIFY → READY and GUILD_CREATE, heartbeats, RESUME with replay, and dispatches to the bot. Sharded
+// as Discord is: each IDENTIFY names its shard, and a guild's events go only to its shard's connection.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,7 +18,7 @@ import {
 } from "discord-api-types/v10";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { snowflake } from "./snowflake.ts";
+import { shardOf, snowflake } from "./snowflake.ts";
 import { userPayload } from "./state.ts";
 import { MEMBER_PERMISSIONS, type SandboxGuild, type SandboxUser } from "./types.ts";
 
@@ -29,6 +30,8 @@ const REPLAY_EVENTS = 1000;
 
 interface GatewaySession {
   id: string;
+  /** The shard this session was identified for: [id, count]. */
+  shard: [number, number];
   seq: number;
   events: Array<{ s: number; t: string; d: unknown }>;
   socket: WebSocket | undefined;
@@ -40,6 +43,8 @@ export interface GatewayHost {
   readonly applicationId: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
+  /** How many shards the bot must connect (GET /gateway/bot says so); 1 unless the server was started with more. */
+  readonly shardCount: number;
   /** The port the server listens on, known once it does. */
   port(): number;
   /** Told "ready" when a bot has identified. */
@@ -58,9 +63,19 @@ export class SandboxGateway {
     return `ws://127.0.0.1:${this.host.port()}/gateway`;
   }
 
-  /** Whether a bot is connected and identified. */
+  /** Whether a bot is connected and identified on every shard. */
   get connected(): boolean {
-    return [...this.sessions.values()].some((s) => s.socket?.readyState === 1);
+    return Array.from({ length: this.host.shardCount }, (_, id) => id).every((id) => this.shardConnected(id));
+  }
+
+  /** Whether a bot is connected and identified on shard `id`. */
+  shardConnected(id: number): boolean {
+    return [...this.sessions.values()].some((s) => s.shard[0] === id && s.socket?.readyState === 1);
+  }
+
+  /** Which shard's connection gets the events of `guildId`; direct messages (no guild) go to shard 0. */
+  shardFor(guildId: string | undefined): number {
+    return guildId ? shardOf(guildId, this.host.shardCount) : 0;
   }
 
   /**
@@ -91,11 +106,21 @@ export class SandboxGateway {
     for (const ws of this.sockets) ws.send(JSON.stringify({ op: GatewayOpcodes.Reconnect, d: null }));
   }
 
-  /** Sends an event to the newest session; kept for RESUME when its socket is down. */
-  dispatch(t: string, d: unknown): void {
-    const live = [...this.sessions.values()].filter((s) => s.socket);
-    const target = live.at(-1) ?? [...this.sessions.values()].at(-1);
-    if (!target) throw new Error("no bot has connected to the sandbox gateway");
+  /**
+   * Sends an event of `guildId` (undefined: a direct message) to the newest session of that guild's shard; kept
+   * for RESUME when its socket is down.
+   */
+  dispatch(t: string, d: unknown, guildId: string | undefined): void {
+    const shard = this.shardFor(guildId);
+    const sessions = [...this.sessions.values()].filter((s) => s.shard[0] === shard);
+    const target = sessions.filter((s) => s.socket).at(-1) ?? sessions.at(-1);
+    if (!target) {
+      throw new Error(
+        this.host.shardCount === 1
+          ? "no bot has connected to the sandbox gateway"
+          : `no bot has connected to shard ${shard} of ${this.host.shardCount} on the sandbox gateway`,
+      );
+    }
     this.send(target, t, d);
   }
 
@@ -131,18 +156,21 @@ export class SandboxGateway {
         case GatewayOpcodes.Identify: {
           if (frame.d?.token !== this.host.token)
             return ws.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed");
-          session = { id: randomBytes(16).toString("hex"), seq: 0, events: [], socket: ws };
+          const shard = this.identifiedShard(frame.d?.shard);
+          if (typeof shard === "number") return ws.close(shard, closeReasons[shard]);
+          session = { id: randomBytes(16).toString("hex"), shard, seq: 0, events: [], socket: ws };
           this.sessions.set(session.id, session);
+          const guilds = this.host.guilds.filter((g) => this.shardFor(g.id) === shard[0]);
           this.send(session, GatewayDispatchEvents.Ready, {
             v: 10,
             user: userPayload(this.host.botUser, true),
-            guilds: this.host.guilds.map((g) => ({ id: g.id, unavailable: true })),
+            guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
             session_id: session.id,
             resume_gateway_url: this.url,
             application: { id: this.host.applicationId, flags: 0 },
-            shard: [0, 1],
+            shard,
           });
-          for (const guild of this.host.guilds)
+          for (const guild of guilds)
             this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild));
           this.host.emit("ready");
           break;
@@ -168,6 +196,28 @@ export class SandboxGateway {
     });
   }
 
+  /**
+   * The shard an IDENTIFY asks for, or the close code Discord answers: 4011 when the server has several shards
+   * and none is named, 4010 when the count is not the server's or the id is not one of its shards.
+   */
+  private identifiedShard(requested: unknown): [number, number] | ShardRefusal {
+    const count = this.host.shardCount;
+    if (requested === undefined || requested === null) {
+      return count === 1 ? [0, 1] : GatewayCloseCodes.ShardingRequired;
+    }
+    if (
+      !Array.isArray(requested) ||
+      requested.length !== 2 ||
+      !requested.every((n) => Number.isInteger(n)) ||
+      requested[1] !== count ||
+      requested[0] < 0 ||
+      requested[0] >= count
+    ) {
+      return GatewayCloseCodes.InvalidShard;
+    }
+    return [requested[0], requested[1]];
+  }
+
   private send(session: GatewaySession, t: string, d: unknown): void {
     session.seq += 1;
     const event = { s: session.seq, t, d };
@@ -176,6 +226,13 @@ export class SandboxGateway {
     session.socket?.send(JSON.stringify({ op: GatewayOpcodes.Dispatch, ...event }));
   }
 }
+
+type ShardRefusal = GatewayCloseCodes.InvalidShard | GatewayCloseCodes.ShardingRequired;
+
+const closeReasons: Record<ShardRefusal, string> = {
+  [GatewayCloseCodes.InvalidShard]: "Invalid shard",
+  [GatewayCloseCodes.ShardingRequired]: "Sharding required",
+};
 
 /** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild and its text channels. */
 function guildPayload(guild: SandboxGuild) {

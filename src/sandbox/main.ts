@@ -8,6 +8,7 @@ const env = readEnvironment();
 const port = Number(env.SANDBOX_PORT || 3210);
 const httpPort = Number(env.SANDBOX_HTTP_PORT || 0);
 const useReplicate = (env.SANDBOX_PROVIDER || "mock") === "replicate";
+const shards = Number(env.SANDBOX_SHARDS || 1);
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`SANDBOX_PORT must be a port number (0–65535), not "${env.SANDBOX_PORT}".`);
@@ -15,6 +16,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 if (!Number.isInteger(httpPort) || httpPort < 0 || httpPort > 65535) {
   console.error(`SANDBOX_HTTP_PORT must be a port number (0–65535), not "${env.SANDBOX_HTTP_PORT}".`);
+  process.exit(EXIT_CONFIG);
+}
+if (!Number.isInteger(shards) || shards < 1 || shards > 16) {
+  console.error(
+    `SANDBOX_SHARDS must be a number of gateway shards from 1 to 16, not "${env.SANDBOX_SHARDS}".`,
+  );
   process.exit(EXIT_CONFIG);
 }
 if (useReplicate && !env.REPLICATE_API_TOKEN) {
@@ -31,9 +38,10 @@ try {
     dataDir: env.SANDBOX_DATA_DIR || defaultSandboxDataDir(),
     useReplicate,
     httpPort,
+    shards,
   });
   console.log(
-    `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; data in ${running.config.dataDir}; health and metrics at ${running.httpUrl}/readyz and ${running.httpUrl}/metrics). Ctrl-C stops it.`,
+    `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; ${shards > 1 ? `${shards} gateway shards, a guild on each; ` : ""}data in ${running.config.dataDir}; health and metrics at ${running.httpUrl}/readyz and ${running.httpUrl}/metrics). Ctrl-C stops it.`,
   );
   let stopping = false;
   const stop = () => {

@@ -9,7 +9,7 @@ import { createLogger } from "../domain/logger.ts";
 import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { type Config, configSecrets, loadConfig } from "../services/config.ts";
 import type { AppContext } from "../services/context.ts";
-import { DiscordSandbox } from "./server.ts";
+import { DiscordSandbox, type SandboxGuild, shardOf } from "./server.ts";
 import { attachWebUi } from "./web.ts";
 
 /** Fixed ids, so picks and references in the sandbox's data directory still belong to its guild next time. */
@@ -18,6 +18,26 @@ const GUILD = {
   name: "Sandbox",
   channels: [{ id: "900000000000000002", name: "characters" }],
 };
+
+/**
+ * The sandbox's guilds with `shards` gateway shards: GUILD, and one more on each other shard, each with fixed
+ * ids (GUILD's timestamp bits moved on until they land on that shard) so its rows are found again next time.
+ */
+export function sandboxGuilds(shards: number): SandboxGuild[] {
+  const base = BigInt(GUILD.id) >> 22n;
+  const others = Array.from({ length: shards }, (_, shard) => shard)
+    .filter((shard) => shard !== shardOf(GUILD.id, shards))
+    .map((shard) => {
+      let time = base + 1n;
+      while (Number(time % BigInt(shards)) !== shard) time += 1n;
+      return {
+        id: String((time << 22n) | 1n),
+        name: `Sandbox (shard ${shard})`,
+        channels: [{ id: String((time << 22n) | 2n), name: "characters" }],
+      };
+    });
+  return [GUILD, ...others];
+}
 
 export interface SandboxModeOptions {
   /** The environment the user gave (REPLICATE_API_TOKEN, LOG_LEVEL, MOCK_LATENCY_MS …). */
@@ -28,6 +48,11 @@ export interface SandboxModeOptions {
   useReplicate: boolean;
   /** The operations server's port on 127.0.0.1 (SANDBOX_HTTP_PORT); default 0, any free one. */
   httpPort?: number;
+  /**
+   * Gateway shards the local server reports (SANDBOX_SHARDS); default 1. With more, it has a guild on each
+   * shard and the one bot process connects them all, as a bot past 2,500 guilds does.
+   */
+  shards?: number;
 }
 
 export interface RunningSandbox {
@@ -43,12 +68,15 @@ export interface RunningSandbox {
 }
 
 export async function startSandboxMode(options: SandboxModeOptions): Promise<RunningSandbox> {
+  const shards = options.shards ?? 1;
+  const guilds = sandboxGuilds(shards);
   // A fresh random bot token each run (the server makes one): nothing fixed that another program could know.
   const sandbox = await DiscordSandbox.start({
     port: options.port,
     applicationId: "900000000000000000",
     botUser: { id: "900000000000000000", username: "Character Bot" },
-    guilds: [GUILD],
+    guilds,
+    shards,
   });
   try {
     attachWebUi(sandbox);
@@ -64,11 +92,16 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
       DISCORD_API_URL: sandbox.apiUrl,
       DISCORD_GUILD_ID: GUILD.id,
       DISCORD_APPLICATION_ID: undefined,
+      // discord.js connects one shard unless told the count; this process owns every shard the server has.
+      SHARD_COUNT: shards > 1 ? String(shards) : undefined,
+      SHARD_IDS: undefined,
       IMAGE_PROVIDER: options.useReplicate ? "replicate" : "mock",
       DATA_DIR: options.dataDir,
       LOG_LEVEL: options.env.LOG_LEVEL || "warn",
     });
-    await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: GUILD.id });
+    for (const guild of guilds) {
+      await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: guild.id });
+    }
     const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
     const ctx = await createAppContext(config, logger);
     let bot: RunningBot;

@@ -13,6 +13,7 @@ export interface RestHost {
   readonly applicationId: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
+  readonly shardCount: number;
   readonly state: SandboxState;
   gatewayUrl(): string;
   /** Told "interaction-callback" when the bot answers an interaction. */
@@ -57,7 +58,7 @@ const ROUTES: Route[] = [
     handle: ({ host, reply }) =>
       reply(200, {
         url: host.gatewayUrl(),
-        shards: 1,
+        shards: host.shardCount,
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       }),
   },

@@ -11,7 +11,7 @@ import { SandboxGateway } from "./gateway.ts";
 import { buttonData, commandData, type InteractionInput, newInteraction } from "./interactions.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
 import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
-import { snowflake } from "./snowflake.ts";
+import { shardOf, snowflake, snowflakeOnShard } from "./snowflake.ts";
 import { SandboxState } from "./state.ts";
 import type {
   CommandInput,
@@ -26,7 +26,13 @@ import type {
   Violation,
 } from "./types.ts";
 
+export { shardOf, snowflakeOnShard } from "./snowflake.ts";
 export * from "./types.ts";
+
+/** A guild with one text channel whose id lands on `shard` of `shardCount`: its events go to that shard. */
+export function guildOnShard(shard: number, shardCount: number, name = `Shard ${shard} Guild`): SandboxGuild {
+  return { id: snowflakeOnShard(shard, shardCount), name, channels: [{ id: snowflake(), name: "general" }] };
+}
 
 /** Room for the largest upload an interaction allows by default (10 MiB) twice over, plus the form around it. */
 const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
@@ -37,6 +43,8 @@ export class DiscordSandbox extends EventEmitter {
   readonly token: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
+  /** How many gateway shards the bot must connect: GET /gateway/bot says so, and IDENTIFY must match it. */
+  readonly shardCount: number;
   readonly messages: Map<string, StoredMessage>;
   readonly interactions: Map<string, SandboxInteraction>;
   readonly globalCommands: RegisteredCommand[];
@@ -61,6 +69,9 @@ export class DiscordSandbox extends EventEmitter {
     this.token = options.token ?? randomBytes(32).toString("base64url");
     this.applicationId = options.applicationId ?? snowflake();
     this.botUser = options.botUser ?? { id: this.applicationId, username: "Character Bot" };
+    this.shardCount = options.shards ?? 1;
+    if (!Number.isInteger(this.shardCount) || this.shardCount < 1)
+      throw new RangeError("shards must be a whole number of at least 1");
     const guildId = snowflake();
     this.guilds = options.guilds ?? [
       { id: guildId, name: "Sandbox Guild", channels: [{ id: snowflake(), name: "general" }] },
@@ -74,6 +85,7 @@ export class DiscordSandbox extends EventEmitter {
     this.gateway = new SandboxGateway({
       ...identity,
       guilds: this.guilds,
+      shardCount: this.shardCount,
       port: () => this.boundPort,
       emit: (event) => this.emit(event),
     });
@@ -81,6 +93,7 @@ export class DiscordSandbox extends EventEmitter {
       {
         ...identity,
         guilds: this.guilds,
+        shardCount: this.shardCount,
         state: this.state,
         gatewayUrl: () => this.gateway.url,
         emit: (event, ...args) => this.emit(event, ...args),
@@ -91,7 +104,7 @@ export class DiscordSandbox extends EventEmitter {
     this.requestLog = this.rest.requestLog;
   }
 
-  static async start(options: SandboxOptions): Promise<DiscordSandbox> {
+  static async start(options: SandboxOptions = {}): Promise<DiscordSandbox> {
     const server = createServer();
     const sandbox = new DiscordSandbox(server, options);
     server.on("request", (req, res) => {
@@ -132,9 +145,19 @@ export class DiscordSandbox extends EventEmitter {
     return this.guild.channels[0] as SandboxChannel;
   }
 
-  /** Whether a bot is connected and identified on the gateway. */
+  /** Whether a bot is connected and identified on the gateway, on every shard. */
   get connected(): boolean {
     return this.gateway.connected;
+  }
+
+  /** Whether a bot is connected and identified on shard `id`. */
+  shardConnected(id: number): boolean {
+    return this.gateway.shardConnected(id);
+  }
+
+  /** The shard whose connection gets the events of `guildId`. */
+  shardOf(guildId: string): number {
+    return shardOf(guildId, this.shardCount);
   }
 
   /** Count of REST bodies checked against the official schemas. */
@@ -251,7 +274,7 @@ export class DiscordSandbox extends EventEmitter {
     };
     const { interaction, payload } = newInteraction(context, type, input, guildId, data, message);
     this.interactions.set(interaction.id, interaction);
-    this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
+    this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload, guildId);
     return interaction;
   }
 

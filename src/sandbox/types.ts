@@ -134,6 +134,11 @@ export interface SandboxOptions {
   applicationId?: string;
   botUser?: SandboxUser;
   guilds?: SandboxGuild[];
+  /**
+   * Gateway shards, as GET /gateway/bot reports them; 1 by default. Each guild's events go to the connection of
+   * shard `(guild_id >> 22) % shards` (guildOnShard makes a guild for a chosen one), direct messages to shard 0.
+   */
+  shards?: number;
 }
 
 export interface CommandInput {

@@ -51,6 +51,10 @@ function messageView(sandbox: DiscordSandbox, m: StoredMessage) {
 
 const person = (id: string | null) => SANDBOX_PEOPLE.find((p) => p.id === id);
 
+/** The guild a visitor looks at (`guild` in the query or body); the first one unless another is named. */
+const guildOf = (sandbox: DiscordSandbox, id: unknown) =>
+  sandbox.guilds.find((g) => g.id === id) ?? sandbox.guild;
+
 function send(res: ServerResponse, status: number, body: unknown): true {
   res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
   return true;
@@ -76,17 +80,21 @@ export function attachWebUi(sandbox: DiscordSandbox): void {
     }
     if (!url.pathname.startsWith("/ui/")) return false;
     const viewer = person(url.searchParams.get("user"));
+    const guild = guildOf(sandbox, url.searchParams.get("guild"));
+    const channel = guild.channels[0] ?? sandbox.channel;
 
     if (method === "GET" && url.pathname === "/ui/state") {
       return send(res, 200, {
-        guild: { id: sandbox.guild.id, name: sandbox.guild.name },
-        channel: sandbox.channel,
+        guild: { id: guild.id, name: guild.name },
+        // With several gateway shards (SANDBOX_SHARDS) there is a guild on each, and the page can switch.
+        guilds: sandbox.guilds.map((g) => ({ id: g.id, name: g.name, shard: sandbox.shardOf(g.id) })),
+        channel,
         people: SANDBOX_PEOPLE.map(({ permissions, ...p }) => ({
           ...p,
           moderator: permissions === MODERATOR_PERMISSIONS,
         })),
-        commands: sandbox.commandsFor(sandbox.guild.id),
-        messages: sandbox.channelMessages(sandbox.channel.id, viewer?.id).map((m) => messageView(sandbox, m)),
+        commands: sandbox.commandsFor(guild.id),
+        messages: sandbox.channelMessages(channel.id, viewer?.id).map((m) => messageView(sandbox, m)),
       });
     }
 
@@ -99,8 +107,7 @@ export function attachWebUi(sandbox: DiscordSandbox): void {
       });
       res.write(": connected\n\n");
       const onMessage = (m: StoredMessage) => {
-        if (m.channel_id !== sandbox.channel.id || (m.visible_to !== undefined && m.visible_to !== viewer.id))
-          return;
+        if (m.channel_id !== channel.id || (m.visible_to !== undefined && m.visible_to !== viewer.id)) return;
         res.write(`event: message\ndata: ${JSON.stringify(messageView(sandbox, m))}\n\n`);
       };
       const onCommands = () => res.write("event: commands\ndata: {}\n\n");
@@ -150,7 +157,8 @@ export function attachWebUi(sandbox: DiscordSandbox): void {
           options: (body.options ?? {}) as Record<string, string | number | boolean>,
           user: actor,
           permissions: actor.permissions,
-          channelId: sandbox.channel.id,
+          guildId: guildOf(sandbox, body.guild).id,
+          channelId: guildOf(sandbox, body.guild).channels[0]?.id ?? sandbox.channel.id,
         };
         if (url.pathname === "/ui/command") {
           sandbox.runCommand(input);

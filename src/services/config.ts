@@ -120,6 +120,15 @@ const flag = (fallback: boolean) =>
       .enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" })
       .transform((v) => v === "true" || v === "1" || v === "yes"),
   );
+/** SHARD_IDS: the gateway shards this process owns, a comma list of ids (checked against SHARD_COUNT below). */
+const shardIds = orDefault(
+  undefined,
+  z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, "must be a comma list of shard ids, like 0,1")
+    .transform((text) => [...new Set(text.split(",").map(Number))])
+    .optional(),
+);
 const imageModel = z.enum(IMAGE_MODEL_IDS, { error: `must be one of ${IMAGE_MODEL_IDS.join(", ")}` });
 
 const schema = z.object({
@@ -127,6 +136,15 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: snowflake,
   DISCORD_GUILD_ID: snowflake,
   DISCORD_API_URL: url("https://discord.com/api"),
+  SHARD_COUNT: orDefault(
+    undefined,
+    z.coerce
+      .number({ error: "must be a whole number" })
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .optional(),
+  ),
+  SHARD_IDS: shardIds,
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_URL: url("https://api.replicate.com/v1"),
   REPLICATE_OUTPUT_ORIGINS: origins(REPLICATE_DELIVERY_ORIGINS),
@@ -257,7 +275,7 @@ const schema = z.object({
 
 /** Rules across variables; checked on the raw values so they are reported alongside every other problem. */
 function crossChecks(env: Record<string, string | undefined>): string[] {
-  const problems: string[] = [];
+  const problems: string[] = shardProblems(env.SHARD_COUNT?.trim(), env.SHARD_IDS?.trim());
   const provider = env.IMAGE_PROVIDER || "replicate";
   if (provider === "replicate" && !env.REPLICATE_API_TOKEN?.trim()) {
     problems.push(
@@ -295,6 +313,21 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
   return problems;
 }
 
+/** SHARD_IDS names shards of a whole: it needs SHARD_COUNT, and every id must be below it. */
+function shardProblems(count: string | undefined, ids: string | undefined): string[] {
+  if (!ids) return [];
+  if (!count) {
+    return [
+      "SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT to the total number of shards across every process (e.g. SHARD_COUNT=2 SHARD_IDS=0), or unset SHARD_IDS",
+    ];
+  }
+  const total = Number(count);
+  const over = ids.split(",").filter((id) => Number.isInteger(total) && Number(id) >= total);
+  return over.length > 0
+    ? [`SHARD_IDS ${over.map((id) => id.trim()).join(",")} must be below SHARD_COUNT (ids 0 to ${total - 1})`]
+    : [];
+}
+
 type Env = z.infer<typeof schema>;
 
 interface ReplicateSettings {
@@ -322,6 +355,8 @@ interface CommonConfig {
     applicationId: string | undefined;
     guildId: string | undefined;
     apiUrl: string;
+    /** The gateway shards this process owns (SHARD_COUNT, SHARD_IDS; ids unset: all of them); unset: discord.js decides. */
+    shards: { count: number; ids: number[] | undefined } | undefined;
   };
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
@@ -414,6 +449,7 @@ function toConfig(e: Env): Config {
       applicationId: e.DISCORD_APPLICATION_ID,
       guildId: e.DISCORD_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
+      shards: e.SHARD_COUNT ? { count: e.SHARD_COUNT, ids: e.SHARD_IDS } : undefined,
     },
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
