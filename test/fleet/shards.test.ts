@@ -1,6 +1,7 @@
 // Two real bot processes (`npm start`'s entry point) sharing the gateway as a fleet does: SHARD_COUNT=2 with
 // SHARD_IDS=0 and SHARD_IDS=1, against one local Discord server with a guild on each shard and one PostgreSQL
-// database. Each process is sent, and answers, only its own guild's interactions.
+// database. Each process is sent, and answers, only its own guild's interactions: as two whole bots
+// (ROLE=all), and as two gateways (ROLE=gateway) whose work a separate worker runs from the shared queue.
 import { afterEach, describe, expect, it } from "vitest";
 import { deployCommands } from "../../src/commands/register.ts";
 import { DiscordSandbox, guildOnShard, type SandboxInteraction } from "../../src/sandbox/server.ts";
@@ -8,19 +9,22 @@ import { type DataStore, openDataStore } from "../../src/storage/data-store.ts";
 import { databaseSettings } from "../../src/storage/database.ts";
 import { ALICE, BOB, BOT_TOKEN, buttons, eventually } from "../support/bot-harness.ts";
 import { engineEnv, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
+import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
 let sandbox: DiscordSandbox | undefined;
 let dir: TempDir | undefined;
 let store: DataStore | undefined;
+let prefix: string | undefined;
 const bots: ScriptProcess[] = [];
 
 afterEach(async () => {
   await Promise.all(bots.splice(0).map((b) => b.stop()));
   await store?.close();
   await sandbox?.close();
+  if (prefix) await removeKeys(prefix);
   dir?.remove();
-  sandbox = dir = store = undefined;
+  sandbox = dir = store = prefix = undefined;
 });
 
 interface LogLine {
@@ -46,7 +50,12 @@ const received = (bot: ScriptProcess) =>
     .filter((l) => l.msg === "interaction received")
     .map((l) => ({ interactionId: l.interactionId, guildId: l.guildId, shardId: l.shardId }));
 
-describe("two bot processes, one gateway shard each", () => {
+const shapes = [
+  { shape: "two whole bots (ROLE=all)", fleet: false },
+  { shape: "two gateways (ROLE=gateway) and a worker on the shared queue", fleet: true },
+];
+
+describe.each(shapes)("two bot processes, one gateway shard each: $shape", ({ fleet }) => {
   it("each receives and answers only the interactions of its shard's guild", {
     timeout: 120_000,
   }, async () => {
@@ -69,10 +78,19 @@ describe("two bot processes, one gateway shard each", () => {
       LOG_LEVEL: "debug",
       SHARD_COUNT: "2",
     };
+    if (fleet) {
+      prefix = testQueuePrefix();
+      Object.assign(env, { ROLE: "gateway", REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix });
+    }
     bots.push(spawnScript("src/index.ts", { ...env, SHARD_IDS: "0" }));
     bots.push(spawnScript("src/index.ts", { ...env, SHARD_IDS: "1" }));
     const [zero, one] = bots as [ScriptProcess, ScriptProcess];
-    await Promise.all(bots.map((b) => b.printed("logged in to Discord", 60_000)));
+    if (fleet) {
+      const worker = spawnScript("src/index.ts", { ...env, ROLE: "worker" });
+      bots.push(worker);
+      await worker.printed("worker taking jobs", 60_000);
+    }
+    await Promise.all([zero, one].map((b) => b.printed("logged in to Discord", 60_000)));
     await s.waitFor(() => s.connected, 20_000, "both shards connected");
     const login = (b: ScriptProcess) => logLines(b).find((l) => l.msg === "logged in to Discord");
     expect(login(zero)).toMatchObject({ shards: [0], shardCount: 2 });
@@ -135,6 +153,12 @@ describe("two bot processes, one gateway shard each", () => {
       { interactionId: inOne.id, guildId: onOne.id, shardId: 1 },
       { interactionId: pickOne.id, guildId: onOne.id, shardId: 1 },
     ]);
+    // As gateways, neither made an image: the worker did, from the queue both fed.
+    if (fleet) {
+      expect(zero.output()).not.toContain('"image stored"');
+      expect(one.output()).not.toContain('"image stored"');
+      expect(bots[2]?.output().match(/"image stored"/g)).toHaveLength(4);
+    }
     expect(s.violations).toEqual([]);
     for (const b of bots) expect(b.output()).not.toContain(BOT_TOKEN);
   });
