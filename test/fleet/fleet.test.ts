@@ -205,6 +205,23 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
   }, 120_000);
 });
 
+describe("Replicate's create rate, fleet-wide", () => {
+  it("two workers together start no more predictions in a minute than REPLICATE_CREATES_PER_MINUTE", async () => {
+    const { sandbox: s, fake: f } = await setup(200);
+    const limits = { REPLICATE_CREATES_PER_MINUTE: "3", MAX_CONCURRENT_PREDICTIONS: "8" };
+    await start("gateway", limits);
+    await start("worker", limits);
+    await start("worker", limits);
+    for (const user of users.slice(0, 2)) {
+      s.runCommand({ command: "character", options: { description: "rate limited", count: 4 }, user });
+    }
+    // Eight slots at once, room for eight in flight: the rate alone holds them back.
+    await s.waitFor(() => f.creates.length >= 3, 30_000, "the first creates");
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(f.creates).toHaveLength(3);
+  }, 60_000);
+});
+
 describe("npm run fleet", () => {
   it("starts a gateway and two workers, each line prefixed by its role, and stops them all on SIGTERM", async () => {
     const { sandbox: s } = await setup(200);
