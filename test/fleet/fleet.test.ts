@@ -202,7 +202,60 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
       "the pick's confirmation",
     );
     expect(confirmation.visible_to).toBe(ALICE.id);
+
+    // /video of that pick: recorded by the gateway, made and posted by the worker.
+    const video = s.runCommand({ command: "video", options: { prompt: "turns around" }, user: ALICE });
+    const posted = await s.waitFor(
+      () => s.original(video)?.attachments.find((a) => a.content_type === "video/mp4"),
+      30_000,
+      "the video",
+    );
+    expect(posted.filename).toMatch(/^video-[0-9a-f-]{36}\.mp4$/);
+    expect(staying.output()).toContain('"video stored"');
   }, 120_000);
+});
+
+describe("ROLE=all with REDIS_URL", () => {
+  it("runs its own requests through the shared queue, so a worker on another host can take them", async () => {
+    const { sandbox: s, fake: f } = await setup(300);
+    // Started first and alone: the whole bot, on the shared queue.
+    const whole = spawnScript("src/index.ts", {
+      ...engineEnv(dir?.path ?? ""),
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix ?? "",
+      DISCORD_TOKEN: BOT_TOKEN,
+      DISCORD_API_URL: s.apiUrl,
+      IMAGE_PROVIDER: "replicate",
+      REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
+      REPLICATE_API_URL: f.url,
+      DATA_DIR: dir?.path ?? "",
+      PREDICTION_POLL_MS: "50",
+      LOG_LEVEL: "debug",
+    });
+    processes.push(whole);
+    await whole.printed("logged in to Discord", 30_000);
+    const first = await finalGrid(
+      s,
+      s.runCommand({ command: "character", options: { description: "whole bot", count: 2 }, user: ALICE }),
+      30_000,
+    );
+    expect(first.attachments).toHaveLength(2);
+    expect(whole.output()).toMatch(/"jobId":"image-/);
+    // A worker joins from elsewhere; the whole bot then stops mid-request and the worker finishes its work.
+    const added = await start("worker");
+    f.holdResults();
+    const second = s.runCommand({
+      command: "character",
+      options: { description: "shared", count: 4 },
+      user: users[0] as SandboxUser,
+    });
+    await s.waitFor(() => f.creates.length >= 6, 20_000, "the second request's creates");
+    expect(await whole.stop("SIGTERM")).toBe(0);
+    f.releaseResults();
+    expect((await finalGrid(s, second, 30_000)).attachments).toHaveLength(4);
+    expect(f.creates).toHaveLength(6);
+    expect(added.output()).toMatch(/"image stored"/);
+  }, 90_000);
 });
 
 describe("Replicate's create rate, fleet-wide", () => {
