@@ -115,11 +115,11 @@ describe("allowances, running jobs and the blocklist", () => {
   });
 
   it("shows a waiting request its place in the queue, and the place advances", async () => {
-    // Places are updated at most every 150 ms: alice's slots take 900, 1000 and 1100 ms, one at a time, so bob's
+    // Places are updated at most every 150 ms: alice's slots take about 2 s each, one at a time, so bob's
     // request is queued behind two of them even when recording it takes a while (PostgreSQL on a busy machine).
     const h = await suite.start({
       MAX_CONCURRENT_PREDICTIONS: "1",
-      MOCK_LATENCY_MS: "1000",
+      MOCK_LATENCY_MS: "2000",
       QUEUE_EDIT_INTERVAL_MS: "150",
       REPLY_EDIT_INTERVAL_MS: "50",
     });
