@@ -8,6 +8,7 @@ import type { Config } from "./services/config.ts";
 import type { AppContext } from "./services/context.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
+import { LibraryService } from "./services/library.ts";
 import { Limiter } from "./services/limiter.ts";
 import { LinkSigner } from "./services/links.ts";
 import { Metrics } from "./services/metrics.ts";
@@ -93,6 +94,7 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
     : {};
   const references = new ReferenceService({ ...repos, files, clock, logger });
+  const library = new LibraryService({ data, library: repos.library, settings: repos.guildSettings, clock });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
   const generation = new GenerationService({
     data,
@@ -152,6 +154,7 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     quota,
     admission,
     guildSettings,
+    library,
     metrics,
     links,
     predictionEvents,

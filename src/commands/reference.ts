@@ -77,7 +77,8 @@ export const reference: Command = {
       const removal = await ctx.moderation.deleteReference(image, viewer);
       if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const videos = removal.videos.length;
-      const withVideos = videosTaken(videos, "it");
+      const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
+      const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
       await postToModLog(
         ctx,
         interaction.client.rest,

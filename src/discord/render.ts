@@ -8,10 +8,12 @@ import {
 } from "discord.js";
 import { failureReason } from "../domain/failures.ts";
 import type { GenerationView } from "../services/generation.ts";
+import type { LibraryPage } from "../services/library.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
 import type { ImagePage } from "../services/references.ts";
 import type { AuditEntry } from "../storage/audit-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
+import type { LibraryEntryWithImage } from "../storage/library-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { encodeCustomId } from "./custom-id.ts";
 
@@ -289,7 +291,11 @@ function describeAction(entry: AuditEntry): string {
     case "prompt_blocked":
       return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): “${clip(String(d.prompt ?? ""), 80)}”`;
     case "reference_delete":
-      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}`;
+      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}${Array.isArray(d.libraryNames) ? ` (it left the library: ${d.libraryNames.map((n) => `\`${clip(String(n), 40)}\``).join(", ")})` : ""}`;
+    case "library_add":
+      return `added reference \`${entry.targetId}\` of${target} to the library as \`${clip(String(d.name ?? "?"), 40)}\``;
+    case "library_remove":
+      return `removed \`${clip(String(d.name ?? "?"), 40)}\` from the library`;
     case "purge":
       return `purged ${Number(d.deleted ?? 0)} references of${target}${videosTaken(Number(d.videos ?? 0), "them")}`;
     default:
@@ -312,4 +318,56 @@ export function renderAuditLog(entries: readonly AuditEntry[]): string {
     lines.push(line);
   }
   return lines.join("\n");
+}
+
+export const LIBRARY_PAGE_SIZE = 4;
+
+/** One page of a server's library: a line per entry (its preview is attached in the same order) and paging. */
+export function renderLibraryPage(page: LibraryPage): RenderedMessage {
+  if (page.total === 0) {
+    return {
+      content: "This server's library is empty. Moderators and curators add references with /library add.",
+      components: [],
+    };
+  }
+  const lines = page.items.map(
+    (e, n) =>
+      `${n + 1}. **${escapeMarkdown(e.name)}** · by <@${e.ownerId}> · \`${e.imageId}\`${e.note ? ` · ${escapeMarkdown(clip(e.note, 80))}` : ""}`,
+  );
+  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    disabled,
+    custom_id: encodeCustomId({ handler: "lib", action: "page", page: target }),
+  });
+  return {
+    content: [
+      `**Library of this server** · page ${page.page}/${page.pages} · ${page.total} in all`,
+      ...lines,
+      "Use a name wherever a reference is asked for, e.g. /character reference:<name> or /video reference:<name>.",
+    ].join("\n"),
+    components:
+      page.pages > 1
+        ? [
+            {
+              type: ComponentType.ActionRow,
+              components: [
+                button("◀ Previous", page.page - 1, page.page <= 1),
+                button("Next ▶", page.page + 1, page.page >= page.pages),
+              ],
+            },
+          ]
+        : [],
+  };
+}
+
+/** /library show: one entry. */
+export function renderLibraryEntry(entry: LibraryEntryWithImage): string {
+  return [
+    `📚 **${escapeMarkdown(entry.name)}** · reference \`${entry.imageId}\` · by <@${entry.ownerId}>`,
+    `Prompt: ${quotePrompt(entry.prompt)}`,
+    ...(entry.note ? [`Note: ${escapeMarkdown(entry.note)}`] : []),
+    `Added by <@${entry.addedBy}> ${timestamp(entry.createdAt)}`,
+  ].join("\n");
 }

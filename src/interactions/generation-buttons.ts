@@ -79,6 +79,11 @@ export async function handleGenerationButton(
     return;
   }
 
+  if (id.action !== "again") {
+    throw new UserFacingError(
+      "That button is not one I recognise. It may be from an older version of the bot.",
+    );
+  }
   // Regenerate answers with a new public message; a refusal deletes it and is told privately.
   await interaction.deferReply();
   let view: GenerationView | undefined;

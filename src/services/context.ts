@@ -9,6 +9,7 @@ import type { AdmissionService } from "./admission.ts";
 import type { Config } from "./config.ts";
 import type { GenerationService } from "./generation.ts";
 import type { GuildSettingsService } from "./guild-settings.ts";
+import type { LibraryService } from "./library.ts";
 import type { Limiter } from "./limiter.ts";
 import type { LinkSigner } from "./links.ts";
 import type { Metrics } from "./metrics.ts";
@@ -38,6 +39,8 @@ export interface AppContext {
   quota: QuotaService;
   admission: AdmissionService;
   guildSettings: GuildSettingsService;
+  /** The servers' libraries of named references. */
+  library: LibraryService;
   /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
   metrics: Metrics;
   /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */

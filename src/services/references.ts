@@ -7,6 +7,7 @@ import type { Logger } from "../domain/logger.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { GenerationRow, GenerationsRepo } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { LibraryEntry, LibraryRepo } from "../storage/library-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { PendingMessageEdit, PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { Repos } from "../storage/repos.ts";
@@ -34,6 +35,8 @@ export type SelectResult =
 export interface Removal {
   image: ImageWithOwner;
   videos: VideoRow[];
+  /** The server library's entries that named it: they go with it. */
+  libraryEntries: LibraryEntry[];
   /** Who deleted it: the owner, or a moderator. */
   deletedBy: string;
 }
@@ -46,7 +49,8 @@ export interface ImagePage {
 }
 
 export type ReferenceChoice =
-  | { ok: true; image: ImageWithOwner }
+  /** `libraryName`: the reference was named by the server library's entry of that name. */
+  | { ok: true; image: ImageWithOwner; libraryName?: string }
   | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
 
 /** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
@@ -61,6 +65,8 @@ export interface ReferenceServiceDeps {
   selections: SelectionsRepo;
   /** Videos are deleted with the reference they were made from. */
   videos: VideosRepo;
+  /** The server library: its names are references any member of that server may use. */
+  library: LibraryRepo;
   pendingDeletions: PendingDeletionsRepo;
   pendingMessageEdits: PendingMessageEditsRepo;
   files: FileStore;
@@ -131,6 +137,7 @@ export class ReferenceService {
     const current = await images.get(image.id);
     if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;
     const gone = await videos.markDeletedForImage(image.id, now, deletedBy);
+    const libraryEntries = await tx.library.removeForImage(image.id);
     const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
       (name): name is string => name !== null,
     );
@@ -142,7 +149,7 @@ export class ReferenceService {
       ],
       now,
     );
-    return { removal: { image: current, videos: gone, deletedBy }, fileNames };
+    return { removal: { image: current, videos: gone, libraryEntries, deletedBy }, fileNames };
   }
 
   /** Removes files whose removal was scheduled; one that fails stays scheduled for the next start. */
@@ -208,16 +215,30 @@ export class ReferenceService {
   }
 
   /**
-   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
-   * the viewer's current pick in this guild.
+   * The reference to use: the id given (the viewer's own, or any in the guild for a moderator), a name in the
+   * guild's library (anyone there may use those), or else the viewer's current pick in this guild.
    */
   async choose(rawId: string | null | undefined, viewer: Viewer): Promise<ReferenceChoice> {
     if (rawId) {
+      const named = await this.fromLibrary(rawId, viewer.guildId);
+      if (named) return named;
       const lookup = await this.getImage(rawId.trim(), viewer);
       return lookup.ok ? { ok: true, image: lookup.image } : lookup;
     }
     const current = await this.currentSelection(viewer.userId, viewer.guildId);
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
+  }
+
+  /** The image a library name stands for in a guild, while it is stored; ids are never names (36 > 32). */
+  private async fromLibrary(
+    raw: string,
+    guildId: string | null,
+  ): Promise<Extract<ReferenceChoice, { ok: true }> | undefined> {
+    if (!guildId || isUuid(raw.trim())) return undefined;
+    const entry = await this.deps.library.byName(guildId, raw.trim().replace(/\s+/g, " "));
+    const image = entry && (await this.deps.images.get(entry.imageId));
+    if (!entry || !image || image.deletedAt !== null || image.status !== "succeeded") return undefined;
+    return { ok: true, image, libraryName: entry.name };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */

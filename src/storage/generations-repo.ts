@@ -21,7 +21,10 @@ export interface GenerationRow extends Omit<GenerationsTable, "params"> {
   deliveredAt: number | null;
 }
 
-export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId" | "deliveredAt">;
+export type NewGeneration = Omit<
+  GenerationRow,
+  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId"
+> & { parentImageId?: string | null };
 
 const fromRaw = (row: GenerationsTable): GenerationRow => ({
   ...row,
@@ -47,6 +50,7 @@ export class GenerationsRepo {
         model: row.model,
         requested: row.requested,
         createdAt: row.createdAt,
+        parentImageId: row.parentImageId ?? null,
         status: "running",
       })
       .execute();
@@ -92,6 +96,17 @@ export class GenerationsRepo {
       .selectFrom("generations")
       .selectAll()
       .where("deliveredAt", "is", null)
+      .orderBy("createdAt")
+      .execute();
+    return rows.map(fromRaw);
+  }
+
+  /** The generations drawn from an image (its variations and scenes), oldest first. */
+  async fromParent(imageId: string): Promise<GenerationRow[]> {
+    const rows = await this.db
+      .selectFrom("generations")
+      .selectAll()
+      .where("parentImageId", "=", imageId)
       .orderBy("createdAt")
       .execute();
     return rows.map(fromRaw);
