@@ -16,6 +16,7 @@ import { ModerationService } from "./services/moderation.ts";
 import { PredictionEvents, safetyNetPollMs } from "./services/prediction-events.ts";
 import {
   MOCK_MODEL,
+  MOCK_REFERENCE_MODEL,
   MOCK_VIDEO_MODEL,
   MockImageProvider,
   MockVideoProvider,
@@ -81,7 +82,11 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
   // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
   // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
   const files = new FileStore(openObjectStore(config.storage, config.dataDir));
-  const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
+  const {
+    image: imageProvider,
+    reference: referenceProvider,
+    video: videoProvider,
+  } = createProviders(config, logger, clock);
   // Its own registry, served at GET /metrics; the places that know a fact report it here.
   const metrics = new Metrics();
   const limiter = new Limiter(config.maxConcurrentPredictions, {
@@ -93,6 +98,12 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
   const webhooks = webhookUrl(config)
     ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
     : {};
+  const links = new LinkSigner({
+    publicUrl: config.http.publicUrl,
+    secret: config.http.linkSecret,
+    ttlMs: config.http.linkTtlMs,
+    meta: repos.meta,
+  });
   const references = new ReferenceService({ ...repos, files, clock, logger });
   const library = new LibraryService({ data, library: repos.library, settings: repos.guildSettings, clock });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
@@ -103,6 +114,13 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     provider: imageProvider,
     safetyLevel: (guildId) => guildSettings.safetyLevel(guildId),
     model: () => (imageProvider instanceof ReplicateImageProvider ? imageProvider.model : MOCK_MODEL),
+    // Variations and /character reference: go to IMAGE_REFERENCE_MODEL, whatever IMAGE_MODEL is.
+    reference: {
+      provider: referenceProvider,
+      model: () =>
+        referenceProvider instanceof ReplicateImageProvider ? referenceProvider.model : MOCK_REFERENCE_MODEL,
+      links,
+    },
     limiter,
     clock,
     logger,
@@ -113,12 +131,6 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>
       quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length, tx),
-  });
-  const links = new LinkSigner({
-    publicUrl: config.http.publicUrl,
-    secret: config.http.linkSecret,
-    ttlMs: config.http.linkTtlMs,
-    meta: repos.meta,
   });
   const video = new VideoService({
     data,
@@ -171,17 +183,19 @@ function assemble(config: Config, logger: Logger, clock: Clock, data: DataStore)
 }
 
 /**
- * The image and video providers. The mock setting covers video too: a sandbox never spends money on either.
+ * The image providers (IMAGE_MODEL, and IMAGE_REFERENCE_MODEL for images drawn from a reference) and the video
+ * provider. The mock setting covers them all: a sandbox never spends money.
  * With Replicate, both share its token, API address and allowed output origins.
  */
 function createProviders(
   config: Config,
   logger: Logger,
   clock: Clock,
-): { image: ImageProvider; video: VideoProvider } {
+): { image: ImageProvider; reference: ImageProvider; video: VideoProvider } {
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
-    return { image: new MockImageProvider(mock), video: new MockVideoProvider(mock) };
+    const image = new MockImageProvider(mock);
+    return { image, reference: image, video: new MockVideoProvider(mock) };
   }
   const { token, apiUrl, outputOrigins } = config.replicate;
   const webhook = webhookUrl(config);
@@ -193,6 +207,15 @@ function createProviders(
       model: config.imageModel,
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
+      webhookUrl: webhook,
+    }),
+    // Its own model and no fallback: a model that cannot take the reference would draw someone else.
+    reference: new ReplicateImageProvider({
+      token,
+      apiUrl,
+      outputOrigins,
+      model: config.imageReferenceModel,
+      logger: logger.child({ provider: "replicate-reference" }),
       webhookUrl: webhook,
     }),
     video: new ReplicateVideoProvider({

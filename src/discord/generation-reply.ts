@@ -132,7 +132,7 @@ export class GenerationReply {
 export async function generateAndReply(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   ctx: AppContext,
-  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
+  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">,
   log: Logger,
 ): Promise<GenerationView | undefined> {
   // Nothing is recorded yet: when Discord refuses the defer, there is nothing to give up. A caller that had

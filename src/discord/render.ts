@@ -10,7 +10,7 @@ import { failureReason } from "../domain/failures.ts";
 import type { GenerationView } from "../services/generation.ts";
 import type { LibraryPage } from "../services/library.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
-import type { ImagePage } from "../services/references.ts";
+import type { ImagePage, Lineage } from "../services/references.ts";
 import type { AuditEntry } from "../storage/audit-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
 import type { LibraryEntryWithImage } from "../storage/library-repo.ts";
@@ -60,7 +60,10 @@ export function renderProgress(view: GenerationView, queuedAhead?: number): Rend
   const status = queuedAhead
     ? `Queued: ${queuedAhead} ahead of you.`
     : `${done}/${generation.requested} done…`;
-  return { content: [head, status, ...failureLines(view)].join("\n"), components: [] };
+  return {
+    content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),
+    components: [],
+  };
 }
 
 /** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
@@ -109,9 +112,21 @@ export function renderGrid(
       slot: image.slot,
     }),
   }));
+  const varies: APIButtonComponent[] = stored.map((image) => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: `Vary ${image.slot}`,
+    custom_id: encodeCustomId({
+      handler: "gen",
+      action: "vary",
+      generationId: generation.id,
+      slot: image.slot,
+    }),
+  }));
   const model = stored[0]?.model ?? generation.model;
   const lines = [
     `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
+    ...lineageLine(generation),
     options.pickedSlot
       ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
@@ -131,9 +146,17 @@ export function renderGrid(
     content: lines.join("\n"),
     components: [
       { type: ComponentType.ActionRow, components: picks },
+      { type: ComponentType.ActionRow, components: varies },
       { type: ComponentType.ActionRow, components: [again] },
     ],
   };
+}
+
+/** For a generation drawn from an image: which one, and which model drew it. */
+function lineageLine(generation: GenerationView["generation"]): string[] {
+  return generation.parentImageId
+    ? [`Drawn from reference \`${generation.parentImageId}\` by ${generation.model}.`]
+    : [];
 }
 
 /** A generation that a shutdown interrupted: it is resumed when the bot is back. */
@@ -152,6 +175,8 @@ export function renderImageInfo(
   image: ImageWithOwner,
   isCurrentPick: boolean,
   videos: VideoRow[] = [],
+  lineage?: Lineage,
+  libraryNames: readonly string[] = [],
 ): string {
   const params = JSON.parse(image.params) as Record<string, unknown>;
   return [
@@ -166,6 +191,10 @@ export function renderImageInfo(
     `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
     `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
     `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
+    ...(libraryNames.length
+      ? [`In the server library as ${libraryNames.map((n) => `**${escapeMarkdown(n)}**`).join(", ")}`]
+      : []),
+    ...(lineage ? lineageLines(lineage) : []),
     videos.length === 0
       ? "Videos: none yet (/video makes one)"
       : `Videos (${videos.length}):\n${videos
@@ -173,6 +202,30 @@ export function renderImageInfo(
           .map((v) => `• \`${v.id}\` · ${v.status} · ${v.model} · ${quotePrompt(v.prompt.slice(0, 60))}`)
           .join("\n")}`,
   ].join("\n");
+}
+
+const MAX_CHILDREN_SHOWN = 3;
+
+/** /reference info's lineage: the image this one was drawn from, and the grids drawn from this one. */
+function lineageLines(lineage: Lineage): string[] {
+  const parent = lineage.parentImageId
+    ? `Drawn from: \`${lineage.parentImageId}\``
+    : "Drawn from: nothing (a new character)";
+  if (lineage.children.length === 0)
+    return [parent, "Variations made from it: none yet (press Vary under it)"];
+  const lines = lineage.children
+    .slice(-MAX_CHILDREN_SHOWN)
+    .map(
+      ({ generation, imageIds }) =>
+        `• ${timestamp(generation.createdAt)} · ${generation.model} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
+    );
+  const more = lineage.children.length - lines.length;
+  return [
+    parent,
+    `Variations made from it (${lineage.children.length}):`,
+    ...lines,
+    ...(more > 0 ? [`…and ${more} earlier`] : []),
+  ];
 }
 
 const elapsed = (ms: number) => {

@@ -53,6 +53,11 @@ export type ReferenceChoice =
   | { ok: true; image: ImageWithOwner; libraryName?: string }
   | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
 
+export interface Lineage {
+  parentImageId: string | null;
+  children: Array<{ generation: GenerationRow; imageIds: string[] }>;
+}
+
 /** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
 export interface ScheduledDeletion {
   removal: Removal;
@@ -223,7 +228,10 @@ export class ReferenceService {
       const named = await this.fromLibrary(rawId, viewer.guildId);
       if (named) return named;
       const lookup = await this.getImage(rawId.trim(), viewer);
-      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
+      if (!lookup.ok) return lookup;
+      // A reference is used where it was made: one of another server (or of DMs) is not offered here.
+      if (lookup.image.guildId !== viewer.guildId) return { ok: false, reason: "forbidden" };
+      return { ok: true, image: lookup.image };
     }
     const current = await this.currentSelection(viewer.userId, viewer.guildId);
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
@@ -239,6 +247,27 @@ export class ReferenceService {
     const image = entry && (await this.deps.images.get(entry.imageId));
     if (!entry || !image || image.deletedAt !== null || image.status !== "succeeded") return undefined;
     return { ok: true, image, libraryName: entry.name };
+  }
+
+  /**
+   * Where an image came from and what was drawn from it: the image its generation was drawn from (if any), and
+   * the generations drawn from it (variations and scenes), oldest first, each with its stored images.
+   */
+  async lineage(image: ImageWithOwner): Promise<Lineage> {
+    const { generations, images } = this.deps;
+    const [own, children] = await Promise.all([
+      generations.get(image.generationId),
+      generations.fromParent(image.id),
+    ]);
+    const made = await Promise.all(
+      children.map(async (generation) => ({
+        generation,
+        imageIds: (await images.forGeneration(generation.id))
+          .filter((i) => i.status === "succeeded" && i.deletedAt === null)
+          .map((i) => i.id),
+      })),
+    );
+    return { parentImageId: own?.parentImageId ?? null, children: made };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */

@@ -23,7 +23,7 @@ export interface GenerationRow extends Omit<GenerationsTable, "params"> {
 
 export type NewGeneration = Omit<
   GenerationRow,
-  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId"
+  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
 > & { parentImageId?: string | null };
 
 const fromRaw = (row: GenerationsTable): GenerationRow => ({
@@ -110,6 +110,22 @@ export class GenerationsRepo {
       .orderBy("createdAt")
       .execute();
     return rows.map(fromRaw);
+  }
+
+  /** Records where the parent image was uploaded, unless a URL is recorded already; the URL recorded. */
+  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+    await this.db
+      .updateTable("generations")
+      .set({ referenceUrl: url })
+      .where("id", "=", id)
+      .where("referenceUrl", "is", null)
+      .execute();
+    const row = await this.db
+      .selectFrom("generations")
+      .select("referenceUrl")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.referenceUrl ?? undefined;
   }
 
   async markDelivered(id: string, at: number): Promise<void> {

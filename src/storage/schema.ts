@@ -24,6 +24,8 @@ export interface GenerationsTable {
   deliveredAt: number | null;
   /** The image this generation was drawn from (a variation, or a scene of a reference); null for a new one. */
   parentImageId: string | null;
+  /** Where the parent image was uploaded for the model, when no signed link was used. */
+  referenceUrl: string | null;
 }
 
 export interface ImagesTable {

@@ -21,3 +21,6 @@ ALTER TABLE guild_settings ADD COLUMN curator_role_id TEXT;
 -- never removed (a deletion marks them), and storage:copy copies generations before images.
 ALTER TABLE generations ADD COLUMN parent_image_id TEXT;
 CREATE INDEX generations_parent ON generations (parent_image_id);
+-- The URL the parent image was uploaded to for the model (Replicate's Files API, when there is no signed link):
+-- recorded once, so every slot and a restart send the same input.
+ALTER TABLE generations ADD COLUMN reference_url TEXT;
