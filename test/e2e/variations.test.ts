@@ -105,6 +105,27 @@ describe("Vary", () => {
     expect(sent?.data.equals(await h.ctx.files.read(image?.fileName as string))).toBe(true);
   });
 
+  it("tells only the member when the reference model refuses the image, and charges nothing", async () => {
+    const h = await onReplicate();
+    const grid = await h.character({ description: "a cloud whale", count: 2 });
+    for (let n = 0; n < 2; n++) {
+      replicate.fake.inject({
+        method: "POST",
+        pathPrefix: "/v1/models/google/nano-banana-2/predictions",
+        status: 422,
+      });
+    }
+    const vary = press(h, grid, "Vary 1");
+    const refused = await h.refusal(vary);
+    expect(refused.visible_to).toBe(ALICE.id);
+    expect(refused.content).toContain("google/nano-banana-2 refused reference");
+    expect(refused.content).toContain("nothing was charged");
+    expect((await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user.images.used).toBe(2);
+    expect(await h.ctx.generation.undelivered()).toEqual([]);
+    // The channel keeps only the first grid.
+    expect(h.sandbox.channelMessages().filter((m) => m.content.includes("a cloud whale"))).toHaveLength(1);
+  });
+
   it("refuses a Vary of an image deleted since, and records nothing", async () => {
     const h = await onReplicate();
     const grid = await h.character({ description: "a glass owl", count: 2 });
