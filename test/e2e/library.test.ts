@@ -189,4 +189,30 @@ describe("/library", () => {
     expect(page2.content).not.toContain("friend 1");
     expect(page2.attachments).toHaveLength(1);
   });
+
+  it("matches what is typed in names literally: _ and % are not wildcards", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const view = await h.generationOf(await h.character({ description: "two snakes", count: 2 }));
+    for (const [n, name] of ["snake_case", "snakecase"].entries()) {
+      await command(h, "library add", { reference: view.images[n]?.id as string, name }, MOD, {
+        permissions: MODERATOR_PERMISSIONS,
+      });
+    }
+    const names = async (typed: string) => {
+      const i = h.sandbox.runCommand({
+        command: "library show",
+        options: { name: typed },
+        focused: "name",
+        user: BOB,
+      });
+      return (
+        (await h.sandbox.waitFor(() => i.autocompleteChoices, 5000, "choices")) as Array<{
+          value: string;
+        }>
+      ).map((c) => c.value);
+    };
+    expect(await names("E_C")).toEqual(["snake_case"]);
+    expect((await names("snake")).sort()).toEqual(["snake_case", "snakecase"]);
+    expect(await names("%")).toEqual([]);
+  });
 });
