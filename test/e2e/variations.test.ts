@@ -7,6 +7,7 @@ import {
   BOB,
   buttons,
   e2eSuite,
+  eventually,
   type Harness,
   MOD,
   MODERATOR_PERMISSIONS,
@@ -89,6 +90,28 @@ describe("Vary", () => {
     expect(report.user.estimatedUsd).toBeCloseTo(2 * 0.04 + 2 * 0.067, 5);
     const usage = await h.settledReply(h.sandbox.runCommand({ command: "usage", user: ALICE }));
     expect(usage.content).toContain("google/nano-banana-2 ($0.067 an image");
+  });
+
+  it("is resumed after a restart from its recorded predictions: nothing is created or uploaded twice", async () => {
+    const h = await onReplicate();
+    const grid = await h.character({ description: "a velvet moth", count: 2 });
+    const chosen = (await h.generationOf(grid)).images[0];
+    replicate.fake.holdResults();
+    const vary = press(h, grid, "Vary 1");
+    await eventually(async () => replicate.fake.creates.length === 4, 10_000, "the variation's creates");
+    await eventually(
+      async () => (await h.ctx.repos.generations.fromParent(chosen?.id as string)).length === 1,
+      10_000,
+      "the variation's row",
+    );
+    await h.restart();
+    replicate.fake.releaseResults();
+    const varied = await h.grid(vary);
+    const view = await h.generationOf(varied);
+    expect(view.generation.parentImageId).toBe(chosen?.id);
+    expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded"]);
+    expect(replicate.fake.creates).toHaveLength(4);
+    expect(replicate.fake.uploads.size).toBe(1);
   });
 
   it("sends a small image inline as a data: URI when the Files API refuses it", async () => {
