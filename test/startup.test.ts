@@ -87,7 +87,9 @@ describe("npm run deploy-commands", () => {
       const global = await runScript("src/deploy-commands.ts", env);
       expect(global.status).toBe(0);
       expect(global.output).toContain("globally");
-      expect(global.output).toContain("/character, /reference, /video, /usage, /moderation, /settings, /library");
+      expect(global.output).toContain(
+        "/character, /reference, /video, /usage, /moderation, /settings, /library",
+      );
       expect(sandbox.globalCommands.map((c) => c.name)).toEqual(COMMANDS);
       const guild = await runScript("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
       expect(guild.output).toContain(`in guild ${sandbox.guild.id}`);
