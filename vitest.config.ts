@@ -15,6 +15,8 @@ const BOTH_ENGINES = [
   "test/e2e/moderation.test.ts",
   "test/e2e/limits.test.ts",
   "test/e2e/resilience.test.ts",
+  "test/e2e/library.test.ts",
+  "test/e2e/variations.test.ts",
   "test/services/quota.test.ts",
   "test/services/refund.test.ts",
   "test/services/prediction-job.test.ts",

@@ -9,6 +9,7 @@ import type { AppContext } from "./services/context.ts";
 import { GenerationService } from "./services/generation.ts";
 import { GuildSettingsService } from "./services/guild-settings.ts";
 import type { SharedJobQueue } from "./services/job-queue.ts";
+import { LibraryService } from "./services/library.ts";
 import { Limiter } from "./services/limiter.ts";
 import { LinkSigner } from "./services/links.ts";
 import { Metrics } from "./services/metrics.ts";
@@ -16,6 +17,7 @@ import { ModerationService } from "./services/moderation.ts";
 import { PredictionEvents, safetyNetPollMs } from "./services/prediction-events.ts";
 import {
   MOCK_MODEL,
+  MOCK_REFERENCE_MODEL,
   MOCK_VIDEO_MODEL,
   MockImageProvider,
   MockVideoProvider,
@@ -90,7 +92,11 @@ function assemble(
   // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
   // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
   const files = new FileStore(openObjectStore(config.storage, config.dataDir));
-  const { image: imageProvider, video: videoProvider } = createProviders(config, logger, clock);
+  const {
+    image: imageProvider,
+    reference: referenceProvider,
+    video: videoProvider,
+  } = createProviders(config, logger, clock);
   // Its own registry, served at GET /metrics; the places that know a fact report it here.
   const metrics = new Metrics();
   const limiter = new Limiter(config.maxConcurrentPredictions, {
@@ -102,7 +108,14 @@ function assemble(
   const webhooks = webhookUrl(config)
     ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
     : {};
+  const links = new LinkSigner({
+    publicUrl: config.http.publicUrl,
+    secret: config.http.linkSecret,
+    ttlMs: config.http.linkTtlMs,
+    meta: repos.meta,
+  });
   const references = new ReferenceService({ ...repos, files, clock, logger });
+  const library = new LibraryService({ data, library: repos.library, settings: repos.guildSettings, clock });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
   const generation = new GenerationService({
     data,
@@ -111,6 +124,13 @@ function assemble(
     provider: imageProvider,
     safetyLevel: (guildId) => guildSettings.safetyLevel(guildId),
     model: () => (imageProvider instanceof ReplicateImageProvider ? imageProvider.model : MOCK_MODEL),
+    // Variations and /character reference: go to IMAGE_REFERENCE_MODEL, whatever IMAGE_MODEL is.
+    reference: {
+      provider: referenceProvider,
+      model: () =>
+        referenceProvider instanceof ReplicateImageProvider ? referenceProvider.model : MOCK_REFERENCE_MODEL,
+      links,
+    },
     limiter,
     clock,
     logger,
@@ -121,12 +141,6 @@ function assemble(
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>
       quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length, tx),
-  });
-  const links = new LinkSigner({
-    publicUrl: config.http.publicUrl,
-    secret: config.http.linkSecret,
-    ttlMs: config.http.linkTtlMs,
-    meta: repos.meta,
   });
   const video = new VideoService({
     data,
@@ -162,6 +176,7 @@ function assemble(
     quota,
     admission,
     guildSettings,
+    library,
     metrics,
     links,
     predictionEvents,
@@ -184,17 +199,19 @@ function assemble(
 }
 
 /**
- * The image and video providers. The mock setting covers video too: a sandbox never spends money on either.
+ * The image providers (IMAGE_MODEL, and IMAGE_REFERENCE_MODEL for images drawn from a reference) and the video
+ * provider. The mock setting covers them all: a sandbox never spends money.
  * With Replicate, both share its token, API address and allowed output origins.
  */
 function createProviders(
   config: Config,
   logger: Logger,
   clock: Clock,
-): { image: ImageProvider; video: VideoProvider } {
+): { image: ImageProvider; reference: ImageProvider; video: VideoProvider } {
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
-    return { image: new MockImageProvider(mock), video: new MockVideoProvider(mock) };
+    const image = new MockImageProvider(mock);
+    return { image, reference: image, video: new MockVideoProvider(mock) };
   }
   const { token, apiUrl, outputOrigins } = config.replicate;
   const webhook = webhookUrl(config);
@@ -206,6 +223,15 @@ function createProviders(
       model: config.imageModel,
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
+      webhookUrl: webhook,
+    }),
+    // Its own model and no fallback: a model that cannot take the reference would draw someone else.
+    reference: new ReplicateImageProvider({
+      token,
+      apiUrl,
+      outputOrigins,
+      model: config.imageReferenceModel,
+      logger: logger.child({ provider: "replicate-reference" }),
       webhookUrl: webhook,
     }),
     video: new ReplicateVideoProvider({

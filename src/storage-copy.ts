@@ -27,6 +27,7 @@ const TABLES: ReadonlyArray<{ table: keyof Tables; key: string[]; serial?: strin
   { table: "selections", key: ["id"], serial: "selections" },
   { table: "videos", key: ["id"] },
   { table: "guildSettings", key: ["guildId"] },
+  { table: "libraryEntries", key: ["id"] },
   { table: "usageLedger", key: ["id"], serial: "usage_ledger" },
   { table: "auditLog", key: ["id"], serial: "audit_log" },
   { table: "pendingDeletions", key: ["fileName"] },

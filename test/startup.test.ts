@@ -3,7 +3,7 @@ import { DiscordSandbox } from "../src/sandbox/server.ts";
 import { makeTempDir, waitUntil } from "./support/env.ts";
 import { runScript, spawnScript } from "./support/spawn.ts";
 
-const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings"];
+const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings", "library"];
 
 describe("npm start", () => {
   it("without DISCORD_TOKEN prints one clear message naming it and exits 2, with no stack trace", async () => {
@@ -141,7 +141,9 @@ describe("npm run deploy-commands", () => {
       const global = await runScript("src/deploy-commands.ts", env);
       expect(global.status).toBe(0);
       expect(global.output).toContain("globally");
-      expect(global.output).toContain("/character, /reference, /video, /usage, /moderation, /settings");
+      expect(global.output).toContain(
+        "/character, /reference, /video, /usage, /moderation, /settings, /library",
+      );
       expect(sandbox.globalCommands.map((c) => c.name)).toEqual(COMMANDS);
       const guild = await runScript("src/deploy-commands.ts", { ...env, DISCORD_GUILD_ID: sandbox.guild.id });
       expect(guild.output).toContain(`in guild ${sandbox.guild.id}`);

@@ -1,8 +1,16 @@
-// /character: describe a character, get 1–4 reference images in a grid, pick one.
-import { type ChatInputCommandInteraction, SlashCommandBuilder } from "discord.js";
+// /character: describe a character, get 1–4 reference images in a grid, pick one. With a reference, the images
+// draw that character (IMAGE_REFERENCE_MODEL) doing what the description says.
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  SlashCommandBuilder,
+} from "discord.js";
+import { refusePrivately } from "../discord/acknowledge.ts";
 import type { Command } from "../discord/command.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
+import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { promptFrom, promptOption } from "../discord/options.ts";
+import { autocompleteReference } from "../discord/reference-autocomplete.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
@@ -31,6 +39,15 @@ export const character: Command = {
         .setDescription("Image shape (default 1:1)")
         .addChoices(...ASPECT_RATIOS.map((value) => ({ name: ASPECT_LABELS[value], value }))),
     )
+    .addStringOption((o) =>
+      o
+        .setName("reference")
+        .setDescription(
+          "Draw this character (a reference id or library name); the description says doing what",
+        )
+        .setAutocomplete(true)
+        .setMaxLength(64),
+    )
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
@@ -42,6 +59,30 @@ export const character: Command = {
     }
     if (!ASPECT_RATIOS.includes(aspectRatio))
       throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
-    await generateAndReply(interaction, ctx, { prompt, count, aspectRatio }, log);
+    const rawRef = interaction.options.getString("reference")?.trim() || undefined;
+    if (!rawRef) {
+      await generateAndReply(interaction, ctx, { prompt, count, aspectRatio }, log);
+      return;
+    }
+    // Acknowledged before the reference is looked up (the database may be across a network); a reference the
+    // member may not use is refused privately, with nothing recorded.
+    await interaction.deferReply();
+    const choice = await ctx.references.choose(rawRef, viewerOf(interaction));
+    if (!choice.ok) {
+      const reason = choice.reason === "no_pick" ? "not_found" : choice.reason;
+      await refusePrivately(interaction, imageLookupError(reason, rawRef), log);
+      return;
+    }
+    await generateAndReply(
+      interaction,
+      ctx,
+      { prompt, count, aspectRatio, parentImageId: choice.image.id },
+      log,
+    );
+  },
+
+  /** The member's recent references and the server library's names. */
+  autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
+    return autocompleteReference(interaction, ctx);
   },
 };

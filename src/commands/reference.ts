@@ -32,7 +32,7 @@ export const reference: Command = {
     .addSubcommand((s) =>
       s
         .setName("info")
-        .setDescription("Show a reference's prompt, model, size and whether it is your pick")
+        .setDescription("Show a reference's prompt, model, size, pick, lineage and library names")
         .addStringOption((o) =>
           o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
         ),
@@ -77,7 +77,8 @@ export const reference: Command = {
       const removal = await ctx.moderation.deleteReference(image, viewer);
       if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
       const videos = removal.videos.length;
-      const withVideos = videosTaken(videos, "it");
+      const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
+      const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
       await postToModLog(
         ctx,
         interaction.client.rest,
@@ -91,7 +92,18 @@ export const reference: Command = {
       });
       return;
     }
-    const content = renderImageInfo(image, isCurrentPick, await ctx.video.forImage(image.id));
+    const [videos, lineage, entries] = await Promise.all([
+      ctx.video.forImage(image.id),
+      ctx.references.lineage(image),
+      ctx.library.forImage(image.id),
+    ]);
+    const content = renderImageInfo(
+      image,
+      isCurrentPick,
+      videos,
+      lineage,
+      entries.map((e) => e.name),
+    );
     // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
     const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
       log.warn({ err, imageId: image.id }, "could not sign a link to the reference");

@@ -37,6 +37,7 @@ async function describe(ctx: AppContext, s: GuildSettings): Promise<string> {
     `Every member's bot-wide limit, across all servers and DMs: ${cap.images} images and ${cap.videos} videos a day (set by the bot's operator)`,
     ...describeSafety(ctx, s),
     `Mod-log channel: ${s.modLogChannelId ? `<#${s.modLogChannelId}>` : "none"}`,
+    `Library curators: members with Manage Messages${s.curatorRoleId ? ` and the role <@&${s.curatorRoleId}>` : " (no curator role set)"}`,
     `Blocklist (${s.blocklist.length}): ${s.blocklist.length ? s.blocklist.map((e) => `\`${e.replace(/`/g, "'")}\``).join(", ") : "empty"}`,
   ].join("\n");
 }
@@ -67,7 +68,7 @@ function describeSafety(ctx: AppContext, s: GuildSettings): string[] {
 export const settings: Command = {
   data: new SlashCommandBuilder()
     .setName("settings")
-    .setDescription("This server's limits, blocklist, safety level and mod-log channel")
+    .setDescription("This server's limits, blocklist, safety level, mod-log channel and curator role")
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) => s.setName("view").setDescription("Show the settings"))
@@ -138,6 +139,12 @@ export const settings: Command = {
           o.setName("channel").setDescription("A text channel").addChannelTypes(ChannelType.GuildText),
         ),
     )
+    .addSubcommand((s) =>
+      s
+        .setName("curator")
+        .setDescription("The role whose members may curate /library besides moderators (empty: none)")
+        .addRoleOption((o) => o.setName("role").setDescription("The curator role")),
+    )
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
@@ -188,6 +195,7 @@ const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => Sett
     return { kind: "safety", level: raw === null ? null : oneOf(raw, SAFETY_FILTER_LEVELS, "level") };
   },
   modlog: (i) => ({ kind: "modlog", channelId: i.options.getChannel("channel")?.id ?? null }),
+  curator: (i) => ({ kind: "curator", roleId: i.options.getRole("role")?.id ?? null }),
 };
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {

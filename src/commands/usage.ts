@@ -3,10 +3,28 @@ import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } f
 import type { Command } from "../discord/command.ts";
 import { NO_PINGS } from "../discord/render.ts";
 import type { AppContext } from "../services/context.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_VIDEO_MODEL } from "../services/providers/mock.ts";
 import type { UsageLine } from "../services/quota.ts";
 
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;
+
+/** What each kind of work costs: new images, images drawn from a reference (Vary, /character reference:), videos. */
+function priceTable(ctx: AppContext): string {
+  const { config } = ctx;
+  const mock = config.imageProvider === "mock";
+  const rows: Array<[string, string, "image" | "video"]> = [
+    ["images", mock ? MOCK_MODEL : config.imageModel, "image"],
+    ["Vary and /character reference:", mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel, "image"],
+    ["videos", mock ? MOCK_VIDEO_MODEL : config.videoModel, "video"],
+  ];
+  return rows
+    .map(
+      ([what, model, unit]) =>
+        `${what} ${model} ($${config.prices[model] ?? 0} ${unit === "image" ? "an image" : "a video"})`,
+    )
+    .join(" · ");
+}
 
 export const usage: Command = {
   data: new SlashCommandBuilder()
@@ -30,7 +48,10 @@ export const usage: Command = {
         `${line("Images", report.guild.images)} · ${line("Videos", report.guild.videos)} · ${usd(report.guild.estimatedUsd)}`,
       );
     }
-    lines.push("Costs are estimates from an approximate price table; Replicate's bill is the truth.");
+    lines.push(
+      `**Prices** (approximate): ${priceTable(ctx)}`,
+      "Costs are estimates from an approximate price table; Replicate's bill is the truth.",
+    );
     await interaction.editReply({ content: lines.join("\n"), allowedMentions: NO_PINGS });
   },
 };

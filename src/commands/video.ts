@@ -9,6 +9,7 @@ import type { Command } from "../discord/command.ts";
 import { imageLookupError, viewerOf } from "../discord/guards.ts";
 import { refusalError } from "../discord/moderation-log.ts";
 import { promptFrom, promptOption } from "../discord/options.ts";
+import { autocompleteReference } from "../discord/reference-autocomplete.ts";
 import { DurableReply, interactionRef } from "../discord/reply-target.ts";
 import { makeAndDeliverVideo, VideoReply } from "../discord/video-reply.ts";
 import { UserFacingError } from "../domain/errors.ts";
@@ -27,7 +28,7 @@ export const video: Command = {
     .addStringOption((o) =>
       o
         .setName("reference")
-        .setDescription("A reference id (default: your current pick)")
+        .setDescription("A reference id or a library name (default: your current pick)")
         .setAutocomplete(true)
         .setMaxLength(64),
     )
@@ -85,17 +86,8 @@ export const video: Command = {
     await makeAndDeliverVideo(ctx, job, reply, interaction.attachmentSizeLimit);
   },
 
-  /** Offers the user's recent references, newest first, matched on id or prompt. */
-  async autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
-    const typed = interaction.options.getFocused().trim().toLowerCase();
-    const recent = (await ctx.references.listImages(interaction.user.id, interaction.guildId, 1, 100)).items;
-    const choices = recent
-      .filter((i) => !typed || i.id.startsWith(typed) || i.prompt.toLowerCase().includes(typed))
-      .slice(0, 25)
-      .map((i) => ({
-        name: `${i.prompt.replace(/\s+/g, " ").slice(0, 70)} · image ${i.slot}`.slice(0, 100),
-        value: i.id,
-      }));
-    await interaction.respond(choices);
+  /** The member's recent references and the server library's names. */
+  autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
+    return autocompleteReference(interaction, ctx);
   },
 };

@@ -1,6 +1,7 @@
 // Keeps a generation's Discord message up to date: progress as images land (about one edit a second, each
 // image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
+import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
@@ -96,6 +97,12 @@ export class GenerationReply {
     if (!interrupted) await this.ctx.generation.markDelivered(view.generation.id);
   }
 
+  /** Stops the progress edits (the reply is about to be withdrawn instead of showing the grid). */
+  async withdraw(): Promise<void> {
+    this.queue.stop();
+    await this.progress.settle();
+  }
+
   /** The finished grid as it stands now (after a deletion, without the deleted image). */
   showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
     const previews = view.images.some(
@@ -138,7 +145,7 @@ export class GenerationReply {
 export async function generateAndReply(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
   ctx: AppContext,
-  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio">,
+  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">,
   log: Logger,
 ): Promise<GenerationView | undefined> {
   // Nothing is recorded yet: when Discord refuses the defer, there is nothing to give up. A caller that had
@@ -188,8 +195,25 @@ export async function generateAndReply(
     return recorded;
   }
   const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
+  const rejected = rejectedReference(view);
+  if (rejected) {
+    // The reference model would not take the image: a bad input, told only to the member (and refunded).
+    await reply.withdraw();
+    await refusePrivately(interaction, rejected, log);
+    await ctx.generation.markDelivered(view.generation.id);
+    return view;
+  }
   await reply.finish(view);
   return view;
+}
+
+/** For a generation drawn from a reference whose every slot the model refused: the refusal to show instead. */
+function rejectedReference(view: GenerationView): UserFacingError | undefined {
+  const { generation, images } = view;
+  if (!generation.parentImageId || !images.every((i) => i.errorCode === "input_rejected")) return undefined;
+  return new UserFacingError(
+    `${generation.model} refused reference \`${generation.parentImageId}\` as its input, so nothing was drawn and nothing was charged. Try another reference.`,
+  );
 }
 
 /**

@@ -22,10 +22,12 @@ export function imageLookupError(
   const shown = rawId.slice(0, 40).replace(/`/g, "'");
   if (reason === "invalid_id") {
     return new UserFacingError(
-      `\`${shown}\` is not a reference id. Ids look like \`1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed\`; /reference list shows yours.`,
+      `\`${shown}\` is not a reference id or a name in this server's library. Ids look like \`1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed\`; /reference list shows yours.`,
     );
   }
-  return new UserFacingError(`No reference \`${shown}\` that you can see. /reference list shows yours.`);
+  return new UserFacingError(
+    `No reference \`${shown}\` that you can see. /reference list shows yours, /library list the server's.`,
+  );
 }
 
 /** Moderator commands check the permission themselves too: default_member_permissions can be changed by admins. */
@@ -39,4 +41,15 @@ export function requireModerator(
     const name = permission === PermissionFlagsBits.ManageGuild ? "Manage Server" : "Manage Messages";
     throw new UserFacingError(`${what} needs the ${name} permission.`);
   }
+}
+
+/**
+ * The ids of the roles the member holds: the interaction's member data lists them; a member discord.js cached
+ * has them through the guild's roles, which the gateway's GUILD_CREATE (and any role option) fills in.
+ */
+export function memberRoleIds(interaction: Interaction): string[] {
+  const member = interaction.member;
+  if (!member) return [];
+  if (Array.isArray(member.roles)) return member.roles;
+  return [...member.roles.cache.keys()];
 }

@@ -8,10 +8,12 @@ import {
 } from "discord.js";
 import { failureReason } from "../domain/failures.ts";
 import type { GenerationView } from "../services/generation.ts";
+import type { LibraryPage } from "../services/library.ts";
 import { asSafetyFilterLevel, unappliedSafetyNotice } from "../services/providers/image-models.ts";
-import type { ImagePage } from "../services/references.ts";
+import type { ImagePage, Lineage } from "../services/references.ts";
 import type { AuditEntry } from "../storage/audit-repo.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
+import type { LibraryEntryWithImage } from "../storage/library-repo.ts";
 import type { VideoRow } from "../storage/videos-repo.ts";
 import { encodeCustomId } from "./custom-id.ts";
 
@@ -64,7 +66,10 @@ export function renderProgress(view: GenerationView, queuedAhead?: number): Rend
   const status = queuedAhead
     ? `Queued: ${queuedAhead} ahead of you.`
     : `${done}/${generation.requested} done…`;
-  return { content: [head, status, ...failureLines(view)].join("\n"), components: [] };
+  return {
+    content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),
+    components: [],
+  };
 }
 
 /** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
@@ -113,9 +118,21 @@ export function renderGrid(
       slot: image.slot,
     }),
   }));
+  const varies: APIButtonComponent[] = stored.map((image) => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: `Vary ${image.slot}`,
+    custom_id: encodeCustomId({
+      handler: "gen",
+      action: "vary",
+      generationId: generation.id,
+      slot: image.slot,
+    }),
+  }));
   const model = stored[0]?.model ?? generation.model;
   const lines = [
     `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
+    ...lineageLine(generation),
     options.pickedSlot
       ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
@@ -135,9 +152,17 @@ export function renderGrid(
     content: lines.join("\n"),
     components: [
       { type: ComponentType.ActionRow, components: picks },
+      { type: ComponentType.ActionRow, components: varies },
       { type: ComponentType.ActionRow, components: [again] },
     ],
   };
+}
+
+/** For a generation drawn from an image: which one, and which model drew it. */
+function lineageLine(generation: GenerationView["generation"]): string[] {
+  return generation.parentImageId
+    ? [`Drawn from reference \`${generation.parentImageId}\` by ${generation.model}.`]
+    : [];
 }
 
 /** A generation that a shutdown interrupted: it is resumed when the bot is back. */
@@ -156,6 +181,8 @@ export function renderImageInfo(
   image: ImageWithOwner,
   isCurrentPick: boolean,
   videos: VideoRow[] = [],
+  lineage?: Lineage,
+  libraryNames: readonly string[] = [],
 ): string {
   const params = JSON.parse(image.params) as Record<string, unknown>;
   return [
@@ -170,6 +197,10 @@ export function renderImageInfo(
     `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
     `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
     `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
+    ...(libraryNames.length
+      ? [`In the server library as ${libraryNames.map((n) => `**${escapeMarkdown(n)}**`).join(", ")}`]
+      : []),
+    ...(lineage ? lineageLines(lineage) : []),
     videos.length === 0
       ? "Videos: none yet (/video makes one)"
       : `Videos (${videos.length}):\n${videos
@@ -177,6 +208,30 @@ export function renderImageInfo(
           .map((v) => `• \`${v.id}\` · ${v.status} · ${v.model} · ${quotePrompt(v.prompt.slice(0, 60))}`)
           .join("\n")}`,
   ].join("\n");
+}
+
+const MAX_CHILDREN_SHOWN = 3;
+
+/** /reference info's lineage: the image this one was drawn from, and the grids drawn from this one. */
+function lineageLines(lineage: Lineage): string[] {
+  const parent = lineage.parentImageId
+    ? `Drawn from: \`${lineage.parentImageId}\``
+    : "Drawn from: nothing (a new character)";
+  if (lineage.children.length === 0)
+    return [parent, "Variations made from it: none yet (press Vary under it)"];
+  const lines = lineage.children
+    .slice(-MAX_CHILDREN_SHOWN)
+    .map(
+      ({ generation, imageIds }) =>
+        `• ${timestamp(generation.createdAt)} · ${generation.model} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
+    );
+  const more = lineage.children.length - lines.length;
+  return [
+    parent,
+    `Variations made from it (${lineage.children.length}):`,
+    ...lines,
+    ...(more > 0 ? [`…and ${more} earlier`] : []),
+  ];
 }
 
 const elapsed = (ms: number) => {
@@ -295,7 +350,11 @@ function describeAction(entry: AuditEntry): string {
     case "prompt_blocked":
       return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): “${clip(String(d.prompt ?? ""), 80)}”`;
     case "reference_delete":
-      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}`;
+      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}${Array.isArray(d.libraryNames) ? ` (it left the library: ${d.libraryNames.map((n) => `\`${clip(String(n), 40)}\``).join(", ")})` : ""}`;
+    case "library_add":
+      return `added reference \`${entry.targetId}\` of${target} to the library as \`${clip(String(d.name ?? "?"), 40)}\``;
+    case "library_remove":
+      return `removed \`${clip(String(d.name ?? "?"), 40)}\` from the library`;
     case "purge":
       return `purged ${Number(d.deleted ?? 0)} references of${target}${videosTaken(Number(d.videos ?? 0), "them")}`;
     default:
@@ -318,4 +377,56 @@ export function renderAuditLog(entries: readonly AuditEntry[]): string {
     lines.push(line);
   }
   return lines.join("\n");
+}
+
+export const LIBRARY_PAGE_SIZE = 4;
+
+/** One page of a server's library: a line per entry (its preview is attached in the same order) and paging. */
+export function renderLibraryPage(page: LibraryPage): RenderedMessage {
+  if (page.total === 0) {
+    return {
+      content: "This server's library is empty. Moderators and curators add references with /library add.",
+      components: [],
+    };
+  }
+  const lines = page.items.map(
+    (e, n) =>
+      `${n + 1}. **${escapeMarkdown(e.name)}** · by <@${e.ownerId}> · \`${e.imageId}\`${e.note ? ` · ${escapeMarkdown(clip(e.note, 80))}` : ""}`,
+  );
+  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    disabled,
+    custom_id: encodeCustomId({ handler: "lib", action: "page", page: target }),
+  });
+  return {
+    content: [
+      `**Library of this server** · page ${page.page}/${page.pages} · ${page.total} in all`,
+      ...lines,
+      "Use a name wherever a reference is asked for, e.g. /character reference:<name> or /video reference:<name>.",
+    ].join("\n"),
+    components:
+      page.pages > 1
+        ? [
+            {
+              type: ComponentType.ActionRow,
+              components: [
+                button("◀ Previous", page.page - 1, page.page <= 1),
+                button("Next ▶", page.page + 1, page.page >= page.pages),
+              ],
+            },
+          ]
+        : [],
+  };
+}
+
+/** /library show: one entry. */
+export function renderLibraryEntry(entry: LibraryEntryWithImage): string {
+  return [
+    `📚 **${escapeMarkdown(entry.name)}** · reference \`${entry.imageId}\` · by <@${entry.ownerId}>`,
+    `Prompt: ${quotePrompt(entry.prompt)}`,
+    ...(entry.note ? [`Note: ${escapeMarkdown(entry.note)}`] : []),
+    `Added by <@${entry.addedBy}> ${timestamp(entry.createdAt)}`,
+  ].join("\n");
 }

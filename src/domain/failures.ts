@@ -9,6 +9,7 @@ export const FAILURE_CODES = [
   "bad_output",
   "abandoned",
   "storage_unavailable",
+  "input_rejected",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
@@ -38,6 +39,8 @@ export function failureReason(code: FailureCode, made: "image" | "video"): strin
       return `the ${made} service returned something that is not a usable ${made}`;
     case "storage_unavailable":
       return `the bot could not store the ${made} (its storage is unavailable); try again in a minute`;
+    case "input_rejected":
+      return `the model refused its input (for an image drawn from a reference: that image); try another reference`;
     case "abandoned":
       return "Discord did not take the request, so it never started and cost nothing; please try again";
   }

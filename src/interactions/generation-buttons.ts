@@ -1,5 +1,5 @@
-// The grid's buttons: pick an image (requester only) and Regenerate (requester only), each honoured only on
-// the generation's own message.
+// The grid's buttons: pick an image, Vary one (a new grid drawn from it) and Regenerate, each for the requester
+// only and honoured only on the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import { refusePrivately } from "../discord/acknowledge.ts";
 import type { CustomId } from "../discord/custom-id.ts";
@@ -79,20 +79,32 @@ export async function handleGenerationButton(
     return;
   }
 
-  // Regenerate answers with a new public message; a refusal deletes it and is told privately.
+  // Regenerate and Vary answer with a new public message; a refusal deletes it and is told privately.
   await interaction.deferReply();
   let view: GenerationView | undefined;
+  let parentImageId: string | undefined;
   try {
     await requireOwnMessage(interaction, ctx, id.generationId);
     view = await ctx.generation.view(id.generationId);
     if (!view) throw new UserFacingError("That generation no longer exists.");
     if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+    if (id.action === "vary") {
+      const slot = id.slot;
+      const image = view.images.find((i) => i.slot === slot);
+      if (image?.status !== "succeeded" || image.deletedAt !== null)
+        throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
+      parentImageId = image.id;
+    } else {
+      // Regenerating a grid drawn from a reference draws from that reference again.
+      parentImageId = view.generation.parentImageId ?? undefined;
+    }
   } catch (err) {
     if (!(err instanceof UserFacingError)) throw err;
     await refusePrivately(interaction, err, log);
     return;
   }
   const { generation } = view;
+  // A variation keeps the original prompt, count and shape, and is drawn from the chosen image.
   await generateAndReply(
     interaction,
     ctx,
@@ -100,6 +112,7 @@ export async function handleGenerationButton(
       prompt: generation.prompt,
       count: generation.requested,
       aspectRatio: generation.params.aspectRatio as AspectRatio,
+      ...(parentImageId ? { parentImageId } : {}),
     },
     log,
   );

@@ -8,6 +8,7 @@ import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
 import type { InteractionLabels, InteractionOutcome } from "../services/metrics.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
+import { handleLibraryButton } from "./library-buttons.ts";
 import { handleModerationButton } from "./moderation-buttons.ts";
 import { handleReferenceButton } from "./reference-buttons.ts";
 
@@ -85,6 +86,7 @@ export class InteractionRouter {
         const id = parseCustomId(interaction.customId);
         if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
         else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
+        else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
         else await handleModerationButton(interaction, id, this.ctx, log);
       }
     } catch (err) {

@@ -60,8 +60,9 @@ export function commandData(
   // User and channel options come with their objects, as Discord sends them under `resolved`.
   const userIds = values.filter((v) => v.type === O.User).map((v) => String(v.value));
   const channelIds = values.filter((v) => v.type === O.Channel).map((v) => String(v.value));
+  const roleIds = values.filter((v) => v.type === O.Role).map((v) => String(v.value));
   const resolved =
-    userIds.length || channelIds.length
+    userIds.length || channelIds.length || roleIds.length
       ? {
           resolved: {
             users: Object.fromEntries(
@@ -79,6 +80,22 @@ export function commandData(
                   name: guilds.flatMap((g) => g.channels).find((c) => c.id === id)?.name ?? "unknown",
                   guild_id: guildId,
                   permissions: MEMBER_PERMISSIONS.toString(),
+                },
+              ]),
+            ),
+            roles: Object.fromEntries(
+              roleIds.map((id, position) => [
+                id,
+                {
+                  id,
+                  name: `role${id.slice(-4)}`,
+                  color: 0,
+                  hoist: false,
+                  position: position + 1,
+                  permissions: "0",
+                  managed: false,
+                  mentionable: false,
+                  flags: 0,
                 },
               ]),
             ),
@@ -155,7 +172,7 @@ export function newInteraction(
           guild: { id: guildId, locale: "en-US", features: [] },
           member: {
             user,
-            roles: [],
+            roles: input.roles ?? [],
             permissions,
             joined_at: new Date(0).toISOString(),
             deaf: false,

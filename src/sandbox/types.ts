@@ -149,6 +149,8 @@ export interface CommandInput {
   guildId?: string | undefined;
   channelId?: string;
   permissions?: bigint;
+  /** The ids of the member's roles (none by default). */
+  roles?: string[];
   attachmentSizeLimit?: number;
   /** For autocomplete: the option being typed. */
   focused?: string;

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { SECRET_PARAMS } from "../storage/database.ts";
 import type { StorageSettings } from "../storage/open-object-store.ts";
 import { REPLICATE_DELIVERY_ORIGINS } from "./providers/download.ts";
-import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "./providers/image-models.ts";
+import { IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD, REFERENCE_MODEL_IDS } from "./providers/image-models.ts";
 import { VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "./providers/video-models.ts";
 import { signingKey } from "./replicate-webhooks.ts";
 
@@ -158,6 +158,12 @@ const schema = z.object({
       error: `must be empty (no fallback) or one of ${IMAGE_MODEL_IDS.join(", ")}`,
     })
     .default("google/nano-banana-2"),
+  IMAGE_REFERENCE_MODEL: orDefault(
+    "google/nano-banana-2",
+    z.enum(REFERENCE_MODEL_IDS, {
+      error: `must be a model that draws from a reference image: ${REFERENCE_MODEL_IDS.join(", ")}`,
+    }),
+  ),
   VIDEO_MODEL: orDefault(
     "minimax/video-01",
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),
@@ -360,6 +366,8 @@ interface CommonConfig {
   };
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
+  /** Draws variations and /character reference: images, whatever imageModel is: it takes `image_input`. */
+  imageReferenceModel: (typeof IMAGE_MODEL_IDS)[number];
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
   dataDir: string;
   /** PostgreSQL (DATABASE_URL); unset: SQLite at DATA_DIR/bot.sqlite. */
@@ -453,6 +461,7 @@ function toConfig(e: Env): Config {
     },
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
+    imageReferenceModel: e.IMAGE_REFERENCE_MODEL,
     videoModel: e.VIDEO_MODEL,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,

@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import type { GenerationService } from "./generation.ts";
 import type { GuildSettingsService } from "./guild-settings.ts";
 import type { SharedJobQueue } from "./job-queue.ts";
+import type { LibraryService } from "./library.ts";
 import type { Limiter } from "./limiter.ts";
 import type { LinkSigner } from "./links.ts";
 import type { Metrics } from "./metrics.ts";
@@ -39,6 +40,8 @@ export interface AppContext {
   quota: QuotaService;
   admission: AdmissionService;
   guildSettings: GuildSettingsService;
+  /** The servers' libraries of named references. */
+  library: LibraryService;
   /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
   metrics: Metrics;
   /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */

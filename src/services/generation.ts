@@ -15,6 +15,7 @@ import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
 import type { Repos } from "../storage/repos.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
+import type { LinkSigner } from "./links.ts";
 import {
   type PredictionJob,
   PredictionJobRunner,
@@ -22,7 +23,8 @@ import {
 } from "./prediction-job.ts";
 import type { WaitOptions } from "./predictions.ts";
 import type { AspectRatio, SafetyFilterLevel } from "./providers/image-models.ts";
-import type { ImageProvider, ImageRequest } from "./providers/types.ts";
+import type { ImageProvider, ImageRequest, ReferenceImage } from "./providers/types.ts";
+import { referenceImageInput } from "./reference-image.ts";
 
 export const MAX_IMAGES = 4;
 export const MAX_PROMPT_LENGTH = 1000;
@@ -35,6 +37,8 @@ export interface GenerationRequest {
   count: number;
   aspectRatio: AspectRatio;
   interaction?: InteractionRef;
+  /** The image to draw from (a Vary press, /character reference:): drawn by the reference model. */
+  parentImageId?: string;
 }
 
 export interface GenerationView {
@@ -68,6 +72,11 @@ export interface GenerationServiceDeps {
   safetyLevel?: (guildId: string | null) => Promise<SafetyFilterLevel | undefined>;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
   model: () => string;
+  /**
+   * Generations drawn from an image: the provider and model that take a reference (IMAGE_REFERENCE_MODEL), and
+   * the signed links the image reaches the model by when PUBLIC_URL is set.
+   */
+  reference?: { provider: ImageProvider; model: () => string; links: LinkSigner };
   limiter: Limiter;
   clock: Clock;
   logger: Logger;
@@ -87,6 +96,8 @@ export interface GenerationServiceDeps {
 export class GenerationService {
   /** Runs each slot as one prediction job; stopping it leaves running slots resumable, none marked failed. */
   private readonly jobs: PredictionJobRunner;
+  /** A parent image being prepared for the model, by generation: its slots start together and share one upload. */
+  private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
 
   constructor(private readonly deps: GenerationServiceDeps) {
     this.jobs = new PredictionJobRunner({
@@ -111,11 +122,19 @@ export class GenerationService {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
     const id = newId();
-    const model = this.deps.model();
+    const parentId = request.parentImageId;
+    if (parentId && !this.deps.reference) throw new Error("no reference model configured");
+    const model = parentId && this.deps.reference ? this.deps.reference.model() : this.deps.model();
     // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
     const safety = await this.deps.safetyLevel?.(request.guildId);
     return data.transaction(
       async (tx) => {
+        if (parentId) {
+          // Checked again where it is recorded: an image deleted since the command looked it up is not drawn
+          // from (nor charged for).
+          const parent = await tx.images.get(parentId);
+          if (parent?.deletedAt !== null) return { ok: false as const, reason: "gone" as const };
+        }
         const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
         const now = clock.now();
@@ -135,12 +154,19 @@ export class GenerationService {
           model,
           requested: request.count,
           createdAt: now,
+          parentImageId: parentId ?? null,
         });
         for (let slot = 1; slot <= request.count; slot++)
           await tx.images.insertPending(newId(), id, slot, now);
         return { ok: true as const, generationId: id };
       },
-      { locks: admissionLocks(request.userId, request.guildId) },
+      {
+        locks: [
+          ...admissionLocks(request.userId, request.guildId),
+          // The lock a deletion takes: drawn from an image before it is deleted, or not at all.
+          ...(parentId ? [`image:${parentId}`] : []),
+        ],
+      },
     );
   }
 
@@ -309,9 +335,10 @@ export class GenerationService {
     if (!image || !generation) return undefined;
     const { slot } = image;
     const log = logger.child({ generationId: generation.id, imageId, slot });
+    const drawnFrom = generation.parentImageId ? this.deps.reference : undefined;
     return {
       key: { kind: "image", id: imageId },
-      provider,
+      provider: drawnFrom?.provider ?? provider,
       log,
       state: () => images.jobs.state(imageId),
       request: async () => ({
@@ -321,6 +348,7 @@ export class GenerationService {
         ...(generation.params.safetyFilterLevel
           ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
           : {}),
+        ...(drawnFrom ? { reference: await this.sharedParentImage(generation, drawnFrom) } : {}),
       }),
       markCreateSent: (at) => images.jobs.markCreateSent(imageId, at),
       markStarted: async (started) => {
@@ -349,6 +377,37 @@ export class GenerationService {
         await images.markFailed(imageId, failure.code, failure.message, clock.now());
       },
     };
+  }
+
+  private sharedParentImage(
+    generation: GenerationRow,
+    drawnFrom: NonNullable<GenerationServiceDeps["reference"]>,
+  ): Promise<ReferenceImage> {
+    const pending = this.parentInputs.get(generation.id);
+    if (pending) return pending;
+    const made = this.parentImage(generation, drawnFrom).finally(() =>
+      this.parentInputs.delete(generation.id),
+    );
+    this.parentInputs.set(generation.id, made);
+    return made;
+  }
+
+  /** The image a generation is drawn from, as its model receives it (the same way /video sends its input). */
+  private async parentImage(
+    generation: GenerationRow,
+    drawnFrom: NonNullable<GenerationServiceDeps["reference"]>,
+  ): Promise<ReferenceImage> {
+    const { generations, images, files } = this.deps;
+    const parent = generation.parentImageId ? await images.get(generation.parentImageId) : undefined;
+    return referenceImageInput(
+      { links: drawnFrom.links, files, host: drawnFrom.provider },
+      parent,
+      { createdAt: generation.createdAt, runsForMs: this.deps.timeoutMs },
+      {
+        recorded: async () => (await generations.get(generation.id))?.referenceUrl ?? undefined,
+        remember: (url) => generations.rememberReferenceUrl(generation.id, url),
+      },
+    );
   }
 
   /** Settles the generation once no slot is open; its refund is written in the same transaction. */

@@ -21,7 +21,8 @@ export type SettingsChange =
   | { kind: "blocklist-add"; entry: string }
   | { kind: "blocklist-remove"; entry: string }
   | { kind: "safety"; level: SafetyFilterLevel | null }
-  | { kind: "modlog"; channelId: string | null };
+  | { kind: "modlog"; channelId: string | null }
+  | { kind: "curator"; roleId: string | null };
 
 const ALLOWANCE_FIELDS = {
   "images:member": "dailyImagesPerUser",
@@ -116,5 +117,10 @@ function apply(next: GuildSettings, change: SettingsChange): string {
     case "modlog":
       next.modLogChannelId = change.channelId;
       return change.channelId ? `mod-log channel set to <#${change.channelId}>` : "mod-log channel cleared";
+    case "curator":
+      next.curatorRoleId = change.roleId;
+      return change.roleId
+        ? `library curator role set to <@&${change.roleId}>`
+        : "library curator role cleared";
   }
 }

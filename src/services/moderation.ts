@@ -2,6 +2,7 @@
 // transaction, and the files go once it committed. The Discord layer only posts the mod-log message.
 
 import type { Clock } from "../domain/clock.ts";
+import { UserFacingError } from "../domain/errors.ts";
 import type { AuditEntry, AuditRepo } from "../storage/audit-repo.ts";
 import type { DataStore } from "../storage/data-store.ts";
 import type { ImageWithOwner } from "../storage/images-repo.ts";
@@ -10,6 +11,8 @@ import type { ReferenceService, Removal, ScheduledDeletion } from "./references.
 export interface Actor {
   userId: string;
   guildId: string | null;
+  /** Holds Manage Messages in `guildId`: needed to delete an image the server library uses. */
+  canModerate?: boolean;
 }
 
 export class ModerationService {
@@ -26,6 +29,13 @@ export class ModerationService {
   async deleteReference(image: ImageWithOwner, actor: Actor): Promise<Removal | undefined> {
     const { data, references, clock } = this.deps;
     const scheduled = await data.transaction(async (tx) => {
+      // The library's entries are a server's shared references: only a moderator may take one away.
+      const entries = actor.canModerate ? [] : await tx.library.forImage(image.id);
+      if (entries.length > 0) {
+        throw new UserFacingError(
+          `This reference is in the server library as ${entries.map((e) => `\`${e.name}\``).join(", ")}; only a moderator (Manage Messages) can delete it.`,
+        );
+      }
       const done = await references.scheduleDeletion(image, actor.userId, tx);
       if (!done) return undefined;
       await tx.audit.add({
@@ -39,6 +49,9 @@ export class ModerationService {
           generationId: image.generationId,
           slot: image.slot,
           videos: done.removal.videos.length,
+          ...(done.removal.libraryEntries.length
+            ? { libraryNames: done.removal.libraryEntries.map((e) => e.name) }
+            : {}),
         },
         createdAt: clock.now(),
       });

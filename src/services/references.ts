@@ -7,6 +7,7 @@ import type { Logger } from "../domain/logger.ts";
 import type { FileStore } from "../storage/file-store.ts";
 import type { GenerationRow, GenerationsRepo } from "../storage/generations-repo.ts";
 import type { ImageRow, ImagesRepo, ImageWithOwner } from "../storage/images-repo.ts";
+import type { LibraryEntry, LibraryRepo } from "../storage/library-repo.ts";
 import type { PendingDeletionsRepo } from "../storage/pending-deletions-repo.ts";
 import type { PendingMessageEdit, PendingMessageEditsRepo } from "../storage/pending-message-edits-repo.ts";
 import type { Repos } from "../storage/repos.ts";
@@ -34,6 +35,8 @@ export type SelectResult =
 export interface Removal {
   image: ImageWithOwner;
   videos: VideoRow[];
+  /** The server library's entries that named it: they go with it. */
+  libraryEntries: LibraryEntry[];
   /** Who deleted it: the owner, or a moderator. */
   deletedBy: string;
 }
@@ -46,8 +49,14 @@ export interface ImagePage {
 }
 
 export type ReferenceChoice =
-  | { ok: true; image: ImageWithOwner }
+  /** `libraryName`: the reference was named by the server library's entry of that name. */
+  | { ok: true; image: ImageWithOwner; libraryName?: string }
   | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
+
+export interface Lineage {
+  parentImageId: string | null;
+  children: Array<{ generation: GenerationRow; imageIds: string[] }>;
+}
 
 /** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
 export interface ScheduledDeletion {
@@ -61,6 +70,8 @@ export interface ReferenceServiceDeps {
   selections: SelectionsRepo;
   /** Videos are deleted with the reference they were made from. */
   videos: VideosRepo;
+  /** The server library: its names are references any member of that server may use. */
+  library: LibraryRepo;
   pendingDeletions: PendingDeletionsRepo;
   pendingMessageEdits: PendingMessageEditsRepo;
   files: FileStore;
@@ -131,6 +142,7 @@ export class ReferenceService {
     const current = await images.get(image.id);
     if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;
     const gone = await videos.markDeletedForImage(image.id, now, deletedBy);
+    const libraryEntries = await tx.library.removeForImage(image.id);
     const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
       (name): name is string => name !== null,
     );
@@ -142,7 +154,7 @@ export class ReferenceService {
       ],
       now,
     );
-    return { removal: { image: current, videos: gone, deletedBy }, fileNames };
+    return { removal: { image: current, videos: gone, libraryEntries, deletedBy }, fileNames };
   }
 
   /** Removes files whose removal was scheduled; one that fails stays scheduled for the next start. */
@@ -208,16 +220,54 @@ export class ReferenceService {
   }
 
   /**
-   * The reference to animate: the id given (the viewer's own, or any in the guild for a moderator), or else
-   * the viewer's current pick in this guild.
+   * The reference to use: the id given (the viewer's own, or any in the guild for a moderator), a name in the
+   * guild's library (anyone there may use those), or else the viewer's current pick in this guild.
    */
   async choose(rawId: string | null | undefined, viewer: Viewer): Promise<ReferenceChoice> {
     if (rawId) {
+      const named = await this.fromLibrary(rawId, viewer.guildId);
+      if (named) return named;
       const lookup = await this.getImage(rawId.trim(), viewer);
-      return lookup.ok ? { ok: true, image: lookup.image } : lookup;
+      if (!lookup.ok) return lookup;
+      // A reference is used where it was made: one of another server (or of DMs) is not offered here.
+      if (lookup.image.guildId !== viewer.guildId) return { ok: false, reason: "forbidden" };
+      return { ok: true, image: lookup.image };
     }
     const current = await this.currentSelection(viewer.userId, viewer.guildId);
     return current ? { ok: true, image: current.image } : { ok: false, reason: "no_pick" };
+  }
+
+  /** The image a library name stands for in a guild, while it is stored; ids are never names (36 > 32). */
+  private async fromLibrary(
+    raw: string,
+    guildId: string | null,
+  ): Promise<Extract<ReferenceChoice, { ok: true }> | undefined> {
+    if (!guildId || isUuid(raw.trim())) return undefined;
+    const entry = await this.deps.library.byName(guildId, raw.trim().replace(/\s+/g, " "));
+    const image = entry && (await this.deps.images.get(entry.imageId));
+    if (!entry || !image || image.deletedAt !== null || image.status !== "succeeded") return undefined;
+    return { ok: true, image, libraryName: entry.name };
+  }
+
+  /**
+   * Where an image came from and what was drawn from it: the image its generation was drawn from (if any), and
+   * the generations drawn from it (variations and scenes), oldest first, each with its stored images.
+   */
+  async lineage(image: ImageWithOwner): Promise<Lineage> {
+    const { generations, images } = this.deps;
+    const [own, children] = await Promise.all([
+      generations.get(image.generationId),
+      generations.fromParent(image.id),
+    ]);
+    const made = await Promise.all(
+      children.map(async (generation) => ({
+        generation,
+        imageIds: (await images.forGeneration(generation.id))
+          .filter((i) => i.status === "succeeded" && i.deletedAt === null)
+          .map((i) => i.id),
+      })),
+    );
+    return { parentImageId: own?.parentImageId ?? null, children: made };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */

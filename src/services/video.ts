@@ -1,6 +1,6 @@
 // /video's domain: turn a reference image into a video, durably (the prediction id is stored before waiting).
 import type { Clock } from "../domain/clock.ts";
-import { type FailureCode, PredictionFailure } from "../domain/failures.ts";
+import type { FailureCode } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { DataStore } from "../storage/data-store.ts";
@@ -19,6 +19,7 @@ import {
 } from "./prediction-job.ts";
 import type { WaitOptions } from "./predictions.ts";
 import type { ReferenceImage, VideoRequest as VideoModelRequest, VideoProvider } from "./providers/types.ts";
+import { referenceImageInput } from "./reference-image.ts";
 import type { ReferenceService, Viewer } from "./references.ts";
 
 export interface VideoRequest {
@@ -230,31 +231,19 @@ export class VideoService {
     return this.deps.files.read(video.fileName);
   }
 
-  /**
-   * The stored reference, byte for byte: a signed link to it when PUBLIC_URL is set, else its bytes for the
-   * provider to send. The link is signed from the video's creation time, so every attempt (a restart looking
-   * for a create it lost) sends the same input (unless PUBLIC_URL or the link key changed in between: the lost
-   * create is then not found, and the job fails with its reason rather than paying twice).
-   */
+  /** The stored reference as the model receives it (see referenceImageInput). */
   private async referenceImage(
     video: Pick<VideoRow, "id" | "referenceImageId" | "createdAt">,
   ): Promise<ReferenceImage> {
-    const image = await this.deps.references.imageRow(video.referenceImageId);
-    if (!image?.fileName || image.deletedAt !== null) {
-      throw new PredictionFailure("provider_error", "the reference image is no longer stored");
-    }
-    // Valid for as long as the job may run and a day more, whatever LINK_TTL_SECONDS says: a video queued or
-    // resumed late must not send the model a link that has already expired.
-    const link = await this.deps.links.sign(image.id, video.createdAt, {
-      atLeastMs: this.deps.timeoutMs + 24 * 3600 * 1000,
-    });
-    if (link) return { url: link.url };
-    // Uploaded once: a later run (after a restart) sends the recorded URL, the input the lost create had.
-    const recorded = referenceUrlOf(await this.deps.videos.get(video.id));
-    if (recorded) return { url: recorded };
-    const bytes = { data: await this.deps.files.read(image.fileName), mime: image.mime ?? "image/png" };
-    const hosted = await this.deps.provider.hostReference?.(bytes);
-    if (!hosted) return bytes;
-    return { url: (await this.deps.videos.rememberReferenceUrl(video.id, hosted)) ?? hosted };
+    const { links, files, provider, videos } = this.deps;
+    return referenceImageInput(
+      { links, files, host: provider },
+      await this.deps.references.imageRow(video.referenceImageId),
+      { createdAt: video.createdAt, runsForMs: this.deps.timeoutMs },
+      {
+        recorded: async () => referenceUrlOf(await videos.get(video.id)),
+        remember: (url) => videos.rememberReferenceUrl(video.id, url),
+      },
+    );
   }
 }

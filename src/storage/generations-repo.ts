@@ -21,7 +21,10 @@ export interface GenerationRow extends Omit<GenerationsTable, "params"> {
   deliveredAt: number | null;
 }
 
-export type NewGeneration = Omit<GenerationRow, "status" | "finishedAt" | "messageId" | "deliveredAt">;
+export type NewGeneration = Omit<
+  GenerationRow,
+  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
+> & { parentImageId?: string | null };
 
 const fromRaw = (row: GenerationsTable): GenerationRow => ({
   ...row,
@@ -47,6 +50,7 @@ export class GenerationsRepo {
         model: row.model,
         requested: row.requested,
         createdAt: row.createdAt,
+        parentImageId: row.parentImageId ?? null,
         status: "running",
       })
       .execute();
@@ -95,6 +99,33 @@ export class GenerationsRepo {
       .orderBy("createdAt")
       .execute();
     return rows.map(fromRaw);
+  }
+
+  /** The generations drawn from an image (its variations and scenes), oldest first. */
+  async fromParent(imageId: string): Promise<GenerationRow[]> {
+    const rows = await this.db
+      .selectFrom("generations")
+      .selectAll()
+      .where("parentImageId", "=", imageId)
+      .orderBy("createdAt")
+      .execute();
+    return rows.map(fromRaw);
+  }
+
+  /** Records where the parent image was uploaded, unless a URL is recorded already; the URL recorded. */
+  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+    await this.db
+      .updateTable("generations")
+      .set({ referenceUrl: url })
+      .where("id", "=", id)
+      .where("referenceUrl", "is", null)
+      .execute();
+    const row = await this.db
+      .selectFrom("generations")
+      .select("referenceUrl")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.referenceUrl ?? undefined;
   }
 
   async markDelivered(id: string, at: number): Promise<void> {

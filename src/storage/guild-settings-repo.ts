@@ -10,6 +10,8 @@ export interface GuildSettings {
   blocklist: string[];
   safetyFilterLevel: string | null;
   modLogChannelId: string | null;
+  /** Members with this role may curate the library (as members with Manage Messages may). */
+  curatorRoleId: string | null;
 }
 
 export class GuildSettingsRepo {
@@ -28,6 +30,7 @@ export class GuildSettingsRepo {
         "blocklist",
         "safetyFilterLevel",
         "modLogChannelId",
+        "curatorRoleId",
       ])
       .where("guildId", "=", guildId)
       .executeTakeFirst();
@@ -41,6 +44,7 @@ export class GuildSettingsRepo {
         blocklist: [],
         safetyFilterLevel: null,
         modLogChannelId: null,
+        curatorRoleId: null,
       };
     }
     return { ...raw, blocklist: JSON.parse(raw.blocklist) as string[] };
@@ -55,6 +59,7 @@ export class GuildSettingsRepo {
       blocklist: JSON.stringify(settings.blocklist),
       safetyFilterLevel: settings.safetyFilterLevel,
       modLogChannelId: settings.modLogChannelId,
+      curatorRoleId: settings.curatorRoleId,
       updatedAt,
       updatedBy,
     };

@@ -5,6 +5,7 @@ import type { Engine, Executor } from "./database.ts";
 import { GenerationsRepo } from "./generations-repo.ts";
 import { GuildSettingsRepo } from "./guild-settings-repo.ts";
 import { ImagesRepo } from "./images-repo.ts";
+import { LibraryRepo } from "./library-repo.ts";
 import { MetaRepo } from "./meta-repo.ts";
 import { PendingDeletionsRepo } from "./pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./pending-message-edits-repo.ts";
@@ -37,6 +38,7 @@ export function makeRepos(db: Executor, engine: Engine) {
     usage: new UsageRepo(db),
     guildSettings: new GuildSettingsRepo(db),
     audit: new AuditRepo(db),
+    library: new LibraryRepo(db),
     meta: new MetaRepo(db),
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),

@@ -22,6 +22,10 @@ export interface GenerationsTable {
   createdAt: number;
   finishedAt: number | null;
   deliveredAt: number | null;
+  /** The image this generation was drawn from (a variation, or a scene of a reference); null for a new one. */
+  parentImageId: string | null;
+  /** Where the parent image was uploaded for the model, when no signed link was used. */
+  referenceUrl: string | null;
 }
 
 export interface ImagesTable {
@@ -102,8 +106,23 @@ export interface GuildSettingsTable {
   blocklist: string;
   safetyFilterLevel: string | null;
   modLogChannelId: string | null;
+  /** Members with this role may curate the library, as members with Manage Messages may. */
+  curatorRoleId: string | null;
   updatedAt: number | null;
   updatedBy: string | null;
+}
+
+export interface LibraryEntriesTable {
+  id: string;
+  guildId: string;
+  /** As the curator typed it. */
+  name: string;
+  /** The name lower-cased: what uniqueness and look-ups compare. */
+  nameKey: string;
+  imageId: string;
+  note: string | null;
+  addedBy: string;
+  createdAt: number;
 }
 
 export interface UsageLedgerTable {
@@ -158,6 +177,7 @@ export interface Tables {
   selections: SelectionsTable;
   videos: VideosTable;
   guildSettings: GuildSettingsTable;
+  libraryEntries: LibraryEntriesTable;
   usageLedger: UsageLedgerTable;
   auditLog: AuditLogTable;
   pendingDeletions: PendingDeletionsTable;

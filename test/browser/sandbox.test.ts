@@ -134,4 +134,47 @@ describe.skipIf(!hasChromium)("npm run sandbox in a browser", () => {
     );
     if (canPlayH264) expect(playable).toBe(true);
   });
+
+  it("varies an image into a new grid from its Vary button, and shows the library with its previews", async () => {
+    await asUser("Alice (member)");
+    const grid = page.locator("#messages article", { hasText: "silver robot with blue eyes" }).first();
+    expect(await grid.locator("button", { hasText: /^Vary [1-4]$/ }).allTextContents()).toEqual([
+      "Vary 1",
+      "Vary 2",
+      "Vary 3",
+      "Vary 4",
+    ]);
+    const picked = await page
+      .locator("#messages article.ephemeral", { hasText: "Picked image 2" })
+      .first()
+      .textContent();
+    const id = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(picked ?? "")?.[0];
+    if (!id) throw new Error("no reference id in the confirmation");
+
+    await grid.locator("button", { hasText: /^Vary 2$/ }).click();
+    const varied = page
+      .locator("#messages article", { hasText: new RegExp(`Drawn from reference .?${id}`) })
+      .first();
+    await varied.locator("button", { hasText: "Regenerate" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => varied.locator(".gallery img").count()).toBe(4);
+    expect(await varied.locator("button", { hasText: /^Vary [1-4]$/ }).count()).toBe(4);
+
+    // The moderator puts Alice's pick in the library; Bob browses it, with its preview.
+    await asUser("Mona (moderator)");
+    await send("library add", { reference: id, name: "Silver Robot" });
+    await page
+      .locator("#messages article.ephemeral", { hasText: /to the library as \W*Silver Robot/ })
+      .waitFor({ timeout: 10_000 });
+    await asUser("Bob (member)");
+    await send("library list", {});
+    const gallery = page.locator("#messages article.ephemeral", { hasText: "Library of this server" }).last();
+    await gallery.waitFor({ timeout: 10_000 });
+    expect(await gallery.textContent()).toContain("Silver Robot");
+    await expect.poll(() => gallery.locator(".gallery img").count()).toBe(1);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("#messages article.ephemeral .gallery img")].every(
+        (i) => (i as HTMLImageElement).naturalWidth > 0,
+      ),
+    );
+  });
 });

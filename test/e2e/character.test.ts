@@ -27,7 +27,17 @@ describe("/character", () => {
     const message = await h.grid(i);
     expect(message.attachments.map((a) => a.filename)).toEqual([1, 2, 3, 4].map((n) => `character-${n}.png`));
     for (const a of message.attachments) expect((await sharp(a.data).metadata()).height).toBe(1184);
-    expect(buttons(message).map((b) => b.label)).toEqual(["1", "2", "3", "4", "Regenerate"]);
+    expect(buttons(message).map((b) => b.label)).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+      "Vary 1",
+      "Vary 2",
+      "Vary 3",
+      "Vary 4",
+      "Regenerate",
+    ]);
     expect(message.content).toContain("silver robot with blue eyes");
     expect(message.content).toContain(`<@${ALICE.id}>`);
 
@@ -45,7 +55,8 @@ describe("/character", () => {
     expect(confirmation.content).toContain(picked?.image.id);
     expect(confirmation.content).toContain("/video");
     const updated = h.sandbox.messages.get(message.id);
-    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2]);
+    // The picked number turns green; the Vary row and Regenerate stay grey.
+    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2, 2, 2, 2, 2]);
     // Images already posted are kept, not uploaded again.
     expect(updated?.attachments.map((a) => a.id)).toEqual(message.attachments.map((a) => a.id));
 
@@ -58,7 +69,7 @@ describe("/character", () => {
     await h.followUp(again);
     expect((await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id))?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
-      2, 2, 2, 3, 2,
+      2, 2, 2, 3, 2, 2, 2, 2, 2,
     ]);
   });
 
@@ -81,7 +92,15 @@ describe("/character", () => {
     const h = await suite.start();
     const message = await h.character({ description: "a dragon [mock:safety_blocked:3]" });
     expect(message.attachments).toHaveLength(3);
-    expect(buttons(message).map((b) => b.label)).toEqual(["1", "2", "4", "Regenerate"]);
+    expect(buttons(message).map((b) => b.label)).toEqual([
+      "1",
+      "2",
+      "4",
+      "Vary 1",
+      "Vary 2",
+      "Vary 4",
+      "Regenerate",
+    ]);
     expect(message.content).toContain("Image 3: blocked by the model's safety filter");
   });
 

@@ -120,7 +120,15 @@ describe("moderator tools", () => {
     );
     expect(post.content).toContain(target.id);
     const updated = await gridWith(h, grid.id, 3);
-    expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+    expect(buttons(updated).map((b) => b.label)).toEqual([
+      "1",
+      "3",
+      "4",
+      "Vary 1",
+      "Vary 3",
+      "Vary 4",
+      "Regenerate",
+    ]);
     // The old button for it answers that it is gone; other references are untouched.
     const press = h.sandbox.pressButton({
       message: grid,
@@ -382,7 +390,15 @@ describe("moderator tools", () => {
     const updated = await gridWith(h, grid.id, 3);
     expect(updated.content).toContain("Image 1: removed by a moderator.");
     expect(updated.content).not.toContain("Picked image 1");
-    expect(buttons(updated).map((b) => b.label)).toEqual(["2", "3", "4", "Regenerate"]);
+    expect(buttons(updated).map((b) => b.label)).toEqual([
+      "2",
+      "3",
+      "4",
+      "Vary 2",
+      "Vary 3",
+      "Vary 4",
+      "Regenerate",
+    ]);
     expect(updated.attachments.map((a) => a.filename)).toEqual([
       "character-2.png",
       "character-3.png",
@@ -545,7 +561,15 @@ describe("moderator tools", () => {
         `, edited by the restarted bot:\n${child.output()}`,
       );
       expect(updated.content).toContain("Image 2: removed by a moderator.");
-      expect(buttons(updated).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+      expect(buttons(updated).map((b) => b.label)).toEqual([
+        "1",
+        "3",
+        "4",
+        "Vary 1",
+        "Vary 3",
+        "Vary 4",
+        "Regenerate",
+      ]);
       // Read through a repository on the database the other process writes.
       await eventually(
         async () => (await store.repos.pendingMessageEdits.all()).length === 0,

@@ -220,7 +220,15 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       "character-3.png",
       "character-4.png",
     ]);
-    expect(buttons(delivered).map((b) => b.label)).toEqual(["1", "3", "4", "Regenerate"]);
+    expect(buttons(delivered).map((b) => b.label)).toEqual([
+      "1",
+      "3",
+      "4",
+      "Vary 1",
+      "Vary 3",
+      "Vary 4",
+      "Regenerate",
+    ]);
     expect(delivered.content).toContain("Image 2: the image service failed");
     // The expired interaction's reply was left alone.
     expect(s.original(images)?.attachments ?? []).toEqual([]);

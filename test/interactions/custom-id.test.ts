@@ -13,6 +13,8 @@ describe("custom_id codec", () => {
     const ids: CustomId[] = [
       { handler: "gen", action: "pick", generationId: newId(), slot: 4 },
       { handler: "gen", action: "again", generationId: newId() },
+      { handler: "gen", action: "vary", generationId: newId(), slot: 1 },
+      { handler: "lib", action: "page", page: 9999 },
       { handler: "ref", action: "page", userId: "12345678901234567890", page: 9999 },
       { handler: "mod", action: "purge", userId: "12345678901234567" },
       { handler: "mod", action: "cancel", userId: "12345678901234567" },
@@ -38,6 +40,9 @@ describe("custom_id codec", () => {
       "ref:page:abc:1",
       "ref:page:12345678901234567:-1",
       "mod:purge:../../x",
+      `gen:vary:${id}:5`,
+      "lib:page:-1",
+      "lib:page:1:2",
       "mod:drop:12345678901234567",
       `x:${"a".repeat(200)}`,
       `gen:pick:${id}:1`.padEnd(101, " "),

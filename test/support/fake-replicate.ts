@@ -275,6 +275,29 @@ export class FakeReplicate {
     return peak;
   }
 
+  /**
+   * The images a create's `image_input` named, as the model would read them: a data: URI decoded, a file
+   * uploaded here by its bytes, anything else (a link elsewhere) as undefined. The input itself is in `creates`.
+   */
+  imageInputs(
+    create: CreateRecord,
+  ): Array<{ data: Buffer; mime: string; via: "data_uri" | "upload" } | undefined> {
+    const urls = Array.isArray(create.input.image_input) ? (create.input.image_input as unknown[]) : [];
+    return urls.map((url) => {
+      const text = String(url);
+      const inline = /^data:([\w/+.-]+);base64,(.*)$/s.exec(text);
+      if (inline)
+        return {
+          data: Buffer.from(inline[2] as string, "base64"),
+          mime: inline[1] as string,
+          via: "data_uri",
+        };
+      const uploaded = new RegExp(`^${this.url}/files/(\\w+)/download$`).exec(text);
+      const file = uploaded && this.uploads.get(uploaded[1] as string);
+      return file ? { data: file.data, mime: file.contentType, via: "upload" } : undefined;
+    });
+  }
+
   /** Queues a one-shot fault for the next request that matches. */
   inject(fault: Fault): void {
     this.faults.push(fault);

@@ -26,7 +26,10 @@ export interface ImageModelSpec {
   approxUsd: number;
   /** Every input field the model declares in its published schema; nothing else is ever sent. */
   declaredInputs: readonly string[];
-  buildInput(request: ImageRequest): Record<string, unknown>;
+  /** Whether it draws from reference images (`image_input`): variations and /character reference: need one. */
+  takesReference: boolean;
+  /** `reference`: the image to draw from, as a URL or data: URI; only for a model that takes references. */
+  buildInput(request: ImageRequest, reference?: string): Record<string, unknown>;
 }
 
 const IMAGEN_INPUTS = ["prompt", "aspect_ratio", "output_format", "safety_filter_level"] as const;
@@ -36,6 +39,7 @@ function imagen(id: string, approxUsd: number): ImageModelSpec {
     id,
     approxUsd,
     declaredInputs: IMAGEN_INPUTS,
+    takesReference: false,
     buildInput: (r) => ({
       prompt: r.prompt,
       aspect_ratio: r.aspectRatio,
@@ -60,8 +64,10 @@ function nanoBanana(
     id,
     approxUsd,
     declaredInputs: [...NANO_BANANA_INPUTS, ...extra.inputs],
-    buildInput: (r: ImageRequest) => ({
+    takesReference: true,
+    buildInput: (r: ImageRequest, reference?: string) => ({
       prompt: r.prompt,
+      ...(reference ? { image_input: [reference] } : {}),
       aspect_ratio: r.aspectRatio,
       output_format: "png",
       ...(extra.resolution ? { resolution: "1K" } : {}),
@@ -91,6 +97,12 @@ export const IMAGE_MODEL_IDS = MODELS.map((m) => m.id) as [ImageModelId, ...Imag
 export const IMAGE_MODEL_PRICES_USD: Record<string, number> = Object.fromEntries(
   MODELS.map((m) => [m.id, m.approxUsd]),
 );
+
+/** The models that draw from a reference image: what IMAGE_REFERENCE_MODEL may name. */
+export const REFERENCE_MODEL_IDS = MODELS.filter((m) => m.takesReference).map((m) => m.id) as [
+  ImageModelId,
+  ...ImageModelId[],
+];
 
 export function imageModel(id: ImageModelId): ImageModelSpec {
   const spec = MODELS.find((m) => m.id === id);

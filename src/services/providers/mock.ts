@@ -9,12 +9,15 @@ import type {
   ImageProvider,
   ImageRequest,
   PredictionState,
+  ReferenceImage,
   StartedPrediction,
   VideoProvider,
   VideoRequest,
 } from "./types.ts";
 
 export const MOCK_MODEL = "mock/character-sketch";
+/** What the mock reports for images drawn from a reference (variations, /character reference:). */
+export const MOCK_REFERENCE_MODEL = "mock/character-sketch-from-reference";
 export const MOCK_VIDEO_MODEL = "mock/test-pattern-video";
 const MOCK_VIDEO = new URL("./assets/mock-video.mp4", import.meta.url);
 
@@ -60,6 +63,14 @@ function decode(predictionId: string): MockTicket | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A reference as a model would need it: a web link, or image bytes; anything else fails as a model would. */
+function assertReference(image: ReferenceImage): void {
+  if (
+    "url" in image ? !/^https?:\/\//.test(image.url) : !image.mime.startsWith("image/") || !image.data.length
+  )
+    throw new PredictionFailure("provider_error", "mock: no reference image");
 }
 
 /** Simulated predictions: polling, cancelling and failing work the same for mock images and videos. */
@@ -143,9 +154,10 @@ abstract class MockPredictions {
 
 export class MockImageProvider extends MockPredictions implements ImageProvider {
   async start(request: ImageRequest): Promise<StartedPrediction> {
+    if (request.reference) assertReference(request.reference);
     return {
       predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio),
-      model: MOCK_MODEL,
+      model: request.reference ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
     };
   }
 
@@ -161,13 +173,7 @@ export class MockImageProvider extends MockPredictions implements ImageProvider 
  */
 export class MockVideoProvider extends MockPredictions implements VideoProvider {
   async start(request: VideoRequest): Promise<StartedPrediction> {
-    const image = request.image;
-    if (
-      "url" in image
-        ? !/^https?:\/\//.test(image.url)
-        : !image.mime.startsWith("image/") || !image.data.length
-    )
-      throw new PredictionFailure("provider_error", "mock: no reference image");
+    assertReference(request.image);
     return { predictionId: this.ticket(request.prompt, 1, "1:1"), model: MOCK_VIDEO_MODEL };
   }
 

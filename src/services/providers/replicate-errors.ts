@@ -24,6 +24,9 @@ export function classifyRequestError(err: unknown, doing: string): PredictionFai
   const status = apiStatus(err);
   if (status !== undefined) {
     if (status === 429) return new PredictionFailure("rate_limited", `Replicate rate limit while ${doing}`);
+    // Replicate validates a create's input against the model's schema: a 422 is the model refusing it.
+    if (status === 422)
+      return new PredictionFailure("input_rejected", `Replicate refused the input (HTTP 422) while ${doing}`);
     return new PredictionFailure("provider_error", `Replicate answered HTTP ${status} while ${doing}`);
   }
   const name = (err as Error)?.name;

@@ -1,10 +1,11 @@
 // The real image provider: Google's image models on Replicate, with a fallback for a retired model.
+import { PredictionFailure } from "../../domain/failures.ts";
 import type { Logger } from "../../domain/logger.ts";
 import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
 import { ReplicatePredictions } from "./replicate-client.ts";
 import { apiStatus, classifyRequestError } from "./replicate-errors.ts";
-import { ReplicateProvider } from "./replicate-provider.ts";
+import { ReplicateProvider, referenceInput } from "./replicate-provider.ts";
 import type { RetryOptions } from "./retrying-fetch.ts";
 import type { ImageProvider, ImageRequest, StartedPrediction } from "./types.ts";
 
@@ -61,7 +62,20 @@ export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> impl
     const models = [...new Set([this.activeModel, this.options.model, this.options.fallbackModel])].filter(
       (m): m is ImageModelId => m !== undefined,
     );
-    return models.map((model) => ({ model, input: imageModel(model).buildInput(request) }));
+    return models.map((model) => ({ model, input: this.input(model, request) }));
+  }
+
+  protected get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** The model's input for a request; one that carries a reference goes only to a model that takes one. */
+  private input(model: ImageModelId, request: ImageRequest): Record<string, unknown> {
+    const spec = imageModel(model);
+    if (request.reference && !spec.takesReference) {
+      throw new PredictionFailure("provider_error", `${model} cannot draw from a reference image`);
+    }
+    return spec.buildInput(request, request.reference ? referenceInput(request.reference) : undefined);
   }
 
   protected downloadLimits() {
@@ -72,7 +86,7 @@ export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> impl
   }
 
   private async create(model: ImageModelId, request: ImageRequest, signal?: AbortSignal) {
-    const predictionId = await this.predictions.create(model, imageModel(model).buildInput(request), signal);
+    const predictionId = await this.predictions.create(model, this.input(model, request), signal);
     return { predictionId, model };
   }
 

@@ -8,6 +8,8 @@ export interface ImageRequest {
   /** 1–4; the mock provider draws it on the image. */
   slot: number;
   safetyFilterLevel?: SafetyFilterLevel;
+  /** The image to draw from (a variation, or the character of a reference): the prompt says what to draw. */
+  reference?: ReferenceImage;
 }
 
 export interface StartedPrediction {
@@ -41,7 +43,16 @@ export interface PredictionProvider<Request> {
   fetchOutput(output: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
-export type ImageProvider = PredictionProvider<ImageRequest>;
+/** A provider that can put a reference image where its model fetches it. */
+export interface ReferenceHost {
+  /**
+   * Puts the reference where the model can fetch it (Replicate's Files API) and returns its URL; undefined when
+   * that is not available and the image is small enough to send inline. Absent: the bytes are sent as they are.
+   */
+  hostReference?(image: { data: Buffer; mime: string }, signal?: AbortSignal): Promise<string | undefined>;
+}
+
+export interface ImageProvider extends PredictionProvider<ImageRequest>, ReferenceHost {}
 
 export interface VideoRequest {
   prompt: string;
@@ -54,10 +65,4 @@ export interface VideoRequest {
  */
 export type ReferenceImage = { url: string } | { data: Buffer; mime: string };
 
-export interface VideoProvider extends PredictionProvider<VideoRequest> {
-  /**
-   * Puts the reference where the model can fetch it (Replicate's Files API) and returns its URL; undefined when
-   * that is not available and the image is small enough to send inline. Absent: the bytes are sent as they are.
-   */
-  hostReference?(image: { data: Buffer; mime: string }, signal?: AbortSignal): Promise<string | undefined>;
-}
+export interface VideoProvider extends PredictionProvider<VideoRequest>, ReferenceHost {}
