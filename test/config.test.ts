@@ -232,5 +232,9 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, ROLE: "gateway", REDIS_URL: "redis://r:6379" })).toThrow(
       /ROLE=gateway needs DATABASE_URL/,
     );
+    // A whole bot on the shared queue too: other hosts' workers must find its rows.
+    expect(() => loadConfig({ ...base, REDIS_URL: "redis://r:6379" })).toThrow(
+      /REDIS_URL needs DATABASE_URL/,
+    );
   });
 });

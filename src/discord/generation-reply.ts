@@ -189,9 +189,10 @@ export async function generateAndReply(
   if (ctx.jobs) {
     // Fleet mode: any worker runs the slots and posts the grid; this process only shows the queue place.
     const recorded = (await ctx.generation.view(created.generationId)) as GenerationView;
-    await enqueueGeneration(ctx, ctx.jobs, recorded, interaction.attachmentSizeLimit, (ahead) =>
-      reply.showQueued(recorded, ahead),
-    );
+    await enqueueGeneration(ctx, ctx.jobs, recorded, interaction.attachmentSizeLimit, {
+      createdAt: interaction.createdTimestamp,
+      show: (ahead) => reply.showQueued(recorded, ahead),
+    });
     return recorded;
   }
   const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);

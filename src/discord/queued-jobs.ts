@@ -4,7 +4,7 @@
 import type { REST } from "discord.js";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
-import type { JobHandlers } from "../services/job-queue.ts";
+import { type JobHandlers, MissingRowError } from "../services/job-queue.ts";
 import type { GenerationRow } from "../storage/generations-repo.ts";
 import { perImageBudget } from "./attachments.ts";
 import { GenerationReply } from "./generation-reply.ts";
@@ -28,7 +28,7 @@ function tokenLive(ctx: AppContext, row: GenerationRow): boolean {
 export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
   return {
     async image(work, log) {
-      await ctx.generation.runQueuedSlot(work.id, log);
+      if (!(await ctx.generation.runQueuedSlot(work.id, log))) throw new MissingRowError(`image ${work.id}`);
       if (ctx.generation.stopped) return "stopped";
       const image = await ctx.repos.images.get(work.id);
       const view = image && (await ctx.generation.view(image.generationId));
@@ -46,7 +46,8 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
     async generation(work, log) {
       await ctx.generation.settle(work.id);
       const view = await ctx.generation.view(work.id);
-      if (!view || view.generation.deliveredAt !== null) return "done";
+      if (!view) throw new MissingRowError(`generation ${work.id}`);
+      if (view.generation.deliveredAt !== null) return "done";
       const g = view.generation;
       const gLog = log.child({ generationId: g.id });
       const budget = perImageBudget(work.uploadLimit, g.requested);
@@ -59,7 +60,8 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
 
     async video(work, log) {
       const video = await ctx.video.get(work.id);
-      if (!video || video.deliveredAt !== null) return "done";
+      if (!video) throw new MissingRowError(`video ${work.id}`);
+      if (video.deliveredAt !== null) return "done";
       const vLog = log.child({ videoId: video.id });
       const reply = new VideoReply(targetFor(ctx, rest, video, vLog), ctx, work.uploadLimit, vLog);
       const settled = await ctx.video.run(video.id, reply.start(video), undefined, log);

@@ -18,8 +18,20 @@ const UNBOUNDED = 1_000_000;
 
 /** The budget bot-token requests share: this process's alone, or the fleet's in Redis. */
 export interface GlobalBudget {
-  /** Resolves when one more bot-token request may go out now. */
-  take(): Promise<void>;
+  /**
+   * Resolves when one more bot-token request may go out now; rejects, spending nothing, when that would be
+   * after `deadline` (epoch ms): the request's own time limit would have run out while it waited.
+   */
+  take(deadline: number): Promise<void>;
+}
+
+/** The wait a request may spend on the budget: discord.js gives a request 15 s in all, the answer included. */
+const BUDGET_WAIT_MS = 10_000;
+
+function queuedBudget(queue: RateLimiterQueue): GlobalBudget {
+  return {
+    take: (deadline) => queue.removeTokens(1, undefined, deadline / 1000).then(() => undefined),
+  };
 }
 
 /**
@@ -35,8 +47,7 @@ export function windowPoints(perSecond: number): number {
 /** Discord's global limit for one process: at most `perSecond` bot-token requests in any second. */
 export function localBudget(perSecond: number): GlobalBudget {
   const points = windowPoints(perSecond);
-  const queue = new RateLimiterQueue(new RateLimiterMemory({ points, duration: 1 }));
-  return { take: () => queue.removeTokens(1).then(() => undefined) };
+  return queuedBudget(new RateLimiterQueue(new RateLimiterMemory({ points, duration: 1 })));
 }
 
 /**
@@ -51,10 +62,11 @@ export function redisBudget(redis: Redis, prefix: string, perSecond: number): Gl
     keyPrefix: `${prefix}:discord-global`,
     points,
     duration: 1,
+    // Redis not ready: the insurance limiter answers at once, instead of the request waiting on Redis.
+    rejectIfRedisNotReady: true,
     insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
   });
-  const queue = new RateLimiterQueue(limiter);
-  return { take: () => queue.removeTokens(1).then(() => undefined) };
+  return queuedBudget(new RateLimiterQueue(limiter));
 }
 
 /** A request made without the bot's token: an interaction callback or an interaction-token webhook. */
@@ -87,7 +99,8 @@ export function laneOptions(
     async makeRequest(url, init) {
       if (!usesInteractionToken(init)) {
         const asked = performance.now();
-        await budget.take();
+        // Past the deadline it fails as a timed-out request does, which discord.js tries again.
+        await budget.take(Date.now() + BUDGET_WAIT_MS);
         const waited = performance.now() - asked;
         if (waited >= 1) onWait?.(waited);
       }

@@ -138,7 +138,10 @@ export async function makeAndDeliverVideo(
   uploadLimit: number | undefined,
 ): Promise<void> {
   if (ctx.jobs) {
-    await enqueueVideo(ctx, ctx.jobs, video.id, uploadLimit, (ahead) => reply.showQueued(video, ahead));
+    await enqueueVideo(ctx, ctx.jobs, video.id, uploadLimit, {
+      createdAt: video.createdAt,
+      show: (ahead) => reply.showQueued(video, ahead),
+    });
     return;
   }
   const onPoll = reply.start(video);

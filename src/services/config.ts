@@ -294,18 +294,17 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
     );
   }
   const role = env.ROLE?.trim() || "all";
-  if (role === "gateway" || role === "worker") {
-    // Their jobs cross processes: the queue lives in Redis, the rows in a database every process reaches.
-    if (!env.REDIS_URL?.trim()) {
-      problems.push(
-        `ROLE=${role} needs REDIS_URL (the shared job queue): set REDIS_URL=redis://host:6379, or use ROLE=all for one process`,
-      );
-    }
-    if (!env.DATABASE_URL?.trim()) {
-      problems.push(
-        `ROLE=${role} needs DATABASE_URL (PostgreSQL that every process shares): SQLite under DATA_DIR belongs to one process`,
-      );
-    }
+  const fleet = role === "gateway" || role === "worker";
+  // Their jobs cross processes: the queue lives in Redis, the rows in a database every process reaches.
+  if (fleet && !env.REDIS_URL?.trim()) {
+    problems.push(
+      `ROLE=${role} needs REDIS_URL (the shared job queue): set REDIS_URL=redis://host:6379, or use ROLE=all for one process`,
+    );
+  }
+  if ((fleet || env.REDIS_URL?.trim()) && !env.DATABASE_URL?.trim()) {
+    problems.push(
+      `${fleet ? `ROLE=${role}` : "REDIS_URL"} needs DATABASE_URL (PostgreSQL that every process shares): SQLite under DATA_DIR belongs to one process, and the queue's jobs name rows every process must find`,
+    );
   }
   if (!env.STORAGE_URL?.trim()) {
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {

@@ -1,6 +1,7 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
 import { type Clock, sleep } from "../domain/clock.ts";
 import { StorageUnavailableError } from "../domain/errors.ts";
+import type { FailureCode } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { DataStore } from "../storage/data-store.ts";
@@ -279,11 +280,29 @@ export class GenerationService {
 
   /**
    * Runs one slot's prediction job to its end, as a queue's worker does (the queue, not this process, decides
-   * how many run at once). A slot that already ended is left as it is.
+   * how many run at once). A slot that already ended is left as it is; false when there is no such slot.
    */
-  async runQueuedSlot(imageId: string, log?: Logger): Promise<void> {
+  async runQueuedSlot(imageId: string, log?: Logger): Promise<boolean> {
     const job = await this.slotJob(imageId, log);
-    if (job) await this.jobs.run(job);
+    if (!job) return false;
+    await this.jobs.run(job);
+    return true;
+  }
+
+  /**
+   * Ends every open slot of a generation that will never run (its jobs could not be queued) as `code`, and
+   * settles it with its refund, in one transaction: the member is charged nothing and holds no running slot.
+   */
+  async giveUp(generationId: string, code: FailureCode, message: string): Promise<void> {
+    await this.deps.data.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      for (const image of await tx.images.forGeneration(generationId)) {
+        if (image.status === "pending" || image.status === "running") {
+          await tx.images.markFailed(image.id, code, message, now);
+        }
+      }
+      await this.finishIn(generationId, tx);
+    });
   }
 
   /** Settles a generation whose slots have all ended (its refund in the same transaction); idempotent. */

@@ -7,8 +7,17 @@
 // enqueued twice (a gateway's restart re-enqueues every undelivered job) is one job. The rows stay the truth:
 // a job only ever runs what its row still lacks, so a job run twice (a worker that stalled but was not dead)
 // costs a status check, never a second prediction (the create is claimed in the database first).
-import { FlowProducer, type Job, Queue, WaitingError, Worker } from "bullmq";
+import {
+  DelayedError,
+  FlowProducer,
+  type Job,
+  Queue,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from "bullmq";
 import { Redis } from "ioredis";
+import { StorageUnavailableError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { JobKind } from "./prediction-job.ts";
 
@@ -20,8 +29,18 @@ const KEEP_ENDED_S = 24 * 3600;
 /** A job whose handler threw (a database or Redis outage) is tried again this often, with backoff. */
 const ATTEMPTS = 8;
 const BACKOFF_MS = 1000;
-/** Deliveries are REST edits, not predictions: many at once per worker. */
-const DELIVERY_CONCURRENCY = 16;
+/** Deliveries are REST edits, not predictions: several at once per worker. */
+const DELIVERY_CONCURRENCY = 8;
+/**
+ * A job that met the database (or object store) away is put off rather than failed: it waits, with growing
+ * pauses, without spending an attempt, for as long as in one process (Replicate keeps an output an hour).
+ */
+const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
+/** How long a stop waits for held jobs to be handed back before it lets their locks lapse instead. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** How long one read of the wait list answers every waiting request's place. */
+const PLACES_FRESH_MS = 250;
 
 /** What a queued job carries: its row, and the upload limit of the interaction that asked for it. */
 export interface QueuedWork {
@@ -29,6 +48,8 @@ export interface QueuedWork {
   id: string;
   /** The interaction's `attachment_size_limit`, for the delivery; undefined after a restart re-enqueued it. */
   uploadLimit?: number | undefined;
+  /** Set while the job is put off by a storage outage: when the outage was first met, and how often since. */
+  outage?: { since: number; times: number };
 }
 
 /** How a handler's run ended: `done`, or `stopped` when this process began to stop (the row is still open). */
@@ -57,6 +78,17 @@ export function jobIdOf(work: Pick<QueuedWork, "kind" | "id">): string {
   return `${work.kind}-${work.id}`;
 }
 
+/**
+ * A job whose row this bot's database does not have: enqueued by another bot sharing the Redis and the
+ * QUEUE_PREFIX. Never tried again, and said loudly: the other bot's job is lost to it.
+ */
+export class MissingRowError extends Error {
+  constructor(what: string) {
+    super(`no ${what} in this bot's database: is another bot using the same REDIS_URL and QUEUE_PREFIX?`);
+    this.name = "MissingRowError";
+  }
+}
+
 /** A Redis that cannot be reached at start: one clear message naming REDIS_URL. */
 export class QueueUnavailableError extends Error {
   readonly variable = "REDIS_URL";
@@ -71,7 +103,10 @@ export class SharedJobQueue {
   private readonly deliveries: Queue;
   private readonly flows: FlowProducer;
   private workers: Worker[] = [];
+  private readonly connections: Redis[] = [];
   private stopping = false;
+  /** The latest read of the wait list, shared by every waiting request's place check. */
+  private places: { at: number; ids: Promise<string[]> } | undefined;
 
   private constructor(
     private readonly settings: SharedQueueSettings,
@@ -128,6 +163,10 @@ export class SharedJobQueue {
    */
   async enqueueGeneration(generationId: string, imageIds: string[], uploadLimit?: number): Promise<void> {
     const parent: QueuedWork = { kind: "generation", id: generationId, uploadLimit };
+    // Jobs of these rows that ended (kept a day so that a repeat is one job) are removed first: the rows say
+    // there is work left, so those jobs' ends were not the rows' ends (a job failed for good, say).
+    await this.removeEnded(this.deliveries, jobIdOf(parent));
+    for (const id of imageIds) await this.removeEnded(this.predictions, jobIdOf({ kind: "image", id }));
     await this.flows.add({
       name: "generation",
       queueName: DELIVERIES,
@@ -147,18 +186,22 @@ export class SharedJobQueue {
 
   async enqueueVideo(videoId: string, uploadLimit?: number): Promise<void> {
     const work: QueuedWork = { kind: "video", id: videoId, uploadLimit };
+    await this.removeEnded(this.predictions, jobIdOf(work));
     await this.predictions.add("video", work, { jobId: jobIdOf(work), ...this.jobOptions() });
   }
 
   /**
-   * How many prediction jobs wait ahead of the first of `jobIds` that still waits, fleet-wide; undefined when
-   * none of them waits (each is running or ended).
+   * How many prediction jobs wait ahead of `jobIds`, fleet-wide, while every one of them still waits;
+   * undefined once any has started (its worker's edits say how far it got) or ended.
    */
   async waitingAhead(jobIds: string[]): Promise<number | undefined> {
-    const waiting = await this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
-    const wanted = new Set(jobIds);
-    const first = waiting.findIndex((id) => wanted.has(id));
-    return first === -1 ? undefined : first;
+    const now = Date.now();
+    if (!this.places || now - this.places.at > PLACES_FRESH_MS) {
+      this.places = { at: now, ids: this.predictions.getRanges(["wait", "prioritized"], 0, -1, true) };
+    }
+    const waiting = await this.places.ids;
+    const places = jobIds.map((id) => waiting.indexOf(id));
+    return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places);
   }
 
   /** Starts taking jobs in this process: prediction jobs up to the global cap, deliveries beside them. */
@@ -170,7 +213,11 @@ export class SharedJobQueue {
       // A job seen stalled this many times fails for good; its rows stay open for the next restart.
       maxStalledCount: 5,
     };
-    const connection = () => this.redis.duplicate();
+    const connection = () => {
+      const duplicate = this.redis.duplicate();
+      this.connections.push(duplicate);
+      return duplicate;
+    };
     this.workers = [
       new Worker(PREDICTIONS, (job, token) => this.process(job, token, handlers), {
         ...common,
@@ -201,12 +248,23 @@ export class SharedJobQueue {
    */
   async drain(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.workers.map((w) => w.close()));
+    const closed = Promise.all(this.workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), DRAIN_TIMEOUT_MS);
+    });
+    if ((await Promise.race([closed, late])) === "late") {
+      // Redis away, or a hand-back stuck: the jobs' locks lapse and another worker takes them.
+      this.logger.warn("held jobs were not handed back in time; their locks will lapse");
+      await Promise.all(this.workers.map((w) => w.close(true)));
+    }
+    clearTimeout(timer);
   }
 
   async close(): Promise<void> {
     await this.drain();
     await Promise.all([this.predictions.close(), this.deliveries.close(), this.flows.close()]);
+    for (const connection of this.connections) connection.disconnect();
     this.redis.disconnect();
   }
 
@@ -214,8 +272,46 @@ export class SharedJobQueue {
     const work = job.data;
     const log = this.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
     if (this.stopping) return this.handBack(job, token);
-    const outcome = await handlers[work.kind](work, log);
+    let outcome: HandlerOutcome;
+    try {
+      outcome = await handlers[work.kind](work, log);
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) return this.putOff(job, token, err, log);
+      if (err instanceof MissingRowError) {
+        log.error({ err }, "a job for a row this database does not have");
+        throw new UnrecoverableError(err.message);
+      }
+      throw err;
+    }
     if (outcome === "stopped") return this.handBack(job, token);
+    if (work.outage) await job.updateData({ ...work, outage: undefined });
+  }
+
+  /** The store is away: the job waits and runs again, without spending an attempt, up to OUTAGE_GIVE_UP_MS. */
+  private async putOff(
+    job: Job<QueuedWork>,
+    token: string | undefined,
+    err: StorageUnavailableError,
+    log: Logger,
+  ): Promise<never> {
+    const now = Date.now();
+    const outage = job.data.outage ?? { since: now, times: 0 };
+    if (now - outage.since > OUTAGE_GIVE_UP_MS) {
+      throw new UnrecoverableError(`the storage stayed away: ${err.message}`);
+    }
+    const pause = OUTAGE_RETRY_MS[Math.min(outage.times, OUTAGE_RETRY_MS.length - 1)] as number;
+    log.warn({ err, variable: err.variable, retryInMs: pause }, "storage away: the job waits and runs again");
+    await job.updateData({ ...job.data, outage: { since: outage.since, times: outage.times + 1 } });
+    await job.moveToDelayed(now + pause, token);
+    throw new DelayedError();
+  }
+
+  /** Removes job `id` when it has ended (completed or failed), so that it can be enqueued again. */
+  private async removeEnded(queue: Queue, id: string): Promise<void> {
+    const job = await queue.getJob(id);
+    if (!job) return;
+    const state = await job.getState();
+    if (state === "completed" || state === "failed") await job.remove({ removeChildren: false });
   }
 
   private async handBack(job: Job<QueuedWork>, token: string | undefined): Promise<never> {

@@ -166,7 +166,8 @@ export class Metrics {
 
   /** A StorageUnavailableError reached a handler or a job; `variable` is the setting it names. */
   storageError(variable: string): void {
-    this.storageErrors.inc({ store: variable === "DATABASE_URL" ? "database" : "objects" });
+    const store = variable === "DATABASE_URL" ? "database" : variable === "REDIS_URL" ? "queue" : "objects";
+    this.storageErrors.inc({ store });
   }
 
   refused(kind: "image" | "video", refusal: Refusal): void {

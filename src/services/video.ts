@@ -185,6 +185,11 @@ export class VideoService {
     return this.jobs.stopped;
   }
 
+  /** Ends a video that will never run (its job could not be queued) as `code`, with its refund. */
+  giveUp(videoId: string, code: FailureCode, message: string): Promise<void> {
+    return this.fail(videoId, code, message);
+  }
+
   /** Records a failure and its refund together: a crash cannot keep one without the other. */
   private async fail(videoId: string, code: FailureCode, message: string): Promise<void> {
     await this.deps.data.transaction((tx) => this.failIn(videoId, code, message, tx));

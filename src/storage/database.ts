@@ -171,12 +171,33 @@ async function connectWithRetry(pool: pg.Pool): Promise<pg.PoolClient> {
       // to idle ones); unheard, that would crash the process. The query under way fails on its own, and the pool
       // drops the broken client when it is released.
       if (!client.listenerCount("error")) client.on("error", () => {});
-      return client;
+      return reportingUnavailable(client);
     } catch (err) {
       if (attempt >= 4 || !isTransientDatabaseError(err)) throw unavailable(err);
       await sleep(100 * 2 ** attempt);
     }
   }
+}
+
+/**
+ * The client with its queries' errors seen as every caller sees the database's: a connection lost under a
+ * query (the server restarting, a failover) is a StorageUnavailableError naming DATABASE_URL, in or outside a
+ * transaction, so the jobs wait it out instead of recording a failure. Wrapped once per client.
+ */
+function reportingUnavailable(client: pg.PoolClient): pg.PoolClient {
+  const marked = client as pg.PoolClient & { reportsUnavailable?: true };
+  if (marked.reportsUnavailable) return client;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise
+      ? result.catch((err: unknown) => {
+          throw unavailable(err);
+        })
+      : result;
+  };
+  marked.reportsUnavailable = true;
+  return client;
 }
 
 /** A database error that means "cannot reach it", as the storage error the router answers users with. */

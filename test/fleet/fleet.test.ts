@@ -18,6 +18,7 @@ import { openObjectStore } from "../../src/storage/open-object-store.ts";
 import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
 import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
+import { postgresProxy } from "../support/pg-proxy.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
@@ -256,6 +257,44 @@ describe("ROLE=all with REDIS_URL", () => {
     expect(f.creates).toHaveLength(6);
     expect(added.output()).toMatch(/"image stored"/);
   }, 90_000);
+});
+
+describe("the database away while workers run", () => {
+  it("puts the jobs off without spending their attempts, and delivers every slot once it is back", async () => {
+    const { sandbox: s, fake: f, dir: d } = await setup(800);
+    const direct = new URL(engineEnv(d.path).DATABASE_URL as string);
+    const proxy = await postgresProxy(direct);
+    try {
+      const viaProxy = Object.assign(new URL(direct), { hostname: "127.0.0.1", port: String(proxy.port) });
+      const env = { DATABASE_URL: viaProxy.toString(), JOB_LOCK_SECONDS: "10" };
+      await start("gateway", env);
+      const worker = await start("worker", env);
+      const asked = s.runCommand({ command: "character", options: { description: "outage" }, user: ALICE });
+      await s.waitFor(() => f.creates.length >= 4, 30_000, "four running predictions");
+      await proxy.stop();
+      // Each job finds the database away when its prediction ends, and waits.
+      await s.waitFor(
+        () => (worker.output().match(/storage away: the job waits and runs again/g)?.length ?? 0) >= 4,
+        30_000,
+        "the jobs put off",
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      await proxy.resume();
+      const grid = await finalGrid(s, asked, 60_000);
+      expect(
+        grid.attachments,
+        `${grid.content}\n${worker
+          .output()
+          .split("\n")
+          .filter((l) => /warn|error|fail/i.test(l))
+          .join("\n")}`,
+      ).toHaveLength(4);
+      expect(f.creates).toHaveLength(4);
+      expect(worker.output()).not.toContain("job attempt failed");
+    } finally {
+      await proxy.stop();
+    }
+  }, 120_000);
 });
 
 describe("Replicate's create rate, fleet-wide", () => {
