@@ -105,6 +105,10 @@ function assemble(
   });
   // Replicate's webhook deliveries (POST /webhooks/replicate) wake the jobs waiting on those predictions.
   const predictionEvents = new PredictionEvents();
+  // Fleet mode: a delivery heard by one process wakes the job in whichever process runs it.
+  jobs?.relayCompletions(predictionEvents).catch((err: unknown) => {
+    logger.warn({ err }, "could not relay prediction completions; jobs fall back to their safety-net poll");
+  });
   const webhooks = webhookUrl(config)
     ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
     : {};

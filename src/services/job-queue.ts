@@ -19,6 +19,7 @@ import {
 import { Redis } from "ioredis";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
+import type { PredictionEvents } from "./prediction-events.ts";
 import type { JobKind } from "./prediction-job.ts";
 
 const PREDICTIONS = "predictions";
@@ -149,6 +150,26 @@ export class SharedJobQueue {
   get description(): string {
     const u = new URL(this.settings.redisUrl);
     return `redis://${u.host} (prefix ${this.settings.prefix})`;
+  }
+
+  /**
+   * Relays prediction completions between the fleet's processes over Redis pub/sub: a webhook delivery heard by
+   * any process wakes the job waiting on it in whichever worker runs it.
+   */
+  async relayCompletions(events: PredictionEvents): Promise<void> {
+    const channel = `${this.settings.prefix}:prediction-completed`;
+    const subscriber = this.redis.duplicate();
+    this.connections.push(subscriber);
+    subscriber.on("error", (err) => this.logger.debug({ err }, "redis subscriber error"));
+    subscriber.on("message", (from, predictionId) => {
+      if (from === channel) events.completed(predictionId, true);
+    });
+    await subscriber.subscribe(channel);
+    events.relayTo((predictionId) => {
+      this.redis.publish(channel, predictionId).catch((err: unknown) => {
+        this.logger.warn({ err }, "could not relay a prediction's completion; its job polls instead");
+      });
+    });
   }
 
   /** Whether Redis answers, for /readyz. */

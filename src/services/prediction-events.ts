@@ -91,12 +91,24 @@ export class PredictionEvents {
     return this.settled.has(predictionId);
   }
 
+  /** Where this process passes on the completions it hears itself (fleet mode: to every other process). */
+  private relay: ((predictionId: string) => void) | undefined;
+
+  /**
+   * Passes every completion announced here on to `publish` (the shared queue's Redis, in fleet mode): the
+   * delivery lands on whichever process Replicate reaches, and the job waiting on it may run on another.
+   */
+  relayTo(publish: (predictionId: string) => void): void {
+    this.relay = publish;
+  }
+
   /**
    * Announces that a prediction completed; wakes the jobs of this process that wait on it and returns how many.
-   * In fleet mode the delivery may land on a process that does not run the job: nothing waits here, nothing
-   * happens, and the process that runs it finishes it at its safety-net poll.
+   * A completion heard here (a webhook delivery) is also relayed to the other processes, if any; one relayed
+   * from another process (`relayed`) is not passed on again.
    */
-  completed(predictionId: string): number {
+  completed(predictionId: string, relayed = false): number {
+    if (!relayed) this.relay?.(predictionId);
     this.settled.delete(predictionId);
     this.settled.set(predictionId, true);
     if (this.settled.size > SETTLED_MEMORY) {

@@ -19,6 +19,7 @@ import { ALICE, BOT_TOKEN, buttons } from "../support/bot-harness.ts";
 import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
 import { postgresProxy } from "../support/pg-proxy.ts";
+import { freePort } from "../support/ports.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../support/spawn.ts";
 
@@ -295,6 +296,31 @@ describe("the database away while workers run", () => {
       await proxy.stop();
     }
   }, 120_000);
+});
+
+describe("Replicate's webhooks in fleet mode", () => {
+  it("a delivery heard by the gateway wakes the worker that waits on the prediction", async () => {
+    const { sandbox: s, fake: f } = await setup(500);
+    const port = await freePort();
+    const hooks = {
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      REPLICATE_WEBHOOK_SECRET: f.webhookSecret,
+      // The safety-net poll is then 30 s: a grid within the 15-s wait below was woken by the relay.
+      PREDICTION_POLL_MS: "3000",
+    };
+    await start("gateway", { ...hooks, HTTP_PORT: String(port) });
+    const worker = await start("worker", hooks);
+    const grid = await finalGrid(
+      s,
+      s.runCommand({ command: "character", options: { description: "hooked", count: 2 }, user: ALICE }),
+      15_000,
+    );
+    expect(grid.attachments).toHaveLength(2);
+    // Posted to the gateway's server, accepted there; the worker never served one.
+    expect(f.webhooks.filter((w) => w.status === 200)).toHaveLength(2);
+    expect(f.webhooks.every((w) => w.url === `${hooks.PUBLIC_URL}/webhooks/replicate`)).toBe(true);
+    expect(worker.output()).toContain('"image stored"');
+  }, 60_000);
 });
 
 describe("Replicate's create rate, fleet-wide", () => {

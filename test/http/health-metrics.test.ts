@@ -3,7 +3,6 @@
 // cuts) stops answering, and /metrics is Prometheus text whose counters move after a /character run by the
 // real bot through the local Discord server; npm start serves them with its gateway check and closes on SIGTERM.
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
@@ -15,6 +14,7 @@ import { ALICE, BOT_TOKEN, e2eSuite, eventually } from "../support/bot-harness.t
 import { probePostgres, TEST_ADMIN_URL } from "../support/engines.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 import { postgresProxy } from "../support/pg-proxy.ts";
+import { freePort } from "../support/ports.ts";
 import { type LocalS3, startS3 } from "../support/s3.ts";
 import { spawnScript } from "../support/spawn.ts";
 
@@ -241,16 +241,6 @@ describe("GET /metrics", () => {
     }
   });
 });
-
-/** A port nothing listens on now: one the system handed out and took back. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("npm start with HTTP_PORT", () => {
   it("serves /readyz with the gateway check once logged in, 503 when the gateway drops, and closes on SIGTERM", async () => {

@@ -1,11 +1,12 @@
 // Replicate's webhooks end to end: the real bot (discord.js against the local Discord server, the real Replicate
 // client against the fake) with PUBLIC_URL pointing at its real operations HTTP server, which the fake posts
 // signed completions to.
-import { createServer } from "node:net";
+
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/server.ts";
 import { ALICE, e2eSuite, eventually, type Harness } from "../support/bot-harness.ts";
 import type { FakeReplicate, FakeReplicateOptions } from "../support/fake-replicate.ts";
+import { freePort } from "../support/ports.ts";
 import { replicateFixture } from "../support/replicate-fixture.ts";
 
 const replicate = replicateFixture();
@@ -15,15 +16,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** A port free right now, for PUBLIC_URL, which the config needs before the server can be started. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 interface Setup {
   h: Harness;
