@@ -21,10 +21,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) }).child({
     role: config.role,
   });
-  // A DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad variable is;
-  // so is a REDIS_URL.
-  const data = await dataStoreOrExit(config);
+  // A REDIS_URL or DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad
+  // variable is. Redis first: its check writes nothing.
   const jobs = await jobQueueOrExit(config, logger);
+  const data = await dataStoreOrExit(config);
   const ctx = await createAppContext(config, logger, { data, ...(jobs ? { jobs } : {}) });
   await storageOrExit(ctx.files.objects);
   logger.info(

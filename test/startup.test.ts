@@ -61,8 +61,9 @@ describe("npm start in fleet mode", () => {
         DISCORD_TOKEN: "x.y.z",
         IMAGE_PROVIDER: "mock",
         DATA_DIR: dir.path,
-        // A port nothing listens on.
+        // A port nothing listens on; the database is not reached first.
         REDIS_URL: "redis://:hunter2-secret@127.0.0.1:1",
+        DATABASE_URL: "postgres://bot@127.0.0.1:1/crbot",
       });
       expect(result.status).toBe(2);
       expect(result.output.split("\n")[0]).toMatch(/^Cannot start: REDIS_URL cannot be reached/);

@@ -271,7 +271,12 @@ describe("the database away while workers run", () => {
       await start("gateway", env);
       const worker = await start("worker", env);
       const asked = s.runCommand({ command: "character", options: { description: "outage" }, user: ALICE });
-      await s.waitFor(() => f.creates.length >= 4, 30_000, "four running predictions");
+      // Every prediction's id recorded (the line comes after the row has it); then the database goes away.
+      await s.waitFor(
+        () => (worker.output().match(/"prediction started"/g)?.length ?? 0) >= 4,
+        30_000,
+        "four recorded predictions",
+      );
       await proxy.stop();
       // Each job finds the database away when its prediction ends, and waits.
       await s.waitFor(
