@@ -42,7 +42,8 @@ export async function referenceChoices(
       value: i.id,
     }));
   const library = named.map((e) => ({
-    name: `📚 ${e.name}${e.note ? ` · ${oneLine(e.note, 60)}` : ""} · library`,
+    // Discord refuses the whole answer when one choice's name is over 100 characters.
+    name: `📚 ${e.name}${e.note ? ` · ${oneLine(e.note, 90 - e.name.length)}` : ""} · library`.slice(0, 100),
     value: e.name,
   }));
   const libraryRoom = Math.max(LIBRARY_SHARE, MAX_CHOICES - mine.length);

@@ -94,9 +94,19 @@ export async function handleGenerationButton(
       if (image?.status !== "succeeded" || image.deletedAt !== null)
         throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
       parentImageId = image.id;
-    } else {
-      // Regenerating a grid drawn from a reference draws from that reference again.
-      parentImageId = view.generation.parentImageId ?? undefined;
+    } else if (view.generation.parentImageId) {
+      // Regenerating a grid drawn from a reference draws from that reference again: the member's own, or
+      // another member's only while this server's library still offers it (a curator may have taken it out).
+      parentImageId = view.generation.parentImageId;
+      const parent = await ctx.repos.images.get(parentImageId);
+      const offered =
+        parent?.userId === interaction.user.id ||
+        (await ctx.repos.library.forImage(parentImageId)).some((e) => e.guildId === interaction.guildId);
+      if (!parent || parent.deletedAt !== null || !offered) {
+        throw new UserFacingError(
+          "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again.",
+        );
+      }
     }
   } catch (err) {
     if (!(err instanceof UserFacingError)) throw err;

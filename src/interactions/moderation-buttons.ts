@@ -30,11 +30,13 @@ export async function handleModerationButton(
   const deleted = removals.length;
   const videos = removals.reduce((n, r) => n + r.videos.length, 0);
   const withVideos = videosTaken(videos, "them");
+  const names = removals.flatMap((r) => r.libraryEntries.map((e) => `\`${e.name}\``));
+  const fromLibrary = names.length ? `; removed from the server library: ${names.join(", ")}` : "";
   await postToModLog(
     ctx,
     interaction.client.rest,
     guildId,
-    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}.`,
+    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}${fromLibrary}.`,
     log,
   );
   await showRemovals(ctx, interaction.client.rest, removals, log);

@@ -29,6 +29,8 @@ export class ModerationService {
   async deleteReference(image: ImageWithOwner, actor: Actor): Promise<Removal | undefined> {
     const { data, references, clock } = this.deps;
     const scheduled = await data.transaction(async (tx) => {
+      // The lock a library add takes: an entry is added before this looks, or after the image is deleted.
+      await tx.locks.take([`image:${image.id}`]);
       // The library's entries are a server's shared references: only a moderator may take one away.
       const entries = actor.canModerate ? [] : await tx.library.forImage(image.id);
       if (entries.length > 0) {
@@ -88,7 +90,14 @@ export class ModerationService {
         action: "purge",
         targetUserId,
         targetId: null,
-        details: { deleted: done.length, videos: done.reduce((n, d) => n + d.removal.videos.length, 0) },
+        details: {
+          deleted: done.length,
+          videos: done.reduce((n, d) => n + d.removal.videos.length, 0),
+          // Library entries go with their images; the record names them.
+          ...(done.some((d) => d.removal.libraryEntries.length)
+            ? { libraryNames: done.flatMap((d) => d.removal.libraryEntries.map((e) => e.name)) }
+            : {}),
+        },
         createdAt: clock.now(),
       });
       return done;

@@ -200,6 +200,19 @@ describe("/character reference:", () => {
     // Regenerate draws from the same reference again.
     const again = await h.grid(press(h, grid, "Regenerate"));
     expect((await h.generationOf(again)).generation.parentImageId).toBe(bobs?.id);
+    // Once a curator takes it out of the library, Bob's image is no longer Alice's to draw from.
+    await h.settledReply(
+      h.sandbox.runCommand({
+        command: "library remove",
+        options: { name: "Gecko" },
+        user: MOD,
+        permissions: MODERATOR_PERMISSIONS,
+      }),
+    );
+    const creates = replicate.fake.creates.length;
+    const refused = await h.refusal(press(h, again, "Regenerate"));
+    expect(refused.content).toContain("no longer available here");
+    expect(replicate.fake.creates).toHaveLength(creates);
   });
 
   it("refuses unknown, deleted, other members' and other servers' references with nothing written", async () => {
@@ -308,6 +321,22 @@ describe("reference autocomplete", () => {
     expect(byId.map((c) => c.value)).toContain(first.id);
     // Bob sees the library, not Alice's references.
     expect((await choices("character", "", BOB)).map((c) => c.value)).toEqual(["Knight Captain"]);
+
+    // The longest name with a long note still fits Discord's 100 characters a choice (a longer one would
+    // make Discord refuse the whole answer).
+    const [second] = (await h.ctx.references.listImages(ALICE.id, h.sandbox.guild.id, 2, 1)).items;
+    const longest = "Captain of the Northern Watchers";
+    await h.settledReply(
+      h.sandbox.runCommand({
+        command: "library add",
+        options: { reference: second?.id as string, name: longest, note: "n".repeat(60) },
+        user: MOD,
+        permissions: MODERATOR_PERMISSIONS,
+      }),
+    );
+    const long = (await choices("character", "northern")).find((c) => c.value === longest);
+    expect(long?.name.length).toBeLessThanOrEqual(100);
+    expect(long?.name.startsWith(`📚 ${longest} · nnn`)).toBe(true);
     // Library names autocomplete in /library show too.
     const show = h.sandbox.runCommand({
       command: "library show",
