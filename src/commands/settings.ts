@@ -195,7 +195,16 @@ const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => Sett
     return { kind: "safety", level: raw === null ? null : oneOf(raw, SAFETY_FILTER_LEVELS, "level") };
   },
   modlog: (i) => ({ kind: "modlog", channelId: i.options.getChannel("channel")?.id ?? null }),
-  curator: (i) => ({ kind: "curator", roleId: i.options.getRole("role")?.id ?? null }),
+  curator: (i) => {
+    const roleId = i.options.getRole("role")?.id ?? null;
+    // @everyone's role id is the server's: it would make every member a curator on some paths and none on others.
+    if (roleId !== null && roleId === i.guildId) {
+      throw new UserFacingError(
+        "@everyone cannot be the curator role: pick a role, or leave it empty for Manage Messages alone.",
+      );
+    }
+    return { kind: "curator", roleId };
+  },
 };
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {

@@ -210,25 +210,20 @@ export function renderImageInfo(
   ].join("\n");
 }
 
-const MAX_CHILDREN_SHOWN = 3;
-
 /** /reference info's lineage: the image this one was drawn from, and the grids drawn from this one. */
 function lineageLines(lineage: Lineage): string[] {
   const parent = lineage.parentImageId
     ? `Drawn from: \`${lineage.parentImageId}\``
     : "Drawn from: nothing (a new character)";
-  if (lineage.children.length === 0)
-    return [parent, "Variations made from it: none yet (press Vary under it)"];
-  const lines = lineage.children
-    .slice(-MAX_CHILDREN_SHOWN)
-    .map(
-      ({ generation, imageIds }) =>
-        `• ${timestamp(generation.createdAt)} · ${generation.model} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
-    );
-  const more = lineage.children.length - lines.length;
+  if (lineage.childCount === 0) return [parent, "Variations made from it: none yet (press Vary under it)"];
+  const lines = lineage.children.map(
+    ({ generation, imageIds }) =>
+      `• ${timestamp(generation.createdAt)} · ${generation.model} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
+  );
+  const more = lineage.childCount - lines.length;
   return [
     parent,
-    `Variations made from it (${lineage.children.length}):`,
+    `Variations made from it (${lineage.childCount}):`,
     ...lines,
     ...(more > 0 ? [`…and ${more} earlier`] : []),
   ];

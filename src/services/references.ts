@@ -55,8 +55,14 @@ export type ReferenceChoice =
 
 export interface Lineage {
   parentImageId: string | null;
+  /** How many generations were drawn from the image in all. */
+  childCount: number;
+  /** The latest of them (LINEAGE_SHOWN at most), oldest first, each with its stored images. */
   children: Array<{ generation: GenerationRow; imageIds: string[] }>;
 }
+
+/** How many of the generations drawn from an image /reference info lists; the rest are counted. */
+export const LINEAGE_SHOWN = 3;
 
 /** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
 export interface ScheduledDeletion {
@@ -259,15 +265,16 @@ export class ReferenceService {
       generations.get(image.generationId),
       generations.fromParent(image.id),
     ]);
+    // Only the latest few are read further: a library image may have been drawn from thousands of times.
     const made = await Promise.all(
-      children.map(async (generation) => ({
+      children.slice(-LINEAGE_SHOWN).map(async (generation) => ({
         generation,
         imageIds: (await images.forGeneration(generation.id))
           .filter((i) => i.status === "succeeded" && i.deletedAt === null)
           .map((i) => i.id),
       })),
     );
-    return { parentImageId: own?.parentImageId ?? null, children: made };
+    return { parentImageId: own?.parentImageId ?? null, childCount: children.length, children: made };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */
