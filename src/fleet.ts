@@ -61,7 +61,8 @@ function main(): void {
     child.once("exit", (code, signal) => {
       const name = roles[i]?.name;
       console.log(`[fleet] ${name} exited (${signal ?? `code ${code}`})`);
-      if (!stopping && code !== 0) worst = code ?? 1;
+      // Any process ending on its own is a failure of the fleet, even with code 0.
+      if (!stopping) worst = code || 1;
       // One process down is a fleet that is not what was asked for: stop the rest, say so.
       if (!stopping) stop("SIGTERM");
       if (--running === 0) process.exit(worst);

@@ -41,7 +41,10 @@ async function main(): Promise<void> {
   try {
     running = config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
   } catch (err) {
-    logger.fatal({ err }, "could not log in to Discord");
+    logger.fatal(
+      { err },
+      config.role === "worker" ? "could not start taking jobs" : "could not log in to Discord",
+    );
     await ctx.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, "could not close cleanly"));
     process.exit(1);
   }

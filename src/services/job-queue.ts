@@ -256,6 +256,11 @@ export class SharedJobQueue {
       worker.on("failed", (job, err) =>
         this.logger.warn({ err, jobId: job?.id, attempts: job?.attemptsMade }, "job attempt failed"),
       );
+      // Redis away longer than a lock: another worker may take the job while this one still runs it. Its
+      // create stays single (claimed in the database); the slower of the two finds the row ended.
+      worker.on("lockRenewalFailed", (jobIds) =>
+        this.logger.warn({ jobIds }, "could not renew the locks of held jobs; another worker may take them"),
+      );
       worker.on("stalled", (jobId) =>
         this.logger.warn({ jobId }, "a job's worker stopped renewing it; it runs again"),
       );
