@@ -1,14 +1,28 @@
 // Preloaded into the bot process by the benchmark (node --import): samples event-loop delay and memory and
-// writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks.
-import { renameSync, writeFileSync } from "node:fs";
+// writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks; and it appends the bot's
+// trace marks (src/domain/trace.ts) to BENCH_PROBE_FILE.trace.jsonl, one JSON mark a line, for the breakdown.
+import { subscribe } from "node:diagnostics_channel";
+import { appendFileSync, renameSync, writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { TRACE_CHANNEL } from "../src/domain/trace.ts";
 
 const file = process.env.BENCH_PROBE_FILE;
 if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let peakRss = 0;
+  let marks: string[] = [];
+  subscribe(TRACE_CHANNEL, (mark) => {
+    marks.push(JSON.stringify(mark));
+  });
+  const flushMarks = () => {
+    if (marks.length === 0) return;
+    appendFileSync(`${file}.trace.jsonl`, `${marks.join("\n")}\n`);
+    marks = [];
+  };
+  process.on("exit", flushMarks);
   const write = () => {
+    flushMarks();
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     // Written aside, then renamed: the benchmark reads the file at any moment and must never see half of it.
     writeFileSync(

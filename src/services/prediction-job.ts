@@ -6,6 +6,7 @@ import type { Clock } from "../domain/clock.ts";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
 import type { Logger } from "../domain/logger.ts";
+import { trace } from "../domain/trace.ts";
 import type { JobState } from "../storage/job-rows.ts";
 import { LatencyEstimate } from "./latency.ts";
 import type { Limiter } from "./limiter.ts";
@@ -123,7 +124,12 @@ export class PredictionJobRunner {
           ...(events.polled ? { onPoll: events.polled } : {}),
           ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
         });
-        await job.store(output, await job.provider.fetchOutput(output, signal));
+        const slot = { imageId: job.key.id, predictionId };
+        trace("slot.noticed", slot);
+        const data = await job.provider.fetchOutput(output, signal);
+        trace("slot.downloaded", slot);
+        await job.store(output, data);
+        trace("slot.recorded", slot);
         status = "succeeded";
       }, events.queued);
     } catch (err) {
