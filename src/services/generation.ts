@@ -15,6 +15,7 @@ import type { Repos } from "../storage/repos.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
 import {
+  HISTORY_SIZE,
   type PredictionJob,
   PredictionJobRunner,
   type PredictionJobRunnerOptions,
@@ -81,7 +82,9 @@ export class GenerationService {
       pollMs: deps.pollMs,
       ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      history: (model) => deps.images.recentPredictionTimes(model, HISTORY_SIZE),
     });
+    this.jobs.warm(deps.model());
   }
   /**
    * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,
@@ -246,9 +249,9 @@ export class GenerationService {
       },
       heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
-      store: async (_output, data) => {
+      store: async (_output, data, predictMs) => {
         const facts = await files.writeImage(imageId, data);
-        const marked = await images.markSucceeded(imageId, facts, clock.now());
+        const marked = await images.markSucceeded(imageId, facts, clock.now(), predictMs);
         // The common case answers in that one statement; only a row that had already ended is read again.
         const current = marked ? undefined : await images.get(imageId);
         const standsFor = marked

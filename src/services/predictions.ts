@@ -1,7 +1,7 @@
 // Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
 import { type Clock, sleep } from "../domain/clock.ts";
 import { PredictionFailure } from "../domain/failures.ts";
-import { type LatencyEstimate, nextPollDelay } from "./latency.ts";
+import { FAST_POLL_MS, type LatencyEstimate, nextPollDelay } from "./latency.ts";
 import type { PredictionEvents } from "./prediction-events.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 
@@ -15,6 +15,8 @@ export interface WaitOptions {
   signal: AbortSignal;
   /** Learns from this prediction and paces the polling by what it has learnt. */
   latency?: LatencyEstimate;
+  /** Told the prediction's own running time, when the provider reports it with the result. */
+  onRunningTime?: (ms: number) => void;
   /** Called on each poll while it runs (e.g. to show elapsed time). */
   onPoll?: () => void;
   /**
@@ -64,7 +66,9 @@ export async function awaitOutput(
         }
       }
       if (state.status === "succeeded") {
-        latency?.observe(clock.now() - startedAt);
+        // The provider's own running time when it reports one: the observed time carries this poll's lag.
+        latency?.observe(state.durationMs ?? clock.now() - startedAt);
+        if (state.durationMs !== undefined) options.onRunningTime?.(state.durationMs);
         return state.output;
       }
       if (state.status === "failed") throw state.failure;
@@ -83,8 +87,44 @@ export async function awaitOutput(
           if (!watch.woken && clock.now() < checkAt) options.onPoll?.();
         }
       } else {
-        await sleep(nextPollDelay(clock.now() - startedAt, latency?.expectedMs, pollMs), signal);
+        // The first wait needs what recorded history teaches (read once per model, while the create ran).
+        if (latency) await latency.ready;
+        const delay = nextPollDelay(clock.now() - startedAt, latency, pollMs);
+        await (delay === FAST_POLL_MS ? nextTick(signal) : sleep(delay, signal));
       }
     }
   }
+}
+
+/** Pending ticks by their time: every fast check due at one tick shares its timer. */
+const ticks = new Map<number, Promise<void>>();
+
+/**
+ * Waits until the next multiple of FAST_POLL_MS on the wall clock. Every prediction in its fast phase wakes in
+ * the same timer callback, so their status checks leave in one turn of the event loop and the provider can
+ * answer them with one request (see ReplicatePredictions.get). A process-wide table of timers, not state: an
+ * entry lives until its tick, at most FAST_POLL_MS.
+ */
+function nextTick(signal: AbortSignal): Promise<void> {
+  const at = (Math.floor(Date.now() / FAST_POLL_MS) + 1) * FAST_POLL_MS;
+  let tick = ticks.get(at);
+  if (!tick) {
+    tick = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        ticks.delete(at);
+        resolve();
+      }, at - Date.now()),
+    );
+    ticks.set(at, tick);
+  }
+  const shared = tick;
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void shared.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }

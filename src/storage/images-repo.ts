@@ -7,7 +7,7 @@ import type { ImagesTable } from "./schema.ts";
 export type ImageStatus = ImagesTable["status"];
 
 /** A slot as the bot reads it: every column but the create mark, which only JobRows reads. */
-export interface ImageRow extends Omit<ImagesTable, "createSentAt" | "errorCode"> {
+export interface ImageRow extends Omit<ImagesTable, "createSentAt" | "errorCode" | "predictMs"> {
   errorCode: FailureCode | null;
 }
 
@@ -127,6 +127,7 @@ export class ImagesRepo {
     id: string,
     file: StoredFileFacts,
     finishedAt: number,
+    predictMs?: number,
   ): Promise<{ deleted: boolean } | undefined> {
     const row = await this.db
       .updateTable("images")
@@ -139,12 +140,26 @@ export class ImagesRepo {
         height: file.height,
         sha256: file.sha256,
         finishedAt,
+        predictMs: predictMs === undefined ? null : Math.round(predictMs),
       })
       .where("id", "=", id)
       .where("status", "in", OPEN)
       .returning("deletedAt")
       .executeTakeFirst();
     return row && { deleted: row.deletedAt !== null };
+  }
+
+  /** The running times (ms) of `model`'s latest predictions that reported one, oldest first. */
+  async recentPredictionTimes(model: string, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("images")
+      .select(["predictMs", "finishedAt"])
+      .where("model", "=", model)
+      .where("predictMs", "is not", null)
+      .orderBy("finishedAt", "desc")
+      .limit(limit)
+      .execute();
+    return rows.reverse().map((r) => Number(r.predictMs));
   }
 
   async markFailed(
