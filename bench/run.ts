@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { build } from "../scripts/build.mjs";
 import { deployCommands } from "../src/commands/register.ts";
 import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
@@ -42,6 +43,8 @@ const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
   "postgres://postgres@127.0.0.1:5432/test";
+/** BENCH_BOT=tsx: the bot from its sources through tsx, as npm start ran it before dist/ (for comparison). */
+const BOT_TSX = process.env.BENCH_BOT === "tsx";
 const RUNS = quick ? 3 : 7;
 const LOAD_USERS = quick ? 20 : 100;
 const LOAD_CONCURRENCY = 32;
@@ -91,9 +94,11 @@ class BotProcess {
     private readonly probeFile: string,
     private readonly dataDir: string,
     private readonly engineEnv: Record<string, string>,
+    /** From spawning the process to its gateway connection. */
+    readonly startMs: number,
   ) {}
 
-  /** Starts src/index.ts exactly as npm start does, plus the probe, and waits until it is on the gateway. */
+  /** Starts the bot exactly as npm start does, plus the probe, and waits until it is on the gateway. */
   static async start(
     sandbox: DiscordSandbox,
     replicateUrl: string,
@@ -105,8 +110,10 @@ class BotProcess {
     const dataDir = after?.dataDir ?? join(work, `data-${newId()}`);
     const engineEnv = after?.engineEnv ?? (await engine.env());
     const probeFile = join(work, `probe-${newId()}.json`);
+    const spawnedAt = performance.now();
     const bot = spawnScript(
-      "src/index.ts",
+      // What npm start runs: the compiled bot (built above); BENCH_BOT=tsx runs the sources through tsx instead.
+      BOT_TSX ? "src/index.ts" : "dist/index.js",
       {
         DISCORD_TOKEN: TOKEN,
         DISCORD_API_URL: sandbox.apiUrl,
@@ -123,11 +130,12 @@ class BotProcess {
         ...engineEnv,
         ...env,
       },
-      { preload: ["./bench/probe.ts"], inheritOutput: true },
+      { preload: ["./bench/probe.mjs"], inheritOutput: true, tsx: BOT_TSX },
     );
     await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
+    const startMs = performance.now() - spawnedAt;
     await new Promise((r) => setTimeout(r, 300));
-    return new BotProcess(bot, probeFile, dataDir, engineEnv);
+    return new BotProcess(bot, probeFile, dataDir, engineEnv, startMs);
   }
 
   probe(): Probe {
@@ -300,6 +308,7 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const started = performance.now();
+  if (!BOT_TSX) build();
   const engine = await startEngine(ENGINE as "sqlite" | "postgres", ADMIN_URL);
   const fake = await startFakeReplicate();
   const sandbox = await DiscordSandbox.start({ token: TOKEN });
@@ -315,6 +324,7 @@ async function main() {
   sandbox.setMaxListeners(0);
   const warmUp = () => character(sandbox, nextUser(), 1, `bench warm-up ${newId()}`);
   let bot = await BotProcess.start(sandbox, fake.url, { ...common }, engine);
+  const idle = { startMs: bot.startMs, rssMB: bot.probe().rssBytes / 2 ** 20 };
   await warmUp();
   const one = await sequentialRuns(sandbox, fake.origin, 1, "count1");
   const four = await sequentialRuns(sandbox, fake.origin, 4, "count4");
@@ -438,6 +448,8 @@ async function main() {
       goal: "0",
       met: load.every((r) => r.grid),
     },
+    { figure: "bot start to gateway (ms)", value: idle.startMs, goal: "—" },
+    { figure: "bot idle RSS (MB)", value: idle.rssMB, goal: "—" },
     { figure: "storage: generation write path (rows/s)", value: storage.rowsPerSecond, goal: "—" },
     { figure: "storage: file store writes (MB/s)", value: fileStore.mbPerSecond, goal: "—" },
     {
@@ -514,6 +526,7 @@ async function main() {
   const result = {
     when: new Date().toISOString(),
     mode: quick ? "quick" : "full",
+    bot: BOT_TSX ? "tsx src/index.ts" : "node dist/index.js",
     engine: ENGINE,
     runs: RUNS,
     latencyMs: LATENCY_MS,

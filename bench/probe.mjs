@@ -1,17 +1,20 @@
-// Preloaded into the bot process by the benchmark (node --import): samples event-loop delay and memory and
+// Preloaded into the bot process by the benchmark (node --import; plain JavaScript, so the bot needs no
+// TypeScript loader for it): samples event-loop delay and memory and
 // writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks; and it appends the bot's
 // trace marks (src/domain/trace.ts) to BENCH_PROBE_FILE.trace.jsonl, one JSON mark a line, for the breakdown.
 import { subscribe } from "node:diagnostics_channel";
 import { appendFileSync, renameSync, writeFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { TRACE_CHANNEL } from "../src/domain/trace.ts";
+
+/** src/domain/trace.ts's channel: diagnostics channels are global by name. */
+const TRACE_CHANNEL = "crbot:trace";
 
 const file = process.env.BENCH_PROBE_FILE;
 if (file) {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let peakRss = 0;
-  let marks: string[] = [];
+  let marks = [];
   subscribe(TRACE_CHANNEL, (mark) => {
     marks.push(JSON.stringify(mark));
   });
