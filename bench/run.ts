@@ -113,7 +113,7 @@ class BotProcess {
     const spawnedAt = performance.now();
     const bot = spawnScript(
       // What npm start runs: the compiled bot (built above); BENCH_BOT=tsx runs the sources through tsx instead.
-      BOT_TSX ? "src/index.ts" : "dist/index.js",
+      BOT_TSX ? "src/index.ts" : "scripts/start.mjs",
       {
         DISCORD_TOKEN: TOKEN,
         DISCORD_API_URL: sandbox.apiUrl,
@@ -526,7 +526,7 @@ async function main() {
   const result = {
     when: new Date().toISOString(),
     mode: quick ? "quick" : "full",
-    bot: BOT_TSX ? "tsx src/index.ts" : "node dist/index.js",
+    bot: BOT_TSX ? "tsx src/index.ts" : "node scripts/start.mjs (dist/index.js)",
     engine: ENGINE,
     runs: RUNS,
     latencyMs: LATENCY_MS,

@@ -8,6 +8,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "./build.mjs";
 
+// libuv's pool runs every file write, fsync and read, sharp's header reads and DNS lookups: its default of 4
+// threads lets four slow fsyncs hold back everything else. Read once, at its first use, so set it before
+// anything runs (an explicit setting wins).
+process.env.UV_THREADPOOL_SIZE ??= "16";
+
 const root = join(import.meta.dirname, "..");
 const ENTRIES = new Set(["index", "migrate", "deploy-commands", "storage-copy"]);
 

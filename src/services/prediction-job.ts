@@ -9,7 +9,7 @@ import type { Logger } from "../domain/logger.ts";
 import { trace } from "../domain/trace.ts";
 import type { JobState } from "../storage/job-rows.ts";
 import { LatencyEstimate } from "./latency.ts";
-import type { Limiter } from "./limiter.ts";
+import { Limiter } from "./limiter.ts";
 import type { Metrics } from "./metrics.ts";
 import { awaitOutput, type WaitOptions } from "./predictions.ts";
 import type { PredictionProvider, StartedPrediction } from "./providers/types.ts";
@@ -80,6 +80,12 @@ export interface PredictionJobRunnerOptions {
   history?: (model: string) => Promise<readonly number[]>;
 }
 
+/**
+ * Outputs stored at once per runner. A store is a few ms of hashing and one write (fsync, or an S3 put); more at
+ * once only queue on the disk or the network, and each holds its image in memory.
+ */
+export const STORING_AT_ONCE = 8;
+
 /** How many recorded running times a model's estimate starts from. */
 export const HISTORY_SIZE = 20;
 
@@ -87,6 +93,8 @@ export const HISTORY_SIZE = 20;
 export class PredictionJobRunner {
   /** Aborted on shutdown: running jobs stop waiting and stay resumable, nothing is marked failed. */
   private readonly stopping = new AbortController();
+  /** Outputs being stored at once, after their predictions gave up their places. */
+  private readonly storing = new Limiter(STORING_AT_ONCE);
   /** How long each model's predictions usually take; paces polling. */
   private readonly latency = new Map<string, LatencyEstimate>();
 
@@ -116,6 +124,9 @@ export class PredictionJobRunner {
     /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
     let began: number | undefined;
     let status: string | undefined;
+    /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
+    let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
+    let releaseStoring: (() => void) | undefined;
     try {
       await limiter.run(async () => {
         events.started?.();
@@ -146,16 +157,25 @@ export class PredictionJobRunner {
         trace("slot.noticed", slot);
         const data = await job.provider.fetchOutput(output, signal);
         trace("slot.downloaded", slot);
-        await job.store(output, data, predictMs);
-        trace("slot.recorded", slot);
-        status = "succeeded";
+        // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
+        // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
+        // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
+        releaseStoring = await this.storing.acquire();
+        finished = { output, data, predictMs };
       }, events.queued);
+      if (finished) {
+        await job.store(finished.output, finished.data, finished.predictMs);
+        trace("slot.recorded", { imageId: job.key.id });
+        status = "succeeded";
+      }
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
       const failure = recordableFailure(err, job.log, job.key.kind);
       await job.fail(failure);
       status = failure.code;
+    } finally {
+      releaseStoring?.();
     }
     // Counted aside: reading the model is one more query, and the slot's result must not wait for a metric.
     if (status && began !== undefined) void this.report(job, status, began).catch(() => undefined);
