@@ -157,6 +157,9 @@ export class GenerationService {
         onQueue?.(ahead);
       }
     };
+    // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
+    // the settling transaction instead of before it (the grid that follows supersedes that report anyway).
+    const reports: Array<Promise<void>> = [];
     await Promise.all(
       open.map(async (image) => {
         await this.runSlot(image, {
@@ -168,25 +171,28 @@ export class GenerationService {
             if (waiting.delete(image.slot)) report();
           },
         });
-        if (this.jobs.stopped) return;
-        const view = await this.view(generationId);
-        const settled = view?.images.find((i) => i.id === image.id);
-        if (view && settled && onProgress) {
-          try {
-            onProgress(view, settled);
-          } catch (err) {
-            this.deps.logger.error({ err, generationId }, "progress listener failed");
-          }
-        }
+        if (this.jobs.stopped || !onProgress) return;
+        reports.push(this.reportProgress(generationId, image.id, onProgress));
       }),
     );
     if (!this.jobs.stopped) await this.finish(generationId);
+    await Promise.all(reports);
     return (await this.view(generationId)) as GenerationView;
   }
 
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
   stop(): void {
     this.jobs.stop();
+  }
+
+  private async reportProgress(generationId: string, imageId: string, onProgress: ProgressListener) {
+    try {
+      const view = await this.view(generationId);
+      const settled = view?.images.find((i) => i.id === imageId);
+      if (view && settled) onProgress(view, settled);
+    } catch (err) {
+      this.deps.logger.error({ err, generationId }, "progress listener failed");
+    }
   }
 
   async view(generationId: string): Promise<GenerationView | undefined> {
@@ -284,9 +290,7 @@ export class GenerationService {
     const succeeded = rows.filter((i) => i.status === "succeeded").length;
     const status: GenerationStatus =
       succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
-    if (await tx.generations.finish(generationId, status, this.deps.clock.now())) {
-      const generation = await tx.generations.get(generationId);
-      if (generation) await this.deps.onFinished?.(generation, rows, tx);
-    }
+    const generation = await tx.generations.finish(generationId, status, this.deps.clock.now());
+    if (generation) await this.deps.onFinished?.(generation, rows, tx);
   }
 }
