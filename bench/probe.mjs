@@ -48,3 +48,20 @@ if (file) {
     peakRss = 0;
   });
 }
+
+// BENCH_CPU_PROFILE=<file>: profiles the bot's main thread from the load phase (the bench's SIGUSR2) to its
+// exit, for finding what holds its event loop.
+const profileFile = process.env.BENCH_CPU_PROFILE;
+if (profileFile) {
+  const { Session } = await import("node:inspector");
+  const { writeFileSync: write } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable");
+  process.on("SIGUSR2", () => session.post("Profiler.start"));
+  process.on("exit", () => {
+    session.post("Profiler.stop", (err, result) => {
+      if (!err) write(profileFile, JSON.stringify(result.profile));
+    });
+  });
+}

@@ -128,6 +128,8 @@ class BotProcess {
         DAILY_IMAGES_PER_USER: "100000",
         USER_DAILY_CAP: "1000000",
         ...engineEnv,
+        // BENCH_CPU_PROFILE=<file>: bench/probe.mjs profiles the bot's load phase into it.
+        ...(process.env.BENCH_CPU_PROFILE ? { BENCH_CPU_PROFILE: process.env.BENCH_CPU_PROFILE } : {}),
         ...env,
       },
       { preload: ["./bench/probe.mjs"], inheritOutput: true, tsx: BOT_TSX },
