@@ -56,11 +56,14 @@ type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
 type Candidate = { model: string; key: string };
 const NONE: ReadonlySet<string> = new Set();
 /**
- * Status checks due in one turn from which one list request answers them all. Below it, one GET each: a
- * generation's four slots are asked for individually (that keeps a lone /character's checks to its own
- * predictions, and a list's first page may not reach a prediction on an account that creates many).
+ * Status checks due in one turn from which one list request answers them all; fewer are asked for with one GET
+ * each. The fast checks (every FAST_POLL_MS while results are due) wait for a shared tick, so a process sends
+ * at most LIST_BATCH_MIN − 1 = 2 requests a tick, 40 a second, under Replicate's 3,000 non-create requests a
+ * minute (50 a second) per account, however many predictions it waits on (plus one for each prediction a
+ * list's first page does not reach, on an account creating over 100 at once); several processes on one account
+ * share that budget, which a fleet-wide budget would have to split (not done: see the README).
  */
-export const LIST_BATCH_MIN = 5;
+export const LIST_BATCH_MIN = 3;
 interface DueCheck {
   predictionId: string;
   signal: AbortSignal | undefined;
@@ -206,6 +209,7 @@ export class ReplicatePredictions {
    * to LIST_BATCH_MIN − 1 of them with one `GET /v1/predictions/{id}` each, more with one `GET /v1/predictions`
    * (the account's newest predictions, with their status and output), so a hundred predictions due at once cost
    * one request per check interval instead of a hundred, within Replicate's 3,000 non-create requests a minute.
+   * Checks outside the fast ticks (the first after a create, the slow ones) come one at a time, as before.
    * A prediction the list does not show (older than its first page), or shows finished without its output, is
    * asked for on its own; a list that fails falls back to asking each.
    */
