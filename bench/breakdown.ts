@@ -30,7 +30,9 @@ export interface CreateFact {
  * they add up to it. The slot they follow is the one stored last (the one the grid waited for).
  */
 export const OVERHEAD_SEGMENTS = [
-  ["to Replicate", "command sent → the slowest prediction created"],
+  ["acknowledge", "command sent → its defer on Discord"],
+  ["admit + record", "defer on Discord → the generation admitted and its rows written"],
+  ["create", "rows written → the slowest prediction created on Replicate"],
   ["poll lag", "slowest prediction finished → the bot saw the last slot finished"],
   ["download", "output download"],
   ["sniff/decode/hash", "type sniffed, header decoded, sha256"],
@@ -129,6 +131,8 @@ export function breakDown(
     const gat = (stage: TraceStage) => g.get(stage)?.at ?? Number.NaN;
     const points = [
       run.sentAt,
+      run.deferAt,
+      gat("generation.accepted"),
       slowest.at,
       slowest.at + slowest.latencyMs,
       at("slot.noticed"),
@@ -142,10 +146,11 @@ export function breakDown(
       run.gridAt,
     ];
     if (points.some((p) => !Number.isFinite(p))) return result;
-    // The prediction's own running time (points 1 → 2) is not overhead; every other step is a segment.
+    // The prediction's own running time (created → finished, points 3 → 4) is not overhead; every other step
+    // between two points is a segment.
     const segments: Record<string, number> = {};
     OVERHEAD_SEGMENTS.forEach(([name], k) => {
-      const [from, to] = k === 0 ? [points[0], points[1]] : [points[k + 1], points[k + 2]];
+      const [from, to] = k < 3 ? [points[k], points[k + 1]] : [points[k + 1], points[k + 2]];
       segments[name] = (to as number) - (from as number);
     });
     result.overhead = segments;

@@ -461,9 +461,11 @@ async function main() {
     },
   ];
   // Where the time goes: the steady state's /character, the first one after a start, and the load's defers.
+  // Grid after the last prediction finished: every segment but the three before the slowest create.
+  const beforeCreate = new Set(["acknowledge", "admit + record", "create"]);
   const afterLast = (b: RunBreakdown) =>
     b.overhead
-      ? Object.values(b.overhead).reduce((a, v) => a + v, 0) - (b.overhead["to Replicate"] ?? 0)
+      ? Object.entries(b.overhead).reduce((sum, [k, v]) => (beforeCreate.has(k) ? sum : sum + v), 0)
       : Number.NaN;
   const steadyAfterLast = fourBreakdown.map(afterLast).filter(Number.isFinite);
   const coldAfterLast = afterLast(coldBreakdown[0] ?? { prompt: "", slotPollLags: [] });
