@@ -10,7 +10,7 @@
 // (see PredictionJobRunner's `history`).
 
 /** The check interval while a result is due, unless the configured interval is shorter still. */
-export const FAST_POLL_MS = 50;
+export const FAST_POLL_MS = 25;
 
 export class LatencyEstimate {
   private meanMs: number | undefined;
@@ -64,13 +64,25 @@ export function nextPollDelay(
   estimate: { expectedMs: number | undefined; spreadMs: number } | undefined,
   pollMs: number,
 ): number {
+  return pollPlan(elapsedMs, estimate, pollMs).delayMs;
+}
+
+/**
+ * nextPollDelay's wait, and whether the check is one of the fast ones while a result is due (at the full
+ * FAST_POLL_MS pace): those wait for a shared tick, so that checks due together leave together.
+ */
+export function pollPlan(
+  elapsedMs: number,
+  estimate: { expectedMs: number | undefined; spreadMs: number } | undefined,
+  pollMs: number,
+): { delayMs: number; onTick: boolean } {
   const fast = Math.min(pollMs, FAST_POLL_MS);
   const expected = estimate?.expectedMs;
-  if (expected === undefined) return pollMs;
+  if (expected === undefined) return { delayMs: pollMs, onTick: false };
   const spread = Math.max(estimate?.spreadMs ?? 0, fast);
   const due = expected - 2 * spread - fast;
-  if (elapsedMs < due) return Math.min(pollMs, Math.max(fast, due - elapsedMs));
+  if (elapsedMs < due) return { delayMs: Math.min(pollMs, Math.max(fast, due - elapsedMs)), onTick: false };
   const late = elapsedMs - (expected + 4 * spread);
-  if (late <= 0) return fast;
-  return Math.min(pollMs, Math.max(fast, Math.round(late / 4)));
+  if (late <= 0) return { delayMs: fast, onTick: fast === FAST_POLL_MS };
+  return { delayMs: Math.min(pollMs, Math.max(fast, Math.round(late / 4))), onTick: false };
 }

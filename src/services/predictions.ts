@@ -1,7 +1,7 @@
 // Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
 import { type Clock, sleep } from "../domain/clock.ts";
 import { PredictionFailure } from "../domain/failures.ts";
-import { FAST_POLL_MS, type LatencyEstimate, nextPollDelay } from "./latency.ts";
+import { FAST_POLL_MS, type LatencyEstimate, pollPlan } from "./latency.ts";
 import type { PredictionEvents } from "./prediction-events.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 
@@ -89,35 +89,49 @@ export async function awaitOutput(
       } else {
         // The first wait needs what recorded history teaches (read once per model, while the create ran).
         if (latency) await latency.ready;
-        const delay = nextPollDelay(clock.now() - startedAt, latency, pollMs);
-        await (delay === FAST_POLL_MS ? nextTick(signal) : sleep(delay, signal));
+        const plan = pollPlan(clock.now() - startedAt, latency, pollMs);
+        await (plan.onTick ? nextTick(signal) : sleep(plan.delayMs, signal));
       }
     }
   }
 }
 
 /** Pending ticks by their time: every fast check due at one tick shares its timer. */
-const ticks = new Map<number, Promise<void>>();
+const ticks = new Map<number, { promise: Promise<void>; checks: number }>();
+/** How many checks the last tick to fire carried. */
+let lastTickChecks = 0;
+/**
+ * From this many checks on one tick, ticks come every 2 × FAST_POLL_MS: a lone generation's slots are checked
+ * every 25 ms, while a burst (one list request per tick, each answering dozens) is read at half that rate, so
+ * the lists' parsing does not crowd out the work of storing and sending what they report.
+ */
+const BUSY_TICK_CHECKS = 5;
 
 /**
- * Waits until the next multiple of FAST_POLL_MS on the wall clock. Every prediction in its fast phase wakes in
- * the same timer callback, so their status checks leave in one turn of the event loop and the provider can
- * answer them with one request (see ReplicatePredictions.get). A process-wide table of timers, not state: an
- * entry lives until its tick, at most FAST_POLL_MS.
+ * Waits until the next tick on the wall clock (a multiple of FAST_POLL_MS, or of twice it while busy). Every
+ * prediction in its fast phase wakes in the same timer callback, so their status checks leave in one turn of
+ * the event loop and the provider can answer them with one request (see ReplicatePredictions.get). Process-wide
+ * on purpose, as the provider's request budget is: a table of timers (an entry lives until its tick, at most
+ * 2 × FAST_POLL_MS) and the last tick's size, nothing a job depends on for correctness.
  */
 function nextTick(signal: AbortSignal): Promise<void> {
-  const at = (Math.floor(Date.now() / FAST_POLL_MS) + 1) * FAST_POLL_MS;
+  const period = lastTickChecks >= BUSY_TICK_CHECKS ? 2 * FAST_POLL_MS : FAST_POLL_MS;
+  const at = (Math.floor(Date.now() / period) + 1) * period;
   let tick = ticks.get(at);
   if (!tick) {
-    tick = new Promise<void>((resolve) =>
+    const entry = { checks: 0, promise: Promise.resolve() };
+    entry.promise = new Promise<void>((resolve) =>
       setTimeout(() => {
         ticks.delete(at);
+        lastTickChecks = entry.checks;
         resolve();
       }, at - Date.now()),
     );
-    ticks.set(at, tick);
+    ticks.set(at, entry);
+    tick = entry;
   }
-  const shared = tick;
+  tick.checks++;
+  const shared = tick.promise;
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => reject(signal.reason);

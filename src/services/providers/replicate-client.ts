@@ -56,14 +56,14 @@ type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
 type Candidate = { model: string; key: string };
 const NONE: ReadonlySet<string> = new Set();
 /**
- * Status checks due in one turn from which one list request answers them all; fewer are asked for with one GET
- * each. The fast checks (every FAST_POLL_MS while results are due) wait for a shared tick, so a process sends
- * at most LIST_BATCH_MIN − 1 = 2 requests a tick, 40 a second, under Replicate's 3,000 non-create requests a
- * minute (50 a second) per account, however many predictions it waits on (plus one for each prediction a
- * list's first page does not reach, on an account creating over 100 at once); several processes on one account
- * share that budget, which a fleet-wide budget would have to split (not done: see the README).
+ * Status checks due in one turn from which one list request answers them all; a lone one is asked for with one
+ * GET. The fast checks (every FAST_POLL_MS while results are due) wait for a shared tick, so a process sends
+ * one status request a tick, 40 a second, under Replicate's 3,000 non-create requests a minute (50 a second)
+ * per account, however many predictions it waits on (plus one for each prediction a list's first page does not
+ * reach, on an account creating over 100 at once); several processes on one account share that budget, which
+ * a fleet-wide budget would have to split (not done: see the README).
  */
-export const LIST_BATCH_MIN = 3;
+export const LIST_BATCH_MIN = 2;
 interface DueCheck {
   predictionId: string;
   signal: AbortSignal | undefined;
@@ -205,8 +205,8 @@ export class ReplicatePredictions {
   }
 
   /**
-   * The state of a prediction. Checks asked for in the same turn of the event loop are answered together: up
-   * to LIST_BATCH_MIN − 1 of them with one `GET /v1/predictions/{id}` each, more with one `GET /v1/predictions`
+   * The state of a prediction. Checks asked for in the same turn of the event loop are answered together: fewer
+   * than LIST_BATCH_MIN with one `GET /v1/predictions/{id}` each, more with one `GET /v1/predictions`
    * (the account's newest predictions, with their status and output), so a hundred predictions due at once cost
    * one request per check interval instead of a hundred, within Replicate's 3,000 non-create requests a minute.
    * Checks outside the fast ticks (the first after a create, the slow ones) come one at a time, as before.
