@@ -125,8 +125,11 @@ export class GenerationService {
           requested: request.count,
           createdAt: now,
         });
-        for (let slot = 1; slot <= request.count; slot++)
-          await tx.images.insertPending(newId(), id, slot, now);
+        await tx.images.insertPendingSlots(
+          Array.from({ length: request.count }, () => newId()),
+          id,
+          now,
+        );
         return { ok: true as const, generationId: id };
       },
       { locks: admissionLocks(request.userId, request.guildId) },
