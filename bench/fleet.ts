@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { build } from "../scripts/build.mjs";
 import { deployCommands } from "../src/commands/register.ts";
 import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
@@ -84,6 +85,7 @@ function character(sandbox: DiscordSandbox, userId: string, prompt: string) {
 }
 
 async function main() {
+  build();
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const engine = await startEngine("postgres", ADMIN_URL);
@@ -122,10 +124,11 @@ async function main() {
     };
     const start = (name: string, role: string): Member => {
       const probeFile = join(work, `probe-${newId()}.json`);
+      // What npm start runs: the compiled bot, built by bench/run.ts before this runs.
       const proc = spawnScript(
-        "src/index.ts",
+        "scripts/start.mjs",
         { ...env, ROLE: role, BENCH_PROBE_FILE: probeFile },
-        { preload: ["./bench/probe.ts"] },
+        { preload: ["./bench/probe.mjs"], tsx: false },
       );
       return { name, proc, probeFile };
     };

@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { build } from "../scripts/build.mjs";
 import { deployCommands } from "../src/commands/register.ts";
 import { newId } from "../src/domain/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
@@ -9,6 +11,16 @@ import { openDataStore } from "../src/storage/data-store.ts";
 import { databaseSettings } from "../src/storage/database.ts";
 import { FileStore } from "../src/storage/file-store.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
+import {
+  breakDown,
+  type CreateFact,
+  DEFER_SEGMENTS,
+  OVERHEAD_SEGMENTS,
+  type RunBreakdown,
+  readMarks,
+  type TracedRun,
+} from "./breakdown.ts";
+import { compareResults, type Figure } from "./compare.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
@@ -17,11 +29,17 @@ if (process.argv.includes("--fleet")) {
   await import("./fleet.ts");
 }
 const quick = process.argv.includes("--quick");
+/** `--compare old.json`: after the run, old, new and their ratio for every figure; `--compare old.json new.json` only compares. */
+const compareArgs = process.argv.includes("--compare")
+  ? process.argv.slice(process.argv.indexOf("--compare") + 1).filter((a) => !a.startsWith("--"))
+  : undefined;
 /** `--engine sqlite` (default: SQLite + files under DATA_DIR) or `--engine postgres` (PostgreSQL + S3, s3rver). */
 const engineArg = process.argv[process.argv.indexOf("--engine") + 1];
 const ENGINE = process.argv.includes("--engine") ? engineArg : "sqlite";
 if (ENGINE !== "sqlite" && ENGINE !== "postgres") {
-  console.error("usage: npm run bench -- [--quick] [--engine sqlite|postgres]");
+  console.error(
+    "usage: npm run bench -- [--quick] [--engine sqlite|postgres] [--compare old.json [new.json]]",
+  );
   process.exit(2);
 }
 /** Where `--engine postgres` creates its database (dropped at the end); trust auth as on the CI machines. */
@@ -29,6 +47,8 @@ const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
   "postgres://postgres@127.0.0.1:5432/test";
+/** BENCH_BOT=tsx: the bot from its sources through tsx, as npm start ran it before dist/ (for comparison). */
+const BOT_TSX = process.env.BENCH_BOT === "tsx";
 const RUNS = quick ? 3 : 7;
 const LOAD_USERS = quick ? 20 : 100;
 const LOAD_CONCURRENCY = 32;
@@ -76,19 +96,28 @@ class BotProcess {
   private constructor(
     private readonly bot: ScriptProcess,
     private readonly probeFile: string,
+    private readonly dataDir: string,
+    private readonly engineEnv: Record<string, string>,
+    /** From spawning the process to its gateway connection. */
+    readonly startMs: number,
   ) {}
 
-  /** Starts src/index.ts exactly as npm start does, plus the probe, and waits until it is on the gateway. */
+  /** Starts the bot exactly as npm start does, plus the probe, and waits until it is on the gateway. */
   static async start(
     sandbox: DiscordSandbox,
     replicateUrl: string,
     env: Record<string, string>,
     engine: BenchEngine,
+    /** A stopped bot whose database and files this one takes over, as a restart does. */
+    after?: BotProcess,
   ): Promise<BotProcess> {
-    const dataDir = join(work, `data-${newId()}`);
+    const dataDir = after?.dataDir ?? join(work, `data-${newId()}`);
+    const engineEnv = after?.engineEnv ?? (await engine.env());
     const probeFile = join(work, `probe-${newId()}.json`);
+    const spawnedAt = performance.now();
     const bot = spawnScript(
-      "src/index.ts",
+      // What npm start runs: the compiled bot (built above); BENCH_BOT=tsx runs the sources through tsx instead.
+      BOT_TSX ? "src/index.ts" : "scripts/start.mjs",
       {
         DISCORD_TOKEN: TOKEN,
         DISCORD_API_URL: sandbox.apiUrl,
@@ -102,18 +131,26 @@ class BotProcess {
         DAILY_IMAGES_PER_GUILD: "1000000",
         DAILY_IMAGES_PER_USER: "100000",
         USER_DAILY_CAP: "1000000",
-        ...(await engine.env()),
+        ...engineEnv,
+        // BENCH_CPU_PROFILE=<file>: bench/probe.mjs profiles the bot's load phase into it.
+        ...(process.env.BENCH_CPU_PROFILE ? { BENCH_CPU_PROFILE: process.env.BENCH_CPU_PROFILE } : {}),
         ...env,
       },
-      { preload: ["./bench/probe.ts"], inheritOutput: true },
+      { preload: ["./bench/probe.mjs"], inheritOutput: true, tsx: BOT_TSX },
     );
     await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
+    const startMs = performance.now() - spawnedAt;
     await new Promise((r) => setTimeout(r, 300));
-    return new BotProcess(bot, probeFile);
+    return new BotProcess(bot, probeFile, dataDir, engineEnv, startMs);
   }
 
   probe(): Probe {
     return JSON.parse(readFileSync(this.probeFile, "utf8")) as Probe;
+  }
+
+  /** The bot's trace marks so far (all of them once it has stopped). */
+  marks() {
+    return readMarks(`${this.probeFile}.trace.jsonl`);
   }
 
   resetProbe(): void {
@@ -126,12 +163,14 @@ class BotProcess {
   }
 }
 
-interface RunResult {
-  prompt: string;
+interface RunResult extends TracedRun {
   deferMs: number;
   e2eMs: number;
   grid: StoredMessage | undefined;
 }
+
+/** Epoch milliseconds, finer than Date.now(), as the bot's trace marks are. */
+const epoch = () => performance.timeOrigin + performance.now();
 
 const isFinal = (m: StoredMessage) =>
   (m.components as Array<{ components?: Array<{ label?: string }> }>).some((row) =>
@@ -149,15 +188,25 @@ function character(
   return new Promise((resolve) => {
     let interaction: SandboxInteraction | undefined;
     let deferAt = Number.NaN;
-    const t0 = performance.now();
+    const t0 = epoch();
     const done = (grid: StoredMessage | undefined) => {
+      const gridAt = grid ? epoch() : Number.NaN;
       clearTimeout(timer);
       sandbox.off("interaction-callback", onCallback);
       sandbox.off("message", onMessage);
-      resolve({ prompt, deferMs: deferAt - t0, e2eMs: performance.now() - t0, grid });
+      resolve({
+        prompt,
+        interactionId: interaction?.id ?? "",
+        sentAt: t0,
+        deferAt,
+        gridAt,
+        deferMs: deferAt - t0,
+        e2eMs: epoch() - t0,
+        grid,
+      });
     };
     const onCallback = (i: SandboxInteraction) => {
-      if (i === interaction) deferAt = performance.now();
+      if (i === interaction) deferAt = epoch();
     };
     const onMessage = (m: StoredMessage) => {
       if (interaction && m.id === interaction.originalMessageId && isFinal(m)) done(m);
@@ -173,13 +222,12 @@ function character(
   });
 }
 
+const creates = async (origin: string): Promise<CreateFact[]> =>
+  (await (await fetch(`${origin}/_admin/creates`)).json()) as CreateFact[];
+
 async function slowestLatency(origin: string, prompts: string[]): Promise<Map<string, number>> {
-  const creates = (await (await fetch(`${origin}/_admin/creates`)).json()) as Array<{
-    prompt: string;
-    latencyMs: number;
-  }>;
   const slowest = new Map<string, number>();
-  for (const c of creates) {
+  for (const c of await creates(origin)) {
     if (prompts.includes(c.prompt)) slowest.set(c.prompt, Math.max(slowest.get(c.prompt) ?? 0, c.latencyMs));
   }
   return slowest;
@@ -188,9 +236,15 @@ async function slowestLatency(origin: string, prompts: string[]): Promise<Map<st
 let userSeq = 100000000000000000n;
 const nextUser = () => String(++userSeq);
 
-async function sequentialRuns(sandbox: DiscordSandbox, origin: string, count: number, label: string) {
+async function sequentialRuns(
+  sandbox: DiscordSandbox,
+  origin: string,
+  count: number,
+  label: string,
+  runs = RUNS,
+) {
   const results: RunResult[] = [];
-  for (let i = 0; i < RUNS; i++)
+  for (let i = 0; i < runs; i++)
     results.push(await character(sandbox, nextUser(), count, `bench ${label} run ${i}`));
   const slowest = await slowestLatency(
     origin,
@@ -198,7 +252,14 @@ async function sequentialRuns(sandbox: DiscordSandbox, origin: string, count: nu
   );
   const overheads = results.map((r) => r.e2eMs - (slowest.get(r.prompt) ?? Number.NaN));
   const lost = results.filter((r) => !r.grid).length;
-  return { e2e: results.map((r) => r.e2eMs), slowest: [...slowest.values()], overheads, lost };
+  return {
+    e2e: results.map((r) => r.e2eMs),
+    slowest: [...slowest.values()],
+    overheads,
+    lost,
+    // What the breakdown needs of each run; the grid message (with its images) stays out of the JSON.
+    runs: results.map(({ grid: _grid, ...run }) => run),
+  };
 }
 
 /**
@@ -253,6 +314,7 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const started = performance.now();
+  if (!BOT_TSX) build();
   const engine = await startEngine(ENGINE as "sqlite" | "postgres", ADMIN_URL);
   const fake = await startFakeReplicate();
   const sandbox = await DiscordSandbox.start({ token: TOKEN });
@@ -268,21 +330,31 @@ async function main() {
   sandbox.setMaxListeners(0);
   const warmUp = () => character(sandbox, nextUser(), 1, `bench warm-up ${newId()}`);
   let bot = await BotProcess.start(sandbox, fake.url, { ...common }, engine);
+  const idle = { startMs: bot.startMs, rssMB: bot.probe().rssBytes / 2 ** 20 };
   await warmUp();
   const one = await sequentialRuns(sandbox, fake.origin, 1, "count1");
   const four = await sequentialRuns(sandbox, fake.origin, 4, "count4");
   await bot.stop(sandbox);
+  const fourBreakdown = breakDown(four.runs, bot.marks(), await creates(fake.origin));
+  // The first /character after a restart, on the same database: the bot has made no request of its own yet.
+  bot = await BotProcess.start(sandbox, fake.url, { ...common }, engine, bot);
+  const cold = await sequentialRuns(sandbox, fake.origin, 4, "after-start", 1);
+  await bot.stop(sandbox);
+  const coldBreakdown = breakDown(cold.runs, bot.marks(), await creates(fake.origin));
+  const seasoned = bot;
   bot = await BotProcess.start(sandbox, fake.url, { ...common, MAX_CONCURRENT_PREDICTIONS: "1" }, engine);
   await warmUp();
   const sequential = await sequentialRuns(sandbox, fake.origin, 4, "sequential");
   await bot.stop(sandbox);
 
-  // 3: load.
+  // 3: load, on the database the first bot used: a restarted bot that has served before, as the warm-ups
+  // above stand for (it paces its first polls by the running times recorded there).
   bot = await BotProcess.start(
     sandbox,
     fake.url,
     { ...common, MAX_CONCURRENT_PREDICTIONS: String(LOAD_CONCURRENCY) },
     engine,
+    seasoned,
   );
   bot.resetProbe();
   const loadStart = performance.now();
@@ -295,10 +367,8 @@ async function main() {
   await new Promise((r) => setTimeout(r, 400));
   const probe = bot.probe();
   await bot.stop(sandbox);
-  const loadCreates = (await (await fetch(`${fake.origin}/_admin/creates`)).json()) as Array<{
-    prompt: string;
-    latencyMs: number;
-  }>;
+  const loadCreates = await creates(fake.origin);
+  const loadBreakdown = breakDown(load, bot.marks(), loadCreates);
   const loadLatencies = loadCreates.filter((c) => c.prompt.startsWith("bench load")).map((c) => c.latencyMs);
   const imagesDone = load.reduce((n, r) => n + (r.grid?.attachments.length ?? 0), 0);
   const throughput = imagesDone / Math.max(...load.map((r) => r.e2eMs / 1000));
@@ -313,7 +383,7 @@ async function main() {
   await fake.process.stop("SIGTERM");
   await sandbox.close();
 
-  const figures = [
+  const figures: Figure[] = [
     { figure: "e2e median, count 1 (ms)", value: median(one.e2e), goal: "—" },
     { figure: "e2e median, count 4 (ms)", value: median(four.e2e), goal: "—" },
     {
@@ -384,6 +454,8 @@ async function main() {
       goal: "0",
       met: load.every((r) => r.grid),
     },
+    { figure: "bot start to gateway (ms)", value: idle.startMs, goal: "—" },
+    { figure: "bot idle RSS (MB)", value: idle.rssMB, goal: "—" },
     { figure: "storage: generation write path (rows/s)", value: storage.rowsPerSecond, goal: "—" },
     { figure: "storage: file store writes (MB/s)", value: fileStore.mbPerSecond, goal: "—" },
     {
@@ -392,6 +464,106 @@ async function main() {
       goal: "—",
     },
   ];
+  // Where the time goes: the steady state's /character, the first one after a start, and the load's defers.
+  // Grid after the last prediction finished: every segment but the three before the slowest create.
+  const beforeCreate = new Set(["acknowledge", "admit + record", "create"]);
+  const afterLast = (b: RunBreakdown) =>
+    b.overhead
+      ? Object.entries(b.overhead).reduce((sum, [k, v]) => (beforeCreate.has(k) ? sum : sum + v), 0)
+      : Number.NaN;
+  const steadyAfterLast = fourBreakdown.map(afterLast).filter(Number.isFinite);
+  const coldAfterLast = afterLast(coldBreakdown[0] ?? { prompt: "", slotPollLags: [] });
+  const breakdownFigures: Figure[] = [
+    {
+      figure: "count 4: grid after the last prediction finished, median (ms)",
+      value: median(steadyAfterLast),
+      goal: "≤ 150",
+      met: median(steadyAfterLast) <= 150,
+    },
+    {
+      figure: "count 4: grid after the last prediction finished, p95 (ms)",
+      value: quantile(steadyAfterLast, 0.95),
+      goal: "—",
+    },
+    {
+      figure: "first request after start: grid after the last prediction (ms)",
+      value: coldAfterLast,
+      goal: "≤ 150",
+      met: coldAfterLast <= 150,
+    },
+    {
+      figure: "first request after start ÷ steady state",
+      value: coldAfterLast / median(steadyAfterLast),
+      goal: "≈ 1",
+    },
+    ...segmentFigures(
+      "count 4",
+      OVERHEAD_SEGMENTS.map(([name]) => name),
+      fourBreakdown.map((b) => b.overhead),
+    ),
+    ...quantileFigures(
+      "count 4: poll lag, every slot",
+      fourBreakdown.flatMap((b) => b.slotPollLags),
+    ),
+    ...segmentFigures(
+      `load ${LOAD_USERS}×4: defer`,
+      DEFER_SEGMENTS.map(([name]) => name),
+      loadBreakdown.map((b) => b.defer),
+      0.99,
+    ),
+    ...quantileFigures(
+      `load ${LOAD_USERS}×4: poll lag, every slot`,
+      loadBreakdown.flatMap((b) => b.slotPollLags),
+    ),
+  ];
+  figures.push(...breakdownFigures);
+  printFigures(figures);
+  console.log(
+    `\nsegments of count 4's own overhead: ${OVERHEAD_SEGMENTS.map(([n, d]) => `${n} (${d})`).join("; ")}.`,
+  );
+  console.log(`segments of a defer: ${DEFER_SEGMENTS.map(([n, d]) => `${n} (${d})`).join("; ")}.`);
+  const machine = {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    commit: gitCommit(),
+  };
+  const result = {
+    when: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    bot: BOT_TSX ? "tsx src/index.ts" : "node scripts/start.mjs (dist/index.js)",
+    engine: ENGINE,
+    runs: RUNS,
+    latencyMs: LATENCY_MS,
+    pollMs: pollMs ?? "default",
+    machine,
+    figures,
+    raw: {
+      one,
+      four,
+      sequential,
+      cold,
+      loadSeconds,
+      probe,
+      storage,
+      fileStore,
+      breakdown: { four: fourBreakdown, cold: coldBreakdown, load: loadBreakdown },
+    },
+  };
+  mkdirSync(join(root, "bench-results"), { recursive: true });
+  const out = join(root, "bench-results", `bench-${result.when.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(out, JSON.stringify(result, null, 2));
+  console.log(
+    `\n${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.loadAverage.join(" ")}, commit ${machine.commit}; took ${((performance.now() - started) / 1000).toFixed(0)} s; written to ${out}`,
+  );
+  rmSync(work, { recursive: true, force: true });
+  if (compareArgs?.[0]) compareResults(JSON.parse(readFileSync(compareArgs[0], "utf8")), result);
+}
+
+function printFigures(figures: Figure[]): void {
   const width = Math.max(...figures.map((f) => f.figure.length));
   console.log(`\n${"figure".padEnd(width)}  ${"value".padStart(10)}  goal`);
   for (const f of figures) {
@@ -399,32 +571,50 @@ async function main() {
     const mark = f.met === undefined ? "" : f.met ? "  ✓" : "  ✗ missed";
     console.log(`${f.figure.padEnd(width)}  ${value.padStart(10)}  ${f.goal}${mark}`);
   }
-  const machine = {
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()}`,
-  };
-  const result = {
-    when: new Date().toISOString(),
-    mode: quick ? "quick" : "full",
-    engine: ENGINE,
-    runs: RUNS,
-    latencyMs: LATENCY_MS,
-    pollMs: pollMs ?? "default",
-    machine,
-    figures,
-    raw: { one, four, sequential, loadSeconds, probe, storage, fileStore },
-  };
-  mkdirSync(join(root, "bench-results"), { recursive: true });
-  const out = join(root, "bench-results", `bench-${result.when.replace(/[:.]/g, "-")}.json`);
-  writeFileSync(out, JSON.stringify(result, null, 2));
-  console.log(
-    `\n${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; took ${((performance.now() - started) / 1000).toFixed(0)} s; written to ${out}`,
-  );
-  rmSync(work, { recursive: true, force: true });
 }
 
+/** Median and p95 (or `upper`) of each segment over the runs that have every mark. */
+function segmentFigures(
+  label: string,
+  names: readonly string[],
+  runs: ReadonlyArray<Record<string, number> | undefined>,
+  upper = 0.95,
+): Figure[] {
+  const complete = runs.filter((r): r is Record<string, number> => r !== undefined);
+  return names.flatMap((name) =>
+    quantileFigures(
+      `${label}: ${name}`,
+      complete.map((r) => r[name] as number),
+      upper,
+    ),
+  );
+}
+
+function quantileFigures(label: string, values: number[], upper = 0.95): Figure[] {
+  return [
+    { figure: `${label}, median (ms)`, value: median(values), goal: "—" },
+    { figure: `${label}, p${Math.round(upper * 100)} (ms)`, value: quantile(values, upper), goal: "—" },
+  ];
+}
+
+/** The commit measured, marked when the worktree had changes. */
+function gitCommit(): string {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "bench"], { cwd: root })
+      .toString()
+      .trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return "unknown";
+  }
+}
+
+if (compareArgs?.[0] && compareArgs[1]) {
+  // Two results given: compare them, run nothing.
+  const [before, after] = compareArgs.map((f) => JSON.parse(readFileSync(f, "utf8")));
+  compareResults(before, after);
+  process.exit(0);
+}
 await main();
 process.exit(0);

@@ -8,7 +8,12 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { readEnvironment } from "./startup.ts";
 
-const ENTRY = join(import.meta.dirname, "index.ts");
+/**
+ * Each process runs what `npm start` runs: compiled JavaScript beside this file in dist/ (npm run fleet builds
+ * it first), or the sources through tsx when this file itself runs as TypeScript (tests, development).
+ */
+const COMPILED = import.meta.filename.endsWith(".js");
+const ENTRY = join(import.meta.dirname, COMPILED ? "index.js" : "index.ts");
 const USAGE = "usage: npm run fleet -- [--workers N]   (N from 1 to 32, default 2)";
 
 function main(): void {
@@ -72,7 +77,7 @@ function main(): void {
 
 /** Starts one role as `npm start` would, its output line by line behind `[name]`. */
 function run(name: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY], {
+  const child = spawn(process.execPath, [...(COMPILED ? [] : ["--import", "tsx"]), ENTRY], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

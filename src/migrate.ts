@@ -20,7 +20,7 @@ try {
   const { db, applied } = await openAndMigrate(settings);
   const version = await currentVersion(db);
   await db.destroy();
-  const latest = readMigrations().length;
+  const latest = readMigrations().at(-1)?.version ?? 0;
   console.log(
     applied.length === 0
       ? `${where} is at schema version ${version} of ${latest}: nothing to apply.`

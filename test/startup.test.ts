@@ -1,3 +1,5 @@
+import { existsSync, utimesSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DiscordSandbox } from "../src/sandbox/server.ts";
 import { makeTempDir, waitUntil } from "./support/env.ts";
@@ -154,4 +156,45 @@ describe("npm run deploy-commands", () => {
       await sandbox.close();
     }
   });
+});
+
+describe("npm start's compiled JavaScript", () => {
+  const DIST_STAMP = join(import.meta.dirname, "..", "dist", ".built");
+
+  it("builds dist/ when it is older than src/, then runs it with no TypeScript loader, migrations and all", async () => {
+    const dir = makeTempDir();
+    const sandbox = await DiscordSandbox.start({ token: "dist-token-123456" });
+    try {
+      // As after a pull: the sources are newer than the last build (or there is none).
+      if (existsSync(DIST_STAMP)) utimesSync(DIST_STAMP, new Date(0), new Date(0));
+      const migrate = await runScript("scripts/start.mjs", { DATA_DIR: dir.path }, ["migrate"], {
+        tsx: false,
+      });
+      expect(migrate.output).toContain("Building dist/");
+      expect(migrate.status).toBe(0);
+      expect(migrate.output).toMatch(/is now at schema version \d+ of \d+; applied 0001_initial/);
+      expect(existsSync(join(import.meta.dirname, "..", "dist", "index.js"))).toBe(true);
+
+      // Up to date now: no second build, and the bot itself runs from dist/ on plain Node.
+      const bot = spawnScript(
+        "scripts/start.mjs",
+        {
+          DISCORD_TOKEN: "dist-token-123456",
+          DISCORD_API_URL: sandbox.apiUrl,
+          IMAGE_PROVIDER: "mock",
+          DATA_DIR: dir.path,
+        },
+        { tsx: false },
+      );
+      try {
+        await waitUntil(() => sandbox.connected, "the compiled bot on the gateway", 30_000);
+        expect(bot.output()).not.toContain("Building dist/");
+      } finally {
+        await bot.stop("SIGTERM");
+      }
+    } finally {
+      await sandbox.close();
+      dir.remove();
+    }
+  }, 120_000);
 });

@@ -3,6 +3,7 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
+import { trace } from "../domain/trace.ts";
 import type { AppContext } from "../services/context.ts";
 import type { GenerationRequest, GenerationView } from "../services/generation.ts";
 import type { ImageRow } from "../storage/images-repo.ts";
@@ -79,6 +80,7 @@ export class GenerationReply {
   async finish(settled: GenerationView): Promise<void> {
     this.queue.stop();
     await this.progress.settle();
+    trace("grid.progress-settled", { generationId: settled.generation.id });
     // Read again: a purge or deletion may have removed images while the last progress edit was under way.
     const view = (await this.ctx.generation.view(settled.generation.id)) ?? settled;
     const interrupted = view.generation.status === "running";
@@ -86,7 +88,10 @@ export class GenerationReply {
       (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
     );
     try {
-      await this.show(view, interrupted ? renderInterrupted(view) : renderGrid(view, { previews }));
+      const message = interrupted ? renderInterrupted(view) : renderGrid(view, { previews });
+      trace("grid.rendered", { generationId: view.generation.id });
+      await this.show(view, message);
+      trace("grid.sent", { generationId: view.generation.id });
     } catch (err) {
       if (!(err instanceof UndeliverableError)) throw err;
       this.log.warn(
@@ -150,7 +155,11 @@ export async function generateAndReply(
 ): Promise<GenerationView | undefined> {
   // Nothing is recorded yet: when Discord refuses the defer, there is nothing to give up. A caller that had
   // to look something up first (the Regenerate button) deferred already.
-  if (!interaction.deferred) await interaction.deferReply();
+  if (!interaction.deferred) {
+    trace("defer.sent", { interactionId: interaction.id });
+    await interaction.deferReply();
+    trace("defer.answered", { interactionId: interaction.id });
+  }
   const created = await ctx.generation.create(
     {
       ...params,
@@ -175,6 +184,7 @@ export async function generateAndReply(
     );
     return undefined;
   }
+  trace("generation.accepted", { interactionId: interaction.id, generationId: created.generationId });
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -196,6 +206,7 @@ export async function generateAndReply(
     return recorded;
   }
   const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
+  trace("generation.settled", { generationId: created.generationId });
   const rejected = rejectedReference(view);
   if (rejected) {
     // The reference model would not take the image: a bad input, told only to the member (and refunded).

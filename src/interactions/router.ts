@@ -5,6 +5,7 @@ import type { Command } from "../discord/command.ts";
 import { parseCustomId } from "../discord/custom-id.ts";
 import { StorageUnavailableError, UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
+import { trace } from "../domain/trace.ts";
 import type { AppContext } from "../services/context.ts";
 import type { InteractionLabels, InteractionOutcome } from "../services/metrics.ts";
 import { handleGenerationButton } from "./generation-buttons.ts";
@@ -53,6 +54,7 @@ export class InteractionRouter {
   }
 
   private async dispatch(interaction: Interaction): Promise<void> {
+    trace("interaction.received", { interactionId: interaction.id });
     const log = this.ctx.logger.child({
       interactionId: interaction.id,
       guildId: interaction.guildId,

@@ -18,6 +18,7 @@ import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
 import type { Limiter } from "./limiter.ts";
 import type { LinkSigner } from "./links.ts";
 import {
+  HISTORY_SIZE,
   type PredictionJob,
   PredictionJobRunner,
   type PredictionJobRunnerOptions,
@@ -107,7 +108,9 @@ export class GenerationService {
       pollMs: deps.pollMs,
       ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      history: (model) => deps.images.recentPredictionTimes(model, HISTORY_SIZE),
     });
+    this.jobs.warm(deps.model());
   }
   /**
    * Records the generation and its pending slots in one transaction, after `admit` (blocklist, running jobs,
@@ -157,8 +160,11 @@ export class GenerationService {
           createdAt: now,
           parentImageId: parentId ?? null,
         });
-        for (let slot = 1; slot <= request.count; slot++)
-          await tx.images.insertPending(newId(), id, slot, now);
+        await tx.images.insertPendingSlots(
+          Array.from({ length: request.count }, () => newId()),
+          id,
+          now,
+        );
         return { ok: true as const, generationId: id };
       },
       {
@@ -206,6 +212,9 @@ export class GenerationService {
         this.deps.logger.error({ err, generationId }, "progress listener failed");
       }
     };
+    // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
+    // the settling transaction instead of before it (the grid that follows supersedes that report anyway).
+    const reports: Array<Promise<void>> = [];
     await Promise.all(
       open.map(async (image) => {
         const queue = {
@@ -222,16 +231,17 @@ export class GenerationService {
           tell(latest, image);
         });
         outage.delete(image.slot);
-        if (this.jobs.stopped) return;
-        const view = await this.view(generationId);
-        const settled = view?.images.find((i) => i.id === image.id);
-        if (view && settled) {
-          latest = view;
-          tell(view, settled);
-        }
+        if (this.jobs.stopped || !onProgress) return;
+        reports.push(
+          this.reportProgress(generationId, image.id, (view, settled) => {
+            latest = view;
+            tell(view, settled);
+          }),
+        );
       }),
     );
     if (!this.jobs.stopped) await this.finish(generationId);
+    await Promise.all(reports);
     return (await this.view(generationId)) as GenerationView;
   }
 
@@ -310,6 +320,16 @@ export class GenerationService {
     return this.finish(generationId);
   }
 
+  private async reportProgress(generationId: string, imageId: string, onProgress: ProgressListener) {
+    try {
+      const view = await this.view(generationId);
+      const settled = view?.images.find((i) => i.id === imageId);
+      if (view && settled) onProgress(view, settled);
+    } catch (err) {
+      this.deps.logger.error({ err, generationId }, "progress listener failed");
+    }
+  }
+
   async view(generationId: string): Promise<GenerationView | undefined> {
     // Both at once: on PostgreSQL each is a round trip, and a grid waits on this after its last image.
     const [generation, images] = await Promise.all([
@@ -375,9 +395,9 @@ export class GenerationService {
       },
       heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
-      store: async (_output, data) => {
+      store: async (_output, data, predictMs) => {
         const facts = await files.writeImage(imageId, data);
-        const marked = await images.markSucceeded(imageId, facts, clock.now());
+        const marked = await images.markSucceeded(imageId, facts, clock.now(), predictMs);
         // The common case answers in that one statement; only a row that had already ended is read again.
         const current = marked ? undefined : await images.get(imageId);
         const standsFor = marked
@@ -441,9 +461,7 @@ export class GenerationService {
     const succeeded = rows.filter((i) => i.status === "succeeded").length;
     const status: GenerationStatus =
       succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
-    if (await tx.generations.finish(generationId, status, this.deps.clock.now())) {
-      const generation = await tx.generations.get(generationId);
-      if (generation) await this.deps.onFinished?.(generation, rows, tx);
-    }
+    const generation = await tx.generations.finish(generationId, status, this.deps.clock.now());
+    if (generation) await this.deps.onFinished?.(generation, rows, tx);
   }
 }

@@ -1,4 +1,4 @@
-// One global first-in-first-out limit on predictions in flight (MAX_CONCURRENT_PREDICTIONS).
+// A first-in-first-out limit on work in flight: predictions (MAX_CONCURRENT_PREDICTIONS), outputs being stored.
 
 /** Hears the queue's depth and each job's wait, for the metrics. */
 export interface LimiterObserver {
@@ -27,6 +27,16 @@ export class Limiter {
 
   /** Runs `task` when a place is free; `onQueued` hears how many wait ahead each time that number changes. */
   async run<T>(task: () => Promise<T>, onQueued?: (ahead: number) => void): Promise<T> {
+    const release = await this.acquire(onQueued);
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for a place and holds it until the returned function is called (once; later calls do nothing). */
+  async acquire(onQueued?: (ahead: number) => void): Promise<() => void> {
     const queuedAt = performance.now();
     if (this.active < this.concurrency && this.waiting.length === 0) {
       this.active++;
@@ -38,11 +48,12 @@ export class Limiter {
       });
     }
     this.observer?.started(performance.now() - queuedAt);
-    try {
-      return await task();
-    } finally {
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       this.release();
-    }
+    };
   }
 
   private release(): void {

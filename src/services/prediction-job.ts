@@ -6,9 +6,10 @@ import type { Clock } from "../domain/clock.ts";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import { PredictionFailure, recordableFailure } from "../domain/failures.ts";
 import type { Logger } from "../domain/logger.ts";
+import { trace } from "../domain/trace.ts";
 import type { JobState } from "../storage/job-rows.ts";
 import { LatencyEstimate } from "./latency.ts";
-import type { Limiter } from "./limiter.ts";
+import { Limiter } from "./limiter.ts";
 import type { Metrics } from "./metrics.ts";
 import { awaitOutput, type WaitOptions } from "./predictions.ts";
 import type { PredictionProvider, StartedPrediction } from "./providers/types.ts";
@@ -49,8 +50,8 @@ export interface PredictionJob<Request> {
   heldElsewhere(since: number): Promise<string[]>;
   /** When to give up waiting on the prediction, given the time it starts to be waited on. */
   deadline(now: number): number;
-  /** Stores the output and records success. */
-  store(output: string, data: Uint8Array): Promise<void>;
+  /** Stores the output and records success, with the prediction's own running time when the provider gave it. */
+  store(output: string, data: Uint8Array, predictMs?: number): Promise<void>;
   /** Records a failure, with whatever goes with it (its refund). */
   fail(failure: PredictionFailure): Promise<void>;
 }
@@ -72,14 +73,31 @@ export interface PredictionJobRunnerOptions {
   webhooks?: WaitOptions["webhooks"];
   /** Hears how each job that ran ended (not one a stop cut short) and the storage errors it met. */
   metrics?: Pick<Metrics, "predictionEnded" | "storageError">;
+  /**
+   * Recorded running times of a model's latest predictions (oldest first), read once per model so that the
+   * first job after a start polls as well-paced as later ones.
+   */
+  history?: (model: string) => Promise<readonly number[]>;
 }
+
+/**
+ * Outputs stored at once per runner. A store is a few ms of hashing and one write (fsync, or an S3 put), which
+ * a busy disk or network makes take hundreds of ms, and concurrent fsyncs share the file system's journal
+ * commits; each holds its image in memory (16 × a 1.3 MB PNG is about 21 MB).
+ */
+export const STORING_AT_ONCE = 16;
+
+/** How many recorded running times a model's estimate starts from. */
+export const HISTORY_SIZE = 20;
 
 /** Runs a service's prediction jobs; stopping it leaves every unfinished job resumable. */
 export class PredictionJobRunner {
   /** Aborted on shutdown: running jobs stop waiting and stay resumable, nothing is marked failed. */
   private readonly stopping = new AbortController();
-  /** How long this runner's predictions usually take; paces polling. */
-  private readonly latency = new LatencyEstimate();
+  /** Outputs being stored at once, after their predictions gave up their places. */
+  private readonly storing = new Limiter(STORING_AT_ONCE);
+  /** How long each model's predictions usually take; paces polling. */
+  private readonly latency = new Map<string, LatencyEstimate>();
 
   constructor(private readonly options: PredictionJobRunnerOptions) {
     // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
@@ -112,25 +130,50 @@ export class PredictionJobRunner {
     /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
     let began: number | undefined;
     let status: string | undefined;
+    /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
+    let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
+    let releaseStoring: (() => void) | undefined;
     try {
       await limiter.run(async () => {
         events.started?.();
         const state = await job.state();
         if (!state || hasEnded(state)) return;
         began = performance.now();
-        const predictionId = state.predictionId ?? (await this.startOrRecover(job, state, signal));
+        // The history is read while the create is under way; the first wait needs it, the create does not.
+        const configured = state.model ? this.latencyFor(state.model) : undefined;
+        const started = state.predictionId
+          ? { predictionId: state.predictionId, model: state.model }
+          : await this.startOrRecover(job, state, signal);
+        const { predictionId } = started;
+        const latency = started.model ? this.latencyFor(started.model) : configured;
+        let predictMs: number | undefined;
         const output = await awaitOutput(job.provider, predictionId, {
           deadline: job.deadline(clock.now()),
           pollMs,
           clock,
           signal,
-          latency: this.latency,
+          ...(latency ? { latency } : {}),
+          onRunningTime: (ms) => {
+            predictMs = ms;
+          },
           ...(events.polled ? { onPoll: events.polled } : {}),
           ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
         });
-        await job.store(output, await job.provider.fetchOutput(output, signal));
-        status = "succeeded";
+        const slot = { imageId: job.key.id, predictionId };
+        trace("slot.noticed", slot);
+        const data = await job.provider.fetchOutput(output, signal);
+        trace("slot.downloaded", slot);
+        // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
+        // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
+        // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
+        releaseStoring = await this.storing.acquire();
+        finished = { output, data, predictMs };
       }, events.queued);
+      if (finished) {
+        await job.store(finished.output, finished.data, finished.predictMs);
+        trace("slot.recorded", { imageId: job.key.id });
+        status = "succeeded";
+      }
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
@@ -141,9 +184,35 @@ export class PredictionJobRunner {
       const failure = recordableFailure(err, job.log, job.key.kind);
       await job.fail(failure);
       status = failure.code;
+    } finally {
+      releaseStoring?.();
     }
     // Counted aside: reading the model is one more query, and the slot's result must not wait for a metric.
     if (status && began !== undefined) void this.report(job, status, began).catch(() => undefined);
+  }
+
+  /** Reads `model`'s recorded history now, so the first job after a start finds its estimate ready. */
+  warm(model: string): void {
+    this.latencyFor(model);
+  }
+
+  /** What the runner expects of `model`'s predictions, once its history is read. */
+  async estimate(model: string): Promise<{ expectedMs: number | undefined; spreadMs: number }> {
+    const estimate = this.latencyFor(model);
+    await estimate.ready;
+    return { expectedMs: estimate.expectedMs, spreadMs: estimate.spreadMs };
+  }
+
+  /** The estimate for `model`, made (and seeded from its recorded history) on first use. */
+  private latencyFor(model: string): LatencyEstimate {
+    let estimate = this.latency.get(model);
+    if (!estimate) {
+      estimate = new LatencyEstimate();
+      const { history } = this.options;
+      if (history) estimate.seed(history(model));
+      this.latency.set(model, estimate);
+    }
+    return estimate;
   }
 
   /** Counts a job that ran to its end; its model is read from its row, where starting it recorded it. */
@@ -159,17 +228,17 @@ export class PredictionJobRunner {
     job: PredictionJob<Request>,
     state: JobState,
     signal: AbortSignal,
-  ): Promise<string> {
+  ): Promise<{ predictionId: string; model: string | null }> {
     const request = await job.request();
     if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
       const started = await job.provider.start(request, signal);
       await job.markStarted(started);
       job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
-      return started.predictionId;
+      return started;
     }
     // A create was sent by a run that stopped before its answer was recorded (or by another runner).
     const current = await job.state();
-    if (current?.predictionId) return current.predictionId;
+    if (current?.predictionId) return { predictionId: current.predictionId, model: current.model };
     if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
     const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
     const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
@@ -185,7 +254,7 @@ export class PredictionJobRunner {
       { predictionId: found.predictionId, model: found.model, sentAt },
       "adopted the prediction of a create sent before the restart",
     );
-    return found.predictionId;
+    return found;
   }
 }
 

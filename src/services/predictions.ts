@@ -1,7 +1,7 @@
 // Waiting on one prediction: poll until it ends, give up (and cancel) at its deadline, ride out brief errors.
 import { type Clock, sleep } from "../domain/clock.ts";
 import { PredictionFailure } from "../domain/failures.ts";
-import { type LatencyEstimate, nextPollDelay } from "./latency.ts";
+import { FAST_POLL_MS, type LatencyEstimate, pollPlan } from "./latency.ts";
 import type { PredictionEvents } from "./prediction-events.ts";
 import type { PredictionProvider, PredictionState } from "./providers/types.ts";
 
@@ -15,6 +15,8 @@ export interface WaitOptions {
   signal: AbortSignal;
   /** Learns from this prediction and paces the polling by what it has learnt. */
   latency?: LatencyEstimate;
+  /** Told the prediction's own running time, when the provider reports it with the result. */
+  onRunningTime?: (ms: number) => void;
   /** Called on each poll while it runs (e.g. to show elapsed time). */
   onPoll?: () => void;
   /**
@@ -64,7 +66,9 @@ export async function awaitOutput(
         }
       }
       if (state.status === "succeeded") {
-        latency?.observe(clock.now() - startedAt);
+        // The provider's own running time when it reports one: the observed time carries this poll's lag.
+        latency?.observe(state.durationMs ?? clock.now() - startedAt);
+        if (state.durationMs !== undefined) options.onRunningTime?.(state.durationMs);
         return state.output;
       }
       if (state.status === "failed") throw state.failure;
@@ -83,8 +87,58 @@ export async function awaitOutput(
           if (!watch.woken && clock.now() < checkAt) options.onPoll?.();
         }
       } else {
-        await sleep(nextPollDelay(clock.now() - startedAt, latency?.expectedMs, pollMs), signal);
+        // The first wait needs what recorded history teaches (read once per model, while the create ran).
+        if (latency) await latency.ready;
+        const plan = pollPlan(clock.now() - startedAt, latency, pollMs);
+        await (plan.onTick ? nextTick(signal) : sleep(plan.delayMs, signal));
       }
     }
   }
+}
+
+/** Pending ticks by their time: every fast check due at one tick shares its timer. */
+const ticks = new Map<number, { promise: Promise<void>; checks: number }>();
+/** How many checks the last tick to fire carried. */
+let lastTickChecks = 0;
+/**
+ * From this many checks on one tick, ticks come every 2 × FAST_POLL_MS: a lone generation's slots are checked
+ * every 25 ms, while a burst (one list request per tick, each answering dozens) is read at half that rate, so
+ * the lists' parsing does not crowd out the work of storing and sending what they report.
+ */
+const BUSY_TICK_CHECKS = 5;
+
+/**
+ * Waits until the next tick on the wall clock (a multiple of FAST_POLL_MS, or of twice it while busy). Every
+ * prediction in its fast phase wakes in the same timer callback, so their status checks leave in one turn of
+ * the event loop and the provider can answer them with one request (see ReplicatePredictions.get). Process-wide
+ * on purpose, as the provider's request budget is: a table of timers (an entry lives until its tick, at most
+ * 2 × FAST_POLL_MS) and the last tick's size, nothing a job depends on for correctness.
+ */
+function nextTick(signal: AbortSignal): Promise<void> {
+  const period = lastTickChecks >= BUSY_TICK_CHECKS ? 2 * FAST_POLL_MS : FAST_POLL_MS;
+  const at = (Math.floor(Date.now() / period) + 1) * period;
+  let tick = ticks.get(at);
+  if (!tick) {
+    const entry = { checks: 0, promise: Promise.resolve() };
+    entry.promise = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        ticks.delete(at);
+        lastTickChecks = entry.checks;
+        resolve();
+      }, at - Date.now()),
+    );
+    ticks.set(at, entry);
+    tick = entry;
+  }
+  tick.checks++;
+  const shared = tick.promise;
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void shared.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
 }

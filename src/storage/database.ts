@@ -36,8 +36,11 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
       sql: readFileSync(`${dir}/${file}`, "utf8"),
     }))
     .sort((a, b) => a.version - b.version);
+  // Numbers only go up, each used once. A gap is allowed: migrations written on two branches at once (0008
+  // and 0009, say) may land in either order, and each database applies whichever it has not recorded.
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.version}_${m.name} is out of sequence`);
+    if (m.version <= (migrations[i - 1]?.version ?? 0))
+      throw new Error(`migration ${m.version}_${m.name} is out of sequence`);
   });
   return migrations;
 }
@@ -79,9 +82,10 @@ export async function migrate(
     if (engine === "postgres") await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
     await sql`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
       applied_at BIGINT NOT NULL)`.execute(trx);
-    let current = await currentVersion(trx);
-    if (current === 0 && engine === "sqlite") current = await adoptUserVersion(trx, migrations, now);
-    const pending = migrations.filter((m) => m.version > current);
+    if ((await currentVersion(trx)) === 0 && engine === "sqlite")
+      await adoptUserVersion(trx, migrations, now);
+    const recorded = await recordedVersions(trx);
+    const pending = migrations.filter((m) => !recorded.has(m.version));
     for (const m of pending) {
       for (const statement of statementsOf(m, engine)) await sql.raw(statement).execute(trx);
       await trx
@@ -91,7 +95,10 @@ export async function migrate(
     }
     // The database's random id (migration install_id made its table), made here so both engines make it alike.
     const metaVersion = migrations.find((m) => m.name === "install_id")?.version;
-    if (metaVersion !== undefined && current + pending.length >= metaVersion) {
+    if (
+      metaVersion !== undefined &&
+      (recorded.has(metaVersion) || pending.some((m) => m.version === metaVersion))
+    ) {
       await trx
         .insertInto("meta")
         .values({ key: "install_id", value: randomBytes(16).toString("hex") })
@@ -109,10 +116,17 @@ async function isCurrent(db: Kysely<Tables>, migrations: Migration[]): Promise<b
       .select("value")
       .where("key", "=", "install_id")
       .executeTakeFirst();
-    return installed !== undefined && (await currentVersion(db)) >= migrations.length;
+    if (installed === undefined) return false;
+    const recorded = await recordedVersions(db);
+    return migrations.every((m) => recorded.has(m.version));
   } catch {
     return false; // no schema_migrations or meta table yet
   }
+}
+
+async function recordedVersions(db: Executor): Promise<Set<number>> {
+  const rows = await db.selectFrom("schemaMigrations").select("version").execute();
+  return new Set(rows.map((r) => Number(r.version)));
 }
 
 export async function currentVersion(db: Executor): Promise<number> {

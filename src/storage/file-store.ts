@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import { PredictionFailure } from "../domain/failures.ts";
 import { isUuid } from "../domain/ids.ts";
+import { trace } from "../domain/trace.ts";
 import type { StoredFileFacts } from "./images-repo.ts";
 import { LocalObjectStore } from "./local-object-store.ts";
 import {
@@ -148,9 +149,11 @@ export class FileStore {
     const fileName = `${id}.${ext}`;
     const sha256 = createHash("sha256").update(data).digest("hex");
     const key = this.keyOf(fileName);
+    trace("slot.inspected", { imageId: id });
     await this.reach("store the image", () =>
       this.objects.put(key, data, { contentType: type.mime, sha256 }),
     );
+    trace("slot.object-stored", { imageId: id });
     this.recent.put(key, data);
     return {
       fileName,

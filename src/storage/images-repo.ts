@@ -7,7 +7,7 @@ import type { ImagesTable } from "./schema.ts";
 export type ImageStatus = ImagesTable["status"];
 
 /** A slot as the bot reads it: every column but the create mark, which only JobRows reads. */
-export interface ImageRow extends Omit<ImagesTable, "createSentAt" | "errorCode"> {
+export interface ImageRow extends Omit<ImagesTable, "createSentAt" | "errorCode" | "predictMs"> {
   errorCode: FailureCode | null;
 }
 
@@ -95,6 +95,15 @@ export class ImagesRepo {
       .execute();
   }
 
+  /** A generation's pending slots 1…n, one id each, in one statement (one round trip, not n). */
+  async insertPendingSlots(ids: readonly string[], generationId: string, createdAt: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .insertInto("images")
+      .values(ids.map((id, i) => ({ id, generationId, slot: i + 1, status: "pending" as const, createdAt })))
+      .execute();
+  }
+
   async forGeneration(generationId: string): Promise<ImageRow[]> {
     const rows = await this.db
       .selectFrom("images as i")
@@ -127,6 +136,7 @@ export class ImagesRepo {
     id: string,
     file: StoredFileFacts,
     finishedAt: number,
+    predictMs?: number,
   ): Promise<{ deleted: boolean } | undefined> {
     const row = await this.db
       .updateTable("images")
@@ -139,12 +149,26 @@ export class ImagesRepo {
         height: file.height,
         sha256: file.sha256,
         finishedAt,
+        predictMs: predictMs === undefined ? null : Math.round(predictMs),
       })
       .where("id", "=", id)
       .where("status", "in", OPEN)
       .returning("deletedAt")
       .executeTakeFirst();
     return row && { deleted: row.deletedAt !== null };
+  }
+
+  /** The running times (ms) of `model`'s latest predictions that reported one, oldest first. */
+  async recentPredictionTimes(model: string, limit: number): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("images")
+      .select(["predictMs", "finishedAt"])
+      .where("model", "=", model)
+      .where("predictMs", "is not", null)
+      .orderBy("finishedAt", "desc")
+      .limit(limit)
+      .execute();
+    return rows.reverse().map((r) => Number(r.predictMs));
   }
 
   async markFailed(

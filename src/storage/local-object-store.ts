@@ -25,6 +25,7 @@ export class LocalObjectStore implements ObjectStore {
   readonly orphanGraceMs = 0;
   readonly description: string;
   private readonly made = new Set<string>();
+  private readonly directories = new DirectorySyncs();
 
   constructor(readonly root: string) {
     this.description = `files under ${root}`;
@@ -52,7 +53,7 @@ export class LocalObjectStore implements ObjectStore {
       await mkdir(dir, { recursive: true });
       this.made.add(dir);
     }
-    await writeAtomically(path, data);
+    await writeAtomically(path, data, this.directories);
   }
 
   /** Opens the file first, so a missing one is ObjectNotFoundError here rather than an error on the stream. */
@@ -150,7 +151,11 @@ export class LocalObjectStore implements ObjectStore {
 }
 
 /** temp file in the same directory → fsync → rename → fsync the directory: a crash leaves old or new, never half. */
-export async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+export async function writeAtomically(
+  path: string,
+  data: Uint8Array,
+  directories = new DirectorySyncs(),
+): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
   const handle = await open(temp, "wx", 0o644);
@@ -169,6 +174,36 @@ export async function writeAtomically(path: string, data: Uint8Array): Promise<v
     await rm(temp, { force: true });
     throw err;
   }
+  await directories.sync(dir);
+}
+
+/**
+ * Makes the renames done in a directory durable, with writes landing together sharing fsyncs: a caller waits
+ * for an fsync that starts after its rename, which is the one queued behind the fsync under way (or a new one
+ * when none is). A burst of images then costs two directory fsyncs, not one each.
+ */
+export class DirectorySyncs {
+  private readonly byDir = new Map<string, { running: Promise<void>; queued?: Promise<void> }>();
+
+  constructor(private readonly fsync: (dir: string) => Promise<void> = fsyncDirectory) {}
+
+  sync(dir: string): Promise<void> {
+    const current = this.byDir.get(dir);
+    if (!current) return this.start(dir);
+    current.queued ??= current.running.catch(() => undefined).then(() => this.start(dir));
+    return current.queued;
+  }
+
+  private start(dir: string): Promise<void> {
+    const running = this.fsync(dir).finally(() => {
+      if (this.byDir.get(dir)?.running === running) this.byDir.delete(dir);
+    });
+    this.byDir.set(dir, { running });
+    return running;
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
   const dirHandle = await open(dir, "r");
   try {
     await dirHandle.sync();

@@ -50,6 +50,8 @@ export interface ImagesTable {
   deletedBy: string | null;
   /** When a prediction create was about to be sent (JobRows); null while none was. */
   createSentAt: number | null;
+  /** The prediction's own running time as the provider reported it (ms); null when it did not. */
+  predictMs: number | null;
 }
 
 export interface SelectionsTable {

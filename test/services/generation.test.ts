@@ -90,10 +90,13 @@ describe("GenerationService.start", () => {
       expect((await sharp(file).metadata()).format).toBe("png");
     }
     expect(new Set(view.images.map((i) => i.predictionId)).size).toBe(4);
+    // One report per slot, each as it stood then: slots whose files shared one directory fsync land together,
+    // so two reports may show the same count.
     expect(progress).toHaveLength(4);
-    expect(progress.map((p) => p.images.filter((i) => i.status === "succeeded").length)).toEqual([
-      1, 2, 3, 4,
-    ]);
+    const stored = progress.map((p) => p.images.filter((i) => i.status === "succeeded").length);
+    expect(stored).toEqual([...stored].sort());
+    expect(stored[0]).toBeGreaterThanOrEqual(1);
+    expect(stored.at(-1)).toBe(4);
   });
 
   it("writes each prediction id to its row as soon as the prediction exists", async () => {

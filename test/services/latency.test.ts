@@ -1,34 +1,89 @@
 import { describe, expect, it } from "vitest";
-import { LatencyEstimate, nextPollDelay } from "../../src/services/latency.ts";
+import { systemClock } from "../../src/domain/clock.ts";
+import { FAST_POLL_MS, LatencyEstimate, nextPollDelay, pollPlan } from "../../src/services/latency.ts";
+import { Limiter } from "../../src/services/limiter.ts";
+import { PredictionJobRunner } from "../../src/services/prediction-job.ts";
+import { runningTime } from "../../src/services/providers/replicate-client.ts";
+
+const usual = (expectedMs: number, spreadMs: number) => ({ expectedMs, spreadMs });
 
 describe("adaptive polling", () => {
   it("polls at the normal interval until it has learnt how long predictions take", () => {
     expect(nextPollDelay(0, undefined, 1000)).toBe(1000);
     expect(nextPollDelay(5000, undefined, 1000)).toBe(1000);
+    expect(nextPollDelay(0, new LatencyEstimate(), 1000)).toBe(1000);
   });
 
-  it("waits until a result is nearly due, then checks every tenth of the interval, then slows down again", () => {
-    // Usually 1500 ms: due from 1275 ms.
-    expect(nextPollDelay(0, 1500, 1000)).toBe(1000);
-    expect(nextPollDelay(1000, 1500, 1000)).toBe(275);
-    expect(nextPollDelay(1200, 1500, 1000)).toBe(100);
-    expect(nextPollDelay(1300, 1500, 1000)).toBe(100);
-    expect(nextPollDelay(3700, 1500, 1000)).toBe(100);
-    expect(nextPollDelay(3800, 1500, 1000)).toBe(1000);
-    // Never faster than 50 ms, never slower than the interval.
-    expect(nextPollDelay(1300, 1500, 200)).toBe(50);
-    expect(nextPollDelay(1300, 1500, 20)).toBe(20);
+  it("waits until a result may be due, checks every 25 ms while it is, then backs off as it runs late", () => {
+    // Usually 1500 ms, straying by 75: due from 1500 − 2·75 − 25 = 1325 ms, fast until 1500 + 4·75 = 1800 ms.
+    const estimate = usual(1500, 75);
+    expect(nextPollDelay(0, estimate, 1000)).toBe(1000);
+    expect(nextPollDelay(1000, estimate, 1000)).toBe(325);
+    expect(pollPlan(1310, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: false });
+    // Due: on the shared tick, so checks due together leave together.
+    expect(pollPlan(1325, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
+    expect(pollPlan(1800, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
+    // Late: a quarter of how late, within [25 ms, the interval], each at its own time.
+    expect(pollPlan(2000, estimate, 1000)).toEqual({ delayMs: 50, onTick: false });
+    expect(nextPollDelay(3000, estimate, 1000)).toBe(300);
+    expect(nextPollDelay(9000, estimate, 1000)).toBe(1000);
+    // A spread under the fast interval counts as the fast interval; never faster than the configured one,
+    // and a configured interval under 25 ms keeps its own time.
+    expect(nextPollDelay(1000, usual(1500, 0), 1000)).toBe(425);
+    expect(pollPlan(1340, usual(1500, 75), 20)).toEqual({ delayMs: 20, onTick: false });
+    expect(pollPlan(0, undefined, 25)).toEqual({ delayMs: 25, onTick: false });
   });
 
-  it("learns a moving average of observed running times", () => {
+  it("learns a moving average of running times and how far they stray", () => {
     const estimate = new LatencyEstimate(0.5);
     expect(estimate.expectedMs).toBeUndefined();
     estimate.observe(1000);
     expect(estimate.expectedMs).toBe(1000);
     estimate.observe(2000);
     expect(estimate.expectedMs).toBe(1500);
+    expect(estimate.spreadMs).toBe(525); // 50 from the first, then halfway to |2000 − 1000|
     estimate.observe(-5);
     estimate.observe(Number.NaN);
     expect(estimate.expectedMs).toBe(1500);
+  });
+
+  it("starts from recorded history once it is read, and from nothing when the read fails", async () => {
+    const seeded = new LatencyEstimate(0.5);
+    seeded.seed(Promise.resolve([1000, 2000]));
+    expect(seeded.expectedMs).toBeUndefined();
+    await seeded.ready;
+    expect(seeded.expectedMs).toBe(1500);
+
+    const failed = new LatencyEstimate();
+    failed.seed(Promise.reject(new Error("database away")));
+    await failed.ready;
+    expect(failed.expectedMs).toBeUndefined();
+  });
+
+  it("reads a prediction's own running time from Replicate's answer", () => {
+    expect(
+      runningTime({ created_at: "2026-01-01T00:00:00.000Z", completed_at: "2026-01-01T00:00:01.250Z" }),
+    ).toBe(1250);
+    expect(runningTime({ created_at: "2026-01-01T00:00:00.000Z", metrics: { predict_time: 0.8 } })).toBe(800);
+    expect(runningTime({ created_at: "2026-01-01T00:00:00.000Z" })).toBeUndefined();
+    expect(runningTime({ completed_at: "nonsense", metrics: { predict_time: -1 } })).toBeUndefined();
+  });
+
+  it("a runner reads each model's history once, when a job of that model first needs it", async () => {
+    const asked: string[] = [];
+    const runner = new PredictionJobRunner({
+      limiter: new Limiter(1),
+      clock: systemClock,
+      pollMs: 1000,
+      history: async (model) => {
+        asked.push(model);
+        return model === "google/imagen-4" ? [400, 600] : [];
+      },
+    });
+    runner.warm("google/imagen-4");
+    runner.warm("google/imagen-4");
+    expect(await runner.estimate("google/imagen-4")).toMatchObject({ expectedMs: 440 });
+    expect((await runner.estimate("google/nano-banana-2")).expectedMs).toBeUndefined();
+    expect(asked).toEqual(["google/imagen-4", "google/nano-banana-2"]);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app.ts";
 import type { AppContext } from "../../src/services/context.ts";
 import type { GenerationRequest } from "../../src/services/generation.ts";
+import { HISTORY_SIZE, PredictionJobRunner } from "../../src/services/prediction-job.ts";
 import { captureLogger, generate, makeTempDir, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
 import { REQUEST, type Rig, startRig } from "./providers/support.ts";
@@ -109,5 +110,37 @@ describe("a create a stopped run sent", () => {
     const view = await app.generation.run(created.generationId);
     expect(view.images.map((i) => i.status)).toEqual(["failed", "succeeded"]);
     expect(view.images[0]).toMatchObject({ errorMessage: NOT_LISTED("image"), predictionId: null });
+  });
+});
+
+describe("pacing from recorded running times", () => {
+  it("records each image's own running time and paces a restarted bot's first job by them", async () => {
+    fake = await FakeReplicate.start({
+      token: "r8_testtoken_0123456789abcdef",
+      behaviour: (_input, index) => ({ latencyMs: 120 + 10 * index }),
+    });
+    dir = makeTempDir();
+    const env = { REPLICATE_API_URL: fake.url };
+    const first = await open(env);
+    const view = await generate(first, { ...REQUEST, count: 3 });
+    expect(view.images.map((i) => i.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    // What Replicate reported (completed_at − created_at), not what the bot took to notice it.
+    const times = await first.repos.images.recentPredictionTimes("google/imagen-4", 20);
+    expect([...times].sort()).toEqual(fake.creates.map((c) => c.latencyMs).sort());
+    expect(await first.repos.images.recentPredictionTimes("google/nano-banana-2", 20)).toEqual([]);
+    await first.close();
+    apps.splice(0);
+
+    // A new process on the same database: the runner's history is what the last one recorded.
+    const second = await open(env);
+    const runner = new PredictionJobRunner({
+      limiter: second.limiter,
+      clock: second.clock,
+      pollMs: 1000,
+      history: (model) => second.repos.images.recentPredictionTimes(model, HISTORY_SIZE),
+    });
+    const estimate = await runner.estimate("google/imagen-4");
+    expect(estimate.expectedMs).toBeGreaterThanOrEqual(120);
+    expect(estimate.expectedMs).toBeLessThanOrEqual(140);
   });
 });

@@ -71,7 +71,7 @@ function migrationsWithBrokenOne(): ReturnType<typeof readMigrations> {
   const copies = makeTempDir("crbot-migrations-");
   try {
     cpSync(MIGRATIONS_DIR, copies.path, { recursive: true });
-    const next = String(readMigrations().length + 1).padStart(4, "0");
+    const next = String((readMigrations().at(-1)?.version ?? 0) + 1).padStart(4, "0");
     writeFileSync(
       join(copies.path, `${next}_broken.sql`),
       "CREATE TABLE half (x INTEGER);\nINSERT INTO half (x) VALUES (1);\nINSERT INTO nowhere VALUES (1);\n",
@@ -99,7 +99,7 @@ if (!sharedEngines()) {
       expect(await pragma("busy_timeout")).toBe(5000);
       // The version lives in schema_migrations now, on both engines; PRAGMA user_version is only read from older
       // files (migrate-forward.test.ts), never written.
-      expect(await currentVersion(store.db)).toBe(readMigrations().length);
+      expect(await currentVersion(store.db)).toBe(readMigrations().at(-1)?.version);
       expect(await pragma("user_version")).toBe(0);
     });
   });
@@ -131,11 +131,34 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
     const again = await openAndMigrate(settings);
     open.push(again.db);
     expect(again.applied).toEqual([]);
-    expect(await currentVersion(again.db)).toBe(migrations.length);
+    expect(await currentVersion(again.db)).toBe(migrations.at(-1)?.version);
     expect(await countGenerations(again.db)).toBe(1);
     expect(await again.db.selectFrom("schemaMigrations").select("version").execute()).toHaveLength(
       migrations.length,
     );
+  });
+
+  it("apply a migration numbered below one already applied (two branches' migrations landing in either order)", async () => {
+    const settings = freshSettings();
+    const all = readMigrations();
+    // A database that got every migration but one in the middle, as when a later-numbered file merged first.
+    const skipped = all[all.length - 2] as (typeof all)[number];
+    const { db, engine } = connect(settings);
+    open.push(db);
+    const applied = await migrate(
+      db,
+      engine,
+      all.filter((m) => m !== skipped),
+    );
+    expect(applied.map((m) => m.version)).not.toContain(skipped.version);
+
+    expect((await migrate(db, engine, all)).map((m) => m.version)).toEqual([skipped.version]);
+    expect(
+      (await db.selectFrom("schemaMigrations").select("version").orderBy("version").execute()).map((r) =>
+        Number(r.version),
+      ),
+    ).toEqual(all.map((m) => m.version));
+    expect(await migrate(db, engine, all)).toEqual([]);
   });
 
   it("roll a failing migration back whole on an up-to-date database: the version stays, nothing of it remains", async () => {

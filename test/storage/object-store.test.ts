@@ -7,7 +7,7 @@ import { fitImage } from "../../src/discord/attachments.ts";
 import { PredictionFailure } from "../../src/domain/failures.ts";
 import { isUuid, newId } from "../../src/domain/ids.ts";
 import { FileStore, InvalidFileIdError, MAX_IMAGE_PIXELS } from "../../src/storage/file-store.ts";
-import { LocalObjectStore } from "../../src/storage/local-object-store.ts";
+import { DirectorySyncs, LocalObjectStore } from "../../src/storage/local-object-store.ts";
 import {
   ObjectNotFoundError,
   type ObjectStore,
@@ -370,5 +370,31 @@ describe.each(BACKENDS)("FileStore on $name", (backend) => {
     if (backend.name.startsWith("S3")) {
       expect((error as Error).message).toContain("cannot reach the storage (ECONNREFUSED)");
     }
+  });
+});
+
+describe("directory fsyncs of writes landing together", () => {
+  it("are shared: each caller waits for one that started after it asked, so a burst costs two", async () => {
+    const started: Array<() => void> = [];
+    const syncs = new DirectorySyncs(() => new Promise<void>((resolve) => started.push(resolve)));
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<void>) => p.then(() => settled.push(name));
+    const a = track("a", syncs.sync("/d"));
+    expect(started).toHaveLength(1);
+    // Asked while the first runs: both wait for one more fsync, started only after the first ends.
+    const b = track("b", syncs.sync("/d"));
+    const c = track("c", syncs.sync("/d"));
+    expect(started).toHaveLength(1);
+    started[0]?.();
+    await a;
+    expect(settled).toEqual(["a"]);
+    await new Promise((r) => setImmediate(r));
+    expect(started).toHaveLength(2);
+    started[1]?.();
+    await Promise.all([b, c]);
+    expect(settled).toEqual(["a", "b", "c"]);
+    // Another directory has its own.
+    void syncs.sync("/e");
+    expect(started).toHaveLength(3);
   });
 });

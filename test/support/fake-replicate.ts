@@ -601,6 +601,13 @@ export class FakeReplicate {
     if (this.resultsHeld || Date.now() < p.readyAt || p.outcome === "never") {
       return { ...base, status: Date.now() - p.createdAt < 50 ? "starting" : "processing" };
     }
+    // Finished: the times Replicate reports (a held result ends when it is released).
+    const completedAt = Math.max(p.readyAt, p.createdAt);
+    Object.assign(base, {
+      started_at: new Date(p.createdAt).toISOString(),
+      completed_at: new Date(completedAt).toISOString(),
+      metrics: { predict_time: (completedAt - p.createdAt) / 1000 },
+    });
     switch (p.outcome) {
       case "safety":
         return {

@@ -22,9 +22,13 @@ export interface ScriptProcess {
 export function spawnScript(
   script: string,
   env: Record<string, string>,
-  options: { preload?: string[]; inheritOutput?: boolean; args?: string[] } = {},
+  /** `tsx: false` runs plain JavaScript (compiled dist/ code) with no TypeScript loader. */
+  options: { preload?: string[]; inheritOutput?: boolean; args?: string[]; tsx?: boolean } = {},
 ): ScriptProcess {
-  const imports = ["tsx", ...(options.preload ?? [])].flatMap((m) => ["--import", m]);
+  const imports = [...(options.tsx === false ? [] : ["tsx"]), ...(options.preload ?? [])].flatMap((m) => [
+    "--import",
+    m,
+  ]);
   const child = spawn(process.execPath, [...imports, script, ...(options.args ?? [])], {
     cwd: ROOT,
     // No operations HTTP server unless a test asks for one: parallel bots would all want port 8080.
@@ -68,8 +72,9 @@ export async function runScript(
   script: string,
   env: Record<string, string>,
   args: string[] = [],
+  options: { tsx?: boolean } = {},
 ): Promise<{ status: number | null; output: string }> {
-  const proc = spawnScript(script, env, { args });
+  const proc = spawnScript(script, env, { args, ...options });
   const status = await proc.exited();
   return { status, output: proc.output() };
 }

@@ -55,6 +55,21 @@ type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
 /** A model and the match key of the input it was sent. */
 type Candidate = { model: string; key: string };
 const NONE: ReadonlySet<string> = new Set();
+/**
+ * Status checks due in one turn from which one list request answers them all; a lone one is asked for with one
+ * GET. The fast checks (every FAST_POLL_MS while results are due) wait for a shared tick, so a process sends
+ * one status request a tick, 40 a second, under Replicate's 3,000 non-create requests a minute (50 a second)
+ * per account, however many predictions it waits on (plus one for each prediction a list's first page does not
+ * reach, on an account creating over 100 at once); several processes on one account share that budget, which
+ * a fleet-wide budget would have to split (not done: see the README).
+ */
+export const LIST_BATCH_MIN = 2;
+interface DueCheck {
+  predictionId: string;
+  signal: AbortSignal | undefined;
+  resolve: (state: PredictionState) => void;
+  reject: (err: unknown) => void;
+}
 type PredictionPage = Awaited<ReturnType<Replicate["predictions"]["list"]>>;
 
 export class ReplicatePredictions {
@@ -65,6 +80,8 @@ export class ReplicatePredictions {
   private readonly claimed = new Map<string, number>();
   /** Creates in flight, by model and input: a lookup waits for them so it cannot take a sibling's prediction. */
   private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
+  /** Status checks asked for in this turn of the event loop, answered together (see `get`). */
+  private due: DueCheck[] = [];
   /** One lookup at a time per model and input, so two lost creates cannot adopt the same prediction. */
   private readonly lookups = new Map<string, Promise<unknown>>();
 
@@ -187,8 +204,51 @@ export class ReplicatePredictions {
     await Promise.allSettled(candidates.flatMap((c) => [...(this.inFlight.get(c.key) ?? [])]));
   }
 
-  async get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
+  /**
+   * The state of a prediction. Checks asked for in the same turn of the event loop are answered together: fewer
+   * than LIST_BATCH_MIN with one `GET /v1/predictions/{id}` each, more with one `GET /v1/predictions`
+   * (the account's newest predictions, with their status and output), so a hundred predictions due at once cost
+   * one request per check interval instead of a hundred, within Replicate's 3,000 non-create requests a minute.
+   * Checks outside the fast ticks (the first after a create, the slow ones) come one at a time, as before.
+   * A prediction the list does not show (older than its first page), or shows finished without its output, is
+   * asked for on its own; a list that fails falls back to asking each.
+   */
+  get(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
     this.claim(predictionId);
+    return new Promise<PredictionState>((resolve, reject) => {
+      this.due.push({ predictionId, signal, resolve, reject });
+      if (this.due.length === 1) setImmediate(() => void this.checkDue());
+    });
+  }
+
+  private async checkDue(): Promise<void> {
+    const batch = this.due.splice(0);
+    const each = (checks: typeof batch) => {
+      for (const c of checks) this.getOne(c.predictionId, c.signal).then(c.resolve, c.reject);
+    };
+    if (batch.length < LIST_BATCH_MIN) return each(batch);
+    let listed: Map<string, Prediction>;
+    try {
+      const page: PredictionPage = await this.client.predictions.list();
+      listed = new Map((page.results ?? []).map((p) => [p.id, p]));
+    } catch {
+      return each(batch);
+    }
+    const unanswered: typeof batch = [];
+    for (const check of batch) {
+      const prediction = listed.get(check.predictionId);
+      const answered =
+        prediction &&
+        (prediction.status !== "succeeded" ||
+          (prediction.output !== undefined && prediction.output !== null));
+      if (!answered) unanswered.push(check);
+      else if (check.signal?.aborted) check.reject(check.signal.reason);
+      else check.resolve(stateOf(prediction));
+    }
+    each(unanswered);
+  }
+
+  private async getOne(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
     let prediction: Prediction;
     try {
       prediction = await this.client.predictions.get(predictionId, { signal });
@@ -201,27 +261,7 @@ export class ReplicatePredictions {
       }
       throw classifyRequestError(err, "checking a prediction");
     }
-    switch (prediction.status) {
-      case "starting":
-      case "processing":
-        return { status: "running" };
-      case "succeeded": {
-        const output = Array.isArray(prediction.output) ? prediction.output[0] : prediction.output;
-        return typeof output === "string"
-          ? { status: "succeeded", output }
-          : {
-              status: "failed",
-              failure: new PredictionFailure("bad_output", "prediction returned no file URL"),
-            };
-      }
-      case "canceled":
-        return {
-          status: "failed",
-          failure: new PredictionFailure("provider_error", "the prediction was cancelled"),
-        };
-      default:
-        return { status: "failed", failure: classifyPredictionError(prediction.error) };
-    }
+    return stateOf(prediction);
   }
 
   /**
@@ -397,4 +437,47 @@ function matchKey(model: string, input: Record<string, unknown>): string {
     return value;
   };
   return `${model}\n${JSON.stringify(canonical(input ?? {}))}`;
+}
+
+/**
+ * A finished prediction's own running time: `completed_at` − `created_at` (what a poll started at creation
+ * waits through, queueing and boot included), else `metrics.predict_time` (the model's time alone).
+ */
+export function runningTime(prediction: {
+  created_at?: string | undefined;
+  completed_at?: string | undefined;
+  metrics?: { predict_time?: number | undefined } | undefined;
+}): number | undefined {
+  const created = Date.parse(prediction.created_at ?? "");
+  const completed = Date.parse(prediction.completed_at ?? "");
+  if (Number.isFinite(created) && Number.isFinite(completed) && completed > created)
+    return completed - created;
+  const predict = prediction.metrics?.predict_time;
+  return typeof predict === "number" && Number.isFinite(predict) && predict > 0 ? predict * 1000 : undefined;
+}
+
+/** What a prediction as Replicate shows it (from a status check or a list) means for the job waiting on it. */
+function stateOf(prediction: Prediction): PredictionState {
+  switch (prediction.status) {
+    case "starting":
+    case "processing":
+      return { status: "running" };
+    case "succeeded": {
+      const output = Array.isArray(prediction.output) ? prediction.output[0] : prediction.output;
+      const durationMs = runningTime(prediction);
+      return typeof output === "string"
+        ? { status: "succeeded", output, ...(durationMs !== undefined ? { durationMs } : {}) }
+        : {
+            status: "failed",
+            failure: new PredictionFailure("bad_output", "prediction returned no file URL"),
+          };
+    }
+    case "canceled":
+      return {
+        status: "failed",
+        failure: new PredictionFailure("provider_error", "the prediction was cancelled"),
+      };
+    default:
+      return { status: "failed", failure: classifyPredictionError(prediction.error) };
+  }
 }

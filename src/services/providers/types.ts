@@ -20,7 +20,12 @@ export interface StartedPrediction {
 
 export type PredictionState =
   | { status: "running" }
-  | { status: "succeeded"; output: string }
+  | {
+      status: "succeeded";
+      output: string;
+      /** The prediction's own running time as the provider reports it (creation to completion), if it does. */
+      durationMs?: number;
+    }
   | { status: "failed"; failure: PredictionFailure };
 
 /** Every method reports expected failures by throwing PredictionFailure (or returning a failed state). */

@@ -1,0 +1,159 @@
+// Where a /character's time goes, from the bot's trace marks (bench/probe.ts writes them), the fake Replicate
+// server's record of each prediction and the moments the Discord sandbox saw the defer and the final grid.
+// All times are epoch milliseconds on one machine, so the three processes' clocks agree.
+import { existsSync, readFileSync } from "node:fs";
+import type { TraceMark, TraceStage } from "../src/domain/trace.ts";
+
+/** One /character as the benchmark saw it. */
+export interface TracedRun {
+  prompt: string;
+  interactionId: string;
+  /** When the command was dispatched on the gateway. */
+  sentAt: number;
+  /** When the sandbox received the defer; NaN when it never came. */
+  deferAt: number;
+  /** When the sandbox received the final grid; NaN when it never came. */
+  gridAt: number;
+}
+
+/** What the fake Replicate server recorded of one create. */
+export interface CreateFact {
+  id: string;
+  prompt: string;
+  /** When it was created (epoch ms) and how long it ran, as the server decided. */
+  at: number;
+  latencyMs: number;
+}
+
+/**
+ * The segments of one /character's own overhead (e2e − its slowest prediction's running time), in path order;
+ * they add up to it. The slot they follow is the one stored last (the one the grid waited for).
+ */
+export const OVERHEAD_SEGMENTS = [
+  ["acknowledge", "command sent → its defer on Discord"],
+  ["admit + record", "defer on Discord → the generation admitted and its rows written"],
+  ["create", "rows written → the slowest prediction created on Replicate"],
+  ["poll lag", "slowest prediction finished → the bot saw the last slot finished"],
+  ["download", "output download"],
+  ["sniff/decode/hash", "type sniffed, header decoded, sha256"],
+  ["store object", "object store put"],
+  ["record row", "image row marked succeeded"],
+  ["settle", "progress view, generation settled, refund"],
+  ["progress edit wait", "a progress edit under way finishes"],
+  ["render", "generation re-read, grid rendered"],
+  ["upload + edit", "files read, grid uploaded, on Discord"],
+] as const;
+
+/** Where a defer waits: its segments add up to the time from the command's dispatch to the defer on Discord. */
+export const DEFER_SEGMENTS = [
+  ["gateway + event loop", "dispatched → the bot's handler runs"],
+  ["handler", "handler runs → deferReply called"],
+  ["REST queue + send", "deferReply called → Discord has the defer"],
+] as const;
+
+export function readMarks(file: string): TraceMark[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as TraceMark);
+}
+
+type Key = "interactionId" | "generationId" | "imageId";
+
+/** The first mark of each stage for each id. */
+function index(marks: readonly TraceMark[], key: Key): Map<string, Map<TraceStage, TraceMark>> {
+  const byId = new Map<string, Map<TraceStage, TraceMark>>();
+  for (const m of marks) {
+    const id = m[key];
+    if (!id) continue;
+    const stages = byId.get(id) ?? new Map<TraceStage, TraceMark>();
+    if (!stages.has(m.stage)) stages.set(m.stage, m);
+    byId.set(id, stages);
+  }
+  return byId;
+}
+
+export interface RunBreakdown {
+  prompt: string;
+  /** Segment name → ms, in OVERHEAD_SEGMENTS order; absent when a mark is missing. */
+  overhead?: Record<string, number>;
+  defer?: Record<string, number>;
+  /** Each slot's own poll lag: its prediction finished → the bot saw it. */
+  slotPollLags: number[];
+}
+
+export function breakDown(
+  runs: readonly TracedRun[],
+  marks: readonly TraceMark[],
+  creates: readonly CreateFact[],
+): RunBreakdown[] {
+  const byInteraction = index(marks, "interactionId");
+  const byGeneration = index(marks, "generationId");
+  const byImage = index(marks, "imageId");
+  const slotsByPrediction = new Map<string, Map<TraceStage, TraceMark>>();
+  for (const stages of byImage.values()) {
+    const id = stages.get("slot.noticed")?.predictionId;
+    if (id) slotsByPrediction.set(id, stages);
+  }
+  return runs.map((run) => {
+    const own = creates.filter((c) => c.prompt === run.prompt);
+    const slotPollLags: number[] = [];
+    let critical: { create: CreateFact; stages: Map<TraceStage, TraceMark> } | undefined;
+    for (const c of own) {
+      const stages = slotsByPrediction.get(c.id);
+      const noticed = stages?.get("slot.noticed");
+      if (!stages || !noticed) continue;
+      slotPollLags.push(noticed.at - (c.at + c.latencyMs));
+      const recorded = stages.get("slot.recorded")?.at ?? Number.NaN;
+      if (!critical || recorded > (critical.stages.get("slot.recorded")?.at ?? Number.NaN))
+        critical = { create: c, stages };
+    }
+    const result: RunBreakdown = { prompt: run.prompt, slotPollLags };
+    const i = byInteraction.get(run.interactionId);
+    const received = i?.get("interaction.received")?.at;
+    const deferSent = i?.get("defer.sent")?.at;
+    if (received !== undefined && deferSent !== undefined && Number.isFinite(run.deferAt)) {
+      result.defer = {
+        "gateway + event loop": received - run.sentAt,
+        handler: deferSent - received,
+        "REST queue + send": run.deferAt - deferSent,
+      };
+    }
+    const generationId = i?.get("generation.accepted")?.generationId;
+    const g = generationId ? byGeneration.get(generationId) : undefined;
+    const slowest = own.reduce<CreateFact | undefined>(
+      (s, c) => (!s || c.latencyMs > s.latencyMs ? c : s),
+      undefined,
+    );
+    if (!g || !critical || !slowest || !Number.isFinite(run.gridAt)) return result;
+    const at = (stage: TraceStage) => critical.stages.get(stage)?.at ?? Number.NaN;
+    const gat = (stage: TraceStage) => g.get(stage)?.at ?? Number.NaN;
+    const points = [
+      run.sentAt,
+      run.deferAt,
+      gat("generation.accepted"),
+      slowest.at,
+      slowest.at + slowest.latencyMs,
+      at("slot.noticed"),
+      at("slot.downloaded"),
+      at("slot.inspected"),
+      at("slot.object-stored"),
+      at("slot.recorded"),
+      gat("generation.settled"),
+      gat("grid.progress-settled"),
+      gat("grid.rendered"),
+      run.gridAt,
+    ];
+    if (points.some((p) => !Number.isFinite(p))) return result;
+    // The prediction's own running time (created → finished, points 3 → 4) is not overhead; every other step
+    // between two points is a segment.
+    const segments: Record<string, number> = {};
+    OVERHEAD_SEGMENTS.forEach(([name], k) => {
+      const [from, to] = k < 3 ? [points[k], points[k + 1]] : [points[k + 1], points[k + 2]];
+      segments[name] = (to as number) - (from as number);
+    });
+    result.overhead = segments;
+    return result;
+  });
+}
