@@ -13,6 +13,7 @@ import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../
 import { removeKeys } from "../test/support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { startEngine } from "./engine.ts";
+import { quantile } from "./stats.ts";
 
 const argAfter = (flag: string) => process.argv[process.argv.indexOf(flag) + 1];
 const WORKERS = Number(argAfter("--fleet"));
@@ -33,14 +34,6 @@ const TOKEN = "bench-bot-token-0123456789";
 const REPLICATE_TOKEN = "r8_bench_token_0123456789";
 const root = join(import.meta.dirname, "..");
 const work = join(os.tmpdir(), `crbot-bench-fleet-${process.pid}`);
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return (s[lo] as number) + ((s[Math.ceil(pos)] as number) - (s[lo] as number)) * (pos - lo);
-}
 
 interface Member {
   name: string;

@@ -22,6 +22,7 @@ import {
 } from "./breakdown.ts";
 import { compareResults, type Figure } from "./compare.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
+import { median, quantile } from "./stats.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
 if (process.argv.includes("--fleet")) {
@@ -62,15 +63,6 @@ interface Probe {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   rssBytes: number;
   peakRssBytes: number;
-}
-
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return (s[lo] as number) + ((s[Math.ceil(pos)] as number) - (s[lo] as number)) * (pos - lo);
 }
 
 async function startFakeReplicate(): Promise<{
