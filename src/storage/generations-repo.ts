@@ -105,12 +105,13 @@ export class GenerationsRepo {
     return rows.map(fromRaw);
   }
 
-  /** The generations drawn from an image (its variations and scenes), oldest first. */
+  /** The generations drawn from an image (variations, scenes), oldest first; none that failed whole. */
   async fromParent(imageId: string): Promise<GenerationRow[]> {
     const rows = await this.db
       .selectFrom("generations")
       .selectAll()
       .where("parentImageId", "=", imageId)
+      .where("status", "!=", "failed")
       .orderBy("createdAt")
       .execute();
     return rows.map(fromRaw);

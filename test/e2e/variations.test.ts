@@ -145,8 +145,10 @@ describe("Vary", () => {
     expect(refused.content).toContain("nothing was charged");
     expect((await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user.images.used).toBe(2);
     expect(await h.ctx.generation.undelivered()).toEqual([]);
-    // The channel keeps only the first grid.
+    // The channel keeps only the first grid, and the image's lineage no refused variation.
     expect(h.sandbox.channelMessages().filter((m) => m.content.includes("a cloud whale"))).toHaveLength(1);
+    const parent = (await h.generationOf(grid)).images[0]?.id as string;
+    expect((await info(h, parent)).content).toContain("Variations made from it: none yet");
   });
 
   it("refuses a Vary of an image deleted since, and records nothing", async () => {
