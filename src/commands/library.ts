@@ -6,6 +6,7 @@ import {
   InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
+  type SlashCommandStringOption,
 } from "discord.js";
 import { fitImage, perImageBudget } from "../discord/attachments.ts";
 import type { Command } from "../discord/command.ts";
@@ -18,6 +19,15 @@ import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
 import { type Curator, MAX_LIBRARY_NAME_LENGTH, MAX_LIBRARY_NOTE_LENGTH } from "../services/library.ts";
+
+/** The name of an existing entry, as remove and show take it, offered by autocomplete. */
+const entryNameOption = (o: SlashCommandStringOption) =>
+  o
+    .setName("name")
+    .setDescription("The entry's name")
+    .setRequired(true)
+    .setAutocomplete(true)
+    .setMaxLength(64);
 
 export const library: Command = {
   data: new SlashCommandBuilder()
@@ -54,28 +64,11 @@ export const library: Command = {
       s
         .setName("remove")
         .setDescription("Remove a name from the library; the image stays (moderators and curators)")
-        .addStringOption((o) =>
-          o
-            .setName("name")
-            .setDescription("The entry's name")
-            .setRequired(true)
-            .setAutocomplete(true)
-            .setMaxLength(64),
-        ),
+        .addStringOption(entryNameOption),
     )
     .addSubcommand((s) => s.setName("list").setDescription("Browse the library, with previews"))
     .addSubcommand((s) =>
-      s
-        .setName("show")
-        .setDescription("Show one entry of the library")
-        .addStringOption((o) =>
-          o
-            .setName("name")
-            .setDescription("The entry's name")
-            .setRequired(true)
-            .setAutocomplete(true)
-            .setMaxLength(64),
-        ),
+      s.setName("show").setDescription("Show one entry of the library").addStringOption(entryNameOption),
     )
     .toJSON(),
 

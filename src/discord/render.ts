@@ -310,31 +310,40 @@ export function renderImageList(page: ImagePage, ownerId: string, viewerId = own
     (i) =>
       `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot} · ${quotePrompt(i.prompt.slice(0, 60))}`,
   );
-  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
-    type: ComponentType.Button,
-    style: ButtonStyle.Secondary,
-    label,
-    disabled,
-    custom_id: encodeCustomId({ handler: "ref", action: "page", userId: ownerId, page: target }),
-  });
   return {
     content: [
       `**References of <@${ownerId}>** · page ${page.page}/${page.pages} · ${page.total} in all`,
       ...lines,
     ].join("\n"),
-    components:
-      page.pages > 1
-        ? [
-            {
-              type: ComponentType.ActionRow,
-              components: [
-                button("◀ Newer", page.page - 1, page.page <= 1),
-                button("Older ▶", page.page + 1, page.page >= page.pages),
-              ],
-            },
-          ]
-        : [],
+    components: pagerRows(page, ["◀ Newer", "Older ▶"], (target) =>
+      encodeCustomId({ handler: "ref", action: "page", userId: ownerId, page: target }),
+    ),
   };
+}
+
+/** ◀ ▶ buttons to the neighbouring pages (disabled at either end); none for a single page. */
+function pagerRows(
+  page: { page: number; pages: number },
+  [back, forward]: [string, string],
+  customIdFor: (page: number) => string,
+): Row[] {
+  if (page.pages <= 1) return [];
+  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    disabled,
+    custom_id: customIdFor(target),
+  });
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        button(back, page.page - 1, page.page <= 1),
+        button(forward, page.page + 1, page.page >= page.pages),
+      ],
+    },
+  ];
 }
 
 /** What each audited action reads as in /moderation log. */
@@ -388,31 +397,15 @@ export function renderLibraryPage(page: LibraryPage): RenderedMessage {
     (e, n) =>
       `${n + 1}. **${escapeMarkdown(e.name)}** · by <@${e.ownerId}> · \`${e.imageId}\`${e.note ? ` · ${escapeMarkdown(clip(e.note, 80))}` : ""}`,
   );
-  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
-    type: ComponentType.Button,
-    style: ButtonStyle.Secondary,
-    label,
-    disabled,
-    custom_id: encodeCustomId({ handler: "lib", action: "page", page: target }),
-  });
   return {
     content: [
       `**Library of this server** · page ${page.page}/${page.pages} · ${page.total} in all`,
       ...lines,
       "Use a name wherever a reference is asked for, e.g. /character reference:<name> or /video reference:<name>.",
     ].join("\n"),
-    components:
-      page.pages > 1
-        ? [
-            {
-              type: ComponentType.ActionRow,
-              components: [
-                button("◀ Previous", page.page - 1, page.page <= 1),
-                button("Next ▶", page.page + 1, page.page >= page.pages),
-              ],
-            },
-          ]
-        : [],
+    components: pagerRows(page, ["◀ Previous", "Next ▶"], (target) =>
+      encodeCustomId({ handler: "lib", action: "page", page: target }),
+    ),
   };
 }
 
