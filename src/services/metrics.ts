@@ -128,8 +128,10 @@ export class Metrics {
   }
 
   /** The Prometheus text exposition of every metric. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    // prom-client writes a NaN sample (the event-loop lag's mean before its first sample) as "Nan"; the
+    // exposition format spells it "NaN", and strict parsers refuse anything else.
+    return (await this.registry.metrics()).replace(/ Nan$/gm, " NaN");
   }
 
   interaction(labels: InteractionLabels, outcome: InteractionOutcome): void {
