@@ -39,6 +39,7 @@ export interface S3Settings {
  * strategy: exponential backoff with jitter, at most 4 retries.
  */
 export const S3_MAX_ATTEMPTS = 5;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Connecting gives up after this long; a request that stops sending or receiving for `REQUEST_TIMEOUT_MS` too. */
 const CONNECT_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -73,18 +74,32 @@ export class S3ObjectStore implements ObjectStore {
     return `${this.base}${key}`;
   }
 
-  /** One PutObject: S3 makes an object visible only once all of it is stored. */
+  /**
+   * One PutObject: S3 makes an object visible only once all of it is stored. A signed request carries its body's
+   * SHA-256 (`x-amz-content-sha256`, which S3 checks against the bytes it gets); the caller has hashed them
+   * already, so the hash is handed to the signer instead of computed again on the event loop (1 ms per 1.3 MB).
+   */
   async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.settings.bucket,
-        Key: this.keyOf(key),
-        Body: data,
-        ContentLength: data.byteLength,
-        ContentType: options.contentType,
-        ...(options.sha256 ? { Metadata: { sha256: options.sha256 } } : {}),
-      }),
-    );
+    const command = new PutObjectCommand({
+      Bucket: this.settings.bucket,
+      Key: this.keyOf(key),
+      Body: data,
+      ContentLength: data.byteLength,
+      ContentType: options.contentType,
+      ...(options.sha256 ? { Metadata: { sha256: options.sha256 } } : {}),
+    });
+    const sha256 = options.sha256;
+    if (sha256 && SHA256_HEX.test(sha256)) {
+      command.middlewareStack.add(
+        (next) => (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) request.headers["x-amz-content-sha256"] = sha256;
+          return next(args);
+        },
+        { step: "build", name: "knownPayloadHash" },
+      );
+    }
+    await this.client.send(command);
   }
 
   /** A range is asked of S3 itself (`Range: bytes=start-end`): only those bytes cross the network. */

@@ -1,6 +1,8 @@
 // The file store's contract, run on both object-store backends: files under DATA_DIR and S3 (a real s3rver).
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fitImage } from "../../src/discord/attachments.ts";
@@ -396,5 +398,48 @@ describe("directory fsyncs of writes landing together", () => {
     // Another directory has its own.
     void syncs.sync("/e");
     expect(started).toHaveLength(3);
+  });
+});
+
+describe("S3 puts", () => {
+  it("sign the SHA-256 the caller measured (S3 checks it against the body) instead of hashing the bytes again", async () => {
+    // A recording proxy in front of s3rver: what the bot sends, as S3 would receive it.
+    const seen: Array<{ method?: string; sha?: string | string[] }> = [];
+    const target = new URL(s3.endpoint);
+    const proxy = createServer((req, res) => {
+      seen.push({ method: req.method, sha: req.headers["x-amz-content-sha256"] });
+      const upstream = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const objects = s3Store(`t-${newId()}`, `http://127.0.0.1:${port}`);
+      opened.push(objects);
+      const data = randomBytes(64 * 1024);
+      const measured = createHash("sha256").update(data).digest("hex");
+      await objects.put(`images/${newId()}.png`, data, { contentType: "image/png", sha256: measured });
+      // A value the body does not have proves it is passed through, not recomputed (s3rver does not check it).
+      const given = "0".repeat(64);
+      await objects.put(`images/${newId()}.png`, data, { contentType: "image/png", sha256: given });
+      // Without a caller's hash (or with one that is no hex SHA-256), the SDK hashes the body itself.
+      await objects.put(`images/${newId()}.png`, data, { contentType: "image/png" });
+      await objects.put(`images/${newId()}.png`, data, { contentType: "image/png", sha256: "not-a-hash" });
+      expect(seen.filter((r) => r.method === "PUT").map((r) => r.sha)).toEqual([
+        measured,
+        given,
+        measured,
+        measured,
+      ]);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });
