@@ -1,15 +1,15 @@
 // The storage a bench run's bots use: the embedded default (SQLite + files under each bot's DATA_DIR), or
-// PostgreSQL + S3 (a database created for the run on ADMIN_URL's server and an s3rver bucket, both removed at
-// the end). Each bot start gets a fresh database or prefix, so no run sees another's rows.
+// PostgreSQL + S3 (a database created for the run on ADMIN_URL's server and a bucket on s3rver, in a process
+// of its own, both removed at the end). Each bot start gets a fresh database or prefix, so no run sees another's rows.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import S3rver from "s3rver";
 import { LocalObjectStore } from "../src/storage/local-object-store.ts";
 import type { ObjectStore } from "../src/storage/object-store.ts";
 import { S3ObjectStore } from "../src/storage/s3-object-store.ts";
+import { spawnScript } from "../test/support/spawn.ts";
 
 export interface BenchEngine {
   description: string;
@@ -35,14 +35,9 @@ export async function startEngine(kind: "sqlite" | "postgres", adminUrl: string)
   await admin.connect();
   const databases: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "crbot-bench-s3-"));
-  const s3 = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    directory: dir,
-    silent: true,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+  const s3 = spawnScript("bench/s3rver-process.ts", { BENCH_S3_DIR: dir, BENCH_S3_BUCKET: BUCKET });
+  await s3.printed("\n", 60_000);
+  const { endpoint } = JSON.parse(s3.stdout().split("\n")[0] ?? "") as { endpoint: string };
   Object.assign(process.env, KEYS, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
   const server = new URL(adminUrl);
   return {
@@ -72,8 +67,7 @@ export async function startEngine(kind: "sqlite" | "postgres", adminUrl: string)
     async close() {
       for (const name of databases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
-      s3.httpServer.closeAllConnections();
-      await s3.close();
+      await s3.stop("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };
