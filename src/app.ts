@@ -126,7 +126,7 @@ function assemble(
     ...repos,
     files,
     provider: imageProvider,
-    safetyLevel: (guildId) => guildSettings.safetyLevel(guildId),
+    safetyLevel: (guildId, settings) => guildSettings.safetyLevel(guildId, settings),
     model: () => (imageProvider instanceof ReplicateImageProvider ? imageProvider.model : MOCK_MODEL),
     // Variations and /character reference: go to IMAGE_REFERENCE_MODEL, whatever IMAGE_MODEL is.
     reference: {

@@ -12,6 +12,7 @@ import type {
   GenerationsRepo,
   InteractionRef,
 } from "../storage/generations-repo.ts";
+import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
 import type { Repos } from "../storage/repos.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
@@ -70,8 +71,11 @@ export interface GenerationServiceDeps {
   images: ImagesRepo;
   files: FileStore;
   provider: ImageProvider;
-  /** The safety filter level the request's server chose, if any. */
-  safetyLevel?: (guildId: string | null) => Promise<SafetyFilterLevel | undefined>;
+  /** The safety filter level the request's server chose, if any, read through `settings` (a transaction's). */
+  safetyLevel?: (
+    guildId: string | null,
+    settings: GuildSettingsRepo,
+  ) => Promise<SafetyFilterLevel | undefined>;
   /** The model recorded on the generation row; each image row records the model that actually ran it. */
   model: () => string;
   /**
@@ -129,8 +133,6 @@ export class GenerationService {
     const parentId = request.parentImageId;
     if (parentId && !this.deps.reference) throw new Error("no reference model configured");
     const model = parentId && this.deps.reference ? this.deps.reference.model() : this.deps.model();
-    // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
-    const safety = await this.deps.safetyLevel?.(request.guildId);
     return data.transaction(
       async (tx) => {
         if (parentId) {
@@ -141,6 +143,9 @@ export class GenerationService {
         }
         const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
+        // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
+        // Read in the transaction, which has the server's settings from the admission already.
+        const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
         const now = clock.now();
         await tx.generations.insert({
           id,
@@ -186,11 +191,10 @@ export class GenerationService {
     onProgress?: ProgressListener,
     onQueue?: (ahead: number) => void,
   ): Promise<GenerationView> {
-    const generation = await this.deps.generations.get(generationId);
-    if (!generation) throw new Error(`no generation ${generationId}`);
-    const open = (await this.deps.images.forGeneration(generationId)).filter(
-      (i) => i.status === "pending" || i.status === "running",
-    );
+    const found = await this.view(generationId);
+    if (!found) throw new Error(`no generation ${generationId}`);
+    const { generation } = found;
+    const open = found.images.filter((i) => i.status === "pending" || i.status === "running");
     // How many predictions wait ahead of this generation's first waiting slot; 0 once none of its slots wait.
     const waiting = new Map<number, number>();
     let shown: number | undefined;
@@ -226,7 +230,7 @@ export class GenerationService {
             if (waiting.delete(image.slot)) report();
           },
         };
-        await this.runThroughOutage(image, queue, () => {
+        await this.runThroughOutage(image, generation, queue, () => {
           outage.add(image.slot);
           tell(latest, image);
         });
@@ -240,9 +244,10 @@ export class GenerationService {
         );
       }),
     );
-    if (!this.jobs.stopped) await this.finish(generationId);
+    // The settling transaction's own reading when it settled the generation (no read again on the grid's path).
+    const settled = this.jobs.stopped ? undefined : await this.finish(generationId);
     await Promise.all(reports);
-    return (await this.view(generationId)) as GenerationView;
+    return settled ?? ((await this.view(generationId)) as GenerationView);
   }
 
   /**
@@ -252,13 +257,14 @@ export class GenerationService {
    */
   private async runThroughOutage(
     image: ImageRow,
+    generation: GenerationRow,
     queue: { queued: (ahead: number) => void; started: () => void },
     onOutage: () => void,
   ): Promise<void> {
     const since = this.deps.clock.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.runSlot(image, queue);
+        return await this.runSlot(image, generation, queue);
       } catch (err) {
         const databaseAway = err instanceof StorageUnavailableError && err.variable === "DATABASE_URL";
         if (!databaseAway || this.jobs.stopped || this.deps.clock.now() - since > OUTAGE_GIVE_UP_MS)
@@ -316,8 +322,8 @@ export class GenerationService {
   }
 
   /** Settles a generation whose slots have all ended (its refund in the same transaction); idempotent. */
-  settle(generationId: string): Promise<void> {
-    return this.finish(generationId);
+  async settle(generationId: string): Promise<void> {
+    await this.finish(generationId);
   }
 
   private async reportProgress(generationId: string, imageId: string, onProgress: ProgressListener) {
@@ -352,11 +358,13 @@ export class GenerationService {
     await this.deps.generations.setMessageId(generationId, messageId);
   }
 
+  /** `image` and `generation` as this run read them: a slot's job needs only what never changes on them. */
   private async runSlot(
     image: ImageRow,
+    generation: GenerationRow,
     queue: { queued: (ahead: number) => void; started: () => void },
   ): Promise<void> {
-    const job = await this.slotJob(image.id);
+    const job = await this.slotJob(image.id, this.deps.logger, { image, generation });
     if (job) await this.jobs.run(job, queue);
   }
 
@@ -367,10 +375,12 @@ export class GenerationService {
   async slotJob(
     imageId: string,
     logger: Logger = this.deps.logger,
+    /** The rows, when the caller has just read them (two round trips fewer before the create on PostgreSQL). */
+    known?: { image: ImageRow; generation: GenerationRow },
   ): Promise<PredictionJob<ImageRequest> | undefined> {
     const { provider, images, files, clock } = this.deps;
-    const image = await images.get(imageId);
-    const generation = image && (await this.deps.generations.get(image.generationId));
+    const image = known?.image ?? (await images.get(imageId));
+    const generation = known?.generation ?? (image && (await this.deps.generations.get(image.generationId)));
     if (!image || !generation) return undefined;
     const { slot } = image;
     const log = logger.child({ generationId: generation.id, imageId, slot });
@@ -450,18 +460,20 @@ export class GenerationService {
   }
 
   /** Settles the generation once no slot is open; its refund is written in the same transaction. */
-  private async finish(generationId: string): Promise<void> {
-    await this.deps.data.transaction((tx) => this.finishIn(generationId, tx));
+  private finish(generationId: string): Promise<GenerationView | undefined> {
+    return this.deps.data.transaction((tx) => this.finishIn(generationId, tx));
   }
 
-  /** `finish` in the caller's transaction. */
-  private async finishIn(generationId: string, tx: Repos): Promise<void> {
+  /** `finish` in the caller's transaction: the generation as it settled it, or undefined if it did not. */
+  private async finishIn(generationId: string, tx: Repos): Promise<GenerationView | undefined> {
     const rows = await tx.images.forGeneration(generationId);
-    if (rows.some((i) => i.status === "pending" || i.status === "running")) return;
+    if (rows.some((i) => i.status === "pending" || i.status === "running")) return undefined;
     const succeeded = rows.filter((i) => i.status === "succeeded").length;
     const status: GenerationStatus =
       succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
     const generation = await tx.generations.finish(generationId, status, this.deps.clock.now());
-    if (generation) await this.deps.onFinished?.(generation, rows, tx);
+    if (!generation) return undefined;
+    await this.deps.onFinished?.(generation, rows, tx);
+    return { generation, images: rows };
   }
 }

@@ -39,10 +39,11 @@ export class GuildSettingsService {
   }
 
   /** The level a server chose for the image safety filter; undefined where it chose none (or in DMs). */
-  async safetyLevel(guildId: string | null): Promise<SafetyFilterLevel | undefined> {
-    return guildId
-      ? asSafetyFilterLevel((await this.deps.settings.get(guildId)).safetyFilterLevel)
-      : undefined;
+  async safetyLevel(
+    guildId: string | null,
+    settings: GuildSettingsRepo = this.deps.settings,
+  ): Promise<SafetyFilterLevel | undefined> {
+    return guildId ? asSafetyFilterLevel((await settings.get(guildId)).safetyFilterLevel) : undefined;
   }
 
   /** Where the server wants moderator actions and blocked prompts posted, if anywhere. */

@@ -126,7 +126,10 @@ export class PredictionJobRunner {
   async run<Request>(job: PredictionJob<Request>, events: JobEvents = {}): Promise<void> {
     const { limiter, clock, pollMs } = this.options;
     const signal = this.stopping.signal;
-    if (hasEnded(await job.state())) return;
+    const before = await job.state();
+    if (hasEnded(before)) return;
+    /** Whether the job waited for its place: only then can its row have changed since it was read. */
+    let waited = false;
     /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
     let began: number | undefined;
     let status: string | undefined;
@@ -134,41 +137,47 @@ export class PredictionJobRunner {
     let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
     let releaseStoring: (() => void) | undefined;
     try {
-      await limiter.run(async () => {
-        events.started?.();
-        const state = await job.state();
-        if (!state || hasEnded(state)) return;
-        began = performance.now();
-        // The history is read while the create is under way; the first wait needs it, the create does not.
-        const configured = state.model ? this.latencyFor(state.model) : undefined;
-        const started = state.predictionId
-          ? { predictionId: state.predictionId, model: state.model }
-          : await this.startOrRecover(job, state, signal);
-        const { predictionId } = started;
-        const latency = started.model ? this.latencyFor(started.model) : configured;
-        let predictMs: number | undefined;
-        const output = await awaitOutput(job.provider, predictionId, {
-          deadline: job.deadline(clock.now()),
-          pollMs,
-          clock,
-          signal,
-          ...(latency ? { latency } : {}),
-          onRunningTime: (ms) => {
-            predictMs = ms;
-          },
-          ...(events.polled ? { onPoll: events.polled } : {}),
-          ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
-        });
-        const slot = { imageId: job.key.id, predictionId };
-        trace("slot.noticed", slot);
-        const data = await job.provider.fetchOutput(output, signal);
-        trace("slot.downloaded", slot);
-        // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
-        // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
-        // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
-        releaseStoring = await this.storing.acquire();
-        finished = { output, data, predictMs };
-      }, events.queued);
+      await limiter.run(
+        async () => {
+          events.started?.();
+          const state = waited ? await job.state() : before;
+          if (!state || hasEnded(state)) return;
+          began = performance.now();
+          // The history is read while the create is under way; the first wait needs it, the create does not.
+          const configured = state.model ? this.latencyFor(state.model) : undefined;
+          const started = state.predictionId
+            ? { predictionId: state.predictionId, model: state.model }
+            : await this.startOrRecover(job, state, signal);
+          const { predictionId } = started;
+          const latency = started.model ? this.latencyFor(started.model) : configured;
+          let predictMs: number | undefined;
+          const output = await awaitOutput(job.provider, predictionId, {
+            deadline: job.deadline(clock.now()),
+            pollMs,
+            clock,
+            signal,
+            ...(latency ? { latency } : {}),
+            onRunningTime: (ms) => {
+              predictMs = ms;
+            },
+            ...(events.polled ? { onPoll: events.polled } : {}),
+            ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
+          });
+          const slot = { imageId: job.key.id, predictionId };
+          trace("slot.noticed", slot);
+          const data = await job.provider.fetchOutput(output, signal);
+          trace("slot.downloaded", slot);
+          // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
+          // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
+          // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
+          releaseStoring = await this.storing.acquire();
+          finished = { output, data, predictMs };
+        },
+        (ahead) => {
+          waited = true;
+          events.queued?.(ahead);
+        },
+      );
       if (finished) {
         await job.store(finished.output, finished.data, finished.predictMs);
         trace("slot.recorded", { imageId: job.key.id });

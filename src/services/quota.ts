@@ -104,7 +104,8 @@ export class QuotaService {
     const allowances = await this.allowancesIn(request.guildId, tx.guildSettings);
     const userLimit = request.kind === "image" ? allowances.imagesPerUser : allowances.videosPerUser;
     const guildLimit = request.kind === "image" ? allowances.imagesPerGuild : allowances.videosPerGuild;
-    const usedByUser = await usage.usedByUser(day, request.userId, request.guildId, request.kind);
+    const used = await usage.usedFor(day, request.userId, request.guildId, request.kind);
+    const usedByUser = used.byUser;
     if (usedByUser + request.units > userLimit) {
       return {
         ok: false,
@@ -116,7 +117,7 @@ export class QuotaService {
       };
     }
     const cap = request.kind === "image" ? this.deps.userCap.images : this.deps.userCap.videos;
-    const usedEverywhere = await usage.usedByUserEverywhere(day, request.userId, request.kind);
+    const usedEverywhere = used.everywhere;
     if (usedEverywhere + request.units > cap) {
       return {
         ok: false,
@@ -128,7 +129,7 @@ export class QuotaService {
       };
     }
     if (request.guildId) {
-      const usedByGuild = await usage.usedByGuild(day, request.guildId, request.kind);
+      const usedByGuild = used.byGuild;
       if (usedByGuild + request.units > guildLimit) {
         return {
           ok: false,

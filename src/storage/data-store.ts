@@ -47,7 +47,7 @@ export class DataStore {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.transaction().execute(async (trx) => {
-          const repos = makeRepos(trx, this.engine);
+          const repos = makeRepos(trx, this.engine, true);
           await repos.locks.take(locks);
           return fn(repos, trx);
         });

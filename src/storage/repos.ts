@@ -20,23 +20,28 @@ export class Locks {
     private readonly engine: Engine,
   ) {}
 
-  /** Takes each lock in sorted order. Inside a transaction only: outside one it would be released at once. */
+  /**
+   * Takes each lock in sorted order, all in one statement (one round trip, however many): the rows are locked
+   * in the order of the ordered subquery, byte order of the names. Inside a transaction only: outside one they
+   * would be released at once.
+   */
   async take(keys: readonly string[]): Promise<void> {
-    if (this.engine !== "postgres") return;
-    for (const key of [...new Set(keys)].sort()) {
-      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(this.db);
-    }
+    if (this.engine !== "postgres" || keys.length === 0) return;
+    const names = [...new Set(keys)];
+    await sql`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+      FROM (SELECT k FROM unnest(${names}::text[]) AS k ORDER BY k COLLATE "C") AS ordered`.execute(this.db);
   }
 }
 
-export function makeRepos(db: Executor, engine: Engine) {
+/** `inTransaction`: the repositories live as long as one transaction, so what it has read may be kept. */
+export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
   return {
     generations: new GenerationsRepo(db),
     images: new ImagesRepo(db),
     selections: new SelectionsRepo(db),
     videos: new VideosRepo(db),
     usage: new UsageRepo(db),
-    guildSettings: new GuildSettingsRepo(db),
+    guildSettings: new GuildSettingsRepo(db, inTransaction),
     audit: new AuditRepo(db),
     library: new LibraryRepo(db),
     meta: new MetaRepo(db),

@@ -28,6 +28,39 @@ export class UsageRepo {
       .execute();
   }
 
+  /**
+   * The three sums an admission checks, in one statement: the user's use in this guild (or in DMs when guildId
+   * is null), the user's use everywhere, and the guild's (0 in DMs), on a day, for one kind.
+   */
+  async usedFor(
+    day: string,
+    userId: string,
+    guildId: string | null,
+    kind: UsageKind,
+  ): Promise<{ byUser: number; everywhere: number; byGuild: number }> {
+    const row = await this.db
+      .selectFrom("usageLedger")
+      .select((eb) => [
+        eb.fn
+          .sum<number>("units")
+          .filterWhere((f) =>
+            f.and([f("userId", "=", userId), f("guildId", "is not distinct from", guildId)]),
+          )
+          .as("byUser"),
+        eb.fn.sum<number>("units").filterWhere("userId", "=", userId).as("everywhere"),
+        eb.fn.sum<number>("units").filterWhere("guildId", "=", guildId).as("byGuild"),
+      ])
+      .where("day", "=", day)
+      .where("kind", "=", kind)
+      .where((w) => w.or([w("userId", "=", userId), w("guildId", "=", guildId)]))
+      .executeTakeFirst();
+    return {
+      byUser: sumOf(row && { n: row.byUser }),
+      everywhere: sumOf(row && { n: row.everywhere }),
+      byGuild: guildId ? sumOf(row && { n: row.byGuild }) : 0,
+    };
+  }
+
   /** A user's use in one guild (or in DMs when guildId is null) on a day. */
   async usedByUser(day: string, userId: string, guildId: string | null, kind: UsageKind): Promise<number> {
     const row = await this.db
