@@ -83,8 +83,7 @@ function assemble(
   });
   const admission = new AdmissionService({
     quota,
-    runningJobs: async (userId, tx) =>
-      (await tx.generations.runningCount(userId)) + (await tx.videos.runningCount(userId)),
+    runningJobs: (userId, tx) => tx.videos.runningJobs(userId),
     maxRunningPerUser: config.maxRunningPerUser,
     clock,
   });

@@ -93,8 +93,9 @@ export interface GenerationServiceDeps {
   metrics?: PredictionJobRunnerOptions["metrics"];
   timeoutMs: number;
   /**
-   * Called once when a generation settles, inside the transaction `tx` that settles it (refunds its failed
-   * slots); it must touch nothing but `tx`.
+   * Called once when a generation settles with a slot that did not succeed, inside the transaction `tx` that
+   * settles it (refunds its failed slots); it must touch nothing but `tx`. A generation whose every slot
+   * succeeded has nothing to refund and settles in one statement, without it.
    */
   onFinished?: (generation: GenerationRow, images: ImageRow[], tx: Repos) => Promise<void>;
 }
@@ -459,9 +460,15 @@ export class GenerationService {
     );
   }
 
-  /** Settles the generation once no slot is open; its refund is written in the same transaction. */
-  private finish(generationId: string): Promise<GenerationView | undefined> {
-    return this.deps.data.transaction((tx) => this.finishIn(generationId, tx));
+  /**
+   * Settles the generation once no slot is open; its refund is written in the same transaction. The common
+   * case, every slot succeeded, is one conditional statement (one round trip instead of four on PostgreSQL);
+   * its view is then read by whoever needs it.
+   */
+  private async finish(generationId: string): Promise<GenerationView | undefined> {
+    const { generations, data, clock } = this.deps;
+    if (await generations.finishIfAllSucceeded(generationId, clock.now())) return undefined;
+    return data.transaction((tx) => this.finishIn(generationId, tx));
   }
 
   /** `finish` in the caller's transaction: the generation as it settled it, or undefined if it did not. */
@@ -473,7 +480,7 @@ export class GenerationService {
       succeeded === rows.length ? "succeeded" : succeeded === 0 ? "failed" : "partial";
     const generation = await tx.generations.finish(generationId, status, this.deps.clock.now());
     if (!generation) return undefined;
-    await this.deps.onFinished?.(generation, rows, tx);
+    if (status !== "succeeded") await this.deps.onFinished?.(generation, rows, tx);
     return { generation, images: rows };
   }
 }

@@ -80,6 +80,31 @@ export class GenerationsRepo {
     return row && fromRaw(row);
   }
 
+  /**
+   * Marks a running generation succeeded if every one of its slots has, in one statement; undefined (nothing
+   * changed) when a slot is still open or did not succeed, or the generation is no longer running.
+   */
+  async finishIfAllSucceeded(id: string, finishedAt: number): Promise<GenerationRow | undefined> {
+    const row = await this.db
+      .updateTable("generations")
+      .set({ status: "succeeded", finishedAt })
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("images")
+              .select("images.id")
+              .where("images.generationId", "=", id)
+              .where("images.status", "!=", "succeeded"),
+          ),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row && fromRaw(row);
+  }
+
   async runningCount(userId: string): Promise<number> {
     const row = await this.db
       .selectFrom("generations")

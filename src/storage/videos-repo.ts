@@ -206,6 +206,30 @@ export class VideosRepo {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * The member's jobs still running, images and videos together, in one statement (an admission's transaction
+   * on PostgreSQL waits on each round trip): generations running plus videos open.
+   */
+  async runningJobs(userId: string): Promise<number> {
+    const row = await this.db
+      .selectNoFrom((eb) => [
+        eb
+          .selectFrom("generations")
+          .select(eb.fn.countAll<number>().as("n"))
+          .where("userId", "=", userId)
+          .where("status", "=", "running")
+          .as("images"),
+        eb
+          .selectFrom("videos")
+          .select(eb.fn.countAll<number>().as("n"))
+          .where("userId", "=", userId)
+          .where("status", "in", OPEN)
+          .as("videos"),
+      ])
+      .executeTakeFirst();
+    return Number(row?.images ?? 0) + Number(row?.videos ?? 0);
+  }
+
   async runningCount(userId: string): Promise<number> {
     const row = await this.db
       .selectFrom("videos")
