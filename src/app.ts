@@ -27,6 +27,7 @@ import { ReplicateVideoProvider } from "./services/providers/replicate-video.ts"
 import type { ImageProvider, VideoProvider } from "./services/providers/types.ts";
 import { QuotaService } from "./services/quota.ts";
 import { ReferenceService } from "./services/references.ts";
+import { localBudget, type RequestBudget, redisBudget } from "./services/request-budget.ts";
 import { VideoService } from "./services/video.ts";
 import { type DataStore, openDataStore } from "./storage/data-store.ts";
 import { databaseSettings } from "./storage/database.ts";
@@ -95,7 +96,7 @@ function assemble(
     image: imageProvider,
     reference: referenceProvider,
     video: videoProvider,
-  } = createProviders(config, logger, clock);
+  } = createProviders(config, logger, clock, statusBudget(config, jobs));
   // Its own registry, served at GET /metrics; the places that know a fact report it here.
   const metrics = new Metrics();
   const limiter = new Limiter(config.maxConcurrentPredictions, {
@@ -210,6 +211,7 @@ function createProviders(
   config: Config,
   logger: Logger,
   clock: Clock,
+  statusBudget: RequestBudget,
 ): { image: ImageProvider; reference: ImageProvider; video: VideoProvider } {
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
@@ -227,6 +229,7 @@ function createProviders(
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
       webhookUrl: webhook,
+      statusBudget,
     }),
     // Its own model and no fallback: a model that cannot take the reference would draw someone else.
     reference: new ReplicateImageProvider({
@@ -236,6 +239,7 @@ function createProviders(
       model: config.imageReferenceModel,
       logger: logger.child({ provider: "replicate-reference" }),
       webhookUrl: webhook,
+      statusBudget,
     }),
     video: new ReplicateVideoProvider({
       token,
@@ -244,8 +248,22 @@ function createProviders(
       model: config.videoModel,
       logger: logger.child({ provider: "replicate-video" }),
       webhookUrl: webhook,
+      statusBudget,
     }),
   };
+}
+
+/**
+ * What every status check and list request to Replicate takes from, shared by the three providers (one
+ * account, one token): REPLICATE_STATUS_CHECKS_PER_MINUTE in counting seconds of a sixtieth each, in this
+ * process, or fleet-wide in Redis with the shared queue. A rolling minute spans at most 61 counting seconds,
+ * so the default 2,700 stays under Replicate's 3,000 non-create requests a minute with room for the rest.
+ */
+function statusBudget(config: Config, jobs: SharedJobQueue | undefined): RequestBudget {
+  const points = Math.max(1, Math.floor(config.statusChecksPerMinute / 60));
+  return jobs && config.queue
+    ? redisBudget(jobs.redis, `${config.queue.prefix}:replicate-status`, points)
+    : localBudget(points);
 }
 
 /**

@@ -10,29 +10,17 @@
 // Several processes of one bot each had their own counter; a shared one in Redis keeps the sum under the limit.
 import { DefaultRestOptions, REST, type RESTOptions } from "discord.js";
 import type { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterQueue, RateLimiterRedis } from "rate-limiter-flexible";
 import type { AppContext } from "../services/context.ts";
+import { localBudget, type RequestBudget, redisBudget } from "../services/request-budget.ts";
 
 /** Far above any real rate: discord.js's own global counter never holds a request back. */
 const UNBOUNDED = 1_000_000;
 
 /** The budget bot-token requests share: this process's alone, or the fleet's in Redis. */
-export interface GlobalBudget {
-  /**
-   * Resolves when one more bot-token request may go out now; rejects, spending nothing, when that would be
-   * after `deadline` (epoch ms): the request's own time limit would have run out while it waited.
-   */
-  take(deadline: number): Promise<void>;
-}
+export type GlobalBudget = RequestBudget;
 
 /** The wait a request may spend on the budget: discord.js gives a request 15 s in all, the answer included. */
 const BUDGET_WAIT_MS = 10_000;
-
-function queuedBudget(queue: RateLimiterQueue): GlobalBudget {
-  return {
-    take: (deadline) => queue.removeTokens(1, undefined, deadline / 1000).then(() => undefined),
-  };
-}
 
 /**
  * What one counting second may spend of a limit of `perSecond`: half. The counters reset a second after their
@@ -45,28 +33,13 @@ export function windowPoints(perSecond: number): number {
 }
 
 /** Discord's global limit for one process: at most `perSecond` bot-token requests in any second. */
-export function localBudget(perSecond: number): GlobalBudget {
-  const points = windowPoints(perSecond);
-  return queuedBudget(new RateLimiterQueue(new RateLimiterMemory({ points, duration: 1 })));
+export function discordBudget(perSecond: number): GlobalBudget {
+  return localBudget(windowPoints(perSecond));
 }
 
-/**
- * Discord's global limit counted in Redis under `prefix`, shared by every process given the same one. While
- * Redis cannot be reached, each process counts alone (a guess at the fleet's size would be no better, and
- * Discord's own 429s, which discord.js honours, hold the rest back).
- */
-export function redisBudget(redis: Redis, prefix: string, perSecond: number): GlobalBudget {
-  const points = windowPoints(perSecond);
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${prefix}:discord-global`,
-    points,
-    duration: 1,
-    // Redis not ready: the insurance limiter answers at once, instead of the request waiting on Redis.
-    rejectIfRedisNotReady: true,
-    insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
-  });
-  return queuedBudget(new RateLimiterQueue(limiter));
+/** Discord's global limit counted in Redis under `prefix`, shared by every process given the same one. */
+export function sharedDiscordBudget(redis: Redis, prefix: string, perSecond: number): GlobalBudget {
+  return redisBudget(redis, `${prefix}:discord-global`, windowPoints(perSecond));
 }
 
 /** A request made without the bot's token: an interaction callback or an interaction-token webhook. */
@@ -114,7 +87,9 @@ export function restOptionsFor(ctx: AppContext): Partial<RESTOptions> {
   const { config, jobs } = ctx;
   const perSecond = config.discordGlobalPerSecond;
   const budget =
-    jobs && config.queue ? redisBudget(jobs.redis, config.queue.prefix, perSecond) : localBudget(perSecond);
+    jobs && config.queue
+      ? sharedDiscordBudget(jobs.redis, config.queue.prefix, perSecond)
+      : discordBudget(perSecond);
   return laneOptions(config.discord.apiUrl, budget, () => ctx.metrics.discordRateLimitWait("bot", true));
 }
 

@@ -276,6 +276,7 @@ const schema = z.object({
   ),
   JOB_LOCK_SECONDS: int(30, 2, 600),
   REPLICATE_CREATES_PER_MINUTE: int(600, 1, 100_000),
+  REPLICATE_STATUS_CHECKS_PER_MINUTE: int(2700, 60, 1_000_000),
   DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(50, 1, 10_000),
 });
 
@@ -424,6 +425,8 @@ interface CommonConfig {
     | undefined;
   /** Replicate's prediction-create rate, fleet-wide with the shared queue. */
   createsPerMinute: number;
+  /** Replicate status checks and lists (polling), fleet-wide with REDIS_URL: under its 3,000 a minute. */
+  statusChecksPerMinute: number;
   /** Discord's global limit on bot-token requests, fleet-wide with REDIS_URL (interaction tokens are exempt). */
   discordGlobalPerSecond: number;
 }
@@ -511,6 +514,7 @@ function toConfig(e: Env): Config {
       ? { redisUrl: e.REDIS_URL, prefix: e.QUEUE_PREFIX, lockMs: e.JOB_LOCK_SECONDS * 1000 }
       : undefined,
     createsPerMinute: e.REPLICATE_CREATES_PER_MINUTE,
+    statusChecksPerMinute: e.REPLICATE_STATUS_CHECKS_PER_MINUTE,
     discordGlobalPerSecond: e.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
   };
   if (e.IMAGE_PROVIDER === "mock") {

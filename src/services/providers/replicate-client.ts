@@ -3,6 +3,7 @@ import Replicate from "replicate";
 import { sleep } from "../../domain/clock.ts";
 import { classifyPredictionError, PredictionFailure } from "../../domain/failures.ts";
 import type { Logger } from "../../domain/logger.ts";
+import type { RequestBudget } from "../request-budget.ts";
 import { downloadOutput, REPLICATE_DELIVERY_ORIGINS } from "./download.ts";
 import {
   apiStatus,
@@ -49,6 +50,11 @@ export interface ReplicateClientOptions {
    * completions are seen by polling alone.
    */
   webhookUrl?: string | undefined;
+  /**
+   * Taken before every status check and list request: Replicate allows 3,000 non-create requests a minute per
+   * account, and every process (and each of its providers) polling on one token spends the same allowance.
+   */
+  statusBudget?: RequestBudget | undefined;
 }
 
 type Prediction = Awaited<ReturnType<Replicate["predictions"]["get"]>>;
@@ -58,10 +64,11 @@ const NONE: ReadonlySet<string> = new Set();
 /**
  * Status checks due in one turn from which one list request answers them all; a lone one is asked for with one
  * GET. The fast checks (every FAST_POLL_MS while results are due) wait for a shared tick, so a process sends
- * one status request a tick, 40 a second, under Replicate's 3,000 non-create requests a minute (50 a second)
- * per account, however many predictions it waits on (plus one for each prediction a list's first page does not
- * reach, on an account creating over 100 at once); several processes on one account share that budget, which
- * a fleet-wide budget would have to split (not done: see the README).
+ * one status request a tick, 40 a second, however many predictions it waits on (plus one for each prediction a
+ * list's first page does not reach, on an account creating over 100 at once). Replicate allows 3,000 non-create
+ * requests a minute per account; every status request also takes from `statusBudget`
+ * (REPLICATE_STATUS_CHECKS_PER_MINUTE), shared in Redis by every process of a fleet, so that several
+ * processes on one account wait their turn instead of drawing 429s.
  */
 export const LIST_BATCH_MIN = 2;
 interface DueCheck {
@@ -229,6 +236,7 @@ export class ReplicatePredictions {
     if (batch.length < LIST_BATCH_MIN) return each(batch);
     let listed: Map<string, Prediction>;
     try {
+      await this.options.statusBudget?.take();
       const page: PredictionPage = await this.client.predictions.list();
       listed = new Map((page.results ?? []).map((p) => [p.id, p]));
     } catch {
@@ -251,6 +259,7 @@ export class ReplicatePredictions {
   private async getOne(predictionId: string, signal?: AbortSignal): Promise<PredictionState> {
     let prediction: Prediction;
     try {
+      await this.options.statusBudget?.take();
       prediction = await this.client.predictions.get(predictionId, { signal });
     } catch (err) {
       if (apiStatus(err) === 404) {
@@ -375,6 +384,7 @@ export class ReplicatePredictions {
     const from = sentAt - CLOCK_SKEW_MS;
     const until = Date.now() + CLOCK_SKEW_MS;
     let found: Prediction | undefined;
+    await this.options.statusBudget?.take();
     let page: PredictionPage = await this.client.predictions.list({ signal });
     for (let pages = 1; ; pages++) {
       let reachedOlder = false;
@@ -401,6 +411,7 @@ export class ReplicatePredictions {
       }
       if (reachedOlder || !page.next || pages >= MAX_LIST_PAGES) return found;
       try {
+        await this.options.statusBudget?.take();
         page = (await (
           await this.client.request(this.nextPage(page.next), { method: "GET", signal })
         ).json()) as PredictionPage;

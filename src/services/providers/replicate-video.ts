@@ -1,6 +1,8 @@
 // The real video provider: an image-to-video model on Replicate, fed the reference as a signed link to the bot's
 // own copy, else as a file uploaded to Replicate's Files API, else (a small image only) as a data: URI.
+
 import type { Logger } from "../../domain/logger.ts";
+import type { RequestBudget } from "../request-budget.ts";
 import { ReplicatePredictions } from "./replicate-client.ts";
 import { classifyRequestError } from "./replicate-errors.ts";
 import { ReplicateProvider, referenceInput } from "./replicate-provider.ts";
@@ -24,6 +26,8 @@ export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> impl
       reconcileDelaysMs?: readonly number[] | undefined;
       /** Replicate posts each prediction's completion here (see ReplicateClientOptions). */
       webhookUrl?: string | undefined;
+      /** Taken before every status check (see ReplicateClientOptions). */
+      statusBudget?: RequestBudget | undefined;
     },
   ) {
     super(new ReplicatePredictions(options));

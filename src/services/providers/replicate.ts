@@ -1,6 +1,7 @@
 // The real image provider: Google's image models on Replicate, with a fallback for a retired model.
 import { PredictionFailure } from "../../domain/failures.ts";
 import type { Logger } from "../../domain/logger.ts";
+import type { RequestBudget } from "../request-budget.ts";
 import { MAX_OUTPUT_BYTES } from "./download.ts";
 import { type ImageModelId, imageModel } from "./image-models.ts";
 import { ReplicatePredictions } from "./replicate-client.ts";
@@ -24,6 +25,8 @@ export interface ReplicateProviderOptions {
   reconcileDelaysMs?: readonly number[] | undefined;
   /** Replicate posts each prediction's completion here (see ReplicateClientOptions). */
   webhookUrl?: string | undefined;
+  /** Taken before every status check (see ReplicateClientOptions). */
+  statusBudget?: RequestBudget | undefined;
 }
 
 export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> implements ImageProvider {
