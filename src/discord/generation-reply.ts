@@ -79,10 +79,12 @@ export class GenerationReply {
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
   async finish(settled: GenerationView): Promise<void> {
     this.queue.stop();
-    await this.progress.settle();
+    const waited = await this.progress.settle();
     trace("grid.progress-settled", { generationId: settled.generation.id });
-    // Read again: a purge or deletion may have removed images while the last progress edit was under way.
-    const view = (await this.ctx.generation.view(settled.generation.id)) ?? settled;
+    // Read again when a progress edit was under way: a purge or deletion may have removed images meanwhile.
+    // Otherwise `settled` was read once the generation had settled, a moment ago: reading it again would only
+    // add a round trip to the grid's path.
+    const view = (waited && (await this.ctx.generation.view(settled.generation.id))) || settled;
     const interrupted = view.generation.status === "running";
     const previews = view.images.some(
       (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
@@ -143,9 +145,11 @@ export class GenerationReply {
 
 /**
  * Defers (unless the caller did), admits and records a new generation for an interaction, runs it and delivers
- * it to the reply. The defer comes first (the admission reads the database, which may be across a network); a refusal is still
- * shown only to the member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when
- * refused.
+ * it to the reply. The defer is sent first (Discord's 3 s; the admission reads the database, which may be
+ * across a network), and the admission runs while it travels: nothing runs before both are done. When Discord
+ * refuses the defer, the generation just recorded is given up (every slot ended, the whole reservation
+ * refunded, nothing to deliver): nothing runs and nothing is charged. A refusal is still shown only to the
+ * member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when refused.
  */
 export async function generateAndReply(
   interaction: ChatInputCommandInteraction | ButtonInteraction,
@@ -153,14 +157,9 @@ export async function generateAndReply(
   params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">,
   log: Logger,
 ): Promise<GenerationView | undefined> {
-  // Nothing is recorded yet: when Discord refuses the defer, there is nothing to give up. A caller that had
-  // to look something up first (the Regenerate button) deferred already.
-  if (!interaction.deferred) {
-    trace("defer.sent", { interactionId: interaction.id });
-    await interaction.deferReply();
-    trace("defer.answered", { interactionId: interaction.id });
-  }
-  const created = await ctx.generation.create(
+  // A caller that had to look something up first (the Regenerate button) deferred already.
+  const deferring = interaction.deferred ? undefined : defer(interaction);
+  const creating = ctx.generation.create(
     {
       ...params,
       guildId: interaction.guildId,
@@ -176,6 +175,27 @@ export async function generateAndReply(
       units: params.count,
     }),
   );
+  // Both settle before either outcome is acted on: an error of the admission is answered on the deferred reply.
+  const [acknowledged, admitted] = await Promise.allSettled([deferring, creating]);
+  if (acknowledged.status === "rejected") {
+    if (admitted.status === "fulfilled" && admitted.value.ok) {
+      const { generationId } = admitted.value;
+      try {
+        await ctx.generation.giveUp(
+          generationId,
+          "abandoned",
+          "Discord refused the acknowledgement; not run",
+        );
+        await ctx.generation.markDelivered(generationId);
+      } catch (err) {
+        // The database went away too: the generation stays open, and the next start runs and posts it.
+        log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
+      }
+    }
+    throw acknowledged.reason;
+  }
+  if (admitted.status === "rejected") throw admitted.reason;
+  const created = admitted.value;
   if (!created.ok) {
     await refusePrivately(
       interaction,
@@ -217,6 +237,12 @@ export async function generateAndReply(
   }
   await reply.finish(view);
   return view;
+}
+
+async function defer(interaction: ChatInputCommandInteraction | ButtonInteraction): Promise<void> {
+  trace("defer.sent", { interactionId: interaction.id });
+  await interaction.deferReply();
+  trace("defer.answered", { interactionId: interaction.id });
 }
 
 /** For a generation drawn from a reference whose every slot the model refused: the refusal to show instead. */

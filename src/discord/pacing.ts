@@ -8,6 +8,8 @@ export class ThrottledEdits<T> {
   private timer: Timer | undefined;
   private chain: Promise<void> = Promise.resolve();
   private lastAt = Number.NEGATIVE_INFINITY;
+  /** Edits sent and not yet answered. */
+  private sending = 0;
   /** Set by settle: the final edit has the message now, and a late progress value must not replace it. */
   private closed = false;
 
@@ -30,20 +32,30 @@ export class ThrottledEdits<T> {
         if (next === undefined) return;
         this.chain = this.chain.then(() => {
           this.lastAt = this.clock.now();
-          return this.send(next).catch(this.onError);
+          this.sending++;
+          return this.send(next)
+            .catch(this.onError)
+            .finally(() => {
+              this.sending--;
+            });
         });
       },
       Math.max(0, this.lastAt + this.intervalMs - this.clock.now()),
     );
   }
 
-  /** Drops any pending edit (the final one supersedes it), refuses later ones, and waits for one under way. */
-  async settle(): Promise<void> {
+  /**
+   * Drops any pending edit (the final one supersedes it), refuses later ones, and waits for one under way;
+   * true when there was one to wait for.
+   */
+  async settle(): Promise<boolean> {
     this.closed = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.latest = undefined;
+    const waited = this.sending > 0;
     await this.chain;
+    return waited;
   }
 }
 

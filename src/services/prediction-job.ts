@@ -123,10 +123,15 @@ export class PredictionJobRunner {
    * is recovered from the provider (adopted, or failed with the reason), and only a row with neither is
    * created. Resolves when the row records the end, or when a stop cut the wait short (the row stays open).
    */
-  async run<Request>(job: PredictionJob<Request>, events: JobEvents = {}): Promise<void> {
+  async run<Request>(
+    job: PredictionJob<Request>,
+    events: JobEvents = {},
+    /** The row's state when the caller has just written it (a slot it created a moment ago): not read again. */
+    known?: JobState,
+  ): Promise<void> {
     const { limiter, clock, pollMs } = this.options;
     const signal = this.stopping.signal;
-    const before = await job.state();
+    const before = known ?? (await job.state());
     if (hasEnded(before)) return;
     /** Whether the job waited for its place: only then can its row have changed since it was read. */
     let waited = false;
