@@ -155,28 +155,26 @@ export class GenerationService {
         // Read in the transaction, which has the server's settings from the admission already.
         const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
         const now = clock.now();
-        await tx.generations.insert({
-          id,
-          guildId: request.guildId,
-          channelId: request.channelId,
-          userId: request.userId,
-          interactionId: request.interaction?.interactionId ?? null,
-          interactionToken: request.interaction?.interactionToken ?? null,
-          applicationId: request.interaction?.applicationId ?? null,
-          prompt: request.prompt,
-          params: {
-            aspectRatio: request.aspectRatio,
-            ...(safety ? { safetyFilterLevel: safety } : {}),
+        await tx.generations.insertWithSlots(
+          {
+            id,
+            guildId: request.guildId,
+            channelId: request.channelId,
+            userId: request.userId,
+            interactionId: request.interaction?.interactionId ?? null,
+            interactionToken: request.interaction?.interactionToken ?? null,
+            applicationId: request.interaction?.applicationId ?? null,
+            prompt: request.prompt,
+            params: {
+              aspectRatio: request.aspectRatio,
+              ...(safety ? { safetyFilterLevel: safety } : {}),
+            },
+            model,
+            requested: request.count,
+            createdAt: now,
+            parentImageId: parentId ?? null,
           },
-          model,
-          requested: request.count,
-          createdAt: now,
-          parentImageId: parentId ?? null,
-        });
-        await tx.images.insertPendingSlots(
           Array.from({ length: request.count }, () => newId()),
-          id,
-          now,
         );
         return { ok: true as const, generationId: id };
       },

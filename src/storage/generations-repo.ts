@@ -1,5 +1,5 @@
 // The generations table: one row per /character request.
-import type { Executor } from "./database.ts";
+import type { Engine, Executor } from "./database.ts";
 import type { GenerationsTable } from "./schema.ts";
 
 export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
@@ -32,28 +32,57 @@ const fromRaw = (row: GenerationsTable): GenerationRow => ({
 });
 
 export class GenerationsRepo {
-  constructor(private readonly db: Executor) {}
+  constructor(
+    private readonly db: Executor,
+    private readonly engine: Engine = "sqlite",
+  ) {}
 
   async insert(row: NewGeneration): Promise<void> {
+    await this.db.insertInto("generations").values(this.columns(row)).execute();
+  }
+
+  /**
+   * The generation and its pending slots (`slotIds[i]` is slot i + 1), in the caller's transaction. On
+   * PostgreSQL one statement writes both (the slots' foreign key is checked at its end, when the generation
+   * is there): one round trip of the admission's fewer. SQLite takes no INSERT inside WITH: two statements.
+   */
+  async insertWithSlots(row: NewGeneration, slotIds: readonly string[]): Promise<void> {
+    const slots = slotIds.map((id, i) => ({
+      id,
+      generationId: row.id,
+      slot: i + 1,
+      status: "pending" as const,
+      createdAt: row.createdAt,
+    }));
+    if (this.engine !== "postgres" || slots.length === 0) {
+      await this.insert(row);
+      if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
+      return;
+    }
     await this.db
-      .insertInto("generations")
-      .values({
-        id: row.id,
-        guildId: row.guildId,
-        channelId: row.channelId,
-        userId: row.userId,
-        interactionId: row.interactionId,
-        interactionToken: row.interactionToken,
-        applicationId: row.applicationId,
-        prompt: row.prompt,
-        params: JSON.stringify(row.params),
-        model: row.model,
-        requested: row.requested,
-        createdAt: row.createdAt,
-        parentImageId: row.parentImageId ?? null,
-        status: "running",
-      })
+      .with("generation", (db) => db.insertInto("generations").values(this.columns(row)).returning("id"))
+      .insertInto("images")
+      .values(slots)
       .execute();
+  }
+
+  private columns(row: NewGeneration) {
+    return {
+      id: row.id,
+      guildId: row.guildId,
+      channelId: row.channelId,
+      userId: row.userId,
+      interactionId: row.interactionId,
+      interactionToken: row.interactionToken,
+      applicationId: row.applicationId,
+      prompt: row.prompt,
+      params: JSON.stringify(row.params),
+      model: row.model,
+      requested: row.requested,
+      createdAt: row.createdAt,
+      parentImageId: row.parentImageId ?? null,
+      status: "running" as const,
+    };
   }
 
   async get(id: string): Promise<GenerationRow | undefined> {

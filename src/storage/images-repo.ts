@@ -95,15 +95,6 @@ export class ImagesRepo {
       .execute();
   }
 
-  /** A generation's pending slots 1…n, one id each, in one statement (one round trip, not n). */
-  async insertPendingSlots(ids: readonly string[], generationId: string, createdAt: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db
-      .insertInto("images")
-      .values(ids.map((id, i) => ({ id, generationId, slot: i + 1, status: "pending" as const, createdAt })))
-      .execute();
-  }
-
   async forGeneration(generationId: string): Promise<ImageRow[]> {
     const rows = await this.db
       .selectFrom("images as i")

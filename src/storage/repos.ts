@@ -36,7 +36,7 @@ export class Locks {
 /** `inTransaction`: the repositories live as long as one transaction, so what it has read may be kept. */
 export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
   return {
-    generations: new GenerationsRepo(db),
+    generations: new GenerationsRepo(db, engine),
     images: new ImagesRepo(db),
     selections: new SelectionsRepo(db),
     videos: new VideosRepo(db),
