@@ -146,7 +146,8 @@ export class GenerationReply {
 /**
  * Defers (unless the caller did), admits and records a new generation for an interaction, runs it and delivers
  * it to the reply. The defer is sent first (Discord's 3 s; the admission reads the database, which may be
- * across a network), and the admission runs while it travels: nothing runs before both are done. When Discord
+ * across a network), and, unless other defers are on their way too, the admission runs while it travels:
+ * nothing runs before both are done. When Discord
  * refuses the defer, the generation just recorded is given up (every slot ended, the whole reservation
  * refunded, nothing to deliver): nothing runs and nothing is charged. A refusal is still shown only to the
  * member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when refused.
@@ -159,6 +160,9 @@ export async function generateAndReply(
 ): Promise<GenerationView | undefined> {
   // A caller that had to look something up first (the Regenerate button) deferred already.
   const deferring = interaction.deferred ? undefined : defer(interaction);
+  // In a burst, acknowledgements go first: the admissions' database work (on the event loop itself with
+  // SQLite) would hold back other members' defers, which Discord wants within 3 s.
+  if (deferring && acknowledging > 1) await deferring.catch(() => undefined);
   const creating = ctx.generation.create(
     {
       ...params,
@@ -239,10 +243,18 @@ export async function generateAndReply(
   return view;
 }
 
+/** Defers sent by generateAndReply and not yet answered, in this process. */
+let acknowledging = 0;
+
 async function defer(interaction: ChatInputCommandInteraction | ButtonInteraction): Promise<void> {
-  trace("defer.sent", { interactionId: interaction.id });
-  await interaction.deferReply();
-  trace("defer.answered", { interactionId: interaction.id });
+  acknowledging++;
+  try {
+    trace("defer.sent", { interactionId: interaction.id });
+    await interaction.deferReply();
+    trace("defer.answered", { interactionId: interaction.id });
+  } finally {
+    acknowledging--;
+  }
 }
 
 /** For a generation drawn from a reference whose every slot the model refused: the refusal to show instead. */
