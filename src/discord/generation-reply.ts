@@ -162,7 +162,8 @@ export async function generateAndReply(
   const deferring = interaction.deferred ? undefined : defer(interaction);
   // In a burst, acknowledgements go first: the admissions' database work (on the event loop itself with
   // SQLite) would hold back other members' defers, which Discord wants within 3 s.
-  if (deferring && acknowledging > 1) await deferring.catch(() => undefined);
+  // A defer refused meanwhile ends it here, before anything is recorded.
+  if (deferring && acknowledging > 1) await deferring;
   const creating = ctx.generation.create(
     {
       ...params,
@@ -195,6 +196,9 @@ export async function generateAndReply(
         // The database went away too: the generation stays open, and the next start runs and posts it.
         log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
       }
+    }
+    if (admitted.status === "rejected") {
+      log.warn({ err: admitted.reason }, "the admission failed too, while the acknowledgement was refused");
     }
     throw acknowledged.reason;
   }

@@ -7,22 +7,41 @@ const suite = e2eSuite("acknowledgement");
 
 const CALLBACK = /^\/interactions\/\d+\/[^/]+\/callback$/;
 
-/** The next callback is answered with a 503 each time the REST client sends it (once, then its 3 retries). */
-const refuseCallbacks = (h: Harness) =>
+/**
+ * The next callbacks are answered with a 503: the acknowledgement each time the REST client sends it (once,
+ * then its 3 retries), and the same for the error reply the router then tries.
+ */
+const REFUSED_CALLBACKS = 8;
+const refuseCallbacks = (h: Harness) => {
+  const before = callbacksSent(h);
   h.sandbox.injectFault({
     method: "POST",
     path: CALLBACK,
     status: 503,
-    times: 4,
+    times: REFUSED_CALLBACKS,
   });
+  return before;
+};
 
-/** Waits until the router has given up on the interaction: the failure is logged with its id. */
-const failed = (h: Harness, interaction: SandboxInteraction) =>
-  h.sandbox.waitFor(
+const callbacksSent = (h: Harness) =>
+  h.sandbox.requestLog.filter((r) => r.route.endsWith("/callback")).length;
+
+/**
+ * Waits until the router has given up on the interaction: the failure is logged with its id, and its error
+ * reply was refused too (every refused callback was sent), so no answer can still be on its way.
+ */
+const failed = async (h: Harness, interaction: SandboxInteraction, before: number) => {
+  await h.sandbox.waitFor(
     () => h.logLines.some((l) => l.includes(interaction.id) && l.includes('"msg":"interaction failed"')),
     15_000,
     "the interaction's failure",
   );
+  await h.sandbox.waitFor(
+    () => callbacksSent(h) >= before + REFUSED_CALLBACKS,
+    15_000,
+    "the refused error reply",
+  );
+};
 
 const used = async (h: Harness, kind: "images" | "videos") =>
   (await h.ctx.quota.report(ALICE.id, h.sandbox.guild.id)).user[kind].used;
@@ -30,13 +49,13 @@ const used = async (h: Harness, kind: "images" | "videos") =>
 describe("a refused acknowledgement", () => {
   it("gives up /character and Regenerate: nothing runs, nothing is held, the next request is accepted", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "30" });
-    refuseCallbacks(h);
+    let before = refuseCallbacks(h);
     const lost = h.sandbox.runCommand({
       command: "character",
       options: { description: "lost", count: 3 },
       user: ALICE,
     });
-    await failed(h, lost);
+    await failed(h, lost, before);
     expect(lost.callback).toBeUndefined();
     expect(await h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
     expect(await used(h, "images")).toBe(0);
@@ -46,10 +65,10 @@ describe("a refused acknowledgement", () => {
     expect(grid.attachments).toHaveLength(2);
     expect(await used(h, "images")).toBe(2);
 
-    refuseCallbacks(h);
+    before = refuseCallbacks(h);
     const regenerate = buttons(grid).find((b) => b.label === "Regenerate")?.custom_id as string;
     const press = h.sandbox.pressButton({ message: grid, customId: regenerate, user: ALICE });
-    await failed(h, press);
+    await failed(h, press, before);
     expect(await h.ctx.repos.generations.runningCount(ALICE.id)).toBe(0);
     expect(await used(h, "images")).toBe(2);
 
@@ -63,9 +82,9 @@ describe("a refused acknowledgement", () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "30" });
     const grid = await h.character({ description: "hero", count: 1 });
     await h.pick(grid, 1);
-    refuseCallbacks(h);
+    const before = refuseCallbacks(h);
     const lost = h.sandbox.runCommand({ command: "video", options: { prompt: "walks" }, user: ALICE });
-    await failed(h, lost);
+    await failed(h, lost, before);
     expect(await h.ctx.repos.videos.runningCount(ALICE.id)).toBe(0);
     expect(await used(h, "videos")).toBe(0);
     expect(await h.ctx.video.undelivered()).toEqual([]);

@@ -138,7 +138,11 @@ describe.each(shapes)("two bot processes, one gateway shard each: $shape", ({ fl
         (await store?.repos.selections.current(BOB.id, onOne.id)) !== undefined,
       20_000,
       "both picks recorded",
-    );
+    ).catch((err: Error) => {
+      // What each process said, and how Discord saw the presses, for a failure that is not reproduced at will.
+      const answers = [pickZero, pickOne].map((p) => JSON.stringify(p.callback ?? "no callback"));
+      throw new Error(`${err.message}:\n${answers.join("\n")}\n${bots.map((b) => b.output()).join("\n")}`);
+    });
 
     await eventually(
       async () => received(zero).length === 2 && received(one).length === 2,
