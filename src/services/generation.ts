@@ -62,10 +62,6 @@ export interface GenerationView {
  */
 const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
-/** How many just-created generations are remembered as fresh (a miss costs one read per slot, nothing else). */
-const CREATED_KEPT = 256;
-/** A slot as `create` writes it: no create sent, no prediction, no model yet. */
-const FRESH_SLOT: JobState = { status: "pending", predictionId: null, createSentAt: null, model: null };
 
 /** Hears about every slot that settles, with the whole generation as it now stands. */
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
@@ -110,8 +106,6 @@ export class GenerationService {
   private readonly jobs: PredictionJobRunner;
   /** A parent image being prepared for the model, by generation: its slots start together and share one upload. */
   private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
-  /** Generations `create` recorded in this process and not yet run: their slots' state is known. */
-  private readonly created = new Set<string>();
 
   constructor(private readonly deps: GenerationServiceDeps) {
     this.jobs = new PredictionJobRunner({
@@ -186,11 +180,6 @@ export class GenerationService {
         ],
       },
     );
-    if (recorded.ok) {
-      this.created.add(recorded.generationId);
-      // Bounded: a generation run elsewhere (fleet mode) or given up is never run here; its entry ages out.
-      if (this.created.size > CREATED_KEPT) this.created.delete(this.created.values().next().value as string);
-    }
     return recorded;
   }
 
@@ -203,10 +192,13 @@ export class GenerationService {
     onProgress?: ProgressListener,
     onQueue?: (ahead: number) => void,
   ): Promise<GenerationView> {
-    const found = await this.view(generationId);
+    // The slots' job states are read beside the generation, at once: each slot's first attempt starts from its
+    // state instead of reading its row again before the create (its create mark still decides, in one statement).
+    const [found, states] = await Promise.all([
+      this.view(generationId),
+      this.deps.images.jobStates(generationId),
+    ]);
     if (!found) throw new Error(`no generation ${generationId}`);
-    // Created by this process and run for the first time: its slots are as `create` wrote them.
-    const fresh = this.created.delete(generationId);
     const { generation } = found;
     const open = found.images.filter((i) => i.status === "pending" || i.status === "running");
     // How many predictions wait ahead of this generation's first waiting slot; 0 once none of its slots wait.
@@ -244,7 +236,7 @@ export class GenerationService {
             if (waiting.delete(image.slot)) report();
           },
         };
-        await this.runThroughOutage(image, generation, fresh, queue, () => {
+        await this.runThroughOutage(image, generation, states.get(image.id), queue, () => {
           outage.add(image.slot);
           tell(latest, image);
         });
@@ -272,15 +264,15 @@ export class GenerationService {
   private async runThroughOutage(
     image: ImageRow,
     generation: GenerationRow,
-    fresh: boolean,
+    /** The slot's job state as the run read it; only the first attempt starts from it. */
+    state: JobState | undefined,
     queue: { queued: (ahead: number) => void; started: () => void },
     onOutage: () => void,
   ): Promise<void> {
     const since = this.deps.clock.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        // Only the first attempt of a slot `create` wrote in this process knows its state without reading it.
-        return await this.runSlot(image, generation, queue, fresh && attempt === 0);
+        return await this.runSlot(image, generation, queue, attempt === 0 ? state : undefined);
       } catch (err) {
         const databaseAway = err instanceof StorageUnavailableError && err.variable === "DATABASE_URL";
         if (!databaseAway || this.jobs.stopped || this.deps.clock.now() - since > OUTAGE_GIVE_UP_MS)
@@ -379,10 +371,10 @@ export class GenerationService {
     image: ImageRow,
     generation: GenerationRow,
     queue: { queued: (ahead: number) => void; started: () => void },
-    fresh: boolean,
+    state: JobState | undefined,
   ): Promise<void> {
     const job = await this.slotJob(image.id, this.deps.logger, { image, generation });
-    if (job) await this.jobs.run(job, queue, fresh ? FRESH_SLOT : undefined);
+    if (job) await this.jobs.run(job, queue, state);
   }
 
   /**

@@ -126,7 +126,7 @@ export class PredictionJobRunner {
   async run<Request>(
     job: PredictionJob<Request>,
     events: JobEvents = {},
-    /** The row's state when the caller has just written it (a slot it created a moment ago): not read again. */
+    /** The row's state when the caller has just read it: not read again. */
     known?: JobState,
   ): Promise<void> {
     const { limiter, clock, pollMs } = this.options;

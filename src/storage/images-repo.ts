@@ -1,7 +1,7 @@
 // The images table: one row per slot of a generation; a succeeded row names its file in the file store.
 import type { FailureCode } from "../domain/failures.ts";
 import type { Executor } from "./database.ts";
-import { JobRows } from "./job-rows.ts";
+import { JobRows, type JobState } from "./job-rows.ts";
 import type { ImagesTable } from "./schema.ts";
 
 export type ImageStatus = ImagesTable["status"];
@@ -93,6 +93,16 @@ export class ImagesRepo {
       .insertInto("images")
       .values({ id, generationId, slot, status: "pending", createdAt })
       .execute();
+  }
+
+  /** What each slot's prediction job reads (JobRows.state), for all of a generation's slots in one query. */
+  async jobStates(generationId: string): Promise<Map<string, JobState>> {
+    const rows = await this.db
+      .selectFrom("images")
+      .select(["id", "status", "predictionId", "createSentAt", "model"])
+      .where("generationId", "=", generationId)
+      .execute();
+    return new Map(rows.map(({ id, ...state }) => [id, state]));
   }
 
   async forGeneration(generationId: string): Promise<ImageRow[]> {

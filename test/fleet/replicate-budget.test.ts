@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
+import { busiestSecond } from "../support/rates.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
 import { spawnScript } from "../support/spawn.ts";
 
@@ -53,16 +54,6 @@ async function race(shared: boolean): Promise<number[]> {
     .filter((r) => r.method === "GET" && r.path.startsWith("/v1/predictions") && r.at >= from)
     .map((r) => r.at)
     .sort((a, b) => a - b);
-}
-
-/** The most requests within any one second. */
-function busiestSecond(times: number[]): number {
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while ((times[i] as number) - (times[j] as number) >= 1000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 describe("Replicate's status-check budget across processes", () => {
