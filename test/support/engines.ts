@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import S3rver from "s3rver";
 import type { TestProject } from "vitest/node";
 import { ENGINE_BUCKET } from "./engine-names.ts";
+import { startS3rver } from "./local-s3rver.ts";
 
 /** The server the tests create their database on (trust auth on the development and CI machines). */
 export const TEST_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -41,15 +41,8 @@ export default async function setup(project: TestProject) {
   const databaseUrl = Object.assign(new URL(TEST_ADMIN_URL), { pathname: `/${name}` }).toString();
 
   const dir = mkdtempSync(join(tmpdir(), "crbot-engine-s3-"));
-  const s3 = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    directory: dir,
-    silent: true,
-    configureBuckets: [{ name: ENGINE_BUCKET }],
-  });
-  const address = await s3.run();
-  project.provide("sharedEngines", { databaseUrl, s3Endpoint: `http://127.0.0.1:${address.port}` });
+  const { server: s3, endpoint } = await startS3rver(dir, ENGINE_BUCKET);
+  project.provide("sharedEngines", { databaseUrl, s3Endpoint: endpoint });
 
   return async () => {
     s3.httpServer.closeAllConnections();

@@ -2,8 +2,8 @@
 // directory, with one bucket. The bot's S3 backend talks to it through @aws-sdk/client-s3 as it would to AWS.
 
 import { randomBytes } from "node:crypto";
-import S3rver from "s3rver";
 import { makeTempDir } from "./env.ts";
+import { startS3rver } from "./local-s3rver.ts";
 
 export const S3_BUCKET = "crbot-test";
 /** s3rver's one account; the SDK's default chain reads these from the environment, as it would in production. */
@@ -22,16 +22,8 @@ export interface LocalS3 {
 
 export async function startS3(): Promise<LocalS3> {
   const dir = makeTempDir("crbot-s3-");
-  const server = new S3rver({
-    address: "127.0.0.1",
-    port: 0,
-    directory: dir.path,
-    silent: true,
-    configureBuckets: [{ name: S3_BUCKET }],
-  });
-  const address = await server.run();
+  const { server, endpoint } = await startS3rver(dir.path, S3_BUCKET);
   let closed = false;
-  const endpoint = `http://127.0.0.1:${address.port}`;
   process.env.AWS_ACCESS_KEY_ID = S3_ACCESS_KEY;
   process.env.AWS_SECRET_ACCESS_KEY = S3_SECRET_KEY;
   // The pinned SDK runs on Node 20; its notice about later releases is noise in test output.
