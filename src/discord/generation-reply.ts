@@ -34,7 +34,9 @@ export class GenerationReply {
     private readonly log: Logger,
   ) {
     this.progress = new ThrottledEdits(
-      (view) => this.show(view, renderProgress(view, this.queuedAhead)),
+      async (view) => {
+        await this.show(view, renderProgress(view, this.queuedAhead));
+      },
       ctx.config.replies.editIntervalMs,
       ctx.clock,
       (err) => log.warn({ err }, "progress edit failed"),
@@ -60,9 +62,13 @@ export class GenerationReply {
   private latest: GenerationView | undefined;
   private queuedAhead = 0;
 
-  readonly onProgress = (view: GenerationView): void => {
+  /**
+   * Each image is uploaded as it lands (within the edits' burst budget), so the grid that follows the last one
+   * carries little more than its buttons; a slot that failed only changes the text, at the usual pace.
+   */
+  readonly onProgress = (view: GenerationView, settled?: ImageRow): void => {
     this.latest = view;
-    this.progress.schedule(view);
+    this.progress.schedule(view, settled?.status === "succeeded" && settled.deletedAt === null);
   };
 
   /** Shows the place in the queue while the generation's slots wait for room under the global limit. */

@@ -2,12 +2,29 @@
 // Both take their time from the context's clock and their intervals from config, so tests run them fast.
 import type { Clock, Timer } from "../domain/clock.ts";
 
-/** Coalesces edits: at most one every `intervalMs`, always with the latest state. */
+/**
+ * Discord lets a message's webhook (an interaction's token) take about 5 edits in 2 s before its bucket makes
+ * the next one wait. Progress edits spend at most 3 of them in any 2 s, so the edit that follows them (the grid)
+ * never waits for the bucket.
+ */
+export const EDIT_BURST = 3;
+export const EDIT_BURST_WINDOW_MS = 2_000;
+
+/**
+ * Coalesces edits: at most one every `intervalMs`, always with the latest state. An urgent value (an image that
+ * just landed, to be uploaded while the others are still on their way) goes out as soon as the edit under way
+ * is answered, while fewer than `EDIT_BURST` edits went out in the last `EDIT_BURST_WINDOW_MS`; past that it
+ * waits its turn like any other. One edit is in flight at a time, and each sends the newest value when it starts.
+ */
 export class ThrottledEdits<T> {
   private latest: T | undefined;
   private timer: Timer | undefined;
   private chain: Promise<void> = Promise.resolve();
   private lastAt = Number.NEGATIVE_INFINITY;
+  /** When the recent edits started, for the burst budget. */
+  private startedAt: number[] = [];
+  /** An edit is waiting on the chain; it takes `latest` when it starts. */
+  private queued = false;
   /** Edits sent and not yet answered. */
   private sending = 0;
   /** Set by settle: the final edit has the message now, and a late progress value must not replace it. */
@@ -20,28 +37,49 @@ export class ThrottledEdits<T> {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  schedule(value: T): void {
+  schedule(value: T, urgent = false): void {
     if (this.closed) return;
     this.latest = value;
+    if (this.queued) return; // the edit waiting on the chain will send this value
+    if (urgent && this.burstLeft()) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.enqueue();
+      return;
+    }
     if (this.timer) return;
     this.timer = this.clock.setTimeout(
       () => {
         this.timer = undefined;
-        const next = this.latest;
-        this.latest = undefined;
-        if (next === undefined) return;
-        this.chain = this.chain.then(() => {
-          this.lastAt = this.clock.now();
-          this.sending++;
-          return this.send(next)
-            .catch(this.onError)
-            .finally(() => {
-              this.sending--;
-            });
-        });
+        this.enqueue();
       },
       Math.max(0, this.lastAt + this.intervalMs - this.clock.now()),
     );
+  }
+
+  private burstLeft(): boolean {
+    const since = this.clock.now() - EDIT_BURST_WINDOW_MS;
+    this.startedAt = this.startedAt.filter((at) => at > since);
+    return this.startedAt.length < EDIT_BURST;
+  }
+
+  private enqueue(): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.chain = this.chain.then(() => {
+      this.queued = false;
+      const next = this.latest;
+      this.latest = undefined;
+      if (next === undefined) return;
+      this.lastAt = this.clock.now();
+      this.startedAt.push(this.lastAt);
+      this.sending++;
+      return this.send(next)
+        .catch(this.onError)
+        .finally(() => {
+          this.sending--;
+        });
+    });
   }
 
   /**
