@@ -27,7 +27,9 @@ export interface CreateFact {
 
 /**
  * The segments of one /character's own overhead (e2e − its slowest prediction's running time), in path order;
- * they add up to it. The slot they follow is the one stored last (the one the grid waited for).
+ * they add up to it. The slot they follow is the one stored last (the one the grid waited for). When the grid
+ * went out while the last image was stored (the usual case), the path runs through "read for the grid" instead
+ * of store object, record row and settle, which are measured beside it (BESIDE_SEGMENTS).
  */
 export const OVERHEAD_SEGMENTS = [
   ["acknowledge", "command sent → its defer on Discord"],
@@ -36,12 +38,20 @@ export const OVERHEAD_SEGMENTS = [
   ["poll lag", "slowest prediction finished → the bot saw the last slot finished"],
   ["download", "output download"],
   ["sniff/decode/hash", "type sniffed, header decoded, sha256"],
+  ["read for the grid", "the generation read for a grid sent while the last image is stored"],
   ["store object", "object store put"],
   ["record row", "image row marked succeeded"],
   ["settle", "progress view, generation settled, refund"],
   ["progress edit wait", "a progress edit under way finishes"],
   ["render", "generation re-read, grid rendered"],
   ["upload + edit", "files read, grid uploaded, on Discord"],
+] as const;
+
+/** What runs beside a grid sent while the last image is stored, from that image's checks on. */
+export const BESIDE_SEGMENTS = [
+  ["store object", "object store put"],
+  ["record row", "image row marked succeeded"],
+  ["settle", "generation settled, refund"],
 ] as const;
 
 /** Where a defer waits: its segments add up to the time from the command's dispatch to the defer on Discord. */
@@ -78,6 +88,8 @@ export interface RunBreakdown {
   prompt: string;
   /** Segment name → ms, in OVERHEAD_SEGMENTS order; absent when a mark is missing. */
   overhead?: Record<string, number>;
+  /** BESIDE_SEGMENTS when the grid went out while the last image was stored. */
+  beside?: Record<string, number>;
   defer?: Record<string, number>;
   /** Each slot's own poll lag: its prediction finished → the bot saw it. */
   slotPollLags: number[];
@@ -98,6 +110,13 @@ export function breakDown(
   }
   return runs.map((run) => {
     const own = creates.filter((c) => c.prompt === run.prompt);
+    const i = byInteraction.get(run.interactionId);
+    const generationId = i?.get("generation.accepted")?.generationId;
+    const g = generationId ? byGeneration.get(generationId) : undefined;
+    const gat = (stage: TraceStage) => g?.get(stage)?.at ?? Number.NaN;
+    // A grid sent while the last image was stored waited for that image's checks; otherwise for its row.
+    const early = gat("grid.early") < run.gridAt;
+    const last: TraceStage = early ? "slot.inspected" : "slot.recorded";
     const slotPollLags: number[] = [];
     let critical: { create: CreateFact; stages: Map<TraceStage, TraceMark> } | undefined;
     for (const c of own) {
@@ -105,12 +124,11 @@ export function breakDown(
       const noticed = stages?.get("slot.noticed");
       if (!stages || !noticed) continue;
       slotPollLags.push(noticed.at - (c.at + c.latencyMs));
-      const recorded = stages.get("slot.recorded")?.at ?? Number.NaN;
-      if (!critical || recorded > (critical.stages.get("slot.recorded")?.at ?? Number.NaN))
+      const reached = stages.get(last)?.at ?? Number.NaN;
+      if (!critical || reached > (critical.stages.get(last)?.at ?? Number.NaN))
         critical = { create: c, stages };
     }
     const result: RunBreakdown = { prompt: run.prompt, slotPollLags };
-    const i = byInteraction.get(run.interactionId);
     const received = i?.get("interaction.received")?.at;
     const deferSent = i?.get("defer.sent")?.at;
     if (received !== undefined && deferSent !== undefined && Number.isFinite(run.deferAt)) {
@@ -120,40 +138,47 @@ export function breakDown(
         "REST queue + send": run.deferAt - deferSent,
       };
     }
-    const generationId = i?.get("generation.accepted")?.generationId;
-    const g = generationId ? byGeneration.get(generationId) : undefined;
     const slowest = own.reduce<CreateFact | undefined>(
       (s, c) => (!s || c.latencyMs > s.latencyMs ? c : s),
       undefined,
     );
     if (!g || !critical || !slowest || !Number.isFinite(run.gridAt)) return result;
     const at = (stage: TraceStage) => critical.stages.get(stage)?.at ?? Number.NaN;
-    const gat = (stage: TraceStage) => g.get(stage)?.at ?? Number.NaN;
-    const points = [
-      run.sentAt,
-      run.deferAt,
-      gat("generation.accepted"),
-      slowest.at,
-      slowest.at + slowest.latencyMs,
-      at("slot.noticed"),
-      at("slot.downloaded"),
-      at("slot.inspected"),
-      at("slot.object-stored"),
-      at("slot.recorded"),
-      gat("generation.settled"),
-      gat("grid.progress-settled"),
-      gat("grid.rendered"),
-      run.gridAt,
+    // The path, point to point; the prediction's own running time (created → finished) is not overhead.
+    const path: Array<[string | undefined, number]> = [
+      [undefined, run.sentAt],
+      ["acknowledge", run.deferAt],
+      ["admit + record", gat("generation.accepted")],
+      ["create", slowest.at],
+      [undefined, slowest.at + slowest.latencyMs],
+      ["poll lag", at("slot.noticed")],
+      ["download", at("slot.downloaded")],
+      ["sniff/decode/hash", at("slot.inspected")],
+      ...(early
+        ? ([["read for the grid", gat("grid.early")]] as Array<[string, number]>)
+        : ([
+            ["store object", at("slot.object-stored")],
+            ["record row", at("slot.recorded")],
+            ["settle", gat("generation.settled")],
+          ] as Array<[string, number]>)),
+      ["progress edit wait", gat("grid.progress-settled")],
+      ["render", gat("grid.rendered")],
+      ["upload + edit", run.gridAt],
     ];
-    if (points.some((p) => !Number.isFinite(p))) return result;
-    // The prediction's own running time (created → finished, points 3 → 4) is not overhead; every other step
-    // between two points is a segment.
+    if (path.some(([, p]) => !Number.isFinite(p))) return result;
     const segments: Record<string, number> = {};
-    OVERHEAD_SEGMENTS.forEach(([name], k) => {
-      const [from, to] = k < 3 ? [points[k], points[k + 1]] : [points[k + 1], points[k + 2]];
-      segments[name] = (to as number) - (from as number);
+    path.forEach(([name, p], k) => {
+      if (name) segments[name] = p - (path[k - 1]?.[1] as number);
     });
     result.overhead = segments;
+    if (early) {
+      const beside = {
+        "store object": at("slot.object-stored") - at("slot.inspected"),
+        "record row": at("slot.recorded") - at("slot.object-stored"),
+        settle: gat("generation.settled") - at("slot.recorded"),
+      };
+      if (Object.values(beside).every(Number.isFinite)) result.beside = beside;
+    }
     return result;
   });
 }

@@ -12,6 +12,7 @@ import { databaseSettings } from "../src/storage/database.ts";
 import { FileStore } from "../src/storage/file-store.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import {
+  BESIDE_SEGMENTS,
   breakDown,
   type CreateFact,
   DEFER_SEGMENTS,
@@ -493,6 +494,16 @@ async function main() {
       OVERHEAD_SEGMENTS.map(([name]) => name),
       fourBreakdown.map((b) => b.overhead),
     ),
+    {
+      figure: "count 4: grids sent while the last image was stored",
+      value: fourBreakdown.filter((b) => b.beside).length,
+      goal: `of ${fourBreakdown.length}`,
+    },
+    ...segmentFigures(
+      "count 4, beside the grid",
+      BESIDE_SEGMENTS.map(([name]) => name),
+      fourBreakdown.map((b) => b.beside),
+    ),
     ...quantileFigures(
       "count 4: poll lag, every slot",
       fourBreakdown.flatMap((b) => b.slotPollLags),
@@ -512,6 +523,9 @@ async function main() {
   printFigures(figures);
   console.log(
     `\nsegments of count 4's own overhead: ${OVERHEAD_SEGMENTS.map(([n, d]) => `${n} (${d})`).join("; ")}.`,
+  );
+  console.log(
+    `beside a grid sent while the last image is stored (not on its path): ${BESIDE_SEGMENTS.map(([n, d]) => `${n} (${d})`).join("; ")}.`,
   );
   console.log(`segments of a defer: ${DEFER_SEGMENTS.map(([n, d]) => `${n} (${d})`).join("; ")}.`);
   const machine = {
@@ -573,13 +587,11 @@ function segmentFigures(
   upper = 0.95,
 ): Figure[] {
   const complete = runs.filter((r): r is Record<string, number> => r !== undefined);
-  return names.flatMap((name) =>
-    quantileFigures(
-      `${label}: ${name}`,
-      complete.map((r) => r[name] as number),
-      upper,
-    ),
-  );
+  // A segment only some runs' paths have (see OVERHEAD_SEGMENTS) is summarised over those.
+  return names.flatMap((name) => {
+    const values = complete.map((r) => r[name]).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? [] : quantileFigures(`${label}: ${name}`, values, upper);
+  });
 }
 
 function quantileFigures(label: string, values: number[], upper = 0.95): Figure[] {

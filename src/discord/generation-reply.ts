@@ -1,5 +1,6 @@
-// Keeps a generation's Discord message up to date: progress as images land (about one edit a second, each
-// image uploaded once), then the grid with its buttons. Used live and for generations resumed after a restart.
+// Keeps a generation's Discord message up to date: progress as images land (each image uploaded once, as it
+// lands, within the edits' burst budget), then the grid with its buttons, sent while the last image is stored.
+// Used live and for generations resumed after a restart.
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
@@ -77,6 +78,34 @@ export class GenerationReply {
     this.queue.changed(ahead);
   };
 
+  /** The grid sent while the last images were being stored, as it was sent; see onLanded. */
+  private early: Promise<string | undefined> | undefined;
+
+  /**
+   * The grid goes out as soon as every slot has ended or has its image checked and on its way into storage:
+   * a put to S3 (tens of ms, more across a network) is no longer on the grid's path. Its buttons may be pressed
+   * a moment before the last image's row is recorded; a pick of an image not recorded yet is refused with "try
+   * again". `finish` then shows what was recorded, and sends nothing more when that is what the grid shows.
+   */
+  readonly onLanded = (view: GenerationView): void => {
+    this.early ??= this.sendEarly(view).catch((err: unknown) => {
+      this.log.warn({ err, generationId: view.generation.id }, "the grid could not be sent early");
+      return undefined;
+    });
+  };
+
+  private async sendEarly(view: GenerationView): Promise<string | undefined> {
+    trace("grid.early", { generationId: view.generation.id });
+    this.queue.stop();
+    await this.progress.settle();
+    trace("grid.progress-settled", { generationId: view.generation.id });
+    const message = this.gridMessage(view);
+    trace("grid.rendered", { generationId: view.generation.id });
+    const shown = await this.show(view, message);
+    trace("grid.sent", { generationId: view.generation.id });
+    return shown;
+  }
+
   /** Shows the generation's place in the fleet's queue (shared queue: its slots wait for any worker). */
   async showQueued(view: GenerationView, ahead: number): Promise<void> {
     await this.show(view, renderProgress(view, ahead));
@@ -85,21 +114,23 @@ export class GenerationReply {
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
   async finish(settled: GenerationView): Promise<void> {
     this.queue.stop();
+    // The grid sent early, if any, is answered first: this edit must not overtake it.
+    const early = await this.early;
     const waited = await this.progress.settle();
-    trace("grid.progress-settled", { generationId: settled.generation.id });
-    // Read again when a progress edit was under way: a purge or deletion may have removed images meanwhile.
-    // Otherwise `settled` was read once the generation had settled, a moment ago: reading it again would only
-    // add a round trip to the grid's path.
-    const view = (waited && (await this.ctx.generation.view(settled.generation.id))) || settled;
+    if (!early) trace("grid.progress-settled", { generationId: settled.generation.id });
+    // Read again when an edit was under way: a purge or deletion may have removed images meanwhile. Otherwise
+    // `settled` was read once the generation had settled, a moment ago: reading it again would only add a round
+    // trip to the grid's path.
+    const view =
+      ((waited || this.early) && (await this.ctx.generation.view(settled.generation.id))) || settled;
     const interrupted = view.generation.status === "running";
-    const previews = view.images.some(
-      (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
-    );
     try {
-      const message = interrupted ? renderInterrupted(view) : renderGrid(view, { previews });
-      trace("grid.rendered", { generationId: view.generation.id });
-      await this.show(view, message);
-      trace("grid.sent", { generationId: view.generation.id });
+      const message = interrupted ? renderInterrupted(view) : this.gridMessage(view);
+      if (early === undefined || early !== this.shownAs(view, message)) {
+        trace("grid.rendered", { generationId: view.generation.id });
+        await this.show(view, message);
+        trace("grid.sent", { generationId: view.generation.id });
+      }
     } catch (err) {
       if (!(err instanceof UndeliverableError)) throw err;
       this.log.warn(
@@ -117,19 +148,35 @@ export class GenerationReply {
   }
 
   /** The finished grid as it stands now (after a deletion, without the deleted image). */
-  showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
+  async showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
+    await this.show(view, this.gridMessage(view, pickedSlot));
+  }
+
+  private gridMessage(view: GenerationView, pickedSlot?: number): RenderedMessage {
     const previews = view.images.some(
       (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
     );
-    return this.show(view, renderGrid(view, { pickedSlot, previews }));
+    return renderGrid(view, { previews, ...(pickedSlot === undefined ? {} : { pickedSlot }) });
   }
 
-  private async show(view: GenerationView, message: RenderedMessage): Promise<void> {
-    const files = view.images
+  /** The images a message of `view` shows. */
+  private filesOf(view: GenerationView): OutgoingFile[] {
+    return view.images
       .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
       .map((i) => this.fileFor(i));
-    const { messageId } = await this.target.edit({ ...message, files });
+  }
+
+  /** What tells two messages of this reply apart: their text, buttons and files. */
+  private shownAs(view: GenerationView, message: RenderedMessage): string {
+    const files = this.filesOf(view).map((f) => f.name);
+    return JSON.stringify([message.content, message.components ?? [], files]);
+  }
+
+  /** Edits the message to `message` with `view`'s images; says what it showed (see shownAs). */
+  private async show(view: GenerationView, message: RenderedMessage): Promise<string> {
+    const { messageId } = await this.target.edit({ ...message, files: this.filesOf(view) });
     await this.ctx.generation.setMessageId(view.generation.id, messageId);
+    return this.shownAs(view, message);
   }
 
   private fits(image: ImageRow): boolean {
@@ -170,6 +217,10 @@ export async function generateAndReply(
   // SQLite) would hold back other members' defers, which Discord wants within 3 s.
   // A defer refused meanwhile ends it here, before anything is recorded.
   if (deferring && acknowledging > 1) await deferring;
+  // A grid of this member's that is on screen while its last image is stored still counts as running: the
+  // admission waits the moment until it is recorded.
+  const settling = ctx.generation.settling(interaction.user.id);
+  if (settling) await settling;
   const creating = ctx.generation.create(
     {
       ...params,
@@ -239,7 +290,12 @@ export async function generateAndReply(
     });
     return recorded;
   }
-  const view = await ctx.generation.run(created.generationId, reply.onProgress, reply.onQueue);
+  const view = await ctx.generation.run(
+    created.generationId,
+    reply.onProgress,
+    reply.onQueue,
+    reply.onLanded,
+  );
   trace("generation.settled", { generationId: created.generationId });
   const rejected = rejectedReference(view);
   if (rejected) {

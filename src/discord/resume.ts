@@ -22,7 +22,9 @@ export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise
       const target = new DurableReply(rest, generation, ctx.clock, log);
       const budget = perImageBudget(undefined, generation.requested);
       const reply = new GenerationReply(generation.id, target, ctx, budget, log);
-      await reply.finish(await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue));
+      await reply.finish(
+        await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue, reply.onLanded),
+      );
       log.info("resumed generation delivered");
     } catch (err) {
       log.error({ err }, "could not resume generation; it will be tried again at the next start");

@@ -14,6 +14,8 @@ export type TraceStage =
   // A generation, as its reply sees it.
   | "generation.accepted"
   | "generation.settled"
+  /** The grid goes out while the last images are stored (GenerationReply.onLanded). */
+  | "grid.early"
   | "grid.progress-settled"
   | "grid.rendered"
   | "grid.sent"

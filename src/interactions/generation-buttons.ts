@@ -47,7 +47,13 @@ export async function handleGenerationButton(
     // Refusals after this are sent by the router as ephemeral follow-ups.
     await interaction.deferUpdate();
     await requireOwnMessage(interaction, ctx, id.generationId);
-    const result = await ctx.references.select(id.generationId, id.slot, interaction.user.id, interaction.id);
+    const pick = () => ctx.references.select(id.generationId, id.slot, interaction.user.id, interaction.id);
+    let result = await pick();
+    if (!result.ok && result.reason === "not_stored_yet") {
+      // Pressed as the grid appeared, while its last image was still being stored: picked once it is.
+      await ctx.generation.whenStored(id.generationId);
+      result = await pick();
+    }
     if (!result.ok) {
       if (result.reason === "already_recorded") {
         // This press was handled already (its pick is recorded, and that handling answers it).
@@ -60,7 +66,9 @@ export async function handleGenerationButton(
       throw new UserFacingError(
         result.reason === "not_found"
           ? "That generation no longer exists."
-          : `Image ${id.slot} is not available to pick.`,
+          : result.reason === "not_stored_yet"
+            ? `Image ${id.slot} is still being saved. Press it again in a moment.`
+            : `Image ${id.slot} is not available to pick.`,
       );
     }
     const view = await ctx.generation.view(id.generationId);
@@ -85,12 +93,18 @@ export async function handleGenerationButton(
   let parentImageId: string | undefined;
   try {
     await requireOwnMessage(interaction, ctx, id.generationId);
-    view = await ctx.generation.view(id.generationId);
+    // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
+    // and the member's running generation must have ended to let the new one in.
+    view = await ctx.generation.whenStored(id.generationId);
     if (!view) throw new UserFacingError("That generation no longer exists.");
     if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
     if (id.action === "vary") {
       const slot = id.slot;
       const image = view.images.find((i) => i.slot === slot);
+      if (image?.deletedAt === null && (image.status === "pending" || image.status === "running"))
+        throw new UserFacingError(
+          `Image ${slot} is still being saved. Press Vary ${slot} again in a moment.`,
+        );
       if (image?.status !== "succeeded" || image.deletedAt !== null)
         throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
       parentImageId = image.id;

@@ -13,7 +13,7 @@ import type {
   InteractionRef,
 } from "../storage/generations-repo.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
-import type { ImageRow, ImagesRepo } from "../storage/images-repo.ts";
+import type { ImageRow, ImagesRepo, StoredFileFacts } from "../storage/images-repo.ts";
 import type { JobState } from "../storage/job-rows.ts";
 import type { Repos } from "../storage/repos.ts";
 import { type Admission, admissionLocks, type Refusal } from "./admission.ts";
@@ -63,8 +63,20 @@ export interface GenerationView {
 const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 
+/** How long a press on a grid waits for its last image to be recorded (see whenStored), and how often it looks. */
+const STORED_WAIT_MS = 10_000;
+const STORED_POLL_MS = 25;
+
 /** Hears about every slot that settles, with the whole generation as it now stands. */
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
+
+/**
+ * Hears, at most once per run, that every open slot has ended or has an image that passed its checks and is
+ * being stored: the generation as it will stand once those stores are recorded (those slots shown succeeded;
+ * the file store serves their bytes meanwhile), so the grid can go out while the last image is stored. What
+ * `run` returns afterwards is what was recorded: a store that failed, or an image deleted meanwhile, shows there.
+ */
+export type LandedListener = (view: GenerationView) => void;
 
 export interface GenerationServiceDeps {
   data: DataStore;
@@ -104,6 +116,11 @@ export interface GenerationServiceDeps {
 export class GenerationService {
   /** Runs each slot as one prediction job; stopping it leaves running slots resumable, none marked failed. */
   private readonly jobs: PredictionJobRunner;
+  /**
+   * Runs whose grid went out while their last images are being stored, by member, until they settle: a new
+   * request of that member waits for them (see settling), so the grid on screen is never "still running".
+   */
+  private readonly storingFor = new Map<string, Set<Promise<void>>>();
   /** A parent image being prepared for the model, by generation: its slots start together and share one upload. */
   private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
 
@@ -191,6 +208,7 @@ export class GenerationService {
     generationId: string,
     onProgress?: ProgressListener,
     onQueue?: (ahead: number) => void,
+    onLanded?: LandedListener,
   ): Promise<GenerationView> {
     // The slots' job states are read beside the generation, at once: each slot's first attempt starts from its
     // state instead of reading its row again before the create (its create mark still decides, in one statement).
@@ -222,38 +240,116 @@ export class GenerationService {
         this.deps.logger.error({ err, generationId }, "progress listener failed");
       }
     };
+    // Slots whose run ended, and slots whose image is being stored: once none is open otherwise, the generation
+    // as it will stand is read and told (once), while those images are stored.
+    const ended = new Set<string>();
+    const storing = new Map<string, StoredFileFacts>();
+    let landedTold = !onLanded;
+    let settledNow: (() => void) | undefined;
+    const landed = () => {
+      if (landedTold || storing.size === 0 || this.jobs.stopped) return;
+      if (open.some((i) => !ended.has(i.id) && !storing.has(i.id))) return;
+      landedTold = true;
+      settledNow = this.holdStoring(generation.userId);
+      const stored = new Map(storing);
+      const at = this.deps.clock.now();
+      // Only the slots are read: what the grid shows of the generation itself never changes while it runs.
+      this.deps.images.forGeneration(generationId).then(
+        (rows) => {
+          if (this.jobs.stopped) return;
+          const images = rows.map((i): ImageRow => {
+            const facts = stored.get(i.id);
+            return facts && i.status !== "failed"
+              ? { ...i, ...facts, status: "succeeded", finishedAt: at }
+              : i;
+          });
+          if (images.some((i) => i.status === "pending" || i.status === "running")) return;
+          onLanded?.({ generation, images });
+        },
+        (err: unknown) =>
+          this.deps.logger.warn({ err, generationId }, "could not read the generation for its grid"),
+      );
+    };
     // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
     // the settling transaction instead of before it (the grid that follows supersedes that report anyway).
     const reports: Array<Promise<void>> = [];
-    await Promise.all(
-      open.map(async (image) => {
-        const queue = {
-          queued: (ahead: number) => {
-            waiting.set(image.slot, ahead);
-            report();
-          },
-          started: () => {
-            if (waiting.delete(image.slot)) report();
-          },
-        };
-        await this.runThroughOutage(image, generation, states.get(image.id), queue, () => {
-          outage.add(image.slot);
-          tell(latest, image);
-        });
-        outage.delete(image.slot);
-        if (this.jobs.stopped || !onProgress) return;
-        reports.push(
-          this.reportProgress(generationId, image.id, (view, settled) => {
-            latest = view;
-            tell(view, settled);
-          }),
-        );
+    try {
+      await Promise.all(
+        open.map(async (image) => {
+          const queue = {
+            queued: (ahead: number) => {
+              waiting.set(image.slot, ahead);
+              report();
+            },
+            started: () => {
+              if (waiting.delete(image.slot)) report();
+            },
+          };
+          const inspected = (facts: StoredFileFacts) => {
+            storing.set(image.id, facts);
+            landed();
+          };
+          try {
+            await this.runThroughOutage(image, generation, states.get(image.id), queue, inspected, () => {
+              outage.add(image.slot);
+              tell(latest, image);
+            });
+          } finally {
+            ended.add(image.id);
+            storing.delete(image.id);
+          }
+          landed();
+          outage.delete(image.slot);
+          if (this.jobs.stopped || !onProgress) return;
+          reports.push(
+            this.reportProgress(generationId, image.id, (view, settled) => {
+              latest = view;
+              tell(view, settled);
+            }),
+          );
+        }),
+      );
+      // The settling transaction's own reading when it settled the generation (no read again on the grid's path).
+      const settled = this.jobs.stopped ? undefined : await this.finish(generationId);
+      await Promise.all(reports);
+      return settled ?? ((await this.view(generationId)) as GenerationView);
+    } finally {
+      settledNow?.();
+    }
+  }
+
+  /** Registers a run of `userId` whose grid is out while its last images are stored; returns its release. */
+  private holdStoring(userId: string): () => void {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const runs = this.storingFor.get(userId) ?? new Set();
+    runs.add(held);
+    this.storingFor.set(userId, runs);
+    return () => {
+      release();
+      runs.delete(held);
+      if (runs.size === 0 && this.storingFor.get(userId) === runs) this.storingFor.delete(userId);
+    };
+  }
+
+  /**
+   * Resolves once this member's runs in this process whose grid is already out have recorded their last images
+   * and settled (a moment, the time of a put), or after STORED_WAIT_MS (storage in trouble: the admission then
+   * sees them running); undefined when there are none. A new request of theirs waits for it before its
+   * admission counts their running requests: the grid on screen must not count as running.
+   */
+  settling(userId: string): Promise<void> | undefined {
+    const runs = this.storingFor.get(userId);
+    if (!runs) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      Promise.all(runs),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STORED_WAIT_MS);
       }),
-    );
-    // The settling transaction's own reading when it settled the generation (no read again on the grid's path).
-    const settled = this.jobs.stopped ? undefined : await this.finish(generationId);
-    await Promise.all(reports);
-    return settled ?? ((await this.view(generationId)) as GenerationView);
+    ]).then(() => clearTimeout(timer));
   }
 
   /**
@@ -267,12 +363,13 @@ export class GenerationService {
     /** The slot's job state as the run read it; only the first attempt starts from it. */
     state: JobState | undefined,
     queue: { queued: (ahead: number) => void; started: () => void },
+    inspected: (facts: StoredFileFacts) => void,
     onOutage: () => void,
   ): Promise<void> {
     const since = this.deps.clock.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.runSlot(image, generation, queue, attempt === 0 ? state : undefined);
+        return await this.runSlot(image, generation, queue, attempt === 0 ? state : undefined, inspected);
       } catch (err) {
         const databaseAway = err instanceof StorageUnavailableError && err.variable === "DATABASE_URL";
         if (!databaseAway || this.jobs.stopped || this.deps.clock.now() - since > OUTAGE_GIVE_UP_MS)
@@ -353,6 +450,21 @@ export class GenerationService {
     return generation && { generation, images };
   }
 
+  /**
+   * The generation once no slot of it is open, or as it stands after `timeoutMs`: a grid goes out while its last
+   * image is stored, and a press on it in that moment (a pick, Vary, Regenerate) waits for the row instead of
+   * finding the slot still open. Read from the database, so it holds whichever process stores the image.
+   */
+  async whenStored(generationId: string, timeoutMs = STORED_WAIT_MS): Promise<GenerationView | undefined> {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const view = await this.view(generationId);
+      if (!view?.images.some((i) => i.status === "pending" || i.status === "running")) return view;
+      if (performance.now() >= until) return view;
+      await sleep(STORED_POLL_MS);
+    }
+  }
+
   /** Generations whose result has not reached Discord: to resume and deliver after a restart. */
   undelivered(): Promise<GenerationRow[]> {
     return this.deps.generations.undelivered();
@@ -372,8 +484,9 @@ export class GenerationService {
     generation: GenerationRow,
     queue: { queued: (ahead: number) => void; started: () => void },
     state: JobState | undefined,
+    inspected: (facts: StoredFileFacts) => void,
   ): Promise<void> {
-    const job = await this.slotJob(image.id, this.deps.logger, { image, generation });
+    const job = await this.slotJob(image.id, this.deps.logger, { image, generation, inspected });
     if (job) await this.jobs.run(job, queue, state);
   }
 
@@ -384,8 +497,15 @@ export class GenerationService {
   async slotJob(
     imageId: string,
     logger: Logger = this.deps.logger,
-    /** The rows, when the caller has just read them (two round trips fewer before the create on PostgreSQL). */
-    known?: { image: ImageRow; generation: GenerationRow },
+    /**
+     * The rows, when the caller has just read them (two round trips fewer before the create on PostgreSQL), and
+     * who hears of the output once it passed its checks, while it is stored.
+     */
+    known?: {
+      image: ImageRow;
+      generation: GenerationRow;
+      inspected?: (facts: StoredFileFacts) => void;
+    },
   ): Promise<PredictionJob<ImageRequest> | undefined> {
     const { provider, images, files, clock } = this.deps;
     const image = known?.image ?? (await images.get(imageId));
@@ -415,7 +535,7 @@ export class GenerationService {
       heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
       store: async (_output, data, predictMs) => {
-        const facts = await files.writeImage(imageId, data);
+        const facts = await files.writeImage(imageId, data, known?.inspected);
         const marked = await images.markSucceeded(imageId, facts, clock.now(), predictMs);
         // The common case answers in that one statement; only a row that had already ended is read again.
         const current = marked ? undefined : await images.get(imageId);

@@ -29,7 +29,11 @@ export type ImageLookup =
 export type SelectResult =
   | { ok: true; selection: SelectionRow; image: ImageRow; generation: GenerationRow }
   /** `already_recorded`: this press (its interaction id) was recorded before, by a retry or another process. */
-  | { ok: false; reason: "not_found" | "not_owner" | "not_available" | "already_recorded" };
+  /** `not_stored_yet`: the grid shows the image while it is still being stored (a moment); try again. */
+  | {
+      ok: false;
+      reason: "not_found" | "not_owner" | "not_available" | "not_stored_yet" | "already_recorded";
+    };
 
 /** What deleting a reference removed: the image and the videos made from it (as they were before). */
 export interface Removal {
@@ -190,6 +194,8 @@ export class ReferenceService {
     if (!generation) return { ok: false, reason: "not_found" };
     if (generation.userId !== userId) return { ok: false, reason: "not_owner" };
     const image = (await this.deps.images.forGeneration(generationId)).find((i) => i.slot === slot);
+    if (image?.deletedAt === null && (image.status === "pending" || image.status === "running"))
+      return { ok: false, reason: "not_stored_yet" };
     if (image?.status !== "succeeded" || image.deletedAt !== null)
       return { ok: false, reason: "not_available" };
     const selection = await this.deps.selections.insert({

@@ -54,9 +54,10 @@ export interface SweepReport {
 const OWNER_KEY = "owner";
 
 /**
- * Images just stored, kept in memory until their first read or a minute: the grid that shows them is sent
- * moments later, and reading them back from S3 (or a busy disk) would cost a round trip per image on every
- * /character. Every later read goes to the store. Bounded in bytes and age; a deletion drops its entry.
+ * Images just stored (or being stored), kept in memory until their first read or a minute: the grid that shows
+ * them is sent moments later, and reading them back from S3 (or a busy disk) would cost a round trip per image
+ * on every /character. Every later read goes to the store. Bounded in bytes and age; a deletion or a failed
+ * store drops its entry.
  */
 class RecentWrites {
   private readonly entries = new Map<string, { data: Buffer; at: number }>();
@@ -116,9 +117,14 @@ export class FileStore {
   /**
    * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed) of at most
    * MAX_IMAGE_PIXELS, measures them and stores images/<id>.<ext> atomically. Anything else is a `bad_output`
-   * failure and nothing is written.
+   * failure and nothing is written. `inspected` hears the facts once the bytes passed those checks, as they
+   * start to be stored: from then until the store fails, `read` of the file name has the bytes.
    */
-  async writeImage(id: string, data: Uint8Array): Promise<StoredFileFacts> {
+  async writeImage(
+    id: string,
+    data: Uint8Array,
+    inspected?: (facts: StoredFileFacts) => void,
+  ): Promise<StoredFileFacts> {
     if (!isUuid(id)) throw new InvalidFileIdError(id);
     const type = await fileTypeFromBuffer(data);
     const ext = type && IMAGE_TYPES[type.mime];
@@ -149,13 +155,7 @@ export class FileStore {
     const fileName = `${id}.${ext}`;
     const sha256 = createHash("sha256").update(data).digest("hex");
     const key = this.keyOf(fileName);
-    trace("slot.inspected", { imageId: id });
-    await this.reach("store the image", () =>
-      this.objects.put(key, data, { contentType: type.mime, sha256 }),
-    );
-    trace("slot.object-stored", { imageId: id });
-    this.recent.put(key, data);
-    return {
+    const facts = {
       fileName,
       mime: type.mime,
       bytes: data.byteLength,
@@ -163,6 +163,21 @@ export class FileStore {
       height: meta.height,
       sha256,
     };
+    trace("slot.inspected", { imageId: id });
+    // Kept in memory from now on: a grid sent while the put is under way reads it from there (no row names the
+    // file before the put is done, so nothing else can).
+    this.recent.put(key, data);
+    inspected?.(facts);
+    try {
+      await this.reach("store the image", () =>
+        this.objects.put(key, data, { contentType: type.mime, sha256 }),
+      );
+    } catch (err) {
+      this.recent.drop(key);
+      throw err;
+    }
+    trace("slot.object-stored", { imageId: id });
+    return facts;
   }
 
   /** Checks the bytes are an MP4 (by content) and stores videos/<id>.mp4 atomically. */

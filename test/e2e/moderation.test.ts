@@ -288,6 +288,7 @@ describe("moderator tools", () => {
     fake.releaseResults();
     const grid = await h.settledReply(running, (m) => m.content.includes("removed by a moderator"));
     expect(grid.attachments).toEqual([]);
+    await h.delivered(making?.id ?? "");
     const images = (await h.ctx.generation.view(making?.id ?? ""))?.images ?? [];
     expect(images).toHaveLength(2);
     expect(images.every((i) => i.deletedAt !== null)).toBe(true);

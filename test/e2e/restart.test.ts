@@ -100,8 +100,9 @@ function imagesOf(grid: StoredMessage) {
 const withPrediction = (rows: Array<{ predictionId: string | null }>) =>
   rows.filter((r) => r.predictionId !== null).length;
 
-const finalGrid = (s: DiscordSandbox, i: SandboxInteraction) =>
-  s.waitFor(
+/** The final grid, once the bot is done with it (a grid goes out while its last image is being stored). */
+async function finalGrid(s: DiscordSandbox, i: SandboxInteraction): Promise<StoredMessage> {
+  const grid = await s.waitFor(
     () => {
       const m = s.original(i);
       return m && buttons(m).some((b) => b.label === "Regenerate") ? m : undefined;
@@ -109,6 +110,15 @@ const finalGrid = (s: DiscordSandbox, i: SandboxInteraction) =>
     20_000,
     "the final grid",
   );
+  const id = parseCustomId(buttons(grid)[0]?.custom_id ?? "");
+  if (id.handler !== "gen") throw new Error("not a grid");
+  await eventually(
+    async () => (await stored((r) => r.generations.get(id.generationId)))?.deliveredAt != null,
+    20_000,
+    "the generation marked delivered",
+  );
+  return grid;
+}
 
 describe("jobs survive a SIGKILL without paying twice", () => {
   it("resumes 4 image predictions and 1 video prediction by polling their stored ids", async () => {

@@ -2,12 +2,14 @@
 // /character → grid → pick → /reference show → /video, the bytes coming back from the bucket, across a restart.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileTypeFromBuffer } from "file-type";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../src/domain/ids.ts";
 import { readAll } from "../../src/storage/object-store.ts";
 import { S3ObjectStore } from "../../src/storage/s3-object-store.ts";
-import { ALICE, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { ALICE, buttons, e2eSuite, eventually, type Harness } from "../support/bot-harness.ts";
 import { type LocalS3, S3_BUCKET, S3_SECRET_KEY, startS3 } from "../support/s3.ts";
 
 const suite = e2eSuite("storage on S3");
@@ -37,6 +39,60 @@ const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex")
 
 async function show(h: Harness, id: string) {
   return h.settledReply(h.sandbox.runCommand({ command: "reference show", options: { id }, user: ALICE }));
+}
+
+/**
+ * A proxy in front of s3rver that holds image puts until released, or answers them 503 (every retry too):
+ * the bucket slow or failing just while a grid's last image is stored.
+ */
+async function imagePutGate(upstream: string) {
+  const target = new URL(upstream);
+  const held: Array<() => void> = [];
+  let mode: "hold" | "fail" | "pass" = "pass";
+  let puts = 0;
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(up);
+  };
+  const server = createServer((req, res) => {
+    if (req.method !== "PUT" || !req.url?.includes("/images/")) return forward(req, res);
+    puts++;
+    if (mode === "fail") {
+      req.resume();
+      res.writeHead(503, { "Content-Type": "application/xml" });
+      res.end("<Error><Code>ServiceUnavailable</Code><Message>down</Message></Error>");
+      return;
+    }
+    if (mode === "hold") held.push(() => forward(req, res));
+    else forward(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    set(next: typeof mode) {
+      mode = next;
+    },
+    get held() {
+      return held.length;
+    },
+    get puts() {
+      return puts;
+    },
+    release() {
+      mode = "pass";
+      for (const go of held.splice(0)) go();
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
 describe("storage on S3", () => {
@@ -108,5 +164,85 @@ describe("storage on S3", () => {
     expect((await h.generationOf(failed)).images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
       ["failed", "storage_unavailable", null],
     ]);
+  });
+
+  it("posts the grid while its last image is put in the bucket; a pick pressed meanwhile is recorded once it is stored", async () => {
+    const gate = await imagePutGate(s3.endpoint);
+    try {
+      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
+      gate.set("hold");
+      const made = h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a brass owl", count: 1 },
+        user: ALICE,
+      });
+      const grid = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+      // On Discord with its button while the put is still held: the row is not marked stored, nothing is picked.
+      expect(gate.held).toBe(1);
+      expect(grid.attachments.map((a) => a.filename)).toEqual(["character-1.png"]);
+      const [row] = (await h.generationOf(grid)).images;
+      expect(row?.status).toBe("running");
+      const press = h.sandbox.pressButton({
+        message: grid,
+        customId: buttons(grid)[0]?.custom_id as string,
+        user: ALICE,
+      });
+      // A new request meanwhile (one running request per member) waits for that grid to be recorded: the grid
+      // on screen is not "a request running".
+      const next = h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a brass fox", count: 1 },
+        user: ALICE,
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+      expect(gate.held).toBe(1);
+      gate.release();
+      const confirmation = await h.followUp(press);
+      expect(confirmation.content).toContain(`Picked image 1 as your reference: \`${row?.id}\``);
+      const stored = (await h.generationOf(grid)).images[0];
+      expect(stored?.status).toBe("succeeded");
+      expect(sha256(grid.attachments[0]?.data as Buffer)).toBe(stored?.sha256);
+      await h.delivered(stored?.generationId ?? "");
+      expect((await h.generationOf(grid)).generation.status).toBe("succeeded");
+      const second = await h.grid(next);
+      expect(second.content).toContain("a brass fox");
+      expect(second.attachments).toHaveLength(1);
+    } finally {
+      await gate.close();
+    }
+  });
+
+  it("takes an image off the grid again when its put fails after the grid went out, and records it as not stored", async () => {
+    const gate = await imagePutGate(s3.endpoint);
+    try {
+      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
+      gate.set("fail");
+      const made = h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a glass cat", count: 1 },
+        user: ALICE,
+      });
+      // The grid goes out with the image while the put is being tried (the SDK retries it before giving up)...
+      const early = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+      const shown = early.attachments.length;
+      // ...and once the put has failed, the grid says so and shows nothing to pick.
+      const final = await eventually(
+        async () => (early.content.includes("could not store the image") ? early : undefined),
+        20_000,
+        "the grid to say the image could not be stored",
+      );
+      expect(shown).toBe(1);
+      expect(gate.puts).toBeGreaterThan(1);
+      expect(final.attachments).toEqual([]);
+      expect(buttons(final).map((b) => b.label)).toEqual(["Regenerate"]);
+      const view = await h.generationOf(final);
+      expect(view.images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
+        ["failed", "storage_unavailable", null],
+      ]);
+      await h.delivered(view.generation.id);
+    } finally {
+      await gate.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import { WebSocket } from "ws";
 import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
 import { DiscordSandbox } from "../../src/sandbox/server.ts";
 import { SANDBOX_PEOPLE } from "../../src/sandbox/web.ts";
+import { eventually } from "../support/bot-harness.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 
 interface RawResponse {
@@ -157,6 +158,12 @@ describe("the sandbox's local server, left running", () => {
       "the grid",
     );
     const generationId = /[0-9a-f]{8}-[0-9a-f-]{27}/.exec(JSON.stringify(grid.components))?.[0] ?? "";
+    // The grid goes out while its image is being stored; the reference is there once it is delivered.
+    await eventually(
+      async () => (await running.ctx.generation.view(generationId))?.generation.deliveredAt != null,
+      15_000,
+      "the generation marked delivered",
+    );
     const reference = (await running.ctx.repos.images.forGeneration(generationId))[0]?.id;
     if (!reference) throw new Error("no reference");
     const shown = running.sandbox.runCommand({

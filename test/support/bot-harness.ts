@@ -48,8 +48,13 @@ export interface Harness {
    * withdrawn before it and deleted after it, so the channel keeps nothing of the refused request.
    */
   refusal(interaction: SandboxInteraction): Promise<StoredMessage>;
-  /** Waits for a generation reply to be final: it has its Regenerate button. */
+  /** Waits for a generation reply to be final (it has its Regenerate button) and its generation delivered. */
   grid(interaction: SandboxInteraction): Promise<StoredMessage>;
+  /**
+   * Waits until the bot is done with a generation: its final message confirmed and recorded as delivered (a
+   * grid goes out while its last image is being stored, so it shows a moment before that).
+   */
+  delivered(generationId: string): Promise<void>;
   /** Runs /character as `user` (default Alice) in the guild and waits for the finished grid. */
   character(options: CharacterOptions, user?: SandboxUser): Promise<StoredMessage>;
   /** The generation a grid shows, read through the service (its id is in the grid's buttons). */
@@ -124,8 +129,19 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         "the interaction's reply",
       );
     },
-    grid(interaction) {
-      return harness.settledReply(interaction, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+    async grid(interaction) {
+      const grid = await harness.settledReply(interaction, (m) =>
+        buttons(m).some((b) => b.label === "Regenerate"),
+      );
+      await harness.delivered((await harness.generationOf(grid)).generation.id);
+      return grid;
+    },
+    async delivered(generationId) {
+      await eventually(
+        async () => (await harness.ctx.generation.view(generationId))?.generation.deliveredAt != null,
+        15_000,
+        "the generation marked delivered",
+      );
     },
     async generationOf(grid) {
       for (const b of buttons(grid)) {
