@@ -124,9 +124,15 @@ export class GenerationReply {
     const view =
       ((waited || this.early) && (await this.ctx.generation.view(settled.generation.id))) || settled;
     const interrupted = view.generation.status === "running";
+    // A pick pressed on the early grid edited the message itself (and is shown as picked from now on).
+    const picked = early ? await this.ctx.references.pickedSlot(view.generation.id) : undefined;
     try {
-      const message = interrupted ? renderInterrupted(view) : this.gridMessage(view);
-      if (early === undefined || early !== this.shownAs(view, message)) {
+      const message = interrupted ? renderInterrupted(view) : this.gridMessage(view, picked);
+      // A shutdown after the early grid leaves it standing: the next start finishes the run and sends it again.
+      const stands =
+        early !== undefined &&
+        (interrupted || (picked === undefined && early === this.shownAs(view, message)));
+      if (!stands) {
         trace("grid.rendered", { generationId: view.generation.id });
         await this.show(view, message);
         trace("grid.sent", { generationId: view.generation.id });

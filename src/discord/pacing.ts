@@ -53,14 +53,20 @@ export class ThrottledEdits<T> {
         this.timer = undefined;
         this.enqueue();
       },
-      Math.max(0, this.lastAt + this.intervalMs - this.clock.now()),
+      Math.max(0, this.lastAt + this.intervalMs - this.clock.now(), this.burstWaitMs()),
     );
   }
 
   private burstLeft(): boolean {
-    const since = this.clock.now() - EDIT_BURST_WINDOW_MS;
-    this.startedAt = this.startedAt.filter((at) => at > since);
-    return this.startedAt.length < EDIT_BURST;
+    return this.burstWaitMs() === 0;
+  }
+
+  /** How long until fewer than EDIT_BURST edits started in the last EDIT_BURST_WINDOW_MS; 0 when they have. */
+  private burstWaitMs(): number {
+    const now = this.clock.now();
+    this.startedAt = this.startedAt.filter((at) => at > now - EDIT_BURST_WINDOW_MS);
+    const oldest = this.startedAt[this.startedAt.length - EDIT_BURST];
+    return oldest === undefined ? 0 : oldest + EDIT_BURST_WINDOW_MS - now;
   }
 
   private enqueue(): void {

@@ -71,7 +71,8 @@ export async function handleGenerationButton(
             : `Image ${id.slot} is not available to pick.`,
       );
     }
-    const view = await ctx.generation.view(id.generationId);
+    // The grid as it will stand: a slot still being stored (the grid went out just before its row) is waited for.
+    const view = await ctx.generation.whenStored(id.generationId);
     if (view) {
       const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
       await interaction.editReply({
@@ -93,11 +94,13 @@ export async function handleGenerationButton(
   let parentImageId: string | undefined;
   try {
     await requireOwnMessage(interaction, ctx, id.generationId);
-    // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
-    // and the member's running generation must have ended to let the new one in.
-    view = await ctx.generation.whenStored(id.generationId);
+    view = await ctx.generation.view(id.generationId);
     if (!view) throw new UserFacingError("That generation no longer exists.");
     if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+    // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
+    // and the member's running generation must have ended to let the new one in.
+    if (view.images.some((i) => i.status === "pending" || i.status === "running"))
+      view = (await ctx.generation.whenStored(id.generationId)) ?? view;
     if (id.action === "vary") {
       const slot = id.slot;
       const image = view.images.find((i) => i.slot === slot);

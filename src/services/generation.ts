@@ -246,6 +246,10 @@ export class GenerationService {
     const storing = new Map<string, StoredFileFacts>();
     let landedTold = !onLanded;
     let settledNow: (() => void) | undefined;
+    /** The newest progress report's slots, and how many slots had ended when it was read. */
+    let reported: { images: ImageRow[]; ended: number } | undefined;
+    /** The read for the grid, when one was needed: the run ends after it, so the grid is never overtaken. */
+    let landedRead: Promise<void> | undefined;
     const landed = () => {
       if (landedTold || storing.size === 0 || this.jobs.stopped) return;
       if (open.some((i) => !ended.has(i.id) && !storing.has(i.id))) return;
@@ -253,22 +257,24 @@ export class GenerationService {
       settledNow = this.holdStoring(generation.userId);
       const stored = new Map(storing);
       const at = this.deps.clock.now();
-      // Only the slots are read: what the grid shows of the generation itself never changes while it runs.
-      this.deps.images.forGeneration(generationId).then(
-        (rows) => {
-          if (this.jobs.stopped) return;
-          const images = rows.map((i): ImageRow => {
-            const facts = stored.get(i.id);
-            return facts && i.status !== "failed"
-              ? { ...i, ...facts, status: "succeeded", finishedAt: at }
-              : i;
-          });
-          if (images.some((i) => i.status === "pending" || i.status === "running")) return;
-          onLanded?.({ generation, images });
-        },
-        (err: unknown) =>
+      const tellLanded = (rows: ImageRow[]) => {
+        if (this.jobs.stopped) return;
+        const images = rows.map((i): ImageRow => {
+          const facts = stored.get(i.id);
+          return facts && i.status !== "failed" ? { ...i, ...facts, status: "succeeded", finishedAt: at } : i;
+        });
+        if (images.some((i) => i.status === "pending" || i.status === "running")) return;
+        onLanded?.({ generation, images });
+      };
+      // A progress report read after every slot that has ended had ended has their final rows (deletions up
+      // to a moment ago included, as any grid has): no read again. Otherwise only the slots are read; what the
+      // grid shows of the generation itself never changes while it runs.
+      if (reported && reported.ended >= ended.size) return tellLanded(reported.images);
+      landedRead = this.deps.images
+        .forGeneration(generationId)
+        .then(tellLanded, (err: unknown) =>
           this.deps.logger.warn({ err, generationId }, "could not read the generation for its grid"),
-      );
+        );
     };
     // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
     // the settling transaction instead of before it (the grid that follows supersedes that report anyway).
@@ -301,9 +307,12 @@ export class GenerationService {
           landed();
           outage.delete(image.slot);
           if (this.jobs.stopped || !onProgress) return;
+          const endedThen = ended.size;
           reports.push(
             this.reportProgress(generationId, image.id, (view, settled) => {
               latest = view;
+              if (!reported || endedThen >= reported.ended)
+                reported = { images: view.images, ended: endedThen };
               tell(view, settled);
             }),
           );
@@ -311,7 +320,7 @@ export class GenerationService {
       );
       // The settling transaction's own reading when it settled the generation (no read again on the grid's path).
       const settled = this.jobs.stopped ? undefined : await this.finish(generationId);
-      await Promise.all(reports);
+      await Promise.all([...reports, landedRead]);
       return settled ?? ((await this.view(generationId)) as GenerationView);
     } finally {
       settledNow?.();

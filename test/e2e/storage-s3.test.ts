@@ -84,9 +84,10 @@ async function imagePutGate(upstream: string) {
     get puts() {
       return puts;
     },
-    release() {
-      mode = "pass";
-      for (const go of held.splice(0)) go();
+    /** Lets the first `count` held puts through (all of them by default); later puts pass unless held again. */
+    release(count = held.length) {
+      if (count >= held.length) mode = "pass";
+      for (const go of held.splice(0, count)) go();
     },
     async close() {
       server.closeAllConnections();
@@ -241,6 +242,49 @@ describe("storage on S3", () => {
         ["failed", "storage_unavailable", null],
       ]);
       await h.delivered(view.generation.id);
+    } finally {
+      await gate.close();
+    }
+  });
+
+  it("keeps every image's buttons and shows the pick when a pick lands while another image is still stored", async () => {
+    const gate = await imagePutGate(s3.endpoint);
+    try {
+      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
+      gate.set("hold");
+      const made = h.sandbox.runCommand({
+        command: "character",
+        options: { description: "two tin owls", count: 2 },
+        user: ALICE,
+      });
+      const grid = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+      expect(gate.held).toBe(2);
+      // One image is recorded, the other still being put, when the member picks the recorded one.
+      gate.release(1);
+      await eventually(
+        async () => (await h.generationOf(grid)).images.some((i) => i.status === "succeeded"),
+        10_000,
+        "one image recorded",
+      );
+      const slot = (await h.generationOf(grid)).images.find((i) => i.status === "succeeded")?.slot ?? 0;
+      const press = h.sandbox.pressButton({
+        message: grid,
+        customId: buttons(grid)[slot - 1]?.custom_id as string,
+        user: ALICE,
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      gate.release();
+      await h.followUp(press);
+      await h.delivered((await h.generationOf(grid)).generation.id);
+      const final = h.sandbox.messages.get(grid.id) ?? grid;
+      expect(final.attachments.map((a) => a.filename)).toEqual(["character-1.png", "character-2.png"]);
+      expect(buttons(final).map((b) => `${b.label}${b.style === 3 ? "✅" : ""}`)).toEqual([
+        slot === 1 ? "1✅" : "1",
+        slot === 2 ? "2✅" : "2",
+        "Vary 1",
+        "Vary 2",
+        "Regenerate",
+      ]);
     } finally {
       await gate.close();
     }
