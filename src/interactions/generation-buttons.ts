@@ -5,6 +5,7 @@ import { refusePrivately } from "../discord/acknowledge.ts";
 import type { CustomId } from "../discord/custom-id.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
 import { NO_PINGS, renderGrid } from "../discord/render.ts";
+import { sleep } from "../domain/clock.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
@@ -12,6 +13,9 @@ import type { GenerationView } from "../services/generation.ts";
 import type { AspectRatio } from "../services/providers/image-models.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
+
+/** How long a press waits for its grid's message id to be recorded (see requireOwnMessage). */
+const MESSAGE_ID_WAIT_MS = 3_000;
 
 const notYours = (ownerId: string) =>
   new UserFacingError(`Only <@${ownerId}> can use these buttons. Make your own with /character.`);
@@ -25,7 +29,16 @@ async function requireOwnMessage(
   ctx: AppContext,
   generationId: string,
 ): Promise<void> {
-  const generation = (await ctx.generation.view(generationId))?.generation;
+  let generation = (await ctx.generation.view(generationId))?.generation;
+  // A grid is on Discord a moment before the bot has recorded its message id (the edit's answer is on its
+  // way): a press in that moment waits for it, a little.
+  for (
+    const until = Date.now() + MESSAGE_ID_WAIT_MS;
+    generation?.messageId === null && Date.now() < until;
+  ) {
+    await sleep(25);
+    generation = (await ctx.generation.view(generationId))?.generation;
+  }
   if (generation && generation.messageId !== interaction.message.id) {
     throw new UserFacingError(
       "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
