@@ -151,12 +151,19 @@ export class PredictionJobRunner {
           // The history is read while the create is under way; the first wait needs it, the create does not.
           const configured = state.model ? this.latencyFor(state.model) : undefined;
           const started = state.predictionId
-            ? { predictionId: state.predictionId, model: state.model }
+            ? {
+                predictionId: state.predictionId,
+                model: state.model,
+                sentAt: state.createSentAt ?? undefined,
+              }
             : await this.startOrRecover(job, state, signal);
           const { predictionId } = started;
           const latency = started.model ? this.latencyFor(started.model) : configured;
           let predictMs: number | undefined;
           const output = await awaitOutput(job.provider, predictionId, {
+            // Paced from when the create left, not from when its answer (and the row's record) came back: under
+            // load those take a while, and a prediction counted from then finishes before it is thought due.
+            ...(started.sentAt === undefined ? {} : { startedAt: Math.min(started.sentAt, clock.now()) }),
             deadline: job.deadline(clock.now()),
             pollMs,
             clock,
@@ -242,21 +249,28 @@ export class PredictionJobRunner {
     job: PredictionJob<Request>,
     state: JobState,
     signal: AbortSignal,
-  ): Promise<{ predictionId: string; model: string | null }> {
+  ): Promise<{ predictionId: string; model: string | null; sentAt?: number | undefined }> {
     const request = await job.request();
     if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
+      const sentAt = this.options.clock.now();
       const started = await job.provider.start(request, signal);
       await job.markStarted(started);
       job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
-      return started;
+      return { ...started, sentAt };
     }
     // A create was sent by a run that stopped before its answer was recorded (or by another runner).
     const current = await job.state();
-    if (current?.predictionId) return { predictionId: current.predictionId, model: current.model };
+    if (current?.predictionId)
+      return {
+        predictionId: current.predictionId,
+        model: current.model,
+        sentAt: current.createSentAt ?? undefined,
+      };
     if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
     const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
     const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
     const found = await job.provider.recover(request, sentAt, excluded, signal);
+
     if (!found) {
       throw new PredictionFailure(
         "provider_error",
@@ -268,7 +282,7 @@ export class PredictionJobRunner {
       { predictionId: found.predictionId, model: found.model, sentAt },
       "adopted the prediction of a create sent before the restart",
     );
-    return found;
+    return { ...found, sentAt };
   }
 }
 

@@ -159,9 +159,10 @@ describe("GenerationService.start", () => {
     fake.holdResults();
     const running = generate(app, REQUEST);
     await waitUntil(() => fake.creates.length === 2, "two creates");
-    // The bot is waiting on both (it has polled each a few times) and has not created a third.
+    // The bot is waiting on both (it has checked on them a few times, one at a time or both in one list) and
+    // has not created a third.
     const polls = () =>
-      fake.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v1/predictions/"));
+      fake.requests.filter((r) => r.method === "GET" && r.path.startsWith("/v1/predictions"));
     await waitUntil(() => polls().length >= 6, "the two predictions polled");
     expect(fake.creates).toHaveLength(2);
     fake.releaseResults();
