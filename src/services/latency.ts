@@ -68,20 +68,22 @@ export function nextPollDelay(
 }
 
 /**
- * nextPollDelay's wait, and whether the check is one of the fast ones while a result is due (at the full
- * FAST_POLL_MS pace): those wait for a shared tick, so that checks due together leave together.
+ * nextPollDelay's wait, whether the check is one of the fast ones while a result is due (at the full
+ * FAST_POLL_MS pace; those wait for a shared tick, so that checks due together leave together), and whether
+ * the result cannot be due yet.
  */
 export function pollPlan(
   elapsedMs: number,
   estimate: { expectedMs: number | undefined; spreadMs: number } | undefined,
   pollMs: number,
-): { delayMs: number; onTick: boolean } {
+): { delayMs: number; onTick: boolean; notDue?: true } {
   const fast = Math.min(pollMs, FAST_POLL_MS);
   const expected = estimate?.expectedMs;
   if (expected === undefined) return { delayMs: pollMs, onTick: false };
   const spread = Math.max(estimate?.spreadMs ?? 0, fast);
   const due = expected - 2 * spread - fast;
-  if (elapsedMs < due) return { delayMs: Math.min(pollMs, Math.max(fast, due - elapsedMs)), onTick: false };
+  if (elapsedMs < due)
+    return { delayMs: Math.min(pollMs, Math.max(fast, due - elapsedMs)), onTick: false, notDue: true };
   const late = elapsedMs - (expected + 4 * spread);
   if (late <= 0) return { delayMs: fast, onTick: fast === FAST_POLL_MS };
   return { delayMs: Math.min(pollMs, Math.max(fast, Math.round(late / 4))), onTick: false };

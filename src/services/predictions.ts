@@ -47,12 +47,13 @@ export async function awaitOutput(
   async function poll(): Promise<string> {
     let errors = 0;
     if (latency && !options.webhooks) {
-      // A prediction that cannot be done yet is not asked about: under load these first checks alone (one per
+      // A prediction that cannot be done yet is not asked about (one resumed after a restart, long since
+      // created, is asked at once): under load these first checks alone (one per
       // create) would spend a good part of the account's status-check budget, and the checks that matter, of
       // predictions about to finish, would wait behind them.
       await latency.ready;
       const plan = pollPlan(clock.now() - startedAt, latency, pollMs);
-      if (!plan.onTick && plan.delayMs > FAST_POLL_MS) await sleep(plan.delayMs, signal);
+      if (plan.notDue) await sleep(plan.delayMs, signal);
     }
     for (;;) {
       let state: PredictionState = { status: "running" };

@@ -3,7 +3,9 @@ import { systemClock } from "../../src/domain/clock.ts";
 import { FAST_POLL_MS, LatencyEstimate, nextPollDelay, pollPlan } from "../../src/services/latency.ts";
 import { Limiter } from "../../src/services/limiter.ts";
 import { PredictionJobRunner } from "../../src/services/prediction-job.ts";
+import { awaitOutput } from "../../src/services/predictions.ts";
 import { runningTime } from "../../src/services/providers/replicate-client.ts";
+import type { PredictionProvider } from "../../src/services/providers/types.ts";
 
 const usual = (expectedMs: number, spreadMs: number) => ({ expectedMs, spreadMs });
 
@@ -19,11 +21,11 @@ describe("adaptive polling", () => {
     const estimate = usual(1500, 75);
     expect(nextPollDelay(0, estimate, 1000)).toBe(1000);
     expect(nextPollDelay(1000, estimate, 1000)).toBe(325);
-    expect(pollPlan(1310, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: false });
+    expect(pollPlan(1310, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: false, notDue: true });
     // Due: on the shared tick, so checks due together leave together.
     expect(pollPlan(1325, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
     expect(pollPlan(1800, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
-    // Late: a quarter of how late, within [25 ms, the interval], each at its own time.
+    // Late: a quarter of how late, within [25 ms, the interval] (awaitOutput then joins the next tick).
     expect(pollPlan(2000, estimate, 1000)).toEqual({ delayMs: 50, onTick: false });
     expect(nextPollDelay(3000, estimate, 1000)).toBe(300);
     expect(nextPollDelay(9000, estimate, 1000)).toBe(1000);
@@ -32,6 +34,36 @@ describe("adaptive polling", () => {
     expect(nextPollDelay(1000, usual(1500, 0), 1000)).toBe(425);
     expect(pollPlan(1340, usual(1500, 75), 20)).toEqual({ delayMs: 20, onTick: false });
     expect(pollPlan(0, undefined, 25)).toEqual({ delayMs: 25, onTick: false });
+  });
+
+  it("asks about a prediction first when it may be due, and about one created long ago at once", async () => {
+    // A provider that answers "running" until the prediction's time has passed, and records when it was asked.
+    const provider = (readyAt: number, asked: number[]) =>
+      ({
+        get: async () => {
+          asked.push(Date.now());
+          return Date.now() >= readyAt ? { status: "succeeded", output: "out" } : { status: "running" };
+        },
+        cancel: async () => {},
+      }) as unknown as PredictionProvider<unknown>;
+    const latency = new LatencyEstimate();
+    for (let i = 0; i < 5; i++) latency.observe(400);
+    const wait = { pollMs: 1000, clock: systemClock, signal: new AbortController().signal, latency };
+    const fresh: number[] = [];
+    const created = Date.now();
+    await awaitOutput(provider(created + 400, fresh), "p1", { ...wait, deadline: created + 10_000 });
+    // Due from 400 − 2·25 − 25 = 325 ms: nothing is asked before then.
+    expect((fresh[0] as number) - created).toBeGreaterThanOrEqual(300);
+    expect(fresh.length).toBeLessThanOrEqual(6);
+    const resumed: number[] = [];
+    const now = Date.now();
+    await awaitOutput(provider(now - 59_000, resumed), "p2", {
+      ...wait,
+      startedAt: now - 60_000,
+      deadline: now + 10_000,
+    });
+    expect(resumed).toHaveLength(1);
+    expect((resumed[0] as number) - now).toBeLessThan(100);
   });
 
   it("learns a moving average of running times and how far they stray", () => {
