@@ -17,6 +17,7 @@ const BOTH_ENGINES = [
   "test/e2e/resilience.test.ts",
   "test/e2e/library.test.ts",
   "test/e2e/variations.test.ts",
+  "test/e2e/storage-s3.test.ts",
   "test/services/quota.test.ts",
   "test/services/refund.test.ts",
   "test/services/prediction-job.test.ts",

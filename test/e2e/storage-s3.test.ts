@@ -2,14 +2,13 @@
 // /character → grid → pick → /reference show → /video, the bytes coming back from the bucket, across a restart.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { fileTypeFromBuffer } from "file-type";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../src/domain/ids.ts";
 import { readAll } from "../../src/storage/object-store.ts";
 import { S3ObjectStore } from "../../src/storage/s3-object-store.ts";
 import { ALICE, buttons, e2eSuite, eventually, type Harness } from "../support/bot-harness.ts";
+import { forwardTo, startLocalServer } from "../support/http-proxy.ts";
 import { type LocalS3, S3_BUCKET, S3_SECRET_KEY, startS3 } from "../support/s3.ts";
 
 const suite = e2eSuite("storage on S3");
@@ -46,21 +45,11 @@ async function show(h: Harness, id: string) {
  * the bucket slow or failing just while a grid's last image is stored.
  */
 async function imagePutGate(upstream: string) {
-  const target = new URL(upstream);
+  const forward = forwardTo(upstream);
   const held: Array<() => void> = [];
   let mode: "hold" | "fail" | "pass" = "pass";
   let puts = 0;
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
-    const up = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(up);
-  };
-  const server = createServer((req, res) => {
+  const server = await startLocalServer((req, res) => {
     if (req.method !== "PUT" || !req.url?.includes("/images/")) return forward(req, res);
     puts++;
     if (mode === "fail") {
@@ -72,12 +61,8 @@ async function imagePutGate(upstream: string) {
     if (mode === "hold") held.push(() => forward(req, res));
     else forward(req, res);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    set(next: typeof mode) {
-      mode = next;
-    },
+    endpoint: server.url,
     get held() {
       return held.length;
     },
@@ -89,11 +74,30 @@ async function imagePutGate(upstream: string) {
       if (count >= held.length) mode = "pass";
       for (const go of held.splice(0, count)) go();
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+    hold(next: "hold" | "fail") {
+      mode = next;
     },
+    close: server.close,
   };
+}
+
+const gates: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const gate of gates.splice(0)) await gate.close();
+});
+
+/**
+ * A bot on the bucket behind an image-put gate set to `mode`, and Alice's /character on it, up to the grid
+ * (which goes out while the grid's last image is being put).
+ */
+async function gatedCharacter(mode: "hold" | "fail", description: string, count: number) {
+  const gate = await imagePutGate(s3.endpoint);
+  gates.push(gate);
+  const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
+  gate.hold(mode);
+  const made = h.sandbox.runCommand({ command: "character", options: { description, count }, user: ALICE });
+  const grid = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
+  return { gate, h, grid };
 }
 
 describe("storage on S3", () => {
@@ -168,126 +172,90 @@ describe("storage on S3", () => {
   });
 
   it("posts the grid while its last image is put in the bucket; a pick pressed meanwhile is recorded once it is stored", async () => {
-    const gate = await imagePutGate(s3.endpoint);
-    try {
-      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
-      gate.set("hold");
-      const made = h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a brass owl", count: 1 },
-        user: ALICE,
-      });
-      const grid = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
-      // On Discord with its button while the put is still held (the put leaves as the grid does): the row is not
-      // marked stored, nothing is picked.
-      await eventually(async () => gate.held === 1, 5_000, "the put held");
-      expect(grid.attachments.map((a) => a.filename)).toEqual(["character-1.png"]);
-      const [row] = (await h.generationOf(grid)).images;
-      expect(row?.status).toBe("running");
-      const press = h.sandbox.pressButton({
-        message: grid,
-        customId: buttons(grid)[0]?.custom_id as string,
-        user: ALICE,
-      });
-      // A new request meanwhile (one running request per member) waits for that grid to be recorded: the grid
-      // on screen is not "a request running".
-      const next = h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a brass fox", count: 1 },
-        user: ALICE,
-      });
-      await new Promise((r) => setTimeout(r, 200));
-      expect(await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
-      expect(gate.held).toBe(1);
-      gate.release();
-      const confirmation = await h.followUp(press);
-      expect(confirmation.content).toContain(`Picked image 1 as your reference: \`${row?.id}\``);
-      const stored = (await h.generationOf(grid)).images[0];
-      expect(stored?.status).toBe("succeeded");
-      expect(sha256(grid.attachments[0]?.data as Buffer)).toBe(stored?.sha256);
-      await h.delivered(stored?.generationId ?? "");
-      expect((await h.generationOf(grid)).generation.status).toBe("succeeded");
-      const second = await h.grid(next);
-      expect(second.content).toContain("a brass fox");
-      expect(second.attachments).toHaveLength(1);
-    } finally {
-      await gate.close();
-    }
+    const { gate, h, grid } = await gatedCharacter("hold", "a brass owl", 1);
+    // On Discord with its button while the put is still held (the put leaves as the grid does): the row is not
+    // marked stored, nothing is picked.
+    await eventually(async () => gate.held === 1, 5_000, "the put held");
+    expect(grid.attachments.map((a) => a.filename)).toEqual(["character-1.png"]);
+    const [row] = (await h.generationOf(grid)).images;
+    expect(row?.status).toBe("running");
+    const press = h.sandbox.pressButton({
+      message: grid,
+      customId: buttons(grid)[0]?.custom_id as string,
+      user: ALICE,
+    });
+    // A new request meanwhile (one running request per member) waits for that grid to be recorded: the grid
+    // on screen is not "a request running".
+    const next = h.sandbox.runCommand({
+      command: "character",
+      options: { description: "a brass fox", count: 1 },
+      user: ALICE,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id)).toBeUndefined();
+    expect(gate.held).toBe(1);
+    gate.release();
+    const confirmation = await h.followUp(press);
+    expect(confirmation.content).toContain(`Picked image 1 as your reference: \`${row?.id}\``);
+    const stored = (await h.generationOf(grid)).images[0];
+    expect(stored?.status).toBe("succeeded");
+    expect(sha256(grid.attachments[0]?.data as Buffer)).toBe(stored?.sha256);
+    await h.delivered(stored?.generationId ?? "");
+    expect((await h.generationOf(grid)).generation.status).toBe("succeeded");
+    const second = await h.grid(next);
+    expect(second.content).toContain("a brass fox");
+    expect(second.attachments).toHaveLength(1);
   });
 
   it("takes an image off the grid again when its put fails after the grid went out, and records it as not stored", async () => {
-    const gate = await imagePutGate(s3.endpoint);
-    try {
-      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
-      gate.set("fail");
-      const made = h.sandbox.runCommand({
-        command: "character",
-        options: { description: "a glass cat", count: 1 },
-        user: ALICE,
-      });
-      // The grid goes out with the image while the put is being tried (the SDK retries it before giving up)...
-      const early = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
-      const shown = early.attachments.length;
-      // ...and once the put has failed, the grid says so and shows nothing to pick.
-      const final = await eventually(
-        async () => (early.content.includes("could not store the image") ? early : undefined),
-        20_000,
-        "the grid to say the image could not be stored",
-      );
-      expect(shown).toBe(1);
-      expect(gate.puts).toBeGreaterThan(1);
-      expect(final.attachments).toEqual([]);
-      expect(buttons(final).map((b) => b.label)).toEqual(["Regenerate"]);
-      const view = await h.generationOf(final);
-      expect(view.images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
-        ["failed", "storage_unavailable", null],
-      ]);
-      await h.delivered(view.generation.id);
-    } finally {
-      await gate.close();
-    }
+    // The grid goes out with the image while the put is being tried (the SDK retries it before giving up)...
+    const { gate, h, grid: early } = await gatedCharacter("fail", "a glass cat", 1);
+    const shown = early.attachments.length;
+    // ...and once the put has failed, the grid says so and shows nothing to pick.
+    const final = await eventually(
+      async () => (early.content.includes("could not store the image") ? early : undefined),
+      20_000,
+      "the grid to say the image could not be stored",
+    );
+    expect(shown).toBe(1);
+    expect(gate.puts).toBeGreaterThan(1);
+    expect(final.attachments).toEqual([]);
+    expect(buttons(final).map((b) => b.label)).toEqual(["Regenerate"]);
+    const view = await h.generationOf(final);
+    expect(view.images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
+      ["failed", "storage_unavailable", null],
+    ]);
+    await h.delivered(view.generation.id);
   });
 
   it("keeps every image's buttons and shows the pick when a pick lands while another image is still stored", async () => {
-    const gate = await imagePutGate(s3.endpoint);
-    try {
-      const h = await suite.start({ ...s3.env(`bot-${newId().slice(0, 8)}`), S3_ENDPOINT: gate.endpoint });
-      gate.set("hold");
-      const made = h.sandbox.runCommand({
-        command: "character",
-        options: { description: "two tin owls", count: 2 },
-        user: ALICE,
-      });
-      const grid = await h.settledReply(made, (m) => buttons(m).some((b) => b.label === "Regenerate"));
-      await eventually(async () => gate.held === 2, 5_000, "both puts held");
-      // One image is recorded, the other still being put, when the member picks the recorded one.
-      gate.release(1);
-      await eventually(
-        async () => (await h.generationOf(grid)).images.some((i) => i.status === "succeeded"),
-        10_000,
-        "one image recorded",
-      );
-      const slot = (await h.generationOf(grid)).images.find((i) => i.status === "succeeded")?.slot ?? 0;
-      const press = h.sandbox.pressButton({
-        message: grid,
-        customId: buttons(grid)[slot - 1]?.custom_id as string,
-        user: ALICE,
-      });
-      await new Promise((r) => setTimeout(r, 300));
-      gate.release();
-      await h.followUp(press);
-      await h.delivered((await h.generationOf(grid)).generation.id);
-      const final = h.sandbox.messages.get(grid.id) ?? grid;
-      expect(final.attachments.map((a) => a.filename)).toEqual(["character-1.png", "character-2.png"]);
-      expect(buttons(final).map((b) => `${b.label}${b.style === 3 ? "✅" : ""}`)).toEqual([
-        slot === 1 ? "1✅" : "1",
-        slot === 2 ? "2✅" : "2",
-        "Vary 1",
-        "Vary 2",
-        "Regenerate",
-      ]);
-    } finally {
-      await gate.close();
-    }
+    const { gate, h, grid } = await gatedCharacter("hold", "two tin owls", 2);
+    await eventually(async () => gate.held === 2, 5_000, "both puts held");
+    // One image is recorded, the other still being put, when the member picks the recorded one.
+    gate.release(1);
+    await eventually(
+      async () => (await h.generationOf(grid)).images.some((i) => i.status === "succeeded"),
+      10_000,
+      "one image recorded",
+    );
+    const slot = (await h.generationOf(grid)).images.find((i) => i.status === "succeeded")?.slot ?? 0;
+    const press = h.sandbox.pressButton({
+      message: grid,
+      customId: buttons(grid)[slot - 1]?.custom_id as string,
+      user: ALICE,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    gate.release();
+    await h.followUp(press);
+    await h.delivered((await h.generationOf(grid)).generation.id);
+    const final = h.sandbox.messages.get(grid.id) ?? grid;
+    expect(final.attachments.map((a) => a.filename)).toEqual(["character-1.png", "character-2.png"]);
+    expect(buttons(final).map((b) => `${b.label}${b.style === 3 ? "✅" : ""}`)).toEqual([
+      slot === 1 ? "1✅" : "1",
+      slot === 2 ? "2✅" : "2",
+      "Vary 1",
+      "Vary 2",
+      "Regenerate",
+    ]);
   });
 });

@@ -1,8 +1,6 @@
 // The file store's contract, run on both object-store backends: files under DATA_DIR and S3 (a real s3rver).
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request as httpRequest } from "node:http";
-import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fitImage } from "../../src/discord/attachments.ts";
@@ -18,6 +16,7 @@ import {
 } from "../../src/storage/object-store.ts";
 import { S3_ORPHAN_GRACE_MS, S3ObjectStore } from "../../src/storage/s3-object-store.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
+import { forwardTo, startLocalServer } from "../support/http-proxy.ts";
 import { type LocalS3, S3_BUCKET, startS3 } from "../support/s3.ts";
 
 let s3: LocalS3;
@@ -405,22 +404,13 @@ describe("S3 puts", () => {
   it("sign the SHA-256 the caller measured (S3 checks it against the body) instead of hashing the bytes again", async () => {
     // A recording proxy in front of s3rver: what the bot sends, as S3 would receive it.
     const seen: Array<{ method?: string; sha?: string | string[] }> = [];
-    const target = new URL(s3.endpoint);
-    const proxy = createServer((req, res) => {
+    const forward = forwardTo(s3.endpoint);
+    const proxy = await startLocalServer((req, res) => {
       seen.push({ method: req.method, sha: req.headers["x-amz-content-sha256"] });
-      const upstream = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
+      forward(req, res);
     });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
     try {
-      const { port } = proxy.address() as AddressInfo;
-      const objects = s3Store(`t-${newId()}`, `http://127.0.0.1:${port}`);
+      const objects = s3Store(`t-${newId()}`, proxy.url);
       opened.push(objects);
       const data = randomBytes(64 * 1024);
       const measured = createHash("sha256").update(data).digest("hex");
@@ -438,8 +428,7 @@ describe("S3 puts", () => {
         measured,
       ]);
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
     }
   });
 });
