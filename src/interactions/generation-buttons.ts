@@ -5,7 +5,6 @@ import { refusePrivately } from "../discord/acknowledge.ts";
 import type { CustomId } from "../discord/custom-id.ts";
 import { generateAndReply } from "../discord/generation-reply.ts";
 import { NO_PINGS, renderGrid } from "../discord/render.ts";
-import { sleep } from "../domain/clock.ts";
 import { UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { AppContext } from "../services/context.ts";
@@ -29,16 +28,11 @@ async function requireOwnMessage(
   ctx: AppContext,
   generationId: string,
 ): Promise<void> {
-  let generation = (await ctx.generation.view(generationId))?.generation;
   // A grid is on Discord a moment before the bot has recorded its message id (the edit's answer is on its
   // way): a press in that moment waits for it, a little.
-  for (
-    const until = Date.now() + MESSAGE_ID_WAIT_MS;
-    generation?.messageId === null && Date.now() < until;
-  ) {
-    await sleep(25);
-    generation = (await ctx.generation.view(generationId))?.generation;
-  }
+  const generation = (
+    await ctx.generation.viewOnce(generationId, (v) => v.generation.messageId !== null, MESSAGE_ID_WAIT_MS)
+  )?.generation;
   if (generation && generation.messageId !== interaction.message.id) {
     throw new UserFacingError(
       "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",

@@ -464,12 +464,27 @@ export class GenerationService {
    * image is stored, and a press on it in that moment (a pick, Vary, Regenerate) waits for the row instead of
    * finding the slot still open. Read from the database, so it holds whichever process stores the image.
    */
-  async whenStored(generationId: string, timeoutMs = STORED_WAIT_MS): Promise<GenerationView | undefined> {
+  whenStored(generationId: string, timeoutMs = STORED_WAIT_MS): Promise<GenerationView | undefined> {
+    return this.viewOnce(
+      generationId,
+      (view) => !view.images.some((i) => i.status === "pending" || i.status === "running"),
+      timeoutMs,
+    );
+  }
+
+  /**
+   * The generation once `ready` holds for it (or it is gone), or as it stands after `timeoutMs`, read again
+   * every STORED_POLL_MS: for a press on a grid that reached Discord a moment before its rows say so.
+   */
+  async viewOnce(
+    generationId: string,
+    ready: (view: GenerationView) => boolean,
+    timeoutMs: number,
+  ): Promise<GenerationView | undefined> {
     const until = performance.now() + timeoutMs;
     for (;;) {
       const view = await this.view(generationId);
-      if (!view?.images.some((i) => i.status === "pending" || i.status === "running")) return view;
-      if (performance.now() >= until) return view;
+      if (!view || ready(view) || performance.now() >= until) return view;
       await sleep(STORED_POLL_MS);
     }
   }
