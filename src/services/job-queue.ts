@@ -7,20 +7,20 @@
 // enqueued twice (a gateway's restart re-enqueues every undelivered job) is one job. The rows stay the truth:
 // a job only ever runs what its row still lacks, so a job run twice (a worker that stalled but was not dead)
 // costs a status check, never a second prediction (the create is claimed in the database first).
-import {
-  DelayedError,
-  FlowProducer,
-  type Job,
-  Queue,
-  UnrecoverableError,
-  WaitingError,
-  Worker,
-} from "bullmq";
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { FlowProducer, Job, Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { PredictionEvents } from "./prediction-events.ts";
 import type { JobKind } from "./prediction-job.ts";
+
+const require = createRequire(import.meta.url);
+/**
+ * BullMQ and ioredis, loaded with the first shared queue: a bot without REDIS_URL never needs them, and their
+ * 7 MB of heap would only lengthen each of its garbage collections.
+ */
+const bullmq = () => require("bullmq") as typeof import("bullmq");
 
 const PREDICTIONS = "predictions";
 const DELIVERIES = "deliveries";
@@ -116,9 +116,9 @@ export class SharedJobQueue {
     private readonly logger: Logger,
   ) {
     const opts = { connection: redis, prefix: settings.prefix };
-    this.predictions = new Queue(PREDICTIONS, opts);
-    this.deliveries = new Queue(DELIVERIES, opts);
-    this.flows = new FlowProducer(opts);
+    this.predictions = new (bullmq().Queue)(PREDICTIONS, opts);
+    this.deliveries = new (bullmq().Queue)(DELIVERIES, opts);
+    this.flows = new (bullmq().FlowProducer)(opts);
     const heard = (err: Error) => logger.warn({ err }, "job queue error");
     this.predictions.on("error", heard);
     this.deliveries.on("error", heard);
@@ -127,7 +127,7 @@ export class SharedJobQueue {
 
   /** Connects, checks Redis answers, and sets the fleet-wide limits (every process sets the same ones). */
   static async open(settings: SharedQueueSettings, logger: Logger): Promise<SharedJobQueue> {
-    const redis = new Redis(settings.redisUrl, {
+    const redis = new (require("ioredis") as typeof import("ioredis")).Redis(settings.redisUrl, {
       // BullMQ needs blocking commands to wait as long as they must, and retries them itself.
       maxRetriesPerRequest: null,
       connectTimeout: 5000,
@@ -240,12 +240,12 @@ export class SharedJobQueue {
       return duplicate;
     };
     this.workers = [
-      new Worker(PREDICTIONS, (job, token) => this.process(job, token, handlers), {
+      new (bullmq().Worker)(PREDICTIONS, (job, token) => this.process(job, token, handlers), {
         ...common,
         connection: connection(),
         concurrency: this.settings.concurrency,
       }),
-      new Worker(DELIVERIES, (job, token) => this.process(job, token, handlers), {
+      new (bullmq().Worker)(DELIVERIES, (job, token) => this.process(job, token, handlers), {
         ...common,
         connection: connection(),
         concurrency: DELIVERY_CONCURRENCY,
@@ -305,7 +305,7 @@ export class SharedJobQueue {
       if (err instanceof StorageUnavailableError) return this.putOff(job, token, err, log);
       if (err instanceof MissingRowError) {
         log.error({ err }, "a job for a row this database does not have");
-        throw new UnrecoverableError(err.message);
+        throw new (bullmq().UnrecoverableError)(err.message);
       }
       throw err;
     }
@@ -323,13 +323,13 @@ export class SharedJobQueue {
     const now = Date.now();
     const outage = job.data.outage ?? { since: now, times: 0 };
     if (now - outage.since > OUTAGE_GIVE_UP_MS) {
-      throw new UnrecoverableError(`the storage stayed away: ${err.message}`);
+      throw new (bullmq().UnrecoverableError)(`the storage stayed away: ${err.message}`);
     }
     const pause = OUTAGE_RETRY_MS[Math.min(outage.times, OUTAGE_RETRY_MS.length - 1)] as number;
     log.warn({ err, variable: err.variable, retryInMs: pause }, "storage away: the job waits and runs again");
     await job.updateData({ ...job.data, outage: { since: outage.since, times: outage.times + 1 } });
     await job.moveToDelayed(now + pause, token);
-    throw new DelayedError();
+    throw new (bullmq().DelayedError)();
   }
 
   /** Removes job `id` when it has ended (completed or failed), so that it can be enqueued again. */
@@ -343,7 +343,7 @@ export class SharedJobQueue {
   private async handBack(job: Job<QueuedWork>, token: string | undefined): Promise<never> {
     await job.moveToWait(token);
     this.logger.info({ jobId: job.id }, "job handed back: this process is stopping");
-    throw new WaitingError();
+    throw new (bullmq().WaitingError)();
   }
 
   private jobOptions() {

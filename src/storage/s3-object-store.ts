@@ -2,16 +2,9 @@
 // s3://bucket/prefix. Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role, …); the bot never holds or logs them.
 
+import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import {
   assertKey,
   assertPrefix,
@@ -23,6 +16,12 @@ import {
   type PutOptions,
   StorageUnavailableError,
 } from "./object-store.ts";
+
+/**
+ * The AWS SDK, loaded with the first S3 store: a bot on local files never needs it, and its 5 MB of heap would
+ * only lengthen each of its garbage collections.
+ */
+const sdk = () => createRequire(import.meta.url)("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
 
 export interface S3Settings {
   bucket: string;
@@ -56,7 +55,7 @@ export class S3ObjectStore implements ObjectStore {
   constructor(private readonly settings: S3Settings) {
     this.base = settings.prefix ? `${settings.prefix}/` : "";
     this.description = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ""}`;
-    this.client = new S3Client({
+    this.client = new (sdk().S3Client)({
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       forcePathStyle: settings.forcePathStyle,
@@ -80,7 +79,7 @@ export class S3ObjectStore implements ObjectStore {
    * already, so the hash is handed to the signer instead of computed again on the event loop (1 ms per 1.3 MB).
    */
   async put(key: string, data: Uint8Array, options: PutOptions): Promise<void> {
-    const command = new PutObjectCommand({
+    const command = new (sdk().PutObjectCommand)({
       Bucket: this.settings.bucket,
       Key: this.keyOf(key),
       Body: data,
@@ -108,7 +107,7 @@ export class S3ObjectStore implements ObjectStore {
     if (range) assertRange(range);
     try {
       const answer = await this.client.send(
-        new GetObjectCommand({
+        new (sdk().GetObjectCommand)({
           Bucket: this.settings.bucket,
           Key,
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
@@ -134,7 +133,7 @@ export class S3ObjectStore implements ObjectStore {
   async stat(key: string): Promise<ObjectInfo | undefined> {
     try {
       const head = await this.client.send(
-        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
+        new (sdk().HeadObjectCommand)({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
       );
       return {
         key,
@@ -148,7 +147,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.keyOf(key) }));
+    await this.client.send(
+      new (sdk().DeleteObjectCommand)({ Bucket: this.settings.bucket, Key: this.keyOf(key) }),
+    );
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
@@ -156,7 +157,7 @@ export class S3ObjectStore implements ObjectStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({
+        new (sdk().ListObjectsV2Command)({
           Bucket: this.settings.bucket,
           Prefix: `${this.base}${prefix}`,
           ...(token ? { ContinuationToken: token } : {}),
@@ -184,7 +185,7 @@ export class S3ObjectStore implements ObjectStore {
   async check(): Promise<void> {
     try {
       await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.base, MaxKeys: 1 }),
+        new (sdk().ListObjectsV2Command)({ Bucket: this.settings.bucket, Prefix: this.base, MaxKeys: 1 }),
       );
     } catch (err) {
       throw new StorageUnavailableError("STORAGE_URL", `${this.description}: ${explain(err)}`, {
@@ -200,7 +201,7 @@ export class S3ObjectStore implements ObjectStore {
 
 function isNotFound(err: unknown): boolean {
   return (
-    err instanceof S3ServiceException &&
+    err instanceof sdk().S3ServiceException &&
     (err.name === "NoSuchKey" || err.name === "NotFound" || err.$metadata.httpStatusCode === 404)
   );
 }
