@@ -10,12 +10,15 @@ import { LocalObjectStore } from "../src/storage/local-object-store.ts";
 import type { ObjectStore } from "../src/storage/object-store.ts";
 import { S3ObjectStore } from "../src/storage/s3-object-store.ts";
 import { spawnScript } from "../test/support/spawn.ts";
+import { namedCpuMs, processCpuMs } from "./cpu.ts";
 
 export interface BenchEngine {
   description: string;
   /** The variables for one more bot (or bench phase): its own database and bucket prefix. */
   env(): Promise<Record<string, string>>;
   objectStore(dataDir: string): Promise<ObjectStore>;
+  /** The CPU time (ms so far) of each service process the engine runs beside the bot, by name. */
+  services: Record<string, () => number>;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,7 @@ export async function startEngine(kind: "sqlite" | "postgres", adminUrl: string)
       description: "SQLite + files (the embedded default)",
       env: async () => ({}),
       objectStore: async (dataDir) => new LocalObjectStore(dataDir),
+      services: {},
       close: async () => {},
     };
   }
@@ -47,6 +51,8 @@ export async function startEngine(kind: "sqlite" | "postgres", adminUrl: string)
   const server = new URL(adminUrl);
   return {
     description: `PostgreSQL at ${server.host} + S3 (s3rver)`,
+    // PostgreSQL's server and backends on this machine (other databases' too, none busy during a run).
+    services: { PostgreSQL: () => namedCpuMs("postgres"), s3rver: () => processCpuMs(s3.child.pid) },
     async env() {
       const name = `crbot_bench_${randomBytes(4).toString("hex")}`;
       await admin.query(`CREATE DATABASE ${name}`);

@@ -22,6 +22,7 @@ import {
   type TracedRun,
 } from "./breakdown.ts";
 import { compareResults, type Figure } from "./compare.ts";
+import { cpuMeter, processCpuMs } from "./cpu.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
 import { median, quantile } from "./stats.ts";
 import { texturedNoise } from "./textured-noise.ts";
@@ -135,6 +136,10 @@ class BotProcess {
     const startMs = performance.now() - spawnedAt;
     await new Promise((r) => setTimeout(r, 300));
     return new BotProcess(bot, probeFile, dataDir, engineEnv, startMs);
+  }
+
+  get pid(): number | undefined {
+    return this.bot.child.pid;
   }
 
   probe(): Probe {
@@ -326,7 +331,17 @@ async function main() {
   const idle = { startMs: bot.startMs, rssMB: bot.probe().rssBytes / 2 ** 20 };
   await warmUp();
   const one = await sequentialRuns(sandbox, fake.origin, 1, "count1");
+  // What each process burns per /character: on two cores, one's work in a request's last moments is another's
+  // wait for a core.
+  const meter = cpuMeter({
+    "bot, main thread": () => processCpuMs(bot.pid, true),
+    "bot, all threads": () => processCpuMs(bot.pid),
+    "Discord stand-in + benchmark": () => processCpuMs(process.pid),
+    "Replicate stand-in": () => processCpuMs(fake.process.child.pid),
+    ...engine.services,
+  });
   const four = await sequentialRuns(sandbox, fake.origin, 4, "count4");
+  const fourCpu = meter.stop(RUNS);
   await bot.stop(sandbox);
   const fourBreakdown = breakDown(four.runs, bot.marks(), await creates(fake.origin));
   // The first /character after a restart, on the same database: the bot has made no request of its own yet.
@@ -508,6 +523,11 @@ async function main() {
       "count 4: poll lag, every slot",
       fourBreakdown.flatMap((b) => b.slotPollLags),
     ),
+    ...Object.entries(fourCpu).map(([part, ms]) => ({
+      figure: `count 4: CPU per /character, ${part} (ms)`,
+      value: ms,
+      goal: "—",
+    })),
     ...segmentFigures(
       `load ${LOAD_USERS}×4: defer`,
       DEFER_SEGMENTS.map(([name]) => name),
@@ -557,6 +577,7 @@ async function main() {
       storage,
       fileStore,
       breakdown: { four: fourBreakdown, cold: coldBreakdown, load: loadBreakdown },
+      cpuPerCharacter: fourCpu,
     },
   };
   mkdirSync(join(root, "bench-results"), { recursive: true });
