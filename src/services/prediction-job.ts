@@ -138,6 +138,8 @@ export class PredictionJobRunner {
     /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
     let began: number | undefined;
     let status: string | undefined;
+    /** The model the job ran on, once known (for the metrics: no read of the row again). */
+    let model: string | null | undefined;
     /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
     let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
     let releaseStoring: (() => void) | undefined;
@@ -148,6 +150,7 @@ export class PredictionJobRunner {
           const state = waited ? await job.state() : before;
           if (!state || hasEnded(state)) return;
           began = performance.now();
+          model = state.model;
           // The history is read while the create is under way; the first wait needs it, the create does not.
           const configured = state.model ? this.latencyFor(state.model) : undefined;
           const started = state.predictionId
@@ -158,6 +161,7 @@ export class PredictionJobRunner {
               }
             : await this.startOrRecover(job, state, signal);
           const { predictionId } = started;
+          model = started.model ?? model;
           const latency = started.model ? this.latencyFor(started.model) : configured;
           let predictMs: number | undefined;
           const output = await awaitOutput(job.provider, predictionId, {
@@ -208,8 +212,7 @@ export class PredictionJobRunner {
     } finally {
       releaseStoring?.();
     }
-    // Counted aside: reading the model is one more query, and the slot's result must not wait for a metric.
-    if (status && began !== undefined) void this.report(job, status, began).catch(() => undefined);
+    if (status && began !== undefined) this.report(job, status, began, model);
   }
 
   /** Reads `model`'s recorded history now, so the first job after a start finds its estimate ready. */
@@ -236,12 +239,22 @@ export class PredictionJobRunner {
     return estimate;
   }
 
-  /** Counts a job that ran to its end; its model is read from its row, where starting it recorded it. */
-  private async report<Request>(job: PredictionJob<Request>, status: string, began: number): Promise<void> {
-    const metrics = this.options.metrics;
-    if (!metrics) return;
-    const model = (await job.state().catch(() => undefined))?.model ?? "none";
-    metrics.predictionEnded(job.key.kind, model, status, (performance.now() - began) / 1000);
+  /**
+   * Counts a job that ran to its end, with the model it ran on as its start recorded it (known here: reading
+   * the row again for it was one more query per slot).
+   */
+  private report<Request>(
+    job: PredictionJob<Request>,
+    status: string,
+    began: number,
+    model: string | null | undefined,
+  ): void {
+    this.options.metrics?.predictionEnded(
+      job.key.kind,
+      model ?? "none",
+      status,
+      (performance.now() - began) / 1000,
+    );
   }
 
   /** A new prediction for a row that never sent a create; the lost one's, found again, for a row that did. */

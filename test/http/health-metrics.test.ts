@@ -189,7 +189,7 @@ describe("GET /metrics", () => {
 
       await h.character({ description: "a copper lighthouse keeper", count: 2 });
       // The interaction is counted when its handler returns, just after the grid's last edit; each prediction
-      // as it ends, aside (its model is read from its row without holding the slot up).
+      // as it ends, under the model its start recorded.
       const after = await eventually(
         async () => {
           const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -210,6 +210,12 @@ describe("GET /metrics", () => {
         sum(before, "crbot_predictions_total", { kind: "image", status: "succeeded" }) + 2,
       );
       expect(sum(after, "crbot_prediction_duration_seconds_count", { kind: "image" })).toBe(2);
+      expect(
+        sum(after, "crbot_prediction_duration_seconds_count", {
+          kind: "image",
+          model: "mock/character-sketch",
+        }),
+      ).toBe(2);
       expect(sum(after, "crbot_prediction_queue_wait_seconds_count")).toBeGreaterThanOrEqual(2);
       // The /character was deferred: one acknowledgement observed.
       expect(sample(after, 'crbot_interaction_ack_seconds_count{kind="defer"}')).toBe(1);
