@@ -181,9 +181,17 @@ export class GenerationReply {
   /** Edits the message to `message` with `view`'s images; says what it showed (see shownAs). */
   private async show(view: GenerationView, message: RenderedMessage): Promise<string> {
     const { messageId } = await this.target.edit({ ...message, files: this.filesOf(view) });
-    await this.ctx.generation.setMessageId(view.generation.id, messageId);
+    // Recorded once: every edit of a reply is to the same message (an UPDATE, and on PostgreSQL a commit, per
+    // edit before: four or five a /character).
+    if (messageId !== this.recordedMessageId) {
+      await this.ctx.generation.setMessageId(view.generation.id, messageId);
+      this.recordedMessageId = messageId;
+    }
     return this.shownAs(view, message);
   }
+
+  /** The message id this reply last recorded on its generation. */
+  private recordedMessageId: string | undefined;
 
   private fits(image: ImageRow): boolean {
     return (image.bytes ?? Number.POSITIVE_INFINITY) <= this.budget;
