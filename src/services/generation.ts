@@ -245,6 +245,8 @@ export class GenerationService {
     const ended = new Set<string>();
     const storing = new Map<string, StoredFileFacts>();
     let landedTold = !onLanded;
+    /** The grid went out (onLanded was told): progress reports after it would only be read and dropped. */
+    let gridOut = false;
     let settledNow: (() => void) | undefined;
     /** The newest progress report's slots, and how many slots had ended when it was read. */
     let reported: { images: ImageRow[]; ended: number } | undefined;
@@ -264,6 +266,7 @@ export class GenerationService {
           return facts && i.status !== "failed" ? { ...i, ...facts, status: "succeeded", finishedAt: at } : i;
         });
         if (images.some((i) => i.status === "pending" || i.status === "running")) return;
+        gridOut = true;
         onLanded?.({ generation, images });
       };
       // A progress report read after every slot that has ended had ended has their final rows (deletions up
@@ -277,7 +280,9 @@ export class GenerationService {
         );
     };
     // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
-    // the settling transaction instead of before it (the grid that follows supersedes that report anyway).
+    // the settling transaction instead of before it (the grid that follows supersedes that report anyway), and
+    // a slot recorded after the grid went out has none (two reads per /character, in the moments that grid
+    // and the next member's request share).
     const reports: Array<Promise<void>> = [];
     try {
       await Promise.all(
@@ -306,7 +311,7 @@ export class GenerationService {
           }
           landed();
           outage.delete(image.slot);
-          if (this.jobs.stopped || !onProgress) return;
+          if (this.jobs.stopped || !onProgress || gridOut) return;
           const endedThen = ended.size;
           reports.push(
             this.reportProgress(generationId, image.id, (view, settled) => {
