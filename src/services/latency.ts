@@ -53,22 +53,11 @@ export class LatencyEstimate {
 }
 
 /**
- * The wait before the next status check, `elapsedMs` after the prediction was created. Without an estimate,
- * the normal interval. With one: until the result may be due (two spreads before the usual time, never more
- * than the normal interval at once), then every FAST_POLL_MS until four spreads after it, then a quarter of
- * how late it is (so a prediction queued on a cold model is not asked twenty times a second), at most the
- * normal interval.
- */
-export function nextPollDelay(
-  elapsedMs: number,
-  estimate: { expectedMs: number | undefined; spreadMs: number } | undefined,
-  pollMs: number,
-): number {
-  return pollPlan(elapsedMs, estimate, pollMs).delayMs;
-}
-
-/**
- * nextPollDelay's wait, whether the check is one of the fast ones while a result is due (at the full
+ * The wait before the next status check, `elapsedMs` after the prediction was created (`delayMs`). Without an
+ * estimate, the normal interval. With one: until the result may be due (two spreads before the usual time,
+ * never more than the normal interval at once), then every FAST_POLL_MS until four spreads after it, then a
+ * quarter of how late it is (so a prediction queued on a cold model is not asked twenty times a second), at
+ * most the normal interval. Also whether the check is one of the fast ones while a result is due (at the full
  * FAST_POLL_MS pace; those wait for a shared tick, so that checks due together leave together), and whether
  * the result cannot be due yet.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../../src/domain/clock.ts";
-import { FAST_POLL_MS, LatencyEstimate, nextPollDelay, pollPlan } from "../../src/services/latency.ts";
+import { FAST_POLL_MS, LatencyEstimate, pollPlan } from "../../src/services/latency.ts";
 import { Limiter } from "../../src/services/limiter.ts";
 import { PredictionJobRunner } from "../../src/services/prediction-job.ts";
 import { awaitOutput } from "../../src/services/predictions.ts";
@@ -11,27 +11,27 @@ const usual = (expectedMs: number, spreadMs: number) => ({ expectedMs, spreadMs 
 
 describe("adaptive polling", () => {
   it("polls at the normal interval until it has learnt how long predictions take", () => {
-    expect(nextPollDelay(0, undefined, 1000)).toBe(1000);
-    expect(nextPollDelay(5000, undefined, 1000)).toBe(1000);
-    expect(nextPollDelay(0, new LatencyEstimate(), 1000)).toBe(1000);
+    expect(pollPlan(0, undefined, 1000).delayMs).toBe(1000);
+    expect(pollPlan(5000, undefined, 1000).delayMs).toBe(1000);
+    expect(pollPlan(0, new LatencyEstimate(), 1000).delayMs).toBe(1000);
   });
 
   it("waits until a result may be due, checks every 25 ms while it is, then backs off as it runs late", () => {
     // Usually 1500 ms, straying by 75: due from 1500 − 2·75 − 25 = 1325 ms, fast until 1500 + 4·75 = 1800 ms.
     const estimate = usual(1500, 75);
-    expect(nextPollDelay(0, estimate, 1000)).toBe(1000);
-    expect(nextPollDelay(1000, estimate, 1000)).toBe(325);
+    expect(pollPlan(0, estimate, 1000).delayMs).toBe(1000);
+    expect(pollPlan(1000, estimate, 1000).delayMs).toBe(325);
     expect(pollPlan(1310, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: false, notDue: true });
     // Due: on the shared tick, so checks due together leave together.
     expect(pollPlan(1325, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
     expect(pollPlan(1800, estimate, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
     // Late: a quarter of how late, within [25 ms, the interval] (awaitOutput then joins the next tick).
     expect(pollPlan(2000, estimate, 1000)).toEqual({ delayMs: 50, onTick: false });
-    expect(nextPollDelay(3000, estimate, 1000)).toBe(300);
-    expect(nextPollDelay(9000, estimate, 1000)).toBe(1000);
+    expect(pollPlan(3000, estimate, 1000).delayMs).toBe(300);
+    expect(pollPlan(9000, estimate, 1000).delayMs).toBe(1000);
     // A spread under the fast interval counts as the fast interval; never faster than the configured one,
     // and a configured interval under 25 ms keeps its own time.
-    expect(nextPollDelay(1000, usual(1500, 0), 1000)).toBe(425);
+    expect(pollPlan(1000, usual(1500, 0), 1000).delayMs).toBe(425);
     expect(pollPlan(1340, usual(1500, 75), 20)).toEqual({ delayMs: 20, onTick: false });
     expect(pollPlan(0, undefined, 25)).toEqual({ delayMs: 25, onTick: false });
   });
