@@ -118,11 +118,11 @@ export class GenerationReply {
     const early = await this.early;
     const waited = await this.progress.settle();
     if (!early) trace("grid.progress-settled", { generationId: settled.generation.id });
-    // Read again when an edit was under way: a purge or deletion may have removed images meanwhile. Otherwise
-    // `settled` was read once the generation had settled, a moment ago: reading it again would only add a round
-    // trip to the grid's path.
+    // Its slots read again when an edit was under way: a purge or deletion may have removed images meanwhile.
+    // Otherwise `settled` was read once the generation had settled, a moment ago: reading it again would only
+    // add a round trip to the grid's path.
     const view =
-      ((waited || this.early) && (await this.ctx.generation.view(settled.generation.id))) || settled;
+      waited || this.early ? await this.ctx.generation.withCurrentImages(settled.generation) : settled;
     const interrupted = view.generation.status === "running";
     // A pick pressed on the early grid edited the message itself (and is shown as picked from now on).
     const picked = early ? await this.ctx.references.pickedSlot(view.generation.id) : undefined;
@@ -297,7 +297,10 @@ export async function generateAndReply(
   const reply = new GenerationReply(created.generationId, target, ctx, budget, log);
   if (ctx.jobs) {
     // Fleet mode: any worker runs the slots and posts the grid; this process only shows the queue place.
-    const recorded = (await ctx.generation.view(created.generationId)) as GenerationView;
+    const recorded: GenerationView = {
+      generation: created.recorded.generation,
+      images: created.recorded.images,
+    };
     await enqueueGeneration(ctx, ctx.jobs, recorded, interaction.attachmentSizeLimit, {
       createdAt: interaction.createdTimestamp,
       show: (ahead) => reply.showQueued(recorded, ahead),
@@ -309,6 +312,7 @@ export async function generateAndReply(
     reply.onProgress,
     reply.onQueue,
     reply.onLanded,
+    created.recorded,
   );
   trace("generation.settled", { generationId: created.generationId });
   const rejected = rejectedReference(view);

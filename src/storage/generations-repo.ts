@@ -1,5 +1,7 @@
 // The generations table: one row per /character request.
 import type { Engine, Executor } from "./database.ts";
+import type { ImageRow } from "./images-repo.ts";
+import type { JobState } from "./job-rows.ts";
 import type { GenerationsTable } from "./schema.ts";
 
 export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
@@ -19,6 +21,13 @@ export interface GenerationRow extends Omit<GenerationsTable, "params"> {
   params: GenerationParams;
   /** When the result reached Discord; null while running, or finished while the bot was away. */
   deliveredAt: number | null;
+}
+
+/** A generation and its slots as just recorded, with each slot's job state (no create sent for any yet). */
+export interface RecordedGeneration {
+  generation: GenerationRow;
+  images: ImageRow[];
+  states: Map<string, JobState>;
 }
 
 export type NewGeneration = Omit<
@@ -42,11 +51,13 @@ export class GenerationsRepo {
   }
 
   /**
-   * The generation and its pending slots (`slotIds[i]` is slot i + 1), in the caller's transaction. On
-   * PostgreSQL one statement writes both (the slots' foreign key is checked at its end, when the generation
-   * is there): one round trip of the admission's fewer. SQLite takes no INSERT inside WITH: two statements.
+   * The generation and its pending slots (`slotIds[i]` is slot i + 1), in the caller's transaction; returns
+   * them as a read would now find them (built from what was written: no read back). On PostgreSQL one
+   * statement writes both (the slots' foreign key is checked at its end, when the generation is there): one
+   * round trip of the admission's fewer. SQLite takes no INSERT inside WITH: two statements.
    */
-  async insertWithSlots(row: NewGeneration, slotIds: readonly string[]): Promise<void> {
+  async insertWithSlots(row: NewGeneration, slotIds: readonly string[]): Promise<RecordedGeneration> {
+    const columns = this.columns(row);
     const slots = slotIds.map((id, i) => ({
       id,
       generationId: row.id,
@@ -55,15 +66,50 @@ export class GenerationsRepo {
       createdAt: row.createdAt,
     }));
     if (this.engine !== "postgres" || slots.length === 0) {
-      await this.insert(row);
+      await this.db.insertInto("generations").values(columns).execute();
       if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
-      return;
+    } else {
+      await this.db
+        .with("generation", (db) => db.insertInto("generations").values(columns).returning("id"))
+        .insertInto("images")
+        .values(slots)
+        .execute();
     }
-    await this.db
-      .with("generation", (db) => db.insertInto("generations").values(this.columns(row)).returning("id"))
-      .insertInto("images")
-      .values(slots)
-      .execute();
+    // Every column a write leaves out is NULL (the schema has no other defaults); the compiler holds these
+    // literals to the row types, and a test to what a read returns on both engines.
+    const generation: GenerationRow = {
+      ...columns,
+      params: JSON.parse(columns.params) as GenerationParams,
+      messageId: null,
+      finishedAt: null,
+      deliveredAt: null,
+      referenceUrl: null,
+    };
+    const images = slots.map(
+      (slot): ImageRow => ({
+        ...slot,
+        model: null,
+        predictionId: null,
+        fileName: null,
+        mime: null,
+        bytes: null,
+        width: null,
+        height: null,
+        sha256: null,
+        errorCode: null,
+        errorMessage: null,
+        finishedAt: null,
+        deletedAt: null,
+        deletedBy: null,
+      }),
+    );
+    const states = new Map(
+      images.map((i): [string, JobState] => [
+        i.id,
+        { status: i.status, predictionId: null, createSentAt: null, model: null },
+      ]),
+    );
+    return { generation, images, states };
   }
 
   private columns(row: NewGeneration) {

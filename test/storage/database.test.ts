@@ -199,4 +199,34 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
         VALUES ('i', 'nope', 1, 'pending', 1)`.execute(store.db),
     ).rejects.toThrow(/foreign key/i);
   });
+
+  it("records a generation with its slots and returns them as a read then finds them", async () => {
+    const store = await openDataStore(freshSettings());
+    open.push(store.db);
+    const recorded = await store.transaction((tx) =>
+      tx.generations.insertWithSlots(
+        {
+          id: "g1",
+          guildId: "guild",
+          channelId: "channel",
+          userId: "user",
+          interactionId: "interaction",
+          interactionToken: "token",
+          applicationId: "app",
+          prompt: "a knight in \u2018blue\u2019 armour",
+          params: { aspectRatio: "1:1", safetyFilterLevel: "block_only_high" },
+          model: "google/imagen-4",
+          requested: 3,
+          createdAt: 1_764_000_000_123,
+          parentImageId: null,
+        },
+        ["s1", "s2", "s3"],
+      ),
+    );
+    const { generations, images } = store.repos;
+    expect(recorded.generation).toStrictEqual(await generations.get("g1"));
+    expect(recorded.images).toStrictEqual(await images.forGeneration("g1"));
+    expect(recorded.images.map((i) => i.slot)).toEqual([1, 2, 3]);
+    expect(recorded.states).toStrictEqual(await images.jobStates("g1"));
+  });
 });
