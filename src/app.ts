@@ -84,7 +84,6 @@ function assemble(
   });
   const admission = new AdmissionService({
     quota,
-    runningJobs: (userId, tx) => tx.videos.runningJobs(userId),
     maxRunningPerUser: config.maxRunningPerUser,
     clock,
   });

@@ -6,7 +6,7 @@ import type { Clock } from "../domain/clock.ts";
 import type { Repos } from "../storage/repos.ts";
 import type { UsageKind } from "../storage/usage-repo.ts";
 import { checkPrompt } from "./prompt-policy.ts";
-import type { QuotaService, Reservation } from "./quota.ts";
+import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
 
 export type Refusal =
   | { reason: "blocked" }
@@ -31,8 +31,6 @@ export class AdmissionService {
   constructor(
     private readonly deps: {
       quota: QuotaService;
-      /** The member's jobs still running, images and videos together, read in the admission's transaction. */
-      runningJobs: (userId: string, tx: Repos) => Promise<number>;
       maxRunningPerUser: number;
       clock: Clock;
     },
@@ -54,8 +52,11 @@ export class AdmissionService {
    */
   async admit(request: AdmissionRequest, tx: Repos): Promise<Admission> {
     const { quota, clock } = this.deps;
-    const blocklist = request.guildId ? (await tx.guildSettings.get(request.guildId)).blocklist : [];
-    const verdict = checkPrompt(request.prompt, blocklist);
+    // Settings, running jobs and the day's sums in one statement (the transaction keeps the settings for the
+    // allowances and the safety level read after it).
+    const day = utcDay(clock.now());
+    const facts = await tx.admission.read(request.userId, request.guildId, day, request.kind);
+    const verdict = checkPrompt(request.prompt, facts.settings?.blocklist ?? []);
     if (verdict.blocked) {
       await tx.audit.add({
         guildId: request.guildId,
@@ -68,11 +69,11 @@ export class AdmissionService {
       });
       return { ok: false, reason: "blocked" };
     }
-    const running = await this.deps.runningJobs(request.userId, tx);
+    const { running } = facts;
     if (running >= this.deps.maxRunningPerUser) {
       return { ok: false, reason: "busy", running, limit: this.deps.maxRunningPerUser };
     }
-    const reservation = await quota.reserve(request, tx);
+    const reservation = await quota.reserve(request, tx, { day, used: facts.used });
     return reservation.ok ? { ok: true } : { ok: false, reason: "quota", detail: reservation };
   }
 }

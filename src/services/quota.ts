@@ -5,7 +5,7 @@
 import type { Clock } from "../domain/clock.ts";
 import type { GuildSettingsRepo } from "../storage/guild-settings-repo.ts";
 import type { Repos } from "../storage/repos.ts";
-import type { LedgerEntry, UsageKind, UsageRepo } from "../storage/usage-repo.ts";
+import type { LedgerEntry, UsageKind, UsageRepo, UsageSums } from "../storage/usage-repo.ts";
 
 export interface Allowances {
   imagesPerUser: number;
@@ -96,7 +96,12 @@ export class QuotaService {
    * member's and the guild's locks), so two requests, in the same server or in two, in one process or in two,
    * cannot both take the last unit.
    */
-  async reserve(request: Omit<LedgerEntry, "day" | "createdAt">, tx: Repos): Promise<Reservation> {
+  async reserve(
+    request: Omit<LedgerEntry, "day" | "createdAt">,
+    tx: Repos,
+    /** A day's sums the caller read in `tx` already, under its locks (AdmissionReads); read again for another day. */
+    known?: { day: string; used: UsageSums },
+  ): Promise<Reservation> {
     const { clock } = this.deps;
     const usage = tx.usage;
     const now = clock.now();
@@ -104,7 +109,10 @@ export class QuotaService {
     const allowances = await this.allowancesIn(request.guildId, tx.guildSettings);
     const userLimit = request.kind === "image" ? allowances.imagesPerUser : allowances.videosPerUser;
     const guildLimit = request.kind === "image" ? allowances.imagesPerGuild : allowances.videosPerGuild;
-    const used = await usage.usedFor(day, request.userId, request.guildId, request.kind);
+    const used =
+      known?.day === day
+        ? known.used
+        : await usage.usedFor(day, request.userId, request.guildId, request.kind);
     const usedByUser = used.byUser;
     if (usedByUser + request.units > userLimit) {
       return {

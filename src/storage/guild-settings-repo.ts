@@ -14,6 +14,39 @@ export interface GuildSettings {
   curatorRoleId: string | null;
 }
 
+/** The columns a GuildSettings is read from. */
+export const SETTINGS_COLUMNS = [
+  "guildId",
+  "dailyImagesPerUser",
+  "dailyImagesPerGuild",
+  "dailyVideosPerUser",
+  "dailyVideosPerGuild",
+  "blocklist",
+  "safetyFilterLevel",
+  "modLogChannelId",
+  "curatorRoleId",
+] as const;
+
+type RawSettings = Omit<GuildSettings, "blocklist"> & { blocklist: string };
+
+/** The guild's settings from its row, or every override unset when it never changed any (no row). */
+export function settingsOf(guildId: string, raw: RawSettings | undefined): GuildSettings {
+  if (!raw) {
+    return {
+      guildId,
+      dailyImagesPerUser: null,
+      dailyImagesPerGuild: null,
+      dailyVideosPerUser: null,
+      dailyVideosPerGuild: null,
+      blocklist: [],
+      safetyFilterLevel: null,
+      modLogChannelId: null,
+      curatorRoleId: null,
+    };
+  }
+  return { ...raw, blocklist: JSON.parse(raw.blocklist) as string[] };
+}
+
 export class GuildSettingsRepo {
   /** Settings read in this repository's transaction (see the constructor), by guild. */
   private readonly read = new Map<string, GuildSettings>();
@@ -37,36 +70,21 @@ export class GuildSettingsRepo {
     return settings;
   }
 
+  /**
+   * Keeps settings the transaction read in another statement (an admission reads them beside its counts), as
+   * if `get` had read them. Outside a transaction it keeps nothing.
+   */
+  keep(settings: GuildSettings): void {
+    if (this.inTransaction) this.read.set(settings.guildId, copyOf(settings));
+  }
+
   private async fetch(guildId: string): Promise<GuildSettings> {
     const raw = await this.db
       .selectFrom("guildSettings")
-      .select([
-        "guildId",
-        "dailyImagesPerUser",
-        "dailyImagesPerGuild",
-        "dailyVideosPerUser",
-        "dailyVideosPerGuild",
-        "blocklist",
-        "safetyFilterLevel",
-        "modLogChannelId",
-        "curatorRoleId",
-      ])
+      .select(SETTINGS_COLUMNS)
       .where("guildId", "=", guildId)
       .executeTakeFirst();
-    if (!raw) {
-      return {
-        guildId,
-        dailyImagesPerUser: null,
-        dailyImagesPerGuild: null,
-        dailyVideosPerUser: null,
-        dailyVideosPerGuild: null,
-        blocklist: [],
-        safetyFilterLevel: null,
-        modLogChannelId: null,
-        curatorRoleId: null,
-      };
-    }
-    return { ...raw, blocklist: JSON.parse(raw.blocklist) as string[] };
+    return settingsOf(guildId, raw);
   }
 
   async save(settings: GuildSettings, updatedBy: string, updatedAt: number): Promise<void> {

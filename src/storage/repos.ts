@@ -1,5 +1,6 @@
 // Every repository, bound to one executor: the database (each call its own statement) or a transaction.
 import { sql } from "kysely";
+import { AdmissionReads } from "./admission-reads.ts";
 import { AuditRepo } from "./audit-repo.ts";
 import type { Engine, Executor } from "./database.ts";
 import { GenerationsRepo } from "./generations-repo.ts";
@@ -35,13 +36,15 @@ export class Locks {
 
 /** `inTransaction`: the repositories live as long as one transaction, so what it has read may be kept. */
 export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
+  const guildSettings = new GuildSettingsRepo(db, inTransaction);
   return {
     generations: new GenerationsRepo(db, engine),
     images: new ImagesRepo(db),
     selections: new SelectionsRepo(db),
     videos: new VideosRepo(db),
     usage: new UsageRepo(db),
-    guildSettings: new GuildSettingsRepo(db, inTransaction),
+    guildSettings,
+    admission: new AdmissionReads(db, guildSettings),
     audit: new AuditRepo(db),
     library: new LibraryRepo(db),
     meta: new MetaRepo(db),

@@ -16,6 +16,50 @@ export interface LedgerEntry {
 
 const sumOf = (row: { n: number | string | null } | undefined) => Number(row?.n ?? 0);
 
+/** What a member and a server used of one kind on one day (see usedFor). */
+export interface UsageSums {
+  byUser: number;
+  everywhere: number;
+  byGuild: number;
+}
+
+/** The query behind usedFor: one row of three sums (null where no entry counts), to run or to select from. */
+export function usageSums(
+  db: Executor,
+  day: string,
+  userId: string,
+  guildId: string | null,
+  kind: UsageKind,
+) {
+  return db
+    .selectFrom("usageLedger")
+    .select((eb) => [
+      eb.fn
+        .sum<number | string | null>("units")
+        .filterWhere((f) => f.and([f("userId", "=", userId), f("guildId", "is not distinct from", guildId)]))
+        .as("byUser"),
+      eb.fn.sum<number | string | null>("units").filterWhere("userId", "=", userId).as("everywhere"),
+      eb.fn.sum<number | string | null>("units").filterWhere("guildId", "=", guildId).as("byGuild"),
+    ])
+    .where("day", "=", day)
+    .where("kind", "=", kind)
+    .where((w) => w.or([w("userId", "=", userId), w("guildId", "=", guildId)]));
+}
+
+/** The sums of a usageSums row, as numbers; the guild's is 0 in DMs. */
+export function usageSumsOf(
+  row:
+    | { byUser: number | string | null; everywhere: number | string | null; byGuild: number | string | null }
+    | undefined,
+  guildId: string | null,
+): UsageSums {
+  return {
+    byUser: sumOf(row && { n: row.byUser }),
+    everywhere: sumOf(row && { n: row.everywhere }),
+    byGuild: guildId ? sumOf(row && { n: row.byGuild }) : 0,
+  };
+}
+
 export class UsageRepo {
   constructor(private readonly db: Executor) {}
 
@@ -32,33 +76,8 @@ export class UsageRepo {
    * The three sums an admission checks, in one statement: the user's use in this guild (or in DMs when guildId
    * is null), the user's use everywhere, and the guild's (0 in DMs), on a day, for one kind.
    */
-  async usedFor(
-    day: string,
-    userId: string,
-    guildId: string | null,
-    kind: UsageKind,
-  ): Promise<{ byUser: number; everywhere: number; byGuild: number }> {
-    const row = await this.db
-      .selectFrom("usageLedger")
-      .select((eb) => [
-        eb.fn
-          .sum<number>("units")
-          .filterWhere((f) =>
-            f.and([f("userId", "=", userId), f("guildId", "is not distinct from", guildId)]),
-          )
-          .as("byUser"),
-        eb.fn.sum<number>("units").filterWhere("userId", "=", userId).as("everywhere"),
-        eb.fn.sum<number>("units").filterWhere("guildId", "=", guildId).as("byGuild"),
-      ])
-      .where("day", "=", day)
-      .where("kind", "=", kind)
-      .where((w) => w.or([w("userId", "=", userId), w("guildId", "=", guildId)]))
-      .executeTakeFirst();
-    return {
-      byUser: sumOf(row && { n: row.byUser }),
-      everywhere: sumOf(row && { n: row.everywhere }),
-      byGuild: guildId ? sumOf(row && { n: row.byGuild }) : 0,
-    };
+  async usedFor(day: string, userId: string, guildId: string | null, kind: UsageKind): Promise<UsageSums> {
+    return usageSumsOf(await usageSums(this.db, day, userId, guildId, kind).executeTakeFirst(), guildId);
   }
 
   /** A user's use in one guild (or in DMs when guildId is null) on a day. */

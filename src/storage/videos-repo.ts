@@ -206,30 +206,6 @@ export class VideosRepo {
     return result.numUpdatedRows > 0n;
   }
 
-  /**
-   * The member's jobs still running, images and videos together, in one statement (an admission's transaction
-   * on PostgreSQL waits on each round trip): generations running plus videos open.
-   */
-  async runningJobs(userId: string): Promise<number> {
-    const row = await this.db
-      .selectNoFrom((eb) => [
-        eb
-          .selectFrom("generations")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("userId", "=", userId)
-          .where("status", "=", "running")
-          .as("images"),
-        eb
-          .selectFrom("videos")
-          .select(eb.fn.countAll<number>().as("n"))
-          .where("userId", "=", userId)
-          .where("status", "in", OPEN)
-          .as("videos"),
-      ])
-      .executeTakeFirst();
-    return Number(row?.images ?? 0) + Number(row?.videos ?? 0);
-  }
-
   async runningCount(userId: string): Promise<number> {
     const row = await this.db
       .selectFrom("videos")
@@ -278,4 +254,32 @@ export function referenceUrlOf(row: { params: string } | undefined): string | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The member's jobs still running, images and videos together, as two selections of any query (an admission's
+ * reads, AdmissionReads): generations running, videos open.
+ */
+export function runningJobCounts(db: Executor, userId: string) {
+  return [
+    db
+      .selectFrom("generations")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "=", "running")
+      .as("runningImages"),
+    db
+      .selectFrom("videos")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "in", OPEN)
+      .as("runningVideos"),
+  ] as const;
+}
+
+/** The total of a runningJobCounts row. */
+export function runningJobsOf(
+  row: { runningImages: number | string | null; runningVideos: number | string | null } | undefined,
+): number {
+  return Number(row?.runningImages ?? 0) + Number(row?.runningVideos ?? 0);
 }

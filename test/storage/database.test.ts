@@ -229,4 +229,114 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
     expect(recorded.images.map((i) => i.slot)).toEqual([1, 2, 3]);
     expect(recorded.states).toStrictEqual(await images.jobStates("g1"));
   });
+
+  it("reads an admission's settings, running jobs and sums in one statement, as the separate reads find them", async () => {
+    const store = await openDataStore(freshSettings());
+    open.push(store.db);
+    const r = store.repos;
+    const generation = (id: string, userId: string) => ({
+      id,
+      guildId: "g1",
+      channelId: "c",
+      userId,
+      interactionId: null,
+      interactionToken: null,
+      applicationId: null,
+      prompt: "p",
+      params: { aspectRatio: "1:1" },
+      model: "m",
+      requested: 1,
+      createdAt: 1,
+    });
+    // u has a generation running, one settled and a video open; v has a generation running.
+    await r.generations.insertWithSlots(generation("run-u", "u"), ["img-u"]);
+    await r.generations.insertWithSlots(generation("done-u", "u"), ["img-done"]);
+    await r.generations.finish("done-u", "succeeded", 2);
+    await r.generations.insertWithSlots(generation("run-v", "v"), ["img-v"]);
+    await r.videos.insert({
+      id: "vid-u",
+      referenceImageId: "img-done",
+      generationId: "done-u",
+      guildId: "g1",
+      channelId: "c",
+      userId: "u",
+      prompt: "p",
+      model: "m",
+      params: "{}",
+      interactionId: null,
+      interactionToken: null,
+      applicationId: null,
+      createdAt: 3,
+    });
+    const settings = {
+      guildId: "g1",
+      dailyImagesPerUser: 7,
+      dailyImagesPerGuild: null,
+      dailyVideosPerUser: null,
+      dailyVideosPerGuild: 2,
+      blocklist: ["dragon", "castle"],
+      safetyFilterLevel: "block_only_high",
+      modLogChannelId: "log",
+      curatorRoleId: null,
+    };
+    await r.guildSettings.save(settings, "mod", 4);
+    const day = "2026-12-01";
+    const spent = [
+      { userId: "u", guildId: "g1", units: 3 },
+      { userId: "u", guildId: "g2", units: 2 },
+      { userId: "u", guildId: null, units: 1 },
+      { userId: "v", guildId: "g1", units: 5 },
+      { userId: "u", guildId: "g1", units: -1 },
+    ];
+    for (const [i, e] of spent.entries()) {
+      await r.usage.add({ day, kind: "image", jobId: `j${i}`, model: "m", createdAt: 5, ...e });
+    }
+    // Neither another kind nor another day counts.
+    await r.usage.add({
+      day,
+      kind: "video",
+      guildId: "g1",
+      userId: "u",
+      units: 20,
+      jobId: "jv",
+      model: "m",
+      createdAt: 5,
+    });
+    await r.usage.add({
+      day: "2026-11-30",
+      kind: "image",
+      guildId: "g1",
+      userId: "u",
+      units: 9,
+      jobId: "jo",
+      model: "m",
+      createdAt: 5,
+    });
+
+    const inServer = await store.transaction((tx) => tx.admission.read("u", "g1", day, "image"));
+    expect(inServer).toStrictEqual({
+      settings,
+      running: 2,
+      used: { byUser: 2, everywhere: 5, byGuild: 7 },
+    });
+    expect(inServer.settings).toStrictEqual(await r.guildSettings.get("g1"));
+    expect(inServer.used).toStrictEqual(await r.usage.usedFor(day, "u", "g1", "image"));
+    // A server that never changed a setting, and DMs.
+    const elsewhere = await store.transaction((tx) => tx.admission.read("v", "g3", day, "image"));
+    expect(elsewhere).toStrictEqual({
+      settings: await r.guildSettings.get("g3"),
+      running: 1,
+      used: { byUser: 0, everywhere: 5, byGuild: 0 },
+    });
+    expect(await store.transaction((tx) => tx.admission.read("u", null, day, "image"))).toStrictEqual({
+      settings: undefined,
+      running: 2,
+      used: { byUser: 1, everywhere: 5, byGuild: 0 },
+    });
+    expect(await r.usage.usedFor(day, "u", null, "image")).toStrictEqual({
+      byUser: 1,
+      everywhere: 5,
+      byGuild: 0,
+    });
+  });
 });
