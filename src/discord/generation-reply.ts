@@ -87,11 +87,12 @@ export class GenerationReply {
    * a moment before the last image's row is recorded; a pick of an image not recorded yet is refused with "try
    * again". `finish` then shows what was recorded, and sends nothing more when that is what the grid shows.
    */
-  readonly onLanded = (view: GenerationView): void => {
+  readonly onLanded = (view: GenerationView): Promise<unknown> => {
     this.early ??= this.sendEarly(view).catch((err: unknown) => {
       this.log.warn({ err, generationId: view.generation.id }, "the grid could not be sent early");
       return undefined;
     });
+    return this.early;
   };
 
   private async sendEarly(view: GenerationView): Promise<string | undefined> {

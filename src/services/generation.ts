@@ -5,7 +5,7 @@ import type { FailureCode } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
 import type { Logger } from "../domain/logger.ts";
 import type { DataStore } from "../storage/data-store.ts";
-import type { FileStore } from "../storage/file-store.ts";
+import type { FileStore, Inspected } from "../storage/file-store.ts";
 import type {
   GenerationRow,
   GenerationStatus,
@@ -68,6 +68,13 @@ const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 const STORED_WAIT_MS = 10_000;
 const STORED_POLL_MS = 25;
 
+/**
+ * How long the last image's put waits for the grid that carries it (see LandedListener): a press on the grid
+ * meanwhile waits for the row (whenStored), and a crash meanwhile leaves the slot to be stored again from its
+ * recorded prediction at the next start.
+ */
+const GRID_HOLD_MS = 1_000;
+
 /** Hears about every slot that settles, with the whole generation as it now stands. */
 export type ProgressListener = (view: GenerationView, settled: ImageRow) => void;
 
@@ -76,8 +83,10 @@ export type ProgressListener = (view: GenerationView, settled: ImageRow) => void
  * being stored: the generation as it will stand once those stores are recorded (those slots shown succeeded;
  * the file store serves their bytes meanwhile), so the grid can go out while the last image is stored. What
  * `run` returns afterwards is what was recorded: a store that failed, or an image deleted meanwhile, shows there.
+ * A promise it returns stands for that grid on its way: the put of the image that completed it waits for it
+ * (at most GRID_HOLD_MS), so the grid's upload does not share the moment, nor the cores, with the put's.
  */
-export type LandedListener = (view: GenerationView) => void;
+export type LandedListener = (view: GenerationView) => undefined | Promise<unknown>;
 
 export interface GenerationServiceDeps {
   data: DataStore;
@@ -257,14 +266,15 @@ export class GenerationService {
     let reported: { images: ImageRow[]; ended: number } | undefined;
     /** The read for the grid, when one was needed: the run ends after it, so the grid is never overtaken. */
     let landedRead: Promise<void> | undefined;
-    const landed = () => {
+    /** Tells the grid once every open slot has ended or is being stored; what the listener returned for it. */
+    const landed = (): Promise<unknown> | undefined => {
       if (landedTold || storing.size === 0 || this.jobs.stopped) return;
       if (open.some((i) => !ended.has(i.id) && !storing.has(i.id))) return;
       landedTold = true;
       settledNow = this.holdStoring(generation.userId);
       const stored = new Map(storing);
       const at = this.deps.clock.now();
-      const tellLanded = (rows: ImageRow[]) => {
+      const tellLanded = (rows: ImageRow[]): Promise<unknown> | undefined => {
         if (this.jobs.stopped) return;
         const images = rows.map((i): ImageRow => {
           const facts = stored.get(i.id);
@@ -272,17 +282,21 @@ export class GenerationService {
         });
         if (images.some((i) => i.status === "pending" || i.status === "running")) return;
         gridOut = true;
-        onLanded?.({ generation, images });
+        return onLanded?.({ generation, images });
       };
       // A progress report read after every slot that has ended had ended has their final rows (deletions up
       // to a moment ago included, as any grid has): no read again. Otherwise only the slots are read; what the
       // grid shows of the generation itself never changes while it runs.
       if (reported && reported.ended >= ended.size) return tellLanded(reported.images);
-      landedRead = this.deps.images
-        .forGeneration(generationId)
-        .then(tellLanded, (err: unknown) =>
+      let sending: Promise<unknown> | undefined;
+      landedRead = this.deps.images.forGeneration(generationId).then(
+        (rows) => {
+          sending = tellLanded(rows);
+        },
+        (err: unknown) =>
           this.deps.logger.warn({ err, generationId }, "could not read the generation for its grid"),
-        );
+      );
+      return landedRead.then(() => sending);
     };
     // Each slot's progress report reads the generation after the slot settles; the last one's read runs beside
     // the settling transaction instead of before it (the grid that follows supersedes that report anyway), and
@@ -301,9 +315,10 @@ export class GenerationService {
               if (waiting.delete(image.slot)) report();
             },
           };
-          const inspected = (facts: StoredFileFacts) => {
+          const inspected: Inspected = (facts) => {
             storing.set(image.id, facts);
-            landed();
+            const grid = landed();
+            return grid && within(grid, GRID_HOLD_MS);
           };
           try {
             await this.runThroughOutage(image, generation, states.get(image.id), queue, inspected, () => {
@@ -361,14 +376,7 @@ export class GenerationService {
    */
   settling(userId: string): Promise<void> | undefined {
     const runs = this.storingFor.get(userId);
-    if (!runs) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      Promise.all(runs),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, STORED_WAIT_MS);
-      }),
-    ]).then(() => clearTimeout(timer));
+    return runs && within(Promise.all(runs), STORED_WAIT_MS);
   }
 
   /**
@@ -382,7 +390,7 @@ export class GenerationService {
     /** The slot's job state as the run read it; only the first attempt starts from it. */
     state: JobState | undefined,
     queue: { queued: (ahead: number) => void; started: () => void },
-    inspected: (facts: StoredFileFacts) => void,
+    inspected: Inspected,
     onOutage: () => void,
   ): Promise<void> {
     const since = this.deps.clock.now();
@@ -527,7 +535,7 @@ export class GenerationService {
     generation: GenerationRow,
     queue: { queued: (ahead: number) => void; started: () => void },
     state: JobState | undefined,
-    inspected: (facts: StoredFileFacts) => void,
+    inspected: Inspected,
   ): Promise<void> {
     const job = await this.slotJob(image.id, this.deps.logger, { image, generation, inspected });
     if (job) await this.jobs.run(job, queue, state);
@@ -547,7 +555,7 @@ export class GenerationService {
     known?: {
       image: ImageRow;
       generation: GenerationRow;
-      inspected?: (facts: StoredFileFacts) => void;
+      inspected?: Inspected;
     },
   ): Promise<PredictionJob<ImageRequest> | undefined> {
     const { provider, images, files, clock } = this.deps;
@@ -655,4 +663,18 @@ export class GenerationService {
     if (status !== "succeeded") await this.deps.onFinished?.(generation, rows, tx);
     return { generation, images: rows };
   }
+}
+
+/** Settles when `promise` does (either way), or after `ms`. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

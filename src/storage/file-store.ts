@@ -104,6 +104,9 @@ class RecentWrites {
   }
 }
 
+/** Hears an image's facts once it passed its checks; a promise it returns holds the put until it settles. */
+export type Inspected = (facts: StoredFileFacts) => undefined | Promise<unknown>;
+
 export class FileStore {
   readonly objects: ObjectStore;
   private readonly recent = new RecentWrites();
@@ -118,13 +121,11 @@ export class FileStore {
    * Checks the bytes are a PNG, JPEG or WebP (by content, not by what the provider claimed) of at most
    * MAX_IMAGE_PIXELS, measures them and stores images/<id>.<ext> atomically. Anything else is a `bad_output`
    * failure and nothing is written. `inspected` hears the facts once the bytes passed those checks, as they
-   * start to be stored: from then until the store fails, `read` of the file name has the bytes.
+   * start to be stored: from then until the store fails, `read` of the file name has the bytes. When it returns
+   * a promise, the put waits for it to settle (a grid carrying these bytes is being sent: the two uploads then
+   * do not share the moment, nor the cores).
    */
-  async writeImage(
-    id: string,
-    data: Uint8Array,
-    inspected?: (facts: StoredFileFacts) => void,
-  ): Promise<StoredFileFacts> {
+  async writeImage(id: string, data: Uint8Array, inspected?: Inspected): Promise<StoredFileFacts> {
     if (!isUuid(id)) throw new InvalidFileIdError(id);
     const type = await fileTypeFromBuffer(data);
     const ext = type && IMAGE_TYPES[type.mime];
@@ -167,7 +168,8 @@ export class FileStore {
     // Kept in memory from now on: a grid sent while the put is under way reads it from there (no row names the
     // file before the put is done, so nothing else can).
     this.recent.put(key, data);
-    inspected?.(facts);
+    const first = inspected?.(facts);
+    if (first) await first.catch(() => {});
     try {
       await this.reach("store the image", () =>
         this.objects.put(key, data, { contentType: type.mime, sha256 }),

@@ -49,9 +49,11 @@ async function imagePutGate(upstream: string) {
   const held: Array<() => void> = [];
   let mode: "hold" | "fail" | "pass" = "pass";
   let puts = 0;
+  const putAt: number[] = [];
   const server = await startLocalServer((req, res) => {
     if (req.method !== "PUT" || !req.url?.includes("/images/")) return forward(req, res);
     puts++;
+    putAt.push(Date.now());
     if (mode === "fail") {
       req.resume();
       res.writeHead(503, { "Content-Type": "application/xml" });
@@ -69,6 +71,8 @@ async function imagePutGate(upstream: string) {
     get puts() {
       return puts;
     },
+    /** When each image put arrived (epoch ms). */
+    putAt,
     /** Lets the first `count` held puts through (all of them by default); later puts pass unless held again. */
     release(count = held.length) {
       if (count >= held.length) mode = "pass";
@@ -173,9 +177,10 @@ describe("storage on S3", () => {
 
   it("posts the grid while its last image is put in the bucket; a pick pressed meanwhile is recorded once it is stored", async () => {
     const { gate, h, grid } = await gatedCharacter("hold", "a brass owl", 1);
-    // On Discord with its button while the put is still held (the put leaves as the grid does): the row is not
-    // marked stored, nothing is picked.
+    // On Discord with its button while the put is still held: the row is not marked stored, nothing is picked.
     await eventually(async () => gate.held === 1, 5_000, "the put held");
+    // The put leaves once the grid carrying its bytes is on Discord: the two uploads never share the moment.
+    expect(gate.putAt[0]).toBeGreaterThanOrEqual(Date.parse(grid.edited_timestamp ?? ""));
     expect(grid.attachments.map((a) => a.filename)).toEqual(["character-1.png"]);
     const [row] = (await h.generationOf(grid)).images;
     expect(row?.status).toBe("running");
