@@ -21,7 +21,7 @@ import {
   readMarks,
   type TracedRun,
 } from "./breakdown.ts";
-import { compareResults, type Figure } from "./compare.ts";
+import { compareResults, type Figure, poolResults } from "./compare.ts";
 import { cpuMeter, processCpuMs } from "./cpu.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
 import { median, quantile } from "./stats.ts";
@@ -41,7 +41,7 @@ const engineArg = process.argv[process.argv.indexOf("--engine") + 1];
 const ENGINE = process.argv.includes("--engine") ? engineArg : "sqlite";
 if (ENGINE !== "sqlite" && ENGINE !== "postgres") {
   console.error(
-    "usage: npm run bench -- [--quick] [--engine sqlite|postgres] [--compare old.json [new.json]]",
+    "usage: npm run bench -- [--quick] [--engine sqlite|postgres] [--compare old.json [new.json]] | --pool result.json…",
   );
   process.exit(2);
 }
@@ -641,6 +641,12 @@ function gitCommit(): string {
   }
 }
 
+if (process.argv.includes("--pool")) {
+  // Results given: pool their count-4 overheads by engine, run nothing.
+  const files = process.argv.slice(process.argv.indexOf("--pool") + 1).filter((a) => !a.startsWith("--"));
+  poolResults(files.map((f) => JSON.parse(readFileSync(f, "utf8"))));
+  process.exit(0);
+}
 if (compareArgs?.[0] && compareArgs[1]) {
   // Two results given: compare them, run nothing.
   const [before, after] = compareArgs.map((f) => JSON.parse(readFileSync(f, "utf8")));
