@@ -83,8 +83,8 @@ export type ProgressListener = (view: GenerationView, settled: ImageRow) => void
  * being stored: the generation as it will stand once those stores are recorded (those slots shown succeeded;
  * the file store serves their bytes meanwhile), so the grid can go out while the last image is stored. What
  * `run` returns afterwards is what was recorded: a store that failed, or an image deleted meanwhile, shows there.
- * A promise it returns stands for that grid on its way: the put of the image that completed it waits for it
- * (at most GRID_HOLD_MS), so the grid's upload does not share the moment, nor the cores, with the put's.
+ * A promise it returns stands for that grid on its way: where a put is an upload (S3), the put of the image that
+ * completed it waits for it (at most GRID_HOLD_MS), so the two uploads of the same bytes do not share the moment.
  */
 export type LandedListener = (view: GenerationView) => undefined | Promise<unknown>;
 
@@ -318,7 +318,7 @@ export class GenerationService {
           const inspected: Inspected = (facts) => {
             storing.set(image.id, facts);
             const grid = landed();
-            return grid && within(grid, GRID_HOLD_MS);
+            return grid && this.deps.files.objects.putUploads ? within(grid, GRID_HOLD_MS) : undefined;
           };
           try {
             await this.runThroughOutage(image, generation, states.get(image.id), queue, inspected, () => {

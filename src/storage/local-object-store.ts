@@ -23,6 +23,7 @@ const isMissing = (err: unknown) => (err as NodeJS.ErrnoException).code === "ENO
 
 export class LocalObjectStore implements ObjectStore {
   readonly orphanGraceMs = 0;
+  readonly putUploads = false;
   readonly description: string;
   private readonly made = new Set<string>();
   private readonly directories = new DirectorySyncs();

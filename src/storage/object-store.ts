@@ -34,6 +34,11 @@ export interface ObjectStore {
    * written an object whose row it has not committed yet.
    */
   readonly orphanGraceMs: number;
+  /**
+   * Whether a put sends the bytes across a network (S3): a grid carrying the same bytes then goes up first
+   * (see LandedListener). A put into files under DATA_DIR is a write off the event loop, held for nothing.
+   */
+  readonly putUploads: boolean;
   /** Stores the bytes under `key` all at once: a reader sees the old state or the whole object, never part. */
   put(key: string, data: Uint8Array, options: PutOptions): Promise<void>;
   /**

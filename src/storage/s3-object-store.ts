@@ -48,6 +48,7 @@ export const S3_ORPHAN_GRACE_MS = 60 * 60 * 1000;
 
 export class S3ObjectStore implements ObjectStore {
   readonly orphanGraceMs = S3_ORPHAN_GRACE_MS;
+  readonly putUploads = true;
   readonly description: string;
   private readonly client: S3Client;
   private readonly base: string;
