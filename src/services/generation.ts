@@ -329,7 +329,8 @@ export class GenerationService {
             ended.add(image.id);
             storing.delete(image.id);
           }
-          landed();
+          // A slot that ended may complete the grid too; only a put waits on the grid's send, none here.
+          landed()?.catch(() => {});
           outage.delete(image.slot);
           if (this.jobs.stopped || !onProgress || gridOut) return;
           const endedThen = ended.size;
