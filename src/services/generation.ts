@@ -318,7 +318,13 @@ export class GenerationService {
           const inspected: Inspected = (facts) => {
             storing.set(image.id, facts);
             const grid = landed();
-            return grid && this.deps.files.objects.putUploads ? within(grid, GRID_HOLD_MS) : undefined;
+            // Held only where a put is an upload, and never while other outputs wait for a storing place (the
+            // hold keeps this one's).
+            if (!grid || !this.deps.files.objects.putUploads || this.jobs.storingContended) {
+              grid?.catch(() => {});
+              return undefined;
+            }
+            return within(grid, GRID_HOLD_MS, this.jobs.signal);
           };
           try {
             await this.runThroughOutage(image, generation, states.get(image.id), queue, inspected, () => {
@@ -666,9 +672,10 @@ export class GenerationService {
   }
 }
 
-/** Settles when `promise` does (either way), or after `ms`. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Resolves when `promise` settles (either way), after `ms`, or when `signal` aborts; never rejects. */
+function within(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   return Promise.race([
     promise.then(
       () => {},
@@ -676,6 +683,12 @@ function within(promise: Promise<unknown>, ms: number): Promise<void> {
     ),
     new Promise<void>((resolve) => {
       timer = setTimeout(resolve, ms);
+      onAbort = resolve;
+      if (signal?.aborted) resolve();
+      else signal?.addEventListener("abort", onAbort, { once: true });
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  });
 }

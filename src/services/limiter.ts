@@ -25,6 +25,11 @@ export class Limiter {
       throw new Error("concurrency must be a positive integer");
   }
 
+  /** How many wait for a place now. */
+  get waiters(): number {
+    return this.waiting.length;
+  }
+
   /** Runs `task` when a place is free; `onQueued` hears how many wait ahead each time that number changes. */
   async run<T>(task: () => Promise<T>, onQueued?: (ahead: number) => void): Promise<T> {
     const release = await this.acquire(onQueued);

@@ -96,6 +96,11 @@ export class PredictionJobRunner {
   private readonly stopping = new AbortController();
   /** Outputs being stored at once, after their predictions gave up their places. */
   private readonly storing = new Limiter(STORING_AT_ONCE);
+
+  /** Whether downloaded outputs wait for a storing place now: a store should then not wait on anything else. */
+  get storingContended(): boolean {
+    return this.storing.waiters > 0;
+  }
   /** How long each model's predictions usually take; paces polling. */
   private readonly latency = new Map<string, LatencyEstimate>();
 

@@ -68,15 +68,17 @@ class RecentWrites {
     private readonly maxAgeMs = 60_000,
   ) {}
 
-  put(key: string, data: Uint8Array): void {
+  /** Keeps the bytes; false when they are too large to keep (reads then go to the store). */
+  put(key: string, data: Uint8Array): boolean {
     this.drop(key);
-    if (data.byteLength > this.maxBytes / 4) return;
+    if (data.byteLength > this.maxBytes / 4) return false;
     this.entries.set(key, {
       data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
       at: Date.now(),
     });
     this.bytes += data.byteLength;
     this.trim();
+    return this.entries.has(key);
   }
 
   /** The bytes, once: the entry is dropped as it is read. */
@@ -104,8 +106,11 @@ class RecentWrites {
   }
 }
 
-/** Hears an image's facts once it passed its checks; a promise it returns holds the put until it settles. */
-export type Inspected = (facts: StoredFileFacts) => undefined | Promise<unknown>;
+/**
+ * Hears an image's facts once it passed its checks; a promise it returns (which must never reject) holds the
+ * put until it settles.
+ */
+export type Inspected = (facts: StoredFileFacts) => undefined | Promise<void>;
 
 export class FileStore {
   readonly objects: ObjectStore;
@@ -122,8 +127,8 @@ export class FileStore {
    * MAX_IMAGE_PIXELS, measures them and stores images/<id>.<ext> atomically. Anything else is a `bad_output`
    * failure and nothing is written. `inspected` hears the facts once the bytes passed those checks, as they
    * start to be stored: from then until the store fails, `read` of the file name has the bytes. When it returns
-   * a promise, the put waits for it to settle (a grid carrying these bytes is being sent: the two uploads then
-   * do not share the moment, nor the cores).
+   * a promise and the bytes are kept in memory, the put waits for it to settle (a grid carrying these bytes is
+   * being sent: the two uploads then do not share the moment, nor the cores).
    */
   async writeImage(id: string, data: Uint8Array, inspected?: Inspected): Promise<StoredFileFacts> {
     if (!isUuid(id)) throw new InvalidFileIdError(id);
@@ -167,9 +172,11 @@ export class FileStore {
     trace("slot.inspected", { imageId: id });
     // Kept in memory from now on: a grid sent while the put is under way reads it from there (no row names the
     // file before the put is done, so nothing else can).
-    this.recent.put(key, data);
+    const kept = this.recent.put(key, data);
     const first = inspected?.(facts);
-    if (first) await first.catch(() => {});
+    // Only bytes kept in memory can be sent before they are stored; otherwise the grid reads the store itself.
+    if (first && kept) await first;
+    else first?.catch(() => {});
     try {
       await this.reach("store the image", () =>
         this.objects.put(key, data, { contentType: type.mime, sha256 }),
