@@ -27,3 +27,24 @@ export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+
+/** Resolves when `promise` settles (either way), after `ms`, or when `signal` aborts; never rejects. */
+export function within(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  return Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      onAbort = resolve;
+      if (signal?.aborted) resolve();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  });
+}

@@ -3,6 +3,7 @@
 import { type Interaction, MessageFlags, type RepliableInteraction, ShardClientUtil } from "discord.js";
 import type { Command } from "../discord/command.ts";
 import { parseCustomId } from "../discord/custom-id.ts";
+import { within } from "../domain/clock.ts";
 import { StorageUnavailableError, UserFacingError } from "../domain/errors.ts";
 import type { Logger } from "../domain/logger.ts";
 import { trace } from "../domain/trace.ts";
@@ -43,14 +44,7 @@ export class InteractionRouter {
   /** Takes no new work and waits (up to `timeoutMs`) for handlers under way. */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inflight]),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    await within(Promise.allSettled([...this.inflight]), timeoutMs);
   }
 
   private async dispatch(interaction: Interaction): Promise<void> {

@@ -1,5 +1,5 @@
 // /character's domain: a generation of 1–4 images run in parallel, stored, listed and picked from.
-import { type Clock, sleep } from "../domain/clock.ts";
+import { type Clock, sleep, within } from "../domain/clock.ts";
 import { StorageUnavailableError } from "../domain/errors.ts";
 import type { FailureCode } from "../domain/failures.ts";
 import { newId } from "../domain/ids.ts";
@@ -670,25 +670,4 @@ export class GenerationService {
     if (status !== "succeeded") await this.deps.onFinished?.(generation, rows, tx);
     return { generation, images: rows };
   }
-}
-
-/** Resolves when `promise` settles (either way), after `ms`, or when `signal` aborts; never rejects. */
-function within(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  return Promise.race([
-    promise.then(
-      () => {},
-      () => {},
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      onAbort = resolve;
-      if (signal?.aborted) resolve();
-      else signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
-  });
 }

@@ -66,7 +66,7 @@ export class GenerationsRepo {
       createdAt: row.createdAt,
     }));
     if (this.engine !== "postgres" || slots.length === 0) {
-      await this.db.insertInto("generations").values(columns).execute();
+      await this.insert(row);
       if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
     } else {
       await this.db
