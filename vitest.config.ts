@@ -3,101 +3,89 @@ import { probePostgres, TEST_ADMIN_URL } from "./test/support/engines.ts";
 import { probeRedis, TEST_REDIS_URL } from "./test/support/redis.ts";
 
 /**
- * The tests that run a second time on PostgreSQL + S3 (s3rver): storage, admission and refunds, and the
- * /character, pick, /video, moderation and restart flows end to end. Tests of SQLite itself (its file, its
- * migrations from old versions) and of the pure parts run once.
+ * The test tiers, each a vitest project (`vitest run --project <name>`), chosen by the test file's own name so
+ * that a new test lands in its tier without touching this file:
+ *
+ * - `unit`      `*.unit.test.ts`: pure code (views against Discord's limits, custom ids, prompt policy, latency,
+ *               config, pacing). No database, no files, no sockets.
+ * - `sqlite`    every other `*.test.ts`: the real parts on the embedded default (a temp-dir SQLite, files, the
+ *               local Discord server and fake Replicate), `*.engines.test.ts` included.
+ * - `engines`   `*.engines.test.ts` a second time on PostgreSQL + S3 (s3rver), and `*.postgres.test.ts`, which
+ *               only make sense there (two processes racing on one database).
+ * - `fleet`     `*.fleet.test.ts`: gateway and worker processes on Redis (BullMQ), PostgreSQL and s3rver.
+ * - `browser`   `*.browser.test.ts`: the sandbox page in Debian's chromium (skipped without it).
+ *
+ * `npm test` runs them all; `npm run test:quick` runs unit and sqlite.
  */
-const BOTH_ENGINES = [
-  "test/e2e/character.test.ts",
-  "test/e2e/reference.test.ts",
-  "test/e2e/video.test.ts",
-  "test/e2e/restart.test.ts",
-  "test/e2e/moderation.test.ts",
-  "test/e2e/limits.test.ts",
-  "test/e2e/resilience.test.ts",
-  "test/e2e/library.test.ts",
-  "test/e2e/variations.test.ts",
-  "test/e2e/storage-s3.test.ts",
-  "test/services/quota.test.ts",
-  "test/services/refund.test.ts",
-  "test/services/prediction-job.test.ts",
-  "test/storage/database.test.ts",
-  "test/storage/object-recovery.test.ts",
-  "test/storage/storage-outage.test.ts",
-  "test/http/links.test.ts",
-];
+const UNIT = "test/**/*.unit.test.ts";
+const ENGINES = "test/**/*.engines.test.ts";
+const POSTGRES_ONLY = "test/**/*.postgres.test.ts";
+const FLEET = "test/**/*.fleet.test.ts";
+const BROWSER = "test/**/*.browser.test.ts";
 
-/** Tests that exist only for PostgreSQL: two processes racing on one database. */
-const POSTGRES_ONLY = ["test/postgres/**/*.test.ts"];
+/** Whether a service the selected tiers need answers; in CI an unreachable one fails the run, never skips. */
+async function reachable(name: string, url: string, probe: () => Promise<void>, hint: string): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch (err) {
+    const why = `${name} is unreachable at ${url} (${(err as Error).message})`;
+    if (process.env.CI) throw new Error(`${why}; CI runs every tier on the real services`);
+    console.warn(`${why}: ${hint}`);
+    return false;
+  }
+}
 
-/** Fleet mode: gateway and worker processes on Redis (BullMQ), PostgreSQL and s3rver. */
-const FLEET = ["test/fleet/**/*.test.ts"];
+/** The `--project` names on the command line, if any: services are probed only for the tiers that run. */
+function selectedProjects(): Set<string> | undefined {
+  const names = new Set<string>();
+  process.argv.forEach((arg, i) => {
+    if (arg === "--project") names.add(process.argv[i + 1] ?? "");
+    else if (arg.startsWith("--project=")) names.add(arg.slice("--project=".length));
+  });
+  return names.size > 0 ? names : undefined;
+}
 
 export default defineConfig(async () => {
-  let postgres = true;
-  try {
-    await probePostgres();
-  } catch (err) {
-    const why = `PostgreSQL is unreachable at ${TEST_ADMIN_URL} (${(err as Error).message})`;
-    // CI always runs both set-ups: a missing service is a failure there, never a skip.
-    if (process.env.CI) throw new Error(`${why}; CI runs every test on both engines`);
-    console.warn(`${why}: skipping the PostgreSQL + S3 runs (set TEST_DATABASE_URL to point elsewhere).`);
-    postgres = false;
-  }
-  let redis = postgres;
-  if (postgres) {
-    try {
-      await probeRedis();
-    } catch (err) {
-      const why = `Redis is unreachable at ${TEST_REDIS_URL} (${(err as Error).message})`;
-      if (process.env.CI) throw new Error(`${why}; CI runs the fleet tests on the real services`);
-      console.warn(`${why}: skipping the fleet tests (set TEST_REDIS_URL to point elsewhere).`);
-      redis = false;
-    }
-  }
-  const shared = {
-    pool: "forks" as const,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  };
+  const selected = selectedProjects();
+  const wants = (name: string) => !selected || selected.has(name);
+  const postgres =
+    (wants("engines") || wants("fleet")) &&
+    (await reachable(
+      "PostgreSQL",
+      TEST_ADMIN_URL,
+      probePostgres,
+      "skipping the engines and fleet tiers (set TEST_DATABASE_URL to point elsewhere)",
+    ));
+  const redis =
+    postgres &&
+    wants("fleet") &&
+    (await reachable(
+      "Redis",
+      TEST_REDIS_URL,
+      probeRedis,
+      "skipping the fleet tier (set TEST_REDIS_URL to point elsewhere)",
+    ));
+  const shared = { pool: "forks" as const, testTimeout: 30_000, hookTimeout: 30_000 };
+  const services = { globalSetup: ["test/support/engines.ts"] };
   return {
     test: {
-      // Most tests wait on sockets, child processes and timers rather than the CPU: three files at a time take
-      // both projects in about 2 min on a 2-core machine (one file at a time took twice as long).
+      // Most tests wait on sockets, child processes and timers rather than the CPU: three files at a time keep
+      // both cores busy on a 2-core machine (one file at a time took twice as long).
       maxWorkers: 3,
       projects: [
+        { test: { ...shared, name: "unit", include: [UNIT] } },
         {
           test: {
             ...shared,
             name: "sqlite",
             include: ["test/**/*.test.ts"],
-            exclude: [...POSTGRES_ONLY, ...FLEET],
+            exclude: [UNIT, POSTGRES_ONLY, FLEET, BROWSER],
           },
         },
-        ...(postgres
-          ? [
-              {
-                test: {
-                  ...shared,
-                  name: "postgres",
-                  include: [...BOTH_ENGINES, ...POSTGRES_ONLY],
-                  globalSetup: ["test/support/engines.ts"],
-                },
-              },
-            ]
-          : []),
-        ...(redis
-          ? [
-              {
-                test: {
-                  ...shared,
-                  name: "fleet",
-                  include: FLEET,
-                  globalSetup: ["test/support/engines.ts"],
-                },
-              },
-            ]
-          : []),
+        ...(postgres ? [{ test: { ...shared, ...services, name: "engines", include: [ENGINES, POSTGRES_ONLY] } }] : []),
+        ...(redis ? [{ test: { ...shared, ...services, name: "fleet", include: [FLEET] } }] : []),
+        { test: { ...shared, name: "browser", include: [BROWSER] } },
       ],
     },
   };

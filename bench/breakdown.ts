@@ -2,7 +2,7 @@
 // server's record of each prediction and the moments the Discord sandbox saw the defer and the final grid.
 // All times are epoch milliseconds on one machine, so the three processes' clocks agree.
 import { existsSync, readFileSync } from "node:fs";
-import type { TraceMark, TraceStage } from "../src/domain/trace.ts";
+import type { TraceMark, TraceStage } from "../src/kit/trace.ts";
 
 /** One /character as the benchmark saw it. */
 export interface TracedRun {

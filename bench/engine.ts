@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { LocalObjectStore } from "../src/storage/local-object-store.ts";
-import type { ObjectStore } from "../src/storage/object-store.ts";
-import { S3ObjectStore } from "../src/storage/s3-object-store.ts";
+import { LocalObjectStore } from "../src/files/local-object-store.ts";
+import type { ObjectStore } from "../src/files/object-store.ts";
+import { S3ObjectStore } from "../src/files/s3-object-store.ts";
 import { spawnScript } from "../test/support/spawn.ts";
 import { namedCpuMs, processCpuMs } from "./cpu.ts";
 

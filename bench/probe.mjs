@@ -1,13 +1,13 @@
 // Preloaded into the bot process by the benchmark (node --import; plain JavaScript, so the bot needs no
 // TypeScript loader for it): samples event-loop delay and memory and
 // writes them to BENCH_PROBE_FILE, so the bot's own code carries no benchmark hooks; and at exit it writes the
-// bot's trace marks (src/domain/trace.ts) to BENCH_PROBE_FILE.trace.jsonl, one JSON mark a line, for the breakdown.
+// bot's trace marks (src/kit/trace.ts) to BENCH_PROBE_FILE.trace.jsonl, one JSON mark a line, for the breakdown.
 import { subscribe } from "node:diagnostics_channel";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
-/** src/domain/trace.ts's channel: diagnostics channels are global by name. */
+/** src/kit/trace.ts's channel: diagnostics channels are global by name. */
 const TRACE_CHANNEL = "crbot:trace";
 
 const file = process.env.BENCH_PROBE_FILE;

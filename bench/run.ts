@@ -4,12 +4,12 @@ import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "../scripts/build.mjs";
-import { deployCommands } from "../src/commands/register.ts";
-import { newId } from "../src/domain/ids.ts";
+import { openDataStore } from "../src/db/data-store.ts";
+import { databaseSettings } from "../src/db/database.ts";
+import { deployCommands } from "../src/discord/commands/register.ts";
+import { FileStore } from "../src/files/file-store.ts";
+import { newId } from "../src/kit/ids.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../src/sandbox/server.ts";
-import { openDataStore } from "../src/storage/data-store.ts";
-import { databaseSettings } from "../src/storage/database.ts";
-import { FileStore } from "../src/storage/file-store.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import {
   BESIDE_SEGMENTS,

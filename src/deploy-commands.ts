@@ -1,9 +1,9 @@
 // `npm run deploy-commands`: registers the slash commands and says where. The bot never does this on its own.
 
-import { deployCommands } from "./commands/register.ts";
-import { createLogger } from "./domain/logger.ts";
-import { configSecrets } from "./services/config.ts";
-import { configOrExit, readEnvironment } from "./startup.ts";
+import { configOrExit, readEnvironment } from "./app/startup.ts";
+import { configSecrets } from "./config/config.ts";
+import { deployCommands } from "./discord/commands/register.ts";
+import { createLogger } from "./kit/logger.ts";
 
 const config = configOrExit(readEnvironment(), { discordToken: true });
 const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });

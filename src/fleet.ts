@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { readEnvironment } from "./startup.ts";
+import { readEnvironment } from "./app/startup.ts";
 
 /**
  * Each process runs what `npm start` runs: compiled JavaScript beside this file in dist/ (npm run fleet builds

@@ -1,14 +1,20 @@
 // `npm start`: load the configuration, build the application, and run this process's role (ROLE): the whole
 // bot (`all`, the default), a gateway, or a worker; stop cleanly on SIGINT/SIGTERM.
-import { createAppContext } from "./app.ts";
-import { startBot } from "./bot.ts";
-import { finishPendingRemovals } from "./discord/removals.ts";
-import { createLogger } from "./domain/logger.ts";
+import { createAppContext } from "./app/compose.ts";
+import { startBot } from "./app/gateway.ts";
+import {
+  configOrExit,
+  dataStoreOrExit,
+  jobQueueOrExit,
+  readEnvironment,
+  storageOrExit,
+} from "./app/startup.ts";
+import { startWorker } from "./app/worker.ts";
+import { configSecrets } from "./config/config.ts";
+import { finishPendingRemovals } from "./discord/flows/removals.ts";
+import type { AppContext } from "./features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
-import { configSecrets } from "./services/config.ts";
-import type { AppContext } from "./services/context.ts";
-import { configOrExit, dataStoreOrExit, jobQueueOrExit, readEnvironment, storageOrExit } from "./startup.ts";
-import { startWorker } from "./worker.ts";
+import { createLogger } from "./kit/logger.ts";
 
 interface Running {
   gatewayReady?: () => boolean;

@@ -1,15 +1,15 @@
 // `npm run migrate`: brings the database up to the latest schema and says what it did. `npm start` does the
 // same on its own; this is for applying a new release's migrations before starting it.
 
-import { StorageUnavailableError } from "./domain/errors.ts";
-import { configOrExit, EXIT_CONFIG, readEnvironment } from "./startup.ts";
+import { configOrExit, EXIT_CONFIG, readEnvironment } from "./app/startup.ts";
 import {
   currentVersion,
   databaseSettings,
   openAndMigrate,
   readMigrations,
   redactUrl,
-} from "./storage/database.ts";
+} from "./db/database.ts";
+import { StorageUnavailableError } from "./kit/errors.ts";
 
 // Checked as npm start checks it (a bad DATABASE_URL is named the same way), but migrating needs no Discord or
 // Replicate settings: the mock provider spares it a token.

@@ -10,15 +10,15 @@ import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { StorageUnavailableError } from "./domain/errors.ts";
-import { ConfigError, loadConfig } from "./services/config.ts";
-import { LINK_SECRET_META_KEY } from "./services/links.ts";
-import { EXIT_CONFIG, readEnvironment } from "./startup.ts";
-import { databaseSettings, type Engine, openAndMigrate, redactUrl } from "./storage/database.ts";
-import { FileStore } from "./storage/file-store.ts";
-import { ObjectNotFoundError } from "./storage/object-store.ts";
-import { openObjectStore } from "./storage/open-object-store.ts";
-import type { Tables } from "./storage/schema.ts";
+import { EXIT_CONFIG, readEnvironment } from "./app/startup.ts";
+import { ConfigError, loadConfig } from "./config/config.ts";
+import { databaseSettings, type Engine, openAndMigrate, redactUrl } from "./db/database.ts";
+import type { Tables } from "./db/schema.ts";
+import { FileStore } from "./files/file-store.ts";
+import { ObjectNotFoundError } from "./files/object-store.ts";
+import { openObjectStore } from "./files/open-object-store.ts";
+import { LINK_SECRET_META_KEY } from "./files/signed-links.ts";
+import { StorageUnavailableError } from "./kit/errors.ts";
 
 /** Tables in an order that satisfies their foreign keys, each with its primary key. */
 const TABLES: ReadonlyArray<{ table: keyof Tables; key: string[]; serial?: string }> = [

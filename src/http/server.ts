@@ -2,24 +2,11 @@
 // health and readiness for process managers, Prometheus metrics, Replicate's webhooks, and signed links to
 // stored images and videos. Fastify does the HTTP; each route group lives in routes/.
 import Fastify, { type FastifyInstance } from "fastify";
-import type { AppContext } from "../services/context.ts";
+import { type HttpDeps, MAX_BODY_BYTES, type RouteGroup } from "./route-group.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
-
-/** What the routes may ask of the running process beyond the application context. */
-export interface HttpDeps {
-  ctx: AppContext;
-  /** Whether this process's Discord gateway connection is up; absent in processes without one. */
-  gatewayReady?: () => boolean;
-}
-
-/** The largest request body taken (a Replicate webhook is a prediction, a few kB); larger ones get 413. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-
-/** A route group: registers its routes on the server. */
-export type RouteGroup = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
 
 /** The route groups; each file in routes/ exports one. */
 const GROUPS: RouteGroup[] = [healthRoutes, metricsRoutes, webhookRoutes, fileRoutes];

@@ -2,13 +2,13 @@
 // npm start) logged into it, with the free mock providers unless Replicate is asked for.
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { createAppContext } from "../app.ts";
-import { type RunningBot, startBot } from "../bot.ts";
-import { deployCommands } from "../commands/register.ts";
-import { createLogger } from "../domain/logger.ts";
+import { createAppContext } from "../app/compose.ts";
+import { type RunningBot, startBot } from "../app/gateway.ts";
+import { type Config, configSecrets, loadConfig } from "../config/config.ts";
+import { deployCommands } from "../discord/commands/register.ts";
+import type { AppContext } from "../features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
-import { type Config, configSecrets, loadConfig } from "../services/config.ts";
-import type { AppContext } from "../services/context.ts";
+import { createLogger } from "../kit/logger.ts";
 import { DiscordSandbox, type SandboxGuild, shardOf } from "./server.ts";
 import { attachWebUi } from "./web.ts";
 

@@ -5,11 +5,11 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { createAppContext } from "../../src/app.ts";
+import { createAppContext } from "../../src/app/compose.ts";
+import { configSecrets } from "../../src/config/config.ts";
+import type { AppContext } from "../../src/features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/server.ts";
 import { DiscordSandbox } from "../../src/sandbox/server.ts";
-import { configSecrets } from "../../src/services/config.ts";
-import type { AppContext } from "../../src/services/context.ts";
 import { ALICE, BOT_TOKEN, e2eSuite, eventually } from "../support/bot-harness.ts";
 import { probePostgres, TEST_ADMIN_URL } from "../support/engines.ts";
 import { captureLogger, makeTempDir, type TempDir, testConfig } from "../support/env.ts";

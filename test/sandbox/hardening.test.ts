@@ -395,7 +395,7 @@ describe("a streamed REST body over the cap", () => {
 describe("npm run sandbox, sent bad requests", () => {
   it("answers them and keeps running until Ctrl-C", async () => {
     const dir = makeTempDir();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox/main.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox.ts"], {
       env: {
         PATH: process.env.PATH ?? "",
         SANDBOX_PORT: "0",

@@ -3,9 +3,9 @@
 import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { createAppContext } from "../../src/app.ts";
-import { startBot } from "../../src/bot.ts";
-import { deployCommands } from "../../src/commands/register.ts";
+import { createAppContext } from "../../src/app/compose.ts";
+import { startBot } from "../../src/app/gateway.ts";
+import { deployCommands } from "../../src/discord/commands/register.ts";
 import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
 import { DiscordSandbox, guildOnShard, shardOf, snowflakeOnShard } from "../../src/sandbox/server.ts";
 import { SANDBOX_PEOPLE } from "../../src/sandbox/web.ts";

@@ -2,10 +2,13 @@
 // providers) against the local Discord-compatible server, as a person in a guild would meet it.
 import { InteractionResponseType } from "discord-api-types/v10";
 import { afterAll, afterEach, expect } from "vitest";
-import { createAppContext } from "../../src/app.ts";
-import { type RunningBot, startBot } from "../../src/bot.ts";
-import { deployCommands } from "../../src/commands/register.ts";
-import { parseCustomId } from "../../src/discord/custom-id.ts";
+import { createAppContext } from "../../src/app/compose.ts";
+import { type RunningBot, startBot } from "../../src/app/gateway.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import { deployCommands } from "../../src/discord/commands/register.ts";
+import { parseCustomId } from "../../src/discord/kit/custom-id.ts";
+import type { AppContext } from "../../src/features/context.ts";
+import type { GenerationView } from "../../src/features/generation/generation-service.ts";
 import {
   DiscordSandbox,
   MEMBER_PERMISSIONS,
@@ -14,9 +17,6 @@ import {
   type SandboxUser,
   type StoredMessage,
 } from "../../src/sandbox/server.ts";
-import { loadConfig } from "../../src/services/config.ts";
-import type { AppContext } from "../../src/services/context.ts";
-import type { GenerationView } from "../../src/services/generation.ts";
 import { captureLogger, engineEnv, makeTempDir, steppingClock, type TempDir } from "./env.ts";
 
 export const BOT_TOKEN = "sandbox-bot-token.0123456789";

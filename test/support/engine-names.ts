@@ -1,2 +1,2 @@
-/** The bucket the "postgres" project's s3rver holds; each data directory writes under its own prefix. */
+/** The bucket the "engines" and "fleet" tiers's s3rver holds; each data directory writes under its own prefix. */
 export const ENGINE_BUCKET = "crbot-engine";

@@ -1,4 +1,4 @@
-// vitest globalSetup of the "postgres" project: one PostgreSQL database and one s3rver bucket for the run,
+// vitest globalSetup of the "engines" and "fleet" tiers: one PostgreSQL database and one s3rver bucket for the run,
 // handed to every test file through inject(). Each data directory then gets its own schema in that database
 // and its own prefix in that bucket (test/support/env.ts), so files run in parallel and a restart in a test
 // finds its rows again.
@@ -16,7 +16,7 @@ export const TEST_ADMIN_URL = process.env.TEST_DATABASE_URL ?? "postgres://postg
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** Set in the postgres project: the run's database, and the s3rver endpoint holding ENGINE_BUCKET. */
+    /** Set in the engines tier: the run's database, and the s3rver endpoint holding ENGINE_BUCKET. */
     sharedEngines: { databaseUrl: string; s3Endpoint: string } | undefined;
   }
 }

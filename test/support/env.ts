@@ -6,11 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { inject } from "vitest";
-import { type Clock, systemClock } from "../../src/domain/clock.ts";
-import { createLogger, type Logger } from "../../src/domain/logger.ts";
-import { type Config, loadConfig } from "../../src/services/config.ts";
-import type { AppContext } from "../../src/services/context.ts";
-import type { GenerationRequest, GenerationView, ProgressListener } from "../../src/services/generation.ts";
+import { type Config, loadConfig } from "../../src/config/config.ts";
+import type { AppContext } from "../../src/features/context.ts";
+import type {
+  GenerationRequest,
+  GenerationView,
+  ProgressListener,
+} from "../../src/features/generation/generation-service.ts";
+import { type Clock, systemClock } from "../../src/kit/clock.ts";
+import { createLogger, type Logger } from "../../src/kit/logger.ts";
 import { ENGINE_BUCKET } from "./engine-names.ts";
 
 export const TEST_REPLICATE_TOKEN = "r8_testtoken_0123456789abcdef";
@@ -25,7 +29,7 @@ export function makeTempDir(prefix = "crbot-"): TempDir {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Which set-up this test file runs on: the embedded default, or PostgreSQL + S3 (the "postgres" project). */
+/** Which set-up this test file runs on: the embedded default, or PostgreSQL + S3 (the "engines" and "fleet" tiers). */
 export function sharedEngines(): { databaseUrl: string; s3Endpoint: string } | undefined {
   // inject() exists only inside a vitest worker; scripts the tests start as processes get their env instead.
   if (!process.env.VITEST) return undefined;

@@ -49,9 +49,7 @@ export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
 };
 
 const VIDEO_MODELS = new Set(["minimax/video-01", "kwaivgi/kling-v2.1", "google/veo-3-fast"]);
-const SAMPLE_VIDEO = readFileSync(
-  new URL("../../src/services/providers/assets/mock-video.mp4", import.meta.url),
-);
+const SAMPLE_VIDEO = readFileSync(new URL("../../src/providers/mock/assets/mock-video.mp4", import.meta.url));
 
 export type Outcome = "ok" | "safety" | "error" | "not_image" | "oversized" | "never";
 

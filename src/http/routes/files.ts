@@ -7,11 +7,11 @@
 import type { Readable } from "node:stream";
 import type { FastifyReply } from "fastify";
 import rangeParser from "range-parser";
-import { StorageUnavailableError } from "../../domain/errors.ts";
-import { isUuid } from "../../domain/ids.ts";
-import type { AppContext } from "../../services/context.ts";
-import { type ByteRange, ObjectNotFoundError } from "../../storage/object-store.ts";
-import type { RouteGroup } from "../server.ts";
+import type { AppContext } from "../../features/context.ts";
+import { type ByteRange, ObjectNotFoundError } from "../../files/object-store.ts";
+import { StorageUnavailableError } from "../../kit/errors.ts";
+import { isUuid } from "../../kit/ids.ts";
+import type { RouteGroup } from "../route-group.ts";
 
 interface FileQuery {
   exp?: unknown;

@@ -8,8 +8,8 @@
 //
 // Redis: the bot has none yet. When fleet mode adds it, it becomes one more check here (only when it is set).
 import { sql } from "kysely";
-import { configSecrets } from "../../services/config.ts";
-import type { HttpDeps, RouteGroup } from "../server.ts";
+import { configSecrets } from "../../config/config.ts";
+import type { HttpDeps, RouteGroup } from "../route-group.ts";
 
 /** The longest a check may take before it counts as failed. */
 export const CHECK_TIMEOUT_MS = 2000;

@@ -1,5 +1,5 @@
 // GET /metrics: the application context's Prometheus registry as text (prom-client's exposition format).
-import type { RouteGroup } from "../server.ts";
+import type { RouteGroup } from "../route-group.ts";
 
 export const metricsRoutes: RouteGroup = (app, { ctx }) => {
   app.get("/metrics", async (_request, reply) => {

@@ -12,8 +12,8 @@
 //   which change nothing; and a delivery no job in this process waits on (fleet mode: another process runs it,
 //   and its safety-net poll finishes it).
 
-import { WebhookReceiver, WebhookSecret } from "../../services/replicate-webhooks.ts";
-import { MAX_BODY_BYTES, type RouteGroup } from "../server.ts";
+import { WebhookReceiver, WebhookSecret } from "../../providers/replicate/webhooks.ts";
+import { MAX_BODY_BYTES, type RouteGroup } from "../route-group.ts";
 
 export const webhookRoutes: RouteGroup = async (app, { ctx }) => {
   const receiver = new WebhookReceiver({

@@ -1,0 +1,239 @@
+// The generations table: one row per /character request.
+import type { Engine, Executor } from "../database.ts";
+import type { GenerationsTable } from "../schema.ts";
+import type { ImageRow } from "./images-repo.ts";
+import type { JobState } from "./job-rows.ts";
+
+export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
+
+export interface GenerationParams {
+  aspectRatio: string;
+  safetyFilterLevel?: string;
+}
+
+export interface InteractionRef {
+  interactionId: string;
+  interactionToken: string;
+  applicationId: string;
+}
+
+export interface GenerationRow extends Omit<GenerationsTable, "params"> {
+  params: GenerationParams;
+  /** When the result reached Discord; null while running, or finished while the bot was away. */
+  deliveredAt: number | null;
+}
+
+/** A generation and its slots as just recorded, with each slot's job state (no create sent for any yet). */
+export interface RecordedGeneration {
+  generation: GenerationRow;
+  images: ImageRow[];
+  states: Map<string, JobState>;
+}
+
+export type NewGeneration = Omit<
+  GenerationRow,
+  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
+> & { parentImageId?: string | null };
+
+const fromRaw = (row: GenerationsTable): GenerationRow => ({
+  ...row,
+  params: JSON.parse(row.params) as GenerationParams,
+});
+
+export class GenerationsRepo {
+  constructor(
+    private readonly db: Executor,
+    private readonly engine: Engine = "sqlite",
+  ) {}
+
+  async insert(row: NewGeneration): Promise<void> {
+    await this.db.insertInto("generations").values(this.columns(row)).execute();
+  }
+
+  /**
+   * The generation and its pending slots (`slotIds[i]` is slot i + 1), in the caller's transaction; returns
+   * them as a read would now find them (built from what was written: no read back). On PostgreSQL one
+   * statement writes both (the slots' foreign key is checked at its end, when the generation is there): one
+   * round trip of the admission's fewer. SQLite takes no INSERT inside WITH: two statements.
+   */
+  async insertWithSlots(row: NewGeneration, slotIds: readonly string[]): Promise<RecordedGeneration> {
+    const columns = this.columns(row);
+    const slots = slotIds.map((id, i) => ({
+      id,
+      generationId: row.id,
+      slot: i + 1,
+      status: "pending" as const,
+      createdAt: row.createdAt,
+    }));
+    if (this.engine !== "postgres" || slots.length === 0) {
+      await this.insert(row);
+      if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
+    } else {
+      await this.db
+        .with("generation", (db) => db.insertInto("generations").values(columns).returning("id"))
+        .insertInto("images")
+        .values(slots)
+        .execute();
+    }
+    // Every column a write leaves out is NULL (the schema has no other defaults); the compiler holds these
+    // literals to the row types, and a test to what a read returns on both engines.
+    const generation: GenerationRow = {
+      ...columns,
+      params: JSON.parse(columns.params) as GenerationParams,
+      messageId: null,
+      finishedAt: null,
+      deliveredAt: null,
+      referenceUrl: null,
+    };
+    const images = slots.map(
+      (slot): ImageRow => ({
+        ...slot,
+        model: null,
+        predictionId: null,
+        fileName: null,
+        mime: null,
+        bytes: null,
+        width: null,
+        height: null,
+        sha256: null,
+        errorCode: null,
+        errorMessage: null,
+        finishedAt: null,
+        deletedAt: null,
+        deletedBy: null,
+      }),
+    );
+    const states = new Map(
+      images.map((i): [string, JobState] => [
+        i.id,
+        { status: i.status, predictionId: null, createSentAt: null, model: null },
+      ]),
+    );
+    return { generation, images, states };
+  }
+
+  private columns(row: NewGeneration) {
+    return {
+      id: row.id,
+      guildId: row.guildId,
+      channelId: row.channelId,
+      userId: row.userId,
+      interactionId: row.interactionId,
+      interactionToken: row.interactionToken,
+      applicationId: row.applicationId,
+      prompt: row.prompt,
+      params: JSON.stringify(row.params),
+      model: row.model,
+      requested: row.requested,
+      createdAt: row.createdAt,
+      parentImageId: row.parentImageId ?? null,
+      status: "running" as const,
+    };
+  }
+
+  async get(id: string): Promise<GenerationRow | undefined> {
+    const row = await this.db.selectFrom("generations").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && fromRaw(row);
+  }
+
+  /**
+   * Settles a running generation and returns it as settled (in the same statement: one round trip fewer
+   * between a generation's last image and its grid); undefined when it was already settled.
+   */
+  async finish(
+    id: string,
+    status: Exclude<GenerationStatus, "running">,
+    finishedAt: number,
+  ): Promise<GenerationRow | undefined> {
+    const row = await this.db
+      .updateTable("generations")
+      .set({ status, finishedAt })
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .returningAll()
+      .executeTakeFirst();
+    return row && fromRaw(row);
+  }
+
+  /**
+   * Marks a running generation succeeded if every one of its slots has, in one statement; undefined (nothing
+   * changed) when a slot is still open or did not succeed, or the generation is no longer running.
+   */
+  async finishIfAllSucceeded(id: string, finishedAt: number): Promise<GenerationRow | undefined> {
+    const row = await this.db
+      .updateTable("generations")
+      .set({ status: "succeeded", finishedAt })
+      .where("id", "=", id)
+      .where("status", "=", "running")
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("images")
+              .select("images.id")
+              .where("images.generationId", "=", id)
+              .where("images.status", "!=", "succeeded"),
+          ),
+        ),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row && fromRaw(row);
+  }
+
+  async runningCount(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("generations")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "=", "running")
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async setMessageId(id: string, messageId: string): Promise<void> {
+    await this.db.updateTable("generations").set({ messageId }).where("id", "=", id).execute();
+  }
+
+  /** Generations whose result has not reached Discord yet: running, or finished while the bot was away. */
+  async undelivered(): Promise<GenerationRow[]> {
+    const rows = await this.db
+      .selectFrom("generations")
+      .selectAll()
+      .where("deliveredAt", "is", null)
+      .orderBy("createdAt")
+      .execute();
+    return rows.map(fromRaw);
+  }
+
+  /** The generations drawn from an image (variations, scenes), oldest first; none that failed whole. */
+  async fromParent(imageId: string): Promise<GenerationRow[]> {
+    const rows = await this.db
+      .selectFrom("generations")
+      .selectAll()
+      .where("parentImageId", "=", imageId)
+      .where("status", "!=", "failed")
+      .orderBy("createdAt")
+      .execute();
+    return rows.map(fromRaw);
+  }
+
+  /** Records where the parent image was uploaded, unless a URL is recorded already; the URL recorded. */
+  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+    await this.db
+      .updateTable("generations")
+      .set({ referenceUrl: url })
+      .where("id", "=", id)
+      .where("referenceUrl", "is", null)
+      .execute();
+    const row = await this.db
+      .selectFrom("generations")
+      .select("referenceUrl")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.referenceUrl ?? undefined;
+  }
+
+  async markDelivered(id: string, at: number): Promise<void> {
+    await this.db.updateTable("generations").set({ deliveredAt: at }).where("id", "=", id).execute();
+  }
+}

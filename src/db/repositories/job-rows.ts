@@ -1,0 +1,59 @@
+// What image slots and videos share as prediction jobs: the columns that say whether to create, recover or
+// poll, read and written the same way in both tables.
+import type { Executor } from "../database.ts";
+
+/** A prediction job's durable state, as its row (an image slot's or a video's) holds it. */
+export interface JobState {
+  status: "pending" | "running" | "succeeded" | "failed";
+  predictionId: string | null;
+  /** When a create was about to be sent for this row (epoch ms); null while none was. */
+  createSentAt: number | null;
+  /** The model that runs (or ran) it; an image slot's is null until its prediction starts. */
+  model: string | null;
+}
+
+/** The job columns of one table; `table` is one of two constants, never input. */
+export class JobRows {
+  constructor(
+    private readonly db: Executor,
+    private readonly table: "images" | "videos",
+  ) {}
+
+  /** What the row's prediction job reads to know whether to create, recover or poll. */
+  async state(id: string): Promise<JobState | undefined> {
+    return this.db
+      .selectFrom(this.table)
+      .select(["status", "predictionId", "createSentAt", "model"])
+      .where("id", "=", id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Records that a create is about to be sent for the row, before it leaves; false when the row already has a
+   * prediction id or a create sent (it must then be polled or recovered, never created again). One statement,
+   * so of two processes racing for the same row exactly one gets true.
+   */
+  async markCreateSent(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable(this.table)
+      .set({ createSentAt: at })
+      .where("id", "=", id)
+      .where("status", "in", ["pending", "running"])
+      .where("predictionId", "is", null)
+      .where("createSentAt", "is", null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
+  async predictionIdsHeldElsewhere(id: string, since: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom(this.table)
+      .select("predictionId")
+      .where("predictionId", "is not", null)
+      .where("id", "<>", id)
+      .where((eb) => eb.or([eb("finishedAt", "is", null), eb("finishedAt", ">=", since)]))
+      .execute();
+    return rows.map((r) => r.predictionId as string);
+  }
+}

@@ -1,0 +1,32 @@
+// Facts about the database itself.
+import type { Executor } from "../database.ts";
+
+export class MetaRepo {
+  constructor(private readonly db: Executor) {}
+
+  /** This database's random id, made by the migrator: which files in a shared store are its own. */
+  async installId(): Promise<string> {
+    const row = await this.db
+      .selectFrom("meta")
+      .select("value")
+      .where("key", "=", "install_id")
+      .executeTakeFirst();
+    if (!row) throw new Error("the database has no install id");
+    return row.value;
+  }
+
+  /**
+   * The value kept under `key`, storing `value` first when there is none. Insert-if-absent and then read back,
+   * so two processes starting together agree on whichever value landed first.
+   */
+  async getOrInsert(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto("meta")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .execute();
+    const row = await this.db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst();
+    if (!row) throw new Error(`the database kept no ${key}`);
+    return row.value;
+  }
+}

@@ -1,0 +1,285 @@
+// The videos table: one row per /video request, linked to its reference image and that image's generation.
+import type { FailureCode } from "../../kit/failures.ts";
+import type { Executor } from "../database.ts";
+import type { VideosTable } from "../schema.ts";
+import { JobRows } from "./job-rows.ts";
+
+export type VideoStatus = VideosTable["status"];
+
+/** A video as the bot reads it: every column but the create mark, which only JobRows reads. */
+export interface VideoRow extends Omit<VideosTable, "createSentAt" | "errorCode"> {
+  errorCode: FailureCode | null;
+}
+
+export type NewVideo = Pick<
+  VideoRow,
+  | "id"
+  | "referenceImageId"
+  | "generationId"
+  | "guildId"
+  | "channelId"
+  | "userId"
+  | "prompt"
+  | "model"
+  | "params"
+  | "interactionId"
+  | "interactionToken"
+  | "applicationId"
+  | "createdAt"
+>;
+
+const COLUMNS = [
+  "id",
+  "referenceImageId",
+  "generationId",
+  "guildId",
+  "channelId",
+  "userId",
+  "prompt",
+  "model",
+  "params",
+  "status",
+  "predictionId",
+  "fileName",
+  "mime",
+  "bytes",
+  "sha256",
+  "outputUrl",
+  "errorCode",
+  "errorMessage",
+  "interactionId",
+  "interactionToken",
+  "applicationId",
+  "messageId",
+  "createdAt",
+  "finishedAt",
+  "deliveredAt",
+  "deletedAt",
+  "deletedBy",
+] as const;
+const OPEN = ["pending", "running"] as const;
+
+export class VideosRepo {
+  /** The row's prediction job columns: whether to create, recover or poll. */
+  readonly jobs: JobRows;
+
+  constructor(private readonly db: Executor) {
+    this.jobs = new JobRows(db, "videos");
+  }
+
+  /**
+   * Marks every video made from an image deleted, with the image; returns them as they were just before.
+   * Call inside the transaction that deletes the image. A video still being made ends here as failed, so it is
+   * neither delivered nor resumed; the file its prediction may still write has no row to stand for and is
+   * removed.
+   */
+  async markDeletedForImage(imageId: string, at: number, by: string): Promise<VideoRow[]> {
+    const videos = (await this.db
+      .selectFrom("videos")
+      .select(COLUMNS)
+      .where("referenceImageId", "=", imageId)
+      .where("deletedAt", "is", null)
+      .orderBy("createdAt")
+      .execute()) as VideoRow[];
+    if (videos.length === 0) return videos;
+    await this.db
+      .updateTable("videos")
+      .set({ deletedAt: at, deletedBy: by })
+      .where("referenceImageId", "=", imageId)
+      .where("deletedAt", "is", null)
+      .execute();
+    await this.db
+      .updateTable("videos")
+      .set((eb) => ({
+        status: "failed",
+        errorCode: "provider_error",
+        errorMessage: "its reference was deleted",
+        finishedAt: eb.fn.coalesce("finishedAt", eb.val(at)),
+      }))
+      .where("referenceImageId", "=", imageId)
+      .where("deletedAt", "=", at)
+      .where("status", "in", OPEN)
+      .execute();
+    return videos;
+  }
+
+  /** The file names rows still stand for: every other file in videos/ is an orphan. */
+  async liveFileNames(): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom("videos")
+      .select("fileName")
+      .where("fileName", "is not", null)
+      .where("deletedAt", "is", null)
+      .execute();
+    return new Set(rows.map((r) => r.fileName as string));
+  }
+
+  async insert(row: NewVideo): Promise<void> {
+    await this.db
+      .insertInto("videos")
+      .values({
+        id: row.id,
+        referenceImageId: row.referenceImageId,
+        generationId: row.generationId,
+        guildId: row.guildId,
+        channelId: row.channelId,
+        userId: row.userId,
+        prompt: row.prompt,
+        model: row.model,
+        params: row.params,
+        interactionId: row.interactionId,
+        interactionToken: row.interactionToken,
+        applicationId: row.applicationId,
+        createdAt: row.createdAt,
+        status: "pending",
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<VideoRow | undefined> {
+    return (await this.db.selectFrom("videos").select(COLUMNS).where("id", "=", id).executeTakeFirst()) as
+      | VideoRow
+      | undefined;
+  }
+
+  async markStarted(id: string, predictionId: string): Promise<void> {
+    await this.db
+      .updateTable("videos")
+      .set({ status: "running", predictionId })
+      .where("id", "=", id)
+      .where("status", "in", OPEN)
+      .execute();
+  }
+
+  async markSucceeded(
+    id: string,
+    file: { fileName: string; mime: string; bytes: number; sha256: string },
+    outputUrl: string | null,
+    finishedAt: number,
+  ): Promise<void> {
+    await this.db
+      .updateTable("videos")
+      .set({
+        status: "succeeded",
+        fileName: file.fileName,
+        mime: file.mime,
+        bytes: file.bytes,
+        sha256: file.sha256,
+        outputUrl,
+        finishedAt,
+      })
+      .where("id", "=", id)
+      .where("status", "in", OPEN)
+      .execute();
+  }
+
+  /**
+   * Records where the reference was uploaded for this video's create (`params.referenceUrl`), unless a URL is
+   * recorded already, and returns the recorded one: every run and every process then sends the same input, so
+   * a create lost in a restart can be found again by it.
+   */
+  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+    await this.db
+      .updateTable("videos")
+      .set({ params: JSON.stringify({ referenceUrl: url }) })
+      .where("id", "=", id)
+      .where("params", "=", "{}")
+      .execute();
+    return referenceUrlOf(
+      await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst(),
+    );
+  }
+
+  /** Marks a video failed; false when it had already ended. */
+  async markFailed(
+    id: string,
+    errorCode: FailureCode,
+    errorMessage: string,
+    finishedAt: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable("videos")
+      .set({ status: "failed", errorCode, errorMessage: errorMessage.slice(0, 500), finishedAt })
+      .where("id", "=", id)
+      .where("status", "in", OPEN)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async runningCount(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("videos")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "in", OPEN)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async markDelivered(id: string, at: number): Promise<void> {
+    await this.db.updateTable("videos").set({ deliveredAt: at }).where("id", "=", id).execute();
+  }
+
+  async setMessageId(id: string, messageId: string): Promise<void> {
+    await this.db.updateTable("videos").set({ messageId }).where("id", "=", id).execute();
+  }
+
+  /** Jobs whose result has not reached Discord yet: running, or finished while the bot was away. */
+  async undelivered(): Promise<VideoRow[]> {
+    return (await this.db
+      .selectFrom("videos")
+      .select(COLUMNS)
+      .where("deliveredAt", "is", null)
+      .orderBy("createdAt")
+      .execute()) as VideoRow[];
+  }
+
+  async forImage(imageId: string): Promise<VideoRow[]> {
+    return (await this.db
+      .selectFrom("videos")
+      .select(COLUMNS)
+      .where("referenceImageId", "=", imageId)
+      .orderBy("createdAt", "desc")
+      .limit(25)
+      .execute()) as VideoRow[];
+  }
+}
+
+/** The reference URL a video row recorded (see `rememberReferenceUrl`), if any. */
+export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
+  if (!row) return undefined;
+  try {
+    const url = (JSON.parse(row.params) as { referenceUrl?: unknown }).referenceUrl;
+    return typeof url === "string" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The member's jobs still running, images and videos together, as two selections of any query (an admission's
+ * reads, AdmissionReads): generations running, videos open.
+ */
+export function runningJobCounts(db: Executor, userId: string) {
+  return [
+    db
+      .selectFrom("generations")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "=", "running")
+      .as("runningImages"),
+    db
+      .selectFrom("videos")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .where("userId", "=", userId)
+      .where("status", "in", OPEN)
+      .as("runningVideos"),
+  ] as const;
+}
+
+/** The total of a runningJobCounts row. */
+export function runningJobsOf(
+  row: { runningImages: number | string | null; runningVideos: number | string | null } | undefined,
+): number {
+  return Number(row?.runningImages ?? 0) + Number(row?.runningVideos ?? 0);
+}

@@ -1,0 +1,20 @@
+// Paging through /library list: anyone in the server may browse its library.
+import type { ButtonInteraction } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { CustomId } from "../kit/custom-id.ts";
+import { libraryGallery } from "../views/library-gallery.ts";
+import { NO_PINGS } from "../views/render.ts";
+
+export async function handleLibraryButton(
+  interaction: ButtonInteraction,
+  id: Extract<CustomId, { handler: "lib" }>,
+  ctx: AppContext,
+) {
+  const guildId = interaction.guildId;
+  if (!guildId) throw new UserFacingError("The library belongs to a server.");
+  // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+  await interaction.deferUpdate();
+  const gallery = await libraryGallery(ctx, guildId, id.page);
+  await interaction.editReply({ ...gallery, attachments: [], allowedMentions: NO_PINGS });
+}

@@ -1,0 +1,48 @@
+// The purge confirmation's buttons: only a moderator's press deletes anything.
+import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { postToModLog } from "../flows/moderation-log.ts";
+import { showRemovals } from "../flows/removals.ts";
+import type { CustomId } from "../kit/custom-id.ts";
+import { requireModerator } from "../kit/guards.ts";
+import { NO_PINGS, videosTaken } from "../views/render.ts";
+
+export async function handleModerationButton(
+  interaction: ButtonInteraction,
+  id: Extract<CustomId, { handler: "mod" }>,
+  ctx: AppContext,
+  log: Logger,
+) {
+  requireModerator(interaction, PermissionFlagsBits.ManageMessages, "Purging references");
+  if (id.action === "cancel") {
+    await interaction.update({
+      content: "Cancelled; nothing was deleted.",
+      components: [],
+      allowedMentions: NO_PINGS,
+    });
+    return;
+  }
+  await interaction.deferUpdate();
+  const guildId = interaction.guildId;
+  if (!guildId) return;
+  const removals = await ctx.moderation.purge(id.userId, { userId: interaction.user.id, guildId });
+  const deleted = removals.length;
+  const videos = removals.reduce((n, r) => n + r.videos.length, 0);
+  const withVideos = videosTaken(videos, "them");
+  const names = removals.flatMap((r) => r.libraryEntries.map((e) => `\`${e.name}\``));
+  const fromLibrary = names.length ? `; removed from the server library: ${names.join(", ")}` : "";
+  await postToModLog(
+    ctx,
+    interaction.client.rest,
+    guildId,
+    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}${fromLibrary}.`,
+    log,
+  );
+  await showRemovals(ctx, interaction.client.rest, removals, log);
+  await interaction.editReply({
+    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>${withVideos}; the bot's messages that showed them say so.`,
+    components: [],
+    allowedMentions: NO_PINGS,
+  });
+}

@@ -1,0 +1,24 @@
+// Paging through /reference list: the list's owner, or a moderator paging a member's list.
+import type { ButtonInteraction } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { CustomId } from "../kit/custom-id.ts";
+import { viewerOf } from "../kit/guards.ts";
+import { LIST_PAGE_SIZE, NO_PINGS, renderImageList } from "../views/render.ts";
+
+export async function handleReferenceButton(
+  interaction: ButtonInteraction,
+  id: Extract<CustomId, { handler: "ref" }>,
+  ctx: AppContext,
+) {
+  const viewer = viewerOf(interaction);
+  if (id.userId !== viewer.userId && !viewer.canModerate)
+    throw new UserFacingError("That list belongs to someone else. Use /reference list.");
+  // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+  await interaction.deferUpdate();
+  const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
+  await interaction.editReply({
+    ...renderImageList(page, id.userId, viewer.userId),
+    allowedMentions: NO_PINGS,
+  });
+}

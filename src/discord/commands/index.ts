@@ -1,0 +1,22 @@
+// Every slash command, listed explicitly: a missing import fails the type check.
+
+import type { Command } from "../kit/command.ts";
+import { character } from "./character.ts";
+import { library } from "./library.ts";
+import { moderation } from "./moderation.ts";
+import { reference } from "./reference.ts";
+import { settings } from "./settings.ts";
+import { usage } from "./usage.ts";
+import { video } from "./video.ts";
+
+export const commands: readonly Command[] = [
+  character,
+  reference,
+  video,
+  usage,
+  moderation,
+  settings,
+  library,
+];
+
+export const commandData = () => commands.map((c) => c.data);

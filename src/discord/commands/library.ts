@@ -1,0 +1,157 @@
+// /library add|remove|list|show: the server's named references. Anyone may look and use them; moderators
+// (Manage Messages) and the curator role change them.
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type SlashCommandStringOption,
+} from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import {
+  type Curator,
+  MAX_LIBRARY_NAME_LENGTH,
+  MAX_LIBRARY_NOTE_LENGTH,
+} from "../../features/library/library-service.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { postToModLog } from "../flows/moderation-log.ts";
+import type { Command } from "../kit/command.ts";
+import { imageLookupError, memberRoleIds, viewerOf } from "../kit/guards.ts";
+import { autocompleteReference } from "../kit/reference-autocomplete.ts";
+import { fitImage, perImageBudget } from "../replies/attachments.ts";
+import { libraryGallery } from "../views/library-gallery.ts";
+import { NO_PINGS, renderLibraryEntry } from "../views/render.ts";
+
+/** The name of an existing entry, as remove and show take it, offered by autocomplete. */
+const entryNameOption = (o: SlashCommandStringOption) =>
+  o
+    .setName("name")
+    .setDescription("The entry's name")
+    .setRequired(true)
+    .setAutocomplete(true)
+    .setMaxLength(64);
+
+export const library: Command = {
+  data: new SlashCommandBuilder()
+    .setName("library")
+    .setDescription("This server's library of named character references")
+    .setContexts(InteractionContextType.Guild)
+    .addSubcommand((s) =>
+      s
+        .setName("add")
+        .setDescription("Add a reference under a name (moderators and curators)")
+        .addStringOption((o) =>
+          o
+            .setName("reference")
+            .setDescription("The reference id (yours; moderators: anyone's here)")
+            .setRequired(true)
+            .setAutocomplete(true)
+            .setMaxLength(64),
+        )
+        .addStringOption((o) =>
+          o
+            .setName("name")
+            .setDescription("Letters, digits, spaces, - and _")
+            .setRequired(true)
+            .setMaxLength(MAX_LIBRARY_NAME_LENGTH),
+        )
+        .addStringOption((o) =>
+          o
+            .setName("note")
+            .setDescription("A short note shown with it")
+            .setMaxLength(MAX_LIBRARY_NOTE_LENGTH),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("remove")
+        .setDescription("Remove a name from the library; the image stays (moderators and curators)")
+        .addStringOption(entryNameOption),
+    )
+    .addSubcommand((s) => s.setName("list").setDescription("Browse the library, with previews"))
+    .addSubcommand((s) =>
+      s.setName("show").setDescription("Show one entry of the library").addStringOption(entryNameOption),
+    )
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
+    const guildId = interaction.guildId;
+    if (!guildId) throw new UserFacingError("/library works only in a server.");
+    const sub = interaction.options.getSubcommand(true);
+    // Acknowledged before anything is read: the database may be across a network, and Discord allows 3 s.
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (sub === "list") {
+      await interaction.editReply({ ...(await libraryGallery(ctx, guildId, 1)), allowedMentions: NO_PINGS });
+      return;
+    }
+    if (sub === "show") {
+      const entry = await ctx.library.show(guildId, interaction.options.getString("name", true));
+      const ext = entry.fileName?.split(".").pop() ?? "png";
+      const upload = await fitImage(
+        await ctx.references.readImageFile(entry),
+        `library-${entry.imageId}`,
+        ext,
+        perImageBudget(interaction.attachmentSizeLimit, 1),
+      );
+      await interaction.editReply({
+        content: renderLibraryEntry(entry),
+        files: [{ attachment: upload.data, name: upload.name }],
+        allowedMentions: NO_PINGS,
+      });
+      return;
+    }
+    const viewer = viewerOf(interaction);
+    const curator: Curator = {
+      ...viewer,
+      guildId,
+      curates: await ctx.library.mayCurate(viewer, memberRoleIds(interaction)),
+    };
+    if (sub === "remove") {
+      const removed = await ctx.library.remove(curator, interaction.options.getString("name", true));
+      await postToModLog(
+        ctx,
+        interaction.client.rest,
+        guildId,
+        `<@${viewer.userId}> removed \`${removed.name}\` from the library (reference \`${removed.imageId}\` stays).`,
+        log,
+      );
+      await interaction.editReply({
+        content: `Removed \`${removed.name}\` from the library. The reference itself is not deleted.`,
+      });
+      return;
+    }
+    if (!curator.curates) {
+      throw new UserFacingError(
+        "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
+      );
+    }
+    const rawRef = interaction.options.getString("reference", true).trim();
+    // Looked up as a moderator of this server would see it, so that another member's reference gets the
+    // library's own refusal (only moderators add those) rather than "not found"; other servers' stay unseen.
+    const choice = await ctx.references.choose(rawRef, { ...viewer, canModerate: true });
+    if (!choice.ok) throw imageLookupError(choice.reason === "no_pick" ? "not_found" : choice.reason, rawRef);
+    const entry = await ctx.library.add(
+      curator,
+      choice.image,
+      interaction.options.getString("name", true),
+      interaction.options.getString("note"),
+    );
+    await postToModLog(
+      ctx,
+      interaction.client.rest,
+      guildId,
+      `<@${viewer.userId}> added reference \`${entry.imageId}\` of <@${choice.image.userId}> to the library as \`${entry.name}\`.`,
+      log,
+    );
+    await interaction.editReply({
+      content: `📚 Added reference \`${entry.imageId}\` to the library as **${entry.name}**. Anyone here can use it: /character reference:${entry.name} or /video reference:${entry.name}.`,
+      allowedMentions: NO_PINGS,
+    });
+  },
+
+  autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
+    return autocompleteReference(interaction, ctx);
+  },
+};

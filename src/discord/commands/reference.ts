@@ -1,0 +1,134 @@
+// /reference show|info|list: look at stored references. Members see their own; moderators see their guild's.
+import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { postToModLog } from "../flows/moderation-log.ts";
+import { showRemovals } from "../flows/removals.ts";
+import type { Command } from "../kit/command.ts";
+import { imageLookupError, viewerOf } from "../kit/guards.ts";
+import { fitImage, perImageBudget } from "../replies/attachments.ts";
+import {
+  LIST_PAGE_SIZE,
+  linkButtonRow,
+  NO_PINGS,
+  renderImageInfo,
+  renderImageList,
+  videosTaken,
+} from "../views/render.ts";
+
+export const reference: Command = {
+  data: new SlashCommandBuilder()
+    .setName("reference")
+    .setDescription("Look at stored character references")
+    .addSubcommand((s) =>
+      s
+        .setName("show")
+        .setDescription("Show a reference image by id")
+        .addStringOption((o) =>
+          o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("info")
+        .setDescription("Show a reference's prompt, model, size, pick, lineage and library names")
+        .addStringOption((o) =>
+          o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("list")
+        .setDescription("List your references, newest first (moderators: anyone's)")
+        .addUserOption((o) => o.setName("user").setDescription("Whose references (moderators only)")),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("delete")
+        .setDescription("Delete a reference: its file is removed (your own, or any as a moderator)")
+        .addStringOption((o) =>
+          o.setName("id").setDescription("The reference id").setRequired(true).setMaxLength(64),
+        ),
+    )
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
+    const sub = interaction.options.getSubcommand(true);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const viewer = viewerOf(interaction);
+    if (sub === "list") {
+      const whose = interaction.options.getUser("user")?.id ?? viewer.userId;
+      if (whose !== viewer.userId && !viewer.canModerate) {
+        throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
+      }
+      const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+      await interaction.editReply({
+        ...renderImageList(page, whose, viewer.userId),
+        allowedMentions: NO_PINGS,
+      });
+      return;
+    }
+    const rawId = interaction.options.getString("id", true).trim();
+    const lookup = await ctx.references.getImage(rawId, viewer);
+    if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
+    const { image, isCurrentPick } = lookup;
+    if (sub === "delete") {
+      const removal = await ctx.moderation.deleteReference(image, viewer);
+      if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
+      const videos = removal.videos.length;
+      const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
+      const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
+      await postToModLog(
+        ctx,
+        interaction.client.rest,
+        viewer.guildId,
+        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
+        log,
+      );
+      await showRemovals(ctx, interaction.client.rest, [removal], log);
+      await interaction.editReply({
+        content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
+      });
+      return;
+    }
+    const [videos, lineage, entries] = await Promise.all([
+      ctx.video.forImage(image.id),
+      ctx.references.lineage(image),
+      ctx.library.forImage(image.id),
+    ]);
+    const content = renderImageInfo(
+      image,
+      isCurrentPick,
+      videos,
+      lineage,
+      entries.map((e) => e.name),
+    );
+    // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
+    const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
+      log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
+      return undefined;
+    });
+    const components = link ? [linkButtonRow("Open original", link.url)] : [];
+    if (sub === "info") {
+      await interaction.editReply({ content, components, allowedMentions: NO_PINGS });
+      return;
+    }
+    const original = await ctx.references.readImageFile(image);
+    const ext = image.fileName?.split(".").pop() ?? "png";
+    const upload = await fitImage(
+      original,
+      image.id,
+      ext,
+      perImageBudget(interaction.attachmentSizeLimit, 1),
+    );
+    await interaction.editReply({
+      content: upload.preview
+        ? `${content}\n(Shown as a preview: the original is over the upload limit.)`
+        : content,
+      files: [{ attachment: upload.data, name: upload.name }],
+      components,
+      allowedMentions: NO_PINGS,
+    });
+  },
+};

@@ -1,0 +1,214 @@
+// /settings: a server's allowances, prompt blocklist, safety level and mod-log channel (Manage Server).
+import {
+  ChannelType,
+  type ChatInputCommandInteraction,
+  InteractionContextType,
+  MessageFlags,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+} from "discord.js";
+import type { GuildSettings } from "../../db/repositories/guild-settings-repo.ts";
+import type { AppContext } from "../../features/context.ts";
+import { MAX_ENTRY_LENGTH, MAX_ENTRY_WILDCARDS } from "../../features/limits/prompt-policy.ts";
+import type { SettingsChange } from "../../features/settings/guild-settings.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { describeModelSafety } from "../../providers/image-models.ts";
+import { MOCK_MODEL } from "../../providers/mock/mock-providers.ts";
+import { ReplicateImageProvider } from "../../providers/replicate/image-provider.ts";
+import {
+  asSafetyFilterLevel,
+  DEFAULT_SAFETY_FILTER_LEVEL,
+  SAFETY_FILTER_LEVELS,
+} from "../../providers/types.ts";
+import { postToModLog } from "../flows/moderation-log.ts";
+import type { Command } from "../kit/command.ts";
+import { requireModerator } from "../kit/guards.ts";
+import { NO_PINGS } from "../views/render.ts";
+
+async function describe(ctx: AppContext, s: GuildSettings): Promise<string> {
+  const a = await ctx.quota.allowances(s.guildId);
+  const cap = ctx.quota.userCap;
+  const mark = (v: number | null) => (v === null ? " (default)" : "");
+  return [
+    "**Settings for this server**",
+    `Images per day: ${a.imagesPerUser} per member${mark(s.dailyImagesPerUser)}, ${a.imagesPerGuild} for the server${mark(s.dailyImagesPerGuild)}`,
+    `Videos per day: ${a.videosPerUser} per member${mark(s.dailyVideosPerUser)}, ${a.videosPerGuild} for the server${mark(s.dailyVideosPerGuild)}`,
+    `Every member's bot-wide limit, across all servers and DMs: ${cap.images} images and ${cap.videos} videos a day (set by the bot's operator)`,
+    ...describeSafety(ctx, s),
+    `Mod-log channel: ${s.modLogChannelId ? `<#${s.modLogChannelId}>` : "none"}`,
+    `Library curators: members with Manage Messages${s.curatorRoleId ? ` and the role <@&${s.curatorRoleId}>` : " (no curator role set)"}`,
+    `Blocklist (${s.blocklist.length}): ${s.blocklist.length ? s.blocklist.map((e) => `\`${e.replace(/`/g, "'")}\``).join(", ") : "empty"}`,
+  ].join("\n");
+}
+
+/**
+ * The server's safety level and what each image model that can serve it really does with it: the model in
+ * use and, while it is still configured, the fallback that takes over when Replicate retires the first.
+ */
+function describeSafety(ctx: AppContext, s: GuildSettings): string[] {
+  const chosen = asSafetyFilterLevel(s.safetyFilterLevel);
+  const level = chosen ?? DEFAULT_SAFETY_FILTER_LEVEL;
+  const models: Array<{ model: string; role: string }> = [];
+  if (ctx.imageProvider instanceof ReplicateImageProvider) {
+    const active = ctx.imageProvider.model;
+    models.push({ model: active, role: "in use" });
+    const fallback = ctx.config.imageFallbackModel;
+    if (fallback && fallback !== active)
+      models.push({ model: fallback, role: `used if Replicate retires ${active}` });
+  } else {
+    models.push({ model: MOCK_MODEL, role: "in use" });
+  }
+  return [
+    `Safety filter: ${level}${chosen ? "" : " (default)"}`,
+    ...models.map(({ model, role }) => `• ${model} (${role}): ${describeModelSafety(model, level)}`),
+  ];
+}
+
+export const settings: Command = {
+  data: new SlashCommandBuilder()
+    .setName("settings")
+    .setDescription("This server's limits, blocklist, safety level, mod-log channel and curator role")
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .setContexts(InteractionContextType.Guild)
+    .addSubcommand((s) => s.setName("view").setDescription("Show the settings"))
+    .addSubcommand((s) =>
+      s
+        .setName("allowance")
+        .setDescription("Set a daily allowance (leave per_day empty to go back to the default)")
+        .addStringOption((o) =>
+          o
+            .setName("kind")
+            .setDescription("Images or videos")
+            .setRequired(true)
+            .addChoices({ name: "images", value: "images" }, { name: "videos", value: "videos" }),
+        )
+        .addStringOption((o) =>
+          o
+            .setName("scope")
+            .setDescription("Per member, or for the whole server")
+            .setRequired(true)
+            .addChoices({ name: "per member", value: "member" }, { name: "whole server", value: "server" }),
+        )
+        .addIntegerOption((o) =>
+          o.setName("per_day").setDescription("How many per UTC day").setMinValue(0).setMaxValue(1_000_000),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("blocklist-add")
+        .setDescription(
+          `Block a word or phrase in prompts (* for any letters, at most ${MAX_ENTRY_WILDCARDS})`,
+        )
+        .addStringOption((o) =>
+          o
+            .setName("entry")
+            .setDescription("Word, phrase or pattern")
+            .setRequired(true)
+            .setMaxLength(MAX_ENTRY_LENGTH),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("blocklist-remove")
+        .setDescription("Remove a blocklist entry")
+        .addStringOption((o) =>
+          o
+            .setName("entry")
+            .setDescription("The entry as listed")
+            .setRequired(true)
+            .setMaxLength(MAX_ENTRY_LENGTH),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("safety")
+        .setDescription("The image model's safety filter level (leave level empty to go back to the default)")
+        .addStringOption((o) =>
+          o
+            .setName("level")
+            .setDescription("Stricter blocks more; /settings view shows which models can apply it")
+            .addChoices(...SAFETY_FILTER_LEVELS.map((l) => ({ name: l, value: l }))),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("modlog")
+        .setDescription("Where moderator actions and blocked prompts are posted (empty: nowhere)")
+        .addChannelOption((o) =>
+          o.setName("channel").setDescription("A text channel").addChannelTypes(ChannelType.GuildText),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName("curator")
+        .setDescription("The role whose members may curate /library besides moderators (empty: none)")
+        .addRoleOption((o) => o.setName("role").setDescription("The curator role")),
+    )
+    .toJSON(),
+
+  async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
+    requireModerator(interaction, PermissionFlagsBits.ManageGuild, "/settings");
+    const guildId = interaction.guildId;
+    if (!guildId) throw new UserFacingError("/settings works only in a server.");
+    const sub = interaction.options.getSubcommand(true);
+    const parse = sub === "view" ? undefined : CHANGES[sub];
+    if (sub !== "view" && !parse) throw new UserFacingError(`/settings has no ${sub}.`);
+    // A change is parsed (and a bad option refused) before the defer; nothing is read before it: the
+    // database may be across a network, and Discord allows 3 s.
+    const change = parse?.(interaction);
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    if (!change) {
+      await interaction.editReply({
+        content: await describe(ctx, await ctx.guildSettings.get(guildId)),
+        allowedMentions: NO_PINGS,
+      });
+      return;
+    }
+    const { settings: saved, summary } = await ctx.guildSettings.change(guildId, interaction.user.id, change);
+    await postToModLog(
+      ctx,
+      interaction.client.rest,
+      guildId,
+      `<@${interaction.user.id}> changed the settings: ${summary}.`,
+      log,
+    );
+    await interaction.editReply({
+      content: `Saved: ${summary}.\n\n${await describe(ctx, saved)}`,
+      allowedMentions: NO_PINGS,
+    });
+  },
+};
+
+/** Each subcommand that changes something, as the change it asks for. */
+const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => SettingsChange> = {
+  allowance: (i) => ({
+    kind: "allowance",
+    what: oneOf(i.options.getString("kind", true), ["images", "videos"] as const, "kind"),
+    scope: oneOf(i.options.getString("scope", true), ["member", "server"] as const, "scope"),
+    perDay: i.options.getInteger("per_day"),
+  }),
+  "blocklist-add": (i) => ({ kind: "blocklist-add", entry: i.options.getString("entry", true).trim() }),
+  "blocklist-remove": (i) => ({ kind: "blocklist-remove", entry: i.options.getString("entry", true).trim() }),
+  safety: (i) => {
+    const raw = i.options.getString("level");
+    return { kind: "safety", level: raw === null ? null : oneOf(raw, SAFETY_FILTER_LEVELS, "level") };
+  },
+  modlog: (i) => ({ kind: "modlog", channelId: i.options.getChannel("channel")?.id ?? null }),
+  curator: (i) => {
+    const roleId = i.options.getRole("role")?.id ?? null;
+    // @everyone's role id is the server's: it would make every member a curator on some paths and none on others.
+    if (roleId !== null && roleId === i.guildId) {
+      throw new UserFacingError(
+        "@everyone cannot be the curator role: pick a role, or leave it empty for Manage Messages alone.",
+      );
+    }
+    return { kind: "curator", roleId };
+  },
+};
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new UserFacingError(`${name} must be one of ${allowed.join(", ")}.`);
+  return found;
+}

@@ -1,0 +1,51 @@
+// Posts moderator actions and blocked prompts to a guild's mod-log channel, when it set one. The services write
+// the audit row in the action's own transaction; posting is best effort: the row is the record.
+import { type REST, Routes } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import { describeRefusal, type Refusal } from "../../features/limits/admission.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { NO_PINGS } from "../views/render.ts";
+
+/** Posts a line to the guild's mod-log channel, if it set one. */
+export async function postToModLog(
+  ctx: AppContext,
+  rest: REST,
+  guildId: string | null,
+  summary: string,
+  log: Logger,
+): Promise<void> {
+  const channelId = await ctx.guildSettings.modLogChannel(guildId);
+  if (!channelId) return;
+  try {
+    await rest.post(Routes.channelMessages(channelId), {
+      body: { content: `🛡️ ${summary}`.slice(0, 2000), allowed_mentions: NO_PINGS },
+    });
+  } catch (err) {
+    log.warn({ err, channelId }, "could not post to the mod-log channel");
+  }
+}
+
+/**
+ * The error that tells a member their request was refused; a blocked prompt is also posted to the mod-log
+ * channel (without its text: the audit row has that).
+ */
+export async function refusalError(
+  ctx: AppContext,
+  interaction: { client: { rest: REST }; guildId: string | null; user: { id: string } },
+  refusal: Refusal,
+  command: "/character description" | "/video prompt",
+  log: Logger,
+): Promise<UserFacingError> {
+  ctx.metrics.refused(command.startsWith("/video") ? "video" : "image", refusal);
+  if (refusal.reason === "blocked") {
+    await postToModLog(
+      ctx,
+      interaction.client.rest,
+      interaction.guildId,
+      `Blocked a ${command} from <@${interaction.user.id}>.`,
+      log,
+    );
+  }
+  return new UserFacingError(describeRefusal(refusal, command.startsWith("/video") ? "video" : "image"));
+}

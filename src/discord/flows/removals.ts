@@ -1,0 +1,64 @@
+// After references are deleted: every message of the bot's that showed them, or a video made from them, is
+// edited so the removed image or video is no longer there. Each grid is edited once, however many of its
+// images went. The edits were scheduled in the deletion's transaction; one a crash cut short is made at start.
+import type { REST } from "discord.js";
+import type { PendingMessageEdit } from "../../db/repositories/pending-message-edits-repo.ts";
+import type { AppContext } from "../../features/context.ts";
+import type { Removal } from "../../features/references/reference-service.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { refreshGrid } from "./character.ts";
+import { showVideoRemoved } from "./video.ts";
+
+export async function showRemovals(
+  ctx: AppContext,
+  rest: REST,
+  removals: readonly Removal[],
+  log: Logger,
+): Promise<void> {
+  const generations = new Set(removals.map((r) => r.image.generationId));
+  await applyEdits(
+    ctx,
+    rest,
+    [
+      ...[...generations].map((jobId) => ({ kind: "grid" as const, jobId })),
+      ...removals.flatMap((r) => r.videos.map((v) => ({ kind: "video" as const, jobId: v.id }))),
+    ],
+    log,
+  );
+}
+
+/** At start: the message edits of deletions that committed before the last run stopped. */
+export async function finishPendingRemovals(ctx: AppContext, rest: REST): Promise<void> {
+  try {
+    const edits = await ctx.references.pendingEdits();
+    if (edits.length === 0) return;
+    const log = ctx.logger.child({ pendingMessageEdits: edits.length });
+    log.info("editing the messages of deletions the last run did not finish");
+    await applyEdits(ctx, rest, edits, log);
+  } catch (err) {
+    // A stop during start closes the database; what is left is tried again at the next start.
+    ctx.logger.warn({ err }, "could not finish the pending message edits");
+  }
+}
+
+/** Each edit is tried once and then cleared: a message that cannot be edited is logged, not retried forever. */
+async function applyEdits(
+  ctx: AppContext,
+  rest: REST,
+  edits: readonly PendingMessageEdit[],
+  log: Logger,
+): Promise<void> {
+  for (const edit of edits) {
+    try {
+      if (edit.kind === "grid") {
+        await refreshGrid(ctx, rest, edit.jobId, log);
+      } else {
+        const video = await ctx.video.get(edit.jobId);
+        if (video) await showVideoRemoved(ctx, rest, video, log);
+      }
+    } catch (err) {
+      log.warn({ err, ...edit }, "could not edit a message after a deletion");
+    }
+    await ctx.references.editDone(edit);
+  }
+}

@@ -1,0 +1,71 @@
+// On start: finish and deliver every job the last run left behind. Stored prediction ids are polled, never
+// created again; results go to the original reply while its token lives, else to a channel message.
+import type { REST } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+import type { SharedJobQueue } from "../../queue/job-queue.ts";
+import { perImageBudget } from "../replies/attachments.ts";
+import { DurableReply } from "../replies/reply-target.ts";
+import { GenerationReply } from "./character.ts";
+import { VideoReply } from "./video.ts";
+
+export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<Promise<void>[]> {
+  // Both lists are read before any job starts, so a failed read leaves no job running untracked.
+  if (ctx.jobs) {
+    await enqueueUndelivered(ctx, ctx.jobs);
+    return [];
+  }
+  const undeliveredGenerations = await ctx.generation.undelivered();
+  const undeliveredVideos = await ctx.video.undelivered();
+  const generations = undeliveredGenerations.map(async (generation) => {
+    const log = ctx.logger.child({ generationId: generation.id, resumed: true });
+    try {
+      const target = new DurableReply(rest, generation, ctx.clock, log);
+      const budget = perImageBudget(undefined, generation.requested);
+      const reply = new GenerationReply(generation.id, target, ctx, budget, log);
+      await reply.finish(
+        await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue, reply.onLanded),
+      );
+      log.info("resumed generation delivered");
+    } catch (err) {
+      log.error({ err }, "could not resume generation; it will be tried again at the next start");
+    }
+  });
+  const videos = undeliveredVideos.map(async (video) => {
+    const log = ctx.logger.child({ videoId: video.id, resumed: true });
+    try {
+      const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);
+      await reply.finish(await ctx.video.run(video.id, reply.start(video), reply.queue(video)));
+      log.info("resumed video delivered");
+    } catch (err) {
+      log.error({ err }, "could not resume video; it will be tried again at the next start");
+    }
+  });
+  if (generations.length + videos.length > 0) {
+    ctx.logger.info({ generations: generations.length, videos: videos.length }, "resuming unfinished jobs");
+  }
+  return [...generations, ...videos];
+}
+
+/**
+ * With the shared queue, resuming is enqueueing: every undelivered job goes (back) to the queue under its own
+ * id, so one still queued, running or recently ended is not added twice, and any worker finishes it.
+ */
+export async function enqueueUndelivered(ctx: AppContext, jobs: SharedJobQueue): Promise<void> {
+  const generations = await ctx.generation.undelivered();
+  const videos = await ctx.video.undelivered();
+  for (const generation of generations) {
+    const images = await ctx.repos.images.forGeneration(generation.id);
+    const open = images.filter((i) => i.status === "pending" || i.status === "running");
+    await jobs.enqueueGeneration(
+      generation.id,
+      open.map((i) => i.id),
+    );
+  }
+  for (const video of videos) await jobs.enqueueVideo(video.id);
+  if (generations.length + videos.length > 0) {
+    ctx.logger.info(
+      { generations: generations.length, videos: videos.length },
+      "unfinished jobs enqueued for the workers",
+    );
+  }
+}

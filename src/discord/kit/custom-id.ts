@@ -1,0 +1,72 @@
+// The one codec for component custom_ids: `<handler>:<action>:<arg>…`. State lives in SQLite, not here.
+import { UserFacingError } from "../../kit/errors.ts";
+import { isUuid } from "../../kit/ids.ts";
+
+export const MAX_CUSTOM_ID_LENGTH = 100;
+
+export type CustomId =
+  | { handler: "gen"; action: "pick" | "vary"; generationId: string; slot: number }
+  | { handler: "gen"; action: "again"; generationId: string }
+  | { handler: "ref"; action: "page"; userId: string; page: number }
+  | { handler: "lib"; action: "page"; page: number }
+  | { handler: "mod"; action: "purge" | "cancel"; userId: string };
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+export function encodeCustomId(id: CustomId): string {
+  const parts =
+    id.handler === "gen"
+      ? id.action === "pick" || id.action === "vary"
+        ? ["gen", id.action, id.generationId, String(id.slot)]
+        : ["gen", "again", id.generationId]
+      : id.handler === "ref"
+        ? ["ref", "page", id.userId, String(id.page)]
+        : id.handler === "lib"
+          ? ["lib", "page", String(id.page)]
+          : ["mod", id.action, id.userId];
+  const encoded = parts.join(":");
+  if (encoded.length > MAX_CUSTOM_ID_LENGTH)
+    throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
+  return encoded;
+}
+
+/** Parses a custom_id; anything malformed or forged is a user-facing error, never a crash. */
+export function parseCustomId(raw: string): CustomId {
+  const parts = raw.length <= MAX_CUSTOM_ID_LENGTH ? raw.split(":") : [];
+  const [handler, action, a, b] = parts;
+  if (
+    handler === "gen" &&
+    (action === "pick" || action === "vary") &&
+    parts.length === 4 &&
+    isUuid(a) &&
+    /^[1-4]$/.test(b ?? "")
+  ) {
+    return { handler, action, generationId: a, slot: Number(b) };
+  }
+  if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
+    return { handler, action, generationId: a };
+  }
+  if (
+    handler === "ref" &&
+    action === "page" &&
+    parts.length === 4 &&
+    SNOWFLAKE.test(a ?? "") &&
+    /^\d{1,4}$/.test(b ?? "")
+  ) {
+    return { handler, action, userId: a as string, page: Number(b) };
+  }
+  if (handler === "lib" && action === "page" && parts.length === 3 && /^\d{1,4}$/.test(a ?? "")) {
+    return { handler, action, page: Number(a) };
+  }
+  if (
+    handler === "mod" &&
+    (action === "purge" || action === "cancel") &&
+    parts.length === 3 &&
+    SNOWFLAKE.test(a ?? "")
+  ) {
+    return { handler, action, userId: a as string };
+  }
+  throw new UserFacingError(
+    "That button is not one I recognise. It may be from an older version of the bot.",
+  );
+}

@@ -1,0 +1,225 @@
+// Where a job's result goes: the interaction's own reply while its token lives (15 minutes), otherwise a new
+// channel message that mentions the requester. Both speak raw REST, so a resumed job needs no live interaction.
+import { DiscordAPIError, type REST, Routes } from "discord.js";
+import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
+import type { Clock } from "../../kit/clock.ts";
+import type { Logger } from "../../kit/logger.ts";
+import { NO_PINGS } from "../views/render.ts";
+
+/** Discord rejects interaction webhooks after 15 minutes; stop using them a little before. */
+export const INTERACTION_TOKEN_TTL_MS = 15 * 60 * 1000;
+const TOKEN_MARGIN_MS = 30 * 1000;
+
+/** Unknown Webhook, Invalid Webhook Token: the interaction's reply can no longer be edited. */
+const WEBHOOK_GONE = new Set([10015, 50027]);
+const UNKNOWN_MESSAGE = 10008;
+/** Unknown Channel, Missing Access, Missing Permissions: the channel cannot take the result. */
+const CHANNEL_GONE = new Set([10003, 50001, 50013]);
+
+/** A file a message should show; read only when the message does not hold it yet, so bytes are not kept. */
+export interface OutgoingFile {
+  name: string;
+  read(): Promise<Buffer>;
+}
+
+export interface ReplyContent {
+  content: string;
+  components?: unknown[];
+  /** Every file the message should show, in order; files the message already holds are not sent again. */
+  files?: OutgoingFile[];
+}
+
+export interface ReplyTarget {
+  edit(reply: ReplyContent): Promise<{ messageId: string }>;
+}
+
+/** The result cannot be posted anywhere; it stays retrievable with /reference. */
+export class UndeliverableError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = "UndeliverableError";
+  }
+}
+
+interface RawUpload {
+  name: string;
+  data: Buffer;
+}
+
+interface PostedAttachment {
+  id: string;
+  filename: string;
+}
+
+/** One message and the attachments it holds; builds bodies that keep those by id and upload the rest. */
+abstract class MessageTarget implements ReplyTarget {
+  private readonly posted = new Map<string, string>(); // file name → attachment id on this message
+
+  constructor(protected readonly rest: REST) {}
+
+  async edit(reply: ReplyContent): Promise<{ messageId: string }> {
+    const wanted = reply.files ?? [];
+    const uploads = wanted.filter((f) => !this.posted.has(f.name));
+    const body = {
+      content: reply.content,
+      components: reply.components ?? [],
+      allowed_mentions: this.allowedMentions(),
+      attachments: wanted.map((f) =>
+        this.posted.has(f.name)
+          ? { id: this.posted.get(f.name) }
+          : { id: String(uploads.indexOf(f)), filename: f.name },
+      ),
+    };
+    const files = await Promise.all(uploads.map(async (f) => ({ name: f.name, data: await f.read() })));
+    const message = (await this.send(body, files)) as { id: string; attachments?: PostedAttachment[] };
+    this.posted.clear();
+    for (const a of message.attachments ?? []) this.posted.set(a.filename, a.id);
+    return { messageId: message.id };
+  }
+
+  protected allowedMentions(): unknown {
+    return NO_PINGS;
+  }
+
+  protected abstract send(body: Record<string, unknown>, files: RawUpload[]): Promise<unknown>;
+}
+
+/** The interaction's original reply, edited through its webhook token. */
+export class InteractionReply extends MessageTarget {
+  constructor(
+    rest: REST,
+    private readonly applicationId: string,
+    private readonly token: string,
+  ) {
+    super(rest);
+  }
+
+  protected send(body: Record<string, unknown>, files: RawUpload[]) {
+    return this.rest.patch(Routes.webhookMessage(this.applicationId, this.token, "@original"), {
+      body,
+      files,
+      auth: false,
+    });
+  }
+}
+
+/** A message of the bot's own in the channel, mentioning (and notifying) the requester. */
+export class ChannelReply extends MessageTarget {
+  private messageId: string | undefined;
+
+  constructor(
+    rest: REST,
+    private readonly channelId: string,
+    private readonly userId: string,
+  ) {
+    super(rest);
+  }
+
+  protected override allowedMentions() {
+    return { parse: [], users: [this.userId] };
+  }
+
+  protected async send(body: Record<string, unknown>, files: RawUpload[]) {
+    const mentioned = { ...body, content: `<@${this.userId}> ${String(body.content)}`.slice(0, 2000) };
+    try {
+      const message = (
+        this.messageId
+          ? await this.rest.patch(Routes.channelMessage(this.channelId, this.messageId), {
+              body: mentioned,
+              files,
+            })
+          : await this.rest.post(Routes.channelMessages(this.channelId), { body: mentioned, files })
+      ) as { id: string };
+      this.messageId = message.id;
+      return message;
+    } catch (err) {
+      if (err instanceof DiscordAPIError && CHANNEL_GONE.has(Number(err.code))) {
+        throw new UndeliverableError(`channel ${this.channelId} cannot be posted to (${err.code})`);
+      }
+      throw err;
+    }
+  }
+}
+
+/** What a job stores of its interaction, so its reply can still be edited after a restart. */
+export function interactionRef(interaction: {
+  id: string;
+  token: string;
+  applicationId: string;
+}): InteractionRef {
+  return {
+    interactionId: interaction.id,
+    interactionToken: interaction.token,
+    applicationId: interaction.applicationId,
+  };
+}
+
+export interface JobOrigin {
+  applicationId: string | null;
+  interactionToken: string | null;
+  /** When the interaction was created: its token expires 15 minutes later. */
+  createdAt: number;
+  channelId: string | null;
+  userId: string;
+  /** The reply's message, once an edit of it went through (a resumed job's row has it). */
+  messageId?: string | null;
+  /** The interaction was acknowledged in this run: it has a reply, if only "thinking…". */
+  acknowledged?: boolean;
+}
+
+/**
+ * Edits the interaction's reply while its token is young enough, and switches for good to a channel message
+ * when the token is too old or Discord says the webhook is gone (10015, 50027).
+ */
+export class DurableReply implements ReplyTarget {
+  private primary: InteractionReply | undefined;
+  private fallback: ChannelReply | undefined;
+  /** Whether the interaction's reply is known to have existed. */
+  private hadReply: boolean;
+
+  constructor(
+    private readonly rest: REST,
+    private readonly origin: JobOrigin,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    if (origin.applicationId && origin.interactionToken) {
+      this.primary = new InteractionReply(rest, origin.applicationId, origin.interactionToken);
+    }
+    this.hadReply = origin.acknowledged === true || !!origin.messageId;
+  }
+
+  async edit(reply: ReplyContent): Promise<{ messageId: string }> {
+    const age = this.clock.now() - this.origin.createdAt;
+    if (this.primary && age > INTERACTION_TOKEN_TTL_MS - TOKEN_MARGIN_MS) {
+      this.log.info({ ageMs: age }, "interaction token expired; delivering by channel message");
+      this.primary = undefined;
+    }
+    if (this.primary) {
+      try {
+        const done = await this.primary.edit(reply);
+        this.hadReply = true;
+        return done;
+      } catch (err) {
+        if (err instanceof DiscordAPIError && Number(err.code) === UNKNOWN_MESSAGE) {
+          // A reply that existed and is gone was deleted by a person: it is not posted again. One that never
+          // existed (the bot stopped between recording the request and acknowledging it) goes to the channel.
+          if (this.hadReply) throw new UndeliverableError("the reply was deleted");
+          this.log.info("the interaction never got a reply; delivering by channel message");
+          this.primary = undefined;
+          return this.toChannel(reply);
+        }
+        if (!(err instanceof DiscordAPIError && WEBHOOK_GONE.has(Number(err.code)))) throw err;
+        this.log.info({ code: err.code }, "interaction reply is gone; delivering by channel message");
+        this.primary = undefined;
+      }
+    }
+    return this.toChannel(reply);
+  }
+
+  private toChannel(reply: ReplyContent): Promise<{ messageId: string }> {
+    if (!this.origin.channelId) throw new UndeliverableError("no channel to deliver to");
+    this.fallback ??= new ChannelReply(this.rest, this.origin.channelId, this.origin.userId);
+    return this.fallback.edit(reply);
+  }
+}

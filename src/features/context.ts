@@ -1,0 +1,59 @@
+// What every handler receives: the configuration, the services and the storage the app was built with
+// (src/app/compose.ts builds it). A type only, so the layers that use it do not depend on the composition root.
+
+import type { Config } from "../config/config.ts";
+import type { DataStore } from "../db/data-store.ts";
+import type { Repos } from "../db/repos.ts";
+import type { FileStore } from "../files/file-store.ts";
+import type { LinkSigner } from "../files/signed-links.ts";
+import type { Clock } from "../kit/clock.ts";
+import type { Limiter } from "../kit/limiter.ts";
+import type { Logger } from "../kit/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { PredictionEvents } from "../predictions/completions.ts";
+import type { ImageProvider, VideoProvider } from "../providers/types.ts";
+import type { SharedJobQueue } from "../queue/job-queue.ts";
+import type { GenerationService } from "./generation/generation-service.ts";
+import type { LibraryService } from "./library/library-service.ts";
+import type { AdmissionService } from "./limits/admission.ts";
+import type { QuotaService } from "./limits/quota.ts";
+import type { ModerationService } from "./moderation/moderation-service.ts";
+import type { ReferenceService } from "./references/reference-service.ts";
+import type { GuildSettingsService } from "./settings/guild-settings.ts";
+import type { VideoService } from "./video/video-service.ts";
+
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  /** The database (SQLite or PostgreSQL) and its transactions. */
+  data: DataStore;
+  /** `data.repos`: the repositories outside any transaction. */
+  repos: Repos;
+  files: FileStore;
+  imageProvider: ImageProvider;
+  videoProvider: VideoProvider;
+  limiter: Limiter;
+  generation: GenerationService;
+  references: ReferenceService;
+  moderation: ModerationService;
+  video: VideoService;
+  quota: QuotaService;
+  admission: AdmissionService;
+  guildSettings: GuildSettingsService;
+  /** The servers' libraries of named references. */
+  library: LibraryService;
+  /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
+  metrics: Metrics;
+  /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */
+  links: LinkSigner;
+  /** Completions announced by Replicate's webhooks, which wake the jobs waiting on them in this process. */
+  predictionEvents: PredictionEvents;
+  /**
+   * The fleet's shared job queue (REDIS_URL): requests are enqueued there and run by whichever worker takes
+   * them. Undefined: this process runs its requests itself, under its own limiter.
+   */
+  jobs: SharedJobQueue | undefined;
+  /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
+  close(): Promise<void>;
+}

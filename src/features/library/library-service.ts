@@ -1,0 +1,194 @@
+// A server's library of character references: named images any member of that server may use wherever a
+// reference is taken, added and removed by curators (Manage Messages, or the server's curator role).
+
+import type { DataStore } from "../../db/data-store.ts";
+import type { GuildSettingsRepo } from "../../db/repositories/guild-settings-repo.ts";
+import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
+import {
+  type LibraryEntry,
+  type LibraryEntryWithImage,
+  type LibraryRepo,
+  libraryNameKey,
+} from "../../db/repositories/library-repo.ts";
+import type { Clock } from "../../kit/clock.ts";
+import { UserFacingError } from "../../kit/errors.ts";
+import { newId } from "../../kit/ids.ts";
+import type { Viewer } from "../references/reference-service.ts";
+
+export const MAX_LIBRARY_NAME_LENGTH = 32;
+export const MAX_LIBRARY_NOTE_LENGTH = 200;
+/** Letters and digits of any script, spaces, - and _: a name reads well in a list and in autocomplete. */
+const NAME_PATTERN = /^[\p{L}\p{N} _-]+$/u;
+
+/** A member as the library sees them: a moderator, or holding the server's curator role. */
+export interface Curator extends Viewer {
+  guildId: string;
+  /** Holds Manage Messages, or the curator role set with /settings curator. */
+  curates: boolean;
+}
+
+export interface LibraryPage {
+  items: LibraryEntryWithImage[];
+  page: number;
+  pages: number;
+  total: number;
+}
+
+/** A name as stored: trimmed, inner runs of spaces made one. */
+export function normaliseLibraryName(raw: string): string {
+  return raw.trim().replace(/\s+/g, " ");
+}
+
+/** Why a name cannot be used, or undefined when it can. */
+export function libraryNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > MAX_LIBRARY_NAME_LENGTH)
+    return `A library name is 1–${MAX_LIBRARY_NAME_LENGTH} characters.`;
+  if (!NAME_PATTERN.test(name)) return "A library name may hold only letters, digits, spaces, - and _.";
+  return undefined;
+}
+
+export class LibraryService {
+  constructor(
+    private readonly deps: {
+      data: DataStore;
+      library: LibraryRepo;
+      settings: GuildSettingsRepo;
+      clock: Clock;
+    },
+  ) {}
+
+  /** Whether a member may curate: Manage Messages, or the curator role the server set. */
+  async mayCurate(viewer: Viewer, roleIds: readonly string[]): Promise<boolean> {
+    if (!viewer.guildId) return false;
+    if (viewer.canModerate) return true;
+    const role = (await this.deps.settings.get(viewer.guildId)).curatorRoleId;
+    return role !== null && roleIds.includes(role);
+  }
+
+  /**
+   * Adds `image` under `rawName`, with its audit row, in one transaction. The caller looked the image up as
+   * the curator may see it (their own, or any of the server's for a moderator); it must be of this server and
+   * still stored. Refusals are UserFacingErrors, and leave nothing written.
+   */
+  async add(
+    curator: Curator,
+    image: ImageWithOwner,
+    rawName: string,
+    rawNote: string | null,
+  ): Promise<LibraryEntry> {
+    requireCurator(curator);
+    const name = normaliseLibraryName(rawName);
+    const problem = libraryNameProblem(name);
+    if (problem) throw new UserFacingError(problem);
+    const note = rawNote?.trim() || null;
+    if (note && note.length > MAX_LIBRARY_NOTE_LENGTH)
+      throw new UserFacingError(`A note is at most ${MAX_LIBRARY_NOTE_LENGTH} characters.`);
+    if (image.guildId !== curator.guildId)
+      throw new UserFacingError(
+        "That reference was made in another server; the library takes this server's.",
+      );
+    if (image.userId !== curator.userId && !curator.canModerate) {
+      throw new UserFacingError(
+        "Only moderators (Manage Messages) can add another member's reference to the library; add one of yours.",
+      );
+    }
+    const { data, clock } = this.deps;
+    return data.transaction(
+      async (tx) => {
+        // The lock a deletion takes: an entry is added before the image is deleted (and goes with it), or not.
+        await tx.locks.take([`image:${image.id}`]);
+        const current = await tx.images.get(image.id);
+        if (!current || current.deletedAt !== null || current.status !== "succeeded")
+          throw new UserFacingError("That reference has been deleted.");
+        const entry: LibraryEntry = {
+          id: newId(),
+          guildId: curator.guildId,
+          name,
+          nameKey: libraryNameKey(name),
+          imageId: image.id,
+          note,
+          addedBy: curator.userId,
+          createdAt: clock.now(),
+        };
+        if (!(await tx.library.insert(entry))) {
+          throw new UserFacingError(
+            `The library already has an entry called \`${name}\` (names ignore case). Pick another name, or remove that one first.`,
+          );
+        }
+        await tx.audit.add({
+          guildId: curator.guildId,
+          actorId: curator.userId,
+          action: "library_add",
+          targetUserId: image.userId,
+          targetId: image.id,
+          details: { name },
+          createdAt: entry.createdAt,
+        });
+        return entry;
+      },
+      { locks: [`library:${curator.guildId}`] },
+    );
+  }
+
+  /** Removes an entry (never its image), with its audit row. */
+  async remove(curator: Curator, rawName: string): Promise<LibraryEntry> {
+    requireCurator(curator);
+    const name = normaliseLibraryName(rawName);
+    const { data, clock } = this.deps;
+    return data.transaction(
+      async (tx) => {
+        const removed = await tx.library.remove(curator.guildId, name);
+        if (!removed) throw new UserFacingError(noEntry(name));
+        await tx.audit.add({
+          guildId: curator.guildId,
+          actorId: curator.userId,
+          action: "library_remove",
+          targetUserId: null,
+          targetId: removed.imageId,
+          details: { name: removed.name },
+          createdAt: clock.now(),
+        });
+        return removed;
+      },
+      { locks: [`library:${curator.guildId}`] },
+    );
+  }
+
+  /** A page of the server's library in name order; `page` counts from 1. */
+  async list(guildId: string, page: number, pageSize: number): Promise<LibraryPage> {
+    const total = await this.deps.library.count(guildId);
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const current = Math.min(Math.max(1, Math.floor(page)), pages);
+    const items = await this.deps.library.list(guildId, pageSize, (current - 1) * pageSize);
+    return { items, page: current, pages, total };
+  }
+
+  /** The entry by that name (any case); a UserFacingError when there is none. */
+  async show(guildId: string, rawName: string): Promise<LibraryEntryWithImage> {
+    const name = normaliseLibraryName(rawName);
+    const entry = await this.deps.library.byName(guildId, name);
+    if (!entry) throw new UserFacingError(noEntry(name));
+    return entry;
+  }
+
+  /** Names containing what was typed, for autocomplete. */
+  search(guildId: string, typed: string, limit: number): Promise<LibraryEntry[]> {
+    return this.deps.library.search(guildId, typed, limit);
+  }
+
+  /** The entries naming an image: /reference info lists them. */
+  forImage(imageId: string): Promise<LibraryEntry[]> {
+    return this.deps.library.forImage(imageId);
+  }
+}
+
+function requireCurator(curator: Curator): void {
+  if (!curator.curates) {
+    throw new UserFacingError(
+      "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
+    );
+  }
+}
+
+const noEntry = (name: string) =>
+  `This server's library has no entry called \`${name.slice(0, 40).replace(/`/g, "'")}\`. /library list shows them.`;

@@ -1,0 +1,107 @@
+// Whether a new job may start: the guild's prompt blocklist, one running job per member, and the daily
+// allowances. Checked inside the transaction that records the job (opened with the member's and the guild's
+// locks), so two quick requests, in one process or in two, cannot both pass.
+
+import type { Repos } from "../../db/repos.ts";
+import type { UsageKind } from "../../db/repositories/usage-repo.ts";
+import type { Clock } from "../../kit/clock.ts";
+import { checkPrompt } from "./prompt-policy.ts";
+import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
+
+export type Refusal =
+  | { reason: "blocked" }
+  /** The reference a video was to be made from was deleted between the command and its recording. */
+  | { reason: "gone" }
+  | { reason: "busy"; running: number; limit: number }
+  | { reason: "quota"; detail: Extract<Reservation, { ok: false }> };
+
+export type Admission = { ok: true } | ({ ok: false } & Refusal);
+
+export interface AdmissionRequest {
+  guildId: string | null;
+  userId: string;
+  prompt: string;
+  kind: UsageKind;
+  units: number;
+  jobId: string;
+  model: string;
+}
+
+export class AdmissionService {
+  constructor(
+    private readonly deps: {
+      quota: QuotaService;
+      maxRunningPerUser: number;
+      clock: Clock;
+    },
+  ) {}
+
+  /**
+   * The `admit` callback a job's `create` takes: this request, with the job id and model the create chose, in
+   * the create's transaction.
+   */
+  admitter(
+    request: Omit<AdmissionRequest, "jobId" | "model">,
+  ): (jobId: string, model: string, tx: Repos) => Promise<Admission> {
+    return (jobId, model, tx) => this.admit({ ...request, jobId, model }, tx);
+  }
+
+  /**
+   * Decides in the caller's transaction `tx`, which records the job when this says yes; the transaction must
+   * hold the locks `admissionLocks` names. A blocked prompt's audit row is written in it too.
+   */
+  async admit(request: AdmissionRequest, tx: Repos): Promise<Admission> {
+    const { quota, clock } = this.deps;
+    // Settings, running jobs and the day's sums in one statement (the transaction keeps the settings for the
+    // allowances and the safety level read after it).
+    const day = utcDay(clock.now());
+    const facts = await tx.admission.read(request.userId, request.guildId, day, request.kind);
+    const verdict = checkPrompt(request.prompt, facts.settings?.blocklist ?? []);
+    if (verdict.blocked) {
+      await tx.audit.add({
+        guildId: request.guildId,
+        actorId: request.userId,
+        action: "prompt_blocked",
+        targetUserId: request.userId,
+        targetId: null,
+        details: { kind: request.kind, entry: verdict.entry, prompt: request.prompt.slice(0, 300) },
+        createdAt: clock.now(),
+      });
+      return { ok: false, reason: "blocked" };
+    }
+    const { running } = facts;
+    if (running >= this.deps.maxRunningPerUser) {
+      return { ok: false, reason: "busy", running, limit: this.deps.maxRunningPerUser };
+    }
+    const reservation = await quota.reserve(request, tx, { day, used: facts.used });
+    return reservation.ok ? { ok: true } : { ok: false, reason: "quota", detail: reservation };
+  }
+}
+
+/**
+ * The locks a transaction that admits a job takes (on PostgreSQL): the member's, and the guild's when there is
+ * one, so two processes never both pass the member's running cap or spend the last unit of an allowance.
+ */
+export function admissionLocks(userId: string, guildId: string | null): string[] {
+  return [`user:${userId}`, ...(guildId ? [`guild:${guildId}`] : [])];
+}
+
+/** Words for a member whose request was refused. */
+export function describeRefusal(refusal: Refusal, made: "image" | "video"): string {
+  switch (refusal.reason) {
+    case "blocked":
+      return "That description is not allowed in this server. Please describe something else.";
+    case "gone":
+      return "That reference was deleted a moment ago. Pick another one, or make a new one with /character.";
+    case "busy":
+      return `You already have ${refusal.running === 1 ? "a request" : `${refusal.running} requests`} running. Wait for it to finish, then try again.`;
+    case "quota": {
+      const { scope, used, limit, resetsAt, kind } = refusal.detail;
+      const what = kind === "image" ? "images" : "videos";
+      const left = Math.max(0, limit - used);
+      const whose = scope === "guild" ? "This server's" : "Your";
+      const where = scope === "everywhere" ? " across all servers and DMs" : "";
+      return `${whose} daily allowance of ${limit} ${what}${where} ${left === 0 ? "is used up" : `has ${left} left, not enough for this ${made === "image" ? "request" : "video"}`}. It resets <t:${Math.floor(resetsAt / 1000)}:R>. /usage shows the details.`;
+    }
+  }
+}

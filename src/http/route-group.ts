@@ -1,0 +1,16 @@
+// What a route group of the operations HTTP server receives, and the limits every route shares.
+import type { FastifyInstance } from "fastify";
+import type { AppContext } from "../features/context.ts";
+
+/** What the routes may ask of the running process beyond the application context. */
+export interface HttpDeps {
+  ctx: AppContext;
+  /** Whether this process's Discord gateway connection is up; absent in processes without one. */
+  gatewayReady?: () => boolean;
+}
+
+/** The largest request body taken (a Replicate webhook is a prediction, a few kB); larger ones get 413. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A route group: registers its routes on the server. */
+export type RouteGroup = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;

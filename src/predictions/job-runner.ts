@@ -1,0 +1,310 @@
+// One prediction job, the unit of work for an image slot or a video: wait for a place under the limiter,
+// create the prediction once (or find the one a stopped run's create made), wait for its output, store it,
+// record how it ended. The job is keyed by its row; everything it needs is read from there when it runs.
+import { setMaxListeners } from "node:events";
+import type { JobState } from "../db/repositories/job-rows.ts";
+import type { Clock } from "../kit/clock.ts";
+import { StorageUnavailableError } from "../kit/errors.ts";
+import { PredictionFailure, recordableFailure } from "../kit/failures.ts";
+import { Limiter } from "../kit/limiter.ts";
+import type { Logger } from "../kit/logger.ts";
+import { trace } from "../kit/trace.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { PredictionProvider, StartedPrediction } from "../providers/types.ts";
+import { awaitOutput, type WaitOptions } from "./await-prediction.ts";
+import { LatencyEstimate } from "./latency.ts";
+
+export type { JobState };
+
+export type JobKind = "image" | "video";
+
+/** What a queue carries for a job: its kind and its row's id (an image slot's or a video's). */
+export interface JobKey {
+  kind: JobKind;
+  id: string;
+}
+
+/**
+ * Prediction ids held by other rows are skipped when a lost create is looked up if they may have been made
+ * this long before it was sent (Replicate's list is only searched a little way back from then).
+ */
+const HELD_ELSEWHERE_WINDOW_MS = 60 * 60 * 1000;
+
+/** What an image slot and a video do differently; their services build one for a row. */
+export interface PredictionJob<Request> {
+  readonly key: JobKey;
+  readonly provider: PredictionProvider<Request>;
+  readonly log: Logger;
+  /** The row as it is now; undefined when it is gone. */
+  state(): Promise<JobState | undefined>;
+  /** The request a create sends, and that a lost create is looked up by. */
+  request(): Promise<Request>;
+  /**
+   * Records, before the create leaves, that it is being sent: a restart then looks for the prediction instead
+   * of creating it again. False when the row already has one sent or a prediction id.
+   */
+  markCreateSent(at: number): Promise<boolean>;
+  /** Records the prediction id, created or adopted, the moment it is known. */
+  markStarted(started: StartedPrediction): Promise<void>;
+  /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
+  heldElsewhere(since: number): Promise<string[]>;
+  /** When to give up waiting on the prediction, given the time it starts to be waited on. */
+  deadline(now: number): number;
+  /** Stores the output and records success, with the prediction's own running time when the provider gave it. */
+  store(output: string, data: Uint8Array, predictMs?: number): Promise<void>;
+  /** Records a failure, with whatever goes with it (its refund). */
+  fail(failure: PredictionFailure): Promise<void>;
+}
+
+export interface JobEvents {
+  /** How many jobs wait ahead of this one for a place, each time that number changes. */
+  queued?: (ahead: number) => void;
+  /** The job has its place and starts. */
+  started?: () => void;
+  /** Each status check while the prediction runs. */
+  polled?: () => void;
+}
+
+export interface PredictionJobRunnerOptions {
+  limiter: Limiter;
+  clock: Clock;
+  pollMs: number;
+  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
+  webhooks?: WaitOptions["webhooks"];
+  /** Hears how each job that ran ended (not one a stop cut short) and the storage errors it met. */
+  metrics?: Pick<Metrics, "predictionEnded" | "storageError">;
+  /**
+   * Recorded running times of a model's latest predictions (oldest first), read once per model so that the
+   * first job after a start polls as well-paced as later ones.
+   */
+  history?: (model: string) => Promise<readonly number[]>;
+}
+
+/**
+ * Outputs stored at once per runner. A store is a few ms of hashing and one write (fsync, or an S3 put), which
+ * a busy disk or network makes take hundreds of ms, and concurrent fsyncs share the file system's journal
+ * commits; each holds its image in memory (16 × a 1.3 MB PNG is about 21 MB).
+ */
+export const STORING_AT_ONCE = 16;
+
+/** How many recorded running times a model's estimate starts from. */
+export const HISTORY_SIZE = 20;
+
+/** Runs a service's prediction jobs; stopping it leaves every unfinished job resumable. */
+export class PredictionJobRunner {
+  /** Aborted on shutdown: running jobs stop waiting and stay resumable, nothing is marked failed. */
+  private readonly stopping = new AbortController();
+  /** Outputs being stored at once, after their predictions gave up their places. */
+  private readonly storing = new Limiter(STORING_AT_ONCE);
+
+  /** Whether downloaded outputs wait for a storing place now: a store should then not wait on anything else. */
+  get storingContended(): boolean {
+    return this.storing.waiters > 0;
+  }
+  /** How long each model's predictions usually take; paces polling. */
+  private readonly latency = new Map<string, LatencyEstimate>();
+
+  constructor(private readonly options: PredictionJobRunnerOptions) {
+    // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
+
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Aborted when the runner stops: for waits of the runner's callers that must end with it. */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
+  stop(): void {
+    this.stopping.abort(new Error("shutting down"));
+  }
+
+  /**
+   * Runs a job to its end: a row with a prediction id is polled, one whose create was sent but never answered
+   * is recovered from the provider (adopted, or failed with the reason), and only a row with neither is
+   * created. Resolves when the row records the end, or when a stop cut the wait short (the row stays open).
+   */
+  async run<Request>(
+    job: PredictionJob<Request>,
+    events: JobEvents = {},
+    /** The row's state when the caller has just read it: not read again. */
+    known?: JobState,
+  ): Promise<void> {
+    const { limiter, clock, pollMs } = this.options;
+    const signal = this.stopping.signal;
+    const before = known ?? (await job.state());
+    if (hasEnded(before)) return;
+    /** Whether the job waited for its place: only then can its row have changed since it was read. */
+    let waited = false;
+    /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
+    let began: number | undefined;
+    let status: string | undefined;
+    /** The model the job ran on, once known (for the metrics: no read of the row again). */
+    let model: string | null | undefined;
+    /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
+    let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
+    let releaseStoring: (() => void) | undefined;
+    try {
+      await limiter.run(
+        async () => {
+          events.started?.();
+          const state = waited ? await job.state() : before;
+          if (!state || hasEnded(state)) return;
+          began = performance.now();
+          model = state.model;
+          // The history is read while the create is under way; the first wait needs it, the create does not.
+          const configured = state.model ? this.latencyFor(state.model) : undefined;
+          const started = state.predictionId
+            ? {
+                predictionId: state.predictionId,
+                model: state.model,
+                sentAt: state.createSentAt ?? undefined,
+              }
+            : await this.startOrRecover(job, state, signal);
+          const { predictionId } = started;
+          model = started.model ?? model;
+          const latency = started.model ? this.latencyFor(started.model) : configured;
+          let predictMs: number | undefined;
+          const output = await awaitOutput(job.provider, predictionId, {
+            // Paced from when the create left, not from when its answer (and the row's record) came back: under
+            // load those take a while, and a prediction counted from then finishes before it is thought due.
+            ...(started.sentAt === undefined ? {} : { startedAt: Math.min(started.sentAt, clock.now()) }),
+            deadline: job.deadline(clock.now()),
+            pollMs,
+            clock,
+            signal,
+            ...(latency ? { latency } : {}),
+            onRunningTime: (ms) => {
+              predictMs = ms;
+            },
+            ...(events.polled ? { onPoll: events.polled } : {}),
+            ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
+          });
+          const slot = { imageId: job.key.id, predictionId };
+          trace("slot.noticed", slot);
+          const data = await job.provider.fetchOutput(output, signal);
+          trace("slot.downloaded", slot);
+          // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
+          // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
+          // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
+          releaseStoring = await this.storing.acquire();
+          finished = { output, data, predictMs };
+        },
+        (ahead) => {
+          waited = true;
+          events.queued?.(ahead);
+        },
+      );
+      if (finished) {
+        await job.store(finished.output, finished.data, finished.predictMs);
+        trace("slot.recorded", { imageId: job.key.id });
+        status = "succeeded";
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
+      // The database away (past the data layer's own retries): nothing can be recorded, and the prediction may
+      // well have succeeded. The row stays as it is, open, for the caller to run again once the database is
+      // back (a queue's retry, the generation's own, or the next start); a run again never creates twice.
+      if (err instanceof StorageUnavailableError && err.variable === "DATABASE_URL") throw err;
+      const failure = recordableFailure(err, job.log, job.key.kind);
+      await job.fail(failure);
+      status = failure.code;
+    } finally {
+      releaseStoring?.();
+    }
+    if (status && began !== undefined) this.report(job, status, began, model);
+  }
+
+  /** Reads `model`'s recorded history now, so the first job after a start finds its estimate ready. */
+  warm(model: string): void {
+    this.latencyFor(model);
+  }
+
+  /** What the runner expects of `model`'s predictions, once its history is read. */
+  async estimate(model: string): Promise<{ expectedMs: number | undefined; spreadMs: number }> {
+    const estimate = this.latencyFor(model);
+    await estimate.ready;
+    return { expectedMs: estimate.expectedMs, spreadMs: estimate.spreadMs };
+  }
+
+  /** The estimate for `model`, made (and seeded from its recorded history) on first use. */
+  private latencyFor(model: string): LatencyEstimate {
+    let estimate = this.latency.get(model);
+    if (!estimate) {
+      estimate = new LatencyEstimate();
+      const { history } = this.options;
+      if (history) estimate.seed(history(model));
+      this.latency.set(model, estimate);
+    }
+    return estimate;
+  }
+
+  /**
+   * Counts a job that ran to its end, with the model it ran on as its start recorded it (known here: reading
+   * the row again for it was one more query per slot).
+   */
+  private report<Request>(
+    job: PredictionJob<Request>,
+    status: string,
+    began: number,
+    model: string | null | undefined,
+  ): void {
+    this.options.metrics?.predictionEnded(
+      job.key.kind,
+      model ?? "none",
+      status,
+      (performance.now() - began) / 1000,
+    );
+  }
+
+  /** A new prediction for a row that never sent a create; the lost one's, found again, for a row that did. */
+  private async startOrRecover<Request>(
+    job: PredictionJob<Request>,
+    state: JobState,
+    signal: AbortSignal,
+  ): Promise<{ predictionId: string; model: string | null; sentAt?: number | undefined }> {
+    const request = await job.request();
+    if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
+      const sentAt = this.options.clock.now();
+      const started = await job.provider.start(request, signal);
+      await job.markStarted(started);
+      job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
+      return { ...started, sentAt };
+    }
+    // A create was sent by a run that stopped before its answer was recorded (or by another runner).
+    const current = await job.state();
+    if (current?.predictionId)
+      return {
+        predictionId: current.predictionId,
+        model: current.model,
+        sentAt: current.createSentAt ?? undefined,
+      };
+    if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
+    const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
+    const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
+    const found = await job.provider.recover(request, sentAt, excluded, signal);
+
+    if (!found) {
+      throw new PredictionFailure(
+        "provider_error",
+        `a create was sent before the bot stopped and the ${job.key.kind} service does not list it; not created again, so it is not paid twice`,
+      );
+    }
+    await job.markStarted(found);
+    job.log.info(
+      { predictionId: found.predictionId, model: found.model, sentAt },
+      "adopted the prediction of a create sent before the restart",
+    );
+    return { ...found, sentAt };
+  }
+}
+
+/** A row that is gone or records its end has nothing left to run. */
+function hasEnded(state: JobState | undefined): boolean {
+  return !state || state.status === "succeeded" || state.status === "failed";
+}

@@ -1,0 +1,141 @@
+// The image models the bot can drive on Replicate, each with its declared inputs and its own input builder.
+import { DEFAULT_SAFETY_FILTER_LEVEL, type ImageRequest, type SafetyFilterLevel } from "./types.ts";
+
+export interface ImageModelSpec {
+  id: string;
+  /**
+   * Approximate US dollars per image, from Replicate's public pricing at the time of writing, for /usage's
+   * estimate (MODEL_PRICES_USD overrides it). Estimates only: Replicate's bill is the truth.
+   */
+  approxUsd: number;
+  /** Every input field the model declares in its published schema; nothing else is ever sent. */
+  declaredInputs: readonly string[];
+  /** Whether it draws from reference images (`image_input`): variations and /character reference: need one. */
+  takesReference: boolean;
+  /** `reference`: the image to draw from, as a URL or data: URI; only for a model that takes references. */
+  buildInput(request: ImageRequest, reference?: string): Record<string, unknown>;
+}
+
+const IMAGEN_INPUTS = ["prompt", "aspect_ratio", "output_format", "safety_filter_level"] as const;
+
+function imagen(id: string, approxUsd: number): ImageModelSpec {
+  return {
+    id,
+    approxUsd,
+    declaredInputs: IMAGEN_INPUTS,
+    takesReference: false,
+    buildInput: (r) => ({
+      prompt: r.prompt,
+      aspect_ratio: r.aspectRatio,
+      output_format: "png",
+      safety_filter_level: r.safetyFilterLevel ?? DEFAULT_SAFETY_FILTER_LEVEL,
+    }),
+  };
+}
+
+const NANO_BANANA_INPUTS = ["prompt", "image_input", "aspect_ratio", "output_format"] as const;
+
+/**
+ * Google's Gemini image models. `resolution` is sent where declared and kept at 1K: a character reference is
+ * looked at in a Discord grid, and 1K keeps files under Discord's upload limit and costs at their lowest.
+ */
+function nanoBanana(
+  id: string,
+  approxUsd: number,
+  extra: { resolution?: boolean; safety?: boolean; inputs: readonly string[] },
+) {
+  return {
+    id,
+    approxUsd,
+    declaredInputs: [...NANO_BANANA_INPUTS, ...extra.inputs],
+    takesReference: true,
+    buildInput: (r: ImageRequest, reference?: string) => ({
+      prompt: r.prompt,
+      ...(reference ? { image_input: [reference] } : {}),
+      aspect_ratio: r.aspectRatio,
+      output_format: "png",
+      ...(extra.resolution ? { resolution: "1K" } : {}),
+      ...(extra.safety ? { safety_filter_level: r.safetyFilterLevel ?? DEFAULT_SAFETY_FILTER_LEVEL } : {}),
+    }),
+  } satisfies ImageModelSpec;
+}
+
+const MODELS = [
+  imagen("google/imagen-4", 0.04),
+  imagen("google/imagen-4-fast", 0.02),
+  imagen("google/imagen-4-ultra", 0.06),
+  nanoBanana("google/nano-banana", 0.039, { inputs: [] }),
+  nanoBanana("google/nano-banana-2", 0.067, {
+    resolution: true,
+    inputs: ["resolution", "image_search", "google_search"],
+  }),
+  nanoBanana("google/nano-banana-pro", 0.15, {
+    resolution: true,
+    safety: true,
+    inputs: ["resolution", "safety_filter_level", "allow_fallback_model"],
+  }),
+] as const satisfies readonly ImageModelSpec[];
+
+export type ImageModelId = (typeof MODELS)[number]["id"];
+export const IMAGE_MODEL_IDS = MODELS.map((m) => m.id) as [ImageModelId, ...ImageModelId[]];
+export const IMAGE_MODEL_PRICES_USD: Record<string, number> = Object.fromEntries(
+  MODELS.map((m) => [m.id, m.approxUsd]),
+);
+
+/** The models that draw from a reference image: what IMAGE_REFERENCE_MODEL may name. */
+export const REFERENCE_MODEL_IDS = MODELS.filter((m) => m.takesReference).map((m) => m.id) as [
+  ImageModelId,
+  ...ImageModelId[],
+];
+
+export function imageModel(id: ImageModelId): ImageModelSpec {
+  const spec = MODELS.find((m) => m.id === id);
+  if (!spec) throw new Error(`unknown image model ${id}`);
+  return spec;
+}
+
+/**
+ * What a model does with a server's safety level: `adjustable` models take it as `safety_filter_level`;
+ * `fixed` ones (nano-banana, nano-banana-2) declare no such input and always apply Google's own filter,
+ * which no setting tightens or loosens; `none` is anything outside the registry, i.e. the offline mock,
+ * which draws placeholders and filters nothing.
+ */
+export type SafetyFilterKind = "adjustable" | "fixed" | "none";
+
+export function safetyFilterKind(model: string): SafetyFilterKind {
+  const spec = MODELS.find((m) => m.id === model);
+  if (!spec) return "none";
+  return (spec.declaredInputs as readonly string[]).includes("safety_filter_level") ? "adjustable" : "fixed";
+}
+
+/** One line on what `model` does with `level`, for /settings. */
+export function describeModelSafety(model: string, level: SafetyFilterLevel): string {
+  switch (safetyFilterKind(model)) {
+    case "adjustable":
+      return `applies ${level}`;
+    case "fixed":
+      return `cannot apply ${level}: it always uses Google's own fixed filter, which no setting changes`;
+    case "none":
+      return "offline placeholder images, no safety filter";
+  }
+}
+
+/**
+ * The plain statement for a finished grid when the server chose a safety level and some of its images were
+ * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ */
+export function unappliedSafetyNotice(
+  level: SafetyFilterLevel | undefined,
+  models: ReadonlyArray<string | null>,
+): string | undefined {
+  if (!level) return undefined;
+  const unapplied = [...new Set(models)].filter(
+    (m): m is string => m !== null && safetyFilterKind(m) !== "adjustable",
+  );
+  if (unapplied.length === 0) return undefined;
+  const why = (m: string) =>
+    safetyFilterKind(m) === "fixed"
+      ? `${m} always uses Google's own fixed filter, which no setting changes`
+      : `${m} draws offline placeholders with no filter`;
+  return `🛡️ This server's safety level ${level} does not apply to images from ${unapplied.join(" or ")}: ${unapplied.map(why).join("; ")}.`;
+}
