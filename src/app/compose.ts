@@ -22,13 +22,8 @@ import type { Logger } from "../kit/logger.ts";
 import { localBudget, type RequestBudget, redisBudget } from "../kit/request-budget.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
-import {
-  MOCK_MODEL,
-  MOCK_REFERENCE_MODEL,
-  MOCK_VIDEO_MODEL,
-  MockImageProvider,
-  MockVideoProvider,
-} from "../providers/mock/mock-providers.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
+import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
 import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";

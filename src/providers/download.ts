@@ -51,64 +51,83 @@ function originMatches(url: URL, entry: string): boolean {
 }
 
 export async function downloadOutput(url: string, options: DownloadOptions): Promise<Uint8Array> {
-  let current: URL;
+  let start: URL;
   try {
-    current = new URL(url);
+    start = new URL(url);
   } catch {
     throw new PredictionFailure("bad_output", "output is not a URL");
   }
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    let response: Response;
-    for (let redirects = 0; ; redirects++) {
-      const refusal = refuseOutputUrl(current, options.allowedOrigins);
-      if (refusal) throw new PredictionFailure("bad_output", refusal);
-      response = await (options.fetch ?? fetch)(current, { signal, redirect: "manual" });
-      if (!REDIRECT_STATUSES.has(response.status)) break;
-      await response.body?.cancel();
-      const location = response.headers.get("location");
-      if (!location || redirects >= MAX_REDIRECTS) {
-        throw new PredictionFailure(
-          "provider_error",
-          location
-            ? `output download redirected more than ${MAX_REDIRECTS} times`
-            : "output redirect has no target",
-        );
-      }
-      try {
-        current = new URL(location, current);
-      } catch {
-        throw new PredictionFailure("bad_output", "output redirect target is not a URL");
-      }
-    }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      throw new PredictionFailure("provider_error", `output download failed with HTTP ${response.status}`);
-    }
-    const declared = Number(response.headers.get("content-length"));
-    if (declared > options.maxBytes) {
-      await response.body.cancel();
-      throw tooLarge(options.maxBytes);
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    const reader = response.body.getReader();
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-      total += read.value.byteLength;
-      if (total > options.maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(options.maxBytes);
-      }
-      chunks.push(read.value);
-    }
-    return Buffer.concat(chunks, total);
+    const response = await fetchFollowingRedirects(start, options, signal);
+    return await readCapped(response, options.maxBytes);
   } catch (err) {
     if (err instanceof PredictionFailure) throw err;
     if (timeout.aborted)
       throw new PredictionFailure("timeout", `output download took over ${options.timeoutMs} ms`);
     throw new PredictionFailure("provider_error", `output download failed: ${(err as Error).message}`);
   }
+}
+
+/** The response at the end of the redirects, each target checked against the allowed origins first. */
+async function fetchFollowingRedirects(
+  start: URL,
+  options: DownloadOptions,
+  signal: AbortSignal,
+): Promise<Response> {
+  let current = start;
+  for (let redirects = 0; ; redirects++) {
+    const refusal = refuseOutputUrl(current, options.allowedOrigins);
+    if (refusal) throw new PredictionFailure("bad_output", refusal);
+    const response = await (options.fetch ?? fetch)(current, { signal, redirect: "manual" });
+    if (!REDIRECT_STATUSES.has(response.status)) return response;
+    await response.body?.cancel();
+    current = redirectTarget(response, current, redirects);
+  }
+}
+
+/** Where a redirect points, unless it points nowhere or the download has been redirected too often already. */
+function redirectTarget(response: Response, from: URL, redirects: number): URL {
+  const location = response.headers.get("location");
+  if (!location || redirects >= MAX_REDIRECTS) {
+    throw new PredictionFailure(
+      "provider_error",
+      location
+        ? `output download redirected more than ${MAX_REDIRECTS} times`
+        : "output redirect has no target",
+    );
+  }
+  try {
+    return new URL(location, from);
+  } catch {
+    throw new PredictionFailure("bad_output", "output redirect target is not a URL");
+  }
+}
+
+/** The body's bytes, given up as soon as the declared or the counted size passes the cap. */
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new PredictionFailure("provider_error", `output download failed with HTTP ${response.status}`);
+  }
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > maxBytes) {
+    await response.body.cancel();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    total += read.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 const tooLarge = (max: number) =>

@@ -4,7 +4,7 @@ import { Limiter } from "../../src/kit/limiter.ts";
 import { awaitOutput } from "../../src/predictions/await-prediction.ts";
 import { PredictionJobRunner } from "../../src/predictions/job-runner.ts";
 import { FAST_POLL_MS, LatencyEstimate, pollPlan } from "../../src/predictions/latency.ts";
-import { runningTime } from "../../src/providers/replicate/predictions-client.ts";
+import { runningTime } from "../../src/providers/replicate/status-checks.ts";
 import type { PredictionProvider } from "../../src/providers/types.ts";
 
 const usual = (expectedMs: number, spreadMs: number) => ({ expectedMs, spreadMs });

@@ -14,7 +14,7 @@ import type { SettingsChange } from "../../features/settings/guild-settings.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { describeModelSafety } from "../../providers/image-models.ts";
-import { MOCK_MODEL } from "../../providers/mock/mock-providers.ts";
+import { MOCK_MODEL } from "../../providers/mock/image-provider.ts";
 import { ReplicateImageProvider } from "../../providers/replicate/image-provider.ts";
 import {
   asSafetyFilterLevel,

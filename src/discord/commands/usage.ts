@@ -2,7 +2,8 @@
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
-import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_VIDEO_MODEL } from "../../providers/mock/mock-providers.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../../providers/mock/image-provider.ts";
+import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import type { Command } from "../kit/command.ts";
 import { NO_PINGS } from "../views/render.ts";
 

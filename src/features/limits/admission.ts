@@ -5,7 +5,7 @@
 import type { Repos } from "../../db/repos.ts";
 import type { UsageKind } from "../../db/repositories/usage-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
-import { checkPrompt } from "./prompt-policy.ts";
+import { PromptPolicy } from "./prompt-policy.ts";
 import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
 
 export type Refusal =
@@ -28,6 +28,9 @@ export interface AdmissionRequest {
 }
 
 export class AdmissionService {
+  /** The blocklist check, with the entries it has compiled kept for the next prompts. */
+  private readonly promptPolicy = new PromptPolicy();
+
   constructor(
     private readonly deps: {
       quota: QuotaService;
@@ -56,7 +59,7 @@ export class AdmissionService {
     // allowances and the safety level read after it).
     const day = utcDay(clock.now());
     const facts = await tx.admission.read(request.userId, request.guildId, day, request.kind);
-    const verdict = checkPrompt(request.prompt, facts.settings?.blocklist ?? []);
+    const verdict = this.promptPolicy.check(request.prompt, facts.settings?.blocklist ?? []);
     if (verdict.blocked) {
       await tx.audit.add({
         guildId: request.guildId,

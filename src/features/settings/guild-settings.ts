@@ -10,7 +10,7 @@ import {
   DEFAULT_SAFETY_FILTER_LEVEL,
   type SafetyFilterLevel,
 } from "../../providers/types.ts";
-import { entryProblem, MAX_BLOCKLIST_ENTRIES } from "../limits/prompt-policy.ts";
+import { MAX_BLOCKLIST_ENTRIES, PromptPolicy } from "../limits/prompt-policy.ts";
 
 export type AllowanceKind = "images" | "videos";
 export type AllowanceScope = "member" | "server";
@@ -32,6 +32,9 @@ const ALLOWANCE_FIELDS = {
 } as const;
 
 export class GuildSettingsService {
+  /** Checks blocklist entries before they are added; keeps what it compiled for the next change. */
+  private readonly promptPolicy = new PromptPolicy();
+
   constructor(private readonly deps: { data: DataStore; settings: GuildSettingsRepo; clock: Clock }) {}
 
   get(guildId: string): Promise<GuildSettings> {
@@ -65,7 +68,7 @@ export class GuildSettingsService {
       async (tx) => {
         const current = await tx.guildSettings.get(guildId);
         const next: GuildSettings = { ...current, blocklist: [...current.blocklist] };
-        const summary = apply(next, change);
+        const summary = apply(next, change, this.promptPolicy);
         const now = clock.now();
         await tx.guildSettings.save(next, actorId, now);
         await tx.audit.add({
@@ -85,7 +88,7 @@ export class GuildSettingsService {
 }
 
 /** Makes the change on `next` and says what it did, in words for the mod-log. */
-function apply(next: GuildSettings, change: SettingsChange): string {
+function apply(next: GuildSettings, change: SettingsChange, promptPolicy: PromptPolicy): string {
   switch (change.kind) {
     case "allowance": {
       const key = `${change.what}:${change.scope}` as const;
@@ -93,7 +96,7 @@ function apply(next: GuildSettings, change: SettingsChange): string {
       return `${change.what} per ${change.scope} allowance ${change.perDay === null ? "back to the default" : `set to ${change.perDay} a day`}`;
     }
     case "blocklist-add": {
-      const problem = entryProblem(change.entry, next.blocklist);
+      const problem = promptPolicy.entryProblem(change.entry, next.blocklist);
       if (problem) throw new UserFacingError(problem);
       if (next.blocklist.includes(change.entry))
         throw new UserFacingError(`\`${change.entry}\` is already on the blocklist.`);

@@ -69,61 +69,94 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
  * (and will bill) the prediction all the same. The caller looks for it in the list of recent predictions.
  */
 export function createRetryingFetch(options: RetryOptions): typeof fetch {
-  const baseFetch = options.fetch ?? fetch;
-  const random = options.random ?? Math.random;
-  const settled = new WeakMap<object, () => Response>();
+  const retrying = new RetryingFetch(options);
+  return (input, init) => retrying.fetch(input, init);
+}
 
-  const backoff = (attempt: number) => {
-    const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  };
+type FetchInput = Parameters<typeof fetch>[0];
+/** How one attempt ended: with the response the client gets, or with a wait before the next attempt. */
+type AttemptOutcome = { response: Response } | { retry: { status: number | "network"; delayMs: number } };
 
-  return async (input, init) => {
-    const replay = init && settled.get(init);
+class RetryingFetch {
+  private readonly baseFetch: typeof fetch;
+  private readonly random: () => number;
+  /** Each request's final outcome once its retries are used up, by the client's `init` object. */
+  private readonly settled = new WeakMap<object, () => Response>();
+
+  constructor(private readonly options: RetryOptions) {
+    this.baseFetch = options.fetch ?? fetch;
+    this.random = options.random ?? Math.random;
+  }
+
+  async fetch(input: FetchInput, init: RequestInit | undefined): Promise<Response> {
+    const replay = init && this.settled.get(init);
     if (replay) return replay();
     const url = String(input instanceof Request ? input.url : input);
     const repeatable = mayRepeat((init?.method ?? "GET").toUpperCase(), url);
     for (let attempt = 0; ; attempt++) {
-      const signal = init?.signal
-        ? AbortSignal.any([init.signal, AbortSignal.timeout(options.requestTimeoutMs)])
-        : AbortSignal.timeout(options.requestTimeoutMs);
-      let delayMs: number;
-      let status: number | "network";
-      try {
-        const response = await baseFetch(input, { ...init, signal });
-        if (!isRetryable(response.status)) return response;
-        const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-        if (
-          attempt >= options.maxRetries ||
-          (retryAfter ?? 0) > options.maxRetryAfterMs ||
-          (!repeatable && response.status !== 429)
-        ) {
-          const body = await response.arrayBuffer();
-          const final = () => new Response(body, { status: response.status, headers: response.headers });
-          if (init) settled.set(init, final);
-          return final();
-        }
-        await response.body?.cancel();
-        status = response.status;
-        delayMs = retryAfter ?? backoff(attempt);
-      } catch (err) {
-        if (
-          init?.signal?.aborted ||
-          attempt >= options.maxRetries ||
-          !(repeatable || certainlyNotSent(err))
-        ) {
-          if (init) {
-            settled.set(init, () => {
-              throw err;
-            });
-          }
-          throw err;
-        }
-        status = "network";
-        delayMs = backoff(attempt);
-      }
-      options.onRetry?.({ url, attempt: attempt + 1, status, delayMs });
+      const outcome = await this.attempt(input, init, attempt, repeatable);
+      if ("response" in outcome) return outcome.response;
+      const { status, delayMs } = outcome.retry;
+      this.options.onRetry?.({ url, attempt: attempt + 1, status, delayMs });
       await sleep(delayMs, init?.signal ?? undefined);
     }
-  };
+  }
+
+  private async attempt(
+    input: FetchInput,
+    init: RequestInit | undefined,
+    attempt: number,
+    repeatable: boolean,
+  ): Promise<AttemptOutcome> {
+    const { requestTimeoutMs } = this.options;
+    const signal = init?.signal
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(requestTimeoutMs)])
+      : AbortSignal.timeout(requestTimeoutMs);
+    try {
+      const response = await this.baseFetch(input, { ...init, signal });
+      return await this.afterResponse(response, init, attempt, repeatable);
+    } catch (err) {
+      if (
+        init?.signal?.aborted ||
+        attempt >= this.options.maxRetries ||
+        !(repeatable || certainlyNotSent(err))
+      ) {
+        if (init) {
+          this.settled.set(init, () => {
+            throw err;
+          });
+        }
+        throw err;
+      }
+      return { retry: { status: "network", delayMs: this.backoff(attempt) } };
+    }
+  }
+
+  /** A response is the final outcome unless it may be tried again: a 429, or a 5xx to a request that may repeat. */
+  private async afterResponse(
+    response: Response,
+    init: RequestInit | undefined,
+    attempt: number,
+    repeatable: boolean,
+  ): Promise<AttemptOutcome> {
+    if (!isRetryable(response.status)) return { response };
+    const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+    if (
+      attempt >= this.options.maxRetries ||
+      (retryAfter ?? 0) > this.options.maxRetryAfterMs ||
+      (!repeatable && response.status !== 429)
+    ) {
+      const body = await response.arrayBuffer();
+      const final = () => new Response(body, { status: response.status, headers: response.headers });
+      if (init) this.settled.set(init, final);
+      return { response: final() };
+    }
+    await response.body?.cancel();
+    return { retry: { status: response.status, delayMs: retryAfter ?? this.backoff(attempt) } };
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** attempt);
+    return Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
 }

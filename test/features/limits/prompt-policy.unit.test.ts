@@ -1,18 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { normalisePrompt } from "../../../src/features/limits/prompt-folding.ts";
 import {
-  checkPrompt,
-  compiledEntry,
   compileEntry,
-  entryProblem,
   expandedLength,
   MAX_BLOCKLIST_ENTRIES,
   MAX_BLOCKLIST_STEPS,
   MAX_EXPANDED_PROMPT_LENGTH,
   type MatchMeter,
-  normalisePrompt,
+  PromptPolicy,
 } from "../../../src/features/limits/prompt-policy.ts";
 
 describe("prompt policy", () => {
+  const policy = new PromptPolicy();
   const blocklist = ["gore", "blood bath", "nud*"];
 
   it("blocks obfuscated variants: case, width, accents, zero-width characters, leetspeak, spelt-out letters", () => {
@@ -30,7 +29,7 @@ describe("prompt policy", () => {
       "NUD3",
       "n\u00ADude",
     ]) {
-      expect(checkPrompt(prompt, blocklist).blocked, prompt).toBe(true);
+      expect(policy.check(prompt, blocklist).blocked, prompt).toBe(true);
     }
   });
 
@@ -41,15 +40,15 @@ describe("prompt policy", () => {
       "a bloodhound",
       "an ingenue",
     ]) {
-      expect(checkPrompt(prompt, blocklist), prompt).toEqual({ blocked: false });
+      expect(policy.check(prompt, blocklist), prompt).toEqual({ blocked: false });
     }
   });
 
   it("says which entry matched, and ignores entries that are empty once normalised", () => {
-    expect(checkPrompt("GORE", blocklist)).toEqual({ blocked: true, entry: "gore" });
+    expect(policy.check("GORE", blocklist)).toEqual({ blocked: true, entry: "gore" });
     expect(compileEntry("***")).toBeUndefined();
     expect(compileEntry("  ")).toBeUndefined();
-    expect(checkPrompt("anything", ["*", " "])).toEqual({ blocked: false });
+    expect(policy.check("anything", ["*", " "])).toEqual({ blocked: false });
   });
 
   it("normalises to plain lower-case words", () => {
@@ -74,7 +73,7 @@ describe("prompt policy", () => {
       "\uFF47\u043E\uFF52\u0435", // full-width and Cyrillic mixed
     ]) {
       const blocked = !prompt.startsWith("\u0433\u043E\u0433");
-      expect(checkPrompt(prompt, ["gore"]).blocked, prompt).toBe(blocked);
+      expect(policy.check(prompt, ["gore"]).blocked, prompt).toBe(blocked);
     }
   });
 
@@ -104,15 +103,15 @@ describe("prompt policy", () => {
       ["a*a*a*a*b", "aaab", false],
     ];
     for (const [entry, prompt, blocked] of cases) {
-      expect(checkPrompt(prompt, [entry]).blocked, `${entry} / ${prompt}`).toBe(blocked);
+      expect(policy.check(prompt, [entry]).blocked, `${entry} / ${prompt}`).toBe(blocked);
     }
   });
 
   it("normalises look-alikes and separators the same way in entries and prompts", () => {
     expect(normalisePrompt("g\u043Ere, g~o~r~e and \u0261ore")).toBe("gore gore and gore");
     expect(normalisePrompt("5un \u20ACvil")).toBe("sun evil");
-    expect(checkPrompt("gore", ["g\u043Ere"]).blocked).toBe(true);
-    expect(checkPrompt("\u043A\u0440\u043E\u0432\u044C", ["\u043A\u0440\u043E\u0432\u044C"]).blocked).toBe(
+    expect(policy.check("gore", ["g\u043Ere"]).blocked).toBe(true);
+    expect(policy.check("\u043A\u0440\u043E\u0432\u044C", ["\u043A\u0440\u043E\u0432\u044C"]).blocked).toBe(
       true,
     );
   });
@@ -130,10 +129,10 @@ describe("prompt policy", () => {
       "go—re",
       "a GO-RE fest",
     ]) {
-      expect(checkPrompt(p, ["gore"]).blocked, p).toBe(true);
+      expect(policy.check(p, ["gore"]).blocked, p).toBe(true);
     }
     // Split words still read as two as well: the phrase entry "blood bath" blocks "blood-bath".
-    expect(checkPrompt("a blood-bath", ["blood bath"]).blocked).toBe(true);
+    expect(policy.check("a blood-bath", ["blood bath"]).blocked).toBe(true);
   });
 
   it("reads digits as letters only inside words mostly made of letters, and keeps initials apart from words", () => {
@@ -147,10 +146,10 @@ describe("prompt policy", () => {
       ["we're here", "were"],
       ["she'll sing", "shell"],
     ] as const) {
-      expect(checkPrompt(prompt, [entry]).blocked, prompt).toBe(false);
+      expect(policy.check(prompt, [entry]).blocked, prompt).toBe(false);
     }
     for (const p of ["s3x", "g0r3", "n4k3d", "@ss", "a$$"]) {
-      expect(checkPrompt(p, ["sex", "gore", "naked", "ass"]).blocked, p).toBe(true);
+      expect(policy.check(p, ["sex", "gore", "naked", "ass"]).blocked, p).toBe(true);
     }
   });
 
@@ -158,24 +157,24 @@ describe("prompt policy", () => {
     // NFKC writes ﷺ out as 18 letters: an entry of 64 characters could hold over a thousand.
     expect(expandedLength("ﷺ".repeat(1000))).toBe(18_000);
     expect(expandedLength("ﷺ".repeat(1000))).toBeGreaterThan(MAX_EXPANDED_PROMPT_LENGTH);
-    expect(entryProblem(`*${"ﷺ".repeat(62)}x`)).toContain("once its special characters are expanded");
-    expect(entryProblem("x".repeat(65))).toBe("An entry may be at most 64 characters long.");
+    expect(policy.entryProblem(`*${"ﷺ".repeat(62)}x`)).toContain("once its special characters are expanded");
+    expect(policy.entryProblem("x".repeat(65))).toBe("An entry may be at most 64 characters long.");
     const full = Array.from(
       { length: 40 },
       (_, i) => `${"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvw"}${i}`,
     );
-    expect(entryProblem("one more", full)).toContain(`over the ${MAX_BLOCKLIST_STEPS} it allows`);
-    expect(entryProblem("one more", full.slice(0, 25))).toBeUndefined();
+    expect(policy.entryProblem("one more", full)).toContain(`over the ${MAX_BLOCKLIST_STEPS} it allows`);
+    expect(policy.entryProblem("one more", full.slice(0, 25))).toBeUndefined();
   });
 
   it("refuses entries with more than 4 wildcards or nothing to match, and compiles an entry once", () => {
-    expect(entryProblem("n*a*k*e*d")).toBeUndefined();
-    expect(entryProblem("a*b*c*d*e*f")).toBe(
+    expect(policy.entryProblem("n*a*k*e*d")).toBeUndefined();
+    expect(policy.entryProblem("a*b*c*d*e*f")).toBe(
       "An entry may have at most 4 `*` wildcards; this one has 5. Block the words themselves, or a shorter pattern such as `nud*`.",
     );
-    expect(entryProblem("***")).toBe("That entry has no letters or digits to match.");
+    expect(policy.entryProblem("***")).toBe("That entry has no letters or digits to match.");
     expect(compileEntry("g**re")?.wildcards).toBe(1);
-    expect(compiledEntry("dragon*")).toBe(compiledEntry("dragon*"));
+    expect(policy.compiled("dragon*")).toBe(policy.compiled("dragon*"));
   });
 
   describe("matches in time bounded by prompt length × entry length, without backtracking", () => {
@@ -192,7 +191,7 @@ describe("prompt policy", () => {
     const worst = ["n*a*k*e*d", "a*a*a*a*b", "*a*a*a*a", "a*n*a*k*e"];
     const steps = (prompt: string, entries: string[]) => {
       const meter: MatchMeter = { steps: 0 };
-      checkPrompt(prompt, entries, meter);
+      policy.check(prompt, entries, meter);
       return meter.steps;
     };
 
@@ -226,7 +225,7 @@ describe("prompt policy", () => {
       const prompt = `n${"ake".repeat(333)}`;
       const bound = entries.reduce((sum, e) => sum + 3 * prompt.length * e.length, 0);
       expect(steps(prompt, entries)).toBeLessThanOrEqual(bound);
-      expect(checkPrompt(`${prompt.slice(0, 990)} naked`, entries)).toEqual({
+      expect(policy.check(`${prompt.slice(0, 990)} naked`, entries)).toEqual({
         blocked: true,
         entry: "n*a*k*e*d",
       });

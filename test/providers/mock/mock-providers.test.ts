@@ -1,7 +1,8 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/kit/clock.ts";
-import { MockImageProvider, requestedFailure } from "../../../src/providers/mock/mock-providers.ts";
+import { MockImageProvider } from "../../../src/providers/mock/image-provider.ts";
+import { requestedFailure } from "../../../src/providers/mock/mock-predictions.ts";
 
 function provider(now: { t: number }, failureRate = 0) {
   return new MockImageProvider({

@@ -3,7 +3,7 @@
 // client against the fake Replicate server.
 import { describe, expect, it } from "vitest";
 import { ReplicateImageProvider } from "../../../src/providers/replicate/image-provider.ts";
-import { LIST_BATCH_MIN } from "../../../src/providers/replicate/predictions-client.ts";
+import { LIST_BATCH_MIN } from "../../../src/providers/replicate/status-checks.ts";
 import { captureLogger, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
 import type { FakeReplicateOptions } from "../../support/fake-replicate.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";

@@ -1,25 +1,10 @@
-// The offline, free image provider for sandbox guilds and tests: real PNGs, simulated latency and failures.
+// What the offline, free mock providers share: a prediction that lives in its id (so polling needs no memory
+// and survives a restart), simulated latency and failures, and `[mock:…]` directives in the prompt.
 
-import { readFileSync } from "node:fs";
 import type { Clock } from "../../kit/clock.ts";
 import { FAILURE_CODES, type FailureCode, PredictionFailure } from "../../kit/failures.ts";
-import type {
-  ImageProvider,
-  ImageRequest,
-  PredictionState,
-  ReferenceImage,
-  StartedPrediction,
-  VideoProvider,
-  VideoRequest,
-} from "../types.ts";
+import type { PredictionState, ReferenceImage, StartedPrediction } from "../types.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "../types.ts";
-import { renderMockImage } from "./art.ts";
-
-export const MOCK_MODEL = "mock/character-sketch";
-/** What the mock reports for images drawn from a reference (variations, /character reference:). */
-export const MOCK_REFERENCE_MODEL = "mock/character-sketch-from-reference";
-export const MOCK_VIDEO_MODEL = "mock/test-pattern-video";
-const MOCK_VIDEO = new URL("./assets/mock-video.mp4", import.meta.url);
 
 export interface MockProviderOptions {
   /** Simulated time per prediction: slot N takes about (0.8 + 0.1 N) times this, ±5 %. */
@@ -35,7 +20,7 @@ export interface MockProviderOptions {
  * A prompt can ask for failures: `[mock:safety_blocked:2]` fails slot 2, `[mock:provider_error:1,3]` slots 1
  * and 3, `[mock:timeout]` every slot (the prediction never finishes).
  */
-interface MockTicket {
+export interface MockTicket {
   prompt: string;
   slot: number;
   aspectRatio: AspectRatio;
@@ -66,7 +51,7 @@ function decode(predictionId: string): MockTicket | undefined {
 }
 
 /** A reference as a model would need it: a web link, or image bytes; anything else fails as a model would. */
-function assertReference(image: ReferenceImage): void {
+export function assertReference(image: ReferenceImage): void {
   if (
     "url" in image ? !/^https?:\/\//.test(image.url) : !image.mime.startsWith("image/") || !image.data.length
   )
@@ -74,7 +59,7 @@ function assertReference(image: ReferenceImage): void {
 }
 
 /** Simulated predictions: polling, cancelling and failing work the same for mock images and videos. */
-abstract class MockPredictions {
+export abstract class MockPredictions {
   readonly name = "mock";
   private readonly random: () => number;
   private readonly cancelled = new Set<string>();
@@ -150,34 +135,4 @@ abstract class MockPredictions {
   }
 
   protected abstract render(ticket: MockTicket): Promise<Uint8Array>;
-}
-
-export class MockImageProvider extends MockPredictions implements ImageProvider {
-  async start(request: ImageRequest): Promise<StartedPrediction> {
-    if (request.reference) assertReference(request.reference);
-    return {
-      predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio),
-      model: request.reference ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
-    };
-  }
-
-  protected render(ticket: MockTicket): Promise<Uint8Array> {
-    return renderMockImage(ticket.prompt, ticket.slot, ticket.aspectRatio);
-  }
-}
-
-/**
- * The mock video mode: after the latency, a real 2-second 320×320 H.264 MP4 (a test pattern with a running
- * clock) that passes the same type check as a real video and plays in Discord and browsers. The reference image
- * is accepted and ignored. `[mock:…]` directives in the prompt apply as for images (slot 1).
- */
-export class MockVideoProvider extends MockPredictions implements VideoProvider {
-  async start(request: VideoRequest): Promise<StartedPrediction> {
-    assertReference(request.image);
-    return { predictionId: this.ticket(request.prompt, 1, "1:1"), model: MOCK_VIDEO_MODEL };
-  }
-
-  protected async render(): Promise<Uint8Array> {
-    return readFileSync(MOCK_VIDEO);
-  }
 }
