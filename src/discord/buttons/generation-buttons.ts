@@ -9,7 +9,8 @@ import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
 import type { CustomId } from "../kit/custom-id.ts";
-import { NO_PINGS, renderGrid } from "../views/render.ts";
+import { renderGrid } from "../views/grid.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
 

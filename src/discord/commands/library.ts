@@ -16,13 +16,14 @@ import {
 } from "../../features/library/library-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
+import { libraryGallery } from "../flows/library-gallery.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, memberRoleIds, viewerOf } from "../kit/guards.ts";
 import { autocompleteReference } from "../kit/reference-autocomplete.ts";
 import { fitImage, perImageBudget } from "../replies/attachments.ts";
-import { libraryGallery } from "../views/library-gallery.ts";
-import { NO_PINGS, renderLibraryEntry } from "../views/render.ts";
+import { renderLibraryEntry } from "../views/library.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 /** The name of an existing entry, as remove and show take it, offered by autocomplete. */
 const entryNameOption = (o: SlashCommandStringOption) =>

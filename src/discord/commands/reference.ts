@@ -8,14 +8,8 @@ import { showRemovals } from "../flows/removals.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { fitImage, perImageBudget } from "../replies/attachments.ts";
-import {
-  LIST_PAGE_SIZE,
-  linkButtonRow,
-  NO_PINGS,
-  renderImageInfo,
-  renderImageList,
-  videosTaken,
-} from "../views/render.ts";
+import { linkButtonRow, NO_PINGS } from "../views/message.ts";
+import { LIST_PAGE_SIZE, renderImageInfo, renderImageList, videosTaken } from "../views/references.ts";
 
 export const reference: Command = {
   data: new SlashCommandBuilder()

@@ -4,7 +4,7 @@ import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_VIDEO_MODEL } from "../../providers/mock/mock-providers.ts";
 import type { Command } from "../kit/command.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;

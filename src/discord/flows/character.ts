@@ -19,7 +19,8 @@ import {
   type ReplyTarget,
   UndeliverableError,
 } from "../replies/reply-target.ts";
-import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "../views/render.ts";
+import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";
+import type { RenderedMessage } from "../views/message.ts";
 import { refusalError } from "./moderation-log.ts";
 import { enqueueGeneration } from "./queue-place.ts";
 

@@ -8,7 +8,7 @@ import type { Logger } from "../../kit/logger.ts";
 import { type JobHandlers, MissingRowError } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { DurableReply, INTERACTION_TOKEN_TTL_MS, type JobOrigin } from "../replies/reply-target.ts";
-import { renderProgress } from "../views/render.ts";
+import { renderProgress } from "../views/grid.ts";
 import { GenerationReply } from "./character.ts";
 import { VideoReply } from "./video.ts";
 

@@ -7,7 +7,8 @@ import { DEFAULT_ATTACHMENT_LIMIT } from "../replies/attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "../replies/pacing.ts";
 import { PastMessage } from "../replies/past-message.ts";
 import { type ReplyTarget, UndeliverableError } from "../replies/reply-target.ts";
-import { linkButtonRow, renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/render.ts";
+import { linkButtonRow } from "../views/message.ts";
+import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/video.ts";
 import { enqueueVideo } from "./queue-place.ts";
 
 const OVERHEAD = 64 * 1024;
