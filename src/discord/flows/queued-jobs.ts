@@ -7,10 +7,10 @@ import type { AppContext } from "../../features/context.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { type JobHandlers, MissingRowError } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply, INTERACTION_TOKEN_TTL_MS, type JobOrigin } from "../replies/reply-target.ts";
+import { VideoReply } from "../replies/video-reply.ts";
 import { renderProgress } from "../views/grid.ts";
-import { GenerationReply } from "./character.ts";
-import { VideoReply } from "./video.ts";
 
 const isOpen = (i: { status: string }) => i.status === "pending" || i.status === "running";
 

@@ -4,9 +4,9 @@ import type { REST } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { SharedJobQueue } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply } from "../replies/reply-target.ts";
-import { GenerationReply } from "./character.ts";
-import { VideoReply } from "./video.ts";
+import { VideoReply } from "../replies/video-reply.ts";
 
 export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<Promise<void>[]> {
   // Both lists are read before any job starts, so a failed read leaves no job running untracked.
