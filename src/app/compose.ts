@@ -184,6 +184,7 @@ function assemble(
     links,
     predictionEvents,
     jobs,
+    acknowledging: { count: 0 },
     async close() {
       generation.stop();
       video.stop();

@@ -13,27 +13,53 @@ import { DurableReply, interactionRef } from "../replies/reply-target.ts";
 import { refusalError } from "./moderation-log.ts";
 import { enqueueGeneration } from "./queue-place.ts";
 
+type GenerationInteraction = ChatInputCommandInteraction | ButtonInteraction;
+type GenerationParams = Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">;
+type Created = Awaited<ReturnType<AppContext["generation"]["create"]>>;
+type Accepted = Extract<Created, { ok: true }>;
+
 /**
  * Defers (unless the caller did), admits and records a new generation for an interaction, runs it and delivers
- * it to the reply. The defer is sent first (Discord's 3 s; the admission reads the database, which may be
- * across a network), and, unless other defers are on their way too, the admission runs while it travels:
- * nothing runs before both are done. When Discord
- * refuses the defer, the generation just recorded is given up (every slot ended, the whole reservation
- * refunded, nothing to deliver): nothing runs and nothing is charged. A refusal is still shown only to the
- * member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when refused.
+ * it to the reply. A refusal is still shown only to the member: the deferred reply is deleted and the refusal
+ * sent ephemerally. Undefined when refused.
  */
 export async function generateAndReply(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  interaction: GenerationInteraction,
   ctx: AppContext,
-  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">,
+  params: GenerationParams,
   log: Logger,
 ): Promise<GenerationView | undefined> {
+  const created = await acknowledgeAndAdmit(interaction, ctx, params, log);
+  if (!created.ok) {
+    await refusePrivately(
+      interaction,
+      await refusalError(ctx, interaction, created, "/character description", log),
+      log,
+    );
+    return undefined;
+  }
+  trace("generation.accepted", { interactionId: interaction.id, generationId: created.generationId });
+  return await runAndReply(interaction, ctx, created, params.count, log);
+}
+
+/**
+ * The defer is sent first (Discord's 3 s; the admission reads the database, which may be across a network),
+ * and, unless other defers are on their way too, the admission runs while it travels: nothing runs before both
+ * are done. When Discord refuses the defer, the generation just recorded is given up (every slot ended, the
+ * whole reservation refunded, nothing to deliver): nothing runs and nothing is charged.
+ */
+async function acknowledgeAndAdmit(
+  interaction: GenerationInteraction,
+  ctx: AppContext,
+  params: GenerationParams,
+  log: Logger,
+): Promise<Created> {
   // A caller that had to look something up first (the Regenerate button) deferred already.
-  const deferring = interaction.deferred ? undefined : defer(interaction);
+  const deferring = interaction.deferred ? undefined : defer(interaction, ctx.acknowledging);
   // In a burst, acknowledgements go first: the admissions' database work (on the event loop itself with
   // SQLite) would hold back other members' defers, which Discord wants within 3 s.
   // A defer refused meanwhile ends it here, before anything is recorded.
-  if (deferring && acknowledging > 1) await deferring;
+  if (deferring && ctx.acknowledging.count > 1) await deferring;
   // A grid of this member's that is on screen while its last image is stored still counts as running: the
   // admission waits the moment until it is recorded.
   const settling = ctx.generation.settling(interaction.user.id);
@@ -57,36 +83,42 @@ export async function generateAndReply(
   // Both settle before either outcome is acted on: an error of the admission is answered on the deferred reply.
   const [acknowledged, admitted] = await Promise.allSettled([deferring, creating]);
   if (acknowledged.status === "rejected") {
-    if (admitted.status === "fulfilled" && admitted.value.ok) {
-      const { generationId } = admitted.value;
-      try {
-        await ctx.generation.giveUp(
-          generationId,
-          "abandoned",
-          "Discord refused the acknowledgement; not run",
-        );
-        await ctx.generation.markDelivered(generationId);
-      } catch (err) {
-        // The database went away too: the generation stays open, and the next start runs and posts it.
-        log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
-      }
-    }
-    if (admitted.status === "rejected") {
-      log.warn({ err: admitted.reason }, "the admission failed too, while the acknowledgement was refused");
-    }
+    await abandonUnacknowledged(ctx, admitted, log);
     throw acknowledged.reason;
   }
   if (admitted.status === "rejected") throw admitted.reason;
-  const created = admitted.value;
-  if (!created.ok) {
-    await refusePrivately(
-      interaction,
-      await refusalError(ctx, interaction, created, "/character description", log),
-      log,
-    );
-    return undefined;
+  return admitted.value;
+}
+
+/** Gives up the generation recorded for a request whose acknowledgement Discord refused. */
+async function abandonUnacknowledged(
+  ctx: AppContext,
+  admitted: PromiseSettledResult<Created>,
+  log: Logger,
+): Promise<void> {
+  if (admitted.status === "fulfilled" && admitted.value.ok) {
+    const { generationId } = admitted.value;
+    try {
+      await ctx.generation.giveUp(generationId, "abandoned", "Discord refused the acknowledgement; not run");
+      await ctx.generation.markDelivered(generationId);
+    } catch (err) {
+      // The database went away too: the generation stays open, and the next start runs and posts it.
+      log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
+    }
   }
-  trace("generation.accepted", { interactionId: interaction.id, generationId: created.generationId });
+  if (admitted.status === "rejected") {
+    log.warn({ err: admitted.reason }, "the admission failed too, while the acknowledgement was refused");
+  }
+}
+
+/** Runs an admitted generation here (or enqueues it for the fleet) and keeps its reply up to date. */
+async function runAndReply(
+  interaction: GenerationInteraction,
+  ctx: AppContext,
+  created: Accepted,
+  count: number,
+  log: Logger,
+): Promise<GenerationView> {
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -96,7 +128,7 @@ export async function generateAndReply(
     acknowledged: true,
   };
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
-  const budget = perImageBudget(interaction.attachmentSizeLimit, params.count);
+  const budget = perImageBudget(interaction.attachmentSizeLimit, count);
   const reply = new GenerationReply(created.generationId, target, ctx, budget, log);
   if (ctx.jobs) {
     // Fleet mode: any worker runs the slots and posts the grid; this process only shows the queue place.
@@ -130,17 +162,15 @@ export async function generateAndReply(
   return view;
 }
 
-/** Defers sent by generateAndReply and not yet answered, in this process. */
-let acknowledging = 0;
-
-async function defer(interaction: ChatInputCommandInteraction | ButtonInteraction): Promise<void> {
-  acknowledging++;
+/** Sends the defer, counted among this context's defers on their way while it travels. */
+async function defer(interaction: GenerationInteraction, acknowledging: { count: number }): Promise<void> {
+  acknowledging.count++;
   try {
     trace("defer.sent", { interactionId: interaction.id });
     await interaction.deferReply();
     trace("defer.answered", { interactionId: interaction.id });
   } finally {
-    acknowledging--;
+    acknowledging.count--;
   }
 }
 
