@@ -30,7 +30,7 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
     async image(work, log) {
       if (!(await ctx.generation.runQueuedSlot(work.id, log))) throw new MissingRowError(`image ${work.id}`);
       if (ctx.generation.stopped) return "stopped";
-      const image = await ctx.repos.images.get(work.id);
+      const image = await ctx.references.imageRow(work.id);
       const view = image && (await ctx.generation.view(image.generationId));
       // The last slot's news is the grid, which the delivery job posts; the others say how far it got. Only
       // through the interaction's reply: a channel message per slot would be noise.

@@ -54,7 +54,7 @@ export async function enqueueUndelivered(ctx: AppContext, jobs: SharedJobQueue):
   const generations = await ctx.generation.undelivered();
   const videos = await ctx.video.undelivered();
   for (const generation of generations) {
-    const images = await ctx.repos.images.forGeneration(generation.id);
+    const images = await ctx.references.imagesOfGeneration(generation.id);
     const open = images.filter((i) => i.status === "pending" || i.status === "running");
     await jobs.enqueueGeneration(
       generation.id,
