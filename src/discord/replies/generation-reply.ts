@@ -4,7 +4,6 @@
 import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-service.ts";
-import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";
