@@ -179,6 +179,7 @@ function assemble(
     links,
     predictionEvents,
     jobs,
+    acknowledging: { count: 0 },
     async close() {
       generation.stop();
       video.stop();

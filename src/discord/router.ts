@@ -49,7 +49,24 @@ export class InteractionRouter {
 
   private async dispatch(interaction: Interaction): Promise<void> {
     trace("interaction.received", { interactionId: interaction.id });
-    const log = this.ctx.logger.child({
+    const log = this.loggerFor(interaction);
+    log.debug("interaction received");
+    let outcome: InteractionOutcome = "ok";
+    try {
+      await this.route(interaction, log);
+    } catch (err) {
+      outcome = outcomeOf(err);
+      if (err instanceof StorageUnavailableError) this.ctx.metrics.storageError(err.variable);
+      if (interaction.isRepliable()) await this.tellUser(interaction, err, log);
+      else log.error({ err }, "interaction failed");
+    } finally {
+      this.ctx.metrics.interaction(this.labelsOf(interaction), outcome);
+    }
+  }
+
+  /** The interaction's own logger: every line it logs says which interaction, guild, shard, member and command. */
+  private loggerFor(interaction: Interaction): Logger {
+    return this.ctx.logger.child({
       interactionId: interaction.id,
       guildId: interaction.guildId,
       // The gateway shard it came on: its guild's, as Discord computes it; direct messages arrive on shard 0.
@@ -62,36 +79,29 @@ export class InteractionRouter {
         : {}),
       ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
     });
-    log.debug("interaction received");
-    let outcome: InteractionOutcome = "ok";
-    try {
-      if (interaction.isAutocomplete()) {
-        const command = this.byName.get(interaction.commandName);
-        await (command?.autocomplete
-          ? command.autocomplete(interaction, this.ctx, log)
-          : interaction.respond([]));
-        return;
-      }
-      if (this.draining) throw new UserFacingError("The bot is restarting. Try again in a minute.");
-      if (interaction.isChatInputCommand()) {
-        const command = this.byName.get(interaction.commandName);
-        if (!command)
-          throw new UserFacingError("I don't know that command any more. It may have been removed.");
-        await command.execute(interaction, this.ctx, log);
-      } else if (interaction.isButton()) {
-        const id = parseCustomId(interaction.customId);
-        if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
-        else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
-        else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
-        else await handleModerationButton(interaction, id, this.ctx, log);
-      }
-    } catch (err) {
-      outcome = outcomeOf(err);
-      if (err instanceof StorageUnavailableError) this.ctx.metrics.storageError(err.variable);
-      if (interaction.isRepliable()) await this.tellUser(interaction, err, log);
-      else log.error({ err }, "interaction failed");
-    } finally {
-      this.ctx.metrics.interaction(this.labelsOf(interaction), outcome);
+  }
+
+  /** Hands the interaction to its command, autocomplete or button handler. */
+  private async route(interaction: Interaction, log: Logger): Promise<void> {
+    if (interaction.isAutocomplete()) {
+      const command = this.byName.get(interaction.commandName);
+      await (command?.autocomplete
+        ? command.autocomplete(interaction, this.ctx, log)
+        : interaction.respond([]));
+      return;
+    }
+    if (this.draining) throw new UserFacingError("The bot is restarting. Try again in a minute.");
+    if (interaction.isChatInputCommand()) {
+      const command = this.byName.get(interaction.commandName);
+      if (!command)
+        throw new UserFacingError("I don't know that command any more. It may have been removed.");
+      await command.execute(interaction, this.ctx, log);
+    } else if (interaction.isButton()) {
+      const id = parseCustomId(interaction.customId);
+      if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
+      else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
+      else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
+      else await handleModerationButton(interaction, id, this.ctx, log);
     }
   }
 

@@ -54,6 +54,11 @@ export interface AppContext {
    * them. Undefined: this process runs its requests itself, under its own limiter.
    */
   jobs: SharedJobQueue | undefined;
+  /**
+   * The /character defers (its buttons' too) this context sent and Discord has not answered yet: while several
+   * are on their way, the admissions wait for theirs, so a burst's acknowledgements go first.
+   */
+  acknowledging: { count: number };
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): Promise<void>;
 }

@@ -3,13 +3,15 @@
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-service.ts";
+import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
 import type { CustomId } from "../kit/custom-id.ts";
-import { NO_PINGS, renderGrid } from "../views/render.ts";
+import { renderGrid } from "../views/grid.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
 
@@ -50,94 +52,87 @@ export async function handleGenerationButton(
   ctx: AppContext,
   log: Logger,
 ) {
-  if (id.action === "pick") {
-    // Refusals after this are sent by the router as ephemeral follow-ups.
-    await interaction.deferUpdate();
-    await requireOwnMessage(interaction, ctx, id.generationId);
-    const pick = () => ctx.references.select(id.generationId, id.slot, interaction.user.id, interaction.id);
-    let result = await pick();
-    if (!result.ok && result.reason === "not_stored_yet") {
-      // Pressed as the grid appeared, while its last image was still being stored: picked once it is.
-      await ctx.generation.whenStored(id.generationId);
-      result = await pick();
-    }
-    if (!result.ok) {
-      if (result.reason === "already_recorded") {
-        // This press was handled already (its pick is recorded, and that handling answers it).
-        log.info({ generationId: id.generationId }, "pick already recorded for this press");
-        return;
-      }
-      if (result.reason === "not_owner") {
-        throw notYours((await ctx.generation.view(id.generationId))?.generation.userId ?? "the requester");
-      }
-      throw new UserFacingError(
-        result.reason === "not_found"
-          ? "That generation no longer exists."
-          : result.reason === "not_stored_yet"
-            ? `Image ${id.slot} is still being saved. Press it again in a moment.`
-            : `Image ${id.slot} is not available to pick.`,
-      );
-    }
-    // The grid as it will stand: a slot still being stored (the grid went out just before its row) is waited for.
-    const view = await ctx.generation.whenStored(id.generationId);
-    if (view) {
-      const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
-      await interaction.editReply({
-        ...renderGrid(view, { pickedSlot: id.slot, previews }),
-        allowedMentions: NO_PINGS,
-      });
-    }
-    await interaction.followUp({
-      content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it.`,
-      flags: MessageFlags.Ephemeral,
-    });
-    log.info({ generationId: id.generationId, imageId: result.image.id }, "reference picked");
-    return;
-  }
+  if (id.action === "pick") await pickImage(interaction, id, ctx, log);
+  else await drawAgain(interaction, id, ctx, log);
+}
 
-  // Regenerate and Vary answer with a new public message; a refusal deletes it and is told privately.
-  await interaction.deferReply();
-  let view: GenerationView | undefined;
-  let parentImageId: string | undefined;
-  try {
-    await requireOwnMessage(interaction, ctx, id.generationId);
-    view = await ctx.generation.view(id.generationId);
-    if (!view) throw new UserFacingError("That generation no longer exists.");
-    if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
-    // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
-    // and the member's running generation must have ended to let the new one in.
-    if (view.images.some((i) => i.status === "pending" || i.status === "running"))
-      view = (await ctx.generation.whenStored(id.generationId)) ?? view;
-    if (id.action === "vary") {
-      const slot = id.slot;
-      const image = view.images.find((i) => i.slot === slot);
-      if (image?.deletedAt === null && (image.status === "pending" || image.status === "running"))
-        throw new UserFacingError(
-          `Image ${slot} is still being saved. Press Vary ${slot} again in a moment.`,
-        );
-      if (image?.status !== "succeeded" || image.deletedAt !== null)
-        throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
-      parentImageId = image.id;
-    } else if (view.generation.parentImageId) {
-      // Regenerating a grid drawn from a reference draws from that reference again: the member's own, or
-      // another member's only while this server's library still offers it (a curator may have taken it out).
-      parentImageId = view.generation.parentImageId;
-      const parent = await ctx.repos.images.get(parentImageId);
-      const offered =
-        parent?.userId === interaction.user.id ||
-        (await ctx.repos.library.forImage(parentImageId)).some((e) => e.guildId === interaction.guildId);
-      if (!parent || parent.deletedAt !== null || !offered) {
-        throw new UserFacingError(
-          "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again.",
-        );
-      }
+/** A select press: the pick is recorded, the grid marks it and the requester is told its id. */
+async function pickImage(
+  interaction: ButtonInteraction,
+  id: { generationId: string; slot: number },
+  ctx: AppContext,
+  log: Logger,
+): Promise<void> {
+  // Refusals after this are sent by the router as ephemeral follow-ups.
+  await interaction.deferUpdate();
+  await requireOwnMessage(interaction, ctx, id.generationId);
+  const pick = () => ctx.references.select(id.generationId, id.slot, interaction.user.id, interaction.id);
+  let result = await pick();
+  if (!result.ok && result.reason === "not_stored_yet") {
+    // Pressed as the grid appeared, while its last image was still being stored: picked once it is.
+    await ctx.generation.whenStored(id.generationId);
+    result = await pick();
+  }
+  if (!result.ok) {
+    if (result.reason === "already_recorded") {
+      // This press was handled already (its pick is recorded, and that handling answers it).
+      log.info({ generationId: id.generationId }, "pick already recorded for this press");
+      return;
     }
+    throw await pickRefusal(ctx, id, result.reason);
+  }
+  // The grid as it will stand: a slot still being stored (the grid went out just before its row) is waited for.
+  const view = await ctx.generation.whenStored(id.generationId);
+  if (view) {
+    const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
+    await interaction.editReply({
+      ...renderGrid(view, { pickedSlot: id.slot, previews }),
+      allowedMentions: NO_PINGS,
+    });
+  }
+  await interaction.followUp({
+    content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it.`,
+    flags: MessageFlags.Ephemeral,
+  });
+  log.info({ generationId: id.generationId, imageId: result.image.id }, "reference picked");
+}
+
+/** Why a pick was not recorded, as the member is told. */
+async function pickRefusal(
+  ctx: AppContext,
+  id: { generationId: string; slot: number },
+  reason: Exclude<Extract<SelectResult, { ok: false }>["reason"], "already_recorded">,
+): Promise<UserFacingError> {
+  if (reason === "not_owner") {
+    return notYours((await ctx.generation.view(id.generationId))?.generation.userId ?? "the requester");
+  }
+  return new UserFacingError(
+    reason === "not_found"
+      ? "That generation no longer exists."
+      : reason === "not_stored_yet"
+        ? `Image ${id.slot} is still being saved. Press it again in a moment.`
+        : `Image ${id.slot} is not available to pick.`,
+  );
+}
+
+/** Regenerate and Vary answer with a new public message; a refusal deletes it and is told privately. */
+async function drawAgain(
+  interaction: ButtonInteraction,
+  id: GenId,
+  ctx: AppContext,
+  log: Logger,
+): Promise<void> {
+  await interaction.deferReply();
+  let source: { view: GenerationView; parentImageId: string | undefined };
+  try {
+    source = await drawingSource(interaction, id, ctx);
   } catch (err) {
     if (!(err instanceof UserFacingError)) throw err;
     await refusePrivately(interaction, err, log);
     return;
   }
-  const { generation } = view;
+  const { generation } = source.view;
+  const { parentImageId } = source;
   // A variation keeps the original prompt, count and shape, and is drawn from the chosen image.
   await generateAndReply(
     interaction,
@@ -150,4 +145,52 @@ export async function handleGenerationButton(
     },
     log,
   );
+}
+
+/** The grid a Regenerate or Vary press draws again, and the image the new grid is drawn from, if any. */
+async function drawingSource(
+  interaction: ButtonInteraction,
+  id: GenId,
+  ctx: AppContext,
+): Promise<{ view: GenerationView; parentImageId: string | undefined }> {
+  await requireOwnMessage(interaction, ctx, id.generationId);
+  let view = await ctx.generation.view(id.generationId);
+  if (!view) throw new UserFacingError("That generation no longer exists.");
+  if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
+  // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
+  // and the member's running generation must have ended to let the new one in.
+  if (view.images.some((i) => i.status === "pending" || i.status === "running"))
+    view = (await ctx.generation.whenStored(id.generationId)) ?? view;
+  const parentImageId =
+    id.action === "vary" ? variedImage(view, id.slot) : await redrawnReference(interaction, ctx, view);
+  return { view, parentImageId };
+}
+
+/** The image Vary draws from: it must be stored and not deleted. */
+function variedImage(view: GenerationView, slot: number): string {
+  const image = view.images.find((i) => i.slot === slot);
+  if (image?.deletedAt === null && (image.status === "pending" || image.status === "running"))
+    throw new UserFacingError(`Image ${slot} is still being saved. Press Vary ${slot} again in a moment.`);
+  if (image?.status !== "succeeded" || image.deletedAt !== null)
+    throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
+  return image.id;
+}
+
+/**
+ * Regenerating a grid drawn from a reference draws from that reference again: the member's own, or another
+ * member's only while this server's library still offers it (a curator may have taken it out).
+ */
+async function redrawnReference(
+  interaction: ButtonInteraction,
+  ctx: AppContext,
+  view: GenerationView,
+): Promise<string | undefined> {
+  const parentImageId = view.generation.parentImageId;
+  if (!parentImageId) return undefined;
+  if (!(await ctx.references.mayDrawAgainFrom(parentImageId, interaction.user.id, interaction.guildId))) {
+    throw new UserFacingError(
+      "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again.",
+    );
+  }
+  return parentImageId;
 }

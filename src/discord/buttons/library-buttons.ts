@@ -2,9 +2,9 @@
 import type { ButtonInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { libraryGallery } from "../flows/library-gallery.ts";
 import type { CustomId } from "../kit/custom-id.ts";
-import { libraryGallery } from "../views/library-gallery.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 export async function handleLibraryButton(
   interaction: ButtonInteraction,

@@ -6,7 +6,8 @@ import { postToModLog } from "../flows/moderation-log.ts";
 import { showRemovals } from "../flows/removals.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { requireModerator } from "../kit/guards.ts";
-import { NO_PINGS, videosTaken } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
+import { videosTaken } from "../views/references.ts";
 
 export async function handleModerationButton(
   interaction: ButtonInteraction,

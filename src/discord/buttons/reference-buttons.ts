@@ -4,7 +4,8 @@ import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { viewerOf } from "../kit/guards.ts";
-import { LIST_PAGE_SIZE, NO_PINGS, renderImageList } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
+import { LIST_PAGE_SIZE, renderImageList } from "../views/references.ts";
 
 export async function handleReferenceButton(
   interaction: ButtonInteraction,

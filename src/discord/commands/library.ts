@@ -16,13 +16,14 @@ import {
 } from "../../features/library/library-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
+import { libraryGallery } from "../flows/library-gallery.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, memberRoleIds, viewerOf } from "../kit/guards.ts";
 import { autocompleteReference } from "../kit/reference-autocomplete.ts";
 import { fitImage, perImageBudget } from "../replies/attachments.ts";
-import { libraryGallery } from "../views/library-gallery.ts";
-import { NO_PINGS, renderLibraryEntry } from "../views/render.ts";
+import { renderLibraryEntry } from "../views/library.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 /** The name of an existing entry, as remove and show take it, offered by autocomplete. */
 const entryNameOption = (o: SlashCommandStringOption) =>
@@ -87,19 +88,7 @@ export const library: Command = {
       return;
     }
     if (sub === "show") {
-      const entry = await ctx.library.show(guildId, interaction.options.getString("name", true));
-      const ext = entry.fileName?.split(".").pop() ?? "png";
-      const upload = await fitImage(
-        await ctx.references.readImageFile(entry),
-        `library-${entry.imageId}`,
-        ext,
-        perImageBudget(interaction.attachmentSizeLimit, 1),
-      );
-      await interaction.editReply({
-        content: renderLibraryEntry(entry),
-        files: [{ attachment: upload.data, name: upload.name }],
-        allowedMentions: NO_PINGS,
-      });
+      await showEntry(interaction, ctx, guildId);
       return;
     }
     const viewer = viewerOf(interaction);
@@ -108,50 +97,88 @@ export const library: Command = {
       guildId,
       curates: await ctx.library.mayCurate(viewer, memberRoleIds(interaction)),
     };
-    if (sub === "remove") {
-      const removed = await ctx.library.remove(curator, interaction.options.getString("name", true));
-      await postToModLog(
-        ctx,
-        interaction.client.rest,
-        guildId,
-        `<@${viewer.userId}> removed \`${removed.name}\` from the library (reference \`${removed.imageId}\` stays).`,
-        log,
-      );
-      await interaction.editReply({
-        content: `Removed \`${removed.name}\` from the library. The reference itself is not deleted.`,
-      });
-      return;
-    }
-    if (!curator.curates) {
-      throw new UserFacingError(
-        "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
-      );
-    }
-    const rawRef = interaction.options.getString("reference", true).trim();
-    // Looked up as a moderator of this server would see it, so that another member's reference gets the
-    // library's own refusal (only moderators add those) rather than "not found"; other servers' stay unseen.
-    const choice = await ctx.references.choose(rawRef, { ...viewer, canModerate: true });
-    if (!choice.ok) throw imageLookupError(choice.reason === "no_pick" ? "not_found" : choice.reason, rawRef);
-    const entry = await ctx.library.add(
-      curator,
-      choice.image,
-      interaction.options.getString("name", true),
-      interaction.options.getString("note"),
-    );
-    await postToModLog(
-      ctx,
-      interaction.client.rest,
-      guildId,
-      `<@${viewer.userId}> added reference \`${entry.imageId}\` of <@${choice.image.userId}> to the library as \`${entry.name}\`.`,
-      log,
-    );
-    await interaction.editReply({
-      content: `📚 Added reference \`${entry.imageId}\` to the library as **${entry.name}**. Anyone here can use it: /character reference:${entry.name} or /video reference:${entry.name}.`,
-      allowedMentions: NO_PINGS,
-    });
+    if (sub === "remove") await removeEntry(interaction, ctx, curator, log);
+    else await addEntry(interaction, ctx, curator, log);
   },
 
   autocomplete(interaction: AutocompleteInteraction, ctx: AppContext) {
     return autocompleteReference(interaction, ctx);
   },
 };
+
+/** /library show: one entry, with its image. */
+async function showEntry(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  guildId: string,
+): Promise<void> {
+  const entry = await ctx.library.show(guildId, interaction.options.getString("name", true));
+  const ext = entry.fileName?.split(".").pop() ?? "png";
+  const upload = await fitImage(
+    await ctx.references.readImageFile(entry),
+    `library-${entry.imageId}`,
+    ext,
+    perImageBudget(interaction.attachmentSizeLimit, 1),
+  );
+  await interaction.editReply({
+    content: renderLibraryEntry(entry),
+    files: [{ attachment: upload.data, name: upload.name }],
+    allowedMentions: NO_PINGS,
+  });
+}
+
+/** /library remove: the name goes; the reference stays. */
+async function removeEntry(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  curator: Curator,
+  log: Logger,
+): Promise<void> {
+  const removed = await ctx.library.remove(curator, interaction.options.getString("name", true));
+  await postToModLog(
+    ctx,
+    interaction.client.rest,
+    curator.guildId,
+    `<@${curator.userId}> removed \`${removed.name}\` from the library (reference \`${removed.imageId}\` stays).`,
+    log,
+  );
+  await interaction.editReply({
+    content: `Removed \`${removed.name}\` from the library. The reference itself is not deleted.`,
+  });
+}
+
+/** /library add: a reference under a name, for moderators and curators. */
+async function addEntry(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  curator: Curator,
+  log: Logger,
+): Promise<void> {
+  if (!curator.curates) {
+    throw new UserFacingError(
+      "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
+    );
+  }
+  const rawRef = interaction.options.getString("reference", true).trim();
+  // Looked up as a moderator of this server would see it, so that another member's reference gets the
+  // library's own refusal (only moderators add those) rather than "not found"; other servers' stay unseen.
+  const choice = await ctx.references.choose(rawRef, { ...curator, canModerate: true });
+  if (!choice.ok) throw imageLookupError(choice.reason === "no_pick" ? "not_found" : choice.reason, rawRef);
+  const entry = await ctx.library.add(
+    curator,
+    choice.image,
+    interaction.options.getString("name", true),
+    interaction.options.getString("note"),
+  );
+  await postToModLog(
+    ctx,
+    interaction.client.rest,
+    curator.guildId,
+    `<@${curator.userId}> added reference \`${entry.imageId}\` of <@${choice.image.userId}> to the library as \`${entry.name}\`.`,
+    log,
+  );
+  await interaction.editReply({
+    content: `📚 Added reference \`${entry.imageId}\` to the library as **${entry.name}**. Anyone here can use it: /character reference:${entry.name} or /video reference:${entry.name}.`,
+    allowedMentions: NO_PINGS,
+  });
+}

@@ -13,7 +13,8 @@ import type { AppContext } from "../../features/context.ts";
 import type { Command } from "../kit/command.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { requireModerator } from "../kit/guards.ts";
-import { NO_PINGS, renderAuditLog } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
+import { renderAuditLog } from "../views/moderation.ts";
 
 const LOG_DEFAULT = 10;
 const LOG_MAX = 25;

@@ -1,6 +1,8 @@
 // /reference show|info|list: look at stored references. Members see their own; moderators see their guild's.
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
+import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
@@ -8,14 +10,8 @@ import { showRemovals } from "../flows/removals.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { fitImage, perImageBudget } from "../replies/attachments.ts";
-import {
-  LIST_PAGE_SIZE,
-  linkButtonRow,
-  NO_PINGS,
-  renderImageInfo,
-  renderImageList,
-  videosTaken,
-} from "../views/render.ts";
+import { linkButtonRow, NO_PINGS } from "../views/message.ts";
+import { LIST_PAGE_SIZE, renderImageInfo, renderImageList, videosTaken } from "../views/references.ts";
 
 export const reference: Command = {
   data: new SlashCommandBuilder()
@@ -58,77 +54,100 @@ export const reference: Command = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const viewer = viewerOf(interaction);
     if (sub === "list") {
-      const whose = interaction.options.getUser("user")?.id ?? viewer.userId;
-      if (whose !== viewer.userId && !viewer.canModerate) {
-        throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
-      }
-      const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
-      await interaction.editReply({
-        ...renderImageList(page, whose, viewer.userId),
-        allowedMentions: NO_PINGS,
-      });
+      await listReferences(interaction, ctx, viewer);
       return;
     }
     const rawId = interaction.options.getString("id", true).trim();
     const lookup = await ctx.references.getImage(rawId, viewer);
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
-    const { image, isCurrentPick } = lookup;
-    if (sub === "delete") {
-      const removal = await ctx.moderation.deleteReference(image, viewer);
-      if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
-      const videos = removal.videos.length;
-      const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
-      const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
-      await postToModLog(
-        ctx,
-        interaction.client.rest,
-        viewer.guildId,
-        `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
-        log,
-      );
-      await showRemovals(ctx, interaction.client.rest, [removal], log);
-      await interaction.editReply({
-        content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
-      });
-      return;
-    }
-    const [videos, lineage, entries] = await Promise.all([
-      ctx.video.forImage(image.id),
-      ctx.references.lineage(image),
-      ctx.library.forImage(image.id),
-    ]);
-    const content = renderImageInfo(
-      image,
-      isCurrentPick,
-      videos,
-      lineage,
-      entries.map((e) => e.name),
-    );
-    // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
-    const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
-      log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
-      return undefined;
-    });
-    const components = link ? [linkButtonRow("Open original", link.url)] : [];
-    if (sub === "info") {
-      await interaction.editReply({ content, components, allowedMentions: NO_PINGS });
-      return;
-    }
-    const original = await ctx.references.readImageFile(image);
-    const ext = image.fileName?.split(".").pop() ?? "png";
-    const upload = await fitImage(
-      original,
-      image.id,
-      ext,
-      perImageBudget(interaction.attachmentSizeLimit, 1),
-    );
-    await interaction.editReply({
-      content: upload.preview
-        ? `${content}\n(Shown as a preview: the original is over the upload limit.)`
-        : content,
-      files: [{ attachment: upload.data, name: upload.name }],
-      components,
-      allowedMentions: NO_PINGS,
-    });
+    if (sub === "delete") await deleteReference(interaction, ctx, viewer, lookup.image, rawId, log);
+    else await showReference(interaction, ctx, lookup, sub !== "info", log);
   },
 };
+
+/** /reference list: the member's own references, or (moderators) another member's. */
+async function listReferences(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  viewer: Viewer,
+): Promise<void> {
+  const whose = interaction.options.getUser("user")?.id ?? viewer.userId;
+  if (whose !== viewer.userId && !viewer.canModerate) {
+    throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
+  }
+  const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+  await interaction.editReply({
+    ...renderImageList(page, whose, viewer.userId),
+    allowedMentions: NO_PINGS,
+  });
+}
+
+/** /reference delete: the reference and the videos made from it go, and the messages that showed them say so. */
+async function deleteReference(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  viewer: Viewer,
+  image: ImageWithOwner,
+  rawId: string,
+  log: Logger,
+): Promise<void> {
+  const removal = await ctx.moderation.deleteReference(image, viewer);
+  if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
+  const videos = removal.videos.length;
+  const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
+  const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
+  await postToModLog(
+    ctx,
+    interaction.client.rest,
+    viewer.guildId,
+    `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
+    log,
+  );
+  await showRemovals(ctx, interaction.client.rest, [removal], log);
+  await interaction.editReply({
+    content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
+  });
+}
+
+/** /reference info (the details) and /reference show (the details and the image). */
+async function showReference(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  { image, isCurrentPick }: Extract<ImageLookup, { ok: true }>,
+  withImage: boolean,
+  log: Logger,
+): Promise<void> {
+  const [videos, lineage, entries] = await Promise.all([
+    ctx.video.forImage(image.id),
+    ctx.references.lineage(image),
+    ctx.library.forImage(image.id),
+  ]);
+  const content = renderImageInfo(
+    image,
+    isCurrentPick,
+    videos,
+    lineage,
+    entries.map((e) => e.name),
+  );
+  // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
+  const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
+    log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
+    return undefined;
+  });
+  const components = link ? [linkButtonRow("Open original", link.url)] : [];
+  if (!withImage) {
+    await interaction.editReply({ content, components, allowedMentions: NO_PINGS });
+    return;
+  }
+  const original = await ctx.references.readImageFile(image);
+  const ext = image.fileName?.split(".").pop() ?? "png";
+  const upload = await fitImage(original, image.id, ext, perImageBudget(interaction.attachmentSizeLimit, 1));
+  await interaction.editReply({
+    content: upload.preview
+      ? `${content}\n(Shown as a preview: the original is over the upload limit.)`
+      : content,
+    files: [{ attachment: upload.data, name: upload.name }],
+    components,
+    allowedMentions: NO_PINGS,
+  });
+}

@@ -24,7 +24,7 @@ import {
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { requireModerator } from "../kit/guards.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 async function describe(ctx: AppContext, s: GuildSettings): Promise<string> {
   const a = await ctx.quota.allowances(s.guildId);

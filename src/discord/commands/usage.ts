@@ -5,7 +5,7 @@ import type { UsageLine } from "../../features/limits/quota.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import type { Command } from "../kit/command.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;

@@ -1,237 +1,65 @@
-// Keeps a generation's Discord message up to date: progress as images land (each image uploaded once, as it
-// lands, within the edits' burst budget), then the grid with its buttons, sent while the last image is stored.
-// Used live and for generations resumed after a restart.
-import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
-import type { ImageRow } from "../../db/repositories/images-repo.ts";
+// /character's flow (and Regenerate's and Vary's): acknowledge, admit and record a generation, run it (or hand it
+// to the fleet's queue) and keep its message up to date until the grid is shown.
+import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationRequest, GenerationView } from "../../features/generation/generation-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
-import { fitImage, perImageBudget } from "../replies/attachments.ts";
-import { QueueUpdates, ThrottledEdits } from "../replies/pacing.ts";
-import { PastMessage } from "../replies/past-message.ts";
-import {
-  DurableReply,
-  interactionRef,
-  type OutgoingFile,
-  type ReplyTarget,
-  UndeliverableError,
-} from "../replies/reply-target.ts";
-import { type RenderedMessage, renderGrid, renderInterrupted, renderProgress } from "../views/render.ts";
+import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
+import { DurableReply, interactionRef } from "../replies/reply-target.ts";
 import { refusalError } from "./moderation-log.ts";
 import { enqueueGeneration } from "./queue-place.ts";
 
-export class GenerationReply {
-  private readonly progress: ThrottledEdits<GenerationView>;
-  private readonly queue: QueueUpdates;
-
-  constructor(
-    generationId: string,
-    private readonly target: ReplyTarget,
-    private readonly ctx: AppContext,
-    private readonly budget: number,
-    private readonly log: Logger,
-  ) {
-    this.progress = new ThrottledEdits(
-      async (view) => {
-        await this.show(view, renderProgress(view, this.queuedAhead));
-      },
-      ctx.config.replies.editIntervalMs,
-      ctx.clock,
-      (err) => log.warn({ err }, "progress edit failed"),
-    );
-    this.queue = new QueueUpdates(
-      () => {
-        if (this.latest) {
-          this.progress.schedule(this.latest);
-          return;
-        }
-        ctx.generation.view(generationId).then(
-          (view) => {
-            if (view) this.progress.schedule(this.latest ?? view);
-          },
-          (err: unknown) => log.warn({ err }, "could not read the generation for a queue update"),
-        );
-      },
-      ctx.config.replies.queueIntervalMs,
-      ctx.clock,
-    );
-  }
-
-  private latest: GenerationView | undefined;
-  private queuedAhead = 0;
-
-  /**
-   * Each image is uploaded as it lands (within the edits' burst budget), so the grid that follows the last one
-   * carries little more than its buttons; a slot that failed only changes the text, at the usual pace.
-   */
-  readonly onProgress = (view: GenerationView, settled?: ImageRow): void => {
-    this.latest = view;
-    this.progress.schedule(view, settled?.status === "succeeded" && settled.deletedAt === null);
-  };
-
-  /** Shows the place in the queue while the generation's slots wait for room under the global limit. */
-  readonly onQueue = (ahead: number): void => {
-    this.queuedAhead = ahead;
-    this.queue.changed(ahead);
-  };
-
-  /** The grid sent while the last images were being stored, as it was sent; see onLanded. */
-  private early: Promise<string | undefined> | undefined;
-
-  /**
-   * The grid goes out as soon as every slot has ended or has its image checked and on its way into storage:
-   * a put to S3 (tens of ms, more across a network) is no longer on the grid's path. Its buttons may be pressed
-   * a moment before the last image's row is recorded; a pick of an image not recorded yet is refused with "try
-   * again". `finish` then shows what was recorded, and sends nothing more when that is what the grid shows.
-   */
-  readonly onLanded = (view: GenerationView): Promise<unknown> => {
-    this.early ??= this.sendEarly(view).catch((err: unknown) => {
-      this.log.warn({ err, generationId: view.generation.id }, "the grid could not be sent early");
-      return undefined;
-    });
-    return this.early;
-  };
-
-  private async sendEarly(view: GenerationView): Promise<string | undefined> {
-    trace("grid.early", { generationId: view.generation.id });
-    this.queue.stop();
-    await this.progress.settle();
-    trace("grid.progress-settled", { generationId: view.generation.id });
-    const message = this.gridMessage(view);
-    trace("grid.rendered", { generationId: view.generation.id });
-    const shown = await this.show(view, message);
-    trace("grid.sent", { generationId: view.generation.id });
-    return shown;
-  }
-
-  /** Shows the generation's place in the fleet's queue (shared queue: its slots wait for any worker). */
-  async showQueued(view: GenerationView, ahead: number): Promise<void> {
-    await this.show(view, renderProgress(view, ahead));
-  }
-
-  /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */
-  async finish(settled: GenerationView): Promise<void> {
-    this.queue.stop();
-    // The grid sent early, if any, is answered first: this edit must not overtake it.
-    const early = await this.early;
-    const waited = await this.progress.settle();
-    if (!early) trace("grid.progress-settled", { generationId: settled.generation.id });
-    // Its slots read again when an edit was under way: a purge or deletion may have removed images meanwhile.
-    // Otherwise `settled` was read once the generation had settled, a moment ago: reading it again would only
-    // add a round trip to the grid's path.
-    const view =
-      waited || this.early ? await this.ctx.generation.withCurrentImages(settled.generation) : settled;
-    const interrupted = view.generation.status === "running";
-    // A pick pressed on the early grid edited the message itself (and is shown as picked from now on).
-    const picked = early ? await this.ctx.references.pickedSlot(view.generation.id) : undefined;
-    try {
-      const message = interrupted ? renderInterrupted(view) : this.gridMessage(view, picked);
-      // A shutdown after the early grid leaves it standing: the next start finishes the run and sends it again.
-      const stands =
-        early !== undefined &&
-        (interrupted || (picked === undefined && early === this.shownAs(view, message)));
-      if (!stands) {
-        trace("grid.rendered", { generationId: view.generation.id });
-        await this.show(view, message);
-        trace("grid.sent", { generationId: view.generation.id });
-      }
-    } catch (err) {
-      if (!(err instanceof UndeliverableError)) throw err;
-      this.log.warn(
-        { err, generationId: view.generation.id },
-        "generation cannot be delivered; /reference has it",
-      );
-    }
-    if (!interrupted) await this.ctx.generation.markDelivered(view.generation.id);
-  }
-
-  /** Stops the progress edits (the reply is about to be withdrawn instead of showing the grid). */
-  async withdraw(): Promise<void> {
-    this.queue.stop();
-    await this.progress.settle();
-  }
-
-  /** The finished grid as it stands now (after a deletion, without the deleted image). */
-  async showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
-    await this.show(view, this.gridMessage(view, pickedSlot));
-  }
-
-  private gridMessage(view: GenerationView, pickedSlot?: number): RenderedMessage {
-    const previews = view.images.some(
-      (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
-    );
-    return renderGrid(view, { previews, ...(pickedSlot === undefined ? {} : { pickedSlot }) });
-  }
-
-  /** The images a message of `view` shows. */
-  private filesOf(view: GenerationView): OutgoingFile[] {
-    return view.images
-      .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
-      .map((i) => this.fileFor(i));
-  }
-
-  /** What tells two messages of this reply apart: their text, buttons and files. */
-  private shownAs(view: GenerationView, message: RenderedMessage): string {
-    const files = this.filesOf(view).map((f) => f.name);
-    return JSON.stringify([message.content, message.components ?? [], files]);
-  }
-
-  /** Edits the message to `message` with `view`'s images; says what it showed (see shownAs). */
-  private async show(view: GenerationView, message: RenderedMessage): Promise<string> {
-    const { messageId } = await this.target.edit({ ...message, files: this.filesOf(view) });
-    // Recorded once: every edit of a reply is to the same message (an UPDATE, and on PostgreSQL a commit, per
-    // edit before: four or five a /character).
-    if (messageId !== this.recordedMessageId) {
-      await this.ctx.generation.setMessageId(view.generation.id, messageId);
-      this.recordedMessageId = messageId;
-    }
-    return this.shownAs(view, message);
-  }
-
-  /** The message id this reply last recorded on its generation. */
-  private recordedMessageId: string | undefined;
-
-  private fits(image: ImageRow): boolean {
-    return (image.bytes ?? Number.POSITIVE_INFINITY) <= this.budget;
-  }
-
-  /** The original when it fits its share of the upload limit, else a JPEG preview made when it is sent. */
-  private fileFor(image: ImageRow): OutgoingFile {
-    const ext = image.fileName?.split(".").pop() ?? "png";
-    const base = `character-${image.slot}`;
-    const read = () => this.ctx.references.readImageFile(image);
-    if (this.fits(image)) return { name: `${base}.${ext}`, read };
-    return {
-      name: `${base}-preview.jpg`,
-      read: async () => (await fitImage(await read(), base, ext, this.budget)).data,
-    };
-  }
-}
+type GenerationInteraction = ChatInputCommandInteraction | ButtonInteraction;
+type GenerationParams = Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">;
+type Created = Awaited<ReturnType<AppContext["generation"]["create"]>>;
+type Accepted = Extract<Created, { ok: true }>;
 
 /**
  * Defers (unless the caller did), admits and records a new generation for an interaction, runs it and delivers
- * it to the reply. The defer is sent first (Discord's 3 s; the admission reads the database, which may be
- * across a network), and, unless other defers are on their way too, the admission runs while it travels:
- * nothing runs before both are done. When Discord
- * refuses the defer, the generation just recorded is given up (every slot ended, the whole reservation
- * refunded, nothing to deliver): nothing runs and nothing is charged. A refusal is still shown only to the
- * member: the deferred reply is deleted and the refusal sent ephemerally. Undefined when refused.
+ * it to the reply. A refusal is still shown only to the member: the deferred reply is deleted and the refusal
+ * sent ephemerally. Undefined when refused.
  */
 export async function generateAndReply(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  interaction: GenerationInteraction,
   ctx: AppContext,
-  params: Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">,
+  params: GenerationParams,
   log: Logger,
 ): Promise<GenerationView | undefined> {
+  const created = await acknowledgeAndAdmit(interaction, ctx, params, log);
+  if (!created.ok) {
+    await refusePrivately(
+      interaction,
+      await refusalError(ctx, interaction, created, "/character description", log),
+      log,
+    );
+    return undefined;
+  }
+  trace("generation.accepted", { interactionId: interaction.id, generationId: created.generationId });
+  return await runAndReply(interaction, ctx, created, params.count, log);
+}
+
+/**
+ * The defer is sent first (Discord's 3 s; the admission reads the database, which may be across a network),
+ * and, unless other defers are on their way too, the admission runs while it travels: nothing runs before both
+ * are done. When Discord refuses the defer, the generation just recorded is given up (every slot ended, the
+ * whole reservation refunded, nothing to deliver): nothing runs and nothing is charged.
+ */
+async function acknowledgeAndAdmit(
+  interaction: GenerationInteraction,
+  ctx: AppContext,
+  params: GenerationParams,
+  log: Logger,
+): Promise<Created> {
   // A caller that had to look something up first (the Regenerate button) deferred already.
-  const deferring = interaction.deferred ? undefined : defer(interaction);
+  const deferring = interaction.deferred ? undefined : defer(interaction, ctx.acknowledging);
   // In a burst, acknowledgements go first: the admissions' database work (on the event loop itself with
   // SQLite) would hold back other members' defers, which Discord wants within 3 s.
   // A defer refused meanwhile ends it here, before anything is recorded.
-  if (deferring && acknowledging > 1) await deferring;
+  if (deferring && ctx.acknowledging.count > 1) await deferring;
   // A grid of this member's that is on screen while its last image is stored still counts as running: the
   // admission waits the moment until it is recorded.
   const settling = ctx.generation.settling(interaction.user.id);
@@ -255,36 +83,42 @@ export async function generateAndReply(
   // Both settle before either outcome is acted on: an error of the admission is answered on the deferred reply.
   const [acknowledged, admitted] = await Promise.allSettled([deferring, creating]);
   if (acknowledged.status === "rejected") {
-    if (admitted.status === "fulfilled" && admitted.value.ok) {
-      const { generationId } = admitted.value;
-      try {
-        await ctx.generation.giveUp(
-          generationId,
-          "abandoned",
-          "Discord refused the acknowledgement; not run",
-        );
-        await ctx.generation.markDelivered(generationId);
-      } catch (err) {
-        // The database went away too: the generation stays open, and the next start runs and posts it.
-        log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
-      }
-    }
-    if (admitted.status === "rejected") {
-      log.warn({ err: admitted.reason }, "the admission failed too, while the acknowledgement was refused");
-    }
+    await abandonUnacknowledged(ctx, admitted, log);
     throw acknowledged.reason;
   }
   if (admitted.status === "rejected") throw admitted.reason;
-  const created = admitted.value;
-  if (!created.ok) {
-    await refusePrivately(
-      interaction,
-      await refusalError(ctx, interaction, created, "/character description", log),
-      log,
-    );
-    return undefined;
+  return admitted.value;
+}
+
+/** Gives up the generation recorded for a request whose acknowledgement Discord refused. */
+async function abandonUnacknowledged(
+  ctx: AppContext,
+  admitted: PromiseSettledResult<Created>,
+  log: Logger,
+): Promise<void> {
+  if (admitted.status === "fulfilled" && admitted.value.ok) {
+    const { generationId } = admitted.value;
+    try {
+      await ctx.generation.giveUp(generationId, "abandoned", "Discord refused the acknowledgement; not run");
+      await ctx.generation.markDelivered(generationId);
+    } catch (err) {
+      // The database went away too: the generation stays open, and the next start runs and posts it.
+      log.warn({ err, generationId }, "could not give up a generation whose acknowledgement was refused");
+    }
   }
-  trace("generation.accepted", { interactionId: interaction.id, generationId: created.generationId });
+  if (admitted.status === "rejected") {
+    log.warn({ err: admitted.reason }, "the admission failed too, while the acknowledgement was refused");
+  }
+}
+
+/** Runs an admitted generation here (or enqueues it for the fleet) and keeps its reply up to date. */
+async function runAndReply(
+  interaction: GenerationInteraction,
+  ctx: AppContext,
+  created: Accepted,
+  count: number,
+  log: Logger,
+): Promise<GenerationView> {
   const origin = {
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
@@ -294,7 +128,7 @@ export async function generateAndReply(
     acknowledged: true,
   };
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
-  const budget = perImageBudget(interaction.attachmentSizeLimit, params.count);
+  const budget = perImageBudget(interaction.attachmentSizeLimit, count);
   const reply = new GenerationReply(created.generationId, target, ctx, budget, log);
   if (ctx.jobs) {
     // Fleet mode: any worker runs the slots and posts the grid; this process only shows the queue place.
@@ -328,17 +162,15 @@ export async function generateAndReply(
   return view;
 }
 
-/** Defers sent by generateAndReply and not yet answered, in this process. */
-let acknowledging = 0;
-
-async function defer(interaction: ChatInputCommandInteraction | ButtonInteraction): Promise<void> {
-  acknowledging++;
+/** Sends the defer, counted among this context's defers on their way while it travels. */
+async function defer(interaction: GenerationInteraction, acknowledging: { count: number }): Promise<void> {
+  acknowledging.count++;
   try {
     trace("defer.sent", { interactionId: interaction.id });
     await interaction.deferReply();
     trace("defer.answered", { interactionId: interaction.id });
   } finally {
-    acknowledging--;
+    acknowledging.count--;
   }
 }
 
@@ -349,32 +181,4 @@ function rejectedReference(view: GenerationView): UserFacingError | undefined {
   return new UserFacingError(
     `${generation.model} refused reference \`${generation.parentImageId}\` as its input, so nothing was drawn and nothing was charged. Try another reference.`,
   );
-}
-
-/**
- * Re-renders a generation's grid after an image was deleted: the image leaves the message and a line says it
- * was removed. Through the interaction's webhook while its token lives, after that over the bot token with the
- * stored message id, so a grid of any age loses the image. A generation still running shows it when it ends.
- */
-export async function refreshGrid(
-  ctx: AppContext,
-  rest: REST,
-  generationId: string,
-  log: Logger,
-): Promise<void> {
-  const view = await ctx.generation.view(generationId);
-  const g = view?.generation;
-  if (!view || !g || g.status === "running" || (!g.messageId && !g.interactionToken)) return;
-  const reply = new GenerationReply(
-    g.id,
-    new PastMessage(rest, g, ctx.clock),
-    ctx,
-    perImageBudget(undefined, g.requested),
-    log,
-  );
-  try {
-    await reply.showGrid(view, await ctx.references.pickedSlot(g.id));
-  } catch (err) {
-    log.warn({ err, generationId }, "could not update the grid after a deletion");
-  }
 }

@@ -5,7 +5,7 @@ import type { AppContext } from "../../features/context.ts";
 import { describeRefusal, type Refusal } from "../../features/limits/admission.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 /** Posts a line to the guild's mod-log channel, if it set one. */
 export async function postToModLog(

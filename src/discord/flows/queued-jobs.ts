@@ -7,10 +7,10 @@ import type { AppContext } from "../../features/context.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { type JobHandlers, MissingRowError } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply, INTERACTION_TOKEN_TTL_MS, type JobOrigin } from "../replies/reply-target.ts";
-import { renderProgress } from "../views/render.ts";
-import { GenerationReply } from "./character.ts";
-import { VideoReply } from "./video.ts";
+import { VideoReply } from "../replies/video-reply.ts";
+import { renderProgress } from "../views/grid.ts";
 
 const isOpen = (i: { status: string }) => i.status === "pending" || i.status === "running";
 
@@ -30,7 +30,7 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
     async image(work, log) {
       if (!(await ctx.generation.runQueuedSlot(work.id, log))) throw new MissingRowError(`image ${work.id}`);
       if (ctx.generation.stopped) return "stopped";
-      const image = await ctx.repos.images.get(work.id);
+      const image = await ctx.references.imageRow(work.id);
       const view = image && (await ctx.generation.view(image.generationId));
       // The last slot's news is the grid, which the delivery job posts; the others say how far it got. Only
       // through the interaction's reply: a channel message per slot would be noise.

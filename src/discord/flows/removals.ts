@@ -3,11 +3,14 @@
 // images went. The edits were scheduled in the deletion's transaction; one a crash cut short is made at start.
 import type { REST } from "discord.js";
 import type { PendingMessageEdit } from "../../db/repositories/pending-message-edits-repo.ts";
+import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { Removal } from "../../features/references/reference-service.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { refreshGrid } from "./character.ts";
-import { showVideoRemoved } from "./video.ts";
+import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
+import { PastMessage } from "../replies/past-message.ts";
+import { renderVideoRemoved } from "../views/video.ts";
 
 export async function showRemovals(
   ctx: AppContext,
@@ -60,5 +63,42 @@ async function applyEdits(
       log.warn({ err, ...edit }, "could not edit a message after a deletion");
     }
     await ctx.references.editDone(edit);
+  }
+}
+
+/**
+ * Re-renders a generation's grid after an image was deleted: the image leaves the message and a line says it
+ * was removed. Through the interaction's webhook while its token lives, after that over the bot token with the
+ * stored message id, so a grid of any age loses the image. A generation still running shows it when it ends.
+ */
+async function refreshGrid(ctx: AppContext, rest: REST, generationId: string, log: Logger): Promise<void> {
+  const view = await ctx.generation.view(generationId);
+  const g = view?.generation;
+  if (!view || !g || g.status === "running" || (!g.messageId && !g.interactionToken)) return;
+  const reply = new GenerationReply(
+    g.id,
+    new PastMessage(rest, g, ctx.clock),
+    ctx,
+    perImageBudget(undefined, g.requested),
+    log,
+  );
+  try {
+    await reply.showGrid(view, await ctx.references.pickedSlot(g.id));
+  } catch (err) {
+    log.warn({ err, generationId }, "could not update the grid after a deletion");
+  }
+}
+
+/**
+ * Replaces a delivered (or still running) video's message with a note that it was removed: through the
+ * interaction's webhook while its token lives, else over the bot token with the stored message id.
+ */
+async function showVideoRemoved(ctx: AppContext, rest: REST, video: VideoRow, log: Logger): Promise<void> {
+  if (!video.messageId && !video.interactionToken) return;
+  const removed = (await ctx.video.get(video.id)) ?? video;
+  try {
+    await new PastMessage(rest, video, ctx.clock).edit({ content: renderVideoRemoved(removed), files: [] });
+  } catch (err) {
+    log.warn({ err, videoId: video.id }, "could not replace a removed video's message");
   }
 }

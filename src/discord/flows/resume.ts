@@ -4,9 +4,9 @@ import type { REST } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { SharedJobQueue } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
+import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply } from "../replies/reply-target.ts";
-import { GenerationReply } from "./character.ts";
-import { VideoReply } from "./video.ts";
+import { VideoReply } from "../replies/video-reply.ts";
 
 export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise<Promise<void>[]> {
   // Both lists are read before any job starts, so a failed read leaves no job running untracked.
@@ -54,7 +54,7 @@ export async function enqueueUndelivered(ctx: AppContext, jobs: SharedJobQueue):
   const generations = await ctx.generation.undelivered();
   const videos = await ctx.video.undelivered();
   for (const generation of generations) {
-    const images = await ctx.repos.images.forGeneration(generation.id);
+    const images = await ctx.references.imagesOfGeneration(generation.id);
     const open = images.filter((i) => i.status === "pending" || i.status === "running");
     await jobs.enqueueGeneration(
       generation.id,

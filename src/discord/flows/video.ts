@@ -1,130 +1,83 @@
-// Keeps a /video message up to date: elapsed time while the prediction runs, then the video or why not.
-import type { REST } from "discord.js";
+// /video's flow: acknowledge, choose the reference, admit and record the video, then make it (or hand it to the
+// fleet's queue) and keep its message up to date until the video is posted.
+import type { ChatInputCommandInteraction } from "discord.js";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import type { Viewer } from "../../features/references/reference-service.ts";
+import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { DEFAULT_ATTACHMENT_LIMIT } from "../replies/attachments.ts";
-import { QueueUpdates, ThrottledEdits } from "../replies/pacing.ts";
-import { PastMessage } from "../replies/past-message.ts";
-import { type ReplyTarget, UndeliverableError } from "../replies/reply-target.ts";
-import { linkButtonRow, renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/render.ts";
+import { refusePrivately } from "../kit/acknowledge.ts";
+import { imageLookupError } from "../kit/guards.ts";
+import { DurableReply, interactionRef } from "../replies/reply-target.ts";
+import { VideoReply } from "../replies/video-reply.ts";
+import { refusalError } from "./moderation-log.ts";
 import { enqueueVideo } from "./queue-place.ts";
 
-const OVERHEAD = 64 * 1024;
+const NO_PICK =
+  "You have not picked a reference in this server yet. Run /character, press the number under the image you like, " +
+  "then run /video again; or name one with the reference option (/reference list shows yours).";
 
-export class VideoReply {
-  private readonly progressEdits: ThrottledEdits<VideoRow>;
+/** What /video asks for: what happens, and the reference typed (else the member's current pick). */
+export interface VideoRequest {
+  prompt: string;
+  rawId: string | undefined;
+  viewer: Viewer;
+}
 
-  constructor(
-    private readonly target: ReplyTarget,
-    private readonly ctx: AppContext,
-    private readonly uploadLimit: number | undefined,
-    private readonly log: Logger,
-  ) {
-    this.progressEdits = new ThrottledEdits(
-      (video) => this.show(video),
-      ctx.config.replies.videoProgressIntervalMs,
-      ctx.clock,
-      (err) => log.warn({ err }, "video progress edit failed"),
+/**
+ * Acknowledged before anything is looked up (the database may be across a network, and Discord allows 3 s); a
+ * refusal is still shown only to the member. Nothing is recorded before the defer, so a refused acknowledgement
+ * leaves nothing to give up.
+ */
+export async function videoFromReference(
+  interaction: ChatInputCommandInteraction,
+  ctx: AppContext,
+  { prompt, rawId, viewer }: VideoRequest,
+  log: Logger,
+): Promise<void> {
+  await interaction.deferReply();
+  const choice = await ctx.references.choose(rawId, viewer);
+  if (!choice.ok) {
+    const refusal =
+      choice.reason === "no_pick"
+        ? new UserFacingError(NO_PICK)
+        : imageLookupError(choice.reason, rawId ?? "");
+    await refusePrivately(interaction, refusal, log);
+    return;
+  }
+  const created = await ctx.video.create(
+    {
+      viewer,
+      channelId: interaction.channelId,
+      prompt,
+      image: choice.image,
+      interaction: interactionRef(interaction),
+    },
+    ctx.admission.admitter({
+      guildId: viewer.guildId,
+      userId: viewer.userId,
+      prompt,
+      kind: "video",
+      units: 1,
+    }),
+  );
+  if (!created.ok) {
+    await refusePrivately(
+      interaction,
+      await refusalError(ctx, interaction, created, "/video prompt", log),
+      log,
     );
+    return;
   }
-
-  /** Shows the elapsed time now, and again at most every few seconds while `run` polls. */
-  start(video: VideoRow): () => void {
-    this.progressEdits.schedule(video);
-    return () => this.progressEdits.schedule(video);
-  }
-
-  private queuedAhead = 0;
-  private queueUpdates: QueueUpdates | undefined;
-
-  /** Shows the place in the queue while the video waits for room under the global limit. */
-  queue(video: VideoRow): (ahead: number) => void {
-    const updates = new QueueUpdates(
-      () => this.progressEdits.schedule(video),
-      this.ctx.config.replies.queueIntervalMs,
-      this.ctx.clock,
-    );
-    this.queueUpdates = updates;
-    return (ahead) => {
-      if (ahead === this.queuedAhead) return;
-      this.queuedAhead = ahead;
-      updates.changed(ahead);
-    };
-  }
-
-  /** Shows the video's place in the fleet's queue (shared queue: it waits for any worker). */
-  async showQueued(video: VideoRow, ahead: number): Promise<void> {
-    this.queuedAhead = ahead;
-    await this.show(video);
-  }
-
-  async finish(video: VideoRow): Promise<void> {
-    this.queueUpdates?.stop();
-    await this.progressEdits.settle();
-    if (video.status === "pending" || video.status === "running") {
-      try {
-        await this.target.edit({
-          content: `${renderVideoProgress(video, this.ctx.clock.now())}\n⏸ The bot is restarting; the video will be delivered when it is back.`,
-        });
-      } catch (err) {
-        // The note is a courtesy: the video is resumed and delivered after the restart either way.
-        if (!(err instanceof UndeliverableError)) throw err;
-        this.log.warn({ err, videoId: video.id }, "could not say the video waits for the restart");
-      }
-      return;
-    }
-    // Read again: its reference may have been deleted since `run` returned the row.
-    const current = (await this.ctx.video.get(video.id)) ?? video;
-    if (current.deletedAt !== null) {
-      // Deleted while it was being made: nothing of it is shown or kept.
-      await this.ctx.video.discardDeletedOutput(current);
-      try {
-        await this.target.edit({ content: renderVideoRemoved(current), files: [] });
-      } catch (err) {
-        if (!(err instanceof UndeliverableError)) throw err;
-      }
-      await this.ctx.video.markDelivered(video.id);
-      return;
-    }
-    const limit = this.uploadLimit ?? DEFAULT_ATTACHMENT_LIMIT;
-    const attach =
-      video.status === "succeeded" && (video.bytes ?? Number.POSITIVE_INFINITY) <= limit - OVERHEAD;
-    // Too large to attach: a signed link to the stored copy, when PUBLIC_URL lets the bot serve one.
-    const link =
-      video.status === "succeeded" && !attach
-        ? await this.ctx.links.sign(video.id, this.ctx.clock.now()).catch((err: unknown) => {
-            this.log.warn({ err, videoId: video.id }, "could not sign a link to the video");
-            return undefined;
-          })
-        : undefined;
-    try {
-      const { messageId } = await this.target.edit({
-        content: renderVideoDone(video, attach, limit, link),
-        ...(link ? { components: [linkButtonRow("Download video", link.url)] } : {}),
-        files: attach
-          ? [{ name: `video-${video.id}.mp4`, read: () => this.ctx.video.readVideoFile(video) }]
-          : [],
-      });
-      await this.ctx.video.setMessageId(video.id, messageId);
-    } catch (err) {
-      if (!(err instanceof UndeliverableError)) throw err;
-      this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
-    }
-    await this.ctx.video.markDelivered(video.id);
-  }
-
-  private async show(video: VideoRow): Promise<void> {
-    // A moderator's removal note must not be overwritten by the next progress edit.
-    const current = (await this.ctx.video.get(video.id)) ?? video;
-    const { messageId } = await this.target.edit({
-      content:
-        current.deletedAt !== null
-          ? renderVideoRemoved(current)
-          : renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
-    });
-    await this.ctx.video.setMessageId(video.id, messageId);
-  }
+  const job = created.video;
+  const origin = { ...job, createdAt: interaction.createdTimestamp, acknowledged: true };
+  const reply = new VideoReply(
+    new DurableReply(interaction.client.rest, origin, ctx.clock, log),
+    ctx,
+    interaction.attachmentSizeLimit,
+    log,
+  );
+  await makeAndDeliverVideo(ctx, job, reply, interaction.attachmentSizeLimit);
 }
 
 /**
@@ -146,23 +99,4 @@ export async function makeAndDeliverVideo(
   }
   const onPoll = reply.start(video);
   await reply.finish(await ctx.video.run(video.id, onPoll, reply.queue(video)));
-}
-
-/**
- * Replaces a delivered (or still running) video's message with a note that it was removed: through the
- * interaction's webhook while its token lives, else over the bot token with the stored message id.
- */
-export async function showVideoRemoved(
-  ctx: AppContext,
-  rest: REST,
-  video: VideoRow,
-  log: Logger,
-): Promise<void> {
-  if (!video.messageId && !video.interactionToken) return;
-  const removed = (await ctx.video.get(video.id)) ?? video;
-  try {
-    await new PastMessage(rest, video, ctx.clock).edit({ content: renderVideoRemoved(removed), files: [] });
-  } catch (err) {
-    log.warn({ err, videoId: video.id }, "could not replace a removed video's message");
-  }
 }

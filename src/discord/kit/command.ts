@@ -1,3 +1,4 @@
+// The shape of a slash command module: its registration data, its handler and (optionally) its autocomplete.
 import type {
   AutocompleteInteraction,
   ChatInputCommandInteraction,

@@ -3,7 +3,7 @@
 // through the channel message endpoint. Used to take removed images and videos out of old messages.
 import { DiscordAPIError, type REST, Routes } from "discord.js";
 import type { Clock } from "../../kit/clock.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 import {
   INTERACTION_TOKEN_TTL_MS,
   type ReplyContent,

@@ -4,7 +4,7 @@ import { DiscordAPIError, type REST, Routes } from "discord.js";
 import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { NO_PINGS } from "../views/render.ts";
+import { NO_PINGS } from "../views/message.ts";
 
 /** Discord rejects interaction webhooks after 15 minutes; stop using them a little before. */
 export const INTERACTION_TOKEN_TTL_MS = 15 * 60 * 1000;

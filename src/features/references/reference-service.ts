@@ -304,4 +304,21 @@ export class ReferenceService {
   async editDone(edit: PendingMessageEdit): Promise<void> {
     await this.deps.pendingMessageEdits.clear(edit);
   }
+
+  /** A generation's images in slot order: what a resumed generation still has open. */
+  imagesOfGeneration(generationId: string): Promise<ImageRow[]> {
+    return this.deps.images.forGeneration(generationId);
+  }
+
+  /**
+   * Whether a member may draw from a reference again (Regenerate on a grid drawn from it): their own, or another
+   * member's only while the library of the server they are in still offers it; never one that was deleted.
+   */
+  async mayDrawAgainFrom(imageId: string, userId: string, guildId: string | null): Promise<boolean> {
+    const image = await this.deps.images.get(imageId);
+    const offered =
+      image?.userId === userId ||
+      (await this.deps.library.forImage(imageId)).some((e) => e.guildId === guildId);
+    return image !== undefined && image.deletedAt === null && offered;
+  }
 }

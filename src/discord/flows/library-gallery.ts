@@ -3,7 +3,8 @@
 import sharp from "sharp";
 import type { AppContext } from "../../features/context.ts";
 import { MAX_IMAGE_PIXELS } from "../../files/file-store.ts";
-import { LIBRARY_PAGE_SIZE, type RenderedMessage, renderLibraryPage } from "./render.ts";
+import { LIBRARY_PAGE_SIZE, renderLibraryPage } from "../views/library.ts";
+import type { RenderedMessage } from "../views/message.ts";
 
 /** Previews are small: a gallery is for recognising a character, /library show has the full image. */
 const PREVIEW_EDGE = 384;

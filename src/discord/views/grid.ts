@@ -1,0 +1,169 @@
+// A generation's message: its progress while images land, then the grid with its buttons.
+import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
+import type { GenerationView } from "../../features/generation/generation-service.ts";
+import { failureReason } from "../../kit/failures.ts";
+import { unappliedSafetyNotice } from "../../providers/image-models.ts";
+import { asSafetyFilterLevel } from "../../providers/types.ts";
+import { encodeCustomId } from "../kit/custom-id.ts";
+import { quotePrompt, type RenderedMessage } from "./message.ts";
+
+function failureLines(view: GenerationView): string[] {
+  return [
+    ...view.images
+      .filter((i) => i.status === "failed")
+      .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`),
+    ...(view.waitingOnStorage ?? []).map(
+      (slot) =>
+        `Image ${slot}: the bot's storage is unavailable, so it is not recorded yet; the bot keeps trying and it comes here once the storage is back.`,
+    ),
+  ];
+}
+
+/** Who took a reference away, as a grid or a video message says it. */
+function removedBy(deletedBy: string | null, ownerId: string): string {
+  return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
+}
+
+/** A line per image deleted since the grid was made: the image itself is no longer attached. */
+function removedLines(view: GenerationView): string[] {
+  return view.images
+    .filter((i) => i.deletedAt !== null)
+    .map((i) => `Image ${i.slot}: ${removedBy(i.deletedBy, view.generation.userId)}.`);
+}
+
+/** While images land: what is done so far. */
+export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
+  const { generation, images } = view;
+  const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
+  const head = `🎨 Drawing ${generation.requested} image${generation.requested === 1 ? "" : "s"} for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`;
+  const status = queuedAhead
+    ? `Queued: ${queuedAhead} ahead of you.`
+    : `${done}/${generation.requested} done…`;
+  return {
+    content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),
+    components: [],
+  };
+}
+
+type GridOptions = { pickedSlot?: number | undefined; previews?: boolean };
+type StoredImage = GenerationView["images"][number];
+
+/** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
+export function renderGrid(view: GenerationView, options: GridOptions = {}): RenderedMessage {
+  const { generation, images } = view;
+  const stored = images.filter((i) => i.status === "succeeded" && i.deletedAt === null);
+  const again: APIButtonComponent = {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: "Regenerate",
+    emoji: { name: "🔁" },
+    custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
+  };
+  if (stored.length === 0) return renderEmptyGrid(view, again);
+  return {
+    content: gridLines(view, stored, options).join("\n"),
+    components: [
+      { type: ComponentType.ActionRow, components: pickButtons(generation.id, stored, options.pickedSlot) },
+      { type: ComponentType.ActionRow, components: varyButtons(generation.id, stored) },
+      { type: ComponentType.ActionRow, components: [again] },
+    ],
+  };
+}
+
+/** A grid with no image left: every one was deleted, or none could be made (Regenerate stays). */
+function renderEmptyGrid(view: GenerationView, again: APIButtonComponent): RenderedMessage {
+  const { generation, images } = view;
+  if (images.some((i) => i.deletedAt !== null)) {
+    // Nothing left to show or pick; a moderator's removal does not repeat the prompt either.
+    const byModerator = images.some((i) => i.deletedAt !== null && i.deletedBy !== generation.userId);
+    return {
+      content: byModerator
+        ? `🗑️ The images made for <@${generation.userId}> here were removed by a moderator.`
+        : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
+      components: [],
+    };
+  }
+  return {
+    content: [
+      `❌ No image could be made for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`,
+      ...failureLines(view),
+      "Nothing was stored. Try again, or reword the description.",
+    ].join("\n"),
+    components: [{ type: ComponentType.ActionRow, components: [again] }],
+  };
+}
+
+/** The select buttons 1…N, the picked one marked. */
+function pickButtons(
+  generationId: string,
+  stored: readonly StoredImage[],
+  pickedSlot: number | undefined,
+): APIButtonComponent[] {
+  return stored.map((image) => ({
+    type: ComponentType.Button,
+    style: image.slot === pickedSlot ? ButtonStyle.Success : ButtonStyle.Secondary,
+    label: String(image.slot),
+    ...(image.slot === pickedSlot ? { emoji: { name: "✅" } } : {}),
+    custom_id: encodeCustomId({
+      handler: "gen",
+      action: "pick",
+      generationId,
+      slot: image.slot,
+    }),
+  }));
+}
+
+/** A Vary button per image: a new grid drawn from it. */
+function varyButtons(generationId: string, stored: readonly StoredImage[]): APIButtonComponent[] {
+  return stored.map((image) => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: `Vary ${image.slot}`,
+    custom_id: encodeCustomId({
+      handler: "gen",
+      action: "vary",
+      generationId,
+      slot: image.slot,
+    }),
+  }));
+}
+
+/** The grid's text: what was drawn, how to pick, and a line per slot that failed or was removed. */
+function gridLines(view: GenerationView, stored: readonly StoredImage[], options: GridOptions): string[] {
+  const { generation } = view;
+  const model = stored[0]?.model ?? generation.model;
+  const lines = [
+    `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
+    ...lineageLine(generation),
+    options.pickedSlot
+      ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
+      : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
+    ...failureLines(view),
+    ...removedLines(view),
+  ];
+  const safety = unappliedSafetyNotice(
+    asSafetyFilterLevel(generation.params.safetyFilterLevel),
+    stored.map((i) => i.model),
+  );
+  if (safety) lines.push(safety);
+  if (options.previews)
+    lines.push(
+      "Some images are shown as previews to fit the upload limit; /reference show has the originals.",
+    );
+  return lines;
+}
+
+/** For a generation drawn from an image: which one, and which model drew it. */
+function lineageLine(generation: GenerationView["generation"]): string[] {
+  return generation.parentImageId
+    ? [`Drawn from reference \`${generation.parentImageId}\` by ${generation.model}.`]
+    : [];
+}
+
+/** A generation that a shutdown interrupted: it is resumed when the bot is back. */
+export function renderInterrupted(view: GenerationView): RenderedMessage {
+  return {
+    content: `${renderProgress(view).content}\n⏸ The bot is restarting; the remaining images will be delivered when it is back.`,
+    components: [],
+  };
+}

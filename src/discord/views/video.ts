@@ -1,0 +1,53 @@
+// A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
+import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { failureReason } from "../../kit/failures.ts";
+import { formatBytes, quotePrompt, timestamp } from "./message.ts";
+
+const elapsed = (ms: number) => {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+};
+
+export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
+  return [
+    `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
+    queuedAhead > 0
+      ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
+      : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
+  ].join("\n");
+}
+
+/**
+ * The final text of a /video message. `link`: a signed link to the stored video, shown as a "Download video"
+ * button (linkButtonRow) when the video is over the upload limit.
+ */
+export function renderVideoDone(
+  video: VideoRow,
+  attached: boolean,
+  uploadLimit: number,
+  link?: { expiresAt: number },
+): string {
+  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
+  if (video.status === "failed") {
+    return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
+  }
+  if (attached) return `${head}\nVideo \`${video.id}\``;
+  const size = formatBytes(video.bytes);
+  const limit = formatBytes(uploadLimit);
+  return [
+    head,
+    `The video is ${size}, over this server's ${limit} upload limit, so it is not attached.`,
+    link
+      ? `Download it with the button below until ${timestamp(link.expiresAt)} · it is stored by the bot as video \`${video.id}\`.`
+      : video.outputUrl
+        ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
+        : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
+  ].join("\n");
+}
+
+/** What a video's message says once the video was deleted with its reference. */
+export function renderVideoRemoved(video: VideoRow): string {
+  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
+    video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
+  }.`;
+}
