@@ -18,7 +18,7 @@ import {
 } from "discord-api-types/v10";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { shardOf, snowflake } from "./snowflake.ts";
+import { type SnowflakeSource, shardOf } from "./snowflake.ts";
 import { userPayload } from "./state.ts";
 import { MEMBER_PERMISSIONS, type SandboxGuild, type SandboxUser } from "./types.ts";
 
@@ -43,6 +43,8 @@ export interface GatewayHost {
   readonly applicationId: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
+  /** The server's ids (a guild's owner in GUILD_CREATE takes one). */
+  readonly ids: SnowflakeSource;
   /** How many shards the bot must connect (GET /gateway/bot says so); 1 unless the server was started with more. */
   readonly shardCount: number;
   /** The port the server listens on, known once it does. */
@@ -171,7 +173,7 @@ export class SandboxGateway {
             shard,
           });
           for (const guild of guilds)
-            this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild));
+            this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild, this.host.ids.next()));
           this.host.emit("ready");
           break;
         }
@@ -235,12 +237,12 @@ const closeReasons: Record<ShardRefusal, string> = {
 };
 
 /** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild and its text channels. */
-function guildPayload(guild: SandboxGuild) {
+function guildPayload(guild: SandboxGuild, ownerId: string) {
   return {
     id: guild.id,
     name: guild.name,
     icon: null,
-    owner_id: snowflake(),
+    owner_id: ownerId,
     afk_timeout: 300,
     verification_level: GuildVerificationLevel.None,
     default_message_notifications: GuildDefaultMessageNotifications.AllMessages,

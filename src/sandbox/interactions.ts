@@ -10,7 +10,7 @@ import {
   InteractionContextType,
   InteractionType,
 } from "discord-api-types/v10";
-import { snowflake } from "./snowflake.ts";
+import type { SnowflakeSource } from "./snowflake.ts";
 import { type SandboxState, userPayload } from "./state.ts";
 import {
   type CommandInput,
@@ -126,7 +126,12 @@ export const buttonData = (customId: string) => ({
  * direct message; the channel defaults to the guild's first.
  */
 export function newInteraction(
-  context: { applicationId: string; guilds: SandboxGuild[]; messagePayload(m: StoredMessage): unknown },
+  context: {
+    applicationId: string;
+    ids: SnowflakeSource;
+    guilds: SandboxGuild[];
+    messagePayload(m: StoredMessage): unknown;
+  },
   type: SandboxInteraction["type"],
   input: InteractionInput,
   guildId: string | undefined,
@@ -136,9 +141,9 @@ export function newInteraction(
   const channelId =
     input.channelId ??
     (guildId ? context.guilds.find((g) => g.id === guildId)?.channels[0]?.id : undefined) ??
-    snowflake();
+    context.ids.next();
   const interaction: SandboxInteraction = {
-    id: snowflake(),
+    id: context.ids.next(),
     token: `sandbox-${randomBytes(24).toString("base64url")}`,
     type,
     user: input.user,
