@@ -8,7 +8,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
-import { buttonData, commandData, type InteractionInput, newInteraction } from "./interactions.ts";
+import {
+  buttonData,
+  commandData,
+  type InteractionContext,
+  type InteractionInput,
+  newInteraction,
+} from "./interactions.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
 import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
 import { detachedSnowflakes, SnowflakeSource, shardOf } from "./snowflake.ts";
@@ -270,7 +276,7 @@ export class DiscordSandbox extends EventEmitter {
     data: Record<string, unknown>,
     message?: StoredMessage,
   ): SandboxInteraction {
-    const context = {
+    const context: InteractionContext = {
       applicationId: this.applicationId,
       ids: this.state.ids,
       guilds: this.guilds,
