@@ -1,7 +1,8 @@
 // A local Discord-compatible server (REST under /api/v10 and a JSON gateway) that the real discord.js client
 // logs into. Tests, the benchmark and sandbox mode drive the bot through it: no Discord account, no network.
 // This file is the server and the API its callers use; the parts live beside it: gateway.ts, rest.ts (the
-// routes), state.ts (what it remembers), interactions.ts, body.ts (reading and multipart) and types.ts.
+// checks every request passes) with rest-routes.ts (the routes), state.ts (what it remembers), snowflake.ts
+// (its ids), interactions.ts, body.ts (reading and multipart) and types.ts.
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
