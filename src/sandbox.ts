@@ -3,7 +3,7 @@
 import { EXIT_CONFIG, readEnvironment, storageProblem } from "./app/startup.ts";
 import { ConfigError } from "./config/config.ts";
 import { StorageUnavailableError } from "./kit/errors.ts";
-import { defaultSandboxDataDir, startSandboxMode } from "./sandbox/mode.ts";
+import { defaultSandboxDataDir, type RunningSandbox, startSandboxMode } from "./sandbox/mode.ts";
 
 const env = readEnvironment();
 const port = Number(env.SANDBOX_PORT || 3210);
@@ -44,17 +44,7 @@ try {
   console.log(
     `Sandbox running at ${running.url} (${useReplicate ? "real Replicate images" : "mock images, free and offline"}; ${shards > 1 ? `${shards} gateway shards, a guild on each; ` : ""}data in ${running.config.dataDir}; health and metrics at ${running.httpUrl}/readyz and ${running.httpUrl}/metrics). Ctrl-C stops it.`,
   );
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  stopOnSignals(running);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -72,4 +62,19 @@ try {
     process.exit(EXIT_CONFIG);
   }
   throw err;
+}
+
+/** Ctrl-C or SIGTERM stops the sandbox; a second signal while it stops changes nothing. */
+function stopOnSignals(running: RunningSandbox): void {
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
 }

@@ -1,5 +1,5 @@
 // What services hold: the repositories over the database, and transactions that get their own repositories.
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import {
   type DatabaseSettings,
   type Engine,
@@ -113,6 +113,11 @@ export class DataStore {
         throw unavailable(err);
       }
     }
+  }
+
+  /** Whether the database answers a trivial query (for readiness probes); throws the driver's error if not. */
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.db);
   }
 
   async close(): Promise<void> {

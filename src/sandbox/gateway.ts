@@ -16,9 +16,9 @@ import {
   GuildPremiumTier,
   GuildVerificationLevel,
 } from "discord-api-types/v10";
-import { type WebSocket, WebSocketServer } from "ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { shardOf, snowflake } from "./snowflake.ts";
+import { type SnowflakeSource, shardOf } from "./snowflake.ts";
 import { userPayload } from "./state.ts";
 import { MEMBER_PERMISSIONS, type SandboxGuild, type SandboxUser } from "./types.ts";
 
@@ -37,12 +37,38 @@ interface GatewaySession {
   socket: WebSocket | undefined;
 }
 
+/** One bot connection, and the session it identified or resumed as, once it has. */
+interface GatewayConnection {
+  ws: WebSocket;
+  session: GatewaySession | undefined;
+}
+
+interface ResumeFrame {
+  token?: string;
+  session_id?: string;
+  seq?: number;
+}
+
+/** A frame as JSON, or undefined when it is not a JSON object (the connection is then closed with 4002). */
+function decodeFrame(raw: RawData): { op: number; d: Record<string, unknown> | null } | undefined {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(String(raw));
+  } catch {
+    return undefined;
+  }
+  if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return undefined;
+  return frame as { op: number; d: Record<string, unknown> | null };
+}
+
 /** What the gateway needs from the server it belongs to. */
 export interface GatewayHost {
   readonly token: string;
   readonly applicationId: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
+  /** The server's ids (a guild's owner in GUILD_CREATE takes one). */
+  readonly ids: SnowflakeSource;
   /** How many shards the bot must connect (GET /gateway/bot says so); 1 unless the server was started with more. */
   readonly shardCount: number;
   /** The port the server listens on, known once it does. */
@@ -131,69 +157,88 @@ export class SandboxGateway {
 
   private accept(ws: WebSocket): void {
     this.sockets.add(ws);
-    let session: GatewaySession | undefined;
+    const connection: GatewayConnection = { ws, session: undefined };
     ws.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: HEARTBEAT_INTERVAL } }));
     // A bad frame (too large, not WebSocket) closes that connection; the socket reports it here, not to the process.
     ws.on("error", () => ws.terminate());
     ws.on("close", () => {
       this.sockets.delete(ws);
-      if (session?.socket === ws) session.socket = undefined;
+      if (connection.session?.socket === ws) connection.session.socket = undefined;
     });
-    ws.on("message", (raw) => {
-      let frame: { op: number; d: Record<string, unknown> | null };
-      try {
-        frame = JSON.parse(String(raw));
-      } catch {
-        return ws.close(GatewayCloseCodes.DecodeError, "Decode error");
-      }
-      if (typeof frame !== "object" || frame === null || Array.isArray(frame)) {
-        return ws.close(GatewayCloseCodes.DecodeError, "Decode error");
-      }
-      switch (frame.op) {
-        case GatewayOpcodes.Heartbeat:
-          ws.send(JSON.stringify({ op: GatewayOpcodes.HeartbeatAck, d: null }));
-          break;
-        case GatewayOpcodes.Identify: {
-          if (frame.d?.token !== this.host.token)
-            return ws.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed");
-          const shard = this.identifiedShard(frame.d?.shard);
-          if (typeof shard === "number") return ws.close(shard, closeReasons[shard]);
-          session = { id: randomBytes(16).toString("hex"), shard, seq: 0, events: [], socket: ws };
-          this.sessions.set(session.id, session);
-          const guilds = this.host.guilds.filter((g) => this.shardFor(g.id) === shard[0]);
-          this.send(session, GatewayDispatchEvents.Ready, {
-            v: 10,
-            user: userPayload(this.host.botUser, true),
-            guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
-            session_id: session.id,
-            resume_gateway_url: this.url,
-            application: { id: this.host.applicationId, flags: 0 },
-            shard,
-          });
-          for (const guild of guilds)
-            this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild));
-          this.host.emit("ready");
-          break;
-        }
-        case GatewayOpcodes.Resume: {
-          const d = frame.d as { token?: string; session_id?: string; seq?: number } | null;
-          const resumed = d?.session_id ? this.sessions.get(d.session_id) : undefined;
-          if (!resumed || d?.token !== this.host.token) {
-            ws.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false }));
-            return;
-          }
-          session = resumed;
-          session.socket = ws;
-          for (const event of session.events.filter((e) => e.s > (d.seq ?? 0))) {
-            ws.send(JSON.stringify({ op: GatewayOpcodes.Dispatch, ...event }));
-          }
-          this.send(session, GatewayDispatchEvents.Resumed, {});
-          break;
-        }
-        default:
-          break;
-      }
+    ws.on("message", (raw) => this.receive(connection, raw));
+  }
+
+  /** One frame from the bot: heartbeats are acknowledged, IDENTIFY and RESUME start or take up a session. */
+  private receive(connection: GatewayConnection, raw: RawData): void {
+    const frame = decodeFrame(raw);
+    if (!frame) {
+      connection.ws.close(GatewayCloseCodes.DecodeError, "Decode error");
+      return;
+    }
+    switch (frame.op) {
+      case GatewayOpcodes.Heartbeat:
+        connection.ws.send(JSON.stringify({ op: GatewayOpcodes.HeartbeatAck, d: null }));
+        break;
+      case GatewayOpcodes.Identify:
+        this.identify(connection, frame.d);
+        break;
+      case GatewayOpcodes.Resume:
+        this.resume(connection, frame.d as ResumeFrame | null);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** IDENTIFY: a new session on the shard asked for, with READY and a GUILD_CREATE for each of its guilds. */
+  private identify(connection: GatewayConnection, d: Record<string, unknown> | null): void {
+    const { ws } = connection;
+    if (d?.token !== this.host.token) {
+      ws.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed");
+      return;
+    }
+    const shard = this.identifiedShard(d?.shard);
+    if (typeof shard === "number") {
+      ws.close(shard, closeReasons[shard]);
+      return;
+    }
+    const session: GatewaySession = {
+      id: randomBytes(16).toString("hex"),
+      shard,
+      seq: 0,
+      events: [],
+      socket: ws,
+    };
+    connection.session = session;
+    this.sessions.set(session.id, session);
+    const guilds = this.host.guilds.filter((g) => this.shardFor(g.id) === shard[0]);
+    this.send(session, GatewayDispatchEvents.Ready, {
+      v: 10,
+      user: userPayload(this.host.botUser, true),
+      guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
+      session_id: session.id,
+      resume_gateway_url: this.url,
+      application: { id: this.host.applicationId, flags: 0 },
+      shard,
     });
+    for (const guild of guilds)
+      this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild, this.host.ids.next()));
+    this.host.emit("ready");
+  }
+
+  /** RESUME: the session takes this socket, and the events it missed since `seq` are sent again. */
+  private resume(connection: GatewayConnection, d: ResumeFrame | null): void {
+    const resumed = d?.session_id ? this.sessions.get(d.session_id) : undefined;
+    if (!resumed || d?.token !== this.host.token) {
+      connection.ws.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false }));
+      return;
+    }
+    connection.session = resumed;
+    resumed.socket = connection.ws;
+    for (const event of resumed.events.filter((e) => e.s > (d.seq ?? 0))) {
+      connection.ws.send(JSON.stringify({ op: GatewayOpcodes.Dispatch, ...event }));
+    }
+    this.send(resumed, GatewayDispatchEvents.Resumed, {});
   }
 
   /**
@@ -235,12 +280,12 @@ const closeReasons: Record<ShardRefusal, string> = {
 };
 
 /** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild and its text channels. */
-function guildPayload(guild: SandboxGuild) {
+function guildPayload(guild: SandboxGuild, ownerId: string) {
   return {
     id: guild.id,
     name: guild.name,
     icon: null,
-    owner_id: snowflake(),
+    owner_id: ownerId,
     afk_timeout: 300,
     verification_level: GuildVerificationLevel.None,
     default_message_notifications: GuildDefaultMessageNotifications.AllMessages,

@@ -10,10 +10,11 @@ import {
   InteractionContextType,
   InteractionType,
 } from "discord-api-types/v10";
-import { snowflake } from "./snowflake.ts";
+import type { SnowflakeSource } from "./snowflake.ts";
 import { type SandboxState, userPayload } from "./state.ts";
 import {
   type CommandInput,
+  type CommandOption,
   DEFAULT_ATTACHMENT_LIMIT,
   MEMBER_PERMISSIONS,
   PERMISSIONS,
@@ -38,70 +39,10 @@ export function commandData(
   const definitions = sub ? command.options?.find((o) => o.name === sub)?.options : command.options;
   if (sub && !command.options?.some((o) => o.name === sub))
     throw new Error(`/${name} has no subcommand ${sub}`);
-  const O = ApplicationCommandOptionType;
-  const values = Object.entries(input.options ?? {}).map(([key, value]) => {
-    const definition = definitions?.find((o) => o.name === key);
-    if (!definition) throw new Error(`/${input.command} has no option ${key}`);
-    // As Discord does, the value arrives typed by the option's definition: integers and numbers as numbers.
-    const typed =
-      definition.type === O.Integer || definition.type === O.Number
-        ? Number(value)
-        : definition.type === O.Boolean
-          ? value === true || value === "true"
-          : value;
-    return {
-      type: definition.type,
-      name: key,
-      value: typed,
-      ...(input.focused === key ? { focused: true } : {}),
-    };
-  });
-  const options = sub ? [{ type: O.Subcommand, name: sub, options: values }] : values;
-  // User and channel options come with their objects, as Discord sends them under `resolved`.
-  const userIds = values.filter((v) => v.type === O.User).map((v) => String(v.value));
-  const channelIds = values.filter((v) => v.type === O.Channel).map((v) => String(v.value));
-  const roleIds = values.filter((v) => v.type === O.Role).map((v) => String(v.value));
-  const resolved =
-    userIds.length || channelIds.length || roleIds.length
-      ? {
-          resolved: {
-            users: Object.fromEntries(
-              userIds.map((id) => [
-                id,
-                userPayload(state.knownUsers.get(id) ?? { id, username: `user${id.slice(-4)}` }),
-              ]),
-            ),
-            channels: Object.fromEntries(
-              channelIds.map((id) => [
-                id,
-                {
-                  id,
-                  type: ChannelType.GuildText,
-                  name: guilds.flatMap((g) => g.channels).find((c) => c.id === id)?.name ?? "unknown",
-                  guild_id: guildId,
-                  permissions: MEMBER_PERMISSIONS.toString(),
-                },
-              ]),
-            ),
-            roles: Object.fromEntries(
-              roleIds.map((id, position) => [
-                id,
-                {
-                  id,
-                  name: `role${id.slice(-4)}`,
-                  color: 0,
-                  hoist: false,
-                  position: position + 1,
-                  permissions: "0",
-                  managed: false,
-                  mentionable: false,
-                  flags: 0,
-                },
-              ]),
-            ),
-          },
-        }
-      : {};
+  const values = optionValues(input, definitions);
+  const options = sub
+    ? [{ type: ApplicationCommandOptionType.Subcommand, name: sub, options: values }]
+    : values;
   return {
     type: input.focused ? InteractionType.ApplicationCommandAutocomplete : InteractionType.ApplicationCommand,
     data: {
@@ -109,9 +50,89 @@ export function commandData(
       name,
       type: ApplicationCommandType.ChatInput,
       options,
-      ...resolved,
+      ...resolvedOptions(state, guilds, values, guildId),
       ...(guildId ? { guild_id: guildId } : {}),
     },
+  };
+}
+
+interface OptionValue {
+  type: ApplicationCommandOptionType;
+  name: string;
+  value: string | number | boolean;
+  focused?: true;
+}
+
+/** The input's options as Discord sends them, each checked against the command's definitions. */
+function optionValues(input: CommandInput, definitions: CommandOption[] | undefined): OptionValue[] {
+  return Object.entries(input.options ?? {}).map(([key, value]) => {
+    const definition = definitions?.find((o) => o.name === key);
+    if (!definition) throw new Error(`/${input.command} has no option ${key}`);
+    return {
+      type: definition.type,
+      name: key,
+      value: typedValue(definition.type, value),
+      ...(input.focused === key ? { focused: true as const } : {}),
+    };
+  });
+}
+
+/** As Discord does, a value arrives typed by the option's definition: integers and numbers as numbers. */
+function typedValue(type: ApplicationCommandOptionType, value: string | number | boolean) {
+  const O = ApplicationCommandOptionType;
+  if (type === O.Integer || type === O.Number) return Number(value);
+  if (type === O.Boolean) return value === true || value === "true";
+  return value;
+}
+
+/** User, channel and role options come with their objects, as Discord sends them under `resolved`. */
+function resolvedOptions(
+  state: SandboxState,
+  guilds: SandboxGuild[],
+  values: OptionValue[],
+  guildId: string | undefined,
+) {
+  const idsOf = (type: ApplicationCommandOptionType) =>
+    values.filter((v) => v.type === type).map((v) => String(v.value));
+  const userIds = idsOf(ApplicationCommandOptionType.User);
+  const channelIds = idsOf(ApplicationCommandOptionType.Channel);
+  const roleIds = idsOf(ApplicationCommandOptionType.Role);
+  if (!userIds.length && !channelIds.length && !roleIds.length) return {};
+  return {
+    resolved: {
+      users: Object.fromEntries(
+        userIds.map((id) => [
+          id,
+          userPayload(state.knownUsers.get(id) ?? { id, username: `user${id.slice(-4)}` }),
+        ]),
+      ),
+      channels: Object.fromEntries(channelIds.map((id) => [id, resolvedChannel(guilds, id, guildId)])),
+      roles: Object.fromEntries(roleIds.map((id, position) => [id, resolvedRole(id, position)])),
+    },
+  };
+}
+
+function resolvedChannel(guilds: SandboxGuild[], id: string, guildId: string | undefined) {
+  return {
+    id,
+    type: ChannelType.GuildText,
+    name: guilds.flatMap((g) => g.channels).find((c) => c.id === id)?.name ?? "unknown",
+    guild_id: guildId,
+    permissions: MEMBER_PERMISSIONS.toString(),
+  };
+}
+
+function resolvedRole(id: string, position: number) {
+  return {
+    id,
+    name: `role${id.slice(-4)}`,
+    color: 0,
+    hoist: false,
+    position: position + 1,
+    permissions: "0",
+    managed: false,
+    mentionable: false,
+    flags: 0,
   };
 }
 
@@ -121,12 +142,20 @@ export const buttonData = (customId: string) => ({
   component_type: ComponentType.Button,
 });
 
+/** What a new interaction needs from the server it arrives on. */
+export interface InteractionContext {
+  applicationId: string;
+  ids: SnowflakeSource;
+  guilds: SandboxGuild[];
+  messagePayload(m: StoredMessage): unknown;
+}
+
 /**
  * A new interaction as the server tracks it, and its INTERACTION_CREATE payload. `guildId` undefined is a
  * direct message; the channel defaults to the guild's first.
  */
 export function newInteraction(
-  context: { applicationId: string; guilds: SandboxGuild[]; messagePayload(m: StoredMessage): unknown },
+  context: InteractionContext,
   type: SandboxInteraction["type"],
   input: InteractionInput,
   guildId: string | undefined,
@@ -136,9 +165,9 @@ export function newInteraction(
   const channelId =
     input.channelId ??
     (guildId ? context.guilds.find((g) => g.id === guildId)?.channels[0]?.id : undefined) ??
-    snowflake();
+    context.ids.next();
   const interaction: SandboxInteraction = {
-    id: snowflake(),
+    id: context.ids.next(),
     token: `sandbox-${randomBytes(24).toString("base64url")}`,
     type,
     user: input.user,
@@ -151,8 +180,6 @@ export function newInteraction(
     followUpIds: [],
     autocompleteChoices: undefined,
   };
-  const user = { ...userPayload(input.user) };
-  const permissions = (input.permissions ?? MEMBER_PERMISSIONS).toString();
   const payload = {
     id: interaction.id,
     application_id: context.applicationId,
@@ -166,23 +193,7 @@ export function newInteraction(
       type: guildId ? ChannelType.GuildText : ChannelType.DM,
       ...(guildId ? { guild_id: guildId, name: "general" } : {}),
     },
-    ...(guildId
-      ? {
-          guild_id: guildId,
-          guild: { id: guildId, locale: "en-US", features: [] },
-          member: {
-            user,
-            roles: input.roles ?? [],
-            permissions,
-            joined_at: new Date(0).toISOString(),
-            deaf: false,
-            mute: false,
-            flags: 0,
-            nick: null,
-            avatar: null,
-          },
-        }
-      : { user }),
+    ...whoAndWhere(input, guildId),
     app_permissions: (MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES).toString(),
     locale: "en-US",
     guild_locale: "en-US",
@@ -195,4 +206,25 @@ export function newInteraction(
     ...(message ? { message: context.messagePayload(message) } : {}),
   };
   return { interaction, payload };
+}
+
+/** In a guild, the guild and the sender as its member; in a direct message, the sender as a user. */
+function whoAndWhere(input: InteractionInput, guildId: string | undefined) {
+  const user = { ...userPayload(input.user) };
+  if (!guildId) return { user };
+  return {
+    guild_id: guildId,
+    guild: { id: guildId, locale: "en-US", features: [] },
+    member: {
+      user,
+      roles: input.roles ?? [],
+      permissions: (input.permissions ?? MEMBER_PERMISSIONS).toString(),
+      joined_at: new Date(0).toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      nick: null,
+      avatar: null,
+    },
+  };
 }

@@ -80,48 +80,13 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
   });
   try {
     attachWebUi(sandbox);
-    // The operations server's port is chosen first, so links can name it: with the mock provider the sandbox
-    // is its own PUBLIC_URL, and "Open original" and big-video links work with no account. Not with real
-    // Replicate, which could neither fetch a 127.0.0.1 link nor post webhooks to it.
+    // The operations server's port is chosen first, so links can name it (see sandboxConfig).
     const httpPort = options.httpPort || (await freePort());
-    const ownPublicUrl = !options.useReplicate && !options.env.PUBLIC_URL?.trim();
-    const config = loadConfig({
-      ...options.env,
-      ...(ownPublicUrl ? { PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
-      DISCORD_TOKEN: sandbox.token,
-      DISCORD_API_URL: sandbox.apiUrl,
-      DISCORD_GUILD_ID: GUILD.id,
-      DISCORD_APPLICATION_ID: undefined,
-      // discord.js connects one shard unless told the count; this process owns every shard the server has.
-      SHARD_COUNT: shards > 1 ? String(shards) : undefined,
-      SHARD_IDS: undefined,
-      IMAGE_PROVIDER: options.useReplicate ? "replicate" : "mock",
-      DATA_DIR: options.dataDir,
-      LOG_LEVEL: options.env.LOG_LEVEL || "warn",
-    });
+    const config = sandboxConfig(options, sandbox, httpPort, shards);
     for (const guild of guilds) {
       await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: guild.id });
     }
-    const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
-    const ctx = await createAppContext(config, logger);
-    let bot: RunningBot;
-    try {
-      bot = await startBot(ctx);
-    } catch (err) {
-      await ctx.close().catch(() => undefined);
-      throw err;
-    }
-    // The same routes npm start serves, on 127.0.0.1 only, so a newcomer can open /metrics with no account.
-    let http: RunningHttpServer;
-    try {
-      http = await startHttpServer(
-        { ctx, gatewayReady: bot.gatewayReady },
-        { port: httpPort, host: "127.0.0.1" },
-      );
-    } catch (err) {
-      await bot.stop().catch(() => undefined);
-      throw err;
-    }
+    const { ctx, bot, http } = await startBotWithHttp(config, httpPort);
     return {
       url: sandbox.url,
       httpUrl: http.url,
@@ -137,6 +102,59 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
     };
   } catch (err) {
     await sandbox.close();
+    throw err;
+  }
+}
+
+/** The bot's configuration: the user's environment, with the local server as its Discord. */
+function sandboxConfig(
+  options: SandboxModeOptions,
+  sandbox: DiscordSandbox,
+  httpPort: number,
+  shards: number,
+): Config {
+  // With the mock provider the sandbox is its own PUBLIC_URL, and "Open original" and big-video links work with
+  // no account. Not with real Replicate, which could neither fetch a 127.0.0.1 link nor post webhooks to it.
+  const ownPublicUrl = !options.useReplicate && !options.env.PUBLIC_URL?.trim();
+  return loadConfig({
+    ...options.env,
+    ...(ownPublicUrl ? { PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
+    DISCORD_TOKEN: sandbox.token,
+    DISCORD_API_URL: sandbox.apiUrl,
+    DISCORD_GUILD_ID: GUILD.id,
+    DISCORD_APPLICATION_ID: undefined,
+    // discord.js connects one shard unless told the count; this process owns every shard the server has.
+    SHARD_COUNT: shards > 1 ? String(shards) : undefined,
+    SHARD_IDS: undefined,
+    IMAGE_PROVIDER: options.useReplicate ? "replicate" : "mock",
+    DATA_DIR: options.dataDir,
+    LOG_LEVEL: options.env.LOG_LEVEL || "warn",
+  });
+}
+
+/** The bot (the same startBot as npm start) and its operations server; a failed step stops what started. */
+async function startBotWithHttp(
+  config: Config,
+  httpPort: number,
+): Promise<{ ctx: AppContext; bot: RunningBot; http: RunningHttpServer }> {
+  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
+  const ctx = await createAppContext(config, logger);
+  let bot: RunningBot;
+  try {
+    bot = await startBot(ctx);
+  } catch (err) {
+    await ctx.close().catch(() => undefined);
+    throw err;
+  }
+  // The same routes npm start serves, on 127.0.0.1 only, so a newcomer can open /metrics with no account.
+  try {
+    const http = await startHttpServer(
+      { ctx, gatewayReady: bot.gatewayReady },
+      { port: httpPort, host: "127.0.0.1" },
+    );
+    return { ctx, bot, http };
+  } catch (err) {
+    await bot.stop().catch(() => undefined);
     throw err;
   }
 }

@@ -1,17 +1,24 @@
 // A local Discord-compatible server (REST under /api/v10 and a JSON gateway) that the real discord.js client
 // logs into. Tests, the benchmark and sandbox mode drive the bot through it: no Discord account, no network.
 // This file is the server and the API its callers use; the parts live beside it: gateway.ts, rest.ts (the
-// routes), state.ts (what it remembers), interactions.ts, body.ts (reading and multipart) and types.ts.
+// checks every request passes) with rest-routes.ts (the routes), state.ts (what it remembers), snowflake.ts
+// (its ids), interactions.ts, body.ts (reading and multipart) and types.ts.
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
-import { buttonData, commandData, type InteractionInput, newInteraction } from "./interactions.ts";
+import {
+  buttonData,
+  commandData,
+  type InteractionContext,
+  type InteractionInput,
+  newInteraction,
+} from "./interactions.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
 import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
-import { shardOf, snowflake, snowflakeOnShard } from "./snowflake.ts";
+import { detachedSnowflakes, SnowflakeSource, shardOf } from "./snowflake.ts";
 import { SandboxState } from "./state.ts";
 import type {
   CommandInput,
@@ -31,7 +38,8 @@ export * from "./types.ts";
 
 /** A guild with one text channel whose id lands on `shard` of `shardCount`: its events go to that shard. */
 export function guildOnShard(shard: number, shardCount: number, name = `Shard ${shard} Guild`): SandboxGuild {
-  return { id: snowflakeOnShard(shard, shardCount), name, channels: [{ id: snowflake(), name: "general" }] };
+  const ids = detachedSnowflakes();
+  return { id: ids.onShard(shard, shardCount), name, channels: [{ id: ids.next(), name: "general" }] };
 }
 
 /** Room for the largest upload an interaction allows by default (10 MiB) twice over, plus the form around it. */
@@ -66,17 +74,18 @@ export class DiscordSandbox extends EventEmitter {
     options: SandboxOptions,
   ) {
     super();
+    const ids = new SnowflakeSource();
     this.token = options.token ?? randomBytes(32).toString("base64url");
-    this.applicationId = options.applicationId ?? snowflake();
+    this.applicationId = options.applicationId ?? ids.next();
     this.botUser = options.botUser ?? { id: this.applicationId, username: "Character Bot" };
     this.shardCount = options.shards ?? 1;
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1)
       throw new RangeError("shards must be a whole number of at least 1");
-    const guildId = snowflake();
+    const guildId = ids.next();
     this.guilds = options.guilds ?? [
-      { id: guildId, name: "Sandbox Guild", channels: [{ id: snowflake(), name: "general" }] },
+      { id: guildId, name: "Sandbox Guild", channels: [{ id: ids.next(), name: "general" }] },
     ];
-    this.state = new SandboxState(this, this.applicationId, this.botUser, () => this.origin);
+    this.state = new SandboxState(this, ids, this.applicationId, this.botUser, () => this.origin);
     this.messages = this.state.messages;
     this.interactions = this.state.interactions;
     this.globalCommands = this.state.globalCommands;
@@ -84,6 +93,7 @@ export class DiscordSandbox extends EventEmitter {
     const identity = { token: this.token, applicationId: this.applicationId, botUser: this.botUser };
     this.gateway = new SandboxGateway({
       ...identity,
+      ids,
       guilds: this.guilds,
       shardCount: this.shardCount,
       port: () => this.boundPort,
@@ -267,8 +277,9 @@ export class DiscordSandbox extends EventEmitter {
     data: Record<string, unknown>,
     message?: StoredMessage,
   ): SandboxInteraction {
-    const context = {
+    const context: InteractionContext = {
       applicationId: this.applicationId,
+      ids: this.state.ids,
       guilds: this.guilds,
       messagePayload: (m: StoredMessage) => this.state.messagePayload(m),
     };

@@ -3,7 +3,7 @@
 import type { EventEmitter } from "node:events";
 import { MessageFlags, MessageType } from "discord-api-types/v10";
 import type { UploadedFile } from "./body.ts";
-import { snowflake } from "./snowflake.ts";
+import type { SnowflakeSource } from "./snowflake.ts";
 import type {
   RegisteredCommand,
   SandboxInteraction,
@@ -25,6 +25,8 @@ export class SandboxState {
   constructor(
     /** Told "message" on every create, edit and delete, and "commands" when commands are registered. */
     private readonly events: EventEmitter,
+    /** The server's own ids: every message, attachment, interaction and command it makes takes one. */
+    readonly ids: SnowflakeSource,
     private readonly applicationId: string,
     private readonly botUser: SandboxUser,
     /** The server's http://127.0.0.1:port, known once it listens. */
@@ -42,9 +44,9 @@ export class SandboxState {
   ): RegisteredCommand[] {
     const commands = definitions.map((c) => ({
       ...c,
-      id: snowflake(),
+      id: this.ids.next(),
       application_id: this.applicationId,
-      version: snowflake(),
+      version: this.ids.next(),
       ...(guildId ? { guild_id: guildId } : {}),
     }));
     if (guildId) this.guildCommands.set(guildId, commands);
@@ -66,7 +68,7 @@ export class SandboxState {
   ): StoredMessage {
     const flags = Number(data.flags ?? 0);
     const message: StoredMessage = {
-      id: snowflake(),
+      id: this.ids.next(),
       channel_id: channelId,
       guild_id: guildId,
       author: { ...this.botUser, bot: true },
@@ -121,7 +123,7 @@ export class SandboxState {
     files: UploadedFile[],
   ): StoredAttachment[] {
     const store = (file: { filename: string; type: string; data: Buffer }, filename = file.filename) => {
-      const id = snowflake();
+      const id = this.ids.next();
       return {
         id,
         filename,

@@ -67,10 +67,39 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
+/** One request to the page's API. */
+interface UiCall {
+  sandbox: DiscordSandbox;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+}
+
+/** A request to act as a member, once its guard and body passed: what it asks, and who asks it. */
+interface MemberRequest {
+  body: Record<string, unknown>;
+  actor: SandboxPerson;
+}
+
+interface UiRoute {
+  method: "GET" | "POST";
+  path: string;
+  handle(call: UiCall): Promise<true> | true;
+}
+
+/** The page's API: reading the channel as a member, and acting as one. */
+const UI_ROUTES: UiRoute[] = [
+  { method: "GET", path: "/ui/state", handle: channelState },
+  { method: "GET", path: "/ui/events", handle: channelEvents },
+  { method: "POST", path: "/ui/command", handle: asMember(sendCommand) },
+  { method: "POST", path: "/ui/button", handle: asMember(pressButton) },
+  { method: "POST", path: "/ui/autocomplete", handle: asMember(autocomplete) },
+];
+
 export function attachWebUi(sandbox: DiscordSandbox): void {
   const page = readFileSync(PAGE);
   sandbox.setMaxListeners(0);
-  sandbox.pageHandler = async (req, res, url) => {
+  sandbox.pageHandler = (req, res, url) => {
     const method = req.method ?? "GET";
     if (method === "GET" && url.pathname === "/") {
       res
@@ -78,101 +107,145 @@ export function attachWebUi(sandbox: DiscordSandbox): void {
         .end(page);
       return true;
     }
-    if (!url.pathname.startsWith("/ui/")) return false;
-    const viewer = person(url.searchParams.get("user"));
-    const guild = guildOf(sandbox, url.searchParams.get("guild"));
-    const channel = guild.channels[0] ?? sandbox.channel;
-
-    if (method === "GET" && url.pathname === "/ui/state") {
-      return send(res, 200, {
-        guild: { id: guild.id, name: guild.name },
-        // With several gateway shards (SANDBOX_SHARDS) there is a guild on each, and the page can switch.
-        guilds: sandbox.guilds.map((g) => ({ id: g.id, name: g.name, shard: sandbox.shardOf(g.id) })),
-        channel,
-        people: SANDBOX_PEOPLE.map(({ permissions, ...p }) => ({
-          ...p,
-          moderator: permissions === MODERATOR_PERMISSIONS,
-        })),
-        commands: sandbox.commandsFor(guild.id),
-        messages: sandbox.channelMessages(channel.id, viewer?.id).map((m) => messageView(sandbox, m)),
-      });
-    }
-
-    if (method === "GET" && url.pathname === "/ui/events") {
-      if (!viewer) return send(res, 400, { error: "unknown user" });
-      res.writeHead(200, {
-        "Content-Type": "text/event-stream",
-        "Cache-Control": "no-store",
-        Connection: "keep-alive",
-      });
-      res.write(": connected\n\n");
-      const onMessage = (m: StoredMessage) => {
-        if (m.channel_id !== channel.id || (m.visible_to !== undefined && m.visible_to !== viewer.id)) return;
-        res.write(`event: message\ndata: ${JSON.stringify(messageView(sandbox, m))}\n\n`);
-      };
-      const onCommands = () => res.write("event: commands\ndata: {}\n\n");
-      const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
-      sandbox.on("message", onMessage);
-      sandbox.on("commands", onCommands);
-      req.on("close", () => {
-        clearInterval(keepAlive);
-        sandbox.off("message", onMessage);
-        sandbox.off("commands", onCommands);
-      });
-      return true;
-    }
-
-    if (method === "POST" && ["/ui/command", "/ui/button", "/ui/autocomplete"].includes(url.pathname)) {
-      // Acting as a member needs the sandbox's own page: a form or a fetch from another site either carries a
-      // foreign Origin or cannot send application/json without a preflight that this server never allows.
-      if (!hasOwnOrigin(req, sandbox.port)) return send(res, 403, { error: "only the sandbox's own page" });
-      if (!isJson(req)) return send(res, 415, { error: "the body must be application/json" });
-      let body: Record<string, unknown>;
-      try {
-        body = await readJson(req);
-      } catch (err) {
-        if (err instanceof BodyTooLargeError) {
-          res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
-          res.end(JSON.stringify({ error: err.message }));
-          return true;
-        }
-        return send(res, 400, { error: (err as Error).message });
-      }
-      const actor = person(typeof body.user === "string" ? body.user : null);
-      if (!actor) return send(res, 400, { error: "unknown user" });
-      try {
-        if (url.pathname === "/ui/button") {
-          const message = sandbox.messages.get(String(body.messageId));
-          if (!message) return send(res, 404, { error: "no such message" });
-          sandbox.pressButton({
-            message,
-            customId: String(body.customId),
-            user: actor,
-            permissions: actor.permissions,
-          });
-          return send(res, 202, {});
-        }
-        const input = {
-          command: String(body.command),
-          options: (body.options ?? {}) as Record<string, string | number | boolean>,
-          user: actor,
-          permissions: actor.permissions,
-          guildId: guildOf(sandbox, body.guild).id,
-          channelId: guildOf(sandbox, body.guild).channels[0]?.id ?? sandbox.channel.id,
-        };
-        if (url.pathname === "/ui/command") {
-          sandbox.runCommand(input);
-          return send(res, 202, {});
-        }
-        const interaction = sandbox.runCommand({ ...input, focused: String(body.focused) });
-        const choices = await sandbox
-          .waitFor(() => interaction.autocompleteChoices, 3000, "choices")
-          .catch(() => []);
-        return send(res, 200, { choices });
-      } catch (err) {
-        return send(res, 400, { error: (err as Error).message });
-      }
-    }
-    return false;
+    const route = UI_ROUTES.find((r) => r.method === method && r.path === url.pathname);
+    return route ? route.handle({ sandbox, req, res, url }) : false;
   };
+}
+
+/** The channel a visitor looks at (`guild` and `user` in the query), as that member sees it. */
+function viewOf({ sandbox, url }: UiCall) {
+  const viewer = person(url.searchParams.get("user"));
+  const guild = guildOf(sandbox, url.searchParams.get("guild"));
+  const channel = guild.channels[0] ?? sandbox.channel;
+  return { viewer, guild, channel };
+}
+
+/** GET /ui/state: the guild, its channel's messages, the people and the commands, for the page to draw. */
+function channelState(call: UiCall): true {
+  const { sandbox, res } = call;
+  const { viewer, guild, channel } = viewOf(call);
+  return send(res, 200, {
+    guild: { id: guild.id, name: guild.name },
+    // With several gateway shards (SANDBOX_SHARDS) there is a guild on each, and the page can switch.
+    guilds: sandbox.guilds.map((g) => ({ id: g.id, name: g.name, shard: sandbox.shardOf(g.id) })),
+    channel,
+    people: SANDBOX_PEOPLE.map(({ permissions, ...p }) => ({
+      ...p,
+      moderator: permissions === MODERATOR_PERMISSIONS,
+    })),
+    commands: sandbox.commandsFor(guild.id),
+    messages: sandbox.channelMessages(channel.id, viewer?.id).map((m) => messageView(sandbox, m)),
+  });
+}
+
+/** GET /ui/events: server-sent events for the messages the viewer sees in the channel, and new commands. */
+function channelEvents(call: UiCall): true {
+  const { sandbox, req, res } = call;
+  const { viewer, channel } = viewOf(call);
+  if (!viewer) return send(res, 400, { error: "unknown user" });
+  res.writeHead(200, {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-store",
+    Connection: "keep-alive",
+  });
+  res.write(": connected\n\n");
+  const onMessage = (m: StoredMessage) => {
+    if (m.channel_id !== channel.id || (m.visible_to !== undefined && m.visible_to !== viewer.id)) return;
+    res.write(`event: message\ndata: ${JSON.stringify(messageView(sandbox, m))}\n\n`);
+  };
+  const onCommands = () => res.write("event: commands\ndata: {}\n\n");
+  const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+  sandbox.on("message", onMessage);
+  sandbox.on("commands", onCommands);
+  req.on("close", () => {
+    clearInterval(keepAlive);
+    sandbox.off("message", onMessage);
+    sandbox.off("commands", onCommands);
+  });
+  return true;
+}
+
+/**
+ * A route that acts as a member: only from the sandbox's own page, with a JSON body naming one of the people.
+ * A bot-side refusal (no such command, no bot connected) is the page's 400.
+ */
+function asMember(act: (call: UiCall, request: MemberRequest) => Promise<true> | true) {
+  return async (call: UiCall): Promise<true> => {
+    const request = await memberRequest(call);
+    if (!request) return true;
+    try {
+      return await act(call, request);
+    } catch (err) {
+      return send(call.res, 400, { error: (err as Error).message });
+    }
+  };
+}
+
+/** The request's body and actor, or undefined once a refusal (403, 415, 413, 400) is sent. */
+async function memberRequest({ sandbox, req, res }: UiCall): Promise<MemberRequest | undefined> {
+  // Acting as a member needs the sandbox's own page: a form or a fetch from another site either carries a
+  // foreign Origin or cannot send application/json without a preflight that this server never allows.
+  if (!hasOwnOrigin(req, sandbox.port)) return refused(res, 403, "only the sandbox's own page");
+  if (!isJson(req)) return refused(res, 415, "the body must be application/json");
+  let body: Record<string, unknown>;
+  try {
+    body = await readJson(req);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      res.writeHead(413, { "Content-Type": "application/json", Connection: "close" });
+      res.end(JSON.stringify({ error: err.message }));
+      return undefined;
+    }
+    return refused(res, 400, (err as Error).message);
+  }
+  const actor = person(typeof body.user === "string" ? body.user : null);
+  if (!actor) return refused(res, 400, "unknown user");
+  return { body, actor };
+}
+
+function refused(res: ServerResponse, status: number, error: string): undefined {
+  send(res, status, { error });
+  return undefined;
+}
+
+/** POST /ui/button: presses a button on a stored message. */
+function pressButton({ sandbox, res }: UiCall, { body, actor }: MemberRequest): true {
+  const message = sandbox.messages.get(String(body.messageId));
+  if (!message) return send(res, 404, { error: "no such message" });
+  sandbox.pressButton({
+    message,
+    customId: String(body.customId),
+    user: actor,
+    permissions: actor.permissions,
+  });
+  return send(res, 202, {});
+}
+
+/** The slash command a member sends, in the channel of the guild the body names. */
+function commandInput(sandbox: DiscordSandbox, { body, actor }: MemberRequest) {
+  const guild = guildOf(sandbox, body.guild);
+  return {
+    command: String(body.command),
+    options: (body.options ?? {}) as Record<string, string | number | boolean>,
+    user: actor,
+    permissions: actor.permissions,
+    guildId: guild.id,
+    channelId: guild.channels[0]?.id ?? sandbox.channel.id,
+  };
+}
+
+/** POST /ui/command: sends a slash command. */
+function sendCommand({ sandbox, res }: UiCall, request: MemberRequest): true {
+  sandbox.runCommand(commandInput(sandbox, request));
+  return send(res, 202, {});
+}
+
+/** POST /ui/autocomplete: the choices the bot offers for the focused option (none after 3 s). */
+async function autocomplete({ sandbox, res }: UiCall, request: MemberRequest): Promise<true> {
+  const input = { ...commandInput(sandbox, request), focused: String(request.body.focused) };
+  const interaction = sandbox.runCommand(input);
+  const choices = await sandbox
+    .waitFor(() => interaction.autocompleteChoices, 3000, "choices")
+    .catch(() => []);
+  return send(res, 200, { choices });
 }

@@ -77,6 +77,14 @@ export interface ScheduledDeletion {
   fileNames: string[];
 }
 
+/** A stored image's or video's file as a link serves it. */
+export interface ServableFile {
+  fileName: string;
+  mime: string;
+  /** The file's size, from its row (or the store, for a row without one). */
+  bytes: number;
+}
+
 export interface ReferenceServiceDeps {
   generations: GenerationsRepo;
   images: ImagesRepo;
@@ -94,6 +102,20 @@ export interface ReferenceServiceDeps {
 
 export class ReferenceService {
   constructor(private readonly deps: ReferenceServiceDeps) {}
+
+  /**
+   * The stored file of image or video `id` when a signed link may serve it: live, finished and with a file. Its
+   * size comes from the row, or from the store for a row without one.
+   */
+  async servableFile(id: string): Promise<ServableFile | undefined> {
+    const row = (await this.deps.images.get(id)) ?? (await this.deps.videos.get(id));
+    if (!row || row.deletedAt !== null || row.status !== "succeeded" || !row.fileName || !row.mime) {
+      return undefined;
+    }
+    const bytes = row.bytes ?? (await this.deps.files.size(row.fileName));
+    if (bytes === undefined) return undefined;
+    return { fileName: row.fileName, mime: row.mime, bytes };
+  }
 
   /** An image the viewer may see: their own, or any in their guild when they moderate it. */
   async getImage(imageId: string, viewer: Viewer): Promise<ImageLookup> {

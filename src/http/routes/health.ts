@@ -7,7 +7,6 @@
 // store that hangs makes the probe fail in time rather than hang with it.
 //
 // Redis: the bot has none yet. When fleet mode adds it, it becomes one more check here (only when it is set).
-import { sql } from "kysely";
 import { configSecrets } from "../../config/config.ts";
 import type { HttpDeps, RouteGroup } from "../route-group.ts";
 
@@ -51,9 +50,7 @@ export const healthRoutes: RouteGroup = (app, deps) => {
 export async function checkReadiness(deps: HttpDeps): Promise<Readiness> {
   const { ctx, gatewayReady } = deps;
   const checks: Record<string, () => Promise<void>> = {
-    database: async () => {
-      await sql`SELECT 1`.execute(ctx.data.db);
-    },
+    database: () => ctx.data.ping(),
     storage: () => ctx.files.objects.check(),
   };
   const jobs = ctx.jobs;
