@@ -95,6 +95,8 @@ export interface RunBreakdown {
   slotPollLags: number[];
 }
 
+type Stages = Map<TraceStage, TraceMark>;
+
 export function breakDown(
   runs: readonly TracedRun[],
   marks: readonly TraceMark[],
@@ -103,7 +105,7 @@ export function breakDown(
   const byInteraction = index(marks, "interactionId");
   const byGeneration = index(marks, "generationId");
   const byImage = index(marks, "imageId");
-  const slotsByPrediction = new Map<string, Map<TraceStage, TraceMark>>();
+  const slotsByPrediction = new Map<string, Stages>();
   for (const stages of byImage.values()) {
     const id = stages.get("slot.noticed")?.predictionId;
     if (id) slotsByPrediction.set(id, stages);
@@ -116,61 +118,23 @@ export function breakDown(
     const gat = (stage: TraceStage) => g?.get(stage)?.at ?? Number.NaN;
     // A grid sent while the last image was stored waited for that image's checks; otherwise for its row.
     const early = gat("grid.early") < run.gridAt;
-    const last: TraceStage = early ? "slot.inspected" : "slot.recorded";
-    const slotPollLags: number[] = [];
-    let critical: { create: CreateFact; stages: Map<TraceStage, TraceMark> } | undefined;
-    for (const c of own) {
-      const stages = slotsByPrediction.get(c.id);
-      const noticed = stages?.get("slot.noticed");
-      if (!stages || !noticed) continue;
-      slotPollLags.push(noticed.at - (c.at + c.latencyMs));
-      const reached = stages.get(last)?.at ?? Number.NaN;
-      if (!critical || reached > (critical.stages.get(last)?.at ?? Number.NaN))
-        critical = { create: c, stages };
-    }
+    const { critical, slotPollLags } = criticalSlot(
+      own,
+      slotsByPrediction,
+      early ? "slot.inspected" : "slot.recorded",
+    );
     const result: RunBreakdown = { prompt: run.prompt, slotPollLags };
-    const received = i?.get("interaction.received")?.at;
-    const deferSent = i?.get("defer.sent")?.at;
-    if (received !== undefined && deferSent !== undefined && Number.isFinite(run.deferAt)) {
-      result.defer = {
-        "gateway + event loop": received - run.sentAt,
-        handler: deferSent - received,
-        "REST queue + send": run.deferAt - deferSent,
-      };
-    }
+    const defer = deferSplit(run, i);
+    if (defer) result.defer = defer;
     const slowest = own.reduce<CreateFact | undefined>(
       (s, c) => (!s || c.latencyMs > s.latencyMs ? c : s),
       undefined,
     );
     if (!g || !critical || !slowest || !Number.isFinite(run.gridAt)) return result;
     const at = (stage: TraceStage) => critical.stages.get(stage)?.at ?? Number.NaN;
-    // The path, point to point; the prediction's own running time (created → finished) is not overhead.
-    const path: Array<[string | undefined, number]> = [
-      [undefined, run.sentAt],
-      ["acknowledge", run.deferAt],
-      ["admit + record", gat("generation.accepted")],
-      ["create", slowest.at],
-      [undefined, slowest.at + slowest.latencyMs],
-      ["poll lag", at("slot.noticed")],
-      ["download", at("slot.downloaded")],
-      ["sniff/decode/hash", at("slot.inspected")],
-      ...(early
-        ? ([["read for the grid", gat("grid.early")]] as Array<[string, number]>)
-        : ([
-            ["store object", at("slot.object-stored")],
-            ["record row", at("slot.recorded")],
-            ["settle", gat("generation.settled")],
-          ] as Array<[string, number]>)),
-      ["progress edit wait", gat("grid.progress-settled")],
-      ["render", gat("grid.rendered")],
-      ["upload + edit", run.gridAt],
-    ];
-    if (path.some(([, p]) => !Number.isFinite(p))) return result;
-    const segments: Record<string, number> = {};
-    path.forEach(([name, p], k) => {
-      if (name) segments[name] = p - (path[k - 1]?.[1] as number);
-    });
-    result.overhead = segments;
+    const overhead = overheadPath(run, slowest, early, at, gat);
+    if (!overhead) return result;
+    result.overhead = overhead;
     if (early) {
       const beside = {
         "store object": at("slot.object-stored") - at("slot.inspected"),
@@ -181,4 +145,72 @@ export function breakDown(
     }
     return result;
   });
+}
+
+/** The slot whose `last` stage came latest (the one the grid waited for), and every slot's poll lag. */
+function criticalSlot(
+  own: readonly CreateFact[],
+  slotsByPrediction: Map<string, Stages>,
+  last: TraceStage,
+): { critical: { create: CreateFact; stages: Stages } | undefined; slotPollLags: number[] } {
+  const slotPollLags: number[] = [];
+  let critical: { create: CreateFact; stages: Stages } | undefined;
+  for (const c of own) {
+    const stages = slotsByPrediction.get(c.id);
+    const noticed = stages?.get("slot.noticed");
+    if (!stages || !noticed) continue;
+    slotPollLags.push(noticed.at - (c.at + c.latencyMs));
+    const reached = stages.get(last)?.at ?? Number.NaN;
+    if (!critical || reached > (critical.stages.get(last)?.at ?? Number.NaN))
+      critical = { create: c, stages };
+  }
+  return { critical, slotPollLags };
+}
+
+/** Where the time to the defer went: the gateway and event loop, the handler, the REST queue and send. */
+function deferSplit(run: TracedRun, i: Stages | undefined): RunBreakdown["defer"] {
+  const received = i?.get("interaction.received")?.at;
+  const deferSent = i?.get("defer.sent")?.at;
+  if (received === undefined || deferSent === undefined || !Number.isFinite(run.deferAt)) return undefined;
+  return {
+    "gateway + event loop": received - run.sentAt,
+    handler: deferSent - received,
+    "REST queue + send": run.deferAt - deferSent,
+  };
+}
+
+/** The path, point to point; the prediction's own running time (created → finished) is not overhead. */
+function overheadPath(
+  run: TracedRun,
+  slowest: CreateFact,
+  early: boolean,
+  at: (stage: TraceStage) => number,
+  gat: (stage: TraceStage) => number,
+): Record<string, number> | undefined {
+  const path: Array<[string | undefined, number]> = [
+    [undefined, run.sentAt],
+    ["acknowledge", run.deferAt],
+    ["admit + record", gat("generation.accepted")],
+    ["create", slowest.at],
+    [undefined, slowest.at + slowest.latencyMs],
+    ["poll lag", at("slot.noticed")],
+    ["download", at("slot.downloaded")],
+    ["sniff/decode/hash", at("slot.inspected")],
+    ...(early
+      ? ([["read for the grid", gat("grid.early")]] as Array<[string, number]>)
+      : ([
+          ["store object", at("slot.object-stored")],
+          ["record row", at("slot.recorded")],
+          ["settle", gat("generation.settled")],
+        ] as Array<[string, number]>)),
+    ["progress edit wait", gat("grid.progress-settled")],
+    ["render", gat("grid.rendered")],
+    ["upload + edit", run.gridAt],
+  ];
+  if (path.some(([, p]) => !Number.isFinite(p))) return undefined;
+  const segments: Record<string, number> = {};
+  path.forEach(([name, p], k) => {
+    if (name) segments[name] = p - (path[k - 1]?.[1] as number);
+  });
+  return segments;
 }
