@@ -10,7 +10,7 @@ import {
   storageOrExit,
 } from "./app/startup.ts";
 import { startWorker } from "./app/worker.ts";
-import { configSecrets } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { finishPendingRemovals } from "./discord/flows/removals.ts";
 import type { AppContext } from "./features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "./http/server.ts";

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { EXIT_CONFIG, readEnvironment } from "./app/startup.ts";
-import { ConfigError, loadConfig } from "./config/config.ts";
+import { ConfigError, loadConfig } from "./config/load.ts";
 import { databaseSettings, type Engine, openAndMigrate, redactUrl } from "./db/database.ts";
 import type { Tables } from "./db/schema.ts";
 import { FileStore } from "./files/file-store.ts";

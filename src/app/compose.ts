@@ -1,7 +1,7 @@
 // Composition root: builds the AppContext every handler and test receives. No module-level singletons.
 
 import sharp from "sharp";
-import type { Config } from "../config/config.ts";
+import type { Config } from "../config/load.ts";
 import { type DataStore, openDataStore } from "../db/data-store.ts";
 import { databaseSettings } from "../db/database.ts";
 import type { AppContext } from "../features/context.ts";

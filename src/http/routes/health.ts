@@ -8,7 +8,7 @@
 //
 // Redis: the bot has none yet. When fleet mode adds it, it becomes one more check here (only when it is set).
 import { sql } from "kysely";
-import { configSecrets } from "../../config/config.ts";
+import { configSecrets } from "../../config/secrets.ts";
 import type { HttpDeps, RouteGroup } from "../route-group.ts";
 
 /** The longest a check may take before it counts as failed. */
