@@ -1,7 +1,7 @@
 // `npm run deploy-commands`: registers the slash commands and says where. The bot never does this on its own.
 
 import { configOrExit, readEnvironment } from "./app/startup.ts";
-import { configSecrets } from "./config/config.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { deployCommands } from "./discord/commands/register.ts";
 import { createLogger } from "./kit/logger.ts";
 

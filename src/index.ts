@@ -2,6 +2,7 @@
 // bot (`all`, the default), a gateway, or a worker; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app/compose.ts";
 import { startBot } from "./app/gateway.ts";
+import { type RunningRole, startOperationsServer, stopOnSignals } from "./app/lifecycle.ts";
 import {
   configOrExit,
   dataStoreOrExit,
@@ -10,16 +11,11 @@ import {
   storageOrExit,
 } from "./app/startup.ts";
 import { startWorker } from "./app/worker.ts";
-import { configSecrets } from "./config/config.ts";
+import type { BotConfig } from "./config/load.ts";
+import { configSecrets } from "./config/secrets.ts";
 import { finishPendingRemovals } from "./discord/flows/removals.ts";
 import type { AppContext } from "./features/context.ts";
-import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
-import { createLogger } from "./kit/logger.ts";
-
-interface Running {
-  gatewayReady?: () => boolean;
-  stop(): Promise<void>;
-}
+import { createLogger, type Logger } from "./kit/logger.ts";
 
 async function main(): Promise<void> {
   const config = configOrExit(readEnvironment(), { discordToken: true });
@@ -27,6 +23,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) }).child({
     role: config.role,
   });
+  const ctx = await openContext(config, logger);
+  const running = await startRoleOrExit(ctx);
+  const http = await startOperationsServer(ctx, running);
+  stopOnSignals(logger, http, running);
+}
+
+/** The application context on the engines the configuration names, each checked before anything starts. */
+async function openContext(config: BotConfig, logger: Logger): Promise<AppContext> {
   // A REDIS_URL or DATABASE_URL that cannot be reached (or migrated) is one message and exit code 2, as a bad
   // variable is. Redis first: its check writes nothing.
   const jobs = await jobQueueOrExit(config, logger);
@@ -43,9 +47,14 @@ async function main(): Promise<void> {
     },
     "starting",
   );
-  let running: Running;
+  return ctx;
+}
+
+/** This process's role, started; or the reason it could not start logged, the context closed, and exit code 1. */
+async function startRoleOrExit(ctx: AppContext): Promise<RunningRole> {
+  const { config, logger } = ctx;
   try {
-    running = config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
+    return config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
   } catch (err) {
     logger.fatal(
       { err },
@@ -54,43 +63,10 @@ async function main(): Promise<void> {
     await ctx.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, "could not close cleanly"));
     process.exit(1);
   }
-  // Health, readiness, metrics, webhooks and links: started once the bot is logged in, so a process manager
-  // never sees a process ready that has not reached Discord. Not fatal when it cannot listen: the bot works on.
-  let http: RunningHttpServer | undefined;
-  if (config.http.port !== 0) {
-    http = await startHttpServer(
-      { ctx, ...(running.gatewayReady ? { gatewayReady: running.gatewayReady } : {}) },
-      { port: config.http.port, host: config.http.host },
-    ).catch((err: unknown) => {
-      logger.error(
-        { err, port: config.http.port, host: config.http.host },
-        "could not start the HTTP server",
-      );
-      return undefined;
-    });
-  }
-  const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, "signal received");
-    // The HTTP server first: readiness goes away before the bot stops taking work.
-    const closed = http
-      ?.close()
-      .catch((err: unknown) => logger.warn({ err }, "could not close the HTTP server"));
-    Promise.resolve(closed)
-      .then(() => running.stop())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, "unclean stop");
-          process.exit(1);
-        },
-      );
-  };
-  process.once("SIGINT", shutdown);
-  process.once("SIGTERM", shutdown);
 }
 
 /** ROLE=all or gateway: logged in to Discord, answering interactions (and, for `all`, running jobs too). */
-async function startGateway(ctx: AppContext): Promise<Running> {
+async function startGateway(ctx: AppContext): Promise<RunningRole> {
   const bot = await startBot(ctx);
   // Grids and video messages that still show what a deletion removed before the last run stopped.
   bot.router.track(finishPendingRemovals(ctx, bot.client.rest));

@@ -1,7 +1,7 @@
 // `npm run sandbox`: the whole bot offline in a browser, with no Discord application and no Replicate account.
 
 import { EXIT_CONFIG, readEnvironment, storageProblem } from "./app/startup.ts";
-import { ConfigError } from "./config/config.ts";
+import { ConfigError } from "./config/load.ts";
 import { StorageUnavailableError } from "./kit/errors.ts";
 import { defaultSandboxDataDir, type RunningSandbox, startSandboxMode } from "./sandbox/mode.ts";
 

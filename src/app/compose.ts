@@ -1,11 +1,12 @@
 // Composition root: builds the AppContext every handler and test receives. No module-level singletons.
 
 import sharp from "sharp";
-import type { Config } from "../config/config.ts";
+import type { Config } from "../config/load.ts";
 import { type DataStore, openDataStore } from "../db/data-store.ts";
 import { databaseSettings } from "../db/database.ts";
+import type { Repos } from "../db/repos.ts";
 import type { AppContext } from "../features/context.ts";
-import { GenerationService } from "../features/generation/generation-service.ts";
+import { GenerationService, type GenerationServiceDeps } from "../features/generation/generation-service.ts";
 import { LibraryService } from "../features/library/library-service.ts";
 import { AdmissionService } from "../features/limits/admission.ts";
 import { QuotaService } from "../features/limits/quota.ts";
@@ -61,6 +62,17 @@ export async function createAppContext(
   }
 }
 
+/** What every part of the context is built from: the settings, the log, the clock, the database, the queue. */
+interface ContextCore {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  data: DataStore;
+  repos: Repos;
+  jobs: SharedJobQueue | undefined;
+}
+
+/** Each part of the context comes from its own function below; this only puts them together. */
 function assemble(
   config: Config,
   logger: Logger,
@@ -68,7 +80,44 @@ function assemble(
   data: DataStore,
   jobs: SharedJobQueue | undefined,
 ): AppContext {
-  const repos = data.repos;
+  const core: ContextCore = { config, logger, clock, data, repos: data.repos, jobs };
+  const limits = createLimits(core);
+  // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
+  // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
+  const files = new FileStore(openObjectStore(config.storage, config.dataDir));
+  const providers = createProviders(core);
+  const waits = createPredictionWaits(core);
+  const links = createLinkSigner(core);
+  const curation = createCuration(core, files);
+  const services = createPredictionServices(core, {
+    ...limits,
+    ...waits,
+    files,
+    links,
+    providers,
+    references: curation.references,
+  });
+  return {
+    ...core,
+    files,
+    imageProvider: providers.image,
+    videoProvider: providers.video,
+    ...waits,
+    ...services,
+    ...curation,
+    ...limits,
+    links,
+    acknowledging: { count: 0 },
+    close: () => closeContext(core, files, services),
+  };
+}
+
+/**
+ * The daily allowances and caps, admission (which checks them and each member's running requests), and each
+ * server's own settings.
+ */
+function createLimits(core: ContextCore): Pick<AppContext, "quota" | "admission" | "guildSettings"> {
+  const { config, repos, clock, data } = core;
   const quota = new QuotaService({
     usage: repos.usage,
     settings: repos.guildSettings,
@@ -83,14 +132,14 @@ function assemble(
     clock,
   });
   const guildSettings = new GuildSettingsService({ data, settings: repos.guildSettings, clock });
-  // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
-  // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.
-  const files = new FileStore(openObjectStore(config.storage, config.dataDir));
-  const {
-    image: imageProvider,
-    reference: referenceProvider,
-    video: videoProvider,
-  } = createProviders(config, logger, clock, statusBudget(config, jobs));
+  return { quota, admission, guildSettings };
+}
+
+/** How predictions wait: for a place under MAX_CONCURRENT_PREDICTIONS, and for Replicate's completions. */
+function createPredictionWaits(
+  core: ContextCore,
+): Pick<AppContext, "metrics" | "limiter" | "predictionEvents"> {
+  const { config, logger, jobs } = core;
   // Its own registry, served at GET /metrics; the places that know a fact report it here.
   const metrics = new Metrics();
   const limiter = new Limiter(config.maxConcurrentPredictions, {
@@ -103,98 +152,133 @@ function assemble(
   jobs?.relayCompletions(predictionEvents).catch((err: unknown) => {
     logger.warn({ err }, "could not relay prediction completions; jobs fall back to their safety-net poll");
   });
-  const webhooks = webhookUrl(config)
-    ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
-    : {};
-  const links = new LinkSigner({
+  return { metrics, limiter, predictionEvents };
+}
+
+function createLinkSigner({ config, repos }: ContextCore): LinkSigner {
+  return new LinkSigner({
     publicUrl: config.http.publicUrl,
     secret: config.http.linkSecret,
     ttlMs: config.http.linkTtlMs,
     meta: repos.meta,
   });
+}
+
+/** What moderators and members curate: the stored references, the servers' libraries, deletions. */
+function createCuration(
+  { repos, clock, logger, data }: ContextCore,
+  files: FileStore,
+): Pick<AppContext, "references" | "library" | "moderation"> {
   const references = new ReferenceService({ ...repos, files, clock, logger });
   const library = new LibraryService({ data, library: repos.library, settings: repos.guildSettings, clock });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
-  const generation = new GenerationService({
+  return { references, library, moderation };
+}
+
+/** What the image and the video service take from the rest of the context. */
+type ServiceParts = Pick<
+  AppContext,
+  "quota" | "guildSettings" | "metrics" | "limiter" | "predictionEvents" | "files" | "links" | "references"
+> & { providers: Providers };
+
+/** What both prediction services run with: one limiter, one clock, one way to notice a prediction's end. */
+type PredictionRunning = Pick<
+  GenerationServiceDeps,
+  "data" | "files" | "limiter" | "clock" | "logger" | "metrics" | "pollMs" | "webhooks"
+>;
+
+function createPredictionServices(
+  core: ContextCore,
+  parts: ServiceParts,
+): Pick<AppContext, "generation" | "video"> {
+  const { config, data, clock, logger } = core;
+  const { files, limiter, metrics, predictionEvents } = parts;
+  // With webhooks, a completion wakes the wait and polling slows to a safety net.
+  const webhooks = webhookUrl(config)
+    ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
+    : {};
+  const running: PredictionRunning = {
     data,
-    ...repos,
     files,
-    provider: imageProvider,
-    safetyLevel: (guildId, settings) => guildSettings.safetyLevel(guildId, settings),
-    model: () => (imageProvider instanceof ReplicateImageProvider ? imageProvider.model : MOCK_MODEL),
-    // Variations and /character reference: go to IMAGE_REFERENCE_MODEL, whatever IMAGE_MODEL is.
-    reference: {
-      provider: referenceProvider,
-      model: () =>
-        referenceProvider instanceof ReplicateImageProvider ? referenceProvider.model : MOCK_REFERENCE_MODEL,
-      links,
-    },
     limiter,
     clock,
     logger,
+    metrics,
     pollMs: config.predictionPollMs,
     ...webhooks,
-    metrics,
+  };
+  return {
+    generation: createGenerationService(core, running, parts),
+    video: createVideoService(core, running, parts),
+  };
+}
+
+function createGenerationService(
+  { config, repos }: ContextCore,
+  running: PredictionRunning,
+  { providers, guildSettings, quota, links }: ServiceParts,
+): GenerationService {
+  const { image, reference } = providers;
+  return new GenerationService({
+    ...running,
+    ...repos,
+    provider: image,
+    safetyLevel: (guildId, settings) => guildSettings.safetyLevel(guildId, settings),
+    model: () => (image instanceof ReplicateImageProvider ? image.model : MOCK_MODEL),
+    // Variations and /character reference: go to IMAGE_REFERENCE_MODEL, whatever IMAGE_MODEL is.
+    reference: {
+      provider: reference,
+      model: () => (reference instanceof ReplicateImageProvider ? reference.model : MOCK_REFERENCE_MODEL),
+      links,
+    },
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>
       quota.refund(g.id, "image", images.filter((i) => i.status === "failed").length, tx),
   });
-  const video = new VideoService({
-    data,
+}
+
+function createVideoService(
+  { config, repos }: ContextCore,
+  running: PredictionRunning,
+  { providers, references, quota, links }: ServiceParts,
+): VideoService {
+  return new VideoService({
+    ...running,
     videos: repos.videos,
     references,
-    files,
     links,
-    provider: videoProvider,
+    provider: providers.video,
     model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
-    limiter,
-    clock,
-    logger,
-    pollMs: config.predictionPollMs,
-    ...webhooks,
-    metrics,
     timeoutMs: config.videoTimeoutMs,
     onFailed: (v, tx) => quota.refund(v.id, "video", 1, tx),
   });
-  return {
-    config,
-    logger,
-    clock,
-    data,
-    repos,
-    files,
-    imageProvider,
-    videoProvider,
-    limiter,
-    generation,
-    references,
-    moderation,
-    video,
-    quota,
-    admission,
-    guildSettings,
-    library,
-    metrics,
-    links,
-    predictionEvents,
-    jobs,
-    acknowledging: { count: 0 },
-    async close() {
-      generation.stop();
-      video.stop();
-      try {
-        await jobs?.close();
-      } catch (err) {
-        logger.warn({ err }, "could not close the job queue cleanly");
-      }
-      try {
-        await data.close();
-      } finally {
-        files.close();
-      }
-    },
-  };
+}
+
+/** The context's close: no new prediction waits, then the queue, then the database and the object store. */
+async function closeContext(
+  { jobs, data, logger }: ContextCore,
+  files: FileStore,
+  { generation, video }: Pick<AppContext, "generation" | "video">,
+): Promise<void> {
+  generation.stop();
+  video.stop();
+  try {
+    await jobs?.close();
+  } catch (err) {
+    logger.warn({ err }, "could not close the job queue cleanly");
+  }
+  try {
+    await data.close();
+  } finally {
+    files.close();
+  }
+}
+
+interface Providers {
+  image: ImageProvider;
+  reference: ImageProvider;
+  video: VideoProvider;
 }
 
 /**
@@ -202,12 +286,9 @@ function assemble(
  * provider. The mock setting covers them all: a sandbox never spends money.
  * With Replicate, both share its token, API address and allowed output origins.
  */
-function createProviders(
-  config: Config,
-  logger: Logger,
-  clock: Clock,
-  statusBudget: RequestBudget,
-): { image: ImageProvider; reference: ImageProvider; video: VideoProvider } {
+function createProviders(core: ContextCore): Providers {
+  const { config, logger, clock } = core;
+  const budget = statusBudget(config, core.jobs);
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
     const image = new MockImageProvider(mock);
@@ -224,7 +305,7 @@ function createProviders(
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
       webhookUrl: webhook,
-      statusBudget,
+      statusBudget: budget,
     }),
     // Its own model and no fallback: a model that cannot take the reference would draw someone else.
     reference: new ReplicateImageProvider({
@@ -234,7 +315,7 @@ function createProviders(
       model: config.imageReferenceModel,
       logger: logger.child({ provider: "replicate-reference" }),
       webhookUrl: webhook,
-      statusBudget,
+      statusBudget: budget,
     }),
     video: new ReplicateVideoProvider({
       token,
@@ -243,7 +324,7 @@ function createProviders(
       model: config.videoModel,
       logger: logger.child({ provider: "replicate-video" }),
       webhookUrl: webhook,
-      statusBudget,
+      statusBudget: budget,
     }),
   };
 }

@@ -4,10 +4,9 @@ import { commands } from "../discord/commands/index.ts";
 import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
-import { instrumentRest } from "../discord/kit/rest-metrics.ts";
 import { InteractionRouter } from "../discord/router.ts";
 import type { AppContext } from "../features/context.ts";
-import { recoverFileStore } from "../files/recovery.ts";
+import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
 
 export interface RunningBot {
   client: Client<true>;
@@ -24,35 +23,53 @@ export interface RunningBot {
 export async function startBot(ctx: AppContext): Promise<RunningBot> {
   const { config, logger } = ctx;
   if (!config.discord.token) throw new Error("DISCORD_TOKEN is required to run the bot");
-  // Before any job can write: finish deletions a crash interrupted, remove orphan and temp files.
-  await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger });
-  const { shards } = config.discord;
+  await recoverBeforeWork(ctx);
+  const client = createClient(ctx);
+  const router = new InteractionRouter(ctx, commands);
+  client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
+  client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
+  client.on(Events.Warn, (message) => logger.warn({ message }, "discord client warning"));
+  watchRest(ctx, client.rest);
+  const readyClient = await logIn(ctx, client, config.discord.token);
+
+  for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+  // ROLE=all on the shared queue: this process is one of the fleet's workers too.
+  if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
+
+  const stopping = new StopSequence(ctx, {
+    announce: () => logger.info({ pending: router.pending }, "stopping: no new work"),
+    drain: () => router.drain(10_000),
+    disconnect: () => client.destroy(),
+  });
+  return {
+    client: readyClient,
+    router,
+    gatewayReady: () => everyShardReady(readyClient),
+    stop: () => stopping.stop(),
+  };
+}
+
+function createClient(ctx: AppContext): Client {
+  const { shards } = ctx.config.discord;
   // discord.js also reads SHARD_COUNT from the environment when no count is given (its ShardingManager's
   // convention), and takes an empty one, as .env.example has it, for 0 shards. The configuration has read it
   // already and is the only source of the count (sandbox mode sets its own).
   delete process.env.SHARD_COUNT;
-  const client = new Client({
+  return new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: restOptionsFor(ctx),
     allowedMentions: { parse: [] },
     // SHARD_COUNT alone: every shard in this process; with SHARD_IDS, only those (another process has the rest).
     ...(shards ? { shardCount: shards.count, ...(shards.ids ? { shards: shards.ids } : {}) } : {}),
   });
-  const router = new InteractionRouter(ctx, commands);
-  client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
-  client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
-  client.on(Events.Warn, (message) => logger.warn({ message }, "discord client warning"));
-  client.rest.on("rateLimited", (info) =>
-    logger.warn(
-      { route: info.route, retryAfter: info.retryAfter, global: info.global },
-      "rate limited by Discord",
-    ),
-  );
-  instrumentRest(client.rest, ctx.metrics);
+}
+
+/** Logs in and waits for every shard this process owns to be ready. */
+async function logIn(ctx: AppContext, client: Client, token: string): Promise<Client<true>> {
   const ready = new Promise<Client<true>>((resolve) => client.once(Events.ClientReady, resolve));
-  await client.login(config.discord.token);
+  await client.login(token);
   const readyClient = await ready;
-  logger.info(
+  ctx.logger.info(
     {
       user: readyClient.user.tag,
       applicationId: readyClient.application.id,
@@ -62,30 +79,10 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     },
     "logged in to Discord",
   );
+  return readyClient;
+}
 
-  for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
-  // ROLE=all on the shared queue: this process is one of the fleet's workers too.
-  if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      logger.info({ pending: router.pending }, "stopping: no new work");
-      const drained = router.drain(10_000);
-      // Taken jobs are handed back to the queue as their waits are cut short, for another worker.
-      const handedBack = ctx.jobs?.drain();
-      ctx.generation.stop();
-      ctx.video.stop();
-      await drained;
-      await handedBack;
-      await client.destroy();
-      await ctx.close();
-      logger.info("stopped");
-    })();
-    return stopping;
-  };
-  // The manager's own status stays Ready once reached; each shard's says whether it is connected now.
-  const gatewayReady = () =>
-    readyClient.ws.shards.size > 0 && readyClient.ws.shards.every((shard) => shard.status === Status.Ready);
-  return { client: readyClient, router, gatewayReady, stop };
+/** The manager's own status stays Ready once reached; each shard's says whether it is connected now. */
+function everyShardReady(client: Client<true>): boolean {
+  return client.ws.shards.size > 0 && client.ws.shards.every((shard) => shard.status === Status.Ready);
 }

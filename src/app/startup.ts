@@ -1,7 +1,7 @@
 // What both entry points share: reading the environment (with an optional .env) and refusing to start
 // with a clear message and exit code 2 when something required is missing.
 import { existsSync } from "node:fs";
-import { type BotConfig, type Config, ConfigError, loadConfig } from "../config/config.ts";
+import { type BotConfig, type Config, ConfigError, loadConfig } from "../config/load.ts";
 import { type DataStore, openDataStore } from "../db/data-store.ts";
 import { databaseSettings } from "../db/database.ts";
 import { type ObjectStore, StorageUnavailableError } from "../files/object-store.ts";

@@ -1,7 +1,7 @@
 // What every handler receives: the configuration, the services and the storage the app was built with
 // (src/app/compose.ts builds it). A type only, so the layers that use it do not depend on the composition root.
 
-import type { Config } from "../config/config.ts";
+import type { Config } from "../config/load.ts";
 import type { DataStore } from "../db/data-store.ts";
 import type { Repos } from "../db/repos.ts";
 import type { FileStore } from "../files/file-store.ts";

@@ -33,6 +33,64 @@ const PREDICTION_BUCKETS = [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200];
 /** Seconds buckets for a wait for a place under MAX_CONCURRENT_PREDICTIONS. */
 const QUEUE_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300];
 
+// Each metric's name, help and labels; every Metrics registers its own instance of each in its own registry.
+const INTERACTIONS = {
+  name: `${METRIC_PREFIX}interactions_total`,
+  help: "Interactions handled, by type, command (or button handler) and outcome",
+  labelNames: ["type", "command", "outcome"],
+} as const;
+const ACK_SECONDS = {
+  name: `${METRIC_PREFIX}interaction_ack_seconds`,
+  help: "Time from an interaction's creation (its id's timestamp) to Discord accepting its acknowledgement, by kind (defer, reply, autocomplete)",
+  labelNames: ["kind"],
+  buckets: ACK_BUCKETS,
+} as const;
+const PREDICTIONS = {
+  name: `${METRIC_PREFIX}predictions_total`,
+  help: "Predictions that ended, by kind (image, video), model and final status (succeeded or the failure code)",
+  labelNames: ["kind", "model", "status"],
+} as const;
+const PREDICTION_SECONDS = {
+  name: `${METRIC_PREFIX}prediction_duration_seconds`,
+  help: "Time from a prediction job getting its place under the limiter to its end, by kind and model",
+  labelNames: ["kind", "model"],
+  buckets: PREDICTION_BUCKETS,
+} as const;
+const QUEUE_DEPTH = {
+  name: `${METRIC_PREFIX}prediction_queue_depth`,
+  help: "Prediction jobs waiting for a place under MAX_CONCURRENT_PREDICTIONS",
+} as const;
+const QUEUE_WAIT_SECONDS = {
+  name: `${METRIC_PREFIX}prediction_queue_wait_seconds`,
+  help: "Time a prediction job waited for a place under MAX_CONCURRENT_PREDICTIONS (0 when one was free)",
+  buckets: QUEUE_BUCKETS,
+} as const;
+const REST_REQUESTS = {
+  name: `${METRIC_PREFIX}discord_rest_requests_total`,
+  help: "Discord REST responses, by route kind (interaction token or bot token) and HTTP status",
+  labelNames: ["route_kind", "status"],
+} as const;
+const REST_429S = {
+  name: `${METRIC_PREFIX}discord_rest_429_total`,
+  help: "Discord REST 429 (rate limited) responses, by route kind and X-RateLimit-Scope",
+  labelNames: ["route_kind", "scope"],
+} as const;
+const REST_WAITS = {
+  name: `${METRIC_PREFIX}discord_rest_rate_limit_waits_total`,
+  help: "Times the REST client held a request back for a rate limit, by route kind and whether it was global",
+  labelNames: ["route_kind", "global"],
+} as const;
+const STORAGE_ERRORS = {
+  name: `${METRIC_PREFIX}storage_errors_total`,
+  help: "Operations that failed because a store was unavailable, by store (database, objects)",
+  labelNames: ["store"],
+} as const;
+const REFUSALS = {
+  name: `${METRIC_PREFIX}quota_refusals_total`,
+  help: "Requests refused at admission, by kind, reason (quota, busy, blocked, gone) and allowance scope (user, guild, everywhere; none when not a quota)",
+  labelNames: ["kind", "reason", "scope"],
+} as const;
+
 export class Metrics {
   /** This context's registry: GET /metrics serves it. */
   readonly registry = new Registry();
@@ -51,74 +109,19 @@ export class Metrics {
   /** `processMetrics`: prom-client's CPU, memory, event loop and GC metrics too (default true). */
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    // Registered first, as their order is the order GET /metrics lists them in.
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.interactions = new Counter({
-      name: `${METRIC_PREFIX}interactions_total`,
-      help: "Interactions handled, by type, command (or button handler) and outcome",
-      labelNames: ["type", "command", "outcome"],
-      registers,
-    });
-    this.ackSeconds = new Histogram({
-      name: `${METRIC_PREFIX}interaction_ack_seconds`,
-      help: "Time from an interaction's creation (its id's timestamp) to Discord accepting its acknowledgement, by kind (defer, reply, autocomplete)",
-      labelNames: ["kind"],
-      buckets: ACK_BUCKETS,
-      registers,
-    });
-    this.predictions = new Counter({
-      name: `${METRIC_PREFIX}predictions_total`,
-      help: "Predictions that ended, by kind (image, video), model and final status (succeeded or the failure code)",
-      labelNames: ["kind", "model", "status"],
-      registers,
-    });
-    this.predictionSeconds = new Histogram({
-      name: `${METRIC_PREFIX}prediction_duration_seconds`,
-      help: "Time from a prediction job getting its place under the limiter to its end, by kind and model",
-      labelNames: ["kind", "model"],
-      buckets: PREDICTION_BUCKETS,
-      registers,
-    });
-    this.queueDepthGauge = new Gauge({
-      name: `${METRIC_PREFIX}prediction_queue_depth`,
-      help: "Prediction jobs waiting for a place under MAX_CONCURRENT_PREDICTIONS",
-      registers,
-    });
-    this.queueWaitSeconds = new Histogram({
-      name: `${METRIC_PREFIX}prediction_queue_wait_seconds`,
-      help: "Time a prediction job waited for a place under MAX_CONCURRENT_PREDICTIONS (0 when one was free)",
-      buckets: QUEUE_BUCKETS,
-      registers,
-    });
-    this.restRequests = new Counter({
-      name: `${METRIC_PREFIX}discord_rest_requests_total`,
-      help: "Discord REST responses, by route kind (interaction token or bot token) and HTTP status",
-      labelNames: ["route_kind", "status"],
-      registers,
-    });
-    this.rest429s = new Counter({
-      name: `${METRIC_PREFIX}discord_rest_429_total`,
-      help: "Discord REST 429 (rate limited) responses, by route kind and X-RateLimit-Scope",
-      labelNames: ["route_kind", "scope"],
-      registers,
-    });
-    this.restWaits = new Counter({
-      name: `${METRIC_PREFIX}discord_rest_rate_limit_waits_total`,
-      help: "Times the REST client held a request back for a rate limit, by route kind and whether it was global",
-      labelNames: ["route_kind", "global"],
-      registers,
-    });
-    this.storageErrors = new Counter({
-      name: `${METRIC_PREFIX}storage_errors_total`,
-      help: "Operations that failed because a store was unavailable, by store (database, objects)",
-      labelNames: ["store"],
-      registers,
-    });
-    this.refusals = new Counter({
-      name: `${METRIC_PREFIX}quota_refusals_total`,
-      help: "Requests refused at admission, by kind, reason (quota, busy, blocked, gone) and allowance scope (user, guild, everywhere; none when not a quota)",
-      labelNames: ["kind", "reason", "scope"],
-      registers,
-    });
+    this.interactions = new Counter({ ...INTERACTIONS, registers });
+    this.ackSeconds = new Histogram({ ...ACK_SECONDS, registers });
+    this.predictions = new Counter({ ...PREDICTIONS, registers });
+    this.predictionSeconds = new Histogram({ ...PREDICTION_SECONDS, registers });
+    this.queueDepthGauge = new Gauge({ ...QUEUE_DEPTH, registers });
+    this.queueWaitSeconds = new Histogram({ ...QUEUE_WAIT_SECONDS, registers });
+    this.restRequests = new Counter({ ...REST_REQUESTS, registers });
+    this.rest429s = new Counter({ ...REST_429S, registers });
+    this.restWaits = new Counter({ ...REST_WAITS, registers });
+    this.storageErrors = new Counter({ ...STORAGE_ERRORS, registers });
+    this.refusals = new Counter({ ...REFUSALS, registers });
   }
 
   /** The Content-Type of `text()`. */

@@ -2,7 +2,7 @@
 // naming the variable and exit code 2.
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, S3_BUCKET, startS3 } from "../support/s3.ts";
 import { runScript } from "../support/spawn.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, configSecrets, loadConfig } from "../../src/config/config.ts";
+import { ConfigError, loadConfig } from "../../src/config/load.ts";
+import { configSecrets } from "../../src/config/secrets.ts";
 import { redactUrl } from "../../src/db/database.ts";
 import { captureLogger } from "../support/env.ts";
 

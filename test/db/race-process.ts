@@ -3,7 +3,7 @@
 // attempts at once and prints what each attempt got as one JSON line.
 import { existsSync } from "node:fs";
 import { createAppContext } from "../../src/app/compose.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/kit/logger.ts";
 
 const env = process.env;

@@ -4,7 +4,7 @@
 // SIGKILLed at the first file removal, that is after the deletion's transaction committed and before any file
 // was unlinked. Prints what it made as one JSON line first.
 import { createAppContext } from "../../src/app/compose.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/kit/logger.ts";
 import { generate } from "../support/env.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import type { ImageRow } from "../../src/db/repositories/images-repo.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import { type RecoveryReport, recoverFileStore } from "../../src/files/recovery.ts";

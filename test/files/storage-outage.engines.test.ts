@@ -3,7 +3,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import { readAll, StorageUnavailableError } from "../../src/files/object-store.ts";
 import { recoverFileStore } from "../../src/files/recovery.ts";

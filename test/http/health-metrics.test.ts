@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
-import { configSecrets } from "../../src/config/config.ts";
+import { configSecrets } from "../../src/config/secrets.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "../../src/http/server.ts";
 import { DiscordSandbox } from "../../src/sandbox/server.ts";

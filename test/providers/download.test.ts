@@ -3,7 +3,7 @@
 import { readdirSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { REPLICATE_DELIVERY_ORIGINS, refuseOutputUrl } from "../../src/providers/download.ts";
 import { generate } from "../support/env.ts";
 import { REQUEST, type Rig, startOtherServer, startRig } from "./replicate/support.ts";

@@ -4,7 +4,7 @@ import { InteractionResponseType } from "discord-api-types/v10";
 import { afterAll, afterEach, expect } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
 import { type RunningBot, startBot } from "../../src/app/gateway.ts";
-import { loadConfig } from "../../src/config/config.ts";
+import { loadConfig } from "../../src/config/load.ts";
 import { deployCommands } from "../../src/discord/commands/register.ts";
 import { parseCustomId } from "../../src/discord/kit/custom-id.ts";
 import type { AppContext } from "../../src/features/context.ts";

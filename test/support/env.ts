@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { inject } from "vitest";
-import { type Config, loadConfig } from "../../src/config/config.ts";
+import { type Config, loadConfig } from "../../src/config/load.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import type {
   GenerationRequest,

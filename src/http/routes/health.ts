@@ -7,7 +7,7 @@
 // store that hangs makes the probe fail in time rather than hang with it.
 //
 // Redis: the bot has none yet. When fleet mode adds it, it becomes one more check here (only when it is set).
-import { configSecrets } from "../../config/config.ts";
+import { configSecrets } from "../../config/secrets.ts";
 import type { HttpDeps, RouteGroup } from "../route-group.ts";
 
 /** The longest a check may take before it counts as failed. */

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { Routes } from "discord.js";
 import { createAppContext } from "../../../src/app/compose.ts";
 import { jobQueueOrExit } from "../../../src/app/startup.ts";
-import { loadConfig } from "../../../src/config/config.ts";
+import { loadConfig } from "../../../src/config/load.ts";
 import { botRest, restOptionsFor } from "../../../src/discord/kit/rest.ts";
 import { createLogger } from "../../../src/kit/logger.ts";
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../../src/app/compose.ts";
-import type { Config } from "../../../src/config/config.ts";
+import type { Config } from "../../../src/config/load.ts";
 import type { AppContext } from "../../../src/features/context.ts";
 import type {
   GenerationRequest,

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { createAppContext } from "../../../src/app/compose.ts";
 import { jobQueueOrExit } from "../../../src/app/startup.ts";
-import { loadConfig } from "../../../src/config/config.ts";
+import { loadConfig } from "../../../src/config/load.ts";
 import { createLogger } from "../../../src/kit/logger.ts";
 
 const env = process.env;

@@ -1,0 +1,167 @@
+// What `npm run storage:copy` does: reads the source's and the target's settings, opens both sides, copies the
+// rows and the files, checks every one, and says what it did. src/storage-copy.ts is its entry point.
+import type { Kysely } from "kysely";
+import { type Config, ConfigError, loadConfig } from "../config/load.ts";
+import {
+  adoptInstallId,
+  CopyRefusedError,
+  compareTables,
+  copyTables,
+  liveStoredFiles,
+} from "../db/copy-rows.ts";
+import { databaseSettings, type Engine, openAndMigrate, redactUrl } from "../db/database.ts";
+import type { Tables } from "../db/schema.ts";
+import { copyFiles } from "../files/copy-files.ts";
+import { FileStore } from "../files/file-store.ts";
+import { openObjectStore } from "../files/open-object-store.ts";
+import { LINK_SECRET_META_KEY } from "../files/signed-links.ts";
+import { StorageUnavailableError } from "../kit/errors.ts";
+import { EXIT_CONFIG } from "./startup.ts";
+
+/** Where to copy to (--to-database, --to-storage); what is not given stays where the source is. */
+export interface CopyTargets {
+  toDatabase: string | undefined;
+  toStorage: string | undefined;
+}
+
+/**
+ * The source's settings (what DATA_DIR, DATABASE_URL and STORAGE_URL name now) and the target's, or every
+ * problem in one message, named by the flag that gave the value, and exit code 2.
+ */
+export function copySettingsOrExit(
+  env: Record<string, string | undefined>,
+  targets: CopyTargets,
+): { source: Config; target: Config } {
+  // Only storage settings matter; the mock provider spares the copy a Replicate token.
+  const base = { ...env, IMAGE_PROVIDER: "mock" };
+  // S3_* describe the bucket; a side on local files must not read them as its own.
+  const withStorage = (storageUrl: string | undefined) =>
+    storageUrl?.trim()
+      ? { ...base, STORAGE_URL: storageUrl }
+      : {
+          ...base,
+          STORAGE_URL: undefined,
+          S3_ENDPOINT: undefined,
+          S3_REGION: undefined,
+          S3_FORCE_PATH_STYLE: undefined,
+        };
+  try {
+    return {
+      source: loadConfig(withStorage(env.STORAGE_URL)),
+      target: loadConfig({
+        ...withStorage(targets.toStorage ?? env.STORAGE_URL),
+        DATABASE_URL: targets.toDatabase ?? env.DATABASE_URL,
+      }),
+    };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(
+      err.message.replaceAll("DATABASE_URL", "--to-database").replaceAll("STORAGE_URL", "--to-storage"),
+    );
+    process.exit(EXIT_CONFIG);
+  }
+}
+
+/** One side of the copy: its database and its object store. */
+interface Side {
+  db: Kysely<Tables>;
+  engine: Engine;
+  files: FileStore;
+  /** The database as the output names it (a PostgreSQL URL without its password, or the SQLite file). */
+  rows: string;
+}
+
+/**
+ * Copies every row and every live file from `source` to `target` and checks them all, saying what it did.
+ * False when a difference was found (the output names it); a refusal throws CopyRefusedError.
+ */
+export async function copyInstall(source: Config, target: Config): Promise<boolean> {
+  const [from, to] = await openSides(source, target);
+  console.log(`rows:  ${from.rows} → ${to.rows}`);
+  console.log(`files: ${from.files.objects.description} → ${to.files.objects.description}`);
+  try {
+    return await copyBetween(from, to);
+  } finally {
+    await from.db.destroy();
+    await to.db.destroy();
+    from.files.close();
+    to.files.close();
+  }
+}
+
+/** Both sides opened and migrated, the target's bucket checked; a target's failure is named by its flag. */
+async function openSides(source: Config, target: Config): Promise<[Side, Side]> {
+  const from = await openAndMigrate(databaseSettings(source));
+  const to = await openAndMigrate(databaseSettings(target)).catch(async (err: unknown) => {
+    await from.db.destroy();
+    throw asFlag(err, "--to-database");
+  });
+  const fromFiles = new FileStore(openObjectStore(source.storage, source.dataDir));
+  const toFiles = new FileStore(openObjectStore(target.storage, target.dataDir));
+  try {
+    await toFiles.objects.check();
+  } catch (err) {
+    await Promise.all([from.db.destroy(), to.db.destroy()]);
+    throw asFlag(err, "--to-storage");
+  }
+  return [
+    { db: from.db, engine: from.engine, files: fromFiles, rows: describeRows(source) },
+    { db: to.db, engine: to.engine, files: toFiles, rows: describeRows(target) },
+  ];
+}
+
+const describeRows = (c: Config) => (c.databaseUrl ? redactUrl(c.databaseUrl) : `${c.dataDir}/bot.sqlite`);
+
+/** A target's storage error, named by the flag that gave it. */
+function asFlag(err: unknown, flag: string): unknown {
+  return err instanceof StorageUnavailableError
+    ? new StorageUnavailableError(flag, err.message, { cause: err })
+    : err;
+}
+
+/** The copy itself, each step skipped when both sides are the same place. True when everything matched. */
+async function copyBetween(from: Side, to: Side): Promise<boolean> {
+  // The generated key of signed links (LINK_SECRET unset) comes along, so links made before the move still work.
+  const installId = await adoptInstallId(from.db, to.db, [LINK_SECRET_META_KEY]);
+  if (from.rows !== to.rows) {
+    for await (const { table, read, written } of copyTables(from.db, to.db, to.engine)) {
+      console.log(
+        `  ${table}: ${read} rows, ${written} written (new or changed), ${read - written} unchanged`,
+      );
+    }
+  }
+  if (!(await to.files.owns(installId))) {
+    throw new CopyRefusedError(
+      `${to.files.objects.description} belongs to another install's database: give this one its own prefix`,
+    );
+  }
+  let failed = await reportRowDifferences(from.db, to.db);
+  if (from.files.objects.description !== to.files.objects.description) {
+    failed = (await copyAndReportFiles(from, to)) || failed;
+  }
+  return !failed;
+}
+
+/** Prints each table whose rows differ between the sides; true when one does. */
+async function reportRowDifferences(from: Kysely<Tables>, to: Kysely<Tables>): Promise<boolean> {
+  let failed = false;
+  for await (const d of compareTables(from, to)) {
+    failed = true;
+    console.error(
+      `  ${d.table}: ${d.count} rows on the source; on the target ${d.missing} missing, ${d.differ} different, ${d.extra} not on the source`,
+    );
+  }
+  if (!failed) console.log("  every row is on the target with the same values, and no other");
+  return failed;
+}
+
+/** Copies the files live rows name and prints what became of them; true when one could not be copied. */
+async function copyAndReportFiles(from: Side, to: Side): Promise<boolean> {
+  const named = await liveStoredFiles(from.db);
+  const { copied, present, problems } = await copyFiles(named, from.files, to.files);
+  console.log(
+    `  files: ${named.length} named by rows, ${copied} copied, ${present} already there, ${named.length - problems.length} verified by sha256`,
+  );
+  for (const p of problems) console.error(`  ${p}`);
+  return problems.length > 0;
+}
