@@ -79,7 +79,7 @@ describe("npm start in fleet mode", () => {
 
 describe("npm run sandbox", () => {
   it("with SANDBOX_SHARDS that is not 1 to 16 says so and exits 2", async () => {
-    const result = await runScript("src/sandbox.ts", { SANDBOX_PORT: "0", SANDBOX_SHARDS: "0" });
+    const result = await runScript("src/sandbox-main.ts", { SANDBOX_PORT: "0", SANDBOX_SHARDS: "0" });
     expect(result.status).toBe(2);
     expect(result.output).toContain(
       'SANDBOX_SHARDS must be a number of gateway shards from 1 to 16, not "0".',
@@ -88,7 +88,7 @@ describe("npm run sandbox", () => {
 
   it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
     const dir = makeTempDir();
-    const sandbox = spawnScript("src/sandbox.ts", {
+    const sandbox = spawnScript("src/sandbox-main.ts", {
       SANDBOX_PORT: "0",
       SANDBOX_DATA_DIR: dir.path,
       MOCK_LATENCY_MS: "100",
@@ -114,7 +114,7 @@ describe("npm run sandbox", () => {
   it("with an unreachable DATABASE_URL prints one message naming it and exits 2, with no stack trace", async () => {
     const dir = makeTempDir();
     try {
-      const result = await runScript("src/sandbox.ts", {
+      const result = await runScript("src/sandbox-main.ts", {
         SANDBOX_PORT: "0",
         SANDBOX_DATA_DIR: dir.path,
         DATABASE_URL: "postgres://bot:db-secret-hunter2@127.0.0.1:1/crbot",

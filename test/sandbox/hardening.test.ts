@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
+import { type RunningSandbox, startSandboxMode } from "../../src/app/sandbox-mode.ts";
 import { DiscordSandbox } from "../../src/sandbox/server.ts";
 import { SANDBOX_PEOPLE } from "../../src/sandbox/web.ts";
 import { eventually } from "../support/bot-harness.ts";
@@ -395,7 +395,7 @@ describe("a streamed REST body over the cap", () => {
 describe("npm run sandbox, sent bad requests", () => {
   it("answers them and keeps running until Ctrl-C", async () => {
     const dir = makeTempDir();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/sandbox-main.ts"], {
       env: {
         PATH: process.env.PATH ?? "",
         SANDBOX_PORT: "0",

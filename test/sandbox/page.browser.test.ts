@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningSandbox, startSandboxMode } from "../../src/sandbox/mode.ts";
+import { type RunningSandbox, startSandboxMode } from "../../src/app/sandbox-mode.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

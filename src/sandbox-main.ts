@@ -1,9 +1,9 @@
 // `npm run sandbox`: the whole bot offline in a browser, with no Discord application and no Replicate account.
 
+import { defaultSandboxDataDir, type RunningSandbox, startSandboxMode } from "./app/sandbox-mode.ts";
 import { EXIT_CONFIG, readEnvironment, storageProblem } from "./app/startup.ts";
 import { ConfigError } from "./config/load.ts";
 import { StorageUnavailableError } from "./kit/errors.ts";
-import { defaultSandboxDataDir, type RunningSandbox, startSandboxMode } from "./sandbox/mode.ts";
 
 const env = readEnvironment();
 const port = Number(env.SANDBOX_PORT || 3210);

@@ -2,16 +2,16 @@
 // npm start) logged into it, with the free mock providers unless Replicate is asked for.
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
-import { createAppContext } from "../app/compose.ts";
-import { type RunningBot, startBot } from "../app/gateway.ts";
 import { type Config, loadConfig } from "../config/load.ts";
 import { configSecrets } from "../config/secrets.ts";
 import { deployCommands } from "../discord/commands/register.ts";
 import type { AppContext } from "../features/context.ts";
 import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger } from "../kit/logger.ts";
-import { DiscordSandbox, type SandboxGuild, shardOf } from "./server.ts";
-import { attachWebUi } from "./web.ts";
+import { DiscordSandbox, type SandboxGuild, shardOf } from "../sandbox/server.ts";
+import { attachWebUi } from "../sandbox/web.ts";
+import { createAppContext } from "./compose.ts";
+import { type RunningBot, startBot } from "./gateway.ts";
 
 /** Fixed ids, so picks and references in the sandbox's data directory still belong to its guild next time. */
 const GUILD = {
