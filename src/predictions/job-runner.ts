@@ -13,6 +13,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { PredictionProvider, StartedPrediction } from "../providers/types.ts";
 import { awaitOutput, type WaitOptions } from "./await-prediction.ts";
 import { LatencyEstimate } from "./latency.ts";
+import { isDatabaseAway } from "./outage.ts";
 
 export type { JobState };
 
@@ -210,7 +211,7 @@ export class PredictionJobRunner {
       // The database away (past the data layer's own retries): nothing can be recorded, and the prediction may
       // well have succeeded. The row stays as it is, open, for the caller to run again once the database is
       // back (a queue's retry, the generation's own, or the next start); a run again never creates twice.
-      if (err instanceof StorageUnavailableError && err.variable === "DATABASE_URL") throw err;
+      if (isDatabaseAway(err)) throw err;
       const failure = recordableFailure(err, job.log, job.key.kind);
       await job.fail(failure);
       status = failure.code;

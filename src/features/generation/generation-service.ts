@@ -15,7 +15,6 @@ import type { JobState } from "../../db/repositories/job-rows.ts";
 import type { FileStore, Inspected } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
 import { type Clock, sleep, within } from "../../kit/clock.ts";
-import { StorageUnavailableError } from "../../kit/errors.ts";
 import type { FailureCode } from "../../kit/failures.ts";
 import { newId } from "../../kit/ids.ts";
 import type { Limiter } from "../../kit/limiter.ts";
@@ -27,6 +26,7 @@ import {
   PredictionJobRunner,
   type PredictionJobRunnerOptions,
 } from "../../predictions/job-runner.ts";
+import { retryThroughDatabaseOutage } from "../../predictions/outage.ts";
 import type {
   AspectRatio,
   ImageProvider,
@@ -61,14 +61,6 @@ export interface GenerationView {
    */
   waitingOnStorage?: number[];
 }
-
-/**
- * How long a slot waits before it is tried again when its result could not be recorded (the database was
- * away through the data layer's own retries), and for how long in all: Replicate keeps an output for an hour,
- * and a slot tried again only polls the recorded prediction and stores its output.
- */
-const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
-const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 
 /** How long a press on a grid waits for its last image to be recorded (see whenStored), and how often it looks. */
 const STORED_WAIT_MS = 10_000;
@@ -406,27 +398,20 @@ export class GenerationService {
     inspected: Inspected,
     onOutage: () => void,
   ): Promise<void> {
-    const since = this.deps.clock.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.runSlot(image, generation, queue, attempt === 0 ? state : undefined, inspected);
-      } catch (err) {
-        const databaseAway = err instanceof StorageUnavailableError && err.variable === "DATABASE_URL";
-        if (!databaseAway || this.jobs.stopped || this.deps.clock.now() - since > OUTAGE_GIVE_UP_MS)
-          throw err;
-        const pause = OUTAGE_RETRY_MS[Math.min(attempt, OUTAGE_RETRY_MS.length - 1)] as number;
-        this.deps.logger.warn(
-          { err, imageId: image.id, slot: image.slot, retryInMs: pause },
-          "could not record the slot's result: the database is away; trying again",
-        );
-        onOutage();
-        try {
-          await sleep(pause, this.jobs.signal);
-        } catch {
-          return; // stopping: the row stays open for the next start
-        }
-      }
-    }
+    await retryThroughDatabaseOutage(
+      (tries) => this.runSlot(image, generation, queue, tries === 0 ? state : undefined, inspected),
+      {
+        clock: this.deps.clock,
+        signal: this.jobs.signal,
+        onRetry: (err, pause) => {
+          this.deps.logger.warn(
+            { err, imageId: image.id, slot: image.slot, retryInMs: pause },
+            "could not record the slot's result: the database is away; trying again",
+          );
+          onOutage();
+        },
+      },
+    );
   }
 
   /** Stops waiting on predictions so the process can exit; their rows stay resumable. */
