@@ -22,6 +22,7 @@ import type { Logger } from "../kit/logger.ts";
 import { localBudget, type RequestBudget, redisBudget } from "../kit/request-budget.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
+import { PollTicks } from "../predictions/poll-ticks.ts";
 import {
   MOCK_MODEL,
   MOCK_REFERENCE_MODEL,
@@ -111,6 +112,8 @@ function assemble(
   const webhooks = webhookUrl(config)
     ? { webhooks: { events: predictionEvents, pollMs: safetyNetPollMs(config.predictionPollMs) } }
     : {};
+  // This context's waits share their fast-poll ticks, and no other context's (tests and the sandbox run several).
+  const ticks = new PollTicks();
   const links = new LinkSigner({
     publicUrl: config.http.publicUrl,
     secret: config.http.linkSecret,
@@ -139,6 +142,7 @@ function assemble(
     logger,
     pollMs: config.predictionPollMs,
     ...webhooks,
+    ticks,
     metrics,
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
@@ -158,6 +162,7 @@ function assemble(
     logger,
     pollMs: config.predictionPollMs,
     ...webhooks,
+    ticks,
     metrics,
     timeoutMs: config.videoTimeoutMs,
     onFailed: (v, tx) => quota.refund(v.id, "video", 1, tx),

@@ -112,6 +112,8 @@ export interface GenerationServiceDeps {
   webhooks?: WaitOptions["webhooks"];
   /** Counts how each prediction ended, and the storage errors the jobs met. */
   metrics?: PredictionJobRunnerOptions["metrics"];
+  /** The fast-poll ticks the application context's waits share. */
+  ticks?: PredictionJobRunnerOptions["ticks"];
   timeoutMs: number;
   /**
    * Called once when a generation settles with a slot that did not succeed, inside the transaction `tx` that
@@ -139,6 +141,7 @@ export class GenerationService {
       pollMs: deps.pollMs,
       ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.ticks ? { ticks: deps.ticks } : {}),
       history: (model) => deps.images.recentPredictionTimes(model, HISTORY_SIZE),
     });
     this.jobs.warm(deps.model());

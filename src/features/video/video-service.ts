@@ -52,6 +52,8 @@ export interface VideoServiceDeps {
   webhooks?: WaitOptions["webhooks"];
   /** Counts how each prediction ended, and the storage errors the jobs met. */
   metrics?: PredictionJobRunnerOptions["metrics"];
+  /** The fast-poll ticks the application context's waits share. */
+  ticks?: PredictionJobRunnerOptions["ticks"];
   timeoutMs: number;
   /**
    * Called once when a video fails, inside the transaction `tx` that records the failure (refunds it); it must
@@ -71,6 +73,7 @@ export class VideoService {
       pollMs: deps.pollMs,
       ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.ticks ? { ticks: deps.ticks } : {}),
     });
   }
 
