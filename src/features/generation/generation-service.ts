@@ -14,19 +14,12 @@ import type { ImageRow, ImagesRepo, StoredFileFacts } from "../../db/repositorie
 import type { JobState } from "../../db/repositories/job-rows.ts";
 import type { FileStore, Inspected } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
-import { type Clock, sleep, within } from "../../kit/clock.ts";
+import { sleep, within } from "../../kit/clock.ts";
 import type { FailureCode } from "../../kit/failures.ts";
 import { newId } from "../../kit/ids.ts";
-import type { Limiter } from "../../kit/limiter.ts";
 import type { Logger } from "../../kit/logger.ts";
-import type { WaitOptions } from "../../predictions/await-prediction.ts";
-import {
-  HISTORY_SIZE,
-  type PredictionJob,
-  PredictionJobRunner,
-  type PredictionJobRunnerOptions,
-} from "../../predictions/job-runner.ts";
-import { retryThroughDatabaseOutage } from "../../predictions/outage.ts";
+import { HISTORY_SIZE, type PredictionJob } from "../../predictions/job-runner.ts";
+import { type PredictionJobDeps, RowJobs } from "../../predictions/row-jobs.ts";
 import type {
   AspectRatio,
   ImageProvider,
@@ -86,7 +79,7 @@ export type ProgressListener = (view: GenerationView, settled: ImageRow) => void
  */
 export type LandedListener = (view: GenerationView) => undefined | Promise<unknown>;
 
-export interface GenerationServiceDeps {
+export interface GenerationServiceDeps extends PredictionJobDeps {
   data: DataStore;
   generations: GenerationsRepo;
   images: ImagesRepo;
@@ -104,16 +97,7 @@ export interface GenerationServiceDeps {
    * the signed links the image reaches the model by when PUBLIC_URL is set.
    */
   reference?: { provider: ImageProvider; model: () => string; links: LinkSigner };
-  limiter: Limiter;
-  clock: Clock;
   logger: Logger;
-  pollMs: number;
-  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
-  webhooks?: WaitOptions["webhooks"];
-  /** Counts how each prediction ended, and the storage errors the jobs met. */
-  metrics?: PredictionJobRunnerOptions["metrics"];
-  /** The fast-poll ticks the application context's waits share. */
-  ticks?: PredictionJobRunnerOptions["ticks"];
   timeoutMs: number;
   /**
    * Called once when a generation settles with a slot that did not succeed, inside the transaction `tx` that
@@ -124,8 +108,8 @@ export interface GenerationServiceDeps {
 }
 
 export class GenerationService {
-  /** Runs each slot as one prediction job; stopping it leaves running slots resumable, none marked failed. */
-  private readonly jobs: PredictionJobRunner;
+  /** Runs each slot as one prediction job; stopping them leaves running slots resumable, none marked failed. */
+  private readonly jobs: RowJobs<GenerationRow>;
   /**
    * Runs whose grid went out while their last images are being stored, by member, until they settle: a new
    * request of that member waits for them (see settling), so the grid on screen is never "still running".
@@ -135,15 +119,15 @@ export class GenerationService {
   private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
 
   constructor(private readonly deps: GenerationServiceDeps) {
-    this.jobs = new PredictionJobRunner({
-      limiter: deps.limiter,
-      clock: deps.clock,
-      pollMs: deps.pollMs,
-      ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
-      ...(deps.ticks ? { ticks: deps.ticks } : {}),
-      history: (model) => deps.images.recentPredictionTimes(model, HISTORY_SIZE),
-    });
+    this.jobs = new RowJobs(
+      {
+        kind: "image",
+        rows: deps.images.jobs,
+        deliveries: deps.generations,
+        history: (model) => deps.images.recentPredictionTimes(model, HISTORY_SIZE),
+      },
+      deps,
+    );
     this.jobs.warm(deps.model());
   }
   /**
@@ -401,18 +385,14 @@ export class GenerationService {
     inspected: Inspected,
     onOutage: () => void,
   ): Promise<void> {
-    await retryThroughDatabaseOutage(
+    await this.jobs.runThroughOutage(
       (tries) => this.runSlot(image, generation, queue, tries === 0 ? state : undefined, inspected),
-      {
-        clock: this.deps.clock,
-        signal: this.jobs.signal,
-        onRetry: (err, pause) => {
-          this.deps.logger.warn(
-            { err, imageId: image.id, slot: image.slot, retryInMs: pause },
-            "could not record the slot's result: the database is away; trying again",
-          );
-          onOutage();
-        },
+      (err, pause) => {
+        this.deps.logger.warn(
+          { err, imageId: image.id, slot: image.slot, retryInMs: pause },
+          "could not record the slot's result: the database is away; trying again",
+        );
+        onOutage();
       },
     );
   }
@@ -519,15 +499,15 @@ export class GenerationService {
 
   /** Generations whose result has not reached Discord: to resume and deliver after a restart. */
   undelivered(): Promise<GenerationRow[]> {
-    return this.deps.generations.undelivered();
+    return this.jobs.undelivered();
   }
 
-  async markDelivered(generationId: string): Promise<void> {
-    await this.deps.generations.markDelivered(generationId, this.deps.clock.now());
+  markDelivered(generationId: string): Promise<void> {
+    return this.jobs.markDelivered(generationId);
   }
 
-  async setMessageId(generationId: string, messageId: string): Promise<void> {
-    await this.deps.generations.setMessageId(generationId, messageId);
+  setMessageId(generationId: string, messageId: string): Promise<void> {
+    return this.jobs.setMessageId(generationId, messageId);
   }
 
   /** `image` and `generation` as this run read them: a slot's job needs only what never changes on them. */
@@ -566,11 +546,9 @@ export class GenerationService {
     const { slot } = image;
     const log = logger.child({ generationId: generation.id, imageId, slot });
     const drawnFrom = generation.parentImageId ? this.deps.reference : undefined;
-    return {
-      key: { kind: "image", id: imageId },
+    return this.jobs.job(imageId, {
       provider: drawnFrom?.provider ?? provider,
       log,
-      state: () => images.jobs.state(imageId),
       request: async () => ({
         prompt: generation.prompt,
         aspectRatio: generation.params.aspectRatio as AspectRatio,
@@ -580,11 +558,9 @@ export class GenerationService {
           : {}),
         ...(drawnFrom ? { reference: await this.sharedParentImage(generation, drawnFrom) } : {}),
       }),
-      markCreateSent: (at) => images.jobs.markCreateSent(imageId, at),
       markStarted: async (started) => {
         await images.markStarted(imageId, started.predictionId, started.model);
       },
-      heldElsewhere: (since) => images.jobs.predictionIdsHeldElsewhere(imageId, since),
       deadline: (now) => now + this.deps.timeoutMs,
       store: async (_output, data, predictMs) => {
         const facts = await files.writeImage(imageId, data, known?.inspected);
@@ -606,7 +582,7 @@ export class GenerationService {
       fail: async (failure) => {
         await images.markFailed(imageId, failure.code, failure.message, clock.now());
       },
-    };
+    });
   }
 
   private sharedParentImage(
