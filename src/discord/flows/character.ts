@@ -4,7 +4,8 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, REST } from "discord.js";
 import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationRequest, GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationRequest } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";

@@ -10,7 +10,7 @@ import type { AuditEntry } from "../../db/repositories/audit-repo.ts";
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { LibraryEntryWithImage } from "../../db/repositories/library-repo.ts";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
-import type { GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import type { LibraryPage } from "../../features/library/library-service.ts";
 import type { ImagePage, Lineage } from "../../features/references/reference-service.ts";
 import { failureReason } from "../../kit/failures.ts";
