@@ -8,7 +8,7 @@ import { StorageUnavailableError } from "../kit/errors.ts";
  * Replicate keeps an output for an hour, and work tried again only polls the recorded prediction and stores
  * its output.
  */
-const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
+const OUTAGE_RETRY_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
 const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 
 /** The pause before trying again after `times` tries have met the outage already. */

@@ -121,7 +121,6 @@ export class GenerationService {
     request: GenerationRequest,
     admit?: (jobId: string, model: string, tx: Repos) => Promise<Admission>,
   ): Promise<{ ok: true; generationId: string; recorded: RecordedGeneration } | ({ ok: false } & Refusal)> {
-    const { data, clock } = this.deps;
     if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IMAGES) {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
@@ -129,7 +128,7 @@ export class GenerationService {
     const parentId = request.parentImageId;
     if (parentId && !this.deps.reference) throw new Error("no reference model configured");
     const model = parentId && this.deps.reference ? this.deps.reference.model() : this.deps.model();
-    const recorded = await data.transaction(
+    const recorded = await this.deps.data.transaction(
       async (tx) => {
         if (parentId) {
           // Checked again where it is recorded: an image deleted since the command looked it up is not drawn
@@ -139,31 +138,7 @@ export class GenerationService {
         }
         const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
-        // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
-        // Read in the transaction, which has the server's settings from the admission already.
-        const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
-        const now = clock.now();
-        const recorded = await tx.generations.insertWithSlots(
-          {
-            id,
-            guildId: request.guildId,
-            channelId: request.channelId,
-            userId: request.userId,
-            interactionId: request.interaction?.interactionId ?? null,
-            interactionToken: request.interaction?.interactionToken ?? null,
-            applicationId: request.interaction?.applicationId ?? null,
-            prompt: request.prompt,
-            params: {
-              aspectRatio: request.aspectRatio,
-              ...(safety ? { safetyFilterLevel: safety } : {}),
-            },
-            model,
-            requested: request.count,
-            createdAt: now,
-            parentImageId: parentId ?? null,
-          },
-          Array.from({ length: request.count }, () => newId()),
-        );
+        const recorded = await this.insert(id, model, request, tx);
         return { ok: true as const, generationId: id, recorded };
       },
       {
@@ -175,6 +150,39 @@ export class GenerationService {
       },
     );
     return recorded;
+  }
+
+  /** The generation's row and its pending slots, in the transaction that admitted it. */
+  private async insert(
+    id: string,
+    model: string,
+    request: GenerationRequest,
+    tx: Repos,
+  ): Promise<RecordedGeneration> {
+    // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
+    // Read in the transaction, which has the server's settings from the admission already.
+    const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
+    return tx.generations.insertWithSlots(
+      {
+        id,
+        guildId: request.guildId,
+        channelId: request.channelId,
+        userId: request.userId,
+        interactionId: request.interaction?.interactionId ?? null,
+        interactionToken: request.interaction?.interactionToken ?? null,
+        applicationId: request.interaction?.applicationId ?? null,
+        prompt: request.prompt,
+        params: {
+          aspectRatio: request.aspectRatio,
+          ...(safety ? { safetyFilterLevel: safety } : {}),
+        },
+        model,
+        requested: request.count,
+        createdAt: this.deps.clock.now(),
+        parentImageId: request.parentImageId ?? null,
+      },
+      Array.from({ length: request.count }, () => newId()),
+    );
   }
 
   /**
