@@ -23,6 +23,7 @@ import type { Logger } from "../kit/logger.ts";
 import { localBudget, type RequestBudget, redisBudget } from "../kit/request-budget.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
+import { PollTicks } from "../predictions/poll-ticks.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
@@ -184,7 +185,7 @@ type ServiceParts = Pick<
 /** What both prediction services run with: one limiter, one clock, one way to notice a prediction's end. */
 type PredictionRunning = Pick<
   GenerationServiceDeps,
-  "data" | "files" | "limiter" | "clock" | "logger" | "metrics" | "pollMs" | "webhooks"
+  "data" | "files" | "limiter" | "clock" | "logger" | "metrics" | "pollMs" | "webhooks" | "ticks"
 >;
 
 function createPredictionServices(
@@ -206,6 +207,8 @@ function createPredictionServices(
     metrics,
     pollMs: config.predictionPollMs,
     ...webhooks,
+    // This context's waits share their fast-poll ticks, and no other context's (tests and the sandbox run several).
+    ticks: new PollTicks(),
   };
   return {
     generation: createGenerationService(core, running, parts),

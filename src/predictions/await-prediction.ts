@@ -2,8 +2,9 @@
 import { type Clock, sleep } from "../kit/clock.ts";
 import { PredictionFailure } from "../kit/failures.ts";
 import type { PredictionProvider, PredictionState } from "../providers/types.ts";
-import type { PredictionEvents } from "./completions.ts";
-import { FAST_POLL_MS, type LatencyEstimate, pollPlan } from "./latency.ts";
+import type { PredictionEvents, PredictionWatch } from "./completions.ts";
+import { type LatencyEstimate, pollPlan } from "./latency.ts";
+import { PollTicks } from "./poll-ticks.ts";
 
 /** After this many failed status checks in a row a running prediction is given up as a provider error. */
 const MAX_POLL_ERRORS = 5;
@@ -27,6 +28,8 @@ export interface WaitOptions {
    * next status check; the result is always read from the provider.
    */
   webhooks?: { events: PredictionEvents; pollMs: number };
+  /** The fast-poll ticks the application context's waits share; a wait without them ticks on its own. */
+  ticks?: PollTicks;
 }
 
 /** The output URL of a prediction that succeeded; a PredictionFailure for any other ending. */
@@ -35,126 +38,131 @@ export async function awaitOutput(
   predictionId: string,
   options: WaitOptions,
 ): Promise<string> {
-  const { clock, pollMs, deadline, signal, latency } = options;
-  const startedAt = options.startedAt ?? clock.now();
-  const watch = options.webhooks?.events.watch(predictionId);
+  const wait = new PredictionWait(provider, predictionId, options);
   try {
-    return await poll();
+    return await wait.poll();
   } finally {
-    watch?.close();
-  }
-
-  async function poll(): Promise<string> {
-    let errors = 0;
-    if (latency && !options.webhooks) {
-      // A prediction that cannot be done yet is not asked about (one resumed after a restart, long since
-      // created, is asked at once): under load these first checks alone (one per
-      // create) would spend a good part of the account's status-check budget, and the checks that matter, of
-      // predictions about to finish, would wait behind them.
-      await latency.ready;
-      const plan = pollPlan(clock.now() - startedAt, latency, pollMs);
-      if (plan.notDue) await sleep(plan.delayMs, signal);
-    }
-    for (;;) {
-      let state: PredictionState = { status: "running" };
-      // A completion announced from here on is read by this check or cuts the next sleep short.
-      watch?.reset();
-      try {
-        state = await provider.get(predictionId, signal);
-        errors = 0;
-      } catch (err) {
-        // A status check that fails (after the fetch's own retries) is not the prediction failing: it is
-        // paid for and may still finish, so keep asking a few times before giving up on it, and cancel it
-        // when giving up so it does not run on unwatched.
-        if (signal.aborted) throw err;
-        if (++errors >= MAX_POLL_ERRORS) {
-          await provider.cancel(predictionId);
-          const reason = err instanceof PredictionFailure ? err.message : String(err);
-          throw new PredictionFailure(
-            "provider_error",
-            `gave up after ${MAX_POLL_ERRORS} failed status checks (${reason}); cancelled`,
-          );
-        }
-      }
-      if (state.status === "succeeded") {
-        // The provider's own running time when it reports one: the observed time carries this poll's lag.
-        latency?.observe(state.durationMs ?? clock.now() - startedAt);
-        if (state.durationMs !== undefined) options.onRunningTime?.(state.durationMs);
-        return state.output;
-      }
-      if (state.status === "failed") throw state.failure;
-      if (clock.now() + pollMs > deadline) {
-        await provider.cancel(predictionId);
-        throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
-      }
-      options.onPoll?.();
-      if (watch && options.webhooks) {
-        // The next check at the safety-net interval (never past the deadline, so the last check before giving
-        // up is not pushed beyond it) or as soon as a completion arrives. onPoll keeps the normal pace in
-        // between, so a video's elapsed time still moves while nothing is asked of the provider.
-        const checkAt = Math.min(clock.now() + options.webhooks.pollMs, deadline);
-        while (!watch.woken && clock.now() < checkAt) {
-          await watch.sleep(Math.min(pollMs, checkAt - clock.now()), signal);
-          if (!watch.woken && clock.now() < checkAt) options.onPoll?.();
-        }
-      } else {
-        // The first wait needs what recorded history teaches (read once per model, while the create ran).
-        if (latency) await latency.ready;
-        const plan = pollPlan(clock.now() - startedAt, latency, pollMs);
-        if (!plan.onTick) await sleep(plan.delayMs, signal);
-        // A slower check joins the next tick too (at most 2 × FAST_POLL_MS later): while many predictions run,
-        // the tick's one list request answers it with the others instead of a request of its own. Under load,
-        // one GET per slow check took most of the account's status budget, and the checks of predictions
-        // about to finish waited behind them (load poll lag p95 321 ms).
-        await nextTick(signal);
-      }
-    }
+    wait.close();
   }
 }
 
-/** Pending ticks by their time: every fast check due at one tick shares its timer. */
-const ticks = new Map<number, { promise: Promise<void>; checks: number }>();
-/** How many checks the last tick to fire carried. */
-let lastTickChecks = 0;
-/**
- * From this many checks on one tick, ticks come every 2 × FAST_POLL_MS: a lone generation's slots are checked
- * every 25 ms, while a burst (one list request per tick, each answering dozens) is read at half that rate, so
- * the lists' parsing does not crowd out the work of storing and sending what they report.
- */
-const BUSY_TICK_CHECKS = 5;
+/** One wait on one prediction: what it has seen so far, between its status checks. */
+class PredictionWait {
+  private readonly startedAt: number;
+  /** Open for the whole wait when webhooks are on, so a completion that lands mid-check still cuts a sleep. */
+  private readonly watch: PredictionWatch | undefined;
+  private readonly ticks: PollTicks;
+  /** Status checks that failed in a row. */
+  private errors = 0;
 
-/**
- * Waits until the next tick on the wall clock (a multiple of FAST_POLL_MS, or of twice it while busy). Every
- * prediction in its fast phase wakes in the same timer callback, so their status checks leave in one turn of
- * the event loop and the provider can answer them with one request (see ReplicatePredictions.get). Process-wide
- * on purpose, as the provider's request budget is: a table of timers (an entry lives until its tick, at most
- * 2 × FAST_POLL_MS) and the last tick's size, nothing a job depends on for correctness.
- */
-function nextTick(signal: AbortSignal): Promise<void> {
-  const period = lastTickChecks >= BUSY_TICK_CHECKS ? 2 * FAST_POLL_MS : FAST_POLL_MS;
-  const at = (Math.floor(Date.now() / period) + 1) * period;
-  let tick = ticks.get(at);
-  if (!tick) {
-    const entry = { checks: 0, promise: Promise.resolve() };
-    entry.promise = new Promise<void>((resolve) =>
-      setTimeout(() => {
-        ticks.delete(at);
-        lastTickChecks = entry.checks;
-        resolve();
-      }, at - Date.now()),
-    );
-    ticks.set(at, entry);
-    tick = entry;
+  constructor(
+    private readonly provider: PredictionProvider<unknown>,
+    private readonly predictionId: string,
+    private readonly options: WaitOptions,
+  ) {
+    this.startedAt = options.startedAt ?? options.clock.now();
+    this.watch = options.webhooks?.events.watch(predictionId);
+    this.ticks = options.ticks ?? new PollTicks();
   }
-  tick.checks++;
-  const shared = tick.promise;
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    void shared.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
+
+  close(): void {
+    this.watch?.close();
+  }
+
+  async poll(): Promise<string> {
+    await this.untilDue();
+    for (;;) {
+      const output = await this.outcome(await this.check());
+      if (output !== undefined) return output;
+      this.options.onPoll?.();
+      const { webhooks } = this.options;
+      if (this.watch && webhooks) await this.untilWoken(this.watch, webhooks.pollMs);
+      else await this.paced();
+    }
+  }
+
+  /**
+   * A prediction that cannot be done yet is not asked about (one resumed after a restart, long since created, is
+   * asked at once): under load these first checks alone (one per create) would spend a good part of the
+   * account's status-check budget, and the checks that matter, of predictions about to finish, would wait
+   * behind them.
+   */
+  private async untilDue(): Promise<void> {
+    const { latency, clock, pollMs, signal } = this.options;
+    if (!latency || this.options.webhooks) return;
+    await latency.ready;
+    const plan = pollPlan(clock.now() - this.startedAt, latency, pollMs);
+    if (plan.notDue) await sleep(plan.delayMs, signal);
+  }
+
+  /**
+   * One status check. One that fails (after the fetch's own retries) is not the prediction failing: it is paid
+   * for and may still finish, so it counts as still running a few times before the prediction is given up, and
+   * cancelled then so it does not run on unwatched.
+   */
+  private async check(): Promise<PredictionState> {
+    const { signal } = this.options;
+    // A completion announced from here on is read by this check or cuts the next sleep short.
+    this.watch?.reset();
+    try {
+      const state = await this.provider.get(this.predictionId, signal);
+      this.errors = 0;
+      return state;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (++this.errors >= MAX_POLL_ERRORS) {
+        await this.provider.cancel(this.predictionId);
+        const reason = err instanceof PredictionFailure ? err.message : String(err);
+        throw new PredictionFailure(
+          "provider_error",
+          `gave up after ${MAX_POLL_ERRORS} failed status checks (${reason}); cancelled`,
+        );
+      }
+      return { status: "running" };
+    }
+  }
+
+  /** The output of a prediction that succeeded, undefined while it runs; throws for any other ending. */
+  private async outcome(state: PredictionState): Promise<string | undefined> {
+    const { clock, pollMs, deadline, latency } = this.options;
+    if (state.status === "succeeded") {
+      // The provider's own running time when it reports one: the observed time carries this poll's lag.
+      latency?.observe(state.durationMs ?? clock.now() - this.startedAt);
+      if (state.durationMs !== undefined) this.options.onRunningTime?.(state.durationMs);
+      return state.output;
+    }
+    if (state.status === "failed") throw state.failure;
+    if (clock.now() + pollMs > deadline) {
+      await this.provider.cancel(this.predictionId);
+      throw new PredictionFailure("timeout", "no result before the deadline; cancelled");
+    }
+    return undefined;
+  }
+
+  /**
+   * With webhooks on: the next check at the safety-net interval (never past the deadline, so the last check before
+   * giving up is not pushed beyond it) or as soon as a completion arrives. onPoll keeps the normal pace in
+   * between, so a video's elapsed time still moves while nothing is asked of the provider.
+   */
+  private async untilWoken(watch: PredictionWatch, safetyNetMs: number): Promise<void> {
+    const { clock, pollMs, deadline, signal } = this.options;
+    const checkAt = Math.min(clock.now() + safetyNetMs, deadline);
+    while (!watch.woken && clock.now() < checkAt) {
+      await watch.sleep(Math.min(pollMs, checkAt - clock.now()), signal);
+      if (!watch.woken && clock.now() < checkAt) this.options.onPoll?.();
+    }
+  }
+
+  private async paced(): Promise<void> {
+    const { latency, clock, pollMs, signal } = this.options;
+    // The first wait needs what recorded history teaches (read once per model, while the create ran).
+    if (latency) await latency.ready;
+    const plan = pollPlan(clock.now() - this.startedAt, latency, pollMs);
+    if (!plan.onTick) await sleep(plan.delayMs, signal);
+    // A slower check joins the next tick too (at most 2 × FAST_POLL_MS later): while many predictions run,
+    // the tick's one list request answers it with the others instead of a request of its own. Under load,
+    // one GET per slow check took most of the account's status budget, and the checks of predictions
+    // about to finish waited behind them (load poll lag p95 321 ms).
+    await this.ticks.next(signal);
+  }
 }

@@ -13,6 +13,8 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { PredictionProvider, StartedPrediction } from "../providers/types.ts";
 import { awaitOutput, type WaitOptions } from "./await-prediction.ts";
 import { LatencyEstimate } from "./latency.ts";
+import { isDatabaseAway } from "./outage.ts";
+import { PollTicks } from "./poll-ticks.ts";
 
 export type { JobState };
 
@@ -78,6 +80,8 @@ export interface PredictionJobRunnerOptions {
    * first job after a start polls as well-paced as later ones.
    */
   history?: (model: string) => Promise<readonly number[]>;
+  /** The fast-poll ticks the application context's waits share (see PollTicks); without them, the runner's own. */
+  ticks?: PollTicks;
 }
 
 /**
@@ -89,6 +93,26 @@ export const STORING_AT_ONCE = 16;
 
 /** How many recorded running times a model's estimate starts from. */
 export const HISTORY_SIZE = 20;
+
+/** A job's prediction as its run waits on it: created, adopted or recorded before, and when its create left. */
+interface StartedJob {
+  predictionId: string;
+  model: string | null;
+  sentAt?: number | undefined;
+}
+
+/** What one run of a job learnt on its way: for its metrics, and for the store after its limiter turn. */
+interface JobRecord {
+  /** Whether the job waited for its place: only then can its row have changed since it was read. */
+  waited: boolean;
+  /** When the job got its place (monotonic, for its duration). */
+  began?: number;
+  /** The model the job ran on, once known (for the metrics: no read of the row again). */
+  model?: string | null;
+  /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
+  finished?: { output: string; data: Uint8Array; predictMs: number | undefined };
+  releaseStoring?: () => void;
+}
 
 /** Runs a service's prediction jobs; stopping it leaves every unfinished job resumable. */
 export class PredictionJobRunner {
@@ -103,8 +127,11 @@ export class PredictionJobRunner {
   }
   /** How long each model's predictions usually take; paces polling. */
   private readonly latency = new Map<string, LatencyEstimate>();
+  /** The fast-poll ticks every wait of this runner joins (the application context's, when it gives them). */
+  private readonly ticks: PollTicks;
 
   constructor(private readonly options: PredictionJobRunnerOptions) {
+    this.ticks = options.ticks ?? new PollTicks();
     // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
     setMaxListeners(0, this.stopping.signal);
   }
@@ -134,90 +161,109 @@ export class PredictionJobRunner {
     /** The row's state when the caller has just read it: not read again. */
     known?: JobState,
   ): Promise<void> {
-    const { limiter, clock, pollMs } = this.options;
     const signal = this.stopping.signal;
     const before = known ?? (await job.state());
     if (hasEnded(before)) return;
-    /** Whether the job waited for its place: only then can its row have changed since it was read. */
-    let waited = false;
-    /** When the job got its place (monotonic, for its duration) and how it ended, for the metrics. */
-    let began: number | undefined;
+    const record: JobRecord = { waited: false };
+    /** How the job ended, for the metrics. */
     let status: string | undefined;
-    /** The model the job ran on, once known (for the metrics: no read of the row again). */
-    let model: string | null | undefined;
-    /** The downloaded output, stored once the prediction's place is given up, and the storing place it holds. */
-    let finished: { output: string; data: Uint8Array; predictMs: number | undefined } | undefined;
-    let releaseStoring: (() => void) | undefined;
     try {
-      await limiter.run(
-        async () => {
-          events.started?.();
-          const state = waited ? await job.state() : before;
-          if (!state || hasEnded(state)) return;
-          began = performance.now();
-          model = state.model;
-          // The history is read while the create is under way; the first wait needs it, the create does not.
-          const configured = state.model ? this.latencyFor(state.model) : undefined;
-          const started = state.predictionId
-            ? {
-                predictionId: state.predictionId,
-                model: state.model,
-                sentAt: state.createSentAt ?? undefined,
-              }
-            : await this.startOrRecover(job, state, signal);
-          const { predictionId } = started;
-          model = started.model ?? model;
-          const latency = started.model ? this.latencyFor(started.model) : configured;
-          let predictMs: number | undefined;
-          const output = await awaitOutput(job.provider, predictionId, {
-            // Paced from when the create left, not from when its answer (and the row's record) came back: under
-            // load those take a while, and a prediction counted from then finishes before it is thought due.
-            ...(started.sentAt === undefined ? {} : { startedAt: Math.min(started.sentAt, clock.now()) }),
-            deadline: job.deadline(clock.now()),
-            pollMs,
-            clock,
-            signal,
-            ...(latency ? { latency } : {}),
-            onRunningTime: (ms) => {
-              predictMs = ms;
-            },
-            ...(events.polled ? { onPoll: events.polled } : {}),
-            ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
-          });
-          const slot = { imageId: job.key.id, predictionId };
-          trace("slot.noticed", slot);
-          const data = await job.provider.fetchOutput(output, signal);
-          trace("slot.downloaded", slot);
-          // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
-          // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
-          // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
-          releaseStoring = await this.storing.acquire();
-          finished = { output, data, predictMs };
-        },
+      await this.options.limiter.run(
+        () => this.predict(job, events, before, record),
         (ahead) => {
-          waited = true;
+          record.waited = true;
           events.queued?.(ahead);
         },
       );
-      if (finished) {
-        await job.store(finished.output, finished.data, finished.predictMs);
+      if (record.finished) {
+        const { output, data, predictMs } = record.finished;
+        await job.store(output, data, predictMs);
         trace("slot.recorded", { imageId: job.key.id });
         status = "succeeded";
       }
     } catch (err) {
       if (signal.aborted) return;
-      if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
-      // The database away (past the data layer's own retries): nothing can be recorded, and the prediction may
-      // well have succeeded. The row stays as it is, open, for the caller to run again once the database is
-      // back (a queue's retry, the generation's own, or the next start); a run again never creates twice.
-      if (err instanceof StorageUnavailableError && err.variable === "DATABASE_URL") throw err;
-      const failure = recordableFailure(err, job.log, job.key.kind);
-      await job.fail(failure);
-      status = failure.code;
+      status = await this.recordFailure(job, err);
     } finally {
-      releaseStoring?.();
+      record.releaseStoring?.();
     }
-    if (status && began !== undefined) this.report(job, status, began, model);
+    if (status && record.began !== undefined) this.report(job, status, record.began, record.model);
+  }
+
+  /**
+   * The job's turn under the limiter: its prediction started (or found again), waited on and its output
+   * downloaded. The output is stored after the turn, in one of the few storing places this takes.
+   */
+  private async predict<Request>(
+    job: PredictionJob<Request>,
+    events: JobEvents,
+    before: JobState | undefined,
+    record: JobRecord,
+  ): Promise<void> {
+    const signal = this.stopping.signal;
+    events.started?.();
+    const state = record.waited ? await job.state() : before;
+    if (!state || hasEnded(state)) return;
+    record.began = performance.now();
+    record.model = state.model;
+    // The history is read while the create is under way; the first wait needs it, the create does not.
+    const configured = state.model ? this.latencyFor(state.model) : undefined;
+    const started: StartedJob = state.predictionId
+      ? { predictionId: state.predictionId, model: state.model, sentAt: state.createSentAt ?? undefined }
+      : await this.startOrRecover(job, state, signal);
+    const { predictionId } = started;
+    record.model = started.model ?? record.model;
+    const latency = started.model ? this.latencyFor(started.model) : configured;
+    const { output, predictMs } = await this.awaitJobOutput(job, started, latency, events);
+    const slot = { imageId: job.key.id, predictionId };
+    trace("slot.noticed", slot);
+    const data = await job.provider.fetchOutput(output, signal);
+    trace("slot.downloaded", slot);
+    // The prediction is over and its output is here: its place under MAX_CONCURRENT_PREDICTIONS goes to the
+    // next job while this one is stored (a slow disk's fsync or an S3 put no longer holds a Replicate
+    // slot), once one of the few storing places is free, so downloaded outputs never pile up in memory.
+    record.releaseStoring = await this.storing.acquire();
+    record.finished = { output, data, predictMs };
+  }
+
+  /** The output of the job's prediction, and its own running time when the provider gave it. */
+  private async awaitJobOutput<Request>(
+    job: PredictionJob<Request>,
+    started: StartedJob,
+    latency: LatencyEstimate | undefined,
+    events: JobEvents,
+  ): Promise<{ output: string; predictMs: number | undefined }> {
+    const { clock, pollMs } = this.options;
+    let predictMs: number | undefined;
+    const output = await awaitOutput(job.provider, started.predictionId, {
+      // Paced from when the create left, not from when its answer (and the row's record) came back: under
+      // load those take a while, and a prediction counted from then finishes before it is thought due.
+      ...(started.sentAt === undefined ? {} : { startedAt: Math.min(started.sentAt, clock.now()) }),
+      deadline: job.deadline(clock.now()),
+      pollMs,
+      clock,
+      signal: this.stopping.signal,
+      ...(latency ? { latency } : {}),
+      onRunningTime: (ms) => {
+        predictMs = ms;
+      },
+      ...(events.polled ? { onPoll: events.polled } : {}),
+      ...(this.options.webhooks ? { webhooks: this.options.webhooks } : {}),
+      ticks: this.ticks,
+    });
+    return { output, predictMs };
+  }
+
+  /** Records how a job that ran failed; what it records it as, for the metrics. */
+  private async recordFailure<Request>(job: PredictionJob<Request>, err: unknown): Promise<string> {
+    if (err instanceof StorageUnavailableError) this.options.metrics?.storageError(err.variable);
+    // The database away (past the data layer's own retries): nothing can be recorded, and the prediction may
+    // well have succeeded. The row stays as it is, open, for the caller to run again once the database is
+    // back (a queue's retry, the generation's own, or the next start); a run again never creates twice.
+    if (isDatabaseAway(err)) throw err;
+    const failure = recordableFailure(err, job.log, job.key.kind);
+    await job.fail(failure);
+    return failure.code;
   }
 
   /** Reads `model`'s recorded history now, so the first job after a start finds its estimate ready. */
@@ -267,7 +313,7 @@ export class PredictionJobRunner {
     job: PredictionJob<Request>,
     state: JobState,
     signal: AbortSignal,
-  ): Promise<{ predictionId: string; model: string | null; sentAt?: number | undefined }> {
+  ): Promise<StartedJob> {
     const request = await job.request();
     if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
       const sentAt = this.options.clock.now();

@@ -14,6 +14,7 @@ import { StorageUnavailableError } from "../kit/errors.ts";
 import type { Logger } from "../kit/logger.ts";
 import type { PredictionEvents } from "../predictions/completions.ts";
 import type { JobKind } from "../predictions/job-runner.ts";
+import { outageOutlasted, outagePauseMs } from "../predictions/outage.ts";
 
 const require = createRequire(import.meta.url);
 /**
@@ -32,12 +33,6 @@ const ATTEMPTS = 8;
 const BACKOFF_MS = 1000;
 /** Deliveries are REST edits, not predictions: several at once per worker. */
 const DELIVERY_CONCURRENCY = 8;
-/**
- * A job that met the database (or object store) away is put off rather than failed: it waits, with growing
- * pauses, without spending an attempt, for as long as in one process (Replicate keeps an output an hour).
- */
-const OUTAGE_RETRY_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 30_000];
-const OUTAGE_GIVE_UP_MS = 50 * 60 * 1000;
 /** How long a stop waits for held jobs to be handed back before it lets their locks lapse instead. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /** How long one read of the wait list answers every waiting request's place. */
@@ -313,7 +308,10 @@ export class SharedJobQueue {
     if (work.outage) await job.updateData({ ...work, outage: undefined });
   }
 
-  /** The store is away: the job waits and runs again, without spending an attempt, up to OUTAGE_GIVE_UP_MS. */
+  /**
+   * The database (or object store) is away: the job is put off rather than failed. It waits, with growing pauses,
+   * without spending an attempt, for as long as in one process (see outage.ts: Replicate keeps an output an hour).
+   */
   private async putOff(
     job: Job<QueuedWork>,
     token: string | undefined,
@@ -322,10 +320,10 @@ export class SharedJobQueue {
   ): Promise<never> {
     const now = Date.now();
     const outage = job.data.outage ?? { since: now, times: 0 };
-    if (now - outage.since > OUTAGE_GIVE_UP_MS) {
+    if (outageOutlasted(outage.since, now)) {
       throw new (bullmq().UnrecoverableError)(`the storage stayed away: ${err.message}`);
     }
-    const pause = OUTAGE_RETRY_MS[Math.min(outage.times, OUTAGE_RETRY_MS.length - 1)] as number;
+    const pause = outagePauseMs(outage.times);
     log.warn({ err, variable: err.variable, retryInMs: pause }, "storage away: the job waits and runs again");
     await job.updateData({ ...job.data, outage: { since: outage.since, times: outage.times + 1 } });
     await job.moveToDelayed(now + pause, token);

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
 import type { AppContext } from "../../src/features/context.ts";
-import type { GenerationView } from "../../src/features/generation/generation-service.ts";
+import type { GenerationView } from "../../src/features/generation/generation-view.ts";
 import {
   captureLogger,
   generate,

@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import { deployCommands } from "../../src/discord/commands/register.ts";
 import { parseCustomId } from "../../src/discord/kit/custom-id.ts";
 import type { AppContext } from "../../src/features/context.ts";
-import type { GenerationView } from "../../src/features/generation/generation-service.ts";
+import type { GenerationView } from "../../src/features/generation/generation-view.ts";
 import {
   DiscordSandbox,
   MEMBER_PERMISSIONS,

@@ -8,11 +8,8 @@ import { Writable } from "node:stream";
 import { inject } from "vitest";
 import { type Config, loadConfig } from "../../src/config/load.ts";
 import type { AppContext } from "../../src/features/context.ts";
-import type {
-  GenerationRequest,
-  GenerationView,
-  ProgressListener,
-} from "../../src/features/generation/generation-service.ts";
+import type { GenerationRequest } from "../../src/features/generation/generation-service.ts";
+import type { GenerationView, ProgressListener } from "../../src/features/generation/generation-view.ts";
 import { type Clock, systemClock } from "../../src/kit/clock.ts";
 import { createLogger, type Logger } from "../../src/kit/logger.ts";
 import { ENGINE_BUCKET } from "./engine-names.ts";

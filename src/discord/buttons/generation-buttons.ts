@@ -2,7 +2,7 @@
 // only and honoured only on the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";

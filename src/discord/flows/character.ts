@@ -2,7 +2,8 @@
 // to the fleet's queue) and keep its message up to date until the grid is shown.
 import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationRequest, GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationRequest } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";

@@ -3,7 +3,7 @@
 // Used live and for generations resumed after a restart.
 import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";

@@ -1,6 +1,6 @@
 // A generation's message: its progress while images land, then the grid with its buttons.
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
-import type { GenerationView } from "../../features/generation/generation-service.ts";
+import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
 import { asSafetyFilterLevel } from "../../providers/types.ts";

@@ -7,17 +7,11 @@ import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import { referenceUrlOf, type VideoRow, type VideosRepo } from "../../db/repositories/videos-repo.ts";
 import type { FileStore } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
-import type { Clock } from "../../kit/clock.ts";
 import type { FailureCode } from "../../kit/failures.ts";
 import { newId } from "../../kit/ids.ts";
-import type { Limiter } from "../../kit/limiter.ts";
 import type { Logger } from "../../kit/logger.ts";
-import type { WaitOptions } from "../../predictions/await-prediction.ts";
-import {
-  type PredictionJob,
-  PredictionJobRunner,
-  type PredictionJobRunnerOptions,
-} from "../../predictions/job-runner.ts";
+import type { PredictionJob } from "../../predictions/job-runner.ts";
+import { type PredictionJobDeps, RowJobs } from "../../predictions/row-jobs.ts";
 import type {
   ReferenceImage,
   VideoRequest as VideoModelRequest,
@@ -35,7 +29,7 @@ export interface VideoRequest {
   interaction?: InteractionRef;
 }
 
-export interface VideoServiceDeps {
+export interface VideoServiceDeps extends PredictionJobDeps {
   data: DataStore;
   videos: VideosRepo;
   references: ReferenceService;
@@ -44,14 +38,7 @@ export interface VideoServiceDeps {
   links: LinkSigner;
   provider: VideoProvider;
   model: string;
-  limiter: Limiter;
-  clock: Clock;
   logger: Logger;
-  pollMs: number;
-  /** With Replicate's webhooks on: completions wake the waits, and polling slows to a safety net. */
-  webhooks?: WaitOptions["webhooks"];
-  /** Counts how each prediction ended, and the storage errors the jobs met. */
-  metrics?: PredictionJobRunnerOptions["metrics"];
   timeoutMs: number;
   /**
    * Called once when a video fails, inside the transaction `tx` that records the failure (refunds it); it must
@@ -61,17 +48,11 @@ export interface VideoServiceDeps {
 }
 
 export class VideoService {
-  /** Runs each video as one prediction job; stopping it leaves running videos resumable. */
-  private readonly jobs: PredictionJobRunner;
+  /** Runs each video as one prediction job; stopping them leaves running videos resumable. */
+  private readonly jobs: RowJobs<VideoRow>;
 
   constructor(private readonly deps: VideoServiceDeps) {
-    this.jobs = new PredictionJobRunner({
-      limiter: deps.limiter,
-      clock: deps.clock,
-      pollMs: deps.pollMs,
-      ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
-      ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    });
+    this.jobs = new RowJobs({ kind: "video", rows: deps.videos.jobs, deliveries: deps.videos }, deps);
   }
 
   /**
@@ -152,20 +133,16 @@ export class VideoService {
     const video = await videos.get(videoId);
     if (!video) return undefined;
     const log = logger.child({ videoId, referenceImageId: video.referenceImageId });
-    return {
-      key: { kind: "video", id: videoId },
+    return this.jobs.job(videoId, {
       provider,
       log,
-      state: () => videos.jobs.state(videoId),
       request: async () => ({
         prompt: video.prompt,
         image: await this.referenceImage(video),
       }),
-      markCreateSent: (at) => videos.jobs.markCreateSent(videoId, at),
       markStarted: async (started) => {
         await videos.markStarted(videoId, started.predictionId);
       },
-      heldElsewhere: (since) => videos.jobs.predictionIdsHeldElsewhere(videoId, since),
       deadline: (now) => Math.max(video.createdAt + this.deps.timeoutMs, now + 3 * this.deps.pollMs),
       store: async (output, data) => {
         const stored = await files.writeVideo(videoId, data);
@@ -178,7 +155,7 @@ export class VideoService {
         log.info({ bytes: stored.bytes }, "video stored");
       },
       fail: (failure) => this.fail(videoId, failure.code, failure.message),
-    };
+    });
   }
 
   stop(): void {
@@ -212,15 +189,15 @@ export class VideoService {
   }
 
   undelivered(): Promise<VideoRow[]> {
-    return this.deps.videos.undelivered();
+    return this.jobs.undelivered();
   }
 
-  async markDelivered(videoId: string): Promise<void> {
-    await this.deps.videos.markDelivered(videoId, this.deps.clock.now());
+  markDelivered(videoId: string): Promise<void> {
+    return this.jobs.markDelivered(videoId);
   }
 
-  async setMessageId(videoId: string, messageId: string): Promise<void> {
-    await this.deps.videos.setMessageId(videoId, messageId);
+  setMessageId(videoId: string, messageId: string): Promise<void> {
+    return this.jobs.setMessageId(videoId, messageId);
   }
 
   /** The row as it is now: a moderator may have deleted the video since the caller read it. */

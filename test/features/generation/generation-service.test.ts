@@ -4,10 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../../src/app/compose.ts";
 import type { Config } from "../../../src/config/load.ts";
 import type { AppContext } from "../../../src/features/context.ts";
-import type {
-  GenerationRequest,
-  GenerationView,
-} from "../../../src/features/generation/generation-service.ts";
+import type { GenerationRequest } from "../../../src/features/generation/generation-service.ts";
+import type { GenerationView } from "../../../src/features/generation/generation-view.ts";
 import {
   captureLogger,
   generate,

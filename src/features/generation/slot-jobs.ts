@@ -1,0 +1,143 @@
+// An image slot as a prediction job: what it sends (its generation's prompt and parameters, and the image it is
+// drawn from), how its image is stored, and how its start, success and failure are recorded.
+import type { GenerationRow, GenerationsRepo } from "../../db/repositories/generations-repo.ts";
+import type { ImageRow, ImagesRepo } from "../../db/repositories/images-repo.ts";
+import type { FileStore, Inspected } from "../../files/file-store.ts";
+import type { LinkSigner } from "../../files/signed-links.ts";
+import type { Clock } from "../../kit/clock.ts";
+import type { Logger } from "../../kit/logger.ts";
+import type { PredictionJob } from "../../predictions/job-runner.ts";
+import type { RowJobs } from "../../predictions/row-jobs.ts";
+import type {
+  AspectRatio,
+  ImageProvider,
+  ImageRequest,
+  ReferenceImage,
+  SafetyFilterLevel,
+} from "../../providers/types.ts";
+import { referenceImageInput } from "../references/reference-image.ts";
+
+/** The image models a slot may run on: its generation's, or the one that takes a reference. */
+export interface SlotModels {
+  provider: ImageProvider;
+  /**
+   * Generations drawn from an image: the provider that takes a reference (IMAGE_REFERENCE_MODEL), and the
+   * signed links the image reaches the model by when PUBLIC_URL is set.
+   */
+  reference?: { provider: ImageProvider; links: LinkSigner } | undefined;
+}
+
+export interface SlotJobsDeps extends SlotModels {
+  generations: GenerationsRepo;
+  images: ImagesRepo;
+  files: FileStore;
+  clock: Clock;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+/** The rows a caller has just read (two round trips fewer before the create on PostgreSQL), and its store's ear. */
+export interface KnownSlot {
+  image: ImageRow;
+  generation: GenerationRow;
+  /** Hears of the output once it passed its checks, while it is stored. */
+  inspected?: Inspected;
+}
+
+type DrawnFrom = NonNullable<SlotModels["reference"]>;
+
+export class SlotJobs {
+  /** A parent image being prepared for the model, by generation: its slots start together and share one upload. */
+  private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
+
+  constructor(
+    private readonly deps: SlotJobsDeps,
+    private readonly jobs: RowJobs<GenerationRow>,
+  ) {}
+
+  /** One image slot as a prediction job, keyed by its row's id; undefined when there is no such slot. */
+  async slotJob(
+    imageId: string,
+    logger: Logger = this.deps.logger,
+    known?: KnownSlot,
+  ): Promise<PredictionJob<ImageRequest> | undefined> {
+    const { images, clock } = this.deps;
+    const image = known?.image ?? (await images.get(imageId));
+    const generation = known?.generation ?? (image && (await this.deps.generations.get(image.generationId)));
+    if (!image || !generation) return undefined;
+    const { slot } = image;
+    const log = logger.child({ generationId: generation.id, imageId, slot });
+    const drawnFrom = generation.parentImageId ? this.deps.reference : undefined;
+    return this.jobs.job(imageId, {
+      provider: drawnFrom?.provider ?? this.deps.provider,
+      log,
+      request: async () => ({
+        prompt: generation.prompt,
+        aspectRatio: generation.params.aspectRatio as AspectRatio,
+        slot,
+        ...(generation.params.safetyFilterLevel
+          ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
+          : {}),
+        ...(drawnFrom ? { reference: await this.sharedParentImage(generation, drawnFrom) } : {}),
+      }),
+      markStarted: async (started) => {
+        await images.markStarted(imageId, started.predictionId, started.model);
+      },
+      deadline: (now) => now + this.deps.timeoutMs,
+      store: (_output, data, predictMs) => this.store(imageId, data, predictMs, log, known?.inspected),
+      fail: async (failure) => {
+        await images.markFailed(imageId, failure.code, failure.message, clock.now());
+      },
+    });
+  }
+
+  private async store(
+    imageId: string,
+    data: Uint8Array,
+    predictMs: number | undefined,
+    log: Logger,
+    inspected: Inspected | undefined,
+  ): Promise<void> {
+    const { images, files, clock } = this.deps;
+    const facts = await files.writeImage(imageId, data, inspected);
+    const marked = await images.markSucceeded(imageId, facts, clock.now(), predictMs);
+    // The common case answers in that one statement; only a row that had already ended is read again.
+    const current = marked ? undefined : await images.get(imageId);
+    const standsFor = marked
+      ? !marked.deleted
+      : current?.deletedAt === null && current.fileName === facts.fileName;
+    if (!standsFor) {
+      // Purged while it was being made (or its row is gone): no row stands for the file, so nothing else
+      // would remove it.
+      await files.remove(facts.fileName);
+      log.info("image discarded: its slot was deleted while it was being made");
+      return;
+    }
+    log.info({ bytes: facts.bytes }, "image stored");
+  }
+
+  private sharedParentImage(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage> {
+    const pending = this.parentInputs.get(generation.id);
+    if (pending) return pending;
+    const made = this.parentImage(generation, drawnFrom).finally(() =>
+      this.parentInputs.delete(generation.id),
+    );
+    this.parentInputs.set(generation.id, made);
+    return made;
+  }
+
+  /** The image a generation is drawn from, as its model receives it (the same way /video sends its input). */
+  private async parentImage(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage> {
+    const { generations, images, files } = this.deps;
+    const parent = generation.parentImageId ? await images.get(generation.parentImageId) : undefined;
+    return referenceImageInput(
+      { links: drawnFrom.links, files, host: drawnFrom.provider },
+      parent,
+      { createdAt: generation.createdAt, runsForMs: this.deps.timeoutMs },
+      {
+        recorded: async () => (await generations.get(generation.id))?.referenceUrl ?? undefined,
+        remember: (url) => generations.rememberReferenceUrl(generation.id, url),
+      },
+    );
+  }
+}
