@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -44,7 +45,21 @@ function distIsStale(): boolean {
   return Math.max(...sources.map(newest)) > statSync(stamp).mtimeMs;
 }
 
-export default function setup(project: TestProject): () => void {
+/**
+ * Whether any test file this run selected in `project` starts a script as a process: a run of other files
+ * (one test after an edit to src/, say) then waits for no build. Reads vitest's file filters from the command
+ * line, which its public API does not expose.
+ */
+async function runStartsProcesses(project: TestProject): Promise<boolean> {
+  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
+  const { testFiles } = await project.globTestFiles(filters);
+  return testFiles.some((file) =>
+    /\b(spawnScript|runScript|nodeArguments)\(/.test(readFileSync(file, "utf8")),
+  );
+}
+
+export default async function setup(project: TestProject): Promise<(() => void) | undefined> {
+  if (!(await runStartsProcesses(project))) return undefined;
   if (distIsStale()) {
     const built = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], {
       cwd: ROOT,
