@@ -77,9 +77,12 @@ describe("npm start in fleet mode", () => {
   });
 });
 
+// npm run sandbox runs the sources through tsx, so these do too.
 describe("npm run sandbox", () => {
   it("with SANDBOX_SHARDS that is not 1 to 16 says so and exits 2", async () => {
-    const result = await runScript("src/sandbox-main.ts", { SANDBOX_PORT: "0", SANDBOX_SHARDS: "0" });
+    const result = await runScript("src/sandbox-main.ts", { SANDBOX_PORT: "0", SANDBOX_SHARDS: "0" }, [], {
+      tsx: true,
+    });
     expect(result.status).toBe(2);
     expect(result.output).toContain(
       'SANDBOX_SHARDS must be a number of gateway shards from 1 to 16, not "0".',
@@ -88,11 +91,11 @@ describe("npm run sandbox", () => {
 
   it("prints one line with its 127.0.0.1 address, serves the page there, and stops cleanly on Ctrl-C", async () => {
     const dir = makeTempDir();
-    const sandbox = spawnScript("src/sandbox-main.ts", {
-      SANDBOX_PORT: "0",
-      SANDBOX_DATA_DIR: dir.path,
-      MOCK_LATENCY_MS: "100",
-    });
+    const sandbox = spawnScript(
+      "src/sandbox-main.ts",
+      { SANDBOX_PORT: "0", SANDBOX_DATA_DIR: dir.path, MOCK_LATENCY_MS: "100" },
+      { tsx: true },
+    );
     try {
       await waitUntil(() => sandbox.stdout().includes("\n"), "the sandbox's line");
       const line = sandbox.stdout();
@@ -114,11 +117,16 @@ describe("npm run sandbox", () => {
   it("with an unreachable DATABASE_URL prints one message naming it and exits 2, with no stack trace", async () => {
     const dir = makeTempDir();
     try {
-      const result = await runScript("src/sandbox-main.ts", {
-        SANDBOX_PORT: "0",
-        SANDBOX_DATA_DIR: dir.path,
-        DATABASE_URL: "postgres://bot:db-secret-hunter2@127.0.0.1:1/crbot",
-      });
+      const result = await runScript(
+        "src/sandbox-main.ts",
+        {
+          SANDBOX_PORT: "0",
+          SANDBOX_DATA_DIR: dir.path,
+          DATABASE_URL: "postgres://bot:db-secret-hunter2@127.0.0.1:1/crbot",
+        },
+        [],
+        { tsx: true },
+      );
       expect(result.status).toBe(2);
       expect(result.output.split("\n")[0]).toMatch(
         /^Cannot start: DATABASE_URL the database is unreachable: ECONNREFUSED/,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config/load.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
 import { type LocalS3, S3_BUCKET, startS3 } from "../support/s3.ts";
-import { runScript } from "../support/spawn.ts";
+import { nodeArguments, runScript } from "../support/spawn.ts";
 
 let s3: LocalS3;
 let dir: TempDir;
@@ -23,7 +23,7 @@ const start = (env: Record<string, string>) =>
   new Promise<{ status: number | null; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "src/index.ts"],
+      nodeArguments("src/index.ts"),
       {
         env: {
           PATH: process.env.PATH ?? "",

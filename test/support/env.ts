@@ -1,10 +1,10 @@
 // Temp directories, configs and log capture for tests that build the real application on disk.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
 import { inject } from "vitest";
 import { type Config, loadConfig } from "../../src/config/load.ts";
 import type { AppContext } from "../../src/features/context.ts";
@@ -36,6 +36,26 @@ export function sharedEngines(): { databaseUrl: string; s3Endpoint: string } | u
 export const engineName = () => (sharedEngines() ? "postgres + s3" : "sqlite + files");
 
 const madeSchemas = new Set<string>();
+/** The thread that creates schemas (create-schema.mjs), started at the first one this process needs. */
+let schemaMaker: Worker | undefined;
+
+/** Creates `schema` in the database at `url` if it is missing, and returns once it exists. */
+function createSchema(url: string, schema: string): void {
+  if (!schemaMaker) {
+    schemaMaker = new Worker(join(import.meta.dirname, "create-schema.mjs"));
+    // Idle, it must not keep a test process alive.
+    schemaMaker.unref();
+  }
+  const done = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  schemaMaker.postMessage({ url, schema, done, reply: port2 }, [port2]);
+  const waited = Atomics.wait(new Int32Array(done), 0, 0, 30_000);
+  const answer = receiveMessageOnPort(port1)?.message as { error?: string } | undefined;
+  port1.close();
+  if (waited === "timed-out" || !answer || answer.error) {
+    throw new Error(`could not create schema ${schema}: ${answer?.error ?? "no answer within 30 s"}`);
+  }
+}
 
 /**
  * The variables that put a data directory's rows and files on the run's shared engines: its own PostgreSQL
@@ -48,11 +68,7 @@ export function engineEnv(dataDir: string): Record<string, string> {
   const key = createHash("sha256").update(dataDir).digest("hex").slice(0, 16);
   const schema = `t_${key}`;
   if (!madeSchemas.has(schema)) {
-    execFileSync(process.execPath, [
-      join(import.meta.dirname, "create-schema.mjs"),
-      shared.databaseUrl,
-      schema,
-    ]);
+    createSchema(shared.databaseUrl, schema);
     madeSchemas.add(schema);
   }
   const credentials = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER" };

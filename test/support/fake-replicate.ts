@@ -2,85 +2,15 @@
 // files, with the faults a real deployment meets (latency, 429 + Retry-After, 5xx, hangs, lost create answers,
 // creates held open while the bot dies, refused connections, safety failures, bad files, outputs elsewhere
 // and redirects).
-import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import sharp from "sharp";
-
-/**
- * Input fields each model declares in its published schema on Replicate, kept here independently of the
- * bot's own registry so that a field the bot should not send is caught.
- */
-export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
-  "google/imagen-4": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
-  "google/imagen-4-fast": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
-  "google/imagen-4-ultra": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
-  "google/nano-banana": ["prompt", "image_input", "aspect_ratio", "output_format"],
-  "google/nano-banana-2": [
-    "prompt",
-    "image_input",
-    "aspect_ratio",
-    "resolution",
-    "image_search",
-    "google_search",
-    "output_format",
-  ],
-  "google/nano-banana-pro": [
-    "prompt",
-    "image_input",
-    "aspect_ratio",
-    "resolution",
-    "output_format",
-    "safety_filter_level",
-    "allow_fallback_model",
-  ],
-  "minimax/video-01": ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
-  "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "mode", "duration"],
-  "google/veo-3-fast": [
-    "prompt",
-    "image",
-    "aspect_ratio",
-    "resolution",
-    "generate_audio",
-    "seed",
-    "negative_prompt",
-  ],
-};
-
-const VIDEO_MODELS = new Set(["minimax/video-01", "kwaivgi/kling-v2.1", "google/veo-3-fast"]);
-const SAMPLE_VIDEO = readFileSync(new URL("../../src/providers/mock/assets/mock-video.mp4", import.meta.url));
-
-export type Outcome = "ok" | "safety" | "error" | "not_image" | "oversized" | "never";
-
-export interface Behaviour {
-  latencyMs?: number;
-  outcome?: Outcome;
-  /** The output URL reported instead of this server's own file URL. */
-  outputUrl?: string;
-  /** The output file answers 302 with this Location instead of the file. */
-  redirectTo?: string;
-  /**
-   * The create is stored (and would be billed) as usual, then held open: no answer goes back, as when the bot
-   * is stopped or killed while its create is in flight. See `held` and `whenHeld`.
-   */
-  hold?: boolean;
-}
-
-export interface Fault {
-  method: "GET" | "POST";
-  /** Matched against the start of the path, e.g. "/v1/models/" or "/v1/predictions/". */
-  pathPrefix: string;
-  status?: number;
-  retryAfter?: string;
-  /** Never answer; the client must time out. */
-  hang?: boolean;
-  /**
-   * For a create: the prediction is created (and would be billed) as usual, then this fault's answer (status
-   * or hang) goes back instead of the 201, as when Replicate's answer is lost on the way.
-   */
-  afterCreate?: boolean;
-}
+import { type Behaviour, type CreateRecord, type Prediction, PredictionStore } from "./fake-predictions.ts";
+import { type Fault, FaultQueue } from "./fake-replicate-faults.ts";
+import { readImageInputs, serveOutput, storeUpload, type UploadedFile } from "./fake-replicate-files.ts";
+import { type WebhookDelivery, type WebhookRecord, WebhookSender } from "./fake-replicate-webhooks.ts";
+import { PUBLISHED_INPUTS } from "./replicate-models.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -88,48 +18,6 @@ export interface RecordedRequest {
   at: number;
   status: number;
   authorization: string | undefined;
-}
-
-export interface CreateRecord {
-  id: string;
-  model: string;
-  input: Record<string, unknown>;
-  at: number;
-  /** The prediction's own running time, as this server decided it. */
-  latencyMs: number;
-  /** The create's `webhook` and `webhook_events_filter`, when it sent them. */
-  webhook?: { url: unknown; events: unknown };
-}
-
-interface Prediction {
-  /** Creation order, for the list's cursor. */
-  seq: number;
-  id: string;
-  model: string;
-  input: Record<string, unknown>;
-  createdAt: number;
-  readyAt: number;
-  outcome: Outcome;
-  canceled: boolean;
-  outputUrl?: string;
-  redirectTo?: string;
-  /** Where the create asked for its completion to be posted (its `webhook`). */
-  webhook?: string;
-}
-
-/** What becomes of a completion's webhook: sent signed, lost on the way, or sent with a wrong signature. */
-export type WebhookDelivery = "deliver" | "drop" | "bad_signature";
-
-/** A completion posted (or dropped) to a create's `webhook`, with what was sent, so a test can send it again. */
-export interface WebhookRecord {
-  predictionId: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  at: number;
-  /** The receiver's answer; 0 when it was dropped or the post failed. */
-  status: number;
-  dropped: boolean;
 }
 
 export interface FakeReplicateOptions {
@@ -151,6 +39,17 @@ export interface FakeReplicateOptions {
   webhookDelivery?: WebhookDelivery;
 }
 
+/** One request as the routes see it: where it went, its body, and how to log the status it was answered. */
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  method: string;
+  path: string;
+  url: URL;
+  raw: Buffer;
+  record(status: number): void;
+}
+
 export class FakeReplicate {
   readonly requests: RecordedRequest[] = [];
   readonly creates: CreateRecord[] = [];
@@ -159,21 +58,13 @@ export class FakeReplicate {
   readonly cancelRequests: string[] = [];
   readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
   /** Files uploaded with `POST /v1/files`, by id: what a model reading the file's `urls.get` receives. */
-  readonly uploads = new Map<string, { data: Buffer; contentType: string }>();
+  readonly uploads = new Map<string, UploadedFile>();
   /** Creates stored and held open without an answer (Behaviour.hold), in the order they came. */
   readonly held: CreateRecord[] = [];
   private readonly heldWaiters: Array<{ count: number; resolve: (held: CreateRecord[]) => void }> = [];
-  private readonly faults: Fault[] = [];
-  private readonly predictions = new Map<string, Prediction>();
-  /** While true, every prediction reports itself still processing, whatever its latency: see `holdResults`. */
-  private resultsHeld = false;
-  private readonly hanging = new Set<ServerResponse>();
-  /** Completion webhooks posted or dropped, in order. */
-  readonly webhooks: WebhookRecord[] = [];
-  readonly webhookSecret: string;
-  webhookDelivery: WebhookDelivery;
-  private readonly webhookTimers = new Set<NodeJS.Timeout>();
-  private closed = false;
+  private readonly faults = new FaultQueue();
+  private readonly predictions = new PredictionStore(this);
+  private readonly webhookSender: WebhookSender;
   private origin = "";
   private port = 0;
 
@@ -182,8 +73,11 @@ export class FakeReplicate {
     private readonly options: FakeReplicateOptions,
     private readonly image: Buffer,
   ) {
-    this.webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`;
-    this.webhookDelivery = options.webhookDelivery ?? "deliver";
+    this.webhookSender = new WebhookSender(
+      this.predictions,
+      options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`,
+      options.webhookDelivery ?? "deliver",
+    );
   }
 
   static async start(options: FakeReplicateOptions): Promise<FakeReplicate> {
@@ -210,14 +104,31 @@ export class FakeReplicate {
     return `${this.origin}/v1`;
   }
 
-  /** Forgets a prediction, as Replicate does with old ones: its status and cancel answer 404 from now on. */
-  forget(predictionId: string): void {
-    this.predictions.delete(predictionId);
-  }
-
   /** The origin this server's output files are served from. */
   get filesOrigin(): string {
     return this.origin;
+  }
+
+  /** Completion webhooks posted or dropped, in order. */
+  get webhooks(): WebhookRecord[] {
+    return this.webhookSender.records;
+  }
+
+  get webhookSecret(): string {
+    return this.webhookSender.secret;
+  }
+
+  get webhookDelivery(): WebhookDelivery {
+    return this.webhookSender.delivery;
+  }
+
+  set webhookDelivery(delivery: WebhookDelivery) {
+    this.webhookSender.delivery = delivery;
+  }
+
+  /** Forgets a prediction, as Replicate does with old ones: its status and cancel answer 404 from now on. */
+  forget(predictionId: string): void {
+    this.predictions.forget(predictionId);
   }
 
   /**
@@ -240,11 +151,11 @@ export class FakeReplicate {
    * the bot does while predictions run (how many it created, what it recorded) without racing their latency.
    */
   holdResults(): void {
-    this.resultsHeld = true;
+    this.predictions.holdResults(true);
   }
 
   releaseResults(): void {
-    this.resultsHeld = false;
+    this.predictions.holdResults(false);
   }
 
   /** Resolves once `count` creates are stored and held open, with them. */
@@ -280,240 +191,12 @@ export class FakeReplicate {
   imageInputs(
     create: CreateRecord,
   ): Array<{ data: Buffer; mime: string; via: "data_uri" | "upload" } | undefined> {
-    const urls = Array.isArray(create.input.image_input) ? (create.input.image_input as unknown[]) : [];
-    return urls.map((url) => {
-      const text = String(url);
-      const inline = /^data:([\w/+.-]+);base64,(.*)$/s.exec(text);
-      if (inline)
-        return {
-          data: Buffer.from(inline[2] as string, "base64"),
-          mime: inline[1] as string,
-          via: "data_uri",
-        };
-      const uploaded = new RegExp(`^${this.url}/files/(\\w+)/download$`).exec(text);
-      const file = uploaded && this.uploads.get(uploaded[1] as string);
-      return file ? { data: file.data, mime: file.contentType, via: "upload" } : undefined;
-    });
+    return readImageInputs(create, this.uploads, this.url);
   }
 
   /** Queues a one-shot fault for the next request that matches. */
   inject(fault: Fault): void {
-    this.faults.push(fault);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const timer of this.webhookTimers) clearTimeout(timer);
-    for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", this.origin);
-    const path = url.pathname;
-    const method = req.method ?? "GET";
-    const raw = await readBody(req);
-    const body = raw.toString("utf8");
-    const record = (status: number) =>
-      this.requests.push({ method, path, at: Date.now(), status, authorization: req.headers.authorization });
-
-    if (path.startsWith("/files/")) return this.serveFile(path.slice(7), res, record);
-    // For a benchmark driving this server in another process: what was created, and each one's latency.
-    if (path === "/_admin/creates") {
-      return json(
-        res,
-        200,
-        this.creates.map(({ input, ...c }) => ({ ...c, prompt: input.prompt })),
-      );
-    }
-
-    const faultIndex = this.faults.findIndex(
-      (f) => !f.afterCreate && f.method === method && path.startsWith(f.pathPrefix),
-    );
-    if (faultIndex >= 0) {
-      const [fault] = this.faults.splice(faultIndex, 1) as [Fault];
-      if (fault.hang) {
-        record(0);
-        this.hanging.add(res);
-        return;
-      }
-      const status = fault.status ?? 500;
-      record(status);
-      return json(res, status, { detail: "injected fault", status }, fault.retryAfter);
-    }
-
-    // A file's `urls.get`: readable without the token, as a model fetching its input reads it.
-    const download = /^\/v1\/files\/(\w+)\/download$/.exec(path);
-    if (method === "GET" && download) {
-      const file = this.uploads.get(download[1] as string);
-      record(file ? 200 : 404);
-      if (!file) return json(res, 404, { detail: "Not found.", status: 404 });
-      res
-        .writeHead(200, { "Content-Type": file.contentType, "Content-Length": file.data.length })
-        .end(file.data);
-      return;
-    }
-
-    if (req.headers.authorization !== `Bearer ${this.options.token}`) {
-      record(401);
-      return json(res, 401, { detail: "You did not pass a valid authentication token", status: 401 });
-    }
-
-    if (method === "POST" && path === "/v1/files") {
-      // Multipart as Replicate takes it: the bytes in `content`, JSON in `metadata`; parsed by undici.
-      const form = await new Response(new Uint8Array(raw), {
-        headers: { "content-type": req.headers["content-type"] ?? "" },
-      }).formData();
-      const content = form.get("content");
-      if (!(content instanceof Blob)) {
-        record(400);
-        return json(res, 400, { detail: "content is required", status: 400 });
-      }
-      const data = Buffer.from(await content.arrayBuffer());
-      const id = randomBytes(12).toString("hex");
-      const contentType = content.type || "application/octet-stream";
-      this.uploads.set(id, { data, contentType });
-      record(201);
-      return json(res, 201, {
-        id,
-        content_type: contentType,
-        size: data.length,
-        checksums: { sha256: createHash("sha256").update(data).digest("hex") },
-        metadata: JSON.parse((await (form.get("metadata") as Blob | null)?.text()) || "{}"),
-        created_at: new Date().toISOString(),
-        expires_at: null,
-        urls: { get: `${this.url}/files/${id}/download` },
-      });
-    }
-
-    const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
-    if (method === "POST" && create) {
-      const model = create[1] as string;
-      if (this.options.missingModels?.includes(model) || !PUBLISHED_INPUTS[model]) {
-        record(404);
-        return json(res, 404, { detail: "The requested resource could not be found.", status: 404 });
-      }
-      const parsed = JSON.parse(body || "{}") as {
-        input?: Record<string, unknown>;
-        webhook?: unknown;
-        webhook_events_filter?: unknown;
-      };
-      const input = parsed.input ?? {};
-      const undeclared = Object.keys(input).filter((k) => !PUBLISHED_INPUTS[model]?.includes(k));
-      if (undeclared.length || typeof input.prompt !== "string") {
-        this.rejectedInputs.push({ model, fields: undeclared });
-        record(422);
-        return json(res, 422, {
-          detail: `input has undeclared fields: ${undeclared.join(", ")}`,
-          status: 422,
-        });
-      }
-      const index = this.creates.length;
-      const behaviour = this.options.behaviour?.(input, index) ?? {};
-      const id = randomBytes(12).toString("hex");
-      const now = Date.now();
-      const latencyMs = behaviour.latencyMs ?? this.options.latencyMs ?? 300;
-      this.predictions.set(id, {
-        seq: index,
-        id,
-        model,
-        input,
-        createdAt: now,
-        readyAt: now + latencyMs,
-        outcome: behaviour.outcome ?? "ok",
-        canceled: false,
-        ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
-        ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
-        ...(typeof parsed.webhook === "string" ? { webhook: parsed.webhook } : {}),
-      });
-      this.scheduleWebhook(id, latencyMs);
-      const created = {
-        id,
-        model,
-        input,
-        at: now,
-        latencyMs,
-        ...(parsed.webhook !== undefined
-          ? { webhook: { url: parsed.webhook, events: parsed.webhook_events_filter } }
-          : {}),
-      };
-      this.creates.push(created);
-      if (behaviour.hold) {
-        record(0);
-        this.hanging.add(res);
-        this.held.push(created);
-        for (const w of this.heldWaiters.filter((w) => this.held.length >= w.count)) {
-          this.heldWaiters.splice(this.heldWaiters.indexOf(w), 1);
-          w.resolve(this.held.slice(0, w.count));
-        }
-        return;
-      }
-      const lost = this.faults.findIndex(
-        (f) => f.afterCreate && f.method === method && path.startsWith(f.pathPrefix),
-      );
-      if (lost >= 0) {
-        const [fault] = this.faults.splice(lost, 1) as [Fault];
-        if (fault.hang) {
-          record(0);
-          this.hanging.add(res);
-          return;
-        }
-        record(fault.status ?? 502);
-        return json(res, fault.status ?? 502, {
-          detail: "injected fault after create",
-          status: fault.status,
-        });
-      }
-      record(201);
-      return json(res, 201, this.view(this.predictions.get(id) as Prediction));
-    }
-
-    if (method === "GET" && path === "/v1/webhooks/default/secret") {
-      record(200);
-      return json(res, 200, { key: this.webhookSecret });
-    }
-
-    if (method === "GET" && path === "/v1/predictions") {
-      // Newest first; the cursor is the creation order of the last prediction on the previous page.
-      const size = this.options.listPageSize ?? 100;
-      const cursor = url.searchParams.get("cursor");
-      const before = cursor ? Number(Buffer.from(cursor, "base64url").toString()) : Number.POSITIVE_INFINITY;
-      const older = [...this.predictions.values()]
-        .filter((p) => p.seq < before)
-        .sort((a, b) => b.seq - a.seq);
-      const page = older.slice(0, size);
-      const last = page.at(-1);
-      record(200);
-      return json(res, 200, {
-        previous: null,
-        next:
-          older.length > size && last
-            ? `${this.options.listNextBase ?? this.url}/predictions?cursor=${Buffer.from(String(last.seq)).toString("base64url")}`
-            : null,
-        results: page.map((p) => ({ ...this.view(p), source: "api", data_removed: false })),
-      });
-    }
-
-    const get = /^\/v1\/predictions\/(\w+)(\/cancel)?$/.exec(path);
-    if (get) {
-      const prediction = this.predictions.get(get[1] as string);
-      if (!prediction) {
-        if (get[2] && method === "POST") this.cancelRequests.push(get[1] as string);
-        record(404);
-        return json(res, 404, { detail: "Not found.", status: 404 });
-      }
-      if (get[2] && method === "POST") {
-        this.cancelRequests.push(prediction.id);
-        prediction.canceled = true;
-        this.cancels.push(prediction.id);
-      }
-      record(200);
-      return json(res, 200, this.view(prediction));
-    }
-
-    record(404);
-    json(res, 404, { detail: "Not found.", status: 404 });
+    this.faults.add(fault);
   }
 
   /**
@@ -526,138 +209,216 @@ export class FakeReplicate {
     timestamp: number,
     secret = this.webhookSecret,
   ): Record<string, string> {
-    const key = Buffer.from(secret.slice("whsec_".length), "base64");
-    const mac = createHmac("sha256", key).update(`${webhookId}.${timestamp}.${body}`).digest("base64");
-    return {
-      "content-type": "application/json",
-      "webhook-id": webhookId,
-      "webhook-timestamp": String(timestamp),
-      "webhook-signature": `v1,${mac}`,
-    };
+    return this.webhookSender.sign(body, webhookId, timestamp, secret);
   }
 
-  /** Posts the completion to the create's webhook once the prediction has ended (held results wait). */
-  private scheduleWebhook(id: string, delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.webhookTimers.delete(timer);
-      const prediction = this.predictions.get(id);
-      if (this.closed || !prediction?.webhook) return;
-      const view = this.view(prediction);
-      if (view.status === "starting" || view.status === "processing") return this.scheduleWebhook(id, 25);
-      void this.sendWebhook(prediction.webhook, id, JSON.stringify(view));
-    }, delayMs);
-    this.webhookTimers.add(timer);
+  async close(): Promise<void> {
+    this.webhookSender.close();
+    this.faults.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private async sendWebhook(url: string, predictionId: string, body: string): Promise<void> {
-    const secret =
-      this.webhookDelivery === "bad_signature"
-        ? `whsec_${randomBytes(24).toString("base64")}`
-        : this.webhookSecret;
-    const headers = this.signDelivery(
-      body,
-      `msg_${randomBytes(12).toString("hex")}`,
-      Math.floor(Date.now() / 1000),
-      secret,
-    );
-    const entry: WebhookRecord = {
-      predictionId,
-      url,
-      headers,
-      body,
-      at: Date.now(),
-      status: 0,
-      dropped: false,
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.origin);
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    const raw = await readBody(req);
+    const record = (status: number) => {
+      this.requests.push({ method, path, at: Date.now(), status, authorization: req.headers.authorization });
     };
-    this.webhooks.push(entry);
-    if (this.webhookDelivery === "drop") {
-      entry.dropped = true;
+    const call: Call = { req, res, method, path, url, raw, record };
+
+    if (path.startsWith("/files/"))
+      return record(serveOutput(this.predictions.get(path.slice(7)), this.image, res));
+    // For a benchmark driving this server in another process: what was created, and each one's latency.
+    if (path === "/_admin/creates") {
+      return json(
+        res,
+        200,
+        this.creates.map(({ input, ...c }) => ({ ...c, prompt: input.prompt })),
+      );
+    }
+    const fault = this.faults.take(method, path, false);
+    if (fault) {
+      const status = fault.status ?? 500;
+      return this.answerFault(call, fault, { detail: "injected fault", status }, fault.retryAfter);
+    }
+    // A file's `urls.get`: readable without the token, as a model fetching its input reads it.
+    const download = /^\/v1\/files\/(\w+)\/download$/.exec(path);
+    if (method === "GET" && download) return this.serveUpload(call, download[1] as string);
+    if (req.headers.authorization !== `Bearer ${this.options.token}`) {
+      record(401);
+      return json(res, 401, { detail: "You did not pass a valid authentication token", status: 401 });
+    }
+    return this.route(call);
+  }
+
+  /** The routes behind the token. */
+  private async route(call: Call): Promise<void> {
+    const { method, path, res, record } = call;
+    if (method === "POST" && path === "/v1/files") return this.upload(call);
+    const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
+    if (method === "POST" && create) return this.create(call, create[1] as string);
+    if (method === "GET" && path === "/v1/webhooks/default/secret") {
+      record(200);
+      return json(res, 200, { key: this.webhookSecret });
+    }
+    if (method === "GET" && path === "/v1/predictions") return this.list(call);
+    const get = /^\/v1\/predictions\/(\w+)(\/cancel)?$/.exec(path);
+    if (get) return this.getOrCancel(call, get[1] as string, method === "POST" && get[2] !== undefined);
+    record(404);
+    json(res, 404, { detail: "Not found.", status: 404 });
+  }
+
+  /**
+   * A queued fault's answer: its status (500 in place of a request, 502 for a create's lost answer) or, for a
+   * hang, none at all.
+   */
+  private answerFault(call: Call, fault: Fault, body: Record<string, unknown>, retryAfter?: string): void {
+    if (fault.hang) {
+      call.record(0);
+      this.faults.hang(call.res);
       return;
     }
-    try {
-      const res = await fetch(url, { method: "POST", headers, body });
-      entry.status = res.status;
-      await res.arrayBuffer();
-    } catch {
-      entry.status = 0;
-    }
+    const status = fault.status ?? (fault.afterCreate ? 502 : 500);
+    call.record(status);
+    json(call.res, status, body, retryAfter);
   }
 
-  private view(p: Prediction) {
-    const base = {
-      id: p.id,
-      model: p.model,
-      version: "hidden",
-      input: p.input,
-      logs: "",
-      error: null as string | null,
-      output: null as string | null,
-      created_at: new Date(p.createdAt).toISOString(),
-      urls: { get: `${this.url}/predictions/${p.id}`, cancel: `${this.url}/predictions/${p.id}/cancel` },
+  private serveUpload({ res, record }: Call, id: string) {
+    const file = this.uploads.get(id);
+    record(file ? 200 : 404);
+    if (!file) return json(res, 404, { detail: "Not found.", status: 404 });
+    res
+      .writeHead(200, { "Content-Type": file.contentType, "Content-Length": file.data.length })
+      .end(file.data);
+  }
+
+  private async upload({ req, res, raw, record }: Call) {
+    const file = await storeUpload(raw, req.headers["content-type"] ?? "", this.uploads, this.url);
+    if (!file) {
+      record(400);
+      return json(res, 400, { detail: "content is required", status: 400 });
+    }
+    record(201);
+    return json(res, 201, file);
+  }
+
+  private create(call: Call, model: string) {
+    const { res, record } = call;
+    if (this.options.missingModels?.includes(model) || !PUBLISHED_INPUTS[model]) {
+      record(404);
+      return json(res, 404, { detail: "The requested resource could not be found.", status: 404 });
+    }
+    const parsed = JSON.parse(call.raw.toString("utf8") || "{}") as {
+      input?: Record<string, unknown>;
+      webhook?: unknown;
+      webhook_events_filter?: unknown;
     };
-    if (p.canceled) return { ...base, status: "canceled" };
-    if (this.resultsHeld || Date.now() < p.readyAt || p.outcome === "never") {
-      return { ...base, status: Date.now() - p.createdAt < 50 ? "starting" : "processing" };
+    const input = parsed.input ?? {};
+    const undeclared = Object.keys(input).filter((k) => !PUBLISHED_INPUTS[model]?.includes(k));
+    if (undeclared.length || typeof input.prompt !== "string") {
+      this.rejectedInputs.push({ model, fields: undeclared });
+      record(422);
+      return json(res, 422, {
+        detail: `input has undeclared fields: ${undeclared.join(", ")}`,
+        status: 422,
+      });
     }
-    // Finished: the times Replicate reports (a held result ends when it is released).
-    const completedAt = Math.max(p.readyAt, p.createdAt);
-    Object.assign(base, {
-      started_at: new Date(p.createdAt).toISOString(),
-      completed_at: new Date(completedAt).toISOString(),
-      metrics: { predict_time: (completedAt - p.createdAt) / 1000 },
+    const behaviour = this.options.behaviour?.(input, this.creates.length) ?? {};
+    const created = this.store(model, input, parsed, behaviour);
+    if (behaviour.hold) return this.holdCreate(call, created);
+    const lost = this.faults.take(call.method, call.path, true);
+    if (lost) {
+      return this.answerFault(call, lost, { detail: "injected fault after create", status: lost.status });
+    }
+    record(201);
+    return json(res, 201, this.predictions.view(this.predictions.get(created.id) as Prediction));
+  }
+
+  /** Stores a create's prediction (billed from now on) and schedules its webhook. */
+  private store(
+    model: string,
+    input: Record<string, unknown>,
+    parsed: { webhook?: unknown; webhook_events_filter?: unknown },
+    behaviour: Behaviour,
+  ): CreateRecord {
+    const id = randomBytes(12).toString("hex");
+    const now = Date.now();
+    const latencyMs = behaviour.latencyMs ?? this.options.latencyMs ?? 300;
+    this.predictions.add({
+      seq: this.creates.length,
+      id,
+      model,
+      input,
+      createdAt: now,
+      readyAt: now + latencyMs,
+      outcome: behaviour.outcome ?? "ok",
+      canceled: false,
+      ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
+      ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
+      ...(typeof parsed.webhook === "string" ? { webhook: parsed.webhook } : {}),
     });
-    switch (p.outcome) {
-      case "safety":
-        return {
-          ...base,
-          status: "failed",
-          error:
-            "The input or output was flagged as sensitive. Please try again with different inputs. (E005)",
-        };
-      case "error":
-        return { ...base, status: "failed", error: "Internal model error" };
-      default:
-        return { ...base, status: "succeeded", output: p.outputUrl ?? `${this.origin}/files/${p.id}` };
+    this.webhookSender.schedule(id, latencyMs);
+    const created = {
+      id,
+      model,
+      input,
+      at: now,
+      latencyMs,
+      ...(parsed.webhook !== undefined
+        ? { webhook: { url: parsed.webhook, events: parsed.webhook_events_filter } }
+        : {}),
+    };
+    this.creates.push(created);
+    return created;
+  }
+
+  /** Keeps a stored create unanswered, and tells whoever waits for that many held creates. */
+  private holdCreate(call: Call, created: CreateRecord): void {
+    call.record(0);
+    this.faults.hang(call.res);
+    this.held.push(created);
+    for (const w of this.heldWaiters.filter((w) => this.held.length >= w.count)) {
+      this.heldWaiters.splice(this.heldWaiters.indexOf(w), 1);
+      w.resolve(this.held.slice(0, w.count));
     }
   }
 
-  private serveFile(id: string, res: ServerResponse, record: (status: number) => void): void {
+  /** Newest first; the cursor is the creation order of the last prediction on the previous page. */
+  private list({ url, res, record }: Call) {
+    const size = this.options.listPageSize ?? 100;
+    const cursor = url.searchParams.get("cursor");
+    const before = cursor ? Number(Buffer.from(cursor, "base64url").toString()) : Number.POSITIVE_INFINITY;
+    const older = this.predictions.olderThan(before);
+    const page = older.slice(0, size);
+    const last = page.at(-1);
+    record(200);
+    return json(res, 200, {
+      previous: null,
+      next:
+        older.length > size && last
+          ? `${this.options.listNextBase ?? this.url}/predictions?cursor=${Buffer.from(String(last.seq)).toString("base64url")}`
+          : null,
+      results: page.map((p) => ({ ...this.predictions.view(p), source: "api", data_removed: false })),
+    });
+  }
+
+  private getOrCancel({ res, record }: Call, id: string, cancel: boolean) {
     const prediction = this.predictions.get(id);
     if (!prediction) {
+      if (cancel) this.cancelRequests.push(id);
       record(404);
-      res.writeHead(404).end();
-      return;
+      return json(res, 404, { detail: "Not found.", status: 404 });
     }
-    if (prediction.redirectTo) {
-      record(302);
-      res.writeHead(302, { Location: prediction.redirectTo }).end();
-      return;
+    if (cancel) {
+      this.cancelRequests.push(prediction.id);
+      prediction.canceled = true;
+      this.cancels.push(prediction.id);
     }
     record(200);
-    if (prediction.outcome === "not_image") {
-      res.writeHead(200, { "Content-Type": "image/png" }).end("<html><body>not an image</body></html>");
-    } else if (prediction.outcome === "oversized") {
-      // No Content-Length: the bot must count while it reads.
-      res.writeHead(200, { "Content-Type": "image/png" });
-      const chunk = Buffer.alloc(1024 * 1024, 7);
-      let sent = 0;
-      const pump = () => {
-        while (sent < 30 && res.write(chunk)) sent++;
-        if (sent >= 30) res.end();
-        else res.once("drain", pump);
-      };
-      res.write(this.image);
-      pump();
-      res.on("error", () => {});
-    } else if (VIDEO_MODELS.has(prediction.model)) {
-      res
-        .writeHead(200, { "Content-Type": "video/mp4", "Content-Length": SAMPLE_VIDEO.length })
-        .end(SAMPLE_VIDEO);
-    } else {
-      res
-        .writeHead(200, { "Content-Type": "image/png", "Content-Length": this.image.length })
-        .end(this.image);
-    }
+    return json(res, 200, this.predictions.view(prediction));
   }
 }
 

@@ -1,9 +1,37 @@
 // The one way tests and the benchmark run the bot (or another script of the project) as its own process:
-// `node --import tsx <script>` with only the environment given, its output kept for waiting and for errors.
+// `node <script>` with only the environment given, its output kept for waiting and for errors. An entry point
+// under src/ runs compiled, from the test tier's copy of dist/ (test/support/compiled-app.ts), as npm start
+// runs it; anything else, and everything outside vitest, runs through tsx.
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import { inject } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
+
+export interface RunOptions {
+  /** Modules loaded before the script (`node --import`). */
+  preload?: string[];
+  /**
+   * `true` runs the script's TypeScript through tsx; `false` runs it as plain JavaScript; unset, an entry
+   * point under src/ runs from the compiled copy when the tier has one, and anything else through tsx.
+   */
+  tsx?: boolean;
+}
+
+/** The compiled copy of src/ this test tier provides, if any (none in the benchmark, which has no vitest). */
+function compiledApp(): string | undefined {
+  return process.env.VITEST ? inject("compiledApp") : undefined;
+}
+
+/** The arguments after `node` that run `script` (a path from the repository's root) as `options` say. */
+export function nodeArguments(script: string, args: string[] = [], options: RunOptions = {}): string[] {
+  const compiled = options.tsx === undefined ? compiledApp() : undefined;
+  const entry = /^src\/(.+)\.ts$/.exec(script)?.[1];
+  const target = compiled && entry ? join(compiled, `${entry}.js`) : script;
+  const loader = options.tsx === false || target !== script ? [] : ["tsx"];
+  const imports = [...loader, ...(options.preload ?? [])].flatMap((m) => ["--import", m]);
+  return [...imports, target, ...args];
+}
 
 export interface ScriptProcess {
   readonly child: ChildProcess;
@@ -22,14 +50,9 @@ export interface ScriptProcess {
 export function spawnScript(
   script: string,
   env: Record<string, string>,
-  /** `tsx: false` runs plain JavaScript (compiled dist/ code) with no TypeScript loader. */
-  options: { preload?: string[]; inheritOutput?: boolean; args?: string[]; tsx?: boolean } = {},
+  options: RunOptions & { inheritOutput?: boolean; args?: string[] } = {},
 ): ScriptProcess {
-  const imports = [...(options.tsx === false ? [] : ["tsx"]), ...(options.preload ?? [])].flatMap((m) => [
-    "--import",
-    m,
-  ]);
-  const child = spawn(process.execPath, [...imports, script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, nodeArguments(script, options.args, options), {
     cwd: ROOT,
     // No operations HTTP server unless a test asks for one: parallel bots would all want port 8080.
     env: { PATH: process.env.PATH ?? "", HTTP_PORT: "0", ...env },
@@ -72,7 +95,7 @@ export async function runScript(
   script: string,
   env: Record<string, string>,
   args: string[] = [],
-  options: { tsx?: boolean } = {},
+  options: RunOptions = {},
 ): Promise<{ status: number | null; output: string }> {
   const proc = spawnScript(script, env, { args, ...options });
   const status = await proc.exited();

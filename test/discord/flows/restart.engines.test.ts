@@ -10,7 +10,8 @@ import { openObjectStore } from "../../../src/files/open-object-store.ts";
 import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../../../src/sandbox/server.ts";
 import { ALICE, BOT_TOKEN, buttons, eventually } from "../../support/bot-harness.ts";
 import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir, testConfig } from "../../support/env.ts";
-import { type Behaviour, FakeReplicate } from "../../support/fake-replicate.ts";
+import type { Behaviour } from "../../support/fake-predictions.ts";
+import { FakeReplicate } from "../../support/fake-replicate.ts";
 import { type ScriptProcess, spawnScript } from "../../support/spawn.ts";
 
 let sandbox: DiscordSandbox | undefined;

@@ -12,8 +12,8 @@ import {
   MOD,
   MODERATOR_PERMISSIONS,
 } from "../../support/bot-harness.ts";
-import { PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
+import { PUBLISHED_INPUTS } from "../../support/replicate-models.ts";
 
 const suite = e2eSuite("variations");
 const replicate = replicateFixture();

@@ -115,11 +115,12 @@ describe("allowances, running jobs and the blocklist", () => {
   });
 
   it("shows a waiting request its place in the queue, and the place advances", async () => {
-    // Places are updated at most every 150 ms: alice's slots take about 2 s each, one at a time, so bob's
-    // request is queued behind two of them even when recording it takes a while (PostgreSQL on a busy machine).
+    // Places are updated at most every 150 ms: alice's slots take about 1 s each, one at a time, so bob's
+    // request is queued behind two of them even when recording it takes a while (PostgreSQL on a busy machine
+    // records it in a few hundred ms), and his place moves at least twice while he waits.
     const h = await suite.start({
       MAX_CONCURRENT_PREDICTIONS: "1",
-      MOCK_LATENCY_MS: "2000",
+      MOCK_LATENCY_MS: "1000",
       QUEUE_EDIT_INTERVAL_MS: "150",
       REPLY_EDIT_INTERVAL_MS: "50",
     });

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { IMAGE_MODEL_IDS, safetyFilterKind } from "../../../src/providers/image-models.ts";
 import { e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../../support/bot-harness.ts";
 import { TEST_REPLICATE_TOKEN } from "../../support/env.ts";
-import { PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
+import { PUBLISHED_INPUTS } from "../../support/replicate-models.ts";
 
 const suite = e2eSuite("safety");
 const replicate = replicateFixture();

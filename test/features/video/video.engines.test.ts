@@ -1,7 +1,7 @@
 import { fileTypeFromBuffer } from "file-type";
 import { describe, expect, it } from "vitest";
 import { ALICE, BOB, e2eSuite, type Harness, MOD, MODERATOR_PERMISSIONS } from "../../support/bot-harness.ts";
-import type { Behaviour } from "../../support/fake-replicate.ts";
+import type { Behaviour } from "../../support/fake-predictions.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
 
 const suite = e2eSuite("video");

@@ -11,8 +11,9 @@ import { ReplicateVideoProvider } from "../../../src/providers/replicate/video-p
 import type { ImageRequest } from "../../../src/providers/types.ts";
 import { VIDEO_MODEL_IDS, type VideoModelId } from "../../../src/providers/video-models.ts";
 import { captureLogger, makeTempDir, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
-import { type FakeReplicateOptions, PUBLISHED_INPUTS } from "../../support/fake-replicate.ts";
+import type { FakeReplicateOptions } from "../../support/fake-replicate.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
+import { PUBLISHED_INPUTS } from "../../support/replicate-models.ts";
 
 const replicate = replicateFixture();
 

@@ -1,0 +1,45 @@
+// The models the fake Replicate server knows, with the input fields each declares in its published schema on
+// Replicate, kept here apart from the bot's own model registry so that a field the bot should not send is caught.
+
+export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
+  "google/imagen-4": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/imagen-4-fast": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/imagen-4-ultra": ["prompt", "aspect_ratio", "output_format", "safety_filter_level"],
+  "google/nano-banana": ["prompt", "image_input", "aspect_ratio", "output_format"],
+  "google/nano-banana-2": [
+    "prompt",
+    "image_input",
+    "aspect_ratio",
+    "resolution",
+    "image_search",
+    "google_search",
+    "output_format",
+  ],
+  "google/nano-banana-pro": [
+    "prompt",
+    "image_input",
+    "aspect_ratio",
+    "resolution",
+    "output_format",
+    "safety_filter_level",
+    "allow_fallback_model",
+  ],
+  "minimax/video-01": ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
+  "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "mode", "duration"],
+  "google/veo-3-fast": [
+    "prompt",
+    "image",
+    "aspect_ratio",
+    "resolution",
+    "generate_audio",
+    "seed",
+    "negative_prompt",
+  ],
+};
+
+/** The models whose output is a video (an mp4) rather than an image. */
+export const VIDEO_MODELS: ReadonlySet<string> = new Set([
+  "minimax/video-01",
+  "kwaivgi/kling-v2.1",
+  "google/veo-3-fast",
+]);
