@@ -211,13 +211,21 @@ export class SharedJobQueue {
    * undefined once any has started (its worker's edits say how far it got) or ended.
    */
   async waitingAhead(jobIds: string[]): Promise<number | undefined> {
-    const now = Date.now();
-    if (!this.places || now - this.places.at > PLACES_FRESH_MS) {
-      this.places = { at: now, ids: this.predictions.getRanges(["wait", "prioritized"], 0, -1, true) };
-    }
-    const waiting = await this.places.ids;
+    let waiting = await this.waitList(false);
+    // A list read a moment ago may predate these jobs (requests arriving together): one missing is looked
+    // for in a fresh read before it counts as started.
+    if (jobIds.some((id) => !waiting.includes(id))) waiting = await this.waitList(true);
     const places = jobIds.map((id) => waiting.indexOf(id));
     return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places);
+  }
+
+  /** The ids waiting in the predictions queue, in order: read at most every PLACES_FRESH_MS unless `fresh`. */
+  private waitList(fresh: boolean): Promise<string[]> {
+    const now = Date.now();
+    if (fresh || !this.places || now - this.places.at > PLACES_FRESH_MS) {
+      this.places = { at: now, ids: this.predictions.getRanges(["wait", "prioritized"], 0, -1, true) };
+    }
+    return this.places.ids;
   }
 
   /** Starts taking jobs in this process: prediction jobs up to the global cap, deliveries beside them. */
