@@ -28,6 +28,7 @@ import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../provider
 import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
 import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
+import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
 
@@ -108,6 +109,7 @@ function assemble(
     ...curation,
     ...limits,
     links,
+    webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     close: () => closeContext(core, files, services),
   };
@@ -154,6 +156,15 @@ function createPredictionWaits(
     logger.warn({ err }, "could not relay prediction completions; jobs fall back to their safety-net poll");
   });
   return { metrics, limiter, predictionEvents };
+}
+
+/**
+ * The webhook deliveries already handled: in Redis with the shared queue, so every process of the fleet knows a
+ * delivery any of them handled; else in the database, so a restarted process still knows them.
+ */
+function createDeliveryLog({ jobs, repos, clock }: ContextCore): DeliveryLog {
+  if (jobs) return { firstTime: (id) => jobs.firstDelivery(id, DELIVERY_MEMORY_MS) };
+  return { firstTime: (id) => repos.webhookDeliveries.firstTime(id, clock.now(), DELIVERY_MEMORY_MS) };
 }
 
 function createLinkSigner({ config, repos }: ContextCore): LinkSigner {

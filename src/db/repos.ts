@@ -13,6 +13,7 @@ import { PendingMessageEditsRepo } from "./repositories/pending-message-edits-re
 import { SelectionsRepo } from "./repositories/selections-repo.ts";
 import { UsageRepo } from "./repositories/usage-repo.ts";
 import { VideosRepo } from "./repositories/videos-repo.ts";
+import { WebhookDeliveriesRepo } from "./repositories/webhook-deliveries-repo.ts";
 
 /** Advisory locks held until the transaction ends (PostgreSQL); SQLite runs one transaction at a time. */
 export class Locks {
@@ -50,6 +51,7 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     meta: new MetaRepo(db),
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),
+    webhookDeliveries: new WebhookDeliveriesRepo(db),
     locks: new Locks(db, engine),
   };
 }

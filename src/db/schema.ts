@@ -162,6 +162,12 @@ export interface PendingMessageEditsTable {
   scheduledAt: number;
 }
 
+export interface WebhookDeliveriesTable {
+  /** The delivery's webhook-id header. */
+  id: string;
+  seenAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -184,6 +190,7 @@ export interface Tables {
   auditLog: AuditLogTable;
   pendingDeletions: PendingDeletionsTable;
   pendingMessageEdits: PendingMessageEditsTable;
+  webhookDeliveries: WebhookDeliveriesTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

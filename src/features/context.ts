@@ -11,6 +11,7 @@ import type { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { PredictionEvents } from "../predictions/completions.ts";
+import type { DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
 import type { GenerationService } from "./generation/generation-service.ts";
@@ -49,6 +50,11 @@ export interface AppContext {
   links: LinkSigner;
   /** Completions announced by Replicate's webhooks, which wake the jobs waiting on them in this process. */
   predictionEvents: PredictionEvents;
+  /**
+   * Replicate webhook deliveries already handled, fleet-wide (Redis with REDIS_URL, else the database): a
+   * repeat is recognised by whichever process hears it, and after a restart.
+   */
+  webhookDeliveries: DeliveryLog;
   /**
    * The fleet's shared job queue (REDIS_URL): requests are enqueued there and run by whichever worker takes
    * them. Undefined: this process runs its requests itself, under its own limiter.

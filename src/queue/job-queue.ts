@@ -167,6 +167,15 @@ export class SharedJobQueue {
     });
   }
 
+  /**
+   * Records a Replicate webhook delivery id fleet-wide (`SET key 1 NX EX`): true the first time any process of
+   * the fleet sees it within `memoryMs`, false for a repeat. The key expires on its own.
+   */
+  async firstDelivery(webhookId: string, memoryMs: number): Promise<boolean> {
+    const key = `${this.settings.prefix}:webhook-delivery:${webhookId}`;
+    return (await this.redis.set(key, "1", "EX", Math.ceil(memoryMs / 1000), "NX")) === "OK";
+  }
+
   /** Whether Redis answers, for /readyz. */
   async check(): Promise<void> {
     await this.redis.ping();

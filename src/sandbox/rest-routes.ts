@@ -104,7 +104,8 @@ export const ROUTES: Route[] = [
       const guild = guildOf(host, channelId);
       if (!guild) return reply(404, error("Unknown Channel", Codes.UnknownChannel));
       if (invalid("message_create")) return;
-      const message = host.state.createMessage(
+      // With enforce_nonce, a repeated nonce answers the message it created first (state.createOnce).
+      const message = host.state.createOnce(
         channelId as string,
         guild.id,
         body as Record<string, unknown>,

@@ -12,6 +12,12 @@ import type {
   StoredMessage,
 } from "./types.ts";
 
+/**
+ * How long a nonce sent with `enforce_nonce` is remembered. Discord says "the past few minutes" and gives no
+ * figure; five minutes is within what clients observe, and no test depends on the edge.
+ */
+export const NONCE_WINDOW_MS = 5 * 60 * 1000;
+
 export class SandboxState {
   readonly messages = new Map<string, StoredMessage>();
   readonly interactions = new Map<string, SandboxInteraction>();
@@ -21,6 +27,8 @@ export class SandboxState {
   readonly expiredTokens = new Set<string>();
   /** Every member that has sent an interaction, for resolving user options. */
   readonly knownUsers = new Map<string, SandboxUser>();
+  /** Messages created with `enforce_nonce`, by channel, author and nonce: which message, and when. */
+  private readonly nonces = new Map<string, { messageId: string; at: number }>();
 
   constructor(
     /** Told "message" on every create, edit and delete, and "commands" when commands are registered. */
@@ -82,11 +90,38 @@ export class SandboxState {
       visible_to: flags & MessageFlags.Ephemeral && interaction ? interaction.user.id : undefined,
       interaction_id: interaction?.id,
       revisions: 1,
+      ...(data.nonce === undefined || data.nonce === null ? {} : { nonce: data.nonce as string | number }),
     };
     message.attachments = this.attachmentsFrom(message, data, files);
     this.messages.set(message.id, message);
     this.events.emit("message", message);
     return message;
+  }
+
+  /**
+   * A channel message create as Discord does it with `enforce_nonce: true` and a `nonce`: when the same author
+   * sent the same nonce in this channel within the last few minutes, that message is returned as it stands (the
+   * new body is ignored) and nothing is posted; otherwise the message is created and its nonce remembered.
+   */
+  createOnce(
+    channelId: string,
+    guildId: string | undefined,
+    data: Record<string, unknown>,
+    files: UploadedFile[],
+  ): StoredMessage {
+    const { nonce, enforce_nonce: enforce } = data;
+    if (enforce !== true || nonce === undefined || nonce === null) {
+      return this.createMessage(channelId, guildId, data, files);
+    }
+    const key = JSON.stringify([channelId, this.botUser.id, String(nonce)]);
+    const now = Date.now();
+    for (const [k, seen] of this.nonces) if (now - seen.at > NONCE_WINDOW_MS) this.nonces.delete(k);
+    const earlier = this.nonces.get(key);
+    const message = earlier && this.messages.get(earlier.messageId);
+    if (message) return message;
+    const created = this.createMessage(channelId, guildId, data, files);
+    this.nonces.set(key, { messageId: created.id, at: now });
+    return created;
   }
 
   editMessage(id: string, data: Record<string, unknown>, files: UploadedFile[]): StoredMessage {
@@ -163,6 +198,7 @@ export class SandboxState {
       pinned: false,
       type: m.interaction_id ? MessageType.ChatInputCommand : MessageType.Default,
       flags: m.flags,
+      ...(m.nonce === undefined ? {} : { nonce: m.nonce }),
       ...(m.interaction_id ? { application_id: this.applicationId, webhook_id: this.applicationId } : {}),
     };
   }

@@ -67,6 +67,8 @@ export interface StoredMessage {
   interaction_id: string | undefined;
   /** Every version of the message, oldest first: how edits arrived. */
   revisions: number;
+  /** The `nonce` the message was created with, returned as Discord does. */
+  nonce?: string | number;
 }
 
 export interface Violation {

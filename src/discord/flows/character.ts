@@ -121,6 +121,7 @@ async function runAndReply(
   log: Logger,
 ): Promise<GenerationView> {
   const origin = {
+    id: created.generationId,
     applicationId: interaction.applicationId,
     interactionToken: interaction.token,
     createdAt: interaction.createdTimestamp,

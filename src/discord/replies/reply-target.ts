@@ -1,5 +1,6 @@
 // Where a job's result goes: the interaction's own reply while its token lives (15 minutes), otherwise a new
 // channel message that mentions the requester. Both speak raw REST, so a resumed job needs no live interaction.
+import { createHash } from "node:crypto";
 import { DiscordAPIError, type REST, Routes } from "discord.js";
 import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
@@ -15,6 +16,16 @@ const WEBHOOK_GONE = new Set([10015, 50027]);
 const UNKNOWN_MESSAGE = 10008;
 /** Unknown Channel, Missing Access, Missing Permissions: the channel cannot take the result. */
 const CHANNEL_GONE = new Set([10003, 50001, 50013]);
+
+/**
+ * The `nonce` a job's channel message is created with: the same for every attempt of the same row, at most 25
+ * characters (Discord's limit). With `enforce_nonce`, Discord answers a second create with the same nonce from
+ * the bot within a few minutes with the first message instead of posting again, so a worker that posted and
+ * then failed to record the message id does not post twice when its job runs again.
+ */
+export function deliveryNonce(rowId: string): string {
+  return createHash("sha256").update(`delivery:${rowId}`).digest("base64url").slice(0, 24);
+}
 
 /** A file a message should show; read only when the message does not hold it yet, so bytes are not kept. */
 export interface OutgoingFile {
@@ -111,6 +122,8 @@ export class ChannelReply extends MessageTarget {
     rest: REST,
     private readonly channelId: string,
     private readonly userId: string,
+    /** The create's nonce (deliveryNonce of the job's row): an attempt after a lost record gets the same message. */
+    private readonly nonce?: string,
   ) {
     super(rest);
   }
@@ -122,14 +135,19 @@ export class ChannelReply extends MessageTarget {
   protected async send(body: Record<string, unknown>, files: RawUpload[]) {
     const mentioned = { ...body, content: `<@${this.userId}> ${String(body.content)}`.slice(0, 2000) };
     try {
-      const message = (
+      let message = (
         this.messageId
-          ? await this.rest.patch(Routes.channelMessage(this.channelId, this.messageId), {
-              body: mentioned,
+          ? await this.edited(this.messageId, mentioned, files)
+          : await this.rest.post(Routes.channelMessages(this.channelId), {
+              body: this.nonce ? { ...mentioned, nonce: this.nonce, enforce_nonce: true } : mentioned,
               files,
             })
-          : await this.rest.post(Routes.channelMessages(this.channelId), { body: mentioned, files })
-      ) as { id: string };
+      ) as PostedMessage;
+      // The create was answered with the message an earlier attempt posted (same nonce): it is brought up to
+      // date instead of a second one being posted.
+      if (!this.messageId && !shows(message, mentioned.content, files)) {
+        message = (await this.edited(message.id, mentioned, files)) as PostedMessage;
+      }
       this.messageId = message.id;
       return message;
     } catch (err) {
@@ -139,6 +157,25 @@ export class ChannelReply extends MessageTarget {
       throw err;
     }
   }
+
+  private edited(messageId: string, body: Record<string, unknown>, files: RawUpload[]): Promise<unknown> {
+    return this.rest.patch(Routes.channelMessage(this.channelId, messageId), { body, files });
+  }
+}
+
+interface PostedMessage {
+  id: string;
+  content?: string;
+  attachments?: PostedAttachment[];
+}
+
+/**
+ * Whether a posted message already shows this text and these files (a create answered with an earlier
+ * attempt's message shows what that attempt sent, which may have been an earlier stage of the reply).
+ */
+function shows(message: PostedMessage, content: string, files: RawUpload[]): boolean {
+  const names = (message.attachments ?? []).map((a) => a.filename);
+  return message.content === content && names.join("\n") === files.map((f) => f.name).join("\n");
 }
 
 /** What a job stores of its interaction, so its reply can still be edited after a restart. */
@@ -155,6 +192,8 @@ export function interactionRef(interaction: {
 }
 
 export interface JobOrigin {
+  /** The job's row (generation or video): its channel message is created with deliveryNonce(id). */
+  id: string;
   applicationId: string | null;
   interactionToken: string | null;
   /** When the interaction was created: its token expires 15 minutes later. */
@@ -218,8 +257,9 @@ export class DurableReply implements ReplyTarget {
   }
 
   private toChannel(reply: ReplyContent): Promise<{ messageId: string }> {
-    if (!this.origin.channelId) throw new UndeliverableError("no channel to deliver to");
-    this.fallback ??= new ChannelReply(this.rest, this.origin.channelId, this.origin.userId);
+    const { channelId, userId, id } = this.origin;
+    if (!channelId) throw new UndeliverableError("no channel to deliver to");
+    this.fallback ??= new ChannelReply(this.rest, channelId, userId, deliveryNonce(id));
     return this.fallback.edit(reply);
   }
 }

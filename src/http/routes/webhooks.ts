@@ -8,7 +8,8 @@
 // - 413: a body over 1 MiB (Fastify's bodyLimit, before anything is read into memory beyond it).
 // - 400: a verified body that is not a prediction.
 // - 503: no signing secret (none configured and Replicate's could not be fetched); Replicate retries later.
-// - 200: accepted, including a repeated delivery (same webhook-id) or one for a prediction already settled,
+// - 200: accepted, including a repeated delivery (same webhook-id, heard by this process or any other of the
+//   fleet, before or after a restart: ctx.webhookDeliveries) or one for a prediction already settled,
 //   which change nothing; and a delivery no job in this process waits on (fleet mode: another process runs it,
 //   and its safety-net poll finishes it).
 
@@ -23,6 +24,7 @@ export const webhookRoutes: RouteGroup = async (app, { ctx }) => {
       apiUrl: ctx.config.replicate.apiUrl,
       logger: ctx.logger,
     }),
+    deliveries: ctx.webhookDeliveries,
     events: ctx.predictionEvents,
     now: () => ctx.clock.now(),
     logger: ctx.logger.child({ route: "webhooks" }),

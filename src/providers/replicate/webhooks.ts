@@ -10,8 +10,23 @@ import type { Logger } from "../../kit/logger.ts";
  * is a replay of a captured delivery or one held up too long; the prediction's own safety-net poll finishes it.
  */
 export const TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000;
-/** Webhook ids remembered as handled, so a repeated delivery changes nothing (more than 5 minutes' worth). */
-const SEEN_MEMORY = 10_000;
+/**
+ * How long a handled delivery's webhook-id is remembered, so that a repeat changes nothing. Replicate retries a
+ * completion it could not deliver several times with backoff, the last about a minute after the prediction
+ * completed; and a copy is accepted at all only while its signed timestamp is within 5 minutes of now, so no
+ * copy of a delivery can be accepted more than about 10 minutes after the first. An hour covers both with room
+ * for clocks that disagree, for one small row or key per prediction.
+ */
+export const DELIVERY_MEMORY_MS = 60 * 60 * 1000;
+
+/**
+ * The deliveries already handled, shared by every receiver of the bot: Redis with REDIS_URL (the whole fleet),
+ * else the database (one process, across restarts). Built by the composition root.
+ */
+export interface DeliveryLog {
+  /** Records webhook-id `id`; true the first time it is seen within DELIVERY_MEMORY_MS, false for a repeat. */
+  firstTime(id: string): Promise<boolean>;
+}
 
 export interface WebhookHeaders {
   id: string | undefined;
@@ -140,15 +155,16 @@ const TERMINAL = new Set(["succeeded", "failed", "canceled", "aborted"]);
  * Takes deliveries for one process. A verified completion wakes the jobs waiting here on its prediction; they
  * then read its state from Replicate as a poll does, so nothing in the body is trusted beyond its id. In fleet
  * mode the delivery lands on any process: where no job waits on it, it is acknowledged and ignored, and the
- * process running the job finishes it at its safety-net poll.
+ * process running the job finishes it at its safety-net poll. A delivery is handled once by the whole bot:
+ * its webhook-id is claimed in the shared DeliveryLog, so a copy heard by any process, or after a restart, is
+ * answered as a repeat.
  */
 export class WebhookReceiver {
-  /** Webhook ids verified and handled, oldest first. */
-  private readonly seen = new Map<string, true>();
-
   constructor(
     private readonly deps: {
       secret: WebhookSecret;
+      /** The deliveries already handled, by this process or any other (see DeliveryLog). */
+      deliveries: DeliveryLog;
       /** The process's waiters on predictions (predictions/completions.ts). */
       events: { isSettled(predictionId: string): boolean; completed(predictionId: string): number };
       now: () => number;
@@ -171,7 +187,6 @@ export class WebhookReceiver {
       return { status: 401, reason: verified.reason };
     }
     const webhookId = headers.id as string;
-    if (this.seen.has(webhookId)) return { status: 200, result: "repeated delivery" };
     let prediction: { id?: unknown; status?: unknown };
     try {
       prediction = JSON.parse(rawBody.toString("utf8")) as typeof prediction;
@@ -181,7 +196,7 @@ export class WebhookReceiver {
     if (typeof prediction?.id !== "string" || !/^[\w-]{1,128}$/.test(prediction.id)) {
       return { status: 400, reason: "the body names no prediction id" };
     }
-    this.remember(webhookId);
+    if (!(await this.firstTime(webhookId))) return { status: 200, result: "repeated delivery" };
     if (typeof prediction.status !== "string" || !TERMINAL.has(prediction.status)) {
       return { status: 200, result: "not completed" };
     }
@@ -191,11 +206,19 @@ export class WebhookReceiver {
     return { status: 200, result: woken > 0 ? "woken" : "no waiter" };
   }
 
-  private remember(webhookId: string): void {
-    this.seen.set(webhookId, true);
-    if (this.seen.size > SEEN_MEMORY) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
+  /**
+   * Whether the delivery is new. When the log cannot be reached it is handled as new: a repeat only wakes a
+   * job that then checks its prediction once more, while refusing it would leave the job to its slow poll.
+   */
+  private async firstTime(webhookId: string): Promise<boolean> {
+    try {
+      return await this.deps.deliveries.firstTime(webhookId);
+    } catch (err) {
+      this.deps.logger.warn(
+        { err, webhookId },
+        "could not check a webhook delivery for a repeat; handling it",
+      );
+      return true;
     }
   }
 }
