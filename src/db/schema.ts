@@ -149,6 +149,8 @@ export interface AuditLogTable {
   /** JSON object. */
   details: string;
   createdAt: number;
+  /** How many times it happened: repeats within a minute (blocked prompts) count here instead of new rows. */
+  occurrences: Generated<number>;
 }
 
 export interface PendingDeletionsTable {

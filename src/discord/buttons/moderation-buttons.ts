@@ -1,8 +1,8 @@
-// The purge confirmation's buttons: only a moderator's press deletes anything.
+// The purge confirmation's buttons (only a moderator's press deletes anything) and /moderation log's ◀ ▶.
 import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { postToModLog } from "../flows/moderation-log.ts";
+import { auditLogPage, postToModLog } from "../flows/moderation-log.ts";
 import { showRemovals } from "../flows/removals.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { requireModerator } from "../kit/guards.ts";
@@ -15,6 +15,15 @@ export async function handleModerationButton(
   ctx: AppContext,
   log: Logger,
 ) {
+  if (id.action === "log") {
+    requireModerator(interaction, PermissionFlagsBits.ManageMessages, "/moderation log");
+    // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
+    await interaction.deferUpdate();
+    if (!interaction.guildId) return;
+    const page = await auditLogPage(ctx, interaction.guildId, id);
+    await interaction.editReply({ ...page, allowedMentions: NO_PINGS });
+    return;
+  }
   requireModerator(interaction, PermissionFlagsBits.ManageMessages, "Purging references");
   if (id.action === "cancel") {
     await interaction.update({

@@ -1,5 +1,6 @@
 // /moderation purge user: remove every reference a member made in this server, after a confirmation button.
-// /moderation log: the server's latest moderator actions and blocked prompts, from the audit log.
+// /moderation log [action] [member]: the server's moderator actions and blocked prompts, from the audit log,
+// ten a page with ◀ ▶.
 import {
   ButtonStyle,
   type ChatInputCommandInteraction,
@@ -10,14 +11,25 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
+import {
+  AUDIT_ACTION_FILTERS,
+  type AuditActionFilter,
+} from "../../features/moderation/moderation-service.ts";
+import { auditLogPage } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { requireModerator } from "../kit/guards.ts";
 import { NO_PINGS } from "../views/message.ts";
-import { renderAuditLog } from "../views/moderation.ts";
 
-const LOG_DEFAULT = 10;
-const LOG_MAX = 25;
+/** How each action filter reads in Discord's option picker. */
+const ACTION_CHOICES: Record<AuditActionFilter, string> = {
+  prompt_blocked: "Blocked prompts",
+  purge: "Purges",
+  reference_delete: "Deleted references",
+  library_add: "Library additions",
+  library_remove: "Library removals",
+  settings: "Settings changes",
+};
 
 export const moderation: Command = {
   data: new SlashCommandBuilder()
@@ -34,13 +46,15 @@ export const moderation: Command = {
     .addSubcommand((s) =>
       s
         .setName("log")
-        .setDescription("The latest moderator actions and blocked prompts in this server")
-        .addIntegerOption((o) =>
+        .setDescription("Moderator actions and blocked prompts in this server, newest first, 10 a page")
+        .addStringOption((o) =>
           o
-            .setName("count")
-            .setDescription(`How many, newest first (default ${LOG_DEFAULT})`)
-            .setMinValue(1)
-            .setMaxValue(LOG_MAX),
+            .setName("action")
+            .setDescription("Only this kind of entry")
+            .addChoices(AUDIT_ACTION_FILTERS.map((value) => ({ name: ACTION_CHOICES[value], value }))),
+        )
+        .addUserOption((o) =>
+          o.setName("member").setDescription("Only entries made by or about this member"),
         ),
     )
     .toJSON(),
@@ -89,9 +103,11 @@ export const moderation: Command = {
 async function showLog(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
   const guildId = interaction.guildId;
   if (!guildId) return;
-  const count = Math.min(LOG_MAX, Math.max(1, interaction.options.getInteger("count") ?? LOG_DEFAULT));
-  await interaction.editReply({
-    content: renderAuditLog(await ctx.moderation.recentActions(guildId, count)),
-    allowedMentions: NO_PINGS,
-  });
+  const action = interaction.options.getString("action");
+  const filter = (AUDIT_ACTION_FILTERS as readonly string[]).includes(action ?? "")
+    ? (action as AuditActionFilter)
+    : null;
+  const memberId = interaction.options.getUser("member")?.id ?? null;
+  const page = await auditLogPage(ctx, guildId, { filter, memberId, offset: 0 });
+  await interaction.editReply({ ...page, allowedMentions: NO_PINGS });
 }

@@ -1,11 +1,31 @@
-// Posts moderator actions and blocked prompts to a guild's mod-log channel, when it set one. The services write
-// the audit row in the action's own transaction; posting is best effort: the row is the record.
+// Posts moderator actions and blocked prompts to a guild's mod-log channel, when it set one, and reads a page of
+// the audit log back for /moderation log. The services write the audit row in the action's own transaction;
+// posting is best effort: the row is the record.
 import { type REST, Routes } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { describeRefusal, type Refusal } from "../../features/limits/admission.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { NO_PINGS } from "../views/message.ts";
+import { NO_PINGS, type RenderedMessage } from "../views/message.ts";
+import { AUDIT_PAGE_SIZE, type AuditLogQuery, renderAuditLog } from "../views/moderation.ts";
+
+/** A page of the guild's audit log as /moderation log and its ◀ ▶ buttons show it. */
+export async function auditLogPage(
+  ctx: AppContext,
+  guildId: string,
+  query: AuditLogQuery,
+): Promise<RenderedMessage> {
+  const page = await ctx.moderation.actionLog(
+    guildId,
+    {
+      ...(query.filter ? { action: query.filter } : {}),
+      ...(query.memberId ? { memberId: query.memberId } : {}),
+    },
+    query.offset,
+    AUDIT_PAGE_SIZE,
+  );
+  return renderAuditLog(page, query);
+}
 
 /** Posts a line to the guild's mod-log channel, if it set one. */
 export async function postToModLog(
@@ -28,7 +48,9 @@ export async function postToModLog(
 
 /**
  * The error that tells a member their request was refused; a blocked prompt is also posted to the mod-log
- * channel (without its text: the audit row has that).
+ * channel (without its text: the audit row has that), once a minute per member: the repeats are counted on the
+ * audit row (/moderation log shows ×N), and the post is not edited (an edit per repeat would be a flood of
+ * its own against Discord's rate limits).
  */
 export async function refusalError(
   ctx: AppContext,
@@ -38,12 +60,12 @@ export async function refusalError(
   log: Logger,
 ): Promise<UserFacingError> {
   ctx.metrics.refused(command.startsWith("/video") ? "video" : "image", refusal);
-  if (refusal.reason === "blocked") {
+  if (refusal.reason === "blocked" && !refusal.repeat) {
     await postToModLog(
       ctx,
       interaction.client.rest,
       interaction.guildId,
-      `Blocked a ${command} from <@${interaction.user.id}>.`,
+      `Blocked a ${command} from <@${interaction.user.id}>. More from them within a minute are counted in /moderation log, not posted.`,
       log,
     );
   }

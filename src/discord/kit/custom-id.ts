@@ -1,4 +1,8 @@
 // The one codec for component custom_ids: `<handler>:<action>:<arg>…`. State lives in SQLite, not here.
+import {
+  AUDIT_ACTION_FILTERS,
+  type AuditActionFilter,
+} from "../../features/moderation/moderation-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import { isUuid } from "../../kit/ids.ts";
 
@@ -9,7 +13,15 @@ export type CustomId =
   | { handler: "gen"; action: "again"; generationId: string }
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
-  | { handler: "mod"; action: "purge" | "cancel"; userId: string };
+  | { handler: "mod"; action: "purge" | "cancel"; userId: string }
+  /** A page of /moderation log: its filter and how many entries come before it (the rows hold the rest). */
+  | {
+      handler: "mod";
+      action: "log";
+      filter: AuditActionFilter | null;
+      memberId: string | null;
+      offset: number;
+    };
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -23,7 +35,9 @@ export function encodeCustomId(id: CustomId): string {
         ? ["ref", "page", id.userId, String(id.page)]
         : id.handler === "lib"
           ? ["lib", "page", String(id.page)]
-          : ["mod", id.action, id.userId];
+          : id.action === "log"
+            ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+            : ["mod", id.action, id.userId];
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
@@ -66,7 +80,28 @@ export function parseCustomId(raw: string): CustomId {
   ) {
     return { handler, action, userId: a as string };
   }
-  throw new UserFacingError(
-    "That button is not one I recognise. It may be from an older version of the bot.",
-  );
+  if (handler === "mod" && action === "log" && parts.length === 5) return parseLogPage(a, b, parts[4]);
+  throw unrecognised();
+}
+
+const unrecognised = () =>
+  new UserFacingError("That button is not one I recognise. It may be from an older version of the bot.");
+
+/** `mod:log:<action filter or ->:<member id or ->:<offset>`. */
+function parseLogPage(filter?: string, member?: string, offset?: string): CustomId {
+  const knownFilter = (AUDIT_ACTION_FILTERS as readonly string[]).includes(filter ?? "");
+  if (
+    (filter !== "-" && !knownFilter) ||
+    (member !== "-" && !SNOWFLAKE.test(member ?? "")) ||
+    !/^\d{1,6}$/.test(offset ?? "")
+  ) {
+    throw unrecognised();
+  }
+  return {
+    handler: "mod",
+    action: "log",
+    filter: knownFilter ? (filter as AuditActionFilter) : null,
+    memberId: member === "-" ? null : (member as string),
+    offset: Number(offset),
+  };
 }

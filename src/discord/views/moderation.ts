@@ -1,7 +1,21 @@
-// /moderation log: the server's audited actions, one line each.
-import type { AuditEntry } from "../../db/repositories/audit-repo.ts";
-import { clip } from "./message.ts";
+// /moderation log: the server's audited actions, one line each, a page at a time.
+import type { AuditEntry, AuditRecord } from "../../db/repositories/audit-repo.ts";
+import type { AuditActionFilter, AuditPage } from "../../features/moderation/moderation-service.ts";
+import { encodeCustomId } from "../kit/custom-id.ts";
+import { clip, pagerRows, type RenderedMessage } from "./message.ts";
 import { videosTaken } from "./references.ts";
+
+/** Entries on one page of /moderation log. */
+export const AUDIT_PAGE_SIZE = 10;
+/** Ten lines of this fit one message (2000 characters) with the heading. */
+const MAX_LINE = 185;
+
+/** The filter a page of /moderation log was asked for; the pager buttons carry it. */
+export interface AuditLogQuery {
+  filter: AuditActionFilter | null;
+  memberId: string | null;
+  offset: number;
+}
 
 /** What each audited action reads as in /moderation log. */
 function describeAction(entry: AuditEntry): string {
@@ -25,14 +39,44 @@ function describeAction(entry: AuditEntry): string {
   }
 }
 
-/** The latest audit entries, newest first, within one message. */
-export function renderAuditLog(entries: readonly AuditEntry[]): string {
-  if (entries.length === 0) return "Nothing in this server's moderation log yet.";
-  const lines = ["**Moderation log** (newest first)"];
-  for (const entry of entries) {
-    const line = `<t:${Math.floor(entry.createdAt / 1000)}:R> ${entry.action === "prompt_blocked" ? "The bot" : `<@${entry.actorId}>`} ${describeAction(entry)}`;
-    if (lines.join("\n").length + line.length + 1 > 1900) break;
-    lines.push(line);
+/** One entry as a line: when, who, what, and ×N when it happened N times (repeats within a minute). */
+function renderEntry(entry: AuditRecord): string {
+  const line = `<t:${Math.floor(entry.createdAt / 1000)}:R> ${entry.action === "prompt_blocked" ? "The bot" : `<@${entry.actorId}>`} ${describeAction(entry)}`;
+  const times = entry.occurrences > 1 ? ` ×${entry.occurrences}` : "";
+  return `${line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line}${times}`;
+}
+
+/** A page of audit entries, newest first, with ◀ ▶ to the newer and older pages of the same filter. */
+export function renderAuditLog(page: AuditPage, query: AuditLogQuery): RenderedMessage {
+  const narrowed = [
+    query.filter ? `action ${query.filter}` : "",
+    query.memberId ? `member <@${query.memberId}>` : "",
+  ].filter(Boolean);
+  const which = narrowed.length ? ` · ${narrowed.join(", ")}` : "";
+  const number = Math.floor(query.offset / AUDIT_PAGE_SIZE) + 1;
+  if (page.entries.length === 0) {
+    const content =
+      query.offset > 0
+        ? `No older entries in this server's moderation log${which}.`
+        : narrowed.length
+          ? `Nothing in this server's moderation log${which}.`
+          : "Nothing in this server's moderation log yet.";
+    return { content, components: [] };
   }
-  return lines.join("\n");
+  const heading = `**Moderation log** (newest first) · page ${number}${which}`;
+  return {
+    content: [heading, ...page.entries.map(renderEntry)].join("\n"),
+    components: pagerRows(
+      { page: number, pages: page.hasOlder ? number + 1 : number },
+      ["◀ Newer", "Older ▶"],
+      (target) =>
+        encodeCustomId({
+          handler: "mod",
+          action: "log",
+          filter: query.filter,
+          memberId: query.memberId,
+          offset: (target - 1) * AUDIT_PAGE_SIZE,
+        }),
+    ),
+  };
 }

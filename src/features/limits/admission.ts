@@ -9,7 +9,8 @@ import { PromptPolicy } from "./prompt-policy.ts";
 import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
 
 export type Refusal =
-  | { reason: "blocked" }
+  /** `repeat`: the member had a prompt blocked within the minute before; only the first one is announced. */
+  | { reason: "blocked"; repeat: boolean }
   /** The reference a video was to be made from was deleted between the command and its recording. */
   | { reason: "gone" }
   | { reason: "busy"; running: number; limit: number }
@@ -26,6 +27,12 @@ export interface AdmissionRequest {
   jobId: string;
   model: string;
 }
+
+/**
+ * A member's blocked prompts within this long of the first share its audit row (counted there) and its one
+ * mod-log post: someone retrying a blocked prompt cannot flood /moderation log or the mod-log channel.
+ */
+export const BLOCKED_REPEAT_WINDOW_MS = 60_000;
 
 export class AdmissionService {
   /** The blocklist check, with the entries it has compiled kept for the next prompts. */
@@ -51,7 +58,8 @@ export class AdmissionService {
 
   /**
    * Decides in the caller's transaction `tx`, which records the job when this says yes; the transaction must
-   * hold the locks `admissionLocks` names. A blocked prompt's audit row is written in it too.
+   * hold the locks `admissionLocks` names. A blocked prompt's audit row is written (or counted) in it too: the
+   * member's lock makes two blocked prompts within the minute one row, whichever process admits them.
    */
   async admit(request: AdmissionRequest, tx: Repos): Promise<Admission> {
     const { quota, clock } = this.deps;
@@ -61,16 +69,19 @@ export class AdmissionService {
     const facts = await tx.admission.read(request.userId, request.guildId, day, request.kind);
     const verdict = this.promptPolicy.check(request.prompt, facts.settings?.blocklist ?? []);
     if (verdict.blocked) {
-      await tx.audit.add({
-        guildId: request.guildId,
-        actorId: request.userId,
-        action: "prompt_blocked",
-        targetUserId: request.userId,
-        targetId: null,
-        details: { kind: request.kind, entry: verdict.entry, prompt: request.prompt.slice(0, 300) },
-        createdAt: clock.now(),
-      });
-      return { ok: false, reason: "blocked" };
+      const row = await tx.audit.addOrRepeat(
+        {
+          guildId: request.guildId,
+          actorId: request.userId,
+          action: "prompt_blocked",
+          targetUserId: request.userId,
+          targetId: null,
+          details: { kind: request.kind, entry: verdict.entry, prompt: request.prompt.slice(0, 300) },
+          createdAt: clock.now(),
+        },
+        BLOCKED_REPEAT_WINDOW_MS,
+      );
+      return { ok: false, reason: "blocked", repeat: row.occurrences > 1 };
     }
     const { running } = facts;
     if (running >= this.deps.maxRunningPerUser) {

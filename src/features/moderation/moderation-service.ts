@@ -2,7 +2,7 @@
 // transaction, and the files go once it committed. The Discord layer only posts the mod-log message.
 
 import type { DataStore } from "../../db/data-store.ts";
-import type { AuditEntry, AuditRepo } from "../../db/repositories/audit-repo.ts";
+import type { AuditFilter, AuditRecord, AuditRepo } from "../../db/repositories/audit-repo.ts";
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
@@ -15,14 +15,54 @@ export interface Actor {
   canModerate?: boolean;
 }
 
+/**
+ * What /moderation log can be narrowed to: each audited action, and "settings" for every settings change (their
+ * actions are `settings_<what changed>`).
+ */
+export const AUDIT_ACTION_FILTERS = [
+  "prompt_blocked",
+  "purge",
+  "reference_delete",
+  "library_add",
+  "library_remove",
+  "settings",
+] as const;
+export type AuditActionFilter = (typeof AUDIT_ACTION_FILTERS)[number];
+
+/** A page of /moderation log: what to show, and whether older entries follow. */
+export interface AuditPage {
+  entries: AuditRecord[];
+  hasOlder: boolean;
+}
+
 export class ModerationService {
   constructor(
     private readonly deps: { data: DataStore; references: ReferenceService; audit: AuditRepo; clock: Clock },
   ) {}
 
-  /** A guild's latest moderator actions and blocked prompts, newest first: what /moderation log shows. */
-  recentActions(guildId: string, count: number): Promise<Array<AuditEntry & { id: number }>> {
+  /** A guild's latest moderator actions and blocked prompts, newest first. */
+  recentActions(guildId: string, count: number): Promise<AuditRecord[]> {
     return this.deps.audit.recent(guildId, count);
+  }
+
+  /** What /moderation log shows: `size` entries matching the filter, newest first, after skipping `offset`. */
+  async actionLog(
+    guildId: string,
+    filter: { action?: AuditActionFilter; memberId?: string },
+    offset: number,
+    size: number,
+  ): Promise<AuditPage> {
+    const narrowed: AuditFilter = {
+      ...(filter.action === "settings"
+        ? { actionPrefix: "settings_" }
+        : filter.action
+          ? { action: filter.action }
+          : {}),
+      ...(filter.memberId ? { memberId: filter.memberId } : {}),
+    };
+    // One more than the page, to know whether there is a next one without counting them all.
+    const rows = await this.deps.audit.list(guildId, narrowed, offset, size + 1);
+    return { entries: rows.slice(0, size), hasOlder: rows.length > size };
   }
 
   /** Deletes one reference (and its videos); undefined when someone deleted it a moment before. */

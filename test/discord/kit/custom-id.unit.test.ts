@@ -18,6 +18,15 @@ describe("custom_id codec", () => {
       { handler: "ref", action: "page", userId: "12345678901234567890", page: 9999 },
       { handler: "mod", action: "purge", userId: "12345678901234567" },
       { handler: "mod", action: "cancel", userId: "12345678901234567" },
+      { handler: "mod", action: "log", filter: null, memberId: null, offset: 0 },
+      { handler: "mod", action: "log", filter: "settings", memberId: null, offset: 10 },
+      {
+        handler: "mod",
+        action: "log",
+        filter: "reference_delete",
+        memberId: "12345678901234567890",
+        offset: 999990,
+      },
     ];
     for (const id of ids) {
       const encoded = encodeCustomId(id);
@@ -44,6 +53,13 @@ describe("custom_id codec", () => {
       "lib:page:-1",
       "lib:page:1:2",
       "mod:drop:12345678901234567",
+      "mod:log:-:-",
+      "mod:log:-:-:-1",
+      "mod:log:-:-:1234567",
+      "mod:log:delete_everything:-:0",
+      "mod:log:settings_x:-:0",
+      "mod:log:-:abc:0",
+      "mod:log:purge:12345678901234567:0:1",
       `x:${"a".repeat(200)}`,
       `gen:pick:${id}:1`.padEnd(101, " "),
     ]) {

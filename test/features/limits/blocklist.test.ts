@@ -15,6 +15,8 @@ const suite = e2eSuite("blocklist");
 /** Discord drops an interaction that is not acknowledged within 3 seconds of being sent. */
 const ACK_DEADLINE_MS = 3000;
 const ADMIN = MODERATOR_PERMISSIONS | (1n << 5n); // Manage Server, which /settings needs
+const CAROL = { id: "500000000000000004", username: "carol" };
+const DAVE = { id: "500000000000000005", username: "dave" };
 
 const addEntry = (h: Harness, entry: string) =>
   h.settledReply(
@@ -65,15 +67,17 @@ describe("the prompt blocklist", () => {
     // Long near-misses first, then the blocked word: a backtracking matcher tried every way of sharing the
     // near-miss among the wildcards (13 s and 110 s) before it reached the word.
     const crafted = [`n${"ake".repeat(331)} naked`, `${"a".repeat(993)} aaaab`, `${"a ".repeat(498)}b`];
-    const pairs: Array<[SandboxInteraction, SandboxInteraction]> = crafted.map((description) => {
+    // Each from its own member: one member's blocked prompts within a minute share one audit row.
+    const pairs: Array<[SandboxInteraction, SandboxInteraction]> = crafted.map((description, i) => {
       expect(description.length).toBeLessThanOrEqual(1000);
-      const blocked = h.sandbox.runCommand({ command: "character", options: { description }, user: ALICE });
+      const user = [ALICE, CAROL, DAVE][i] ?? ALICE;
+      const blocked = h.sandbox.runCommand({ command: "character", options: { description }, user });
       const usage = h.sandbox.runCommand({ command: "usage", user: BOB });
       return [blocked, usage];
     });
     for (const [blocked, usage] of pairs) {
       const refusal = await h.refusal(blocked);
-      expect(refusal.visible_to).toBe(ALICE.id);
+      expect(refusal.visible_to).toBe(blocked.user.id);
       expect(refusal.content).toContain("That description is not allowed in this server");
       const answer = await h.settledReply(usage);
       expect(answer.visible_to).toBe(BOB.id);

@@ -91,6 +91,8 @@ describe("allowances, running jobs and the blocklist", () => {
       "BLOODY mess",
       "g.o.r.e",
     ]) {
+      // A minute apart: a member's blocked prompts within a minute share one audit row (audit-flood test).
+      h.clock.advance(61_000);
       const refused = await refusal(h, "character", { description });
       expect(refused.visible_to, description).toBe(ALICE.id);
       expect(refused.content).toContain("That description is not allowed in this server");
