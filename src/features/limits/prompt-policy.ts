@@ -139,7 +139,8 @@ function crossGap(
   chunk: Chunk,
 ): boolean {
   next.fill(0);
-  const phrase = before?.canEnd === true && chunk.canStart;
+  // Inside a spelt-out run the words of a phrase may meet anywhere ("b l o o d b a t h").
+  const phrase = chunk.joinsPrevious || (before?.canEnd === true && chunk.canStart);
   let alive = chunk.canStart;
   for (let i = 0; i < steps.length; i++) {
     if (!current[i]) continue;

@@ -7,6 +7,8 @@ const LETTER = /^\p{L}$/u;
 const DIGIT = /^\p{N}$/u;
 const ALNUM = /^[\p{L}\p{N}]$/u;
 const WHITESPACE = /^\s+$/u;
+/** Scripts written without spaces: a change between one of them and any other script ends a chunk ("goreのシーン"). */
+const UNSPACED = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー]$/u;
 /**
  * Letters that are words of their own in the languages the bot's members write (a, I, y, o, e, u, and à once
  * accents are gone): next to a longer word such a letter stays a word ("put a hat", "a SS officer"), while any
@@ -63,7 +65,8 @@ function pieces(folded: readonly string[]): Piece[] {
   let separator = "";
   const flush = () => {
     if (!current.length) return;
-    const single = current.length === 1;
+    // A lone character of a script written without spaces is a word, not a letter spelt out.
+    const single = current.length === 1 && !UNSPACED.test(current[0] as string);
     out.push({
       text: current,
       before: separator,
@@ -74,6 +77,8 @@ function pieces(folded: readonly string[]): Piece[] {
     separator = "";
   };
   for (const c of folded) {
+    const last = current.at(-1);
+    if (last !== undefined && ALNUM.test(c) && UNSPACED.test(c) !== UNSPACED.test(last)) flush();
     if (ALNUM.test(c)) current.push(c);
     else {
       flush();
