@@ -100,31 +100,38 @@ export interface MatchMeter {
   steps: number;
 }
 
-/** A loop may be taken zero times, so being before it is also being after it. */
-function close(steps: readonly Step[], states: Uint8Array): void {
-  for (let i = 0; i < steps.length; i++) if (states[i] && steps[i]?.kind === "loop") states[i + 1] = 1;
-}
+/**
+ * The states an entry's automaton is in: a list without repeats, so a step costs the states really held rather
+ * than the pattern's length, and a stamp per state instead of clearing an array for every character.
+ */
+class StateSet {
+  readonly list: Int32Array;
+  size = 0;
+  private readonly seen: Uint32Array;
+  private stamp = 1;
 
-/** Moves every state in `current` over one prompt character into `next`; false when no state survives it. */
-function advance(
-  steps: readonly Step[],
-  current: Uint8Array,
-  next: Uint8Array,
-  c: string,
-  also: string,
-): boolean {
-  let alive = false;
-  for (let i = 0; i < steps.length; i++) {
-    if (!current[i]) continue;
-    const step = steps[i] as Step;
-    if (step.kind === "gap") continue;
-    const fits =
-      step.letter === undefined || step.letter === c || (also !== "" && also.includes(step.letter));
-    if (!fits) continue;
-    next[step.kind === "letter" ? i + 1 : i] = 1;
-    alive = true;
+  constructor(private readonly steps: readonly Step[]) {
+    this.list = new Int32Array(steps.length + 1);
+    this.seen = new Uint32Array(steps.length + 1);
   }
-  return alive;
+
+  clear(): void {
+    this.size = 0;
+    this.stamp++;
+  }
+
+  has(state: number): boolean {
+    return this.seen[state] === this.stamp;
+  }
+
+  /** Adds a state and, a loop being takable zero times, the states after the loops that follow it. */
+  add(state: number): void {
+    for (let j = state; j <= this.steps.length && this.seen[j] !== this.stamp; j++) {
+      this.seen[j] = this.stamp;
+      this.list[this.size++] = j;
+      if (this.steps[j]?.kind !== "loop") return;
+    }
+  }
 }
 
 /**
@@ -132,69 +139,60 @@ function advance(
  * before, the next word of a phrase where a word may end and begin, and a fresh start where a word may begin.
  */
 function crossGap(
+  current: StateSet,
+  next: StateSet,
   steps: readonly Step[],
-  current: Uint8Array,
-  next: Uint8Array,
   before: Chunk | undefined,
   chunk: Chunk,
-): boolean {
-  next.fill(0);
+) {
+  next.clear();
   // Inside a spelt-out run the words of a phrase may meet anywhere ("b l o o d b a t h").
   const phrase = chunk.joinsPrevious || (before?.canEnd === true && chunk.canStart);
-  let alive = chunk.canStart;
-  for (let i = 0; i < steps.length; i++) {
-    if (!current[i]) continue;
-    const gap = steps[i]?.kind === "gap";
-    if (gap ? phrase : chunk.joinsPrevious) {
-      next[gap ? i + 1 : i] = 1;
-      alive = true;
-    }
+  for (let k = 0; k < current.size; k++) {
+    const state = current.list[k] as number;
+    const step = steps[state];
+    if (step === undefined) continue;
+    if (step.kind === "gap" ? phrase : chunk.joinsPrevious) next.add(step.kind === "gap" ? state + 1 : state);
   }
-  if (chunk.canStart) next[0] = 1;
-  if (alive) close(steps, next);
-  return alive;
+  if (chunk.canStart) next.add(0);
 }
 
-/** Moves the states over character j of the chunk, which a skippable digit may also leave them where they are. */
-function readChar(
-  steps: readonly Step[],
-  current: Uint8Array,
-  next: Uint8Array,
-  chunk: Chunk,
-  j: number,
-): boolean {
-  next.fill(0);
-  let alive = advance(steps, current, next, chunk.chars[j] as string, chunk.also[j] as string);
-  if (chunk.skippable[j]) {
-    for (let i = 0; i < steps.length; i++) if (current[i]) next[i] = 1;
-    alive = true;
+/** The states after character j of the chunk, which a skippable digit may also leave where they are. */
+function readChar(current: StateSet, next: StateSet, steps: readonly Step[], chunk: Chunk, j: number) {
+  next.clear();
+  const [c, also, skippable] = [chunk.chars[j] as string, chunk.also[j] as string, chunk.skippable[j]];
+  for (let k = 0; k < current.size; k++) {
+    const state = current.list[k] as number;
+    const step = steps[state];
+    if (step === undefined || step.kind === "gap") continue;
+    if (skippable) next.add(state);
+    const fits =
+      step.letter === undefined || step.letter === c || (also !== "" && also.includes(step.letter));
+    if (fits) next.add(step.kind === "letter" ? state + 1 : state);
   }
-  close(steps, next);
-  return alive;
 }
 
 /**
  * Runs an entry's pattern over the whole prompt, keeping every state it can be in at once (no backtracking):
- * (pattern length + 1) steps per character and per gap between chunks at most. A word is matched from where a
+ * at most (pattern length + 1) states per character and per gap between chunks. A word is matched from where a
  * chunk may start to where one may end, across the gaps the reading allows to be joined.
  */
 function matches(compiled: CompiledEntry, chunks: readonly Chunk[], meter: MatchMeter | undefined): boolean {
   const { steps } = compiled;
-  const n = steps.length;
-  let current = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
+  let current = new StateSet(steps);
+  let next = new StateSet(steps);
   for (let k = 0; k < chunks.length; k++) {
     const chunk = chunks[k] as Chunk;
-    if (meter) meter.steps += n + 1;
-    let alive = crossGap(steps, current, next, chunks[k - 1], chunk);
+    // Metered at what a character may cost (every state held), not at what this one did.
+    if (meter) meter.steps += steps.length + 1;
+    crossGap(current, next, steps, chunks[k - 1], chunk);
     [current, next] = [next, current];
-    for (let j = 0; j < chunk.chars.length && alive; j++) {
-      alive = readChar(steps, current, next, chunk, j);
-      if (meter) meter.steps += n + 1;
+    for (let j = 0; j < chunk.chars.length && current.size > 0; j++) {
+      if (meter) meter.steps += steps.length + 1;
+      readChar(current, next, steps, chunk, j);
       [current, next] = [next, current];
     }
-    if (!alive) current.fill(0);
-    else if (chunk.canEnd && current[n]) return true;
+    if (chunk.canEnd && current.has(steps.length)) return true;
   }
   return false;
 }
