@@ -4,7 +4,8 @@
 // Matching never backtracks: each entry word is a tiny automaton run over one prompt word at a time, so a check
 // costs at most (prompt length × entry length) steps whatever the entry and the prompt are. A regular expression
 // with one `[\p{L}]*` per wildcard held the event loop for seconds on crafted prompts.
-import { fold, normalisePrompt, type Token, tokenise } from "./prompt-folding.ts";
+import { fold, normalisePrompt } from "./prompt-folding.ts";
+import { type Chunk, readPrompt } from "./prompt-reading.ts";
 
 /**
  * The most characters a prompt may have once compatibility forms are expanded (NFKC turns some single
@@ -26,13 +27,19 @@ export const MAX_ENTRY_WILDCARDS = 4;
  * One step of a word pattern: a letter that must come next, or a loop that takes any number of one letter
  * (`letter` set: the rest of a run of repeated letters) or of any letters (a `*`).
  */
-type Step = { kind: "letter"; letter: string } | { kind: "loop"; letter: string | undefined };
+type Step =
+  | { kind: "letter"; letter: string }
+  | { kind: "loop"; letter: string | undefined }
+  /** Between the words of a phrase: crossed only where the prompt has a word boundary. */
+  | { kind: "gap"; letter?: undefined };
 
 export interface CompiledEntry {
   /** The entry as the moderator typed it. */
   entry: string;
   /** One pattern per word of the entry; a phrase matches consecutive words of the prompt. */
   words: Step[][];
+  /** The words' patterns in a row, a gap step between each two. */
+  steps: Step[];
   wildcards: number;
 }
 
@@ -68,14 +75,12 @@ export function compileEntry(entry: string): CompiledEntry | undefined {
   const parts = entry.split(/\*+/).map((p) => normalisePrompt(p));
   if (parts.every((p) => p === "")) return undefined;
   const joined = parts.join("*");
-  return {
-    entry,
-    words: joined
-      .split(" ")
-      .filter((w) => w !== "")
-      .map(compileWord),
-    wildcards: joined.match(/\*+/g)?.length ?? 0,
-  };
+  const words = joined
+    .split(" ")
+    .filter((w) => w !== "")
+    .map(compileWord);
+  const steps = words.flatMap((w, i): Step[] => (i === 0 ? w : [{ kind: "gap" }, ...w]));
+  return { entry, words, steps, wildcards: joined.match(/\*+/g)?.length ?? 0 };
 }
 
 /**
@@ -96,78 +101,98 @@ export interface MatchMeter {
 }
 
 /**
- * Runs one word's pattern over one prompt word, keeping every state the pattern can be in at once (no
- * backtracking): (word length + 1) × (pattern length + 1) steps at most. `anyStart` and `anyEnd` let the match
- * begin and end inside the word, for words that were spelt out letter by letter.
+ * The states an entry's automaton is in: a list without repeats, so a step costs the states really held rather
+ * than the pattern's length, and a stamp per state instead of clearing an array for every character.
  */
-function matchWord(
-  steps: Step[],
-  chars: string[],
-  anyStart: boolean,
-  anyEnd: boolean,
-  meter: MatchMeter | undefined,
-): boolean {
-  const n = steps.length;
-  let current = new Uint8Array(n + 1);
-  let next = new Uint8Array(n + 1);
-  // A loop may be taken zero times, so being before it is also being after it.
-  const close = (states: Uint8Array) => {
-    for (let i = 0; i < n; i++) if (states[i] && steps[i]?.kind === "loop") states[i + 1] = 1;
-  };
-  current[0] = 1;
-  close(current);
-  if (anyEnd && current[n]) return true;
-  for (const c of chars) {
-    next.fill(0);
-    let alive = advance(steps, current, next, c);
-    if (anyStart) {
-      next[0] = 1;
-      alive = true;
+class StateSet {
+  readonly list: Int32Array;
+  size = 0;
+  private readonly seen: Uint32Array;
+  private stamp = 1;
+
+  constructor(private readonly steps: readonly Step[]) {
+    this.list = new Int32Array(steps.length + 1);
+    this.seen = new Uint32Array(steps.length + 1);
+  }
+
+  clear(): void {
+    this.size = 0;
+    this.stamp++;
+  }
+
+  has(state: number): boolean {
+    return this.seen[state] === this.stamp;
+  }
+
+  /** Adds a state and, a loop being takable zero times, the states after the loops that follow it. */
+  add(state: number): void {
+    for (let j = state; j <= this.steps.length && this.seen[j] !== this.stamp; j++) {
+      this.seen[j] = this.stamp;
+      this.list[this.size++] = j;
+      if (this.steps[j]?.kind !== "loop") return;
     }
-    close(next);
-    if (meter) meter.steps += n + 1;
-    if (anyEnd && next[n]) return true;
-    if (!alive) return false;
+  }
+}
+
+/**
+ * The states after the gap before `chunk`: those that carry on into it when it may be the same word as the chunk
+ * before, the next word of a phrase where a word may end and begin, and a fresh start where a word may begin.
+ */
+function crossGap(
+  current: StateSet,
+  next: StateSet,
+  steps: readonly Step[],
+  before: Chunk | undefined,
+  chunk: Chunk,
+) {
+  next.clear();
+  // Inside a spelt-out run the words of a phrase may meet anywhere ("b l o o d b a t h").
+  const phrase = chunk.joinsPrevious || (before?.canEnd === true && chunk.canStart);
+  for (let k = 0; k < current.size; k++) {
+    const state = current.list[k] as number;
+    const step = steps[state];
+    if (step === undefined) continue;
+    if (step.kind === "gap" ? phrase : chunk.joinsPrevious) next.add(step.kind === "gap" ? state + 1 : state);
+  }
+  if (chunk.canStart) next.add(0);
+}
+
+/** The states after character j of the chunk, which a skippable digit may also leave where they are. */
+function readChar(current: StateSet, next: StateSet, steps: readonly Step[], chunk: Chunk, j: number) {
+  next.clear();
+  const [c, also, skippable] = [chunk.chars[j] as string, chunk.also[j] as string, chunk.skippable[j]];
+  for (let k = 0; k < current.size; k++) {
+    const state = current.list[k] as number;
+    const step = steps[state];
+    if (step === undefined || step.kind === "gap") continue;
+    if (skippable) next.add(state);
+    const fits =
+      step.letter === undefined || step.letter === c || (also !== "" && also.includes(step.letter));
+    if (fits) next.add(step.kind === "letter" ? state + 1 : state);
+  }
+}
+
+/**
+ * Runs an entry's pattern over the whole prompt, keeping every state it can be in at once (no backtracking):
+ * at most (pattern length + 1) states per character and per gap between chunks. A word is matched from where a
+ * chunk may start to where one may end, across the gaps the reading allows to be joined.
+ */
+function matches(compiled: CompiledEntry, chunks: readonly Chunk[], meter: MatchMeter | undefined): boolean {
+  const { steps } = compiled;
+  let current = new StateSet(steps);
+  let next = new StateSet(steps);
+  for (let k = 0; k < chunks.length; k++) {
+    const chunk = chunks[k] as Chunk;
+    // Metered at what a character may cost (every state held), not at what this one did.
+    if (meter) meter.steps += steps.length + 1;
+    crossGap(current, next, steps, chunks[k - 1], chunk);
     [current, next] = [next, current];
-  }
-  return current[n] === 1;
-}
-
-/** Moves every state in `current` over the letter `c` into `next`; false when no state survives it. */
-function advance(steps: readonly Step[], current: Uint8Array, next: Uint8Array, c: string): boolean {
-  let alive = false;
-  for (let i = 0; i < steps.length; i++) {
-    if (!current[i]) continue;
-    const step = steps[i] as Step;
-    if (step.kind === "letter") {
-      if (step.letter === c) {
-        next[i + 1] = 1;
-        alive = true;
-      }
-    } else if (step.letter === undefined || step.letter === c) {
-      next[i] = 1;
-      alive = true;
+    for (let j = 0; j < chunk.chars.length && current.size > 0; j++) {
+      if (meter) meter.steps += steps.length + 1;
+      readChar(current, next, steps, chunk, j);
+      [current, next] = [next, current];
     }
-  }
-  return alive;
-}
-
-function matches(compiled: CompiledEntry, tokens: Token[], meter: MatchMeter | undefined): boolean {
-  const { words } = compiled;
-  const last = words.length - 1;
-  for (let start = 0; start + last < tokens.length; start++) {
-    let all = true;
-    for (let j = 0; j <= last && all; j++) {
-      const token = tokens[start + j] as Token;
-      all = matchWord(
-        words[j] as Step[],
-        token.chars,
-        token.spelt && j === 0,
-        token.spelt && j === last,
-        meter,
-      );
-    }
-    if (all) return true;
+    if (chunk.canEnd && current.has(steps.length)) return true;
   }
   return false;
 }
@@ -227,14 +252,10 @@ export class PromptPolicy {
   }
 
   check(prompt: string, blocklist: readonly string[], meter?: MatchMeter): PolicyVerdict {
-    // Words split by inner punctuation are read as two ("blood-bath") and, when there are any, as one ("go-re").
-    const folded = [...fold(prompt)];
-    const joined = tokenise(folded, true);
-    const readings = joined.joined ? [tokenise(folded, false).tokens, joined.tokens] : [joined.tokens];
+    const chunks = readPrompt([...fold(prompt)]);
     for (const entry of blocklist) {
       const compiled = this.compiled(entry);
-      if (compiled && readings.some((tokens) => matches(compiled, tokens, meter)))
-        return { blocked: true, entry };
+      if (compiled && matches(compiled, chunks, meter)) return { blocked: true, entry };
     }
     return { blocked: false };
   }

@@ -153,6 +153,43 @@ describe("prompt policy", () => {
     }
   });
 
+  it("catches a lone letter before a spelt-out word, a letter split off, mixed spacing and digits for letters", () => {
+    const cases: Array<[entry: string, prompt: string]> = [
+      ["gore", "a g o r e scene"],
+      ["gore", "a g,o,r,e scene"],
+      ["gore", "I saw a g.o.r.e scene"],
+      ["gore", "g ore"],
+      ["gore", "g o  r e"],
+      ["gore", "g1ore"],
+      ["gore", "60r3"],
+      ["gore", "6 0 r 3"],
+      ["gore", "goreのシーン"],
+      ["kill", "kil l"],
+      ["blood", "bl o o d"],
+      ["blood bath", "b l o o d b a t h"],
+    ];
+    for (const [entry, prompt] of cases) {
+      expect(policy.check(prompt, [entry]).blocked, `${entry} / ${prompt}`).toBe(true);
+    }
+  });
+
+  it("reads no word inside a spelt-out word, and keeps one-letter words and apostrophes apart", () => {
+    const cases: Array<[entry: string, prompt: string]> = [
+      ["hell", "s.h.e.l.l"],
+      ["hell", "a diver with a s h e l l necklace"],
+      ["hell", "sh e l l"],
+      ["ass", "a SS officer"],
+      ["puta", "put a hat on him"],
+      ["sex*", "un homme qui s'exprime"],
+      ["nude", "nud e"],
+      ["ass", "a 4 5 5 engine"],
+      ["blood", "a 8100d engine"],
+    ];
+    for (const [entry, prompt] of cases) {
+      expect(policy.check(prompt, [entry]).blocked, `${entry} / ${prompt}`).toBe(false);
+    }
+  });
+
   it("bounds the work by expanded lengths: long entries, a full blocklist and expanding prompts are refused", () => {
     // NFKC writes ﷺ out as 18 letters: an entry of 64 characters could hold over a thousand.
     expect(expandedLength("ﷺ".repeat(1000))).toBe(18_000);
@@ -187,6 +224,11 @@ describe("prompt policy", () => {
       "a ".repeat(n / 2), // spelt out: a match may start at any letter
       "n a k e ".repeat(n / 8),
       "na".repeat(n / 2),
+      // Lone letters and digits glued to their neighbours, and digits that may be skipped.
+      "g o  r ".repeat(n / 8),
+      "a k.n.a ".repeat(n / 8),
+      `n${"1a".repeat((n - 2) / 2)}k`,
+      "6 0 r ".repeat(n / 6),
     ];
     const worst = ["n*a*k*e*d", "a*a*a*a*b", "*a*a*a*a", "a*n*a*k*e"];
     const steps = (prompt: string, entries: string[]) => {
