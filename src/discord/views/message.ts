@@ -37,18 +37,24 @@ export function quotePrompt(prompt: string, max = MAX_PROMPT_SHOWN): string {
 }
 
 /**
- * As many of `lines` as fit in `budget` characters (each counted with its line break), then "…and N more"
- * for the rest; `total` counts the lines there are in all when only some of them were read.
+ * As many of `lines` as fit in `budget` characters once joined by `separator` (a line break, or ", " for a
+ * list on one line), then "…and N more" for the rest; `total` counts the lines there are in all when only some
+ * of them were read.
  */
-export function fitLines(lines: readonly string[], budget: number, total = lines.length): string[] {
+export function fitLines(
+  lines: readonly string[],
+  budget: number,
+  total = lines.length,
+  separator = "\n",
+): string[] {
   const shown: string[] = [];
   let used = 0;
   for (const [n, line] of lines.entries()) {
     const restAfter = total - n - 1;
-    const tail = restAfter > 0 ? `…and ${restAfter} more`.length + 1 : 0;
-    if (used + line.length + 1 + tail > budget) break;
+    const tail = restAfter > 0 ? `…and ${restAfter} more`.length + separator.length : 0;
+    if (used + line.length + separator.length + tail > budget) break;
     shown.push(line);
-    used += line.length + 1;
+    used += line.length + separator.length;
   }
   const more = total - shown.length;
   return more > 0 ? [...shown, `…and ${more} more`] : shown;

@@ -58,6 +58,8 @@ function libraryLine(names: readonly string[]): string[] {
   const shown = fitLines(
     names.map((n) => `**${escapeMarkdown(n)}**`),
     300,
+    names.length,
+    ", ",
   );
   return [`In the server library as ${shown.join(", ")}`];
 }

@@ -60,10 +60,10 @@ function blocklistLines(blocklist: readonly string[], room: number): string[] {
   const hint = "All entries, page by page: /settings blocklist";
   const header = `Blocklist (${blocklist.length}):`;
   const budget = Math.min(BLOCKLIST_IN_VIEW, room - header.length - hint.length - 2);
-  const shown = fitLines(blocklist.map(shownEntry), budget);
-  const all = shown.length === blocklist.length;
+  const shown = fitLines(blocklist.map(shownEntry), budget, blocklist.length, ", ");
+  const cut = shown.at(-1)?.startsWith("…and ") ?? false;
   // One line, comma separated, as it always was: shorter than a line per entry.
-  return [`${header} ${shown.join(", ")}`, ...(all ? [] : [hint])];
+  return [`${header} ${shown.join(", ")}`, ...(cut ? [hint] : [])];
 }
 
 /** /settings blocklist: one page of the blocklist, an entry a line; `page` counts from 1. */
