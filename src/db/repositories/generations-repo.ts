@@ -205,16 +205,32 @@ export class GenerationsRepo {
     return rows.map(fromRaw);
   }
 
-  /** The generations drawn from an image (variations, scenes), oldest first; none that failed whole. */
-  async fromParent(imageId: string): Promise<GenerationRow[]> {
-    const rows = await this.db
+  /**
+   * The latest `limit` generations drawn from an image (variations, scenes), newest first; none that failed
+   * whole. `userId`: only that member's. A popular library image may have been drawn from thousands of times:
+   * the limit keeps one reply from reading them all (countFromParent counts them).
+   */
+  async latestFromParent(imageId: string, limit: number, userId?: string): Promise<GenerationRow[]> {
+    let query = this.db
       .selectFrom("generations")
       .selectAll()
       .where("parentImageId", "=", imageId)
-      .where("status", "!=", "failed")
-      .orderBy("createdAt")
-      .execute();
+      .where("status", "!=", "failed");
+    if (userId !== undefined) query = query.where("userId", "=", userId);
+    const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").limit(limit).execute();
     return rows.map(fromRaw);
+  }
+
+  /** How many generations were drawn from an image (none that failed whole); `userId`: only that member's. */
+  async countFromParent(imageId: string, userId?: string): Promise<number> {
+    let query = this.db
+      .selectFrom("generations")
+      .select((eb) => eb.fn.countAll<string | number>().as("n"))
+      .where("parentImageId", "=", imageId)
+      .where("status", "!=", "failed");
+    if (userId !== undefined) query = query.where("userId", "=", userId);
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Records where the parent image was uploaded, unless a URL is recorded already; the URL recorded. */

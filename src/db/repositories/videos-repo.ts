@@ -243,6 +243,32 @@ export class VideosRepo {
       .limit(25)
       .execute()) as VideoRow[];
   }
+
+  /**
+   * The latest `limit` live videos made from an image, newest first; `userId`: only that member's. A library
+   * image may have thousands: the limit keeps one reply from reading them all (countForImage counts them).
+   */
+  async latestForImage(imageId: string, limit: number, userId?: string): Promise<VideoRow[]> {
+    let query = this.db
+      .selectFrom("videos")
+      .select(COLUMNS)
+      .where("referenceImageId", "=", imageId)
+      .where("deletedAt", "is", null);
+    if (userId !== undefined) query = query.where("userId", "=", userId);
+    return (await query.orderBy("createdAt", "desc").limit(limit).execute()) as VideoRow[];
+  }
+
+  /** How many live videos were made from an image; `userId`: only that member's. */
+  async countForImage(imageId: string, userId?: string): Promise<number> {
+    let query = this.db
+      .selectFrom("videos")
+      .select((eb) => eb.fn.countAll<string | number>().as("n"))
+      .where("referenceImageId", "=", imageId)
+      .where("deletedAt", "is", null);
+    if (userId !== undefined) query = query.where("userId", "=", userId);
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
 }
 
 /** The reference URL a video row recorded (see `rememberReferenceUrl`), if any. */

@@ -117,18 +117,12 @@ async function showReference(
   withImage: boolean,
   log: Logger,
 ): Promise<void> {
-  const [videos, lineage, entries] = await Promise.all([
-    ctx.video.forImage(image.id),
-    ctx.references.lineage(image),
+  // What was made from it, as this viewer may see it: their own, or everything when they moderate.
+  const [lineage, entries] = await Promise.all([
+    ctx.references.lineage(image, viewerOf(interaction)),
     ctx.library.forImage(image.id),
   ]);
-  const content = renderImageInfo(
-    image,
-    isCurrentPick,
-    videos,
-    lineage,
-    entries.map((e) => e.name),
-  );
+  const names = entries.map((e) => e.name);
   // With PUBLIC_URL, an "Open original" button: the full file in the browser, whatever Discord shows.
   const link = await ctx.links.sign(image.id, ctx.clock.now()).catch((err: unknown) => {
     log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
@@ -136,6 +130,7 @@ async function showReference(
   });
   const components = link ? [linkButtonRow("Open original", link.url)] : [];
   if (!withImage) {
+    const content = renderImageInfo(image, isCurrentPick, lineage, names);
     await interaction.editReply({ content, components, allowedMentions: NO_PINGS });
     return;
   }
@@ -143,9 +138,7 @@ async function showReference(
   const ext = image.fileName?.split(".").pop() ?? "png";
   const upload = await fitImage(original, image.id, ext, perImageBudget(interaction.attachmentSizeLimit, 1));
   await interaction.editReply({
-    content: upload.preview
-      ? `${content}\n(Shown as a preview: the original is over the upload limit.)`
-      : content,
+    content: renderImageInfo(image, isCurrentPick, lineage, names, { preview: upload.preview }),
     files: [{ attachment: upload.data, name: upload.name }],
     components,
     allowedMentions: NO_PINGS,

@@ -25,44 +25,48 @@ import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { requireModerator } from "../kit/guards.ts";
 import { NO_PINGS } from "../views/message.ts";
+import {
+  BLOCKLIST_PAGE_SIZE,
+  renderBlocklistPage,
+  renderSettings,
+  renderSettingsSaved,
+  type SafetyInForce,
+  type SettingsSnapshot,
+} from "../views/settings.ts";
 
-async function describe(ctx: AppContext, s: GuildSettings): Promise<string> {
-  const a = await ctx.quota.allowances(s.guildId);
-  const cap = ctx.quota.userCap;
-  const mark = (v: number | null) => (v === null ? " (default)" : "");
-  return [
-    "**Settings for this server**",
-    `Images per day: ${a.imagesPerUser} per member${mark(s.dailyImagesPerUser)}, ${a.imagesPerGuild} for the server${mark(s.dailyImagesPerGuild)}`,
-    `Videos per day: ${a.videosPerUser} per member${mark(s.dailyVideosPerUser)}, ${a.videosPerGuild} for the server${mark(s.dailyVideosPerGuild)}`,
-    `Every member's bot-wide limit, across all servers and DMs: ${cap.images} images and ${cap.videos} videos a day (set by the bot's operator)`,
-    ...describeSafety(ctx, s),
-    `Mod-log channel: ${s.modLogChannelId ? `<#${s.modLogChannelId}>` : "none"}`,
-    `Library curators: members with Manage Messages${s.curatorRoleId ? ` and the role <@&${s.curatorRoleId}>` : " (no curator role set)"}`,
-    `Blocklist (${s.blocklist.length}): ${s.blocklist.length ? s.blocklist.map((e) => `\`${e.replace(/`/g, "'")}\``).join(", ") : "empty"}`,
-  ].join("\n");
+/** Everything /settings view shows, read for the server. */
+async function snapshot(ctx: AppContext, settings: GuildSettings): Promise<SettingsSnapshot> {
+  return {
+    settings,
+    allowances: await ctx.quota.allowances(settings.guildId),
+    cap: ctx.quota.userCap,
+    safety: safetyInForce(ctx, settings),
+  };
+}
+
+/** The server's safety level and what each image model that can serve it really does with it. */
+function safetyInForce(ctx: AppContext, settings: GuildSettings): SafetyInForce {
+  const chosen = asSafetyFilterLevel(settings.safetyFilterLevel);
+  const level = chosen ?? DEFAULT_SAFETY_FILTER_LEVEL;
+  return {
+    level,
+    isDefault: !chosen,
+    models: safetyModels(ctx).map((m) => ({ ...m, effect: describeModelSafety(m.model, level) })),
+  };
 }
 
 /**
- * The server's safety level and what each image model that can serve it really does with it: the model in
- * use and, while it is still configured, the fallback that takes over when Replicate retires the first.
+ * The image models that can serve the server's safety level: the model in use and, while it is still
+ * configured, the fallback that takes over when Replicate retires the first.
  */
-function describeSafety(ctx: AppContext, s: GuildSettings): string[] {
-  const chosen = asSafetyFilterLevel(s.safetyFilterLevel);
-  const level = chosen ?? DEFAULT_SAFETY_FILTER_LEVEL;
-  const models: Array<{ model: string; role: string }> = [];
-  if (ctx.imageProvider instanceof ReplicateImageProvider) {
-    const active = ctx.imageProvider.model;
-    models.push({ model: active, role: "in use" });
-    const fallback = ctx.config.imageFallbackModel;
-    if (fallback && fallback !== active)
-      models.push({ model: fallback, role: `used if Replicate retires ${active}` });
-  } else {
-    models.push({ model: MOCK_MODEL, role: "in use" });
-  }
-  return [
-    `Safety filter: ${level}${chosen ? "" : " (default)"}`,
-    ...models.map(({ model, role }) => `• ${model} (${role}): ${describeModelSafety(model, level)}`),
-  ];
+function safetyModels(ctx: AppContext): Array<{ model: string; role: string }> {
+  if (!(ctx.imageProvider instanceof ReplicateImageProvider)) return [{ model: MOCK_MODEL, role: "in use" }];
+  const active = ctx.imageProvider.model;
+  const models = [{ model: active, role: "in use" }];
+  const fallback = ctx.config.imageFallbackModel;
+  if (fallback && fallback !== active)
+    models.push({ model: fallback, role: `used if Replicate retires ${active}` });
+  return models;
 }
 
 export const settings: Command = {
@@ -72,6 +76,18 @@ export const settings: Command = {
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) => s.setName("view").setDescription("Show the settings"))
+    .addSubcommand((s) =>
+      s
+        .setName("blocklist")
+        .setDescription(`List the prompt blocklist, ${BLOCKLIST_PAGE_SIZE} entries a page`)
+        .addIntegerOption((o) =>
+          o
+            .setName("page")
+            .setDescription("Which page (default: the first)")
+            .setMinValue(1)
+            .setMaxValue(1000),
+        ),
+    )
     .addSubcommand((s) =>
       s
         .setName("allowance")
@@ -152,17 +168,20 @@ export const settings: Command = {
     const guildId = interaction.guildId;
     if (!guildId) throw new UserFacingError("/settings works only in a server.");
     const sub = interaction.options.getSubcommand(true);
-    const parse = sub === "view" ? undefined : CHANGES[sub];
-    if (sub !== "view" && !parse) throw new UserFacingError(`/settings has no ${sub}.`);
+    const reads = sub === "view" || sub === "blocklist";
+    const parse = reads ? undefined : CHANGES[sub];
+    if (!reads && !parse) throw new UserFacingError(`/settings has no ${sub}.`);
     // A change is parsed (and a bad option refused) before the defer; nothing is read before it: the
     // database may be across a network, and Discord allows 3 s.
     const change = parse?.(interaction);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (!change) {
-      await interaction.editReply({
-        content: await describe(ctx, await ctx.guildSettings.get(guildId)),
-        allowedMentions: NO_PINGS,
-      });
+      const current = await ctx.guildSettings.get(guildId);
+      const content =
+        sub === "blocklist"
+          ? renderBlocklistPage(current.blocklist, interaction.options.getInteger("page") ?? 1)
+          : renderSettings(await snapshot(ctx, current));
+      await interaction.editReply({ content, allowedMentions: NO_PINGS });
       return;
     }
     const { settings: saved, summary } = await ctx.guildSettings.change(guildId, interaction.user.id, change);
@@ -173,10 +192,12 @@ export const settings: Command = {
       `<@${interaction.user.id}> changed the settings: ${summary}.`,
       log,
     );
-    await interaction.editReply({
-      content: `Saved: ${summary}.\n\n${await describe(ctx, saved)}`,
-      allowedMentions: NO_PINGS,
+    // The change alone: the whole view grows with the blocklist, and /settings view shows it.
+    const content = renderSettingsSaved(summary, {
+      entry: change.kind === "blocklist-add" || change.kind === "blocklist-remove" ? change.entry : undefined,
+      safety: change.kind === "safety" ? safetyInForce(ctx, saved) : undefined,
     });
+    await interaction.editReply({ content, allowedMentions: NO_PINGS });
   },
 };
 

@@ -17,11 +17,47 @@ export interface RenderedMessage {
 /** Mentions render as names but never ping. */
 export const NO_PINGS = { parse: [] as [] };
 
+/** Discord refuses a message whose content is longer. */
+export const MAX_CONTENT = 2000;
+
 const MAX_PROMPT_SHOWN = 300;
 
-export function quotePrompt(prompt: string): string {
-  const short = prompt.length > MAX_PROMPT_SHOWN ? `${prompt.slice(0, MAX_PROMPT_SHOWN - 1)}…` : prompt;
-  return `“${escapeMarkdown(short.replace(/\s+/g, " "))}”`;
+/**
+ * A prompt on one line, quoted, with its markdown escaped, cut (with "…") so that what is shown between the
+ * quotes is at most `max` characters: escaping may double a prompt's length, and a message has a budget.
+ */
+export function quotePrompt(prompt: string, max = MAX_PROMPT_SHOWN): string {
+  const flat = prompt.replace(/\s+/g, " ");
+  let keep = Math.min(flat.length, max);
+  for (;;) {
+    const escaped = escapeMarkdown(keep < flat.length ? `${flat.slice(0, Math.max(0, keep - 1))}…` : flat);
+    if (escaped.length <= max || keep <= 1) return `“${escaped}”`;
+    keep -= Math.max(1, Math.ceil((escaped.length - max) / 2));
+  }
+}
+
+/**
+ * As many of `lines` as fit in `budget` characters once joined by `separator` (a line break, or ", " for a
+ * list on one line), then "…and N more" for the rest; `total` counts the lines there are in all when only some
+ * of them were read.
+ */
+export function fitLines(
+  lines: readonly string[],
+  budget: number,
+  total = lines.length,
+  separator = "\n",
+): string[] {
+  const shown: string[] = [];
+  let used = 0;
+  for (const [n, line] of lines.entries()) {
+    const restAfter = total - n - 1;
+    const tail = restAfter > 0 ? `…and ${restAfter} more`.length + separator.length : 0;
+    if (used + line.length + separator.length + tail > budget) break;
+    shown.push(line);
+    used += line.length + separator.length;
+  }
+  const more = total - shown.length;
+  return more > 0 ? [...shown, `…and ${more} more`] : shown;
 }
 
 /** A file size as members read it: KiB below a MiB, MiB with one decimal above. */

@@ -4,59 +4,99 @@ import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { ImagePage, Lineage } from "../../features/references/reference-service.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
-import { formatBytes, pagerRows, quotePrompt, type RenderedMessage, timestamp } from "./message.ts";
+import {
+  clip,
+  fitLines,
+  formatBytes,
+  MAX_CONTENT,
+  pagerRows,
+  quotePrompt,
+  type RenderedMessage,
+  timestamp,
+} from "./message.ts";
 
+/** What /reference show adds under the details when the image is attached as a preview. */
+export const PREVIEW_NOTE = "(Shown as a preview: the original is over the upload limit.)";
+
+/**
+ * /reference info and show: a reference's details, its library names, and what was made from it, within one
+ * message. Each part has its budget; a list that does not fit ends with "…and N more".
+ */
 export function renderImageInfo(
   image: ImageWithOwner,
   isCurrentPick: boolean,
-  videos: VideoRow[] = [],
   lineage?: Lineage,
   libraryNames: readonly string[] = [],
+  options: { preview?: boolean } = {},
 ): string {
+  const head = [...detailLines(image, isCurrentPick), ...libraryLine(libraryNames)];
+  const tail = options.preview ? [PREVIEW_NOTE] : [];
+  if (!lineage) return [...head, ...tail].join("\n");
+  const used = [...head, ...tail].join("\n").length + 1;
+  return [...head, ...lineageSections(lineage, MAX_CONTENT - used), ...tail].join("\n");
+}
+
+function detailLines(image: ImageWithOwner, isCurrentPick: boolean): string[] {
   const params = JSON.parse(image.params) as Record<string, unknown>;
+  const described = Object.entries(params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(", ");
   return [
     `**Reference \`${image.id}\`**`,
     `Prompt: ${quotePrompt(image.prompt)}`,
     `Owner: <@${image.userId}> · image ${image.slot} of generation \`${image.generationId}\``,
-    `Model: ${image.model ?? "?"} · parameters: ${
-      Object.entries(params)
-        .map(([k, v]) => `${k}=${String(v)}`)
-        .join(", ") || "none"
-    }`,
+    `Model: ${clip(image.model ?? "?", 80)} · parameters: ${clip(described, 160) || "none"}`,
     `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
     `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
     `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
-    ...(libraryNames.length
-      ? [`In the server library as ${libraryNames.map((n) => `**${escapeMarkdown(n)}**`).join(", ")}`]
-      : []),
-    ...(lineage ? lineageLines(lineage) : []),
-    videos.length === 0
-      ? "Videos: none yet (/video makes one)"
-      : `Videos (${videos.length}):\n${videos
-          .slice(0, 10)
-          .map((v) => `• \`${v.id}\` · ${v.status} · ${v.model} · ${quotePrompt(v.prompt.slice(0, 60))}`)
-          .join("\n")}`,
-  ].join("\n");
+  ];
 }
 
-/** /reference info's lineage: the image this one was drawn from, and the grids drawn from this one. */
-function lineageLines(lineage: Lineage): string[] {
+/** The library names of the image, as many as fit in a line of their own. */
+function libraryLine(names: readonly string[]): string[] {
+  if (names.length === 0) return [];
+  const shown = fitLines(
+    names.map((n) => `**${escapeMarkdown(n)}**`),
+    300,
+    names.length,
+    ", ",
+  );
+  return [`In the server library as ${shown.join(", ")}`];
+}
+
+/**
+ * The lineage (the image it was drawn from, the variations drawn from it) and the videos made from it, in
+ * `budget` characters: each list gets half, and what one does not need goes to the other.
+ */
+function lineageSections(lineage: Lineage, budget: number): string[] {
   const parent = lineage.parentImageId
     ? `Drawn from: \`${lineage.parentImageId}\``
     : "Drawn from: nothing (a new character)";
-  if (lineage.childCount === 0) return [parent, "Variations made from it: none yet (press Vary under it)"];
-  const lines = lineage.children.map(
+  const variations =
+    lineage.childCount === 0
+      ? ["Variations made from it: none yet (press Vary under it)"]
+      : [`Variations made from it (${lineage.childCount}):`];
+  const videos =
+    lineage.videoCount === 0 ? ["Videos: none yet (/video makes one)"] : [`Videos (${lineage.videoCount}):`];
+  const fixed = [parent, ...variations, ...videos].join("\n").length + 1;
+  const childLines = lineage.children.map(
     ({ generation, imageIds }) =>
-      `• ${timestamp(generation.createdAt)} · ${generation.model} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
+      `• ${timestamp(generation.createdAt)} · ${clip(generation.model, 60)} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
   );
-  const more = lineage.childCount - lines.length;
-  return [
-    parent,
-    `Variations made from it (${lineage.childCount}):`,
-    ...lines,
-    ...(more > 0 ? [`…and ${more} earlier`] : []),
-  ];
+  const videoLines = lineage.videos.map(videoLine);
+  const room = Math.max(0, budget - fixed);
+  const half = Math.floor(room / 2);
+  const wantedByVideos = videoLines.join("\n").length + 40;
+  const shownChildren = lineage.childCount
+    ? fitLines(childLines, Math.max(half, room - wantedByVideos), lineage.childCount)
+    : [];
+  const childRoom = shownChildren.length ? shownChildren.join("\n").length + 1 : 0;
+  const shownVideos = lineage.videoCount ? fitLines(videoLines, room - childRoom, lineage.videoCount) : [];
+  return [parent, ...variations, ...shownChildren, ...videos, ...shownVideos];
 }
+
+const videoLine = (v: VideoRow) =>
+  `• \`${v.id}\` · ${v.status} · ${clip(v.model, 60)} · ${quotePrompt(v.prompt, 60)}`;
 
 /** " and 2 videos made from them", or nothing: what a deletion took besides the references. */
 export function videosTaken(videos: number, from: "it" | "them"): string {
@@ -76,8 +116,7 @@ export function renderImageList(page: ImagePage, ownerId: string, viewerId = own
     };
   }
   const lines = page.items.map(
-    (i) =>
-      `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot} · ${quotePrompt(i.prompt.slice(0, 60))}`,
+    (i) => `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot} · ${quotePrompt(i.prompt, 60)}`,
   );
   return {
     content: [

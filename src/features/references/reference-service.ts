@@ -60,16 +60,26 @@ export type ReferenceChoice =
   | { ok: true; image: ImageWithOwner; libraryName?: string }
   | { ok: false; reason: "invalid_id" | "not_found" | "forbidden" | "no_pick" };
 
+/**
+ * What was made from an image as one viewer may see it: a member sees what they made themselves (another
+ * member's variations and videos of a library image are theirs), a moderator of the image's server all of it.
+ */
 export interface Lineage {
   parentImageId: string | null;
-  /** How many generations were drawn from the image in all. */
+  /** How many generations the viewer may see were drawn from the image in all. */
   childCount: number;
-  /** The latest of them (LINEAGE_SHOWN at most), oldest first, each with its stored images. */
+  /** The latest of them (LINEAGE_SHOWN at most), newest first, each with its stored images. */
   children: Array<{ generation: GenerationRow; imageIds: string[] }>;
+  /** How many videos the viewer may see were made from the image in all. */
+  videoCount: number;
+  /** The latest of them (VIDEOS_SHOWN at most), newest first. */
+  videos: VideoRow[];
 }
 
-/** How many of the generations drawn from an image /reference info lists; the rest are counted. */
-export const LINEAGE_SHOWN = 3;
+/** How many of the generations drawn from an image /reference info reads; the rest are counted. */
+export const LINEAGE_SHOWN = 5;
+/** How many of the videos made from an image /reference info reads; the rest are counted. */
+export const VIDEOS_SHOWN = 10;
 
 /** A deletion written in a transaction: what it removed, and the files to remove once it committed. */
 export interface ScheduledDeletion {
@@ -287,25 +297,37 @@ export class ReferenceService {
   }
 
   /**
-   * Where an image came from and what was drawn from it: the image its generation was drawn from (if any), and
-   * the generations drawn from it (variations and scenes), oldest first, each with its stored images.
+   * Where an image came from and what was made from it, as `viewer` may see it (see Lineage): the image its
+   * generation was drawn from (if any), the latest generations drawn from it with their stored images, and the
+   * latest videos made from it, each with a count of them all. Only the latest few rows are read: a library
+   * image may have been drawn from thousands of times.
    */
-  async lineage(image: ImageWithOwner): Promise<Lineage> {
-    const { generations, images } = this.deps;
-    const [own, children] = await Promise.all([
+  async lineage(image: ImageWithOwner, viewer: Viewer): Promise<Lineage> {
+    const { generations, images, videos } = this.deps;
+    const moderates = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
+    const whose = moderates ? undefined : viewer.userId;
+    const [own, children, childCount, latestVideos, videoCount] = await Promise.all([
       generations.get(image.generationId),
-      generations.fromParent(image.id),
+      generations.latestFromParent(image.id, LINEAGE_SHOWN, whose),
+      generations.countFromParent(image.id, whose),
+      videos.latestForImage(image.id, VIDEOS_SHOWN, whose),
+      videos.countForImage(image.id, whose),
     ]);
-    // Only the latest few are read further: a library image may have been drawn from thousands of times.
     const made = await Promise.all(
-      children.slice(-LINEAGE_SHOWN).map(async (generation) => ({
+      children.map(async (generation) => ({
         generation,
         imageIds: (await images.forGeneration(generation.id))
           .filter((i) => i.status === "succeeded" && i.deletedAt === null)
           .map((i) => i.id),
       })),
     );
-    return { parentImageId: own?.parentImageId ?? null, childCount: children.length, children: made };
+    return {
+      parentImageId: own?.parentImageId ?? null,
+      childCount,
+      children: made,
+      videoCount,
+      videos: latestVideos,
+    };
   }
 
   /** A user's images in one guild still being made: a purge takes them too, as they land. */

@@ -100,7 +100,7 @@ describe("Vary", () => {
     const vary = press(h, grid, "Vary 1");
     await eventually(async () => replicate.fake.creates.length === 4, 10_000, "the variation's creates");
     await eventually(
-      async () => (await h.ctx.repos.generations.fromParent(chosen?.id as string)).length === 1,
+      async () => (await h.ctx.repos.generations.countFromParent(chosen?.id as string)) === 1,
       10_000,
       "the variation's row",
     );

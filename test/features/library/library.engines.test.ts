@@ -39,7 +39,7 @@ async function setUp(h: Harness) {
   const set = (sub: string, options: Record<string, string>) =>
     command(h, `settings ${sub}`, options, MOD, { permissions: ADMIN });
   expect((await set("curator", { role: CURATOR_ROLE })).content).toContain(
-    `Library curators: members with Manage Messages and the role <@&${CURATOR_ROLE}>`,
+    `Saved: library curator role set to <@&${CURATOR_ROLE}>.`,
   );
   await set("modlog", { channel: h.sandbox.channel.id });
 }

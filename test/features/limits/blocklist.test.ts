@@ -44,7 +44,13 @@ describe("the prompt blocklist", () => {
     expect((await h.ctx.repos.guildSettings.get(h.sandbox.guild.id)).blocklist).toEqual([]);
     expect((await addEntry(h, "!!")).content).toContain("That entry has no letters or digits to match.");
     expect((await addEntry(h, "n*a*k*e*d")).content).toContain("Saved: blocklist entry added.");
-    expect((await addEntry(h, "a*a*a*a*b")).content).toContain("Blocklist (2): `n*a*k*e*d`, `a*a*a*a*b`");
+    expect((await addEntry(h, "a*a*a*a*b")).content).toContain(
+      "Saved: blocklist entry added. Entry: `a*a*a*a*b`",
+    );
+    const view = await h.settledReply(
+      h.sandbox.runCommand({ command: "settings view", options: {}, user: MOD, permissions: ADMIN }),
+    );
+    expect(view.content).toContain("Blocklist (2): `n*a*k*e*d`, `a*a*a*a*b`");
   });
 
   it("refuses a description that expands past the limit, and an entry that does, before matching anything", async () => {

@@ -41,13 +41,24 @@ describe("the audit log and the mod-log channel", () => {
     expect((await set("allowance", { kind: "images", scope: "member", per_day: 2 })).content).toContain(
       "images per member allowance set to 2 a day",
     );
-    expect((await set("blocklist-add", { entry: "dragon*" })).content).toContain("Blocklist (1): `dragon*`");
+    expect((await set("blocklist-add", { entry: "dragon*" })).content).toContain(
+      "blocklist entry added. Entry: `dragon*`",
+    );
     expect((await set("safety", { level: "block_low_and_above" })).content).toContain(
-      "Safety filter: block_low_and_above",
+      "safety filter set to block_low_and_above",
     );
     expect((await set("modlog", { channel: h.sandbox.channel.id })).content).toContain(
-      `Mod-log channel: <#${h.sandbox.channel.id}>`,
+      `mod-log channel set to <#${h.sandbox.channel.id}>`,
     );
+    const view = (await set("view", {})).content;
+    for (const part of [
+      "Images per day: 2 per member",
+      "Blocklist (1): `dragon*`",
+      "Safety filter: block_low_and_above",
+      `Mod-log channel: <#${h.sandbox.channel.id}>`,
+    ]) {
+      expect(view).toContain(part);
+    }
 
     const tooMany = await h.refusal(
       h.sandbox.runCommand({
