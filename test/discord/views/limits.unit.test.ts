@@ -18,7 +18,7 @@ import {
   renderLibraryPage,
 } from "../../../src/discord/views/library.ts";
 import { linkButtonRow, type RenderedMessage } from "../../../src/discord/views/message.ts";
-import { renderAuditLog } from "../../../src/discord/views/moderation.ts";
+import { AUDIT_PAGE_SIZE, renderAuditLog } from "../../../src/discord/views/moderation.ts";
 import { LIST_PAGE_SIZE, renderImageInfo, renderImageList } from "../../../src/discord/views/references.ts";
 import {
   renderBlocklistPage,
@@ -341,7 +341,9 @@ describe.each(PROMPTS.map((p) => [p.length, p] as const))(
         "settings_safety",
         "x".repeat(200),
       ];
-      const entries = Array.from({ length: 100 }, (_, n) => ({
+      const entries = Array.from({ length: AUDIT_PAGE_SIZE }, (_, n) => ({
+        id: n + 1,
+        occurrences: 9999,
         guildId: ID,
         actorId: ID,
         action: actions[n % actions.length] as string,
@@ -350,8 +352,9 @@ describe.each(PROMPTS.map((p) => [p.length, p] as const))(
         details,
         createdAt: LATE,
       }));
-      expectFits("audit log", renderAuditLog(entries));
-      expectFits("audit log, empty", renderAuditLog([]));
+      const query = { filter: null, memberId: ID, offset: 990 };
+      expectFits("audit log", renderAuditLog({ entries, hasOlder: true }, query));
+      expectFits("audit log, empty", renderAuditLog({ entries: [], hasOlder: false }, query));
     });
   },
 );
