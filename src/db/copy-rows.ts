@@ -71,7 +71,7 @@ export async function readTargetInstall(target: Rows): Promise<TargetInstall> {
 export function refuseAnotherInstall(sourceId: string, target: TargetInstall): void {
   if (target.installId !== sourceId && target.holdsRowsIn !== undefined) {
     throw new CopyRefusedError(
-      `the target database already holds another install's rows (${target.holdsRowsIn}; its install id is ${target.installId ?? "unset"}, this install's is ${sourceId}): copy into an empty database, or one an earlier copy of this install made`,
+      `the target database already holds another install's rows (${target.holdsRowsIn}): its install id is ${target.installId ?? "unset"}, this install's ${sourceId}; copy into an empty database, or one an earlier copy of this install made`,
     );
   }
 }
