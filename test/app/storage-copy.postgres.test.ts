@@ -293,9 +293,8 @@ describe("npm run storage:copy", () => {
 describe("npm run storage:copy on a large install, a shared host and a shared bucket", () => {
   it("checks the bucket by HeadObject on a second run: downloads nothing, and still verifies", async () => {
     const at = `${prefix}-head`;
-    const target = ["--to-storage", `s3://${S3_BUCKET}/${at}`];
-    const database = await freshDatabase();
-    const first = await copy(target, { TO_DATABASE_URL: database });
+    const target = ["--to-database", await freshDatabase(), "--to-storage", `s3://${S3_BUCKET}/${at}`];
+    const first = await copy(target);
     expect(first.status, first.output).toBe(0);
     const files = /files: (\d+) named by rows, \1 copied/.exec(first.output)?.[1];
     expect(Number(files)).toBeGreaterThan(0);
@@ -308,10 +307,7 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
       forward(req, res);
     });
     try {
-      const second = await copy(target, {
-        TO_DATABASE_URL: database,
-        S3_ENDPOINT: proxy.url,
-      });
+      const second = await copy(target, { S3_ENDPOINT: proxy.url });
       expect(second.status, second.output).toBe(0);
       expect(second.output).toContain(
         `files: ${files} named by rows, 0 copied, ${files} already there, ${files} verified by sha256`,
@@ -337,11 +333,11 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
     const foreignBucket = bucketAt(foreignAt);
     await new FileStore(foreignBucket).owns("0123456789abcdef0123456789abcdef");
     const fresh = await freshDatabase();
-    const out = await copy(["--to-storage", `s3://${S3_BUCKET}/${foreignAt}`], { TO_DATABASE_URL: fresh });
-    expect(out.status, out.output).toBe(1);
-    expect(out.output).toContain("belongs to another install (its owner mark names install 0123456789abcdef");
+    const out = await copy(["--to-database", fresh, "--to-storage", `s3://${S3_BUCKET}/${foreignAt}`]);
     expect(await countRows(fresh, "generations")).toBe(0);
     expect(await countRows(fresh, "meta")).toBe(0);
+    expect(out.status, out.output).toBe(1);
+    expect(out.output).toContain("belongs to another install (its owner mark names install 0123456789abcdef");
     expect(await keysUnder(foreignAt)).toEqual(["owner"]);
     foreignBucket.close();
 
@@ -359,7 +355,7 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
       createdAt: 1,
     });
     const freshAt = `${prefix}-fresh`;
-    const refused = await copy(["--to-storage", `s3://${S3_BUCKET}/${freshAt}`], { TO_DATABASE_URL: other });
+    const refused = await copy(["--to-database", other, "--to-storage", `s3://${S3_BUCKET}/${freshAt}`]);
     expect(refused.status, refused.output).toBe(1);
     expect(refused.output).toContain("already holds another install's rows (auditLog)");
     expect(await foreign.repos.meta.installId()).toBe(foreignId);
@@ -375,7 +371,7 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
     const emptyBucket = bucketAt(emptyAt);
     expect(await new FileStore(emptyBucket).owns(await started.repos.meta.installId())).toBe(true);
     await started.repos.meta.getOrInsert("link_secret", "the empty install's own key");
-    const adopted = await copy(["--to-storage", `s3://${S3_BUCKET}/${emptyAt}`], { TO_DATABASE_URL: empty });
+    const adopted = await copy(["--to-database", empty, "--to-storage", `s3://${S3_BUCKET}/${emptyAt}`]);
     expect(adopted.status, adopted.output).toBe(0);
     const source = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
     const sourceId = await source.repos.meta.installId();
@@ -417,7 +413,7 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
 
   it("verifies tables larger than one page, page by page, and still finds every extra row", async () => {
     const target = await freshDatabase();
-    const first = await copy(["--page-size", "2"], { TO_DATABASE_URL: target });
+    const first = await copy(["--to-database", target, "--page-size", "2"]);
     expect(first.status, first.output).toBe(0);
     expect(first.output).toMatch(/images: 6 rows, 6 written/);
     expect(first.output).toContain("every row is on the target with the same values, and no other");
@@ -441,13 +437,13 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
       });
     }
     await copied.close();
-    const second = await copy(["--page-size", "2"], { TO_DATABASE_URL: target });
+    const second = await copy(["--to-database", target, "--page-size", "2"]);
     expect(second.status).toBe(1);
     expect(second.output).toMatch(
       /generations: 3 rows on the source; on the target 0 missing, 0 different, 2 not on the source/,
     );
     expect(second.output).not.toMatch(/images: \d+ rows on the source/);
-    const bad = await copy(["--page-size", "0"], { TO_DATABASE_URL: target });
+    const bad = await copy(["--to-database", target, "--page-size", "0"]);
     expect(bad.status).toBe(2);
     expect(bad.output).toContain("--page-size must be a whole number from 1 to 10000");
   });
