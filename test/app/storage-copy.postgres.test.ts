@@ -109,9 +109,9 @@ const copy = (args: string[], env: Record<string, string> = {}) =>
 
 const made: string[] = [];
 /** A new, empty database of its own for one test; its URL. Dropped after the file. */
-async function freshDatabase(): Promise<string> {
+async function freshDatabase(options = ""): Promise<string> {
   const name = `${databaseName}_${made.length}`;
-  await admin(`CREATE DATABASE ${name}`);
+  await admin(`CREATE DATABASE ${name} ${options}`);
   made.push(name);
   return databaseUrl.replace(databaseName, name);
 }
@@ -412,10 +412,18 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
   });
 
   it("verifies tables larger than one page, page by page, and still finds every extra row", async () => {
-    const target = await freshDatabase();
+    // Keys that a language's collation orders otherwise than SQLite does (case and punctuation set aside first),
+    // on a target database that orders text by that collation: both sides must still be read in one order.
+    const source = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
+    await source.repos.pendingDeletions.schedule(["a-c", "ab", "B", "a", "A-b", "b-a"], 1);
+    await source.close();
+    const target = await freshDatabase(
+      "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+    );
     const first = await copy(["--to-database", target, "--page-size", "2"]);
     expect(first.status, first.output).toBe(0);
     expect(first.output).toMatch(/images: 6 rows, 6 written/);
+    expect(first.output).toMatch(/pendingDeletions: 6 rows, 6 written/);
     expect(first.output).toContain("every row is on the target with the same values, and no other");
 
     // Two generations only the target has, their ids anywhere among the copied ones.
