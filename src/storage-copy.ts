@@ -13,7 +13,6 @@ import { parseArgs } from "node:util";
 import { EXIT_CONFIG, readEnvironment } from "./app/startup.ts";
 import { type CopyTargets, copyInstall, copySettingsOrExit } from "./app/storage-copy.ts";
 import { CopyRefusedError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./db/copy-rows.ts";
-import { SECRET_PARAMS } from "./db/database.ts";
 import { StorageUnavailableError } from "./kit/errors.ts";
 
 function usage(problem?: string): never {
@@ -28,11 +27,14 @@ function usage(problem?: string): never {
   process.exit(EXIT_CONFIG);
 }
 
+/** Query parameters that carry a secret (`password`, `sslpassword`, …); `sslkey` and `sslcert` are only paths. */
+const SECRET_PARAM = /pass|secret|token/i;
+
 /** Whether a URL carries a password, in its user part or as a query parameter `pg` would read. */
 function holdsPassword(url: string): boolean {
   try {
     const u = new URL(url);
-    return u.password !== "" || [...u.searchParams.keys()].some((name) => SECRET_PARAMS.test(name));
+    return u.password !== "" || [...u.searchParams.keys()].some((name) => SECRET_PARAM.test(name));
   } catch {
     return false; // not a URL: the settings' own check says what is wrong with it
   }
