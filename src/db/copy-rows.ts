@@ -1,5 +1,5 @@
-// Copying an install's rows to another database (npm run storage:copy): by primary key, a batch at a time, safe
-// to run again; then every table compared row by row on both sides.
+// Copying an install's rows to another database (npm run storage:copy): by primary key, a page at a time, safe
+// to run again; then every table compared row by row on both sides, in key order.
 import { type Kysely, sql } from "kysely";
 import type { Engine } from "./database.ts";
 import type { Tables } from "./schema.ts";
