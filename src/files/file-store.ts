@@ -268,14 +268,25 @@ export class FileStore {
    * is told no, and must not sweep what it does not know.
    */
   async owns(installId: string): Promise<boolean> {
+    const owner = await this.owner();
+    if (owner !== undefined) return owner === installId;
+    await this.markOwner(installId);
+    return true;
+  }
+
+  /** The install id the store's owner mark names, or undefined when nothing marked it yet. Writes nothing. */
+  async owner(): Promise<string | undefined> {
     try {
-      const owner = (await readAll(await this.objects.get(OWNER_KEY))).toString("utf8").trim();
-      return owner === installId;
+      return (await readAll(await this.objects.get(OWNER_KEY))).toString("utf8").trim();
     } catch (err) {
-      if (!(err instanceof ObjectNotFoundError)) throw err;
-      await this.objects.put(OWNER_KEY, Buffer.from(installId), { contentType: "text/plain" });
-      return true;
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
     }
+  }
+
+  /** Marks the store as the database `installId`'s, whatever it named before (storage:copy adopting it). */
+  async markOwner(installId: string): Promise<void> {
+    await this.objects.put(OWNER_KEY, Buffer.from(installId), { contentType: "text/plain" });
   }
 
   /**

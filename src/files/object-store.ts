@@ -11,6 +11,11 @@ export interface ObjectInfo {
   size: number;
   /** When the object was last written, epoch milliseconds, by the backend's clock. */
   modifiedAt: number;
+  /**
+   * The hex sha256 its put was given, where the backend keeps it beside the object (S3 user metadata); undefined
+   * where it does not (files under DATA_DIR, or an object written without one). Only `stat` reports it.
+   */
+  sha256?: string;
 }
 
 export interface PutOptions {

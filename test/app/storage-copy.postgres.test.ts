@@ -7,11 +7,12 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DataStore, openDataStore } from "../../src/db/data-store.ts";
 import { FileStore } from "../../src/files/file-store.ts";
-import { readAll } from "../../src/files/object-store.ts";
+import { type ObjectStore, readAll } from "../../src/files/object-store.ts";
 import { S3ObjectStore } from "../../src/files/s3-object-store.ts";
 import { newId } from "../../src/kit/ids.ts";
 import { TEST_ADMIN_URL } from "../support/engines.ts";
 import { makeTempDir, type TempDir } from "../support/env.ts";
+import { forwardTo, startLocalServer } from "../support/http-proxy.ts";
 import { type LocalS3, S3_BUCKET, startS3 } from "../support/s3.ts";
 import { runScript } from "../support/spawn.ts";
 
@@ -99,12 +100,54 @@ async function seed(data: DataStore, files: FileStore) {
   });
 }
 
-const copy = (args: string[]) =>
+const copy = (args: string[], env: Record<string, string> = {}) =>
   runScript(
     SCRIPT,
-    { DATA_DIR: dir.path, ...s3.processEnv(prefix), STORAGE_URL: "", LOG_LEVEL: "warn" },
+    { DATA_DIR: dir.path, ...s3.processEnv(prefix), STORAGE_URL: "", LOG_LEVEL: "warn", ...env },
     args,
   );
+
+const made: string[] = [];
+/** A new, empty database of its own for one test; its URL. Dropped after the file. */
+async function freshDatabase(options = ""): Promise<string> {
+  const name = `${databaseName}_${made.length}`;
+  await admin(`CREATE DATABASE ${name} ${options}`);
+  made.push(name);
+  return databaseUrl.replace(databaseName, name);
+}
+
+/** The bucket under one prefix, as the bot's own S3 store sees it. */
+const bucketAt = (at: string): ObjectStore =>
+  new S3ObjectStore({
+    bucket: S3_BUCKET,
+    prefix: at,
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+  });
+
+/** The keys of stored files and the owner mark under a prefix. */
+async function keysUnder(at: string): Promise<string[]> {
+  const bucket = bucketAt(at);
+  const keys: string[] = [];
+  for (const under of ["images/", "videos/"]) for await (const o of bucket.list(under)) keys.push(o.key);
+  if (await bucket.stat("owner")) keys.push("owner");
+  bucket.close();
+  return keys.sort();
+}
+
+/** Rows of `table` in the database at `url` (0 when the table is not there at all). */
+async function countRows(url: string, table: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const exists = (await client.query("SELECT to_regclass($1)::text AS t", [table])).rows[0].t;
+    if (!exists) return 0;
+    return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
 
 beforeAll(async () => {
   dir = makeTempDir();
@@ -120,6 +163,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await s3?.close();
+  for (const name of made) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
   await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => {});
   dir?.remove();
 });
@@ -243,5 +287,172 @@ describe("npm run storage:copy", () => {
     const none = await copy([]);
     expect(none.status).toBe(2);
     expect(none.output).toContain("usage: npm run storage:copy");
+  });
+});
+
+describe("npm run storage:copy on a large install, a shared host and a shared bucket", () => {
+  it("checks the bucket by HeadObject on a second run: downloads nothing, and still verifies", async () => {
+    const at = `${prefix}-head`;
+    const target = ["--to-database", await freshDatabase(), "--to-storage", `s3://${S3_BUCKET}/${at}`];
+    const first = await copy(target);
+    expect(first.status, first.output).toBe(0);
+    const files = /files: (\d+) named by rows, \1 copied/.exec(first.output)?.[1];
+    expect(Number(files)).toBeGreaterThan(0);
+
+    // Every request the second run sends to the bucket goes through here.
+    const seen: string[] = [];
+    const forward = forwardTo(s3.endpoint);
+    const proxy = await startLocalServer((req, res) => {
+      seen.push(`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`);
+      forward(req, res);
+    });
+    try {
+      const second = await copy(target, { S3_ENDPOINT: proxy.url });
+      expect(second.status, second.output).toBe(0);
+      expect(second.output).toContain(
+        `files: ${files} named by rows, 0 copied, ${files} already there, ${files} verified by sha256`,
+      );
+      const ofStoredFile = (line: string) => /\/(images|videos)\//.test(line);
+      expect(seen.filter((l) => l.startsWith("GET ") && ofStoredFile(l))).toEqual([]);
+      expect(seen.filter((l) => l.startsWith("HEAD ") && ofStoredFile(l))).toHaveLength(Number(files));
+    } finally {
+      await proxy.close();
+    }
+    // The hash the copy compared is the one S3 keeps beside the object.
+    const bucket = bucketAt(at);
+    for (const file of stored) {
+      const info = await bucket.stat(`images/${file.fileName}`);
+      if (info) expect(info.sha256).toBe(file.sha256);
+    }
+    bucket.close();
+  });
+
+  it("refuses a database or a bucket prefix of another install before writing to either, and adopts an empty install", async () => {
+    // A bucket prefix another install's bot marked as its own, and a new database: refused, nothing written.
+    const foreignAt = `${prefix}-foreign`;
+    const foreignBucket = bucketAt(foreignAt);
+    await new FileStore(foreignBucket).owns("0123456789abcdef0123456789abcdef");
+    const fresh = await freshDatabase();
+    const out = await copy(["--to-database", fresh, "--to-storage", `s3://${S3_BUCKET}/${foreignAt}`]);
+    expect(await countRows(fresh, "generations")).toBe(0);
+    expect(await countRows(fresh, "meta")).toBe(0);
+    expect(out.status, out.output).toBe(1);
+    expect(out.output).toContain("belongs to another install (its owner mark names install 0123456789abcdef");
+    expect(await keysUnder(foreignAt)).toEqual(["owner"]);
+    foreignBucket.close();
+
+    // A database where another install's bot keeps its rows, and a new prefix: refused, nothing written.
+    const other = await freshDatabase();
+    const foreign = await openDataStore({ kind: "postgres", url: other });
+    const foreignId = await foreign.repos.meta.installId();
+    await foreign.repos.audit.add({
+      guildId: null,
+      actorId: "1",
+      action: "x",
+      targetUserId: null,
+      targetId: null,
+      details: {},
+      createdAt: 1,
+    });
+    const freshAt = `${prefix}-fresh`;
+    const refused = await copy(["--to-database", other, "--to-storage", `s3://${S3_BUCKET}/${freshAt}`]);
+    expect(refused.status, refused.output).toBe(1);
+    expect(refused.output).toContain("already holds another install's rows (auditLog)");
+    expect(await foreign.repos.meta.installId()).toBe(foreignId);
+    expect(await countRows(other, "generations")).toBe(0);
+    expect(await countRows(other, "audit_log")).toBe(1);
+    expect(await keysUnder(freshAt)).toEqual([]);
+    await foreign.close();
+
+    // A database and prefix a bot was started on once and never used: an empty install, adopted whole.
+    const empty = await freshDatabase();
+    const started = await openDataStore({ kind: "postgres", url: empty });
+    const emptyAt = `${prefix}-empty`;
+    const emptyBucket = bucketAt(emptyAt);
+    expect(await new FileStore(emptyBucket).owns(await started.repos.meta.installId())).toBe(true);
+    await started.repos.meta.getOrInsert("link_secret", "the empty install's own key");
+    const adopted = await copy(["--to-database", empty, "--to-storage", `s3://${S3_BUCKET}/${emptyAt}`]);
+    expect(adopted.status, adopted.output).toBe(0);
+    const source = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
+    const sourceId = await source.repos.meta.installId();
+    await source.close();
+    expect(await started.repos.meta.installId()).toBe(sourceId);
+    expect(await started.repos.meta.getOrInsert("link_secret", "x")).toBe("the-source-link-key");
+    expect(await new FileStore(emptyBucket).owner()).toBe(sourceId);
+    await started.close();
+    emptyBucket.close();
+  });
+
+  it("takes the target database's URL from TO_DATABASE_URL, and refuses one with a password on the command line", async () => {
+    const onArgv = await copy(["--to-database", "postgres://postgres:hunter2secret@127.0.0.1:5432/db"]);
+    expect(onArgv.status).toBe(2);
+    expect(onArgv.output).toContain("--to-database must not carry a password");
+    expect(onArgv.output).toContain("TO_DATABASE_URL");
+    expect(onArgv.output).not.toContain("hunter2secret");
+    const asParameter = await copy(["--to-database", "postgres://postgres@127.0.0.1:5432/db?password=x"]);
+    expect(asParameter.status).toBe(2);
+    expect(asParameter.output).toContain("--to-database must not carry a password");
+
+    // The server trusts local connections, so the password is only carried, never checked: enough to show it
+    // is taken from the environment and kept out of the output.
+    const withPassword = Object.assign(new URL(await freshDatabase()), {
+      password: "hunter2secret",
+    }).toString();
+    const fromEnv = await copy([], { TO_DATABASE_URL: withPassword });
+    expect(fromEnv.status, fromEnv.output).toBe(0);
+    expect(fromEnv.output).toContain("storage:copy done");
+    expect(fromEnv.output).not.toContain("hunter2secret");
+
+    const unreachable = await copy([], { TO_DATABASE_URL: "postgres://postgres:pw@127.0.0.1:1/nowhere" });
+    expect(unreachable.status).toBe(2);
+    expect(unreachable.output).toMatch(/TO_DATABASE_URL the database is unreachable: ECONNREFUSED/);
+    const both = await copy(["--to-database", databaseUrl], { TO_DATABASE_URL: databaseUrl });
+    expect(both.status).toBe(2);
+    expect(both.output).toContain("TO_DATABASE_URL or --to-database, not both");
+  });
+
+  it("verifies tables larger than one page, page by page, and still finds every extra row", async () => {
+    // Keys that a language's collation orders otherwise than SQLite does (case and punctuation set aside first),
+    // on a target database that orders text by that collation: both sides must still be read in one order.
+    const source = await openDataStore({ kind: "sqlite", file: `${dir.path}/bot.sqlite` });
+    await source.repos.pendingDeletions.schedule(["a-c", "ab", "B", "a", "A-b", "b-a"], 1);
+    await source.close();
+    const target = await freshDatabase(
+      "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+    );
+    const first = await copy(["--to-database", target, "--page-size", "2"]);
+    expect(first.status, first.output).toBe(0);
+    expect(first.output).toMatch(/images: 6 rows, 6 written/);
+    expect(first.output).toMatch(/pendingDeletions: 6 rows, 6 written/);
+    expect(first.output).toContain("every row is on the target with the same values, and no other");
+
+    // Two generations only the target has, their ids anywhere among the copied ones.
+    const copied = await openDataStore({ kind: "postgres", url: target });
+    for (const id of [newId(), newId()]) {
+      await copied.repos.generations.insert({
+        id,
+        guildId: "100000000000000001",
+        channelId: "100000000000000002",
+        userId: "200000000000000005",
+        interactionId: null,
+        interactionToken: null,
+        applicationId: null,
+        prompt: "only on the target",
+        params: { aspectRatio: "1:1" },
+        model: "google/imagen-4",
+        requested: 1,
+        createdAt: 1,
+      });
+    }
+    await copied.close();
+    const second = await copy(["--to-database", target, "--page-size", "2"]);
+    expect(second.status).toBe(1);
+    expect(second.output).toMatch(
+      /generations: 3 rows on the source; on the target 0 missing, 0 different, 2 not on the source/,
+    );
+    expect(second.output).not.toMatch(/images: \d+ rows on the source/);
+    const bad = await copy(["--to-database", target, "--page-size", "0"]);
+    expect(bad.status).toBe(2);
+    expect(bad.output).toContain("--page-size must be a whole number from 1 to 10000");
   });
 });
