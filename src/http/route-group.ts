@@ -7,6 +7,8 @@ export interface HttpDeps {
   ctx: AppContext;
   /** Whether this process's Discord gateway connection is up; absent in processes without one. */
   gatewayReady?: () => boolean;
+  /** Whether the process has begun to stop (readiness then fails while the server still answers). */
+  stopping?: () => boolean;
 }
 
 /** The largest request body taken (a Replicate webhook is a prediction, a few kB); larger ones get 413. */
