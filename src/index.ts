@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const gatewayReady = config.role === "worker" ? undefined : () => running?.gatewayReady?.() ?? false;
   const http = await operationsServerOrExit(ctx, gatewayReady);
   running = await startRoleOrExit(ctx, http);
+  http.started();
   stopOnSignals(logger, http, running);
 }
 

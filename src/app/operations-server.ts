@@ -2,6 +2,7 @@
 // the operations one (OPS_PORT: /healthz, /readyz, /metrics), started before the role so resumed jobs' webhooks
 // and links are answered, and closed after the role's drain, just before the database.
 import type { AppContext } from "../features/context.ts";
+import type { ProcessPhase } from "../http/route-group.ts";
 import { OPS_ROUTES, PUBLIC_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 
 /** Connections the operations listener holds: a probe and a scraper or two, never the world. */
@@ -11,6 +12,8 @@ export interface OperationsServer {
   /** `http://host:port` of each listener that runs. */
   publicUrl: string | undefined;
   opsUrl: string | undefined;
+  /** The role has started: readiness may pass from now on (it fails while the process starts). */
+  started(): void;
   /** Readiness fails from now on; both listeners still answer (webhooks during the drain). */
   beginStop(): void;
   close(): Promise<void>;
@@ -41,8 +44,8 @@ export async function startOperationsServer(
   gatewayReady?: () => boolean,
 ): Promise<OperationsServer> {
   const { http } = ctx.config;
-  let stopping = false;
-  const deps = { ctx, stopping: () => stopping, ...(gatewayReady ? { gatewayReady } : {}) };
+  let phase: ProcessPhase = "starting";
+  const deps = { ctx, phase: () => phase, ...(gatewayReady ? { gatewayReady } : {}) };
   const open: RunningHttpServer[] = [];
   const publicServer =
     http.port === 0
@@ -80,8 +83,11 @@ export async function startOperationsServer(
   return {
     publicUrl: publicServer?.url,
     opsUrl: opsServer?.url,
+    started: () => {
+      phase = "running";
+    },
     beginStop: () => {
-      stopping = true;
+      phase = "stopping";
     },
     close: async () => {
       await Promise.all(open.map((server) => server.close()));

@@ -6,6 +6,7 @@ import { type Config, loadConfig } from "../config/load.ts";
 import { configSecrets } from "../config/secrets.ts";
 import { deployCommands } from "../discord/commands/register.ts";
 import type { AppContext } from "../features/context.ts";
+import type { ProcessPhase } from "../http/route-group.ts";
 import { ALL_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger } from "../kit/logger.ts";
 import { DiscordSandbox, type SandboxGuild, shardOf } from "../sandbox/server.ts";
@@ -148,12 +149,12 @@ async function startBotWithHttp(
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const ctx = await createAppContext(config, logger);
   let bot: RunningBot | undefined;
-  let stopping = false;
+  let phase: ProcessPhase = "starting";
   let server: RunningHttpServer;
   try {
     // Every route on one listener on 127.0.0.1 only, so a newcomer can open /metrics with no account.
     server = await startHttpServer(
-      { ctx, gatewayReady: () => bot?.gatewayReady() ?? false, stopping: () => stopping },
+      { ctx, gatewayReady: () => bot?.gatewayReady() ?? false, phase: () => phase },
       { port: httpPort, host: "127.0.0.1", routes: ALL_ROUTES },
     );
   } catch (err) {
@@ -167,10 +168,11 @@ async function startBotWithHttp(
     await ctx.close().catch(() => undefined);
     throw err;
   }
+  phase = "running";
   const http = {
     url: server.url,
     beginStop: () => {
-      stopping = true;
+      phase = "stopping";
     },
     close: () => server.close(),
   };

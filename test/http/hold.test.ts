@@ -141,6 +141,11 @@ describe("the two listeners", () => {
     const { ctx } = await context({ HTTP_PORT: String(httpPort), OPS_PORT: String(opsPort) });
     const running = await startOperationsServer(ctx);
     server = running;
+    // Until the role has started, readiness fails (its listeners answer already).
+    const starting = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
+    expect(starting.status).toBe(503);
+    expect(((await starting.json()) as { failed: string[] }).failed).toEqual(["process"]);
+    running.started();
     expect(running.publicUrl).toBe(`http://127.0.0.1:${httpPort}`);
     expect(running.opsUrl).toBe(`http://127.0.0.1:${opsPort}`);
     const publicUrl = `http://127.0.0.1:${httpPort}`;
@@ -167,7 +172,9 @@ describe("the two listeners", () => {
     s3 = await startS3();
     const opsPort = await freePort();
     const { ctx, lines } = await context({ ...s3.env(), OPS_PORT: String(opsPort) });
-    server = await startOperationsServer(ctx);
+    const running = await startOperationsServer(ctx);
+    running.started();
+    server = running;
     const opsUrl = `http://127.0.0.1:${opsPort}`;
     expect((await fetch(`${opsUrl}/readyz`)).status).toBe(200);
     await s3.close();

@@ -4,7 +4,7 @@
 // both listeners. /readyz says whether it can do its work now (a readiness probe: send it no traffic, or alert,
 // when this fails): the database answers a trivial query, the object store can be read and written, the shared
 // queue answers (fleet mode), in a process with a Discord gateway connection that connection is up, and the
-// process is not stopping. Each check is bounded by CHECK_TIMEOUT_MS, so a store that hangs makes the probe fail
+// process has started its role and is not stopping. Each check is bounded by CHECK_TIMEOUT_MS, so a store that hangs makes the probe fail
 // in time rather than hang with it. /readyz is on the operations listener only (OPS_PORT), and even there it
 // names what failed, never why: a driver's message names hosts, buckets and URLs, and goes to the log instead.
 import type { HttpDeps, RouteGroup } from "../route-group.ts";
@@ -68,7 +68,7 @@ export async function checkReadiness(
   deps: HttpDeps,
   observe: CheckObserver = () => undefined,
 ): Promise<Readiness> {
-  const { ctx, gatewayReady, stopping } = deps;
+  const { ctx, gatewayReady, phase } = deps;
   const checks: Record<string, () => Promise<void>> = {
     database: () => ctx.data.ping(),
     storage: () => ctx.files.objects.check(),
@@ -80,9 +80,10 @@ export async function checkReadiness(
       if (!gatewayReady()) throw new ProbeFailure("the Discord gateway connection is not ready");
     };
   }
-  if (stopping) {
+  if (phase) {
     checks.process = async () => {
-      if (stopping()) throw new ProbeFailure("stopping");
+      const now = phase();
+      if (now !== "running") throw new ProbeFailure(now);
     };
   }
   const results = await Promise.all(
