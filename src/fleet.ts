@@ -38,18 +38,13 @@ function main(): void {
       "[fleet] STORAGE_URL is not set: every process keeps files under the same DATA_DIR, which works on this machine only.",
     );
   }
-  // Each process its own operations port: the gateway on HTTP_PORT, worker i on HTTP_PORT + i.
-  const basePort = Number(env.HTTP_PORT || 8080);
+  checkPortRanges(env, workers);
   const roles = [
-    { name: "gateway", role: "gateway", port: basePort },
-    ...Array.from({ length: workers }, (_, i) => ({
-      name: `worker-${i + 1}`,
-      role: "worker",
-      port: basePort === 0 ? 0 : basePort + i + 1,
-    })),
+    { name: "gateway", role: "gateway" },
+    ...Array.from({ length: workers }, (_, i) => ({ name: `worker-${i + 1}`, role: "worker" })),
   ];
-  const children = roles.map(({ name, role, port }) =>
-    run(name, { ...env, ROLE: role, HTTP_PORT: String(port) }),
+  const children = roles.map(({ name, role }, i) =>
+    run(name, { ...env, ROLE: role, ...listenPorts(env, i) }),
   );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -72,6 +67,29 @@ function main(): void {
       if (!stopping) stop("SIGTERM");
       if (--running === 0) process.exit(worst);
     });
+  }
+}
+
+/**
+ * Each process its own ports on this host, so none finds its port taken: process i (the gateway is 0, worker
+ * n is n) listens on HTTP_PORT + i and OPS_PORT + i; a port of 0 (off) stays 0.
+ */
+function listenPorts(env: NodeJS.ProcessEnv, i: number): { HTTP_PORT: string; OPS_PORT: string } {
+  const offset = (value: string | undefined, fallback: number) => {
+    const base = Number(value?.trim() || fallback);
+    return String(base === 0 ? 0 : base + i);
+  };
+  return { HTTP_PORT: offset(env.HTTP_PORT, 8080), OPS_PORT: offset(env.OPS_PORT, 9464) };
+}
+
+/** The two ranges of ports must not meet, or one process would find its port taken by another's. */
+function checkPortRanges(env: NodeJS.ProcessEnv, workers: number): void {
+  const { HTTP_PORT, OPS_PORT } = listenPorts(env, 0);
+  const [http, ops] = [Number(HTTP_PORT), Number(OPS_PORT)];
+  if (http !== 0 && ops !== 0 && Math.abs(http - ops) <= workers) {
+    fail(
+      `Cannot start the fleet: process i listens on HTTP_PORT + i and OPS_PORT + i, so HTTP_PORT (${http}) and OPS_PORT (${ops}) must be more than ${workers} apart`,
+    );
   }
 }
 

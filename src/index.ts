@@ -2,7 +2,12 @@
 // bot (`all`, the default), a gateway, or a worker; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app/compose.ts";
 import { startBot } from "./app/gateway.ts";
-import { type RunningRole, startOperationsServer, stopOnSignals } from "./app/lifecycle.ts";
+import { type RunningRole, stopOnSignals } from "./app/lifecycle.ts";
+import {
+  type OperationsServer,
+  PublicListenerError,
+  startOperationsServer,
+} from "./app/operations-server.ts";
 import {
   configOrExit,
   dataStoreOrExit,
@@ -24,9 +29,32 @@ async function main(): Promise<void> {
     role: config.role,
   });
   const ctx = await openContext(config, logger);
-  const running = await startRoleOrExit(ctx);
-  const http = await startOperationsServer(ctx, running);
+  // The HTTP listeners first: jobs resumed at start are woken by webhooks and link to files. Until the role has
+  // logged in, readiness says the gateway is not ready.
+  let running: RunningRole | undefined;
+  const gatewayReady = config.role === "worker" ? undefined : () => running?.gatewayReady?.() ?? false;
+  const http = await operationsServerOrExit(ctx, gatewayReady);
+  running = await startRoleOrExit(ctx, http);
+  http.started();
   stopOnSignals(logger, http, running);
+}
+
+/** Both HTTP listeners; with PUBLIC_URL, a public one that cannot listen is one message and exit code 1. */
+async function operationsServerOrExit(
+  ctx: AppContext,
+  gatewayReady: (() => boolean) | undefined,
+): Promise<OperationsServer> {
+  try {
+    return await startOperationsServer(ctx, gatewayReady);
+  } catch (err) {
+    if (!(err instanceof PublicListenerError)) throw err;
+    ctx.logger.fatal({ err: err.cause, address: err.address }, "could not start the public HTTP listener");
+    console.error(`Cannot start: ${err.message}`);
+    await ctx
+      .close()
+      .catch((closeErr: unknown) => ctx.logger.warn({ err: closeErr }, "could not close cleanly"));
+    process.exit(1);
+  }
 }
 
 /** The application context on the engines the configuration names, each checked before anything starts. */
@@ -50,8 +78,11 @@ async function openContext(config: BotConfig, logger: Logger): Promise<AppContex
   return ctx;
 }
 
-/** This process's role, started; or the reason it could not start logged, the context closed, and exit code 1. */
-async function startRoleOrExit(ctx: AppContext): Promise<RunningRole> {
+/**
+ * This process's role, started; or the reason it could not start logged, the HTTP listeners and the context
+ * closed, and exit code 1.
+ */
+async function startRoleOrExit(ctx: AppContext, http: OperationsServer): Promise<RunningRole> {
   const { config, logger } = ctx;
   try {
     return config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
@@ -60,6 +91,7 @@ async function startRoleOrExit(ctx: AppContext): Promise<RunningRole> {
       { err },
       config.role === "worker" ? "could not start taking jobs" : "could not log in to Discord",
     );
+    await http.close().catch(() => undefined);
     await ctx.close().catch((closeErr: unknown) => logger.warn({ err: closeErr }, "could not close cleanly"));
     process.exit(1);
   }
@@ -70,7 +102,7 @@ async function startGateway(ctx: AppContext): Promise<RunningRole> {
   const bot = await startBot(ctx);
   // Grids and video messages that still show what a deletion removed before the last run stopped.
   bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
-  return { gatewayReady: bot.gatewayReady, stop: () => bot.stop() };
+  return { gatewayReady: bot.gatewayReady, stop: (beforeClose) => bot.stop(beforeClose) };
 }
 
 await main();

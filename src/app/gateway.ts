@@ -16,8 +16,11 @@ export interface RunningBot {
    * is gone.
    */
   gatewayReady(): boolean;
-  /** Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, database closed. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: no new work, waits cut short (their jobs stay resumable), writes finished, `beforeClose`,
+   * database closed.
+   */
+  stop(beforeClose?: () => Promise<void>): Promise<void>;
 }
 
 export async function startBot(ctx: AppContext): Promise<RunningBot> {
@@ -45,7 +48,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     client: readyClient,
     router,
     gatewayReady: () => everyShardReady(readyClient),
-    stop: () => stopping.stop(),
+    stop: (beforeClose) => stopping.stop(beforeClose),
   };
 }
 

@@ -1,16 +1,17 @@
-// One start and one stop for every role (ROLE=all, gateway, worker): what each does before it takes work, the
-// operations HTTP server, and the order in which a stopping process lets go of what it holds.
+// One start and one stop for every role (ROLE=all, gateway, worker): what each does before it takes work, and
+// the order in which a stopping process lets go of what it holds.
 import type { REST } from "discord.js";
 import { instrumentRest } from "../discord/kit/rest-metrics.ts";
 import type { AppContext } from "../features/context.ts";
 import { recoverFileStore } from "../files/recovery.ts";
-import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import type { Logger } from "../kit/logger.ts";
+import type { OperationsServer } from "./operations-server.ts";
 
 /** A started role as `npm start` runs it: gatewayReady only where the process owns gateway shards. */
 export interface RunningRole {
   gatewayReady?: () => boolean;
-  stop(): Promise<void>;
+  /** The graceful stop; `beforeClose` runs once the work has drained, before the database closes. */
+  stop(beforeClose?: () => Promise<void>): Promise<void>;
 }
 
 /** Before any job can write: finish deletions a crash interrupted, remove orphan and temp files. */
@@ -51,12 +52,13 @@ export class StopSequence {
     private readonly role: RoleStop,
   ) {}
 
-  stop(): Promise<void> {
-    this.stopping ??= this.run();
+  /** `beforeClose` (the HTTP listeners' close) runs after the drain: webhooks still wake the waits it ends. */
+  stop(beforeClose?: () => Promise<void>): Promise<void> {
+    this.stopping ??= this.run(beforeClose);
     return this.stopping;
   }
 
-  private async run(): Promise<void> {
+  private async run(beforeClose: (() => Promise<void>) | undefined): Promise<void> {
     const { ctx, role } = this;
     role.announce();
     const drained = role.drain?.();
@@ -67,45 +69,24 @@ export class StopSequence {
     await drained;
     await handedBack;
     await role.disconnect?.();
+    await beforeClose?.().catch((err: unknown) =>
+      ctx.logger.warn({ err }, "could not close the HTTP server"),
+    );
     await ctx.close();
     ctx.logger.info("stopped");
   }
 }
 
 /**
- * Health, readiness, metrics, webhooks and links: started once the role is, so a process manager never sees a
- * process ready that has not reached Discord. Not fatal when it cannot listen: the bot works on. Off with
- * HTTP_PORT=0.
+ * On SIGINT or SIGTERM: readiness fails at once, the role stops (drain, hand back), the HTTP listeners close,
+ * then exit 0 (1 when the stop itself failed).
  */
-export async function startOperationsServer(
-  ctx: AppContext,
-  running: RunningRole,
-): Promise<RunningHttpServer | undefined> {
-  const { config, logger } = ctx;
-  if (config.http.port === 0) return undefined;
-  return startHttpServer(
-    { ctx, ...(running.gatewayReady ? { gatewayReady: running.gatewayReady } : {}) },
-    { port: config.http.port, host: config.http.host },
-  ).catch((err: unknown) => {
-    logger.error({ err, port: config.http.port, host: config.http.host }, "could not start the HTTP server");
-    return undefined;
-  });
-}
-
-/** On SIGINT or SIGTERM: the HTTP server, then the role, then exit 0 (1 when the stop itself failed). */
-export function stopOnSignals(
-  logger: Logger,
-  http: RunningHttpServer | undefined,
-  running: RunningRole,
-): void {
+export function stopOnSignals(logger: Logger, http: OperationsServer, running: RunningRole): void {
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "signal received");
-    // The HTTP server first: readiness goes away before the bot stops taking work.
-    const closed = http
-      ?.close()
-      .catch((err: unknown) => logger.warn({ err }, "could not close the HTTP server"));
-    Promise.resolve(closed)
-      .then(() => running.stop())
+    http.beginStop();
+    running
+      .stop(() => http.close().then(() => logger.info("HTTP listeners closed")))
       .then(
         () => process.exit(0),
         (err: unknown) => {

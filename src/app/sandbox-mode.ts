@@ -6,7 +6,8 @@ import { type Config, loadConfig } from "../config/load.ts";
 import { configSecrets } from "../config/secrets.ts";
 import { deployCommands } from "../discord/commands/register.ts";
 import type { AppContext } from "../features/context.ts";
-import { type RunningHttpServer, startHttpServer } from "../http/server.ts";
+import type { ProcessPhase } from "../http/route-group.ts";
+import { ALL_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger } from "../kit/logger.ts";
 import { DiscordSandbox, type SandboxGuild, shardOf } from "../sandbox/server.ts";
 import { attachWebUi } from "../sandbox/web.ts";
@@ -96,8 +97,9 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
       bot,
       config,
       async stop() {
-        await http.close().catch(() => undefined);
-        await bot.stop();
+        // Readiness fails at once; the server answers until the bot has drained, then closes.
+        http.beginStop();
+        await bot.stop(() => http.close());
         await sandbox.close();
       },
     };
@@ -120,6 +122,9 @@ function sandboxConfig(
   return loadConfig({
     ...options.env,
     ...(ownPublicUrl ? { PUBLIC_URL: `http://127.0.0.1:${httpPort}` } : {}),
+    // The sandbox serves every route on httpPort itself (startBotWithHttp); npm start's listeners stay unused.
+    HTTP_PORT: String(httpPort),
+    OPS_PORT: "0",
     DISCORD_TOKEN: sandbox.token,
     DISCORD_API_URL: sandbox.apiUrl,
     DISCORD_GUILD_ID: GUILD.id,
@@ -133,31 +138,49 @@ function sandboxConfig(
   });
 }
 
-/** The bot (the same startBot as npm start) and its operations server; a failed step stops what started. */
+/**
+ * The bot (the same startBot as npm start) and its operations server, started first as npm start starts it
+ * (resumed jobs' webhooks and links are answered); a failed step stops what started.
+ */
 async function startBotWithHttp(
   config: Config,
   httpPort: number,
-): Promise<{ ctx: AppContext; bot: RunningBot; http: RunningHttpServer }> {
+): Promise<{ ctx: AppContext; bot: RunningBot; http: SandboxHttp }> {
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const ctx = await createAppContext(config, logger);
-  let bot: RunningBot;
+  let bot: RunningBot | undefined;
+  let phase: ProcessPhase = "starting";
+  let server: RunningHttpServer;
   try {
-    bot = await startBot(ctx);
+    // Every route on one listener on 127.0.0.1 only, so a newcomer can open /metrics with no account.
+    server = await startHttpServer(
+      { ctx, gatewayReady: () => bot?.gatewayReady() ?? false, phase: () => phase },
+      { port: httpPort, host: "127.0.0.1", routes: ALL_ROUTES },
+    );
   } catch (err) {
     await ctx.close().catch(() => undefined);
     throw err;
   }
-  // The same routes npm start serves, on 127.0.0.1 only, so a newcomer can open /metrics with no account.
   try {
-    const http = await startHttpServer(
-      { ctx, gatewayReady: bot.gatewayReady },
-      { port: httpPort, host: "127.0.0.1" },
-    );
-    return { ctx, bot, http };
+    bot = await startBot(ctx);
   } catch (err) {
-    await bot.stop().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    await ctx.close().catch(() => undefined);
     throw err;
   }
+  phase = "running";
+  const http = {
+    url: server.url,
+    beginStop: () => {
+      phase = "stopping";
+    },
+    close: () => server.close(),
+  };
+  return { ctx, bot, http };
+}
+
+interface SandboxHttp extends RunningHttpServer {
+  beginStop(): void;
 }
 
 export const defaultSandboxDataDir = () => join(".", "data", "sandbox");

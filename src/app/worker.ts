@@ -7,8 +7,8 @@ import type { AppContext } from "../features/context.ts";
 import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
 
 export interface RunningWorker {
-  /** Graceful stop: no new jobs, the ones held handed back to the queue, database closed. */
-  stop(): Promise<void>;
+  /** Graceful stop: no new jobs, the ones held handed back to the queue, `beforeClose`, database closed. */
+  stop(beforeClose?: () => Promise<void>): Promise<void>;
 }
 
 export async function startWorker(ctx: AppContext): Promise<RunningWorker> {
@@ -26,5 +26,5 @@ export async function startWorker(ctx: AppContext): Promise<RunningWorker> {
   const stopping = new StopSequence(ctx, {
     announce: () => logger.info("stopping: handing back held jobs"),
   });
-  return { stop: () => stopping.stop() };
+  return { stop: (beforeClose) => stopping.stop(beforeClose) };
 }

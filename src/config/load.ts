@@ -31,6 +31,7 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       `${fleet ? `ROLE=${role}` : "REDIS_URL"} needs DATABASE_URL (PostgreSQL that every process shares): SQLite under DATA_DIR belongs to one process, and the queue's jobs name rows every process must find`,
     );
   }
+  problems.push(...listenerProblems(env, role));
   if (!env.STORAGE_URL?.trim()) {
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {
       if (env[name]?.trim()) {
@@ -39,6 +40,28 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
         );
       }
     }
+  }
+  return problems;
+}
+
+/**
+ * PUBLIC_URL promises Replicate and members a server: a process that serves requests (ROLE=all, gateway) must
+ * run it. A worker may name the fleet's PUBLIC_URL (its predictions' webhooks, its links) that another process
+ * serves. Two listeners on one port cannot both bind it.
+ */
+function listenerProblems(env: Record<string, string | undefined>, role: string): string[] {
+  const problems: string[] = [];
+  const port = env.HTTP_PORT?.trim() || "8080";
+  if (env.PUBLIC_URL?.trim() && Number(port) === 0 && role !== "worker") {
+    problems.push(
+      "PUBLIC_URL is set but HTTP_PORT=0 turns the HTTP server off, so Replicate's webhooks and signed links to PUBLIC_URL would go unanswered: set HTTP_PORT (default 8080) to the port PUBLIC_URL reaches, or unset PUBLIC_URL",
+    );
+  }
+  const ops = env.OPS_PORT?.trim() || "9464";
+  if (Number(port) !== 0 && Number(port) === Number(ops)) {
+    problems.push(
+      `OPS_PORT and HTTP_PORT are both ${port}: the operations listener (/readyz, /metrics) needs a port of its own, or OPS_PORT=0 to turn it off`,
+    );
   }
   return problems;
 }
@@ -125,6 +148,10 @@ interface CommonConfig {
   http: {
     port: number;
     host: string;
+    /** Connections the public listener holds at once; one more is closed as soon as it opens. */
+    maxConnections: number;
+    /** The operations listener (/healthz, /readyz, /metrics), private by default; `port` 0 turns it off. */
+    ops: { port: number; host: string };
     publicUrl: string | undefined;
     webhookSecret: string | undefined;
     /** HMAC key of signed links; unset: a random key kept in the database (links survive restarts). */
@@ -253,6 +280,8 @@ function httpSettings(e: Env): CommonConfig["http"] {
   return {
     port: e.HTTP_PORT,
     host: e.HTTP_HOST,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    ops: { port: e.OPS_PORT, host: e.OPS_HOST },
     publicUrl: e.PUBLIC_URL,
     webhookSecret: e.REPLICATE_WEBHOOK_SECRET,
     linkSecret: e.LINK_SECRET,

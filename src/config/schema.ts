@@ -238,6 +238,9 @@ export const envSchema = z.object({
   MOCK_FAILURE_RATE: orDefault(0, z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1)),
   HTTP_PORT: int(8080, 0, 65_535),
   HTTP_HOST: orDefault("127.0.0.1", z.string().trim().min(1)),
+  HTTP_MAX_CONNECTIONS: int(512, 1, 100_000),
+  OPS_PORT: int(9464, 0, 65_535),
+  OPS_HOST: orDefault("127.0.0.1", z.string().trim().min(1)),
   PUBLIC_URL: orDefault(
     undefined,
     z

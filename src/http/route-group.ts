@@ -7,7 +7,11 @@ export interface HttpDeps {
   ctx: AppContext;
   /** Whether this process's Discord gateway connection is up; absent in processes without one. */
   gatewayReady?: () => boolean;
+  /** Where the process is: readiness fails until its role has started and from when it begins to stop. */
+  phase?: () => ProcessPhase;
 }
+
+export type ProcessPhase = "starting" | "running" | "stopping";
 
 /** The largest request body taken (a Replicate webhook is a prediction, a few kB); larger ones get 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -2,6 +2,7 @@
 // starts them, on the real Redis (BullMQ), the run's PostgreSQL and s3rver, against the local Discord server
 // and the fake Replicate. Workers are killed and stopped while predictions run; every slot must still be
 // delivered, created once, and never more than MAX_CONCURRENT_PREDICTIONS run at Replicate at once.
+import { createServer, type Server } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { SandboxUser } from "../../src/sandbox/server.ts";
 import { ALICE, BOT_TOKEN } from "../support/bot-harness.ts";
@@ -142,9 +143,30 @@ describe("Replicate's create rate, fleet-wide", () => {
   }, 60_000);
 });
 
+/** The first of `count` ports in a row that nothing on 127.0.0.1 listens on now. */
+async function freePorts(count: number): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (base + count > 65_535) continue;
+    const probes = await Promise.all(
+      Array.from({ length: count }, (_, i) => {
+        const probe = createServer();
+        return new Promise<Server | undefined>((resolve) => {
+          probe.once("error", () => resolve(undefined));
+          probe.listen(base + i, "127.0.0.1", () => resolve(probe));
+        });
+      }),
+    );
+    await Promise.all(probes.map((p) => p && new Promise((r) => p.close(r))));
+    if (probes.every(Boolean)) return base;
+  }
+}
+
 describe("npm run fleet", () => {
   it("starts a gateway and two workers, each line prefixed by its role, and stops them all on SIGTERM", async () => {
     const { sandbox: s, dir, prefix } = await setup(200);
+    // Every process on this host its own two ports: HTTP_PORT + i and OPS_PORT + i, none taken twice.
+    const [httpPort, opsPort] = [await freePorts(3), await freePorts(3)];
     const fleet = spawnScript(
       "src/fleet.ts",
       {
@@ -157,6 +179,8 @@ describe("npm run fleet", () => {
         MOCK_LATENCY_MS: "200",
         DATA_DIR: dir.path,
         LOG_LEVEL: "info",
+        HTTP_PORT: String(httpPort),
+        OPS_PORT: String(opsPort),
       },
       { args: ["--workers", "2"] },
     );
@@ -174,6 +198,13 @@ describe("npm run fleet", () => {
       30_000,
     );
     expect(grid.attachments).toHaveLength(2);
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`http://127.0.0.1:${httpPort + i}/healthz`)).status).toBe(200);
+      // /metrics: the operations listener's own route (its readiness depends on s3rver, not on the port).
+      expect((await fetch(`http://127.0.0.1:${opsPort + i}/metrics`)).status).toBe(200);
+    }
+    expect(fleet.output()).not.toContain("EADDRINUSE");
+    expect(fleet.output()).not.toContain("could not start the");
     // Every line names its process: the prefix, and in the JSON the role and pid; a job's lines its job id.
     const lines = fleet.output().split("\n").filter(Boolean);
     for (const line of lines.filter((l) => !l.startsWith("[fleet]"))) {

@@ -1,7 +1,8 @@
 // The operations server's health, readiness and metrics, over real HTTP against a real application: readiness
 // flips to 503 naming what failed when the object store (s3rver) or PostgreSQL (behind a TCP proxy the test
 // cuts) stops answering, and /metrics is Prometheus text whose counters move after a /character run by the
-// real bot through the local Discord server; npm start serves them with its gateway check and closes on SIGTERM.
+// real bot through the local Discord server; npm start serves them on OPS_PORT with its gateway check and closes
+// on SIGTERM.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
@@ -248,26 +249,33 @@ describe("GET /metrics", () => {
   });
 });
 
-describe("npm start with HTTP_PORT", () => {
+describe("npm start with OPS_PORT", () => {
   it("serves /readyz with the gateway check once logged in, 503 when the gateway drops, and closes on SIGTERM", async () => {
     const sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
     dir = makeTempDir("crbot-http-start-");
     const port = await freePort();
+    const publicPort = await freePort();
     const bot = spawnScript("src/index.ts", {
       DISCORD_TOKEN: BOT_TOKEN,
       DISCORD_API_URL: sandbox.apiUrl,
       IMAGE_PROVIDER: "mock",
       DATA_DIR: dir.path,
       LOG_LEVEL: "info",
-      HTTP_PORT: String(port),
+      HTTP_PORT: String(publicPort),
+      OPS_PORT: String(port),
     });
     try {
-      await bot.printed("operations HTTP server listening");
+      await bot.printed("logged in to Discord");
       const url = `http://127.0.0.1:${port}`;
-      const ready = await readiness(url);
+      // The listeners start before the login; readiness follows once the role has started.
+      const ready = await eventually(async () => {
+        const r = await readiness(url);
+        return r.status === 200 && r;
+      });
       expect(ready.status).toBe(200);
       expect(ready.body.checks.gateway?.ok).toBe(true);
       expect((await fetch(`${url}/metrics`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${publicPort}/metrics`)).status).toBe(404);
 
       await sandbox.close();
       const down = await eventually(async () => {

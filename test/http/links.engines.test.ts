@@ -43,7 +43,7 @@ async function setUp(
   const base = `http://127.0.0.1:${port}`;
   const h = await suite.start({
     ...replicate.env,
-    ...(options.links === false ? {} : { PUBLIC_URL: base }),
+    ...(options.links === false ? {} : { PUBLIC_URL: base, HTTP_PORT: String(port) }),
     ...options.env,
   });
   server = await startHttpServer({ ctx: h.ctx }, { port, host: "127.0.0.1" });

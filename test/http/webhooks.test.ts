@@ -34,6 +34,7 @@ async function setUp(options: {
   const h = await suite.start({
     ...replicate.env,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
+    HTTP_PORT: String(port),
     // The safety-net poll is then 30 s: a test that finishes within the harness's 15-s wait was woken.
     PREDICTION_POLL_MS: "3000",
     ...(options.configuredSecret === false ? {} : { REPLICATE_WEBHOOK_SECRET: fake.webhookSecret }),

@@ -89,6 +89,7 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
     ...engineEnv(dataDir),
     DATA_DIR: dataDir,
     HTTP_PORT: "0",
+    OPS_PORT: "0",
     IMAGE_PROVIDER: "replicate",
     REPLICATE_API_TOKEN: TEST_REPLICATE_TOKEN,
     PREDICTION_POLL_MS: "25",

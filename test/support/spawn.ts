@@ -54,8 +54,8 @@ export function spawnScript(
 ): ScriptProcess {
   const child = spawn(process.execPath, nodeArguments(script, options.args, options), {
     cwd: ROOT,
-    // No operations HTTP server unless a test asks for one: parallel bots would all want port 8080.
-    env: { PATH: process.env.PATH ?? "", HTTP_PORT: "0", ...env },
+    // No HTTP listeners unless a test asks for one: parallel bots would all want ports 8080 and 9464.
+    env: { PATH: process.env.PATH ?? "", HTTP_PORT: "0", OPS_PORT: "0", ...env },
     stdio: ["ignore", options.inheritOutput ? "inherit" : "pipe", options.inheritOutput ? "inherit" : "pipe"],
   });
   let output = "";

@@ -1,17 +1,22 @@
 // GET /healthz and GET /readyz, for a process manager or an orchestrator.
 //
-// /healthz says only that the process runs and answers (a liveness probe: restart it when this fails).
-// /readyz says whether it can do its work now (a readiness probe: send it no traffic, or alert, when this
-// fails): the database answers a trivial query, the object store can be read and written, and, in a process
-// with a Discord gateway connection, that connection is up. Each check is bounded by CHECK_TIMEOUT_MS, so a
-// store that hangs makes the probe fail in time rather than hang with it.
-//
-// Redis: the bot has none yet. When fleet mode adds it, it becomes one more check here (only when it is set).
-import { configSecrets } from "../../config/secrets.ts";
+// /healthz says only that the process runs and answers (a liveness probe: restart it when this fails); it is on
+// both listeners. /readyz says whether it can do its work now (a readiness probe: send it no traffic, or alert,
+// when this fails): the database answers a trivial query, the object store can be read and written, the shared
+// queue answers (fleet mode), in a process with a Discord gateway connection that connection is up, and the
+// process has started its role and is not stopping. Each check is bounded by CHECK_TIMEOUT_MS, so a store that hangs makes the probe fail
+// in time rather than hang with it. /readyz is on the operations listener only (OPS_PORT), and even there it
+// names what failed, never why: a driver's message names hosts, buckets and URLs, and goes to the log instead.
 import type { HttpDeps, RouteGroup } from "../route-group.ts";
 
 /** The longest a check may take before it counts as failed. */
 export const CHECK_TIMEOUT_MS = 2000;
+
+/** A failure whose text is the bot's own and names nothing internal: shown as it is. */
+class ProbeFailure extends Error {}
+
+/** What /readyz says of a failure whose cause is not the bot's own text; the cause is in the log. */
+export const FAILED_SEE_LOG = "failed (the cause is in the process log)";
 
 export type CheckResult = { ok: true; ms: number } | { ok: false; ms: number; error: string };
 
@@ -22,21 +27,30 @@ export interface Readiness {
   failed?: string[];
 }
 
-export const healthRoutes: RouteGroup = (app, deps) => {
-  // Requests that arrive while a round of checks runs share it: a flood of probes costs one query and one
-  // storage request at a time, and a check that hangs is not started again until its round gives up.
-  let round: Promise<Readiness> | undefined;
-  const readiness = () => {
-    round ??= checkReadiness(deps).finally(() => {
-      round = undefined;
-    });
-    return round;
-  };
-
+export const livenessRoutes: RouteGroup = (app) => {
   app.get("/healthz", async (_request, reply) => {
     reply.header("cache-control", "no-store");
     return { status: "ok" };
   });
+};
+
+export const readinessRoutes: RouteGroup = (app, deps) => {
+  // Requests that arrive while a round of checks runs share it: a flood of probes costs one query and one
+  // storage request at a time, and a check that hangs is not started again until its round gives up.
+  let round: Promise<Readiness> | undefined;
+  // A check that keeps failing the same way is logged once, not on every probe.
+  const logged = new Map<string, string>();
+  const readiness = () => {
+    round ??= checkReadiness(deps, (name, cause) => {
+      if (logged.get(name) === cause) return;
+      if (cause === undefined) logged.delete(name);
+      else logged.set(name, cause);
+      if (cause !== undefined) deps.ctx.logger.warn({ check: name, cause }, "readiness check failed");
+    }).finally(() => {
+      round = undefined;
+    });
+    return round;
+  };
 
   app.get("/readyz", async (_request, reply) => {
     const answer = await readiness();
@@ -46,9 +60,15 @@ export const healthRoutes: RouteGroup = (app, deps) => {
   });
 };
 
+/** Each check's outcome by name: `cause` is the full reason of a failure (for the log), undefined on success. */
+export type CheckObserver = (name: string, cause: string | undefined) => void;
+
 /** Runs every check at once; ready only when each passes. */
-export async function checkReadiness(deps: HttpDeps): Promise<Readiness> {
-  const { ctx, gatewayReady } = deps;
+export async function checkReadiness(
+  deps: HttpDeps,
+  observe: CheckObserver = () => undefined,
+): Promise<Readiness> {
+  const { ctx, gatewayReady, phase } = deps;
   const checks: Record<string, () => Promise<void>> = {
     database: () => ctx.data.ping(),
     storage: () => ctx.files.objects.check(),
@@ -57,12 +77,21 @@ export async function checkReadiness(deps: HttpDeps): Promise<Readiness> {
   if (jobs) checks.queue = () => jobs.check();
   if (gatewayReady) {
     checks.gateway = async () => {
-      if (!gatewayReady()) throw new Error("the Discord gateway connection is not ready");
+      if (!gatewayReady()) throw new ProbeFailure("the Discord gateway connection is not ready");
     };
   }
-  const secrets = configSecrets(ctx.config);
+  if (phase) {
+    checks.process = async () => {
+      const now = phase();
+      if (now !== "running") throw new ProbeFailure(now);
+    };
+  }
   const results = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, secrets)] as const),
+    Object.entries(checks).map(async ([name, check]) => {
+      const { result, cause } = await runCheck(check);
+      observe(name, cause);
+      return [name, result] as const;
+    }),
   );
   const byName: Record<string, CheckResult> = Object.fromEntries(results);
   const failed = results.filter(([, result]) => !result.ok).map(([name]) => name);
@@ -71,7 +100,9 @@ export async function checkReadiness(deps: HttpDeps): Promise<Readiness> {
     : { status: "not ready", checks: byName, failed };
 }
 
-async function runCheck(check: () => Promise<void>, secrets: string[]): Promise<CheckResult> {
+async function runCheck(
+  check: () => Promise<void>,
+): Promise<{ result: CheckResult; cause: string | undefined }> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const elapsed = () => Math.round(performance.now() - started);
@@ -80,14 +111,16 @@ async function runCheck(check: () => Promise<void>, secrets: string[]): Promise<
       check(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS / 1000} s`)),
+          () => reject(new ProbeFailure(`no answer within ${CHECK_TIMEOUT_MS / 1000} s`)),
           CHECK_TIMEOUT_MS,
         );
       }),
     ]);
-    return { ok: true, ms: elapsed() };
+    return { result: { ok: true, ms: elapsed() }, cause: undefined };
   } catch (err) {
-    return { ok: false, ms: elapsed(), error: redact(describe(err), secrets) };
+    const cause = describe(err);
+    const error = err instanceof ProbeFailure ? err.message : FAILED_SEE_LOG;
+    return { result: { ok: false, ms: elapsed(), error }, cause };
   } finally {
     clearTimeout(timer);
   }
@@ -100,11 +133,4 @@ function describe(err: unknown): string {
   }
   if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
   return String(err);
-}
-
-/** The answer is public to whoever reaches the port: no credential may appear in it, whatever a driver says. */
-function redact(message: string, secrets: string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join("[redacted]");
-  return out.slice(0, 300);
 }
