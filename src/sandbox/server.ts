@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
+import { withRoles } from "./guild.ts";
 import {
   buttonData,
   commandData,
@@ -28,6 +29,7 @@ import type {
   SandboxGuild,
   SandboxInteraction,
   SandboxOptions,
+  SandboxRole,
   SandboxUser,
   StoredMessage,
   Violation,
@@ -82,9 +84,11 @@ export class DiscordSandbox extends EventEmitter {
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1)
       throw new RangeError("shards must be a whole number of at least 1");
     const guildId = ids.next();
-    this.guilds = options.guilds ?? [
-      { id: guildId, name: "Sandbox Guild", channels: [{ id: ids.next(), name: "general" }] },
-    ];
+    this.guilds = (
+      options.guilds ?? [
+        { id: guildId, name: "Sandbox Guild", channels: [{ id: ids.next(), name: "general" }] },
+      ]
+    ).map((guild) => withRoles(guild, ids));
     this.state = new SandboxState(this, ids, this.applicationId, this.botUser, () => this.origin);
     this.messages = this.state.messages;
     this.interactions = this.state.interactions;
@@ -93,7 +97,6 @@ export class DiscordSandbox extends EventEmitter {
     const identity = { token: this.token, applicationId: this.applicationId, botUser: this.botUser };
     this.gateway = new SandboxGateway({
       ...identity,
-      ids,
       guilds: this.guilds,
       shardCount: this.shardCount,
       port: () => this.boundPort,
@@ -153,6 +156,13 @@ export class DiscordSandbox extends EventEmitter {
 
   get channel(): SandboxChannel {
     return this.guild.channels[0] as SandboxChannel;
+  }
+
+  /** A role of a guild (the first by default) by its name: "@everyone", "Moderators", "Administrators"… */
+  role(name: string, guild: SandboxGuild = this.guild): SandboxRole {
+    const role = guild.roles?.find((r) => r.name === name);
+    if (!role) throw new RangeError(`guild ${guild.id} has no role ${name}`);
+    return role;
   }
 
   /** Whether a bot is connected and identified on the gateway, on every shard. */
@@ -233,6 +243,7 @@ export class DiscordSandbox extends EventEmitter {
     customId: string;
     user: SandboxUser;
     permissions?: bigint;
+    roles?: string[];
   }): SandboxInteraction {
     return this.dispatchInteraction(
       InteractionType.MessageComponent,

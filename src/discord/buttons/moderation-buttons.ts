@@ -15,7 +15,7 @@ export async function handleModerationButton(
   ctx: AppContext,
   log: Logger,
 ) {
-  requireModerator(interaction, PermissionFlagsBits.ManageMessages, "Purging references");
+  await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, "Purging references");
   if (id.action === "cancel") {
     await interaction.update({
       content: "Cancelled; nothing was deleted.",

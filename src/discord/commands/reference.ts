@@ -52,7 +52,7 @@ export const reference: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const sub = interaction.options.getSubcommand(true);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const viewer = viewerOf(interaction);
+    const viewer = await viewerOf(interaction, ctx);
     if (sub === "list") {
       await listReferences(interaction, ctx, viewer);
       return;
