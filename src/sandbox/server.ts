@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
-import { withRoles } from "./guild.ts";
+import { channelPayload, withRoles } from "./guild.ts";
 import {
   buttonData,
   commandData,
@@ -24,6 +24,7 @@ import { SandboxState } from "./state.ts";
 import type {
   CommandInput,
   Fault,
+  PermissionOverwrite,
   RegisteredCommand,
   SandboxChannel,
   SandboxGuild,
@@ -188,6 +189,23 @@ export class DiscordSandbox extends EventEmitter {
   /** Makes an interaction's token invalid, as Discord does after 15 minutes: its webhook answers 50027. */
   expireInteraction(interaction: SandboxInteraction): void {
     this.state.expiredTokens.add(interaction.token);
+  }
+
+  /**
+   * Sets a channel's permission overwrites, as a server manager would in the Discord client; the bot is told
+   * with CHANNEL_UPDATE. Interactions sent from the channel then carry the member's permissions there.
+   */
+  setOverwrites(channelId: string, overwrites: PermissionOverwrite[]): void {
+    const guild = this.guilds.find((g) => g.channels.some((c) => c.id === channelId));
+    const position = guild?.channels.findIndex((c) => c.id === channelId) ?? -1;
+    const channel = guild?.channels[position];
+    if (!guild || !channel) throw new RangeError(`no channel ${channelId}`);
+    channel.overwrites = overwrites;
+    this.gateway.dispatch(
+      GatewayDispatchEvents.ChannelUpdate,
+      channelPayload(guild.id, channel, position),
+      guild.id,
+    );
   }
 
   /** Deletes a message as a member (or a moderator) would in the Discord client. */
