@@ -138,6 +138,12 @@ export class SandboxGateway {
     this.send(target, t, d);
   }
 
+  /** Like dispatch, for a change the bot learns from GUILD_CREATE anyway when none has identified yet. */
+  dispatchIfIdentified(t: string, d: unknown, guildId: string): void {
+    const shard = this.shardFor(guildId);
+    if ([...this.sessions.values()].some((s) => s.shard[0] === shard)) this.dispatch(t, d, guildId);
+  }
+
   close(): void {
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();

@@ -201,11 +201,8 @@ export class DiscordSandbox extends EventEmitter {
     const channel = guild?.channels[position];
     if (!guild || !channel) throw new RangeError(`no channel ${channelId}`);
     channel.overwrites = overwrites;
-    this.gateway.dispatch(
-      GatewayDispatchEvents.ChannelUpdate,
-      channelPayload(guild.id, channel, position),
-      guild.id,
-    );
+    const payload = channelPayload(guild.id, channel, position);
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.ChannelUpdate, payload, guild.id);
   }
 
   /** Deletes a message as a member (or a moderator) would in the Discord client. */

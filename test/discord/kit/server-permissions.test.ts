@@ -68,6 +68,14 @@ describe("server-wide actions", () => {
     h.sandbox.setOverwrites(channel, [{ id: CLEO.id, type: "member", allow: granted }]);
     // What the interaction carries (discord.js's memberPermissions) holds both here; her roles grant neither.
     expect(channelPermissions(h.sandbox.guild, channel, CLEO.id, []) & granted).toBe(granted);
+    await h.sandbox.waitFor(
+      () => {
+        const cached = h.bot.client.channels.cache.get(channel);
+        return cached && "permissionOverwrites" in cached && cached.permissionOverwrites.cache.has(CLEO.id);
+      },
+      5000,
+      "the bot to learn the overwrite",
+    );
     const cleo = { user: CLEO };
 
     const refusals: Array<[string, Record<string, string>, string]> = [
