@@ -40,15 +40,33 @@ export async function memberServerPermissions(interaction: Interaction, ctx: App
   if (!guildId || !member) return 0n;
   const roleIds = memberRoleIds(interaction);
   const cached = interaction.guild;
-  const server: ServerRoles = cached
+  const server: ServerRoles | undefined = cached
     ? {
         ownerId: cached.ownerId,
         roles: new Map([...cached.roles.cache].map(([id, role]) => [id, role.permissions.bitfield])),
       }
-    : await ctx.serverRoles.get(guildId, async () =>
-        serverRolesOf((await interaction.client.rest.get(Routes.guild(guildId))) as APIGuild),
-      );
+    : await readServerRoles(interaction, ctx, guildId);
+  if (!server) return 0n;
   return serverPermissions({ ...server, id: guildId }, interaction.user.id, roleIds);
+}
+
+/**
+ * The server's roles over REST, kept a short while. A server the bot cannot read (it is not a member where it
+ * was installed by a user) grants nothing server-wide: the member is then treated as no moderator.
+ */
+async function readServerRoles(
+  interaction: Interaction,
+  ctx: AppContext,
+  guildId: string,
+): Promise<ServerRoles | undefined> {
+  try {
+    return await ctx.serverRoles.get(guildId, async () =>
+      serverRolesOf((await interaction.client.rest.get(Routes.guild(guildId))) as APIGuild),
+    );
+  } catch (err) {
+    ctx.logger.warn({ err, guildId }, "server roles unreadable; no server-wide permissions");
+    return undefined;
+  }
 }
 
 /**
