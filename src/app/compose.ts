@@ -18,6 +18,7 @@ import { FileStore } from "../files/file-store.ts";
 import { openObjectStore } from "../files/open-object-store.ts";
 import { LinkSigner } from "../files/signed-links.ts";
 import { type Clock, systemClock } from "../kit/clock.ts";
+import { ExpiringCache } from "../kit/expiring-cache.ts";
 import { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
 import { localBudget, type RequestBudget, redisBudget } from "../kit/request-budget.ts";
@@ -31,6 +32,9 @@ import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts
 import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
+
+/** How long a server's roles read over REST are trusted before they are read again. */
+const SERVER_ROLES_TTL_MS = 60_000;
 
 export interface AppOptions {
   clock?: Clock;
@@ -111,6 +115,9 @@ function assemble(
     links,
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
+    // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
+    // over REST, and a minute's staleness is what a role change costs.
+    serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
     close: () => closeContext(core, files, services),
   };
 }

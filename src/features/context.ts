@@ -7,6 +7,7 @@ import type { Repos } from "../db/repos.ts";
 import type { FileStore } from "../files/file-store.ts";
 import type { LinkSigner } from "../files/signed-links.ts";
 import type { Clock } from "../kit/clock.ts";
+import type { ExpiringCache } from "../kit/expiring-cache.ts";
 import type { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
@@ -65,6 +66,18 @@ export interface AppContext {
    * are on their way, the admissions wait for theirs, so a burst's acknowledgements go first.
    */
   acknowledging: { count: number };
+  /**
+   * Servers' roles (and owners) read over REST, by server id, for a short while: server-wide actions need a
+   * member's permissions in the server, which an interaction without a cached server does not carry.
+   */
+  serverRoles: ExpiringCache<ServerRoles>;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): Promise<void>;
+}
+
+/** A server's owner and what each of its roles permits (the @everyone role's id is the server's own). */
+export interface ServerRoles {
+  ownerId: string;
+  /** Role id → permission bits. */
+  roles: ReadonlyMap<string, bigint>;
 }

@@ -4,23 +4,13 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import {
-  ChannelType,
-  GatewayCloseCodes,
-  GatewayDispatchEvents,
-  GatewayOpcodes,
-  GuildDefaultMessageNotifications,
-  GuildExplicitContentFilter,
-  GuildMFALevel,
-  GuildNSFWLevel,
-  GuildPremiumTier,
-  GuildVerificationLevel,
-} from "discord-api-types/v10";
+import { GatewayCloseCodes, GatewayDispatchEvents, GatewayOpcodes } from "discord-api-types/v10";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { channelPayload, guildObject } from "./guild.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { type SnowflakeSource, shardOf } from "./snowflake.ts";
+import { shardOf } from "./snowflake.ts";
 import { userPayload } from "./state.ts";
-import { MEMBER_PERMISSIONS, type SandboxGuild, type SandboxUser } from "./types.ts";
+import type { SandboxGuild, SandboxUser } from "./types.ts";
 
 const HEARTBEAT_INTERVAL = 41_250;
 /** Gateway frames from a bot are small (IDENTIFY is the largest); Discord itself allows 4 KiB. */
@@ -67,8 +57,6 @@ export interface GatewayHost {
   readonly applicationId: string;
   readonly botUser: SandboxUser;
   readonly guilds: SandboxGuild[];
-  /** The server's ids (a guild's owner in GUILD_CREATE takes one). */
-  readonly ids: SnowflakeSource;
   /** How many shards the bot must connect (GET /gateway/bot says so); 1 unless the server was started with more. */
   readonly shardCount: number;
   /** The port the server listens on, known once it does. */
@@ -150,6 +138,12 @@ export class SandboxGateway {
     this.send(target, t, d);
   }
 
+  /** Like dispatch, for a change the bot learns from GUILD_CREATE anyway when none has identified yet. */
+  dispatchIfIdentified(t: string, d: unknown, guildId: string): void {
+    const shard = this.shardFor(guildId);
+    if ([...this.sessions.values()].some((s) => s.shard[0] === shard)) this.dispatch(t, d, guildId);
+  }
+
   close(): void {
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();
@@ -221,8 +215,7 @@ export class SandboxGateway {
       application: { id: this.host.applicationId, flags: 0 },
       shard,
     });
-    for (const guild of guilds)
-      this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild, this.host.ids.next()));
+    for (const guild of guilds) this.send(session, GatewayDispatchEvents.GuildCreate, guildPayload(guild));
     this.host.emit("ready");
   }
 
@@ -279,34 +272,10 @@ const closeReasons: Record<ShardRefusal, string> = {
   [GatewayCloseCodes.ShardingRequired]: "Sharding required",
 };
 
-/** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild and its text channels. */
-function guildPayload(guild: SandboxGuild, ownerId: string) {
+/** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild, its roles and text channels. */
+function guildPayload(guild: SandboxGuild) {
   return {
-    id: guild.id,
-    name: guild.name,
-    icon: null,
-    owner_id: ownerId,
-    afk_timeout: 300,
-    verification_level: GuildVerificationLevel.None,
-    default_message_notifications: GuildDefaultMessageNotifications.AllMessages,
-    explicit_content_filter: GuildExplicitContentFilter.Disabled,
-    roles: [
-      {
-        id: guild.id,
-        name: "@everyone",
-        permissions: MEMBER_PERMISSIONS.toString(),
-        position: 0,
-        color: 0,
-      },
-    ],
-    emojis: [],
-    stickers: [],
-    features: [],
-    mfa_level: GuildMFALevel.None,
-    system_channel_flags: 0,
-    premium_tier: GuildPremiumTier.None,
-    preferred_locale: "en-US",
-    nsfw_level: GuildNSFWLevel.Default,
+    ...guildObject(guild),
     joined_at: new Date(0).toISOString(),
     large: false,
     unavailable: false,
@@ -317,13 +286,6 @@ function guildPayload(guild: SandboxGuild, ownerId: string) {
     threads: [],
     stage_instances: [],
     guild_scheduled_events: [],
-    channels: guild.channels.map((c, position) => ({
-      id: c.id,
-      type: ChannelType.GuildText,
-      name: c.name,
-      guild_id: guild.id,
-      position,
-      permission_overwrites: [],
-    })),
+    channels: guild.channels.map((c, position) => channelPayload(guild.id, c, position)),
   };
 }

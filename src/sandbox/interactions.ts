@@ -10,6 +10,7 @@ import {
   InteractionContextType,
   InteractionType,
 } from "discord-api-types/v10";
+import { channelPermissions, rolePayload, rolesGranting } from "./guild.ts";
 import type { SnowflakeSource } from "./snowflake.ts";
 import { type SandboxState, userPayload } from "./state.ts";
 import {
@@ -107,7 +108,16 @@ function resolvedOptions(
         ]),
       ),
       channels: Object.fromEntries(channelIds.map((id) => [id, resolvedChannel(guilds, id, guildId)])),
-      roles: Object.fromEntries(roleIds.map((id, position) => [id, resolvedRole(id, position)])),
+      roles: Object.fromEntries(
+        roleIds.map((id, position) => [
+          id,
+          resolvedRole(
+            guilds.find((g) => g.id === guildId),
+            id,
+            position,
+          ),
+        ]),
+      ),
     },
   };
 }
@@ -122,7 +132,10 @@ function resolvedChannel(guilds: SandboxGuild[], id: string, guildId: string | u
   };
 }
 
-function resolvedRole(id: string, position: number) {
+function resolvedRole(guild: SandboxGuild | undefined, id: string, position: number) {
+  const index = guild?.roles?.findIndex((r) => r.id === id) ?? -1;
+  const known = guild?.roles?.[index];
+  if (known) return rolePayload(known, index);
   return {
     id,
     name: `role${id.slice(-4)}`,
@@ -193,7 +206,11 @@ export function newInteraction(
       type: guildId ? ChannelType.GuildText : ChannelType.DM,
       ...(guildId ? { guild_id: guildId, name: "general" } : {}),
     },
-    ...whoAndWhere(input, guildId),
+    ...whoAndWhere(
+      input,
+      context.guilds.find((g) => g.id === guildId),
+      channelId,
+    ),
     app_permissions: (MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES).toString(),
     locale: "en-US",
     guild_locale: "en-US",
@@ -208,17 +225,22 @@ export function newInteraction(
   return { interaction, payload };
 }
 
-/** In a guild, the guild and the sender as its member; in a direct message, the sender as a user. */
-function whoAndWhere(input: InteractionInput, guildId: string | undefined) {
+/**
+ * In a guild, the guild and the sender as its member, with their roles and their permissions in the channel as
+ * Discord computes them; in a direct message, the sender as a user.
+ */
+function whoAndWhere(input: InteractionInput, guild: SandboxGuild | undefined, channelId: string) {
   const user = { ...userPayload(input.user) };
-  if (!guildId) return { user };
+  if (!guild) return { user };
+  const granting = input.permissions === undefined ? [] : rolesGranting(guild, input.permissions);
+  const roles = [...new Set([...(input.roles ?? []), ...granting])];
   return {
-    guild_id: guildId,
-    guild: { id: guildId, locale: "en-US", features: [] },
+    guild_id: guild.id,
+    guild: { id: guild.id, locale: "en-US", features: [] },
     member: {
       user,
-      roles: input.roles ?? [],
-      permissions: (input.permissions ?? MEMBER_PERMISSIONS).toString(),
+      roles,
+      permissions: channelPermissions(guild, channelId, input.user.id, roles).toString(),
       joined_at: new Date(0).toISOString(),
       deaf: false,
       mute: false,

@@ -1,6 +1,7 @@
 // The routes of the local server's REST API, as a table: what discord.js calls, and what each one answers.
 import { RESTJSONErrorCodes as Codes, InteractionResponseType, MessageFlags } from "discord-api-types/v10";
 import type { UploadedFile } from "./body.ts";
+import { guildObject } from "./guild.ts";
 import { type SandboxState, userPayload } from "./state.ts";
 import type { RegisteredCommand, SandboxGuild, SandboxUser } from "./types.ts";
 import type { BodyKind } from "./validation.ts";
@@ -116,6 +117,24 @@ export const ROUTES: Route[] = [
   },
   { method: "GET", path: CHANNEL_MESSAGE, handle: (call) => channelMessage(call) },
   { method: "PATCH", path: CHANNEL_MESSAGE, handle: (call) => channelMessage(call) },
+  {
+    method: "GET",
+    path: /^\/guilds\/(\d+)$/,
+    handle: ({ host, params: [guildId], reply }) => {
+      const guild = host.guilds.find((g) => g.id === guildId);
+      if (!guild) return reply(404, error("Unknown Guild", Codes.UnknownGuild));
+      reply(200, guildObject(guild));
+    },
+  },
+  {
+    method: "GET",
+    path: /^\/guilds\/(\d+)\/roles$/,
+    handle: ({ host, params: [guildId], reply }) => {
+      const guild = host.guilds.find((g) => g.id === guildId);
+      if (!guild) return reply(404, error("Unknown Guild", Codes.UnknownGuild));
+      reply(200, guildObject(guild).roles);
+    },
+  },
 ];
 
 /** Interaction callbacks (types 4–8): the reply, a deferral, a button's update, autocomplete choices. */

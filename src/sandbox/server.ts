@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
+import { channelPayload, withRoles } from "./guild.ts";
 import {
   buttonData,
   commandData,
@@ -23,11 +24,13 @@ import { SandboxState } from "./state.ts";
 import type {
   CommandInput,
   Fault,
+  PermissionOverwrite,
   RegisteredCommand,
   SandboxChannel,
   SandboxGuild,
   SandboxInteraction,
   SandboxOptions,
+  SandboxRole,
   SandboxUser,
   StoredMessage,
   Violation,
@@ -82,9 +85,11 @@ export class DiscordSandbox extends EventEmitter {
     if (!Number.isInteger(this.shardCount) || this.shardCount < 1)
       throw new RangeError("shards must be a whole number of at least 1");
     const guildId = ids.next();
-    this.guilds = options.guilds ?? [
-      { id: guildId, name: "Sandbox Guild", channels: [{ id: ids.next(), name: "general" }] },
-    ];
+    this.guilds = (
+      options.guilds ?? [
+        { id: guildId, name: "Sandbox Guild", channels: [{ id: ids.next(), name: "general" }] },
+      ]
+    ).map((guild) => withRoles(guild, ids));
     this.state = new SandboxState(this, ids, this.applicationId, this.botUser, () => this.origin);
     this.messages = this.state.messages;
     this.interactions = this.state.interactions;
@@ -93,7 +98,6 @@ export class DiscordSandbox extends EventEmitter {
     const identity = { token: this.token, applicationId: this.applicationId, botUser: this.botUser };
     this.gateway = new SandboxGateway({
       ...identity,
-      ids,
       guilds: this.guilds,
       shardCount: this.shardCount,
       port: () => this.boundPort,
@@ -155,6 +159,13 @@ export class DiscordSandbox extends EventEmitter {
     return this.guild.channels[0] as SandboxChannel;
   }
 
+  /** A role of a guild (the first by default) by its name: "@everyone", "Moderators", "Administrators"… */
+  role(name: string, guild: SandboxGuild = this.guild): SandboxRole {
+    const role = guild.roles?.find((r) => r.name === name);
+    if (!role) throw new RangeError(`guild ${guild.id} has no role ${name}`);
+    return role;
+  }
+
   /** Whether a bot is connected and identified on the gateway, on every shard. */
   get connected(): boolean {
     return this.gateway.connected;
@@ -178,6 +189,20 @@ export class DiscordSandbox extends EventEmitter {
   /** Makes an interaction's token invalid, as Discord does after 15 minutes: its webhook answers 50027. */
   expireInteraction(interaction: SandboxInteraction): void {
     this.state.expiredTokens.add(interaction.token);
+  }
+
+  /**
+   * Sets a channel's permission overwrites, as a server manager would in the Discord client; the bot is told
+   * with CHANNEL_UPDATE. Interactions sent from the channel then carry the member's permissions there.
+   */
+  setOverwrites(channelId: string, overwrites: PermissionOverwrite[]): void {
+    const guild = this.guilds.find((g) => g.channels.some((c) => c.id === channelId));
+    const position = guild?.channels.findIndex((c) => c.id === channelId) ?? -1;
+    const channel = guild?.channels[position];
+    if (!guild || !channel) throw new RangeError(`no channel ${channelId}`);
+    channel.overwrites = overwrites;
+    const payload = channelPayload(guild.id, channel, position);
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.ChannelUpdate, payload, guild.id);
   }
 
   /** Deletes a message as a member (or a moderator) would in the Discord client. */
@@ -233,6 +258,7 @@ export class DiscordSandbox extends EventEmitter {
     customId: string;
     user: SandboxUser;
     permissions?: bigint;
+    roles?: string[];
   }): SandboxInteraction {
     return this.dispatchInteraction(
       InteractionType.MessageComponent,

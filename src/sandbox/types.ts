@@ -10,7 +10,11 @@ export const PERMISSIONS = {
   MANAGE_GUILD: PermissionFlagsBits.ManageGuild,
   VIEW_CHANNEL: PermissionFlagsBits.ViewChannel,
   USE_APPLICATION_COMMANDS: PermissionFlagsBits.UseApplicationCommands,
+  ADMINISTRATOR: PermissionFlagsBits.Administrator,
 } as const;
+
+/** Every permission Discord defines: what a guild's owner, or a member with Administrator, has. */
+export const ALL_PERMISSIONS = Object.values(PermissionFlagsBits).reduce((all, bit) => all | bit, 0n);
 
 /** What an ordinary member may do in the sandbox guild. */
 export const MEMBER_PERMISSIONS =
@@ -33,12 +37,35 @@ export interface SandboxUser {
 export interface SandboxChannel {
   id: string;
   name: string;
+  /** What the channel changes of the server's permissions, for a role or a member (none by default). */
+  overwrites?: PermissionOverwrite[];
+}
+
+export interface PermissionOverwrite {
+  /** A role's id (the guild's own for @everyone) or a member's. */
+  id: string;
+  type: "role" | "member";
+  allow?: bigint;
+  deny?: bigint;
+}
+
+export interface SandboxRole {
+  id: string;
+  name: string;
+  permissions: bigint;
 }
 
 export interface SandboxGuild {
   id: string;
   name: string;
   channels: SandboxChannel[];
+  /** The guild's owner, who has every permission; a fresh id when not given. */
+  ownerId?: string;
+  /**
+   * Its roles, @everyone (whose id is the guild's) included. When not given: @everyone with the permissions of
+   * an ordinary member, and Moderators (Manage Messages), Managers (Manage Server) and Administrators.
+   */
+  roles?: SandboxRole[];
 }
 
 export interface StoredAttachment {
@@ -150,6 +177,11 @@ export interface CommandInput {
   user: SandboxUser;
   guildId?: string | undefined;
   channelId?: string;
+  /**
+   * The member's permissions in the server: they get the guild's roles that grant them (Moderators for Manage
+   * Messages…), besides `roles`. Their permissions in the channel, which the interaction carries, follow from
+   * those and the channel's overwrites.
+   */
   permissions?: bigint;
   /** The ids of the member's roles (none by default). */
   roles?: string[];

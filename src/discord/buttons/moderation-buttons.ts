@@ -16,7 +16,7 @@ export async function handleModerationButton(
   log: Logger,
 ) {
   if (id.action === "log") {
-    requireModerator(interaction, PermissionFlagsBits.ManageMessages, "/moderation log");
+    await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, "/moderation log");
     // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
     await interaction.deferUpdate();
     if (!interaction.guildId) return;
@@ -24,7 +24,7 @@ export async function handleModerationButton(
     await interaction.editReply({ ...page, allowedMentions: NO_PINGS });
     return;
   }
-  requireModerator(interaction, PermissionFlagsBits.ManageMessages, "Purging references");
+  await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, "Purging references");
   if (id.action === "cancel") {
     await interaction.update({
       content: "Cancelled; nothing was deleted.",

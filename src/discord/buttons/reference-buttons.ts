@@ -12,7 +12,7 @@ export async function handleReferenceButton(
   id: Extract<CustomId, { handler: "ref" }>,
   ctx: AppContext,
 ) {
-  const viewer = viewerOf(interaction);
+  const viewer = await viewerOf(interaction, ctx);
   if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.

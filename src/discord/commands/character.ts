@@ -67,7 +67,7 @@ export const character: Command = {
     // Acknowledged before the reference is looked up (the database may be across a network); a reference the
     // member may not use is refused privately, with nothing recorded.
     await interaction.deferReply();
-    const choice = await ctx.references.choose(rawRef, viewerOf(interaction));
+    const choice = await ctx.references.choose(rawRef, await viewerOf(interaction, ctx));
     if (!choice.ok) {
       const reason = choice.reason === "no_pick" ? "not_found" : choice.reason;
       await refusePrivately(interaction, imageLookupError(reason, rawRef), log);

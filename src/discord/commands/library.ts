@@ -19,8 +19,9 @@ import type { Logger } from "../../kit/logger.ts";
 import { libraryGallery } from "../flows/library-gallery.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
-import { imageLookupError, memberRoleIds, viewerOf } from "../kit/guards.ts";
+import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { autocompleteReference } from "../kit/reference-autocomplete.ts";
+import { memberRoleIds } from "../kit/server-permissions.ts";
 import { fitImage, perImageBudget } from "../replies/attachments.ts";
 import { renderLibraryEntry } from "../views/library.ts";
 import { NO_PINGS } from "../views/message.ts";
@@ -91,7 +92,7 @@ export const library: Command = {
       await showEntry(interaction, ctx, guildId);
       return;
     }
-    const viewer = viewerOf(interaction);
+    const viewer = await viewerOf(interaction, ctx);
     const curator: Curator = {
       ...viewer,
       guildId,

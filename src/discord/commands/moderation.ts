@@ -61,7 +61,7 @@ export const moderation: Command = {
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
     const sub = interaction.options.getSubcommand(true);
-    requireModerator(interaction, PermissionFlagsBits.ManageMessages, `/moderation ${sub}`);
+    await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, `/moderation ${sub}`);
     // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     if (sub === "log") return showLog(interaction, ctx);

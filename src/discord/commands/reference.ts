@@ -52,7 +52,7 @@ export const reference: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const sub = interaction.options.getSubcommand(true);
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const viewer = viewerOf(interaction);
+    const viewer = await viewerOf(interaction, ctx);
     if (sub === "list") {
       await listReferences(interaction, ctx, viewer);
       return;
@@ -61,7 +61,7 @@ export const reference: Command = {
     const lookup = await ctx.references.getImage(rawId, viewer);
     if (!lookup.ok) throw imageLookupError(lookup.reason, rawId);
     if (sub === "delete") await deleteReference(interaction, ctx, viewer, lookup.image, rawId, log);
-    else await showReference(interaction, ctx, lookup, sub !== "info", log);
+    else await showReference(interaction, ctx, lookup, viewer, sub !== "info", log);
   },
 };
 
@@ -114,12 +114,13 @@ async function showReference(
   interaction: ChatInputCommandInteraction,
   ctx: AppContext,
   { image, isCurrentPick }: Extract<ImageLookup, { ok: true }>,
+  viewer: Viewer,
   withImage: boolean,
   log: Logger,
 ): Promise<void> {
   // What was made from it, as this viewer may see it: their own, or everything when they moderate.
   const [lineage, entries] = await Promise.all([
-    ctx.references.lineage(image, viewerOf(interaction)),
+    ctx.references.lineage(image, viewer),
     ctx.library.forImage(image.id),
   ]);
   const names = entries.map((e) => e.name);

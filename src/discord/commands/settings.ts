@@ -164,7 +164,7 @@ export const settings: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    requireModerator(interaction, PermissionFlagsBits.ManageGuild, "/settings");
+    await requireModerator(interaction, ctx, PermissionFlagsBits.ManageGuild, "/settings");
     const guildId = interaction.guildId;
     if (!guildId) throw new UserFacingError("/settings works only in a server.");
     const sub = interaction.options.getSubcommand(true);

@@ -29,7 +29,12 @@ export const video: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const prompt = promptFrom(interaction, "prompt", "Say what should happen.");
     const rawId = interaction.options.getString("reference")?.trim() || undefined;
-    await videoFromReference(interaction, ctx, { prompt, rawId, viewer: viewerOf(interaction) }, log);
+    await videoFromReference(
+      interaction,
+      ctx,
+      { prompt, rawId, viewer: await viewerOf(interaction, ctx) },
+      log,
+    );
   },
 
   /** The member's recent references and the server library's names. */

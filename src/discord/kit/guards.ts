@@ -1,17 +1,30 @@
 // Who is asking, and whether they may: the checks commands and buttons share.
 import { type Interaction, PermissionFlagsBits } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
 import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { memberServerPermissions } from "./server-permissions.ts";
 
-/** The member as the services see them; Manage Messages in the guild makes them a moderator there. */
-export function viewerOf(interaction: Interaction): Viewer {
+/**
+ * The member as the services see them; Manage Messages in the server (through a role, not a channel's
+ * overwrite) makes them a moderator there, whose reach is the whole server.
+ */
+export async function viewerOf(interaction: Interaction, ctx: AppContext): Promise<Viewer> {
   return {
     userId: interaction.user.id,
     guildId: interaction.guildId,
-    canModerate:
-      interaction.inGuild() &&
-      (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false),
+    canModerate: await holdsInServer(interaction, ctx, PermissionFlagsBits.ManageMessages),
   };
+}
+
+/** Whether the member holds `permission` in the whole server (a channel's overwrites do not count). */
+async function holdsInServer(
+  interaction: Interaction,
+  ctx: AppContext,
+  permission: bigint,
+): Promise<boolean> {
+  if (!interaction.inGuild()) return false;
+  return ((await memberServerPermissions(interaction, ctx)) & permission) === permission;
 }
 
 /** The error for an id the user typed that names no image they may see; unknown and foreign ids read alike. */
@@ -30,26 +43,22 @@ export function imageLookupError(
   );
 }
 
-/** Moderator commands check the permission themselves too: default_member_permissions can be changed by admins. */
-export function requireModerator(
-  interaction: { inGuild(): boolean; memberPermissions: { has(p: bigint): boolean } | null },
+/**
+ * Moderator commands check the permission themselves too: default_member_permissions can be changed by admins,
+ * and Discord lets a member use a command with a permission they hold only in the channel. What they do reaches
+ * the whole server, so the permission must be theirs in the server.
+ */
+export async function requireModerator(
+  interaction: Interaction,
+  ctx: AppContext,
   permission: bigint,
   what: string,
-): void {
+): Promise<void> {
   if (!interaction.inGuild()) throw new UserFacingError(`${what} works only in a server.`);
-  if (!interaction.memberPermissions?.has(permission)) {
+  if (!(await holdsInServer(interaction, ctx, permission))) {
     const name = permission === PermissionFlagsBits.ManageGuild ? "Manage Server" : "Manage Messages";
-    throw new UserFacingError(`${what} needs the ${name} permission.`);
+    throw new UserFacingError(
+      `${what} needs the ${name} permission in the server (a server role that grants it).`,
+    );
   }
-}
-
-/**
- * The ids of the roles the member holds: the interaction's member data lists them; a member discord.js cached
- * has them through the guild's roles, which the gateway's GUILD_CREATE (and any role option) fills in.
- */
-export function memberRoleIds(interaction: Interaction): string[] {
-  const member = interaction.member;
-  if (!member) return [];
-  if (Array.isArray(member.roles)) return member.roles;
-  return [...member.roles.cache.keys()];
 }
