@@ -18,6 +18,7 @@ import { FileStore } from "../files/file-store.ts";
 import { openObjectStore } from "../files/open-object-store.ts";
 import { LinkSigner } from "../files/signed-links.ts";
 import { type Clock, systemClock } from "../kit/clock.ts";
+import { Cooldown } from "../kit/cooldown.ts";
 import { ExpiringCache } from "../kit/expiring-cache.ts";
 import { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
@@ -35,6 +36,8 @@ import type { SharedJobQueue } from "../queue/job-queue.ts";
 
 /** How long a server's roles read over REST are trusted before they are read again. */
 const SERVER_ROLES_TTL_MS = 60_000;
+/** The least time between two pages of a list a member turns to. */
+const PAGER_COOLDOWN_MS = 1000;
 
 export interface AppOptions {
   clock?: Clock;
@@ -118,6 +121,7 @@ function assemble(
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
     // over REST, and a minute's staleness is what a role change costs.
     serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
+    pagerCooldown: new Cooldown(clock, PAGER_COOLDOWN_MS),
     close: () => closeContext(core, files, services),
   };
 }
@@ -189,7 +193,15 @@ function createCuration(
   files: FileStore,
 ): Pick<AppContext, "references" | "library" | "moderation"> {
   const references = new ReferenceService({ ...repos, files, clock, logger });
-  const library = new LibraryService({ data, library: repos.library, settings: repos.guildSettings, clock });
+  const library = new LibraryService({
+    data,
+    library: repos.library,
+    settings: repos.guildSettings,
+    pendingDeletions: repos.pendingDeletions,
+    files,
+    clock,
+    logger,
+  });
   const moderation = new ModerationService({ data, references, audit: repos.audit, clock });
   return { references, library, moderation };
 }

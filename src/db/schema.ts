@@ -125,6 +125,8 @@ export interface LibraryEntriesTable {
   note: string | null;
   addedBy: string;
   createdAt: number;
+  /** The gallery's preview, `<uuid>.thumb.jpg`; null until made (entries added before previews were stored). */
+  thumbnailFile: string | null;
 }
 
 export interface UsageLedgerTable {

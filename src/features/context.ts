@@ -7,6 +7,7 @@ import type { Repos } from "../db/repos.ts";
 import type { FileStore } from "../files/file-store.ts";
 import type { LinkSigner } from "../files/signed-links.ts";
 import type { Clock } from "../kit/clock.ts";
+import type { Cooldown } from "../kit/cooldown.ts";
 import type { ExpiringCache } from "../kit/expiring-cache.ts";
 import type { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
@@ -71,6 +72,11 @@ export interface AppContext {
    * member's permissions in the server, which an interaction without a cached server does not carry.
    */
   serverRoles: ExpiringCache<ServerRoles>;
+  /**
+   * Presses of list pagers (/library list, /reference list) by member: at most one page a second each, since
+   * every page of the library sends four previews.
+   */
+  pagerCooldown: Cooldown;
   /** Stops waiting on predictions (their rows stay resumable) and closes the database. */
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-// Images and videos, named only by validated UUIDs: images/<uuid>.<ext> and videos/<uuid>.mp4, kept in an
+// Images and videos, named only by validated UUIDs: images/<uuid>.<ext> and videos/<uuid>.mp4 (and the library's
+// previews, thumbnails/<uuid>.jpg, named `<uuid>.thumb.jpg`), kept in an
 // ObjectStore (files under DATA_DIR by default, or S3-compatible storage). Everything that reads or writes
 // them goes through here: the checks below come before any call to the backend.
 import { createHash } from "node:crypto";
@@ -20,7 +21,12 @@ import {
 } from "./object-store.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
-const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4)$/;
+const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4|thumb\.jpg)$/;
+/** Where each kind of stored file lives, by its name's ending. */
+const FOLDER: Record<string, string> = { mp4: "videos", "thumb.jpg": "thumbnails" };
+
+/** A thumbnail's longest side: a gallery preview is for recognising a character, not for looking at it. */
+export const THUMBNAIL_EDGE = 256;
 /** The key prefixes of the two kinds of file; the layout of DATA_DIR before the object store, kept as it was. */
 const PREFIXES = ["images/", "videos/"] as const;
 
@@ -119,7 +125,7 @@ export class FileStore {
   /** A directory (DATA_DIR, files under it) or an object store. */
   constructor(storage: string | ObjectStore) {
     this.objects = typeof storage === "string" ? new LocalObjectStore(storage) : storage;
-    if (this.objects instanceof LocalObjectStore) this.objects.makeFolders(PREFIXES);
+    if (this.objects instanceof LocalObjectStore) this.objects.makeFolders([...PREFIXES, "thumbnails/"]);
   }
 
   /**
@@ -210,11 +216,34 @@ export class FileStore {
     return { fileName, mime: type.mime, bytes: data.byteLength, sha256 };
   }
 
-  /** The key of a stored file, after checking the name is `<uuid>.<known ext>`; videos live apart from images. */
+  /**
+   * Makes a small JPEG of a stored image's bytes (at most THUMBNAIL_EDGE a side, flattened on white) and stores
+   * it as thumbnails/<id>.jpg; returns its file name, `<id>.thumb.jpg`, and its bytes.
+   */
+  async writeThumbnail(id: string, original: Uint8Array): Promise<{ fileName: string; data: Buffer }> {
+    if (!isUuid(id)) throw new InvalidFileIdError(id);
+    const data = await sharp(original, { limitInputPixels: MAX_IMAGE_PIXELS })
+      .resize(THUMBNAIL_EDGE, THUMBNAIL_EDGE, { fit: "inside", withoutEnlargement: true })
+      .flatten({ background: "#ffffff" })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    const fileName = `${id}.thumb.jpg`;
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    await this.reach("store a thumbnail", () =>
+      this.objects.put(this.keyOf(fileName), data, { contentType: "image/jpeg", sha256 }),
+    );
+    return { fileName, data };
+  }
+
+  /**
+   * The key of a stored file, after checking the name is `<uuid>.<known ext>`; videos and thumbnails live
+   * apart from images (a thumbnail's key is thumbnails/<uuid>.jpg).
+   */
   keyOf(fileName: string): string {
     const match = FILE_NAME.exec(fileName);
     if (!match || !isUuid(match[1])) throw new InvalidFileIdError(fileName);
-    return `${match[2] === "mp4" ? "videos" : "images"}/${fileName}`;
+    const folder = FOLDER[match[2] as string];
+    return folder === "thumbnails" ? `thumbnails/${match[1]}.jpg` : `${folder ?? "images"}/${fileName}`;
   }
 
   async read(fileName: string): Promise<Buffer> {

@@ -21,6 +21,7 @@ const COLUMNS = [
   "l.note",
   "l.addedBy",
   "l.createdAt",
+  "l.thumbnailFile",
 ] as const;
 
 /** The key a name is compared by: the same name in any case is the same entry. */
@@ -63,6 +64,17 @@ export class LibraryRepo {
       .where("nameKey", "=", libraryNameKey(name))
       .returningAll()
       .executeTakeFirst();
+  }
+
+  /** Records an entry's thumbnail when it has none; false when the entry is gone (or already has one). */
+  async setThumbnail(id: string, fileName: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable("libraryEntries")
+      .set({ thumbnailFile: fileName })
+      .where("id", "=", id)
+      .where("thumbnailFile", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** Removes every entry naming an image (it is being deleted), returning them. */

@@ -4,6 +4,7 @@ import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import { libraryGallery } from "../flows/library-gallery.ts";
 import type { CustomId } from "../kit/custom-id.ts";
+import { requirePagerTurn } from "../kit/pager-cooldown.ts";
 import { NO_PINGS } from "../views/message.ts";
 
 export async function handleLibraryButton(
@@ -13,6 +14,7 @@ export async function handleLibraryButton(
 ) {
   const guildId = interaction.guildId;
   if (!guildId) throw new UserFacingError("The library belongs to a server.");
+  requirePagerTurn(ctx, interaction.user.id);
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();
   const gallery = await libraryGallery(ctx, guildId, id.page);

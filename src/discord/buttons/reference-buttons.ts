@@ -4,6 +4,7 @@ import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { viewerOf } from "../kit/guards.ts";
+import { requirePagerTurn } from "../kit/pager-cooldown.ts";
 import { NO_PINGS } from "../views/message.ts";
 import { LIST_PAGE_SIZE, renderImageList } from "../views/references.ts";
 
@@ -15,6 +16,7 @@ export async function handleReferenceButton(
   const viewer = await viewerOf(interaction, ctx);
   if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
+  requirePagerTurn(ctx, interaction.user.id);
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();
   const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);

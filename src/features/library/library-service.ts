@@ -10,13 +10,21 @@ import {
   type LibraryRepo,
   libraryNameKey,
 } from "../../db/repositories/library-repo.ts";
+import type { PendingDeletionsRepo } from "../../db/repositories/pending-deletions-repo.ts";
+import type { FileStore } from "../../files/file-store.ts";
+import { ObjectNotFoundError } from "../../files/object-store.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import { newId } from "../../kit/ids.ts";
+import type { Logger } from "../../kit/logger.ts";
 import type { Viewer } from "../references/reference-service.ts";
 
 export const MAX_LIBRARY_NAME_LENGTH = 32;
 export const MAX_LIBRARY_NOTE_LENGTH = 200;
+/** The most entries a server's library holds: a gallery of more is not browsed, and each costs a preview. */
+export const MAX_LIBRARY_ENTRIES = 500;
+/** The most names one image has in a server's library. */
+export const MAX_NAMES_PER_IMAGE = 5;
 /** Letters and digits of any script, spaces, - and _: a name reads well in a list and in autocomplete. */
 const NAME_PATTERN = /^[\p{L}\p{N} _-]+$/u;
 
@@ -53,7 +61,10 @@ export class LibraryService {
       data: DataStore;
       library: LibraryRepo;
       settings: GuildSettingsRepo;
+      pendingDeletions: PendingDeletionsRepo;
+      files: FileStore;
       clock: Clock;
+      logger: Logger;
     },
   ) {}
 
@@ -68,7 +79,8 @@ export class LibraryService {
   /**
    * Adds `image` under `rawName`, with its audit row, in one transaction. The caller looked the image up as
    * the curator may see it (their own, or any of the server's for a moderator); it must be of this server and
-   * still stored. Refusals are UserFacingErrors, and leave nothing written.
+   * still stored. Its gallery preview is stored first, recorded on the entry. Refusals are UserFacingErrors,
+   * and leave nothing written.
    */
   async add(
     curator: Curator,
@@ -92,7 +104,23 @@ export class LibraryService {
         "Only moderators (Manage Messages) can add another member's reference to the library; add one of yours.",
       );
     }
+    const id = newId();
+    const thumbnailFile = await this.makeThumbnail(id, image.fileName);
+    try {
+      return await this.insert(curator, image, { id, name, note, thumbnailFile });
+    } catch (err) {
+      await this.dropThumbnail(thumbnailFile);
+      throw err;
+    }
+  }
+
+  private insert(
+    curator: Curator,
+    image: ImageWithOwner,
+    fields: Pick<LibraryEntry, "id" | "name" | "note" | "thumbnailFile">,
+  ): Promise<LibraryEntry> {
     const { data, clock } = this.deps;
+    const { name } = fields;
     return data.transaction(
       async (tx) => {
         // The lock a deletion takes: an entry is added before the image is deleted (and goes with it), or not.
@@ -100,13 +128,13 @@ export class LibraryService {
         const current = await tx.images.get(image.id);
         if (!current || current.deletedAt !== null || current.status !== "succeeded")
           throw new UserFacingError("That reference has been deleted.");
+        await requireRoom(tx.library, curator.guildId, image.id);
         const entry: LibraryEntry = {
-          id: newId(),
+          ...fields,
           guildId: curator.guildId,
           name,
           nameKey: libraryNameKey(name),
           imageId: image.id,
-          note,
           addedBy: curator.userId,
           createdAt: clock.now(),
         };
@@ -130,15 +158,17 @@ export class LibraryService {
     );
   }
 
-  /** Removes an entry (never its image), with its audit row. */
+  /** Removes an entry (never its image), with its audit row; its preview is removed after the commit. */
   async remove(curator: Curator, rawName: string): Promise<LibraryEntry> {
     requireCurator(curator);
     const name = normaliseLibraryName(rawName);
     const { data, clock } = this.deps;
-    return data.transaction(
+    const removed = await data.transaction(
       async (tx) => {
         const removed = await tx.library.remove(curator.guildId, name);
         if (!removed) throw new UserFacingError(noEntry(name));
+        // Journalled with the removal: a crash before the file goes leaves it to the next start.
+        if (removed.thumbnailFile) await tx.pendingDeletions.schedule([removed.thumbnailFile], clock.now());
         await tx.audit.add({
           guildId: curator.guildId,
           actorId: curator.userId,
@@ -152,6 +182,50 @@ export class LibraryService {
       },
       { locks: [`library:${curator.guildId}`] },
     );
+    if (removed.thumbnailFile) await this.dropThumbnail(removed.thumbnailFile, true);
+    return removed;
+  }
+
+  /**
+   * An entry's gallery preview: its stored thumbnail, or (an entry added before they were stored, or one whose
+   * file went missing) one made from the original now and stored for the next view.
+   */
+  async preview(entry: LibraryEntryWithImage): Promise<Buffer> {
+    const { files, library } = this.deps;
+    if (entry.thumbnailFile) {
+      try {
+        return await files.read(entry.thumbnailFile);
+      } catch (err) {
+        if (!(err instanceof ObjectNotFoundError)) throw err;
+      }
+    }
+    if (!entry.fileName) throw new UserFacingError("That reference has been deleted.");
+    const made = await files.writeThumbnail(entry.id, await files.read(entry.fileName));
+    // The entry may have gone while the preview was made: then nothing names the file, so it goes too.
+    if (!(await library.setThumbnail(entry.id, made.fileName))) await this.dropThumbnail(made.fileName);
+    return made.data;
+  }
+
+  /** Stores the preview of the image `fileName` under the entry's id; a deleted image is a refusal. */
+  private async makeThumbnail(entryId: string, fileName: string | null): Promise<string> {
+    try {
+      if (!fileName) throw new ObjectNotFoundError("no file");
+      const original = await this.deps.files.read(fileName);
+      return (await this.deps.files.writeThumbnail(entryId, original)).fileName;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) throw new UserFacingError("That reference has been deleted.");
+      throw err;
+    }
+  }
+
+  /** Removes a preview nothing names; a failure is logged (the file costs only space). */
+  private async dropThumbnail(fileName: string, journalled = false): Promise<void> {
+    try {
+      await this.deps.files.remove(fileName);
+      if (journalled) await this.deps.pendingDeletions.clear(fileName);
+    } catch (err) {
+      this.deps.logger.error({ err, fileName }, "could not remove a library preview");
+    }
   }
 
   /** A page of the server's library in name order; `page` counts from 1. */
@@ -179,6 +253,20 @@ export class LibraryService {
   /** The entries naming an image: /reference info lists them. */
   forImage(imageId: string): Promise<LibraryEntry[]> {
     return this.deps.library.forImage(imageId);
+  }
+}
+
+/** Refuses an entry past the library's caps; run under the server's library lock and the image's lock. */
+async function requireRoom(library: LibraryRepo, guildId: string, imageId: string): Promise<void> {
+  if ((await library.count(guildId)) >= MAX_LIBRARY_ENTRIES) {
+    throw new UserFacingError(
+      `This server's library is full (${MAX_LIBRARY_ENTRIES} entries). Remove some with /library remove first.`,
+    );
+  }
+  if ((await library.forImage(imageId)).filter((e) => e.guildId === guildId).length >= MAX_NAMES_PER_IMAGE) {
+    throw new UserFacingError(
+      `That reference already has ${MAX_NAMES_PER_IMAGE} names in the library, the most one image may have. Remove one first.`,
+    );
   }
 }
 

@@ -188,9 +188,12 @@ export class ReferenceService {
     if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;
     const gone = await videos.markDeletedForImage(image.id, now, deletedBy);
     const libraryEntries = await tx.library.removeForImage(image.id);
-    const fileNames = [current.fileName, ...gone.map((v) => v.fileName)].filter(
-      (name): name is string => name !== null,
-    );
+    // The library's previews of the image go with it.
+    const fileNames = [
+      current.fileName,
+      ...gone.map((v) => v.fileName),
+      ...libraryEntries.map((e) => e.thumbnailFile),
+    ].filter((name): name is string => name !== null);
     await pendingDeletions.schedule(fileNames, now);
     await pendingMessageEdits.schedule(
       [

@@ -226,6 +226,7 @@ const libraryEntry = (prompt: string, n: number): LibraryEntryWithImage => ({
   guildId: ID,
   name: markdownHeavy(MAX_LIBRARY_NAME_LENGTH),
   nameKey: markdownHeavy(MAX_LIBRARY_NAME_LENGTH),
+  thumbnailFile: null,
   imageId: uuid(n),
   note: markdownHeavy(MAX_LIBRARY_NOTE_LENGTH),
   addedBy: ID,

@@ -1,5 +1,8 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { MAX_LIBRARY_ENTRIES, MAX_NAMES_PER_IMAGE } from "../../../src/features/library/library-service.ts";
+import { Cooldown } from "../../../src/kit/cooldown.ts";
+import { newId } from "../../../src/kit/ids.ts";
 import type { SandboxUser } from "../../../src/sandbox/server.ts";
 import {
   ALICE,
@@ -215,5 +218,121 @@ describe("/library", () => {
     expect(await names("E_C")).toEqual(["snake_case"]);
     expect((await names("snake")).sort()).toEqual(["snake_case", "snakexcase"]);
     expect(await names("%")).toEqual([]);
+  });
+
+  it("stores a small preview with each entry; the gallery shows it without the original; it goes with the entry", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const mod = { permissions: MODERATOR_PERMISSIONS };
+    const view = await h.generationOf(await h.character({ description: "three owls", count: 3 }));
+    const [first, second, third] = view.images;
+    if (!first || !second || !third) throw new Error("no images");
+    for (const [n, image] of [first, second, third].entries())
+      await command(h, "library add", { reference: image.id, name: `owl ${n + 1}` }, MOD, mod);
+    const entryOf = async (imageId: string) => {
+      const [entry] = await h.ctx.repos.library.forImage(imageId);
+      if (!entry) throw new Error("no entry");
+      return entry;
+    };
+    const owl1 = await entryOf(first.id);
+    expect(owl1.thumbnailFile).toBe(`${owl1.id}.thumb.jpg`);
+    const thumbnail = await h.ctx.files.read(owl1.thumbnailFile as string);
+    const meta = await sharp(thumbnail).metadata();
+    expect(meta.format).toBe("jpeg");
+    expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBeLessThanOrEqual(256);
+
+    // The originals' bytes gone from storage: the gallery still shows every preview, so it never reads them.
+    for (const image of [first, second, third])
+      await h.ctx.files.objects.delete(h.ctx.files.keyOf(image.fileName as string));
+    const list = await command(h, "library list", {}, BOB);
+    expect(list.content).toContain("page 1/1 · 3 in all");
+    expect(list.attachments).toHaveLength(3);
+
+    // /library remove takes the preview with the entry.
+    await command(h, "library remove", { name: "owl 1" }, MOD, mod);
+    expect(await h.fileStored(owl1.thumbnailFile as string)).toBe(false);
+    expect(await h.ctx.repos.pendingDeletions.all()).toEqual([]);
+    // Deleting the image takes its entry's preview too.
+    const owl2 = await entryOf(second.id);
+    await command(h, "reference delete", { id: second.id }, MOD, mod);
+    await eventually(async () => !(await h.fileStored(owl2.thumbnailFile as string)));
+  });
+
+  it("makes the preview of an entry that has none on its first view, and keeps it", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const image = await imageOf(h, "an old entry");
+    await command(h, "library add", { reference: image.id, name: "old" }, MOD, {
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    const [added] = await h.ctx.repos.library.forImage(image.id);
+    if (!added?.thumbnailFile) throw new Error("no preview");
+    // As an entry made before previews were stored: no column, no file.
+    await h.ctx.files.remove(added.thumbnailFile);
+    await h.ctx.data.db.updateTable("libraryEntries").set({ thumbnailFile: null }).execute();
+    const list = await command(h, "library list", {}, BOB);
+    expect(list.attachments).toHaveLength(1);
+    const [entry] = await h.ctx.repos.library.forImage(image.id);
+    expect(entry?.thumbnailFile).toBe(added.thumbnailFile);
+    expect(await h.fileStored(added.thumbnailFile)).toBe(true);
+  });
+
+  it("answers a second page press inside the cooldown with a slow-down, only to that member", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    // A long window, so the test does not depend on how fast the machine presses.
+    h.ctx.pagerCooldown = new Cooldown(h.clock, 60_000);
+    const view = await h.generationOf(await h.character({ description: "five cats", count: 4 }));
+    const fifth = await imageOf(h, "the fifth cat");
+    for (const [n, image] of [...view.images, fifth].entries()) {
+      await command(h, "library add", { reference: image.id, name: `cat ${n + 1}` }, MOD, {
+        permissions: MODERATOR_PERMISSIONS,
+      });
+    }
+    const list = await command(h, "library list", {}, BOB);
+    const next = buttons(list)[1]?.custom_id as string;
+    const first = h.sandbox.pressButton({ message: list, customId: next, user: BOB });
+    await h.sandbox.waitFor(() => first.callback, 5000, "the press acknowledged");
+    expect(first.callback?.type).toBe(6);
+    const second = h.sandbox.pressButton({ message: list, customId: next, user: BOB });
+    const refusal = await h.settledReply(second);
+    expect(refusal.visible_to).toBe(BOB.id);
+    expect(refusal.content).toContain("Slow down");
+    // Past the window, the member pages again.
+    h.clock.advance(60_000);
+    const third = h.sandbox.pressButton({ message: list, customId: next, user: BOB });
+    await h.sandbox.waitFor(() => third.callback, 5000, "the press acknowledged");
+    expect(third.callback?.type).toBe(6);
+  });
+
+  it(`refuses a ${MAX_NAMES_PER_IMAGE + 1}th name for an image and a ${MAX_LIBRARY_ENTRIES + 1}st entry`, async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const mod = { permissions: MODERATOR_PERMISSIONS };
+    const view = await h.generationOf(await h.character({ description: "two bears", count: 2 }));
+    const [crowded, other] = view.images;
+    if (!crowded || !other) throw new Error("no images");
+    const guildId = h.sandbox.guild.id;
+    const insert = (n: number) =>
+      h.ctx.repos.library.insert({
+        id: newId(),
+        guildId,
+        name: `bear ${n}`,
+        nameKey: `bear ${n}`,
+        imageId: crowded.id,
+        note: null,
+        addedBy: MOD.id,
+        createdAt: Date.now(),
+        thumbnailFile: null,
+      });
+    for (let n = 1; n < MAX_NAMES_PER_IMAGE; n++) await insert(n);
+    const fifth = await command(h, "library add", { reference: crowded.id, name: "bear last" }, MOD, mod);
+    expect(fifth.content).toContain("to the library as **bear last**");
+    const sixth = await command(h, "library add", { reference: crowded.id, name: "bear more" }, MOD, mod);
+    expect(sixth.visible_to).toBe(MOD.id);
+    expect(sixth.content).toContain(`already has ${MAX_NAMES_PER_IMAGE} names in the library`);
+
+    for (let n = MAX_NAMES_PER_IMAGE; n < MAX_LIBRARY_ENTRIES; n++) await insert(n);
+    expect(await h.ctx.repos.library.count(guildId)).toBe(MAX_LIBRARY_ENTRIES);
+    const full = await command(h, "library add", { reference: other.id, name: "one more" }, MOD, mod);
+    expect(full.content).toContain(`library is full (${MAX_LIBRARY_ENTRIES} entries)`);
+    expect(await h.ctx.repos.library.count(guildId)).toBe(MAX_LIBRARY_ENTRIES);
+    expect(await h.ctx.repos.library.forImage(other.id)).toEqual([]);
   });
 });
