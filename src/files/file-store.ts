@@ -28,7 +28,7 @@ const FOLDER: Record<string, string> = { mp4: "videos", "thumb.jpg": "thumbnails
 /** A thumbnail's longest side: a gallery preview is for recognising a character, not for looking at it. */
 export const THUMBNAIL_EDGE = 256;
 /** The key prefixes of the two kinds of file; the layout of DATA_DIR before the object store, kept as it was. */
-const PREFIXES = ["images/", "videos/"] as const;
+const PREFIXES = ["images/", "videos/", "thumbnails/"] as const;
 
 /**
  * The most pixels an image may have to be stored (or previewed): 4096². A provider's reference image is
@@ -125,7 +125,7 @@ export class FileStore {
   /** A directory (DATA_DIR, files under it) or an object store. */
   constructor(storage: string | ObjectStore) {
     this.objects = typeof storage === "string" ? new LocalObjectStore(storage) : storage;
-    if (this.objects instanceof LocalObjectStore) this.objects.makeFolders([...PREFIXES, "thumbnails/"]);
+    if (this.objects instanceof LocalObjectStore) this.objects.makeFolders([...PREFIXES]);
   }
 
   /**
@@ -319,7 +319,7 @@ export class FileStore {
   }
 
   /**
-   * Removes, under images/ and videos/, what crashed writes left and every stored file that `keep` does not
+   * Removes, under images/, videos/ and thumbnails/, what crashed writes left and every stored file that `keep` does not
    * claim and that is older than the store's grace period at `now`. Keys that are not ours are left alone, and
    * so is a file that cannot be removed (it is reported). Only safe while this process writes nothing.
    */
@@ -328,7 +328,7 @@ export class FileStore {
     for (const prefix of PREFIXES) {
       report.temp += await this.objects.removeIncomplete(prefix);
       for await (const object of this.objects.list(prefix)) {
-        const name = object.key.slice(prefix.length);
+        const name = storedName(prefix, object.key);
         // A stored name counts only under its own prefix: images/ holds no .mp4 of ours, videos/ only those.
         if (!FILE_NAME.test(name) || this.keyOrNone(name) !== object.key || keep(name)) continue;
         if (now - object.modifiedAt < this.objects.orphanGraceMs) {
@@ -357,4 +357,10 @@ export class FileStore {
   close(): void {
     this.objects.close();
   }
+}
+
+/** The file name a key under `prefix` stands for: a preview's key is thumbnails/<uuid>.jpg, its name <uuid>.thumb.jpg. */
+function storedName(prefix: string, key: string): string {
+  const rest = key.slice(prefix.length);
+  return prefix === "thumbnails/" ? rest.replace(/\.jpg$/, ".thumb.jpg") : rest;
 }

@@ -26,7 +26,7 @@ export interface RecoveryReport {
 
 export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryReport> {
   const { files, logger } = deps;
-  const { pendingDeletions, images, videos, meta } = deps.repos;
+  const { pendingDeletions, images, videos, library, meta } = deps.repos;
   let finished = 0;
   for (const fileName of await pendingDeletions.all()) {
     try {
@@ -46,7 +46,11 @@ export async function recoverFileStore(deps: RecoveryDeps): Promise<RecoveryRepo
       }
     }
   }
-  const live = new Set([...(await images.liveFileNames()), ...(await videos.liveFileNames())]);
+  const live = new Set([
+    ...(await images.liveFileNames()),
+    ...(await videos.liveFileNames()),
+    ...(await library.liveThumbnailNames()),
+  ]);
   let swept: SweepReport = { orphans: [], temp: 0, young: 0, failed: [] };
   try {
     if (await files.owns(await meta.installId())) {

@@ -161,6 +161,44 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
       expect(await listed(now.app)).toEqual(survivors);
     }
   });
+  it("sweeps previews no library entry names (a crash between a preview and its entry), keeping an entry's", async () => {
+    dir = makeTempDir();
+    const env = backend.env(`t-${newId()}`);
+    const first = (await start(dir.path, env)).app;
+    const view = await generate(first, {
+      guildId: "600000000000000001",
+      channelId: null,
+      userId: "500000000000000001",
+      prompt: "library knight",
+      count: 1,
+      aspectRatio: "1:1",
+    });
+    const [image] = view.images as [ImageRow];
+    const bytes = await first.files.read(image.fileName as string);
+    const entryId = newId();
+    const preview = await first.files.writeThumbnail(entryId, bytes);
+    await first.repos.library.insert({
+      id: entryId,
+      guildId: "600000000000000001",
+      name: "Knight",
+      nameKey: "knight",
+      imageId: image.id,
+      note: null,
+      addedBy: "500000000000000001",
+      createdAt: Date.now(),
+      thumbnailFile: preview.fileName,
+    });
+    const orphanId = newId();
+    await first.files.writeThumbnail(orphanId, bytes);
+    await first.close();
+    app = undefined;
+
+    const later = await start(dir.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
+    expect(later.report).toMatchObject({ orphans: 1, young: 0 });
+    const previews: string[] = [];
+    for await (const object of later.app.files.objects.list("thumbnails/")) previews.push(object.key);
+    expect(previews).toEqual([`thumbnails/${entryId}.jpg`]);
+  });
 });
 
 describe("S3 shared by two bots", () => {

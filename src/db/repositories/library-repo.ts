@@ -66,6 +66,16 @@ export class LibraryRepo {
       .executeTakeFirst();
   }
 
+  /** The preview file of every entry: what the start-up sweep keeps under thumbnails/. */
+  async liveThumbnailNames(): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom("libraryEntries")
+      .select("thumbnailFile")
+      .where("thumbnailFile", "is not", null)
+      .execute();
+    return new Set(rows.map((r) => r.thumbnailFile as string));
+  }
+
   /** Records an entry's thumbnail when it has none; false when the entry is gone (or already has one). */
   async setThumbnail(id: string, fileName: string): Promise<boolean> {
     const result = await this.db
