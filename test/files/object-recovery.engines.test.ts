@@ -69,6 +69,22 @@ async function start(
 }
 
 describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
+  /** A fresh directory and store for this backend, with a generation of `count` images made in it. */
+  async function startWithImages(prompt: string, count: number) {
+    const made = makeTempDir();
+    dir = made;
+    const env = backend.env(`t-${newId()}`);
+    const first = (await start(made.path, env)).app;
+    const view = await generate(first, {
+      guildId: "600000000000000001",
+      channelId: null,
+      userId: "500000000000000001",
+      prompt,
+      count,
+      aspectRatio: "1:1",
+    });
+    return { dir: made, env, first, view };
+  }
   it("finishes at the next start a deletion whose files a SIGKILL left behind after the commit", async () => {
     dir = makeTempDir();
     const env = backend.env(`t-${newId()}`);
@@ -103,17 +119,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
   });
 
   it("sweeps objects no live row names (on S3 once they are an hour old), keeping rows' objects and other names", async () => {
-    dir = makeTempDir();
-    const env = backend.env(`t-${newId()}`);
-    const first = (await start(dir.path, env)).app;
-    const view = await generate(first, {
-      guildId: "600000000000000001",
-      channelId: null,
-      userId: "500000000000000001",
-      prompt: "kept knight",
-      count: 2,
-      aspectRatio: "1:1",
-    });
+    const { dir: here, env, first, view } = await startWithImages("kept knight", 2);
     const [kept, deletedEarlier] = view.images as [ImageRow, ImageRow];
     // A row marked deleted by a version that removed its file outside any transaction, and crashed before.
     await first.repos.images.markDeleted(deletedEarlier.id, Date.now(), "500000000000000003");
@@ -146,33 +152,24 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     ].sort();
     const survivors = [`images/${kept.fileName}`, "images/README.txt"].sort();
 
-    const now = await start(dir.path, env);
+    const now = await start(here.path, env);
     if (now.app.files.objects.orphanGraceMs > 0) {
       // Just written: another process may be about to commit their rows.
       expect(now.report).toEqual({ finished: 0, orphans: 0, temp: 0, young: 3 });
       expect(await listed(now.app)).toEqual(everything);
       await now.app.close();
-      const later = await start(dir.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
+      const later = await start(here.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
       expect(later.report).toEqual({ finished: 0, orphans: 3, temp: 0, young: 0 });
       expect(await listed(later.app)).toEqual(survivors);
-      expect(existsSync(`${dir.path}/images`)).toBe(false);
+      expect(existsSync(`${here.path}/images`)).toBe(false);
     } else {
       expect(now.report).toEqual({ finished: 0, orphans: 3, temp: 0, young: 0 });
       expect(await listed(now.app)).toEqual(survivors);
     }
   });
+
   it("sweeps previews no library entry names (a crash between a preview and its entry), keeping an entry's", async () => {
-    dir = makeTempDir();
-    const env = backend.env(`t-${newId()}`);
-    const first = (await start(dir.path, env)).app;
-    const view = await generate(first, {
-      guildId: "600000000000000001",
-      channelId: null,
-      userId: "500000000000000001",
-      prompt: "library knight",
-      count: 1,
-      aspectRatio: "1:1",
-    });
+    const { dir: here, env, first, view } = await startWithImages("library knight", 1);
     const [image] = view.images as [ImageRow];
     const bytes = await first.files.read(image.fileName as string);
     const entryId = newId();
@@ -193,7 +190,7 @@ describe.each(BACKENDS)("start-up recovery on $name", (backend) => {
     await first.close();
     app = undefined;
 
-    const later = await start(dir.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
+    const later = await start(here.path, env, () => Date.now() + S3_ORPHAN_GRACE_MS + 60_000);
     expect(later.report).toMatchObject({ orphans: 1, young: 0 });
     const previews: string[] = [];
     for await (const object of later.app.files.objects.list("thumbnails/")) previews.push(object.key);
