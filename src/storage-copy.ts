@@ -70,11 +70,12 @@ function pageSizeOrUsage(value: string | undefined): number {
 
 /** The targets (a database, a bucket or both) and the page size, or the usage and exit code 2. */
 function targetsOrUsage(env: Record<string, string | undefined>): CopyTargets {
-  let args: { "to-database"?: string; "to-storage"?: string; "page-size"?: string };
+  let args: { "to-database"?: string[]; "to-storage"?: string; "page-size"?: string };
   try {
     args = parseArgs({
       options: {
-        "to-database": { type: "string" },
+        // Every value is checked: a password in any of several would still sit in the command line.
+        "to-database": { type: "string", multiple: true },
         "to-storage": { type: "string" },
         "page-size": { type: "string" },
       },
@@ -83,7 +84,9 @@ function targetsOrUsage(env: Record<string, string | undefined>): CopyTargets {
   } catch (err) {
     usage((err as Error).message);
   }
-  const database = targetDatabase(env, args["to-database"]);
+  const flags = args["to-database"] ?? [];
+  if (flags.length > 1) usage("give --to-database once");
+  const database = targetDatabase(env, flags[0]);
   if (!database.toDatabase && !args["to-storage"]) usage();
   return { ...database, toStorage: args["to-storage"], pageSize: pageSizeOrUsage(args["page-size"]) };
 }

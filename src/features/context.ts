@@ -71,7 +71,7 @@ export interface AppContext {
    * Servers' roles (and owners) read over REST, by server id, for a short while: server-wide actions need a
    * member's permissions in the server, which an interaction without a cached server does not carry.
    */
-  serverRoles: ExpiringCache<ServerRoles>;
+  serverRoles: ExpiringCache<ServerRoles | undefined>;
   /**
    * Presses of list pagers (/library list, /reference list) by member: at most one page a second each, since
    * every page of the library sends four previews.

@@ -98,6 +98,8 @@ export class RestApi {
         { message: "You are being rate limited.", retry_after: retryAfter, global: false },
         { "Retry-After": String(Math.ceil(retryAfter)), "X-RateLimit-Scope": "user" },
       );
+    } else if (fault.status === 403) {
+      reply(403, error("Missing Access", 50001));
     } else {
       reply(fault.status, error("Server error", 0));
     }

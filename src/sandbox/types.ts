@@ -108,7 +108,8 @@ export interface Fault {
   method: string;
   /** Matched against the path after /api/v10. */
   path: RegExp;
-  status: 429 | 500 | 502 | 503;
+  /** 403 answers as Discord does to a bot without access (code 50001, "Missing Access"). */
+  status: 403 | 429 | 500 | 502 | 503;
   retryAfterSeconds?: number;
   /** How many requests the fault answers; 1 by default. */
   times?: number;

@@ -389,6 +389,15 @@ describe("npm run storage:copy on a large install, a shared host and a shared bu
     expect(onArgv.output).toContain("--to-database must not carry a password");
     expect(onArgv.output).toContain("TO_DATABASE_URL");
     expect(onArgv.output).not.toContain("hunter2secret");
+    // Given twice, a password in either would still sit in the command line: refused whichever comes last.
+    const twice = await copy([
+      "--to-database",
+      "postgres://postgres:hunter2secret@127.0.0.1:5432/db",
+      "--to-database=postgres://postgres@127.0.0.1:5432/db",
+    ]);
+    expect(twice.status).toBe(2);
+    expect(twice.output).toContain("give --to-database once");
+    expect(twice.output).not.toContain("hunter2secret");
     const asParameter = await copy(["--to-database", "postgres://postgres@127.0.0.1:5432/db?password=x"]);
     expect(asParameter.status).toBe(2);
     expect(asParameter.output).toContain("--to-database must not carry a password");

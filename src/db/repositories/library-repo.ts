@@ -76,13 +76,16 @@ export class LibraryRepo {
     return new Set(rows.map((r) => r.thumbnailFile as string));
   }
 
-  /** Records an entry's thumbnail when it has none; false when the entry is gone (or already has one). */
+  /**
+   * Records an entry's thumbnail when it has none or names this same file (made again after it went missing);
+   * false when the entry is gone or names another file.
+   */
   async setThumbnail(id: string, fileName: string): Promise<boolean> {
     const result = await this.db
       .updateTable("libraryEntries")
       .set({ thumbnailFile: fileName })
       .where("id", "=", id)
-      .where("thumbnailFile", "is", null)
+      .where((eb) => eb.or([eb("thumbnailFile", "is", null), eb("thumbnailFile", "=", fileName)]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }

@@ -13,10 +13,10 @@ export async function handleReferenceButton(
   id: Extract<CustomId, { handler: "ref" }>,
   ctx: AppContext,
 ) {
+  requirePagerTurn(ctx, interaction.user.id);
   const viewer = await viewerOf(interaction, ctx);
   if (id.userId !== viewer.userId && !viewer.canModerate)
     throw new UserFacingError("That list belongs to someone else. Use /reference list.");
-  requirePagerTurn(ctx, interaction.user.id);
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();
   const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);

@@ -3,6 +3,7 @@
 // in one channel only must not act from there on the whole server.
 import {
   type APIGuild,
+  DiscordAPIError,
   type Interaction,
   PermissionFlagsBits,
   PermissionsBitField,
@@ -60,9 +61,18 @@ async function readServerRoles(
   guildId: string,
 ): Promise<ServerRoles | undefined> {
   try {
-    return await ctx.serverRoles.get(guildId, async () =>
-      serverRolesOf((await interaction.client.rest.get(Routes.guild(guildId))) as APIGuild),
-    );
+    return await ctx.serverRoles.get(guildId, async () => {
+      try {
+        return serverRolesOf((await interaction.client.rest.get(Routes.guild(guildId))) as APIGuild);
+      } catch (err) {
+        // A refusal (the bot is not in that server) is remembered for the cache's while: each refused read
+        // counts toward Discord's invalid-request limit, and a member pressing buttons must not spend it. A
+        // server error or a lost connection is not kept: the next press reads again.
+        if (!(err instanceof DiscordAPIError && err.status >= 400 && err.status < 500)) throw err;
+        ctx.logger.warn({ err, guildId }, "server roles refused; no server-wide permissions for a while");
+        return undefined;
+      }
+    });
   } catch (err) {
     ctx.logger.warn({ err, guildId }, "server roles unreadable; no server-wide permissions");
     return undefined;

@@ -30,7 +30,9 @@ export function quotePrompt(prompt: string, max = MAX_PROMPT_SHOWN): string {
   const flat = prompt.replace(/\s+/g, " ");
   let keep = Math.min(flat.length, max);
   for (;;) {
-    const escaped = escapeMarkdown(keep < flat.length ? `${flat.slice(0, Math.max(0, keep - 1))}…` : flat);
+    // Masked links too: a prompt's "[text](url)" must not show as a link under the bot's name.
+    const shown = keep < flat.length ? `${flat.slice(0, Math.max(0, keep - 1))}…` : flat;
+    const escaped = escapeMarkdown(shown, { maskedLink: true });
     if (escaped.length <= max || keep <= 1) return `“${escaped}”`;
     keep -= Math.max(1, Math.ceil((escaped.length - max) / 2));
   }

@@ -2,7 +2,7 @@
 import type { AuditEntry, AuditRecord } from "../../db/repositories/audit-repo.ts";
 import type { AuditActionFilter, AuditPage } from "../../features/moderation/moderation-service.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
-import { clip, pagerRows, type RenderedMessage } from "./message.ts";
+import { clip, pagerRows, quotePrompt, type RenderedMessage } from "./message.ts";
 import { videosTaken } from "./references.ts";
 
 /** Entries on one page of /moderation log. */
@@ -23,7 +23,7 @@ function describeAction(entry: AuditEntry): string {
   const target = entry.targetUserId ? ` <@${entry.targetUserId}>` : "";
   switch (entry.action) {
     case "prompt_blocked":
-      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): “${clip(String(d.prompt ?? ""), 80)}”`;
+      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): ${quotePrompt(String(d.prompt ?? ""), 80)}`;
     case "reference_delete":
       return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}${Array.isArray(d.libraryNames) ? ` (it left the library: ${d.libraryNames.map((n) => `\`${clip(String(n), 40)}\``).join(", ")})` : ""}`;
     case "library_add":
@@ -43,7 +43,8 @@ function describeAction(entry: AuditEntry): string {
 function renderEntry(entry: AuditRecord): string {
   const line = `<t:${Math.floor(entry.createdAt / 1000)}:R> ${entry.action === "prompt_blocked" ? "The bot" : `<@${entry.actorId}>`} ${describeAction(entry)}`;
   const times = entry.occurrences > 1 ? ` ×${entry.occurrences}` : "";
-  return `${line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line}${times}`;
+  const room = MAX_LINE - times.length;
+  return `${line.length > room ? `${line.slice(0, room - 1)}…` : line}${times}`;
 }
 
 /** A page of audit entries, newest first, with ◀ ▶ to the newer and older pages of the same filter. */

@@ -175,5 +175,20 @@ describe("server-wide actions", () => {
     expect(
       h.sandbox.requestLog.filter((r) => r.route === `/guilds/${guildId}` && r.status === 200),
     ).toHaveLength(2);
+
+    // A refusal (the bot is not in the server) is kept for the minute: presses do not spend Discord's
+    // invalid-request limit.
+    h.clock.advance(60_000);
+    h.sandbox.injectFault({ method: "GET", path: /^\/guilds\/\d+$/, status: 403, times: 1 });
+    for (const _ of [1, 2]) {
+      expect((await answer(h, "moderation log", {}, moderator)).content).toContain(
+        "needs the Manage Messages permission",
+      );
+    }
+    expect(
+      h.sandbox.requestLog.filter((r) => r.route === `/guilds/${guildId}` && r.status === 403),
+    ).toHaveLength(1);
+    h.clock.advance(60_000);
+    expect((await answer(h, "moderation log", {}, moderator)).content).toContain("Fox");
   });
 });

@@ -353,9 +353,13 @@ describe.each(PROMPTS.map((p) => [p.length, p] as const))(
         details,
         createdAt: LATE,
       }));
-      const query = { filter: null, memberId: ID, offset: 990 };
-      expectFits("audit log", renderAuditLog({ entries, hasOlder: true }, query));
-      expectFits("audit log, empty", renderAuditLog({ entries: [], hasOlder: false }, query));
+      const every = { filter: null, memberId: ID, offset: 990 };
+      expectFits("audit log", renderAuditLog({ entries, hasOlder: true }, every));
+      expectFits("audit log, empty", renderAuditLog({ entries: [], hasOlder: false }, every));
+      // The longest page: blocked prompts only, each repeated thousands of times, with both filters named.
+      const blocked = { filter: "prompt_blocked" as const, memberId: ID, offset: 990 };
+      const repeats = entries.map((e) => ({ ...e, action: "prompt_blocked" }));
+      expectFits("audit log, blocked prompts", renderAuditLog({ entries: repeats, hasOlder: true }, blocked));
     });
   },
 );

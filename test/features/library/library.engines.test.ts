@@ -275,6 +275,25 @@ describe("/library", () => {
     expect(await h.fileStored(added.thumbnailFile)).toBe(true);
   });
 
+  it("makes again a preview whose file went missing, keeps it, and records it once", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const image = await imageOf(h, "a lost preview");
+    await command(h, "library add", { reference: image.id, name: "lost" }, MOD, {
+      permissions: MODERATOR_PERMISSIONS,
+    });
+    const [added] = await h.ctx.repos.library.forImage(image.id);
+    if (!added?.thumbnailFile) throw new Error("no preview");
+    // The entry still names its preview, but the file is gone (a store restored without thumbnails/, say).
+    await h.ctx.files.remove(added.thumbnailFile);
+    for (const view of [1, 2]) {
+      const list = await command(h, "library list", {}, BOB);
+      expect(list.attachments, `view ${view}`).toHaveLength(1);
+      expect(await h.fileStored(added.thumbnailFile), `view ${view}`).toBe(true);
+    }
+    const [entry] = await h.ctx.repos.library.forImage(image.id);
+    expect(entry?.thumbnailFile).toBe(added.thumbnailFile);
+  });
+
   it("answers a second page press inside the cooldown with a slow-down, only to that member", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "20" });
     // A long window, so the test does not depend on how fast the machine presses.
