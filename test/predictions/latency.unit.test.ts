@@ -10,10 +10,16 @@ import type { PredictionProvider } from "../../src/providers/types.ts";
 const usual = (expectedMs: number, spreadMs: number) => ({ expectedMs, spreadMs });
 
 describe("adaptive polling", () => {
-  it("polls at the normal interval until it has learnt how long predictions take", () => {
-    expect(pollPlan(0, undefined, 1000).delayMs).toBe(1000);
-    expect(pollPlan(5000, undefined, 1000).delayMs).toBe(1000);
-    expect(pollPlan(0, new LatencyEstimate(), 1000).delayMs).toBe(1000);
+  it("before it has learnt how long predictions take, checks fast at first and backs off to the interval", () => {
+    // A fresh install: the first result is seen within a sixteenth of its running time, not up to a second late.
+    expect(pollPlan(0, undefined, 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
+    expect(pollPlan(400, new LatencyEstimate(), 1000)).toEqual({ delayMs: FAST_POLL_MS, onTick: true });
+    expect(pollPlan(1200, undefined, 1000)).toEqual({ delayMs: 75, onTick: false });
+    expect(pollPlan(8000, undefined, 1000).delayMs).toBe(500);
+    expect(pollPlan(16_000, undefined, 1000).delayMs).toBe(1000);
+    expect(pollPlan(60_000, undefined, 1000).delayMs).toBe(1000);
+    // A configured interval shorter than the fast one keeps its own time.
+    expect(pollPlan(5000, undefined, 20)).toEqual({ delayMs: 20, onTick: false });
   });
 
   it("waits until a result may be due, checks every 25 ms while it is, then backs off as it runs late", () => {
@@ -33,7 +39,6 @@ describe("adaptive polling", () => {
     // and a configured interval under 25 ms keeps its own time.
     expect(pollPlan(1000, usual(1500, 0), 1000).delayMs).toBe(425);
     expect(pollPlan(1340, usual(1500, 75), 20)).toEqual({ delayMs: 20, onTick: false });
-    expect(pollPlan(0, undefined, 25)).toEqual({ delayMs: 25, onTick: false });
   });
 
   it("asks about a prediction first when it may be due, and about one created long ago at once", async () => {
