@@ -73,7 +73,7 @@ export async function start(role: "gateway" | "worker", extra: Record<string, st
     MAX_RUNNING_PER_USER: "2",
     PREDICTION_POLL_MS: "50",
     QUEUE_EDIT_INTERVAL_MS: "100",
-    // A killed worker's jobs go back to the queue once its lock lapses: 3 s here, 30 s by default.
+    // A killed worker's jobs go back to the queue once its lock lapses: 3 s here, 8 s by default.
     JOB_LOCK_SECONDS: "3",
     LOG_LEVEL: "debug",
     ...extra,
