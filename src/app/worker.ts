@@ -5,6 +5,7 @@ import { enqueueUndelivered } from "../discord/flows/resume.ts";
 import { botRest, restOptionsFor } from "../discord/kit/rest.ts";
 import type { AppContext } from "../features/context.ts";
 import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
+import { startQueueReconciler } from "./queue-reconciler.ts";
 
 export interface RunningWorker {
   /** Graceful stop: no new jobs, the ones held handed back to the queue, `beforeClose`, database closed. */
@@ -21,10 +22,12 @@ export async function startWorker(ctx: AppContext): Promise<RunningWorker> {
   // A queue that lost its jobs (a Redis restarted without persistence) gets them back from the rows.
   await enqueueUndelivered(ctx, jobs);
   jobs.startWorkers(queuedJobHandlers(ctx, rest));
+  const reconciler = startQueueReconciler(ctx, jobs, config.queue?.reconcileMs ?? 30_000);
   logger.info({ queue: jobs.description }, "worker taking jobs");
 
   const stopping = new StopSequence(ctx, {
     announce: () => logger.info("stopping: handing back held jobs"),
+    drain: () => reconciler.stop(),
   });
   return { stop: (beforeClose) => stopping.stop(beforeClose) };
 }

@@ -170,6 +170,8 @@ interface CommonConfig {
         prefix: string;
         /** How long a worker's hold on a job lasts without renewal: a killed worker's jobs return after it. */
         lockMs: number;
+        /** How often the rows are compared with the queue, to put back jobs a Redis lost. */
+        reconcileMs: number;
       }
     | undefined;
   /** Replicate's prediction-create rate, fleet-wide with the shared queue. */
@@ -254,7 +256,12 @@ function commonConfig(e: Env): CommonConfig {
     http: httpSettings(e),
     role: e.ROLE,
     queue: e.REDIS_URL
-      ? { redisUrl: e.REDIS_URL, prefix: e.QUEUE_PREFIX, lockMs: e.JOB_LOCK_SECONDS * 1000 }
+      ? {
+          redisUrl: e.REDIS_URL,
+          prefix: e.QUEUE_PREFIX,
+          lockMs: e.JOB_LOCK_SECONDS * 1000,
+          reconcileMs: e.QUEUE_RECONCILE_SECONDS * 1000,
+        }
       : undefined,
     createsPerMinute: e.REPLICATE_CREATES_PER_MINUTE,
     statusChecksPerMinute: e.REPLICATE_STATUS_CHECKS_PER_MINUTE,

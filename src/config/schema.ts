@@ -276,6 +276,7 @@ export const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, "must be 1–40 letters, digits, _ and -"),
   ),
   JOB_LOCK_SECONDS: int(8, 2, 600),
+  QUEUE_RECONCILE_SECONDS: int(30, 2, 3600),
   REPLICATE_CREATES_PER_MINUTE: int(600, 1, 100_000),
   REPLICATE_STATUS_CHECKS_PER_MINUTE: int(2700, 60, 1_000_000),
   DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(50, 1, 10_000),

@@ -137,9 +137,43 @@ export class SharedJobQueue {
       throw new QueueUnavailableError((err as Error).message);
     }
     const queue = new SharedJobQueue(settings, redis, logger);
-    await queue.predictions.setGlobalConcurrency(settings.concurrency);
-    await queue.predictions.setGlobalRateLimit(settings.createsPerMinute, 60_000);
+    await queue.applyLimits();
     return queue;
+  }
+
+  /** Sets the fleet-wide limits: at start, and again by the reconciler (a Redis that lost its data lost them). */
+  async applyLimits(): Promise<void> {
+    await this.predictions.setGlobalConcurrency(this.settings.concurrency);
+    await this.predictions.setGlobalRateLimit(this.settings.createsPerMinute, 60_000);
+  }
+
+  /**
+   * Whether this process has the reconciler's turn for the next `periodMs` (`SET NX PX`, Redis's own expiring
+   * key): while several workers tick, one of them compares the rows with the queue each period.
+   */
+  async reconcileTurn(periodMs: number): Promise<boolean> {
+    const key = `${this.settings.prefix}:reconcile-turn`;
+    const ttl = Math.max(1000, periodMs - 1000);
+    return (await this.redis.set(key, String(process.pid), "PX", ttl, "NX")) === "OK";
+  }
+
+  /** Whether the queue holds a job for this row, in any state (waiting, running, delayed or ended). */
+  async holds(work: Pick<QueuedWork, "kind" | "id">): Promise<boolean> {
+    const queue = work.kind === "generation" ? this.deliveries : this.predictions;
+    return (await queue.getJob(jobIdOf(work))) !== undefined;
+  }
+
+  /**
+   * Redis's `maxmemory-policy`: anything but `noeviction` lets Redis drop queued jobs when memory runs short.
+   * Undefined where CONFIG is not allowed (some managed Redis services).
+   */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const answer = (await this.redis.config("GET", "maxmemory-policy")) as unknown;
+      return Array.isArray(answer) && typeof answer[1] === "string" ? answer[1] : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   get description(): string {

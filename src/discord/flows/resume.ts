@@ -48,24 +48,41 @@ export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise
 
 /**
  * With the shared queue, resuming is enqueueing: every undelivered job goes (back) to the queue under its own
- * id, so one still queued, running or recently ended is not added twice, and any worker finishes it.
+ * id, so one still queued, running or recently ended is not added twice, and any worker finishes it. With
+ * `missingOnly` (the reconciler), only rows the queue holds no job for at all, in any state: a job that ended
+ * with its row still open (failed for good) waits for a restart rather than coming back every period.
+ * Returns how many jobs were put on the queue.
  */
-export async function enqueueUndelivered(ctx: AppContext, jobs: SharedJobQueue): Promise<void> {
+export async function enqueueUndelivered(
+  ctx: AppContext,
+  jobs: SharedJobQueue,
+  { missingOnly = false } = {},
+): Promise<number> {
   const generations = await ctx.generation.undelivered();
   const videos = await ctx.video.undelivered();
+  let enqueued = 0;
   for (const generation of generations) {
+    if (missingOnly && (await jobs.holds({ kind: "generation", id: generation.id }))) continue;
     const images = await ctx.references.imagesOfGeneration(generation.id);
     const open = images.filter((i) => i.status === "pending" || i.status === "running");
     await jobs.enqueueGeneration(
       generation.id,
       open.map((i) => i.id),
     );
+    enqueued++;
   }
-  for (const video of videos) await jobs.enqueueVideo(video.id);
-  if (generations.length + videos.length > 0) {
-    ctx.logger.info(
-      { generations: generations.length, videos: videos.length },
-      "unfinished jobs enqueued for the workers",
+  for (const video of videos) {
+    if (missingOnly && (await jobs.holds({ kind: "video", id: video.id }))) continue;
+    await jobs.enqueueVideo(video.id);
+    enqueued++;
+  }
+  if (enqueued > 0) {
+    ctx.logger[missingOnly ? "warn" : "info"](
+      { generations: generations.length, videos: videos.length, enqueued },
+      missingOnly
+        ? "undelivered jobs missing from the queue were put back from the rows (did Redis lose its data?)"
+        : "unfinished jobs enqueued for the workers",
     );
   }
+  return enqueued;
 }

@@ -3,7 +3,7 @@
 // /healthz says only that the process runs and answers (a liveness probe: restart it when this fails); it is on
 // both listeners. /readyz says whether it can do its work now (a readiness probe: send it no traffic, or alert,
 // when this fails): the database answers a trivial query, the object store can be read and written, the shared
-// queue answers (fleet mode), in a process with a Discord gateway connection that connection is up, and the
+// queue answers and its Redis does not evict keys (fleet mode), in a process with a Discord gateway connection that connection is up, and the
 // process has started its role and is not stopping. Each check is bounded by CHECK_TIMEOUT_MS, so a store that hangs makes the probe fail
 // in time rather than hang with it. /readyz is on the operations listener only (OPS_PORT), and even there it
 // names what failed, never why: a driver's message names hosts, buckets and URLs, and goes to the log instead.
@@ -74,7 +74,18 @@ export async function checkReadiness(
     storage: () => ctx.files.objects.check(),
   };
   const jobs = ctx.jobs;
-  if (jobs) checks.queue = () => jobs.check();
+  if (jobs) {
+    checks.queue = () => jobs.check();
+    // A Redis allowed to evict keys under memory pressure drops queued jobs (the reconciler puts them back
+    // from the rows, but late): fleet mode needs `maxmemory-policy noeviction`.
+    checks.queueEvictionPolicy = async () => {
+      const policy = await jobs.evictionPolicy();
+      if (policy !== undefined && policy !== "noeviction")
+        throw new ProbeFailure(
+          `Redis's maxmemory-policy is ${policy}: it may evict queued jobs; set maxmemory-policy noeviction`,
+        );
+    };
+  }
   if (gatewayReady) {
     checks.gateway = async () => {
       if (!gatewayReady()) throw new ProbeFailure("the Discord gateway connection is not ready");
