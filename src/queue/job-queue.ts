@@ -147,10 +147,7 @@ export class SharedJobQueue {
     await this.predictions.setGlobalRateLimit(this.settings.createsPerMinute, 60_000);
   }
 
-  /**
-   * Whether this process has the reconciler's turn for the next `periodMs` (`SET NX PX`, Redis's own expiring
-   * key): while several workers tick, one of them compares the rows with the queue each period.
-   */
+  /** Whether this process has the reconciler's turn for the next `periodMs` (`SET NX PX`): one per period. */
   async reconcileTurn(periodMs: number): Promise<boolean> {
     const key = `${this.settings.prefix}:reconcile-turn`;
     const ttl = Math.max(1000, periodMs - 1000);
@@ -163,10 +160,7 @@ export class SharedJobQueue {
     return (await queue.getJob(jobIdOf(work))) !== undefined;
   }
 
-  /**
-   * Redis's `maxmemory-policy`: anything but `noeviction` lets Redis drop queued jobs when memory runs short.
-   * Undefined where CONFIG is not allowed (some managed Redis services).
-   */
+  /** Redis's `maxmemory-policy` (only `noeviction` never drops jobs); undefined where CONFIG is refused. */
   async evictionPolicy(): Promise<string | undefined> {
     try {
       const answer = (await this.redis.config("GET", "maxmemory-policy")) as unknown;
