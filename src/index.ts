@@ -2,6 +2,7 @@
 // bot (`all`, the default), a gateway, or a worker; stop cleanly on SIGINT/SIGTERM.
 import { createAppContext } from "./app/compose.ts";
 import { startBot } from "./app/gateway.ts";
+import { startHttpFrontEnd } from "./app/http-front-end.ts";
 import { type RunningRole, stopOnSignals } from "./app/lifecycle.ts";
 import {
   type OperationsServer,
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   // The HTTP listeners first: jobs resumed at start are woken by webhooks and link to files. Until the role has
   // logged in, readiness says the gateway is not ready.
   let running: RunningRole | undefined;
-  const gatewayReady = config.role === "worker" ? undefined : () => running?.gatewayReady?.() ?? false;
+  const gateway = config.role !== "worker" && config.discord.interactionsMode === "gateway";
+  const gatewayReady = gateway ? () => running?.gatewayReady?.() ?? false : undefined;
   const http = await operationsServerOrExit(ctx, gatewayReady);
   running = await startRoleOrExit(ctx, http);
   http.started();
@@ -85,7 +87,13 @@ async function openContext(config: BotConfig, logger: Logger): Promise<AppContex
 async function startRoleOrExit(ctx: AppContext, http: OperationsServer): Promise<RunningRole> {
   const { config, logger } = ctx;
   try {
-    return config.role === "worker" ? await startWorker(ctx) : await startGateway(ctx);
+    if (config.role === "worker") return await startWorker(ctx);
+    if (config.discord.interactionsMode === "http") {
+      const frontEnd = await startHttpFrontEnd(ctx);
+      http.takeInteractions(frontEnd.receiver);
+      return frontEnd;
+    }
+    return await startGateway(ctx);
   } catch (err) {
     logger.fatal(
       { err },

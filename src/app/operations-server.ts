@@ -2,7 +2,7 @@
 // the operations one (OPS_PORT: /healthz, /readyz, /metrics), started before the role so resumed jobs' webhooks
 // and links are answered, and closed after the role's drain, just before the database.
 import type { AppContext } from "../features/context.ts";
-import type { ProcessPhase } from "../http/route-group.ts";
+import type { InteractionReceiver, ProcessPhase } from "../http/route-group.ts";
 import { OPS_ROUTES, PUBLIC_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 
 /** Connections the operations listener holds: a probe and a scraper or two, never the world. */
@@ -16,6 +16,8 @@ export interface OperationsServer {
   started(): void;
   /** Readiness fails from now on; both listeners still answer (webhooks during the drain). */
   beginStop(): void;
+  /** INTERACTIONS_MODE=http: POST /interactions goes to `receiver` from now on (503 before). */
+  takeInteractions(receiver: InteractionReceiver): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,13 @@ export async function startOperationsServer(
 ): Promise<OperationsServer> {
   const { http } = ctx.config;
   let phase: ProcessPhase = "starting";
-  const deps = { ctx, phase: () => phase, ...(gatewayReady ? { gatewayReady } : {}) };
+  let receiver: InteractionReceiver | undefined;
+  const deps = {
+    ctx,
+    phase: () => phase,
+    interactions: () => (phase === "stopping" ? undefined : receiver),
+    ...(gatewayReady ? { gatewayReady } : {}),
+  };
   const open: RunningHttpServer[] = [];
   const publicServer =
     http.port === 0
@@ -88,6 +96,9 @@ export async function startOperationsServer(
     },
     beginStop: () => {
       phase = "stopping";
+    },
+    takeInteractions: (taking) => {
+      receiver = taking;
     },
     close: async () => {
       await Promise.all(open.map((server) => server.close()));

@@ -32,6 +32,16 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
     );
   }
   problems.push(...listenerProblems(env, role));
+  if (env.INTERACTIONS_MODE?.trim() === "http" && !env.DISCORD_PUBLIC_KEY?.trim() && role !== "worker") {
+    problems.push(
+      "INTERACTIONS_MODE=http needs DISCORD_PUBLIC_KEY (the application's public key from the Developer Portal) to verify each interaction's signature",
+    );
+  }
+  if (env.INTERACTIONS_MODE?.trim() === "http" && env.HTTP_PORT?.trim() === "0" && role !== "worker") {
+    problems.push(
+      "INTERACTIONS_MODE=http receives interactions on the HTTP server, but HTTP_PORT=0 turns it off: set HTTP_PORT",
+    );
+  }
   if (!env.STORAGE_URL?.trim()) {
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {
       if (env[name]?.trim()) {
@@ -108,6 +118,10 @@ interface CommonConfig {
     apiUrl: string;
     /** The gateway shards this process owns (SHARD_COUNT, SHARD_IDS; ids unset: all of them); unset: discord.js decides. */
     shards: { count: number; ids: number[] | undefined } | undefined;
+    /** How interactions arrive: over the gateway, or as signed POSTs to /interactions (no gateway at all). */
+    interactionsMode: "gateway" | "http";
+    /** The application's Ed25519 public key, hex; set with interactionsMode http. */
+    publicKey: string | undefined;
   };
   imageModel: (typeof IMAGE_MODEL_IDS)[number];
   imageFallbackModel: (typeof IMAGE_MODEL_IDS)[number] | undefined;
@@ -222,6 +236,8 @@ function commonConfig(e: Env): CommonConfig {
       guildId: e.DISCORD_GUILD_ID,
       apiUrl: e.DISCORD_API_URL,
       shards: e.SHARD_COUNT ? { count: e.SHARD_COUNT, ids: e.SHARD_IDS } : undefined,
+      interactionsMode: e.INTERACTIONS_MODE,
+      publicKey: e.DISCORD_PUBLIC_KEY,
     },
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,

@@ -143,6 +143,17 @@ export const envSchema = z.object({
       .optional(),
   ),
   SHARD_IDS: shardIds,
+  /** `gateway` (the default) or `http`: interactions as signed POSTs to /interactions, no gateway connection. */
+  INTERACTIONS_MODE: orDefault("gateway", z.enum(["gateway", "http"], { error: "must be gateway or http" })),
+  /** The application's Ed25519 public key (the Developer Portal's "Public Key", 64 hex digits). */
+  DISCORD_PUBLIC_KEY: orDefault(
+    undefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[0-9a-fA-F]{64}$/, "must be the application's public key: 64 hex digits")
+      .optional(),
+  ),
   REPLICATE_API_TOKEN: optionalString,
   REPLICATE_API_URL: url("https://api.replicate.com/v1"),
   REPLICATE_OUTPUT_ORIGINS: origins(REPLICATE_DELIVERY_ORIGINS),

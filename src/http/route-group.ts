@@ -9,6 +9,13 @@ export interface HttpDeps {
   gatewayReady?: () => boolean;
   /** Where the process is: readiness fails until its role has started and from when it begins to stop. */
   phase?: () => ProcessPhase;
+  /** With INTERACTIONS_MODE=http: what takes a verified interaction, once the role has started. */
+  interactions?: () => InteractionReceiver | undefined;
+}
+
+/** Takes an interaction received over HTTP (its signature verified) and resolves with the response's body. */
+export interface InteractionReceiver {
+  receive(payload: { id: string; type: number; token: string; application_id: string }): Promise<unknown>;
 }
 
 export type ProcessPhase = "starting" | "running" | "stopping";

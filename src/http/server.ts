@@ -1,16 +1,17 @@
 // The operations HTTP server every process runs: Fastify, on two listeners. The public one (HTTP_PORT, default
-// 8080 on 127.0.0.1) takes what the world sends: Replicate's webhooks and signed links to stored images and
-// videos, with /healthz. The operations one (OPS_PORT, default 9464 on 127.0.0.1) answers the process manager
+// 8080 on 127.0.0.1) takes what the world sends: Replicate's webhooks, signed links to stored images and
+// videos, Discord's interactions with INTERACTIONS_MODE=http, and /healthz. The operations one (OPS_PORT, default 9464 on 127.0.0.1) answers the process manager
 // and Prometheus: /healthz, /readyz and /metrics. Each route group lives in routes/.
 import Fastify, { type FastifyInstance } from "fastify";
 import { type HttpDeps, MAX_BODY_BYTES, type RouteGroup } from "./route-group.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { livenessRoutes, readinessRoutes } from "./routes/health.ts";
+import { interactionRoutes } from "./routes/interactions.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
 /** What the world may reach: webhooks, links, and liveness. */
-export const PUBLIC_ROUTES: RouteGroup[] = [livenessRoutes, webhookRoutes, fileRoutes];
+export const PUBLIC_ROUTES: RouteGroup[] = [livenessRoutes, webhookRoutes, fileRoutes, interactionRoutes];
 /** What the process manager and Prometheus ask: never on the public listener. */
 export const OPS_ROUTES: RouteGroup[] = [livenessRoutes, readinessRoutes, metricsRoutes];
 /** Every route on one listener, for a server only this machine reaches (sandbox mode, tests). */
@@ -20,6 +21,7 @@ export const ALL_ROUTES: RouteGroup[] = [
   metricsRoutes,
   webhookRoutes,
   fileRoutes,
+  interactionRoutes,
 ];
 
 /**

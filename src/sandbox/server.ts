@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
 import { SandboxGateway } from "./gateway.ts";
 import { channelPayload, withRoles } from "./guild.ts";
+import { HttpDelivery } from "./http-delivery.ts";
 import {
   buttonData,
   commandData,
@@ -66,6 +67,8 @@ export class DiscordSandbox extends EventEmitter {
   pageHandler:
     | ((req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean)
     | undefined;
+  /** Interactions over HTTP: set `http.url` to the bot's /interactions, and give it `http.publicKey`. */
+  readonly http: HttpDelivery;
   private readonly state: SandboxState;
   private readonly gateway: SandboxGateway;
   private readonly rest: RestApi;
@@ -91,6 +94,7 @@ export class DiscordSandbox extends EventEmitter {
       ]
     ).map((guild) => withRoles(guild, ids));
     this.state = new SandboxState(this, ids, this.applicationId, this.botUser, () => this.origin);
+    this.http = new HttpDelivery(() => this.origin);
     this.messages = this.state.messages;
     this.interactions = this.state.interactions;
     this.globalCommands = this.state.globalCommands;
@@ -311,7 +315,8 @@ export class DiscordSandbox extends EventEmitter {
     };
     const { interaction, payload } = newInteraction(context, type, input, guildId, data, message);
     this.interactions.set(interaction.id, interaction);
-    this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload, guildId);
+    if (this.http.url) void this.http.deliver(interaction, payload);
+    else this.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload, guildId);
     return interaction;
   }
 

@@ -4,6 +4,8 @@ import { InteractionResponseType } from "discord-api-types/v10";
 import { afterAll, afterEach, expect } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
 import { type RunningBot, startBot } from "../../src/app/gateway.ts";
+import { startHttpFrontEnd } from "../../src/app/http-front-end.ts";
+import { startOperationsServer } from "../../src/app/operations-server.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { deployCommands } from "../../src/discord/commands/register.ts";
 import { parseCustomId } from "../../src/discord/kit/custom-id.ts";
@@ -76,6 +78,31 @@ export interface CharacterOptions {
   aspect_ratio?: string;
 }
 
+interface Running {
+  ctx: AppContext;
+  bot?: RunningBot;
+  stop(): Promise<void>;
+}
+
+/**
+ * INTERACTIONS_MODE=http (the harness's env also sets DISCORD_PUBLIC_KEY to the sandbox's): the public listener
+ * on a free port takes POST /interactions, and the sandbox delivers interactions there, signed, not over a gateway.
+ */
+async function bootHttp(ctx: AppContext, sandbox: DiscordSandbox): Promise<Running> {
+  const http = await startOperationsServer(ctx);
+  const frontEnd = await startHttpFrontEnd(ctx);
+  http.takeInteractions(frontEnd.receiver);
+  http.started();
+  sandbox.http.url = `${http.publicUrl}/interactions`;
+  return {
+    ctx,
+    stop: async () => {
+      http.beginStop();
+      await frontEnd.stop(() => http.close());
+    },
+  };
+}
+
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const sandbox = await DiscordSandbox.start({ token: BOT_TOKEN });
   const dir = makeTempDir("crbot-e2e-");
@@ -88,14 +115,17 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     MOCK_LATENCY_MS: "150",
     PREDICTION_POLL_MS: "20",
     LOG_LEVEL: "debug",
+    ...(env.INTERACTIONS_MODE === "http" ? { DISCORD_PUBLIC_KEY: sandbox.http.publicKey } : {}),
     ...env,
   });
   await deployCommands({ token: BOT_TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });
   const log = captureLogger([BOT_TOKEN]);
   const clock = steppingClock();
-  const boot = async () => {
+  const boot = async (): Promise<Running> => {
     const ctx = await createAppContext(config, log.logger, { clock });
-    return { ctx, bot: await startBot(ctx) };
+    if (config.discord.interactionsMode === "http") return bootHttp(ctx, sandbox);
+    const bot = await startBot(ctx);
+    return { ctx, bot, stop: () => bot.stop() };
   };
   let running = await boot();
 
@@ -108,14 +138,15 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       return running.ctx;
     },
     get bot() {
+      if (!running.bot) throw new Error("INTERACTIONS_MODE=http: the bot has no gateway client");
       return running.bot;
     },
     async restart() {
-      await running.bot.stop();
+      await running.stop();
       running = await boot();
     },
     async close() {
-      await running.bot.stop();
+      await running.stop();
       await sandbox.close();
       dir.remove();
     },
