@@ -2,7 +2,7 @@
 // the operations one (OPS_PORT: /healthz, /readyz, /metrics), started before the role so resumed jobs' webhooks
 // and links are answered, and closed after the role's drain, just before the database.
 import type { AppContext } from "../features/context.ts";
-import type { InteractionReceiver, ProcessPhase } from "../http/route-group.ts";
+import type { HttpDeps, InteractionReceiver, ProcessPhase } from "../http/route-group.ts";
 import { OPS_ROUTES, PUBLIC_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 
 /** Connections the operations listener holds: a probe and a scraper or two, never the world. */
@@ -55,38 +55,9 @@ export async function startOperationsServer(
     ...(gatewayReady ? { gatewayReady } : {}),
   };
   const open: RunningHttpServer[] = [];
-  const publicServer =
-    http.port === 0
-      ? undefined
-      : await startHttpServer(deps, {
-          port: http.port,
-          host: http.host,
-          routes: PUBLIC_ROUTES,
-          limits: { maxConnections: http.maxConnections },
-          name: "public",
-        }).catch((err: unknown) => {
-          const address = `${http.host}:${http.port}`;
-          if (http.publicUrl) throw new PublicListenerError(address, err);
-          ctx.logger.error({ err, address }, "could not start the public HTTP listener");
-          return undefined;
-        });
+  const publicServer = await startPublicListener(ctx, deps);
   if (publicServer) open.push(publicServer);
-  const opsServer =
-    http.ops.port === 0
-      ? undefined
-      : await startHttpServer(deps, {
-          port: http.ops.port,
-          host: http.ops.host,
-          routes: OPS_ROUTES,
-          limits: { maxConnections: OPS_MAX_CONNECTIONS },
-          name: "operations",
-        }).catch((err: unknown) => {
-          ctx.logger.error(
-            { err, address: `${http.ops.host}:${http.ops.port}` },
-            "could not start the operations HTTP listener (/readyz, /metrics)",
-          );
-          return undefined;
-        });
+  const opsServer = await startOpsListener(ctx, deps);
   if (opsServer) open.push(opsServer);
   return {
     publicUrl: publicServer?.url,
@@ -104,4 +75,41 @@ export async function startOperationsServer(
       await Promise.all(open.map((server) => server.close()));
     },
   };
+}
+
+/** The public listener; one that cannot listen is fatal with PUBLIC_URL, logged otherwise. */
+function startPublicListener(ctx: AppContext, deps: HttpDeps): Promise<RunningHttpServer | undefined> {
+  const { http } = ctx.config;
+  if (http.port === 0) return Promise.resolve(undefined);
+  return startHttpServer(deps, {
+    port: http.port,
+    host: http.host,
+    routes: PUBLIC_ROUTES,
+    limits: { maxConnections: http.maxConnections },
+    name: "public",
+  }).catch((err: unknown) => {
+    const address = `${http.host}:${http.port}`;
+    if (http.publicUrl) throw new PublicListenerError(address, err);
+    ctx.logger.error({ err, address }, "could not start the public HTTP listener");
+    return undefined;
+  });
+}
+
+/** The operations listener; one that cannot listen is logged, and the bot works on. */
+function startOpsListener(ctx: AppContext, deps: HttpDeps): Promise<RunningHttpServer | undefined> {
+  const { http } = ctx.config;
+  if (http.ops.port === 0) return Promise.resolve(undefined);
+  return startHttpServer(deps, {
+    port: http.ops.port,
+    host: http.ops.host,
+    routes: OPS_ROUTES,
+    limits: { maxConnections: OPS_MAX_CONNECTIONS },
+    name: "operations",
+  }).catch((err: unknown) => {
+    ctx.logger.error(
+      { err, address: `${http.ops.host}:${http.ops.port}` },
+      "could not start the operations HTTP listener (/readyz, /metrics)",
+    );
+    return undefined;
+  });
 }
