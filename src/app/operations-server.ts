@@ -45,7 +45,6 @@ export async function startOperationsServer(
   ctx: AppContext,
   gatewayReady?: () => boolean,
 ): Promise<OperationsServer> {
-  const { http } = ctx.config;
   let phase: ProcessPhase = "starting";
   let receiver: InteractionReceiver | undefined;
   const deps = {
