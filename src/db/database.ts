@@ -304,6 +304,9 @@ export function openKysely(settings: DatabaseSettings): { db: Kysely<Tables>; en
   file.pragma("foreign_keys = ON");
   file.pragma("busy_timeout = 5000");
   file.pragma("synchronous = NORMAL");
+  // Deleted and overwritten content is zeroed in the file, not left in free pages: an erasure (/privacy delete)
+  // must leave no byte of what it removed behind.
+  file.pragma("secure_delete = ON");
   return {
     db: new Kysely<Tables>({ dialect: new YieldingSqliteDialect({ database: file }), plugins }),
     engine: "sqlite",
