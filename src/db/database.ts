@@ -117,6 +117,15 @@ export async function migrate(
         .onConflict((oc) => oc.column("key").doNothing())
         .execute();
     }
+    // The key members' pseudonyms are made with (/privacy delete), made with the table that first needs it,
+    // so no transaction ever has to write it (SQLite's one connection could not while another is open).
+    if (pending.some((m) => m.name === "privacy_erasures")) {
+      await trx
+        .insertInto("meta")
+        .values({ key: "pseudonym_key", value: randomBytes(32).toString("base64url") })
+        .onConflict((oc) => oc.column("key").doNothing())
+        .execute();
+    }
     return pending;
   });
 }

@@ -69,7 +69,7 @@ export class AdmissionService {
     // Settings, running jobs and the day's sums in one statement (the transaction keeps the settings for the
     // allowances and the safety level read after it).
     const day = utcDay(clock.now());
-    const ledgerIds = await this.deps.pseudonyms.idsOf(request.userId);
+    const ledgerIds = await this.deps.pseudonyms.idsOf(request.userId, tx.meta);
     const facts = await tx.admission.read(request.userId, ledgerIds, request.guildId, day, request.kind);
     const verdict = this.promptPolicy.check(request.prompt, facts.settings?.blocklist ?? []);
     if (verdict.blocked) {
