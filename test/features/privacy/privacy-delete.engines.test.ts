@@ -12,7 +12,9 @@ import {
   MOD,
   MODERATOR_PERMISSIONS,
 } from "../../support/bot-harness.ts";
+import { engineEnv } from "../../support/env.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
+import { spawnScript } from "../../support/spawn.ts";
 import { MARKER, markerCells, markerFiles, markerMessages } from "./support.ts";
 
 const suite = e2eSuite("privacy-delete");
@@ -124,5 +126,37 @@ describe("/privacy delete", () => {
     const again = await ask(h);
     expect(again.content).toContain("You can erase your data once an hour");
     expect(buttons(again)).toEqual([]);
+  });
+
+  it("an erasure SIGKILLed after its transaction is finished by the next start", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const child = spawnScript("test/features/privacy/crash-mid-erasure-process.ts", {
+      ...engineEnv(h.dir.path),
+      DATA_DIR: h.dir.path,
+      MARKER,
+      GUILD_ID: h.sandbox.guild.id,
+      CHANNEL_ID: h.sandbox.channel.id,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    });
+    await child.exited();
+    expect(child.child.signalCode, child.output()).toBe("SIGKILL");
+    expect(child.output()).not.toContain("not killed");
+    const made = JSON.parse(child.stdout().split("\n")[0] ?? "") as { files: string[] };
+    // Killed midway: the rows are scrubbed, the journal open, the files still there.
+    expect(await h.ctx.privacy.unfinished()).toHaveLength(1);
+    for (const f of made.files) expect(await h.fileStored(f)).toBe(true);
+
+    await h.restart();
+    await eventually(
+      async () => (await h.ctx.privacy.unfinished()).length === 0,
+      15_000,
+      "the erasure finished",
+    );
+    for (const f of made.files) expect(await h.fileStored(f)).toBe(false);
+    const journal = await h.ctx.repos.erasures.latestFor(await h.ctx.pseudonyms.of(ALICE.id));
+    expect(journal).toMatchObject({ userId: null, finishedAt: expect.any(Number) });
+    expect(journal?.counts.images).toBe(2);
+    await expectNoMarker(h);
+    expect((await h.settledReply(run(h, "privacy delete", {}))).content).toContain("once an hour");
   });
 });
