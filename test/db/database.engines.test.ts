@@ -121,10 +121,10 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
     await insertGeneration(first.db);
     // Migrating the same database again, in the same process: nothing left to apply.
     expect(await migrate(first.db, first.engine)).toEqual([]);
-    // The database's random id is made once.
-    expect((await first.db.selectFrom("meta").select("key").execute()).map((r) => r.key)).toEqual([
-      "install_id",
-    ]);
+    // The database's random id and its pseudonym key are made once.
+    expect(
+      (await first.db.selectFrom("meta").select("key").orderBy("key").execute()).map((r) => r.key),
+    ).toEqual(["install_id", "pseudonym_key"]);
     await first.db.destroy();
     open.pop();
 

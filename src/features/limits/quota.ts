@@ -114,7 +114,12 @@ export class QuotaService {
     const used =
       known?.day === day
         ? known.used
-        : await tx.usage.usedFor(day, await pseudonyms.idsOf(request.userId, tx.meta), request.guildId, request.kind);
+        : await tx.usage.usedFor(
+            day,
+            await pseudonyms.idsOf(request.userId, tx.meta),
+            request.guildId,
+            request.kind,
+          );
     const usedByUser = used.byUser;
     if (usedByUser + request.units > userLimit) {
       return {
