@@ -9,8 +9,10 @@ import type { AppContext } from "../features/context.ts";
 import { GenerationService, type GenerationServiceDeps } from "../features/generation/generation-service.ts";
 import { LibraryService } from "../features/library/library-service.ts";
 import { AdmissionService } from "../features/limits/admission.ts";
+import { Pseudonyms } from "../features/limits/pseudonyms.ts";
 import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
+import { ErasureService } from "../features/privacy/erasure-service.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
 import { VideoService } from "../features/video/video-service.ts";
@@ -106,9 +108,17 @@ function assemble(
     providers,
     references: curation.references,
   });
+  const privacy = new ErasureService({
+    ...core,
+    references: curation.references,
+    quota: limits.quota,
+    pseudonyms: limits.pseudonyms,
+    predictions: providers.image,
+  });
   return {
     ...core,
     files,
+    privacy,
     imageProvider: providers.image,
     videoProvider: providers.video,
     ...waits,
@@ -130,8 +140,11 @@ function assemble(
  * The daily allowances and caps, admission (which checks them and each member's running requests), and each
  * server's own settings.
  */
-function createLimits(core: ContextCore): Pick<AppContext, "quota" | "admission" | "guildSettings"> {
+function createLimits(
+  core: ContextCore,
+): Pick<AppContext, "quota" | "admission" | "guildSettings" | "pseudonyms"> {
   const { config, repos, clock, data } = core;
+  const pseudonyms = new Pseudonyms(repos.meta);
   const quota = new QuotaService({
     usage: repos.usage,
     settings: repos.guildSettings,
@@ -139,14 +152,16 @@ function createLimits(core: ContextCore): Pick<AppContext, "quota" | "admission"
     userCap: config.userDailyCap,
     prices: config.prices,
     clock,
+    pseudonyms,
   });
   const admission = new AdmissionService({
     quota,
     maxRunningPerUser: config.maxRunningPerUser,
     clock,
+    pseudonyms,
   });
   const guildSettings = new GuildSettingsService({ data, settings: repos.guildSettings, clock });
-  return { quota, admission, guildSettings };
+  return { quota, admission, guildSettings, pseudonyms };
 }
 
 /** How predictions wait: for a place under MAX_CONCURRENT_PREDICTIONS, and for Replicate's completions. */

@@ -1,6 +1,7 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
 import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { commands } from "../discord/commands/index.ts";
+import { finishUnfinishedErasures } from "../discord/flows/privacy-delete.ts";
 import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
@@ -36,6 +37,8 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   const readyClient = await logIn(ctx, client, config.discord.token);
 
   for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+  // Erasures (/privacy delete) a crash cut short: their files went in recovery; uploads, predictions, messages now.
+  router.track(finishUnfinishedErasures(ctx, readyClient.rest));
   // ROLE=all on the shared queue: this process is one of the fleet's workers too.
   if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
 

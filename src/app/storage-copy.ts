@@ -21,6 +21,7 @@ import {
   openKysely,
   redactUrl,
 } from "../db/database.ts";
+import { PSEUDONYM_KEY_META_KEY } from "../features/limits/pseudonyms.ts";
 import { copyFiles } from "../files/copy-files.ts";
 import { FileStore } from "../files/file-store.ts";
 import { openObjectStore } from "../files/open-object-store.ts";
@@ -181,7 +182,7 @@ function asFlag(err: unknown, flag: string): unknown {
 /** The copy itself, each step skipped when both sides are the same place. True when everything matched. */
 async function copyBetween(from: Side, to: Side, pageSize: number): Promise<boolean> {
   // The generated key of signed links (LINK_SECRET unset) comes along, so links made before the move still work.
-  const installId = await adoptInstallId(from.db, to, [LINK_SECRET_META_KEY]);
+  const installId = await adoptInstallId(from.db, to, [LINK_SECRET_META_KEY, PSEUDONYM_KEY_META_KEY]);
   if ((await to.files.owner()) !== installId) await to.files.markOwner(installId);
   if (from.rows !== to.rows) {
     for await (const { table, read, written } of copyTables(from, to, pageSize)) {

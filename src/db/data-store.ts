@@ -120,6 +120,16 @@ export class DataStore {
     await sql`SELECT 1`.execute(this.db);
   }
 
+  /**
+   * After an erasure: SQLite copies the write-ahead log into the database file and truncates it to nothing, so
+   * the old pages (which held what was erased) are gone from the -wal file too. PostgreSQL: nothing to do here
+   * (no live row holds it; see README for VACUUM and backups).
+   */
+  async checkpoint(): Promise<void> {
+    if (this.engine !== "sqlite") return;
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(this.db);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }

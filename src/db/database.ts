@@ -117,6 +117,15 @@ export async function migrate(
         .onConflict((oc) => oc.column("key").doNothing())
         .execute();
     }
+    // The key members' pseudonyms are made with (/privacy delete), made with the table that first needs it,
+    // so no transaction ever has to write it (SQLite's one connection could not while another is open).
+    if (pending.some((m) => m.name === "privacy_erasures")) {
+      await trx
+        .insertInto("meta")
+        .values({ key: "pseudonym_key", value: randomBytes(32).toString("base64url") })
+        .onConflict((oc) => oc.column("key").doNothing())
+        .execute();
+    }
     return pending;
   });
 }
@@ -304,6 +313,9 @@ export function openKysely(settings: DatabaseSettings): { db: Kysely<Tables>; en
   file.pragma("foreign_keys = ON");
   file.pragma("busy_timeout = 5000");
   file.pragma("synchronous = NORMAL");
+  // Deleted and overwritten content is zeroed in the file, not left in free pages: an erasure (/privacy delete)
+  // must leave no byte of what it removed behind.
+  file.pragma("secure_delete = ON");
   return {
     db: new Kysely<Tables>({ dialect: new YieldingSqliteDialect({ database: file }), plugins }),
     engine: "sqlite",

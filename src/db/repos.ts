@@ -3,6 +3,8 @@ import { sql } from "kysely";
 import type { Engine, Executor } from "./database.ts";
 import { AdmissionReads } from "./repositories/admission-reads.ts";
 import { AuditRepo } from "./repositories/audit-repo.ts";
+import { ErasureScrub } from "./repositories/erasure-scrub.ts";
+import { ErasuresRepo } from "./repositories/erasures-repo.ts";
 import { GenerationsRepo } from "./repositories/generations-repo.ts";
 import { GuildSettingsRepo } from "./repositories/guild-settings-repo.ts";
 import { ImagesRepo } from "./repositories/images-repo.ts";
@@ -52,6 +54,8 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),
     webhookDeliveries: new WebhookDeliveriesRepo(db),
+    erasures: new ErasuresRepo(db),
+    erasureScrub: new ErasureScrub(db),
     locks: new Locks(db, engine),
   };
 }

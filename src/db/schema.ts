@@ -172,6 +172,21 @@ export interface WebhookDeliveriesTable {
   seenAt: number;
 }
 
+/** A /privacy delete: the journal that lets a crash midway be finished, and the once-an-hour limit. */
+export interface ErasuresTable {
+  id: string;
+  /** The member's pseudonym (HMAC of their id under the install's key): what the hourly limit looks up. */
+  subject: string;
+  /** The member's id, only while the erasure is unfinished. */
+  userId: string | null;
+  requestedAt: number;
+  finishedAt: number | null;
+  /** JSON: ErasureWork (uploads to delete, predictions to cancel); emptied when finished. */
+  work: string;
+  /** JSON: ErasureCounts. */
+  counts: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -195,6 +210,7 @@ export interface Tables {
   pendingDeletions: PendingDeletionsTable;
   pendingMessageEdits: PendingMessageEditsTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  erasures: ErasuresTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

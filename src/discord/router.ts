@@ -11,6 +11,7 @@ import { handleGenerationButton } from "./buttons/generation-buttons.ts";
 import { handleLibraryButton } from "./buttons/library-buttons.ts";
 import { handleModerationButton } from "./buttons/moderation-buttons.ts";
 import { handleReferenceButton } from "./buttons/reference-buttons.ts";
+import { handlePrivacyButton } from "./flows/privacy-delete.ts";
 import type { Command } from "./kit/command.ts";
 import { parseCustomId } from "./kit/custom-id.ts";
 
@@ -101,6 +102,7 @@ export class InteractionRouter {
       if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
       else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
       else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
+      else if (id.handler === "priv") await handlePrivacyButton(interaction, id, this.ctx, log);
       else await handleModerationButton(interaction, id, this.ctx, log);
     }
   }

@@ -19,8 +19,10 @@ import type { SharedJobQueue } from "../queue/job-queue.ts";
 import type { GenerationService } from "./generation/generation-service.ts";
 import type { LibraryService } from "./library/library-service.ts";
 import type { AdmissionService } from "./limits/admission.ts";
+import type { Pseudonyms } from "./limits/pseudonyms.ts";
 import type { QuotaService } from "./limits/quota.ts";
 import type { ModerationService } from "./moderation/moderation-service.ts";
+import type { ErasureService } from "./privacy/erasure-service.ts";
 import type { ReferenceService } from "./references/reference-service.ts";
 import type { GuildSettingsService } from "./settings/guild-settings.ts";
 import type { VideoService } from "./video/video-service.ts";
@@ -44,6 +46,10 @@ export interface AppContext {
   quota: QuotaService;
   admission: AdmissionService;
   guildSettings: GuildSettingsService;
+  /** Members' pseudonyms: what an erasure leaves in the ledger and the audit log. */
+  pseudonyms: Pseudonyms;
+  /** /privacy delete: a member's erasure, journalled. */
+  privacy: ErasureService;
   /** The servers' libraries of named references. */
   library: LibraryService;
   /** This context's Prometheus metrics (its own registry), served at GET /metrics. */

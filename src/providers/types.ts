@@ -70,6 +70,11 @@ export interface ReferenceHost {
    * that is not available and the image is small enough to send inline. Absent: the bytes are sent as they are.
    */
   hostReference?(image: { data: Buffer; mime: string }, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Deletes an upload `hostReference` made, by the URL it returned (an erasure); resolves when it is gone or
+   * was gone already, throws when the provider could not be asked. Absent: nothing is uploaded anywhere.
+   */
+  forgetReference?(url: string): Promise<void>;
 }
 
 export interface ImageProvider extends PredictionProvider<ImageRequest>, ReferenceHost {}

@@ -121,10 +121,10 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
     await insertGeneration(first.db);
     // Migrating the same database again, in the same process: nothing left to apply.
     expect(await migrate(first.db, first.engine)).toEqual([]);
-    // The database's random id is made once.
-    expect((await first.db.selectFrom("meta").select("key").execute()).map((r) => r.key)).toEqual([
-      "install_id",
-    ]);
+    // The database's random id and its pseudonym key are made once.
+    expect(
+      (await first.db.selectFrom("meta").select("key").orderBy("key").execute()).map((r) => r.key),
+    ).toEqual(["install_id", "pseudonym_key"]);
     await first.db.destroy();
     open.pop();
 
@@ -313,27 +313,27 @@ describe(`migrations on ${sharedEngines() ? "PostgreSQL" : "SQLite"}`, () => {
       createdAt: 5,
     });
 
-    const inServer = await store.transaction((tx) => tx.admission.read("u", "g1", day, "image"));
+    const inServer = await store.transaction((tx) => tx.admission.read("u", ["u"], "g1", day, "image"));
     expect(inServer).toStrictEqual({
       settings,
       running: 2,
       used: { byUser: 2, everywhere: 5, byGuild: 7 },
     });
     expect(inServer.settings).toStrictEqual(await r.guildSettings.get("g1"));
-    expect(inServer.used).toStrictEqual(await r.usage.usedFor(day, "u", "g1", "image"));
+    expect(inServer.used).toStrictEqual(await r.usage.usedFor(day, ["u"], "g1", "image"));
     // A server that never changed a setting, and DMs.
-    const elsewhere = await store.transaction((tx) => tx.admission.read("v", "g3", day, "image"));
+    const elsewhere = await store.transaction((tx) => tx.admission.read("v", ["v"], "g3", day, "image"));
     expect(elsewhere).toStrictEqual({
       settings: await r.guildSettings.get("g3"),
       running: 1,
       used: { byUser: 0, everywhere: 5, byGuild: 0 },
     });
-    expect(await store.transaction((tx) => tx.admission.read("u", null, day, "image"))).toStrictEqual({
+    expect(await store.transaction((tx) => tx.admission.read("u", ["u"], null, day, "image"))).toStrictEqual({
       settings: undefined,
       running: 2,
       used: { byUser: 1, everywhere: 5, byGuild: 0 },
     });
-    expect(await r.usage.usedFor(day, "u", null, "image")).toStrictEqual({
+    expect(await r.usage.usedFor(day, ["u"], null, "image")).toStrictEqual({
       byUser: 1,
       everywhere: 5,
       byGuild: 0,

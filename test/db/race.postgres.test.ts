@@ -90,7 +90,7 @@ describe("two bot processes on one PostgreSQL database", () => {
     expect(count(outcomes, "busy")).toBe(17);
     const ctx = await openApp();
     expect(await ctx.repos.generations.runningCount("200000000000000001")).toBe(3);
-    expect(await ctx.repos.usage.usedByUser(utcDay(Date.now()), "200000000000000001", GUILD, "image")).toBe(
+    expect(await ctx.repos.usage.usedByUser(utcDay(Date.now()), ["200000000000000001"], GUILD, "image")).toBe(
       3,
     );
   });
@@ -109,7 +109,7 @@ describe("two bot processes on one PostgreSQL database", () => {
     expect(count(outcomes, "admitted")).toBe(7);
     expect(count(outcomes, "quota")).toBe(17);
     const ctx = await openApp();
-    expect(await ctx.repos.usage.usedByUser(utcDay(Date.now()), "200000000000000002", GUILD, "image")).toBe(
+    expect(await ctx.repos.usage.usedByUser(utcDay(Date.now()), ["200000000000000002"], GUILD, "image")).toBe(
       7,
     );
   });

@@ -59,6 +59,8 @@ export class FakeReplicate {
   readonly rejectedInputs: Array<{ model: string; fields: string[] }> = [];
   /** Files uploaded with `POST /v1/files`, by id: what a model reading the file's `urls.get` receives. */
   readonly uploads = new Map<string, UploadedFile>();
+  /** Uploads removed with `DELETE /v1/files/{id}`, by id, in order. */
+  readonly deletedUploads: string[] = [];
   /** Creates stored and held open without an answer (Behaviour.hold), in the order they came. */
   readonly held: CreateRecord[] = [];
   private readonly heldWaiters: Array<{ count: number; resolve: (held: CreateRecord[]) => void }> = [];
@@ -258,6 +260,8 @@ export class FakeReplicate {
   private async route(call: Call): Promise<void> {
     const { method, path, res, record } = call;
     if (method === "POST" && path === "/v1/files") return this.upload(call);
+    const file = /^\/v1\/files\/(\w+)$/.exec(path);
+    if (method === "DELETE" && file) return this.deleteUpload(call, file[1] as string);
     const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
     if (method === "POST" && create) return this.create(call, create[1] as string);
     if (method === "GET" && path === "/v1/webhooks/default/secret") {
@@ -284,6 +288,15 @@ export class FakeReplicate {
     const status = fault.status ?? (fault.afterCreate ? 502 : 500);
     call.record(status);
     json(call.res, status, body, retryAfter);
+  }
+
+  /** `DELETE /v1/files/{id}`: 204 and the file is gone (its URL answers 404 from now on), or 404. */
+  private deleteUpload({ res, record }: Call, id: string) {
+    const known = this.uploads.delete(id);
+    if (known) this.deletedUploads.push(id);
+    record(known ? 204 : 404);
+    if (!known) return json(res, 404, { detail: "Not found.", status: 404 });
+    res.writeHead(204).end();
   }
 
   private serveUpload({ res, record }: Call, id: string) {

@@ -26,10 +26,19 @@ export class AdmissionReads {
     private readonly settings: GuildSettingsRepo,
   ) {}
 
-  /** What `guildSettings.get` and `usage.usedFor` return, and the member's running jobs, in one statement. */
-  async read(userId: string, guildId: string | null, day: string, kind: UsageKind): Promise<AdmissionFacts> {
+  /**
+   * What `guildSettings.get` and `usage.usedFor` return, and the member's running jobs, in one statement.
+   * `ledgerIds`: the member's id and pseudonym, as usageSums takes them.
+   */
+  async read(
+    userId: string,
+    ledgerIds: readonly string[],
+    guildId: string | null,
+    day: string,
+    kind: UsageKind,
+  ): Promise<AdmissionFacts> {
     const base = this.db
-      .selectFrom(usageSums(this.db, day, userId, guildId, kind).as("used"))
+      .selectFrom(usageSums(this.db, day, ledgerIds, guildId, kind).as("used"))
       .selectAll("used")
       .select(runningJobCounts(this.db, userId));
     if (!guildId) {

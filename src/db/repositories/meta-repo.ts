@@ -15,6 +15,12 @@ export class MetaRepo {
     return row.value;
   }
 
+  /** The value kept under `key`, if any. */
+  async get(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst();
+    return row?.value;
+  }
+
   /**
    * The value kept under `key`, storing `value` first when there is none. Insert-if-absent and then read back,
    * so two processes starting together agree on whichever value landed first.

@@ -23,11 +23,14 @@ export interface UsageSums {
   byGuild: number;
 }
 
-/** The query behind usedFor: one row of three sums (null where no entry counts), to run or to select from. */
+/**
+ * The query behind usedFor: one row of three sums (null where no entry counts), to run or to select from.
+ * `userIds`: the member's id and their pseudonym (rows an erasure kept for today's allowances carry it).
+ */
 export function usageSums(
   db: Executor,
   day: string,
-  userId: string,
+  userIds: readonly string[],
   guildId: string | null,
   kind: UsageKind,
 ) {
@@ -36,14 +39,16 @@ export function usageSums(
     .select((eb) => [
       eb.fn
         .sum<number | string | null>("units")
-        .filterWhere((f) => f.and([f("userId", "=", userId), f("guildId", "is not distinct from", guildId)]))
+        .filterWhere((f) =>
+          f.and([f("userId", "in", userIds), f("guildId", "is not distinct from", guildId)]),
+        )
         .as("byUser"),
-      eb.fn.sum<number | string | null>("units").filterWhere("userId", "=", userId).as("everywhere"),
+      eb.fn.sum<number | string | null>("units").filterWhere("userId", "in", userIds).as("everywhere"),
       eb.fn.sum<number | string | null>("units").filterWhere("guildId", "=", guildId).as("byGuild"),
     ])
     .where("day", "=", day)
     .where("kind", "=", kind)
-    .where((w) => w.or([w("userId", "=", userId), w("guildId", "=", guildId)]));
+    .where((w) => w.or([w("userId", "in", userIds), w("guildId", "=", guildId)]));
 }
 
 /** The sums of a usageSums row, as numbers; the guild's is 0 in DMs. */
@@ -76,17 +81,27 @@ export class UsageRepo {
    * The three sums an admission checks, in one statement: the user's use in this guild (or in DMs when guildId
    * is null), the user's use everywhere, and the guild's (0 in DMs), on a day, for one kind.
    */
-  async usedFor(day: string, userId: string, guildId: string | null, kind: UsageKind): Promise<UsageSums> {
-    return usageSumsOf(await usageSums(this.db, day, userId, guildId, kind).executeTakeFirst(), guildId);
+  async usedFor(
+    day: string,
+    userIds: readonly string[],
+    guildId: string | null,
+    kind: UsageKind,
+  ): Promise<UsageSums> {
+    return usageSumsOf(await usageSums(this.db, day, userIds, guildId, kind).executeTakeFirst(), guildId);
   }
 
   /** A user's use in one guild (or in DMs when guildId is null) on a day. */
-  async usedByUser(day: string, userId: string, guildId: string | null, kind: UsageKind): Promise<number> {
+  async usedByUser(
+    day: string,
+    userIds: readonly string[],
+    guildId: string | null,
+    kind: UsageKind,
+  ): Promise<number> {
     const row = await this.db
       .selectFrom("usageLedger")
       .select((eb) => eb.fn.sum<number>("units").as("n"))
       .where("day", "=", day)
-      .where("userId", "=", userId)
+      .where("userId", "in", userIds)
       .where("guildId", "is not distinct from", guildId)
       .where("kind", "=", kind)
       .executeTakeFirst();
@@ -94,12 +109,12 @@ export class UsageRepo {
   }
 
   /** A user's use on a day in every guild and in DMs together (the bot-wide cap). */
-  async usedByUserEverywhere(day: string, userId: string, kind: UsageKind): Promise<number> {
+  async usedByUserEverywhere(day: string, userIds: readonly string[], kind: UsageKind): Promise<number> {
     const row = await this.db
       .selectFrom("usageLedger")
       .select((eb) => eb.fn.sum<number>("units").as("n"))
       .where("day", "=", day)
-      .where("userId", "=", userId)
+      .where("userId", "in", userIds)
       .where("kind", "=", kind)
       .executeTakeFirst();
     return sumOf(row);
@@ -143,7 +158,7 @@ export class UsageRepo {
   /** Units per model on a day: one user's in a guild (or DMs), or the whole guild's. */
   async unitsByModel(
     day: string,
-    scope: { userId: string; guildId: string | null } | { guildId: string },
+    scope: { userIds: readonly string[]; guildId: string | null } | { guildId: string },
   ): Promise<Array<{ model: string; units: number }>> {
     let query = this.db
       .selectFrom("usageLedger")
@@ -151,8 +166,8 @@ export class UsageRepo {
       .where("day", "=", day)
       .groupBy("model");
     query =
-      "userId" in scope
-        ? query.where("userId", "=", scope.userId).where("guildId", "is not distinct from", scope.guildId)
+      "userIds" in scope
+        ? query.where("userId", "in", scope.userIds).where("guildId", "is not distinct from", scope.guildId)
         : query.where("guildId", "=", scope.guildId);
     const rows = await query.execute();
     return rows.map((r) => ({ model: r.model, units: Number(r.units) }));

@@ -45,7 +45,7 @@ export async function finishPendingRemovals(ctx: AppContext, rest: REST): Promis
 }
 
 /** Each edit is tried once and then cleared: a message that cannot be edited is logged, not retried forever. */
-async function applyEdits(
+export async function applyEdits(
   ctx: AppContext,
   rest: REST,
   edits: readonly PendingMessageEdit[],

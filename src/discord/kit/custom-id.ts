@@ -14,6 +14,8 @@ export type CustomId =
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
   | { handler: "mod"; action: "purge" | "cancel"; userId: string }
+  /** /privacy delete's confirmation: only the member it names may press it. */
+  | { handler: "priv"; action: "erase" | "keep"; userId: string }
   /** A page of /moderation log: its filter and how many entries come before it (the rows hold the rest). */
   | {
       handler: "mod";
@@ -35,9 +37,11 @@ export function encodeCustomId(id: CustomId): string {
         ? ["ref", "page", id.userId, String(id.page)]
         : id.handler === "lib"
           ? ["lib", "page", String(id.page)]
-          : id.action === "log"
-            ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
-            : ["mod", id.action, id.userId];
+          : id.handler === "priv"
+            ? ["priv", id.action, id.userId]
+            : id.action === "log"
+              ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+              : ["mod", id.action, id.userId];
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
@@ -81,6 +85,14 @@ export function parseCustomId(raw: string): CustomId {
     return { handler, action, userId: a as string };
   }
   if (handler === "mod" && action === "log" && parts.length === 5) return parseLogPage(a, b, parts[4]);
+  if (
+    handler === "priv" &&
+    (action === "erase" || action === "keep") &&
+    parts.length === 3 &&
+    SNOWFLAKE.test(a ?? "")
+  ) {
+    return { handler, action, userId: a as string };
+  }
   throw unrecognised();
 }
 

@@ -1,7 +1,9 @@
 // Where a job's result goes: the interaction's own reply while its token lives (15 minutes), otherwise a new
 // channel message that mentions the requester. Both speak raw REST, so a resumed job needs no live interaction.
+
 import { createHash } from "node:crypto";
 import { DiscordAPIError, type REST, Routes } from "discord.js";
+import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import type { Logger } from "../../kit/logger.ts";
@@ -259,6 +261,8 @@ export class DurableReply implements ReplyTarget {
   private toChannel(reply: ReplyContent): Promise<{ messageId: string }> {
     const { channelId, userId, id } = this.origin;
     if (!channelId) throw new UndeliverableError("no channel to deliver to");
+    // An erased member's request is never posted anew (its messages are edited by the erasure itself).
+    if (userId === ERASED) throw new UndeliverableError("its member erased their data");
     this.fallback ??= new ChannelReply(this.rest, channelId, userId, deliveryNonce(id));
     return this.fallback.edit(reply);
   }

@@ -1,5 +1,6 @@
 // A generation's message: its progress while images land, then the grid with its buttons.
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
+import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
@@ -21,8 +22,18 @@ function failureLines(view: GenerationView): string[] {
 
 /** Who took a reference away, as a grid or a video message says it. */
 function removedBy(deletedBy: string | null, ownerId: string): string {
+  if (deletedBy === ERASED) return "removed at the member's request";
   return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
 }
+
+/**
+ * What a grid of an erased member says, whatever state it was in: neither their images nor their prompt nor
+ * their name (the row holds none of them any more).
+ */
+export const ERASED_GRID: RenderedMessage = {
+  content: "🗑️ These images were removed at the member's request.",
+  components: [],
+};
 
 /** A line per image deleted since the grid was made: the image itself is no longer attached. */
 function removedLines(view: GenerationView): string[] {
@@ -34,6 +45,7 @@ function removedLines(view: GenerationView): string[] {
 /** While images land: what is done so far. */
 export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
   const { generation, images } = view;
+  if (generation.userId === ERASED) return ERASED_GRID;
   const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
   const head = `🎨 Drawing ${generation.requested} image${generation.requested === 1 ? "" : "s"} for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`;
   const status = queuedAhead
@@ -51,6 +63,7 @@ type StoredImage = GenerationView["images"][number];
 /** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
 export function renderGrid(view: GenerationView, options: GridOptions = {}): RenderedMessage {
   const { generation, images } = view;
+  if (generation.userId === ERASED) return ERASED_GRID;
   const stored = images.filter((i) => i.status === "succeeded" && i.deletedAt === null);
   const again: APIButtonComponent = {
     type: ComponentType.Button,

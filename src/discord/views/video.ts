@@ -1,4 +1,5 @@
 // A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
+import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
@@ -8,7 +9,11 @@ const elapsed = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
 
+/** An erased member's video message: nothing of theirs, not even their name. */
+const ERASED_VIDEO = "🗑️ This video was removed at the member's request.";
+
 export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
+  if (video.userId === ERASED) return ERASED_VIDEO;
   return [
     `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
     queuedAhead > 0
@@ -27,6 +32,7 @@ export function renderVideoDone(
   uploadLimit: number,
   link?: { expiresAt: number },
 ): string {
+  if (video.userId === ERASED) return ERASED_VIDEO;
   const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
   if (video.status === "failed") {
     return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
@@ -47,6 +53,10 @@ export function renderVideoDone(
 
 /** What a video's message says once the video was deleted with its reference. */
 export function renderVideoRemoved(video: VideoRow): string {
+  if (video.userId === ERASED) return ERASED_VIDEO;
+  if (video.deletedBy === ERASED) {
+    return `🗑️ Video \`${video.id}\` for <@${video.userId}> was removed: the reference it was made from was removed at its owner's request.`;
+  }
   return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
     video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
   }.`;

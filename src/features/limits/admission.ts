@@ -6,6 +6,7 @@ import type { Repos } from "../../db/repos.ts";
 import type { UsageKind } from "../../db/repositories/usage-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { PromptPolicy } from "./prompt-policy.ts";
+import type { Pseudonyms } from "./pseudonyms.ts";
 import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
 
 export type Refusal =
@@ -43,6 +44,8 @@ export class AdmissionService {
       quota: QuotaService;
       maxRunningPerUser: number;
       clock: Clock;
+      /** Today's ledger rows of a member who erased their data carry their pseudonym: they still count. */
+      pseudonyms: Pseudonyms;
     },
   ) {}
 
@@ -66,7 +69,8 @@ export class AdmissionService {
     // Settings, running jobs and the day's sums in one statement (the transaction keeps the settings for the
     // allowances and the safety level read after it).
     const day = utcDay(clock.now());
-    const facts = await tx.admission.read(request.userId, request.guildId, day, request.kind);
+    const ledgerIds = await this.deps.pseudonyms.idsOf(request.userId, tx.meta);
+    const facts = await tx.admission.read(request.userId, ledgerIds, request.guildId, day, request.kind);
     const verdict = this.promptPolicy.check(request.prompt, facts.settings?.blocklist ?? []);
     if (verdict.blocked) {
       const row = await tx.audit.addOrRepeat(

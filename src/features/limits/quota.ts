@@ -6,6 +6,7 @@ import type { Repos } from "../../db/repos.ts";
 import type { GuildSettingsRepo } from "../../db/repositories/guild-settings-repo.ts";
 import type { LedgerEntry, UsageKind, UsageRepo, UsageSums } from "../../db/repositories/usage-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
+import type { Pseudonyms } from "./pseudonyms.ts";
 
 export interface Allowances {
   imagesPerUser: number;
@@ -66,6 +67,8 @@ export class QuotaService {
       /** US dollars per unit by model, for estimates. */
       prices: Record<string, number>;
       clock: Clock;
+      /** A member's ledger rows are theirs under their id or, kept by an erasure, under their pseudonym. */
+      pseudonyms: Pseudonyms;
     },
   ) {}
 
@@ -102,8 +105,7 @@ export class QuotaService {
     /** A day's sums the caller read in `tx` already, under its locks (AdmissionReads); read again for another day. */
     known?: { day: string; used: UsageSums },
   ): Promise<Reservation> {
-    const { clock } = this.deps;
-    const usage = tx.usage;
+    const { clock, pseudonyms } = this.deps;
     const now = clock.now();
     const day = utcDay(now);
     const allowances = await this.allowancesIn(request.guildId, tx.guildSettings);
@@ -112,7 +114,12 @@ export class QuotaService {
     const used =
       known?.day === day
         ? known.used
-        : await usage.usedFor(day, request.userId, request.guildId, request.kind);
+        : await tx.usage.usedFor(
+            day,
+            await pseudonyms.idsOf(request.userId, tx.meta),
+            request.guildId,
+            request.kind,
+          );
     const usedByUser = used.byUser;
     if (usedByUser + request.units > userLimit) {
       return {
@@ -149,7 +156,7 @@ export class QuotaService {
         };
       }
     }
-    await usage.add({ day, ...request, createdAt: now });
+    await tx.usage.add({ day, ...request, createdAt: now });
     return { ok: true };
   }
 
@@ -181,17 +188,18 @@ export class QuotaService {
     const cost = (rows: Array<{ model: string; units: number }>) =>
       rows.reduce((sum, r) => sum + (this.deps.prices[r.model] ?? 0) * r.units, 0);
     const { usage } = this.deps;
+    const userIds = await this.deps.pseudonyms.idsOf(userId);
     return {
       day,
       resetsAt: nextUtcMidnight(now),
       user: {
-        images: line(await usage.usedByUser(day, userId, guildId, "image"), allowances.imagesPerUser),
-        videos: line(await usage.usedByUser(day, userId, guildId, "video"), allowances.videosPerUser),
-        estimatedUsd: cost(await usage.unitsByModel(day, { userId, guildId })),
+        images: line(await usage.usedByUser(day, userIds, guildId, "image"), allowances.imagesPerUser),
+        videos: line(await usage.usedByUser(day, userIds, guildId, "video"), allowances.videosPerUser),
+        estimatedUsd: cost(await usage.unitsByModel(day, { userIds, guildId })),
       },
       everywhere: {
-        images: line(await usage.usedByUserEverywhere(day, userId, "image"), this.deps.userCap.images),
-        videos: line(await usage.usedByUserEverywhere(day, userId, "video"), this.deps.userCap.videos),
+        images: line(await usage.usedByUserEverywhere(day, userIds, "image"), this.deps.userCap.images),
+        videos: line(await usage.usedByUserEverywhere(day, userIds, "video"), this.deps.userCap.videos),
       },
       guild: guildId
         ? {

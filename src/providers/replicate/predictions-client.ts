@@ -137,6 +137,21 @@ export class ReplicatePredictions {
     return url;
   }
 
+  /**
+   * Deletes a Files API upload by the URL uploadFile returned (its `urls.get` names the file's id: the path
+   * segment after /files/). A file Replicate no longer has (404) is gone already; other failures throw.
+   */
+  async deleteFile(url: string): Promise<void> {
+    const id = fileIdOf(url);
+    if (!id) throw new Error("not a Replicate Files API URL");
+    try {
+      await this.client.files.delete(id);
+    } catch (err) {
+      if ((err as { response?: { status?: number } }).response?.status === 404) return;
+      throw err;
+    }
+  }
+
   async cancel(predictionId: string): Promise<void> {
     try {
       await this.client.predictions.cancel(predictionId);
@@ -151,5 +166,15 @@ export class ReplicatePredictions {
     signal?: AbortSignal,
   ): Promise<Uint8Array> {
     return downloadOutput(url, { ...limits, allowedOrigins: this.outputOrigins, signal });
+  }
+}
+
+/** The file id in a Files API URL (`…/v1/files/<id>` or `…/v1/files/<id>/download`); undefined for another URL. */
+export function fileIdOf(url: string): string | undefined {
+  try {
+    const match = /\/files\/([A-Za-z0-9_-]+)(?:\/download)?$/.exec(new URL(url).pathname);
+    return match?.[1];
+  } catch {
+    return undefined;
   }
 }

@@ -58,6 +58,10 @@ export abstract class ReplicateProvider<Request> implements PredictionProvider<R
     }
   }
 
+  forgetReference(url: string): Promise<void> {
+    return this.predictions.deleteFile(url);
+  }
+
   recover(
     request: Request,
     sentAt: number,

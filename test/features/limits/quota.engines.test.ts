@@ -3,6 +3,7 @@ import { type DataStore, openDataStore } from "../../../src/db/data-store.ts";
 import { databaseSettings } from "../../../src/db/database.ts";
 import type { LedgerEntry, UsageKind } from "../../../src/db/repositories/usage-repo.ts";
 import { admissionLocks } from "../../../src/features/limits/admission.ts";
+import { Pseudonyms } from "../../../src/features/limits/pseudonyms.ts";
 import { QuotaService, type UserCap, utcDay } from "../../../src/features/limits/quota.ts";
 import { systemClock } from "../../../src/kit/clock.ts";
 import { IMAGE_MODEL_PRICES_USD } from "../../../src/providers/image-models.ts";
@@ -33,6 +34,7 @@ async function setup(
     userCap,
     prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD },
     clock: { ...systemClock, now: () => now.t },
+    pseudonyms: new Pseudonyms(data.repos.meta),
   });
   /** A reservation in its own transaction, under the locks admission takes, as the bot makes one. */
   const reserve = (request: Omit<LedgerEntry, "day" | "createdAt">) =>
