@@ -19,7 +19,6 @@ import {
 import { startWorker } from "./app/worker.ts";
 import type { BotConfig } from "./config/load.ts";
 import { configSecrets } from "./config/secrets.ts";
-import { finishPendingRemovals } from "./discord/flows/removals.ts";
 import type { AppContext } from "./features/context.ts";
 import { createLogger, type Logger } from "./kit/logger.ts";
 
@@ -108,8 +107,6 @@ async function startRoleOrExit(ctx: AppContext, http: OperationsServer): Promise
 /** ROLE=all or gateway: logged in to Discord, answering interactions (and, for `all`, running jobs too). */
 async function startGateway(ctx: AppContext): Promise<RunningRole> {
   const bot = await startBot(ctx);
-  // Grids and video messages that still show what a deletion removed before the last run stopped.
-  bot.router.track(finishPendingRemovals(ctx, bot.client.rest));
   return { gatewayReady: bot.gatewayReady, stop: (beforeClose) => bot.stop(beforeClose) };
 }
 

@@ -1,8 +1,9 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
-import { Client, Events, GatewayIntentBits, Status } from "discord.js";
+import { Client, Events, GatewayIntentBits, type REST, Status } from "discord.js";
 import { commands } from "../discord/commands/index.ts";
 import { finishUnfinishedErasures } from "../discord/flows/privacy-delete.ts";
 import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
+import { finishPendingRemovals } from "../discord/flows/removals.ts";
 import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
 import { InteractionRouter } from "../discord/router.ts";
@@ -36,11 +37,7 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   watchRest(ctx, client.rest);
   const readyClient = await logIn(ctx, client, config.discord.token);
 
-  for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
-  // Erasures (/privacy delete) a crash cut short: their files went in recovery; uploads, predictions, messages now.
-  router.track(finishUnfinishedErasures(ctx, readyClient.rest));
-  // ROLE=all on the shared queue: this process is one of the fleet's workers too.
-  if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
+  await takeUpWork(ctx, readyClient.rest, router);
 
   const stopping = new StopSequence(ctx, {
     announce: () => logger.info({ pending: router.pending }, "stopping: no new work"),
@@ -53,6 +50,20 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
     gatewayReady: () => everyShardReady(readyClient),
     stop: (beforeClose) => stopping.stop(beforeClose),
   };
+}
+
+/**
+ * What a process that answers interactions takes up once it can reach Discord (over the gateway or HTTP): the
+ * jobs the last run left, the message edits and erasures a crash cut short, and, for ROLE=all on the shared
+ * queue, the fleet's jobs too.
+ */
+export async function takeUpWork(ctx: AppContext, rest: REST, router: InteractionRouter): Promise<void> {
+  for (const job of await resumeUnfinishedJobs(ctx, rest)) router.track(job);
+  // Grids and video messages that still show what a deletion removed before the last run stopped.
+  router.track(finishPendingRemovals(ctx, rest));
+  // Erasures (/privacy delete) a crash cut short: their files went in recovery; uploads, predictions, messages now.
+  router.track(finishUnfinishedErasures(ctx, rest));
+  if (ctx.jobs && ctx.config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, rest));
 }
 
 function createClient(ctx: AppContext): Client {

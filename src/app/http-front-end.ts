@@ -14,14 +14,12 @@ import {
   Routes,
 } from "discord.js";
 import { commands } from "../discord/commands/index.ts";
-import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
-import { finishPendingRemovals } from "../discord/flows/removals.ts";
-import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { HttpCallbacks, type RawInteraction } from "../discord/kit/http-callbacks.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
 import { InteractionRouter } from "../discord/router.ts";
 import type { AppContext } from "../features/context.ts";
 import type { InteractionReceiver } from "../http/route-group.ts";
+import { takeUpWork } from "./gateway.ts";
 import { type RunningRole, recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
 
 type WithActions = { actions: { InteractionCreate: { handle(data: unknown): void } } };
@@ -50,9 +48,7 @@ export async function startHttpFrontEnd(ctx: AppContext): Promise<RunningHttpFro
   client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
 
-  for (const job of await resumeUnfinishedJobs(ctx, client.rest)) router.track(job);
-  router.track(finishPendingRemovals(ctx, client.rest));
-  if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, client.rest));
+  await takeUpWork(ctx, client.rest, router);
   logger.info(
     { applicationId: client.application?.id, mode: "http" },
     "taking interactions over HTTP (POST /interactions), no gateway connection",
