@@ -79,7 +79,13 @@ export async function start(role: "gateway" | "worker", extra: Record<string, st
     ...extra,
   });
   processes.push(proc);
-  await proc.printed(role === "gateway" ? "logged in to Discord" : "worker taking jobs", 30_000);
+  const ready =
+    role === "worker"
+      ? "worker taking jobs"
+      : extra.INTERACTIONS_MODE === "http"
+        ? "taking interactions over HTTP"
+        : "logged in to Discord";
+  await proc.printed(ready, 30_000);
   return proc;
 }
 
