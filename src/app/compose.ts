@@ -12,6 +12,7 @@ import { AdmissionService } from "../features/limits/admission.ts";
 import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
+import { RetentionService } from "../features/retention/retention-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
 import { VideoService } from "../features/video/video-service.ts";
 import { FileStore } from "../files/file-store.ts";
@@ -106,6 +107,14 @@ function assemble(
     providers,
     references: curation.references,
   });
+  // The sweep starts with a role (startRetention), which shows what expired in Discord.
+  const retention = new RetentionService({
+    data,
+    references: curation.references,
+    settings: config.retention,
+    clock,
+    logger,
+  });
   return {
     ...core,
     files,
@@ -116,13 +125,17 @@ function assemble(
     ...curation,
     ...limits,
     links,
+    retention,
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
     // over REST, and a minute's staleness is what a role change costs.
     serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
     pagerCooldown: new Cooldown(clock, PAGER_COOLDOWN_MS),
-    close: () => closeContext(core, files, services),
+    close: () => {
+      retention.stop();
+      return closeContext(core, files, services);
+    },
   };
 }
 

@@ -1,12 +1,13 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
 import { Client, Events, GatewayIntentBits, Status } from "discord.js";
 import { commands } from "../discord/commands/index.ts";
+import { guildsAtConnect, watchGuildMembership } from "../discord/flows/guild-membership.ts";
 import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
 import { InteractionRouter } from "../discord/router.ts";
 import type { AppContext } from "../features/context.ts";
-import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
+import { recoverBeforeWork, StopSequence, startRetention, watchRest } from "./lifecycle.ts";
 
 export interface RunningBot {
   client: Client<true>;
@@ -32,10 +33,13 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
   client.on(Events.Warn, (message) => logger.warn({ message }, "discord client warning"));
+  watchGuildMembership(ctx, client);
   watchRest(ctx, client.rest);
   const readyClient = await logIn(ctx, client, config.discord.token);
 
+  await guildsAtConnect(ctx, readyClient);
   for (const job of await resumeUnfinishedJobs(ctx, readyClient.rest)) router.track(job);
+  startRetention(ctx, readyClient.rest);
   // ROLE=all on the shared queue: this process is one of the fleet's workers too.
   if (ctx.jobs && config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, readyClient.rest));
 

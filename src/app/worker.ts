@@ -4,7 +4,7 @@ import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { enqueueUndelivered } from "../discord/flows/resume.ts";
 import { botRest, restOptionsFor } from "../discord/kit/rest.ts";
 import type { AppContext } from "../features/context.ts";
-import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
+import { recoverBeforeWork, StopSequence, startRetention, watchRest } from "./lifecycle.ts";
 
 export interface RunningWorker {
   /** Graceful stop: no new jobs, the ones held handed back to the queue, `beforeClose`, database closed. */
@@ -21,6 +21,7 @@ export async function startWorker(ctx: AppContext): Promise<RunningWorker> {
   // A queue that lost its jobs (a Redis restarted without persistence) gets them back from the rows.
   await enqueueUndelivered(ctx, jobs);
   jobs.startWorkers(queuedJobHandlers(ctx, rest));
+  startRetention(ctx, rest);
   logger.info({ queue: jobs.description }, "worker taking jobs");
 
   const stopping = new StopSequence(ctx, {

@@ -136,6 +136,11 @@ interface CommonConfig {
   /** One member's images and videos per UTC day across every server and DM, on top of the allowances. */
   userDailyCap: { images: number; videos: number };
   maxRunningPerUser: number;
+  /**
+   * What is kept how long: prompts of failed and blocked requests, audit prompts and deletion tombstones for
+   * `days`; images for `imageDays` when set; a server's data for `guildGraceDays` after the bot left it.
+   */
+  retention: { days: number; imageDays: number | undefined; guildGraceDays: number };
   /** Approximate US dollars per image or video, by model: the built-in table with MODEL_PRICES_USD over it. */
   prices: Record<string, number>;
   /** How often a reply is edited at most: progress as images land, a waiting request's place, a video's time. */
@@ -244,6 +249,11 @@ function commonConfig(e: Env): CommonConfig {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
+    retention: {
+      days: e.RETENTION_DAYS,
+      imageDays: e.IMAGE_RETENTION_DAYS > 0 ? e.IMAGE_RETENTION_DAYS : undefined,
+      guildGraceDays: e.GUILD_DATA_GRACE_DAYS,
+    },
     prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,

@@ -22,6 +22,7 @@ const TABLES: ReadonlyArray<TableSpec> = [
   { table: "auditLog", key: ["id"], serial: "audit_log" },
   { table: "pendingDeletions", key: ["fileName"] },
   { table: "pendingMessageEdits", key: ["kind", "jobId"] },
+  { table: "guildDepartures", key: ["guildId"] },
 ];
 
 /** A copy that would mix two installs: nothing more is written, and the run fails with this message. */

@@ -10,6 +10,7 @@ import { LibraryRepo } from "./repositories/library-repo.ts";
 import { MetaRepo } from "./repositories/meta-repo.ts";
 import { PendingDeletionsRepo } from "./repositories/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./repositories/pending-message-edits-repo.ts";
+import { RetentionRepo } from "./repositories/retention-repo.ts";
 import { SelectionsRepo } from "./repositories/selections-repo.ts";
 import { UsageRepo } from "./repositories/usage-repo.ts";
 import { VideosRepo } from "./repositories/videos-repo.ts";
@@ -52,6 +53,7 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),
     webhookDeliveries: new WebhookDeliveriesRepo(db),
+    retention: new RetentionRepo(db),
     locks: new Locks(db, engine),
   };
 }

@@ -172,6 +172,13 @@ export interface WebhookDeliveriesTable {
   seenAt: number;
 }
 
+/** A server the bot was removed from: its data goes at purgeAt unless the bot is added back before. */
+export interface GuildDeparturesTable {
+  guildId: string;
+  leftAt: number;
+  purgeAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -195,6 +202,7 @@ export interface Tables {
   pendingDeletions: PendingDeletionsTable;
   pendingMessageEdits: PendingMessageEditsTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  guildDepartures: GuildDeparturesTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

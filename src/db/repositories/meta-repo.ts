@@ -29,4 +29,17 @@ export class MetaRepo {
     if (!row) throw new Error(`the database kept no ${key}`);
     return row.value;
   }
+
+  async get(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom("meta").select("value").where("key", "=", key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto("meta")
+      .values({ key, value })
+      .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
+      .execute();
+  }
 }

@@ -1,5 +1,6 @@
 // A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
 
@@ -47,7 +48,11 @@ export function renderVideoDone(
 
 /** What a video's message says once the video was deleted with its reference. */
 export function renderVideoRemoved(video: VideoRow): string {
-  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
-    video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
-  }.`;
+  const how =
+    video.deletedBy === RETENTION_ACTOR
+      ? "removed with its reference after the bot's image retention period"
+      : video.deletedBy === video.userId
+        ? "deleted with its reference"
+        : "removed by a moderator";
+  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${how}.`;
 }
