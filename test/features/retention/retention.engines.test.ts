@@ -66,7 +66,7 @@ describe("retention", () => {
     expect((await tokens(h)).map((r) => r.interactionToken)).toEqual([null, null]);
   });
 
-  it("a request still running when its token is cleared is delivered over the bot token to the channel", async () => {
+  it("a request still running when its token is cleared is delivered over the bot token to the channel, after a restart too", async () => {
     const h = await start({ MOCK_LATENCY_MS: "2500" });
     const interaction = h.sandbox.runCommand({
       command: "character",
@@ -81,6 +81,9 @@ describe("retention", () => {
     h.sandbox.expireInteraction(interaction);
     expect((await h.ctx.retention.sweep()).tokens).toBe(1);
     expect((await tokens(h))[0]?.interactionToken).toBeNull();
+    // Resumed from its row, which no longer has a token: the result goes out over the bot token.
+    await h.restart();
+    h.ctx.retention.stop();
 
     const posted = await h.sandbox.waitFor(
       () =>
