@@ -125,9 +125,9 @@ export class RetentionService {
     const done = await data.exclusively(SWEEP_LOCK, async () => {
       const now = this.deps.clock.now();
       const tokens = await data.repos.retention.clearTokens(now - TOKEN_LIFETIME_MS);
-      const last = Number((await data.repos.meta.get(LAST_DAILY_KEY)) ?? 0);
-      if (now - last < DAY_MS) return { ran: true, tokens };
-      await data.repos.meta.set(LAST_DAILY_KEY, String(now));
+      // Claimed by compare-and-set, not only under the lock: a pooler that does not keep sessions (PgBouncer
+      // in transaction mode) voids session locks, and the daily part must still run once.
+      if (!(await data.repos.meta.claimEvery(LAST_DAILY_KEY, now, DAY_MS))) return { ran: true, tokens };
       const daily = await this.daily(now);
       this.deps.logger.info({ tokens, ...daily }, "retention sweep");
       return { ran: true, tokens, daily };
