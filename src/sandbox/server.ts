@@ -208,21 +208,23 @@ export class DiscordSandbox extends EventEmitter {
   /**
    * Removes the bot from a guild, as a server manager kicking it would: GUILD_DELETE without `unavailable`, and
    * from then on no GUILD_CREATE for it at connect and 403 on its channels. `outage` instead sends the
-   * GUILD_DELETE of a Discord outage (`unavailable: true`), which changes nothing else.
+   * GUILD_DELETE of a Discord outage (`unavailable: true`), which changes nothing else. A bot not connected yet
+   * learns of either at its IDENTIFY.
    */
   removeBot(guild: SandboxGuild = this.guild, options: { outage?: boolean } = {}): void {
     if (options.outage) {
-      this.gateway.dispatch(GatewayDispatchEvents.GuildDelete, { id: guild.id, unavailable: true }, guild.id);
+      const outage = { id: guild.id, unavailable: true };
+      this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildDelete, outage, guild.id);
       return;
     }
     guild.botRemoved = true;
-    this.gateway.dispatch(GatewayDispatchEvents.GuildDelete, { id: guild.id }, guild.id);
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildDelete, { id: guild.id }, guild.id);
   }
 
   /** Adds the bot back to a guild it was removed from: GUILD_CREATE, and its channels answer again. */
   addBot(guild: SandboxGuild = this.guild): void {
     guild.botRemoved = false;
-    this.gateway.dispatch(GatewayDispatchEvents.GuildCreate, guildPayload(guild), guild.id);
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildCreate, guildPayload(guild), guild.id);
   }
 
   /** Deletes a message as a member (or a moderator) would in the Discord client. */
