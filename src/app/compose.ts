@@ -14,6 +14,7 @@ import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
 import { ErasureService } from "../features/privacy/erasure-service.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
+import { RetentionService } from "../features/retention/retention-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
 import { VideoService } from "../features/video/video-service.ts";
 import { FileStore } from "../files/file-store.ts";
@@ -24,17 +25,15 @@ import { Cooldown } from "../kit/cooldown.ts";
 import { ExpiringCache } from "../kit/expiring-cache.ts";
 import { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
-import { localBudget, type RequestBudget, redisBudget } from "../kit/request-budget.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
 import { PollTicks } from "../predictions/poll-ticks.ts";
-import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
-import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../providers/mock/image-provider.ts";
+import { MOCK_VIDEO_MODEL } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
-import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
 import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
-import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
+import { createProviders, type Providers, webhookUrl } from "./providers.ts";
 
 /** How long a server's roles read over REST are trusted before they are read again. */
 const SERVER_ROLES_TTL_MS = 60_000;
@@ -108,13 +107,7 @@ function assemble(
     providers,
     references: curation.references,
   });
-  const privacy = new ErasureService({
-    ...core,
-    references: curation.references,
-    quota: limits.quota,
-    pseudonyms: limits.pseudonyms,
-    predictions: providers.image,
-  });
+  const { privacy, retention } = createPrivacy(core, curation, limits, providers);
   return {
     ...core,
     files,
@@ -126,13 +119,43 @@ function assemble(
     ...curation,
     ...limits,
     links,
+    retention,
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
     // over REST, and a minute's staleness is what a role change costs.
     serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
     pagerCooldown: new Cooldown(clock, PAGER_COOLDOWN_MS),
-    close: () => closeContext(core, files, services),
+    close: () => {
+      retention.stop();
+      return closeContext(core, files, services);
+    },
+  };
+}
+
+/** Erasures (/privacy delete) and the retention sweep (started with a role, which shows what expired). */
+function createPrivacy(
+  core: ContextCore,
+  curation: Pick<AppContext, "references">,
+  limits: Pick<AppContext, "quota" | "pseudonyms">,
+  providers: Providers,
+): Pick<AppContext, "privacy" | "retention"> {
+  const { data, config, clock, logger } = core;
+  return {
+    privacy: new ErasureService({
+      ...core,
+      references: curation.references,
+      quota: limits.quota,
+      pseudonyms: limits.pseudonyms,
+      predictions: providers.image,
+    }),
+    retention: new RetentionService({
+      data,
+      references: curation.references,
+      settings: config.retention,
+      clock,
+      logger,
+    }),
   };
 }
 
@@ -321,80 +344,4 @@ async function closeContext(
   } finally {
     files.close();
   }
-}
-
-interface Providers {
-  image: ImageProvider;
-  reference: ImageProvider;
-  video: VideoProvider;
-}
-
-/**
- * The image providers (IMAGE_MODEL, and IMAGE_REFERENCE_MODEL for images drawn from a reference) and the video
- * provider. The mock setting covers them all: a sandbox never spends money.
- * With Replicate, both share its token, API address and allowed output origins.
- */
-function createProviders(core: ContextCore): Providers {
-  const { config, logger, clock } = core;
-  const budget = statusBudget(config, core.jobs);
-  if (config.imageProvider === "mock") {
-    const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
-    const image = new MockImageProvider(mock);
-    return { image, reference: image, video: new MockVideoProvider(mock) };
-  }
-  const { token, apiUrl, outputOrigins } = config.replicate;
-  const webhook = webhookUrl(config);
-  return {
-    image: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
-      model: config.imageModel,
-      fallbackModel: config.imageFallbackModel,
-      logger: logger.child({ provider: "replicate" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
-    }),
-    // Its own model and no fallback: a model that cannot take the reference would draw someone else.
-    reference: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
-      model: config.imageReferenceModel,
-      logger: logger.child({ provider: "replicate-reference" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
-    }),
-    video: new ReplicateVideoProvider({
-      token,
-      apiUrl,
-      outputOrigins,
-      model: config.videoModel,
-      logger: logger.child({ provider: "replicate-video" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
-    }),
-  };
-}
-
-/**
- * What every status check and list request to Replicate takes from, shared by the three providers (one
- * account, one token): REPLICATE_STATUS_CHECKS_PER_MINUTE in counting seconds of a sixtieth each, in this
- * process, or fleet-wide in Redis with the shared queue. A rolling minute spans at most 61 counting seconds,
- * so the default 2,700 stays under Replicate's 3,000 non-create requests a minute with room for the rest.
- */
-function statusBudget(config: Config, jobs: SharedJobQueue | undefined): RequestBudget {
-  const points = Math.max(1, Math.floor(config.statusChecksPerMinute / 60));
-  return jobs && config.queue
-    ? redisBudget(jobs.redis, `${config.queue.prefix}:replicate-status`, points)
-    : localBudget(points);
-}
-
-/**
- * Where Replicate posts completions: `${PUBLIC_URL}/webhooks/replicate` when PUBLIC_URL is set and predictions
- * run on Replicate (the mock provider has no webhooks, so it keeps its normal polling).
- */
-function webhookUrl(config: Config): string | undefined {
-  const { publicUrl } = config.http;
-  return publicUrl && config.imageProvider === "replicate" ? `${publicUrl}/webhooks/replicate` : undefined;
 }

@@ -1,6 +1,7 @@
 // The running bot: a discord.js client with only the Guilds intent, wired to the interaction router.
 import { Client, Events, GatewayIntentBits, type REST, Status } from "discord.js";
 import { commands } from "../discord/commands/index.ts";
+import { guildsAtConnect, watchGuildMembership } from "../discord/flows/guild-membership.ts";
 import { finishUnfinishedErasures } from "../discord/flows/privacy-delete.ts";
 import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { finishPendingRemovals } from "../discord/flows/removals.ts";
@@ -8,7 +9,7 @@ import { resumeUnfinishedJobs } from "../discord/flows/resume.ts";
 import { restOptionsFor } from "../discord/kit/rest.ts";
 import { InteractionRouter } from "../discord/router.ts";
 import type { AppContext } from "../features/context.ts";
-import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
+import { recoverBeforeWork, StopSequence, startRetention, watchRest } from "./lifecycle.ts";
 
 export interface RunningBot {
   client: Client<true>;
@@ -34,9 +35,11 @@ export async function startBot(ctx: AppContext): Promise<RunningBot> {
   client.on(Events.InteractionCreate, (interaction) => router.handle(interaction));
   client.on(Events.Error, (err) => logger.error({ err }, "discord client error"));
   client.on(Events.Warn, (message) => logger.warn({ message }, "discord client warning"));
+  watchGuildMembership(ctx, client);
   watchRest(ctx, client.rest);
   const readyClient = await logIn(ctx, client, config.discord.token);
 
+  await guildsAtConnect(ctx, readyClient);
   await takeUpWork(ctx, readyClient.rest, router);
 
   const stopping = new StopSequence(ctx, {
@@ -63,6 +66,7 @@ export async function takeUpWork(ctx: AppContext, rest: REST, router: Interactio
   router.track(finishPendingRemovals(ctx, rest));
   // Erasures (/privacy delete) a crash cut short: their files went in recovery; uploads, predictions, messages now.
   router.track(finishUnfinishedErasures(ctx, rest));
+  startRetention(ctx, rest);
   if (ctx.jobs && ctx.config.role === "all") ctx.jobs.startWorkers(queuedJobHandlers(ctx, rest));
 }
 

@@ -1,6 +1,7 @@
 // One start and one stop for every role (ROLE=all, gateway, worker): what each does before it takes work, and
 // the order in which a stopping process lets go of what it holds.
 import type { REST } from "discord.js";
+import { showRemovals } from "../discord/flows/removals.ts";
 import { instrumentRest } from "../discord/kit/rest-metrics.ts";
 import type { AppContext } from "../features/context.ts";
 import { recoverFileStore } from "../files/recovery.ts";
@@ -17,6 +18,15 @@ export interface RunningRole {
 /** Before any job can write: finish deletions a crash interrupted, remove orphan and temp files. */
 export async function recoverBeforeWork(ctx: AppContext): Promise<void> {
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger: ctx.logger });
+}
+
+/**
+ * The retention sweep, every minute in every role that talks to Discord; the database's lock lets one process
+ * of the fleet sweep at a time. Expired images leave the messages that showed them, as a deletion's do.
+ */
+export function startRetention(ctx: AppContext, rest: REST): void {
+  const log = ctx.logger.child({ sweep: "retention" });
+  ctx.retention.start((removals) => showRemovals(ctx, rest, removals, log));
 }
 
 /** Every response and rate-limit wait of the role's REST client goes to the metrics; each rate limit is logged. */
@@ -66,6 +76,7 @@ export class StopSequence {
     const handedBack = ctx.jobs?.drain();
     ctx.generation.stop();
     ctx.video.stop();
+    ctx.retention.stop();
     await drained;
     await handedBack;
     await role.disconnect?.();

@@ -4,7 +4,7 @@ import { queuedJobHandlers } from "../discord/flows/queued-jobs.ts";
 import { enqueueUndelivered } from "../discord/flows/resume.ts";
 import { botRest, restOptionsFor } from "../discord/kit/rest.ts";
 import type { AppContext } from "../features/context.ts";
-import { recoverBeforeWork, StopSequence, watchRest } from "./lifecycle.ts";
+import { recoverBeforeWork, StopSequence, startRetention, watchRest } from "./lifecycle.ts";
 import { startQueueReconciler } from "./queue-reconciler.ts";
 
 export interface RunningWorker {
@@ -23,6 +23,7 @@ export async function startWorker(ctx: AppContext): Promise<RunningWorker> {
   await enqueueUndelivered(ctx, jobs);
   jobs.startWorkers(queuedJobHandlers(ctx, rest));
   const reconciler = startQueueReconciler(ctx, jobs, config.queue?.reconcileMs ?? 30_000);
+  startRetention(ctx, rest);
   logger.info({ queue: jobs.description }, "worker taking jobs");
 
   const stopping = new StopSequence(ctx, {

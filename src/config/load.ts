@@ -150,6 +150,11 @@ interface CommonConfig {
   /** One member's images and videos per UTC day across every server and DM, on top of the allowances. */
   userDailyCap: { images: number; videos: number };
   maxRunningPerUser: number;
+  /**
+   * What is kept how long: prompts of failed and blocked requests, audit prompts and deletion tombstones for
+   * `days`; images for `imageDays` when set; a server's data for `guildGraceDays` after the bot left it.
+   */
+  retention: { days: number; imageDays: number | undefined; guildGraceDays: number };
   /** Approximate US dollars per image or video, by model: the built-in table with MODEL_PRICES_USD over it. */
   prices: Record<string, number>;
   /** How often a reply is edited at most: progress as images land, a waiting request's place, a video's time. */
@@ -230,15 +235,7 @@ function toConfig(e: Env): Config {
 /** Everything but the provider's settings, which decide what the rest of the type can promise. */
 function commonConfig(e: Env): CommonConfig {
   return {
-    discord: {
-      token: e.DISCORD_TOKEN,
-      applicationId: e.DISCORD_APPLICATION_ID,
-      guildId: e.DISCORD_GUILD_ID,
-      apiUrl: e.DISCORD_API_URL,
-      shards: e.SHARD_COUNT ? { count: e.SHARD_COUNT, ids: e.SHARD_IDS } : undefined,
-      interactionsMode: e.INTERACTIONS_MODE,
-      publicKey: e.DISCORD_PUBLIC_KEY,
-    },
+    discord: discordSettings(e),
     imageModel: e.IMAGE_MODEL,
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     imageReferenceModel: e.IMAGE_REFERENCE_MODEL,
@@ -262,6 +259,11 @@ function commonConfig(e: Env): CommonConfig {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
+    retention: {
+      days: e.RETENTION_DAYS,
+      imageDays: e.IMAGE_RETENTION_DAYS > 0 ? e.IMAGE_RETENTION_DAYS : undefined,
+      guildGraceDays: e.GUILD_DATA_GRACE_DAYS,
+    },
     prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
@@ -282,6 +284,18 @@ function commonConfig(e: Env): CommonConfig {
     createsPerMinute: e.REPLICATE_CREATES_PER_MINUTE,
     statusChecksPerMinute: e.REPLICATE_STATUS_CHECKS_PER_MINUTE,
     discordGlobalPerSecond: e.DISCORD_GLOBAL_REQUESTS_PER_SECOND,
+  };
+}
+
+function discordSettings(e: Env): CommonConfig["discord"] {
+  return {
+    token: e.DISCORD_TOKEN,
+    applicationId: e.DISCORD_APPLICATION_ID,
+    guildId: e.DISCORD_GUILD_ID,
+    apiUrl: e.DISCORD_API_URL,
+    shards: e.SHARD_COUNT ? { count: e.SHARD_COUNT, ids: e.SHARD_IDS } : undefined,
+    interactionsMode: e.INTERACTIONS_MODE,
+    publicKey: e.DISCORD_PUBLIC_KEY,
   };
 }
 

@@ -291,6 +291,10 @@ export const envSchema = z.object({
   REPLICATE_CREATES_PER_MINUTE: int(600, 1, 100_000),
   REPLICATE_STATUS_CHECKS_PER_MINUTE: int(2700, 60, 1_000_000),
   DISCORD_GLOBAL_REQUESTS_PER_SECOND: int(50, 1, 10_000),
+  RETENTION_DAYS: int(30, 1, 3650),
+  // 0: images are kept until their owner (or a moderator) deletes them.
+  IMAGE_RETENTION_DAYS: int(0, 0, 3650),
+  GUILD_DATA_GRACE_DAYS: int(30, 0, 3650),
 });
 
 /** The environment once parsed: every variable with its default applied. */

@@ -23,6 +23,7 @@ const TABLES: ReadonlyArray<TableSpec> = [
   { table: "pendingDeletions", key: ["fileName"] },
   { table: "pendingMessageEdits", key: ["kind", "jobId"] },
   { table: "erasures", key: ["id"] },
+  { table: "guildDepartures", key: ["guildId"] },
 ];
 
 /** A copy that would mix two installs: nothing more is written, and the run fails with this message. */

@@ -65,6 +65,8 @@ export class DataStore {
   readonly repos: Repos;
   /** See LockTurns; SQLite runs one transaction at a time anyway. */
   readonly lockTurns = new LockTurns();
+  /** The names `exclusively` runs under in this process now. */
+  private readonly running = new Set<string>();
 
   constructor(
     readonly db: Kysely<Tables>,
@@ -112,6 +114,32 @@ export class DataStore {
         }
         throw unavailable(err);
       }
+    }
+  }
+
+  /**
+   * Runs `fn` only if no other process runs something under `name` now: a PostgreSQL session advisory lock,
+   * tried (never waited for) on a connection held for the run and released after it. Undefined when another
+   * holds it. SQLite belongs to one process, whose callers are told apart by the same name in this process.
+   */
+  async exclusively<T>(name: string, fn: () => Promise<T>): Promise<{ value: T } | undefined> {
+    if (this.running.has(name)) return undefined;
+    this.running.add(name);
+    try {
+      if (this.engine !== "postgres") return { value: await fn() };
+      return await this.db.connection().execute(async (conn) => {
+        const taken = await sql<{
+          taken: boolean;
+        }>`SELECT pg_try_advisory_lock(hashtextextended(${name}, 1)) AS taken`.execute(conn);
+        if (!taken.rows[0]?.taken) return undefined;
+        try {
+          return { value: await fn() };
+        } finally {
+          await sql`SELECT pg_advisory_unlock(hashtextextended(${name}, 1))`.execute(conn);
+        }
+      });
+    } finally {
+      this.running.delete(name);
     }
   }
 

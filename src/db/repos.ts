@@ -12,6 +12,7 @@ import { LibraryRepo } from "./repositories/library-repo.ts";
 import { MetaRepo } from "./repositories/meta-repo.ts";
 import { PendingDeletionsRepo } from "./repositories/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./repositories/pending-message-edits-repo.ts";
+import { RetentionRepo } from "./repositories/retention-repo.ts";
 import { SelectionsRepo } from "./repositories/selections-repo.ts";
 import { UsageRepo } from "./repositories/usage-repo.ts";
 import { VideosRepo } from "./repositories/videos-repo.ts";
@@ -56,6 +57,7 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     webhookDeliveries: new WebhookDeliveriesRepo(db),
     erasures: new ErasuresRepo(db),
     erasureScrub: new ErasureScrub(db),
+    retention: new RetentionRepo(db),
     locks: new Locks(db, engine),
   };
 }

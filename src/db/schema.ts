@@ -187,6 +187,13 @@ export interface ErasuresTable {
   counts: string;
 }
 
+/** A server the bot was removed from: its data goes at purgeAt unless the bot is added back before. */
+export interface GuildDeparturesTable {
+  guildId: string;
+  leftAt: number;
+  purgeAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -211,6 +218,7 @@ export interface Tables {
   pendingMessageEdits: PendingMessageEditsTable;
   webhookDeliveries: WebhookDeliveriesTable;
   erasures: ErasuresTable;
+  guildDepartures: GuildDeparturesTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

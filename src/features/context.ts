@@ -24,6 +24,7 @@ import type { QuotaService } from "./limits/quota.ts";
 import type { ModerationService } from "./moderation/moderation-service.ts";
 import type { ErasureService } from "./privacy/erasure-service.ts";
 import type { ReferenceService } from "./references/reference-service.ts";
+import type { RetentionService } from "./retention/retention-service.ts";
 import type { GuildSettingsService } from "./settings/guild-settings.ts";
 import type { VideoService } from "./video/video-service.ts";
 
@@ -52,6 +53,8 @@ export interface AppContext {
   privacy: ErasureService;
   /** The servers' libraries of named references. */
   library: LibraryService;
+  /** What is kept how long, the sweep that removes the rest, and servers the bot was removed from. */
+  retention: RetentionService;
   /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
   metrics: Metrics;
   /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */

@@ -205,7 +205,7 @@ export class SandboxGateway {
     };
     connection.session = session;
     this.sessions.set(session.id, session);
-    const guilds = this.host.guilds.filter((g) => this.shardFor(g.id) === shard[0]);
+    const guilds = this.host.guilds.filter((g) => !g.botRemoved && this.shardFor(g.id) === shard[0]);
     this.send(session, GatewayDispatchEvents.Ready, {
       v: 10,
       user: userPayload(this.host.botUser, true),
@@ -273,7 +273,7 @@ const closeReasons: Record<ShardRefusal, string> = {
 };
 
 /** A guild as GUILD_CREATE carries it: enough for discord.js to cache the guild, its roles and text channels. */
-function guildPayload(guild: SandboxGuild) {
+export function guildPayload(guild: SandboxGuild) {
   return {
     ...guildObject(guild),
     joined_at: new Date(0).toISOString(),

@@ -29,7 +29,10 @@ export const DEFAULT_ROLES = [
 ] as const;
 
 /** The guild with its roles and owner filled in where its definition leaves them out. */
-export function withRoles(guild: SandboxGuild, ids: SnowflakeSource): Required<SandboxGuild> {
+export function withRoles(
+  guild: SandboxGuild,
+  ids: SnowflakeSource,
+): Required<Omit<SandboxGuild, "botRemoved">> & SandboxGuild {
   return {
     ...guild,
     ownerId: guild.ownerId ?? ids.next(),

@@ -104,6 +104,7 @@ export const ROUTES: Route[] = [
     handle: ({ host, params: [channelId], body, files, reply, invalid }) => {
       const guild = guildOf(host, channelId);
       if (!guild) return reply(404, error("Unknown Channel", Codes.UnknownChannel));
+      if (guild.botRemoved) return reply(403, error("Missing Access", Codes.MissingAccess));
       if (invalid("message_create")) return;
       // With enforce_nonce, a repeated nonce answers the message it created first (state.createOnce).
       const message = host.state.createOnce(
@@ -123,6 +124,7 @@ export const ROUTES: Route[] = [
     handle: ({ host, params: [guildId], reply }) => {
       const guild = host.guilds.find((g) => g.id === guildId);
       if (!guild) return reply(404, error("Unknown Guild", Codes.UnknownGuild));
+      if (guild.botRemoved) return reply(403, error("Missing Access", Codes.MissingAccess));
       reply(200, guildObject(guild));
     },
   },
@@ -132,6 +134,7 @@ export const ROUTES: Route[] = [
     handle: ({ host, params: [guildId], reply }) => {
       const guild = host.guilds.find((g) => g.id === guildId);
       if (!guild) return reply(404, error("Unknown Guild", Codes.UnknownGuild));
+      if (guild.botRemoved) return reply(403, error("Missing Access", Codes.MissingAccess));
       reply(200, guildObject(guild).roles);
     },
   },
@@ -242,7 +245,9 @@ function webhookMessage(call: Call) {
 
 /** GET or PATCH of a message in a channel. */
 function channelMessage({ host, method, params: [channelId, messageId], body, files, reply, invalid }: Call) {
-  if (!guildOf(host, channelId)) return reply(404, error("Unknown Channel", Codes.UnknownChannel));
+  const guild = guildOf(host, channelId);
+  if (!guild) return reply(404, error("Unknown Channel", Codes.UnknownChannel));
+  if (guild.botRemoved) return reply(403, error("Missing Access", Codes.MissingAccess));
   const existing = host.state.messages.get(messageId as string);
   if (!existing || existing.channel_id !== channelId)
     return reply(404, error("Unknown Message", Codes.UnknownMessage));

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GatewayDispatchEvents, InteractionType } from "discord-api-types/v10";
-import { SandboxGateway } from "./gateway.ts";
+import { guildPayload, SandboxGateway } from "./gateway.ts";
 import { channelPayload, withRoles } from "./guild.ts";
 import { HttpDelivery } from "./http-delivery.ts";
 import {
@@ -207,6 +207,28 @@ export class DiscordSandbox extends EventEmitter {
     channel.overwrites = overwrites;
     const payload = channelPayload(guild.id, channel, position);
     this.gateway.dispatchIfIdentified(GatewayDispatchEvents.ChannelUpdate, payload, guild.id);
+  }
+
+  /**
+   * Removes the bot from a guild, as a server manager kicking it would: GUILD_DELETE without `unavailable`, and
+   * from then on no GUILD_CREATE for it at connect and 403 on its channels. `outage` instead sends the
+   * GUILD_DELETE of a Discord outage (`unavailable: true`), which changes nothing else. A bot not connected yet
+   * learns of either at its IDENTIFY.
+   */
+  removeBot(guild: SandboxGuild = this.guild, options: { outage?: boolean } = {}): void {
+    if (options.outage) {
+      const outage = { id: guild.id, unavailable: true };
+      this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildDelete, outage, guild.id);
+      return;
+    }
+    guild.botRemoved = true;
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildDelete, { id: guild.id }, guild.id);
+  }
+
+  /** Adds the bot back to a guild it was removed from: GUILD_CREATE, and its channels answer again. */
+  addBot(guild: SandboxGuild = this.guild): void {
+    guild.botRemoved = false;
+    this.gateway.dispatchIfIdentified(GatewayDispatchEvents.GuildCreate, guildPayload(guild), guild.id);
   }
 
   /** Deletes a message as a member (or a moderator) would in the Discord client. */

@@ -66,6 +66,8 @@ export interface SandboxGuild {
    * an ordinary member, and Moderators (Manage Messages), Managers (Manage Server) and Administrators.
    */
   roles?: SandboxRole[];
+  /** The bot was removed from the guild (DiscordSandbox.removeBot): no GUILD_CREATE for it, its REST answers 403. */
+  botRemoved?: boolean;
 }
 
 export interface StoredAttachment {

@@ -35,4 +35,27 @@ export class MetaRepo {
     if (!row) throw new Error(`the database kept no ${key}`);
     return row.value;
   }
+
+  /**
+   * Sets `key` to `now` if it is unset or at least `everyMs` older (epoch ms as text), as one compare-and-set: of
+   * two processes claiming at once, one gets true. Says whether this call claimed it.
+   */
+  async claimEvery(key: string, now: number, everyMs: number): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto("meta")
+      .values({ key, value: String(now) })
+      .onConflict((oc) => oc.column("key").doNothing())
+      .returning("key")
+      .executeTakeFirst();
+    if (inserted) return true;
+    const last = await this.get(key);
+    if (last === undefined || now - Number(last) < everyMs) return false;
+    const claimed = await this.db
+      .updateTable("meta")
+      .set({ value: String(now) })
+      .where("key", "=", key)
+      .where("value", "=", last)
+      .executeTakeFirst();
+    return claimed.numUpdatedRows > 0n;
+  }
 }

@@ -21,7 +21,7 @@ export async function handleReferenceButton(
   await interaction.deferUpdate();
   const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
   await interaction.editReply({
-    ...renderImageList(page, id.userId, viewer.userId),
+    ...renderImageList(page, id.userId, viewer.userId, (i) => ctx.retention.expiresAt(i)),
     allowedMentions: NO_PINGS,
   });
 }

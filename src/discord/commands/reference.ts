@@ -77,7 +77,7 @@ async function listReferences(
   }
   const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
   await interaction.editReply({
-    ...renderImageList(page, whose, viewer.userId),
+    ...renderImageList(page, whose, viewer.userId, (i) => ctx.retention.expiresAt(i)),
     allowedMentions: NO_PINGS,
   });
 }

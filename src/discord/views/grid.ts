@@ -2,6 +2,7 @@
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
 import { asSafetyFilterLevel } from "../../providers/types.ts";
@@ -23,6 +24,7 @@ function failureLines(view: GenerationView): string[] {
 /** Who took a reference away, as a grid or a video message says it. */
 function removedBy(deletedBy: string | null, ownerId: string): string {
   if (deletedBy === ERASED) return "removed at the member's request";
+  if (deletedBy === RETENTION_ACTOR) return "removed after the bot's image retention period";
   return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
 }
 
@@ -88,11 +90,16 @@ function renderEmptyGrid(view: GenerationView, again: APIButtonComponent): Rende
   const { generation, images } = view;
   if (images.some((i) => i.deletedAt !== null)) {
     // Nothing left to show or pick; a moderator's removal does not repeat the prompt either.
-    const byModerator = images.some((i) => i.deletedAt !== null && i.deletedBy !== generation.userId);
+    const byModerator = images.some(
+      (i) => i.deletedAt !== null && i.deletedBy !== generation.userId && i.deletedBy !== RETENTION_ACTOR,
+    );
+    const expired = images.every((i) => i.deletedAt === null || i.deletedBy === RETENTION_ACTOR);
     return {
       content: byModerator
         ? `🗑️ The images made for <@${generation.userId}> here were removed by a moderator.`
-        : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
+        : expired
+          ? `🗑️ The images made for <@${generation.userId}> here were removed after the bot's image retention period.`
+          : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
       components: [],
     };
   }

@@ -23,7 +23,7 @@ function describeAction(entry: AuditEntry): string {
   const target = entry.targetUserId ? ` <@${entry.targetUserId}>` : "";
   switch (entry.action) {
     case "prompt_blocked":
-      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): ${quotePrompt(String(d.prompt ?? ""), 80)}`;
+      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): ${d.promptExpired ? "(the prompt is no longer kept)" : quotePrompt(String(d.prompt ?? ""), 80)}`;
     case "reference_delete":
       return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}${Array.isArray(d.libraryNames) ? ` (it left the library: ${d.libraryNames.map((n) => `\`${clip(String(n), 40)}\``).join(", ")})` : ""}`;
     case "library_add":

@@ -105,7 +105,16 @@ export function videosTaken(videos: number, from: "it" | "them"): string {
 
 export const LIST_PAGE_SIZE = 10;
 
-export function renderImageList(page: ImagePage, ownerId: string, viewerId = ownerId): RenderedMessage {
+/**
+ * /reference list's page. `expiresAt` says when IMAGE_RETENTION_DAYS removes an image (undefined: kept until
+ * deleted); each line then says when.
+ */
+export function renderImageList(
+  page: ImagePage,
+  ownerId: string,
+  viewerId = ownerId,
+  expiresAt: (image: ImageWithOwner) => number | undefined = () => undefined,
+): RenderedMessage {
   if (page.total === 0) {
     return {
       content:
@@ -115,9 +124,11 @@ export function renderImageList(page: ImagePage, ownerId: string, viewerId = own
       components: [],
     };
   }
-  const lines = page.items.map(
-    (i) => `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot} · ${quotePrompt(i.prompt, 60)}`,
-  );
+  const lines = page.items.map((i) => {
+    const expiry = expiresAt(i);
+    const goes = expiry === undefined ? "" : ` · removed ${timestamp(expiry)}`;
+    return `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot}${goes} · ${quotePrompt(i.prompt, 60)}`;
+  });
   return {
     content: [
       `**References of <@${ownerId}>** · page ${page.page}/${page.pages} · ${page.total} in all`,

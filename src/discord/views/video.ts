@@ -1,6 +1,7 @@
 // A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
 
@@ -57,7 +58,11 @@ export function renderVideoRemoved(video: VideoRow): string {
   if (video.deletedBy === ERASED) {
     return `🗑️ Video \`${video.id}\` for <@${video.userId}> was removed: the reference it was made from was removed at its owner's request.`;
   }
-  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${
-    video.deletedBy === video.userId ? "deleted with its reference" : "removed by a moderator"
-  }.`;
+  const how =
+    video.deletedBy === RETENTION_ACTOR
+      ? "removed with its reference after the bot's image retention period"
+      : video.deletedBy === video.userId
+        ? "deleted with its reference"
+        : "removed by a moderator";
+  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${how}.`;
 }

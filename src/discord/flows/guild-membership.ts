@@ -1,0 +1,33 @@
+// Servers the bot is removed from and added back to: a removal (not an outage) schedules the server's data for
+// deletion after GUILD_DATA_GRACE_DAYS, and being in the server again (added back, or seen at connect) cancels it.
+import { type Client, Events, type Guild } from "discord.js";
+import type { AppContext } from "../../features/context.ts";
+
+export function watchGuildMembership(ctx: AppContext, client: Client): void {
+  const { logger, retention } = ctx;
+  client.on(Events.GuildDelete, (guild: Guild) => {
+    // discord.js reports an outage as guildUnavailable; a guild marked unavailable is never a removal.
+    if (guild.available === false) return;
+    retention
+      .guildLeft(guild.id)
+      .catch((err: unknown) => logger.error({ err, guildId: guild.id }, "could not record leaving a server"));
+  });
+  const present = (guild: Guild) =>
+    retention
+      .guildsPresent([guild.id])
+      .catch((err: unknown) => logger.warn({ err, guildId: guild.id }, "could not record being in a server"));
+  client.on(Events.GuildCreate, present);
+  client.on(Events.GuildAvailable, present);
+}
+
+/**
+ * At connect: every server in the READY list is one the bot is in, so a removal made while this process was
+ * away and undone before it came back is cancelled too.
+ */
+export async function guildsAtConnect(ctx: AppContext, client: Client<true>): Promise<void> {
+  try {
+    await ctx.retention.guildsPresent([...client.guilds.cache.keys()]);
+  } catch (err) {
+    ctx.logger.warn({ err }, "could not record the servers the bot is in");
+  }
+}
