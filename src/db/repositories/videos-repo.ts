@@ -174,19 +174,34 @@ export class VideosRepo {
   }
 
   /**
-   * Records where the reference was uploaded for this video's create (`params.referenceUrl`), unless a URL is
-   * recorded already, and returns the recorded one: every run and every process then sends the same input, so
-   * a create lost in a restart can be found again by it.
+   * Records where one of the video's images was uploaded for its create (`image`: "start" for the start
+   * reference, kept in `params.referenceUrl`; else the image's id, in `params.uploadedUrls`), unless a URL is
+   * recorded for it already, and returns the recorded one: every run and every process then sends the same
+   * input, so a create lost in a restart can be found again by it. The params are replaced only while they are
+   * as read (two processes recording at once: the second reads the first's URL on its next try).
    */
-  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
-    await this.db
-      .updateTable("videos")
-      .set({ params: JSON.stringify({ referenceUrl: url }) })
-      .where("id", "=", id)
-      .where("params", "=", "{}")
-      .execute();
-    return referenceUrlOf(
+  async rememberUploadedUrl(id: string, image: string, url: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst();
+      if (!row) return undefined;
+      const known = uploadedUrlOf(row, image);
+      if (known) return known;
+      const params = videoParamsOf(row);
+      const next: VideoParams =
+        image === "start"
+          ? { ...params, referenceUrl: url }
+          : { ...params, uploadedUrls: { ...params.uploadedUrls, [image]: url } };
+      const result = await this.db
+        .updateTable("videos")
+        .set({ params: JSON.stringify(next) })
+        .where("id", "=", id)
+        .where("params", "=", row.params)
+        .executeTakeFirst();
+      if (result.numUpdatedRows > 0n) return url;
+    }
+    return uploadedUrlOf(
       await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst(),
+      image,
     );
   }
 
@@ -271,15 +286,44 @@ export class VideosRepo {
   }
 }
 
-/** The reference URL a video row recorded (see `rememberReferenceUrl`), if any. */
-export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
-  if (!row) return undefined;
+/** What a video row's `params` (JSON) hold: what was asked beyond the prompt, and where images were uploaded. */
+export interface VideoParams {
+  /** The table model chosen (the row's own model is the mock's in mock mode). */
+  spec?: string;
+  durationSeconds?: number;
+  /** Absent where the video follows its start image. */
+  aspectRatio?: string;
+  /** The last frame, a stored image. */
+  endImageId?: string;
+  /** References beyond the start one, sent with it as the model's reference images. */
+  referenceImageIds?: string[];
+  /** Where the start reference was uploaded (see rememberUploadedUrl). */
+  referenceUrl?: string;
+  /** Where each other image was uploaded, by image id. */
+  uploadedUrls?: Record<string, string>;
+}
+
+/** A row's params; `{}` when they cannot be read (never written so, but a row is not trusted to be well-formed). */
+export function videoParamsOf(row: { params: string }): VideoParams {
   try {
-    const url = (JSON.parse(row.params) as { referenceUrl?: unknown }).referenceUrl;
-    return typeof url === "string" ? url : undefined;
+    const parsed: unknown = JSON.parse(row.params);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as VideoParams) : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** The URL recorded for one of a row's images ("start", or an image id), if any (see rememberUploadedUrl). */
+export function uploadedUrlOf(row: { params: string } | undefined, image: string): string | undefined {
+  if (!row) return undefined;
+  const params = videoParamsOf(row);
+  const url = image === "start" ? params.referenceUrl : params.uploadedUrls?.[image];
+  return typeof url === "string" ? url : undefined;
+}
+
+/** The start reference's URL a video row recorded, if any. */
+export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
+  return uploadedUrlOf(row, "start");
 }
 
 /**
