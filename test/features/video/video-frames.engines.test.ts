@@ -173,4 +173,27 @@ describe("/video with frames, a model, a length and reference images", () => {
     const answer = await h.settledReply(run(h, { reference: first.id, end_frame: last.id }));
     expect(answer.content).toContain("minimax/video-01 takes one length (6 s)");
   });
+
+  it("works offline with the mock provider: the frames and options are checked and the video posted", async () => {
+    const h = await suite.start({ MOCK_LATENCY_MS: "20" });
+    const [first, last] = await twoReferences(h);
+    const message = await done(
+      h,
+      run(h, { reference: first.id, end_frame: last.id, model: "google/veo-3.1", duration: 4 }),
+    );
+    expect(message.attachments[0]?.content_type).toBe("video/mp4");
+    const [video] = await h.ctx.video.forImage(first.id);
+    // Recorded as the mock's, with what was asked: the sandbox is free, and /usage prices it at nothing.
+    expect(video?.model).toBe("mock/test-pattern-video");
+    expect(videoParamsOf(video as { params: string })).toMatchObject({
+      spec: "google/veo-3.1",
+      durationSeconds: 4,
+      endImageId: last.id,
+    });
+    // The table's refusals hold in the sandbox too.
+    const refused = await h.settledReply(
+      run(h, { reference: first.id, model: "google/veo-3-fast", end_frame: last.id }),
+    );
+    expect(refused.content).toContain("google/veo-3-fast cannot end on a frame you give");
+  });
 });
