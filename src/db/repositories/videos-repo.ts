@@ -1,7 +1,8 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
 import type { FailureCode } from "../../kit/failures.ts";
+import type { ExpressionBuilder } from "kysely";
 import type { Executor } from "../database.ts";
-import type { VideosTable } from "../schema.ts";
+import type { Tables, VideosTable } from "../schema.ts";
 import { JobRows } from "./job-rows.ts";
 
 export type VideoStatus = VideosTable["status"];
@@ -59,6 +60,17 @@ const COLUMNS = [
 ] as const;
 const OPEN = ["pending", "running"] as const;
 
+/**
+ * The videos that show an image: started from it (`referenceImageId`), or naming it in their params as their end
+ * frame or a reference image (`"<id>"` appears there only as those, or as the key of that image's upload URL).
+ * Image ids are UUIDs, so the pattern holds no LIKE wildcard. A scan of the params: only deletions ask it.
+ */
+function showsImage(imageId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(imageId)) throw new Error("an image id is a UUID");
+  return (eb: ExpressionBuilder<Tables, "videos">) =>
+    eb.or([eb("referenceImageId", "=", imageId), eb("params", "like", `%"${imageId}"%`)]);
+}
+
 export class VideosRepo {
   /** The row's prediction job columns: whether to create, recover or poll. */
   readonly jobs: JobRows;
@@ -68,7 +80,8 @@ export class VideosRepo {
   }
 
   /**
-   * Marks every video made from an image deleted, with the image; returns them as they were just before.
+   * Marks every video made from an image deleted (started from it, ending on it, or with it among its reference
+   * images), with the image; returns them as they were just before.
    * Call inside the transaction that deletes the image. A video still being made ends here as failed, so it is
    * neither delivered nor resumed; the file its prediction may still write has no row to stand for and is
    * removed.
@@ -77,7 +90,7 @@ export class VideosRepo {
     const videos = (await this.db
       .selectFrom("videos")
       .select(COLUMNS)
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "is", null)
       .orderBy("createdAt")
       .execute()) as VideoRow[];
@@ -85,7 +98,7 @@ export class VideosRepo {
     await this.db
       .updateTable("videos")
       .set({ deletedAt: at, deletedBy: by })
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "is", null)
       .execute();
     await this.db
@@ -96,7 +109,7 @@ export class VideosRepo {
         errorMessage: "its reference was deleted",
         finishedAt: eb.fn.coalesce("finishedAt", eb.val(at)),
       }))
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "=", at)
       .where("status", "in", OPEN)
       .execute();

@@ -174,13 +174,11 @@ describe("/video with frames, a model, a length and reference images", () => {
     expect(answer.content).toContain("minimax/video-01 takes one length (6 s)");
   });
 
-  it("works offline with the mock provider: the frames and options are checked and the video posted", async () => {
+  it("works offline with the mock provider, and a video goes with its end frame when that is deleted", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "20" });
     const [first, last] = await twoReferences(h);
-    const message = await done(
-      h,
-      run(h, { reference: first.id, end_frame: last.id, model: "google/veo-3.1", duration: 4 }),
-    );
+    const i = run(h, { reference: first.id, end_frame: last.id, model: "google/veo-3.1", duration: 4 });
+    const message = await done(h, i);
     expect(message.attachments[0]?.content_type).toBe("video/mp4");
     const [video] = await h.ctx.video.forImage(first.id);
     // Recorded as the mock's, with what was asked: the sandbox is free, and /usage prices it at nothing.
@@ -190,6 +188,17 @@ describe("/video with frames, a model, a length and reference images", () => {
       durationSeconds: 4,
       endImageId: last.id,
     });
+    // Deleting the end frame deletes the video that ends on it, as deleting its start would.
+    const deleted = await h.settledReply(
+      h.sandbox.runCommand({ command: "reference delete", options: { id: last.id }, user: ALICE }),
+    );
+    expect(deleted.content).toContain("and 1 video made from it");
+    expect((await h.ctx.video.get(video?.id as string))?.deletedAt).toEqual(expect.any(Number));
+    await h.sandbox.waitFor(
+      () => h.sandbox.original(i)?.attachments.length === 0 || undefined,
+      10_000,
+      "the video's message without its video",
+    );
     // The table's refusals hold in the sandbox too.
     const refused = await h.settledReply(
       run(h, { reference: first.id, model: "google/veo-3-fast", end_frame: last.id }),
