@@ -1,6 +1,7 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
-import type { FailureCode } from "../../kit/failures.ts";
+
 import type { ExpressionBuilder } from "kysely";
+import type { FailureCode } from "../../kit/failures.ts";
 import type { Executor } from "../database.ts";
 import type { Tables, VideosTable } from "../schema.ts";
 import { JobRows } from "./job-rows.ts";

@@ -1,5 +1,5 @@
 // A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
-import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
 
@@ -8,9 +8,15 @@ const elapsed = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
 
+/** " to reference `<id>`" for a video that ends on another reference, or nothing. */
+function endOf(video: VideoRow): string {
+  const end = videoParamsOf(video).endImageId;
+  return end ? ` to reference \`${end}\`` : "";
+}
+
 export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
   return [
-    `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
+    `🎬 Making a video of reference \`${video.referenceImageId}\`${endOf(video)} for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
     queuedAhead > 0
       ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
       : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
@@ -27,7 +33,7 @@ export function renderVideoDone(
   uploadLimit: number,
   link?: { expiresAt: number },
 ): string {
-  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
+  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\`${endOf(video)} · ${video.model}`;
   if (video.status === "failed") {
     return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
   }

@@ -56,6 +56,7 @@ describe("/video with frames, a model, a length and reference images", () => {
       }),
     );
     expect(message.attachments).toHaveLength(1);
+    expect(message.content).toContain(`from reference \`${first.id}\` to reference \`${last.id}\``);
     const create = replicate.fake.creates.at(-1);
     expect(create?.model).toBe("google/veo-3.1");
     expect(replicate.fake.rejectedInputs).toEqual([]);
