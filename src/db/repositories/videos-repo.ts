@@ -335,6 +335,14 @@ export function uploadedUrlOf(row: { params: string } | undefined, image: string
   return typeof url === "string" ? url : undefined;
 }
 
+/** Every upload URL a video row recorded: its start reference's and its other images' (to delete them all). */
+export function uploadedUrlsOf(row: { params: string }): string[] {
+  const params = videoParamsOf(row);
+  return [params.referenceUrl, ...Object.values(params.uploadedUrls ?? {})].filter(
+    (url): url is string => typeof url === "string",
+  );
+}
+
 /** The start reference's URL a video row recorded, if any. */
 export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
   return uploadedUrlOf(row, "start");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { videoParamsOf } from "../../../src/db/repositories/videos-repo.ts";
+import { uploadedUrlsOf, videoParamsOf } from "../../../src/db/repositories/videos-repo.ts";
 import { ALICE, e2eSuite, type Harness } from "../../support/bot-harness.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
 
@@ -142,6 +142,8 @@ describe("/video with frames, a model, a length and reference images", () => {
     expect((await bytesAt(sent[1])).equals(await h.ctx.files.read(second.fileName as string))).toBe(true);
     const [video] = await h.ctx.video.forImage(first.id);
     expect(videoParamsOf(video as { params: string }).referenceImageIds).toEqual([second.id]);
+    // Each image's upload is recorded on the row (a restart sends the same input, an erasure deletes them all).
+    expect(uploadedUrlsOf(video as { params: string }).sort()).toEqual(sent.map(String).sort());
   });
 
   it("refuses, privately and before anything is charged, what the model cannot do", async () => {
