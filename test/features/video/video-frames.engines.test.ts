@@ -202,6 +202,19 @@ describe("/video with frames, a model, a length and reference images", () => {
       10_000,
       "the video's message without its video",
     );
+    // The end frame and the reference images are offered as the start reference is.
+    for (const focused of ["end_frame", "ref2"]) {
+      const typed = h.sandbox.runCommand({
+        command: "video",
+        options: { prompt: "x", [focused]: "fox" },
+        focused,
+        user: ALICE,
+      });
+      const choices = (await h.sandbox.waitFor(() => typed.autocompleteChoices, 5000, "choices")) as Array<{
+        value: string;
+      }>;
+      expect(choices.map((c) => c.value)).toContain(first.id);
+    }
     // The table's refusals hold in the sandbox too.
     const refused = await h.settledReply(
       run(h, { reference: first.id, model: "google/veo-3-fast", end_frame: last.id }),
