@@ -320,7 +320,8 @@ function createVideoService(
     references,
     links,
     provider: providers.video,
-    model: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : config.videoModel,
+    defaultModel: config.videoModel,
+    runsAs: config.imageProvider === "mock" ? MOCK_VIDEO_MODEL : undefined,
     timeoutMs: config.videoTimeoutMs,
     onFailed: (v, tx) => quota.refund(v.id, "video", 1, tx),
   });

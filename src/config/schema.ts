@@ -237,7 +237,8 @@ export const envSchema = z.object({
       if (prices.success) return prices.data;
       ctx.addIssue({
         code: "custom",
-        message: 'must be a JSON object of model → US dollars, e.g. {"google/imagen-4":0.04}',
+        message:
+          'must be a JSON object of model → US dollars (an image, or a second of video), e.g. {"google/imagen-4":0.04}',
       });
       return z.NEVER;
     }),

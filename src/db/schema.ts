@@ -138,6 +138,8 @@ export interface UsageLedgerTable {
   units: number;
   jobId: string;
   model: string;
+  /** A video's length: its cost is its model's price per second times this (null: images, older videos). */
+  seconds: number | null;
   createdAt: number;
 }
 

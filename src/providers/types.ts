@@ -81,7 +81,17 @@ export interface ImageProvider extends PredictionProvider<ImageRequest>, Referen
 
 export interface VideoRequest {
   prompt: string;
+  /** The video model's table id (see video-models.ts); the mock provider ignores it. */
+  model: string;
+  /** The start frame (or, for a model without frames, the character reference). */
   image: ReferenceImage;
+  /** The last frame, for a model that takes one. */
+  endImage?: ReferenceImage | undefined;
+  /** More references, sent with the start one as the model's reference images. */
+  referenceImages?: readonly ReferenceImage[] | undefined;
+  durationSeconds: number;
+  /** Undefined where the video follows its start image. */
+  aspectRatio?: string | undefined;
 }
 
 /**

@@ -157,7 +157,11 @@ export class SandboxState {
     data: Record<string, unknown>,
     files: UploadedFile[],
   ): StoredAttachment[] {
-    const store = (file: { filename: string; type: string; data: Buffer }, filename = file.filename) => {
+    const store = (
+      file: { filename: string; type: string; data: Buffer },
+      filename = file.filename,
+      description?: string | null,
+    ): StoredAttachment => {
       const id = this.ids.next();
       return {
         id,
@@ -165,16 +169,20 @@ export class SandboxState {
         size: file.data.length,
         content_type: file.type || undefined,
         url: `${this.origin()}/attachments/${message.channel_id}/${id}/${encodeURIComponent(filename)}`,
+        ...(description ? { description } : {}),
         data: file.data,
       };
     };
-    const listed = data.attachments as Array<{ id: string | number; filename?: string }> | undefined;
+    const listed = data.attachments as
+      | Array<{ id: string | number; filename?: string; description?: string | null }>
+      | undefined;
     if (!listed) return [...message.attachments, ...files.map((f) => store(f))];
     return listed.flatMap((entry) => {
       const kept = message.attachments.find((a) => a.id === String(entry.id));
-      if (kept) return [kept];
+      // A kept attachment's alt text may be changed by listing it with a new one.
+      if (kept) return [entry.description ? { ...kept, description: entry.description } : kept];
       const upload = files.find((f) => f.field === `files[${entry.id}]`);
-      return upload ? [store(upload, entry.filename ?? upload.filename)] : [];
+      return upload ? [store(upload, entry.filename ?? upload.filename, entry.description)] : [];
     });
   }
 

@@ -76,6 +76,8 @@ export interface StoredAttachment {
   size: number;
   content_type: string | undefined;
   url: string;
+  /** The alt text the sender gave (Discord's `description`, at most 1,024 characters). */
+  description?: string;
   data: Buffer;
 }
 

@@ -116,14 +116,34 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
     );
     expect(confirmation.visible_to).toBe(ALICE.id);
 
-    // /video of that pick: recorded by the gateway, made and posted by the worker.
-    const video = s.runCommand({ command: "video", options: { prompt: "turns around" }, user: ALICE });
+    // /video of that pick, ending on the same reference (a loop) with a chosen model and length: recorded by the
+    // gateway, made and posted by the worker, which sends both frames under the model's own fields.
+    const pickedId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(
+      confirmation.content,
+    )?.[0];
+    expect(pickedId).toEqual(expect.any(String));
+    const video = s.runCommand({
+      command: "video",
+      options: {
+        prompt: "turns around",
+        end_frame: pickedId as string,
+        model: "google/veo-3.1",
+        duration: 4,
+      },
+      user: ALICE,
+    });
     const posted = await s.waitFor(
       () => s.original(video)?.attachments.find((a) => a.content_type === "video/mp4"),
       30_000,
       "the video",
     );
     expect(posted.filename).toMatch(/^video-[0-9a-f-]{36}\.mp4$/);
+    const create = f.creates.find((c) => c.model === "google/veo-3.1");
+    expect(create?.input).toMatchObject({
+      duration: 4,
+      image: expect.any(String),
+      last_frame: expect.any(String),
+    });
     expect(staying.output()).toContain('"video stored"');
   }, 120_000);
 });

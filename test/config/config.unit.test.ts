@@ -104,7 +104,9 @@ describe("loadConfig", () => {
     });
     expect(config.prices["google/imagen-4"]).toBe(0.05);
     expect(config.prices["my/model"]).toBe(1);
-    expect(config.prices["minimax/video-01"]).toBe(0.5);
+    // A video model's price is per second: video-01's $0.50 for its one 6-second length.
+    expect(config.prices["minimax/video-01"]).toBeCloseTo(0.5 / 6);
+    expect(config.prices["google/veo-3.1"]).toBe(0.4);
     for (const bad of ["not json", '{"a":-1}', "[1,2]"]) {
       expect(() => loadConfig({ IMAGE_PROVIDER: "mock", MODEL_PRICES_USD: bad }), bad).toThrow(
         /MODEL_PRICES_USD must be a JSON object/,

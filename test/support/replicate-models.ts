@@ -25,7 +25,7 @@ export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
     "allow_fallback_model",
   ],
   "minimax/video-01": ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
-  "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "mode", "duration"],
+  "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "end_image", "mode", "duration"],
   "google/veo-3-fast": [
     "prompt",
     "image",
@@ -35,6 +35,38 @@ export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
     "seed",
     "negative_prompt",
   ],
+  "google/veo-3.1": [
+    "prompt",
+    "aspect_ratio",
+    "duration",
+    "image",
+    "last_frame",
+    "reference_images",
+    "negative_prompt",
+    "resolution",
+    "generate_audio",
+    "seed",
+  ],
+  "bytedance/seedance-1-lite": [
+    "resolution",
+    "aspect_ratio",
+    "fps",
+    "seed",
+    "image",
+    "prompt",
+    "duration",
+    "camera_fixed",
+    "last_frame_image",
+    "reference_images",
+  ],
+  "minimax/hailuo-02": [
+    "prompt",
+    "first_frame_image",
+    "last_frame_image",
+    "duration",
+    "resolution",
+    "prompt_optimizer",
+  ],
 };
 
 /** The models whose output is a video (an mp4) rather than an image. */
@@ -42,4 +74,7 @@ export const VIDEO_MODELS: ReadonlySet<string> = new Set([
   "minimax/video-01",
   "kwaivgi/kling-v2.1",
   "google/veo-3-fast",
+  "google/veo-3.1",
+  "bytedance/seedance-1-lite",
+  "minimax/hailuo-02",
 ]);

@@ -11,6 +11,8 @@ export interface LedgerEntry {
   units: number;
   jobId: string;
   model: string;
+  /** A video's length in seconds (absent for images): what its cost is counted in. */
+  seconds?: number | null | undefined;
   createdAt: number;
 }
 
@@ -71,9 +73,10 @@ export class UsageRepo {
   async add(entry: LedgerEntry): Promise<void> {
     // Named one by one: callers pass wider objects (an admission request), and only these are columns.
     const { day, guildId, userId, kind, units, jobId, model, createdAt } = entry;
+    const seconds = entry.seconds ?? null;
     await this.db
       .insertInto("usageLedger")
-      .values({ day, guildId, userId, kind, units, jobId, model, createdAt })
+      .values({ day, guildId, userId, kind, units, jobId, model, seconds, createdAt })
       .execute();
   }
 
@@ -135,7 +138,7 @@ export class UsageRepo {
   async reservation(jobId: string, kind: UsageKind): Promise<LedgerEntry | undefined> {
     return this.db
       .selectFrom("usageLedger")
-      .select(["day", "guildId", "userId", "kind", "units", "jobId", "model", "createdAt"])
+      .select(["day", "guildId", "userId", "kind", "units", "jobId", "model", "seconds", "createdAt"])
       .where("jobId", "=", jobId)
       .where("kind", "=", kind)
       .where("units", ">", 0)
@@ -155,21 +158,28 @@ export class UsageRepo {
     return sumOf(row);
   }
 
-  /** Units per model on a day: one user's in a guild (or DMs), or the whole guild's. */
+  /**
+   * Units per model (and per video length) on a day: one user's in a guild (or DMs), or the whole guild's.
+   * `seconds` is null for images and for videos recorded before lengths were.
+   */
   async unitsByModel(
     day: string,
     scope: { userIds: readonly string[]; guildId: string | null } | { guildId: string },
-  ): Promise<Array<{ model: string; units: number }>> {
+  ): Promise<Array<{ model: string; seconds: number | null; units: number }>> {
     let query = this.db
       .selectFrom("usageLedger")
-      .select((eb) => ["model", eb.fn.sum<number>("units").as("units")])
+      .select((eb) => ["model", "seconds", eb.fn.sum<number>("units").as("units")])
       .where("day", "=", day)
-      .groupBy("model");
+      .groupBy(["model", "seconds"]);
     query =
       "userIds" in scope
         ? query.where("userId", "in", scope.userIds).where("guildId", "is not distinct from", scope.guildId)
         : query.where("guildId", "=", scope.guildId);
     const rows = await query.execute();
-    return rows.map((r) => ({ model: r.model, units: Number(r.units) }));
+    return rows.map((r) => ({
+      model: r.model,
+      seconds: r.seconds === null ? null : Number(r.seconds),
+      units: Number(r.units),
+    }));
   }
 }

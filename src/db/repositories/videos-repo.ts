@@ -1,7 +1,9 @@
 // The videos table: one row per /video request, linked to its reference image and that image's generation.
+
+import type { ExpressionBuilder } from "kysely";
 import type { FailureCode } from "../../kit/failures.ts";
 import type { Executor } from "../database.ts";
-import type { VideosTable } from "../schema.ts";
+import type { Tables, VideosTable } from "../schema.ts";
 import { JobRows } from "./job-rows.ts";
 
 export type VideoStatus = VideosTable["status"];
@@ -59,6 +61,17 @@ const COLUMNS = [
 ] as const;
 const OPEN = ["pending", "running"] as const;
 
+/**
+ * The videos that show an image: started from it (`referenceImageId`), or naming it in their params as their end
+ * frame or a reference image (`"<id>"` appears there only as those, or as the key of that image's upload URL).
+ * Image ids are UUIDs, so the pattern holds no LIKE wildcard. A scan of the params: only deletions ask it.
+ */
+function showsImage(imageId: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(imageId)) throw new Error("an image id is a UUID");
+  return (eb: ExpressionBuilder<Tables, "videos">) =>
+    eb.or([eb("referenceImageId", "=", imageId), eb("params", "like", `%"${imageId}"%`)]);
+}
+
 export class VideosRepo {
   /** The row's prediction job columns: whether to create, recover or poll. */
   readonly jobs: JobRows;
@@ -68,7 +81,8 @@ export class VideosRepo {
   }
 
   /**
-   * Marks every video made from an image deleted, with the image; returns them as they were just before.
+   * Marks every video made from an image deleted (started from it, ending on it, or with it among its reference
+   * images), with the image; returns them as they were just before.
    * Call inside the transaction that deletes the image. A video still being made ends here as failed, so it is
    * neither delivered nor resumed; the file its prediction may still write has no row to stand for and is
    * removed.
@@ -77,7 +91,7 @@ export class VideosRepo {
     const videos = (await this.db
       .selectFrom("videos")
       .select(COLUMNS)
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "is", null)
       .orderBy("createdAt")
       .execute()) as VideoRow[];
@@ -85,7 +99,7 @@ export class VideosRepo {
     await this.db
       .updateTable("videos")
       .set({ deletedAt: at, deletedBy: by })
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "is", null)
       .execute();
     await this.db
@@ -96,7 +110,7 @@ export class VideosRepo {
         errorMessage: "its reference was deleted",
         finishedAt: eb.fn.coalesce("finishedAt", eb.val(at)),
       }))
-      .where("referenceImageId", "=", imageId)
+      .where(showsImage(imageId))
       .where("deletedAt", "=", at)
       .where("status", "in", OPEN)
       .execute();
@@ -174,19 +188,34 @@ export class VideosRepo {
   }
 
   /**
-   * Records where the reference was uploaded for this video's create (`params.referenceUrl`), unless a URL is
-   * recorded already, and returns the recorded one: every run and every process then sends the same input, so
-   * a create lost in a restart can be found again by it.
+   * Records where one of the video's images was uploaded for its create (`image`: "start" for the start
+   * reference, kept in `params.referenceUrl`; else the image's id, in `params.uploadedUrls`), unless a URL is
+   * recorded for it already, and returns the recorded one: every run and every process then sends the same
+   * input, so a create lost in a restart can be found again by it. The params are replaced only while they are
+   * as read (two processes recording at once: the second reads the first's URL on its next try).
    */
-  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
-    await this.db
-      .updateTable("videos")
-      .set({ params: JSON.stringify({ referenceUrl: url }) })
-      .where("id", "=", id)
-      .where("params", "=", "{}")
-      .execute();
-    return referenceUrlOf(
+  async rememberUploadedUrl(id: string, image: string, url: string): Promise<string | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst();
+      if (!row) return undefined;
+      const known = uploadedUrlOf(row, image);
+      if (known) return known;
+      const params = videoParamsOf(row);
+      const next: VideoParams =
+        image === "start"
+          ? { ...params, referenceUrl: url }
+          : { ...params, uploadedUrls: { ...params.uploadedUrls, [image]: url } };
+      const result = await this.db
+        .updateTable("videos")
+        .set({ params: JSON.stringify(next) })
+        .where("id", "=", id)
+        .where("params", "=", row.params)
+        .executeTakeFirst();
+      if (result.numUpdatedRows > 0n) return url;
+    }
+    return uploadedUrlOf(
       await this.db.selectFrom("videos").select("params").where("id", "=", id).executeTakeFirst(),
+      image,
     );
   }
 
@@ -271,15 +300,52 @@ export class VideosRepo {
   }
 }
 
-/** The reference URL a video row recorded (see `rememberReferenceUrl`), if any. */
-export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
-  if (!row) return undefined;
+/** What a video row's `params` (JSON) hold: what was asked beyond the prompt, and where images were uploaded. */
+export interface VideoParams {
+  /** The table model chosen (the row's own model is the mock's in mock mode). */
+  spec?: string;
+  durationSeconds?: number;
+  /** Absent where the video follows its start image. */
+  aspectRatio?: string;
+  /** The last frame, a stored image. */
+  endImageId?: string;
+  /** References beyond the start one, sent with it as the model's reference images. */
+  referenceImageIds?: string[];
+  /** Where the start reference was uploaded (see rememberUploadedUrl). */
+  referenceUrl?: string;
+  /** Where each other image was uploaded, by image id. */
+  uploadedUrls?: Record<string, string>;
+}
+
+/** A row's params; `{}` when they cannot be read (never written so, but a row is not trusted to be well-formed). */
+export function videoParamsOf(row: { params: string }): VideoParams {
   try {
-    const url = (JSON.parse(row.params) as { referenceUrl?: unknown }).referenceUrl;
-    return typeof url === "string" ? url : undefined;
+    const parsed: unknown = JSON.parse(row.params);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as VideoParams) : {};
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** The URL recorded for one of a row's images ("start", or an image id), if any (see rememberUploadedUrl). */
+export function uploadedUrlOf(row: { params: string } | undefined, image: string): string | undefined {
+  if (!row) return undefined;
+  const params = videoParamsOf(row);
+  const url = image === "start" ? params.referenceUrl : params.uploadedUrls?.[image];
+  return typeof url === "string" ? url : undefined;
+}
+
+/** Every upload URL a video row recorded: its start reference's and its other images' (to delete them all). */
+export function uploadedUrlsOf(row: { params: string }): string[] {
+  const params = videoParamsOf(row);
+  return [params.referenceUrl, ...Object.values(params.uploadedUrls ?? {})].filter(
+    (url): url is string => typeof url === "string",
+  );
+}
+
+/** The start reference's URL a video row recorded, if any. */
+export function referenceUrlOf(row: { params: string } | undefined): string | undefined {
+  return uploadedUrlOf(row, "start");
 }
 
 /**

@@ -22,7 +22,7 @@ import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { autocompleteReference } from "../kit/reference-autocomplete.ts";
 import { memberRoleIds } from "../kit/server-permissions.ts";
-import { fitImage, perImageBudget } from "../replies/attachments.ts";
+import { altText, fitImage, perImageBudget } from "../replies/attachments.ts";
 import { renderLibraryEntry } from "../views/library.ts";
 import { NO_PINGS } from "../views/message.ts";
 
@@ -123,7 +123,16 @@ async function showEntry(
   );
   await interaction.editReply({
     content: renderLibraryEntry(entry),
-    files: [{ attachment: upload.data, name: upload.name }],
+    files: [
+      {
+        attachment: upload.data,
+        name: upload.name,
+        description: altText(
+          `Library entry ${entry.name}${upload.preview ? " (preview)" : ""}`,
+          entry.prompt,
+        ),
+      },
+    ],
     allowedMentions: NO_PINGS,
   });
 }

@@ -9,7 +9,7 @@ import { postToModLog } from "../flows/moderation-log.ts";
 import { showRemovals } from "../flows/removals.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
-import { fitImage, perImageBudget } from "../replies/attachments.ts";
+import { altText, fitImage, perImageBudget } from "../replies/attachments.ts";
 import { linkButtonRow, NO_PINGS } from "../views/message.ts";
 import { LIST_PAGE_SIZE, renderImageInfo, renderImageList, videosTaken } from "../views/references.ts";
 
@@ -140,7 +140,13 @@ async function showReference(
   const upload = await fitImage(original, image.id, ext, perImageBudget(interaction.attachmentSizeLimit, 1));
   await interaction.editReply({
     content: renderImageInfo(image, isCurrentPick, lineage, names, { preview: upload.preview }),
-    files: [{ attachment: upload.data, name: upload.name }],
+    files: [
+      {
+        attachment: upload.data,
+        name: upload.name,
+        description: altText(upload.preview ? "Reference (preview)" : "Reference", image.prompt),
+      },
+    ],
     components,
     allowedMentions: NO_PINGS,
   });

@@ -1,30 +1,35 @@
-// /usage: today's images and videos, used and left, for you and for the server, with an approximate cost.
+// /usage: today's images and videos, used and left, for you and for the server, with an approximate cost (a
+// video's: its model's price per second times its length).
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
+import { VIDEO_MODEL_IDS } from "../../providers/video-models.ts";
 import type { Command } from "../kit/command.ts";
 import { NO_PINGS } from "../views/message.ts";
 
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;
 
-/** What each kind of work costs: new images, images drawn from a reference (Vary, /character reference:), videos. */
+/**
+ * What each kind of work costs: new images, images drawn from a reference (Vary, /character reference:), and
+ * videos per second of each model /video offers (VIDEO_MODEL's first).
+ */
 function priceTable(ctx: AppContext): string {
   const { config } = ctx;
   const mock = config.imageProvider === "mock";
-  const rows: Array<[string, string, "image" | "video"]> = [
-    ["images", mock ? MOCK_MODEL : config.imageModel, "image"],
-    ["Vary and /character reference:", mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel, "image"],
-    ["videos", mock ? MOCK_VIDEO_MODEL : config.videoModel, "video"],
-  ];
-  return rows
-    .map(
-      ([what, model, unit]) =>
-        `${what} ${model} ($${config.prices[model] ?? 0} ${unit === "image" ? "an image" : "a video"})`,
-    )
-    .join(" · ");
+  const price = (model: string) => config.prices[model] ?? 0;
+  const videoModels = mock
+    ? [MOCK_VIDEO_MODEL]
+    : [config.videoModel, ...VIDEO_MODEL_IDS.filter((id) => id !== config.videoModel)];
+  const images = mock ? MOCK_MODEL : config.imageModel;
+  const reference = mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel;
+  return [
+    `images ${images} ($${price(images)} an image)`,
+    `Vary and /character reference: ${reference} ($${price(reference)} an image)`,
+    `videos ${videoModels.map((m) => `${m} $${Number(price(m).toFixed(4))} a second`).join(", ")}`,
+  ].join(" · ");
 }
 
 export const usage: Command = {

@@ -1,6 +1,7 @@
 // /video's flow: acknowledge, choose the reference, admit and record the video, then make it (or hand it to the
 // fleet's queue) and keep its message up to date until the video is posted.
 import type { ChatInputCommandInteraction } from "discord.js";
+import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { Viewer } from "../../features/references/reference-service.ts";
@@ -17,32 +18,45 @@ const NO_PICK =
   "You have not picked a reference in this server yet. Run /character, press the number under the image you like, " +
   "then run /video again; or name one with the reference option (/reference list shows yours).";
 
-/** What /video asks for: what happens, and the reference typed (else the member's current pick). */
+/** What /video asks for: what happens, the references typed (else the member's current pick), and the model's options. */
 export interface VideoRequest {
   prompt: string;
   rawId: string | undefined;
+  /** The last frame's reference id or library name. */
+  rawEndId?: string | undefined;
+  /** More references, sent with the start one as the model's reference images. */
+  rawReferenceIds?: readonly string[] | undefined;
+  model?: string | undefined;
+  durationSeconds?: number | undefined;
+  aspectRatio?: string | undefined;
   viewer: Viewer;
 }
 
 /**
- * Acknowledged before anything is looked up (the database may be across a network, and Discord allows 3 s); a
+ * What the model cannot do is refused before anything else, privately, from the model table alone. The rest is
+ * acknowledged before anything is looked up (the database may be across a network, and Discord allows 3 s); a
  * refusal is still shown only to the member. Nothing is recorded before the defer, so a refused acknowledgement
  * leaves nothing to give up.
  */
 export async function videoFromReference(
   interaction: ChatInputCommandInteraction,
   ctx: AppContext,
-  { prompt, rawId, viewer }: VideoRequest,
+  request: VideoRequest,
   log: Logger,
 ): Promise<void> {
+  const { prompt, viewer } = request;
+  const rawReferenceIds = request.rawReferenceIds ?? [];
+  const planned = ctx.video.plan(request.model, {
+    endFrame: request.rawEndId !== undefined,
+    extraReferences: rawReferenceIds.length,
+    durationSeconds: request.durationSeconds,
+    aspectRatio: request.aspectRatio,
+  });
+  if (!planned.ok) throw new UserFacingError(`${planned.message} Nothing was charged.`);
   await interaction.deferReply();
-  const choice = await ctx.references.choose(rawId, viewer);
-  if (!choice.ok) {
-    const refusal =
-      choice.reason === "no_pick"
-        ? new UserFacingError(NO_PICK)
-        : imageLookupError(choice.reason, rawId ?? "");
-    await refusePrivately(interaction, refusal, log);
+  const images = await chooseImages(ctx, request, rawReferenceIds);
+  if (!images.ok) {
+    await refusePrivately(interaction, images.refusal, log);
     return;
   }
   const created = await ctx.video.create(
@@ -50,7 +64,8 @@ export async function videoFromReference(
       viewer,
       channelId: interaction.channelId,
       prompt,
-      image: choice.image,
+      image: images.start,
+      video: { plan: planned.plan, endImage: images.end, referenceImages: images.references },
       interaction: interactionRef(interaction),
     },
     ctx.admission.admitter({
@@ -59,6 +74,7 @@ export async function videoFromReference(
       prompt,
       kind: "video",
       units: 1,
+      seconds: planned.plan.options.durationSeconds,
     }),
   );
   if (!created.ok) {
@@ -78,6 +94,36 @@ export async function videoFromReference(
     log,
   );
   await makeAndDeliverVideo(ctx, job, reply, interaction.attachmentSizeLimit);
+}
+
+type ChosenImages =
+  | { ok: true; start: ImageWithOwner; end: ImageWithOwner | undefined; references: ImageWithOwner[] }
+  | { ok: false; refusal: UserFacingError };
+
+/** The start reference (typed, else the current pick), the end frame and more references, each as allowed. */
+async function chooseImages(
+  ctx: AppContext,
+  { rawId, rawEndId, viewer }: VideoRequest,
+  rawReferenceIds: readonly string[],
+): Promise<ChosenImages> {
+  const start = await ctx.references.choose(rawId, viewer);
+  if (!start.ok) {
+    const refusal =
+      start.reason === "no_pick" ? new UserFacingError(NO_PICK) : imageLookupError(start.reason, rawId ?? "");
+    return { ok: false, refusal };
+  }
+  const named: ImageWithOwner[] = [];
+  for (const raw of [...(rawEndId ? [rawEndId] : []), ...rawReferenceIds]) {
+    const found = await ctx.references.choose(raw, viewer);
+    if (!found.ok)
+      return {
+        ok: false,
+        refusal: imageLookupError(found.reason === "no_pick" ? "not_found" : found.reason, raw),
+      };
+    named.push(found.image);
+  }
+  const end = rawEndId ? named.shift() : undefined;
+  return { ok: true, start: start.image, end, references: named };
 }
 
 /**

@@ -3,6 +3,19 @@ import sharp from "sharp";
 import { MAX_IMAGE_PIXELS } from "../../files/file-store.ts";
 
 export const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+/** Discord's limit on an attachment's description (its alt text), in characters. */
+export const MAX_ALT_TEXT = 1024;
+
+/**
+ * An attachment's alt text: `label` (what it is: "Image 2", "Video") and the prompt it was made from, on one
+ * line, cut to Discord's 1,024 characters (never inside a surrogate pair) with an ellipsis when longer.
+ */
+export function altText(label: string, prompt: string): string {
+  const text = `${label}: ${prompt}`.replace(/\s+/g, " ").trim();
+  if (text.length <= MAX_ALT_TEXT) return text;
+  const cut = text.slice(0, MAX_ALT_TEXT - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
 /** Room left in the request for the JSON payload and multipart framing. */
 const OVERHEAD = 64 * 1024;
 

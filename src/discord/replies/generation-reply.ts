@@ -8,7 +8,7 @@ import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";
 import type { RenderedMessage } from "../views/message.ts";
-import { fitImage } from "./attachments.ts";
+import { altText, fitImage } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { type OutgoingFile, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
@@ -159,7 +159,7 @@ export class GenerationReply {
   private filesOf(view: GenerationView): OutgoingFile[] {
     return view.images
       .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
-      .map((i) => this.fileFor(i));
+      .map((i) => this.fileFor(i, view.generation.prompt));
   }
 
   /** What tells two messages of this reply apart: their text, buttons and files. */
@@ -188,13 +188,15 @@ export class GenerationReply {
   }
 
   /** The original when it fits its share of the upload limit, else a JPEG preview made when it is sent. */
-  private fileFor(image: ImageRow): OutgoingFile {
+  private fileFor(image: ImageRow, prompt: string): OutgoingFile {
     const ext = image.fileName?.split(".").pop() ?? "png";
     const base = `character-${image.slot}`;
     const read = () => this.ctx.references.readImageFile(image);
-    if (this.fits(image)) return { name: `${base}.${ext}`, read };
+    const description = altText(`Image ${image.slot}`, prompt);
+    if (this.fits(image)) return { name: `${base}.${ext}`, description, read };
     return {
       name: `${base}-preview.jpg`,
+      description: altText(`Image ${image.slot} (preview)`, prompt),
       read: async () => (await fitImage(await read(), base, ext, this.budget)).data,
     };
   }

@@ -36,13 +36,21 @@ export class PastMessage implements ReplyTarget {
   /** Replaces the message's text, buttons and files; every file listed is uploaded again. */
   async edit(reply: ReplyContent): Promise<{ messageId: string }> {
     const uploads = await Promise.all(
-      (reply.files ?? []).map(async (f) => ({ name: f.name, data: await f.read() })),
+      (reply.files ?? []).map(async (f) => ({
+        name: f.name,
+        description: f.description,
+        data: await f.read(),
+      })),
     );
     const body = {
       content: reply.content,
       components: reply.components ?? [],
       allowed_mentions: NO_PINGS,
-      attachments: uploads.map((f, i) => ({ id: String(i), filename: f.name })),
+      attachments: uploads.map((f, i) => ({
+        id: String(i),
+        filename: f.name,
+        ...(f.description ? { description: f.description } : {}),
+      })),
     };
     const { applicationId, interactionToken, createdAt, channelId, messageId } = this.origin;
     const young = this.clock.now() - createdAt < INTERACTION_TOKEN_TTL_MS - TOKEN_MARGIN_MS;

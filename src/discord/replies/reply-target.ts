@@ -32,6 +32,8 @@ export function deliveryNonce(rowId: string): string {
 /** A file a message should show; read only when the message does not hold it yet, so bytes are not kept. */
 export interface OutgoingFile {
   name: string;
+  /** The attachment's alt text (see altText). */
+  description?: string | undefined;
   read(): Promise<Buffer>;
 }
 
@@ -59,6 +61,15 @@ interface RawUpload {
   data: Buffer;
 }
 
+/** An attachment entry of a message body: its id (kept or uploaded), file name and alt text. */
+function attachmentEntry(file: OutgoingFile, id: string, upload: boolean) {
+  return {
+    id,
+    ...(upload ? { filename: file.name } : {}),
+    ...(file.description ? { description: file.description } : {}),
+  };
+}
+
 interface PostedAttachment {
   id: string;
   filename: string;
@@ -79,8 +90,8 @@ abstract class MessageTarget implements ReplyTarget {
       allowed_mentions: this.allowedMentions(),
       attachments: wanted.map((f) =>
         this.posted.has(f.name)
-          ? { id: this.posted.get(f.name) }
-          : { id: String(uploads.indexOf(f)), filename: f.name },
+          ? attachmentEntry(f, this.posted.get(f.name) as string, false)
+          : attachmentEntry(f, String(uploads.indexOf(f)), true),
       ),
     };
     const files = await Promise.all(uploads.map(async (f) => ({ name: f.name, data: await f.read() })));

@@ -4,7 +4,7 @@ import type { AppContext } from "../../features/context.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { linkButtonRow } from "../views/message.ts";
 import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/video.ts";
-import { DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
+import { altText, DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
 import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
@@ -101,7 +101,13 @@ export class VideoReply {
         content: renderVideoDone(video, attach, limit, link),
         ...(link ? { components: [linkButtonRow("Download video", link.url)] } : {}),
         files: attach
-          ? [{ name: `video-${video.id}.mp4`, read: () => this.ctx.video.readVideoFile(video) }]
+          ? [
+              {
+                name: `video-${video.id}.mp4`,
+                description: altText("Video", video.prompt),
+                read: () => this.ctx.video.readVideoFile(video),
+              },
+            ]
           : [],
       });
       await this.ctx.video.setMessageId(video.id, messageId);

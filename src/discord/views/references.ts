@@ -1,7 +1,7 @@
 // /reference's messages: one reference's details and lineage, a member's list of references.
 import { escapeMarkdown } from "discord.js";
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
-import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import type { ImagePage, Lineage } from "../../features/references/reference-service.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import {
@@ -96,7 +96,21 @@ function lineageSections(lineage: Lineage, budget: number): string[] {
 }
 
 const videoLine = (v: VideoRow) =>
-  `• \`${v.id}\` · ${v.status} · ${clip(v.model, 60)} · ${quotePrompt(v.prompt, 60)}`;
+  `• \`${v.id}\` · ${v.status} · ${clip(v.model, 60)}${framesOf(v)} · ${quotePrompt(v.prompt, 60)}`;
+
+/** A video's length and frames: " · 8 s · 16:9 · ends on `<id>`", or with its reference images. */
+function framesOf(v: VideoRow): string {
+  const params = videoParamsOf(v);
+  const parts = [
+    ...(params.durationSeconds ? [`${params.durationSeconds} s`] : []),
+    ...(params.aspectRatio ? [params.aspectRatio] : []),
+    ...(params.endImageId ? [`ends on \`${params.endImageId}\``] : []),
+    ...(params.referenceImageIds?.length
+      ? [`with ${params.referenceImageIds.map((id) => `\`${id}\``).join(", ")}`]
+      : []),
+  ];
+  return parts.map((p) => ` · ${p}`).join("");
+}
 
 /** " and 2 videos made from them", or nothing: what a deletion took besides the references. */
 export function videosTaken(videos: number, from: "it" | "them"): string {

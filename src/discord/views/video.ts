@@ -1,6 +1,6 @@
 // A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
-import type { VideoRow } from "../../db/repositories/videos-repo.ts";
+import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
@@ -13,10 +13,16 @@ const elapsed = (ms: number) => {
 /** An erased member's video message: nothing of theirs, not even their name. */
 const ERASED_VIDEO = "🗑️ This video was removed at the member's request.";
 
+/** " to reference `<id>`" for a video that ends on another reference, or nothing. */
+function endOf(video: VideoRow): string {
+  const end = videoParamsOf(video).endImageId;
+  return end ? ` to reference \`${end}\`` : "";
+}
+
 export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
   if (video.userId === ERASED) return ERASED_VIDEO;
   return [
-    `🎬 Making a video of reference \`${video.referenceImageId}\` for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
+    `🎬 Making a video of reference \`${video.referenceImageId}\`${endOf(video)} for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
     queuedAhead > 0
       ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
       : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
@@ -34,7 +40,7 @@ export function renderVideoDone(
   link?: { expiresAt: number },
 ): string {
   if (video.userId === ERASED) return ERASED_VIDEO;
-  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\` · ${video.model}`;
+  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\`${endOf(video)} · ${video.model}`;
   if (video.status === "failed") {
     return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
   }

@@ -25,6 +25,8 @@ export interface AdmissionRequest {
   prompt: string;
   kind: UsageKind;
   units: number;
+  /** A video's length: the ledger prices it per second. */
+  seconds?: number | undefined;
   jobId: string;
   model: string;
 }

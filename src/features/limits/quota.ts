@@ -6,6 +6,7 @@ import type { Repos } from "../../db/repos.ts";
 import type { GuildSettingsRepo } from "../../db/repositories/guild-settings-repo.ts";
 import type { LedgerEntry, UsageKind, UsageRepo, UsageSums } from "../../db/repositories/usage-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
+import { defaultVideoSeconds } from "../../providers/video-models.ts";
 import type { Pseudonyms } from "./pseudonyms.ts";
 
 export interface Allowances {
@@ -64,7 +65,7 @@ export class QuotaService {
       defaults: Allowances;
       /** The bot-wide cap per member (USER_DAILY_CAP, USER_DAILY_VIDEO_CAP). */
       userCap: UserCap;
-      /** US dollars per unit by model, for estimates. */
+      /** US dollars per image, or per second of video, by model, for estimates. */
       prices: Record<string, number>;
       clock: Clock;
       /** A member's ledger rows are theirs under their id or, kept by an erasure, under their pseudonym. */
@@ -185,8 +186,8 @@ export class QuotaService {
       limit,
       remaining: Math.max(0, limit - used),
     });
-    const cost = (rows: Array<{ model: string; units: number }>) =>
-      rows.reduce((sum, r) => sum + (this.deps.prices[r.model] ?? 0) * r.units, 0);
+    const cost = (rows: Array<{ model: string; seconds: number | null; units: number }>) =>
+      rows.reduce((sum, r) => sum + costOf(r, this.deps.prices), 0);
     const { usage } = this.deps;
     const userIds = await this.deps.pseudonyms.idsOf(userId);
     return {
@@ -210,4 +211,17 @@ export class QuotaService {
         : undefined,
     };
   }
+}
+
+/**
+ * What ledger units cost: an image its model's price; a video its model's price per second times its length
+ * (a video reserved before lengths were recorded: its model's one length then).
+ */
+export function costOf(
+  row: { model: string; seconds: number | null; units: number },
+  prices: Record<string, number>,
+): number {
+  const perUnit = prices[row.model] ?? 0;
+  const seconds = row.seconds ?? defaultVideoSeconds(row.model) ?? 1;
+  return perUnit * seconds * row.units;
 }

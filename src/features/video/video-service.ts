@@ -4,7 +4,13 @@ import type { DataStore } from "../../db/data-store.ts";
 import type { Repos } from "../../db/repos.ts";
 import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
-import { referenceUrlOf, type VideoRow, type VideosRepo } from "../../db/repositories/videos-repo.ts";
+import {
+  uploadedUrlOf,
+  type VideoParams,
+  type VideoRow,
+  type VideosRepo,
+  videoParamsOf,
+} from "../../db/repositories/videos-repo.ts";
 import type { FileStore } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
 import type { FailureCode } from "../../kit/failures.ts";
@@ -17,6 +23,15 @@ import type {
   VideoRequest as VideoModelRequest,
   VideoProvider,
 } from "../../providers/types.ts";
+import {
+  defaultVideoSeconds,
+  isVideoModelId,
+  type ResolvedVideoOptions,
+  resolveVideoOptions,
+  type VideoModelId,
+  type VideoOptions,
+  videoModel,
+} from "../../providers/video-models.ts";
 import { type Admission, admissionLocks, type Refusal } from "../limits/admission.ts";
 import { referenceImageInput } from "../references/reference-image.ts";
 import type { ReferenceService, Viewer } from "../references/reference-service.ts";
@@ -25,8 +40,24 @@ export interface VideoRequest {
   viewer: Viewer;
   channelId: string | null;
   prompt: string;
+  /** The start frame (for a model without frames: the character reference). */
   image: ImageWithOwner;
+  /** What else was asked (see `plan`); absent: the default model with its defaults. */
+  video?: VideoChoice;
   interaction?: InteractionRef;
+}
+
+/** A model's plan (see `plan`) with the images it names. */
+export interface VideoChoice {
+  plan: VideoPlan;
+  endImage?: ImageWithOwner | undefined;
+  referenceImages?: readonly ImageWithOwner[] | undefined;
+}
+
+/** A model the table says can make what was asked, with its defaults filled in. */
+export interface VideoPlan {
+  model: VideoModelId;
+  options: ResolvedVideoOptions;
 }
 
 export interface VideoServiceDeps extends PredictionJobDeps {
@@ -37,7 +68,10 @@ export interface VideoServiceDeps extends PredictionJobDeps {
   /** Signed links: the reference goes to the model as one when PUBLIC_URL is set. */
   links: LinkSigner;
   provider: VideoProvider;
-  model: string;
+  /** The model of a request that names none (VIDEO_MODEL). */
+  defaultModel: VideoModelId;
+  /** The model every video is recorded and run as whatever was chosen (the mock's, in mock mode). */
+  runsAs?: string | undefined;
   logger: Logger;
   timeoutMs: number;
   /**
@@ -64,27 +98,70 @@ export class VideoService {
     admit?: (jobId: string, model: string, tx: Repos) => Promise<Admission>,
   ): Promise<{ ok: true; video: VideoRow } | ({ ok: false } & Refusal)> {
     const id = newId();
+    const choice = request.video ?? { plan: this.defaultPlan() };
+    const imageIds = [
+      request.image.id,
+      ...(choice.endImage ? [choice.endImage.id] : []),
+      ...(choice.referenceImages ?? []).map((i) => i.id),
+    ];
+    const model = this.deps.runsAs ?? choice.plan.model;
     return this.deps.data.transaction(
       async (tx) => {
-        // Checked again in the transaction that records the video: a deletion since the command looked it up
-        // would otherwise leave a video recorded (and charged) against a reference that is gone.
-        const reference = await tx.images.get(request.image.id);
-        if (reference?.deletedAt !== null) return { ok: false as const, reason: "gone" as const };
-        const admission = (await admit?.(id, this.deps.model, tx)) ?? { ok: true as const };
+        // Checked again in the transaction that records the video: a deletion since the command looked them up
+        // would otherwise leave a video recorded (and charged) against a frame that is gone.
+        for (const imageId of imageIds) {
+          if ((await tx.images.get(imageId))?.deletedAt !== null) {
+            return { ok: false as const, reason: "gone" as const };
+          }
+        }
+        const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
-        await this.insert(id, request, tx);
+        await this.insert(id, { ...request, video: choice }, model, tx);
         return { ok: true as const, video: (await tx.videos.get(id)) as VideoRow };
       },
       {
         locks: [
           ...admissionLocks(request.viewer.userId, request.viewer.guildId),
-          `image:${request.image.id}`,
+          ...[...new Set(imageIds)].map((imageId) => `image:${imageId}`),
         ],
       },
     );
   }
 
-  private async insert(id: string, request: VideoRequest, tx: Repos): Promise<void> {
+  /**
+   * Whether `model` (default: VIDEO_MODEL) can make what was asked, from the table alone: a refusal says what
+   * the model can do, and nothing is recorded or charged for it.
+   */
+  plan(
+    model: string | undefined,
+    asked: VideoOptions,
+  ): { ok: true; plan: VideoPlan } | { ok: false; message: string } {
+    const id = model ?? this.deps.defaultModel;
+    if (!isVideoModelId(id)) return { ok: false, message: `There is no video model ${id}.` };
+    const resolved = resolveVideoOptions(videoModel(id), asked);
+    return resolved.ok ? { ok: true, plan: { model: id, options: resolved.options } } : resolved;
+  }
+
+  private defaultPlan(): VideoPlan {
+    const planned = this.plan(undefined, { endFrame: false, extraReferences: 0 });
+    if (!planned.ok) throw new Error(planned.message);
+    return planned.plan;
+  }
+
+  private async insert(
+    id: string,
+    request: VideoRequest & { video: VideoChoice },
+    model: string,
+    tx: Repos,
+  ): Promise<void> {
+    const { plan, endImage, referenceImages } = request.video;
+    const params: VideoParams = {
+      spec: plan.model,
+      durationSeconds: plan.options.durationSeconds,
+      ...(plan.options.aspectRatio ? { aspectRatio: plan.options.aspectRatio } : {}),
+      ...(endImage ? { endImageId: endImage.id } : {}),
+      ...(referenceImages?.length ? { referenceImageIds: referenceImages.map((i) => i.id) } : {}),
+    };
     await tx.videos.insert({
       id,
       referenceImageId: request.image.id,
@@ -93,8 +170,8 @@ export class VideoService {
       channelId: request.channelId,
       userId: request.viewer.userId,
       prompt: request.prompt,
-      model: this.deps.model,
-      params: "{}",
+      model,
+      params: JSON.stringify(params),
       interactionId: request.interaction?.interactionId ?? null,
       interactionToken: request.interaction?.interactionToken ?? null,
       applicationId: request.interaction?.applicationId ?? null,
@@ -136,10 +213,7 @@ export class VideoService {
     return this.jobs.job(videoId, {
       provider,
       log,
-      request: async () => ({
-        prompt: video.prompt,
-        image: await this.referenceImage(video),
-      }),
+      request: () => this.modelRequest(video),
       markStarted: async (started) => {
         await videos.markStarted(videoId, started.predictionId);
       },
@@ -218,18 +292,45 @@ export class VideoService {
     return this.deps.files.read(video.fileName);
   }
 
-  /** The stored reference as the model receives it (see referenceImageInput). */
+  /**
+   * What the model is sent for a video: its prompt, model and length, and each stored image as the model
+   * receives it. A row made before lengths and frames could be chosen has only its model's defaults.
+   */
+  private async modelRequest(video: VideoRow): Promise<VideoModelRequest> {
+    const params = videoParamsOf(video);
+    const model = params.spec ?? video.model;
+    const durationSeconds = params.durationSeconds ?? defaultVideoSeconds(model) ?? 0;
+    const refs = params.referenceImageIds ?? [];
+    return {
+      prompt: video.prompt,
+      model,
+      image: await this.referenceImage(video, video.referenceImageId, "start"),
+      endImage: params.endImageId
+        ? await this.referenceImage(video, params.endImageId, params.endImageId)
+        : undefined,
+      referenceImages:
+        refs.length > 0
+          ? await Promise.all(refs.map((imageId) => this.referenceImage(video, imageId, imageId)))
+          : undefined,
+      durationSeconds,
+      aspectRatio: params.aspectRatio,
+    };
+  }
+
+  /** One stored image as the model receives it (see referenceImageInput); `key` names its recorded upload. */
   private async referenceImage(
-    video: Pick<VideoRow, "id" | "referenceImageId" | "createdAt">,
+    video: Pick<VideoRow, "id" | "createdAt">,
+    imageId: string,
+    key: string,
   ): Promise<ReferenceImage> {
     const { links, files, provider, videos } = this.deps;
     return referenceImageInput(
       { links, files, host: provider },
-      await this.deps.references.imageRow(video.referenceImageId),
+      await this.deps.references.imageRow(imageId),
       { createdAt: video.createdAt, runsForMs: this.deps.timeoutMs },
       {
-        recorded: async () => referenceUrlOf(await videos.get(video.id)),
-        remember: (url) => videos.rememberReferenceUrl(video.id, url),
+        recorded: async () => uploadedUrlOf(await videos.get(video.id), key),
+        remember: (url) => videos.rememberUploadedUrl(video.id, key, url),
       },
     );
   }

@@ -4,7 +4,7 @@
 import type { Logger } from "../../kit/logger.ts";
 import type { RequestBudget } from "../../kit/request-budget.ts";
 import type { StartedPrediction, VideoProvider, VideoRequest } from "../types.ts";
-import { type VideoModelId, videoModel } from "../video-models.ts";
+import { buildVideoInput, isVideoModelId, type VideoModelId, videoModel } from "../video-models.ts";
 import { classifyRequestError } from "./errors.ts";
 import { ReplicatePredictions } from "./predictions-client.ts";
 import { ReplicateProvider, referenceInput } from "./provider-base.ts";
@@ -18,6 +18,7 @@ export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> impl
     private readonly options: {
       token: string;
       apiUrl: string;
+      /** The model of a request that names none in the table (see VideoRequest.model). */
       model: VideoModelId;
       logger: Logger;
       retry?: Partial<RetryOptions>;
@@ -34,14 +35,9 @@ export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> impl
   }
 
   async start(request: VideoRequest, signal?: AbortSignal): Promise<StartedPrediction> {
-    const { model } = this.options;
-    const image = referenceInput(request.image);
+    const [{ model, input }] = this.sentAs(request) as [{ model: string; input: Record<string, unknown> }];
     try {
-      const predictionId = await this.predictions.create(
-        model,
-        videoModel(model).buildInput({ prompt: request.prompt, image }),
-        signal,
-      );
+      const predictionId = await this.predictions.create(model, input, signal);
       return { predictionId, model };
     } catch (err) {
       throw classifyRequestError(err, `starting a ${model} prediction`);
@@ -50,9 +46,16 @@ export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> impl
 
   /** What a create for `request` sent: the same request always makes the same input. */
   protected sentAs(request: VideoRequest) {
-    const { model } = this.options;
-    const image = referenceInput(request.image);
-    return [{ model, input: videoModel(model).buildInput({ prompt: request.prompt, image }) }];
+    const model = isVideoModelId(request.model) ? request.model : this.options.model;
+    const input = buildVideoInput(videoModel(model), {
+      prompt: request.prompt,
+      image: referenceInput(request.image),
+      endImage: request.endImage && referenceInput(request.endImage),
+      referenceImages: request.referenceImages?.map(referenceInput),
+      durationSeconds: request.durationSeconds,
+      aspectRatio: request.aspectRatio,
+    });
+    return [{ model, input }];
   }
 
   protected get logger(): Logger {

@@ -167,7 +167,12 @@ describe("creating a prediction once", () => {
     rig.fake.inject({ method: "POST", pathPrefix: "/v1/models/", status: 503, afterCreate: true });
     // A reference the Files API could not take (hostReference said so): inline, as a data: URI of 200 kB.
     const image = { data: Buffer.alloc(200_000, 1), mime: "image/png" };
-    const started = await provider.start({ prompt: "walks through rain", image });
+    const started = await provider.start({
+      prompt: "walks through rain",
+      model: "minimax/video-01",
+      image,
+      durationSeconds: 6,
+    });
     expect(String(rig.fake.creates[0]?.input.subject_reference)).toBe(
       `data:image/png;base64,${image.data.toString("base64")}`,
     );

@@ -9,7 +9,7 @@ import {
 } from "../../../src/providers/replicate/image-provider.ts";
 import { ReplicateVideoProvider } from "../../../src/providers/replicate/video-provider.ts";
 import type { ImageRequest } from "../../../src/providers/types.ts";
-import { VIDEO_MODEL_IDS, type VideoModelId } from "../../../src/providers/video-models.ts";
+import { VIDEO_MODEL_IDS, type VideoModelId, videoModel } from "../../../src/providers/video-models.ts";
 import { captureLogger, makeTempDir, TEST_REPLICATE_TOKEN } from "../../support/env.ts";
 import type { FakeReplicateOptions } from "../../support/fake-replicate.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
@@ -185,6 +185,9 @@ describe("ReplicateImageProvider", () => {
       "minimax/video-01": "subject_reference",
       "kwaivgi/kling-v2.1": "start_image",
       "google/veo-3-fast": "image",
+      "google/veo-3.1": "image",
+      "bytedance/seedance-1-lite": "image",
+      "minimax/hailuo-02": "first_frame_image",
     };
     for (const model of VIDEO_MODEL_IDS) {
       const { fake } = await setup();
@@ -194,7 +197,8 @@ describe("ReplicateImageProvider", () => {
         model,
         logger: captureLogger().logger,
       });
-      const started = await provider.start({ prompt: "walks", image });
+      const durationSeconds = videoModel(model).defaultDuration;
+      const started = await provider.start({ prompt: "walks", model, image, durationSeconds });
       expect(started.model).toBe(model);
       expect(fake.rejectedInputs).toEqual([]);
       expect(fake.creates[0]?.input[field[model]]).toBe(url);
