@@ -1,6 +1,7 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import type { StorageSettings } from "../files/open-object-store.ts";
 import { type IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "../providers/image-models.ts";
+import { type UPSCALE_MODEL_IDS, UPSCALE_MODEL_PRICES_USD } from "../providers/upscale-models.ts";
 import { type VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "../providers/video-models.ts";
 import { type Env, envSchema, type LOG_LEVELS, type Role } from "./schema.ts";
 
@@ -114,6 +115,8 @@ interface CommonConfig {
   /** Draws variations and /character reference: images, whatever imageModel is: it takes `image_input`. */
   imageReferenceModel: (typeof IMAGE_MODEL_IDS)[number];
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
+  /** The image panel's Upscale: the model, its factor and whether it retouches faces. */
+  upscale: { model: (typeof UPSCALE_MODEL_IDS)[number]; scale: number; faceEnhance: boolean };
   dataDir: string;
   /** PostgreSQL (DATABASE_URL); unset: SQLite at DATA_DIR/bot.sqlite. */
   databaseUrl: string | undefined;
@@ -225,6 +228,7 @@ function commonConfig(e: Env): CommonConfig {
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     imageReferenceModel: e.IMAGE_REFERENCE_MODEL,
     videoModel: e.VIDEO_MODEL,
+    upscale: { model: e.UPSCALE_MODEL, scale: e.UPSCALE_SCALE, faceEnhance: e.UPSCALE_FACE_ENHANCE },
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     awsSecrets: [e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY, e.AWS_SESSION_TOKEN].filter(
@@ -244,7 +248,12 @@ function commonConfig(e: Env): CommonConfig {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
-    prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD, ...e.MODEL_PRICES_USD },
+    prices: {
+      ...IMAGE_MODEL_PRICES_USD,
+      ...UPSCALE_MODEL_PRICES_USD,
+      ...VIDEO_MODEL_PRICES_USD,
+      ...e.MODEL_PRICES_USD,
+    },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
       queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,
