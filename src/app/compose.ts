@@ -26,9 +26,15 @@ import { localBudget, type RequestBudget, redisBudget } from "../kit/request-bud
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
 import { PollTicks } from "../predictions/poll-ticks.ts";
-import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
+import {
+  MOCK_MODEL,
+  MOCK_REFERENCE_MODEL,
+  MOCK_UPSCALE_MODEL,
+  MockImageProvider,
+} from "../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
+import { ReplicateUpscaleProvider } from "../providers/replicate/upscale-provider.ts";
 import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
 import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
@@ -251,7 +257,7 @@ function createGenerationService(
   running: PredictionRunning,
   { providers, guildSettings, quota, links }: ServiceParts,
 ): GenerationService {
-  const { image, reference } = providers;
+  const { image, reference, upscale } = providers;
   return new GenerationService({
     ...running,
     ...repos,
@@ -263,6 +269,13 @@ function createGenerationService(
       provider: reference,
       model: () => (reference instanceof ReplicateImageProvider ? reference.model : MOCK_REFERENCE_MODEL),
       links,
+    },
+    // The image panel's Upscale goes to UPSCALE_MODEL, with the factor and face retouching configured.
+    upscale: {
+      provider: upscale,
+      model: () => (upscale instanceof ReplicateUpscaleProvider ? upscale.model : MOCK_UPSCALE_MODEL),
+      scale: config.upscale.scale,
+      faceEnhance: config.upscale.faceEnhance,
     },
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
@@ -311,6 +324,7 @@ async function closeContext(
 interface Providers {
   image: ImageProvider;
   reference: ImageProvider;
+  upscale: ImageProvider;
   video: VideoProvider;
 }
 
@@ -325,39 +339,32 @@ function createProviders(core: ContextCore): Providers {
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
     const image = new MockImageProvider(mock);
-    return { image, reference: image, video: new MockVideoProvider(mock) };
+    return { image, reference: image, upscale: image, video: new MockVideoProvider(mock) };
   }
   const { token, apiUrl, outputOrigins } = config.replicate;
-  const webhook = webhookUrl(config);
+  const shared = { token, apiUrl, outputOrigins, webhookUrl: webhookUrl(config), statusBudget: budget };
   return {
     image: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.imageModel,
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
     }),
     // Its own model and no fallback: a model that cannot take the reference would draw someone else.
     reference: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.imageReferenceModel,
       logger: logger.child({ provider: "replicate-reference" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
+    }),
+    upscale: new ReplicateUpscaleProvider({
+      ...shared,
+      model: config.upscale.model,
+      logger: logger.child({ provider: "replicate-upscale" }),
     }),
     video: new ReplicateVideoProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.videoModel,
       logger: logger.child({ provider: "replicate-video" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
     }),
   };
 }
