@@ -2,7 +2,7 @@
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
-import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../../providers/mock/image-provider.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_UPSCALE_MODEL } from "../../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import type { Command } from "../kit/command.ts";
 import { NO_PINGS } from "../views/message.ts";
@@ -10,13 +10,21 @@ import { NO_PINGS } from "../views/message.ts";
 const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
 const usd = (n: number) => `about $${n.toFixed(2)}`;
 
-/** What each kind of work costs: new images, images drawn from a reference (Vary, /character reference:), videos. */
+/**
+ * What each kind of work costs: new images, images drawn from a reference (Vary, Sheet, /character reference:),
+ * upscales, videos. An upscale counts as an image against the allowances, at its own price.
+ */
 function priceTable(ctx: AppContext): string {
   const { config } = ctx;
   const mock = config.imageProvider === "mock";
   const rows: Array<[string, string, "image" | "video"]> = [
     ["images", mock ? MOCK_MODEL : config.imageModel, "image"],
-    ["Vary and /character reference:", mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel, "image"],
+    [
+      "Vary, Sheet and /character reference:",
+      mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel,
+      "image",
+    ],
+    ["Upscale", mock ? MOCK_UPSCALE_MODEL : config.upscale.model, "image"],
     ["videos", mock ? MOCK_VIDEO_MODEL : config.videoModel, "video"],
   ];
   return rows

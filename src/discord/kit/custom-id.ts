@@ -8,9 +8,14 @@ import { isUuid } from "../../kit/ids.ts";
 
 export const MAX_CUSTOM_ID_LENGTH = 100;
 
+/** The image panel's buttons on a picked image (see buttons/image-panel-buttons.ts). */
+export const IMAGE_ACTIONS = ["upscale", "subtle", "strong", "sheet"] as const;
+export type ImageAction = (typeof IMAGE_ACTIONS)[number];
+
 export type CustomId =
   | { handler: "gen"; action: "pick" | "vary"; generationId: string; slot: number }
   | { handler: "gen"; action: "again"; generationId: string }
+  | { handler: "img"; action: ImageAction; imageId: string }
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
   | { handler: "mod"; action: "purge" | "cancel"; userId: string }
@@ -26,22 +31,25 @@ export type CustomId =
 const SNOWFLAKE = /^\d{17,20}$/;
 
 export function encodeCustomId(id: CustomId): string {
-  const parts =
-    id.handler === "gen"
-      ? id.action === "pick" || id.action === "vary"
-        ? ["gen", id.action, id.generationId, String(id.slot)]
-        : ["gen", "again", id.generationId]
-      : id.handler === "ref"
-        ? ["ref", "page", id.userId, String(id.page)]
-        : id.handler === "lib"
-          ? ["lib", "page", String(id.page)]
-          : id.action === "log"
-            ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
-            : ["mod", id.action, id.userId];
+  const parts = id.handler === "img" ? ["img", id.action, id.imageId] : partsOf(id);
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
   return encoded;
+}
+
+function partsOf(id: Exclude<CustomId, { handler: "img" }>): string[] {
+  return id.handler === "gen"
+    ? id.action === "pick" || id.action === "vary"
+      ? ["gen", id.action, id.generationId, String(id.slot)]
+      : ["gen", "again", id.generationId]
+    : id.handler === "ref"
+      ? ["ref", "page", id.userId, String(id.page)]
+      : id.handler === "lib"
+        ? ["lib", "page", String(id.page)]
+        : id.action === "log"
+          ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+          : ["mod", id.action, id.userId];
 }
 
 /** Parses a custom_id; anything malformed or forged is a user-facing error, never a crash. */
@@ -59,6 +67,10 @@ export function parseCustomId(raw: string): CustomId {
   }
   if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
     return { handler, action, generationId: a };
+  }
+  const imageAction = IMAGE_ACTIONS.find((known) => known === action);
+  if (handler === "img" && imageAction && parts.length === 3 && isUuid(a)) {
+    return { handler, action: imageAction, imageId: a };
   }
   if (
     handler === "ref" &&
