@@ -11,6 +11,7 @@ import {
   BOB,
   buttons,
   e2eSuite,
+  eventually,
   type Harness,
   MOD,
   MODERATOR_PERMISSIONS,
@@ -136,6 +137,27 @@ describe("the image panel", () => {
     expect(report.user.estimatedUsd).toBeCloseTo(2 * 0.04 + 0.0025, 5);
     const usage = await h.settledReply(h.sandbox.runCommand({ command: "usage", user: ALICE }));
     expect(usage.content).toContain("Upscale nightmareai/real-esrgan ($0.0025 an image)");
+  });
+
+  it("resumes an upscale after a restart from its recorded prediction: nothing created or uploaded twice", async () => {
+    const h = await onReplicate();
+    const { confirmation, image } = await picked(h, "a copper kettle");
+    replicate.fake.holdResults();
+    const upscale = press(h, confirmation, "Upscale");
+    await eventually(async () => replicate.fake.creates.length === 3, 10_000, "the upscale's create");
+    await eventually(
+      async () => (await h.ctx.repos.generations.countFromParent(image.id)) === 1,
+      10_000,
+      "the upscale's row",
+    );
+    await h.restart();
+    replicate.fake.releaseResults();
+    const upscaled = await h.grid(upscale);
+    const view = await h.generationOf(upscaled);
+    expect(view.generation).toMatchObject({ parentImageId: image.id, params: { studio: "upscale" } });
+    expect(view.images.map((i) => i.status)).toEqual(["succeeded"]);
+    expect(replicate.fake.creates).toHaveLength(3);
+    expect(replicate.fake.uploads.size).toBe(1);
   });
 
   it("delivers an upscale over the upload limit as a preview with a signed link to the original", async () => {
