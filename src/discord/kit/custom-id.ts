@@ -31,25 +31,24 @@ export type CustomId =
 const SNOWFLAKE = /^\d{17,20}$/;
 
 export function encodeCustomId(id: CustomId): string {
-  const parts = id.handler === "img" ? ["img", id.action, id.imageId] : partsOf(id);
+  // An image panel's id is at most 48 characters (a known action and a UUID).
+  if (id.handler === "img") return ["img", id.action, id.imageId].join(":");
+  const parts =
+    id.handler === "gen"
+      ? id.action === "pick" || id.action === "vary"
+        ? ["gen", id.action, id.generationId, String(id.slot)]
+        : ["gen", "again", id.generationId]
+      : id.handler === "ref"
+        ? ["ref", "page", id.userId, String(id.page)]
+        : id.handler === "lib"
+          ? ["lib", "page", String(id.page)]
+          : id.action === "log"
+            ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+            : ["mod", id.action, id.userId];
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
   return encoded;
-}
-
-function partsOf(id: Exclude<CustomId, { handler: "img" }>): string[] {
-  return id.handler === "gen"
-    ? id.action === "pick" || id.action === "vary"
-      ? ["gen", id.action, id.generationId, String(id.slot)]
-      : ["gen", "again", id.generationId]
-    : id.handler === "ref"
-      ? ["ref", "page", id.userId, String(id.page)]
-      : id.handler === "lib"
-        ? ["lib", "page", String(id.page)]
-        : id.action === "log"
-          ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
-          : ["mod", id.action, id.userId];
 }
 
 /** Parses a custom_id; anything malformed or forged is a user-facing error, never a crash. */
