@@ -26,19 +26,14 @@ import { localBudget, type RequestBudget, redisBudget } from "../kit/request-bud
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
 import { PollTicks } from "../predictions/poll-ticks.ts";
-import {
-  MOCK_MODEL,
-  MOCK_REFERENCE_MODEL,
-  MOCK_UPSCALE_MODEL,
-  MockImageProvider,
-} from "../providers/mock/image-provider.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
-import { ReplicateUpscaleProvider } from "../providers/replicate/upscale-provider.ts";
 import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
 import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
+import { replicateUpscaler, upscaling } from "./upscaling.ts";
 
 /** How long a server's roles read over REST are trusted before they are read again. */
 const SERVER_ROLES_TTL_MS = 60_000;
@@ -271,12 +266,7 @@ function createGenerationService(
       links,
     },
     // The image panel's Upscale goes to UPSCALE_MODEL, with the factor and face retouching configured.
-    upscale: {
-      provider: upscale,
-      model: () => (upscale instanceof ReplicateUpscaleProvider ? upscale.model : MOCK_UPSCALE_MODEL),
-      scale: config.upscale.scale,
-      faceEnhance: config.upscale.faceEnhance,
-    },
+    upscale: upscaling(config, upscale),
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>
@@ -356,11 +346,7 @@ function createProviders(core: ContextCore): Providers {
       model: config.imageReferenceModel,
       logger: logger.child({ provider: "replicate-reference" }),
     }),
-    upscale: new ReplicateUpscaleProvider({
-      ...shared,
-      model: config.upscale.model,
-      logger: logger.child({ provider: "replicate-upscale" }),
-    }),
+    upscale: replicateUpscaler(config, shared, logger),
     video: new ReplicateVideoProvider({
       ...shared,
       model: config.videoModel,

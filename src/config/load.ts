@@ -215,6 +215,13 @@ function toConfig(e: Env): Config {
 }
 
 /** Everything but the provider's settings, which decide what the rest of the type can promise. */
+/** The model tables' approximate prices, which MODEL_PRICES_USD overrides model by model. */
+const BUILT_IN_PRICES_USD: Readonly<Record<string, number>> = {
+  ...IMAGE_MODEL_PRICES_USD,
+  ...UPSCALE_MODEL_PRICES_USD,
+  ...VIDEO_MODEL_PRICES_USD,
+};
+
 function commonConfig(e: Env): CommonConfig {
   return {
     discord: {
@@ -248,12 +255,7 @@ function commonConfig(e: Env): CommonConfig {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
-    prices: {
-      ...IMAGE_MODEL_PRICES_USD,
-      ...UPSCALE_MODEL_PRICES_USD,
-      ...VIDEO_MODEL_PRICES_USD,
-      ...e.MODEL_PRICES_USD,
-    },
+    prices: { ...BUILT_IN_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
       queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,
