@@ -67,10 +67,7 @@ export function parseCustomId(raw: string): CustomId {
   if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
     return { handler, action, generationId: a };
   }
-  const imageAction = IMAGE_ACTIONS.find((known) => known === action);
-  if (handler === "img" && imageAction && parts.length === 3 && isUuid(a)) {
-    return { handler, action: imageAction, imageId: a };
-  }
+  if (handler === "img") return parseImagePanel(action, a, parts.length);
   if (
     handler === "ref" &&
     action === "page" &&
@@ -97,6 +94,13 @@ export function parseCustomId(raw: string): CustomId {
 
 const unrecognised = () =>
   new UserFacingError("That button is not one I recognise. It may be from an older version of the bot.");
+
+/** `img:<action>:<image uuid>`: a known action on an image named by a valid UUID. */
+function parseImagePanel(action: string | undefined, imageId: string | undefined, parts: number): CustomId {
+  const known = IMAGE_ACTIONS.find((a) => a === action);
+  if (!known || parts !== 3 || !isUuid(imageId)) throw unrecognised();
+  return { handler: "img", action: known, imageId };
+}
 
 /** `mod:log:<action filter or ->:<member id or ->:<offset>`. */
 function parseLogPage(filter?: string, member?: string, offset?: string): CustomId {
