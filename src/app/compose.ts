@@ -34,6 +34,7 @@ import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts
 import { DELIVERY_MEMORY_MS, type DeliveryLog } from "../providers/replicate/webhooks.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
 import { createProviders, type Providers, webhookUrl } from "./providers.ts";
+import { upscaling } from "./upscaling.ts";
 
 /** How long a server's roles read over REST are trusted before they are read again. */
 const SERVER_ROLES_TTL_MS = 60_000;
@@ -289,7 +290,7 @@ function createGenerationService(
   running: PredictionRunning,
   { providers, guildSettings, quota, links }: ServiceParts,
 ): GenerationService {
-  const { image, reference } = providers;
+  const { image, reference, upscale } = providers;
   return new GenerationService({
     ...running,
     ...repos,
@@ -302,6 +303,8 @@ function createGenerationService(
       model: () => (reference instanceof ReplicateImageProvider ? reference.model : MOCK_REFERENCE_MODEL),
       links,
     },
+    // The image panel's Upscale goes to UPSCALE_MODEL, with the factor and face retouching configured.
+    upscale: upscaling(config, upscale),
     timeoutMs: config.predictionTimeoutMs,
     // A failed image costs nothing: its reservation goes back when the generation settles.
     onFinished: (g, images, tx) =>

@@ -10,17 +10,19 @@ import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts
 import { ReplicateVideoProvider } from "../providers/replicate/video-provider.ts";
 import type { ImageProvider, VideoProvider } from "../providers/types.ts";
 import type { SharedJobQueue } from "../queue/job-queue.ts";
+import { replicateUpscaler } from "./upscaling.ts";
 
 export interface Providers {
   image: ImageProvider;
   reference: ImageProvider;
+  upscale: ImageProvider;
   video: VideoProvider;
 }
 
 /**
- * The image providers (IMAGE_MODEL, and IMAGE_REFERENCE_MODEL for images drawn from a reference) and the video
- * provider. The mock setting covers them all: a sandbox never spends money.
- * With Replicate, both share its token, API address and allowed output origins.
+ * The image providers (IMAGE_MODEL, IMAGE_REFERENCE_MODEL for images drawn from a reference, UPSCALE_MODEL for the
+ * image panel's Upscale) and the video provider. The mock setting covers them all: a sandbox never spends money.
+ * With Replicate, they share its token, API address, allowed output origins and status-check budget.
  */
 export function createProviders(core: {
   config: Config;
@@ -33,39 +35,28 @@ export function createProviders(core: {
   if (config.imageProvider === "mock") {
     const mock = { latencyMs: config.mock.latencyMs, failureRate: config.mock.failureRate, clock };
     const image = new MockImageProvider(mock);
-    return { image, reference: image, video: new MockVideoProvider(mock) };
+    return { image, reference: image, upscale: image, video: new MockVideoProvider(mock) };
   }
   const { token, apiUrl, outputOrigins } = config.replicate;
-  const webhook = webhookUrl(config);
+  const shared = { token, apiUrl, outputOrigins, webhookUrl: webhookUrl(config), statusBudget: budget };
   return {
     image: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.imageModel,
       fallbackModel: config.imageFallbackModel,
       logger: logger.child({ provider: "replicate" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
     }),
     // Its own model and no fallback: a model that cannot take the reference would draw someone else.
     reference: new ReplicateImageProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.imageReferenceModel,
       logger: logger.child({ provider: "replicate-reference" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
     }),
+    upscale: replicateUpscaler(config, shared, logger),
     video: new ReplicateVideoProvider({
-      token,
-      apiUrl,
-      outputOrigins,
+      ...shared,
       model: config.videoModel,
       logger: logger.child({ provider: "replicate-video" }),
-      webhookUrl: webhook,
-      statusBudget: budget,
     }),
   };
 }

@@ -1,6 +1,7 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import type { StorageSettings } from "../files/open-object-store.ts";
 import { type IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "../providers/image-models.ts";
+import { type UPSCALE_MODEL_IDS, UPSCALE_MODEL_PRICES_USD } from "../providers/upscale-models.ts";
 import { type VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "../providers/video-models.ts";
 import { type Env, envSchema, type LOG_LEVELS, type Role } from "./schema.ts";
 
@@ -128,6 +129,8 @@ interface CommonConfig {
   /** Draws variations and /character reference: images, whatever imageModel is: it takes `image_input`. */
   imageReferenceModel: (typeof IMAGE_MODEL_IDS)[number];
   videoModel: (typeof VIDEO_MODEL_IDS)[number];
+  /** The image panel's Upscale: the model, its factor and whether it retouches faces. */
+  upscale: { model: (typeof UPSCALE_MODEL_IDS)[number]; scale: number; faceEnhance: boolean };
   dataDir: string;
   /** PostgreSQL (DATABASE_URL); unset: SQLite at DATA_DIR/bot.sqlite. */
   databaseUrl: string | undefined;
@@ -233,6 +236,13 @@ function toConfig(e: Env): Config {
 }
 
 /** Everything but the provider's settings, which decide what the rest of the type can promise. */
+/** The model tables' approximate prices, which MODEL_PRICES_USD overrides model by model. */
+const BUILT_IN_PRICES_USD: Readonly<Record<string, number>> = {
+  ...IMAGE_MODEL_PRICES_USD,
+  ...UPSCALE_MODEL_PRICES_USD,
+  ...VIDEO_MODEL_PRICES_USD,
+};
+
 function commonConfig(e: Env): CommonConfig {
   return {
     discord: discordSettings(e),
@@ -240,6 +250,7 @@ function commonConfig(e: Env): CommonConfig {
     imageFallbackModel: e.IMAGE_FALLBACK_MODEL || undefined,
     imageReferenceModel: e.IMAGE_REFERENCE_MODEL,
     videoModel: e.VIDEO_MODEL,
+    upscale: { model: e.UPSCALE_MODEL, scale: e.UPSCALE_SCALE, faceEnhance: e.UPSCALE_FACE_ENHANCE },
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     awsSecrets: [e.AWS_ACCESS_KEY_ID, e.AWS_SECRET_ACCESS_KEY, e.AWS_SESSION_TOKEN].filter(
@@ -264,7 +275,7 @@ function commonConfig(e: Env): CommonConfig {
       imageDays: e.IMAGE_RETENTION_DAYS > 0 ? e.IMAGE_RETENTION_DAYS : undefined,
       guildGraceDays: e.GUILD_DATA_GRACE_DAYS,
     },
-    prices: { ...IMAGE_MODEL_PRICES_USD, ...VIDEO_MODEL_PRICES_USD, ...e.MODEL_PRICES_USD },
+    prices: { ...BUILT_IN_PRICES_USD, ...e.MODEL_PRICES_USD },
     replies: {
       editIntervalMs: e.REPLY_EDIT_INTERVAL_MS,
       queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { REPLICATE_DELIVERY_ORIGINS } from "../providers/download.ts";
 import { IMAGE_MODEL_IDS, REFERENCE_MODEL_IDS } from "../providers/image-models.ts";
 import { signingKey } from "../providers/replicate/webhooks.ts";
+import { UPSCALE_MODEL_IDS } from "../providers/upscale-models.ts";
 import { VIDEO_MODEL_IDS } from "../providers/video-models.ts";
 
 /** Where bot.sqlite, images/ and videos/ live when DATA_DIR is not set. */
@@ -173,6 +174,12 @@ export const envSchema = z.object({
       error: `must be a model that draws from a reference image: ${REFERENCE_MODEL_IDS.join(", ")}`,
     }),
   ),
+  UPSCALE_MODEL: orDefault(
+    "nightmareai/real-esrgan",
+    z.enum(UPSCALE_MODEL_IDS, { error: `must be one of ${UPSCALE_MODEL_IDS.join(", ")}` }),
+  ),
+  UPSCALE_SCALE: int(2, 1, 4),
+  UPSCALE_FACE_ENHANCE: flag(false),
   VIDEO_MODEL: orDefault(
     "minimax/video-01",
     z.enum(VIDEO_MODEL_IDS, { error: `must be one of ${VIDEO_MODEL_IDS.join(", ")}` }),

@@ -8,6 +8,7 @@ import type { Logger } from "../kit/logger.ts";
 import { trace } from "../kit/trace.ts";
 import type { InteractionLabels, InteractionOutcome } from "../observability/metrics.ts";
 import { handleGenerationButton } from "./buttons/generation-buttons.ts";
+import { handleImagePanelButton } from "./buttons/image-panel-buttons.ts";
 import { handleLibraryButton } from "./buttons/library-buttons.ts";
 import { handleModerationButton } from "./buttons/moderation-buttons.ts";
 import { handleReferenceButton } from "./buttons/reference-buttons.ts";
@@ -100,6 +101,7 @@ export class InteractionRouter {
     } else if (interaction.isButton()) {
       const id = parseCustomId(interaction.customId);
       if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
+      else if (id.handler === "img") await handleImagePanelButton(interaction, id, this.ctx, log);
       else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
       else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
       else if (id.handler === "priv") await handlePrivacyButton(interaction, id, this.ctx, log);

@@ -25,6 +25,8 @@ export interface ImageRequest {
   safetyFilterLevel?: SafetyFilterLevel;
   /** The image to draw from (a variation, or the character of a reference): the prompt says what to draw. */
   reference?: ReferenceImage;
+  /** Enlarge `reference` by `scale` instead of drawing (UPSCALE_MODEL): the prompt is not sent. */
+  upscale?: { scale: number; faceEnhance: boolean };
 }
 
 export interface StartedPrediction {

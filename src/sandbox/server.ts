@@ -285,6 +285,8 @@ export class DiscordSandbox extends EventEmitter {
     user: SandboxUser;
     permissions?: bigint;
     roles?: string[];
+    /** The upload limit the interaction carries (Discord's depends on the server's boost level). */
+    attachmentSizeLimit?: number;
   }): SandboxInteraction {
     return this.dispatchInteraction(
       InteractionType.MessageComponent,

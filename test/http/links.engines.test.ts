@@ -359,7 +359,13 @@ describe("GET /files/<uuid> (signed links)", () => {
     const reply = await h.settledReply(
       h.sandbox.runCommand({ command: "reference show", options: { id: image.id }, user: ALICE }),
     );
-    expect(buttons(reply)).toEqual([]);
+    // Only the image panel (the member's own image); no link button.
+    expect(buttons(reply).map((b) => b.label)).toEqual([
+      "Upscale",
+      "Vary (Subtle)",
+      "Vary (Strong)",
+      "Sheet",
+    ]);
     const { message } = await makeVideo(h, 32 * 1024);
     expect(message.components).toEqual([]);
     expect(message.content).toMatch(/stored by the bot as video `[0-9a-f-]{36}`/);

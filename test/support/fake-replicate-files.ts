@@ -84,7 +84,7 @@ export async function storeUpload(
 }
 
 /**
- * The images a create's `image_input` named, as the model would read them: a data: URI decoded, a file
+ * The images a create's `image_input` (or `image`) named, as the model would read them: a data: URI decoded, a file
  * uploaded here by its bytes, anything else (a link elsewhere) as undefined.
  */
 export function readImageInputs(
@@ -92,7 +92,9 @@ export function readImageInputs(
   uploads: Map<string, UploadedFile>,
   apiUrl: string,
 ): Array<{ data: Buffer; mime: string; via: "data_uri" | "upload" } | undefined> {
-  const urls = Array.isArray(create.input.image_input) ? (create.input.image_input as unknown[]) : [];
+  // `image_input` (the reference models' list), or `image` (an upscaler's one image).
+  const { image_input: list, image } = create.input;
+  const urls = Array.isArray(list) ? (list as unknown[]) : typeof image === "string" ? [image] : [];
   return urls.map((url) => {
     const text = String(url);
     const inline = /^data:([\w/+.-]+);base64,(.*)$/s.exec(text);

@@ -10,7 +10,7 @@ import { type Behaviour, type CreateRecord, type Prediction, PredictionStore } f
 import { type Fault, FaultQueue } from "./fake-replicate-faults.ts";
 import { readImageInputs, serveOutput, storeUpload, type UploadedFile } from "./fake-replicate-files.ts";
 import { type WebhookDelivery, type WebhookRecord, WebhookSender } from "./fake-replicate-webhooks.ts";
-import { PUBLISHED_INPUTS } from "./replicate-models.ts";
+import { PUBLISHED_INPUTS, PUBLISHED_VERSIONS, VERSIONED_MODELS } from "./replicate-models.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -263,7 +263,10 @@ export class FakeReplicate {
     const file = /^\/v1\/files\/(\w+)$/.exec(path);
     if (method === "DELETE" && file) return this.deleteUpload(call, file[1] as string);
     const create = /^\/v1\/models\/([\w.-]+\/[\w.-]+)\/predictions$/.exec(path);
-    if (method === "POST" && create) return this.create(call, create[1] as string);
+    // A community model has no model endpoint: it is created by version only, as on Replicate.
+    if (method === "POST" && create && !VERSIONED_MODELS.has(create[1] as string))
+      return this.create(call, create[1] as string);
+    if (method === "POST" && path === "/v1/predictions") return this.createByVersion(call);
     if (method === "GET" && path === "/v1/webhooks/default/secret") {
       record(200);
       return json(res, 200, { key: this.webhookSecret });
@@ -318,6 +321,17 @@ export class FakeReplicate {
     return json(res, 201, file);
   }
 
+  /** `POST /v1/predictions` with a `version`: a published version of a community model. */
+  private createByVersion(call: Call) {
+    const { version } = JSON.parse(call.raw.toString("utf8") || "{}") as { version?: unknown };
+    const model = typeof version === "string" ? PUBLISHED_VERSIONS[version] : undefined;
+    if (!model) {
+      call.record(422);
+      return json(call.res, 422, { detail: "Invalid version or not permitted.", status: 422 });
+    }
+    return this.create(call, model);
+  }
+
   private create(call: Call, model: string) {
     const { res, record } = call;
     if (this.options.missingModels?.includes(model) || !PUBLISHED_INPUTS[model]) {
@@ -330,8 +344,11 @@ export class FakeReplicate {
       webhook_events_filter?: unknown;
     };
     const input = parsed.input ?? {};
-    const undeclared = Object.keys(input).filter((k) => !PUBLISHED_INPUTS[model]?.includes(k));
-    if (undeclared.length || typeof input.prompt !== "string") {
+    const declared = PUBLISHED_INPUTS[model] ?? [];
+    const undeclared = Object.keys(input).filter((k) => !declared.includes(k));
+    // The one required field: a prompt, or the image an upscaler enlarges.
+    const required = declared.includes("prompt") ? "prompt" : "image";
+    if (undeclared.length || typeof input[required] !== "string") {
       this.rejectedInputs.push({ model, fields: undeclared });
       record(422);
       return json(res, 422, {

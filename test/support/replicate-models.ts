@@ -24,6 +24,8 @@ export const PUBLISHED_INPUTS: Record<string, readonly string[]> = {
     "safety_filter_level",
     "allow_fallback_model",
   ],
+  // A community model: created by version (POST /v1/predictions), see PUBLISHED_VERSIONS.
+  "nightmareai/real-esrgan": ["image", "scale", "face_enhance"],
   "minimax/video-01": ["prompt", "prompt_optimizer", "first_frame_image", "subject_reference"],
   "kwaivgi/kling-v2.1": ["prompt", "negative_prompt", "start_image", "end_image", "mode", "duration"],
   "google/veo-3-fast": [
@@ -78,3 +80,11 @@ export const VIDEO_MODELS: ReadonlySet<string> = new Set([
   "bytedance/seedance-1-lite",
   "minimax/hailuo-02",
 ]);
+
+/** Community models' published versions, by version id: they are created by version, not by model name. */
+export const PUBLISHED_VERSIONS: Record<string, string> = {
+  "42fed1c4974146d4d2414e2be2c5277c7fcf05fcc3a73abf41610695738c1d7b": "nightmareai/real-esrgan",
+};
+
+/** Models created only by version: their `models/{owner}/{name}/predictions` endpoint does not exist. */
+export const VERSIONED_MODELS: ReadonlySet<string> = new Set(Object.values(PUBLISHED_VERSIONS));

@@ -9,6 +9,11 @@ export type GenerationStatus = "running" | "succeeded" | "partial" | "failed";
 export interface GenerationParams {
   aspectRatio: string;
   safetyFilterLevel?: string;
+  /** What a generation drawn from an image does with it (features/generation/studio.ts); unset: a variation. */
+  studio?: string;
+  /** An upscale's factor and face retouching, as sent (a restart sends the same). */
+  scale?: number;
+  faceEnhance?: boolean;
 }
 
 export interface InteractionRef {

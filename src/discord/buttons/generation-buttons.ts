@@ -3,6 +3,7 @@
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { studioOf } from "../../features/generation/studio.ts";
 import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
@@ -10,7 +11,9 @@ import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
 import type { CustomId } from "../kit/custom-id.ts";
+import { originalLinks } from "../replies/generation-reply.ts";
 import { renderGrid } from "../views/grid.ts";
+import { IMAGE_PANEL_HINT, imagePanelRow } from "../views/image-panel.ts";
 import { NO_PINGS } from "../views/message.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
@@ -84,14 +87,22 @@ async function pickImage(
   // The grid as it will stand: a slot still being stored (the grid went out just before its row) is waited for.
   const view = await ctx.generation.whenStored(id.generationId);
   if (view) {
-    const previews = interaction.message.attachments.some((a) => a.name.includes("-preview"));
+    // The images the grid shows as previews keep their links to the originals.
+    const shrunk = view.images.filter((i) =>
+      interaction.message.attachments.some(
+        (a) => a.name.startsWith(`character-${i.slot}`) && a.name.includes("-preview"),
+      ),
+    );
+    const originals = await originalLinks(ctx, shrunk, log);
     await interaction.editReply({
-      ...renderGrid(view, { pickedSlot: id.slot, previews }),
+      ...renderGrid(view, { pickedSlot: id.slot, previews: shrunk.length > 0, originals }),
       allowedMentions: NO_PINGS,
     });
   }
+  // The private confirmation carries the image panel: what can be done with the picked image.
   await interaction.followUp({
-    content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it.`,
+    content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it, or use the buttons below.\n${IMAGE_PANEL_HINT}`,
+    components: [imagePanelRow(result.image.id)],
     flags: MessageFlags.Ephemeral,
   });
   log.info({ generationId: id.generationId, imageId: result.image.id }, "reference picked");
@@ -133,6 +144,8 @@ async function drawAgain(
   }
   const { generation } = source.view;
   const { parentImageId } = source;
+  // Regenerating an upscale, a subtle variation or a sheet does that again; Vary N is always a plain variation.
+  const studio = id.action === "again" && parentImageId ? studioOf(generation.params) : undefined;
   // A variation keeps the original prompt, count and shape, and is drawn from the chosen image.
   await generateAndReply(
     interaction,
@@ -142,6 +155,7 @@ async function drawAgain(
       count: generation.requested,
       aspectRatio: generation.params.aspectRatio as AspectRatio,
       ...(parentImageId ? { parentImageId } : {}),
+      ...(studio ? { studio } : {}),
     },
     log,
   );

@@ -10,6 +10,7 @@ import { showRemovals } from "../flows/removals.ts";
 import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { altText, fitImage, perImageBudget } from "../replies/attachments.ts";
+import { imagePanelRow } from "../views/image-panel.ts";
 import { linkButtonRow, NO_PINGS } from "../views/message.ts";
 import { LIST_PAGE_SIZE, renderImageInfo, renderImageList, videosTaken } from "../views/references.ts";
 
@@ -130,6 +131,8 @@ async function showReference(
     return undefined;
   });
   const components = link ? [linkButtonRow("Open original", link.url)] : [];
+  // The image panel for the member's own image (only the owner may spend on it, so only they see it).
+  if (withImage && image.userId === viewer.userId) components.push(imagePanelRow(image.id));
   if (!withImage) {
     const content = renderImageInfo(image, isCurrentPick, lineage, names);
     await interaction.editReply({ content, components, allowedMentions: NO_PINGS });

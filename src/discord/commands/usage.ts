@@ -3,7 +3,7 @@
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
-import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../../providers/mock/image-provider.ts";
+import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_UPSCALE_MODEL } from "../../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import { VIDEO_MODEL_IDS } from "../../providers/video-models.ts";
 import type { Command } from "../kit/command.ts";
@@ -13,8 +13,9 @@ const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit}
 const usd = (n: number) => `about $${n.toFixed(2)}`;
 
 /**
- * What each kind of work costs: new images, images drawn from a reference (Vary, /character reference:), and
- * videos per second of each model /video offers (VIDEO_MODEL's first).
+ * What each kind of work costs: new images, images drawn from a reference (Vary, Sheet, /character reference:),
+ * upscales (an image against the allowances, at its own price), and videos per second of each model /video
+ * offers (VIDEO_MODEL's first).
  */
 function priceTable(ctx: AppContext): string {
   const { config } = ctx;
@@ -25,9 +26,11 @@ function priceTable(ctx: AppContext): string {
     : [config.videoModel, ...VIDEO_MODEL_IDS.filter((id) => id !== config.videoModel)];
   const images = mock ? MOCK_MODEL : config.imageModel;
   const reference = mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel;
+  const upscale = mock ? MOCK_UPSCALE_MODEL : config.upscale.model;
   return [
     `images ${images} ($${price(images)} an image)`,
-    `Vary and /character reference: ${reference} ($${price(reference)} an image)`,
+    `Vary, Sheet and /character reference: ${reference} ($${price(reference)} an image)`,
+    `Upscale ${upscale} ($${price(upscale)} an image)`,
     `videos ${videoModels.map((m) => `${m} $${Number(price(m).toFixed(4))} a second`).join(", ")}`,
   ].join(" · ");
 }

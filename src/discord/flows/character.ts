@@ -15,7 +15,10 @@ import { refusalError } from "./moderation-log.ts";
 import { enqueueGeneration } from "./queue-place.ts";
 
 type GenerationInteraction = ChatInputCommandInteraction | ButtonInteraction;
-type GenerationParams = Pick<GenerationRequest, "prompt" | "count" | "aspectRatio" | "parentImageId">;
+type GenerationParams = Pick<
+  GenerationRequest,
+  "prompt" | "count" | "aspectRatio" | "parentImageId" | "studio"
+>;
 type Created = Awaited<ReturnType<AppContext["generation"]["create"]>>;
 type Accepted = Extract<Created, { ok: true }>;
 

@@ -8,9 +8,14 @@ import { isUuid } from "../../kit/ids.ts";
 
 export const MAX_CUSTOM_ID_LENGTH = 100;
 
+/** The image panel's buttons on a picked image (see buttons/image-panel-buttons.ts). */
+export const IMAGE_ACTIONS = ["upscale", "subtle", "strong", "sheet"] as const;
+export type ImageAction = (typeof IMAGE_ACTIONS)[number];
+
 export type CustomId =
   | { handler: "gen"; action: "pick" | "vary"; generationId: string; slot: number }
   | { handler: "gen"; action: "again"; generationId: string }
+  | { handler: "img"; action: ImageAction; imageId: string }
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
   | { handler: "mod"; action: "purge" | "cancel"; userId: string }
@@ -28,6 +33,8 @@ export type CustomId =
 const SNOWFLAKE = /^\d{17,20}$/;
 
 export function encodeCustomId(id: CustomId): string {
+  // An image panel's id is at most 48 characters (a known action and a UUID).
+  if (id.handler === "img") return ["img", id.action, id.imageId].join(":");
   const parts =
     id.handler === "gen"
       ? id.action === "pick" || id.action === "vary"
@@ -64,6 +71,7 @@ export function parseCustomId(raw: string): CustomId {
   if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
     return { handler, action, generationId: a };
   }
+  if (handler === "img") return parseImagePanel(action, a, parts.length);
   if (
     handler === "ref" &&
     action === "page" &&
@@ -98,6 +106,13 @@ export function parseCustomId(raw: string): CustomId {
 
 const unrecognised = () =>
   new UserFacingError("That button is not one I recognise. It may be from an older version of the bot.");
+
+/** `img:<action>:<image uuid>`: a known action on an image named by a valid UUID. */
+function parseImagePanel(action: string | undefined, imageId: string | undefined, parts: number): CustomId {
+  const known = IMAGE_ACTIONS.find((a) => a === action);
+  if (!known || parts !== 3 || !isUuid(imageId)) throw unrecognised();
+  return { handler: "img", action: known, imageId };
+}
 
 /** `mod:log:<action filter or ->:<member id or ->:<offset>`. */
 function parseLogPage(filter?: string, member?: string, offset?: string): CustomId {

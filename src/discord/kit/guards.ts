@@ -1,5 +1,6 @@
 // Who is asking, and whether they may: the checks commands and buttons share.
 import { type Interaction, PermissionFlagsBits } from "discord.js";
+import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
@@ -61,4 +62,25 @@ export async function requireModerator(
       `${what} needs the ${name} permission in the server (a server role that grants it).`,
     );
   }
+}
+
+/**
+ * The stored image an image-panel button acts on. Only its owner may press them: each press spends their
+ * allowance, so nobody else may, a moderator included. Checked on every press (the panel may be anywhere).
+ */
+export async function requireOwnImage(
+  interaction: Interaction,
+  ctx: AppContext,
+  imageId: string,
+): Promise<ImageWithOwner> {
+  const image = await ctx.references.imageRow(imageId);
+  if (image && image.userId !== interaction.user.id) {
+    throw new UserFacingError(
+      `Only <@${image.userId}> can use these buttons. Make your own with /character.`,
+    );
+  }
+  if (!image || image.deletedAt !== null || image.status !== "succeeded") {
+    throw new UserFacingError("That image is no longer there, so there is nothing to do with it.");
+  }
+  return image;
 }

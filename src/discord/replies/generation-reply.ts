@@ -4,6 +4,7 @@
 import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { sheetViewName } from "../../features/generation/studio.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";
@@ -89,7 +90,7 @@ export class GenerationReply {
     this.queue.stop();
     await this.progress.settle();
     trace("grid.progress-settled", { generationId: view.generation.id });
-    const message = this.gridMessage(view);
+    const message = await this.gridMessage(view);
     trace("grid.rendered", { generationId: view.generation.id });
     const shown = await this.show(view, message);
     trace("grid.sent", { generationId: view.generation.id });
@@ -117,7 +118,7 @@ export class GenerationReply {
     // A pick pressed on the early grid edited the message itself (and is shown as picked from now on).
     const picked = early ? await this.ctx.references.pickedSlot(view.generation.id) : undefined;
     try {
-      const message = interrupted ? renderInterrupted(view) : this.gridMessage(view, picked);
+      const message = interrupted ? renderInterrupted(view) : await this.gridMessage(view, picked);
       // A shutdown after the early grid leaves it standing: the next start finishes the run and sends it again.
       const stands =
         early !== undefined &&
@@ -145,21 +146,25 @@ export class GenerationReply {
 
   /** The finished grid as it stands now (after a deletion, without the deleted image). */
   async showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
-    await this.show(view, this.gridMessage(view, pickedSlot));
+    await this.show(view, await this.gridMessage(view, pickedSlot));
   }
 
-  private gridMessage(view: GenerationView, pickedSlot?: number): RenderedMessage {
-    const previews = view.images.some(
+  private async gridMessage(view: GenerationView, pickedSlot?: number): Promise<RenderedMessage> {
+    const shrunk = view.images.filter(
       (i) => i.status === "succeeded" && i.deletedAt === null && !this.fits(i),
     );
-    return renderGrid(view, { previews, ...(pickedSlot === undefined ? {} : { pickedSlot }) });
+    return renderGrid(view, {
+      previews: shrunk.length > 0,
+      originals: await originalLinks(this.ctx, shrunk, this.log),
+      ...(pickedSlot === undefined ? {} : { pickedSlot }),
+    });
   }
 
   /** The images a message of `view` shows. */
   private filesOf(view: GenerationView): OutgoingFile[] {
     return view.images
       .filter((i) => i.status === "succeeded" && i.fileName && i.deletedAt === null)
-      .map((i) => this.fileFor(i, view.generation.prompt));
+      .map((i) => this.fileFor(i, view.generation.prompt, sheetViewName(view.generation.params, i.slot)));
   }
 
   /** What tells two messages of this reply apart: their text, buttons and files. */
@@ -188,16 +193,43 @@ export class GenerationReply {
   }
 
   /** The original when it fits its share of the upload limit, else a JPEG preview made when it is sent. */
-  private fileFor(image: ImageRow, prompt: string): OutgoingFile {
+  private fileFor(image: ImageRow, prompt: string, sheetView: string | undefined): OutgoingFile {
     const ext = image.fileName?.split(".").pop() ?? "png";
-    const base = `character-${image.slot}`;
+    // A sheet's files are named by their view, as the grid's text names them.
+    const base = `character-${image.slot}${sheetView ? `-${sheetView}` : ""}`;
     const read = () => this.ctx.references.readImageFile(image);
-    const description = altText(`Image ${image.slot}`, prompt);
+    const label = `Image ${image.slot}${sheetView ? ` (${sheetView} view)` : ""}`;
+    const description = altText(label, prompt);
     if (this.fits(image)) return { name: `${base}.${ext}`, description, read };
     return {
       name: `${base}-preview.jpg`,
-      description: altText(`Image ${image.slot} (preview)`, prompt),
+      description: altText(`${label} (preview)`, prompt),
       read: async () => (await fitImage(await read(), base, ext, this.budget)).data,
     };
+  }
+}
+
+/**
+ * Signed links to the originals of images sent as previews (an upscale is often over the upload limit); none
+ * without PUBLIC_URL. Signed from the start of the hour: the grid sent early and the final one read alike,
+ * and a link is good for at least LINK_TTL_SECONDS less an hour.
+ */
+export async function originalLinks(
+  ctx: Pick<AppContext, "links" | "clock">,
+  shrunk: ReadonlyArray<Pick<ImageRow, "id" | "slot">>,
+  log: Logger,
+): Promise<Array<{ slot: number; url: string }>> {
+  const { links, clock } = ctx;
+  if (!links.enabled || shrunk.length === 0) return [];
+  const hour = Math.floor(clock.now() / 3_600_000) * 3_600_000;
+  try {
+    const signed = await Promise.all(shrunk.map((i) => links.sign(i.id, hour)));
+    return shrunk.flatMap((i, k) => {
+      const link = signed[k];
+      return link ? [{ slot: i.slot, url: link.url }] : [];
+    });
+  } catch (err) {
+    log.warn({ err }, "could not sign links to the originals; the grid names /reference show");
+    return [];
   }
 }

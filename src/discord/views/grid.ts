@@ -2,6 +2,7 @@
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { sheetViewName } from "../../features/generation/studio.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
@@ -59,7 +60,12 @@ export function renderProgress(view: GenerationView, queuedAhead?: number): Rend
   };
 }
 
-type GridOptions = { pickedSlot?: number | undefined; previews?: boolean };
+type GridOptions = {
+  pickedSlot?: number | undefined;
+  previews?: boolean;
+  /** Signed links to the originals of images shown as previews (PUBLIC_URL set), by slot. */
+  originals?: ReadonlyArray<{ slot: number; url: string }>;
+};
 type StoredImage = GenerationView["images"][number];
 
 /** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
@@ -155,6 +161,7 @@ function gridLines(view: GenerationView, stored: readonly StoredImage[], options
   const lines = [
     `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
     ...lineageLine(generation),
+    ...sheetLine(generation, stored),
     options.pickedSlot
       ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
       : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
@@ -166,11 +173,23 @@ function gridLines(view: GenerationView, stored: readonly StoredImage[], options
     stored.map((i) => i.model),
   );
   if (safety) lines.push(safety);
-  if (options.previews)
-    lines.push(
-      "Some images are shown as previews to fit the upload limit; /reference show has the originals.",
-    );
+  if (options.previews) lines.push(previewLine(options.originals ?? []));
   return lines;
+}
+
+/** Why an image is a preview, and where its original is: a signed link when there is one, else /reference show. */
+function previewLine(originals: ReadonlyArray<{ slot: number; url: string }>): string {
+  const links = originals.map((o) => `[image ${o.slot}](<${o.url}>)`).join(" · ");
+  return links
+    ? `Some images are shown as previews to fit the upload limit. Full size: ${links}`
+    : "Some images are shown as previews to fit the upload limit; /reference show has the originals.";
+}
+
+/** A turnaround sheet names the view each slot shows. */
+function sheetLine(generation: GenerationView["generation"], stored: readonly StoredImage[]): string[] {
+  const views = stored.map((i) => ({ slot: i.slot, name: sheetViewName(generation.params, i.slot) }));
+  if (!views.some((v) => v.name)) return [];
+  return [`Turnaround sheet: ${views.map((v) => `${v.slot} ${v.name}`).join(" · ")}.`];
 }
 
 /** For a generation drawn from an image: which one, and which model drew it. */

@@ -3,6 +3,7 @@
 import type { DataStore } from "../../db/data-store.ts";
 import type { Repos } from "../../db/repos.ts";
 import type {
+  GenerationParams,
   GenerationRow,
   GenerationStatus,
   GenerationsRepo,
@@ -30,6 +31,7 @@ import {
 } from "./generation-view.ts";
 import { SettlingRuns, STORED_WAIT_MS } from "./settling-runs.ts";
 import { SlotJobs } from "./slot-jobs.ts";
+import type { StudioAction } from "./studio.ts";
 
 export const MAX_IMAGES = 4;
 export const MAX_PROMPT_LENGTH = 1000;
@@ -44,6 +46,8 @@ export interface GenerationRequest {
   interaction?: InteractionRef;
   /** The image to draw from (a Vary press, /character reference:): drawn by the reference model. */
   parentImageId?: string;
+  /** What the image panel asked of `parentImageId` (an upscale, a subtle variation, a sheet); unset: a variation. */
+  studio?: StudioAction;
 }
 
 /** How often a press on a grid looks again for its last image to be recorded (see whenStored). */
@@ -67,6 +71,8 @@ export interface GenerationServiceDeps extends PredictionJobDeps {
    * the signed links the image reaches the model by when PUBLIC_URL is set.
    */
   reference?: { provider: ImageProvider; model: () => string; links: LinkSigner };
+  /** The image panel's Upscale: UPSCALE_MODEL's provider, its model, and the factor and face retouching sent. */
+  upscale?: { provider: ImageProvider; model: () => string; scale: number; faceEnhance: boolean };
   logger: Logger;
   timeoutMs: number;
   /**
@@ -126,8 +132,7 @@ export class GenerationService {
     }
     const id = newId();
     const parentId = request.parentImageId;
-    if (parentId && !this.deps.reference) throw new Error("no reference model configured");
-    const model = parentId && this.deps.reference ? this.deps.reference.model() : this.deps.model();
+    const model = this.modelFor(request);
     const recorded = await this.deps.data.transaction(
       async (tx) => {
         if (parentId) {
@@ -150,6 +155,26 @@ export class GenerationService {
       },
     );
     return recorded;
+  }
+
+  /** The model a request is recorded (and charged) with: the upscaler, the reference model, or IMAGE_MODEL. */
+  private modelFor(request: GenerationRequest): string {
+    if (request.studio && !request.parentImageId) throw new Error(`${request.studio} needs an image`);
+    if (request.studio === "upscale") {
+      if (!this.deps.upscale) throw new Error("no upscale model configured");
+      return this.deps.upscale.model();
+    }
+    if (!request.parentImageId) return this.deps.model();
+    if (!this.deps.reference) throw new Error("no reference model configured");
+    return this.deps.reference.model();
+  }
+
+  /** What the panel's action records in the generation's params, so every run sends the same. */
+  private studioParams(request: GenerationRequest): Partial<GenerationParams> {
+    if (!request.studio) return {};
+    if (request.studio !== "upscale" || !this.deps.upscale) return { studio: request.studio };
+    const { scale, faceEnhance } = this.deps.upscale;
+    return { studio: request.studio, scale, faceEnhance };
   }
 
   /** The generation's row and its pending slots, in the transaction that admitted it. */
@@ -175,6 +200,7 @@ export class GenerationService {
         params: {
           aspectRatio: request.aspectRatio,
           ...(safety ? { safetyFilterLevel: safety } : {}),
+          ...this.studioParams(request),
         },
         model,
         requested: request.count,

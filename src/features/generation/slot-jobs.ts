@@ -16,6 +16,13 @@ import type {
   SafetyFilterLevel,
 } from "../../providers/types.ts";
 import { referenceImageInput } from "../references/reference-image.ts";
+import { studioOf, studioPrompt } from "./studio.ts";
+
+/** An upscale's factor and face retouching as its generation recorded them. */
+function upscaleOf(params: GenerationRow["params"]): Pick<ImageRequest, "upscale"> {
+  if (studioOf(params) !== "upscale") return {};
+  return { upscale: { scale: params.scale ?? 2, faceEnhance: params.faceEnhance ?? false } };
+}
 
 /** The image models a slot may run on: its generation's, or the one that takes a reference. */
 export interface SlotModels {
@@ -25,6 +32,8 @@ export interface SlotModels {
    * signed links the image reaches the model by when PUBLIC_URL is set.
    */
   reference?: { provider: ImageProvider; links: LinkSigner } | undefined;
+  /** The image panel's upscales: UPSCALE_MODEL's provider (the image reaches it as it reaches the reference model). */
+  upscale?: { provider: ImageProvider } | undefined;
 }
 
 export interface SlotJobsDeps extends SlotModels {
@@ -67,14 +76,15 @@ export class SlotJobs {
     if (!image || !generation) return undefined;
     const { slot } = image;
     const log = logger.child({ generationId: generation.id, imageId, slot });
-    const drawnFrom = generation.parentImageId ? this.deps.reference : undefined;
+    const drawnFrom = this.drawnFrom(generation);
     return this.jobs.job(imageId, {
       provider: drawnFrom?.provider ?? this.deps.provider,
       log,
       request: async () => ({
-        prompt: generation.prompt,
+        prompt: studioPrompt(generation.prompt, generation.params, slot),
         aspectRatio: generation.params.aspectRatio as AspectRatio,
         slot,
+        ...upscaleOf(generation.params),
         ...(generation.params.safetyFilterLevel
           ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
           : {}),
@@ -89,6 +99,15 @@ export class SlotJobs {
         await images.markFailed(imageId, failure.code, failure.message, clock.now());
       },
     });
+  }
+
+  /** Where a generation drawn from an image goes: the upscaler for an upscale, else the reference model. */
+  private drawnFrom(generation: GenerationRow): DrawnFrom | undefined {
+    const { reference, upscale } = this.deps;
+    if (!generation.parentImageId || !reference) return undefined;
+    if (studioOf(generation.params) !== "upscale") return reference;
+    if (!upscale) throw new Error("an upscale was recorded but no upscale model is configured");
+    return { provider: upscale.provider, links: reference.links };
   }
 
   private async store(

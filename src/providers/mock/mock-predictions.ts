@@ -26,6 +26,8 @@ export interface MockTicket {
   aspectRatio: AspectRatio;
   readyAt: number;
   failure: FailureCode | null;
+  /** An upscale: the factor, and where the image to enlarge is (a link, or `held:<n>` in the provider). */
+  upscale?: { scale: number; source: string };
 }
 
 const DIRECTIVE = /\[mock:([a-z_]+)(?::([\d,]+))?\]/g;
@@ -68,7 +70,12 @@ export abstract class MockPredictions {
     this.random = options.random ?? Math.random;
   }
 
-  protected ticket(prompt: string, slot: number, aspectRatio: AspectRatio): string {
+  protected ticket(
+    prompt: string,
+    slot: number,
+    aspectRatio: AspectRatio,
+    upscale?: MockTicket["upscale"],
+  ): string {
     // Slots finish one after another (slot N after about (0.8 + 0.1 N) × the latency, ±5 %), so a grid is seen
     // filling in, as with a real model.
     const jitter = 0.8 + 0.1 * slot + (this.random() - 0.5) * 0.1;
@@ -79,6 +86,7 @@ export abstract class MockPredictions {
       aspectRatio,
       readyAt: this.options.clock.now() + Math.round(this.options.latencyMs * jitter),
       failure: requestedFailure(prompt, slot) ?? injected,
+      ...(upscale ? { upscale } : {}),
     });
   }
 

@@ -75,17 +75,23 @@ export class ReplicatePredictions {
   }
 
   /**
-   * Creates a prediction of an official model. A definite refusal (4xx, or a 429 or unreachable server after
-   * the retries) is left for the caller to classify. A create whose answer was lost (5xx, timeout, reset) may
+   * Creates a prediction of an official model (or of a community model's `version`). A definite refusal (4xx,
+   * or a 429 or unreachable server after the retries) is left for the caller to classify. A create whose answer was lost (5xx, timeout, reset) may
    * have happened, so it is never sent again: the prediction is looked up in Replicate's list of recent
    * predictions and adopted, or else the create fails as a PredictionFailure.
    */
-  async create(model: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<string> {
+  async create(
+    model: string,
+    input: Record<string, unknown>,
+    signal?: AbortSignal,
+    /** A community model's published version: created by version, as such a model has no model endpoint. */
+    version?: string,
+  ): Promise<string> {
     const key = matchKey(model, input);
     const sentAt = Date.now();
     const { webhookUrl } = this.options;
     const request = this.client.predictions.create({
-      model,
+      ...(version ? { version } : { model }),
       input,
       signal,
       // Only the end matters: the job reads the result itself once woken (see prediction-events.ts).

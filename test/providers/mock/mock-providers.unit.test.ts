@@ -22,6 +22,34 @@ async function finish(p: MockImageProvider, now: { t: number }, prompt: string, 
 }
 
 describe("MockImageProvider", () => {
+  it("upscales the very image it was given, enlarged by the scale; after a restart, a placeholder", async () => {
+    const now = { t: 0 };
+    const p = provider(now);
+    const given = await sharp({ create: { width: 40, height: 30, channels: 3, background: "#c52" } })
+      .png()
+      .toBuffer();
+    const request = {
+      prompt: "a kite",
+      slot: 1,
+      aspectRatio: "4:3" as const,
+      reference: { data: given, mime: "image/png" },
+      upscale: { scale: 3, faceEnhance: false },
+    };
+    const started = await p.start(request);
+    expect(started.model).toBe("mock/upscale");
+    now.t += 2000;
+    const state = await p.get(started.predictionId);
+    if (state.status !== "succeeded") throw new Error(`not succeeded: ${state.status}`);
+    const out = Buffer.from(await p.fetchOutput(state.output));
+    expect(await sharp(out).metadata()).toMatchObject({ format: "png", width: 120, height: 90 });
+    const pixel = await sharp(out).extract({ left: 60, top: 45, width: 1, height: 1 }).raw().toBuffer();
+    expect([...pixel]).toEqual([0xcc, 0x55, 0x22]);
+    // Another process (a restart) no longer holds the bytes: the placeholder for the slot, enlarged.
+    const restarted = provider(now);
+    const placeholder = Buffer.from(await restarted.fetchOutput(state.output));
+    expect(await sharp(placeholder).metadata()).toMatchObject({ width: 1184 * 3, height: 896 * 3 });
+  });
+
   it("produces real, visibly distinct PNGs for each slot and each prompt", async () => {
     const now = { t: 0 };
     const p = provider(now);
