@@ -11,6 +11,7 @@ import { LibraryService } from "../features/library/library-service.ts";
 import { AdmissionService } from "../features/limits/admission.ts";
 import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
+import { PrivacyExportService } from "../features/privacy/export.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
 import { VideoService } from "../features/video/video-service.ts";
@@ -98,6 +99,7 @@ function assemble(
   const waits = createPredictionWaits(core);
   const links = createLinkSigner(core);
   const curation = createCuration(core, files);
+  const privacyExports = new PrivacyExportService({ data, files, links, clock, logger });
   const services = createPredictionServices(core, {
     ...limits,
     ...waits,
@@ -116,13 +118,14 @@ function assemble(
     ...curation,
     ...limits,
     links,
+    privacyExports,
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
     // over REST, and a minute's staleness is what a role change costs.
     serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
     pagerCooldown: new Cooldown(clock, PAGER_COOLDOWN_MS),
-    close: () => closeContext(core, files, services),
+    close: () => closeContext(core, files, { ...services, privacyExports }),
   };
 }
 
@@ -292,10 +295,11 @@ function createVideoService(
 async function closeContext(
   { jobs, data, logger }: ContextCore,
   files: FileStore,
-  { generation, video }: Pick<AppContext, "generation" | "video">,
+  { generation, video, privacyExports }: Pick<AppContext, "generation" | "video" | "privacyExports">,
 ): Promise<void> {
   generation.stop();
   video.stop();
+  privacyExports.stop();
   try {
     await jobs?.close();
   } catch (err) {

@@ -3,10 +3,12 @@ import { sql } from "kysely";
 import type { Engine, Executor } from "./database.ts";
 import { AdmissionReads } from "./repositories/admission-reads.ts";
 import { AuditRepo } from "./repositories/audit-repo.ts";
+import { DataExportsRepo } from "./repositories/data-exports-repo.ts";
 import { GenerationsRepo } from "./repositories/generations-repo.ts";
 import { GuildSettingsRepo } from "./repositories/guild-settings-repo.ts";
 import { ImagesRepo } from "./repositories/images-repo.ts";
 import { LibraryRepo } from "./repositories/library-repo.ts";
+import { MemberDataRepo } from "./repositories/member-data-repo.ts";
 import { MetaRepo } from "./repositories/meta-repo.ts";
 import { PendingDeletionsRepo } from "./repositories/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./repositories/pending-message-edits-repo.ts";
@@ -52,6 +54,8 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),
     webhookDeliveries: new WebhookDeliveriesRepo(db),
+    dataExports: new DataExportsRepo(db),
+    memberData: new MemberDataRepo(db),
     locks: new Locks(db, engine),
   };
 }

@@ -172,6 +172,18 @@ export interface WebhookDeliveriesTable {
   seenAt: number;
 }
 
+/** A member's data export (/privacy export); see migration 0018. */
+export interface DataExportsTable {
+  id: string;
+  userId: string;
+  /** `<uuid>.zip` while a download link's ZIP is stored; null for an export sent as an attachment. */
+  fileName: string | null;
+  bytes: number | null;
+  createdAt: number;
+  /** When the row (and its ZIP) may be removed: the link's expiry, or the end of the export's rate window. */
+  expiresAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -195,6 +207,7 @@ export interface Tables {
   pendingDeletions: PendingDeletionsTable;
   pendingMessageEdits: PendingMessageEditsTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  dataExports: DataExportsTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

@@ -4,6 +4,7 @@ import type { Command } from "../kit/command.ts";
 import { character } from "./character.ts";
 import { library } from "./library.ts";
 import { moderation } from "./moderation.ts";
+import { privacy } from "./privacy.ts";
 import { reference } from "./reference.ts";
 import { settings } from "./settings.ts";
 import { usage } from "./usage.ts";
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   moderation,
   settings,
   library,
+  privacy,
 ];
 
 export const commandData = () => commands.map((c) => c.data);
