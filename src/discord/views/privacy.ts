@@ -3,6 +3,8 @@ import { EXPORT_COOLDOWN_MS, type ExportOutcome, type ExportSummary } from "../.
 import type { PrivacyFacts } from "../../features/privacy/info.ts";
 import { formatBytes, MAX_CONTENT, timestamp } from "./message.ts";
 
+/** A size as formatBytes gives it, in bytes below a KiB (a lowered upload limit, a near-empty export). */
+const size = (n: number) => (n < 1024 ? `${n} bytes` : formatBytes(n));
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** /privacy info: one message, within Discord's 2,000 characters whatever the settings. */
@@ -36,7 +38,7 @@ export function renderPrivacyInfo(facts: PrivacyFacts): string {
 /** What the ZIP holds, and (when the caps were reached) what was left out and why. */
 function contentsLine(summary: ExportSummary): string {
   const parts = [
-    `${plural(summary.files, "image or video", "images and videos")} and data.json (your prompts, parameters, lineage, picks, library names and usage), ${formatBytes(summary.bytes)}.`,
+    `${plural(summary.files, "image or video", "images and videos")} and data.json (your prompts, parameters, lineage, picks, library names and usage), ${size(summary.bytes)}.`,
   ];
   if (summary.omitted > 0) {
     parts.push(
@@ -58,6 +60,6 @@ export function renderExportAnswer(outcome: ExportOutcome): string {
     case "link":
       return `**Your data export** is larger than Discord lets the bot upload here, so it is behind the button below until ${timestamp(outcome.expiresAt)}, then deleted: ${contentsLine(outcome)}`;
     case "too_large":
-      return `Your data export is ${formatBytes(outcome.bytes)}, more than the ${formatBytes(outcome.limit)} Discord lets the bot upload here, and this bot has no PUBLIC_URL set, so it cannot give you a download link. Ask the bot's operator to set PUBLIC_URL, or delete some images with \`/reference delete\` and try again later.`;
+      return `Your data export is ${size(outcome.bytes)}, more than the ${size(outcome.limit)} Discord lets the bot upload here, and this bot has no PUBLIC_URL set, so it cannot give you a download link. Ask the bot's operator to set PUBLIC_URL, or delete some images with \`/reference delete\` and try again later.`;
   }
 }
