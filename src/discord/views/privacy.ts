@@ -3,8 +3,9 @@ import { EXPORT_COOLDOWN_MS, type ExportOutcome, type ExportSummary } from "../.
 import type { PrivacyFacts } from "../../features/privacy/info.ts";
 import { formatBytes, MAX_CONTENT, timestamp } from "./message.ts";
 
-/** A size as formatBytes gives it, in bytes below a KiB (a lowered upload limit, a near-empty export). */
-const size = (n: number) => (n < 1024 ? `${n} bytes` : formatBytes(n));
+/** A size as formatBytes gives it, in bytes below a KiB (a lowered upload limit) and GiB from one (the cap). */
+const size = (n: number) =>
+  n < 1024 ? `${n} bytes` : n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : formatBytes(n);
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** /privacy info: one message, within Discord's 2,000 characters whatever the settings. */
