@@ -43,7 +43,7 @@ function contentsLine(summary: ExportSummary): string {
   ];
   if (summary.omitted > 0) {
     parts.push(
-      `An export carries at most ${summary.maxFiles} files and ${formatBytes(summary.maxBytes)} of them, newest first: ${plural(summary.omitted, "older file")} left out (data.json still lists ${summary.omitted === 1 ? "it" : "them"}).`,
+      `An export carries at most ${summary.maxFiles} files and ${size(summary.maxBytes)} of them, newest first: ${plural(summary.omitted, "older file")} left out (data.json still lists ${summary.omitted === 1 ? "it" : "them"}).`,
     );
   }
   return parts.join("\n");
