@@ -49,6 +49,8 @@ export interface PrivacyExportDeps {
   links: LinkSigner;
   clock: Clock;
   logger: Logger;
+  /** The most files and bytes of them one export carries; EXPORT_MAX_FILES and EXPORT_MAX_BYTES by default. */
+  caps?: { maxFiles: number; maxBytes: number };
 }
 
 export class PrivacyExportService {
@@ -111,14 +113,14 @@ export class PrivacyExportService {
   private async build(userId: string, id: string, path: string, uploadLimit: number): Promise<ExportOutcome> {
     const { files, links, clock, data } = this.deps;
     const now = clock.now();
-    const contents = await exportContents(data.repos.memberData, userId, now);
+    const caps = this.deps.caps ?? { maxFiles: EXPORT_MAX_FILES, maxBytes: EXPORT_MAX_BYTES };
+    const contents = await exportContents(data.repos.memberData, userId, now, caps);
     const zip = await writeExportArchive(files, contents, path, new Date(now));
     const summary: ExportSummary = {
       bytes: zip.bytes,
       files: contents.files.length,
       omitted: contents.omitted,
-      maxFiles: EXPORT_MAX_FILES,
-      maxBytes: EXPORT_MAX_BYTES,
+      ...caps,
     };
     if (zip.bytes <= uploadLimit) return { kind: "attachment", path, ...summary };
     if (!links.enabled) return { kind: "too_large", limit: uploadLimit, ...summary };

@@ -3,11 +3,17 @@
 // opened with a real zip reader; too large for the upload limit, it is behind a signed link served by the
 // bot's own HTTP server, and swept once the link expires.
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import yauzl from "yauzl";
 import { deployCommands } from "../../../src/discord/commands/register.ts";
-import { EXPORT_COOLDOWN_MS, EXPORT_LINK_TTL_MS } from "../../../src/features/privacy/export.ts";
+import {
+  EXPORT_COOLDOWN_MS,
+  EXPORT_LINK_TTL_MS,
+  type ExportOutcome,
+  PrivacyExportService,
+} from "../../../src/features/privacy/export.ts";
 import { type RunningHttpServer, startHttpServer } from "../../../src/http/server.ts";
 import type { StoredMessage } from "../../../src/sandbox/server.ts";
 import {
@@ -232,5 +238,36 @@ describe("/privacy export", () => {
     expect(await h.ctx.privacyExports.sweep()).toEqual({ expired: 1, orphans: 0 });
     expect(await h.fileStored(`${id}.zip`)).toBe(false);
     expect(await h.ctx.privacyExports.servableFile(id)).toBeUndefined();
+  });
+
+  it("carries at most the capped files, newest first, and says how many were left out", async () => {
+    const h = await start();
+    const made = await makeData(h);
+    const { data, files, links, clock, logger } = h.ctx;
+    const capped = new PrivacyExportService({
+      data,
+      files,
+      links,
+      clock,
+      logger,
+      caps: { maxFiles: 2, maxBytes: 1e9 },
+    });
+    let zip = Buffer.alloc(0);
+    let outcome: ExportOutcome | undefined;
+    await capped.run(ALICE.id, 1e9, async (o) => {
+      outcome = o;
+      if (o.kind === "attachment") zip = readFileSync(o.path);
+    });
+    expect(outcome).toMatchObject({ kind: "attachment", files: 2, omitted: 1, maxFiles: 2 });
+    const entries = await unzip(zip);
+    const data_ = JSON.parse(entries.get("data.json")?.toString("utf8") ?? "{}") as {
+      images: Array<{ id: string; file: string | null; omitted?: string }>;
+    };
+    // The video and the newer image are in; the older image is listed as left out by the cap.
+    expect([...entries.keys()].filter((k) => k !== "data.json")).toHaveLength(2);
+    const left = data_.images.filter((i) => i.omitted === "cap");
+    expect(left).toHaveLength(1);
+    expect(left[0]?.file).toBeNull();
+    expect(made.alices.map((i) => i.id)).toContain(left[0]?.id);
   });
 });
