@@ -178,7 +178,10 @@ export class PrivacyExportService {
     return { expired, orphans };
   }
 
-  /** Sweeps now and every SWEEP_EVERY_MS until `stop`; a failed sweep is logged and tried again. */
+  /**
+   * Sweeps now (after the leftovers of writes a crash cut short) and every SWEEP_EVERY_MS until `stop`; a failed
+   * sweep is logged and tried again.
+   */
   startSweeping(): void {
     if (this.timer) return;
     const sweep = () => {
@@ -191,7 +194,11 @@ export class PrivacyExportService {
     };
     this.timer = setInterval(sweep, SWEEP_EVERY_MS);
     this.timer.unref();
-    sweep();
+    // At start nothing of this process writes yet: what a crash cut short of a stored ZIP goes first.
+    this.deps.files.objects.removeIncomplete("exports/").then(sweep, (err: unknown) => {
+      this.deps.logger.warn({ err }, "could not remove unfinished data exports");
+      sweep();
+    });
   }
 
   stop(): void {
