@@ -40,6 +40,19 @@ export class DataExportsRepo {
     await this.db.deleteFrom("dataExports").where("id", "=", id).execute();
   }
 
+  /**
+   * Forgets a member's exports (an erasure): their rows are deleted, and the names of their stored ZIPs are
+   * returned for the caller to remove (or schedule as pending deletions in the same transaction).
+   */
+  async removeForUser(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .deleteFrom("dataExports")
+      .where("userId", "=", userId)
+      .returning("fileName")
+      .execute();
+    return rows.flatMap((r) => (r.fileName ? [r.fileName] : []));
+  }
+
   /** Up to `limit` rows whose time is over at `now`, oldest first. */
   async expired(now: number, limit: number): Promise<DataExportRow[]> {
     return this.db

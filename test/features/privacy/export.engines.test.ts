@@ -232,6 +232,14 @@ describe("/privacy export", () => {
 
     const id = /files\/([0-9a-f-]{36})/.exec(url as string)?.[1] as string;
     expect(await h.fileStored(`${id}.zip`)).toBe(true);
+    // What an erasure of the member would remove: the stored ZIP's name, from a transaction rolled back here.
+    const forgotten = await h.ctx.data
+      .transaction(async (tx) => {
+        throw Object.assign(new Error("rollback"), { names: await tx.dataExports.removeForUser(ALICE.id) });
+      })
+      .catch((err: { names?: string[] }) => err.names);
+    expect(forgotten).toEqual([`${id}.zip`]);
+    expect(await h.ctx.repos.dataExports.removeForUser(BOB.id)).toEqual([]);
     // Before expiry the sweep keeps it; after, it removes the ZIP and the link answers 404.
     expect((await h.ctx.privacyExports.sweep()).expired).toBe(0);
     h.clock.advance(EXPORT_LINK_TTL_MS + 1000);
