@@ -99,7 +99,6 @@ function assemble(
   const waits = createPredictionWaits(core);
   const links = createLinkSigner(core);
   const curation = createCuration(core, files);
-  const privacyExports = new PrivacyExportService({ data, files, links, clock, logger });
   const services = createPredictionServices(core, {
     ...limits,
     ...waits,
@@ -118,14 +117,14 @@ function assemble(
     ...curation,
     ...limits,
     links,
-    privacyExports,
+    privacyExports: new PrivacyExportService({ data, files, links, clock, logger }),
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read
     // over REST, and a minute's staleness is what a role change costs.
     serverRoles: new ExpiringCache(clock, SERVER_ROLES_TTL_MS),
     pagerCooldown: new Cooldown(clock, PAGER_COOLDOWN_MS),
-    close: () => closeContext(core, files, { ...services, privacyExports }),
+    close: () => closeContext(core, files, services),
   };
 }
 
@@ -295,11 +294,10 @@ function createVideoService(
 async function closeContext(
   { jobs, data, logger }: ContextCore,
   files: FileStore,
-  { generation, video, privacyExports }: Pick<AppContext, "generation" | "video" | "privacyExports">,
+  { generation, video }: Pick<AppContext, "generation" | "video">,
 ): Promise<void> {
   generation.stop();
   video.stop();
-  privacyExports.stop();
   try {
     await jobs?.close();
   } catch (err) {

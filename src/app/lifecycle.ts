@@ -70,6 +70,7 @@ export class StopSequence {
     const handedBack = ctx.jobs?.drain();
     ctx.generation.stop();
     ctx.video.stop();
+    ctx.privacyExports.stop();
     await drained;
     await handedBack;
     await role.disconnect?.();
