@@ -13,6 +13,7 @@ import { Pseudonyms } from "../features/limits/pseudonyms.ts";
 import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
 import { ErasureService } from "../features/privacy/erasure-service.ts";
+import { PrivacyExportService } from "../features/privacy/export.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
 import { RetentionService } from "../features/retention/retention-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
@@ -121,6 +122,7 @@ function assemble(
     ...limits,
     links,
     retention,
+    privacyExports: new PrivacyExportService({ data, files, links, clock, logger }),
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
     // Who may act server-wide is checked against the server's roles; without a gateway cache they are read

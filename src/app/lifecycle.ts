@@ -15,9 +15,13 @@ export interface RunningRole {
   stop(beforeClose?: () => Promise<void>): Promise<void>;
 }
 
-/** Before any job can write: finish deletions a crash interrupted, remove orphan and temp files. */
+/**
+ * Before any job can write: finish deletions a crash interrupted, remove orphan and temp files; then sweep
+ * expired data exports now and every few minutes, until the context closes.
+ */
 export async function recoverBeforeWork(ctx: AppContext): Promise<void> {
   await recoverFileStore({ repos: ctx.repos, files: ctx.files, clock: ctx.clock, logger: ctx.logger });
+  ctx.privacyExports.startSweeping();
 }
 
 /**
@@ -77,6 +81,7 @@ export class StopSequence {
     ctx.generation.stop();
     ctx.video.stop();
     ctx.retention.stop();
+    ctx.privacyExports.stop();
     await drained;
     await handedBack;
     await role.disconnect?.();

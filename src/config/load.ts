@@ -1,5 +1,6 @@
 // Environment → typed Config. Called once from the entry points; nothing reads process.env at import time.
 import type { StorageSettings } from "../files/open-object-store.ts";
+import type { S3Encryption } from "../files/s3-object-store.ts";
 import { type IMAGE_MODEL_IDS, IMAGE_MODEL_PRICES_USD } from "../providers/image-models.ts";
 import { type UPSCALE_MODEL_IDS, UPSCALE_MODEL_PRICES_USD } from "../providers/upscale-models.ts";
 import { type VIDEO_MODEL_IDS, VIDEO_MODEL_PRICES_USD } from "../providers/video-models.ts";
@@ -43,8 +44,9 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
       "INTERACTIONS_MODE=http receives interactions on the HTTP server, but HTTP_PORT=0 turns it off: set HTTP_PORT",
     );
   }
+  problems.push(...encryptionProblems(env));
   if (!env.STORAGE_URL?.trim()) {
-    for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE"]) {
+    for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_FORCE_PATH_STYLE", "S3_SSE", "S3_SSE_KMS_KEY_ID"]) {
       if (env[name]?.trim()) {
         problems.push(
           `${name} is set but STORAGE_URL is not: set STORAGE_URL=s3://bucket/prefix, or unset ${name}`,
@@ -53,6 +55,21 @@ function crossChecks(env: Record<string, string | undefined>): string[] {
     }
   }
   return problems;
+}
+
+/** S3_SSE=aws:kms names its key in S3_SSE_KMS_KEY_ID, and only aws:kms takes one. */
+function encryptionProblems(env: Record<string, string | undefined>): string[] {
+  const sse = env.S3_SSE?.trim();
+  const key = env.S3_SSE_KMS_KEY_ID?.trim();
+  if (sse === "aws:kms" && !key) {
+    return ["S3_SSE=aws:kms needs S3_SSE_KMS_KEY_ID (the KMS key id, alias or ARN to encrypt with)"];
+  }
+  if (key && sse !== "aws:kms") {
+    return [
+      "S3_SSE_KMS_KEY_ID is set but S3_SSE is not aws:kms: set S3_SSE=aws:kms, or unset S3_SSE_KMS_KEY_ID",
+    ];
+  }
+  return [];
 }
 
 /**
@@ -180,6 +197,8 @@ interface CommonConfig {
     linkSecret: string | undefined;
     linkTtlMs: number;
   };
+  /** The operator's privacy policy (PRIVACY_POLICY_URL), linked from /privacy info. */
+  privacyPolicyUrl: string | undefined;
   /** What this process does; see ROLES. */
   role: Role;
   /**
@@ -283,6 +302,7 @@ function commonConfig(e: Env): CommonConfig {
     },
     mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
     http: httpSettings(e),
+    privacyPolicyUrl: e.PRIVACY_POLICY_URL,
     role: e.ROLE,
     queue: e.REDIS_URL
       ? {
@@ -320,8 +340,15 @@ function storageSettings(e: Env): StorageSettings {
         // it as "auto". Garage wants its own s3_region (README).
         region: e.S3_REGION ?? e.AWS_REGION ?? "us-east-1",
         forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        sse: encryption(e),
       }
     : { kind: "local" };
+}
+
+function encryption(e: Env): S3Encryption | undefined {
+  if (e.S3_SSE === "aws:kms" && e.S3_SSE_KMS_KEY_ID)
+    return { mode: "aws:kms", kmsKeyId: e.S3_SSE_KMS_KEY_ID };
+  return e.S3_SSE === "AES256" ? { mode: "AES256" } : undefined;
 }
 
 function httpSettings(e: Env): CommonConfig["http"] {

@@ -217,6 +217,19 @@ export const envSchema = z.object({
   AWS_SECRET_ACCESS_KEY: optionalString,
   AWS_SESSION_TOKEN: optionalString,
   S3_FORCE_PATH_STYLE: flag(false),
+  // Encryption at rest asked of S3 on every write; S3_SSE_KMS_KEY_ID only with aws:kms (load.ts cross-checks).
+  S3_SSE: orDefault(
+    undefined,
+    z.enum(["AES256", "aws:kms"], { error: "must be AES256 or aws:kms" }).optional(),
+  ),
+  S3_SSE_KMS_KEY_ID: orDefault(
+    undefined,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9:/_-]{1,2048}$/, "must be a KMS key id, alias or ARN")
+      .optional(),
+  ),
   LOG_LEVEL: orDefault("info", z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
   MAX_CONCURRENT_PREDICTIONS: int(8, 1, 256),
   PREDICTION_TIMEOUT_SECONDS: int(300, 5, 3600),
@@ -269,6 +282,11 @@ export const envSchema = z.object({
       })
       .transform((u) => u.replace(/\/+$/, ""))
       .optional(),
+  ),
+  /** The operator's privacy policy, linked from /privacy info. */
+  PRIVACY_POLICY_URL: orDefault(
+    undefined,
+    z.url({ protocol: /^https?$/, error: "must be an http(s) URL of your privacy policy" }).optional(),
   ),
   REPLICATE_WEBHOOK_SECRET: orDefault(
     undefined,

@@ -3,12 +3,14 @@ import { sql } from "kysely";
 import type { Engine, Executor } from "./database.ts";
 import { AdmissionReads } from "./repositories/admission-reads.ts";
 import { AuditRepo } from "./repositories/audit-repo.ts";
+import { DataExportsRepo } from "./repositories/data-exports-repo.ts";
 import { ErasureScrub } from "./repositories/erasure-scrub.ts";
 import { ErasuresRepo } from "./repositories/erasures-repo.ts";
 import { GenerationsRepo } from "./repositories/generations-repo.ts";
 import { GuildSettingsRepo } from "./repositories/guild-settings-repo.ts";
 import { ImagesRepo } from "./repositories/images-repo.ts";
 import { LibraryRepo } from "./repositories/library-repo.ts";
+import { MemberDataRepo } from "./repositories/member-data-repo.ts";
 import { MetaRepo } from "./repositories/meta-repo.ts";
 import { PendingDeletionsRepo } from "./repositories/pending-deletions-repo.ts";
 import { PendingMessageEditsRepo } from "./repositories/pending-message-edits-repo.ts";
@@ -58,6 +60,8 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     erasures: new ErasuresRepo(db),
     erasureScrub: new ErasureScrub(db),
     retention: new RetentionRepo(db),
+    dataExports: new DataExportsRepo(db),
+    memberData: new MemberDataRepo(db),
     locks: new Locks(db, engine),
   };
 }

@@ -196,6 +196,18 @@ export interface GuildDeparturesTable {
   purgeAt: number;
 }
 
+/** A member's data export (/privacy export); see migration 0018. */
+export interface DataExportsTable {
+  id: string;
+  userId: string;
+  /** `<uuid>.zip` while a download link's ZIP is stored; null for an export sent as an attachment. */
+  fileName: string | null;
+  bytes: number | null;
+  createdAt: number;
+  /** When the row (and its ZIP) may be removed: the link's expiry, or the end of the export's rate window. */
+  expiresAt: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -221,6 +233,7 @@ export interface Tables {
   webhookDeliveries: WebhookDeliveriesTable;
   erasures: ErasuresTable;
   guildDepartures: GuildDeparturesTable;
+  dataExports: DataExportsTable;
   meta: MetaTable;
   schemaMigrations: SchemaMigrationsTable;
 }

@@ -23,6 +23,7 @@ import type { Pseudonyms } from "./limits/pseudonyms.ts";
 import type { QuotaService } from "./limits/quota.ts";
 import type { ModerationService } from "./moderation/moderation-service.ts";
 import type { ErasureService } from "./privacy/erasure-service.ts";
+import type { PrivacyExportService } from "./privacy/export.ts";
 import type { ReferenceService } from "./references/reference-service.ts";
 import type { RetentionService } from "./retention/retention-service.ts";
 import type { GuildSettingsService } from "./settings/guild-settings.ts";
@@ -57,6 +58,8 @@ export interface AppContext {
   retention: RetentionService;
   /** This context's Prometheus metrics (its own registry), served at GET /metrics. */
   metrics: Metrics;
+  /** Members' data exports (/privacy export), their once-per-window limit and the sweep of expired ones. */
+  privacyExports: PrivacyExportService;
   /** Signed links to stored files, served by the operations HTTP server; none without PUBLIC_URL. */
   links: LinkSigner;
   /** Completions announced by Replicate's webhooks, which wake the jobs waiting on them in this process. */

@@ -21,9 +21,10 @@ import {
 } from "./object-store.ts";
 
 const IMAGE_TYPES: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
-const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4|thumb\.jpg)$/;
-/** Where each kind of stored file lives, by its name's ending. */
-const FOLDER: Record<string, string> = { mp4: "videos", "thumb.jpg": "thumbnails" };
+const FILE_NAME = /^([0-9a-f-]{36})\.(png|jpg|webp|mp4|thumb\.jpg|zip)$/;
+/** Where each kind of stored file lives, by its name's ending (a member's data export: exports/<uuid>.zip). */
+const FOLDER: Record<string, string> = { mp4: "videos", "thumb.jpg": "thumbnails", zip: "exports" };
+const EXPORTS = "exports/";
 
 /** A thumbnail's longest side: a gallery preview is for recognising a character, not for looking at it. */
 export const THUMBNAIL_EDGE = 256;
@@ -233,6 +234,23 @@ export class FileStore {
       this.objects.put(this.keyOf(fileName), data, { contentType: "image/jpeg", sha256 }),
     );
     return { fileName, data };
+  }
+
+  /** Stores a member's data export (`<uuid>.zip`) from the file at `path`, read as it is sent. */
+  async writeExport(fileName: string, path: string, facts: { bytes: number; sha256: string }): Promise<void> {
+    const key = this.keyOf(fileName);
+    if (!key.startsWith(EXPORTS)) throw new InvalidFileIdError(fileName);
+    await this.reach("store a data export", () =>
+      this.objects.putFile(key, path, { contentType: "application/zip", ...facts }),
+    );
+  }
+
+  /** The stored data exports, by name, with when each was written (for the sweep of those no row names). */
+  async *storedExports(): AsyncIterable<{ fileName: string; modifiedAt: number }> {
+    for await (const object of this.objects.list(EXPORTS)) {
+      const fileName = object.key.slice(EXPORTS.length);
+      if (this.keyOrNone(fileName) === object.key) yield { fileName, modifiedAt: object.modifiedAt };
+    }
   }
 
   /**

@@ -2,7 +2,7 @@
 // written to a temp name in its directory, fsynced and renamed, so a crash leaves the old state or the new.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import {
@@ -55,6 +55,31 @@ export class LocalObjectStore implements ObjectStore {
       this.made.add(dir);
     }
     await writeAtomically(path, data, this.directories);
+  }
+
+  /** Copied (by the kernel, not through memory) to a temp name beside its key, fsynced and renamed, as `put`. */
+  async putFile(key: string, path: string): Promise<void> {
+    const target = this.pathOf(key);
+    const dir = dirname(target);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
+    try {
+      await copyFile(path, temp);
+      const handle = await open(temp, "r+");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await this.directories.sync(dir);
   }
 
   /** Opens the file first, so a missing one is ObjectNotFoundError here rather than an error on the stream. */

@@ -47,6 +47,11 @@ export interface ObjectStore {
   /** Stores the bytes under `key` all at once: a reader sees the old state or the whole object, never part. */
   put(key: string, data: Uint8Array, options: PutOptions): Promise<void>;
   /**
+   * Stores the file at `path` (of `options.bytes` bytes) under `key`, as `put` does, reading it as it is sent:
+   * never the whole file in memory. For large files the bot made itself (data exports).
+   */
+  putFile(key: string, path: string, options: PutOptions & { bytes: number }): Promise<void>;
+  /**
    * The object's bytes as a stream, or only bytes `range.start` to `range.end` (inclusive) of them;
    * ObjectNotFoundError when there is none. Nothing is read ahead into memory: the bytes arrive as the
    * stream is consumed.

@@ -35,15 +35,21 @@ export class LinkSigner {
   }
 
   /**
-   * A link to the stored file of image or video `id`, valid for LINK_TTL_SECONDS from `now` (epoch ms). The
+   * A link to the stored file of image or video `id`, valid for LINK_TTL_SECONDS from `now` (epoch ms), or
+   * `atMostMs` when that is shorter (a data export's link). The
    * same `id` and `now` always give the same link, so a caller that signs from a fixed time (a video's
    * creation) sends the same input on every attempt. Undefined without PUBLIC_URL.
    */
-  async sign(id: string, now: number, options: { atLeastMs?: number } = {}): Promise<SignedLink | undefined> {
+  async sign(
+    id: string,
+    now: number,
+    options: { atLeastMs?: number; atMostMs?: number } = {},
+  ): Promise<SignedLink | undefined> {
     const base = this.options.publicUrl;
     if (base === undefined) return undefined;
     if (!isUuid(id)) throw new Error("only a stored file's UUID can be linked");
-    const exp = Math.floor((now + Math.max(this.options.ttlMs, options.atLeastMs ?? 0)) / 1000);
+    const ttl = Math.min(Math.max(this.options.ttlMs, options.atLeastMs ?? 0), options.atMostMs ?? Infinity);
+    const exp = Math.floor((now + ttl) / 1000);
     const sig = await this.signature(id, String(exp));
     return { url: `${base}/files/${id}?exp=${exp}&sig=${sig}`, expiresAt: exp * 1000 };
   }

@@ -5,7 +5,7 @@ import { DiscordSandbox } from "../../src/sandbox/server.ts";
 import { makeTempDir, waitUntil } from "../support/env.ts";
 import { runScript, spawnScript } from "../support/spawn.ts";
 
-const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings", "library"];
+const COMMANDS = ["character", "reference", "video", "usage", "moderation", "settings", "library", "privacy"];
 
 describe("npm start", () => {
   it("without DISCORD_TOKEN prints one clear message naming it and exits 2, with no stack trace", async () => {

@@ -240,4 +240,51 @@ describe("loadConfig", () => {
       /REDIS_URL needs DATABASE_URL/,
     );
   });
+
+  it("takes S3_SSE (AES256, or aws:kms with its key) for S3 storage only, and refuses a key without aws:kms", () => {
+    const s3 = { IMAGE_PROVIDER: "mock", STORAGE_URL: "s3://bucket/prefix" };
+    const sse = (env: Record<string, string>) => {
+      const storage = loadConfig({ ...s3, ...env }).storage;
+      return storage.kind === "s3" ? storage.sse : "local";
+    };
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(sse({})).toBeUndefined();
+    expect(sse({ S3_SSE: "" })).toBeUndefined();
+    expect(sse({ S3_SSE: "AES256" })).toEqual({ mode: "AES256" });
+    expect(sse({ S3_SSE: "aws:kms", S3_SSE_KMS_KEY_ID: "alias/crbot" })).toEqual({
+      mode: "aws:kms",
+      kmsKeyId: "alias/crbot",
+    });
+    expect(problems({ ...s3, S3_SSE: "aws:kms" })).toEqual([
+      "S3_SSE=aws:kms needs S3_SSE_KMS_KEY_ID (the KMS key id, alias or ARN to encrypt with)",
+    ]);
+    expect(problems({ ...s3, S3_SSE: "AES256", S3_SSE_KMS_KEY_ID: "alias/crbot" })).toEqual([
+      "S3_SSE_KMS_KEY_ID is set but S3_SSE is not aws:kms: set S3_SSE=aws:kms, or unset S3_SSE_KMS_KEY_ID",
+    ]);
+    expect(problems({ ...s3, S3_SSE: "aes256" })).toEqual(["S3_SSE must be AES256 or aws:kms"]);
+    expect(problems({ ...s3, S3_SSE: "aws:kms", S3_SSE_KMS_KEY_ID: "key id with spaces" })).toEqual([
+      "S3_SSE_KMS_KEY_ID must be a KMS key id, alias or ARN",
+    ]);
+    expect(problems({ IMAGE_PROVIDER: "mock", S3_SSE: "AES256" })).toEqual([
+      "S3_SSE is set but STORAGE_URL is not: set STORAGE_URL=s3://bucket/prefix, or unset S3_SSE",
+    ]);
+  });
+
+  it("takes PRIVACY_POLICY_URL as an http(s) URL", () => {
+    expect(loadConfig({ IMAGE_PROVIDER: "mock" }).privacyPolicyUrl).toBeUndefined();
+    expect(
+      loadConfig({ IMAGE_PROVIDER: "mock", PRIVACY_POLICY_URL: "https://example.org/privacy" })
+        .privacyPolicyUrl,
+    ).toBe("https://example.org/privacy");
+    expect(() => loadConfig({ IMAGE_PROVIDER: "mock", PRIVACY_POLICY_URL: "javascript:alert(1)" })).toThrow(
+      /PRIVACY_POLICY_URL must be an http\(s\) URL of your privacy policy/,
+    );
+  });
 });

@@ -7,7 +7,7 @@ import type { Executor } from "../database.ts";
 import type { Tables } from "../schema.ts";
 import type { ErasureCounts } from "./erasures-repo.ts";
 import type { PendingMessageEdit } from "./pending-message-edits-repo.ts";
-import { referenceUrlOf } from "./videos-repo.ts";
+import { uploadedUrlsOf } from "./videos-repo.ts";
 
 /** What a scrubbed row's owner and deleter read: no member's id, and what the bot's messages say for it. */
 export const ERASED = "erased";
@@ -106,6 +106,12 @@ export class ErasureScrub {
     const images = await this.scrubImages(request);
     const videos = await this.scrubVideos(request);
     const library = await this.scrubLibrary(request);
+    // Data exports (/privacy export): their rows, and any ZIP still stored behind a link.
+    const exports = await this.db
+      .deleteFrom("dataExports")
+      .where("userId", "=", request.userId)
+      .returning("fileName")
+      .execute();
     const picks = await this.db
       .deleteFrom("selections")
       .where((eb) =>
@@ -123,7 +129,12 @@ export class ErasureScrub {
         cancelled: images.predictions.length + videos.predictions.length + images.queued + videos.queued,
         ...ledger,
       },
-      files: [...images.files, ...videos.files, ...library.files],
+      files: [
+        ...images.files,
+        ...videos.files,
+        ...library.files,
+        ...exports.flatMap((e) => (e.fileName ? [e.fileName] : [])),
+      ],
       uploads: [...new Set([...generations.uploads, ...videos.uploads])],
       predictions: [...images.predictions, ...videos.predictions],
       edits: [...generations.edits, ...videos.edits],
@@ -166,10 +177,18 @@ export class ErasureScrub {
     };
   }
 
-  /** The member's videos, and others' videos made from the member's images (they show the member's image). */
+  /**
+   * The member's videos, and others' videos made from the member's images: started from one, ending on one or
+   * given one as a reference image (they show the member's image).
+   */
   private async scrubVideos({ userId, subject, now }: ScrubRequest) {
+    const framed = await this.videosFramedBy(userId);
     const whose = (eb: ExpressionBuilder<Tables, "videos">) =>
-      eb.or([eb("userId", "=", userId), eb("referenceImageId", "in", this.ownImages(userId))]);
+      eb.or([
+        eb("userId", "=", userId),
+        eb("referenceImageId", "in", this.ownImages(userId)),
+        ...(framed.length > 0 ? [eb("id", "in", framed)] : []),
+      ]);
     const rows = await this.videosQuery().where(whose).execute();
     const open = rows.filter((r) => (OPEN as readonly string[]).includes(r.status));
     await this.db.updateTable("videos").set({ deletedBy: subject }).where("deletedBy", "=", userId).execute();
@@ -198,12 +217,33 @@ export class ErasureScrub {
       .execute();
     return {
       files: rows.flatMap((r) => (r.fileName ? [r.fileName] : [])),
-      uploads: rows.flatMap((r) => referenceUrlOf(r) ?? []),
+      uploads: rows.flatMap((r) => uploadedUrlsOf(r)),
       predictions: open.flatMap((r) => (r.predictionId ? [r.predictionId] : [])),
       queued: open.filter((r) => !r.predictionId).length,
       open: open.map((r) => r.id),
       edits: rows.map((r) => ({ kind: "video" as const, jobId: r.id })),
     };
+  }
+
+  /** Videos whose params name one of the member's images (an end frame, a reference image), in batches. */
+  private async videosFramedBy(userId: string): Promise<string[]> {
+    const images = await this.db
+      .selectFrom("images")
+      .select("id")
+      .where("generationId", "in", this.ownGenerations(userId))
+      .execute();
+    const ids = images.map((i) => i.id).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    const found: string[] = [];
+    for (let i = 0; i < ids.length; i += 100) {
+      const batch = ids.slice(i, i + 100);
+      const rows = await this.db
+        .selectFrom("videos")
+        .select("id")
+        .where((eb) => eb.or(batch.map((id) => eb("params", "like", `%"${id}"%`))))
+        .execute();
+      found.push(...rows.map((r) => r.id));
+    }
+    return found;
   }
 
   private videosQuery() {

@@ -1,6 +1,6 @@
-// GET /files/<uuid>?exp=…&sig=…: signed links to stored images and videos (see services/links.ts). The
-// signature is checked before anything is looked up, so an unsigned request learns nothing, not even whether
-// the id exists; a signed link to something deleted since answers 404.
+// GET /files/<uuid>?exp=…&sig=…: signed links to stored images, videos and data exports (see
+// files/signed-links.ts). The signature is checked before anything is looked up, so an unsigned request learns
+// nothing, not even whether the id exists; a signed link to something deleted (or expired) since answers 404.
 //
 // The file is streamed from the store, and a Range asks the store for just those bytes: a 100-MB video is never
 // held in memory, however many requests there are. HEAD answers from the row without opening the file.
@@ -58,7 +58,8 @@ async function serveFile(ctx: AppContext, request: FileRequest, reply: FastifyRe
   if (!(await ctx.links.verify(id, exp, sig, now))) {
     return refuse(reply, 403, "this link is not valid or has expired");
   }
-  const file = await ctx.references.servableFile(id);
+  // An image or video, or a member's data export while its link lives (the ZIP is removed after).
+  const file = (await ctx.references.servableFile(id)) ?? (await ctx.privacyExports.servableFile(id));
   if (!file) return refuse(reply, 404, "not found");
   const range = requestedRange(file.bytes, request.headers.range);
   if (range === "unsatisfiable") {
@@ -77,6 +78,9 @@ async function serveFile(ctx: AppContext, request: FileRequest, reply: FastifyRe
     .header("X-Content-Type-Options", "nosniff")
     .header("Content-Length", range ? range.end - range.start + 1 : file.bytes);
   if (range) reply.header("Content-Range", `bytes ${range.start}-${range.end}/${file.bytes}`);
+  // A data export is saved, not shown: a browser downloads it under a name that says what it is.
+  if (file.mime === "application/zip")
+    reply.header("Content-Disposition", 'attachment; filename="my-data.zip"');
   return body === undefined ? reply.send() : reply.send(body);
 }
 
