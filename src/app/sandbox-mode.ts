@@ -6,13 +6,15 @@ import { type Config, loadConfig } from "../config/load.ts";
 import { configSecrets } from "../config/secrets.ts";
 import { deployCommands } from "../discord/commands/register.ts";
 import type { AppContext } from "../features/context.ts";
-import type { ProcessPhase } from "../http/route-group.ts";
+import type { InteractionReceiver, ProcessPhase } from "../http/route-group.ts";
 import { ALL_ROUTES, type RunningHttpServer, startHttpServer } from "../http/server.ts";
 import { createLogger } from "../kit/logger.ts";
 import { DiscordSandbox, type SandboxGuild, shardOf } from "../sandbox/server.ts";
 import { attachWebUi } from "../sandbox/web.ts";
 import { createAppContext } from "./compose.ts";
 import { type RunningBot, startBot } from "./gateway.ts";
+import { startHttpFrontEnd } from "./http-front-end.ts";
+import type { RunningRole } from "./lifecycle.ts";
 
 /** Fixed ids, so picks and references in the sandbox's data directory still belong to its guild next time. */
 const GUILD = {
@@ -64,7 +66,8 @@ export interface RunningSandbox {
   /** The running bot's application context (tests read its rows through it). */
   ctx: AppContext;
   sandbox: DiscordSandbox;
-  bot: RunningBot;
+  /** The gateway bot; undefined with INTERACTIONS_MODE=http (interactions come as signed POSTs instead). */
+  bot: RunningBot | undefined;
   config: Config;
   stop(): Promise<void>;
 }
@@ -88,7 +91,7 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
     for (const guild of guilds) {
       await deployCommands({ token: sandbox.token, apiUrl: sandbox.apiUrl, guildId: guild.id });
     }
-    const { ctx, bot, http } = await startBotWithHttp(config, httpPort);
+    const { ctx, bot, role, http } = await startBotWithHttp(config, httpPort, sandbox);
     return {
       url: sandbox.url,
       httpUrl: http.url,
@@ -99,7 +102,7 @@ export async function startSandboxMode(options: SandboxModeOptions): Promise<Run
       async stop() {
         // Readiness fails at once; the server answers until the bot has drained, then closes.
         http.beginStop();
-        await bot.stop(() => http.close());
+        await role.stop(() => http.close());
         await sandbox.close();
       },
     };
@@ -135,6 +138,8 @@ function sandboxConfig(
     IMAGE_PROVIDER: options.useReplicate ? "replicate" : "mock",
     DATA_DIR: options.dataDir,
     LOG_LEVEL: options.env.LOG_LEVEL || "warn",
+    // INTERACTIONS_MODE=http: the local server signs what it delivers with its own key pair.
+    ...(options.env.INTERACTIONS_MODE === "http" ? { DISCORD_PUBLIC_KEY: sandbox.http.publicKey } : {}),
   });
 }
 
@@ -145,24 +150,41 @@ function sandboxConfig(
 async function startBotWithHttp(
   config: Config,
   httpPort: number,
-): Promise<{ ctx: AppContext; bot: RunningBot; http: SandboxHttp }> {
+  sandbox: DiscordSandbox,
+): Promise<{ ctx: AppContext; bot: RunningBot | undefined; role: RunningRole; http: SandboxHttp }> {
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const ctx = await createAppContext(config, logger);
+  const overHttp = config.discord.interactionsMode === "http";
   let bot: RunningBot | undefined;
+  let receiver: InteractionReceiver | undefined;
   let phase: ProcessPhase = "starting";
   let server: RunningHttpServer;
   try {
     // Every route on one listener on 127.0.0.1 only, so a newcomer can open /metrics with no account.
     server = await startHttpServer(
-      { ctx, gatewayReady: () => bot?.gatewayReady() ?? false, phase: () => phase },
+      {
+        ctx,
+        ...(overHttp ? {} : { gatewayReady: () => bot?.gatewayReady() ?? false }),
+        phase: () => phase,
+        interactions: () => receiver,
+      },
       { port: httpPort, host: "127.0.0.1", routes: ALL_ROUTES },
     );
   } catch (err) {
     await ctx.close().catch(() => undefined);
     throw err;
   }
+  let role: RunningRole;
   try {
-    bot = await startBot(ctx);
+    if (overHttp) {
+      const frontEnd = await startHttpFrontEnd(ctx);
+      receiver = frontEnd.receiver;
+      sandbox.http.url = `${server.url}/interactions`;
+      role = frontEnd;
+    } else {
+      bot = await startBot(ctx);
+      role = bot;
+    }
   } catch (err) {
     await server.close().catch(() => undefined);
     await ctx.close().catch(() => undefined);
@@ -176,7 +198,7 @@ async function startBotWithHttp(
     },
     close: () => server.close(),
   };
-  return { ctx, bot, http };
+  return { ctx, bot, role, http };
 }
 
 interface SandboxHttp extends RunningHttpServer {

@@ -2,7 +2,9 @@
 // answers in the HTTP response; no gateway connection at all. The local Discord server delivers interactions
 // this way (signed with its own key pair, whose public half is the bot's DISCORD_PUBLIC_KEY).
 import { describe, expect, it } from "vitest";
-import { ALICE, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { startSandboxMode } from "../../src/app/sandbox-mode.ts";
+import { ALICE, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { makeTempDir } from "../support/env.ts";
 import { freePort } from "../support/ports.ts";
 
 const suite = e2eSuite("http interactions");
@@ -60,5 +62,41 @@ describe("interactions over HTTP", () => {
     console.log(
       `http interactions: ${deliveries.length} delivered, answered in the HTTP response in median ${ms[Math.floor(ms.length / 2)]?.toFixed(1)} ms`,
     );
+  });
+
+  it("npm run sandbox with INTERACTIONS_MODE=http: the local server posts signed interactions to the bot", async () => {
+    const dir = makeTempDir("crbot-sandbox-http-");
+    const running = await startSandboxMode({
+      env: { INTERACTIONS_MODE: "http", MOCK_LATENCY_MS: "50", PREDICTION_POLL_MS: "20" },
+      port: 0,
+      dataDir: dir.path,
+      useReplicate: false,
+    });
+    try {
+      const s = running.sandbox;
+      expect(running.bot).toBeUndefined();
+      expect(s.http.url).toBe(`${running.httpUrl}/interactions`);
+      const asked = s.runCommand({
+        command: "character",
+        options: { description: "a paper crane", count: 1 },
+        user: ALICE,
+      });
+      const grid = await s.waitFor(
+        () => {
+          const m = s.original(asked);
+          return m && buttons(m).some((b) => b.label === "Regenerate") ? m : undefined;
+        },
+        15_000,
+        "the grid",
+      );
+      expect(grid.attachments).toHaveLength(1);
+      expect(s.http.deliveries).toEqual([expect.objectContaining({ status: 200 })]);
+      expect(s.connected).toBe(false);
+      // No gateway: readiness does not wait for one.
+      expect((await fetch(`${running.httpUrl}/readyz`)).status).toBe(200);
+    } finally {
+      await running.stop();
+      dir.remove();
+    }
   });
 });

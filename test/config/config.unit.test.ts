@@ -225,6 +225,7 @@ describe("loadConfig", () => {
       redisUrl: "redis://:s3cret-pass@redis.internal:6379",
       prefix: "crbot-staging",
       lockMs: 10_000,
+      reconcileMs: 30_000,
     });
     expect(configSecrets(worker)).toContain("s3cret-pass");
     expect(() => loadConfig({ ...base, ROLE: "shard" })).toThrow(/ROLE must be one of all, gateway, worker/);

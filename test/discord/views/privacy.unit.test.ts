@@ -27,8 +27,8 @@ describe("/privacy info", () => {
     }
   });
 
-  it("takes the retention settings by their names once the configuration has them", () => {
-    const config = { ...loadConfig({ IMAGE_PROVIDER: "mock" }), RETENTION_DAYS: 7, IMAGE_RETENTION_DAYS: 90 };
+  it("tells the retention settings the install runs with", () => {
+    const config = loadConfig({ IMAGE_PROVIDER: "mock", RETENTION_DAYS: "7", IMAGE_RETENTION_DAYS: "90" });
     const facts = privacyFacts(config, 3_600_000);
     expect(facts).toMatchObject({
       promptRetentionDays: 7,
