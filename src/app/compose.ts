@@ -26,6 +26,7 @@ import { localBudget, type RequestBudget, redisBudget } from "../kit/request-bud
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
 import { PollTicks } from "../predictions/poll-ticks.ts";
+import { imageModel } from "../providers/image-models.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MockImageProvider } from "../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL, MockVideoProvider } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
@@ -262,6 +263,10 @@ function createGenerationService(
     reference: {
       provider: reference,
       model: () => (reference instanceof ReplicateImageProvider ? reference.model : MOCK_REFERENCE_MODEL),
+      maxInputs: () =>
+        reference instanceof ReplicateImageProvider
+          ? imageModel(reference.model).maxImageInputs
+          : config.mock.maxImageInputs,
       links,
     },
     timeoutMs: config.predictionTimeoutMs,

@@ -13,6 +13,7 @@ interface TableSpec {
 /** Tables in an order that satisfies their foreign keys, each with its primary key. */
 const TABLES: ReadonlyArray<TableSpec> = [
   { table: "generations", key: ["id"] },
+  { table: "generationReferences", key: ["generationId", "position"] },
   { table: "images", key: ["id"] },
   { table: "selections", key: ["id"], serial: "selections" },
   { table: "videos", key: ["id"] },

@@ -11,6 +11,7 @@ import { handleGenerationButton } from "./buttons/generation-buttons.ts";
 import { handleLibraryButton } from "./buttons/library-buttons.ts";
 import { handleModerationButton } from "./buttons/moderation-buttons.ts";
 import { handleReferenceButton } from "./buttons/reference-buttons.ts";
+import { handleRemixSubmit } from "./buttons/remix-modal.ts";
 import type { Command } from "./kit/command.ts";
 import { parseCustomId } from "./kit/custom-id.ts";
 
@@ -77,7 +78,9 @@ export class InteractionRouter {
       ...(interaction.isCommand() || interaction.isAutocomplete()
         ? { command: interaction.commandName }
         : {}),
-      ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
+      ...(interaction.isMessageComponent() || interaction.isModalSubmit()
+        ? { customId: interaction.customId }
+        : {}),
     });
   }
 
@@ -101,7 +104,12 @@ export class InteractionRouter {
       if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
       else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
       else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
-      else await handleModerationButton(interaction, id, this.ctx, log);
+      else if (id.handler === "mod") await handleModerationButton(interaction, id, this.ctx, log);
+      else throw unrecognisedButton();
+    } else if (interaction.isModalSubmit()) {
+      const id = parseCustomId(interaction.customId);
+      if (id.handler !== "modal") throw unrecognisedButton();
+      await handleRemixSubmit(interaction, id, this.ctx, log);
     }
   }
 
@@ -114,14 +122,14 @@ export class InteractionRouter {
         command: known ? interaction.commandName : "unknown",
       };
     }
-    if (interaction.isButton()) {
+    if (interaction.isButton() || interaction.isModalSubmit()) {
       let handler = "unknown";
       try {
         handler = parseCustomId(interaction.customId).handler;
       } catch {
         // A button the bot does not recognise (its refusal was the answer).
       }
-      return { type: "button", command: handler };
+      return { type: interaction.isButton() ? "button" : "modal", command: handler };
     }
     return { type: "other", command: "unknown" };
   }
@@ -162,6 +170,10 @@ export class InteractionRouter {
     }
   }
 }
+
+/** A modal's custom_id on a button, or a button's on a modal: forged or from another bot version. */
+const unrecognisedButton = () =>
+  new UserFacingError("That is not something I recognise. It may be from an older version of the bot.");
 
 function outcomeOf(err: unknown): InteractionOutcome {
   if (err instanceof UserFacingError) return "refused";

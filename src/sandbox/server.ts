@@ -17,6 +17,7 @@ import {
   type InteractionInput,
   newInteraction,
 } from "./interactions.ts";
+import { modalSubmitData } from "./modals.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
 import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
 import { detachedSnowflakes, SnowflakeSource, shardOf } from "./snowflake.ts";
@@ -266,6 +267,28 @@ export class DiscordSandbox extends EventEmitter {
       input.message.guild_id,
       buttonData(input.customId),
       input.message,
+    );
+  }
+
+  /**
+   * Submits the modal the bot answered `to` with (callback type 9) as `to`'s member would: a MODAL_SUBMIT
+   * interaction whose text inputs hold `values` (by custom_id; the others keep their prefilled text). Throws
+   * when there is no modal, or a value the Discord client would not send. `member`: the submitter's
+   * permissions and roles in the server, as for the press that opened it.
+   */
+  submitModal(
+    to: SandboxInteraction,
+    values: Record<string, string> = {},
+    member: { permissions?: bigint; roles?: string[] } = {},
+  ): SandboxInteraction {
+    const data = modalSubmitData(to, values);
+    const message = to.sourceMessageId ? this.messages.get(to.sourceMessageId) : undefined;
+    return this.dispatchInteraction(
+      InteractionType.ModalSubmit,
+      { user: to.user, channelId: to.channelId, ...member },
+      to.guildId,
+      data,
+      message,
     );
   }
 

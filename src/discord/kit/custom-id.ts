@@ -10,7 +10,9 @@ export const MAX_CUSTOM_ID_LENGTH = 100;
 
 export type CustomId =
   | { handler: "gen"; action: "pick" | "vary"; generationId: string; slot: number }
-  | { handler: "gen"; action: "again"; generationId: string }
+  | { handler: "gen"; action: "again" | "remix"; generationId: string }
+  /** The Remix modal of a generation: its submission draws the edited description. */
+  | { handler: "modal"; action: "remix"; generationId: string }
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
   | { handler: "mod"; action: "purge" | "cancel"; userId: string }
@@ -30,14 +32,16 @@ export function encodeCustomId(id: CustomId): string {
     id.handler === "gen"
       ? id.action === "pick" || id.action === "vary"
         ? ["gen", id.action, id.generationId, String(id.slot)]
-        : ["gen", "again", id.generationId]
-      : id.handler === "ref"
-        ? ["ref", "page", id.userId, String(id.page)]
-        : id.handler === "lib"
-          ? ["lib", "page", String(id.page)]
-          : id.action === "log"
-            ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
-            : ["mod", id.action, id.userId];
+        : ["gen", id.action, id.generationId]
+      : id.handler === "modal"
+        ? ["modal", "remix", id.generationId]
+        : id.handler === "ref"
+          ? ["ref", "page", id.userId, String(id.page)]
+          : id.handler === "lib"
+            ? ["lib", "page", String(id.page)]
+            : id.action === "log"
+              ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+              : ["mod", id.action, id.userId];
   const encoded = parts.join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
@@ -57,7 +61,10 @@ export function parseCustomId(raw: string): CustomId {
   ) {
     return { handler, action, generationId: a, slot: Number(b) };
   }
-  if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
+  if (handler === "gen" && (action === "again" || action === "remix") && parts.length === 3 && isUuid(a)) {
+    return { handler, action, generationId: a };
+  }
+  if (handler === "modal" && action === "remix" && parts.length === 3 && isUuid(a)) {
     return { handler, action, generationId: a };
   }
   if (

@@ -42,8 +42,18 @@ export interface GenerationRequest {
   count: number;
   aspectRatio: AspectRatio;
   interaction?: InteractionRef;
-  /** The image to draw from (a Vary press, /character reference:): drawn by the reference model. */
+  /** The image to draw from (a Vary press): drawn by the reference model. */
   parentImageId?: string;
+  /**
+   * The images to draw from, in the order the reference model receives them (/character's references, a
+   * Remix); when given, `parentImageId` is ignored and the first of them is the generation's parent.
+   */
+  referenceImageIds?: readonly string[];
+}
+
+/** The images a request draws from, in order. */
+export function requestedReferences(request: Pick<GenerationRequest, "parentImageId" | "referenceImageIds">) {
+  return request.referenceImageIds ?? (request.parentImageId ? [request.parentImageId] : []);
 }
 
 /** How often a press on a grid looks again for its last image to be recorded (see whenStored). */
@@ -66,7 +76,13 @@ export interface GenerationServiceDeps extends PredictionJobDeps {
    * Generations drawn from an image: the provider and model that take a reference (IMAGE_REFERENCE_MODEL), and
    * the signed links the image reaches the model by when PUBLIC_URL is set.
    */
-  reference?: { provider: ImageProvider; model: () => string; links: LinkSigner };
+  reference?: {
+    provider: ImageProvider;
+    model: () => string;
+    /** How many images the reference model takes as its inputs. */
+    maxInputs: () => number;
+    links: LinkSigner;
+  };
   logger: Logger;
   timeoutMs: number;
   /**
@@ -125,12 +141,15 @@ export class GenerationService {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
     const id = newId();
-    const parentId = request.parentImageId;
-    if (parentId && !this.deps.reference) throw new Error("no reference model configured");
-    const model = parentId && this.deps.reference ? this.deps.reference.model() : this.deps.model();
+    const references = [...new Set(requestedReferences(request))];
+    const limit = this.referenceLimit();
+    if (references.length > 0 && !limit) throw new Error("no reference model configured");
+    if (limit && references.length > limit.maxInputs)
+      throw new RangeError(`${limit.model} takes at most ${limit.maxInputs} reference images`);
+    const model = limit && references.length > 0 ? limit.model : this.deps.model();
     const recorded = await this.deps.data.transaction(
       async (tx) => {
-        if (parentId) {
+        for (const parentId of references) {
           // Checked again where it is recorded: an image deleted since the command looked it up is not drawn
           // from (nor charged for).
           const parent = await tx.images.get(parentId);
@@ -138,18 +157,27 @@ export class GenerationService {
         }
         const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
-        const recorded = await this.insert(id, model, request, tx);
+        const recorded = await this.insert(id, model, { ...request, referenceImageIds: references }, tx);
         return { ok: true as const, generationId: id, recorded };
       },
       {
         locks: [
           ...admissionLocks(request.userId, request.guildId),
           // The lock a deletion takes: drawn from an image before it is deleted, or not at all.
-          ...(parentId ? [`image:${parentId}`] : []),
+          ...references.map((parentId) => `image:${parentId}`),
         ],
       },
     );
     return recorded;
+  }
+
+  /**
+   * The model images drawn from references go to (IMAGE_REFERENCE_MODEL) and how many it takes; undefined
+   * when none is configured.
+   */
+  referenceLimit(): { model: string; maxInputs: number } | undefined {
+    const reference = this.deps.reference;
+    return reference && { model: reference.model(), maxInputs: reference.maxInputs() };
   }
 
   /** The generation's row and its pending slots, in the transaction that admitted it. */
@@ -161,6 +189,7 @@ export class GenerationService {
   ): Promise<RecordedGeneration> {
     // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
     // Read in the transaction, which has the server's settings from the admission already.
+    const references = [...requestedReferences(request)];
     const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
     return tx.generations.insertWithSlots(
       {
@@ -175,11 +204,12 @@ export class GenerationService {
         params: {
           aspectRatio: request.aspectRatio,
           ...(safety ? { safetyFilterLevel: safety } : {}),
+          ...(references.length > 0 ? { referenceImageIds: references } : {}),
         },
         model,
         requested: request.count,
         createdAt: this.deps.clock.now(),
-        parentImageId: request.parentImageId ?? null,
+        referenceImageIds: references,
       },
       Array.from({ length: request.count }, () => newId()),
     );

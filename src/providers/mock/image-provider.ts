@@ -10,10 +10,11 @@ export const MOCK_REFERENCE_MODEL = "mock/character-sketch-from-reference";
 
 export class MockImageProvider extends MockPredictions implements ImageProvider {
   async start(request: ImageRequest): Promise<StartedPrediction> {
-    if (request.reference) assertReference(request.reference);
+    const references = request.references ?? [];
+    for (const reference of references) assertReference(reference);
     return {
       predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio),
-      model: request.reference ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
+      model: references.length > 0 ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
     };
   }
 

@@ -108,7 +108,7 @@ describe("/character", () => {
     const h = await suite.start();
     const message = await h.character({ description: "x [mock:provider_error]", count: 2 });
     expect(message.attachments).toEqual([]);
-    expect(buttons(message).map((b) => b.label)).toEqual(["Regenerate"]);
+    expect(buttons(message).map((b) => b.label)).toEqual(["Regenerate", "Remix"]);
     expect(message.content).toContain("No image could be made");
     expect(message.content).toContain("Image 1: the image service failed");
     expect(message.content).toContain("Image 2: the image service failed");
