@@ -69,11 +69,12 @@ export function modalSubmitData(
   };
   const data = (sent.callback?.data ?? {}) as { components: SentComponent[] };
   let id = 0;
+  // Checked as modalOf reads it: with its label's text, which the sent component inside a label lacks.
   const submitted = (input: ModalTextInput) => ({
     type: ComponentType.TextInput,
     id: ++id,
     custom_id: input.custom_id,
-    value: checkedValue(input),
+    value: checkedValue(modal.inputs.find((i) => i.custom_id === input.custom_id) ?? input),
   });
   const components = data.components.map((c) => {
     const own = ++id;
