@@ -261,6 +261,7 @@ describe("storage on S3", () => {
       "Vary 1",
       "Vary 2",
       "Regenerate",
+      "Remix",
     ]);
   });
 });

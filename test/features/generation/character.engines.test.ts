@@ -37,6 +37,7 @@ describe("/character", () => {
       "Vary 3",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(message.content).toContain("silver robot with blue eyes");
     expect(message.content).toContain(`<@${ALICE.id}>`);
@@ -100,6 +101,7 @@ describe("/character", () => {
       "Vary 2",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(message.content).toContain("Image 3: blocked by the model's safety filter");
   });
