@@ -57,7 +57,7 @@ describe("/character", () => {
     expect(confirmation.content).toContain("/video");
     const updated = h.sandbox.messages.get(message.id);
     // The picked number turns green; the Vary row and Regenerate stay grey.
-    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2, 2, 2, 2, 2]);
+    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2, 2, 2, 2, 2, 2]);
     // Images already posted are kept, not uploaded again.
     expect(updated?.attachments.map((a) => a.id)).toEqual(message.attachments.map((a) => a.id));
 
@@ -70,7 +70,7 @@ describe("/character", () => {
     await h.followUp(again);
     expect((await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id))?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
-      2, 2, 2, 3, 2, 2, 2, 2, 2,
+      2, 2, 2, 3, 2, 2, 2, 2, 2, 2,
     ]);
   });
 
@@ -78,7 +78,10 @@ describe("/character", () => {
     const h = await suite.start();
     const message = await h.character({ description: "a knight", count: 2 });
     const before = JSON.stringify(message.components);
-    for (const customId of [buttons(message)[0]?.custom_id, buttons(message).at(-1)?.custom_id] as string[]) {
+    for (const customId of [
+      buttons(message)[0]?.custom_id,
+      buttons(message).find((b) => b.label === "Regenerate")?.custom_id,
+    ] as string[]) {
       const press = h.sandbox.pressButton({ message, customId, user: BOB });
       const refusal = await h.refusal(press);
       expect(refusal.visible_to).toBe(BOB.id);
@@ -154,7 +157,7 @@ describe("/character", () => {
   it("Regenerate makes a new generation with the same parameters, for the requester only", async () => {
     const h = await suite.start();
     const message = await h.character({ description: "a bard", count: 2, aspect_ratio: "16:9" });
-    const regenerate = buttons(message).at(-1)?.custom_id as string;
+    const regenerate = buttons(message).find((b) => b.label === "Regenerate")?.custom_id as string;
     const press = h.sandbox.pressButton({ message, customId: regenerate, user: ALICE });
     const second = await h.grid(press);
     expect(second.id).not.toBe(message.id);
