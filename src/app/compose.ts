@@ -29,6 +29,7 @@ import type { Logger } from "../kit/logger.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { PredictionEvents, safetyNetPollMs } from "../predictions/completions.ts";
 import { PollTicks } from "../predictions/poll-ticks.ts";
+import { imageModel } from "../providers/image-models.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL } from "../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../providers/mock/video-provider.ts";
 import { ReplicateImageProvider } from "../providers/replicate/image-provider.ts";
@@ -303,6 +304,10 @@ function createGenerationService(
     reference: {
       provider: reference,
       model: () => (reference instanceof ReplicateImageProvider ? reference.model : MOCK_REFERENCE_MODEL),
+      maxInputs: () =>
+        reference instanceof ReplicateImageProvider
+          ? imageModel(reference.model).maxImageInputs
+          : config.mock.maxImageInputs,
       links,
     },
     // The image panel's Upscale goes to UPSCALE_MODEL, with the factor and face retouching configured.

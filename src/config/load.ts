@@ -179,7 +179,8 @@ interface CommonConfig {
   prices: Record<string, number>;
   /** How often a reply is edited at most: progress as images land, a waiting request's place, a video's time. */
   replies: { editIntervalMs: number; queueIntervalMs: number; videoProgressIntervalMs: number };
-  mock: { latencyMs: number; failureRate: number };
+  /** `maxImageInputs`: how many reference images the mock's reference model takes. */
+  mock: { latencyMs: number; failureRate: number; maxImageInputs: number };
   /**
    * The operations HTTP server: health, metrics, Replicate webhooks and signed file links. `port` 0 turns it
    * off. `publicUrl` is where Discord users and Replicate reach it (webhooks and links need it).
@@ -300,7 +301,11 @@ function commonConfig(e: Env): CommonConfig {
       queueIntervalMs: e.QUEUE_EDIT_INTERVAL_MS,
       videoProgressIntervalMs: e.VIDEO_PROGRESS_INTERVAL_MS,
     },
-    mock: { latencyMs: e.MOCK_LATENCY_MS, failureRate: e.MOCK_FAILURE_RATE },
+    mock: {
+      latencyMs: e.MOCK_LATENCY_MS,
+      failureRate: e.MOCK_FAILURE_RATE,
+      maxImageInputs: e.MOCK_MAX_IMAGE_INPUTS,
+    },
     http: httpSettings(e),
     privacyPolicyUrl: e.PRIVACY_POLICY_URL,
     role: e.ROLE,

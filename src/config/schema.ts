@@ -268,6 +268,8 @@ export const envSchema = z.object({
   VIDEO_PROGRESS_INTERVAL_MS: int(5000, 10, 300_000),
   MOCK_LATENCY_MS: int(1500, 0, 600_000),
   MOCK_FAILURE_RATE: orDefault(0, z.coerce.number({ error: "must be a number from 0 to 1" }).min(0).max(1)),
+  /** How many reference images the mock's reference model takes (nano-banana-2's 14 by default). */
+  MOCK_MAX_IMAGE_INPUTS: int(14, 1, 14),
   HTTP_PORT: int(8080, 0, 65_535),
   HTTP_HOST: orDefault("127.0.0.1", z.string().trim().min(1)),
   HTTP_MAX_CONNECTIONS: int(512, 1, 100_000),

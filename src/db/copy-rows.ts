@@ -8,11 +8,14 @@ interface TableSpec {
   table: keyof Tables;
   key: string[];
   serial?: string;
+  /** Key columns that hold integers (ordered as numbers, not by text bytes); a serial `id` is one too. */
+  integerKeys?: string[];
 }
 
 /** Tables in an order that satisfies their foreign keys, each with its primary key. */
 const TABLES: ReadonlyArray<TableSpec> = [
   { table: "generations", key: ["id"] },
+  { table: "generationReferences", key: ["generationId", "position"], integerKeys: ["position"] },
   { table: "images", key: ["id"] },
   { table: "selections", key: ["id"], serial: "selections" },
   { table: "videos", key: ["id"] },
@@ -134,7 +137,8 @@ type Untyped = Kysely<Record<string, Record<string, unknown>>>;
 type Row = Record<string, unknown>;
 
 /** A key column holding whole numbers (the auto-numbered ids); every other key column holds text. */
-const numeric = (spec: TableSpec, column: string) => spec.serial !== undefined && column === "id";
+const numeric = (spec: TableSpec, column: string) =>
+  (spec.serial !== undefined && column === "id") || (spec.integerKeys?.includes(column) ?? false);
 
 /**
  * A key column as it is ordered and compared: text by its bytes on both engines (SQLite's default; PostgreSQL's

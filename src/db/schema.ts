@@ -24,7 +24,19 @@ export interface GenerationsTable {
   deliveredAt: number | null;
   /** The image this generation was drawn from (a variation, or a scene of a reference); null for a new one. */
   parentImageId: string | null;
-  /** Where the parent image was uploaded for the model, when no signed link was used. */
+  /**
+   * Where the parent image was uploaded for the model before generation_references kept one per reference
+   * (migration 0015 copied it there); no longer written.
+   */
+  referenceUrl: string | null;
+}
+
+/** One image a generation was drawn from, at its place (1…) among the model's image inputs. */
+export interface GenerationReferencesTable {
+  generationId: string;
+  position: number;
+  imageId: string;
+  /** Where the image was uploaded for the model, when no signed link was used; cleared once it is deleted. */
   referenceUrl: string | null;
 }
 
@@ -221,6 +233,7 @@ export interface SchemaMigrationsTable {
 
 export interface Tables {
   generations: GenerationsTable;
+  generationReferences: GenerationReferencesTable;
   images: ImagesTable;
   selections: SelectionsTable;
   videos: VideosTable;

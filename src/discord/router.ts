@@ -12,6 +12,7 @@ import { handleImagePanelButton } from "./buttons/image-panel-buttons.ts";
 import { handleLibraryButton } from "./buttons/library-buttons.ts";
 import { handleModerationButton } from "./buttons/moderation-buttons.ts";
 import { handleReferenceButton } from "./buttons/reference-buttons.ts";
+import { handleRemixSubmit } from "./buttons/remix-modal.ts";
 import { handlePrivacyButton } from "./flows/privacy-delete.ts";
 import type { Command } from "./kit/command.ts";
 import { parseCustomId } from "./kit/custom-id.ts";
@@ -79,7 +80,9 @@ export class InteractionRouter {
       ...(interaction.isCommand() || interaction.isAutocomplete()
         ? { command: interaction.commandName }
         : {}),
-      ...(interaction.isMessageComponent() ? { customId: interaction.customId } : {}),
+      ...(interaction.isMessageComponent() || interaction.isModalSubmit()
+        ? { customId: interaction.customId }
+        : {}),
     });
   }
 
@@ -105,7 +108,12 @@ export class InteractionRouter {
       else if (id.handler === "ref") await handleReferenceButton(interaction, id, this.ctx);
       else if (id.handler === "lib") await handleLibraryButton(interaction, id, this.ctx);
       else if (id.handler === "priv") await handlePrivacyButton(interaction, id, this.ctx, log);
-      else await handleModerationButton(interaction, id, this.ctx, log);
+      else if (id.handler === "mod") await handleModerationButton(interaction, id, this.ctx, log);
+      else throw unrecognisedButton();
+    } else if (interaction.isModalSubmit()) {
+      const id = parseCustomId(interaction.customId);
+      if (id.handler !== "modal") throw unrecognisedButton();
+      await handleRemixSubmit(interaction, id, this.ctx, log);
     }
   }
 
@@ -118,14 +126,14 @@ export class InteractionRouter {
         command: known ? interaction.commandName : "unknown",
       };
     }
-    if (interaction.isButton()) {
+    if (interaction.isButton() || interaction.isModalSubmit()) {
       let handler = "unknown";
       try {
         handler = parseCustomId(interaction.customId).handler;
       } catch {
         // A button the bot does not recognise (its refusal was the answer).
       }
-      return { type: "button", command: handler };
+      return { type: interaction.isButton() ? "button" : "modal", command: handler };
     }
     return { type: "other", command: "unknown" };
   }
@@ -166,6 +174,10 @@ export class InteractionRouter {
     }
   }
 }
+
+/** A modal's custom_id on a button, or a button's on a modal: forged or from another bot version. */
+const unrecognisedButton = () =>
+  new UserFacingError("That is not something I recognise. It may be from an older version of the bot.");
 
 function outcomeOf(err: unknown): InteractionOutcome {
   if (err instanceof UserFacingError) return "refused";

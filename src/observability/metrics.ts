@@ -20,7 +20,7 @@ export type RouteKind = "interaction" | "bot";
 export type InteractionOutcome = "ok" | "refused" | "storage_unavailable" | "error";
 
 export interface InteractionLabels {
-  /** "command", "button", "autocomplete" or "other". */
+  /** "command", "button", "modal", "autocomplete" or "other". */
   type: string;
   /** The command's name, or the button's handler; "unknown" for anything the bot does not register. */
   command: string;

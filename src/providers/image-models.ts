@@ -12,8 +12,16 @@ export interface ImageModelSpec {
   declaredInputs: readonly string[];
   /** Whether it draws from reference images (`image_input`): variations and /character reference: need one. */
   takesReference: boolean;
-  /** `reference`: the image to draw from, as a URL or data: URI; only for a model that takes references. */
-  buildInput(request: ImageRequest, reference?: string): Record<string, unknown>;
+  /**
+   * How many images its `image_input` takes at most (0: none), from its published schema: a request with more
+   * references is refused before anything is recorded or charged.
+   */
+  maxImageInputs: number;
+  /**
+   * `references`: the images to draw from, in order, each a URL or data: URI; only for a model that takes
+   * references.
+   */
+  buildInput(request: ImageRequest, references?: readonly string[]): Record<string, unknown>;
 }
 
 const IMAGEN_INPUTS = ["prompt", "aspect_ratio", "output_format", "safety_filter_level"] as const;
@@ -24,6 +32,7 @@ function imagen(id: string, approxUsd: number): ImageModelSpec {
     approxUsd,
     declaredInputs: IMAGEN_INPUTS,
     takesReference: false,
+    maxImageInputs: 0,
     buildInput: (r) => ({
       prompt: r.prompt,
       aspect_ratio: r.aspectRatio,
@@ -36,22 +45,27 @@ function imagen(id: string, approxUsd: number): ImageModelSpec {
 const NANO_BANANA_INPUTS = ["prompt", "image_input", "aspect_ratio", "output_format"] as const;
 
 /**
- * Google's Gemini image models. `resolution` is sent where declared and kept at 1K: a character reference is
+ * Google's Gemini image models, every one with `image_input`: an array of images the model draws from, in
+ * order. How many it takes, as checked in December 2026: nano-banana's Replicate schema says only "supports
+ * multiple images", and Google documents Gemini 2.5 Flash Image (which it runs) as taking at most 3 images a
+ * prompt; nano-banana-2 and nano-banana-pro say "supports up to 14 images". (bytedance/seedream-4, checked too,
+ * takes 1–10 in its `image_input`, but returns a list of images and is not driven here.) `resolution` is sent where declared and kept at 1K: a character reference is
  * looked at in a Discord grid, and 1K keeps files under Discord's upload limit and costs at their lowest.
  */
 function nanoBanana(
   id: string,
   approxUsd: number,
-  extra: { resolution?: boolean; safety?: boolean; inputs: readonly string[] },
+  extra: { resolution?: boolean; safety?: boolean; maxImageInputs: number; inputs: readonly string[] },
 ) {
   return {
     id,
     approxUsd,
     declaredInputs: [...NANO_BANANA_INPUTS, ...extra.inputs],
     takesReference: true,
-    buildInput: (r: ImageRequest, reference?: string) => ({
+    maxImageInputs: extra.maxImageInputs,
+    buildInput: (r: ImageRequest, references?: readonly string[]) => ({
       prompt: r.prompt,
-      ...(reference ? { image_input: [reference] } : {}),
+      ...(references?.length ? { image_input: [...references] } : {}),
       aspect_ratio: r.aspectRatio,
       output_format: "png",
       ...(extra.resolution ? { resolution: "1K" } : {}),
@@ -64,13 +78,15 @@ const MODELS = [
   imagen("google/imagen-4", 0.04),
   imagen("google/imagen-4-fast", 0.02),
   imagen("google/imagen-4-ultra", 0.06),
-  nanoBanana("google/nano-banana", 0.039, { inputs: [] }),
+  nanoBanana("google/nano-banana", 0.039, { maxImageInputs: 3, inputs: [] }),
   nanoBanana("google/nano-banana-2", 0.067, {
     resolution: true,
+    maxImageInputs: 14,
     inputs: ["resolution", "image_search", "google_search"],
   }),
   nanoBanana("google/nano-banana-pro", 0.15, {
     resolution: true,
+    maxImageInputs: 14,
     safety: true,
     inputs: ["resolution", "safety_filter_level", "allow_fallback_model"],
   }),

@@ -23,9 +23,12 @@ export interface ImageRequest {
   /** 1–4; the mock provider draws it on the image. */
   slot: number;
   safetyFilterLevel?: SafetyFilterLevel;
-  /** The image to draw from (a variation, or the character of a reference): the prompt says what to draw. */
-  reference?: ReferenceImage;
-  /** Enlarge `reference` by `scale` instead of drawing (UPSCALE_MODEL): the prompt is not sent. */
+  /**
+   * The images to draw from, in order (a variation, or the characters of /character's references): the prompt
+   * says what to draw. Absent or empty: a new character.
+   */
+  references?: readonly ReferenceImage[];
+  /** Enlarge `references[0]` by `scale` instead of drawing (UPSCALE_MODEL): the prompt is not sent. */
   upscale?: { scale: number; faceEnhance: boolean };
 }
 

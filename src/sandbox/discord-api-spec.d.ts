@@ -8,5 +8,6 @@ declare module "discord-api-spec/zod" {
   export const IncomingWebhookUpdateRequestPartialSchema: ZodType;
   export const MessageCreateRequestSchema: ZodType;
   export const MessageEditRequestPartialSchema: ZodType;
+  export const ModalInteractionCallbackRequestSchema: ZodType;
   export const UpdateMessageInteractionCallbackRequestSchema: ZodType;
 }

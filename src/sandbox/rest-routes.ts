@@ -1,5 +1,10 @@
 // The routes of the local server's REST API, as a table: what discord.js calls, and what each one answers.
-import { RESTJSONErrorCodes as Codes, InteractionResponseType, MessageFlags } from "discord-api-types/v10";
+import {
+  RESTJSONErrorCodes as Codes,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+} from "discord-api-types/v10";
 import type { UploadedFile } from "./body.ts";
 import { guildObject } from "./guild.ts";
 import { type SandboxState, userPayload } from "./state.ts";
@@ -140,7 +145,10 @@ export const ROUTES: Route[] = [
   },
 ];
 
-/** Interaction callbacks (types 4–8): the reply, a deferral, a button's update, autocomplete choices. */
+/**
+ * Interaction callbacks (types 4–9): the reply, a deferral, a button's update, autocomplete choices, a modal
+ * (kept on the interaction's callback until the member submits it; see modals.ts).
+ */
 function interactionCallback({ host, params: [id, token], url, body, files, reply, invalid }: Call) {
   const interaction = host.state.interactions.get(id as string);
   if (!interaction || interaction.token !== token)
@@ -153,6 +161,17 @@ function interactionCallback({ host, params: [id, token], url, body, files, repl
   }
   if (invalid("interaction_callback")) return;
   const callback = body as { type: InteractionResponseType; data?: Record<string, unknown> };
+  if (
+    callback.type === InteractionResponseType.Modal &&
+    (interaction.type === InteractionType.ModalSubmit ||
+      interaction.type === InteractionType.ApplicationCommandAutocomplete)
+  ) {
+    // Discord opens no modal in answer to a modal's submission or to autocomplete.
+    return reply(
+      400,
+      error("Interaction callback type 9 is not allowed here", Codes.InvalidFormBodyOrContentType),
+    );
+  }
   interaction.callback = { type: callback.type, data: callback.data };
   const T = InteractionResponseType;
   if (callback.type === T.ChannelMessageWithSource || callback.type === T.DeferredChannelMessageWithSource) {

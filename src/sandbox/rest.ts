@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { RESTJSONErrorCodes as Codes } from "discord-api-types/v10";
 import { BodyTooLargeError, parseBody, readBody, type UploadedFile } from "./body.ts";
 import { error, type RestHost, ROUTES } from "./rest-routes.ts";
+import type { SandboxState } from "./state.ts";
 import type { Fault, Violation } from "./types.ts";
 import { type BodyKind, validateBody } from "./validation.ts";
 
@@ -197,4 +198,21 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   res.writeHead(status, { "Content-Type": "application/json", ...headers }).end(JSON.stringify(body));
+}
+
+/** GET /attachments/<channel>/<id>/<name>: a stored attachment's bytes, as Discord's CDN serves them. */
+export function sendAttachment(state: SandboxState, path: string, res: ServerResponse): void {
+  const [, , , id] = path.split("/");
+  const attachment = state.attachment(id);
+  if (!attachment) {
+    res.writeHead(404).end();
+    return;
+  }
+  res
+    .writeHead(200, {
+      "Content-Type": attachment.content_type ?? "application/octet-stream",
+      "Content-Length": attachment.size,
+      "Cache-Control": "max-age=3600",
+    })
+    .end(attachment.data);
 }

@@ -18,8 +18,9 @@ import {
   type InteractionInput,
   newInteraction,
 } from "./interactions.ts";
+import { modalSubmitData } from "./modals.ts";
 import { isOwnHost, originAllowed } from "./request-guard.ts";
-import { type RequestLogEntry, RestApi, sendJson } from "./rest.ts";
+import { type RequestLogEntry, RestApi, sendAttachment, sendJson } from "./rest.ts";
 import { detachedSnowflakes, SnowflakeSource, shardOf } from "./snowflake.ts";
 import { SandboxState } from "./state.ts";
 import type {
@@ -297,6 +298,28 @@ export class DiscordSandbox extends EventEmitter {
     );
   }
 
+  /**
+   * Submits the modal the bot answered `to` with (callback type 9) as `to`'s member would: a MODAL_SUBMIT
+   * interaction whose text inputs hold `values` (by custom_id; the others keep their prefilled text). Throws
+   * when there is no modal, or a value the Discord client would not send. `member`: the submitter's
+   * permissions and roles in the server, as for the press that opened it.
+   */
+  submitModal(
+    to: SandboxInteraction,
+    values: Record<string, string> = {},
+    member: { permissions?: bigint; roles?: string[] } = {},
+  ): SandboxInteraction {
+    const data = modalSubmitData(to, values);
+    const message = to.sourceMessageId ? this.messages.get(to.sourceMessageId) : undefined;
+    return this.dispatchInteraction(
+      InteractionType.ModalSubmit,
+      { user: to.user, channelId: to.channelId, ...member },
+      to.guildId,
+      data,
+      message,
+    );
+  }
+
   /** Closes the bot's gateway connections as a network failure would; the client resumes. */
   dropConnections(): void {
     this.gateway.dropConnections();
@@ -359,25 +382,9 @@ export class DiscordSandbox extends EventEmitter {
     } catch {
       return sendJson(res, 400, { message: "400: Bad Request (malformed path)", code: 0 });
     }
-    if (path.startsWith("/attachments/")) return this.serveAttachment(path, res);
+    if (path.startsWith("/attachments/")) return sendAttachment(this.state, path, res);
     if (path.startsWith("/api/v10/")) return this.rest.handle(req, res, path.slice("/api/v10".length), url);
     if (await this.pageHandler?.(req, res, url)) return;
     sendJson(res, 404, { message: "404: Not Found", code: 0 });
-  }
-
-  private serveAttachment(path: string, res: ServerResponse): void {
-    const [, , , id] = path.split("/");
-    const attachment = this.state.attachment(id);
-    if (!attachment) {
-      res.writeHead(404).end();
-      return;
-    }
-    res
-      .writeHead(200, {
-        "Content-Type": attachment.content_type ?? "application/octet-stream",
-        "Content-Length": attachment.size,
-        "Cache-Control": "max-age=3600",
-      })
-      .end(attachment.data);
   }
 }

@@ -125,7 +125,8 @@ export interface SandboxInteraction {
   type:
     | InteractionType.ApplicationCommand
     | InteractionType.MessageComponent
-    | InteractionType.ApplicationCommandAutocomplete;
+    | InteractionType.ApplicationCommandAutocomplete
+    | InteractionType.ModalSubmit;
   user: SandboxUser;
   channelId: string;
   guildId: string | undefined;

@@ -7,6 +7,7 @@ import {
   IncomingWebhookUpdateRequestPartialSchema,
   MessageCreateRequestSchema,
   MessageEditRequestPartialSchema,
+  ModalInteractionCallbackRequestSchema,
   UpdateMessageInteractionCallbackRequestSchema,
 } from "discord-api-spec/zod";
 import { z } from "zod";
@@ -28,6 +29,7 @@ function callbackSchema(body: unknown): Parser | undefined {
   if (type === 4 || type === 5) return CreateMessageInteractionCallbackRequestSchema;
   if (type === 6 || type === 7) return UpdateMessageInteractionCallbackRequestSchema;
   if (type === 8) return ApplicationCommandAutocompleteCallbackRequestSchema;
+  if (type === 9) return ModalInteractionCallbackRequestSchema;
   return undefined;
 }
 

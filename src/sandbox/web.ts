@@ -1,9 +1,10 @@
 // The sandbox's web page and the small API behind it: the channel as a chosen member sees it, live updates by
-// server-sent events, and slash commands and button presses sent as that member.
+// server-sent events, and slash commands, button presses and modal submissions sent as that member.
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { MessageFlags } from "discord-api-types/v10";
 import { BodyTooLargeError, readBody } from "./body.ts";
+import { modalOf } from "./modals.ts";
 import { hasOwnOrigin, isJson } from "./request-guard.ts";
 import {
   type DiscordSandbox,
@@ -94,6 +95,7 @@ const UI_ROUTES: UiRoute[] = [
   { method: "POST", path: "/ui/command", handle: asMember(sendCommand) },
   { method: "POST", path: "/ui/button", handle: asMember(pressButton) },
   { method: "POST", path: "/ui/autocomplete", handle: asMember(autocomplete) },
+  { method: "POST", path: "/ui/modal", handle: asMember(submitModal) },
 ];
 
 export function attachWebUi(sandbox: DiscordSandbox): void {
@@ -208,16 +210,34 @@ function refused(res: ServerResponse, status: number, error: string): undefined 
   return undefined;
 }
 
-/** POST /ui/button: presses a button on a stored message. */
-function pressButton({ sandbox, res }: UiCall, { body, actor }: MemberRequest): true {
+/** How long a press waits for the bot's answer, to hand the page a modal the bot opened (Discord's 3 s). */
+const MODAL_WAIT_MS = 3000;
+
+/**
+ * POST /ui/button: presses a button on a stored message. When the bot answers with a modal, the page gets it
+ * (`modal`, with the interaction's id to submit it with); otherwise a plain 202.
+ */
+async function pressButton({ sandbox, res }: UiCall, { body, actor }: MemberRequest): Promise<true> {
   const message = sandbox.messages.get(String(body.messageId));
   if (!message) return send(res, 404, { error: "no such message" });
-  sandbox.pressButton({
+  const interaction = sandbox.pressButton({
     message,
     customId: String(body.customId),
     user: actor,
     permissions: actor.permissions,
   });
+  await sandbox.waitFor(() => interaction.callback, MODAL_WAIT_MS, "the answer").catch(() => undefined);
+  const modal = modalOf(interaction);
+  return send(res, 202, modal ? { modal: { ...modal, interactionId: interaction.id } } : {});
+}
+
+/** POST /ui/modal: submits the modal a press of this member's opened, with the text inputs' values. */
+function submitModal({ sandbox, res }: UiCall, { body, actor }: MemberRequest): true {
+  const opened = sandbox.interactions.get(String(body.interactionId));
+  if (!opened || opened.user.id !== actor.id) return send(res, 404, { error: "no such modal" });
+  const values = (body.values ?? {}) as Record<string, unknown>;
+  const texts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)]));
+  sandbox.submitModal(opened, texts, { permissions: actor.permissions });
   return send(res, 202, {});
 }
 

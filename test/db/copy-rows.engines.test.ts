@@ -38,7 +38,7 @@ async function differences(from: Rows, to: Rows, pageSize: number): Promise<Tabl
 }
 
 describe("storage:copy's row verification", () => {
-  it("compares tables larger than a page row by row, on numbered and on two-column text keys", async () => {
+  it("compares tables larger than a page row by row, on numbered, two-column text and text-and-integer keys", async () => {
     const from = await database();
     const to = await database();
     await from.db
@@ -49,6 +49,16 @@ describe("storage:copy's row verification", () => {
       (["grid", "video"] as const).map((kind) => ({ kind, jobId, scheduledAt: 1 })),
     );
     await from.db.insertInto("pendingMessageEdits").values(edits).execute();
+    // A text and an integer key: positions past 9 would be out of order if compared as text.
+    const references = ["g1", "g2"].flatMap((generationId) =>
+      Array.from({ length: 11 }, (_, i) => ({
+        generationId,
+        position: i + 1,
+        imageId: `i${i}`,
+        referenceUrl: i % 2 ? null : `https://example.com/${i}`,
+      })),
+    );
+    await from.db.insertInto("generationReferences").values(references).execute();
     for await (const _ of copyTables(from, to, 2)) {
       // each table copied
     }
@@ -70,8 +80,21 @@ describe("storage:copy's row verification", () => {
       .insertInto("pendingMessageEdits")
       .values({ kind: "grid", jobId: "a-a", scheduledAt: 1 })
       .execute();
+    // One lineage row's upload URL cleared (as a deletion does), one gone.
+    await to.db
+      .updateTable("generationReferences")
+      .set({ referenceUrl: null })
+      .where("generationId", "=", "g1")
+      .where("position", "=", 11)
+      .execute();
+    await to.db
+      .deleteFrom("generationReferences")
+      .where("generationId", "=", "g2")
+      .where("position", "=", 2)
+      .execute();
     for (const pageSize of [1, 2, 3, 500]) {
       expect(await differences(from, to, pageSize)).toEqual([
+        { table: "generationReferences", count: 22, missing: 1, differ: 1, extra: 0 },
         { table: "auditLog", count: 5, missing: 1, differ: 1, extra: 2 },
         { table: "pendingMessageEdits", count: 10, missing: 2, differ: 0, extra: 1 },
       ]);

@@ -225,7 +225,7 @@ describe("storage on S3", () => {
     expect(shown).toBe(1);
     expect(gate.puts).toBeGreaterThan(1);
     expect(final.attachments).toEqual([]);
-    expect(buttons(final).map((b) => b.label)).toEqual(["Regenerate"]);
+    expect(buttons(final).map((b) => b.label)).toEqual(["Regenerate", "Remix"]);
     const view = await h.generationOf(final);
     expect(view.images.map((i) => [i.status, i.errorCode, i.fileName])).toEqual([
       ["failed", "storage_unavailable", null],
@@ -261,6 +261,7 @@ describe("storage on S3", () => {
       "Vary 1",
       "Vary 2",
       "Regenerate",
+      "Remix",
     ]);
   });
 });

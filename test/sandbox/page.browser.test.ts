@@ -177,4 +177,24 @@ describe.skipIf(!hasChromium)("npm run sandbox in a browser", () => {
       ),
     );
   });
+
+  it("opens Remix's modal with the description, and a submitted edit draws a new grid", async () => {
+    await asUser("Alice (member)");
+    const grid = page.locator("#messages article", { hasText: "silver robot with blue eyes" }).first();
+    await grid.locator("button", { hasText: "Remix" }).click();
+    const dialog = page.locator("dialog#modal");
+    await dialog.waitFor({ state: "visible", timeout: 10_000 });
+    expect(await dialog.locator("#modal-title").textContent()).toBe("Remix");
+    const field = dialog.locator("textarea");
+    expect(await field.inputValue()).toBe("silver robot with blue eyes");
+    expect(await field.getAttribute("maxlength")).toBe("1000");
+    await field.fill("silver robot with green eyes, waving");
+    await dialog.locator("button[type=submit]").click();
+    await dialog.waitFor({ state: "hidden" });
+    const remixed = page
+      .locator("#messages article", { hasText: "silver robot with green eyes, waving" })
+      .first();
+    await remixed.locator("button", { hasText: "Remix" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => remixed.locator(".gallery img").count()).toBe(4);
+  });
 });

@@ -8,6 +8,8 @@ export interface Behaviour {
   outcome?: Outcome;
   /** The output URL reported instead of this server's own file URL. */
   outputUrl?: string;
+  /** The PNG this prediction's output file serves instead of the server's one image (distinct outputs). */
+  outputImage?: Buffer;
   /** The output file answers 302 with this Location instead of the file. */
   redirectTo?: string;
   /**
@@ -39,6 +41,7 @@ export interface Prediction {
   outcome: Outcome;
   canceled: boolean;
   outputUrl?: string;
+  outputImage?: Buffer;
   redirectTo?: string;
   /** Where the create asked for its completion to be posted (its `webhook`). */
   webhook?: string;

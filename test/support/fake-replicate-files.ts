@@ -32,7 +32,8 @@ export function serveOutput(prediction: Prediction | undefined, image: Buffer, r
       .writeHead(200, { "Content-Type": "video/mp4", "Content-Length": SAMPLE_VIDEO.length })
       .end(SAMPLE_VIDEO);
   } else {
-    res.writeHead(200, { "Content-Type": "image/png", "Content-Length": image.length }).end(image);
+    const own = prediction.outputImage ?? image;
+    res.writeHead(200, { "Content-Type": "image/png", "Content-Length": own.length }).end(own);
   }
   return 200;
 }

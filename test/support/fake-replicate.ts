@@ -387,6 +387,7 @@ export class FakeReplicate {
       outcome: behaviour.outcome ?? "ok",
       canceled: false,
       ...(behaviour.outputUrl ? { outputUrl: behaviour.outputUrl } : {}),
+      ...(behaviour.outputImage ? { outputImage: behaviour.outputImage } : {}),
       ...(behaviour.redirectTo ? { redirectTo: behaviour.redirectTo } : {}),
       ...(typeof parsed.webhook === "string" ? { webhook: parsed.webhook } : {}),
     });

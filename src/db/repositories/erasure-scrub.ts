@@ -5,6 +5,7 @@
 import type { ExpressionBuilder } from "kysely";
 import type { Executor } from "../database.ts";
 import type { Tables } from "../schema.ts";
+import { scrubLineage, videosFramedBy } from "./erasure-links.ts";
 import type { ErasureCounts } from "./erasures-repo.ts";
 import type { PendingMessageEdit } from "./pending-message-edits-repo.ts";
 import { uploadedUrlsOf } from "./videos-repo.ts";
@@ -182,7 +183,7 @@ export class ErasureScrub {
    * given one as a reference image (they show the member's image).
    */
   private async scrubVideos({ userId, subject, now }: ScrubRequest) {
-    const framed = await this.videosFramedBy(userId);
+    const framed = await videosFramedBy(this.db, userId);
     const whose = (eb: ExpressionBuilder<Tables, "videos">) =>
       eb.or([
         eb("userId", "=", userId),
@@ -225,27 +226,6 @@ export class ErasureScrub {
     };
   }
 
-  /** Videos whose params name one of the member's images (an end frame, a reference image), in batches. */
-  private async videosFramedBy(userId: string): Promise<string[]> {
-    const images = await this.db
-      .selectFrom("images")
-      .select("id")
-      .where("generationId", "in", this.ownGenerations(userId))
-      .execute();
-    const ids = images.map((i) => i.id).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-    const found: string[] = [];
-    for (let i = 0; i < ids.length; i += 100) {
-      const batch = ids.slice(i, i + 100);
-      const rows = await this.db
-        .selectFrom("videos")
-        .select("id")
-        .where((eb) => eb.or(batch.map((id) => eb("params", "like", `%"${id}"%`))))
-        .execute();
-      found.push(...rows.map((r) => r.id));
-    }
-    return found;
-  }
-
   private videosQuery() {
     return this.db.selectFrom("videos").select(["id", "fileName", "status", "predictionId", "params"]);
   }
@@ -271,6 +251,7 @@ export class ErasureScrub {
 
   /** The member's generations lose every text and id; others' drawn from the member's images lose the link. */
   private async scrubGenerations({ userId }: ScrubRequest) {
+    const lineage = await scrubLineage(this.db, userId);
     const own = await this.db
       .selectFrom("generations")
       .select(["id", "referenceUrl"])
@@ -292,9 +273,18 @@ export class ErasureScrub {
       .set({ userId: ERASED, prompt: "", params: "{}", parentImageId: null, referenceUrl: null })
       .where("userId", "=", userId)
       .execute();
+    const edited = new Set([...own, ...children].map((g) => g.id));
     return {
-      uploads: [...own, ...children].flatMap((g) => (g.referenceUrl ? [g.referenceUrl] : [])),
-      edits: [...own, ...children].map((g) => ({ kind: "grid" as const, jobId: g.id })),
+      uploads: [
+        ...[...own, ...children].flatMap((g) => (g.referenceUrl ? [g.referenceUrl] : [])),
+        ...lineage.uploads,
+      ],
+      edits: [
+        ...[...own, ...children].map((g) => ({ kind: "grid" as const, jobId: g.id })),
+        ...lineage.children
+          .filter((id) => !edited.has(id))
+          .map((id) => ({ kind: "grid" as const, jobId: id })),
+      ],
     };
   }
 

@@ -14,6 +14,19 @@ export interface GenerationParams {
   /** An upscale's factor and face retouching, as sent (a restart sends the same). */
   scale?: number;
   faceEnhance?: boolean;
+  /**
+   * Every image the generation was drawn from, in the order the model received them (as generation_references
+   * holds them), so a grid and its Regenerate or Remix need no other read. Absent on a generation recorded with
+   * one parent only (or none): `referencesOf` reads parentImageId then.
+   */
+  referenceImageIds?: string[];
+}
+
+/** One image a generation was drawn from, at its place among the model's image inputs (1…). */
+export interface GenerationReference {
+  position: number;
+  imageId: string;
+  referenceUrl: string | null;
 }
 
 export interface InteractionRef {
@@ -38,7 +51,18 @@ export interface RecordedGeneration {
 export type NewGeneration = Omit<
   GenerationRow,
   "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
-> & { parentImageId?: string | null };
+> & {
+  parentImageId?: string | null;
+  /**
+   * Every image it is drawn from, in order; absent: `parentImageId` alone. Either way each gets its row in
+   * generation_references, and the first is the row's parent_image_id.
+   */
+  referenceImageIds?: readonly string[];
+};
+
+/** The images a new generation is drawn from, in order. */
+const referenceIdsOf = (row: NewGeneration): readonly string[] =>
+  row.referenceImageIds ?? (row.parentImageId ? [row.parentImageId] : []);
 
 const fromRaw = (row: GenerationsTable): GenerationRow => ({
   ...row,
@@ -51,15 +75,28 @@ export class GenerationsRepo {
     private readonly engine: Engine = "sqlite",
   ) {}
 
+  /** The generation's row and a generation_references row per image it is drawn from. */
   async insert(row: NewGeneration): Promise<void> {
     await this.db.insertInto("generations").values(this.columns(row)).execute();
+    const references = this.referenceRows(row);
+    if (references.length > 0) await this.db.insertInto("generationReferences").values(references).execute();
+  }
+
+  private referenceRows(row: NewGeneration) {
+    return referenceIdsOf(row).map((imageId, i) => ({
+      generationId: row.id,
+      position: i + 1,
+      imageId,
+      referenceUrl: null,
+    }));
   }
 
   /**
    * The generation and its pending slots (`slotIds[i]` is slot i + 1), in the caller's transaction; returns
    * them as a read would now find them (built from what was written: no read back). On PostgreSQL one
    * statement writes both (the slots' foreign key is checked at its end, when the generation is there): one
-   * round trip of the admission's fewer. SQLite takes no INSERT inside WITH: two statements.
+   * round trip of the admission's fewer (with the generation_references rows too). SQLite takes no INSERT
+   * inside WITH: a statement each.
    */
   async insertWithSlots(row: NewGeneration, slotIds: readonly string[]): Promise<RecordedGeneration> {
     const columns = this.columns(row);
@@ -70,16 +107,7 @@ export class GenerationsRepo {
       status: "pending" as const,
       createdAt: row.createdAt,
     }));
-    if (this.engine !== "postgres" || slots.length === 0) {
-      await this.insert(row);
-      if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
-    } else {
-      await this.db
-        .with("generation", (db) => db.insertInto("generations").values(columns).returning("id"))
-        .insertInto("images")
-        .values(slots)
-        .execute();
-    }
+    await this.write(row, slots);
     // Every column a write leaves out is NULL (the schema has no other defaults); the compiler holds these
     // literals to the row types, and a test to what a read returns on both engines.
     const generation: GenerationRow = {
@@ -117,6 +145,34 @@ export class GenerationsRepo {
     return { generation, images, states };
   }
 
+  /** The rows insertWithSlots writes: on PostgreSQL in one statement, on SQLite one statement each. */
+  private async write(
+    row: NewGeneration,
+    slots: Array<Pick<ImageRow, "id" | "generationId" | "slot" | "status" | "createdAt">>,
+  ) {
+    if (this.engine !== "postgres" || slots.length === 0) {
+      await this.insert(row);
+      if (slots.length > 0) await this.db.insertInto("images").values(slots).execute();
+      return;
+    }
+    const references = this.referenceRows(row);
+    const base = this.db.with("generation", (db) =>
+      db.insertInto("generations").values(this.columns(row)).returning("id"),
+    );
+    if (references.length === 0) {
+      await base.insertInto("images").values(slots).execute();
+      return;
+    }
+    // The references ride in the same statement (their table has no foreign key to wait for).
+    await base
+      .with("reference", (db) =>
+        db.insertInto("generationReferences").values(references).returning("position"),
+      )
+      .insertInto("images")
+      .values(slots)
+      .execute();
+  }
+
   private columns(row: NewGeneration) {
     return {
       id: row.id,
@@ -131,7 +187,7 @@ export class GenerationsRepo {
       model: row.model,
       requested: row.requested,
       createdAt: row.createdAt,
-      parentImageId: row.parentImageId ?? null,
+      parentImageId: referenceIdsOf(row)[0] ?? null,
       status: "running" as const,
     };
   }
@@ -211,15 +267,15 @@ export class GenerationsRepo {
   }
 
   /**
-   * The latest `limit` generations drawn from an image (variations, scenes), newest first; none that failed
-   * whole. `userId`: only that member's. A popular library image may have been drawn from thousands of times:
-   * the limit keeps one reply from reading them all (countFromParent counts them).
+   * The latest `limit` generations drawn from an image (variations, scenes, as any of their references), newest
+   * first; none that failed whole. `userId`: only that member's. A popular library image may have been drawn
+   * from thousands of times: the limit keeps one reply from reading them all (countFromParent counts them).
    */
   async latestFromParent(imageId: string, limit: number, userId?: string): Promise<GenerationRow[]> {
     let query = this.db
       .selectFrom("generations")
       .selectAll()
-      .where("parentImageId", "=", imageId)
+      .where("id", "in", this.drawnFrom(imageId))
       .where("status", "!=", "failed");
     if (userId !== undefined) query = query.where("userId", "=", userId);
     const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").limit(limit).execute();
@@ -231,27 +287,66 @@ export class GenerationsRepo {
     let query = this.db
       .selectFrom("generations")
       .select((eb) => eb.fn.countAll<string | number>().as("n"))
-      .where("parentImageId", "=", imageId)
+      .where("id", "in", this.drawnFrom(imageId))
       .where("status", "!=", "failed");
     if (userId !== undefined) query = query.where("userId", "=", userId);
     const row = await query.executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 
-  /** Records where the parent image was uploaded, unless a URL is recorded already; the URL recorded. */
-  async rememberReferenceUrl(id: string, url: string): Promise<string | undefined> {
+  /** The ids of the generations an image is a reference of. */
+  private drawnFrom(imageId: string) {
+    return this.db.selectFrom("generationReferences").select("generationId").where("imageId", "=", imageId);
+  }
+
+  /** The images a generation was drawn from, in the order the model received them. */
+  async references(generationId: string): Promise<GenerationReference[]> {
+    return this.db
+      .selectFrom("generationReferences")
+      .select(["position", "imageId", "referenceUrl"])
+      .where("generationId", "=", generationId)
+      .orderBy("position")
+      .execute();
+  }
+
+  /**
+   * Records where reference `position` of a generation was uploaded, unless a URL is recorded already; the URL
+   * recorded.
+   */
+  async rememberReferenceUrl(id: string, position: number, url: string): Promise<string | undefined> {
     await this.db
-      .updateTable("generations")
+      .updateTable("generationReferences")
       .set({ referenceUrl: url })
-      .where("id", "=", id)
+      .where("generationId", "=", id)
+      .where("position", "=", position)
       .where("referenceUrl", "is", null)
       .execute();
     const row = await this.db
-      .selectFrom("generations")
+      .selectFrom("generationReferences")
       .select("referenceUrl")
-      .where("id", "=", id)
+      .where("generationId", "=", id)
+      .where("position", "=", position)
       .executeTakeFirst();
     return row?.referenceUrl ?? undefined;
+  }
+
+  /**
+   * Forgets where a deleted image was uploaded for the models (its lineage rows stay: they hold ids only): no
+   * later job sends that copy, and the database keeps no address of it.
+   */
+  async forgetReferenceUrls(imageId: string): Promise<void> {
+    await this.db
+      .updateTable("generationReferences")
+      .set({ referenceUrl: null })
+      .where("imageId", "=", imageId)
+      .where("referenceUrl", "is not", null)
+      .execute();
+    await this.db
+      .updateTable("generations")
+      .set({ referenceUrl: null })
+      .where("parentImageId", "=", imageId)
+      .where("referenceUrl", "is not", null)
+      .execute();
   }
 
   async markDelivered(id: string, at: number): Promise<void> {

@@ -1,8 +1,8 @@
-// The grid's buttons: pick an image, Vary one (a new grid drawn from it) and Regenerate, each for the requester
-// only and honoured only on the generation's own message.
+// The grid's buttons: pick an image, Vary one (a new grid drawn from it), Regenerate and Remix (its modal), each
+// for the requester only and honoured only on the generation's own message.
 import { type ButtonInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { studioOf } from "../../features/generation/studio.ts";
 import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
@@ -15,13 +15,14 @@ import { originalLinks } from "../replies/generation-reply.ts";
 import { renderGrid } from "../views/grid.ts";
 import { IMAGE_PANEL_HINT, imagePanelRow } from "../views/image-panel.ts";
 import { NO_PINGS } from "../views/message.ts";
+import { renderRemixModal } from "../views/remix.ts";
 
 type GenId = Extract<CustomId, { handler: "gen" }>;
 
 /** How long a press waits for its grid's message id to be recorded (see requireOwnMessage). */
 const MESSAGE_ID_WAIT_MS = 3_000;
 
-const notYours = (ownerId: string) =>
+export const notYours = (ownerId: string) =>
   new UserFacingError(`Only <@${ownerId}> can use these buttons. Make your own with /character.`);
 
 /**
@@ -56,6 +57,7 @@ export async function handleGenerationButton(
   log: Logger,
 ) {
   if (id.action === "pick") await pickImage(interaction, id, ctx, log);
+  else if (id.action === "remix") await showRemixModal(interaction, id.generationId, ctx);
   else await drawAgain(interaction, id, ctx, log);
 }
 
@@ -134,7 +136,7 @@ async function drawAgain(
   log: Logger,
 ): Promise<void> {
   await interaction.deferReply();
-  let source: { view: GenerationView; parentImageId: string | undefined };
+  let source: { view: GenerationView; referenceImageIds: string[] };
   try {
     source = await drawingSource(interaction, id, ctx);
   } catch (err) {
@@ -143,9 +145,9 @@ async function drawAgain(
     return;
   }
   const { generation } = source.view;
-  const { parentImageId } = source;
   // Regenerating an upscale, a subtle variation or a sheet does that again; Vary N is always a plain variation.
-  const studio = id.action === "again" && parentImageId ? studioOf(generation.params) : undefined;
+  const studio =
+    id.action === "again" && source.referenceImageIds.length > 0 ? studioOf(generation.params) : undefined;
   // A variation keeps the original prompt, count and shape, and is drawn from the chosen image.
   await generateAndReply(
     interaction,
@@ -154,7 +156,7 @@ async function drawAgain(
       prompt: generation.prompt,
       count: generation.requested,
       aspectRatio: generation.params.aspectRatio as AspectRatio,
-      ...(parentImageId ? { parentImageId } : {}),
+      referenceImageIds: source.referenceImageIds,
       ...(studio ? { studio } : {}),
     },
     log,
@@ -166,7 +168,7 @@ async function drawingSource(
   interaction: ButtonInteraction,
   id: GenId,
   ctx: AppContext,
-): Promise<{ view: GenerationView; parentImageId: string | undefined }> {
+): Promise<{ view: GenerationView; referenceImageIds: string[] }> {
   await requireOwnMessage(interaction, ctx, id.generationId);
   let view = await ctx.generation.view(id.generationId);
   if (!view) throw new UserFacingError("That generation no longer exists.");
@@ -175,9 +177,9 @@ async function drawingSource(
   // and the member's running generation must have ended to let the new one in.
   if (view.images.some((i) => i.status === "pending" || i.status === "running"))
     view = (await ctx.generation.whenStored(id.generationId)) ?? view;
-  const parentImageId =
-    id.action === "vary" ? variedImage(view, id.slot) : await redrawnReference(interaction, ctx, view);
-  return { view, parentImageId };
+  const referenceImageIds =
+    id.action === "vary" ? [variedImage(view, id.slot)] : await redrawnReferences(interaction, ctx, view);
+  return { view, referenceImageIds };
 }
 
 /** The image Vary draws from: it must be stored and not deleted. */
@@ -191,20 +193,45 @@ function variedImage(view: GenerationView, slot: number): string {
 }
 
 /**
- * Regenerating a grid drawn from a reference draws from that reference again: the member's own, or another
- * member's only while this server's library still offers it (a curator may have taken it out).
+ * Regenerating (or remixing) a grid drawn from references draws from those references again, in their order:
+ * each the member's own, or another member's only while this server's library still offers it (a curator may
+ * have taken it out).
  */
-async function redrawnReference(
-  interaction: ButtonInteraction,
+export async function redrawnReferences(
+  interaction: { user: { id: string }; guildId: string | null },
   ctx: AppContext,
   view: GenerationView,
-): Promise<string | undefined> {
-  const parentImageId = view.generation.parentImageId;
-  if (!parentImageId) return undefined;
-  if (!(await ctx.references.mayDrawAgainFrom(parentImageId, interaction.user.id, interaction.guildId))) {
+): Promise<string[]> {
+  const references = referencesOf(view.generation);
+  for (const imageId of references) {
+    if (!(await ctx.references.mayDrawAgainFrom(imageId, interaction.user.id, interaction.guildId))) {
+      throw new UserFacingError(
+        references.length === 1
+          ? "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again."
+          : `Reference \`${imageId}\` of this grid is no longer available here, so the grid cannot be drawn from again.`,
+      );
+    }
+  }
+  return references;
+}
+
+/**
+ * Remix answers with a modal holding the description to edit. A modal must be the press's first answer (it
+ * cannot follow a deferral), so one read decides: the requester's, on the generation's own message.
+ */
+async function showRemixModal(
+  interaction: ButtonInteraction,
+  generationId: string,
+  ctx: AppContext,
+): Promise<void> {
+  const view = await ctx.generation.view(generationId);
+  if (!view) throw new UserFacingError("That generation no longer exists.");
+  const { generation } = view;
+  if (generation.userId !== interaction.user.id) throw notYours(generation.userId);
+  if (generation.messageId !== null && generation.messageId !== interaction.message.id) {
     throw new UserFacingError(
-      "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again.",
+      "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
     );
   }
-  return parentImageId;
+  await interaction.showModal(renderRemixModal(generation));
 }

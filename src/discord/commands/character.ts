@@ -1,5 +1,6 @@
-// /character: describe a character, get 1–4 reference images in a grid, pick one. With a reference, the images
-// draw that character (IMAGE_REFERENCE_MODEL) doing what the description says.
+// /character: describe a character, get 1–4 reference images in a grid, pick one. With references (up to three),
+// the images draw those characters (IMAGE_REFERENCE_MODEL, all of them as its image inputs, in order) doing what
+// the description says.
 import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
@@ -16,6 +17,9 @@ import type { Command } from "../kit/command.ts";
 import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { promptFrom, promptOption } from "../kit/options.ts";
 import { autocompleteReference } from "../kit/reference-autocomplete.ts";
+
+/** The reference options, in the order their images reach the model. */
+const REFERENCE_OPTIONS = ["reference", "reference2", "reference3"] as const;
 
 const ASPECT_LABELS: Record<AspectRatio, string> = {
   "1:1": "1:1 square",
@@ -48,6 +52,20 @@ export const character: Command = {
         .setAutocomplete(true)
         .setMaxLength(64),
     )
+    .addStringOption((o) =>
+      o
+        .setName("reference2")
+        .setDescription("A second character (or thing) to draw with it: a reference id or library name")
+        .setAutocomplete(true)
+        .setMaxLength(64),
+    )
+    .addStringOption((o) =>
+      o
+        .setName("reference3")
+        .setDescription("A third one: a reference id or library name")
+        .setAutocomplete(true)
+        .setMaxLength(64),
+    )
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
@@ -59,26 +77,28 @@ export const character: Command = {
     }
     if (!ASPECT_RATIOS.includes(aspectRatio))
       throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
-    const rawRef = interaction.options.getString("reference")?.trim() || undefined;
-    if (!rawRef) {
+    const rawRefs = REFERENCE_OPTIONS.map((name) => interaction.options.getString(name)?.trim()).filter(
+      (raw): raw is string => !!raw,
+    );
+    if (rawRefs.length === 0) {
       await generateAndReply(interaction, ctx, { prompt, count, aspectRatio }, log);
       return;
     }
-    // Acknowledged before the reference is looked up (the database may be across a network); a reference the
+    // Acknowledged before the references are looked up (the database may be across a network); a reference the
     // member may not use is refused privately, with nothing recorded.
     await interaction.deferReply();
-    const choice = await ctx.references.choose(rawRef, await viewerOf(interaction, ctx));
-    if (!choice.ok) {
-      const reason = choice.reason === "no_pick" ? "not_found" : choice.reason;
-      await refusePrivately(interaction, imageLookupError(reason, rawRef), log);
-      return;
+    const viewer = await viewerOf(interaction, ctx);
+    const referenceImageIds: string[] = [];
+    for (const rawRef of rawRefs) {
+      const choice = await ctx.references.choose(rawRef, viewer);
+      if (!choice.ok) {
+        const reason = choice.reason === "no_pick" ? "not_found" : choice.reason;
+        await refusePrivately(interaction, imageLookupError(reason, rawRef), log);
+        return;
+      }
+      referenceImageIds.push(choice.image.id);
     }
-    await generateAndReply(
-      interaction,
-      ctx,
-      { prompt, count, aspectRatio, parentImageId: choice.image.id },
-      log,
-    );
+    await generateAndReply(interaction, ctx, { prompt, count, aspectRatio, referenceImageIds }, log);
   },
 
   /** The member's recent references and the server library's names. */

@@ -1,9 +1,9 @@
-// /character's flow (and Regenerate's and Vary's): acknowledge, admit and record a generation, run it (or hand it
+// /character's flow (and Regenerate's, Vary's and Remix's): acknowledge, admit and record a generation, run it (or hand it
 // to the fleet's queue) and keep its message up to date until the grid is shown.
-import type { ButtonInteraction, ChatInputCommandInteraction } from "discord.js";
+import type { ButtonInteraction, ChatInputCommandInteraction, ModalSubmitInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationRequest } from "../../features/generation/generation-service.ts";
-import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { type GenerationRequest, requestedReferences } from "../../features/generation/generation-service.ts";
+import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
@@ -14,10 +14,10 @@ import { DurableReply, interactionRef } from "../replies/reply-target.ts";
 import { refusalError } from "./moderation-log.ts";
 import { enqueueGeneration } from "./queue-place.ts";
 
-type GenerationInteraction = ChatInputCommandInteraction | ButtonInteraction;
+export type GenerationInteraction = ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction;
 type GenerationParams = Pick<
   GenerationRequest,
-  "prompt" | "count" | "aspectRatio" | "parentImageId" | "studio"
+  "prompt" | "count" | "aspectRatio" | "parentImageId" | "referenceImageIds" | "studio"
 >;
 type Created = Awaited<ReturnType<AppContext["generation"]["create"]>>;
 type Accepted = Extract<Created, { ok: true }>;
@@ -33,6 +33,13 @@ export async function generateAndReply(
   params: GenerationParams,
   log: Logger,
 ): Promise<GenerationView | undefined> {
+  const tooMany = tooManyReferences(ctx, requestedReferences(params).length);
+  if (tooMany) {
+    // Refused before anything is recorded: nothing is charged.
+    if (!interaction.deferred) await interaction.deferReply();
+    await refusePrivately(interaction, tooMany, log);
+    return undefined;
+  }
   const created = await acknowledgeAndAdmit(interaction, ctx, params, log);
   if (!created.ok) {
     await refusePrivately(
@@ -179,11 +186,22 @@ async function defer(interaction: GenerationInteraction, acknowledging: { count:
   }
 }
 
-/** For a generation drawn from a reference whose every slot the model refused: the refusal to show instead. */
+/** The refusal of a request with more references than the reference model takes; undefined when it fits. */
+function tooManyReferences(ctx: AppContext, count: number): UserFacingError | undefined {
+  const limit = count > 0 ? ctx.generation.referenceLimit() : undefined;
+  if (!limit || count <= limit.maxInputs) return undefined;
+  return new UserFacingError(
+    `${limit.model} takes at most ${limit.maxInputs} reference image${limit.maxInputs === 1 ? "" : "s"}, and this request has ${count}, so nothing was drawn and nothing was charged. Use fewer references.`,
+  );
+}
+
+/** For a generation drawn from references whose every slot the model refused: the refusal to show instead. */
 function rejectedReference(view: GenerationView): UserFacingError | undefined {
   const { generation, images } = view;
-  if (!generation.parentImageId || !images.every((i) => i.errorCode === "input_rejected")) return undefined;
+  const references = referencesOf(generation);
+  if (references.length === 0 || !images.every((i) => i.errorCode === "input_rejected")) return undefined;
+  const named = references.map((id) => `\`${id}\``).join(", ");
   return new UserFacingError(
-    `${generation.model} refused reference \`${generation.parentImageId}\` as its input, so nothing was drawn and nothing was charged. Try another reference.`,
+    `${generation.model} refused reference${references.length === 1 ? "" : "s"} ${named} as its input, so nothing was drawn and nothing was charged. Try another reference.`,
   );
 }

@@ -1,6 +1,11 @@
 // Acknowledging a request before anything else: Discord allows 3 s, and with a network database a query before
 // the acknowledgement could take that long. A refusal found after a public acknowledgement is still private.
-import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from "discord.js";
+import {
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  MessageFlags,
+  type ModalSubmitInteraction,
+} from "discord.js";
 import type { UserFacingError } from "../../kit/errors.ts";
 import type { Logger } from "../../kit/logger.ts";
 
@@ -12,7 +17,7 @@ import type { Logger } from "../../kit/logger.ts";
  * goes to the router like any other.
  */
 export async function refusePrivately(
-  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  interaction: ChatInputCommandInteraction | ButtonInteraction | ModalSubmitInteraction,
   refusal: UserFacingError,
   log: Logger,
 ): Promise<void> {

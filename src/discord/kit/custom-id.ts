@@ -14,7 +14,9 @@ export type ImageAction = (typeof IMAGE_ACTIONS)[number];
 
 export type CustomId =
   | { handler: "gen"; action: "pick" | "vary"; generationId: string; slot: number }
-  | { handler: "gen"; action: "again"; generationId: string }
+  | { handler: "gen"; action: "again" | "remix"; generationId: string }
+  /** The Remix modal of a generation: its submission draws the edited description. */
+  | { handler: "modal"; action: "remix"; generationId: string }
   | { handler: "img"; action: ImageAction; imageId: string }
   | { handler: "ref"; action: "page"; userId: string; page: number }
   | { handler: "lib"; action: "page"; page: number }
@@ -33,44 +35,41 @@ export type CustomId =
 const SNOWFLAKE = /^\d{17,20}$/;
 
 export function encodeCustomId(id: CustomId): string {
-  // An image panel's id is at most 48 characters (a known action and a UUID).
-  if (id.handler === "img") return ["img", id.action, id.imageId].join(":");
-  const parts =
-    id.handler === "gen"
-      ? id.action === "pick" || id.action === "vary"
-        ? ["gen", id.action, id.generationId, String(id.slot)]
-        : ["gen", "again", id.generationId]
-      : id.handler === "ref"
-        ? ["ref", "page", id.userId, String(id.page)]
-        : id.handler === "lib"
-          ? ["lib", "page", String(id.page)]
-          : id.handler === "priv"
-            ? ["priv", id.action, id.userId]
-            : id.action === "log"
-              ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
-              : ["mod", id.action, id.userId];
-  const encoded = parts.join(":");
+  const encoded = partsOf(id).join(":");
   if (encoded.length > MAX_CUSTOM_ID_LENGTH)
     throw new RangeError(`custom_id over ${MAX_CUSTOM_ID_LENGTH} chars`);
   return encoded;
+}
+
+function partsOf(id: CustomId): string[] {
+  switch (id.handler) {
+    case "gen":
+      return id.action === "pick" || id.action === "vary"
+        ? ["gen", id.action, id.generationId, String(id.slot)]
+        : ["gen", id.action, id.generationId];
+    // An image panel's id is at most 48 characters (a known action and a UUID).
+    case "img":
+      return ["img", id.action, id.imageId];
+    case "modal":
+      return ["modal", "remix", id.generationId];
+    case "ref":
+      return ["ref", "page", id.userId, String(id.page)];
+    case "lib":
+      return ["lib", "page", String(id.page)];
+    case "priv":
+      return ["priv", id.action, id.userId];
+    case "mod":
+      return id.action === "log"
+        ? ["mod", "log", id.filter ?? "-", id.memberId ?? "-", String(id.offset)]
+        : ["mod", id.action, id.userId];
+  }
 }
 
 /** Parses a custom_id; anything malformed or forged is a user-facing error, never a crash. */
 export function parseCustomId(raw: string): CustomId {
   const parts = raw.length <= MAX_CUSTOM_ID_LENGTH ? raw.split(":") : [];
   const [handler, action, a, b] = parts;
-  if (
-    handler === "gen" &&
-    (action === "pick" || action === "vary") &&
-    parts.length === 4 &&
-    isUuid(a) &&
-    /^[1-4]$/.test(b ?? "")
-  ) {
-    return { handler, action, generationId: a, slot: Number(b) };
-  }
-  if (handler === "gen" && action === "again" && parts.length === 3 && isUuid(a)) {
-    return { handler, action, generationId: a };
-  }
+  if (handler === "gen" || handler === "modal") return parseGeneration(handler, action, a, b, parts.length);
   if (handler === "img") return parseImagePanel(action, a, parts.length);
   if (
     handler === "ref" &&
@@ -106,6 +105,25 @@ export function parseCustomId(raw: string): CustomId {
 
 const unrecognised = () =>
   new UserFacingError("That button is not one I recognise. It may be from an older version of the bot.");
+
+/** A grid's buttons (`gen:pick|vary:<uuid>:<slot>`, `gen:again|remix:<uuid>`) and its Remix modal. */
+function parseGeneration(
+  handler: "gen" | "modal",
+  action: string | undefined,
+  generationId: string | undefined,
+  slot: string | undefined,
+  parts: number,
+): CustomId {
+  if (!isUuid(generationId)) throw unrecognised();
+  if (handler === "modal") {
+    if (action === "remix" && parts === 3) return { handler, action, generationId };
+    throw unrecognised();
+  }
+  if ((action === "pick" || action === "vary") && parts === 4 && /^[1-4]$/.test(slot ?? ""))
+    return { handler, action, generationId, slot: Number(slot) };
+  if ((action === "again" || action === "remix") && parts === 3) return { handler, action, generationId };
+  throw unrecognised();
+}
 
 /** `img:<action>:<image uuid>`: a known action on an image named by a valid UUID. */
 function parseImagePanel(action: string | undefined, imageId: string | undefined, parts: number): CustomId {

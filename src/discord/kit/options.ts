@@ -30,7 +30,12 @@ export function promptOption(name: string, description: string) {
  * says what to write when it is empty.
  */
 export function promptFrom(interaction: ChatInputCommandInteraction, name: string, hint: string): string {
-  const text = cleanDescription(interaction.options.getString(name, true));
+  return checkedPrompt(interaction.options.getString(name, true), name, hint);
+}
+
+/** Free text typed anywhere (an option, a modal's field), cleaned and checked as promptFrom says. */
+export function checkedPrompt(raw: string, name: string, hint: string): string {
+  const text = cleanDescription(raw);
   if (text.length === 0) throw new UserFacingError(`The ${name} is empty. ${hint}`);
   if (text.length > MAX_PROMPT_LENGTH) {
     throw new UserFacingError(`The ${name} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`);

@@ -1,7 +1,7 @@
 // A generation's message: its progress while images land, then the grid with its buttons.
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
-import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { sheetViewName } from "../../features/generation/studio.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
@@ -68,7 +68,10 @@ type GridOptions = {
 };
 type StoredImage = GenerationView["images"][number];
 
-/** The finished grid: select buttons for the images that exist, Regenerate, and why any slot failed. */
+/**
+ * The finished grid: select buttons for the images that exist, Regenerate and Remix (the description edited in
+ * a modal), and why any slot failed.
+ */
 export function renderGrid(view: GenerationView, options: GridOptions = {}): RenderedMessage {
   const { generation, images } = view;
   if (generation.userId === ERASED) return ERASED_GRID;
@@ -80,19 +83,26 @@ export function renderGrid(view: GenerationView, options: GridOptions = {}): Ren
     emoji: { name: "🔁" },
     custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
   };
-  if (stored.length === 0) return renderEmptyGrid(view, again);
+  const remix: APIButtonComponent = {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label: "Remix",
+    emoji: { name: "✏️" },
+    custom_id: encodeCustomId({ handler: "gen", action: "remix", generationId: generation.id }),
+  };
+  if (stored.length === 0) return renderEmptyGrid(view, [again, remix]);
   return {
     content: gridLines(view, stored, options).join("\n"),
     components: [
       { type: ComponentType.ActionRow, components: pickButtons(generation.id, stored, options.pickedSlot) },
       { type: ComponentType.ActionRow, components: varyButtons(generation.id, stored) },
-      { type: ComponentType.ActionRow, components: [again] },
+      { type: ComponentType.ActionRow, components: [again, remix] },
     ],
   };
 }
 
-/** A grid with no image left: every one was deleted, or none could be made (Regenerate stays). */
-function renderEmptyGrid(view: GenerationView, again: APIButtonComponent): RenderedMessage {
+/** A grid with no image left: every one was deleted, or none could be made (Regenerate and Remix stay). */
+function renderEmptyGrid(view: GenerationView, retry: APIButtonComponent[]): RenderedMessage {
   const { generation, images } = view;
   if (images.some((i) => i.deletedAt !== null)) {
     // Nothing left to show or pick; a moderator's removal does not repeat the prompt either.
@@ -115,7 +125,7 @@ function renderEmptyGrid(view: GenerationView, again: APIButtonComponent): Rende
       ...failureLines(view),
       "Nothing was stored. Try again, or reword the description.",
     ].join("\n"),
-    components: [{ type: ComponentType.ActionRow, components: [again] }],
+    components: [{ type: ComponentType.ActionRow, components: retry }],
   };
 }
 
@@ -192,11 +202,12 @@ function sheetLine(generation: GenerationView["generation"], stored: readonly St
   return [`Turnaround sheet: ${views.map((v) => `${v.slot} ${v.name}`).join(" · ")}.`];
 }
 
-/** For a generation drawn from an image: which one, and which model drew it. */
+/** For a generation drawn from images: which ones, in order, and which model drew it. */
 function lineageLine(generation: GenerationView["generation"]): string[] {
-  return generation.parentImageId
-    ? [`Drawn from reference \`${generation.parentImageId}\` by ${generation.model}.`]
-    : [];
+  const references = referencesOf(generation);
+  if (references.length === 0) return [];
+  const named = references.map((id) => `\`${id}\``).join(", ");
+  return [`Drawn from reference${references.length === 1 ? "" : "s"} ${named} by ${generation.model}.`];
 }
 
 /** A generation that a shutdown interrupted: it is resumed when the bot is back. */

@@ -69,8 +69,8 @@ function libraryLine(names: readonly string[]): string[] {
  * `budget` characters: each list gets half, and what one does not need goes to the other.
  */
 function lineageSections(lineage: Lineage, budget: number): string[] {
-  const parent = lineage.parentImageId
-    ? `Drawn from: \`${lineage.parentImageId}\``
+  const parent = lineage.parents.length
+    ? `Drawn from: ${lineage.parents.map((p) => `\`${p.imageId}\`${p.deleted ? " (deleted)" : ""}`).join(", ")}`
     : "Drawn from: nothing (a new character)";
   const variations =
     lineage.childCount === 0

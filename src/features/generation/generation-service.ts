@@ -3,7 +3,6 @@
 import type { DataStore } from "../../db/data-store.ts";
 import type { Repos } from "../../db/repos.ts";
 import type {
-  GenerationParams,
   GenerationRow,
   GenerationStatus,
   GenerationsRepo,
@@ -31,7 +30,7 @@ import {
 } from "./generation-view.ts";
 import { SettlingRuns, STORED_WAIT_MS } from "./settling-runs.ts";
 import { SlotJobs } from "./slot-jobs.ts";
-import type { StudioAction } from "./studio.ts";
+import { type StudioAction, studioParams } from "./studio.ts";
 
 export const MAX_IMAGES = 4;
 export const MAX_PROMPT_LENGTH = 1000;
@@ -44,10 +43,20 @@ export interface GenerationRequest {
   count: number;
   aspectRatio: AspectRatio;
   interaction?: InteractionRef;
-  /** The image to draw from (a Vary press, /character reference:): drawn by the reference model. */
+  /** The image to draw from (a Vary press): drawn by the reference model. */
   parentImageId?: string;
   /** What the image panel asked of `parentImageId` (an upscale, a subtle variation, a sheet); unset: a variation. */
   studio?: StudioAction;
+  /**
+   * The images to draw from, in the order the reference model receives them (/character's references, a
+   * Remix); when given, `parentImageId` is ignored and the first of them is the generation's parent.
+   */
+  referenceImageIds?: readonly string[];
+}
+
+/** The images a request draws from, in order. */
+export function requestedReferences(request: Pick<GenerationRequest, "parentImageId" | "referenceImageIds">) {
+  return request.referenceImageIds ?? (request.parentImageId ? [request.parentImageId] : []);
 }
 
 /** How often a press on a grid looks again for its last image to be recorded (see whenStored). */
@@ -70,7 +79,13 @@ export interface GenerationServiceDeps extends PredictionJobDeps {
    * Generations drawn from an image: the provider and model that take a reference (IMAGE_REFERENCE_MODEL), and
    * the signed links the image reaches the model by when PUBLIC_URL is set.
    */
-  reference?: { provider: ImageProvider; model: () => string; links: LinkSigner };
+  reference?: {
+    provider: ImageProvider;
+    model: () => string;
+    /** How many images the reference model takes as its inputs. */
+    maxInputs: () => number;
+    links: LinkSigner;
+  };
   /** The image panel's Upscale: UPSCALE_MODEL's provider, its model, and the factor and face retouching sent. */
   upscale?: { provider: ImageProvider; model: () => string; scale: number; faceEnhance: boolean };
   logger: Logger;
@@ -131,11 +146,11 @@ export class GenerationService {
       throw new RangeError(`count must be 1–${MAX_IMAGES}`);
     }
     const id = newId();
-    const parentId = request.parentImageId;
-    const model = this.modelFor(request);
+    const references = [...new Set(requestedReferences(request))];
+    const model = this.modelFor(request, references);
     const recorded = await this.deps.data.transaction(
       async (tx) => {
-        if (parentId) {
+        for (const parentId of references) {
           // Checked again where it is recorded: an image deleted since the command looked it up is not drawn
           // from (nor charged for).
           const parent = await tx.images.get(parentId);
@@ -143,38 +158,45 @@ export class GenerationService {
         }
         const admission = (await admit?.(id, model, tx)) ?? { ok: true as const };
         if (!admission.ok) return admission;
-        const recorded = await this.insert(id, model, request, tx);
+        const recorded = await this.insert(id, model, { ...request, referenceImageIds: references }, tx);
         return { ok: true as const, generationId: id, recorded };
       },
       {
         locks: [
           ...admissionLocks(request.userId, request.guildId),
           // The lock a deletion takes: drawn from an image before it is deleted, or not at all.
-          ...(parentId ? [`image:${parentId}`] : []),
+          ...references.map((parentId) => `image:${parentId}`),
         ],
       },
     );
     return recorded;
   }
 
-  /** The model a request is recorded (and charged) with: the upscaler, the reference model, or IMAGE_MODEL. */
-  private modelFor(request: GenerationRequest): string {
-    if (request.studio && !request.parentImageId) throw new Error(`${request.studio} needs an image`);
+  /**
+   * The model a request is recorded (and charged) with: the upscaler for an upscale, the reference model for
+   * images drawn from references (at most as many as it takes), else IMAGE_MODEL.
+   */
+  private modelFor(request: GenerationRequest, references: readonly string[]): string {
+    if (request.studio && references.length !== 1) throw new Error(`${request.studio} needs one image`);
     if (request.studio === "upscale") {
       if (!this.deps.upscale) throw new Error("no upscale model configured");
       return this.deps.upscale.model();
     }
-    if (!request.parentImageId) return this.deps.model();
-    if (!this.deps.reference) throw new Error("no reference model configured");
-    return this.deps.reference.model();
+    if (references.length === 0) return this.deps.model();
+    const limit = this.referenceLimit();
+    if (!limit) throw new Error("no reference model configured");
+    if (references.length > limit.maxInputs)
+      throw new RangeError(`${limit.model} takes at most ${limit.maxInputs} reference images`);
+    return limit.model;
   }
 
-  /** What the panel's action records in the generation's params, so every run sends the same. */
-  private studioParams(request: GenerationRequest): Partial<GenerationParams> {
-    if (!request.studio) return {};
-    if (request.studio !== "upscale" || !this.deps.upscale) return { studio: request.studio };
-    const { scale, faceEnhance } = this.deps.upscale;
-    return { studio: request.studio, scale, faceEnhance };
+  /**
+   * The model images drawn from references go to (IMAGE_REFERENCE_MODEL) and how many it takes; undefined
+   * when none is configured.
+   */
+  referenceLimit(): { model: string; maxInputs: number } | undefined {
+    const reference = this.deps.reference;
+    return reference && { model: reference.model(), maxInputs: reference.maxInputs() };
   }
 
   /** The generation's row and its pending slots, in the transaction that admitted it. */
@@ -186,6 +208,7 @@ export class GenerationService {
   ): Promise<RecordedGeneration> {
     // Only a level the server chose is recorded and sent; a model that cannot apply it is named on the grid.
     // Read in the transaction, which has the server's settings from the admission already.
+    const references = [...requestedReferences(request)];
     const safety = await this.deps.safetyLevel?.(request.guildId, tx.guildSettings);
     return tx.generations.insertWithSlots(
       {
@@ -200,12 +223,13 @@ export class GenerationService {
         params: {
           aspectRatio: request.aspectRatio,
           ...(safety ? { safetyFilterLevel: safety } : {}),
-          ...this.studioParams(request),
+          ...studioParams(request.studio, this.deps.upscale),
+          ...(references.length > 0 ? { referenceImageIds: references } : {}),
         },
         model,
         requested: request.count,
         createdAt: this.deps.clock.now(),
-        parentImageId: request.parentImageId ?? null,
+        referenceImageIds: references,
       },
       Array.from({ length: request.count }, () => newId()),
     );

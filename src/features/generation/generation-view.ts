@@ -29,3 +29,8 @@ export type LandedListener = (view: GenerationView) => undefined | Promise<unkno
 export function isOpen(image: Pick<ImageRow, "status">): boolean {
   return image.status === "pending" || image.status === "running";
 }
+
+/** The images a generation was drawn from, in order: none for a new character. */
+export function referencesOf(generation: Pick<GenerationRow, "params" | "parentImageId">): string[] {
+  return generation.params.referenceImageIds ?? (generation.parentImageId ? [generation.parentImageId] : []);
+}

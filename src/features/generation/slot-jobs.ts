@@ -16,6 +16,7 @@ import type {
   SafetyFilterLevel,
 } from "../../providers/types.ts";
 import { referenceImageInput } from "../references/reference-image.ts";
+import { referencesOf } from "./generation-view.ts";
 import { studioOf, studioPrompt } from "./studio.ts";
 
 /** An upscale's factor and face retouching as its generation recorded them. */
@@ -56,8 +57,11 @@ export interface KnownSlot {
 type DrawnFrom = NonNullable<SlotModels["reference"]>;
 
 export class SlotJobs {
-  /** A parent image being prepared for the model, by generation: its slots start together and share one upload. */
-  private readonly parentInputs = new Map<string, Promise<ReferenceImage>>();
+  /**
+   * The images a generation is drawn from being prepared for the model, by generation: its slots start together
+   * and share one upload of each.
+   */
+  private readonly parentInputs = new Map<string, Promise<ReferenceImage[]>>();
 
   constructor(
     private readonly deps: SlotJobsDeps,
@@ -88,7 +92,7 @@ export class SlotJobs {
         ...(generation.params.safetyFilterLevel
           ? { safetyFilterLevel: generation.params.safetyFilterLevel as SafetyFilterLevel }
           : {}),
-        ...(drawnFrom ? { reference: await this.sharedParentImage(generation, drawnFrom) } : {}),
+        ...(drawnFrom ? { references: await this.sharedParentImages(generation, drawnFrom) } : {}),
       }),
       markStarted: async (started) => {
         await images.markStarted(imageId, started.predictionId, started.model);
@@ -104,7 +108,7 @@ export class SlotJobs {
   /** Where a generation drawn from an image goes: the upscaler for an upscale, else the reference model. */
   private drawnFrom(generation: GenerationRow): DrawnFrom | undefined {
     const { reference, upscale } = this.deps;
-    if (!generation.parentImageId || !reference) return undefined;
+    if (referencesOf(generation).length === 0 || !reference) return undefined;
     if (studioOf(generation.params) !== "upscale") return reference;
     if (!upscale) throw new Error("an upscale was recorded but no upscale model is configured");
     return { provider: upscale.provider, links: reference.links };
@@ -135,28 +139,37 @@ export class SlotJobs {
     log.info({ bytes: facts.bytes }, "image stored");
   }
 
-  private sharedParentImage(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage> {
+  private sharedParentImages(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage[]> {
     const pending = this.parentInputs.get(generation.id);
     if (pending) return pending;
-    const made = this.parentImage(generation, drawnFrom).finally(() =>
+    const made = this.parentImages(generation, drawnFrom).finally(() =>
       this.parentInputs.delete(generation.id),
     );
     this.parentInputs.set(generation.id, made);
     return made;
   }
 
-  /** The image a generation is drawn from, as its model receives it (the same way /video sends its input). */
-  private async parentImage(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage> {
+  /**
+   * The images a generation is drawn from, in order, as its model receives them (each the same way /video sends
+   * its input), each with the upload URL recorded on its own generation_references row.
+   */
+  private async parentImages(generation: GenerationRow, drawnFrom: DrawnFrom): Promise<ReferenceImage[]> {
     const { generations, images, files } = this.deps;
-    const parent = generation.parentImageId ? await images.get(generation.parentImageId) : undefined;
-    return referenceImageInput(
-      { links: drawnFrom.links, files, host: drawnFrom.provider },
-      parent,
-      { createdAt: generation.createdAt, runsForMs: this.deps.timeoutMs },
-      {
-        recorded: async () => (await generations.get(generation.id))?.referenceUrl ?? undefined,
-        remember: (url) => generations.rememberReferenceUrl(generation.id, url),
-      },
+    const rows = await generations.references(generation.id);
+    return Promise.all(
+      rows.map(async (row) =>
+        referenceImageInput(
+          { links: drawnFrom.links, files, host: drawnFrom.provider },
+          await images.get(row.imageId),
+          { createdAt: generation.createdAt, runsForMs: this.deps.timeoutMs },
+          {
+            recorded: async () =>
+              (await generations.references(generation.id)).find((r) => r.position === row.position)
+                ?.referenceUrl ?? undefined,
+            remember: (url) => generations.rememberReferenceUrl(generation.id, row.position, url),
+          },
+        ),
+      ),
     );
   }
 }

@@ -69,3 +69,13 @@ export function upscaleFits(image: { width: number | null; height: number | null
   if (image.width === null || image.height === null) return false;
   return image.width * scale * image.height * scale <= MAX_IMAGE_PIXELS;
 }
+
+/** What the panel's action records in the generation's params, so every run sends the same. */
+export function studioParams(
+  studio: StudioAction | undefined,
+  upscale: { scale: number; faceEnhance: boolean } | undefined,
+): Partial<GenerationParams> {
+  if (!studio) return {};
+  if (studio !== "upscale" || !upscale) return { studio };
+  return { studio, scale: upscale.scale, faceEnhance: upscale.faceEnhance };
+}

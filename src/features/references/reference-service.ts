@@ -65,7 +65,8 @@ export type ReferenceChoice =
  * member's variations and videos of a library image are theirs), a moderator of the image's server all of it.
  */
 export interface Lineage {
-  parentImageId: string | null;
+  /** The images its generation was drawn from, in order, each with whether it is deleted since. */
+  parents: Array<{ imageId: string; deleted: boolean }>;
   /** How many generations the viewer may see were drawn from the image in all. */
   childCount: number;
   /** The latest of them (LINEAGE_SHOWN at most), newest first, each with its stored images. */
@@ -188,6 +189,8 @@ export class ReferenceService {
     if (!current || !(await images.markDeleted(image.id, now, deletedBy))) return undefined;
     const gone = await videos.markDeletedForImage(image.id, now, deletedBy);
     const libraryEntries = await tx.library.removeForImage(image.id);
+    // The generations drawn from it keep it in their lineage (ids only), not where it was uploaded for them.
+    await tx.generations.forgetReferenceUrls(image.id);
     // The library's previews of the image go with it.
     const fileNames = [
       current.fileName,
@@ -309,8 +312,8 @@ export class ReferenceService {
     const { generations, images, videos } = this.deps;
     const moderates = viewer.canModerate && viewer.guildId !== null && viewer.guildId === image.guildId;
     const whose = moderates ? undefined : viewer.userId;
-    const [own, children, childCount, latestVideos, videoCount] = await Promise.all([
-      generations.get(image.generationId),
+    const [parentRows, children, childCount, latestVideos, videoCount] = await Promise.all([
+      generations.references(image.generationId),
       generations.latestFromParent(image.id, LINEAGE_SHOWN, whose),
       generations.countFromParent(image.id, whose),
       videos.latestForImage(image.id, VIDEOS_SHOWN, whose),
@@ -324,8 +327,14 @@ export class ReferenceService {
           .map((i) => i.id),
       })),
     );
+    const parents = await Promise.all(
+      parentRows.map(async (row) => ({
+        imageId: row.imageId,
+        deleted: (await images.get(row.imageId))?.deletedAt !== null,
+      })),
+    );
     return {
-      parentImageId: own?.parentImageId ?? null,
+      parents,
       childCount,
       children: made,
       videoCount,

@@ -23,9 +23,11 @@ export class MockImageProvider extends MockPredictions implements ImageProvider 
   private readonly held = new Map<string, Buffer>();
 
   async start(request: ImageRequest): Promise<StartedPrediction> {
-    if (request.reference) assertReference(request.reference);
-    if (request.upscale && request.reference) {
-      const source = this.hold(request.reference);
+    const references = request.references ?? [];
+    for (const reference of references) assertReference(reference);
+    const enlarged = references[0];
+    if (request.upscale && enlarged) {
+      const source = this.hold(enlarged);
       return {
         predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio, {
           scale: request.upscale.scale,
@@ -36,7 +38,7 @@ export class MockImageProvider extends MockPredictions implements ImageProvider 
     }
     return {
       predictionId: this.ticket(request.prompt, request.slot, request.aspectRatio),
-      model: request.reference ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
+      model: references.length > 0 ? MOCK_REFERENCE_MODEL : MOCK_MODEL,
     };
   }
 

@@ -72,13 +72,23 @@ export class ReplicateImageProvider extends ReplicateProvider<ImageRequest> impl
     return this.options.logger;
   }
 
-  /** The model's input for a request; one that carries a reference goes only to a model that takes one. */
+  /**
+   * The model's input for a request; one that carries references goes only to a model that takes as many
+   * (the services refuse more before anything is recorded; this holds for a model switched in between).
+   */
   private input(model: ImageModelId, request: ImageRequest): Record<string, unknown> {
     const spec = imageModel(model);
-    if (request.reference && !spec.takesReference) {
+    const references = request.references ?? [];
+    if (references.length > 0 && !spec.takesReference) {
       throw new PredictionFailure("provider_error", `${model} cannot draw from a reference image`);
     }
-    return spec.buildInput(request, request.reference ? referenceInput(request.reference) : undefined);
+    if (references.length > spec.maxImageInputs) {
+      throw new PredictionFailure(
+        "provider_error",
+        `${model} takes at most ${spec.maxImageInputs} reference images, not ${references.length}`,
+      );
+    }
+    return spec.buildInput(request, references.map(referenceInput));
   }
 
   protected downloadLimits() {

@@ -54,10 +54,11 @@ export class ReplicateUpscaleProvider extends ReplicateProvider<ImageRequest> im
 
   /** Only an upscale of a stored image goes here: anything else is a mistake, failed before it costs. */
   private input(request: ImageRequest): Record<string, unknown> {
-    if (!request.upscale || !request.reference) {
-      throw new PredictionFailure("provider_error", `${this.options.model} only enlarges a stored image`);
+    const image = request.references?.[0];
+    if (!request.upscale || !image || request.references?.length !== 1) {
+      throw new PredictionFailure("provider_error", `${this.options.model} only enlarges one stored image`);
     }
     const { scale, faceEnhance } = request.upscale;
-    return upscaleModel(this.options.model).buildInput(referenceInput(request.reference), scale, faceEnhance);
+    return upscaleModel(this.options.model).buildInput(referenceInput(image), scale, faceEnhance);
   }
 }

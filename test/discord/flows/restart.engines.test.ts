@@ -239,6 +239,7 @@ describe("jobs survive a SIGKILL without paying twice", () => {
       "Vary 3",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(delivered.content).toContain("Image 2: the image service failed");
     // The expired interaction's reply was left alone.

@@ -260,7 +260,7 @@ describe.each(PROMPTS.map((p) => [p.length, p] as const))(
 
     it("/reference info and show with 100 videos, 100 variations and 25 library names", () => {
       const lineage = {
-        parentImageId: UUID,
+        parents: Array.from({ length: 3 }, (_, n) => ({ imageId: uuid(n), deleted: n === 1 })),
         childCount: 100,
         children: Array.from({ length: 100 }, (_, n) => ({
           generation: generation(prompt),
@@ -282,7 +282,7 @@ describe.each(PROMPTS.map((p) => [p.length, p] as const))(
         "reference info, no lineage",
         renderImageInfo(imageWithOwner(prompt), false, undefined, names),
       );
-      const empty = { parentImageId: null, childCount: 0, children: [], videoCount: 0, videos: [] };
+      const empty = { parents: [], childCount: 0, children: [], videoCount: 0, videos: [] };
       expectFits("reference info, nothing made", renderImageInfo(imageWithOwner(prompt), false, empty));
     });
 

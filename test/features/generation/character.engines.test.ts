@@ -37,6 +37,7 @@ describe("/character", () => {
       "Vary 3",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(message.content).toContain("silver robot with blue eyes");
     expect(message.content).toContain(`<@${ALICE.id}>`);
@@ -56,7 +57,7 @@ describe("/character", () => {
     expect(confirmation.content).toContain("/video");
     const updated = h.sandbox.messages.get(message.id);
     // The picked number turns green; the Vary row and Regenerate stay grey.
-    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2, 2, 2, 2, 2]);
+    expect(buttons(updated ?? message).map((b) => b.style)).toEqual([2, 3, 2, 2, 2, 2, 2, 2, 2, 2]);
     // Images already posted are kept, not uploaded again.
     expect(updated?.attachments.map((a) => a.id)).toEqual(message.attachments.map((a) => a.id));
 
@@ -69,7 +70,7 @@ describe("/character", () => {
     await h.followUp(again);
     expect((await h.ctx.references.currentSelection(ALICE.id, h.sandbox.guild.id))?.image.slot).toBe(4);
     expect(buttons(h.sandbox.messages.get(message.id) ?? message).map((b) => b.style)).toEqual([
-      2, 2, 2, 3, 2, 2, 2, 2, 2,
+      2, 2, 2, 3, 2, 2, 2, 2, 2, 2,
     ]);
   });
 
@@ -77,7 +78,10 @@ describe("/character", () => {
     const h = await suite.start();
     const message = await h.character({ description: "a knight", count: 2 });
     const before = JSON.stringify(message.components);
-    for (const customId of [buttons(message)[0]?.custom_id, buttons(message).at(-1)?.custom_id] as string[]) {
+    for (const customId of [
+      buttons(message)[0]?.custom_id,
+      buttons(message).find((b) => b.label === "Regenerate")?.custom_id,
+    ] as string[]) {
       const press = h.sandbox.pressButton({ message, customId, user: BOB });
       const refusal = await h.refusal(press);
       expect(refusal.visible_to).toBe(BOB.id);
@@ -100,6 +104,7 @@ describe("/character", () => {
       "Vary 2",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(message.content).toContain("Image 3: blocked by the model's safety filter");
   });
@@ -108,7 +113,7 @@ describe("/character", () => {
     const h = await suite.start();
     const message = await h.character({ description: "x [mock:provider_error]", count: 2 });
     expect(message.attachments).toEqual([]);
-    expect(buttons(message).map((b) => b.label)).toEqual(["Regenerate"]);
+    expect(buttons(message).map((b) => b.label)).toEqual(["Regenerate", "Remix"]);
     expect(message.content).toContain("No image could be made");
     expect(message.content).toContain("Image 1: the image service failed");
     expect(message.content).toContain("Image 2: the image service failed");
@@ -152,7 +157,7 @@ describe("/character", () => {
   it("Regenerate makes a new generation with the same parameters, for the requester only", async () => {
     const h = await suite.start();
     const message = await h.character({ description: "a bard", count: 2, aspect_ratio: "16:9" });
-    const regenerate = buttons(message).at(-1)?.custom_id as string;
+    const regenerate = buttons(message).find((b) => b.label === "Regenerate")?.custom_id as string;
     const press = h.sandbox.pressButton({ message, customId: regenerate, user: ALICE });
     const second = await h.grid(press);
     expect(second.id).not.toBe(message.id);

@@ -37,7 +37,7 @@ describe("Vary", () => {
     const h = await onReplicate();
     const grid = await h.character({ description: "a brass automaton", count: 2 });
     const first = await h.generationOf(grid);
-    expect(buttons(grid).map((b) => b.label)).toEqual(["1", "2", "Vary 1", "Vary 2", "Regenerate"]);
+    expect(buttons(grid).map((b) => b.label)).toEqual(["1", "2", "Vary 1", "Vary 2", "Regenerate", "Remix"]);
     expect(replicate.fake.creates.map((c) => c.model)).toEqual(["google/imagen-4", "google/imagen-4"]);
     const chosen = first.images[1];
     if (!chosen?.fileName) throw new Error("no image 2");

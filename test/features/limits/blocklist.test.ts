@@ -116,6 +116,6 @@ describe("the prompt blocklist", () => {
       expect(refused.content, description).toContain("That description is not allowed in this server");
     }
     const harmless = await h.character({ description: "a gorgeous knight", count: 1 });
-    expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Vary 1", "Regenerate"]);
+    expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Vary 1", "Regenerate", "Remix"]);
   });
 });

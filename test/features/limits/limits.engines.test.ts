@@ -103,7 +103,7 @@ describe("allowances, running jobs and the blocklist", () => {
     expect(audit.every((a) => a.action === "prompt_blocked" && a.actorId === ALICE.id)).toBe(true);
     expect(audit.map((a) => a.details.entry).sort()).toEqual(["blood*", "gore", "gore", "gore", "gore"]);
     const harmless = await h.character({ description: "a gorgeous knight", count: 1 });
-    expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Vary 1", "Regenerate"]);
+    expect(buttons(harmless).map((b) => b.label)).toEqual(["1", "Vary 1", "Regenerate", "Remix"]);
   });
 
   it("applies the video allowance to /video", async () => {

@@ -72,6 +72,7 @@ describe("deleting a reference", () => {
       "Vary 3",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     // The old button for it answers that it is gone; other references are untouched.
     const press = h.sandbox.pressButton({
@@ -136,6 +137,7 @@ describe("deleting a reference", () => {
       "Vary 3",
       "Vary 4",
       "Regenerate",
+      "Remix",
     ]);
     expect(updated.attachments.map((a) => a.filename)).toEqual([
       "character-2.png",
@@ -234,6 +236,7 @@ describe("deleting a reference", () => {
         "Vary 3",
         "Vary 4",
         "Regenerate",
+        "Remix",
       ]);
       // Read through a repository on the database the other process writes.
       await eventually(
