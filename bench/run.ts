@@ -137,7 +137,8 @@ class BotProcess {
       },
       { preload: ["./bench/probe.mjs"], inheritOutput: true, tsx: BOT_TSX },
     );
-    await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
+    if (env.INTERACTIONS_MODE === "http") await answersPing(sandbox);
+    else await sandbox.waitFor(() => sandbox.connected, 30_000, "the bot to connect");
     const startMs = performance.now() - spawnedAt;
     await new Promise((r) => setTimeout(r, 300));
     return new BotProcess(bot, probeFile, dataDir, engineEnv, startMs);
@@ -164,6 +165,42 @@ class BotProcess {
     await this.bot.stop("SIGTERM");
     await sandbox.waitFor(() => !sandbox.connected, 10_000, "the bot to disconnect");
   }
+}
+
+/** An HTTP-interactions bot is up once its /interactions answers a signed PING. */
+async function answersPing(sandbox: DiscordSandbox): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await sandbox.http.post(JSON.stringify({ type: 1 }))).status !== 200) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the bot's /interactions");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Acknowledgement latency over HTTP interactions (INTERACTIONS_MODE=http, no gateway): a bot on the same
+ * database answers /character count 1 in the HTTP response; from the interaction sent to its answer read.
+ */
+async function httpAcknowledgements(
+  sandbox: DiscordSandbox,
+  fake: { url: string; origin: string },
+  common: Record<string, string>,
+  engine: BenchEngine,
+  after: BotProcess,
+): Promise<number[]> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  sandbox.http.url = `http://127.0.0.1:${port}/interactions`;
+  const env = {
+    ...common,
+    INTERACTIONS_MODE: "http",
+    DISCORD_PUBLIC_KEY: sandbox.http.publicKey,
+    HTTP_PORT: String(port),
+  };
+  const bot = await BotProcess.start(sandbox, fake.url, env, engine, after);
+  const from = sandbox.http.deliveries.length;
+  await sequentialRuns(sandbox, fake.origin, 1, "ack-http");
+  await bot.stop(sandbox);
+  sandbox.http.url = undefined;
+  return sandbox.http.deliveries.slice(from).map((d) => d.ms);
 }
 
 interface RunResult extends TracedRun {
@@ -365,6 +402,7 @@ async function main() {
   await warmUp();
   const sequential = await sequentialRuns(sandbox, fake.origin, 4, "sequential");
   await bot.stop(sandbox);
+  const httpAcks = await httpAcknowledgements(sandbox, fake, common, engine, seasoned);
 
   // 3: load, on the database the first bot used: a restarted bot that has served before, as the warm-ups
   // above stand for (it paces its first polls by the running times recorded there).
@@ -510,6 +548,16 @@ async function main() {
       value: coldAfterLast,
       goal: "≤ 150",
       met: coldAfterLast <= 150,
+    },
+    {
+      figure: "acknowledgement, gateway, count 1, median (ms)",
+      value: median(one.runs.map((r) => r.deferMs)),
+      goal: "—",
+    },
+    {
+      figure: "acknowledgement, HTTP interactions, count 1, median (ms)",
+      value: median(httpAcks),
+      goal: "—",
     },
     {
       figure: "fresh install, first request: grid after the last prediction (ms)",

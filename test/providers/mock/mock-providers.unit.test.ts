@@ -32,7 +32,7 @@ describe("MockImageProvider", () => {
       prompt: "a kite",
       slot: 1,
       aspectRatio: "4:3" as const,
-      reference: { data: given, mime: "image/png" },
+      references: [{ data: given, mime: "image/png" }],
       upscale: { scale: 3, faceEnhance: false },
     };
     const started = await p.start(request);
