@@ -197,4 +197,29 @@ describe.skipIf(!hasChromium)("npm run sandbox in a browser", () => {
     await remixed.locator("button", { hasText: "Remix" }).waitFor({ timeout: 20_000 });
     await expect.poll(() => remixed.locator(".gallery img").count()).toBe(4);
   });
+
+  it("the pick's image panel: Sheet draws a labelled turnaround, Upscale an enlarged reference", async () => {
+    await asUser("Alice (member)");
+    const confirmation = page.locator("#messages article.ephemeral", { hasText: "Picked image 2" }).first();
+    const labels = (await confirmation.locator("button").allTextContents()).map((t) =>
+      t.replace(/^\P{L}+/u, "").trim(),
+    );
+    expect(labels).toEqual(["Upscale", "Vary (Subtle)", "Vary (Strong)", "Sheet"]);
+    await confirmation.locator("button", { hasText: "Sheet" }).click();
+    const sheet = page.locator("#messages article", { hasText: "Turnaround sheet: 1 front" }).first();
+    await sheet.locator("button", { hasText: "Regenerate" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => sheet.locator(".gallery img").count()).toBe(4);
+    // Each view's alt text names it.
+    expect(await sheet.locator(".gallery img").first().getAttribute("alt")).toContain("front view");
+
+    await confirmation.locator("button", { hasText: "Upscale" }).click();
+    const upscaled = page.locator("#messages article", { hasText: "mock/upscale" }).first();
+    await upscaled.locator("button", { hasText: "Regenerate" }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => upscaled.locator(".gallery img").count()).toBe(1);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll("#messages article .gallery img")].every(
+        (i) => (i as HTMLImageElement).naturalWidth > 0,
+      ),
+    );
+  });
 });
