@@ -3,7 +3,7 @@
 import type { ServerResponse } from "node:http";
 
 export interface Fault {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   /** Matched against the start of the path, e.g. "/v1/models/" or "/v1/predictions/". */
   pathPrefix: string;
   status?: number;

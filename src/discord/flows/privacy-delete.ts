@@ -97,8 +97,13 @@ export async function handlePrivacyButton(
     );
   }
   await applyEdits(ctx, rest, outcome.edits, log);
-  await ctx.privacy.complete(outcome.id);
-  await interaction.editReply({ content: describeErased(outcome.counts), components: [] });
+  // Work that could not be done now (an upload delete, a cancel) keeps the erasure unfinished: the next start
+  // does it and completes the erasure then.
+  if (outcome.workDone) await ctx.privacy.complete(outcome.id);
+  const pending = outcome.workDone
+    ? ""
+    : "\nSome of it (uploads at the image service, or requests to cancel) could not be finished now: the bot finishes it when it next starts.";
+  await interaction.editReply({ content: describeErased(outcome.counts) + pending, components: [] });
 }
 
 export function describeErased(c: ErasureCounts): string {

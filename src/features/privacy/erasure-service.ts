@@ -30,6 +30,11 @@ export type ErasureOutcome =
       edits: PendingMessageEdit[];
       /** Library entries removed with the member's images, by server: each server's mod log says so. */
       libraryByGuild: Map<string, string[]>;
+      /**
+       * Whether the work outside the database (cancels, upload deletes, files) was all done; when not, the
+       * erasure stays unfinished and the next start tries that work again before it is completed.
+       */
+      workDone: boolean;
     }
   | { ok: false; reason: "too_soon"; retryAt: number };
 
@@ -84,12 +89,26 @@ export class ErasureService {
         const counts = { ...scrub.counts, uploads: scrub.uploads.length };
         const work = { uploads: scrub.uploads, predictions: scrub.predictions, files: scrub.files };
         await tx.erasures.insert({ id, subject, userId, requestedAt: now, work, counts });
-        return { ok: true, id, counts, edits: scrub.edits, libraryByGuild: scrub.libraryByGuild };
+        return {
+          ok: true,
+          id,
+          counts,
+          edits: scrub.edits,
+          libraryByGuild: scrub.libraryByGuild,
+          workDone: false,
+        };
       },
       { locks: [`user:${userId}`] },
     );
-    if (outcome.ok) await this.finishWork(outcome.id);
-    return outcome;
+    if (!outcome.ok) return outcome;
+    let workDone = false;
+    try {
+      workDone = await this.finishWork(outcome.id);
+    } catch (err) {
+      // Committed already: what failed (a cancel, an upload delete) is tried again at the next start.
+      this.deps.logger.warn({ err, erasureId: outcome.id }, "erasure work outside the database failed");
+    }
+    return { ...outcome, workDone };
   }
 
   /** Erasures a crash left unfinished: the next start finishes them. */

@@ -100,11 +100,11 @@ export async function exportContents(
     exportedAt: iso(now),
     caps: { maxFiles: limits.maxFiles, maxBytes: limits.maxBytes, filesOmitted: omitted },
   };
-  return { data: { ...header, ...dataJson(rows, chosen) }, files, omitted };
+  return { data: { ...header, ...dataJson(rows, chosen, userId) }, files, omitted };
 }
 
 /** data.json's lists: every row as stored (times as ISO 8601), each file with its path in the archive. */
-function dataJson(rows: MemberRows, chosen: ReadonlyMap<string, string>) {
+function dataJson(rows: MemberRows, chosen: ReadonlyMap<string, string>, userId: string) {
   const fileOf = (row: Stored) => {
     const path = chosen.get(row.id);
     if (path) return { file: path };
@@ -114,11 +114,11 @@ function dataJson(rows: MemberRows, chosen: ReadonlyMap<string, string>) {
   const namesOf = (imageId: string) =>
     rows.libraryNames
       .filter((l) => l.imageId === imageId)
+      // A curator's id and note are theirs, not the member's: shown only for entries the member added.
       .map((l) => ({
         guildId: l.guildId,
         name: l.name,
-        note: l.note,
-        addedBy: l.addedBy,
+        ...(l.addedBy === userId ? { note: l.note, addedBy: l.addedBy } : {}),
         addedAt: iso(l.createdAt),
       }));
   return {

@@ -128,6 +128,28 @@ describe("/privacy delete", () => {
     expect(buttons(again)).toEqual([]);
   });
 
+  it("an upload the image service would not delete keeps the erasure open until the next start finishes it", async () => {
+    const fake = await replicate.start({ latencyMs: 20 });
+    const h = await suite.start({ ...replicate.env, MOCK_LATENCY_MS: "20" });
+    await aliceData(h);
+    expect(fake.uploads.size).toBe(1);
+    fake.inject({ method: "DELETE", pathPrefix: "/v1/files/", status: 403 });
+
+    const answer = await confirm(h);
+    expect(answer.content).toContain("could not be finished now");
+    expect(fake.uploads.size).toBe(1);
+    expect(await h.ctx.privacy.unfinished()).toHaveLength(1);
+
+    await h.restart();
+    await eventually(
+      async () => (await h.ctx.privacy.unfinished()).length === 0,
+      15_000,
+      "the erasure finished",
+    );
+    expect(fake.uploads.size).toBe(0);
+    await expectNoMarker(h);
+  });
+
   it("an erasure SIGKILLed after its transaction is finished by the next start", async () => {
     const h = await suite.start({ MOCK_LATENCY_MS: "20" });
     const child = spawnScript("test/features/privacy/crash-mid-erasure-process.ts", {
