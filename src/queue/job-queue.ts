@@ -1,9 +1,7 @@
 // The fleet's shared job queue: BullMQ on Redis. One job per image slot and per video in the `predictions`
 // queue, whose global concurrency is MAX_CONCURRENT_PREDICTIONS and whose global rate limit is Replicate's
 // create rate, so both hold across every worker; and one delivery job per generation in the `deliveries`
-// queue, a BullMQ flow parent that runs once all of its slots have ended and posts the grid.
-//
-// Job ids are derived from the row they run (`image-<uuid>`, `video-<uuid>`, `generation-<uuid>`), so a job
+// queue, a BullMQ flow parent that runs once all of its slots have ended and posts the grid. Job ids are derived from the row they run (`image-<uuid>`, `video-<uuid>`, `generation-<uuid>`), so a job
 // enqueued twice (a gateway's restart re-enqueues every undelivered job) is one job. The rows stay the truth:
 // a job only ever runs what its row still lacks, so a job run twice (a worker that stalled but was not dead)
 // costs a status check, never a second prediction (the create is claimed in the database first).
@@ -26,8 +24,9 @@ const bullmq = () => require("bullmq") as typeof import("bullmq");
 const PREDICTIONS = "predictions";
 const DELIVERIES = "deliveries";
 
-/** Kept this long after they end, so enqueueing the same job again within it is a no-op. */
+/** Ended jobs are kept a day (enqueueing one again is a no-op), and the reconciler looks as far back. */
 const KEEP_ENDED_S = 24 * 3600;
+export const RECONCILE_WINDOW_MS = KEEP_ENDED_S * 1000;
 /** A job whose handler threw (a database or Redis outage) is tried again this often, with backoff. */
 const ATTEMPTS = 8;
 const BACKOFF_MS = 1000;
@@ -147,7 +146,7 @@ export class SharedJobQueue {
     await this.predictions.setGlobalRateLimit(this.settings.createsPerMinute, 60_000);
   }
 
-  /** Whether this process has the reconciler's turn for the next `periodMs` (`SET NX PX`): one per period. */
+  /** Whether this process has the reconciler's turn for `periodMs` (`SET NX PX`): one per period. */
   async reconcileTurn(periodMs: number): Promise<boolean> {
     const key = `${this.settings.prefix}:reconcile-turn`;
     const ttl = Math.max(1000, periodMs - 1000);

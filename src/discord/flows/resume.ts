@@ -2,7 +2,7 @@
 // created again; results go to the original reply while its token lives, else to a channel message.
 import type { REST } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
-import type { SharedJobQueue } from "../../queue/job-queue.ts";
+import { RECONCILE_WINDOW_MS, type SharedJobQueue } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply } from "../replies/reply-target.ts";
@@ -58,8 +58,11 @@ export async function enqueueUndelivered(
   jobs: SharedJobQueue,
   { missingOnly = false } = {},
 ): Promise<number> {
-  const generations = await ctx.generation.undelivered();
-  const videos = await ctx.video.undelivered();
+  // The reconciler looks only as far back as ended jobs are kept: an older row whose job failed for good
+  // would otherwise come back once a day for ever (a restart retries it, as before).
+  const since = missingOnly ? ctx.clock.now() - RECONCILE_WINDOW_MS : Number.NEGATIVE_INFINITY;
+  const generations = (await ctx.generation.undelivered()).filter((g) => g.createdAt >= since);
+  const videos = (await ctx.video.undelivered()).filter((v) => v.createdAt >= since);
   let enqueued = 0;
   for (const generation of generations) {
     if (missingOnly && (await jobs.holds({ kind: "generation", id: generation.id }))) continue;

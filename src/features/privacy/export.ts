@@ -66,24 +66,38 @@ export class PrivacyExportService {
    */
   async run(userId: string, uploadLimit: number, deliver: (outcome: ExportOutcome) => Promise<void>) {
     if (this.building >= MAX_EXPORTS_BUILDING) return deliver({ kind: "busy" });
-    const claim = await this.claim(userId);
-    if (!claim.ok) return deliver({ kind: "too_soon", retryAt: claim.retryAt });
+    // Counted before the first await, so requests arriving together cannot build more than the cap, and given
+    // back whatever fails.
     this.building++;
-    const dir = await mkdtemp(join(tmpdir(), "crbot-export-"));
+    try {
+      const claim = await this.claim(userId);
+      if (!claim.ok) return await deliver({ kind: "too_soon", retryAt: claim.retryAt });
+      await this.buildAndDeliver(userId, claim.id, uploadLimit, deliver);
+    } finally {
+      this.building--;
+    }
+  }
+
+  private async buildAndDeliver(
+    userId: string,
+    claimId: string,
+    uploadLimit: number,
+    deliver: (outcome: ExportOutcome) => Promise<void>,
+  ): Promise<void> {
+    let dir: string | undefined;
     let outcome: ExportOutcome;
     try {
-      outcome = await this.build(userId, claim.id, join(dir, "export.zip"), uploadLimit);
+      dir = await mkdtemp(join(tmpdir(), "crbot-export-"));
+      outcome = await this.build(userId, claimId, join(dir, "export.zip"), uploadLimit);
     } catch (err) {
-      await this.release(claim.id);
-      await rm(dir, { recursive: true, force: true });
-      this.building--;
+      await this.release(claimId);
+      if (dir) await rm(dir, { recursive: true, force: true });
       throw err;
     }
     try {
       await deliver(outcome);
     } finally {
       await rm(dir, { recursive: true, force: true });
-      this.building--;
     }
   }
 
