@@ -24,12 +24,14 @@ export class DataExportsRepo {
   }
 
   /** Records the stored ZIP of an export and when its link (and so the ZIP) expires. */
-  async attachFile(id: string, fileName: string, bytes: number, expiresAt: number): Promise<void> {
-    await this.db
+  /** Names the stored ZIP in its row; false when the row is gone (the member erased their data meanwhile). */
+  async attachFile(id: string, fileName: string, bytes: number, expiresAt: number): Promise<boolean> {
+    const updated = await this.db
       .updateTable("dataExports")
       .set({ fileName, bytes, expiresAt })
       .where("id", "=", id)
-      .execute();
+      .executeTakeFirst();
+    return updated.numUpdatedRows > 0n;
   }
 
   async get(id: string): Promise<DataExportRow | undefined> {

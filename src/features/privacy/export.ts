@@ -2,6 +2,7 @@
 // the limit holds across restarts and every process of a fleet), built as a ZIP streamed to a temp file, then
 // either handed to the caller to attach or stored under exports/<uuid>.zip behind a signed link that expires;
 // the sweep removes expired ZIPs and rows.
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import type { DataStore } from "../../db/data-store.ts";
 import type { FileStore } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
 import type { Clock } from "../../kit/clock.ts";
+import { UserFacingError } from "../../kit/errors.ts";
 import { isUuid, newId } from "../../kit/ids.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { ServableFile } from "../references/reference-service.ts";
@@ -142,12 +144,15 @@ export class PrivacyExportService {
     if (!link) return { kind: "too_large", limit: uploadLimit, ...summary };
     const fileName = `${id}.zip`;
     // Named in the row before it is stored: the sweep then removes it with its row whatever happens next.
-    await data.repos.dataExports.attachFile(
+    const named = await data.repos.dataExports.attachFile(
       id,
       fileName,
       zip.bytes,
       Math.max(link.expiresAt, now + EXPORT_COOLDOWN_MS),
     );
+    // An erasure removed the row while the ZIP was being made: nothing of the erased data is stored.
+    if (!named)
+      throw new UserFacingError("Your data was erased while this export was being made; nothing was kept.");
     await files.writeExport(fileName, path, { bytes: zip.bytes, sha256: zip.sha256 });
     return { kind: "link", url: link.url, expiresAt: link.expiresAt, ...summary };
   }
