@@ -5,11 +5,13 @@ import type { ExpressionBuilder } from "kysely";
 import type { Executor } from "../database.ts";
 import type { Tables } from "../schema.ts";
 
-function ownGenerations(db: Executor, userId: string) {
+/** The member's generations' ids, as a subquery. */
+export function ownGenerations(db: Executor, userId: string) {
   return db.selectFrom("generations").select("id").where("userId", "=", userId);
 }
 
-function ownImages(db: Executor, userId: string) {
+/** The member's images' ids (every slot of their generations), as a subquery. */
+export function ownImages(db: Executor, userId: string) {
   return db.selectFrom("images").select("id").where("generationId", "in", ownGenerations(db, userId));
 }
 

@@ -5,7 +5,7 @@
 import type { ExpressionBuilder } from "kysely";
 import type { Executor } from "../database.ts";
 import type { Tables } from "../schema.ts";
-import { scrubLineage, videosFramedBy } from "./erasure-links.ts";
+import { ownGenerations, ownImages, scrubLineage, videosFramedBy } from "./erasure-links.ts";
 import type { ErasureCounts } from "./erasures-repo.ts";
 import type { PendingMessageEdit } from "./pending-message-edits-repo.ts";
 import { uploadedUrlsOf } from "./videos-repo.ts";
@@ -38,14 +38,12 @@ export interface ScrubRequest {
 export class ErasureScrub {
   constructor(private readonly db: Executor) {}
 
-  /** The member's generations' ids, as a subquery. */
   private ownGenerations(userId: string) {
-    return this.db.selectFrom("generations").select("id").where("userId", "=", userId);
+    return ownGenerations(this.db, userId);
   }
 
-  /** The member's images' ids (every slot of their generations), as a subquery. */
   private ownImages(userId: string) {
-    return this.db.selectFrom("images").select("id").where("generationId", "in", this.ownGenerations(userId));
+    return ownImages(this.db, userId);
   }
 
   /** What an erasure would remove now, without changing anything (the confirmation's summary). */
