@@ -29,6 +29,10 @@ export interface GenerationsTable {
    * (migration 0015 copied it there); no longer written.
    */
   referenceUrl: string | null;
+  /** The member's language (Discord locale as the bot speaks it); null: English. */
+  locale: string | null;
+  /** The channel's language: the server's, or the member's outside a server; null: English. */
+  publicLocale: string | null;
 }
 
 /** One image a generation was drawn from, at its place (1…) among the model's image inputs. */
@@ -108,6 +112,10 @@ export interface VideosTable {
   deletedBy: string | null;
   /** When a prediction create was about to be sent (JobRows); null while none was. */
   createSentAt: number | null;
+  /** The member's language; null: English. */
+  locale: string | null;
+  /** The channel's language; null: English. */
+  publicLocale: string | null;
 }
 
 export interface GuildSettingsTable {

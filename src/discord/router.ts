@@ -4,6 +4,7 @@ import { type Interaction, MessageFlags, type RepliableInteraction, ShardClientU
 import type { AppContext } from "../features/context.ts";
 import { within } from "../kit/clock.ts";
 import { StorageUnavailableError, UserFacingError } from "../kit/errors.ts";
+import { inLocales, localeScope } from "../kit/i18n.ts";
 import type { Logger } from "../kit/logger.ts";
 import { trace } from "../kit/trace.ts";
 import type { InteractionLabels, InteractionOutcome } from "../observability/metrics.ts";
@@ -40,7 +41,11 @@ export class InteractionRouter {
   }
 
   handle(interaction: Interaction): void {
-    const task = this.dispatch(interaction).finally(() => this.inflight.delete(task));
+    // Replies in the member's language, what the channel sees in the server's.
+    const locales = localeScope(interaction.locale, interaction.guildLocale);
+    const task = inLocales(locales, () => this.dispatch(interaction)).finally(() =>
+      this.inflight.delete(task),
+    );
     this.inflight.add(task);
   }
 

@@ -32,7 +32,7 @@ export const DEFAULT_ROLES = [
 export function withRoles(
   guild: SandboxGuild,
   ids: SnowflakeSource,
-): Required<Omit<SandboxGuild, "botRemoved">> & SandboxGuild {
+): Required<Pick<SandboxGuild, "ownerId" | "roles">> & SandboxGuild {
   return {
     ...guild,
     ownerId: guild.ownerId ?? ids.next(),
@@ -158,7 +158,7 @@ export function guildObject(guild: SandboxGuild) {
     features: [],
     premium_tier: GuildPremiumTier.None,
     premium_subscription_count: 0,
-    preferred_locale: "en-US",
+    preferred_locale: guild.locale ?? "en-US",
     rules_channel_id: null,
     public_updates_channel_id: null,
     safety_alerts_channel_id: null,

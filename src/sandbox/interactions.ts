@@ -212,8 +212,9 @@ export function newInteraction(
       channelId,
     ),
     app_permissions: (MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES).toString(),
-    locale: "en-US",
-    guild_locale: "en-US",
+    locale: input.user.locale ?? "en-US",
+    // Only in a server, as Discord sends it.
+    ...(guildId ? { guild_locale: context.guilds.find((g) => g.id === guildId)?.locale ?? "en-US" } : {}),
     entitlements: [],
     authorizing_integration_owners: guildId
       ? { [ApplicationIntegrationType.GuildInstall]: guildId }
@@ -236,7 +237,7 @@ function whoAndWhere(input: InteractionInput, guild: SandboxGuild | undefined, c
   const roles = [...new Set([...(input.roles ?? []), ...granting])];
   return {
     guild_id: guild.id,
-    guild: { id: guild.id, locale: "en-US", features: [] },
+    guild: { id: guild.id, locale: guild.locale ?? "en-US", features: [] },
     member: {
       user,
       roles,

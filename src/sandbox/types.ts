@@ -32,6 +32,8 @@ export interface SandboxUser {
   id: string;
   username: string;
   global_name?: string;
+  /** The language of the member's client, sent as each interaction's `locale` (Discord's default: en-US). */
+  locale?: string;
 }
 
 export interface SandboxChannel {
@@ -66,6 +68,8 @@ export interface SandboxGuild {
    * an ordinary member, and Moderators (Manage Messages), Managers (Manage Server) and Administrators.
    */
   roles?: SandboxRole[];
+  /** The server's language (`preferred_locale`, each interaction's `guild_locale`); en-US when not given. */
+  locale?: string;
   /** The bot was removed from the guild (DiscordSandbox.removeBot): no GUILD_CREATE for it, its REST answers 403. */
   botRemoved?: boolean;
 }

@@ -33,6 +33,9 @@ export interface InteractionRef {
   interactionId: string;
   interactionToken: string;
   applicationId: string;
+  /** The member's language and the channel's, as the bot speaks them. */
+  locale: string;
+  publicLocale: string;
 }
 
 export interface GenerationRow extends Omit<GenerationsTable, "params"> {
@@ -50,15 +53,23 @@ export interface RecordedGeneration {
 
 export type NewGeneration = Omit<
   GenerationRow,
-  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
-> & {
-  parentImageId?: string | null;
-  /**
-   * Every image it is drawn from, in order; absent: `parentImageId` alone. Either way each gets its row in
-   * generation_references, and the first is the row's parent_image_id.
-   */
-  referenceImageIds?: readonly string[];
-};
+  | "status"
+  | "finishedAt"
+  | "messageId"
+  | "deliveredAt"
+  | "parentImageId"
+  | "referenceUrl"
+  | "locale"
+  | "publicLocale"
+> &
+  Partial<Pick<GenerationRow, "locale" | "publicLocale">> & {
+    parentImageId?: string | null;
+    /**
+     * Every image it is drawn from, in order; absent: `parentImageId` alone. Either way each gets its row in
+     * generation_references, and the first is the row's parent_image_id.
+     */
+    referenceImageIds?: readonly string[];
+  };
 
 /** The images a new generation is drawn from, in order. */
 const referenceIdsOf = (row: NewGeneration): readonly string[] =>
@@ -182,6 +193,8 @@ export class GenerationsRepo {
       interactionId: row.interactionId,
       interactionToken: row.interactionToken,
       applicationId: row.applicationId,
+      locale: row.locale ?? null,
+      publicLocale: row.publicLocale ?? null,
       prompt: row.prompt,
       params: JSON.stringify(row.params),
       model: row.model,

@@ -28,7 +28,8 @@ export type NewVideo = Pick<
   | "interactionToken"
   | "applicationId"
   | "createdAt"
->;
+> &
+  Partial<Pick<VideoRow, "locale" | "publicLocale">>;
 
 const COLUMNS = [
   "id",
@@ -58,6 +59,8 @@ const COLUMNS = [
   "deliveredAt",
   "deletedAt",
   "deletedBy",
+  "locale",
+  "publicLocale",
 ] as const;
 const OPEN = ["pending", "running"] as const;
 
@@ -144,6 +147,8 @@ export class VideosRepo {
         interactionId: row.interactionId,
         interactionToken: row.interactionToken,
         applicationId: row.applicationId,
+        locale: row.locale ?? null,
+        publicLocale: row.publicLocale ?? null,
         createdAt: row.createdAt,
         status: "pending",
       })

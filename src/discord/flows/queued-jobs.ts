@@ -4,6 +4,7 @@
 import type { REST } from "discord.js";
 import type { GenerationRow } from "../../db/repositories/generations-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { type JobHandlers, MissingRowError } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
@@ -36,8 +37,9 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       // through the interaction's reply: a channel message per slot would be noise.
       if (view?.images.some(isOpen) && tokenLive(ctx, view.generation)) {
         const slotLog = log.child({ generationId: view.generation.id, imageId: work.id });
+        const progress = inLocales(rowLocales(view.generation), () => renderProgress(view));
         await targetFor(ctx, rest, view.generation, slotLog)
-          .edit({ ...renderProgress(view), files: [] })
+          .edit({ ...progress, files: [] })
           .catch((err: unknown) => slotLog.warn({ err }, "progress edit failed"));
       }
       return "done";
@@ -54,7 +56,7 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
       // A slot whose job failed for good (its store was down through every attempt) is still open: the
       // reply says the rest comes later, and the next start enqueues it again.
-      await reply.finish(view);
+      await inLocales(rowLocales(g), () => reply.finish(view));
       return "done";
     },
 
@@ -64,10 +66,13 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       if (video.deliveredAt !== null) return "done";
       const vLog = log.child({ videoId: video.id });
       const reply = new VideoReply(targetFor(ctx, rest, video, vLog), ctx, work.uploadLimit, vLog);
-      const settled = await ctx.video.run(video.id, reply.start(video), undefined, log);
-      if (ctx.video.stopped) return "stopped";
-      await reply.finish(settled);
-      return "done";
+      // Its progress and result in the languages it was asked in, whichever worker runs it.
+      return inLocales(rowLocales(video), async () => {
+        const settled = await ctx.video.run(video.id, reply.start(video), undefined, log);
+        if (ctx.video.stopped) return "stopped";
+        await reply.finish(settled);
+        return "done";
+      });
     },
   };
 }

@@ -1,7 +1,10 @@
 // On start: finish and deliver every job the last run left behind. Stored prediction ids are polled, never
 // created again; results go to the original reply while its token lives, else to a channel message.
 import type { REST } from "discord.js";
+import type { GenerationRow } from "../../db/repositories/generations-repo.ts";
+import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import { RECONCILE_WINDOW_MS, type SharedJobQueue } from "../../queue/job-queue.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { GenerationReply } from "../replies/generation-reply.ts";
@@ -16,34 +19,44 @@ export async function resumeUnfinishedJobs(ctx: AppContext, rest: REST): Promise
   }
   const undeliveredGenerations = await ctx.generation.undelivered();
   const undeliveredVideos = await ctx.video.undelivered();
-  const generations = undeliveredGenerations.map(async (generation) => {
-    const log = ctx.logger.child({ generationId: generation.id, resumed: true });
-    try {
-      const target = new DurableReply(rest, generation, ctx.clock, log);
-      const budget = perImageBudget(undefined, generation.requested);
-      const reply = new GenerationReply(generation.id, target, ctx, budget, log);
-      await reply.finish(
-        await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue, reply.onLanded),
-      );
-      log.info("resumed generation delivered");
-    } catch (err) {
-      log.error({ err }, "could not resume generation; it will be tried again at the next start");
-    }
-  });
-  const videos = undeliveredVideos.map(async (video) => {
-    const log = ctx.logger.child({ videoId: video.id, resumed: true });
-    try {
-      const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);
-      await reply.finish(await ctx.video.run(video.id, reply.start(video), reply.queue(video)));
-      log.info("resumed video delivered");
-    } catch (err) {
-      log.error({ err }, "could not resume video; it will be tried again at the next start");
-    }
-  });
+  const generations = undeliveredGenerations.map((generation) =>
+    inLocales(rowLocales(generation), () => resumeGeneration(ctx, rest, generation)),
+  );
+  const videos = undeliveredVideos.map((video) =>
+    inLocales(rowLocales(video), () => resumeVideo(ctx, rest, video)),
+  );
   if (generations.length + videos.length > 0) {
     ctx.logger.info({ generations: generations.length, videos: videos.length }, "resuming unfinished jobs");
   }
   return [...generations, ...videos];
+}
+
+/** Delivers a generation the last run left, in the languages it was asked in. */
+async function resumeGeneration(ctx: AppContext, rest: REST, generation: GenerationRow): Promise<void> {
+  const log = ctx.logger.child({ generationId: generation.id, resumed: true });
+  try {
+    const target = new DurableReply(rest, generation, ctx.clock, log);
+    const budget = perImageBudget(undefined, generation.requested);
+    const reply = new GenerationReply(generation.id, target, ctx, budget, log);
+    await reply.finish(
+      await ctx.generation.run(generation.id, reply.onProgress, reply.onQueue, reply.onLanded),
+    );
+    log.info("resumed generation delivered");
+  } catch (err) {
+    log.error({ err }, "could not resume generation; it will be tried again at the next start");
+  }
+}
+
+/** Delivers a video the last run left, in the languages it was asked in. */
+async function resumeVideo(ctx: AppContext, rest: REST, video: VideoRow): Promise<void> {
+  const log = ctx.logger.child({ videoId: video.id, resumed: true });
+  try {
+    const reply = new VideoReply(new DurableReply(rest, video, ctx.clock, log), ctx, undefined, log);
+    await reply.finish(await ctx.video.run(video.id, reply.start(video), reply.queue(video)));
+    log.info("resumed video delivered");
+  } catch (err) {
+    log.error({ err }, "could not resume video; it will be tried again at the next start");
+  }
 }
 
 /**

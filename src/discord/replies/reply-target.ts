@@ -6,6 +6,7 @@ import { DiscordAPIError, type REST, Routes } from "discord.js";
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
+import { localeScope } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { NO_PINGS } from "../views/message.ts";
 
@@ -196,11 +197,16 @@ export function interactionRef(interaction: {
   id: string;
   token: string;
   applicationId: string;
+  locale: string;
+  guildLocale: string | null;
 }): InteractionRef {
+  const locales = localeScope(interaction.locale, interaction.guildLocale);
   return {
     interactionId: interaction.id,
     interactionToken: interaction.token,
     applicationId: interaction.applicationId,
+    locale: locales.member,
+    publicLocale: locales.audience,
   };
 }
 

@@ -6,6 +6,7 @@ import {
   ComponentType,
   escapeMarkdown,
 } from "discord.js";
+import { t } from "../../kit/i18n.ts";
 
 export type Row = APIActionRowComponent<APIButtonComponent>;
 
@@ -53,13 +54,13 @@ export function fitLines(
   let used = 0;
   for (const [n, line] of lines.entries()) {
     const restAfter = total - n - 1;
-    const tail = restAfter > 0 ? `…and ${restAfter} more`.length + separator.length : 0;
+    const tail = restAfter > 0 ? t("common:andMore", { count: restAfter }).length + separator.length : 0;
     if (used + line.length + separator.length + tail > budget) break;
     shown.push(line);
     used += line.length + separator.length;
   }
   const more = total - shown.length;
-  return more > 0 ? [...shown, `…and ${more} more`] : shown;
+  return more > 0 ? [...shown, t("common:andMore", { count: more })] : shown;
 }
 
 /** A file size as members read it: KiB below a MiB, MiB with one decimal above. */

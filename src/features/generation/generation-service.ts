@@ -219,6 +219,8 @@ export class GenerationService {
         interactionId: request.interaction?.interactionId ?? null,
         interactionToken: request.interaction?.interactionToken ?? null,
         applicationId: request.interaction?.applicationId ?? null,
+        locale: request.interaction?.locale ?? null,
+        publicLocale: request.interaction?.publicLocale ?? null,
         prompt: request.prompt,
         params: {
           aspectRatio: request.aspectRatio,

@@ -175,6 +175,8 @@ export class VideoService {
       interactionId: request.interaction?.interactionId ?? null,
       interactionToken: request.interaction?.interactionToken ?? null,
       applicationId: request.interaction?.applicationId ?? null,
+      locale: request.interaction?.locale ?? null,
+      publicLocale: request.interaction?.publicLocale ?? null,
       createdAt: this.deps.clock.now(),
     });
   }

@@ -120,6 +120,8 @@ describe("a refused acknowledgement", () => {
         interactionId: unanswered.id,
         interactionToken: unanswered.token,
         applicationId: h.bot.client.application.id,
+        locale: "en-US",
+        publicLocale: "en-US",
       },
     });
     expect(created.ok).toBe(true);

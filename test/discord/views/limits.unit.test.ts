@@ -156,6 +156,8 @@ const generation = (prompt: string, parentImageId: string | null = UUID): Genera
   deliveredAt: LATE,
   parentImageId,
   referenceUrl: `https://example.com/${"u".repeat(400)}`,
+  locale: null,
+  publicLocale: null,
 });
 
 const imageRow = (slot: number, overrides: Partial<ImageRow> = {}): ImageRow => ({
@@ -218,6 +220,8 @@ const video = (prompt: string, n: number, overrides: Partial<VideoRow> = {}): Vi
   deliveredAt: LATE,
   deletedAt: null,
   deletedBy: null,
+  locale: null,
+  publicLocale: null,
   ...overrides,
 });
 
