@@ -13,6 +13,8 @@ export interface Delivery {
   status: number;
   /** From the request sent to the whole answer read. */
   ms: number;
+  /** The interaction as sent (a test may send it again, as a replay). */
+  body: string;
 }
 
 export interface SignedPost {
@@ -70,8 +72,9 @@ export class HttpDelivery {
 
   /** Delivers an interaction and records its answer through the callback route, as Discord would act on it. */
   async deliver(interaction: { id: string; token: string }, payload: object): Promise<void> {
-    const answer = await this.post(JSON.stringify(payload));
-    this.deliveries.push({ interactionId: interaction.id, status: answer.status, ms: answer.ms });
+    const body = JSON.stringify(payload);
+    const answer = await this.post(body);
+    this.deliveries.push({ interactionId: interaction.id, status: answer.status, ms: answer.ms, body });
     if (answer.status !== 200) return;
     await fetch(`${this.origin()}/api/v10/interactions/${interaction.id}/${interaction.token}/callback`, {
       method: "POST",

@@ -43,6 +43,10 @@ describe("fleet: HTTP interactions", () => {
     expect(confirmation.content).toContain("Picked image 2");
 
     expect(s.http.deliveries.map((d) => d.status)).toEqual([200, 200]);
+    // The /character request sent again, to the other front end: refused there too (the ids are in Redis).
+    const replay = await s.http.post((s.http.deliveries[0] as { body: string }).body);
+    expect(replay.status).toBe(401);
+    expect(f.creates).toHaveLength(2);
     // Neither front end opened a gateway connection.
     expect(s.connected).toBe(false);
     expect(s.requestLog.some((r) => r.route.startsWith("/gateway"))).toBe(false);

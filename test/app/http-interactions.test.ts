@@ -55,6 +55,13 @@ describe("interactions over HTTP", () => {
     expect(deliveries.length).toBeGreaterThanOrEqual(3);
     expect(deliveries.every((d) => d.status === 200)).toBe(true);
     for (const d of deliveries) expect(h.sandbox.interactions.get(d.interactionId)?.callback).toBeDefined();
+    // A signed request sent again within its 5 minutes (a replay) is refused, and starts nothing.
+    const generations = await h.recordedRows("generations");
+    const first = deliveries[0] as (typeof deliveries)[number];
+    const replay = await h.sandbox.http.post(first.body);
+    expect(replay.status).toBe(401);
+    expect(replay.body).toContain("already received");
+    expect(await h.recordedRows("generations")).toBe(generations);
     // No gateway: nothing asked for its address, nothing identified.
     expect(h.sandbox.connected).toBe(false);
     expect(h.sandbox.requestLog.some((r) => r.route.startsWith("/gateway"))).toBe(false);
