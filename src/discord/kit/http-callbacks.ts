@@ -9,6 +9,7 @@
 // (an HTTP response here is JSON only), becomes an edit of the deferred reply over the interaction's webhook.
 import type { RESTOptions } from "discord.js";
 import { DefaultRestOptions, InteractionResponseType, InteractionType, MessageFlags } from "discord.js";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 
 /** How long an HTTP interaction waits for the bot's first answer before a deferral is sent for it. */
@@ -89,7 +90,11 @@ export class HttpCallbacks {
       const late = this.answeredFor.get(id);
       if (late) {
         this.answeredFor.delete(id);
-        await editOriginal(send, url, late.applicationId, token, init, await callbackOf(init));
+        const callback = await callbackOf(init);
+        if (callback.type === InteractionResponseType.Modal) {
+          // A form cannot open after a deferral: the member is told to ask again instead of waiting for nothing.
+          await followUp(send, url, late.applicationId, token, t("common:formTooLate"));
+        } else await editOriginal(send, url, late.applicationId, token, init, callback);
         return sent();
       }
       return send(url, init);
@@ -97,8 +102,14 @@ export class HttpCallbacks {
   }
 }
 
-/** A deferral for an interaction of `type` (keeping a reply's privacy when the bot's own answer is known). */
+/**
+ * A deferral for an interaction of `type` (keeping a reply's privacy when the bot's own answer is known). An
+ * autocomplete cannot be deferred: it is answered with no suggestions, and the bot's late ones are dropped.
+ */
 function deferralFor(type: number, callback?: { type: number; data?: { flags?: number } }): unknown {
+  if (type === InteractionType.ApplicationCommandAutocomplete) {
+    return { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: [] } };
+  }
   const component = type === InteractionType.MessageComponent || type === InteractionType.ModalSubmit;
   const update =
     callback?.type === InteractionResponseType.UpdateMessage ||
@@ -145,6 +156,25 @@ async function editOriginal(
   const headers: Record<string, string> = stripAuth(init.headers);
   if (typeof body === "string") headers["content-type"] = "application/json";
   await send(url, { ...init, method: "PATCH", body: body as Parameters<MakeRequest>[1]["body"], headers });
+}
+
+/** A private follow-up message on the interaction's webhook. */
+async function followUp(
+  send: MakeRequest,
+  callbackUrl: string,
+  applicationId: string,
+  token: string,
+  content: string,
+): Promise<void> {
+  const url = callbackUrl.replace(
+    /\/interactions\/\d+\/[^/]+\/callback.*$/,
+    `/webhooks/${applicationId}/${token}`,
+  );
+  await send(url, {
+    method: "POST",
+    body: JSON.stringify({ content, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } }),
+    headers: { "content-type": "application/json" },
+  } as Parameters<MakeRequest>[1]);
 }
 
 function stripAuth(headers: unknown): Record<string, string> {
