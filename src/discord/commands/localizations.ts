@@ -1,7 +1,8 @@
 // The slash commands in every language the bot speaks: the builders hold the English names and descriptions;
 // src/locales/<locale>/commands.json holds each locale's, keyed by the English names (and a choice by its
 // value), and this fills them into the registered JSON as Discord's name_localizations and
-// description_localizations. A locale that lacks a text leaves Discord to show the English one.
+// description_localizations. A locale that lacks a text leaves Discord to show the English one. Discord sends
+// interactions under the English names whatever the member's language, so handlers read the English names.
 import type { LocalizationMap, RESTPostAPIChatInputApplicationCommandsJSONBody } from "discord.js";
 import { DEFAULT_LOCALE, LOCALES, type Locale, localeNamespace } from "../../kit/i18n.ts";
 
