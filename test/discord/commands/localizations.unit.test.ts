@@ -93,6 +93,21 @@ describe("command localizations", () => {
   );
 
   it.each(TRANSLATED_LOCALES)(
+    "%s names a command in a description as that language's picker shows it",
+    (locale) => {
+      const names = new Set(registered.map((c) => c.name_localizations?.[locale]));
+      const mentions = nodes.flatMap(({ path, node }) =>
+        [...(node.description_localizations?.[locale] ?? "").matchAll(/\/([^\s/)]+)/gu)].map((m) => ({
+          path,
+          name: m[1],
+        })),
+      );
+      expect(mentions.length).toBeGreaterThan(0);
+      for (const { path, name } of mentions) expect(names, `${locale} ${path}`).toContain(name);
+    },
+  );
+
+  it.each(TRANSLATED_LOCALES)(
     "%s names every choice in 1–100 characters, unique, keeping the numbers",
     (locale) => {
       const withChoices = nodes.filter(({ node }) => node.choices?.length);
