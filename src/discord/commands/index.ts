@@ -3,6 +3,7 @@
 import type { Command } from "../kit/command.ts";
 import { character } from "./character.ts";
 import { library } from "./library.ts";
+import { localizeCommands } from "./localizations.ts";
 import { moderation } from "./moderation.ts";
 import { privacy } from "./privacy.ts";
 import { reference } from "./reference.ts";
@@ -21,4 +22,5 @@ export const commands: readonly Command[] = [
   privacy,
 ];
 
-export const commandData = () => commands.map((c) => c.data);
+/** What is registered with Discord: each command's JSON with its names and descriptions in every locale. */
+export const commandData = () => localizeCommands(commands.map((c) => c.data));
