@@ -2,6 +2,7 @@
 import type { ButtonInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import { libraryGallery } from "../flows/library-gallery.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { requirePagerTurn } from "../kit/pager-cooldown.ts";
@@ -13,7 +14,7 @@ export async function handleLibraryButton(
   ctx: AppContext,
 ) {
   const guildId = interaction.guildId;
-  if (!guildId) throw new UserFacingError("The library belongs to a server.");
+  if (!guildId) throw new UserFacingError(t("library:belongsToServer"));
   requirePagerTurn(ctx, interaction.user.id);
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();

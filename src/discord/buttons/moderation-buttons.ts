@@ -1,13 +1,13 @@
 // The purge confirmation's buttons (only a moderator's press deletes anything) and /moderation log's ◀ ▶.
 import { type ButtonInteraction, PermissionFlagsBits } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
+import { t, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { auditLogPage, postToModLog } from "../flows/moderation-log.ts";
 import { showRemovals } from "../flows/removals.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { requireModerator } from "../kit/guards.ts";
 import { NO_PINGS } from "../views/message.ts";
-import { videosTaken } from "../views/references.ts";
 
 export async function handleModerationButton(
   interaction: ButtonInteraction,
@@ -24,10 +24,10 @@ export async function handleModerationButton(
     await interaction.editReply({ ...page, allowedMentions: NO_PINGS });
     return;
   }
-  await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, "Purging references");
+  await requireModerator(interaction, ctx, PermissionFlagsBits.ManageMessages, t("moderation:purge.what"));
   if (id.action === "cancel") {
     await interaction.update({
-      content: "Cancelled; nothing was deleted.",
+      content: t("moderation:purge.cancelled"),
       components: [],
       allowedMentions: NO_PINGS,
     });
@@ -39,19 +39,25 @@ export async function handleModerationButton(
   const removals = await ctx.moderation.purge(id.userId, { userId: interaction.user.id, guildId });
   const deleted = removals.length;
   const videos = removals.reduce((n, r) => n + r.videos.length, 0);
-  const withVideos = videosTaken(videos, "them");
   const names = removals.flatMap((r) => r.libraryEntries.map((e) => `\`${e.name}\``));
-  const fromLibrary = names.length ? `; removed from the server library: ${names.join(", ")}` : "";
+  // Posted in the server's language; the confirmation is the moderator's.
+  const library = names.length ? tPublic("moderation:purge.modLogLibrary", { names: names.join(", ") }) : "";
   await postToModLog(
     ctx,
     interaction.client.rest,
     guildId,
-    `<@${interaction.user.id}> purged ${deleted} references of <@${id.userId}>${withVideos}${fromLibrary}.`,
+    tPublic("moderation:purge.modLog", {
+      actorId: interaction.user.id,
+      count: deleted,
+      userId: id.userId,
+      videos,
+      library,
+    }),
     log,
   );
   await showRemovals(ctx, interaction.client.rest, removals, log);
   await interaction.editReply({
-    content: `🗑️ Deleted ${deleted} references of <@${id.userId}>${withVideos}; the bot's messages that showed them say so.`,
+    content: t("moderation:purge.done", { count: deleted, userId: id.userId, videos }),
     components: [],
     allowedMentions: NO_PINGS,
   });

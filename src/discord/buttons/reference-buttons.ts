@@ -2,6 +2,7 @@
 import type { ButtonInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { viewerOf } from "../kit/guards.ts";
 import { requirePagerTurn } from "../kit/pager-cooldown.ts";
@@ -16,7 +17,7 @@ export async function handleReferenceButton(
   requirePagerTurn(ctx, interaction.user.id);
   const viewer = await viewerOf(interaction, ctx);
   if (id.userId !== viewer.userId && !viewer.canModerate)
-    throw new UserFacingError("That list belongs to someone else. Use /reference list.");
+    throw new UserFacingError(t("references:list.notYours"));
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();
   const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);

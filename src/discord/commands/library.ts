@@ -15,6 +15,7 @@ import {
   MAX_LIBRARY_NOTE_LENGTH,
 } from "../../features/library/library-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { libraryGallery } from "../flows/library-gallery.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
@@ -80,7 +81,7 @@ export const library: Command = {
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     const guildId = interaction.guildId;
-    if (!guildId) throw new UserFacingError("/library works only in a server.");
+    if (!guildId) throw new UserFacingError(t("library:serverOnly"));
     const sub = interaction.options.getSubcommand(true);
     // Acknowledged before anything is read: the database may be across a network, and Discord allows 3 s.
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
@@ -128,7 +129,7 @@ async function showEntry(
         attachment: upload.data,
         name: upload.name,
         description: altText(
-          `Library entry ${entry.name}${upload.preview ? " (preview)" : ""}`,
+          t(upload.preview ? "library:entry.previewAlt" : "library:entry.imageAlt", { name: entry.name }),
           entry.prompt,
         ),
       },
@@ -149,11 +150,15 @@ async function removeEntry(
     ctx,
     interaction.client.rest,
     curator.guildId,
-    `<@${curator.userId}> removed \`${removed.name}\` from the library (reference \`${removed.imageId}\` stays).`,
+    tPublic("library:remove.modLog", {
+      actorId: curator.userId,
+      name: removed.name,
+      imageId: removed.imageId,
+    }),
     log,
   );
   await interaction.editReply({
-    content: `Removed \`${removed.name}\` from the library. The reference itself is not deleted.`,
+    content: t("library:remove.done", { name: removed.name }),
   });
 }
 
@@ -165,9 +170,7 @@ async function addEntry(
   log: Logger,
 ): Promise<void> {
   if (!curator.curates) {
-    throw new UserFacingError(
-      "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
-    );
+    throw new UserFacingError(t("library:curatorsOnly"));
   }
   const rawRef = interaction.options.getString("reference", true).trim();
   // Looked up as a moderator of this server would see it, so that another member's reference gets the
@@ -184,11 +187,16 @@ async function addEntry(
     ctx,
     interaction.client.rest,
     curator.guildId,
-    `<@${curator.userId}> added reference \`${entry.imageId}\` of <@${choice.image.userId}> to the library as \`${entry.name}\`.`,
+    tPublic("library:add.modLog", {
+      actorId: curator.userId,
+      imageId: entry.imageId,
+      ownerId: choice.image.userId,
+      name: entry.name,
+    }),
     log,
   );
   await interaction.editReply({
-    content: `📚 Added reference \`${entry.imageId}\` to the library as **${entry.name}**. Anyone here can use it: /character reference:${entry.name} or /video reference:${entry.name}.`,
+    content: t("library:add.done", { imageId: entry.imageId, name: entry.name }),
     allowedMentions: NO_PINGS,
   });
 }

@@ -15,6 +15,7 @@ import {
   AUDIT_ACTION_FILTERS,
   type AuditActionFilter,
 } from "../../features/moderation/moderation-service.ts";
+import { t } from "../../kit/i18n.ts";
 import { auditLogPage } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
@@ -69,13 +70,13 @@ export const moderation: Command = {
     const { total } = await ctx.references.listImages(target.id, interaction.guildId, 1, 1);
     if (total === 0) {
       await interaction.editReply({
-        content: `<@${target.id}> has no references in this server.`,
+        content: t("moderation:purge.nothing", { userId: target.id }),
         allowedMentions: NO_PINGS,
       });
       return;
     }
     await interaction.editReply({
-      content: `Delete all ${total} references of <@${target.id}> in this server? Their files are removed; this cannot be undone.`,
+      content: t("moderation:purge.confirm", { count: total, userId: target.id }),
       allowedMentions: NO_PINGS,
       components: [
         {
@@ -84,13 +85,13 @@ export const moderation: Command = {
             {
               type: ComponentType.Button,
               style: ButtonStyle.Danger,
-              label: `Delete ${total} references`,
+              label: t("moderation:purge.confirmLabel", { count: total }),
               custom_id: encodeCustomId({ handler: "mod", action: "purge", userId: target.id }),
             },
             {
               type: ComponentType.Button,
               style: ButtonStyle.Secondary,
-              label: "Cancel",
+              label: t("moderation:purge.cancelLabel"),
               custom_id: encodeCustomId({ handler: "mod", action: "cancel", userId: target.id }),
             },
           ],

@@ -4,6 +4,7 @@ import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import { showRemovals } from "../flows/removals.ts";
@@ -12,7 +13,7 @@ import { imageLookupError, viewerOf } from "../kit/guards.ts";
 import { altText, fitImage, perImageBudget } from "../replies/attachments.ts";
 import { imagePanelRow } from "../views/image-panel.ts";
 import { linkButtonRow, NO_PINGS } from "../views/message.ts";
-import { LIST_PAGE_SIZE, renderImageInfo, renderImageList, videosTaken } from "../views/references.ts";
+import { LIST_PAGE_SIZE, renderImageInfo, renderImageList } from "../views/references.ts";
 
 export const reference: Command = {
   data: new SlashCommandBuilder()
@@ -74,7 +75,7 @@ async function listReferences(
 ): Promise<void> {
   const whose = interaction.options.getUser("user")?.id ?? viewer.userId;
   if (whose !== viewer.userId && !viewer.canModerate) {
-    throw new UserFacingError("Only moderators (Manage Messages) can list another member's references.");
+    throw new UserFacingError(t("references:list.othersForbidden"));
   }
   const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
   await interaction.editReply({
@@ -96,17 +97,24 @@ async function deleteReference(
   if (!removal) throw imageLookupError("not_found", rawId); // deleted by someone else a moment ago
   const videos = removal.videos.length;
   const names = removal.libraryEntries.map((e) => `\`${e.name}\``).join(", ");
-  const withVideos = `${videosTaken(videos, "it")}${names ? `; it left the library (${names})` : ""}`;
+  // The mod log is read in the server's language, the reply in the member's.
+  const leftLibrary = (tr: typeof t) => (names ? tr("references:delete.leftLibrary", { names }) : "");
   await postToModLog(
     ctx,
     interaction.client.rest,
     viewer.guildId,
-    `<@${viewer.userId}> deleted reference \`${image.id}\` of <@${image.userId}>${withVideos}.`,
+    tPublic("references:delete.modLog", {
+      actorId: viewer.userId,
+      id: image.id,
+      ownerId: image.userId,
+      videos,
+      library: leftLibrary(tPublic),
+    }),
     log,
   );
   await showRemovals(ctx, interaction.client.rest, [removal], log);
   await interaction.editReply({
-    content: `🗑️ Deleted reference \`${image.id}\`${withVideos}. ${videos > 0 ? "Their files are" : "Its file is"} gone, and the bot's messages that showed ${videos > 0 ? "them" : "it"} say so.`,
+    content: t("references:delete.done", { id: image.id, videos, library: leftLibrary(t) }),
   });
 }
 
@@ -130,7 +138,7 @@ async function showReference(
     log.warn({ err, imageId: image.id }, "could not sign a link to the reference");
     return undefined;
   });
-  const components = link ? [linkButtonRow("Open original", link.url)] : [];
+  const components = link ? [linkButtonRow(t("references:info.openOriginalLabel"), link.url)] : [];
   // The image panel for the member's own image (only the owner may spend on it, so only they see it).
   if (withImage && image.userId === viewer.userId) components.push(imagePanelRow(image.id));
   if (!withImage) {
@@ -147,7 +155,10 @@ async function showReference(
       {
         attachment: upload.data,
         name: upload.name,
-        description: altText(upload.preview ? "Reference (preview)" : "Reference", image.prompt),
+        description: altText(
+          t(upload.preview ? "references:info.previewAlt" : "references:info.imageAlt"),
+          image.prompt,
+        ),
       },
     ],
     components,

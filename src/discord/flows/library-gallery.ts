@@ -1,6 +1,7 @@
 // A page of a server's library as a message: a line per entry and a small preview of each, in the same order.
 // /library list and its ◀ ▶ buttons both render through here.
 import type { AppContext } from "../../features/context.ts";
+import { t } from "../../kit/i18n.ts";
 import { altText } from "../replies/attachments.ts";
 import { LIBRARY_PAGE_SIZE, renderLibraryPage } from "../views/library.ts";
 import type { RenderedMessage } from "../views/message.ts";
@@ -16,7 +17,7 @@ export async function libraryGallery(
     library.items.map(async (entry, n) => ({
       attachment: await ctx.library.preview(entry),
       name: `library-${n + 1}.jpg`,
-      description: altText(`Library entry ${entry.name} (preview)`, entry.prompt),
+      description: altText(t("library:entry.previewAlt", { name: entry.name }), entry.prompt),
     })),
   );
   return { ...renderLibraryPage(library), files };

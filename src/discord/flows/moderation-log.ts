@@ -5,6 +5,7 @@ import { type REST, Routes } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { describeRefusal, type Refusal } from "../../features/limits/admission.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { NO_PINGS, type RenderedMessage } from "../views/message.ts";
 import { AUDIT_PAGE_SIZE, type AuditLogQuery, renderAuditLog } from "../views/moderation.ts";
@@ -27,7 +28,7 @@ export async function auditLogPage(
   return renderAuditLog(page, query);
 }
 
-/** Posts a line to the guild's mod-log channel, if it set one. */
+/** Posts a line to the guild's mod-log channel, if it set one: `summary` is in the server's language (tPublic). */
 export async function postToModLog(
   ctx: AppContext,
   rest: REST,
@@ -65,7 +66,7 @@ export async function refusalError(
       ctx,
       interaction.client.rest,
       interaction.guildId,
-      `Blocked a ${command} from <@${interaction.user.id}>. More from them within a minute are counted in /moderation log, not posted.`,
+      tPublic("moderation:promptBlockedModLog", { command, userId: interaction.user.id }),
       log,
     );
   }

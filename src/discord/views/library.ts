@@ -2,6 +2,7 @@
 import { escapeMarkdown } from "discord.js";
 import type { LibraryEntryWithImage } from "../../db/repositories/library-repo.ts";
 import type { LibraryPage } from "../../features/library/library-service.ts";
+import { t } from "../../kit/i18n.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { clip, pagerRows, quotePrompt, type RenderedMessage, timestamp } from "./message.ts";
 
@@ -11,21 +12,26 @@ export const LIBRARY_PAGE_SIZE = 4;
 export function renderLibraryPage(page: LibraryPage): RenderedMessage {
   if (page.total === 0) {
     return {
-      content: "This server's library is empty. Moderators and curators add references with /library add.",
+      content: t("library:page.empty"),
       components: [],
     };
   }
-  const lines = page.items.map(
-    (e, n) =>
-      `${n + 1}. **${escapeMarkdown(e.name)}** · by <@${e.ownerId}> · \`${e.imageId}\`${e.note ? ` · ${escapeMarkdown(clip(e.note, 80))}` : ""}`,
+  const lines = page.items.map((e, n) =>
+    t("library:page.line", {
+      n: n + 1,
+      name: escapeMarkdown(e.name),
+      ownerId: e.ownerId,
+      imageId: e.imageId,
+      note: e.note ? ` · ${escapeMarkdown(clip(e.note, 80))}` : "",
+    }),
   );
   return {
     content: [
-      `**Library of this server** · page ${page.page}/${page.pages} · ${page.total} in all`,
+      t("library:page.heading", { page: page.page, pages: page.pages, total: page.total }),
       ...lines,
-      "Use a name wherever a reference is asked for, e.g. /character reference:<name> or /video reference:<name>.",
+      t("library:page.hint"),
     ].join("\n"),
-    components: pagerRows(page, ["◀ Previous", "Next ▶"], (target) =>
+    components: pagerRows(page, [t("library:page.previousLabel"), t("library:page.nextLabel")], (target) =>
       encodeCustomId({ handler: "lib", action: "page", page: target }),
     ),
   };
@@ -34,9 +40,13 @@ export function renderLibraryPage(page: LibraryPage): RenderedMessage {
 /** /library show: one entry. */
 export function renderLibraryEntry(entry: LibraryEntryWithImage): string {
   return [
-    `📚 **${escapeMarkdown(entry.name)}** · reference \`${entry.imageId}\` · by <@${entry.ownerId}>`,
-    `Prompt: ${quotePrompt(entry.prompt)}`,
-    ...(entry.note ? [`Note: ${escapeMarkdown(entry.note)}`] : []),
-    `Added by <@${entry.addedBy}> ${timestamp(entry.createdAt)}`,
+    t("library:entry.title", {
+      name: escapeMarkdown(entry.name),
+      imageId: entry.imageId,
+      ownerId: entry.ownerId,
+    }),
+    t("library:entry.prompt", { prompt: quotePrompt(entry.prompt) }),
+    ...(entry.note ? [t("library:entry.note", { note: escapeMarkdown(entry.note) })] : []),
+    t("library:entry.added", { addedBy: entry.addedBy, when: timestamp(entry.createdAt) }),
   ].join("\n");
 }

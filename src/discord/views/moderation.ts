@@ -1,9 +1,9 @@
 // /moderation log: the server's audited actions, one line each, a page at a time.
 import type { AuditEntry, AuditRecord } from "../../db/repositories/audit-repo.ts";
 import type { AuditActionFilter, AuditPage } from "../../features/moderation/moderation-service.ts";
+import { t } from "../../kit/i18n.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { clip, pagerRows, quotePrompt, type RenderedMessage } from "./message.ts";
-import { videosTaken } from "./references.ts";
 
 /** Entries on one page of /moderation log. */
 export const AUDIT_PAGE_SIZE = 10;
@@ -17,31 +17,61 @@ export interface AuditLogQuery {
   offset: number;
 }
 
+/** A list of names as the audit log quotes them. */
+const quotedNames = (names: unknown[]) => names.map((n) => `\`${clip(String(n), 40)}\``).join(", ");
+
 /** What each audited action reads as in /moderation log. */
 function describeAction(entry: AuditEntry): string {
   const d = entry.details;
-  const target = entry.targetUserId ? ` <@${entry.targetUserId}>` : "";
+  // Whose it was: "none" when the row names nobody (the messages then leave the member out).
+  const target = entry.targetUserId ? `<@${entry.targetUserId}>` : "none";
   switch (entry.action) {
     case "prompt_blocked":
-      return `blocked a ${d.kind === "video" ? "/video" : "/character"} prompt of${target} (entry \`${clip(String(d.entry ?? "?"), 40)}\`): ${d.promptExpired ? "(the prompt is no longer kept)" : quotePrompt(String(d.prompt ?? ""), 80)}`;
+      return t("moderation:action.promptBlocked", {
+        command: d.kind === "video" ? "/video" : "/character",
+        target,
+        entry: clip(String(d.entry ?? "?"), 40),
+        prompt: d.promptExpired
+          ? t("moderation:action.promptExpired")
+          : quotePrompt(String(d.prompt ?? ""), 80),
+      });
     case "reference_delete":
-      return `deleted reference \`${entry.targetId}\` of${target}${videosTaken(Number(d.videos ?? 0), "it")}${Array.isArray(d.libraryNames) ? ` (it left the library: ${d.libraryNames.map((n) => `\`${clip(String(n), 40)}\``).join(", ")})` : ""}`;
+      return t("moderation:action.referenceDelete", {
+        id: entry.targetId,
+        target,
+        videos: Number(d.videos ?? 0),
+        library: Array.isArray(d.libraryNames)
+          ? t("moderation:action.leftLibrary", { names: quotedNames(d.libraryNames) })
+          : "",
+      });
     case "library_add":
-      return `added reference \`${entry.targetId}\` of${target} to the library as \`${clip(String(d.name ?? "?"), 40)}\``;
+      return t("moderation:action.libraryAdd", {
+        id: entry.targetId,
+        target,
+        name: clip(String(d.name ?? "?"), 40),
+      });
     case "library_remove":
-      return `removed \`${clip(String(d.name ?? "?"), 40)}\` from the library`;
+      return t("moderation:action.libraryRemove", { name: clip(String(d.name ?? "?"), 40) });
     case "purge":
-      return `purged ${Number(d.deleted ?? 0)} references of${target}${videosTaken(Number(d.videos ?? 0), "them")}`;
+      return t("moderation:action.purge", {
+        count: Number(d.deleted ?? 0),
+        target,
+        videos: Number(d.videos ?? 0),
+      });
     default:
       return entry.action.startsWith("settings_")
-        ? `changed the settings: ${clip(String(d.change ?? entry.action), 120)}`
+        ? t("moderation:action.settings", { change: clip(String(d.change ?? entry.action), 120) })
         : entry.action;
   }
 }
 
 /** One entry as a line: when, who, what, and ×N when it happened N times (repeats within a minute). */
 function renderEntry(entry: AuditRecord): string {
-  const line = `<t:${Math.floor(entry.createdAt / 1000)}:R> ${entry.action === "prompt_blocked" ? "The bot" : `<@${entry.actorId}>`} ${describeAction(entry)}`;
+  const line = t("moderation:log.entry", {
+    when: `<t:${Math.floor(entry.createdAt / 1000)}:R>`,
+    actor: entry.action === "prompt_blocked" ? t("moderation:log.theBot") : `<@${entry.actorId}>`,
+    action: describeAction(entry),
+  });
   const times = entry.occurrences > 1 ? ` ×${entry.occurrences}` : "";
   const room = MAX_LINE - times.length;
   return `${line.length > room ? `${line.slice(0, room - 1)}…` : line}${times}`;
@@ -50,26 +80,26 @@ function renderEntry(entry: AuditRecord): string {
 /** A page of audit entries, newest first, with ◀ ▶ to the newer and older pages of the same filter. */
 export function renderAuditLog(page: AuditPage, query: AuditLogQuery): RenderedMessage {
   const narrowed = [
-    query.filter ? `action ${query.filter}` : "",
-    query.memberId ? `member <@${query.memberId}>` : "",
+    query.filter ? t("moderation:log.filterAction", { action: query.filter }) : "",
+    query.memberId ? t("moderation:log.filterMember", { userId: query.memberId }) : "",
   ].filter(Boolean);
-  const which = narrowed.length ? ` · ${narrowed.join(", ")}` : "";
+  const filters = narrowed.length ? t("moderation:log.filters", { filters: narrowed.join(", ") }) : "";
   const number = Math.floor(query.offset / AUDIT_PAGE_SIZE) + 1;
   if (page.entries.length === 0) {
     const content =
       query.offset > 0
-        ? `No older entries in this server's moderation log${which}.`
+        ? t("moderation:log.noOlder", { filters })
         : narrowed.length
-          ? `Nothing in this server's moderation log${which}.`
-          : "Nothing in this server's moderation log yet.";
+          ? t("moderation:log.nothingMatching", { filters })
+          : t("moderation:log.empty");
     return { content, components: [] };
   }
-  const heading = `**Moderation log** (newest first) · page ${number}${which}`;
+  const heading = t("moderation:log.heading", { page: number, filters });
   return {
     content: [heading, ...page.entries.map(renderEntry)].join("\n"),
     components: pagerRows(
       { page: number, pages: page.hasOlder ? number + 1 : number },
-      ["◀ Newer", "Older ▶"],
+      [t("moderation:log.newerLabel"), t("moderation:log.olderLabel")],
       (target) =>
         encodeCustomId({
           handler: "mod",

@@ -3,6 +3,7 @@ import { escapeMarkdown } from "discord.js";
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import type { ImagePage, Lineage } from "../../features/references/reference-service.ts";
+import { t } from "../../kit/i18n.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import {
   clip,
@@ -14,9 +15,6 @@ import {
   type RenderedMessage,
   timestamp,
 } from "./message.ts";
-
-/** What /reference show adds under the details when the image is attached as a preview. */
-export const PREVIEW_NOTE = "(Shown as a preview: the original is over the upload limit.)";
 
 /**
  * /reference info and show: a reference's details, its library names, and what was made from it, within one
@@ -30,7 +28,8 @@ export function renderImageInfo(
   options: { preview?: boolean } = {},
 ): string {
   const head = [...detailLines(image, isCurrentPick), ...libraryLine(libraryNames)];
-  const tail = options.preview ? [PREVIEW_NOTE] : [];
+  // What /reference show adds under the details when the image is attached as a preview.
+  const tail = options.preview ? [t("references:info.previewNote")] : [];
   if (!lineage) return [...head, ...tail].join("\n");
   const used = [...head, ...tail].join("\n").length + 1;
   return [...head, ...lineageSections(lineage, MAX_CONTENT - used), ...tail].join("\n");
@@ -42,13 +41,22 @@ function detailLines(image: ImageWithOwner, isCurrentPick: boolean): string[] {
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(", ");
   return [
-    `**Reference \`${image.id}\`**`,
-    `Prompt: ${quotePrompt(image.prompt)}`,
-    `Owner: <@${image.userId}> · image ${image.slot} of generation \`${image.generationId}\``,
-    `Model: ${clip(image.model ?? "?", 80)} · parameters: ${clip(described, 160) || "none"}`,
-    `File: ${image.mime ?? "?"} · ${formatBytes(image.bytes)} · ${image.width ?? "?"}×${image.height ?? "?"} · sha256 \`${(image.sha256 ?? "").slice(0, 16)}…\``,
-    `Created: ${timestamp(image.finishedAt ?? image.createdAt)}`,
-    `Current pick: ${isCurrentPick ? "yes ✅" : "no"}`,
+    t("references:info.title", { id: image.id }),
+    t("references:info.prompt", { prompt: quotePrompt(image.prompt) }),
+    t("references:info.owner", { userId: image.userId, slot: image.slot, generationId: image.generationId }),
+    t("references:info.model", {
+      model: clip(image.model ?? "?", 80),
+      parameters: clip(described, 160) || t("references:info.noParameters"),
+    }),
+    t("references:info.file", {
+      mime: image.mime ?? "?",
+      size: formatBytes(image.bytes),
+      width: image.width ?? "?",
+      height: image.height ?? "?",
+      sha256: (image.sha256 ?? "").slice(0, 16),
+    }),
+    t("references:info.created", { when: timestamp(image.finishedAt ?? image.createdAt) }),
+    t("references:info.currentPick", { picked: isCurrentPick ? "yes" : "no" }),
   ];
 }
 
@@ -61,7 +69,7 @@ function libraryLine(names: readonly string[]): string[] {
     names.length,
     ", ",
   );
-  return [`In the server library as ${shown.join(", ")}`];
+  return [t("references:info.libraryNames", { names: shown.join(", ") })];
 }
 
 /**
@@ -69,19 +77,26 @@ function libraryLine(names: readonly string[]): string[] {
  * `budget` characters: each list gets half, and what one does not need goes to the other.
  */
 function lineageSections(lineage: Lineage, budget: number): string[] {
-  const parent = lineage.parents.length
-    ? `Drawn from: ${lineage.parents.map((p) => `\`${p.imageId}\`${p.deleted ? " (deleted)" : ""}`).join(", ")}`
-    : "Drawn from: nothing (a new character)";
-  const variations =
+  const parents = lineage.parents.map((p) =>
+    p.deleted ? t("references:lineage.deletedParent", { id: p.imageId }) : `\`${p.imageId}\``,
+  );
+  const parent = parents.length
+    ? t("references:lineage.drawnFrom", { parents: parents.join(", ") })
+    : t("references:lineage.drawnFromNothing");
+  const variations = [
     lineage.childCount === 0
-      ? ["Variations made from it: none yet (press Vary under it)"]
-      : [`Variations made from it (${lineage.childCount}):`];
-  const videos =
-    lineage.videoCount === 0 ? ["Videos: none yet (/video makes one)"] : [`Videos (${lineage.videoCount}):`];
+      ? t("references:lineage.noVariations")
+      : t("references:lineage.variations", { count: lineage.childCount }),
+  ];
+  const videos = [
+    lineage.videoCount === 0
+      ? t("references:lineage.noVideos")
+      : t("references:lineage.videos", { count: lineage.videoCount }),
+  ];
   const fixed = [parent, ...variations, ...videos].join("\n").length + 1;
   const childLines = lineage.children.map(
     ({ generation, imageIds }) =>
-      `• ${timestamp(generation.createdAt)} · ${clip(generation.model, 60)} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : generation.status}`,
+      `• ${timestamp(generation.createdAt)} · ${clip(generation.model, 60)} · ${imageIds.length ? imageIds.map((id) => `\`${id}\``).join(", ") : statusOf(generation.status)}`,
   );
   const videoLines = lineage.videos.map(videoLine);
   const room = Math.max(0, budget - fixed);
@@ -95,26 +110,28 @@ function lineageSections(lineage: Lineage, budget: number): string[] {
   return [parent, ...variations, ...shownChildren, ...videos, ...shownVideos];
 }
 
+/** A generation's or a video's status as the member reads it. */
+const statusOf = (status: string) => t("references:lineage.status", { status });
+
 const videoLine = (v: VideoRow) =>
-  `• \`${v.id}\` · ${v.status} · ${clip(v.model, 60)}${framesOf(v)} · ${quotePrompt(v.prompt, 60)}`;
+  `• \`${v.id}\` · ${statusOf(v.status)} · ${clip(v.model, 60)}${framesOf(v)} · ${quotePrompt(v.prompt, 60)}`;
 
 /** A video's length and frames: " · 8 s · 16:9 · ends on `<id>`", or with its reference images. */
 function framesOf(v: VideoRow): string {
   const params = videoParamsOf(v);
   const parts = [
-    ...(params.durationSeconds ? [`${params.durationSeconds} s`] : []),
+    ...(params.durationSeconds ? [t("references:lineage.seconds", { seconds: params.durationSeconds })] : []),
     ...(params.aspectRatio ? [params.aspectRatio] : []),
-    ...(params.endImageId ? [`ends on \`${params.endImageId}\``] : []),
+    ...(params.endImageId ? [t("references:lineage.endsOn", { id: params.endImageId })] : []),
     ...(params.referenceImageIds?.length
-      ? [`with ${params.referenceImageIds.map((id) => `\`${id}\``).join(", ")}`]
+      ? [
+          t("references:lineage.withReferences", {
+            ids: params.referenceImageIds.map((id) => `\`${id}\``).join(", "),
+          }),
+        ]
       : []),
   ];
   return parts.map((p) => ` · ${p}`).join("");
-}
-
-/** " and 2 videos made from them", or nothing: what a deletion took besides the references. */
-export function videosTaken(videos: number, from: "it" | "them"): string {
-  return videos > 0 ? ` and ${videos} video${videos === 1 ? "" : "s"} made from ${from}` : "";
 }
 
 export const LIST_PAGE_SIZE = 10;
@@ -133,23 +150,35 @@ export function renderImageList(
     return {
       content:
         ownerId === viewerId
-          ? "You have no references yet. Make some with /character."
-          : `<@${ownerId}> has no references here.`,
+          ? t("references:list.emptyOwn")
+          : t("references:list.emptyOther", { userId: ownerId }),
       components: [],
     };
   }
   const lines = page.items.map((i) => {
     const expiry = expiresAt(i);
-    const goes = expiry === undefined ? "" : ` · removed ${timestamp(expiry)}`;
-    return `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot}${goes} · ${quotePrompt(i.prompt, 60)}`;
+    return t("references:list.line", {
+      id: i.id,
+      when: timestamp(i.finishedAt),
+      slot: i.slot,
+      removal: expiry === undefined ? "" : t("references:list.removal", { when: timestamp(expiry) }),
+      prompt: quotePrompt(i.prompt, 60),
+    });
   });
   return {
     content: [
-      `**References of <@${ownerId}>** · page ${page.page}/${page.pages} · ${page.total} in all`,
+      t("references:list.heading", {
+        userId: ownerId,
+        page: page.page,
+        pages: page.pages,
+        total: page.total,
+      }),
       ...lines,
     ].join("\n"),
-    components: pagerRows(page, ["◀ Newer", "Older ▶"], (target) =>
-      encodeCustomId({ handler: "ref", action: "page", userId: ownerId, page: target }),
+    components: pagerRows(
+      page,
+      [t("references:list.newerLabel"), t("references:list.olderLabel")],
+      (target) => encodeCustomId({ handler: "ref", action: "page", userId: ownerId, page: target }),
     ),
   };
 }

@@ -15,6 +15,7 @@ import type { FileStore } from "../../files/file-store.ts";
 import { ObjectNotFoundError } from "../../files/object-store.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import { newId } from "../../kit/ids.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { Viewer } from "../references/reference-service.ts";
@@ -50,8 +51,8 @@ export function normaliseLibraryName(raw: string): string {
 /** Why a name cannot be used, or undefined when it can. */
 export function libraryNameProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > MAX_LIBRARY_NAME_LENGTH)
-    return `A library name is 1–${MAX_LIBRARY_NAME_LENGTH} characters.`;
-  if (!NAME_PATTERN.test(name)) return "A library name may hold only letters, digits, spaces, - and _.";
+    return t("library:name.length", { max: MAX_LIBRARY_NAME_LENGTH });
+  if (!NAME_PATTERN.test(name)) return t("library:name.characters");
   return undefined;
 }
 
@@ -94,15 +95,10 @@ export class LibraryService {
     if (problem) throw new UserFacingError(problem);
     const note = rawNote?.trim() || null;
     if (note && note.length > MAX_LIBRARY_NOTE_LENGTH)
-      throw new UserFacingError(`A note is at most ${MAX_LIBRARY_NOTE_LENGTH} characters.`);
-    if (image.guildId !== curator.guildId)
-      throw new UserFacingError(
-        "That reference was made in another server; the library takes this server's.",
-      );
+      throw new UserFacingError(t("library:add.noteTooLong", { max: MAX_LIBRARY_NOTE_LENGTH }));
+    if (image.guildId !== curator.guildId) throw new UserFacingError(t("library:add.otherServer"));
     if (image.userId !== curator.userId && !curator.canModerate) {
-      throw new UserFacingError(
-        "Only moderators (Manage Messages) can add another member's reference to the library; add one of yours.",
-      );
+      throw new UserFacingError(t("library:add.othersReference"));
     }
     const id = newId();
     const thumbnailFile = await this.makeThumbnail(id, image.fileName);
@@ -127,7 +123,7 @@ export class LibraryService {
         await tx.locks.take([`image:${image.id}`]);
         const current = await tx.images.get(image.id);
         if (!current || current.deletedAt !== null || current.status !== "succeeded")
-          throw new UserFacingError("That reference has been deleted.");
+          throw new UserFacingError(t("library:referenceDeleted"));
         await requireRoom(tx.library, curator.guildId, image.id);
         const entry: LibraryEntry = {
           ...fields,
@@ -139,9 +135,7 @@ export class LibraryService {
           createdAt: clock.now(),
         };
         if (!(await tx.library.insert(entry))) {
-          throw new UserFacingError(
-            `The library already has an entry called \`${name}\` (names ignore case). Pick another name, or remove that one first.`,
-          );
+          throw new UserFacingError(t("library:add.nameTaken", { name }));
         }
         await tx.audit.add({
           guildId: curator.guildId,
@@ -199,7 +193,7 @@ export class LibraryService {
         if (!(err instanceof ObjectNotFoundError)) throw err;
       }
     }
-    if (!entry.fileName) throw new UserFacingError("That reference has been deleted.");
+    if (!entry.fileName) throw new UserFacingError(t("library:referenceDeleted"));
     const made = await files.writeThumbnail(entry.id, await files.read(entry.fileName));
     // The entry may have gone while the preview was made: then nothing names the file, so it goes too.
     if (!(await library.setThumbnail(entry.id, made.fileName))) await this.dropThumbnail(made.fileName);
@@ -213,7 +207,7 @@ export class LibraryService {
       const original = await this.deps.files.read(fileName);
       return (await this.deps.files.writeThumbnail(entryId, original)).fileName;
     } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new UserFacingError("That reference has been deleted.");
+      if (err instanceof ObjectNotFoundError) throw new UserFacingError(t("library:referenceDeleted"));
       throw err;
     }
   }
@@ -259,24 +253,17 @@ export class LibraryService {
 /** Refuses an entry past the library's caps; run under the server's library lock and the image's lock. */
 async function requireRoom(library: LibraryRepo, guildId: string, imageId: string): Promise<void> {
   if ((await library.count(guildId)) >= MAX_LIBRARY_ENTRIES) {
-    throw new UserFacingError(
-      `This server's library is full (${MAX_LIBRARY_ENTRIES} entries). Remove some with /library remove first.`,
-    );
+    throw new UserFacingError(t("library:add.full", { max: MAX_LIBRARY_ENTRIES }));
   }
   if ((await library.forImage(imageId)).filter((e) => e.guildId === guildId).length >= MAX_NAMES_PER_IMAGE) {
-    throw new UserFacingError(
-      `That reference already has ${MAX_NAMES_PER_IMAGE} names in the library, the most one image may have. Remove one first.`,
-    );
+    throw new UserFacingError(t("library:add.tooManyNames", { max: MAX_NAMES_PER_IMAGE }));
   }
 }
 
 function requireCurator(curator: Curator): void {
   if (!curator.curates) {
-    throw new UserFacingError(
-      "Only moderators (Manage Messages) and members with this server's curator role can change the library.",
-    );
+    throw new UserFacingError(t("library:curatorsOnly"));
   }
 }
 
-const noEntry = (name: string) =>
-  `This server's library has no entry called \`${name.slice(0, 40).replace(/`/g, "'")}\`. /library list shows them.`;
+const noEntry = (name: string) => t("library:noEntry", { name: name.slice(0, 40).replace(/`/g, "'") });

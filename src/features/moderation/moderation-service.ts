@@ -6,6 +6,7 @@ import type { AuditFilter, AuditRecord, AuditRepo } from "../../db/repositories/
 import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { ReferenceService, Removal, ScheduledDeletion } from "../references/reference-service.ts";
 
 export interface Actor {
@@ -75,7 +76,7 @@ export class ModerationService {
       const entries = actor.canModerate ? [] : await tx.library.forImage(image.id);
       if (entries.length > 0) {
         throw new UserFacingError(
-          `This reference is in the server library as ${entries.map((e) => `\`${e.name}\``).join(", ")}; only a moderator (Manage Messages) can delete it.`,
+          t("moderation:inLibrary", { names: entries.map((e) => `\`${e.name}\``).join(", ") }),
         );
       }
       const done = await references.scheduleDeletion(image, actor.userId, tx);
