@@ -14,13 +14,14 @@ import { describeSettingsChange, type SettingsChange } from "../../features/sett
 import { UserFacingError } from "../../kit/errors.ts";
 import { t, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { describeModelSafety } from "../../providers/image-models.ts";
+import { safetyFilterKind } from "../../providers/image-models.ts";
 import { MOCK_MODEL } from "../../providers/mock/image-provider.ts";
 import { ReplicateImageProvider } from "../../providers/replicate/image-provider.ts";
 import {
   asSafetyFilterLevel,
   DEFAULT_SAFETY_FILTER_LEVEL,
   SAFETY_FILTER_LEVELS,
+  type SafetyFilterLevel,
 } from "../../providers/types.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
@@ -52,8 +53,20 @@ function safetyInForce(ctx: AppContext, settings: GuildSettings): SafetyInForce 
   return {
     level,
     isDefault: !chosen,
-    models: safetyModels(ctx).map((m) => ({ ...m, effect: describeModelSafety(m.model, level) })),
+    models: safetyModels(ctx).map((m) => ({ ...m, effect: modelSafetyEffect(m.model, level) })),
   };
+}
+
+/** What a model does with a safety level, in the member's words. */
+function modelSafetyEffect(model: string, level: SafetyFilterLevel): string {
+  switch (safetyFilterKind(model)) {
+    case "adjustable":
+      return t("settings:safety.applies", { level });
+    case "fixed":
+      return t("settings:safety.fixed", { level });
+    case "none":
+      return t("settings:safety.none");
+  }
 }
 
 /**

@@ -89,6 +89,7 @@ describe("members' answers in their language", () => {
     expect(view.content.length).toBeLessThanOrEqual(2000);
     expect(view.content).toContain("**Einstellungen für diesen Server**");
     expect(view.content).toContain("Bilder pro Tag: 40 pro Mitglied (Standard)");
+    expect(view.content).toContain("(in Verwendung): Offline-Platzhalterbilder, kein Sicherheitsfilter");
     expect(view.content).toContain(`Sperrliste (${MAX_BLOCKLIST_ENTRIES}): \`verbotene Phrase 1\``);
     expect(view.content).toMatch(/…und \d+ weitere/);
     expect(view.content).toContain("Alle Einträge, seitenweise: /settings blocklist");
