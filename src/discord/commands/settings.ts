@@ -10,16 +10,18 @@ import {
 import type { GuildSettings } from "../../db/repositories/guild-settings-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import { MAX_ENTRY_LENGTH, MAX_ENTRY_WILDCARDS } from "../../features/limits/prompt-policy.ts";
-import type { SettingsChange } from "../../features/settings/guild-settings.ts";
+import { describeSettingsChange, type SettingsChange } from "../../features/settings/guild-settings.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { describeModelSafety } from "../../providers/image-models.ts";
+import { safetyFilterKind } from "../../providers/image-models.ts";
 import { MOCK_MODEL } from "../../providers/mock/image-provider.ts";
 import { ReplicateImageProvider } from "../../providers/replicate/image-provider.ts";
 import {
   asSafetyFilterLevel,
   DEFAULT_SAFETY_FILTER_LEVEL,
   SAFETY_FILTER_LEVELS,
+  type SafetyFilterLevel,
 } from "../../providers/types.ts";
 import { postToModLog } from "../flows/moderation-log.ts";
 import type { Command } from "../kit/command.ts";
@@ -51,8 +53,20 @@ function safetyInForce(ctx: AppContext, settings: GuildSettings): SafetyInForce 
   return {
     level,
     isDefault: !chosen,
-    models: safetyModels(ctx).map((m) => ({ ...m, effect: describeModelSafety(m.model, level) })),
+    models: safetyModels(ctx).map((m) => ({ ...m, effect: modelSafetyEffect(m.model, level) })),
   };
+}
+
+/** What a model does with a safety level, in the member's words. */
+function modelSafetyEffect(model: string, level: SafetyFilterLevel): string {
+  switch (safetyFilterKind(model)) {
+    case "adjustable":
+      return t("settings:safety.applies", { level });
+    case "fixed":
+      return t("settings:safety.fixed", { level });
+    case "none":
+      return t("settings:safety.none");
+  }
 }
 
 /**
@@ -60,12 +74,13 @@ function safetyInForce(ctx: AppContext, settings: GuildSettings): SafetyInForce 
  * configured, the fallback that takes over when Replicate retires the first.
  */
 function safetyModels(ctx: AppContext): Array<{ model: string; role: string }> {
-  if (!(ctx.imageProvider instanceof ReplicateImageProvider)) return [{ model: MOCK_MODEL, role: "in use" }];
+  const inUse = t("settings:safety.inUse");
+  if (!(ctx.imageProvider instanceof ReplicateImageProvider)) return [{ model: MOCK_MODEL, role: inUse }];
   const active = ctx.imageProvider.model;
-  const models = [{ model: active, role: "in use" }];
+  const models = [{ model: active, role: inUse }];
   const fallback = ctx.config.imageFallbackModel;
   if (fallback && fallback !== active)
-    models.push({ model: fallback, role: `used if Replicate retires ${active}` });
+    models.push({ model: fallback, role: t("settings:safety.fallback", { model: active }) });
   return models;
 }
 
@@ -166,11 +181,11 @@ export const settings: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
     await requireModerator(interaction, ctx, PermissionFlagsBits.ManageGuild, "/settings");
     const guildId = interaction.guildId;
-    if (!guildId) throw new UserFacingError("/settings works only in a server.");
+    if (!guildId) throw new UserFacingError(t("settings:errors.serverOnly"));
     const sub = interaction.options.getSubcommand(true);
     const reads = sub === "view" || sub === "blocklist";
     const parse = reads ? undefined : CHANGES[sub];
-    if (!reads && !parse) throw new UserFacingError(`/settings has no ${sub}.`);
+    if (!reads && !parse) throw new UserFacingError(t("settings:errors.unknownSubcommand", { sub }));
     // A change is parsed (and a bad option refused) before the defer; nothing is read before it: the
     // database may be across a network, and Discord allows 3 s.
     const change = parse?.(interaction);
@@ -184,16 +199,14 @@ export const settings: Command = {
       await interaction.editReply({ content, allowedMentions: NO_PINGS });
       return;
     }
-    const { settings: saved, summary } = await ctx.guildSettings.change(guildId, interaction.user.id, change);
-    await postToModLog(
-      ctx,
-      interaction.client.rest,
-      guildId,
-      `<@${interaction.user.id}> changed the settings: ${summary}.`,
-      log,
-    );
+    const { settings: saved } = await ctx.guildSettings.change(guildId, interaction.user.id, change);
+    // The server's channel reads the change in the server's language, the member in theirs.
+    const summary = describeSettingsChange(change, tPublic);
+    const userId = interaction.user.id;
+    const logLine = tPublic("settings:modLog.changed", { userId, summary });
+    await postToModLog(ctx, interaction.client.rest, guildId, logLine, log);
     // The change alone: the whole view grows with the blocklist, and /settings view shows it.
-    const content = renderSettingsSaved(summary, {
+    const content = renderSettingsSaved(describeSettingsChange(change, t), {
       entry: change.kind === "blocklist-add" || change.kind === "blocklist-remove" ? change.entry : undefined,
       safety: change.kind === "safety" ? safetyInForce(ctx, saved) : undefined,
     });
@@ -220,9 +233,7 @@ const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => Sett
     const roleId = i.options.getRole("role")?.id ?? null;
     // @everyone's role id is the server's: it would make every member a curator on some paths and none on others.
     if (roleId !== null && roleId === i.guildId) {
-      throw new UserFacingError(
-        "@everyone cannot be the curator role: pick a role, or leave it empty for Manage Messages alone.",
-      );
+      throw new UserFacingError(t("settings:errors.everyoneCurator"));
     }
     return { kind: "curator", roleId };
   },
@@ -230,6 +241,6 @@ const CHANGES: Record<string, (interaction: ChatInputCommandInteraction) => Sett
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], name: string): T {
   const found = allowed.find((a) => a === value);
-  if (!found) throw new UserFacingError(`${name} must be one of ${allowed.join(", ")}.`);
+  if (!found) throw new UserFacingError(t("settings:errors.notOneOf", { name, allowed: allowed.join(", ") }));
   return found;
 }

@@ -3,14 +3,29 @@
 import { type ChatInputCommandInteraction, MessageFlags, SlashCommandBuilder } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import type { UsageLine } from "../../features/limits/quota.ts";
+import { currentLocales, DEFAULT_LOCALE, t } from "../../kit/i18n.ts";
 import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_UPSCALE_MODEL } from "../../providers/mock/image-provider.ts";
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import { VIDEO_MODEL_IDS } from "../../providers/video-models.ts";
 import type { Command } from "../kit/command.ts";
 import { NO_PINGS } from "../views/message.ts";
 
-const line = (label: string, u: UsageLine) => `${label}: ${u.used} of ${u.limit} (${u.remaining} left)`;
-const usd = (n: number) => `about $${n.toFixed(2)}`;
+const counts = (u: UsageLine) => ({ used: u.used, limit: u.limit, remaining: u.remaining });
+/** Images and videos used, of the limit, and left: one line's two halves. */
+const usedLine = (images: UsageLine, videos: UsageLine) =>
+  `${t("usage:images", counts(images))} · ${t("usage:videos", counts(videos))}`;
+
+/**
+ * US dollars as the member reads them: "$0.04" in English as it always was, the member's own way elsewhere
+ * ("0,04 $" in German); `digits` fixes the decimals (estimates), else a price shows the decimals it has.
+ */
+function dollars(n: number, digits?: number): string {
+  const locale = currentLocales().member;
+  if (locale === DEFAULT_LOCALE) return `$${digits === undefined ? n : n.toFixed(digits)}`;
+  const decimals = digits === undefined ? { maximumFractionDigits: 6 } : { minimumFractionDigits: digits };
+  return new Intl.NumberFormat(locale, { style: "currency", currency: "USD", ...decimals }).format(n);
+}
+const estimate = (n: number) => t("usage:estimate", { cost: dollars(n, 2) });
 
 /**
  * What each kind of work costs: new images, images drawn from a reference (Vary, Sheet, /character reference:),
@@ -28,10 +43,14 @@ function priceTable(ctx: AppContext): string {
   const reference = mock ? MOCK_REFERENCE_MODEL : config.imageReferenceModel;
   const upscale = mock ? MOCK_UPSCALE_MODEL : config.upscale.model;
   return [
-    `images ${images} ($${price(images)} an image)`,
-    `Vary, Sheet and /character reference: ${reference} ($${price(reference)} an image)`,
-    `Upscale ${upscale} ($${price(upscale)} an image)`,
-    `videos ${videoModels.map((m) => `${m} $${Number(price(m).toFixed(4))} a second`).join(", ")}`,
+    t("usage:priceImages", { model: images, price: dollars(price(images)) }),
+    t("usage:priceReference", { model: reference, price: dollars(price(reference)) }),
+    t("usage:priceUpscale", { model: upscale, price: dollars(price(upscale)) }),
+    t("usage:priceVideos", {
+      models: videoModels
+        .map((m) => t("usage:priceVideoModel", { model: m, price: dollars(Number(price(m).toFixed(4))) }))
+        .join(", "),
+    }),
   ].join(" · ");
 }
 
@@ -46,21 +65,18 @@ export const usage: Command = {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const report = await ctx.quota.report(interaction.user.id, interaction.guildId);
     const lines = [
-      `**Your use today** (${report.day}, UTC; resets <t:${Math.floor(report.resetsAt / 1000)}:R>)`,
-      `${line("Images", report.user.images)} · ${line("Videos", report.user.videos)} · ${usd(report.user.estimatedUsd)}`,
-      "**You in all servers and DMs today** (the bot-wide limit)",
-      `${line("Images", report.everywhere.images)} · ${line("Videos", report.everywhere.videos)}`,
+      t("usage:title", { day: report.day, resetsAt: Math.floor(report.resetsAt / 1000) }),
+      `${usedLine(report.user.images, report.user.videos)} · ${estimate(report.user.estimatedUsd)}`,
+      t("usage:everywhereTitle"),
+      usedLine(report.everywhere.images, report.everywhere.videos),
     ];
     if (report.guild) {
       lines.push(
-        "**This server today**",
-        `${line("Images", report.guild.images)} · ${line("Videos", report.guild.videos)} · ${usd(report.guild.estimatedUsd)}`,
+        t("usage:serverTitle"),
+        `${usedLine(report.guild.images, report.guild.videos)} · ${estimate(report.guild.estimatedUsd)}`,
       );
     }
-    lines.push(
-      `**Prices** (approximate): ${priceTable(ctx)}`,
-      "Costs are estimates from an approximate price table; Replicate's bill is the truth.",
-    );
+    lines.push(t("usage:prices", { table: priceTable(ctx) }), t("usage:disclaimer"));
     await interaction.editReply({ content: lines.join("\n"), allowedMentions: NO_PINGS });
   },
 };

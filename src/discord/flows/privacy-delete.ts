@@ -11,17 +11,15 @@ import {
 } from "discord.js";
 import type { ErasureCounts } from "../../db/repositories/erasures-repo.ts";
 import type { AppContext } from "../../features/context.ts";
-import type { ErasurePreview } from "../../features/privacy/erasure-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { type Locale, t, tIn, toLocale } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { type CustomId, encodeCustomId } from "../kit/custom-id.ts";
 import { NO_PINGS } from "../views/message.ts";
 import { postToModLog } from "./moderation-log.ts";
 import { applyEdits } from "./removals.ts";
 
-const when = (ms: number) => `<t:${Math.floor(ms / 1000)}:R>`;
-const tooSoon = (retryAt: number) =>
-  `You can erase your data once an hour; you can do it again ${when(retryAt)}.`;
+const tooSoon = (retryAt: number) => t("privacy:erase.tooSoon", { retryAt: Math.floor(retryAt / 1000) });
 
 /** The confirmation: what will be removed, and the two buttons (only the asking member's press counts). */
 export async function askToErase(interaction: ChatInputCommandInteraction, ctx: AppContext): Promise<void> {
@@ -35,9 +33,9 @@ export async function askToErase(interaction: ChatInputCommandInteraction, ctx: 
   const preview = await ctx.privacy.preview(userId);
   await interaction.editReply({
     content: [
-      "**Erase everything the bot keeps about you, in every server and in DMs?** This cannot be undone.",
-      describePreview(preview),
-      "Requests of yours still running are cancelled, the bot's messages that showed your images or prompts are edited, and your uploads to the image service are deleted. Today's usage stays counted against your allowances until midnight UTC, under a pseudonym; moderators' records of blocked prompts stay without their text.",
+      t("privacy:erase.confirmTitle"),
+      t("privacy:erase.preview", { ...preview }),
+      t("privacy:erase.consequences"),
     ].join("\n"),
     allowedMentions: NO_PINGS,
     components: [
@@ -47,23 +45,19 @@ export async function askToErase(interaction: ChatInputCommandInteraction, ctx: 
           {
             type: ComponentType.Button,
             style: ButtonStyle.Danger,
-            label: "Erase my data",
+            label: t("privacy:erase.confirmLabel"),
             custom_id: encodeCustomId({ handler: "priv", action: "erase", userId }),
           },
           {
             type: ComponentType.Button,
             style: ButtonStyle.Secondary,
-            label: "Cancel",
+            label: t("privacy:erase.cancelLabel"),
             custom_id: encodeCustomId({ handler: "priv", action: "keep", userId }),
           },
         ],
       },
     ],
   });
-}
-
-function describePreview(p: ErasurePreview): string {
-  return `It removes ${p.images} images from ${p.generations} requests, ${p.videos} videos, ${p.picks} picks, ${p.libraryEntries} server-library entries of your images, and the text of ${p.blockedPrompts} blocked prompts.`;
 }
 
 /** The confirmation's buttons. */
@@ -74,10 +68,10 @@ export async function handlePrivacyButton(
   log: Logger,
 ): Promise<void> {
   if (interaction.user.id !== id.userId) {
-    throw new UserFacingError("Only the member who asked for this erasure can confirm or cancel it.");
+    throw new UserFacingError(t("privacy:erase.notYours"));
   }
   if (id.action === "keep") {
-    await interaction.update({ content: "Cancelled; nothing was removed.", components: [] });
+    await interaction.update({ content: t("privacy:erase.cancelled"), components: [] });
     return;
   }
   await interaction.deferUpdate();
@@ -88,31 +82,46 @@ export async function handlePrivacyButton(
   }
   const rest = interaction.client.rest;
   for (const [guildId, names] of outcome.libraryByGuild) {
-    await postToModLog(
-      ctx,
-      rest,
-      guildId,
-      `Library entries ${names.map((n) => `\`${n}\``).join(", ")} were removed at the owner's request.`,
-      log,
-    );
+    const shown = names.map((n) => `\`${n}\``).join(", ");
+    const text = tIn(serverLocale(interaction, guildId), "privacy:erase.modLogLibrary", { names: shown });
+    await postToModLog(ctx, rest, guildId, text, log);
   }
   await applyEdits(ctx, rest, outcome.edits, log);
   // Work that could not be done now (an upload delete, a cancel) keeps the erasure unfinished: the next start
   // does it and completes the erasure then.
   if (outcome.workDone) await ctx.privacy.complete(outcome.id);
-  const pending = outcome.workDone
-    ? ""
-    : "\nSome of it (uploads at the image service, or requests to cancel) could not be finished now: the bot finishes it when it next starts.";
+  const pending = outcome.workDone ? "" : `\n${t("privacy:erase.pending")}`;
   await interaction.editReply({ content: describeErased(outcome.counts) + pending, components: [] });
+}
+
+/**
+ * The language of a server the erasure touched, for its mod log: the interaction's own server's, else the one
+ * the gateway's cache knows (an erasure asked for elsewhere reaches every server with the member's entries).
+ */
+function serverLocale(interaction: ButtonInteraction, guildId: string): Locale {
+  if (guildId === interaction.guildId) return toLocale(interaction.guildLocale);
+  return toLocale(interaction.client.guilds.cache.get(guildId)?.preferredLocale);
 }
 
 export function describeErased(c: ErasureCounts): string {
   return [
-    "🗑️ Your data was erased. Removed:",
-    `· ${c.images} images from ${c.generations} requests, ${c.videos} videos, ${c.picks} picks`,
-    `· ${c.libraryEntries} server-library entries, ${c.uploads} uploads to the image service, ${c.cancelled} requests still running (cancelled)`,
-    `· the text of ${c.blockedPrompts} blocked prompts; ${c.ledgerRowsDeleted} usage records of past days`,
-    `Kept until midnight UTC under a pseudonym: ${c.ledgerRowsKept} usage records of today, so today's allowances still count.`,
+    t("privacy:erase.done.title"),
+    t("privacy:erase.done.media", {
+      images: c.images,
+      generations: c.generations,
+      videos: c.videos,
+      picks: c.picks,
+    }),
+    t("privacy:erase.done.library", {
+      libraryEntries: c.libraryEntries,
+      uploads: c.uploads,
+      cancelled: c.cancelled,
+    }),
+    t("privacy:erase.done.prompts", {
+      blockedPrompts: c.blockedPrompts,
+      ledgerRowsDeleted: c.ledgerRowsDeleted,
+    }),
+    t("privacy:erase.done.kept", { ledgerRowsKept: c.ledgerRowsKept }),
   ].join("\n");
 }
 

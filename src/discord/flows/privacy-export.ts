@@ -2,6 +2,7 @@
 // upload limit, else a download link (PUBLIC_URL), else why neither. Works in servers and DMs alike.
 import { type ChatInputCommandInteraction, MessageFlags } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
+import { t } from "../../kit/i18n.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { linkButtonRow, NO_PINGS } from "../views/message.ts";
 import { renderExportAnswer } from "../views/privacy.ts";
@@ -29,7 +30,7 @@ export async function runPrivacyExport(
     } else if (outcome.kind === "link") {
       await interaction.editReply({
         content,
-        components: [linkButtonRow("Download your data", outcome.url)],
+        components: [linkButtonRow(t("privacy:export.downloadLabel"), outcome.url)],
         allowedMentions: NO_PINGS,
       });
     } else {

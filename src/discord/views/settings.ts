@@ -1,6 +1,7 @@
 // /settings's messages: the server's settings, its blocklist page by page, and a saved change.
 import type { GuildSettings } from "../../db/repositories/guild-settings-repo.ts";
 import type { Allowances, UserCap } from "../../features/limits/quota.ts";
+import { t } from "../../kit/i18n.ts";
 import { clip, fitLines, MAX_CONTENT } from "./message.ts";
 
 /** What /settings view shows, read by the command. */
@@ -29,15 +30,29 @@ const shownEntry = (entry: string) => `\`${clip(entry, 64)}\``;
 /** /settings view: every setting, with the first blocklist entries and where to see the rest. */
 export function renderSettings(s: SettingsSnapshot): string {
   const { settings, allowances: a, cap, safety } = s;
-  const mark = (v: number | null) => (v === null ? " (default)" : "");
+  const mark = (v: number | null) => (v === null ? t("settings:view.defaultMark") : "");
   const head = [
-    "**Settings for this server**",
-    `Images per day: ${a.imagesPerUser} per member${mark(settings.dailyImagesPerUser)}, ${a.imagesPerGuild} for the server${mark(settings.dailyImagesPerGuild)}`,
-    `Videos per day: ${a.videosPerUser} per member${mark(settings.dailyVideosPerUser)}, ${a.videosPerGuild} for the server${mark(settings.dailyVideosPerGuild)}`,
-    `Every member's bot-wide limit, across all servers and DMs: ${cap.images} images and ${cap.videos} videos a day (set by the bot's operator)`,
+    t("settings:view.title"),
+    t("settings:view.images", {
+      perMember: a.imagesPerUser,
+      memberMark: mark(settings.dailyImagesPerUser),
+      perServer: a.imagesPerGuild,
+      serverMark: mark(settings.dailyImagesPerGuild),
+    }),
+    t("settings:view.videos", {
+      perMember: a.videosPerUser,
+      memberMark: mark(settings.dailyVideosPerUser),
+      perServer: a.videosPerGuild,
+      serverMark: mark(settings.dailyVideosPerGuild),
+    }),
+    t("settings:view.userCap", { images: cap.images, videos: cap.videos }),
     ...safetyLines(safety),
-    `Mod-log channel: ${settings.modLogChannelId ? `<#${settings.modLogChannelId}>` : "none"}`,
-    `Library curators: members with Manage Messages${settings.curatorRoleId ? ` and the role <@&${settings.curatorRoleId}>` : " (no curator role set)"}`,
+    settings.modLogChannelId
+      ? t("settings:view.modLog", { channelId: settings.modLogChannelId })
+      : t("settings:view.noModLog"),
+    settings.curatorRoleId
+      ? t("settings:view.curatorsWithRole", { roleId: settings.curatorRoleId })
+      : t("settings:view.curatorsNoRole"),
   ];
   return [...head, ...blocklistLines(settings.blocklist, MAX_CONTENT - head.join("\n").length - 1)].join(
     "\n",
@@ -47,7 +62,10 @@ export function renderSettings(s: SettingsSnapshot): string {
 /** The safety level and what each model does with it: in the view, and when the level is changed. */
 function safetyLines(safety: SafetyInForce): string[] {
   return [
-    `Safety filter: ${safety.level}${safety.isDefault ? " (default)" : ""}`,
+    t("settings:view.safety", {
+      level: safety.level,
+      defaultMark: safety.isDefault ? t("settings:view.defaultMark") : "",
+    }),
     ...safety.models.map(
       ({ model, role, effect }) => `• ${clip(model, 80)} (${clip(role, 120)}): ${clip(effect, 200)}`,
     ),
@@ -56,27 +74,27 @@ function safetyLines(safety: SafetyInForce): string[] {
 
 /** The blocklist in /settings view: as many entries as fit, then "…and N more" and where the rest are. */
 function blocklistLines(blocklist: readonly string[], room: number): string[] {
-  if (blocklist.length === 0) return ["Blocklist (0): empty"];
-  const hint = "All entries, page by page: /settings blocklist";
-  const header = `Blocklist (${blocklist.length}):`;
+  if (blocklist.length === 0) return [t("settings:view.blocklistEmpty")];
+  const hint = t("settings:view.blocklistHint");
+  const header = t("settings:view.blocklistHeader", { count: blocklist.length });
   const budget = Math.min(BLOCKLIST_IN_VIEW, room - header.length - hint.length - 2);
   const shown = fitLines(blocklist.map(shownEntry), budget, blocklist.length, ", ");
-  const cut = shown.at(-1)?.startsWith("…and ") ?? false;
+  // Entries are code spans: a last line that is not one is "…and N more".
+  const cut = !(shown.at(-1)?.startsWith("`") ?? true);
   // One line, comma separated, as it always was: shorter than a line per entry.
   return [`${header} ${shown.join(", ")}`, ...(cut ? [hint] : [])];
 }
 
 /** /settings blocklist: one page of the blocklist, an entry a line; `page` counts from 1. */
 export function renderBlocklistPage(blocklist: readonly string[], page: number): string {
-  if (blocklist.length === 0)
-    return "This server's blocklist is empty. /settings blocklist-add adds an entry.";
+  if (blocklist.length === 0) return t("settings:blocklist.empty");
   const pages = Math.ceil(blocklist.length / BLOCKLIST_PAGE_SIZE);
   const current = Math.min(Math.max(1, Math.floor(page)), pages);
   const items = blocklist.slice((current - 1) * BLOCKLIST_PAGE_SIZE, current * BLOCKLIST_PAGE_SIZE);
   return [
-    `**Blocklist of this server** · page ${current}/${pages} · ${blocklist.length} in all`,
+    t("settings:blocklist.title", { current, pages, count: blocklist.length }),
     ...items.map((e, n) => `${(current - 1) * BLOCKLIST_PAGE_SIZE + n + 1}. ${shownEntry(e)}`),
-    ...(current < pages ? [`Next: /settings blocklist page:${current + 1}`] : []),
+    ...(current < pages ? [t("settings:blocklist.next", { next: current + 1 })] : []),
   ].join("\n");
 }
 
@@ -89,8 +107,13 @@ export function renderSettingsSaved(
   details: { entry?: string | undefined; safety?: SafetyInForce | undefined } = {},
 ): string {
   return [
-    `✅ Saved: ${clip(summary, 300)}.${details.entry ? ` Entry: ${shownEntry(details.entry)}` : ""}`,
+    details.entry
+      ? t("settings:saved.summaryWithEntry", {
+          summary: clip(summary, 300),
+          entry: shownEntry(details.entry),
+        })
+      : t("settings:saved.summary", { summary: clip(summary, 300) }),
     ...(details.safety ? safetyLines(details.safety) : []),
-    "/settings view shows every setting.",
+    t("settings:saved.hint"),
   ].join("\n");
 }

@@ -11,6 +11,7 @@ import type { FileStore } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import { isUuid, newId } from "../../kit/ids.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { ServableFile } from "../references/reference-service.ts";
@@ -151,8 +152,7 @@ export class PrivacyExportService {
       Math.max(link.expiresAt, now + EXPORT_COOLDOWN_MS),
     );
     // An erasure removed the row while the ZIP was being made: nothing of the erased data is stored.
-    if (!named)
-      throw new UserFacingError("Your data was erased while this export was being made; nothing was kept.");
+    if (!named) throw new UserFacingError(t("privacy:export.erasedMeanwhile"));
     await files.writeExport(fileName, path, { bytes: zip.bytes, sha256: zip.sha256 });
     return { kind: "link", url: link.url, expiresAt: link.expiresAt, ...summary };
   }

@@ -5,6 +5,7 @@ import type { DataStore } from "../../db/data-store.ts";
 import type { GuildSettings, GuildSettingsRepo } from "../../db/repositories/guild-settings-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { DEFAULT_LOCALE, type MessageValues, t, tIn } from "../../kit/i18n.ts";
 import {
   asSafetyFilterLevel,
   DEFAULT_SAFETY_FILTER_LEVEL,
@@ -87,44 +88,70 @@ export class GuildSettingsService {
   }
 }
 
-/** Makes the change on `next` and says what it did, in words for the mod-log. */
-function apply(next: GuildSettings, change: SettingsChange, promptPolicy: PromptPolicy): string {
+/** Renders a message in some language: `t`, `tPublic`, or English for the audit log. */
+export type Translate = (key: string, values?: MessageValues) => string;
+
+const inEnglish: Translate = (key, values) => tIn(DEFAULT_LOCALE, key, values);
+
+/** What a change does, in words: English for the audit row, the member's or the server's language to show. */
+export function describeSettingsChange(change: SettingsChange, tr: Translate = inEnglish): string {
   switch (change.kind) {
     case "allowance": {
-      const key = `${change.what}:${change.scope}` as const;
-      next[ALLOWANCE_FIELDS[key]] = change.perDay;
-      return `${change.what} per ${change.scope} allowance ${change.perDay === null ? "back to the default" : `set to ${change.perDay} a day`}`;
+      const values = { what: change.what, scope: change.scope, perDay: change.perDay };
+      return change.perDay === null
+        ? tr("settings:change.allowanceDefault", values)
+        : tr("settings:change.allowanceSet", values);
     }
+    case "blocklist-add":
+      return tr("settings:change.blocklistAdded");
+    case "blocklist-remove":
+      return tr("settings:change.blocklistRemoved");
+    case "safety":
+      return change.level
+        ? tr("settings:change.safetySet", { level: change.level })
+        : tr("settings:change.safetyDefault", { level: DEFAULT_SAFETY_FILTER_LEVEL });
+    case "modlog":
+      return change.channelId
+        ? tr("settings:change.modLogSet", { channelId: change.channelId })
+        : tr("settings:change.modLogCleared");
+    case "curator":
+      return change.roleId
+        ? tr("settings:change.curatorSet", { roleId: change.roleId })
+        : tr("settings:change.curatorCleared");
+  }
+}
+
+/** Makes the change on `next` and says what it did, in English for the audit row. */
+function apply(next: GuildSettings, change: SettingsChange, promptPolicy: PromptPolicy): string {
+  switch (change.kind) {
+    case "allowance":
+      next[ALLOWANCE_FIELDS[`${change.what}:${change.scope}`]] = change.perDay;
+      break;
     case "blocklist-add": {
       const problem = promptPolicy.entryProblem(change.entry, next.blocklist);
       if (problem) throw new UserFacingError(problem);
       if (next.blocklist.includes(change.entry))
-        throw new UserFacingError(`\`${change.entry}\` is already on the blocklist.`);
+        throw new UserFacingError(t("settings:errors.alreadyListed", { entry: change.entry }));
       if (next.blocklist.length >= MAX_BLOCKLIST_ENTRIES) {
-        throw new UserFacingError(
-          `The blocklist holds at most ${MAX_BLOCKLIST_ENTRIES} entries; remove some first.`,
-        );
+        throw new UserFacingError(t("settings:errors.blocklistFull", { max: MAX_BLOCKLIST_ENTRIES }));
       }
       next.blocklist.push(change.entry);
-      return "blocklist entry added";
+      break;
     }
     case "blocklist-remove":
       if (!next.blocklist.includes(change.entry))
-        throw new UserFacingError(`\`${change.entry}\` is not on the blocklist.`);
+        throw new UserFacingError(t("settings:errors.notListed", { entry: change.entry }));
       next.blocklist = next.blocklist.filter((e) => e !== change.entry);
-      return "blocklist entry removed";
+      break;
     case "safety":
       next.safetyFilterLevel = change.level;
-      return change.level
-        ? `safety filter set to ${change.level}`
-        : `safety filter back to the default (${DEFAULT_SAFETY_FILTER_LEVEL})`;
+      break;
     case "modlog":
       next.modLogChannelId = change.channelId;
-      return change.channelId ? `mod-log channel set to <#${change.channelId}>` : "mod-log channel cleared";
+      break;
     case "curator":
       next.curatorRoleId = change.roleId;
-      return change.roleId
-        ? `library curator role set to <@&${change.roleId}>`
-        : "library curator role cleared";
+      break;
   }
+  return describeSettingsChange(change);
 }
