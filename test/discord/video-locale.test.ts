@@ -83,4 +83,30 @@ describe("/video in the member's and the server's language", () => {
       "⚠️ Das erkenne ich nicht. Es stammt vielleicht aus einer älteren Version des Bots.",
     );
   });
+
+  it("takes a removed video out of its message in the language it was posted in, whoever removes it", async () => {
+    const { h, first } = await setUp("de");
+    const i = video(h, { reference: first });
+    await h.settledReply(i, (m) => m.attachments.length > 0);
+    const [made] = await h.ctx.video.forImage(first);
+    // The server has changed language since, and the deletion comes from an English client.
+    h.sandbox.guild.locale = "en-US";
+    const deleted = h.sandbox.runCommand({
+      command: "reference delete",
+      options: { id: first },
+      user: ALICE,
+    });
+    expect((await h.settledReply(deleted)).content).toContain("and 1 video made from it");
+    const removed = await h.sandbox.waitFor(
+      () => {
+        const m = h.sandbox.original(i);
+        return m && m.attachments.length === 0 ? m : undefined;
+      },
+      10_000,
+      "the video's message without its video",
+    );
+    expect(removed.content).toBe(
+      `🗑️ Video \`${made?.id}\` für <@${ALICE.id}> wurde mit seiner Referenz gelöscht.`,
+    );
+  });
 });
