@@ -242,12 +242,9 @@ export function describeVideoModel(spec: VideoModelSpec): string {
     ratio:
       spec.aspectRatios.length === 0
         ? t("models:video.startImageRatio")
-        : t(
-            spec.aspectRatioOnlyWithReferences
-              ? "models:video.aspectRatiosWithReferences"
-              : "models:video.aspectRatios",
-            { ratios: spec.aspectRatios.join(", ") },
-          ),
+        : spec.aspectRatioOnlyWithReferences
+          ? t("models:video.aspectRatiosWithReferences", { ratios: spec.aspectRatios.join(", ") })
+          : t("models:video.aspectRatios", { ratios: spec.aspectRatios.join(", ") }),
     endFrame: spec.endFrameInput ? t("models:video.endFrame") : t("models:video.noEndFrame"),
     references: spec.referenceImages
       ? t("models:video.moreReferences", { count: spec.referenceImages.max - 1 })
