@@ -4,7 +4,7 @@ import { type Interaction, MessageFlags, type RepliableInteraction, ShardClientU
 import type { AppContext } from "../features/context.ts";
 import { within } from "../kit/clock.ts";
 import { StorageUnavailableError, UserFacingError } from "../kit/errors.ts";
-import { inLocales, localeScope } from "../kit/i18n.ts";
+import { inLocales, localeScope, t } from "../kit/i18n.ts";
 import type { Logger } from "../kit/logger.ts";
 import { trace } from "../kit/trace.ts";
 import type { InteractionLabels, InteractionOutcome } from "../observability/metrics.ts";
@@ -100,11 +100,10 @@ export class InteractionRouter {
         : interaction.respond([]));
       return;
     }
-    if (this.draining) throw new UserFacingError("The bot is restarting. Try again in a minute.");
+    if (this.draining) throw new UserFacingError(t("errors:restarting"));
     if (interaction.isChatInputCommand()) {
       const command = this.byName.get(interaction.commandName);
-      if (!command)
-        throw new UserFacingError("I don't know that command any more. It may have been removed.");
+      if (!command) throw new UserFacingError(t("errors:unknownCommand"));
       await command.execute(interaction, this.ctx, log);
     } else if (interaction.isButton()) {
       const id = parseCustomId(interaction.customId);
@@ -149,10 +148,10 @@ export class InteractionRouter {
       content = `⚠️ ${err.message}`;
       log.info({ reason: err.message }, "request refused");
     } else if (err instanceof StorageUnavailableError) {
-      content = `⚠️ The bot's storage is unavailable right now, so this could not be done. Try again in a minute (ref ${interaction.id}).`;
+      content = `⚠️ ${t("errors:storageUnavailable", { ref: interaction.id })}`;
       log.error({ err, variable: err.variable }, "storage unavailable");
     } else {
-      content = `Something went wrong (ref ${interaction.id}). It has been logged; please try again.`;
+      content = t("errors:unexpected", { ref: interaction.id });
       log.error({ err }, "interaction failed");
     }
     try {
@@ -181,8 +180,7 @@ export class InteractionRouter {
 }
 
 /** A modal's custom_id on a button, or a button's on a modal: forged or from another bot version. */
-const unrecognisedButton = () =>
-  new UserFacingError("That is not something I recognise. It may be from an older version of the bot.");
+const unrecognisedButton = () => new UserFacingError(t("errors:unrecognised"));
 
 function outcomeOf(err: unknown): InteractionOutcome {
   if (err instanceof UserFacingError) return "refused";

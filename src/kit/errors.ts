@@ -1,4 +1,7 @@
-/** An expected failure whose message is safe to show the user (ephemerally). Everything else is a bug. */
+/**
+ * An expected failure whose message is safe to show the user (ephemerally), written with `t` where it is thrown
+ * so it is in the member's language. Everything else is a bug.
+ */
 export class UserFacingError extends Error {
   constructor(message: string) {
     super(message);

@@ -1,5 +1,6 @@
 // The classified ways a prediction can fail, and the words a user reads for each.
 import { StorageUnavailableError } from "./errors.ts";
+import { tPublic } from "./i18n.ts";
 
 export const FAILURE_CODES = [
   "safety_blocked",
@@ -24,26 +25,26 @@ export class PredictionFailure extends Error {
   }
 }
 
-/** Why a prediction failed, in words for the person who asked for an image or a video. */
+/** Each code's message in the `errors` namespace. */
+const REASON_KEYS: Record<FailureCode, string> = {
+  safety_blocked: "errors:failure.safetyBlocked",
+  rate_limited: "errors:failure.rateLimited",
+  timeout: "errors:failure.timeout",
+  provider_error: "errors:failure.providerError",
+  bad_output: "errors:failure.badOutput",
+  storage_unavailable: "errors:failure.storageUnavailable",
+  input_rejected: "errors:failure.inputRejected",
+  abandoned: "errors:failure.abandoned",
+};
+
+/**
+ * Why a prediction failed, in words for the person who asked for an image or a video. Rendered from the stored
+ * code when the message is shown (the row keeps the code, not words), in the language of the message it goes
+ * on: the channel's, as grids and video posts are public. A code no longer known reads "failed".
+ */
 export function failureReason(code: FailureCode, made: "image" | "video"): string {
-  switch (code) {
-    case "safety_blocked":
-      return "blocked by the model's safety filter; try rewording the description";
-    case "rate_limited":
-      return `the ${made} service is busy (rate limited); try again in a minute`;
-    case "timeout":
-      return "took too long and was cancelled";
-    case "provider_error":
-      return `the ${made} service failed`;
-    case "bad_output":
-      return `the ${made} service returned something that is not a usable ${made}`;
-    case "storage_unavailable":
-      return `the bot could not store the ${made} (its storage is unavailable); try again in a minute`;
-    case "input_rejected":
-      return `the model refused its input (for an image drawn from a reference: that image); try another reference`;
-    case "abandoned":
-      return "Discord did not take the request, so it never started and cost nothing; please try again";
-  }
+  const key = Object.hasOwn(REASON_KEYS, code) ? REASON_KEYS[code] : "errors:failure.failed";
+  return tPublic(key, { made });
 }
 
 /**

@@ -1,4 +1,5 @@
 // The image models the bot can drive on Replicate, each with its declared inputs and its own input builder.
+import { t, tPublic } from "../kit/i18n.ts";
 import { DEFAULT_SAFETY_FILTER_LEVEL, type ImageRequest, type SafetyFilterLevel } from "./types.ts";
 
 export interface ImageModelSpec {
@@ -124,21 +125,22 @@ export function safetyFilterKind(model: string): SafetyFilterKind {
   return (spec.declaredInputs as readonly string[]).includes("safety_filter_level") ? "adjustable" : "fixed";
 }
 
-/** One line on what `model` does with `level`, for /settings. */
+/** One line on what `model` does with `level`, for /settings (the member's own reply). */
 export function describeModelSafety(model: string, level: SafetyFilterLevel): string {
   switch (safetyFilterKind(model)) {
     case "adjustable":
-      return `applies ${level}`;
+      return t("models:safety.applies", { level });
     case "fixed":
-      return `cannot apply ${level}: it always uses Google's own fixed filter, which no setting changes`;
+      return t("models:safety.cannotApply", { level });
     case "none":
-      return "offline placeholder images, no safety filter";
+      return t("models:safety.placeholders");
   }
 }
 
 /**
  * The plain statement for a finished grid when the server chose a safety level and some of its images were
  * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ * In the channel's language: the grid is public.
  */
 export function unappliedSafetyNotice(
   level: SafetyFilterLevel | undefined,
@@ -148,10 +150,15 @@ export function unappliedSafetyNotice(
   const unapplied = [...new Set(models)].filter(
     (m): m is string => m !== null && safetyFilterKind(m) !== "adjustable",
   );
-  if (unapplied.length === 0) return undefined;
-  const why = (m: string) =>
-    safetyFilterKind(m) === "fixed"
-      ? `${m} always uses Google's own fixed filter, which no setting changes`
-      : `${m} draws offline placeholders with no filter`;
-  return `🛡️ This server's safety level ${level} does not apply to images from ${unapplied.join(" or ")}: ${unapplied.map(why).join("; ")}.`;
+  const [first, ...rest] = unapplied;
+  if (first === undefined) return undefined;
+  const why = (model: string) =>
+    safetyFilterKind(model) === "fixed"
+      ? tPublic("models:safety.fixedReason", { model })
+      : tPublic("models:safety.placeholderReason", { model });
+  return tPublic("models:safety.unappliedNotice", {
+    level,
+    models: rest.reduce((list, model) => tPublic("models:safety.either", { list, model }), first),
+    reasons: unapplied.map(why).join("; "),
+  });
 }

@@ -23,6 +23,8 @@
 //   and `aspect_ratio` and makes 8 s (about $0.15 a second with audio). Neither has an end frame.
 // Prices are approximate (Replicate's pricing pages at the time of writing); MODEL_PRICES_USD overrides them.
 
+import { t } from "../kit/i18n.ts";
+
 /** A video request with its images as the strings the model's fields take (URLs or data: URIs). */
 export interface VideoInput {
   prompt: string;
@@ -150,7 +152,7 @@ const MODELS = [
     ],
     limits: (r: ResolvedVideoOptions) =>
       r.extraReferences > 0 && (r.durationSeconds !== 8 || r.aspectRatio !== "16:9")
-        ? "google/veo-3.1 takes reference images only for an 8-second 16:9 video."
+        ? t("models:video.veoReferencesOnly", { model: "google/veo-3.1", seconds: 8, ratio: "16:9" })
         : undefined,
   },
   {
@@ -230,19 +232,53 @@ export function defaultVideoSeconds(model: string): number | undefined {
   return isVideoModelId(model) ? videoModel(model).defaultDuration : undefined;
 }
 
-/** What a model can do, in words, for a refusal. */
+/** What a model can do, in words, for a refusal (in the member's language: refusals are theirs alone). */
 export function describeVideoModel(spec: VideoModelSpec): string {
-  const parts = [
-    spec.durationInput ? `lengths ${spec.durations.join(", ")} s` : `one length (${spec.defaultDuration} s)`,
-    spec.aspectRatios.length === 0
-      ? "the start image's aspect ratio"
-      : `aspect ratios ${spec.aspectRatios.join(", ")}${spec.aspectRatioOnlyWithReferences ? " (with reference images; else the start image's)" : ""}`,
-    spec.endFrameInput ? "an end frame" : "no end frame",
-    spec.referenceImages
-      ? `up to ${spec.referenceImages.max - 1} more reference images (not with an end frame)`
-      : "no reference images",
-  ];
-  return `${spec.id} takes ${parts.join(", ")}.`;
+  return t("models:video.takes", {
+    model: spec.id,
+    length: spec.durationInput
+      ? t("models:video.lengths", { durations: spec.durations.join(", ") })
+      : t("models:video.oneLength", { seconds: spec.defaultDuration }),
+    ratio:
+      spec.aspectRatios.length === 0
+        ? t("models:video.startImageRatio")
+        : spec.aspectRatioOnlyWithReferences
+          ? t("models:video.aspectRatiosWithReferences", { ratios: spec.aspectRatios.join(", ") })
+          : t("models:video.aspectRatios", { ratios: spec.aspectRatios.join(", ") }),
+    endFrame: spec.endFrameInput ? t("models:video.endFrame") : t("models:video.noEndFrame"),
+    references: spec.referenceImages
+      ? t("models:video.moreReferences", { count: spec.referenceImages.max - 1 })
+      : t("models:video.noReferences"),
+  });
+}
+
+/** Why a model cannot make what was asked, from the table alone. */
+function unmet(spec: VideoModelSpec, asked: VideoOptions): string | undefined {
+  const model = spec.id;
+  const refs = spec.referenceImages;
+  if (asked.endFrame && !spec.endFrameInput) return t("models:video.refuse.endFrame", { model });
+  if (asked.extraReferences > 0 && !refs) return t("models:video.refuse.noReferences", { model });
+  if (refs && asked.extraReferences > refs.max - 1) {
+    return t("models:video.refuse.tooManyReferences", { model, max: refs.max - 1 });
+  }
+  if (asked.extraReferences > 0 && asked.endFrame) {
+    return t("models:video.refuse.referencesWithEndFrame", { model });
+  }
+  if (asked.durationSeconds !== undefined && !spec.durations.includes(asked.durationSeconds)) {
+    return t("models:video.refuse.duration", { model, seconds: asked.durationSeconds });
+  }
+  if (
+    asked.aspectRatio !== undefined &&
+    (!ratioRead(spec, asked) || !spec.aspectRatios.includes(asked.aspectRatio))
+  ) {
+    return t("models:video.refuse.aspectRatio", { model, ratio: asked.aspectRatio });
+  }
+  return undefined;
+}
+
+/** Whether the model reads an aspect ratio for this request (else the video follows its start image). */
+function ratioRead(spec: VideoModelSpec, asked: VideoOptions): boolean {
+  return spec.aspectRatios.length > 0 && (!spec.aspectRatioOnlyWithReferences || asked.extraReferences > 0);
 }
 
 /**
@@ -253,29 +289,17 @@ export function resolveVideoOptions(
   spec: VideoModelSpec,
   asked: VideoOptions,
 ): { ok: true; options: ResolvedVideoOptions } | { ok: false; message: string } {
-  const refuse = (what: string) => ({ ok: false as const, message: `${what} ${describeVideoModel(spec)}` });
-  if (asked.endFrame && !spec.endFrameInput) return refuse(`${spec.id} cannot end on a frame you give.`);
-  const refs = spec.referenceImages;
-  if (asked.extraReferences > 0 && !refs) return refuse(`${spec.id} takes no reference images.`);
-  if (refs && asked.extraReferences > refs.max - 1) {
-    return refuse(`${spec.id} takes at most ${refs.max - 1} reference images beside your start reference.`);
-  }
-  if (asked.extraReferences > 0 && asked.endFrame) {
-    return refuse(`${spec.id} cannot use reference images and an end frame together.`);
-  }
-  if (asked.durationSeconds !== undefined && !spec.durations.includes(asked.durationSeconds)) {
-    return refuse(`${spec.id} cannot make a ${asked.durationSeconds}-second video.`);
-  }
-  const ratioRead =
-    spec.aspectRatios.length > 0 && (!spec.aspectRatioOnlyWithReferences || asked.extraReferences > 0);
-  if (asked.aspectRatio !== undefined && (!ratioRead || !spec.aspectRatios.includes(asked.aspectRatio))) {
-    return refuse(`${spec.id} cannot make a ${asked.aspectRatio} video here.`);
-  }
+  const refuse = (what: string) => ({
+    ok: false as const,
+    message: t("models:video.refusal", { what, capabilities: describeVideoModel(spec) }),
+  });
+  const problem = unmet(spec, asked);
+  if (problem) return refuse(problem);
   const options: ResolvedVideoOptions = {
     endFrame: asked.endFrame,
     extraReferences: asked.extraReferences,
     durationSeconds: asked.durationSeconds ?? spec.defaultDuration,
-    aspectRatio: ratioRead ? (asked.aspectRatio ?? spec.defaultAspectRatio) : undefined,
+    aspectRatio: ratioRead(spec, asked) ? (asked.aspectRatio ?? spec.defaultAspectRatio) : undefined,
   };
   const limit = spec.limits?.(options);
   return limit ? refuse(limit) : { ok: true, options };

@@ -7,6 +7,7 @@ import {
   type SlashCommandStringOption,
 } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { VIDEO_ASPECT_RATIOS, VIDEO_DURATIONS, VIDEO_MODEL_IDS } from "../../providers/video-models.ts";
 import { videoFromReference } from "../flows/video.ts";
@@ -59,7 +60,7 @@ export const video: Command = {
   data: builder.toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    const prompt = promptFrom(interaction, "prompt", "Say what should happen.");
+    const prompt = promptFrom(interaction, "prompt", t("video:promptHint"));
     const typed = (name: string) => interaction.options.getString(name)?.trim() || undefined;
     await videoFromReference(
       interaction,

@@ -6,6 +6,7 @@ import type { PendingMessageEdit } from "../../db/repositories/pending-message-e
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { Removal } from "../../features/references/reference-service.ts";
+import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { GenerationReply } from "../replies/generation-reply.ts";
@@ -83,7 +84,9 @@ async function refreshGrid(ctx: AppContext, rest: REST, generationId: string, lo
     log,
   );
   try {
-    await reply.showGrid(view, await ctx.references.pickedSlot(g.id));
+    const picked = await ctx.references.pickedSlot(g.id);
+    // The grid is re-rendered in the language it was posted in, whoever deleted the image and whenever.
+    await inLocales(rowLocales(g), () => reply.showGrid(view, picked));
   } catch (err) {
     log.warn({ err, generationId }, "could not update the grid after a deletion");
   }
@@ -97,7 +100,9 @@ async function showVideoRemoved(ctx: AppContext, rest: REST, video: VideoRow, lo
   if (!video.messageId && !video.interactionToken) return;
   const removed = (await ctx.video.get(video.id)) ?? video;
   try {
-    await new PastMessage(rest, video, ctx.clock).edit({ content: renderVideoRemoved(removed), files: [] });
+    // In the language the video was posted in, whoever deleted the reference and whenever.
+    const content = inLocales(rowLocales(removed), () => renderVideoRemoved(removed));
+    await new PastMessage(rest, video, ctx.clock).edit({ content, files: [] });
   } catch (err) {
     log.warn({ err, videoId: video.id }, "could not replace a removed video's message");
   }

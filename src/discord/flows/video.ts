@@ -6,6 +6,7 @@ import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
 import { imageLookupError } from "../kit/guards.ts";
@@ -13,10 +14,6 @@ import { DurableReply, interactionRef } from "../replies/reply-target.ts";
 import { VideoReply } from "../replies/video-reply.ts";
 import { refusalError } from "./moderation-log.ts";
 import { enqueueVideo } from "./queue-place.ts";
-
-const NO_PICK =
-  "You have not picked a reference in this server yet. Run /character, press the number under the image you like, " +
-  "then run /video again; or name one with the reference option (/reference list shows yours).";
 
 /** What /video asks for: what happens, the references typed (else the member's current pick), and the model's options. */
 export interface VideoRequest {
@@ -52,7 +49,7 @@ export async function videoFromReference(
     durationSeconds: request.durationSeconds,
     aspectRatio: request.aspectRatio,
   });
-  if (!planned.ok) throw new UserFacingError(`${planned.message} Nothing was charged.`);
+  if (!planned.ok) throw new UserFacingError(t("video:refusedNothingCharged", { refusal: planned.message }));
   await interaction.deferReply();
   const images = await chooseImages(ctx, request, rawReferenceIds);
   if (!images.ok) {
@@ -109,7 +106,9 @@ async function chooseImages(
   const start = await ctx.references.choose(rawId, viewer);
   if (!start.ok) {
     const refusal =
-      start.reason === "no_pick" ? new UserFacingError(NO_PICK) : imageLookupError(start.reason, rawId ?? "");
+      start.reason === "no_pick"
+        ? new UserFacingError(t("video:noPick"))
+        : imageLookupError(start.reason, rawId ?? "");
     return { ok: false, refusal };
   }
   const named: ImageWithOwner[] = [];

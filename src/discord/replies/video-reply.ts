@@ -1,6 +1,7 @@
 // Keeps a /video message up to date: elapsed time while the prediction runs, then the video or why not.
 import type { VideoRow } from "../../db/repositories/videos-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import { tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { linkButtonRow } from "../views/message.ts";
 import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/video.ts";
@@ -63,7 +64,7 @@ export class VideoReply {
     if (video.status === "pending" || video.status === "running") {
       try {
         await this.target.edit({
-          content: `${renderVideoProgress(video, this.ctx.clock.now())}\n⏸ The bot is restarting; the video will be delivered when it is back.`,
+          content: `${renderVideoProgress(video, this.ctx.clock.now())}\n${tPublic("video:restarting")}`,
         });
       } catch (err) {
         // The note is a courtesy: the video is resumed and delivered after the restart either way.
@@ -99,12 +100,12 @@ export class VideoReply {
     try {
       const { messageId } = await this.target.edit({
         content: renderVideoDone(video, attach, limit, link),
-        ...(link ? { components: [linkButtonRow("Download video", link.url)] } : {}),
+        ...(link ? { components: [linkButtonRow(tPublic("video:downloadLabel"), link.url)] } : {}),
         files: attach
           ? [
               {
                 name: `video-${video.id}.mp4`,
-                description: altText("Video", video.prompt),
+                description: altText(tPublic("video:altLabel"), video.prompt),
                 read: () => this.ctx.video.readVideoFile(video),
               },
             ]

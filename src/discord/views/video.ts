@@ -1,8 +1,10 @@
-// A /video message: elapsed time while the video is made, then the video, why not, or that it was removed.
+// A /video message: elapsed time while the video is made, then the video, why not, or that it was removed. The
+// message is the channel's, so its words are in the server's language (tPublic).
 import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
+import { tPublic } from "../../kit/i18n.ts";
 import { formatBytes, quotePrompt, timestamp } from "./message.ts";
 
 const elapsed = (ms: number) => {
@@ -11,21 +13,26 @@ const elapsed = (ms: number) => {
 };
 
 /** An erased member's video message: nothing of theirs, not even their name. */
-const ERASED_VIDEO = "🗑️ This video was removed at the member's request.";
+const erasedVideo = () => tPublic("video:erased");
 
-/** " to reference `<id>`" for a video that ends on another reference, or nothing. */
-function endOf(video: VideoRow): string {
+/** The start reference and, for a video that ends on another reference, that one: the messages' `hasEnd`/`endId`. */
+function framesOf(video: VideoRow): { referenceId: string; hasEnd: "yes" | "no"; endId: string } {
   const end = videoParamsOf(video).endImageId;
-  return end ? ` to reference \`${end}\`` : "";
+  return { referenceId: video.referenceImageId, hasEnd: end ? "yes" : "no", endId: end ?? "" };
 }
 
 export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
-  if (video.userId === ERASED) return ERASED_VIDEO;
+  if (video.userId === ERASED) return erasedVideo();
+  const took = elapsed(now - video.createdAt);
   return [
-    `🎬 Making a video of reference \`${video.referenceImageId}\`${endOf(video)} for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
+    tPublic("video:progress.making", {
+      ...framesOf(video),
+      userId: video.userId,
+      prompt: quotePrompt(video.prompt),
+    }),
     queuedAhead > 0
-      ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
-      : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
+      ? tPublic("video:progress.queued", { ahead: queuedAhead, elapsed: took })
+      : tPublic("video:progress.running", { elapsed: took, model: video.model }),
   ].join("\n");
 }
 
@@ -39,36 +46,49 @@ export function renderVideoDone(
   uploadLimit: number,
   link?: { expiresAt: number },
 ): string {
-  if (video.userId === ERASED) return ERASED_VIDEO;
-  const head = `🎬 ${quotePrompt(video.prompt)} for <@${video.userId}> · from reference \`${video.referenceImageId}\`${endOf(video)} · ${video.model}`;
+  if (video.userId === ERASED) return erasedVideo();
+  const prompt = quotePrompt(video.prompt);
   if (video.status === "failed") {
-    return `❌ The video could not be made for <@${video.userId}>: ${video.errorCode ? failureReason(video.errorCode, "video") : "failed"}.\nReference \`${video.referenceImageId}\` · ${quotePrompt(video.prompt)}`;
+    return tPublic("video:done.failed", {
+      userId: video.userId,
+      reason: video.errorCode ? failureReason(video.errorCode, "video") : tPublic("errors:failure.failed"),
+      referenceId: video.referenceImageId,
+      prompt,
+    });
   }
-  if (attached) return `${head}\nVideo \`${video.id}\``;
-  const size = formatBytes(video.bytes);
-  const limit = formatBytes(uploadLimit);
+  const head = tPublic("video:done.head", {
+    ...framesOf(video),
+    prompt,
+    userId: video.userId,
+    model: video.model,
+  });
+  if (attached) return `${head}\n${tPublic("video:done.attached", { videoId: video.id })}`;
   return [
     head,
-    `The video is ${size}, over this server's ${limit} upload limit, so it is not attached.`,
+    tPublic("video:done.tooLarge", { size: formatBytes(video.bytes), limit: formatBytes(uploadLimit) }),
     link
-      ? `Download it with the button below until ${timestamp(link.expiresAt)} · it is stored by the bot as video \`${video.id}\`.`
+      ? tPublic("video:done.downloadButton", { until: timestamp(link.expiresAt), videoId: video.id })
       : video.outputUrl
-        ? `Download it within an hour of ${timestamp(video.finishedAt)} from ${video.outputUrl} · it is also stored by the bot as video \`${video.id}\`.`
-        : `It is stored by the bot as video \`${video.id}\`; the bot's operator can send it to you.`,
+        ? tPublic("video:done.downloadUrl", {
+            finishedAt: timestamp(video.finishedAt),
+            url: video.outputUrl,
+            videoId: video.id,
+          })
+        : tPublic("video:done.storedOnly", { videoId: video.id }),
   ].join("\n");
 }
 
 /** What a video's message says once the video was deleted with its reference. */
 export function renderVideoRemoved(video: VideoRow): string {
-  if (video.userId === ERASED) return ERASED_VIDEO;
+  if (video.userId === ERASED) return erasedVideo();
   if (video.deletedBy === ERASED) {
-    return `🗑️ Video \`${video.id}\` for <@${video.userId}> was removed: the reference it was made from was removed at its owner's request.`;
+    return tPublic("video:removed.ownerErased", { videoId: video.id, userId: video.userId });
   }
   const how =
     video.deletedBy === RETENTION_ACTOR
-      ? "removed with its reference after the bot's image retention period"
+      ? "retention"
       : video.deletedBy === video.userId
-        ? "deleted with its reference"
-        : "removed by a moderator";
-  return `🗑️ Video \`${video.id}\` for <@${video.userId}> was ${how}.`;
+        ? "owner"
+        : "moderator";
+  return tPublic("video:removed.by", { videoId: video.id, userId: video.userId, how });
 }

@@ -14,6 +14,7 @@ import {
 import type { FileStore } from "../../files/file-store.ts";
 import type { LinkSigner } from "../../files/signed-links.ts";
 import type { FailureCode } from "../../kit/failures.ts";
+import { t } from "../../kit/i18n.ts";
 import { newId } from "../../kit/ids.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { PredictionJob } from "../../predictions/job-runner.ts";
@@ -137,7 +138,7 @@ export class VideoService {
     asked: VideoOptions,
   ): { ok: true; plan: VideoPlan } | { ok: false; message: string } {
     const id = model ?? this.deps.defaultModel;
-    if (!isVideoModelId(id)) return { ok: false, message: `There is no video model ${id}.` };
+    if (!isVideoModelId(id)) return { ok: false, message: t("models:video.unknown", { model: id }) };
     const resolved = resolveVideoOptions(videoModel(id), asked);
     return resolved.ok ? { ok: true, plan: { model: id, options: resolved.options } } : resolved;
   }
