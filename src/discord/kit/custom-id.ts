@@ -4,6 +4,7 @@ import {
   type AuditActionFilter,
 } from "../../features/moderation/moderation-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import { isUuid } from "../../kit/ids.ts";
 
 export const MAX_CUSTOM_ID_LENGTH = 100;
@@ -103,8 +104,7 @@ export function parseCustomId(raw: string): CustomId {
   throw unrecognised();
 }
 
-const unrecognised = () =>
-  new UserFacingError("That button is not one I recognise. It may be from an older version of the bot.");
+const unrecognised = () => new UserFacingError(t("kit:customId.unrecognised"));
 
 /** A grid's buttons (`gen:pick|vary:<uuid>:<slot>`, `gen:again|remix:<uuid>`) and its Remix modal. */
 function parseGeneration(
