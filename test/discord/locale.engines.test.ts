@@ -67,6 +67,29 @@ describe("a member's language and the server's", () => {
       "the grid marking the pick",
     );
 
+    // The server switches to English, then Hanna deletes image 1: the grid loses it and stays in the language
+    // it was made in.
+    h.sandbox.guild.locale = "en-US";
+    const first = (await h.generationOf(grid)).images.find((i) => i.slot === 1);
+    await h.settledReply(
+      h.sandbox.runCommand({
+        command: "reference delete",
+        options: { id: first?.id as string },
+        user: HANNA,
+      }),
+    );
+    const after = await h.sandbox.waitFor(
+      () => {
+        const m = h.sandbox.messages.get(grid.id);
+        return m?.content.includes("Bild 1: von seinem Besitzer gelöscht.") ? m : undefined;
+      },
+      5_000,
+      "the grid without image 1",
+    );
+    expect(after.content).toContain("Bild 2 ausgewählt.");
+    expect(buttons(after).map((b) => b.label)).toEqual(["2", "Variieren 2", "Neu erzeugen", "Remix"]);
+    h.sandbox.guild.locale = "de";
+
     // A refusal after the public deferral is private, and German.
     const refused = await h.refusal(
       h.sandbox.runCommand({

@@ -6,7 +6,7 @@ import { type GenerationView, referencesOf } from "../../features/generation/gen
 import { studioOf } from "../../features/generation/studio.ts";
 import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
-import { t } from "../../kit/i18n.ts";
+import { inLocales, rowLocales, t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
@@ -98,10 +98,11 @@ async function pickImage(
       ),
     );
     const originals = await originalLinks(ctx, shrunk, log);
-    await interaction.editReply({
-      ...renderGrid(view, { pickedSlot: id.slot, previews: shrunk.length > 0, originals }),
-      allowedMentions: NO_PINGS,
-    });
+    // The grid keeps the language it was made in.
+    const grid = inLocales(rowLocales(view.generation), () =>
+      renderGrid(view, { pickedSlot: id.slot, previews: shrunk.length > 0, originals }),
+    );
+    await interaction.editReply({ ...grid, allowedMentions: NO_PINGS });
   }
   // The private confirmation carries the image panel: what can be done with the picked image.
   await interaction.followUp({

@@ -5,7 +5,7 @@ import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { sheetViewName } from "../../features/generation/studio.ts";
-import { tPublic } from "../../kit/i18n.ts";
+import { inLocales, rowLocales, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { renderGrid, renderInterrupted, renderProgress, sheetViewKey } from "../views/grid.ts";
@@ -145,9 +145,14 @@ export class GenerationReply {
     await this.progress.settle();
   }
 
-  /** The finished grid as it stands now (after a deletion, without the deleted image). */
+  /**
+   * The finished grid as it stands now (after a deletion, without the deleted image), in the language it was
+   * made in, whoever's deletion (in whichever server) changed it.
+   */
   async showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
-    await this.show(view, await this.gridMessage(view, pickedSlot));
+    await inLocales(rowLocales(view.generation), async () => {
+      await this.show(view, await this.gridMessage(view, pickedSlot));
+    });
   }
 
   private async gridMessage(view: GenerationView, pickedSlot?: number): Promise<RenderedMessage> {
