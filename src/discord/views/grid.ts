@@ -4,7 +4,7 @@ import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { sheetViewName } from "../../features/generation/studio.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
-import { failureReason } from "../../kit/failures.ts";
+import type { FailureCode } from "../../kit/failures.ts";
 import { tPublic } from "../../kit/i18n.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
 import { asSafetyFilterLevel } from "../../providers/types.ts";
@@ -18,11 +18,33 @@ function failureLines(view: GenerationView): string[] {
       .map((i) =>
         tPublic("grid:imageFailed", {
           slot: i.slot,
-          reason: i.errorCode ? failureReason(i.errorCode, "image") : tPublic("grid:failedReason"),
+          reason: i.errorCode ? imageFailure(i.errorCode) : tPublic("grid:failedReason"),
         }),
       ),
     ...(view.waitingOnStorage ?? []).map((slot) => tPublic("grid:waitingOnStorage", { slot })),
   ];
+}
+
+/** Why an image failed, in the channel's language (failureReason's words for an image). */
+function imageFailure(code: FailureCode): string {
+  switch (code) {
+    case "safety_blocked":
+      return tPublic("grid:failure.safetyBlocked");
+    case "rate_limited":
+      return tPublic("grid:failure.rateLimited");
+    case "timeout":
+      return tPublic("grid:failure.timeout");
+    case "provider_error":
+      return tPublic("grid:failure.providerError");
+    case "bad_output":
+      return tPublic("grid:failure.badOutput");
+    case "storage_unavailable":
+      return tPublic("grid:failure.storageUnavailable");
+    case "input_rejected":
+      return tPublic("grid:failure.inputRejected");
+    case "abandoned":
+      return tPublic("grid:failure.abandoned");
+  }
 }
 
 /** Who took a reference away, as a grid or a video message says it. */

@@ -9,7 +9,7 @@ import { imagePanelHint, imagePanelRow } from "../../../src/discord/views/image-
 import type { RenderedMessage } from "../../../src/discord/views/message.ts";
 import { renderRemixModal } from "../../../src/discord/views/remix.ts";
 import { describeRefusal } from "../../../src/features/limits/admission.ts";
-import { FAILURE_CODES } from "../../../src/kit/failures.ts";
+import { FAILURE_CODES, failureReason } from "../../../src/kit/failures.ts";
 import { inLocales, LOCALES, localeScope } from "../../../src/kit/i18n.ts";
 
 const ID = "18446744073709551615";
@@ -176,6 +176,25 @@ describe("what only the member sees, in their language", () => {
     expect(modal.components[0]?.label).toBe("説明");
     expect(refusal).toBe(
       "このサーバーの1日あたりの画像の上限10件を使い切りました。<t:86400:R>にリセットされます。詳しくは/usageで確認できます。",
+    );
+  });
+});
+
+describe("why an image failed", () => {
+  it("says in English what failureReason says for an image, and in German in a German server", () => {
+    for (const code of FAILURE_CODES) {
+      const view = {
+        generation: generation("a fox"),
+        images: [image(1), image(2, { status: "failed", errorCode: code })],
+      };
+      expect(renderGrid(view).content).toContain(`Image 2: ${failureReason(code, "image")}.`);
+    }
+    const view = {
+      generation: generation("a fox"),
+      images: [image(1), image(2, { status: "failed", errorCode: "safety_blocked" })],
+    };
+    expect(inLocales(localeScope("ja", "de"), () => renderGrid(view)).content).toContain(
+      "Bild 2: vom Sicherheitsfilter des Modells blockiert; formuliere die Beschreibung um.",
     );
   });
 });
