@@ -137,21 +137,13 @@ export function describeModelSafety(model: string, level: SafetyFilterLevel): st
 }
 
 /**
- * The plain statement for a finished grid when the server chose a safety level and some of its images were
- * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ * The models among `models` that cannot apply the safety level a server chose (a finished grid says so); none
+ * when every image honoured the level, or none was chosen.
  */
-export function unappliedSafetyNotice(
+export function unappliedSafetyModels(
   level: SafetyFilterLevel | undefined,
   models: ReadonlyArray<string | null>,
-): string | undefined {
-  if (!level) return undefined;
-  const unapplied = [...new Set(models)].filter(
-    (m): m is string => m !== null && safetyFilterKind(m) !== "adjustable",
-  );
-  if (unapplied.length === 0) return undefined;
-  const why = (m: string) =>
-    safetyFilterKind(m) === "fixed"
-      ? `${m} always uses Google's own fixed filter, which no setting changes`
-      : `${m} draws offline placeholders with no filter`;
-  return `🛡️ This server's safety level ${level} does not apply to images from ${unapplied.join(" or ")}: ${unapplied.map(why).join("; ")}.`;
+): string[] {
+  if (!level) return [];
+  return [...new Set(models)].filter((m): m is string => m !== null && safetyFilterKind(m) !== "adjustable");
 }

@@ -6,8 +6,8 @@ import { sheetViewName } from "../../features/generation/studio.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import type { FailureCode } from "../../kit/failures.ts";
 import { tPublic } from "../../kit/i18n.ts";
-import { unappliedSafetyNotice } from "../../providers/image-models.ts";
-import { asSafetyFilterLevel } from "../../providers/types.ts";
+import { safetyFilterKind, unappliedSafetyModels } from "../../providers/image-models.ts";
+import { asSafetyFilterLevel, type SafetyFilterLevel } from "../../providers/types.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { quotePrompt, type RenderedMessage } from "./message.ts";
 
@@ -214,13 +214,32 @@ function gridLines(view: GenerationView, stored: readonly StoredImage[], options
     ...failureLines(view),
     ...removedLines(view),
   ];
-  const safety = unappliedSafetyNotice(
+  const safety = safetyNotice(
     asSafetyFilterLevel(generation.params.safetyFilterLevel),
     stored.map((i) => i.model),
   );
   if (safety) lines.push(safety);
   if (options.previews) lines.push(previewLine(options.originals ?? []));
   return lines;
+}
+
+/**
+ * The plain statement for a finished grid when the server chose a safety level and some of its images were
+ * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ */
+function safetyNotice(
+  level: SafetyFilterLevel | undefined,
+  models: ReadonlyArray<string | null>,
+): string | undefined {
+  const unapplied = unappliedSafetyModels(level, models);
+  if (!level || unapplied.length === 0) return undefined;
+  const why = (model: string) =>
+    tPublic("grid:safety.why", { model, kind: safetyFilterKind(model) === "fixed" ? "fixed" : "none" });
+  return tPublic("grid:safety.notice", {
+    level,
+    models: unapplied.join(tPublic("grid:safety.or")),
+    reasons: unapplied.map(why).join("; "),
+  });
 }
 
 /** Why an image is a preview, and where its original is: a signed link when there is one, else /reference show. */

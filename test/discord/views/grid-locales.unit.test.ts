@@ -198,3 +198,17 @@ describe("why an image failed", () => {
     );
   });
 });
+
+describe("the safety notice", () => {
+  it("tells a German server that a model could not apply its level, in German", () => {
+    const view = {
+      generation: generation("a fox", {
+        params: { aspectRatio: "1:1", safetyFilterLevel: "block_only_high" },
+      }),
+      images: [image(1, { model: "google/nano-banana-2" })],
+    };
+    expect(inLocales(localeScope("ja", "de"), () => renderGrid(view)).content).toContain(
+      "🛡️ Die Sicherheitsstufe block_only_high dieses Servers gilt nicht für Bilder von google/nano-banana-2: google/nano-banana-2 nutzt immer Googles eigenen festen Filter, den keine Einstellung ändert.",
+    );
+  });
+});
