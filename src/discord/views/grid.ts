@@ -47,7 +47,7 @@ function imageFailure(code: FailureCode): string {
   }
 }
 
-/** Who took a reference away, as a grid or a video message says it. */
+/** Who took a reference away, as the grid's removed-image line selects its words. */
 function removedBy(deletedBy: string | null, ownerId: string): string {
   if (deletedBy === ERASED) return "erased";
   if (deletedBy === RETENTION_ACTOR) return "retention";
