@@ -1,5 +1,4 @@
 // The image models the bot can drive on Replicate, each with its declared inputs and its own input builder.
-import { t, tPublic } from "../kit/i18n.ts";
 import { DEFAULT_SAFETY_FILTER_LEVEL, type ImageRequest, type SafetyFilterLevel } from "./types.ts";
 
 export interface ImageModelSpec {
@@ -125,40 +124,14 @@ export function safetyFilterKind(model: string): SafetyFilterKind {
   return (spec.declaredInputs as readonly string[]).includes("safety_filter_level") ? "adjustable" : "fixed";
 }
 
-/** One line on what `model` does with `level`, for /settings (the member's own reply). */
-export function describeModelSafety(model: string, level: SafetyFilterLevel): string {
-  switch (safetyFilterKind(model)) {
-    case "adjustable":
-      return t("models:safety.applies", { level });
-    case "fixed":
-      return t("models:safety.cannotApply", { level });
-    case "none":
-      return t("models:safety.placeholders");
-  }
-}
-
 /**
- * The plain statement for a finished grid when the server chose a safety level and some of its images were
- * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
- * In the channel's language: the grid is public.
+ * The models among `models` that cannot apply the safety level a server chose (a finished grid says so); none
+ * when every image honoured the level, or none was chosen.
  */
-export function unappliedSafetyNotice(
+export function unappliedSafetyModels(
   level: SafetyFilterLevel | undefined,
   models: ReadonlyArray<string | null>,
-): string | undefined {
-  if (!level) return undefined;
-  const unapplied = [...new Set(models)].filter(
-    (m): m is string => m !== null && safetyFilterKind(m) !== "adjustable",
-  );
-  const [first, ...rest] = unapplied;
-  if (first === undefined) return undefined;
-  const why = (model: string) =>
-    safetyFilterKind(model) === "fixed"
-      ? tPublic("models:safety.fixedReason", { model })
-      : tPublic("models:safety.placeholderReason", { model });
-  return tPublic("models:safety.unappliedNotice", {
-    level,
-    models: rest.reduce((list, model) => tPublic("models:safety.either", { list, model }), first),
-    reasons: unapplied.map(why).join("; "),
-  });
+): string[] {
+  if (!level) return [];
+  return [...new Set(models)].filter((m): m is string => m !== null && safetyFilterKind(m) !== "adjustable");
 }

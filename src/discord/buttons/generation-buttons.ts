@@ -6,6 +6,7 @@ import { type GenerationView, referencesOf } from "../../features/generation/gen
 import { studioOf } from "../../features/generation/studio.ts";
 import type { SelectResult } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { inLocales, rowLocales, t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
@@ -13,7 +14,7 @@ import { refusePrivately } from "../kit/acknowledge.ts";
 import type { CustomId } from "../kit/custom-id.ts";
 import { originalLinks } from "../replies/generation-reply.ts";
 import { renderGrid } from "../views/grid.ts";
-import { IMAGE_PANEL_HINT, imagePanelRow } from "../views/image-panel.ts";
+import { imagePanelHint, imagePanelRow } from "../views/image-panel.ts";
 import { NO_PINGS } from "../views/message.ts";
 import { renderRemixModal } from "../views/remix.ts";
 
@@ -23,7 +24,10 @@ type GenId = Extract<CustomId, { handler: "gen" }>;
 const MESSAGE_ID_WAIT_MS = 3_000;
 
 export const notYours = (ownerId: string) =>
-  new UserFacingError(`Only <@${ownerId}> can use these buttons. Make your own with /character.`);
+  new UserFacingError(t("generation:buttons.notYours", { ownerId }));
+
+/** A grid's button pressed on another message (its custom_id copied there). */
+const wrongMessage = () => new UserFacingError(t("generation:buttons.wrongMessage"));
 
 /**
  * A custom_id can be copied onto any message (a webhook, another bot, an edited export); the buttons count only
@@ -40,9 +44,7 @@ async function requireOwnMessage(
     await ctx.generation.viewOnce(generationId, (v) => v.generation.messageId !== null, MESSAGE_ID_WAIT_MS)
   )?.generation;
   if (generation && generation.messageId !== interaction.message.id) {
-    throw new UserFacingError(
-      "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
-    );
+    throw wrongMessage();
   }
 }
 
@@ -96,14 +98,19 @@ async function pickImage(
       ),
     );
     const originals = await originalLinks(ctx, shrunk, log);
-    await interaction.editReply({
-      ...renderGrid(view, { pickedSlot: id.slot, previews: shrunk.length > 0, originals }),
-      allowedMentions: NO_PINGS,
-    });
+    // The grid keeps the language it was made in.
+    const grid = inLocales(rowLocales(view.generation), () =>
+      renderGrid(view, { pickedSlot: id.slot, previews: shrunk.length > 0, originals }),
+    );
+    await interaction.editReply({ ...grid, allowedMentions: NO_PINGS });
   }
   // The private confirmation carries the image panel: what can be done with the picked image.
   await interaction.followUp({
-    content: `✅ Picked image ${id.slot} as your reference: \`${result.image.id}\`.\nNow run /video with a prompt to animate it, or use the buttons below.\n${IMAGE_PANEL_HINT}`,
+    content: t("generation:buttons.picked", {
+      slot: id.slot,
+      imageId: result.image.id,
+      hint: imagePanelHint(),
+    }),
     components: [imagePanelRow(result.image.id)],
     flags: MessageFlags.Ephemeral,
   });
@@ -117,14 +124,16 @@ async function pickRefusal(
   reason: Exclude<Extract<SelectResult, { ok: false }>["reason"], "already_recorded">,
 ): Promise<UserFacingError> {
   if (reason === "not_owner") {
-    return notYours((await ctx.generation.view(id.generationId))?.generation.userId ?? "the requester");
+    return notYours(
+      (await ctx.generation.view(id.generationId))?.generation.userId ?? t("generation:buttons.theRequester"),
+    );
   }
   return new UserFacingError(
     reason === "not_found"
-      ? "That generation no longer exists."
+      ? t("generation:buttons.generationGone")
       : reason === "not_stored_yet"
-        ? `Image ${id.slot} is still being saved. Press it again in a moment.`
-        : `Image ${id.slot} is not available to pick.`,
+        ? t("generation:buttons.stillSaving", { slot: id.slot })
+        : t("generation:buttons.notPickable", { slot: id.slot }),
   );
 }
 
@@ -171,7 +180,7 @@ async function drawingSource(
 ): Promise<{ view: GenerationView; referenceImageIds: string[] }> {
   await requireOwnMessage(interaction, ctx, id.generationId);
   let view = await ctx.generation.view(id.generationId);
-  if (!view) throw new UserFacingError("That generation no longer exists.");
+  if (!view) throw new UserFacingError(t("generation:buttons.generationGone"));
   if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
   // A press as the grid appeared waits for its last image to be recorded: the new generation draws from it,
   // and the member's running generation must have ended to let the new one in.
@@ -186,9 +195,9 @@ async function drawingSource(
 function variedImage(view: GenerationView, slot: number): string {
   const image = view.images.find((i) => i.slot === slot);
   if (image?.deletedAt === null && (image.status === "pending" || image.status === "running"))
-    throw new UserFacingError(`Image ${slot} is still being saved. Press Vary ${slot} again in a moment.`);
+    throw new UserFacingError(t("generation:buttons.varyStillSaving", { slot }));
   if (image?.status !== "succeeded" || image.deletedAt !== null)
-    throw new UserFacingError(`Image ${slot} is no longer there to make variations of.`);
+    throw new UserFacingError(t("generation:buttons.varyGone", { slot }));
   return image.id;
 }
 
@@ -207,8 +216,8 @@ export async function redrawnReferences(
     if (!(await ctx.references.mayDrawAgainFrom(imageId, interaction.user.id, interaction.guildId))) {
       throw new UserFacingError(
         references.length === 1
-          ? "The reference this grid was drawn from is no longer available here, so it cannot be drawn from again."
-          : `Reference \`${imageId}\` of this grid is no longer available here, so the grid cannot be drawn from again.`,
+          ? t("generation:buttons.referenceUnavailable")
+          : t("generation:buttons.referencesUnavailable", { imageId }),
       );
     }
   }
@@ -225,13 +234,11 @@ async function showRemixModal(
   ctx: AppContext,
 ): Promise<void> {
   const view = await ctx.generation.view(generationId);
-  if (!view) throw new UserFacingError("That generation no longer exists.");
+  if (!view) throw new UserFacingError(t("generation:buttons.generationGone"));
   const { generation } = view;
   if (generation.userId !== interaction.user.id) throw notYours(generation.userId);
   if (generation.messageId !== null && generation.messageId !== interaction.message.id) {
-    throw new UserFacingError(
-      "That button is not on the grid it belongs to, so it does nothing. Use the buttons on the grid itself.",
-    );
+    throw wrongMessage();
   }
   await interaction.showModal(renderRemixModal(generation));
 }

@@ -10,6 +10,7 @@ import {
   upscaleFits,
 } from "../../features/generation/studio.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
@@ -62,7 +63,7 @@ async function panelRequest(
   action: ImageAction,
 ): Promise<PanelRequest> {
   const source = (await ctx.generation.view(image.generationId))?.generation;
-  if (!source) throw new UserFacingError("That image is no longer there, so there is nothing to do with it.");
+  if (!source) throw new UserFacingError(t("generation:panel.imageGone"));
   const shape = ASPECT_RATIOS.find((r) => r === source.params.aspectRatio) ?? "1:1";
   const studio = STUDIO[action];
   const base = { prompt: source.prompt, parentImageId: image.id, ...(studio ? { studio } : {}) };
@@ -70,7 +71,7 @@ async function panelRequest(
     const { scale } = ctx.config.upscale;
     if (!upscaleFits(image, scale)) {
       throw new UserFacingError(
-        `That image is ${image.width}×${image.height}; enlarged ${scale}× it would be larger than the bot keeps (4096×4096). /reference show has the original.`,
+        t("generation:panel.upscaleTooLarge", { width: image.width, height: image.height, scale }),
       );
     }
     return { ...base, count: 1, aspectRatio: shape };

@@ -3,6 +3,7 @@
 import type { ModalSubmitInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
@@ -27,7 +28,7 @@ export async function handleRemixSubmit(
   const prompt = checkedPrompt(
     interaction.fields.getTextInputValue(REMIX_DESCRIPTION_INPUT),
     "description",
-    "Describe what to draw.",
+    t("generation:remix.emptyHint"),
   );
   await interaction.deferReply();
   let source: Awaited<ReturnType<typeof remixSource>>;
@@ -55,7 +56,7 @@ export async function handleRemixSubmit(
 /** The grid a Remix draws again (the requester's only) and the references it draws from. */
 async function remixSource(interaction: ModalSubmitInteraction, generationId: string, ctx: AppContext) {
   const view = await ctx.generation.view(generationId);
-  if (!view) throw new UserFacingError("That generation no longer exists.");
+  if (!view) throw new UserFacingError(t("generation:buttons.generationGone"));
   if (view.generation.userId !== interaction.user.id) throw notYours(view.generation.userId);
   return { generation: view.generation, referenceImageIds: await redrawnReferences(interaction, ctx, view) };
 }

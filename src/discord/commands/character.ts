@@ -9,6 +9,7 @@ import {
 import type { AppContext } from "../../features/context.ts";
 import { MAX_IMAGES } from "../../features/generation/generation-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { ASPECT_RATIOS, type AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
@@ -69,14 +70,16 @@ export const character: Command = {
     .toJSON(),
 
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext, log: Logger) {
-    const prompt = promptFrom(interaction, "description", "Describe the character you want.");
+    const prompt = promptFrom(interaction, "description", t("generation:character.emptyHint"));
     const count = interaction.options.getInteger("count") ?? MAX_IMAGES;
     const aspectRatio = (interaction.options.getString("aspect_ratio") ?? "1:1") as AspectRatio;
     if (!Number.isInteger(count) || count < 1 || count > MAX_IMAGES) {
-      throw new UserFacingError(`count must be from 1 to ${MAX_IMAGES}.`);
+      throw new UserFacingError(t("generation:character.countRange", { max: MAX_IMAGES }));
     }
     if (!ASPECT_RATIOS.includes(aspectRatio))
-      throw new UserFacingError(`aspect_ratio must be one of ${ASPECT_RATIOS.join(", ")}.`);
+      throw new UserFacingError(
+        t("generation:character.aspectRatioInvalid", { ratios: ASPECT_RATIOS.join(", ") }),
+      );
     const rawRefs = REFERENCE_OPTIONS.map((name) => interaction.options.getString(name)?.trim()).filter(
       (raw): raw is string => !!raw,
     );

@@ -5,6 +5,7 @@ import type { AppContext } from "../../features/context.ts";
 import { type GenerationRequest, requestedReferences } from "../../features/generation/generation-service.ts";
 import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
@@ -191,7 +192,7 @@ function tooManyReferences(ctx: AppContext, count: number): UserFacingError | un
   const limit = count > 0 ? ctx.generation.referenceLimit() : undefined;
   if (!limit || count <= limit.maxInputs) return undefined;
   return new UserFacingError(
-    `${limit.model} takes at most ${limit.maxInputs} reference image${limit.maxInputs === 1 ? "" : "s"}, and this request has ${count}, so nothing was drawn and nothing was charged. Use fewer references.`,
+    t("generation:character.tooManyReferences", { model: limit.model, max: limit.maxInputs, count }),
   );
 }
 
@@ -202,6 +203,10 @@ function rejectedReference(view: GenerationView): UserFacingError | undefined {
   if (references.length === 0 || !images.every((i) => i.errorCode === "input_rejected")) return undefined;
   const named = references.map((id) => `\`${id}\``).join(", ");
   return new UserFacingError(
-    `${generation.model} refused reference${references.length === 1 ? "" : "s"} ${named} as its input, so nothing was drawn and nothing was charged. Try another reference.`,
+    t("generation:character.referenceRejected", {
+      model: generation.model,
+      count: references.length,
+      named,
+    }),
   );
 }

@@ -7,6 +7,7 @@ import {
   type ModalSubmitInteraction,
 } from "discord.js";
 import type { UserFacingError } from "../../kit/errors.ts";
+import { tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 
 /**
@@ -22,7 +23,8 @@ export async function refusePrivately(
   log: Logger,
 ): Promise<void> {
   log.info({ reason: refusal.message }, "request refused");
-  await interaction.editReply({ content: "Request not started.", components: [], files: [] });
+  // The neutral line is on the public reply, for a moment: in the channel's language.
+  await interaction.editReply({ content: tPublic("kit:refused.notStarted"), components: [], files: [] });
   await interaction.followUp({
     content: `⚠️ ${refusal.message}`,
     flags: MessageFlags.Ephemeral,

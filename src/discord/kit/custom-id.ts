@@ -104,7 +104,7 @@ export function parseCustomId(raw: string): CustomId {
   throw unrecognised();
 }
 
-const unrecognised = () => new UserFacingError(t("common:unknownButton"));
+const unrecognised = () => new UserFacingError(t("kit:customId.unrecognised"));
 
 /** A grid's buttons (`gen:pick|vary:<uuid>:<slot>`, `gen:again|remix:<uuid>`) and its Remix modal. */
 function parseGeneration(

@@ -4,6 +4,7 @@ import type { ImageWithOwner } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 import { memberServerPermissions } from "./server-permissions.ts";
 
 /**
@@ -35,13 +36,9 @@ export function imageLookupError(
 ): UserFacingError {
   const shown = rawId.slice(0, 40).replace(/`/g, "'");
   if (reason === "invalid_id") {
-    return new UserFacingError(
-      `\`${shown}\` is not a reference id or a name in this server's library. Ids look like \`1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed\`; /reference list shows yours.`,
-    );
+    return new UserFacingError(t("kit:lookup.invalidId", { shown }));
   }
-  return new UserFacingError(
-    `No reference \`${shown}\` that you can see. /reference list shows yours, /library list the server's.`,
-  );
+  return new UserFacingError(t("kit:lookup.notFound", { shown }));
 }
 
 /**
@@ -55,12 +52,10 @@ export async function requireModerator(
   permission: bigint,
   what: string,
 ): Promise<void> {
-  if (!interaction.inGuild()) throw new UserFacingError(`${what} works only in a server.`);
+  if (!interaction.inGuild()) throw new UserFacingError(t("kit:moderator.serverOnly", { what }));
   if (!(await holdsInServer(interaction, ctx, permission))) {
-    const name = permission === PermissionFlagsBits.ManageGuild ? "Manage Server" : "Manage Messages";
-    throw new UserFacingError(
-      `${what} needs the ${name} permission in the server (a server role that grants it).`,
-    );
+    const name = permission === PermissionFlagsBits.ManageGuild ? "manageGuild" : "manageMessages";
+    throw new UserFacingError(t("kit:moderator.needsPermission", { what, permission: name }));
   }
 }
 
@@ -75,12 +70,10 @@ export async function requireOwnImage(
 ): Promise<ImageWithOwner> {
   const image = await ctx.references.imageRow(imageId);
   if (image && image.userId !== interaction.user.id) {
-    throw new UserFacingError(
-      `Only <@${image.userId}> can use these buttons. Make your own with /character.`,
-    );
+    throw new UserFacingError(t("generation:buttons.notYours", { ownerId: image.userId }));
   }
   if (!image || image.deletedAt !== null || image.status !== "succeeded") {
-    throw new UserFacingError("That image is no longer there, so there is nothing to do with it.");
+    throw new UserFacingError(t("generation:panel.imageGone"));
   }
   return image;
 }

@@ -3,6 +3,7 @@ import type { ChatInputCommandInteraction, SlashCommandStringOption } from "disc
 import { MAX_PROMPT_LENGTH } from "../../features/generation/generation-service.ts";
 import { expandedLength, MAX_EXPANDED_PROMPT_LENGTH } from "../../features/limits/prompt-policy.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 
 /** Zero-width characters removed, control characters made spaces, runs of white space folded, ends trimmed. */
 export function cleanDescription(raw: string): string {
@@ -27,7 +28,7 @@ export function promptOption(name: string, description: string) {
 /**
  * The prompt option `name` of a command, cleaned and checked: 1–1000 characters once control characters are
  * gone, and at most 2000 once compatibility characters are written out (the blocklist reads it so). `hint`
- * says what to write when it is empty.
+ * says what to write when it is empty, in the member's language.
  */
 export function promptFrom(interaction: ChatInputCommandInteraction, name: string, hint: string): string {
   return checkedPrompt(interaction.options.getString(name, true), name, hint);
@@ -36,14 +37,14 @@ export function promptFrom(interaction: ChatInputCommandInteraction, name: strin
 /** Free text typed anywhere (an option, a modal's field), cleaned and checked as promptFrom says. */
 export function checkedPrompt(raw: string, name: string, hint: string): string {
   const text = cleanDescription(raw);
-  if (text.length === 0) throw new UserFacingError(`The ${name} is empty. ${hint}`);
+  if (text.length === 0) throw new UserFacingError(t("kit:prompt.empty", { name, hint }));
   if (text.length > MAX_PROMPT_LENGTH) {
-    throw new UserFacingError(`The ${name} is ${text.length} characters; the limit is ${MAX_PROMPT_LENGTH}.`);
+    throw new UserFacingError(t("kit:prompt.tooLong", { name, length: text.length, max: MAX_PROMPT_LENGTH }));
   }
   const expanded = expandedLength(text);
   if (expanded > MAX_EXPANDED_PROMPT_LENGTH) {
     throw new UserFacingError(
-      `The ${name} is ${expanded} characters once its special characters (ligatures such as ﷺ) are written out; the limit is ${MAX_EXPANDED_PROMPT_LENGTH}.`,
+      t("kit:prompt.tooLongExpanded", { name, length: expanded, max: MAX_EXPANDED_PROMPT_LENGTH }),
     );
   }
   return text;

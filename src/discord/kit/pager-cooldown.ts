@@ -2,8 +2,8 @@
 // down (the router shows a UserFacingError ephemerally), and nothing is read or rendered for that press.
 import type { AppContext } from "../../features/context.ts";
 import { UserFacingError } from "../../kit/errors.ts";
+import { t } from "../../kit/i18n.ts";
 
 export function requirePagerTurn(ctx: Pick<AppContext, "pagerCooldown">, userId: string): void {
-  if (!ctx.pagerCooldown.take(userId))
-    throw new UserFacingError("Slow down: one page a second. Press again in a moment.");
+  if (!ctx.pagerCooldown.take(userId)) throw new UserFacingError(t("kit:pager.slowDown"));
 }

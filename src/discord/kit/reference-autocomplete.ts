@@ -2,6 +2,7 @@
 // matched on what was typed. Discord shows at most 25 and waits 3 s; the two look-ups run together.
 import type { AutocompleteInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
+import { t } from "../../kit/i18n.ts";
 
 const MAX_CHOICES = 25;
 /** Library names keep at least this many places when recent references would fill the list. */
@@ -9,13 +10,13 @@ const LIBRARY_SHARE = 10;
 /** Recent references considered: matching on prompt needs a few more than are shown. */
 const RECENT_SCANNED = 100;
 
-/** "just now", "5 min ago", "3 h ago", "2 d ago". */
+/** "just now", "5 min ago", "3 h ago", "2 d ago", in the member's language. */
 export function age(ms: number): string {
   const minutes = Math.floor(Math.max(0, ms) / 60_000);
-  if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min ago`;
+  if (minutes < 1) return t("kit:age.justNow");
+  if (minutes < 60) return t("kit:age.minutes", { minutes });
   const hours = Math.floor(minutes / 60);
-  return hours < 48 ? `${hours} h ago` : `${Math.floor(hours / 24)} d ago`;
+  return hours < 48 ? t("kit:age.hours", { hours }) : t("kit:age.days", { days: Math.floor(hours / 24) });
 }
 
 const oneLine = (text: string, max: number) => {
@@ -43,7 +44,10 @@ export async function referenceChoices(
     }));
   const library = named.map((e) => ({
     // Discord refuses the whole answer when one choice's name is over 100 characters.
-    name: `📚 ${e.name}${e.note ? ` · ${oneLine(e.note, 90 - e.name.length)}` : ""} · library`.slice(0, 100),
+    name: (e.note
+      ? t("kit:autocomplete.libraryNoteChoice", { name: e.name, note: oneLine(e.note, 90 - e.name.length) })
+      : t("kit:autocomplete.libraryChoice", { name: e.name })
+    ).slice(0, 100),
     value: e.name,
   }));
   const libraryRoom = Math.max(LIBRARY_SHARE, MAX_CHOICES - mine.length);

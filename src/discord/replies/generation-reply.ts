@@ -5,9 +5,10 @@ import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
 import { sheetViewName } from "../../features/generation/studio.ts";
+import { inLocales, rowLocales, tPublic } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
-import { renderGrid, renderInterrupted, renderProgress } from "../views/grid.ts";
+import { renderGrid, renderInterrupted, renderProgress, sheetViewKey } from "../views/grid.ts";
 import type { RenderedMessage } from "../views/message.ts";
 import { altText, fitImage } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
@@ -144,9 +145,14 @@ export class GenerationReply {
     await this.progress.settle();
   }
 
-  /** The finished grid as it stands now (after a deletion, without the deleted image). */
+  /**
+   * The finished grid as it stands now (after a deletion, without the deleted image), in the language it was
+   * made in, whoever's deletion (in whichever server) changed it.
+   */
   async showGrid(view: GenerationView, pickedSlot: number | undefined): Promise<void> {
-    await this.show(view, await this.gridMessage(view, pickedSlot));
+    await inLocales(rowLocales(view.generation), async () => {
+      await this.show(view, await this.gridMessage(view, pickedSlot));
+    });
   }
 
   private async gridMessage(view: GenerationView, pickedSlot?: number): Promise<RenderedMessage> {
@@ -198,12 +204,14 @@ export class GenerationReply {
     // A sheet's files are named by their view, as the grid's text names them.
     const base = `character-${image.slot}${sheetView ? `-${sheetView}` : ""}`;
     const read = () => this.ctx.references.readImageFile(image);
-    const label = `Image ${image.slot}${sheetView ? ` (${sheetView} view)` : ""}`;
+    const label = sheetView
+      ? tPublic("grid:altSheetImage", { slot: image.slot, view: sheetViewKey(sheetView) })
+      : tPublic("grid:altImage", { slot: image.slot });
     const description = altText(label, prompt);
     if (this.fits(image)) return { name: `${base}.${ext}`, description, read };
     return {
       name: `${base}-preview.jpg`,
-      description: altText(`${label} (preview)`, prompt),
+      description: altText(tPublic("grid:altPreview", { label }), prompt),
       read: async () => (await fitImage(await read(), base, ext, this.budget)).data,
     };
   }

@@ -4,9 +4,10 @@ import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import { type GenerationView, referencesOf } from "../../features/generation/generation-view.ts";
 import { sheetViewName } from "../../features/generation/studio.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
-import { failureReason } from "../../kit/failures.ts";
-import { unappliedSafetyNotice } from "../../providers/image-models.ts";
-import { asSafetyFilterLevel } from "../../providers/types.ts";
+import type { FailureCode } from "../../kit/failures.ts";
+import { tPublic } from "../../kit/i18n.ts";
+import { safetyFilterKind, unappliedSafetyModels } from "../../providers/image-models.ts";
+import { asSafetyFilterLevel, type SafetyFilterLevel } from "../../providers/types.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 import { quotePrompt, type RenderedMessage } from "./message.ts";
 
@@ -14,46 +15,75 @@ function failureLines(view: GenerationView): string[] {
   return [
     ...view.images
       .filter((i) => i.status === "failed")
-      .map((i) => `Image ${i.slot}: ${i.errorCode ? failureReason(i.errorCode, "image") : "failed"}.`),
-    ...(view.waitingOnStorage ?? []).map(
-      (slot) =>
-        `Image ${slot}: the bot's storage is unavailable, so it is not recorded yet; the bot keeps trying and it comes here once the storage is back.`,
-    ),
+      .map((i) =>
+        tPublic("grid:imageFailed", {
+          slot: i.slot,
+          reason: i.errorCode ? imageFailure(i.errorCode) : tPublic("grid:failedReason"),
+        }),
+      ),
+    ...(view.waitingOnStorage ?? []).map((slot) => tPublic("grid:waitingOnStorage", { slot })),
   ];
 }
 
-/** Who took a reference away, as a grid or a video message says it. */
+/** Why an image failed, in the channel's language (failureReason's words for an image). */
+function imageFailure(code: FailureCode): string {
+  switch (code) {
+    case "safety_blocked":
+      return tPublic("grid:failure.safetyBlocked");
+    case "rate_limited":
+      return tPublic("grid:failure.rateLimited");
+    case "timeout":
+      return tPublic("grid:failure.timeout");
+    case "provider_error":
+      return tPublic("grid:failure.providerError");
+    case "bad_output":
+      return tPublic("grid:failure.badOutput");
+    case "storage_unavailable":
+      return tPublic("grid:failure.storageUnavailable");
+    case "input_rejected":
+      return tPublic("grid:failure.inputRejected");
+    case "abandoned":
+      return tPublic("grid:failure.abandoned");
+  }
+}
+
+/** Who took a reference away, as the grid's removed-image line selects its words. */
 function removedBy(deletedBy: string | null, ownerId: string): string {
-  if (deletedBy === ERASED) return "removed at the member's request";
-  if (deletedBy === RETENTION_ACTOR) return "removed after the bot's image retention period";
-  return deletedBy === ownerId ? "deleted by its owner" : "removed by a moderator";
+  if (deletedBy === ERASED) return "erased";
+  if (deletedBy === RETENTION_ACTOR) return "retention";
+  return deletedBy === ownerId ? "owner" : "moderator";
 }
 
 /**
  * What a grid of an erased member says, whatever state it was in: neither their images nor their prompt nor
  * their name (the row holds none of them any more).
  */
-export const ERASED_GRID: RenderedMessage = {
-  content: "🗑️ These images were removed at the member's request.",
-  components: [],
-};
+export function erasedGrid(): RenderedMessage {
+  return { content: tPublic("grid:erased"), components: [] };
+}
 
 /** A line per image deleted since the grid was made: the image itself is no longer attached. */
 function removedLines(view: GenerationView): string[] {
   return view.images
     .filter((i) => i.deletedAt !== null)
-    .map((i) => `Image ${i.slot}: ${removedBy(i.deletedBy, view.generation.userId)}.`);
+    .map((i) =>
+      tPublic("grid:imageRemoved", { slot: i.slot, by: removedBy(i.deletedBy, view.generation.userId) }),
+    );
 }
 
 /** While images land: what is done so far. */
 export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
   const { generation, images } = view;
-  if (generation.userId === ERASED) return ERASED_GRID;
+  if (generation.userId === ERASED) return erasedGrid();
   const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
-  const head = `🎨 Drawing ${generation.requested} image${generation.requested === 1 ? "" : "s"} for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`;
+  const head = tPublic("grid:drawing", {
+    count: generation.requested,
+    userId: generation.userId,
+    prompt: quotePrompt(generation.prompt),
+  });
   const status = queuedAhead
-    ? `Queued: ${queuedAhead} ahead of you.`
-    : `${done}/${generation.requested} done…`;
+    ? tPublic("grid:queued", { ahead: queuedAhead })
+    : tPublic("grid:done", { done, requested: generation.requested });
   return {
     content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),
     components: [],
@@ -74,19 +104,19 @@ type StoredImage = GenerationView["images"][number];
  */
 export function renderGrid(view: GenerationView, options: GridOptions = {}): RenderedMessage {
   const { generation, images } = view;
-  if (generation.userId === ERASED) return ERASED_GRID;
+  if (generation.userId === ERASED) return erasedGrid();
   const stored = images.filter((i) => i.status === "succeeded" && i.deletedAt === null);
   const again: APIButtonComponent = {
     type: ComponentType.Button,
     style: ButtonStyle.Secondary,
-    label: "Regenerate",
+    label: tPublic("grid:regenerateLabel"),
     emoji: { name: "🔁" },
     custom_id: encodeCustomId({ handler: "gen", action: "again", generationId: generation.id }),
   };
   const remix: APIButtonComponent = {
     type: ComponentType.Button,
     style: ButtonStyle.Secondary,
-    label: "Remix",
+    label: tPublic("grid:remixLabel"),
     emoji: { name: "✏️" },
     custom_id: encodeCustomId({ handler: "gen", action: "remix", generationId: generation.id }),
   };
@@ -110,20 +140,21 @@ function renderEmptyGrid(view: GenerationView, retry: APIButtonComponent[]): Ren
       (i) => i.deletedAt !== null && i.deletedBy !== generation.userId && i.deletedBy !== RETENTION_ACTOR,
     );
     const expired = images.every((i) => i.deletedAt === null || i.deletedBy === RETENTION_ACTOR);
+    const userId = generation.userId;
     return {
       content: byModerator
-        ? `🗑️ The images made for <@${generation.userId}> here were removed by a moderator.`
+        ? tPublic("grid:removedByModerator", { userId })
         : expired
-          ? `🗑️ The images made for <@${generation.userId}> here were removed after the bot's image retention period.`
-          : `🗑️ <@${generation.userId}> deleted the images of ${quotePrompt(generation.prompt)}.`,
+          ? tPublic("grid:removedExpired", { userId })
+          : tPublic("grid:deletedByOwner", { userId, prompt: quotePrompt(generation.prompt) }),
       components: [],
     };
   }
   return {
     content: [
-      `❌ No image could be made for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`,
+      tPublic("grid:noImage", { userId: generation.userId, prompt: quotePrompt(generation.prompt) }),
       ...failureLines(view),
-      "Nothing was stored. Try again, or reword the description.",
+      tPublic("grid:nothingStored"),
     ].join("\n"),
     components: [{ type: ComponentType.ActionRow, components: retry }],
   };
@@ -154,7 +185,7 @@ function varyButtons(generationId: string, stored: readonly StoredImage[]): APIB
   return stored.map((image) => ({
     type: ComponentType.Button,
     style: ButtonStyle.Secondary,
-    label: `Vary ${image.slot}`,
+    label: tPublic("grid:varyLabel", { slot: image.slot }),
     custom_id: encodeCustomId({
       handler: "gen",
       action: "vary",
@@ -169,16 +200,21 @@ function gridLines(view: GenerationView, stored: readonly StoredImage[], options
   const { generation } = view;
   const model = stored[0]?.model ?? generation.model;
   const lines = [
-    `🎨 ${quotePrompt(generation.prompt)} for <@${generation.userId}> · ${generation.params.aspectRatio} · ${model}`,
+    tPublic("grid:head", {
+      prompt: quotePrompt(generation.prompt),
+      userId: generation.userId,
+      aspectRatio: generation.params.aspectRatio,
+      model,
+    }),
     ...lineageLine(generation),
     ...sheetLine(generation, stored),
     options.pickedSlot
-      ? `Picked image ${options.pickedSlot}. Pick another to change it, then use /video.`
-      : `Pick your reference with the buttons ${stored.map((i) => i.slot).join(", ")}.`,
+      ? tPublic("grid:picked", { slot: options.pickedSlot })
+      : tPublic("grid:pickHint", { slots: stored.map((i) => i.slot).join(", ") }),
     ...failureLines(view),
     ...removedLines(view),
   ];
-  const safety = unappliedSafetyNotice(
+  const safety = safetyNotice(
     asSafetyFilterLevel(generation.params.safetyFilterLevel),
     stored.map((i) => i.model),
   );
@@ -187,19 +223,42 @@ function gridLines(view: GenerationView, stored: readonly StoredImage[], options
   return lines;
 }
 
+/**
+ * The plain statement for a finished grid when the server chose a safety level and some of its images were
+ * drawn by a model that cannot apply it; undefined when every image honoured the level (or none was chosen).
+ */
+function safetyNotice(
+  level: SafetyFilterLevel | undefined,
+  models: ReadonlyArray<string | null>,
+): string | undefined {
+  const unapplied = unappliedSafetyModels(level, models);
+  if (!level || unapplied.length === 0) return undefined;
+  const why = (model: string) =>
+    tPublic("grid:safety.why", { model, kind: safetyFilterKind(model) === "fixed" ? "fixed" : "none" });
+  return tPublic("grid:safety.notice", {
+    level,
+    models: unapplied.join(tPublic("grid:safety.or")),
+    reasons: unapplied.map(why).join("; "),
+  });
+}
+
 /** Why an image is a preview, and where its original is: a signed link when there is one, else /reference show. */
 function previewLine(originals: ReadonlyArray<{ slot: number; url: string }>): string {
-  const links = originals.map((o) => `[image ${o.slot}](<${o.url}>)`).join(" · ");
-  return links
-    ? `Some images are shown as previews to fit the upload limit. Full size: ${links}`
-    : "Some images are shown as previews to fit the upload limit; /reference show has the originals.";
+  const links = originals.map((o) => tPublic("grid:previewLink", { slot: o.slot, url: o.url })).join(" · ");
+  return links ? tPublic("grid:previewsLinked", { links }) : tPublic("grid:previews");
 }
 
 /** A turnaround sheet names the view each slot shows. */
 function sheetLine(generation: GenerationView["generation"], stored: readonly StoredImage[]): string[] {
   const views = stored.map((i) => ({ slot: i.slot, name: sheetViewName(generation.params, i.slot) }));
   if (!views.some((v) => v.name)) return [];
-  return [`Turnaround sheet: ${views.map((v) => `${v.slot} ${v.name}`).join(" · ")}.`];
+  const named = views.map((v) => tPublic("grid:sheetView", { slot: v.slot, view: sheetViewKey(v.name) }));
+  return [tPublic("grid:sheet", { views: named.join(" · ") })];
+}
+
+/** A sheet view's name as the locale files select it ("three-quarter" → "threeQuarter"). */
+export function sheetViewKey(name: string | undefined): string {
+  return (name ?? "").replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 }
 
 /** For a generation drawn from images: which ones, in order, and which model drew it. */
@@ -207,13 +266,13 @@ function lineageLine(generation: GenerationView["generation"]): string[] {
   const references = referencesOf(generation);
   if (references.length === 0) return [];
   const named = references.map((id) => `\`${id}\``).join(", ");
-  return [`Drawn from reference${references.length === 1 ? "" : "s"} ${named} by ${generation.model}.`];
+  return [tPublic("grid:lineage", { count: references.length, named, model: generation.model })];
 }
 
 /** A generation that a shutdown interrupted: it is resumed when the bot is back. */
 export function renderInterrupted(view: GenerationView): RenderedMessage {
   return {
-    content: `${renderProgress(view).content}\n⏸ The bot is restarting; the remaining images will be delivered when it is back.`,
+    content: `${renderProgress(view).content}\n${tPublic("grid:interrupted")}`,
     components: [],
   };
 }

@@ -1,22 +1,32 @@
 // The image panel: what a member can do with one of their images (a picked one, or one /reference show shows).
 import { type APIButtonComponent, ButtonStyle, ComponentType } from "discord.js";
+import { t } from "../../kit/i18n.ts";
 import { encodeCustomId, type ImageAction } from "../kit/custom-id.ts";
 import type { Row } from "./message.ts";
 
-const LABELS: Record<ImageAction, { label: string; emoji: string }> = {
-  upscale: { label: "Upscale", emoji: "🔍" },
-  subtle: { label: "Vary (Subtle)", emoji: "🪶" },
-  strong: { label: "Vary (Strong)", emoji: "🌀" },
-  sheet: { label: "Sheet", emoji: "🧍" },
-};
+const EMOJI: Record<ImageAction, string> = { upscale: "🔍", subtle: "🪶", strong: "🌀", sheet: "🧍" };
+
+/** A button's label, in the language of the member the panel is shown to (it is only ever theirs). */
+function label(action: ImageAction): string {
+  switch (action) {
+    case "upscale":
+      return t("generation:panel.upscaleLabel");
+    case "subtle":
+      return t("generation:panel.subtleLabel");
+    case "strong":
+      return t("generation:panel.strongLabel");
+    case "sheet":
+      return t("generation:panel.sheetLabel");
+  }
+}
 
 /** One row: Upscale, Vary (Subtle), Vary (Strong), Sheet, each for this image only. */
 export function imagePanelRow(imageId: string): Row {
   const button = (action: ImageAction): APIButtonComponent => ({
     type: ComponentType.Button,
     style: ButtonStyle.Secondary,
-    label: LABELS[action].label,
-    emoji: { name: LABELS[action].emoji },
+    label: label(action),
+    emoji: { name: EMOJI[action] },
     custom_id: encodeCustomId({ handler: "img", action, imageId }),
   });
   return {
@@ -26,5 +36,6 @@ export function imagePanelRow(imageId: string): Row {
 }
 
 /** The panel's one line of help, under a pick's confirmation or /reference show. */
-export const IMAGE_PANEL_HINT =
-  "Upscale enlarges it; Vary (Subtle) keeps the picture and changes details; Vary (Strong) redraws the character freely; Sheet draws a front, three-quarter, side and back turnaround.";
+export function imagePanelHint(): string {
+  return t("generation:panel.hint");
+}

@@ -2,6 +2,7 @@
 import { ComponentType, TextInputStyle } from "discord.js";
 import type { GenerationRow } from "../../db/repositories/generations-repo.ts";
 import { MAX_PROMPT_LENGTH } from "../../features/generation/generation-service.ts";
+import { t } from "../../kit/i18n.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
 
 /** The text input's custom_id inside the modal (the modal's own custom_id names the generation). */
@@ -11,12 +12,12 @@ export const REMIX_DESCRIPTION_INPUT = "description";
 export function renderRemixModal(generation: Pick<GenerationRow, "id" | "prompt">) {
   return {
     custom_id: encodeCustomId({ handler: "modal", action: "remix", generationId: generation.id }),
-    title: "Remix",
+    title: t("generation:remix.modalTitle"),
     components: [
       {
         type: ComponentType.Label as const,
-        label: "Description",
-        description: "Edit it; the new grid keeps the same references, count and shape.",
+        label: t("generation:remix.descriptionLabel"),
+        description: t("generation:remix.inputDescription"),
         component: {
           type: ComponentType.TextInput as const,
           custom_id: REMIX_DESCRIPTION_INPUT,

@@ -5,6 +5,7 @@
 import type { Repos } from "../../db/repos.ts";
 import type { UsageKind } from "../../db/repositories/usage-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
+import { t } from "../../kit/i18n.ts";
 import { PromptPolicy } from "./prompt-policy.ts";
 import type { Pseudonyms } from "./pseudonyms.ts";
 import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
@@ -106,22 +107,28 @@ export function admissionLocks(userId: string, guildId: string | null): string[]
   return [`user:${userId}`, ...(guildId ? [`guild:${guildId}`] : [])];
 }
 
-/** Words for a member whose request was refused. */
+/** Words for a member whose request was refused, in their language. */
 export function describeRefusal(refusal: Refusal, made: "image" | "video"): string {
   switch (refusal.reason) {
     case "blocked":
-      return "That description is not allowed in this server. Please describe something else.";
+      return t("limits:refusal.blocked");
     case "gone":
-      return "That reference was deleted a moment ago. Pick another one, or make a new one with /character.";
+      return t("limits:refusal.gone");
     case "busy":
-      return `You already have ${refusal.running === 1 ? "a request" : `${refusal.running} requests`} running. Wait for it to finish, then try again.`;
+      return t("limits:refusal.busy", { running: refusal.running });
     case "quota": {
       const { scope, used, limit, resetsAt, kind } = refusal.detail;
-      const what = kind === "image" ? "images" : "videos";
       const left = Math.max(0, limit - used);
-      const whose = scope === "guild" ? "This server's" : "Your";
-      const where = scope === "everywhere" ? " across all servers and DMs" : "";
-      return `${whose} daily allowance of ${limit} ${what}${where} ${left === 0 ? "is used up" : `has ${left} left, not enough for this ${made === "image" ? "request" : "video"}`}. It resets <t:${Math.floor(resetsAt / 1000)}:R>. /usage shows the details.`;
+      const values = { limit, kind, made, left, resetsAt: Math.floor(resetsAt / 1000) };
+      if (scope === "guild") {
+        return left === 0 ? t("limits:quota.guildUsedUp", values) : t("limits:quota.guildShort", values);
+      }
+      if (scope === "everywhere") {
+        return left === 0
+          ? t("limits:quota.everywhereUsedUp", values)
+          : t("limits:quota.everywhereShort", values);
+      }
+      return left === 0 ? t("limits:quota.userUsedUp", values) : t("limits:quota.userShort", values);
     }
   }
 }

@@ -4,6 +4,7 @@
 // Matching never backtracks: each entry word is a tiny automaton run over one prompt word at a time, so a check
 // costs at most (prompt length × entry length) steps whatever the entry and the prompt are. A regular expression
 // with one `[\p{L}]*` per wildcard held the event loop for seconds on crafted prompts.
+import { t } from "../../kit/i18n.ts";
 import { fold, normalisePrompt } from "./prompt-folding.ts";
 import { type Chunk, readPrompt } from "./prompt-reading.ts";
 
@@ -231,22 +232,22 @@ export class PromptPolicy {
    */
   entryProblem(entry: string, existing: readonly string[] = []): string | undefined {
     if ([...entry].length > MAX_ENTRY_LENGTH)
-      return `An entry may be at most ${MAX_ENTRY_LENGTH} characters long.`;
+      return t("limits:blocklist.entryTooLong", { max: MAX_ENTRY_LENGTH });
     const compiled = this.compiled(entry);
-    if (!compiled) return "That entry has no letters or digits to match.";
+    if (!compiled) return t("limits:blocklist.noLetters");
     const letters = entryLetters(compiled);
     if (letters > MAX_ENTRY_LENGTH) {
-      return `That entry is ${letters} letters long once its special characters are expanded; the limit is ${MAX_ENTRY_LENGTH}.`;
+      return t("limits:blocklist.expandedTooLong", { letters, max: MAX_ENTRY_LENGTH });
     }
     const total = existing.reduce((n, e) => {
       const other = this.compiled(e);
       return n + (other ? entryStates(other) : 0);
     }, entryStates(compiled));
     if (total > MAX_BLOCKLIST_STEPS) {
-      return `The blocklist is full: its entries would take ${total} matching steps per letter, over the ${MAX_BLOCKLIST_STEPS} it allows (a word of k letters takes about 2k). Remove some first.`;
+      return t("limits:blocklist.full", { total, max: MAX_BLOCKLIST_STEPS });
     }
     if (compiled.wildcards > MAX_ENTRY_WILDCARDS) {
-      return `An entry may have at most ${MAX_ENTRY_WILDCARDS} \`*\` wildcards; this one has ${compiled.wildcards}. Block the words themselves, or a shorter pattern such as \`nud*\`.`;
+      return t("limits:blocklist.wildcards", { max: MAX_ENTRY_WILDCARDS, count: compiled.wildcards });
     }
     return undefined;
   }
