@@ -162,7 +162,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     },
     async grid(interaction) {
       const grid = await harness.settledReply(interaction, (m) =>
-        buttons(m).some((b) => b.label === "Regenerate"),
+        buttons(m).some((b) => b.custom_id?.startsWith("gen:again:")),
       );
       await harness.delivered((await harness.generationOf(grid)).generation.id);
       return grid;
