@@ -33,6 +33,8 @@ export interface InteractionRef {
   interactionId: string;
   interactionToken: string;
   applicationId: string;
+  /** 'interaction': the bot may answer only through the interaction's token (see the delivery column). */
+  delivery?: GenerationsTable["delivery"];
 }
 
 export interface GenerationRow extends Omit<GenerationsTable, "params"> {
@@ -50,8 +52,18 @@ export interface RecordedGeneration {
 
 export type NewGeneration = Omit<
   GenerationRow,
-  "status" | "finishedAt" | "messageId" | "deliveredAt" | "parentImageId" | "referenceUrl"
+  | "status"
+  | "finishedAt"
+  | "messageId"
+  | "deliveredAt"
+  | "parentImageId"
+  | "referenceUrl"
+  | "delivery"
+  | "deliveredLaterAt"
+  | "laterNoticeAt"
 > & {
+  /** 'interaction' when the bot may not post in the place asked from; 'channel' when not given. */
+  delivery?: GenerationsTable["delivery"];
   parentImageId?: string | null;
   /**
    * Every image it is drawn from, in order; absent: `parentImageId` alone. Either way each gets its row in
@@ -117,6 +129,8 @@ export class GenerationsRepo {
       finishedAt: null,
       deliveredAt: null,
       referenceUrl: null,
+      deliveredLaterAt: null,
+      laterNoticeAt: null,
     };
     const images = slots.map(
       (slot): ImageRow => ({
@@ -189,6 +203,7 @@ export class GenerationsRepo {
       createdAt: row.createdAt,
       parentImageId: referenceIdsOf(row)[0] ?? null,
       status: "running" as const,
+      delivery: row.delivery ?? "channel",
     };
   }
 

@@ -28,7 +28,7 @@ export type NewVideo = Pick<
   | "interactionToken"
   | "applicationId"
   | "createdAt"
->;
+> & { delivery?: VideosTable["delivery"] };
 
 const COLUMNS = [
   "id",
@@ -58,6 +58,9 @@ const COLUMNS = [
   "deliveredAt",
   "deletedAt",
   "deletedBy",
+  "delivery",
+  "deliveredLaterAt",
+  "laterNoticeAt",
 ] as const;
 const OPEN = ["pending", "running"] as const;
 
@@ -146,6 +149,7 @@ export class VideosRepo {
         applicationId: row.applicationId,
         createdAt: row.createdAt,
         status: "pending",
+        delivery: row.delivery ?? "channel",
       })
       .execute();
   }

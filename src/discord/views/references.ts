@@ -128,6 +128,8 @@ export function renderImageList(
   ownerId: string,
   viewerId = ownerId,
   expiresAt: (image: ImageWithOwner) => number | undefined = () => undefined,
+  /** Generations whose result finished after their interaction expired where the bot could not post. */
+  deliveredLater: ReadonlySet<string> = new Set(),
 ): RenderedMessage {
   if (page.total === 0) {
     return {
@@ -141,7 +143,8 @@ export function renderImageList(
   const lines = page.items.map((i) => {
     const expiry = expiresAt(i);
     const goes = expiry === undefined ? "" : ` · removed ${timestamp(expiry)}`;
-    return `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot}${goes} · ${quotePrompt(i.prompt, 60)}`;
+    const later = deliveredLater.has(i.generationId) ? " · delivered later" : "";
+    return `\`${i.id}\` · ${timestamp(i.finishedAt)} · image ${i.slot}${goes}${later} · ${quotePrompt(i.prompt, 60)}`;
   });
   return {
     content: [

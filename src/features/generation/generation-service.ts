@@ -219,6 +219,7 @@ export class GenerationService {
         interactionId: request.interaction?.interactionId ?? null,
         interactionToken: request.interaction?.interactionToken ?? null,
         applicationId: request.interaction?.applicationId ?? null,
+        delivery: request.interaction?.delivery ?? "channel",
         prompt: request.prompt,
         params: {
           aspectRatio: request.aspectRatio,

@@ -175,6 +175,7 @@ export class VideoService {
       interactionId: request.interaction?.interactionId ?? null,
       interactionToken: request.interaction?.interactionToken ?? null,
       applicationId: request.interaction?.applicationId ?? null,
+      delivery: request.interaction?.delivery ?? "channel",
       createdAt: this.deps.clock.now(),
     });
   }

@@ -156,6 +156,9 @@ const generation = (prompt: string, parentImageId: string | null = UUID): Genera
   deliveredAt: LATE,
   parentImageId,
   referenceUrl: `https://example.com/${"u".repeat(400)}`,
+  delivery: "channel",
+  deliveredLaterAt: null,
+  laterNoticeAt: null,
 });
 
 const imageRow = (slot: number, overrides: Partial<ImageRow> = {}): ImageRow => ({
@@ -218,6 +221,9 @@ const video = (prompt: string, n: number, overrides: Partial<VideoRow> = {}): Vi
   deliveredAt: LATE,
   deletedAt: null,
   deletedBy: null,
+  delivery: "channel",
+  deliveredLaterAt: null,
+  laterNoticeAt: null,
   ...overrides,
 });
 
