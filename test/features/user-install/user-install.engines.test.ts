@@ -75,6 +75,28 @@ describe("a member's own install, where the bot is not", () => {
     expect(botChannelRequests(h)).toEqual([]);
   });
 
+  it("in a server without the bot (context 0, only the member's install), /character answers through the interaction with the bot-wide rules", async () => {
+    const h = await start({ DEFAULT_BLOCKLIST: "wyvern" });
+    h.sandbox.removeBot();
+    const inServer = { user: ALICE, userInstall: true, guildId: h.sandbox.guild.id } as const;
+    const grid = await h.grid(
+      h.sandbox.runCommand({
+        command: "character",
+        options: { description: "a knight", count: 1 },
+        ...inServer,
+      }),
+    );
+    expect(grid.guild_id).toBe(h.sandbox.guild.id);
+    const { generation } = await h.generationOf(grid);
+    expect(generation).toMatchObject({ delivery: "interaction", guildId: null });
+    const refused = await h.refusal(
+      h.sandbox.runCommand({ command: "character", options: { description: "a wyvern" }, ...inServer }),
+    );
+    expect(refused.content).toContain("not allowed by the bot's rules");
+    expect(h.sandbox.refusedBotRequests).toEqual([]);
+    expect(botChannelRequests(h)).toEqual([]);
+  });
+
   it("a grid that lands after the token expired is kept, marked, told once on the next use and in /reference list", async () => {
     const h = await start({ MOCK_LATENCY_MS: "2500" });
     const command = inDm(h, "character", { description: "a slow knight", count: 1 });
