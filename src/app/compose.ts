@@ -14,6 +14,7 @@ import { QuotaService } from "../features/limits/quota.ts";
 import { ModerationService } from "../features/moderation/moderation-service.ts";
 import { ErasureService } from "../features/privacy/erasure-service.ts";
 import { PrivacyExportService } from "../features/privacy/export.ts";
+import { LateResults } from "../features/references/late-results.ts";
 import { ReferenceService } from "../features/references/reference-service.ts";
 import { RetentionService } from "../features/retention/retention-service.ts";
 import { GuildSettingsService } from "../features/settings/guild-settings.ts";
@@ -123,6 +124,7 @@ function assemble(
     ...limits,
     links,
     retention,
+    lateResults: new LateResults({ repos: data.repos, clock }),
     privacyExports: new PrivacyExportService({ data, files, links, clock, logger }),
     webhookDeliveries: createDeliveryLog(core),
     acknowledging: { count: 0 },
@@ -184,6 +186,7 @@ function createLimits(
   const admission = new AdmissionService({
     quota,
     maxRunningPerUser: config.maxRunningPerUser,
+    defaultBlocklist: config.defaultBlocklist,
     clock,
     pseudonyms,
   });

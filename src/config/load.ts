@@ -170,6 +170,8 @@ interface CommonConfig {
   /** One member's images and videos per UTC day across every server and DM, on top of the allowances. */
   userDailyCap: { images: number; videos: number };
   maxRunningPerUser: number;
+  /** DEFAULT_BLOCKLIST: the prompt blocklist outside servers and where a server has no settings. */
+  defaultBlocklist: string[];
   /**
    * What is kept how long: prompts of failed and blocked requests, audit prompts and deletion tombstones for
    * `days`; images for `imageDays` when set; a server's data for `guildGraceDays` after the bot left it.
@@ -290,6 +292,7 @@ function commonConfig(e: Env): CommonConfig {
     },
     userDailyCap: { images: e.USER_DAILY_CAP, videos: e.USER_DAILY_VIDEO_CAP },
     maxRunningPerUser: e.MAX_RUNNING_PER_USER,
+    defaultBlocklist: e.DEFAULT_BLOCKLIST,
     retention: {
       days: e.RETENTION_DAYS,
       imageDays: e.IMAGE_RETENTION_DAYS > 0 ? e.IMAGE_RETENTION_DAYS : undefined,

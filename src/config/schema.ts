@@ -5,6 +5,7 @@ import { IMAGE_MODEL_IDS, REFERENCE_MODEL_IDS } from "../providers/image-models.
 import { signingKey } from "../providers/replicate/webhooks.ts";
 import { UPSCALE_MODEL_IDS } from "../providers/upscale-models.ts";
 import { VIDEO_MODEL_IDS } from "../providers/video-models.ts";
+import { defaultBlocklistSchema } from "./default-blocklist.ts";
 
 /** Where bot.sqlite, images/ and videos/ live when DATA_DIR is not set. */
 export const DEFAULT_DATA_DIR = "./data";
@@ -242,6 +243,7 @@ export const envSchema = z.object({
   USER_DAILY_CAP: int(80, 0, 1_000_000),
   USER_DAILY_VIDEO_CAP: int(10, 0, 100_000),
   MAX_RUNNING_PER_USER: int(1, 1, 100),
+  DEFAULT_BLOCKLIST: defaultBlocklistSchema,
   MODEL_PRICES_USD: orDefault(
     "{}",
     z.string().transform((text, ctx) => {

@@ -9,6 +9,7 @@ import { ErasuresRepo } from "./repositories/erasures-repo.ts";
 import { GenerationsRepo } from "./repositories/generations-repo.ts";
 import { GuildSettingsRepo } from "./repositories/guild-settings-repo.ts";
 import { ImagesRepo } from "./repositories/images-repo.ts";
+import { LateDeliveriesRepo } from "./repositories/late-deliveries-repo.ts";
 import { LibraryRepo } from "./repositories/library-repo.ts";
 import { MemberDataRepo } from "./repositories/member-data-repo.ts";
 import { MetaRepo } from "./repositories/meta-repo.ts";
@@ -53,6 +54,7 @@ export function makeRepos(db: Executor, engine: Engine, inTransaction = false) {
     admission: new AdmissionReads(db, guildSettings),
     audit: new AuditRepo(db),
     library: new LibraryRepo(db),
+    lateDeliveries: new LateDeliveriesRepo(db),
     meta: new MetaRepo(db),
     pendingDeletions: new PendingDeletionsRepo(db),
     pendingMessageEdits: new PendingMessageEditsRepo(db),

@@ -22,6 +22,12 @@ export interface GenerationsTable {
   createdAt: number;
   finishedAt: number | null;
   deliveredAt: number | null;
+  /** 'interaction': the bot may post only through the interaction's token (not a member of that place). */
+  delivery: "channel" | "interaction";
+  /** When the result finished after the interaction's token expired (interaction delivery): kept, not posted. */
+  deliveredLaterAt: number | null;
+  /** When the member was told of that result on their next use of the bot. */
+  laterNoticeAt: number | null;
   /** The image this generation was drawn from (a variation, or a scene of a reference); null for a new one. */
   parentImageId: string | null;
   /**
@@ -107,6 +113,12 @@ export interface VideosTable {
   createdAt: number;
   finishedAt: number | null;
   deliveredAt: number | null;
+  /** 'interaction': the bot may post only through the interaction's token (not a member of that place). */
+  delivery: "channel" | "interaction";
+  /** When the result finished after the interaction's token expired (interaction delivery): kept, not posted. */
+  deliveredLaterAt: number | null;
+  /** When the member was told of that result on their next use of the bot. */
+  laterNoticeAt: number | null;
   /** Set when the video's reference was deleted: the video is removed with it. */
   deletedAt: number | null;
   deletedBy: string | null;

@@ -1,6 +1,12 @@
 // Routes every interaction to its handler with a child logger, and turns failures into replies: a
 // UserFacingError's text ephemerally, anything else logged with a reference the user can quote.
-import { type Interaction, MessageFlags, type RepliableInteraction, ShardClientUtil } from "discord.js";
+import {
+  type ChatInputCommandInteraction,
+  type Interaction,
+  MessageFlags,
+  type RepliableInteraction,
+  ShardClientUtil,
+} from "discord.js";
 import type { AppContext } from "../features/context.ts";
 import { within } from "../kit/clock.ts";
 import { StorageUnavailableError, UserFacingError } from "../kit/errors.ts";
@@ -14,9 +20,14 @@ import { handleLibraryButton } from "./buttons/library-buttons.ts";
 import { handleModerationButton } from "./buttons/moderation-buttons.ts";
 import { handleReferenceButton } from "./buttons/reference-buttons.ts";
 import { handleRemixSubmit } from "./buttons/remix-modal.ts";
+import { tellLateResults } from "./flows/late-notice.ts";
 import { handlePrivacyButton } from "./flows/privacy-delete.ts";
 import type { Command } from "./kit/command.ts";
 import { parseCustomId } from "./kit/custom-id.ts";
+import { settingsGuildOf } from "./kit/delivery.ts";
+
+/** Commands about a server the bot is in: refused outside one (a member's own install, a DM). */
+const SERVER_ONLY = new Set(["library", "settings", "moderation"]);
 
 export class InteractionRouter {
   private draining = false;
@@ -102,9 +113,7 @@ export class InteractionRouter {
     }
     if (this.draining) throw new UserFacingError(t("errors:restarting"));
     if (interaction.isChatInputCommand()) {
-      const command = this.byName.get(interaction.commandName);
-      if (!command) throw new UserFacingError(t("errors:unknownCommand"));
-      await command.execute(interaction, this.ctx, log);
+      await this.runCommand(interaction, log);
     } else if (interaction.isButton()) {
       const id = parseCustomId(interaction.customId);
       if (id.handler === "gen") await handleGenerationButton(interaction, id, this.ctx, log);
@@ -119,6 +128,17 @@ export class InteractionRouter {
       if (id.handler !== "modal") throw unrecognisedButton();
       await handleRemixSubmit(interaction, id, this.ctx, log);
     }
+    if (interaction.isRepliable()) await tellLateResults(interaction, this.ctx, log);
+  }
+
+  /** A slash command; those about a server refuse outside one that added the bot. */
+  private async runCommand(interaction: ChatInputCommandInteraction, log: Logger): Promise<void> {
+    const command = this.byName.get(interaction.commandName);
+    if (!command) throw new UserFacingError(t("errors:unknownCommand"));
+    if (SERVER_ONLY.has(command.data.name) && settingsGuildOf(interaction) === null) {
+      throw new UserFacingError(t("common:serverOnly", { command: command.data.name }));
+    }
+    await command.execute(interaction, this.ctx, log);
   }
 
   /** Metric labels from what the bot registers only (a name it does not know is "unknown"): bounded. */

@@ -24,6 +24,7 @@ import type { QuotaService } from "./limits/quota.ts";
 import type { ModerationService } from "./moderation/moderation-service.ts";
 import type { ErasureService } from "./privacy/erasure-service.ts";
 import type { PrivacyExportService } from "./privacy/export.ts";
+import type { LateResults } from "./references/late-results.ts";
 import type { ReferenceService } from "./references/reference-service.ts";
 import type { RetentionService } from "./retention/retention-service.ts";
 import type { GuildSettingsService } from "./settings/guild-settings.ts";
@@ -43,6 +44,8 @@ export interface AppContext {
   limiter: Limiter;
   generation: GenerationService;
   references: ReferenceService;
+  /** Results that finished after their interaction expired where the bot may not post: told on next use. */
+  lateResults: LateResults;
   moderation: ModerationService;
   video: VideoService;
   quota: QuotaService;

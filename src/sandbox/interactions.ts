@@ -19,6 +19,7 @@ import {
   DEFAULT_ATTACHMENT_LIMIT,
   MEMBER_PERMISSIONS,
   PERMISSIONS,
+  type RegisteredCommand,
   type SandboxGuild,
   type SandboxInteraction,
   type StoredMessage,
@@ -37,6 +38,7 @@ export function commandData(
   const [name, sub] = input.command.split(" ") as [string, string | undefined];
   const command = state.commandsFor(guildId).find((c) => c.name === name);
   if (!command) throw new Error(`command /${name} is not registered`);
+  refuseUndeclaredPlace(command, input, guildId);
   const definitions = sub ? command.options?.find((o) => o.name === sub)?.options : command.options;
   if (sub && !command.options?.some((o) => o.name === sub))
     throw new Error(`/${name} has no subcommand ${sub}`);
@@ -55,6 +57,29 @@ export function commandData(
       ...(guildId ? { guild_id: guildId } : {}),
     },
   };
+}
+
+/**
+ * As the Discord client does, a command is offered only where its registration allows: a member's own install
+ * needs integration type 1, and the place its context (servers 0, the bot's DM 1, other DMs and group DMs 2).
+ */
+function refuseUndeclaredPlace(command: RegisteredCommand, input: CommandInput, guildId: string | undefined) {
+  const userInstall = input.userInstall === true || input.privateChannel === true;
+  const installs = command.integration_types ?? [ApplicationIntegrationType.GuildInstall];
+  const needed = userInstall
+    ? ApplicationIntegrationType.UserInstall
+    : ApplicationIntegrationType.GuildInstall;
+  if (!installs.includes(needed)) {
+    throw new Error(`/${command.name} is not installable ${userInstall ? "by a member" : "in a server"}`);
+  }
+  const context = input.privateChannel
+    ? InteractionContextType.PrivateChannel
+    : guildId
+      ? InteractionContextType.Guild
+      : InteractionContextType.BotDM;
+  if (command.contexts && !command.contexts.includes(context)) {
+    throw new Error(`/${command.name} is not offered in interaction context ${context}`);
+  }
 }
 
 interface OptionValue {
@@ -161,6 +186,8 @@ export interface InteractionContext {
   ids: SnowflakeSource;
   guilds: SandboxGuild[];
   messagePayload(m: StoredMessage): unknown;
+  /** Channels where the bot is not a member (see SandboxState.interactionOnlyChannels). */
+  interactionOnlyChannels: Set<string>;
 }
 
 /**
@@ -179,6 +206,7 @@ export function newInteraction(
     input.channelId ??
     (guildId ? context.guilds.find((g) => g.id === guildId)?.channels[0]?.id : undefined) ??
     context.ids.next();
+  const where = placeOf(context, input, guildId, channelId);
   const interaction: SandboxInteraction = {
     id: context.ids.next(),
     token: `sandbox-${randomBytes(24).toString("base64url")}`,
@@ -192,6 +220,7 @@ export function newInteraction(
     originalMessageId: undefined,
     followUpIds: [],
     autocompleteChoices: undefined,
+    interactionOnly: where.interactionOnly,
   };
   const payload = {
     id: interaction.id,
@@ -203,7 +232,7 @@ export function newInteraction(
     channel_id: channelId,
     channel: {
       id: channelId,
-      type: guildId ? ChannelType.GuildText : ChannelType.DM,
+      type: guildId ? ChannelType.GuildText : where.channelType,
       ...(guildId ? { guild_id: guildId, name: "general" } : {}),
     },
     ...whoAndWhere(
@@ -211,19 +240,54 @@ export function newInteraction(
       context.guilds.find((g) => g.id === guildId),
       channelId,
     ),
-    app_permissions: (MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES).toString(),
+    app_permissions: where.appPermissions,
     locale: input.user.locale ?? "en-US",
     // Only in a server, as Discord sends it.
     ...(guildId ? { guild_locale: context.guilds.find((g) => g.id === guildId)?.locale ?? "en-US" } : {}),
     entitlements: [],
-    authorizing_integration_owners: guildId
-      ? { [ApplicationIntegrationType.GuildInstall]: guildId }
-      : { [ApplicationIntegrationType.UserInstall]: input.user.id },
-    context: guildId ? InteractionContextType.Guild : InteractionContextType.BotDM,
+    authorizing_integration_owners: where.owners,
+    context: where.context,
     attachment_size_limit: input.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT,
     ...(message ? { message: context.messagePayload(message) } : {}),
   };
   return { interaction, payload };
+}
+
+/**
+ * Where an interaction comes from, as Discord describes it: its context (a server, the bot's DM, another DM or
+ * group DM), who installed the app that answers it, and what the app may do there. Where the bot is not a
+ * member, Discord grants it only what an interaction's responses need (the channel is recorded so the bot's
+ * own requests to it are refused).
+ */
+function placeOf(
+  context: InteractionContext,
+  input: InteractionInput,
+  guildId: string | undefined,
+  channelId: string,
+) {
+  const I = ApplicationIntegrationType;
+  const privateChannel = input.privateChannel === true || context.interactionOnlyChannels.has(channelId);
+  const userInstall = privateChannel || input.userInstall === true;
+  const interactionOnly = privateChannel || (userInstall && guildId !== undefined);
+  if (interactionOnly) context.interactionOnlyChannels.add(channelId);
+  const owners: Record<string, string> =
+    guildId && !userInstall ? { [I.GuildInstall]: guildId } : { [I.UserInstall]: input.user.id };
+  const contextType = privateChannel
+    ? InteractionContextType.PrivateChannel
+    : guildId
+      ? InteractionContextType.Guild
+      : InteractionContextType.BotDM;
+  const granted = interactionOnly
+    ? PERMISSIONS.SEND_MESSAGES | PERMISSIONS.EMBED_LINKS | PERMISSIONS.ATTACH_FILES
+    : MEMBER_PERMISSIONS | PERMISSIONS.MANAGE_MESSAGES;
+  return {
+    interactionOnly,
+    owners,
+    context: contextType,
+    // A DM between the member and another user: discord.js reads it as any DM channel.
+    channelType: ChannelType.DM,
+    appPermissions: granted.toString(),
+  };
 }
 
 /**

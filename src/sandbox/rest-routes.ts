@@ -49,6 +49,9 @@ interface Route {
 /** An error body as Discord sends it; code 0 where Discord gives none (401, 404 of a route). */
 export const error = (message: string, code: Codes | 0) => ({ message, code });
 
+/** Follow-ups an interaction may have where the app answers without being a member (user installs). */
+export const MAX_USER_INSTALL_FOLLOW_UPS = 5;
+
 const COMMANDS = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/;
 const WEBHOOK = /^\/webhooks\/(\d+)\/([^/]+)$/;
 const WEBHOOK_MESSAGE = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/;
@@ -230,6 +233,16 @@ function webhookFollowUp(call: Call) {
     // deferral's visibility whatever flags it asks for (an "ephemeral" follow-up of a public defer is public).
     const { flags: _ignored, ...data } = body as Record<string, unknown>;
     return reply(200, host.state.messagePayload(host.state.editMessage(original.id, data, files)));
+  }
+  if (interaction.interactionOnly && interaction.followUpIds.length >= MAX_USER_INSTALL_FOLLOW_UPS) {
+    // Discord's limit for an app answering where it is not a member (a member's own install).
+    return reply(
+      400,
+      error(
+        "This interaction has hit the maximum number of follow up messages",
+        Codes.ThisInteractionHasHitTheMaximumNumberOfFollowUpMessages,
+      ),
+    );
   }
   const message = host.state.createMessage(
     interaction.channelId,

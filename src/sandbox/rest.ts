@@ -40,6 +40,11 @@ export class RestApi {
   readonly requestLog: RequestLogEntry[] = [];
   /** Count of REST bodies checked against the official schemas. */
   validatedRequests = 0;
+  /**
+   * Bot-token requests to a channel where the bot is not a member (interactions from a member's own install
+   * there): each answered 403 Missing Access, as Discord does, and kept so a test can expect none.
+   */
+  readonly refusedBotRequests: RequestLogEntry[] = [];
   private readonly faults: Fault[] = [];
   /** Discord's global limit on bot-token requests per second, when a test asks for it to be enforced. */
   private globalLimit: number | undefined;
@@ -68,6 +73,7 @@ export class RestApi {
   async handle(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<void> {
     const exchange = this.exchange(req, res, route);
     if (this.answeredByFault(exchange) || this.refusedUnauthorised(exchange)) return;
+    if (this.refusedWhereBotAbsent(exchange)) return;
     if (this.refusedByGlobalLimit(exchange)) return;
     // Only now, with the caller known, is the body read, and only up to the cap.
     const read = await this.readBody(exchange);
@@ -119,6 +125,15 @@ export class RestApi {
       return true;
     }
     return false;
+  }
+
+  /** A bot-token request to a channel the bot is not in gets 403 Missing Access, and is kept. */
+  private refusedWhereBotAbsent({ method, route, arrived, lane, reply }: Exchange): boolean {
+    const channelId = /^\/channels\/(\d+)(?:\/|$)/.exec(route)?.[1];
+    if (lane !== "bot" || !channelId || !this.host.state.interactionOnlyChannels.has(channelId)) return false;
+    this.refusedBotRequests.push({ method, route, status: 403, at: arrived, lane });
+    reply(403, error("Missing Access", Codes.MissingAccess));
+    return true;
   }
 
   /** A bot-token request past the global limit (when one is enforced) gets Discord's global 429. */

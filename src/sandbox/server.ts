@@ -64,6 +64,8 @@ export class DiscordSandbox extends EventEmitter {
   readonly guildCommands: Map<string, RegisteredCommand[]>;
   readonly violations: Violation[];
   readonly requestLog: RequestLogEntry[];
+  /** Bot-token requests to channels the bot is not in (a member's own install there), each answered 403. */
+  readonly refusedBotRequests: RequestLogEntry[];
   /** Serves whatever is not the API or an attachment (sandbox mode's web page); returns true if it answered. */
   pageHandler:
     | ((req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> | boolean)
@@ -121,6 +123,7 @@ export class DiscordSandbox extends EventEmitter {
     );
     this.violations = this.rest.violations;
     this.requestLog = this.rest.requestLog;
+    this.refusedBotRequests = this.rest.refusedBotRequests;
   }
 
   static async start(options: SandboxOptions = {}): Promise<DiscordSandbox> {
@@ -359,6 +362,7 @@ export class DiscordSandbox extends EventEmitter {
       ids: this.state.ids,
       guilds: this.guilds,
       messagePayload: (m: StoredMessage) => this.state.messagePayload(m),
+      interactionOnlyChannels: this.state.interactionOnlyChannels,
     };
     const { interaction, payload } = newInteraction(context, type, input, guildId, data, message);
     this.interactions.set(interaction.id, interaction);

@@ -25,6 +25,11 @@ export class SandboxState {
   readonly guildCommands = new Map<string, RegisteredCommand[]>();
   /** Interaction tokens made invalid, as Discord does after 15 minutes. */
   readonly expiredTokens = new Set<string>();
+  /**
+   * Channels interactions came from where the bot is not a member (a DM between others, a group DM, a server
+   * where only the member installed the app): the bot's token gets 403 there, and each such request is kept.
+   */
+  readonly interactionOnlyChannels = new Set<string>();
   /** Every member that has sent an interaction, for resolving user options. */
   readonly knownUsers = new Map<string, SandboxUser>();
   /** Messages created with `enforce_nonce`, by channel, author and nonce: which message, and when. */

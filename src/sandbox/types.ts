@@ -143,6 +143,8 @@ export interface SandboxInteraction {
   originalMessageId: string | undefined;
   followUpIds: string[];
   autocompleteChoices: unknown[] | undefined;
+  /** Sent where the bot is not a member (a member's own install): at most 5 follow-ups, as Discord allows. */
+  interactionOnly?: boolean;
 }
 
 export interface RegisteredCommand {
@@ -152,6 +154,10 @@ export interface RegisteredCommand {
   options?: CommandOption[];
   default_member_permissions?: string | null;
   guild_id?: string;
+  /** Where it may be installed (0 a server, 1 a member); Discord's default: a server only. */
+  integration_types?: number[];
+  /** Where it may be used (0 servers, 1 the bot's DMs, 2 other DMs and group DMs); absent: everywhere installed. */
+  contexts?: number[] | null;
 }
 
 export interface CommandOption {
@@ -196,6 +202,16 @@ export interface CommandInput {
   /** The ids of the member's roles (none by default). */
   roles?: string[];
   attachmentSizeLimit?: number;
+  /**
+   * The member installed the app for themselves and uses it here: `authorizing_integration_owners` names only
+   * them. In a guild (one the bot is not in: `botRemoved`), context 0 without the guild's install.
+   */
+  userInstall?: boolean;
+  /**
+   * From a DM between the member and someone else, or a group DM (context 2): the bot is not a member, no guild;
+   * implies userInstall. Buttons pressed on messages there (and modals) carry the same context.
+   */
+  privateChannel?: boolean;
   /** For autocomplete: the option being typed. */
   focused?: string;
 }

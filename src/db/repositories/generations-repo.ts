@@ -36,6 +36,8 @@ export interface InteractionRef {
   /** The member's language and the channel's, as the bot speaks them. */
   locale: string;
   publicLocale: string;
+  /** 'interaction': the bot may answer only through the interaction's token (see the delivery column). */
+  delivery?: GenerationsTable["delivery"];
 }
 
 export interface GenerationRow extends Omit<GenerationsTable, "params"> {
@@ -61,8 +63,13 @@ export type NewGeneration = Omit<
   | "referenceUrl"
   | "locale"
   | "publicLocale"
+  | "delivery"
+  | "deliveredLaterAt"
+  | "laterNoticeAt"
 > &
   Partial<Pick<GenerationRow, "locale" | "publicLocale">> & {
+    /** 'interaction' when the bot may not post in the place asked from; 'channel' when not given. */
+    delivery?: GenerationsTable["delivery"];
     parentImageId?: string | null;
     /**
      * Every image it is drawn from, in order; absent: `parentImageId` alone. Either way each gets its row in
@@ -128,6 +135,8 @@ export class GenerationsRepo {
       finishedAt: null,
       deliveredAt: null,
       referenceUrl: null,
+      deliveredLaterAt: null,
+      laterNoticeAt: null,
     };
     const images = slots.map(
       (slot): ImageRow => ({
@@ -202,6 +211,7 @@ export class GenerationsRepo {
       createdAt: row.createdAt,
       parentImageId: referenceIdsOf(row)[0] ?? null,
       status: "running" as const,
+      delivery: row.delivery ?? "channel",
     };
   }
 

@@ -29,7 +29,7 @@ export type NewVideo = Pick<
   | "applicationId"
   | "createdAt"
 > &
-  Partial<Pick<VideoRow, "locale" | "publicLocale">>;
+  Partial<Pick<VideoRow, "locale" | "publicLocale">> & { delivery?: VideosTable["delivery"] };
 
 const COLUMNS = [
   "id",
@@ -61,6 +61,9 @@ const COLUMNS = [
   "deletedBy",
   "locale",
   "publicLocale",
+  "delivery",
+  "deliveredLaterAt",
+  "laterNoticeAt",
 ] as const;
 const OPEN = ["pending", "running"] as const;
 
@@ -151,6 +154,7 @@ export class VideosRepo {
         publicLocale: row.publicLocale ?? null,
         createdAt: row.createdAt,
         status: "pending",
+        delivery: row.delivery ?? "channel",
       })
       .execute();
   }

@@ -21,8 +21,9 @@ export async function handleReferenceButton(
   // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
   await interaction.deferUpdate();
   const page = await ctx.references.listImages(id.userId, viewer.guildId, id.page, LIST_PAGE_SIZE);
+  const later = await ctx.lateResults.lateGenerations(page.items.map((i) => i.generationId));
   await interaction.editReply({
-    ...renderImageList(page, id.userId, viewer.userId, (i) => ctx.retention.expiresAt(i)),
+    ...renderImageList(page, id.userId, viewer.userId, (i) => ctx.retention.expiresAt(i), later),
     allowedMentions: NO_PINGS,
   });
 }

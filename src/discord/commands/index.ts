@@ -1,5 +1,6 @@
 // Every slash command, listed explicitly: a missing import fails the type check.
 
+import { ApplicationIntegrationType, InteractionContextType } from "discord.js";
 import type { Command } from "../kit/command.ts";
 import { character } from "./character.ts";
 import { library } from "./library.ts";
@@ -22,5 +23,19 @@ export const commands: readonly Command[] = [
   privacy,
 ];
 
-/** What is registered with Discord: each command's JSON with its names and descriptions in every locale. */
-export const commandData = () => localizeCommands(commands.map((c) => c.data));
+/**
+ * Every command may be installed by a server or by a member for themselves, and used in servers, in the bot's
+ * DMs and in other DMs and group DMs. Where the bot is not a member, it answers through the interaction only;
+ * the commands about a server (/library, /settings, /moderation) refuse outside one that added the bot.
+ */
+const EVERYWHERE = {
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+  contexts: [
+    InteractionContextType.Guild,
+    InteractionContextType.BotDM,
+    InteractionContextType.PrivateChannel,
+  ],
+};
+
+/** What is registered with Discord: each command's JSON, usable everywhere, with its names and descriptions in every locale. */
+export const commandData = () => localizeCommands(commands.map((c) => ({ ...c.data, ...EVERYWHERE })));

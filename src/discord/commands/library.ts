@@ -3,7 +3,6 @@
 import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
-  InteractionContextType,
   MessageFlags,
   SlashCommandBuilder,
   type SlashCommandStringOption,
@@ -40,7 +39,6 @@ export const library: Command = {
   data: new SlashCommandBuilder()
     .setName("library")
     .setDescription("This server's library of named character references")
-    .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) =>
       s
         .setName("add")

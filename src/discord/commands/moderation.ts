@@ -5,7 +5,6 @@ import {
   ButtonStyle,
   type ChatInputCommandInteraction,
   ComponentType,
-  InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
   SlashCommandBuilder,
@@ -37,7 +36,6 @@ export const moderation: Command = {
     .setName("moderation")
     .setDescription("Moderator tools")
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageMessages)
-    .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) =>
       s
         .setName("purge")

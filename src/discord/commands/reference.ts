@@ -78,8 +78,9 @@ async function listReferences(
     throw new UserFacingError(t("references:list.othersForbidden"));
   }
   const page = await ctx.references.listImages(whose, viewer.guildId, 1, LIST_PAGE_SIZE);
+  const later = await ctx.lateResults.lateGenerations(page.items.map((i) => i.generationId));
   await interaction.editReply({
-    ...renderImageList(page, whose, viewer.userId, (i) => ctx.retention.expiresAt(i)),
+    ...renderImageList(page, whose, viewer.userId, (i) => ctx.retention.expiresAt(i), later),
     allowedMentions: NO_PINGS,
   });
 }

@@ -2,7 +2,6 @@
 import {
   ChannelType,
   type ChatInputCommandInteraction,
-  InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
   SlashCommandBuilder,
@@ -89,7 +88,6 @@ export const settings: Command = {
     .setName("settings")
     .setDescription("This server's limits, blocklist, safety level, mod-log channel and curator role")
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-    .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) => s.setName("view").setDescription("Show the settings"))
     .addSubcommand((s) =>
       s

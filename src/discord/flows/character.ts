@@ -9,6 +9,7 @@ import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import { trace } from "../../kit/trace.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
+import { deliveryOf, settingsGuildOf } from "../kit/delivery.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply, interactionRef } from "../replies/reply-target.ts";
@@ -76,16 +77,18 @@ async function acknowledgeAndAdmit(
   // admission waits the moment until it is recorded.
   const settling = ctx.generation.settling(interaction.user.id);
   if (settling) await settling;
+  // Where the bot is not installed, no server's settings apply: the bot-wide ones do (guild null).
+  const guildId = settingsGuildOf(interaction);
   const creating = ctx.generation.create(
     {
       ...params,
-      guildId: interaction.guildId,
+      guildId,
       channelId: interaction.channelId,
       userId: interaction.user.id,
       interaction: interactionRef(interaction),
     },
     ctx.admission.admitter({
-      guildId: interaction.guildId,
+      guildId,
       userId: interaction.user.id,
       prompt: params.prompt,
       kind: "image",
@@ -139,6 +142,7 @@ async function runAndReply(
     channelId: interaction.channelId,
     userId: interaction.user.id,
     acknowledged: true,
+    delivery: deliveryOf(interaction),
   };
   const target = new DurableReply(interaction.client.rest, origin, ctx.clock, log);
   const budget = perImageBudget(interaction.attachmentSizeLimit, count);

@@ -61,7 +61,8 @@ export async function refusalError(
   log: Logger,
 ): Promise<UserFacingError> {
   ctx.metrics.refused(command.startsWith("/video") ? "video" : "image", refusal);
-  if (refusal.reason === "blocked" && !refusal.repeat) {
+  // The bot-wide list's refusals (outside servers that added the bot) have no server's mod log to go to.
+  if (refusal.reason === "blocked" && !refusal.repeat && !refusal.botWide) {
     await postToModLog(
       ctx,
       interaction.client.rest,

@@ -5,6 +5,7 @@ import type { AppContext } from "../../features/context.ts";
 import type { ImageLookup, Viewer } from "../../features/references/reference-service.ts";
 import { UserFacingError } from "../../kit/errors.ts";
 import { t } from "../../kit/i18n.ts";
+import { settingsGuildOf } from "./delivery.ts";
 import { memberServerPermissions } from "./server-permissions.ts";
 
 /**
@@ -12,10 +13,14 @@ import { memberServerPermissions } from "./server-permissions.ts";
  * overwrite) makes them a moderator there, whose reach is the whole server.
  */
 export async function viewerOf(interaction: Interaction, ctx: AppContext): Promise<Viewer> {
+  // In a server where only the member installed the app, the bot knows nothing of the server: it is as if
+  // outside one (their own references, the bot-wide rules).
+  const guildId = settingsGuildOf(interaction);
   return {
     userId: interaction.user.id,
-    guildId: interaction.guildId,
-    canModerate: await holdsInServer(interaction, ctx, PermissionFlagsBits.ManageMessages),
+    guildId,
+    canModerate:
+      guildId !== null && (await holdsInServer(interaction, ctx, PermissionFlagsBits.ManageMessages)),
   };
 }
 

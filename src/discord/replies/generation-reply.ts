@@ -12,7 +12,12 @@ import { renderGrid, renderInterrupted, renderProgress, sheetViewKey } from "../
 import type { RenderedMessage } from "../views/message.ts";
 import { altText, fitImage } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
-import { type OutgoingFile, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
+import {
+  LateDeliveryError,
+  type OutgoingFile,
+  type ReplyTarget,
+  UndeliverableError,
+} from "./reply-target.ts";
 
 export class GenerationReply {
   private readonly progress: ThrottledEdits<GenerationView>;
@@ -135,6 +140,9 @@ export class GenerationReply {
         { err, generationId: view.generation.id },
         "generation cannot be delivered; /reference has it",
       );
+      if (err instanceof LateDeliveryError && !interrupted) {
+        await this.ctx.lateResults.mark("generation", view.generation.id);
+      }
     }
     if (!interrupted) await this.ctx.generation.markDelivered(view.generation.id);
   }

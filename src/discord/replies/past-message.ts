@@ -24,6 +24,8 @@ export interface MessageOrigin {
   createdAt: number;
   channelId: string | null;
   messageId: string | null;
+  /** 'interaction': the bot is not in that channel; only the interaction's webhook may edit the message. */
+  delivery?: "channel" | "interaction";
 }
 
 export class PastMessage implements ReplyTarget {
@@ -64,6 +66,9 @@ export class PastMessage implements ReplyTarget {
       } catch (err) {
         if (!(err instanceof DiscordAPIError && WEBHOOK_CANNOT_EDIT.has(Number(err.code)))) throw err;
       }
+    }
+    if (this.origin.delivery === "interaction") {
+      throw new UndeliverableError("the bot is not in that channel, and the interaction's token expired");
     }
     if (!channelId || !messageId) throw new UndeliverableError("the message's channel or id is not known");
     const message = (await this.rest.patch(Routes.channelMessage(channelId, messageId), {

@@ -8,6 +8,7 @@ import type { InteractionRef } from "../../db/repositories/generations-repo.ts";
 import type { Clock } from "../../kit/clock.ts";
 import { localeScope } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
+import { deliveryOf } from "../kit/delivery.ts";
 import { NO_PINGS } from "../views/message.ts";
 
 /** Discord rejects interaction webhooks after 15 minutes; stop using them a little before. */
@@ -54,6 +55,17 @@ export class UndeliverableError extends Error {
   constructor(reason: string) {
     super(reason);
     this.name = "UndeliverableError";
+  }
+}
+
+/**
+ * The result finished after its interaction's token expired, where the bot may not post (interaction-only
+ * delivery): it is kept and marked delivered later, and its member is told on their next use of the bot.
+ */
+export class LateDeliveryError extends UndeliverableError {
+  constructor() {
+    super("the interaction expired where the bot may not post");
+    this.name = "LateDeliveryError";
   }
 }
 
@@ -193,13 +205,15 @@ function shows(message: PostedMessage, content: string, files: RawUpload[]): boo
 }
 
 /** What a job stores of its interaction, so its reply can still be edited after a restart. */
-export function interactionRef(interaction: {
-  id: string;
-  token: string;
-  applicationId: string;
-  locale: string;
-  guildLocale: string | null;
-}): InteractionRef {
+export function interactionRef(
+  interaction: {
+    id: string;
+    token: string;
+    applicationId: string;
+    locale: string;
+    guildLocale: string | null;
+  } & Parameters<typeof deliveryOf>[0],
+): InteractionRef {
   const locales = localeScope(interaction.locale, interaction.guildLocale);
   return {
     interactionId: interaction.id,
@@ -207,6 +221,7 @@ export function interactionRef(interaction: {
     applicationId: interaction.applicationId,
     locale: locales.member,
     publicLocale: locales.audience,
+    delivery: deliveryOf(interaction),
   };
 }
 
@@ -223,6 +238,8 @@ export interface JobOrigin {
   messageId?: string | null;
   /** The interaction was acknowledged in this run: it has a reply, if only "thinking…". */
   acknowledged?: boolean;
+  /** 'interaction': the bot is not in that place, so nothing is ever posted with its token (no channel message). */
+  delivery?: "channel" | "interaction";
 }
 
 /**
@@ -276,7 +293,10 @@ export class DurableReply implements ReplyTarget {
   }
 
   private toChannel(reply: ReplyContent): Promise<{ messageId: string }> {
-    const { channelId, userId, id } = this.origin;
+    const { channelId, userId, id, delivery } = this.origin;
+    // Where the bot is not a member, a message of its own would be refused (and is not its to post): the
+    // result stays stored, marked delivered later.
+    if (delivery === "interaction") throw new LateDeliveryError();
     if (!channelId) throw new UndeliverableError("no channel to deliver to");
     // An erased member's request is never posted anew (its messages are edited by the erasure itself).
     if (userId === ERASED) throw new UndeliverableError("its member erased their data");

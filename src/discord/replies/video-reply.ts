@@ -7,7 +7,7 @@ import { linkButtonRow } from "../views/message.ts";
 import { renderVideoDone, renderVideoProgress, renderVideoRemoved } from "../views/video.ts";
 import { altText, DEFAULT_ATTACHMENT_LIMIT } from "./attachments.ts";
 import { QueueUpdates, ThrottledEdits } from "./pacing.ts";
-import { type ReplyTarget, UndeliverableError } from "./reply-target.ts";
+import { LateDeliveryError, type ReplyTarget, UndeliverableError } from "./reply-target.ts";
 
 const OVERHEAD = 64 * 1024;
 
@@ -113,10 +113,16 @@ export class VideoReply {
       });
       await this.ctx.video.setMessageId(video.id, messageId);
     } catch (err) {
-      if (!(err instanceof UndeliverableError)) throw err;
-      this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
+      await this.undeliverable(err, video);
     }
     await this.ctx.video.markDelivered(video.id);
+  }
+
+  /** A finished video that cannot be shown stays listed; one finished too late is marked delivered later. */
+  private async undeliverable(err: unknown, video: VideoRow): Promise<void> {
+    if (!(err instanceof UndeliverableError)) throw err;
+    this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
+    if (err instanceof LateDeliveryError) await this.ctx.lateResults.mark("video", video.id);
   }
 
   private async show(video: VideoRow): Promise<void> {

@@ -145,6 +145,8 @@ export function renderImageList(
   ownerId: string,
   viewerId = ownerId,
   expiresAt: (image: ImageWithOwner) => number | undefined = () => undefined,
+  /** Generations whose result finished after their interaction expired where the bot could not post. */
+  deliveredLater: ReadonlySet<string> = new Set(),
 ): RenderedMessage {
   if (page.total === 0) {
     return {
@@ -162,6 +164,7 @@ export function renderImageList(
       when: timestamp(i.finishedAt),
       slot: i.slot,
       removal: expiry === undefined ? "" : t("references:list.removal", { when: timestamp(expiry) }),
+      later: deliveredLater.has(i.generationId) ? t("references:list.deliveredLater") : "",
       prompt: quotePrompt(i.prompt, 60),
     });
   });

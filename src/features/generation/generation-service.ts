@@ -221,6 +221,7 @@ export class GenerationService {
         applicationId: request.interaction?.applicationId ?? null,
         locale: request.interaction?.locale ?? null,
         publicLocale: request.interaction?.publicLocale ?? null,
+        delivery: request.interaction?.delivery ?? "channel",
         prompt: request.prompt,
         params: {
           aspectRatio: request.aspectRatio,

@@ -12,7 +12,11 @@ import { type QuotaService, type Reservation, utcDay } from "./quota.ts";
 
 export type Refusal =
   /** `repeat`: the member had a prompt blocked within the minute before; only the first one is announced. */
-  | { reason: "blocked"; repeat: boolean }
+  | {
+      reason: "blocked";
+      repeat: boolean /** The bot-wide list refused it (no server's settings apply). */;
+      botWide?: boolean;
+    }
   /** The reference a video was to be made from was deleted between the command and its recording. */
   | { reason: "gone" }
   | { reason: "busy"; running: number; limit: number }
@@ -46,11 +50,18 @@ export class AdmissionService {
     private readonly deps: {
       quota: QuotaService;
       maxRunningPerUser: number;
+      /** DEFAULT_BLOCKLIST: checked outside servers, and in a server with no settings of its own. */
+      defaultBlocklist?: readonly string[];
       clock: Clock;
       /** Today's ledger rows of a member who erased their data carry their pseudonym: they still count. */
       pseudonyms: Pseudonyms;
     },
-  ) {}
+  ) {
+    for (const entry of deps.defaultBlocklist ?? []) {
+      const problem = this.promptPolicy.entryProblem(entry);
+      if (problem) throw new Error(`DEFAULT_BLOCKLIST entry "${entry}": ${problem}`);
+    }
+  }
 
   /**
    * The `admit` callback a job's `create` takes: this request, with the job id and model the create chose, in
@@ -74,7 +85,9 @@ export class AdmissionService {
     const day = utcDay(clock.now());
     const ledgerIds = await this.deps.pseudonyms.idsOf(request.userId, tx.meta);
     const facts = await tx.admission.read(request.userId, ledgerIds, request.guildId, day, request.kind);
-    const verdict = this.promptPolicy.check(request.prompt, facts.settings?.blocklist ?? []);
+    // A server's own blocklist where it has settings; the bot-wide one elsewhere (DMs, a member's own install).
+    const blocklist = facts.settings?.blocklist ?? this.deps.defaultBlocklist ?? [];
+    const verdict = this.promptPolicy.check(request.prompt, blocklist);
     if (verdict.blocked) {
       const row = await tx.audit.addOrRepeat(
         {
@@ -88,7 +101,12 @@ export class AdmissionService {
         },
         BLOCKED_REPEAT_WINDOW_MS,
       );
-      return { ok: false, reason: "blocked", repeat: row.occurrences > 1 };
+      return {
+        ok: false,
+        reason: "blocked",
+        repeat: row.occurrences > 1,
+        ...(facts.settings ? {} : { botWide: true }),
+      };
     }
     const { running } = facts;
     if (running >= this.deps.maxRunningPerUser) {
@@ -111,7 +129,7 @@ export function admissionLocks(userId: string, guildId: string | null): string[]
 export function describeRefusal(refusal: Refusal, made: "image" | "video"): string {
   switch (refusal.reason) {
     case "blocked":
-      return t("limits:refusal.blocked");
+      return t(refusal.botWide ? "limits:refusal.blockedBotWide" : "limits:refusal.blocked");
     case "gone":
       return t("limits:refusal.gone");
     case "busy":

@@ -178,6 +178,7 @@ export class VideoService {
       applicationId: request.interaction?.applicationId ?? null,
       locale: request.interaction?.locale ?? null,
       publicLocale: request.interaction?.publicLocale ?? null,
+      delivery: request.interaction?.delivery ?? "channel",
       createdAt: this.deps.clock.now(),
     });
   }

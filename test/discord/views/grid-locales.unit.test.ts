@@ -38,6 +38,9 @@ const generation = (prompt: string, overrides: Partial<GenerationRow> = {}): Gen
   referenceUrl: null,
   locale: "de",
   publicLocale: "de",
+  delivery: "channel",
+  deliveredLaterAt: null,
+  laterNoticeAt: null,
   ...overrides,
 });
 

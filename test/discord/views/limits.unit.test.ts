@@ -158,6 +158,9 @@ const generation = (prompt: string, parentImageId: string | null = UUID): Genera
   referenceUrl: `https://example.com/${"u".repeat(400)}`,
   locale: null,
   publicLocale: null,
+  delivery: "channel",
+  deliveredLaterAt: null,
+  laterNoticeAt: null,
 });
 
 const imageRow = (slot: number, overrides: Partial<ImageRow> = {}): ImageRow => ({
@@ -222,6 +225,9 @@ const video = (prompt: string, n: number, overrides: Partial<VideoRow> = {}): Vi
   deletedBy: null,
   locale: null,
   publicLocale: null,
+  delivery: "channel",
+  deliveredLaterAt: null,
+  laterNoticeAt: null,
   ...overrides,
 });
 

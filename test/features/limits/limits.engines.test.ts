@@ -181,7 +181,7 @@ describe("allowances, running jobs and the blocklist", () => {
     for (const command of ["moderation purge", "settings view"]) {
       const options: Record<string, string> = command === "moderation purge" ? { user: BOB.id } : {};
       const refused = await h.settledReply(h.sandbox.runCommand({ command, options, user: ALICE, ...dm }));
-      expect(refused.content, command).toContain("works only in a server");
+      expect(refused.content, command).toContain("works in a server that has added the bot");
     }
   });
 

@@ -70,6 +70,7 @@ describe("the retention sweep on PostgreSQL", () => {
         deliveredAt: createdAt,
         parentImageId: null,
         referenceUrl: null,
+        delivery: "channel",
       })
       .execute();
     clock.advance(40 * DAY_MS);
