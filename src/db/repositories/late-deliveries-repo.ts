@@ -26,24 +26,17 @@ export class LateDeliveriesRepo {
 
   /** The member's results finished late that they have not been told of yet, oldest first. */
   async untold(userId: string, limit = 10): Promise<LateResult[]> {
-    const generations = await this.db
-      .selectFrom("generations")
-      .select(["id", "prompt", "deliveredLaterAt"])
-      .where("userId", "=", userId)
-      .where("deliveredLaterAt", "is not", null)
-      .where("laterNoticeAt", "is", null)
-      .orderBy("deliveredLaterAt")
-      .limit(limit)
-      .execute();
-    const videos = await this.db
-      .selectFrom("videos")
-      .select(["id", "prompt", "deliveredLaterAt"])
-      .where("userId", "=", userId)
-      .where("deliveredLaterAt", "is not", null)
-      .where("laterNoticeAt", "is", null)
-      .orderBy("deliveredLaterAt")
-      .limit(limit)
-      .execute();
+    const untoldIn = (table: "generations" | "videos") =>
+      this.db
+        .selectFrom(table)
+        .select(["id", "prompt", "deliveredLaterAt"])
+        .where("userId", "=", userId)
+        .where("deliveredLaterAt", "is not", null)
+        .where("laterNoticeAt", "is", null)
+        .orderBy("deliveredLaterAt")
+        .limit(limit)
+        .execute();
+    const [generations, videos] = [await untoldIn("generations"), await untoldIn("videos")];
     return [
       ...generations.map((r) => ({ kind: "generation" as const, ...r })),
       ...videos.map((r) => ({ kind: "video" as const, ...r })),
