@@ -8,7 +8,7 @@ import { failureReason } from "../../kit/failures.ts";
 import { unappliedSafetyNotice } from "../../providers/image-models.ts";
 import { asSafetyFilterLevel } from "../../providers/types.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
-import { quotePrompt, type RenderedMessage } from "./message.ts";
+import { queuedLine, quotePrompt, type RenderedMessage } from "./message.ts";
 
 function failureLines(view: GenerationView): string[] {
   return [
@@ -46,14 +46,12 @@ function removedLines(view: GenerationView): string[] {
 }
 
 /** While images land: what is done so far. */
-export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
+export function renderProgress(view: GenerationView, queuedAhead?: number, waitMs?: number): RenderedMessage {
   const { generation, images } = view;
   if (generation.userId === ERASED) return ERASED_GRID;
   const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
   const head = `🎨 Drawing ${generation.requested} image${generation.requested === 1 ? "" : "s"} for <@${generation.userId}>: ${quotePrompt(generation.prompt)}`;
-  const status = queuedAhead
-    ? `Queued: ${queuedAhead} ahead of you.`
-    : `${done}/${generation.requested} done…`;
+  const status = queuedAhead ? queuedLine(queuedAhead, waitMs) : `${done}/${generation.requested} done…`;
   return {
     content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),
     components: [],

@@ -26,6 +26,17 @@ const MAX_PROMPT_SHOWN = 300;
  * A prompt on one line, quoted, with its markdown escaped, cut (with "…") so that what is shown between the
  * quotes is at most `max` characters: escaping may double a prompt's length, and a message has a budget.
  */
+/**
+ * A queued request's place, with its expected wait when one is known: "Queued: 12 ahead of you, about 40 s to
+ * start." (whole seconds under two minutes, then minutes).
+ */
+export function queuedLine(ahead: number, waitMs?: number): string {
+  if (waitMs === undefined || !Number.isFinite(waitMs)) return `Queued: ${ahead} ahead of you.`;
+  const seconds = Math.max(1, Math.round(waitMs / 1000));
+  const wait = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  return `Queued: ${ahead} ahead of you, about ${wait} to start.`;
+}
+
 export function quotePrompt(prompt: string, max = MAX_PROMPT_SHOWN): string {
   const flat = prompt.replace(/\s+/g, " ");
   let keep = Math.min(flat.length, max);

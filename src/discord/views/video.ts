@@ -3,7 +3,7 @@ import { ERASED } from "../../db/repositories/erasure-scrub.ts";
 import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.ts";
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
-import { formatBytes, quotePrompt, timestamp } from "./message.ts";
+import { formatBytes, queuedLine, quotePrompt, timestamp } from "./message.ts";
 
 const elapsed = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -19,12 +19,12 @@ function endOf(video: VideoRow): string {
   return end ? ` to reference \`${end}\`` : "";
 }
 
-export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
+export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0, waitMs?: number): string {
   if (video.userId === ERASED) return ERASED_VIDEO;
   return [
     `🎬 Making a video of reference \`${video.referenceImageId}\`${endOf(video)} for <@${video.userId}>: ${quotePrompt(video.prompt)}`,
     queuedAhead > 0
-      ? `Queued: ${queuedAhead} ahead of you. ${elapsed(now - video.createdAt)} elapsed.`
+      ? `${queuedLine(queuedAhead, waitMs)} ${elapsed(now - video.createdAt)} elapsed.`
       : `${elapsed(now - video.createdAt)} elapsed · ${video.model} · videos usually take one to six minutes.`,
   ].join("\n");
 }
