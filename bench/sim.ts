@@ -104,6 +104,7 @@ async function baseline(
 ) {
   const shards = { SHARD_COUNT: String(SHARDS), SHARD_IDS: "0,1,2,3" };
   const bot = spawnScript("scripts/start.mjs", { ...env, ROLE: "all", ...shards }, { tsx: false });
+  children.push(bot);
   await sandbox.waitFor(() => sandbox.connected, 60_000, "the single bot to connect");
   const load = new SimLoad(sandbox, [guild], {
     perMinute: 1,
@@ -127,11 +128,24 @@ async function baseline(
   return { p50: quantile(overheads, 0.5), p95: quantile(overheads, 0.95) };
 }
 
+/** Every process this run started, stopped with it however it ends. */
+const children: ScriptProcess[] = [];
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(1));
+process.on("exit", () => {
+  for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGKILL");
+});
+
 function startFleet(env: Record<string, string>): Array<{ name: string; proc: ScriptProcess }> {
-  const start = (name: string, extra: Record<string, string>) => ({
-    name,
-    proc: spawnScript("scripts/start.mjs", { ...env, ...extra }, { tsx: false }),
-  });
+  const start = (name: string, extra: Record<string, string>) => {
+    const proc = spawnScript("scripts/start.mjs", { ...env, ...extra }, { tsx: false });
+    children.push(proc);
+    // A bot that ends before the run stops it is news: what it said last.
+    proc.child.once("exit", (code, signal) => {
+      if (!stopping) log(`${name} exited (${code ?? signal}):\n${proc.output().slice(-3000)}`);
+    });
+    return { name, proc };
+  };
   return [
     start("gateway-1", { ROLE: "gateway", SHARD_COUNT: String(SHARDS), SHARD_IDS: "0,1" }),
     start("gateway-2", { ROLE: "gateway", SHARD_COUNT: String(SHARDS), SHARD_IDS: "2,3" }),
@@ -151,6 +165,7 @@ async function main() {
     BENCH_ACCOUNT_LIMITS: "1",
     BENCH_OUTPUT_SIZE: String(OUTPUT_SIZE),
   });
+  children.push(fake);
   await fake.printed("\n", 60_000);
   const { url: replicateUrl } = JSON.parse(fake.stdout().split("\n")[0] ?? "") as { url: string };
   const guilds = Array.from({ length: GUILDS }, (_, i) =>
@@ -233,6 +248,7 @@ async function main() {
     baseline: base,
   };
   const { figures, details } = simFigures(inputs);
+  stopping = true;
   await Promise.all(fleet.map((m) => m.proc.stop("SIGTERM")));
   await predictions.close();
   redis.disconnect();

@@ -13,6 +13,7 @@ import type { Logger } from "../kit/logger.ts";
 import type { PredictionEvents } from "../predictions/completions.ts";
 import type { JobKind } from "../predictions/job-runner.ts";
 import { outageOutlasted, outagePauseMs } from "../predictions/outage.ts";
+import { createRateWindows, sustainedPerSecond } from "./create-rate.ts";
 import { DrainRate } from "./drain-rate.ts";
 import { MissingRowError, QueueUnavailableError } from "./queue-errors.ts";
 
@@ -93,7 +94,7 @@ export class SharedJobQueue {
     private readonly logger: Logger,
   ) {
     const opts = { connection: redis, prefix: settings.prefix };
-    this.pace = new DrainRate(settings.createsPerMinute / 60);
+    this.pace = new DrainRate(sustainedPerSecond(settings.createsPerMinute));
     this.predictions = new (bullmq().Queue)(PREDICTIONS, opts);
     this.deliveries = new (bullmq().Queue)(DELIVERIES, opts);
     this.flows = new (bullmq().FlowProducer)(opts);
@@ -127,7 +128,8 @@ export class SharedJobQueue {
   /** Sets the fleet-wide limits: at start, and again by the reconciler (a Redis that lost its data lost them). */
   async applyLimits(): Promise<void> {
     await this.predictions.setGlobalConcurrency(this.settings.concurrency);
-    await this.predictions.setGlobalRateLimit(this.settings.createsPerMinute, 60_000);
+    const { max, duration } = createRateWindows(this.settings.createsPerMinute);
+    await this.predictions.setGlobalRateLimit(max, duration);
   }
 
   /** Whether this process has the reconciler's turn for `periodMs` (`SET NX PX`): one per period. */
