@@ -173,8 +173,9 @@ export class SimLoad {
       request.doneAt = now;
       request.outcome = m.attachments.length > 0 ? "grid" : "failed";
       this.followUp(request, m);
-    } else if (m.content && !/done…/.test(m.content)) {
+    } else if (m.content && !/done…/.test(m.content) && m.content !== "Request not started.") {
       request.doneAt = now;
+      // A refusal: the reply withdrawn ("Request not started.") and the reason sent privately.
       request.outcome = /already have/.test(m.content) ? "refused" : "failed";
       if (request.outcome === "failed") request.note = m.content.slice(0, 160);
     }

@@ -158,6 +158,8 @@ export function simFigures(inputs: SimInputs): { figures: Figure[]; details: Rec
   const slots = createsByRequest(inputs);
   const lost = inputs.requests.filter((r) => r.doneAt === undefined).length;
   const createTimes = inputs.creates.map((c) => c.at);
+  // Every create the bot sent, the ones Replicate refused included: what the bot's own limit let through.
+  const attempted = inputs.replicateRequests.filter(([, create]) => create).map(([at]) => at);
   const otherTimes = inputs.replicateRequests
     .filter(([, create, status]) => !create && status !== 429)
     .map(([at]) => at);
@@ -188,17 +190,18 @@ export function simFigures(inputs: SimInputs): { figures: Figure[]; details: Rec
       met: Math.max(0, ...createsPerMinute) <= 600,
     }),
     fig({
-      name: "sim: creates, most in any rolling minute",
-      value: rollingMinuteMax(createTimes),
+      name: "sim: creates sent (refused ones too), most in any rolling minute",
+      value: rollingMinuteMax(attempted),
       unit: "",
       goal: "≤ 600",
-      met: rollingMinuteMax(createTimes) <= 600,
+      met: rollingMinuteMax(attempted) <= 600,
     }),
     fig({
       name: "sim: creates refused by Replicate (429)",
       value: inputs.refused?.creates ?? 0,
       unit: "",
-      goal: "—",
+      goal: "0",
+      met: (inputs.refused?.creates ?? 0) === 0,
     }),
     fig({
       name: "sim: other requests, most in any rolling minute",

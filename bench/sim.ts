@@ -8,7 +8,7 @@
 // the bottleneck by design (about 2,500 images a minute are asked for, 600 may be created), so the queue grows
 // while the load lasts and drains after it. Before the load, a single bot process (ROLE=all, no Redis) serves
 // count-4 requests one at a time: the own overhead the fleet's is compared with.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Queue } from "bullmq";
@@ -17,6 +17,7 @@ import { build } from "../scripts/build.mjs";
 import { deployCommands } from "../src/discord/commands/register.ts";
 import { newId } from "../src/kit/ids.ts";
 import { DiscordSandbox, guildOnShard, type SandboxGuild } from "../src/sandbox/server.ts";
+import { freePort } from "../test/support/ports.ts";
 import { removeKeys } from "../test/support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { startEngine } from "./engine.ts";
@@ -36,6 +37,8 @@ const argAfter = (flag: string, fallback: number) =>
 const MINUTES = argAfter("--minutes", 3);
 const RATE = argAfter("--rate", 1000);
 const GUILDS = argAfter("--guilds", 10_000);
+/** `--webhooks`: completions announced by the fake Replicate's webhooks (PUBLIC_URL) instead of found by polling. */
+const WEBHOOKS = process.argv.includes("--webhooks");
 const SHARDS = 4;
 const ADMIN_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -103,7 +106,11 @@ async function baseline(
   url: string,
 ) {
   const shards = { SHARD_COUNT: String(SHARDS), SHARD_IDS: "0,1,2,3" };
-  const bot = spawnScript("scripts/start.mjs", { ...env, ROLE: "all", ...shards }, { tsx: false });
+  const bot = spawnScript(
+    "scripts/start.mjs",
+    { ...env, ROLE: "all", ...shards, ...(await webhookEnv()) },
+    { tsx: false },
+  );
   children.push(bot);
   await sandbox.waitFor(() => sandbox.connected, 60_000, "the single bot to connect");
   const load = new SimLoad(sandbox, [guild], {
@@ -136,18 +143,32 @@ process.on("exit", () => {
   for (const c of children) if (c.child.exitCode === null) c.child.kill("SIGKILL");
 });
 
-function startFleet(env: Record<string, string>): Array<{ name: string; proc: ScriptProcess }> {
+/** With `--webhooks`: the process given these variables receives Replicate's webhooks on its own HTTP port. */
+async function webhookEnv(): Promise<Record<string, string>> {
+  if (!WEBHOOKS) return {};
+  const port = await freePort();
+  return { HTTP_PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` };
+}
+
+function startFleet(
+  env: Record<string, string>,
+  hooks: Record<string, string>,
+): Array<{ name: string; proc: ScriptProcess }> {
   const start = (name: string, extra: Record<string, string>) => {
     const proc = spawnScript("scripts/start.mjs", { ...env, ...extra }, { tsx: false });
     children.push(proc);
     // A bot that ends before the run stops it is news: what it said last.
     proc.child.once("exit", (code, signal) => {
-      if (!stopping) log(`${name} exited (${code ?? signal}):\n${proc.output().slice(-3000)}`);
+      if (stopping) return;
+      const file = join(root, "bench-results", `sim-${name}-${Date.now()}.log`);
+      mkdirSync(join(root, "bench-results"), { recursive: true });
+      writeFileSync(file, proc.output());
+      log(`${name} exited (${code ?? signal}); what it printed is in ${file}`);
     });
     return { name, proc };
   };
   return [
-    start("gateway-1", { ROLE: "gateway", SHARD_COUNT: String(SHARDS), SHARD_IDS: "0,1" }),
+    start("gateway-1", { ROLE: "gateway", SHARD_COUNT: String(SHARDS), SHARD_IDS: "0,1", ...hooks }),
     start("gateway-2", { ROLE: "gateway", SHARD_COUNT: String(SHARDS), SHARD_IDS: "2,3" }),
     start("worker-1", { ROLE: "worker" }),
     start("worker-2", { ROLE: "worker" }),
@@ -174,7 +195,10 @@ async function main() {
   const sandbox = await DiscordSandbox.start({ token: TOKEN, shards: SHARDS, guilds });
   sandbox.enforceGlobalLimit(50);
   await deployCommands({ token: TOKEN, apiUrl: sandbox.apiUrl });
-  log(`bench --sim: ${GUILDS} servers on ${SHARDS} shards, ${RATE} /character a minute for ${MINUTES} min`);
+  log(
+    `bench --sim: ${GUILDS} servers on ${SHARDS} shards, ${RATE} /character a minute for ${MINUTES} min, ` +
+      `completions by ${WEBHOOKS ? "webhook" : "polling"}`,
+  );
 
   const base = await baseline(
     sandbox,
@@ -186,7 +210,9 @@ async function main() {
 
   const prefix = `crbot-bench-sim-${process.pid}`;
   const env = { ...botEnv(await engine.env(), sandbox, replicateUrl), REDIS_URL, QUEUE_PREFIX: prefix };
-  const fleet = startFleet(env);
+  // Every process names the webhook URL in its creates; the first gateway receives them, and Redis relays them.
+  const hooks = await webhookEnv();
+  const fleet = startFleet({ ...env, ...(hooks.PUBLIC_URL ? { PUBLIC_URL: hooks.PUBLIC_URL } : {}) }, hooks);
   await sandbox.waitFor(() => sandbox.connected, 120_000, "every shard to connect");
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const predictions = new Queue("predictions", { connection: redis, prefix });
@@ -300,5 +326,20 @@ function report(
   console.log(`written to ${out}`);
 }
 
-await main();
+/**
+ * `--report run.raw.json`: the figures worked out again from a run's record (after a change to how they are
+ * worked out). A refusal recorded as a failure by an older run (its withdrawn reply) counts as a refusal.
+ */
+function reportAgain(file: string): void {
+  const inputs = JSON.parse(readFileSync(file, "utf8")) as SimInputs;
+  for (const r of inputs.requests) {
+    if (r.outcome === "failed" && r.note === "Request not started.") r.outcome = "refused";
+  }
+  const { figures, details } = simFigures(inputs);
+  report(figures, details, queuePlot(inputs.queue, inputs.loadStart), inputs);
+}
+
+if (process.argv.includes("--report"))
+  reportAgain(process.argv[process.argv.indexOf("--report") + 1] as string);
+else await main();
 process.exit(0);
