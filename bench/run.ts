@@ -27,6 +27,10 @@ import { type BenchEngine, startEngine } from "./engine.ts";
 import { median, quantile } from "./stats.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
+if (process.argv.includes("--sim")) {
+  // The internet-scale simulation, on its own: bench/sim.ts.
+  await import("./sim.ts");
+}
 if (process.argv.includes("--fleet")) {
   // Fleet mode's load phase, on its own: bench/fleet.ts.
   await import("./fleet.ts");

@@ -1,8 +1,7 @@
 // A realistic stand-in for a model's output: 1024×1024 PNG of fine noise over a gradient, about 1.3 MB.
 import sharp from "sharp";
 
-export async function texturedNoise(): Promise<Buffer> {
-  const size = 1024;
+export async function texturedNoise(size = 1024): Promise<Buffer> {
   const raw = Buffer.alloc(size * size * 3);
   let seed = 12345;
   for (let i = 0; i < raw.length; i++) {

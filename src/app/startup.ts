@@ -6,7 +6,8 @@ import { type DataStore, openDataStore } from "../db/data-store.ts";
 import { databaseSettings } from "../db/database.ts";
 import { type ObjectStore, StorageUnavailableError } from "../files/object-store.ts";
 import type { Logger } from "../kit/logger.ts";
-import { QueueUnavailableError, SharedJobQueue } from "../queue/job-queue.ts";
+import { SharedJobQueue } from "../queue/job-queue.ts";
+import { QueueUnavailableError } from "../queue/queue-errors.ts";
 
 export const EXIT_CONFIG = 2;
 

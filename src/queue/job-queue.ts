@@ -13,6 +13,9 @@ import type { Logger } from "../kit/logger.ts";
 import type { PredictionEvents } from "../predictions/completions.ts";
 import type { JobKind } from "../predictions/job-runner.ts";
 import { outageOutlasted, outagePauseMs } from "../predictions/outage.ts";
+import { createRateWindows, sustainedPerSecond } from "./create-rate.ts";
+import { DrainRate } from "./drain-rate.ts";
+import { MissingRowError, QueueUnavailableError } from "./queue-errors.ts";
 
 const require = createRequire(import.meta.url);
 /**
@@ -30,8 +33,7 @@ export const RECONCILE_WINDOW_MS = KEEP_ENDED_S * 1000;
 /** A job whose handler threw (a database or Redis outage) is tried again this often, with backoff. */
 const ATTEMPTS = 8;
 const BACKOFF_MS = 1000;
-/** Deliveries are REST edits, not predictions: several at once per worker. */
-const DELIVERY_CONCURRENCY = 8;
+const DELIVERY_CONCURRENCY = 8; // deliveries are REST edits, not predictions: several at once per worker
 /** How long a stop waits for held jobs to be handed back before it lets their locks lapse instead. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /** How long one read of the wait list answers every waiting request's place. */
@@ -73,26 +75,6 @@ export function jobIdOf(work: Pick<QueuedWork, "kind" | "id">): string {
   return `${work.kind}-${work.id}`;
 }
 
-/**
- * A job whose row this bot's database does not have: enqueued by another bot sharing the Redis and the
- * QUEUE_PREFIX. Never tried again, and said loudly: the other bot's job is lost to it.
- */
-export class MissingRowError extends Error {
-  constructor(what: string) {
-    super(`no ${what} in this bot's database: is another bot using the same REDIS_URL and QUEUE_PREFIX?`);
-    this.name = "MissingRowError";
-  }
-}
-
-/** A Redis that cannot be reached at start: one clear message naming REDIS_URL. */
-export class QueueUnavailableError extends Error {
-  readonly variable = "REDIS_URL";
-  constructor(why: string) {
-    super(`cannot be reached (${why})`);
-    this.name = "QueueUnavailableError";
-  }
-}
-
 export class SharedJobQueue {
   private readonly predictions: Queue;
   private readonly deliveries: Queue;
@@ -102,6 +84,8 @@ export class SharedJobQueue {
   private stopping = false;
   /** The latest read of the wait list, shared by every waiting request's place check. */
   private places: { at: number; ids: Promise<string[]> } | undefined;
+  /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
+  private readonly pace: DrainRate;
 
   private constructor(
     private readonly settings: SharedQueueSettings,
@@ -110,6 +94,7 @@ export class SharedJobQueue {
     private readonly logger: Logger,
   ) {
     const opts = { connection: redis, prefix: settings.prefix };
+    this.pace = new DrainRate(sustainedPerSecond(settings.createsPerMinute));
     this.predictions = new (bullmq().Queue)(PREDICTIONS, opts);
     this.deliveries = new (bullmq().Queue)(DELIVERIES, opts);
     this.flows = new (bullmq().FlowProducer)(opts);
@@ -143,7 +128,8 @@ export class SharedJobQueue {
   /** Sets the fleet-wide limits: at start, and again by the reconciler (a Redis that lost its data lost them). */
   async applyLimits(): Promise<void> {
     await this.predictions.setGlobalConcurrency(this.settings.concurrency);
-    await this.predictions.setGlobalRateLimit(this.settings.createsPerMinute, 60_000);
+    const { max, duration } = createRateWindows(this.settings.createsPerMinute);
+    await this.predictions.setGlobalRateLimit(max, duration);
   }
 
   /** Whether this process has the reconciler's turn for `periodMs` (`SET NX PX`): one per period. */
@@ -255,11 +241,17 @@ export class SharedJobQueue {
     return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places);
   }
 
+  /** How long a job with `ahead` jobs waiting before it can expect to wait, at the last minute's pace. */
+  expectedWaitMs(ahead: number): number {
+    return this.pace.waitMs(ahead);
+  }
+
   /** The ids waiting in the predictions queue, in order: read at most every PLACES_FRESH_MS unless `fresh`. */
   private waitList(fresh: boolean): Promise<string[]> {
     const now = Date.now();
     if (fresh || !this.places || now - this.places.at > PLACES_FRESH_MS) {
-      this.places = { at: now, ids: this.predictions.getRanges(["wait", "prioritized"], 0, -1, true) };
+      const ids = this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
+      this.places = { at: now, ids: ids.then((read) => (this.pace.observe(read, now), read)) };
     }
     return this.places.ids;
   }

@@ -27,9 +27,12 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
     const interactions = users.map((user) =>
       s.runCommand({ command: "character", options: { description: `fleet member ${user.username}` }, user }),
     );
-    // Members who wait are told their place in the fleet's queue.
+    // Members who wait are told their place in the fleet's queue, and the wait it means at the queue's pace.
     const queuedPlace = s.waitFor(
-      () => interactions.some((i) => /Queued: \d+ ahead of you/.test(s.original(i)?.content ?? "")),
+      () =>
+        interactions.some((i) =>
+          /Queued: \d+ ahead of you, about \d+ (s|min) to start\./.test(s.original(i)?.content ?? ""),
+        ),
       30_000,
       "a queue place",
     );

@@ -136,10 +136,11 @@ describe("Replicate's create rate, fleet-wide", () => {
     for (const user of users.slice(0, 2)) {
       s.runCommand({ command: "character", options: { description: "rate limited", count: 4 }, user });
     }
-    // Eight slots at once, room for eight in flight: the rate alone holds them back.
-    await s.waitFor(() => f.creates.length >= 3, 30_000, "the first creates");
+    // Eight slots at once, room for eight in flight: the rate alone holds them back. Three a minute over any
+    // rolling minute is one a 60 s window (two windows' shares can fall in one rolling minute).
+    await s.waitFor(() => f.creates.length >= 1, 30_000, "the first create");
     await new Promise((r) => setTimeout(r, 5000));
-    expect(f.creates).toHaveLength(3);
+    expect(f.creates).toHaveLength(1);
   }, 60_000);
 });
 

@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { type Behaviour, type CreateRecord, type Prediction, PredictionStore } from "./fake-predictions.ts";
 import { type Fault, FaultQueue } from "./fake-replicate-faults.ts";
 import { readImageInputs, serveOutput, storeUpload, type UploadedFile } from "./fake-replicate-files.ts";
+import { AccountLimiter, type AccountLimits, isCreate } from "./fake-replicate-limits.ts";
 import { type WebhookDelivery, type WebhookRecord, WebhookSender } from "./fake-replicate-webhooks.ts";
 import { PUBLISHED_INPUTS, PUBLISHED_VERSIONS, VERSIONED_MODELS } from "./replicate-models.ts";
 
@@ -37,6 +38,8 @@ export interface FakeReplicateOptions {
   webhookSecret?: string;
   /** What happens to completions' webhooks (default "deliver"); `webhookDelivery` changes it later. */
   webhookDelivery?: WebhookDelivery;
+  /** Replicate's account limits, enforced over rolling minutes with 429 + Retry-After; none by default. */
+  accountLimits?: AccountLimits;
 }
 
 /** One request as the routes see it: where it went, its body, and how to log the status it was answered. */
@@ -67,6 +70,8 @@ export class FakeReplicate {
   private readonly faults = new FaultQueue();
   private readonly predictions = new PredictionStore(this);
   private readonly webhookSender: WebhookSender;
+  /** The account limits, when enforced: what they refused is in `limiter.refused`. */
+  readonly limiter: AccountLimiter | undefined;
   private origin = "";
   private port = 0;
 
@@ -80,6 +85,7 @@ export class FakeReplicate {
       options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`,
       options.webhookDelivery ?? "deliver",
     );
+    this.limiter = options.accountLimits ? new AccountLimiter(options.accountLimits) : undefined;
   }
 
   static async start(options: FakeReplicateOptions): Promise<FakeReplicate> {
@@ -241,6 +247,12 @@ export class FakeReplicate {
         this.creates.map(({ input, ...c }) => ({ ...c, prompt: input.prompt })),
       );
     }
+    // Every API request as [when, create or not, status], and what the account limits refused.
+    if (path === "/_admin/requests") {
+      const api = this.requests.filter((r) => r.path.startsWith("/v1/"));
+      const rows = api.map((r) => [r.at, isCreate(r.method, r.path) ? 1 : 0, r.status]);
+      return json(res, 200, { requests: rows, refused: this.limiter?.refused });
+    }
     const fault = this.faults.take(method, path, false);
     if (fault) {
       const status = fault.status ?? 500;
@@ -252,6 +264,12 @@ export class FakeReplicate {
     if (req.headers.authorization !== `Bearer ${this.options.token}`) {
       record(401);
       return json(res, 401, { detail: "You did not pass a valid authentication token", status: 401 });
+    }
+    const retryAfter = this.limiter?.refuse(isCreate(method, path));
+    if (retryAfter) {
+      record(429);
+      const detail = `Request was throttled. Expected available in ${retryAfter} seconds.`;
+      return json(res, 429, { detail, status: 429 }, retryAfter);
     }
     return this.route(call);
   }

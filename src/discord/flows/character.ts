@@ -155,7 +155,7 @@ async function runAndReply(
     };
     await enqueueGeneration(ctx, ctx.jobs, recorded, interaction.attachmentSizeLimit, {
       createdAt: interaction.createdTimestamp,
-      show: (ahead) => reply.showQueued(recorded, ahead),
+      show: (ahead, waitMs) => reply.showQueued(recorded, ahead, waitMs),
     });
     return recorded;
   }

@@ -3,6 +3,9 @@
 import { type Client, Events, type Guild } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 
+/** How long servers heard of are gathered before they are recorded in one write. */
+const PRESENT_BATCH_MS = 200;
+
 export function watchGuildMembership(ctx: AppContext, client: Client): void {
   const { logger, retention } = ctx;
   client.on(Events.GuildDelete, (guild: Guild) => {
@@ -12,10 +15,22 @@ export function watchGuildMembership(ctx: AppContext, client: Client): void {
       .guildLeft(guild.id)
       .catch((err: unknown) => logger.error({ err, guildId: guild.id }, "could not record leaving a server"));
   });
-  const present = (guild: Guild) =>
+  // A process connecting to thousands of servers hears one event each: they are recorded together, a batch
+  // every PRESENT_BATCH_MS, instead of one write each (which would hold every pooled connection at connect).
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    const ids = [...pending];
+    pending.clear();
     retention
-      .guildsPresent([guild.id])
-      .catch((err: unknown) => logger.warn({ err, guildId: guild.id }, "could not record being in a server"));
+      .guildsPresent(ids)
+      .catch((err: unknown) => logger.warn({ err, guilds: ids.length }, "could not record being in servers"));
+  };
+  const present = (guild: Guild) => {
+    pending.add(guild.id);
+    timer ??= setTimeout(flush, PRESENT_BATCH_MS);
+  };
   client.on(Events.GuildCreate, present);
   client.on(Events.GuildAvailable, present);
 }

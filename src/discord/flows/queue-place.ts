@@ -9,10 +9,13 @@ import { INTERACTION_TOKEN_TTL_MS } from "../replies/reply-target.ts";
 
 const isOpen = (i: { status: string }) => i.status === "pending" || i.status === "running";
 
-/** Shows a waiting request's place; `createdAt` is its interaction's, whose token the edits use. */
+/**
+ * Shows a waiting request's place and how long it can expect to wait before it starts; `createdAt` is its
+ * interaction's, whose token the edits use.
+ */
 export interface PlaceDisplay {
   createdAt: number;
-  show(ahead: number): Promise<void>;
+  show(ahead: number, waitMs: number): Promise<void>;
 }
 
 /** Place edits stop this long before the interaction's token expires: they never become channel messages. */
@@ -88,7 +91,8 @@ async function enqueueOrGiveUp(
 }
 
 /**
- * While every one of `jobIds` waits, shows how many jobs wait ahead of them, each time that number changes,
+ * While every one of `jobIds` waits, shows how many jobs wait ahead of them (and the wait that means at the
+ * pace the queue drained over the last minute), each time that number changes,
  * checked every QUEUE_EDIT_INTERVAL_MS; returns once one has started (the worker's edits take over from
  * there), or when the interaction's token is about to expire. A failed check ends it: the place is a
  * courtesy, the jobs run either way.
@@ -107,7 +111,7 @@ async function showQueuePlace(
       if (ahead === undefined || Date.now() > deadline) return;
       if (ahead !== shown && ahead > 0) {
         shown = ahead;
-        await display.show(ahead);
+        await display.show(ahead, jobs.expectedWaitMs(ahead));
       }
       await new Promise((resolve) => setTimeout(resolve, ctx.config.replies.queueIntervalMs));
     }

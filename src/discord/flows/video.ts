@@ -138,7 +138,7 @@ export async function makeAndDeliverVideo(
   if (ctx.jobs) {
     await enqueueVideo(ctx, ctx.jobs, video.id, uploadLimit, {
       createdAt: video.createdAt,
-      show: (ahead) => reply.showQueued(video, ahead),
+      show: (ahead, waitMs) => reply.showQueued(video, ahead, waitMs),
     });
     return;
   }

@@ -104,8 +104,8 @@ export class GenerationReply {
   }
 
   /** Shows the generation's place in the fleet's queue (shared queue: its slots wait for any worker). */
-  async showQueued(view: GenerationView, ahead: number): Promise<void> {
-    await this.show(view, renderProgress(view, ahead));
+  async showQueued(view: GenerationView, ahead: number, waitMs?: number): Promise<void> {
+    await this.show(view, renderProgress(view, ahead, waitMs));
   }
 
   /** The final message: the grid, or (when a shutdown cut the run short) a note that the rest comes later. */

@@ -35,6 +35,8 @@ export class VideoReply {
   }
 
   private queuedAhead = 0;
+  /** The expected wait shown with the fleet queue's place, when known. */
+  private queuedWaitMs: number | undefined;
   private queueUpdates: QueueUpdates | undefined;
 
   /** Shows the place in the queue while the video waits for room under the global limit. */
@@ -53,8 +55,9 @@ export class VideoReply {
   }
 
   /** Shows the video's place in the fleet's queue (shared queue: it waits for any worker). */
-  async showQueued(video: VideoRow, ahead: number): Promise<void> {
+  async showQueued(video: VideoRow, ahead: number, waitMs?: number): Promise<void> {
     this.queuedAhead = ahead;
+    this.queuedWaitMs = waitMs;
     await this.show(video);
   }
 
@@ -132,7 +135,7 @@ export class VideoReply {
       content:
         current.deletedAt !== null
           ? renderVideoRemoved(current)
-          : renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead),
+          : renderVideoProgress(video, this.ctx.clock.now(), this.queuedAhead, this.queuedWaitMs),
     });
     await this.ctx.video.setMessageId(video.id, messageId);
   }

@@ -9,7 +9,7 @@ import { tPublic } from "../../kit/i18n.ts";
 import { safetyFilterKind, unappliedSafetyModels } from "../../providers/image-models.ts";
 import { asSafetyFilterLevel, type SafetyFilterLevel } from "../../providers/types.ts";
 import { encodeCustomId } from "../kit/custom-id.ts";
-import { quotePrompt, type RenderedMessage } from "./message.ts";
+import { queuedLine, quotePrompt, type RenderedMessage } from "./message.ts";
 
 function failureLines(view: GenerationView): string[] {
   return [
@@ -72,7 +72,7 @@ function removedLines(view: GenerationView): string[] {
 }
 
 /** While images land: what is done so far. */
-export function renderProgress(view: GenerationView, queuedAhead?: number): RenderedMessage {
+export function renderProgress(view: GenerationView, queuedAhead?: number, waitMs?: number): RenderedMessage {
   const { generation, images } = view;
   if (generation.userId === ERASED) return erasedGrid();
   const done = images.filter((i) => i.status === "succeeded" || i.status === "failed").length;
@@ -82,7 +82,7 @@ export function renderProgress(view: GenerationView, queuedAhead?: number): Rend
     prompt: quotePrompt(generation.prompt),
   });
   const status = queuedAhead
-    ? tPublic("grid:queued", { ahead: queuedAhead })
+    ? queuedLine(queuedAhead, waitMs)
     : tPublic("grid:done", { done, requested: generation.requested });
   return {
     content: [head, ...lineageLine(generation), status, ...failureLines(view)].join("\n"),

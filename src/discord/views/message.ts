@@ -6,7 +6,7 @@ import {
   ComponentType,
   escapeMarkdown,
 } from "discord.js";
-import { t } from "../../kit/i18n.ts";
+import { t, tPublic } from "../../kit/i18n.ts";
 
 export type Row = APIActionRowComponent<APIButtonComponent>;
 
@@ -24,9 +24,24 @@ export const MAX_CONTENT = 2000;
 const MAX_PROMPT_SHOWN = 300;
 
 /**
+ * A queued request's place, with its expected wait when one is known: "Queued: 12 ahead of you, about 40 s to
+ * start." (whole seconds under two minutes, then minutes).
+ */
+export function queuedLine(ahead: number, waitMs?: number): string {
+  if (waitMs === undefined || !Number.isFinite(waitMs)) return tPublic("common:queue.place", { ahead });
+  const seconds = Math.max(1, Math.round(waitMs / 1000));
+  const wait =
+    seconds < 120
+      ? tPublic("common:queue.seconds", { seconds })
+      : tPublic("common:queue.minutes", { minutes: Math.round(seconds / 60) });
+  return tPublic("common:queue.placeAndWait", { ahead, wait });
+}
+
+/**
  * A prompt on one line, quoted, with its markdown escaped, cut (with "…") so that what is shown between the
  * quotes is at most `max` characters: escaping may double a prompt's length, and a message has a budget.
  */
+
 export function quotePrompt(prompt: string, max = MAX_PROMPT_SHOWN): string {
   const flat = prompt.replace(/\s+/g, " ");
   let keep = Math.min(flat.length, max);

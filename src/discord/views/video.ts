@@ -5,7 +5,7 @@ import { type VideoRow, videoParamsOf } from "../../db/repositories/videos-repo.
 import { RETENTION_ACTOR } from "../../features/retention/retention-service.ts";
 import { failureReason } from "../../kit/failures.ts";
 import { tPublic } from "../../kit/i18n.ts";
-import { formatBytes, quotePrompt, timestamp } from "./message.ts";
+import { formatBytes, queuedLine, quotePrompt, timestamp } from "./message.ts";
 
 const elapsed = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -21,7 +21,7 @@ function framesOf(video: VideoRow): { referenceId: string; hasEnd: "yes" | "no";
   return { referenceId: video.referenceImageId, hasEnd: end ? "yes" : "no", endId: end ?? "" };
 }
 
-export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0): string {
+export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 0, waitMs?: number): string {
   if (video.userId === ERASED) return erasedVideo();
   const took = elapsed(now - video.createdAt);
   return [
@@ -31,7 +31,7 @@ export function renderVideoProgress(video: VideoRow, now: number, queuedAhead = 
       prompt: quotePrompt(video.prompt),
     }),
     queuedAhead > 0
-      ? tPublic("video:progress.queued", { ahead: queuedAhead, elapsed: took })
+      ? `${queuedLine(queuedAhead, waitMs)} ${tPublic("video:progress.elapsed", { elapsed: took })}`
       : tPublic("video:progress.running", { elapsed: took, model: video.model }),
   ].join("\n");
 }
