@@ -8,25 +8,34 @@ const PRESENT_BATCH_MS = 200;
 
 export function watchGuildMembership(ctx: AppContext, client: Client): void {
   const { logger, retention } = ctx;
-  client.on(Events.GuildDelete, (guild: Guild) => {
-    // discord.js reports an outage as guildUnavailable; a guild marked unavailable is never a removal.
-    if (guild.available === false) return;
-    retention
-      .guildLeft(guild.id)
-      .catch((err: unknown) => logger.error({ err, guildId: guild.id }, "could not record leaving a server"));
-  });
   // A process connecting to thousands of servers hears one event each: they are recorded together, a batch
   // every PRESENT_BATCH_MS, instead of one write each (which would hold every pooled connection at connect).
+  // Writes go one after another in the order their events came, so a server's removal is never overtaken by
+  // a batch that still counted it present.
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  let writes: Promise<void> = Promise.resolve();
+  const inOrder = (write: () => Promise<void>, what: string, fields: object) => {
+    writes = writes.then(write).catch((err: unknown) => logger.warn({ err, ...fields }, what));
+  };
   const flush = () => {
+    clearTimeout(timer);
     timer = undefined;
     const ids = [...pending];
     pending.clear();
-    retention
-      .guildsPresent(ids)
-      .catch((err: unknown) => logger.warn({ err, guilds: ids.length }, "could not record being in servers"));
+    if (ids.length > 0) {
+      inOrder(() => retention.guildsPresent(ids), "could not record being in servers", {
+        guilds: ids.length,
+      });
+    }
   };
+  client.on(Events.GuildDelete, (guild: Guild) => {
+    // discord.js reports an outage as guildUnavailable; a guild marked unavailable is never a removal.
+    if (guild.available === false) return;
+    pending.delete(guild.id);
+    flush();
+    inOrder(() => retention.guildLeft(guild.id), "could not record leaving a server", { guildId: guild.id });
+  });
   const present = (guild: Guild) => {
     pending.add(guild.id);
     timer ??= setTimeout(flush, PRESENT_BATCH_MS);
