@@ -9,6 +9,9 @@ import { MAX_SIGNATURE_AGE_S } from "./interaction-signature.ts";
 /** How long an id is remembered: a request signed at the far end of the window either way is still refused. */
 export const REMEMBER_MS = 2 * MAX_SIGNATURE_AGE_S * 1000;
 
+/** How long the check in Redis may take before the process's own memory decides. */
+const REDIS_ANSWER_MS = 300;
+
 export interface SeenInteractions {
   /** True the first time `id` is seen within REMEMBER_MS, false for a replay. */
   firstSight(id: string, now: number): Promise<boolean>;
@@ -41,11 +44,24 @@ export function seenInRedis(redis: Redis, prefix: string, log: Logger): SeenInte
     async firstSight(id, now) {
       const first = await local.firstSight(id, now);
       if (!first) return false;
+      // The queue's connection holds commands while Redis is away instead of failing them: an answer not
+      // back within REDIS_ANSWER_MS lets this process's memory decide, so Discord's 3 s are never spent here.
+      const set = redis.set(`${prefix}:interaction-seen:${id}`, "1", "PX", REMEMBER_MS, "NX");
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), REDIS_ANSWER_MS);
+      });
       try {
-        return (await redis.set(`${prefix}:interaction-seen:${id}`, "1", "PX", REMEMBER_MS, "NX")) === "OK";
+        const answer = await Promise.race([set, late]);
+        if (answer !== "late") return answer === "OK";
+        log.warn("Redis did not answer in time for an interaction id; this process's memory decides");
+        set.catch(() => undefined);
+        return true;
       } catch (err) {
         log.warn({ err }, "could not check an interaction id in Redis; this process's memory decides");
         return true;
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

@@ -12,6 +12,7 @@ import type { AspectRatio } from "../../providers/types.ts";
 import { generateAndReply } from "../flows/character.ts";
 import { refusePrivately } from "../kit/acknowledge.ts";
 import type { CustomId } from "../kit/custom-id.ts";
+import { settingsGuildOf } from "../kit/delivery.ts";
 import { originalLinks } from "../replies/generation-reply.ts";
 import { renderGrid } from "../views/grid.ts";
 import { imagePanelHint, imagePanelRow } from "../views/image-panel.ts";
@@ -207,13 +208,14 @@ function variedImage(view: GenerationView, slot: number): string {
  * have taken it out).
  */
 export async function redrawnReferences(
-  interaction: { user: { id: string }; guildId: string | null },
+  interaction: Parameters<typeof settingsGuildOf>[0] & { user: { id: string } },
   ctx: AppContext,
   view: GenerationView,
 ): Promise<string[]> {
+  const guildId = settingsGuildOf(interaction);
   const references = referencesOf(view.generation);
   for (const imageId of references) {
-    if (!(await ctx.references.mayDrawAgainFrom(imageId, interaction.user.id, interaction.guildId))) {
+    if (!(await ctx.references.mayDrawAgainFrom(imageId, interaction.user.id, guildId))) {
       throw new UserFacingError(
         references.length === 1
           ? t("generation:buttons.referenceUnavailable")

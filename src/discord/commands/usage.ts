@@ -8,6 +8,7 @@ import { MOCK_MODEL, MOCK_REFERENCE_MODEL, MOCK_UPSCALE_MODEL } from "../../prov
 import { MOCK_VIDEO_MODEL } from "../../providers/mock/video-provider.ts";
 import { VIDEO_MODEL_IDS } from "../../providers/video-models.ts";
 import type { Command } from "../kit/command.ts";
+import { settingsGuildOf } from "../kit/delivery.ts";
 import { NO_PINGS } from "../views/message.ts";
 
 const counts = (u: UsageLine) => ({ used: u.used, limit: u.limit, remaining: u.remaining });
@@ -63,7 +64,7 @@ export const usage: Command = {
   async execute(interaction: ChatInputCommandInteraction, ctx: AppContext) {
     // Acknowledged before the database is read: it may be across a network, and Discord allows 3 s.
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const report = await ctx.quota.report(interaction.user.id, interaction.guildId);
+    const report = await ctx.quota.report(interaction.user.id, settingsGuildOf(interaction));
     const lines = [
       t("usage:title", { day: report.day, resetsAt: Math.floor(report.resetsAt / 1000) }),
       `${usedLine(report.user.images, report.user.videos)} · ${estimate(report.user.estimatedUsd)}`,

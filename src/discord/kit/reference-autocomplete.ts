@@ -3,6 +3,7 @@
 import type { AutocompleteInteraction } from "discord.js";
 import type { AppContext } from "../../features/context.ts";
 import { t } from "../../kit/i18n.ts";
+import { settingsGuildOf } from "./delivery.ts";
 
 const MAX_CHOICES = 25;
 /** Library names keep at least this many places when recent references would fill the list. */
@@ -61,18 +62,16 @@ export async function autocompleteReference(
   ctx: AppContext,
 ): Promise<void> {
   const focused = interaction.options.getFocused(true);
+  // A server that has not installed the bot has no library here, as the command itself sees it.
+  const guildId = settingsGuildOf(interaction);
   const choices =
     focused.name === "name"
-      ? interaction.guildId
-        ? (await ctx.library.search(interaction.guildId, String(focused.value), MAX_CHOICES)).map((e) => ({
+      ? guildId
+        ? (await ctx.library.search(guildId, String(focused.value), MAX_CHOICES)).map((e) => ({
             name: e.name,
             value: e.name,
           }))
         : []
-      : await referenceChoices(
-          ctx,
-          { userId: interaction.user.id, guildId: interaction.guildId },
-          String(focused.value),
-        );
+      : await referenceChoices(ctx, { userId: interaction.user.id, guildId }, String(focused.value));
   await interaction.respond(choices);
 }

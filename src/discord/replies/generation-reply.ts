@@ -140,7 +140,9 @@ export class GenerationReply {
         { err, generationId: view.generation.id },
         "generation cannot be delivered; /reference has it",
       );
-      if (err instanceof LateDeliveryError && !interrupted) {
+      // Only a grid with an image to show is a result kept for later; a failed or emptied one is just over.
+      const kept = view.images.some((i) => i.status === "succeeded" && i.deletedAt === null);
+      if (err instanceof LateDeliveryError && !interrupted && kept) {
         await this.ctx.lateResults.mark("generation", view.generation.id);
       }
     }

@@ -125,7 +125,10 @@ export class VideoReply {
   private async undeliverable(err: unknown, video: VideoRow): Promise<void> {
     if (!(err instanceof UndeliverableError)) throw err;
     this.log.warn({ err, videoId: video.id }, "video cannot be delivered; /reference info lists it");
-    if (err instanceof LateDeliveryError) await this.ctx.lateResults.mark("video", video.id);
+    // Only a made video is a result kept for later; a failed one is just over.
+    if (err instanceof LateDeliveryError && video.status === "succeeded" && video.deletedAt === null) {
+      await this.ctx.lateResults.mark("video", video.id);
+    }
   }
 
   private async show(video: VideoRow): Promise<void> {

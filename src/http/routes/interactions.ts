@@ -47,12 +47,12 @@ export const interactionRoutes: RouteGroup = async (app, deps) => {
       const payload = parseInteraction(body);
       if (!payload) return reply.code(400).send({ error: "not an interaction" });
       if (payload.type === PING) return reply.send({ type: PING });
+      const receiver = deps.interactions?.();
+      if (!receiver) return reply.code(503).send({ error: "not taking interactions yet" });
       if (!(await seen.firstSight(payload.id, deps.ctx.clock.now()))) {
         log.warn({ interactionId: payload.id }, "interaction refused: already taken (a replayed request)");
         return reply.code(401).send({ error: "interaction already received" });
       }
-      const receiver = deps.interactions?.();
-      if (!receiver) return reply.code(503).send({ error: "not taking interactions yet" });
       return reply.send(await receiver.receive(payload));
     });
   });
