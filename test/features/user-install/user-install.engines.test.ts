@@ -145,6 +145,33 @@ describe("a member's own install, where the bot is not", () => {
     expect(botChannelRequests(h)).toEqual([]);
   });
 
+  it("a grid that fails after the token expired is over, not kept as a result delivered later", async () => {
+    const h = await start({ MOCK_LATENCY_MS: "2500" });
+    const command = inDm(h, "character", { description: "a doomed knight [mock:provider_error]", count: 1 });
+    const generationId = await eventually(async () => {
+      const rows = await h.ctx.data.db.selectFrom("generations").select("id").execute();
+      return rows[0]?.id;
+    });
+    h.clock.advance(16 * MINUTE);
+    h.sandbox.expireInteraction(command);
+    await h.ctx.retention.sweep();
+    const row = await eventually(async () => {
+      const found = await h.ctx.data.db
+        .selectFrom("generations")
+        .select(["deliveredLaterAt", "deliveredAt", "status"])
+        .where("id", "=", generationId)
+        .executeTakeFirst();
+      return found?.deliveredAt != null && found;
+    }, 15_000);
+    expect(row.status).toBe("failed");
+    expect(row.deliveredLaterAt).toBeNull();
+    // The next use tells of nothing.
+    const usage = inDm(h, "usage");
+    await h.settledReply(usage);
+    expect(h.sandbox.followUps(usage)).toEqual([]);
+    expect(botChannelRequests(h)).toEqual([]);
+  });
+
   it("DEFAULT_BLOCKLIST refuses outside a server, privately, with nothing recorded", async () => {
     const h = await start({ DEFAULT_BLOCKLIST: "dragon, wyvern" });
     const refused = await h.refusal(inDm(h, "character", { description: "a red dragon" }));
