@@ -36,6 +36,30 @@ function press(h: Harness, message: StoredMessage, label: string): SandboxIntera
 const inDm = (h: Harness, command: string, options: Record<string, string | number> = {}) =>
   h.sandbox.runCommand({ command, options, user: ALICE, ...DM });
 
+/**
+ * /character in the DM whose token then expires (16 minutes on, the interaction closed, tokens swept), and the
+ * generation's row once it has been delivered one way or another.
+ */
+async function afterExpiry(h: Harness, description: string) {
+  const command = inDm(h, "character", { description, count: 1 });
+  const generationId = await eventually(async () => {
+    const rows = await h.ctx.data.db.selectFrom("generations").select("id").execute();
+    return rows[0]?.id;
+  });
+  h.clock.advance(16 * MINUTE);
+  h.sandbox.expireInteraction(command);
+  await h.ctx.retention.sweep();
+  const row = await eventually(async () => {
+    const found = await h.ctx.data.db
+      .selectFrom("generations")
+      .select(["deliveredLaterAt", "deliveredAt", "laterNoticeAt", "status"])
+      .where("id", "=", generationId)
+      .executeTakeFirst();
+    return found?.deliveredAt != null && found;
+  }, 15_000);
+  return { generationId, row };
+}
+
 describe("a member's own install, where the bot is not", () => {
   it("registers every command for server and member installs, in every context", async () => {
     const h = await start();
@@ -99,22 +123,8 @@ describe("a member's own install, where the bot is not", () => {
 
   it("a grid that lands after the token expired is kept, marked, told once on the next use and in /reference list", async () => {
     const h = await start({ MOCK_LATENCY_MS: "2500" });
-    const command = inDm(h, "character", { description: "a slow knight", count: 1 });
-    const generationId = await eventually(async () => {
-      const rows = await h.ctx.data.db.selectFrom("generations").select("id").execute();
-      return rows[0]?.id;
-    });
-    h.clock.advance(16 * MINUTE);
-    h.sandbox.expireInteraction(command);
-    await h.ctx.retention.sweep();
-    const late = await eventually(async () => {
-      const row = await h.ctx.data.db
-        .selectFrom("generations")
-        .select(["deliveredLaterAt", "deliveredAt", "laterNoticeAt"])
-        .where("id", "=", generationId)
-        .executeTakeFirst();
-      return row?.deliveredLaterAt != null && row;
-    }, 15_000);
+    const { generationId, row: late } = await afterExpiry(h, "a slow knight");
+    expect(late.deliveredLaterAt).not.toBeNull();
     expect(late.deliveredAt).not.toBeNull();
     expect(late.laterNoticeAt).toBeNull();
     const view = await h.ctx.generation.view(generationId);
@@ -147,22 +157,7 @@ describe("a member's own install, where the bot is not", () => {
 
   it("a grid that fails after the token expired is over, not kept as a result delivered later", async () => {
     const h = await start({ MOCK_LATENCY_MS: "2500" });
-    const command = inDm(h, "character", { description: "a doomed knight [mock:provider_error]", count: 1 });
-    const generationId = await eventually(async () => {
-      const rows = await h.ctx.data.db.selectFrom("generations").select("id").execute();
-      return rows[0]?.id;
-    });
-    h.clock.advance(16 * MINUTE);
-    h.sandbox.expireInteraction(command);
-    await h.ctx.retention.sweep();
-    const row = await eventually(async () => {
-      const found = await h.ctx.data.db
-        .selectFrom("generations")
-        .select(["deliveredLaterAt", "deliveredAt", "status"])
-        .where("id", "=", generationId)
-        .executeTakeFirst();
-      return found?.deliveredAt != null && found;
-    }, 15_000);
+    const { row } = await afterExpiry(h, "a doomed knight [mock:provider_error]");
     expect(row.status).toBe("failed");
     expect(row.deliveredLaterAt).toBeNull();
     // The next use tells of nothing.
