@@ -43,9 +43,10 @@ export interface PredictionJob<Request> {
   request(): Promise<Request>;
   /**
    * Records, before the create leaves, that it is being sent: a restart then looks for the prediction instead
-   * of creating it again. False when the row already has one sent or a prediction id.
+   * of creating it again. False when the row already has one sent or a prediction id; with `previous`, false
+   * unless the create marked sent then is still the row's (it was found never made, and is replaced).
    */
-  markCreateSent(at: number): Promise<boolean>;
+  markCreateSent(at: number, previous?: number): Promise<boolean>;
   /** Records the prediction id, created or adopted, the moment it is known. */
   markStarted(started: StartedPrediction): Promise<void>;
   /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
@@ -308,19 +309,19 @@ export class PredictionJobRunner {
     );
   }
 
-  /** A new prediction for a row that never sent a create; the lost one's, found again, for a row that did. */
+  /**
+   * A new prediction for a row that never sent a create; for a row that did, the prediction it made, found
+   * again, or (when the provider is sure it never made one) a new one, created once.
+   */
   private async startOrRecover<Request>(
     job: PredictionJob<Request>,
     state: JobState,
     signal: AbortSignal,
+    again = false,
   ): Promise<StartedJob> {
     const request = await job.request();
     if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
-      const sentAt = this.options.clock.now();
-      const started = await job.provider.start(request, signal);
-      await job.markStarted(started);
-      job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
-      return { ...started, sentAt };
+      return this.create(job, request, signal);
     }
     // A create was sent by a run that stopped before its answer was recorded (or by another runner).
     const current = await job.state();
@@ -334,19 +335,40 @@ export class PredictionJobRunner {
     const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
     const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
     const found = await job.provider.recover(request, sentAt, excluded, signal);
-
-    if (!found) {
-      throw new PredictionFailure(
-        "provider_error",
-        `a create was sent before the bot stopped and the ${job.key.kind} service does not list it; not created again, so it is not paid twice`,
+    if (found) {
+      await job.markStarted(found);
+      job.log.info(
+        { predictionId: found.predictionId, model: found.model, sentAt },
+        "adopted the prediction of a create sent before the restart",
       );
+      return { ...found, sentAt };
     }
-    await job.markStarted(found);
-    job.log.info(
-      { predictionId: found.predictionId, model: found.model, sentAt },
-      "adopted the prediction of a create sent before the restart",
+    // Not listed, long enough after it was sent for any create that arrived to be: that create never reached
+    // the provider (its run stopped between the mark and the request). Sent now, by the one run that re-marks it.
+    if (await job.markCreateSent(this.options.clock.now(), sentAt)) {
+      job.log.info({ sentAt }, "a create sent before the restart never arrived; creating it now");
+      return this.create(job, request, signal);
+    }
+    // Another run re-marked it first and is creating it: its prediction is looked for as this one was.
+    const now = await job.state();
+    if (!again && now) return this.startOrRecover(job, now, signal, true);
+    throw new PredictionFailure(
+      "provider_error",
+      `a create was sent before the bot stopped and the ${job.key.kind} service does not list it, nor the one sent again; not created a third time`,
     );
-    return { ...found, sentAt };
+  }
+
+  /** Sends the create a row was just marked for, and records its prediction id the moment it is known. */
+  private async create<Request>(
+    job: PredictionJob<Request>,
+    request: Request,
+    signal: AbortSignal,
+  ): Promise<StartedJob> {
+    const sentAt = this.options.clock.now();
+    const started = await job.provider.start(request, signal);
+    await job.markStarted(started);
+    job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
+    return { ...started, sentAt };
   }
 }
 

@@ -82,7 +82,7 @@ export class RowJobs<Row> {
       ...parts,
       key: { kind, id },
       state: () => rows.state(id),
-      markCreateSent: (at) => rows.markCreateSent(id, at),
+      markCreateSent: (at, previous) => rows.markCreateSent(id, at, previous),
       heldElsewhere: (since) => rows.predictionIdsHeldElsewhere(id, since),
     };
   }

@@ -55,7 +55,8 @@ export interface PredictionProvider<Request> {
   /**
    * Finds the prediction a create of `request`, sent at `sentAt` (epoch ms) by a run that stopped before its
    * answer was recorded, made: never creates one. Prediction ids in `excludeIds` (held by other jobs) are never
-   * returned. Undefined when the provider has no such prediction; the caller then fails the job.
+   * returned. Undefined when the provider surely has no such prediction (looked for long enough after
+   * `sentAt` for any create that arrived to show): the caller then creates it, once.
    */
   recover(
     request: Request,

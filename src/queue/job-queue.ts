@@ -251,7 +251,11 @@ export class SharedJobQueue {
     const now = Date.now();
     if (fresh || !this.places || now - this.places.at > PLACES_FRESH_MS) {
       const ids = this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
-      this.places = { at: now, ids: ids.then((read) => (this.pace.observe(read, now), read)) };
+      const observed = ids.then((read) => {
+        this.pace.observe(read, now);
+        return read;
+      });
+      this.places = { at: now, ids: observed };
     }
     return this.places.ids;
   }

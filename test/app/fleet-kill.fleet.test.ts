@@ -50,7 +50,7 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
     const recoveredInMs = Date.now() - killedAt;
 
     for (const grid of grids) {
-      expect(grid.attachments).toHaveLength(4);
+      expect(grid.attachments, `${grid.content}\n${output()}`).toHaveLength(4);
       expect(buttons(grid).filter((b) => /^[1-4]$/.test(b.label ?? ""))).toHaveLength(4);
     }
     const rows = (
@@ -75,6 +75,32 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
         `after the SIGKILL (goal ≤ 15000), all delivered ${recoveredInMs} ms after it`,
     );
   }, 150_000);
+
+  it("creates once a slot whose create a SIGKILLed worker marked sent but never got to Replicate", async () => {
+    const { sandbox: s, fake: f } = await setup(300);
+    await start("gateway");
+    const doomed = await start("worker");
+    // Its first create never reaches Replicate's records: the request hangs unanswered and nothing is made.
+    f.inject({ method: "POST", pathPrefix: "/v1/models/", hang: true });
+    const asked = s.runCommand({
+      command: "character",
+      options: { description: "lost on the way", count: 2 },
+      user: ALICE,
+    });
+    await s.waitFor(
+      () => f.requests.some((r) => r.method === "POST" && r.status === 0),
+      20_000,
+      "the create that hangs",
+    );
+    await doomed.stop("SIGKILL");
+    const survivor = await start("worker");
+
+    const grid = await finalGrid(s, asked, 60_000);
+    expect(grid.attachments, `${grid.content}\n${output()}`).toHaveLength(2);
+    // The other slot's create and the lost one's, sent again once Replicate surely never had it.
+    expect(f.creates).toHaveLength(2);
+    expect(survivor.output()).toContain("a create sent before the restart never arrived; creating it now");
+  }, 90_000);
 
   it("SIGTERM hands a worker's jobs back at once, and a restarted gateway serves an old grid's buttons", async () => {
     const { sandbox: s, fake: f } = await setup(300);

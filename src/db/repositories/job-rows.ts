@@ -30,18 +30,21 @@ export class JobRows {
 
   /**
    * Records that a create is about to be sent for the row, before it leaves; false when the row already has a
-   * prediction id or a create sent (it must then be polled or recovered, never created again). One statement,
-   * so of two processes racing for the same row exactly one gets true.
+   * prediction id or a create sent (it must then be polled or recovered, never created again). With
+   * `previous`, the create marked sent then, which the provider was found never to have made, is replaced.
+   * One statement, so of two processes racing for the same row exactly one gets true.
    */
-  async markCreateSent(id: string, at: number): Promise<boolean> {
-    const result = await this.db
+  async markCreateSent(id: string, at: number, previous?: number): Promise<boolean> {
+    const open = this.db
       .updateTable(this.table)
       .set({ createSentAt: at })
       .where("id", "=", id)
       .where("status", "in", ["pending", "running"])
-      .where("predictionId", "is", null)
-      .where("createSentAt", "is", null)
-      .executeTakeFirst();
+      .where("predictionId", "is", null);
+    const result = await (previous === undefined
+      ? open.where("createSentAt", "is", null)
+      : open.where("createSentAt", "=", previous)
+    ).executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 

@@ -91,9 +91,9 @@ export abstract class MockPredictions {
   }
 
   /**
-   * A mock prediction lives only in its id, so one whose id was never recorded cannot be found: the job fails
-   * with the reason (and is refunded) rather than being drawn again. A mock create answers at once, so only
-   * a crash between recording that it was sent and recording its id leaves a job in that state.
+   * A mock prediction lives only in its id, so one whose id was never recorded cannot be found, and costs
+   * nothing: the job draws it again. A mock create answers at once, so only a crash between recording that it
+   * was sent and recording its id leaves a job in that state.
    */
   async recover(): Promise<StartedPrediction | undefined> {
     return undefined;

@@ -23,6 +23,8 @@ export interface ReplicateProviderOptions {
   /** Origins outputs may be downloaded from (default: Replicate's delivery hosts); see download.ts. */
   outputOrigins?: readonly string[] | undefined;
   reconcileDelaysMs?: readonly number[] | undefined;
+  /** How long after its create a prediction is surely listed (see lost-creates.ts). */
+  listedWithinMs?: number | undefined;
   /** Replicate posts each prediction's completion here (see ReplicateClientOptions). */
   webhookUrl?: string | undefined;
   /** Taken before every status check (see ReplicateClientOptions). */

@@ -14,6 +14,11 @@ import { type Candidate, matchKey, type PredictionClaims } from "./prediction-cl
  */
 export const DEFAULT_RECONCILE_DELAYS_MS = [0, 2000, 5000];
 /**
+ * A create that reached Replicate is in its list of predictions this long after it was sent, at the latest:
+ * not listed then, it never arrived (its process stopped between recording that it was sent and sending it).
+ */
+export const DEFAULT_LISTED_WITHIN_MS = 10_000;
+/**
  * Replicate's clock and ours may differ by this much when matching a listed prediction's creation time. Kept
  * short: predictions of the same input from before a restart are not in `claimed`, and must fall outside.
  */
@@ -41,6 +46,7 @@ export class LostCreates {
       logger: Logger;
       statusBudget: RequestBudget | undefined;
       reconcileDelaysMs: readonly number[] | undefined;
+      listedWithinMs?: number | undefined;
     },
   ) {
     this.api = new URL(deps.apiUrl);
@@ -92,7 +98,8 @@ export class LostCreates {
    * answer was recorded (a restart or a SIGKILL mid-create). Looks in Replicate's list the way a lost answer
    * is reconciled, for any of `candidates` (a model and the input it was sent, e.g. the configured model and
    * its fallback), skipping `excludeIds` (predictions the database holds for other jobs: the slots of one
-   * generation send identical inputs) and creates of this process. Never creates; undefined when not listed.
+   * generation send identical inputs) and creates of this process. Never creates; undefined when not listed
+   * at a look made at least `listedWithinMs` after the create was sent: Replicate then never had it.
    */
   async recover(
     candidates: ReadonlyArray<{ model: string; input: Record<string, unknown> }>,
@@ -105,7 +112,13 @@ export class LostCreates {
     if (!first) return undefined;
     const excluded = new Set(excludeIds);
     return await this.serialised(first.key, async () => {
-      const lookup = await this.lookAtEachDelay(keyed, sentAt, excluded, signal);
+      let lookup = await this.lookAtEachDelay(keyed, sentAt, excluded, signal);
+      const sure = sentAt + (this.deps.listedWithinMs ?? DEFAULT_LISTED_WITHIN_MS);
+      if (!lookup.found && !lookup.lookupError && Date.now() < sure) {
+        // Looked too soon after the create to be sure it never arrived: once more, when it would be listed.
+        await sleep(sure - Date.now(), signal);
+        lookup = await this.lookAtEachDelay(keyed, sentAt, excluded, signal, [0]);
+      }
       if (lookup.found) {
         const { id, model } = lookup.found;
         this.deps.logger.info(
@@ -133,9 +146,10 @@ export class LostCreates {
     sentAt: number,
     excluded: ReadonlySet<string>,
     signal: AbortSignal | undefined,
+    delaysMs: readonly number[] = this.deps.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS,
   ): Promise<Lookup> {
     let lookupError: unknown;
-    for (const delayMs of this.deps.reconcileDelaysMs ?? DEFAULT_RECONCILE_DELAYS_MS) {
+    for (const delayMs of delaysMs) {
       if (delayMs > 0) await sleep(delayMs, signal);
       try {
         const found = await this.findSettled(candidates, sentAt, excluded, signal);

@@ -27,6 +27,8 @@ export interface ReplicateClientOptions {
   /** Origins outputs may be downloaded from; the API's own origin is always allowed as well. */
   outputOrigins?: readonly string[] | undefined;
   reconcileDelaysMs?: readonly number[] | undefined;
+  /** How long after its create a prediction is surely listed (see lost-creates.ts). */
+  listedWithinMs?: number | undefined;
   /**
    * Where Replicate posts a prediction's completion (`${PUBLIC_URL}/webhooks/replicate`); unset: no webhook,
    * completions are seen by polling alone.
@@ -71,6 +73,7 @@ export class ReplicatePredictions {
       apiUrl: options.apiUrl,
       logger: options.logger,
       reconcileDelaysMs: options.reconcileDelaysMs,
+      listedWithinMs: options.listedWithinMs,
     });
   }
 

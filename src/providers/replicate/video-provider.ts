@@ -25,6 +25,8 @@ export class ReplicateVideoProvider extends ReplicateProvider<VideoRequest> impl
       /** Origins outputs may be downloaded from (default: Replicate's delivery hosts); see download.ts. */
       outputOrigins?: readonly string[] | undefined;
       reconcileDelaysMs?: readonly number[] | undefined;
+      /** How long after its create a prediction is surely listed (see lost-creates.ts). */
+      listedWithinMs?: number | undefined;
       /** Replicate posts each prediction's completion here (see ReplicateClientOptions). */
       webhookUrl?: string | undefined;
       /** Taken before every status check (see ReplicateClientOptions). */

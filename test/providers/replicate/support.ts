@@ -74,6 +74,7 @@ export async function startRig(
     outputOrigins: app.config.replicate.outputOrigins,
     retry: { baseDelayMs: 20, maxDelayMs: 100, requestTimeoutMs: 2000 },
     reconcileDelaysMs: [0],
+    listedWithinMs: 0,
     ...providerOptions,
   });
   const generation = new GenerationService({
