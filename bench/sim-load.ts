@@ -30,6 +30,8 @@ export interface SimRequest {
   outcome?: "grid" | "video" | "refused" | "failed" | "picked";
   /** What a failed request was told. */
   note?: string;
+  /** The last message heard for it (its first 120 characters): what a request without an answer last showed. */
+  lastSeen?: string;
 }
 
 const PLACE = /Queued: (\d+) ahead of you(?:, about (\d+) (s|min) to start)?/;
@@ -153,8 +155,10 @@ export class SimLoad {
     const request =
       (m.interaction_id ? this.byInteraction.get(m.interaction_id) : undefined) ??
       this.byMessage.get(m.id) ??
-      this.lateOriginal(m);
+      this.lateOriginal(m) ??
+      this.channelPost(m);
     if (!request || request.doneAt !== undefined) return;
+    request.lastSeen = (m.content ?? "").slice(0, 120);
     const now = Date.now();
     const place = PLACE.exec(m.content ?? "");
     if (place) {
@@ -179,6 +183,20 @@ export class SimLoad {
       request.outcome = /already have/.test(m.content) ? "refused" : "failed";
       if (request.outcome === "failed") request.note = m.content.slice(0, 160);
     }
+  }
+
+  /**
+   * A result posted as a channel message of its own (its interaction's token had expired): the request whose
+   * tag its prompt carries and whose member it mentions, the oldest of those still without an answer.
+   */
+  private channelPost(m: StoredMessage): SimRequest | undefined {
+    if (m.interaction_id) return undefined;
+    const tag = /\b(simv?-\d+)\b/.exec(m.content ?? "")?.[1];
+    if (!tag) return undefined;
+    return this.requests.find(
+      (r) =>
+        r.tag === tag && r.kind !== "pick" && r.doneAt === undefined && m.content.includes(`<@${r.userId}>`),
+    );
   }
 
   /** The original message of an interaction heard before its acknowledgement was recorded. */

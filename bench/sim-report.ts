@@ -128,6 +128,8 @@ function lowerBound(sorted: number[], value: number): number {
 function fairness(inputs: SimInputs, slots: Map<SimRequest, CreateSeen[]>) {
   let most = 0;
   let mostShare = 0;
+  /** The member who held the most, at that sample: their requests as the run saw them (to tell why). */
+  let worst: { at: number; userId: string } | undefined;
   for (const sample of inputs.queue) {
     if (sample.waiting < 20) continue;
     const held = new Map<string, number>();
@@ -138,10 +140,29 @@ function fairness(inputs: SimInputs, slots: Map<SimRequest, CreateSeen[]>) {
       if (waiting > 0) held.set(r.userId, (held.get(r.userId) ?? 0) + waiting);
     }
     const top = Math.max(0, ...held.values());
+    if (top > most) {
+      const userId = [...held].find(([, n]) => n === top)?.[0] as string;
+      worst = { at: sample.at, userId };
+    }
     most = Math.max(most, top);
     mostShare = Math.max(mostShare, top / sample.waiting);
   }
-  return { most, mostShare };
+  const start = inputs.loadStart;
+  const since = (t: number | undefined) => (t === undefined ? null : t - start);
+  const worstRequests = worst
+    ? [...slots]
+        .filter(([r]) => r.userId === worst?.userId)
+        .map(([r, c]) => ({
+          tag: r.tag,
+          sent: since(r.sentAt),
+          ack: since(r.ackAt),
+          done: since(r.doneAt),
+          outcome: r.outcome ?? "lost",
+          creates: c.map((x) => x.at - start),
+          lastSeen: r.lastSeen,
+        }))
+    : [];
+  return { most, mostShare, worst: worst && { at: worst.at - start, requests: worstRequests } };
 }
 
 /** The bot's own overhead per grid: delivered − the end of its slowest prediction's running time. */
@@ -276,6 +297,11 @@ export function simFigures(inputs: SimInputs): { figures: Figure[]; details: Rec
     },
     outcomes: countBy(inputs.requests.map((r) => r.outcome ?? "lost")),
     failedSamples: [...new Set(inputs.requests.flatMap((r) => (r.note ? [r.note] : [])))].slice(0, 5),
+    lostSamples: inputs.requests
+      .filter((r) => r.doneAt === undefined)
+      .slice(0, 10)
+      .map((r) => ({ kind: r.kind, tag: r.tag, ack: r.ackAt !== undefined, lastSeen: r.lastSeen })),
+    mostHeld: fair.worst,
     createsPerMinute,
     otherRequestsPerMinute: otherPerMinute,
     servedMinusTold: {
