@@ -151,12 +151,18 @@ export class SimLoad {
     }
   }
 
-  private heard(m: StoredMessage): void {
-    const request =
+  /** The request a message answers: by its interaction, its original message, or its prompt's tag. */
+  private requestOf(m: StoredMessage): SimRequest | undefined {
+    return (
       (m.interaction_id ? this.byInteraction.get(m.interaction_id) : undefined) ??
       this.byMessage.get(m.id) ??
       this.lateOriginal(m) ??
-      this.channelPost(m);
+      this.channelPost(m)
+    );
+  }
+
+  private heard(m: StoredMessage): void {
+    const request = this.requestOf(m);
     if (!request || request.doneAt !== undefined) return;
     request.lastSeen = (m.content ?? "").slice(0, 120);
     const now = Date.now();

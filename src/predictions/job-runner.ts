@@ -5,7 +5,7 @@ import { setMaxListeners } from "node:events";
 import type { JobState } from "../db/repositories/job-rows.ts";
 import type { Clock } from "../kit/clock.ts";
 import { StorageUnavailableError } from "../kit/errors.ts";
-import { PredictionFailure, recordableFailure } from "../kit/failures.ts";
+import { type PredictionFailure, recordableFailure } from "../kit/failures.ts";
 import { Limiter } from "../kit/limiter.ts";
 import type { Logger } from "../kit/logger.ts";
 import { trace } from "../kit/trace.ts";
@@ -15,6 +15,7 @@ import { awaitOutput, type WaitOptions } from "./await-prediction.ts";
 import { LatencyEstimate } from "./latency.ts";
 import { isDatabaseAway } from "./outage.ts";
 import { PollTicks } from "./poll-ticks.ts";
+import { hasEnded, PredictionStarts } from "./prediction-starts.ts";
 
 export type { JobState };
 
@@ -25,12 +26,6 @@ export interface JobKey {
   kind: JobKind;
   id: string;
 }
-
-/**
- * Prediction ids held by other rows are skipped when a lost create is looked up if they may have been made
- * this long before it was sent (Replicate's list is only searched a little way back from then).
- */
-const HELD_ELSEWHERE_WINDOW_MS = 60 * 60 * 1000;
 
 /** What an image slot and a video do differently; their services build one for a row. */
 export interface PredictionJob<Request> {
@@ -47,8 +42,11 @@ export interface PredictionJob<Request> {
    * unless the create marked sent then is still the row's (it was found never made, and is replaced).
    */
   markCreateSent(at: number, previous?: number): Promise<boolean>;
-  /** Records the prediction id, created or adopted, the moment it is known. */
-  markStarted(started: StartedPrediction): Promise<void>;
+  /**
+   * Records the prediction id, created or adopted, the moment it is known; false when the row has ended or
+   * records another run's prediction already (the first one recorded wins).
+   */
+  markStarted(started: StartedPrediction): Promise<boolean>;
   /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
   heldElsewhere(since: number): Promise<string[]>;
   /** When to give up waiting on the prediction, given the time it starts to be waited on. */
@@ -96,7 +94,7 @@ export const STORING_AT_ONCE = 16;
 export const HISTORY_SIZE = 20;
 
 /** A job's prediction as its run waits on it: created, adopted or recorded before, and when its create left. */
-interface StartedJob {
+export interface StartedJob {
   predictionId: string;
   model: string | null;
   sentAt?: number | undefined;
@@ -130,9 +128,12 @@ export class PredictionJobRunner {
   private readonly latency = new Map<string, LatencyEstimate>();
   /** The fast-poll ticks every wait of this runner joins (the application context's, when it gives them). */
   private readonly ticks: PollTicks;
+  /** How a job's prediction is started, or found again after a stopped run's create. */
+  private readonly starts: PredictionStarts;
 
   constructor(private readonly options: PredictionJobRunnerOptions) {
     this.ticks = options.ticks ?? new PollTicks();
+    this.starts = new PredictionStarts(options.clock);
     // Every prediction being waited on listens for the stop; hundreds at once are expected, not a leak.
     setMaxListeners(0, this.stopping.signal);
   }
@@ -153,8 +154,8 @@ export class PredictionJobRunner {
 
   /**
    * Runs a job to its end: a row with a prediction id is polled, one whose create was sent but never answered
-   * is recovered from the provider (adopted, or failed with the reason), and only a row with neither is
-   * created. Resolves when the row records the end, or when a stop cut the wait short (the row stays open).
+   * is recovered from the provider (adopted, or created once the provider surely never had it), and only a
+   * row with neither is created. Resolves when the row records the end, or when a stop cut the wait short (the row stays open).
    */
   async run<Request>(
     job: PredictionJob<Request>,
@@ -211,7 +212,7 @@ export class PredictionJobRunner {
     const configured = state.model ? this.latencyFor(state.model) : undefined;
     const started: StartedJob = state.predictionId
       ? { predictionId: state.predictionId, model: state.model, sentAt: state.createSentAt ?? undefined }
-      : await this.startOrRecover(job, state, signal);
+      : await this.starts.startOrRecover(job, state, signal);
     const { predictionId } = started;
     record.model = started.model ?? record.model;
     const latency = started.model ? this.latencyFor(started.model) : configured;
@@ -308,71 +309,4 @@ export class PredictionJobRunner {
       (performance.now() - began) / 1000,
     );
   }
-
-  /**
-   * A new prediction for a row that never sent a create; for a row that did, the prediction it made, found
-   * again, or (when the provider is sure it never made one) a new one, created once.
-   */
-  private async startOrRecover<Request>(
-    job: PredictionJob<Request>,
-    state: JobState,
-    signal: AbortSignal,
-    again = false,
-  ): Promise<StartedJob> {
-    const request = await job.request();
-    if (state.createSentAt === null && (await job.markCreateSent(this.options.clock.now()))) {
-      return this.create(job, request, signal);
-    }
-    // A create was sent by a run that stopped before its answer was recorded (or by another runner).
-    const current = await job.state();
-    if (current?.predictionId)
-      return {
-        predictionId: current.predictionId,
-        model: current.model,
-        sentAt: current.createSentAt ?? undefined,
-      };
-    if (hasEnded(current)) throw new PredictionFailure("provider_error", "the job ended while it started");
-    const sentAt = current?.createSentAt ?? state.createSentAt ?? this.options.clock.now();
-    const excluded = await job.heldElsewhere(sentAt - HELD_ELSEWHERE_WINDOW_MS);
-    const found = await job.provider.recover(request, sentAt, excluded, signal);
-    if (found) {
-      await job.markStarted(found);
-      job.log.info(
-        { predictionId: found.predictionId, model: found.model, sentAt },
-        "adopted the prediction of a create sent before the restart",
-      );
-      return { ...found, sentAt };
-    }
-    // Not listed, long enough after it was sent for any create that arrived to be: that create never reached
-    // the provider (its run stopped between the mark and the request). Sent now, by the one run that re-marks it.
-    if (await job.markCreateSent(this.options.clock.now(), sentAt)) {
-      job.log.info({ sentAt }, "a create sent before the restart never arrived; creating it now");
-      return this.create(job, request, signal);
-    }
-    // Another run re-marked it first and is creating it: its prediction is looked for as this one was.
-    const now = await job.state();
-    if (!again && now) return this.startOrRecover(job, now, signal, true);
-    throw new PredictionFailure(
-      "provider_error",
-      `a create was sent before the bot stopped and the ${job.key.kind} service does not list it, nor the one sent again; not created a third time`,
-    );
-  }
-
-  /** Sends the create a row was just marked for, and records its prediction id the moment it is known. */
-  private async create<Request>(
-    job: PredictionJob<Request>,
-    request: Request,
-    signal: AbortSignal,
-  ): Promise<StartedJob> {
-    const sentAt = this.options.clock.now();
-    const started = await job.provider.start(request, signal);
-    await job.markStarted(started);
-    job.log.debug({ predictionId: started.predictionId, model: started.model }, "prediction started");
-    return { ...started, sentAt };
-  }
-}
-
-/** A row that is gone or records its end has nothing left to run. */
-function hasEnded(state: JobState | undefined): boolean {
-  return !state || state.status === "succeeded" || state.status === "failed";
 }

@@ -94,8 +94,8 @@ export class RowJobs<Row> {
 
   /**
    * Runs `attempt` again, with growing pauses, while the database is away (see retryThroughDatabaseOutage), until
-   * the runner stops; `onRetry` hears of each outage met. An attempt again polls the recorded prediction: a job
-   * is never created twice.
+   * the runner stops; `onRetry` hears of each outage met. An attempt again polls the recorded prediction, or
+   * adopts the one this runner created and could not record: a job is not created twice.
    */
   runThroughOutage(
     attempt: (tries: number) => Promise<void>,

@@ -119,14 +119,19 @@ export class ImagesRepo {
     return (await this.withOwner().where("i.id", "=", id).executeTakeFirst()) as ImageWithOwner | undefined;
   }
 
-  /** Records the prediction id the moment it exists: a restart polls it instead of paying again. */
-  async markStarted(id: string, predictionId: string, model: string): Promise<void> {
-    await this.db
+  /**
+   * Records the prediction id the moment it exists: a restart polls it instead of paying again. False when
+   * the row has ended or already records another prediction (two runs' creates: the first one recorded wins).
+   */
+  async markStarted(id: string, predictionId: string, model: string): Promise<boolean> {
+    const result = await this.db
       .updateTable("images")
       .set({ status: "running", predictionId, model })
       .where("id", "=", id)
       .where("status", "in", OPEN)
-      .execute();
+      .where((eb) => eb.or([eb("predictionId", "is", null), eb("predictionId", "=", predictionId)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /**

@@ -165,13 +165,16 @@ export class VideosRepo {
       | undefined;
   }
 
-  async markStarted(id: string, predictionId: string): Promise<void> {
-    await this.db
+  /** As ImagesRepo.markStarted: false when the row has ended or already records another prediction. */
+  async markStarted(id: string, predictionId: string): Promise<boolean> {
+    const result = await this.db
       .updateTable("videos")
       .set({ status: "running", predictionId })
       .where("id", "=", id)
       .where("status", "in", OPEN)
-      .execute();
+      .where((eb) => eb.or([eb("predictionId", "is", null), eb("predictionId", "=", predictionId)]))
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   async markSucceeded(

@@ -94,9 +94,7 @@ export class SlotJobs {
           : {}),
         ...(drawnFrom ? { references: await this.sharedParentImages(generation, drawnFrom) } : {}),
       }),
-      markStarted: async (started) => {
-        await images.markStarted(imageId, started.predictionId, started.model);
-      },
+      markStarted: (started) => images.markStarted(imageId, started.predictionId, started.model),
       deadline: (now) => now + this.deps.timeoutMs,
       store: (_output, data, predictMs) => this.store(imageId, data, predictMs, log, known?.inspected),
       fail: async (failure) => {

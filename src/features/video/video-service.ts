@@ -218,9 +218,7 @@ export class VideoService {
       provider,
       log,
       request: () => this.modelRequest(video),
-      markStarted: async (started) => {
-        await videos.markStarted(videoId, started.predictionId);
-      },
+      markStarted: (started) => videos.markStarted(videoId, started.predictionId),
       deadline: (now) => Math.max(video.createdAt + this.deps.timeoutMs, now + 3 * this.deps.pollMs),
       store: async (output, data) => {
         const stored = await files.writeVideo(videoId, data);
