@@ -113,6 +113,18 @@ async function baseline(
   );
   children.push(bot);
   await sandbox.waitFor(() => sandbox.connected, 60_000, "the single bot to connect");
+  const figure = await oneAtATime(sandbox, guild, url, 400000000000000000n);
+  await bot.stop("SIGTERM");
+  await sandbox.waitFor(() => !sandbox.connected, 20_000, "the single bot to disconnect");
+  return figure;
+}
+
+/**
+ * Own overhead (grid on Discord − the end of its slowest prediction) of 16 count-4 requests sent one at a time
+ * to whatever serves `guild` now, the first left out: it warms the bot up (its latency estimate), as a running
+ * bot is.
+ */
+async function oneAtATime(sandbox: DiscordSandbox, guild: SandboxGuild, url: string, firstUser: bigint) {
   const load = new SimLoad(sandbox, [guild], {
     perMinute: 1,
     minutes: 0,
@@ -122,15 +134,14 @@ async function baseline(
     flooders: 0,
     floodEveryMs: 1,
   });
-  let user = 400000000000000000n;
+  const from = Date.now();
+  let user = firstUser;
   for (let i = 0; i < 16; i++) {
     const request = load.send(guild, String(user++), 4);
-    await sandbox.waitFor(() => request.doneAt !== undefined, 60_000, "a baseline grid");
+    await sandbox.waitFor(() => request.doneAt !== undefined, 60_000, "a grid served alone");
   }
-  await bot.stop("SIGTERM");
-  await sandbox.waitFor(() => !sandbox.connected, 20_000, "the single bot to disconnect");
-  const creates = await adminJson<CreateSeen[]>(url, "/_admin/creates");
-  // The first request warms the bot up (its latency estimate), as a running bot is.
+  load.stop();
+  const creates = (await adminJson<CreateSeen[]>(url, "/_admin/creates")).filter((c) => c.at >= from);
   const overheads = ownOverheads(createsByRequest({ creates, requests: load.requests.slice(1) }));
   return { p50: quantile(overheads, 0.5), p95: quantile(overheads, 0.95) };
 }
@@ -222,6 +233,10 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
   }
   log("fleet up: 2 gateways (shards 0,1 and 2,3), 2 workers");
+  // The same one-at-a-time figure through the fleet before the load: what its architecture adds (a job per
+  // slot and a delivery job, on Redis), apart from what a loaded machine adds.
+  const idle = await oneAtATime(sandbox, guilds[0] as SandboxGuild, replicateUrl, 410000000000000000n);
+  log(`fleet, one request at a time: own overhead p50 ${idle.p50.toFixed(0)} ms, p95 ${idle.p95.toFixed(0)} ms`);
   const queue: SimInputs["queue"] = [];
   const sampler = setInterval(() => {
     predictions
@@ -272,6 +287,7 @@ async function main() {
     statusBudgetPerMinute: STATUS_PER_MINUTE,
     maxRunningPerUser: 1,
     baseline: base,
+    fleetAlone: idle,
   };
   const { figures, details } = simFigures(inputs);
   stopping = true;
