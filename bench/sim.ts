@@ -236,7 +236,9 @@ async function main() {
   // The same one-at-a-time figure through the fleet before the load: what its architecture adds (a job per
   // slot and a delivery job, on Redis), apart from what a loaded machine adds.
   const idle = await oneAtATime(sandbox, guilds[0] as SandboxGuild, replicateUrl, 410000000000000000n);
-  log(`fleet, one request at a time: own overhead p50 ${idle.p50.toFixed(0)} ms, p95 ${idle.p95.toFixed(0)} ms`);
+  log(
+    `fleet, one request at a time: own overhead p50 ${idle.p50.toFixed(0)} ms, p95 ${idle.p95.toFixed(0)} ms`,
+  );
   const queue: SimInputs["queue"] = [];
   const sampler = setInterval(() => {
     predictions
