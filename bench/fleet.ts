@@ -13,6 +13,7 @@ import { DiscordSandbox, type SandboxInteraction, type StoredMessage } from "../
 import { removeKeys } from "../test/support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { startEngine } from "./engine.ts";
+import { spawnFakeReplicate } from "./fake-replicate-spawn.ts";
 import { quantile } from "./stats.ts";
 
 const argAfter = (flag: string) => process.argv[process.argv.indexOf(flag) + 1];
@@ -82,12 +83,10 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const engine = await startEngine("postgres", ADMIN_URL);
-  const fake = spawnScript("bench/fake-replicate-process.ts", {
+  const { process: fake, url: replicateUrl } = await spawnFakeReplicate({
     BENCH_LATENCY_MS: String(LATENCY_MS),
     BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN,
   });
-  await fake.printed("\n", 60_000);
-  const { url: replicateUrl } = JSON.parse(fake.stdout().split("\n")[0] ?? "") as { url: string };
   const sandbox = await DiscordSandbox.start({ token: TOKEN });
   sandbox.setMaxListeners(0);
   await deployCommands({ token: TOKEN, apiUrl: sandbox.apiUrl, guildId: sandbox.guild.id });

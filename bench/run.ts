@@ -24,6 +24,7 @@ import {
 import { compareResults, type Figure, poolResults } from "./compare.ts";
 import { cpuMeter, processCpuMs } from "./cpu.ts";
 import { type BenchEngine, startEngine } from "./engine.ts";
+import { type FakeReplicateProcess, spawnFakeReplicate } from "./fake-replicate-spawn.ts";
 import { median, quantile } from "./stats.ts";
 import { texturedNoise } from "./textured-noise.ts";
 
@@ -76,23 +77,12 @@ interface Probe {
   peakRssBytes: number;
 }
 
-async function startFakeReplicate(): Promise<{
-  process: ScriptProcess;
-  url: string;
-  origin: string;
-  imageBytes: number;
-}> {
-  const fake = spawnScript("bench/fake-replicate-process.ts", {
+function startFakeReplicate(): Promise<FakeReplicateProcess> {
+  return spawnFakeReplicate({
     BENCH_LATENCY_MS: String(LATENCY_MS),
     BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN,
     ...(process.env.BENCH_JITTER ? { BENCH_JITTER: process.env.BENCH_JITTER } : {}),
   });
-  await fake.printed("\n", 60_000);
-  const { url, imageBytes } = JSON.parse(fake.stdout().split("\n")[0] ?? "") as {
-    url: string;
-    imageBytes: number;
-  };
-  return { process: fake, url, origin: new URL(url).origin, imageBytes };
 }
 
 class BotProcess {

@@ -118,9 +118,12 @@ function placeFigures(inputs: SimInputs, slots: Map<SimRequest, CreateSeen[]>) {
       etaErrors.push(Math.abs(place.waitMs - real) / real);
       etaRatios.push(place.waitMs / real);
     }
-    // Sent a second or more after this one was shown its place, yet started a turn or more before it.
-    if (bySent.some(([o, at]) => o.sentAt > place.at + 1000 && at < first - TURN.duration)) overtaken++;
-    if (bySent.some(([o, at]) => o.sentAt > place.at + 1000 && at < first)) sameTurn++;
+    // The earliest start of a request sent a second or more after this one was shown its place: before this
+    // one's by a turn or more is overtaking it; by less, the same turn.
+    let earliestLater = Number.POSITIVE_INFINITY;
+    for (const [o, at] of bySent) if (o.sentAt > place.at + 1000) earliestLater = Math.min(earliestLater, at);
+    if (earliestLater < first - TURN.duration) overtaken++;
+    else if (earliestLater < first) sameTurn++;
   }
   return { placed: placed.length, servedMinusTold, honest, etaErrors, etaRatios, overtaken, sameTurn };
 }

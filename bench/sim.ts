@@ -21,6 +21,7 @@ import { freePort } from "../test/support/ports.ts";
 import { removeKeys } from "../test/support/redis.ts";
 import { type ScriptProcess, spawnScript } from "../test/support/spawn.ts";
 import { startEngine } from "./engine.ts";
+import { spawnFakeReplicate } from "./fake-replicate-spawn.ts";
 import { SimLoad } from "./sim-load.ts";
 import {
   type CreateSeen,
@@ -191,15 +192,13 @@ async function main() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const engine = await startEngine("postgres", ADMIN_URL);
-  const fake = spawnScript("bench/fake-replicate-process.ts", {
+  const { process: fake, url: replicateUrl } = await spawnFakeReplicate({
     BENCH_LATENCY_MS: String(LATENCY_MS),
     BENCH_REPLICATE_TOKEN: REPLICATE_TOKEN,
     BENCH_ACCOUNT_LIMITS: "1",
     BENCH_OUTPUT_SIZE: String(OUTPUT_SIZE),
   });
   children.push(fake);
-  await fake.printed("\n", 60_000);
-  const { url: replicateUrl } = JSON.parse(fake.stdout().split("\n")[0] ?? "") as { url: string };
   const guilds = Array.from({ length: GUILDS }, (_, i) =>
     guildOnShard(i % SHARDS, SHARDS, `Server ${i + 1}`),
   );

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { SandboxUser, StoredMessage } from "../../src/sandbox/server.ts";
 import { ALICE, buttons, e2eSuite, type Harness } from "../support/bot-harness.ts";
+import { expectGermanGrid } from "../support/german-grid.ts";
 
 const suite = e2eSuite("locale");
 
@@ -17,25 +18,6 @@ async function germanGrid(h: Harness, description: string, user: SandboxUser): P
   const grid = await h.settledReply(i, (m) => buttons(m).some((b) => b.label === "Neu erzeugen"));
   await h.delivered((await h.generationOf(grid)).generation.id);
   return grid;
-}
-
-/** What every grid of a German server says, in German, whoever asked. */
-function expectGermanGrid(grid: StoredMessage, user: SandboxUser, description: string): void {
-  expect(grid.visible_to).toBeUndefined();
-  expect(grid.content).toContain(`“${description}” für <@${user.id}> · 1:1 ·`);
-  expect(grid.content).toContain("Wähle deine Referenz mit den Schaltflächen 1, 2.");
-  expect(buttons(grid).map((b) => b.label)).toEqual([
-    "1",
-    "2",
-    "Variieren 1",
-    "Variieren 2",
-    "Neu erzeugen",
-    "Remix",
-  ]);
-  expect(grid.attachments.map((a) => a.description)).toEqual([
-    `Bild 1: ${description}`,
-    `Bild 2: ${description}`,
-  ]);
 }
 
 describe("a member's language and the server's", () => {

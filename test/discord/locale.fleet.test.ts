@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { SandboxUser } from "../../src/sandbox/server.ts";
 import { cleanUpAfterEach, generationIdOf, setup, start } from "../app/fleet-rig.ts";
 import { buttons } from "../support/bot-harness.ts";
+import { expectGermanGrid } from "../support/german-grid.ts";
 
 cleanUpAfterEach();
 
@@ -31,20 +32,7 @@ describe("a worker delivering a grid", () => {
       30_000,
       "the worker's grid, in German",
     );
-    expect(grid.content).toContain(`“a fleet fox” für <@${YUKI.id}> · 1:1 ·`);
-    expect(grid.content).toContain("Wähle deine Referenz mit den Schaltflächen 1, 2.");
-    expect(buttons(grid).map((b) => b.label)).toEqual([
-      "1",
-      "2",
-      "Variieren 1",
-      "Variieren 2",
-      "Neu erzeugen",
-      "Remix",
-    ]);
-    expect(grid.attachments.map((a) => a.description)).toEqual([
-      "Bild 1: a fleet fox",
-      "Bild 2: a fleet fox",
-    ]);
+    expectGermanGrid(grid, YUKI, "a fleet fox");
     const row = await store.repos.generations.get(generationIdOf(grid));
     expect([row?.locale, row?.publicLocale]).toEqual(["ja", "de"]);
     // The worker drew and delivered it; the gateway only took the command.
