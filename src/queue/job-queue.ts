@@ -43,7 +43,7 @@ const PLACES_FRESH_MS = 250;
 export interface QueuedWork {
   kind: JobKind | "generation";
   id: string;
-  /** The interaction's `attachment_size_limit`, for the delivery; undefined after a restart re-enqueued it. */
+  /** The interaction's `attachment_size_limit`, for the grid; undefined after a restart re-enqueued it. */
   uploadLimit?: number | undefined;
   /** Set while the job is put off by a storage outage: when the outage was first met, and how often since. */
   outage?: { since: number; times: number };
@@ -211,7 +211,7 @@ export class SharedJobQueue {
       data: parent,
       opts: { jobId: jobIdOf(parent), ...this.jobOptions() },
       children: imageIds.map((id) => {
-        const work: QueuedWork = { kind: "image", id };
+        const work: QueuedWork = { kind: "image", id, uploadLimit };
         return {
           name: "image",
           queueName: PREDICTIONS,

@@ -4,9 +4,11 @@
 import type { REST } from "discord.js";
 import type { GenerationRow } from "../../db/repositories/generations-repo.ts";
 import type { AppContext } from "../../features/context.ts";
+import type { LandedListener } from "../../features/generation/generation-view.ts";
 import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
-import type { JobHandlers } from "../../queue/job-queue.ts";
+import { EarlyGrids } from "../../queue/early-grids.ts";
+import type { HandlerOutcome, JobHandlers, QueuedWork } from "../../queue/job-queue.ts";
 import { MissingRowError } from "../../queue/queue-errors.ts";
 import { perImageBudget } from "../replies/attachments.ts";
 import { GenerationReply } from "../replies/generation-reply.ts";
@@ -26,25 +28,80 @@ function tokenLive(ctx: AppContext, row: GenerationRow): boolean {
   return !!row.interactionToken && ctx.clock.now() - row.createdAt < INTERACTION_TOKEN_TTL_MS - 60_000;
 }
 
+/**
+ * The grid sent by the worker whose slot's image is the generation's last, while that image is stored (see
+ * queued-slot.ts): the delivery job that runs once every slot's job has ended finds it standing (EarlyGrids)
+ * and only records it, unless a slot's progress edit may have replaced it since.
+ */
+function earlyGrid(ctx: AppContext, rest: REST, grids: EarlyGrids, work: QueuedWork, log: Logger) {
+  const early = {
+    sent: false,
+    /** The grid's send, once it began: the slot's job ends after it, so the delivery job never overtakes it. */
+    sending: undefined as Promise<void> | undefined,
+    onLanded: undefined as unknown as LandedListener,
+  };
+  early.onLanded = (view) => {
+    const g = view.generation;
+    const gLog = log.child({ generationId: g.id });
+    const budget = perImageBudget(work.uploadLimit, g.requested);
+    const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
+    early.sending = inLocales(rowLocales(g), async () => {
+      await grids.sending(g.id);
+      const shown = await reply.onLanded(view);
+      if (shown === undefined) return;
+      early.sent = true;
+      await grids.shown(g.id, shown);
+      gLog.debug("grid sent while the last image is stored");
+    }).catch((err: unknown) => gLog.warn({ err }, "the early grid was not recorded; the delivery sends it"));
+    return early.sending;
+  };
+  return early;
+}
+
+/**
+ * One slot's job: the grid when its image is the generation's last, otherwise a progress edit saying how far the
+ * generation got.
+ */
+async function runSlot(
+  ctx: AppContext,
+  rest: REST,
+  grids: EarlyGrids | undefined,
+  work: QueuedWork,
+  log: Logger,
+): Promise<HandlerOutcome> {
+  const early = grids && earlyGrid(ctx, rest, grids, work, log);
+  const ran = await ctx.generation.runQueuedSlot(work.id, log, early?.onLanded);
+  if (ran === "missing") throw new MissingRowError(`image ${work.id}`);
+  await early?.sending;
+  if (ctx.generation.stopped) return "stopped";
+  if (early?.sent) return "done";
+  const image = await ctx.references.imageRow(work.id);
+  const view = image && (await ctx.generation.view(image.generationId));
+  if (!view) return "done";
+  const gId = view.generation.id;
+  // A job run again (its worker died, or the mark below failed) may have edited the progress before.
+  if (ran === "ended") await grids?.progressEdited(gId);
+  // The last slot's news is the grid; the others say how far it got, unless the grid is already on its way.
+  // Only through the interaction's reply: a channel message per slot would be noise.
+  if (view.images.some(isOpen) && tokenLive(ctx, view.generation) && !(await grids?.setOut(gId))) {
+    const slotLog = log.child({ generationId: gId, imageId: work.id });
+    const progress = inLocales(rowLocales(view.generation), () => renderProgress(view));
+    await targetFor(ctx, rest, view.generation, slotLog)
+      .edit({ ...progress, files: [] })
+      .catch((err: unknown) => slotLog.warn({ err }, "progress edit failed"));
+    // Answered (or lost on the way): a grid sent early before it may no longer show. A mark that fails
+    // fails the job, and its next attempt marks again (above).
+    await grids?.progressEdited(gId);
+  }
+  return "done";
+}
+
 /** What a worker runs: a slot, a generation's delivery once its slots have ended, a video. */
 export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
+  const grids =
+    ctx.jobs && ctx.config.queue ? new EarlyGrids(ctx.jobs.redis, ctx.config.queue.prefix) : undefined;
   return {
-    async image(work, log) {
-      if (!(await ctx.generation.runQueuedSlot(work.id, log))) throw new MissingRowError(`image ${work.id}`);
-      if (ctx.generation.stopped) return "stopped";
-      const image = await ctx.references.imageRow(work.id);
-      const view = image && (await ctx.generation.view(image.generationId));
-      // The last slot's news is the grid, which the delivery job posts; the others say how far it got. Only
-      // through the interaction's reply: a channel message per slot would be noise.
-      if (view?.images.some(isOpen) && tokenLive(ctx, view.generation)) {
-        const slotLog = log.child({ generationId: view.generation.id, imageId: work.id });
-        const progress = inLocales(rowLocales(view.generation), () => renderProgress(view));
-        await targetFor(ctx, rest, view.generation, slotLog)
-          .edit({ ...progress, files: [] })
-          .catch((err: unknown) => slotLog.warn({ err }, "progress edit failed"));
-      }
-      return "done";
-    },
+    image: (work, log) => runSlot(ctx, rest, grids, work, log),
 
     async generation(work, log) {
       await ctx.generation.settle(work.id);
@@ -55,9 +112,12 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       const gLog = log.child({ generationId: g.id });
       const budget = perImageBudget(work.uploadLimit, g.requested);
       const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
+      const standing = await grids?.standing(g.id);
+      if (standing) reply.assumeShown(standing);
       // A slot whose job failed for good (its store was down through every attempt) is still open: the
       // reply says the rest comes later, and the next start enqueues it again.
       await inLocales(rowLocales(g), () => reply.finish(view));
+      await grids?.forget(g.id);
       return "done";
     },
 

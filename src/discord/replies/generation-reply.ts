@@ -1,6 +1,7 @@
 // Keeps a generation's Discord message up to date: progress as images land (each image uploaded once, as it
 // lands, within the edits' burst budget), then the grid with its buttons, sent while the last image is stored.
 // Used live and for generations resumed after a restart.
+import { createHash } from "node:crypto";
 import type { ImageRow } from "../../db/repositories/images-repo.ts";
 import type { AppContext } from "../../features/context.ts";
 import type { GenerationView } from "../../features/generation/generation-view.ts";
@@ -83,7 +84,7 @@ export class GenerationReply {
    * a moment before the last image's row is recorded; a pick of an image not recorded yet is refused with "try
    * again". `finish` then shows what was recorded, and sends nothing more when that is what the grid shows.
    */
-  readonly onLanded = (view: GenerationView): Promise<unknown> => {
+  readonly onLanded = (view: GenerationView): Promise<string | undefined> => {
     this.early ??= this.sendEarly(view).catch((err: unknown) => {
       this.log.warn({ err, generationId: view.generation.id }, "the grid could not be sent early");
       return undefined;
@@ -101,6 +102,14 @@ export class GenerationReply {
     const shown = await this.show(view, message);
     trace("grid.sent", { generationId: view.generation.id });
     return shown;
+  }
+
+  /**
+   * A grid another process sent early (a fleet's slot worker; see EarlyGrids), showing `shown` (see shownAs):
+   * `finish` takes it as this reply's own early grid, and sends nothing more when it still shows what it should.
+   */
+  assumeShown(shown: string): void {
+    this.early ??= Promise.resolve(shown);
   }
 
   /** Shows the generation's place in the fleet's queue (shared queue: its slots wait for any worker). */
@@ -183,10 +192,11 @@ export class GenerationReply {
       .map((i) => this.fileFor(i, view.generation.prompt, sheetViewName(view.generation.params, i.slot)));
   }
 
-  /** What tells two messages of this reply apart: their text, buttons and files. */
+  /** What tells two messages of this reply apart: a digest of their text, buttons and files. */
   private shownAs(view: GenerationView, message: RenderedMessage): string {
     const files = this.filesOf(view).map((f) => f.name);
-    return JSON.stringify([message.content, message.components ?? [], files]);
+    const shown = JSON.stringify([message.content, message.components ?? [], files]);
+    return createHash("sha256").update(shown).digest("base64url");
   }
 
   /** Edits the message to `message` with `view`'s images; says what it showed (see shownAs). */

@@ -28,6 +28,7 @@ import {
   type LandedListener,
   type ProgressListener,
 } from "./generation-view.ts";
+import { type QueuedSlotRun, runQueuedSlot } from "./queued-slot.ts";
 import { SettlingRuns, STORED_WAIT_MS } from "./settling-runs.ts";
 import { SlotJobs } from "./slot-jobs.ts";
 import { type StudioAction, studioParams } from "./studio.ts";
@@ -284,13 +285,12 @@ export class GenerationService {
 
   /**
    * Runs one slot's prediction job to its end, as a queue's worker does (the queue, not this process, decides
-   * how many run at once). A slot that already ended is left as it is; false when there is no such slot.
+   * how many run at once). A slot that already ended is left as it is. With `onLanded`, the grid is told from
+   * here when this slot's image is the last one (see queued-slot.ts).
    */
-  async runQueuedSlot(imageId: string, log?: Logger): Promise<boolean> {
-    const job = await this.slots.slotJob(imageId, log);
-    if (!job) return false;
-    await this.jobs.run(job);
-    return true;
+  runQueuedSlot(imageId: string, log?: Logger, onLanded?: LandedListener): Promise<QueuedSlotRun> {
+    const { images, generations } = this.deps;
+    return runQueuedSlot({ ...this.runDeps, images, generations }, imageId, log, onLanded);
   }
 
   /**

@@ -15,7 +15,7 @@ import type { SettlingRuns } from "./settling-runs.ts";
  * meanwhile waits for the row (whenStored), and a crash meanwhile leaves the slot to be stored again from its
  * recorded prediction at the next start.
  */
-const GRID_HOLD_MS = 1_000;
+export const GRID_HOLD_MS = 1_000;
 
 export interface GridHoldDeps {
   jobs: Pick<RowJobs<GenerationRow>, "stopped" | "signal" | "storingContended">;
