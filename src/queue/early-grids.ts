@@ -1,10 +1,13 @@
 // What the fleet knows of a grid a slot's worker sent early (queued-slot.ts), so the generation's delivery job
 // need not send it again: one key per generation, for an hour. Its values:
-//   `sending`        the grid is on its way (or its worker died on the way: then it is sent again);
+//   `sending`        a grid is on its way (or its worker died on the way: the delivery job then sends it);
 //   `shown:<digest>` the grid reached Discord, showing what the digest names (GenerationReply's shownAs);
-//   `overwritten`    another slot's progress edit may have reached Discord after the grid and replaced it.
-// A progress edit marks the key `overwritten` after it was answered, and only where the key exists: an edit
-// that reached Discord after the grid had set `sending` first, so it is always seen. The delivery job trusts
+//   `overwritten`    a progress edit (a slot's, or the gateway's queue place) may have reached Discord after the
+//                    grid and replaced it.
+// Only one grid sets out early: `sending` is taken only where there is no key. A progress edit is not sent
+// where there is a key, and marks the key `overwritten` once it was answered, only where the key exists: an
+// edit that reached Discord after the grid was answered after the grid set out, so its mark finds the key
+// (until the delivery job, which runs after every slot's job has ended, forgets it). The delivery job trusts
 // only `shown:`; a key Redis lost means the grid is sent again, never that it is thought shown.
 import type { Redis } from "ioredis";
 
@@ -28,9 +31,13 @@ export class EarlyGrids {
     return `${this.prefix}:early-grid:${generationId}`;
   }
 
-  /** Before the grid is sent: from now on, every progress edit that is answered marks it overwritten. */
-  async sending(generationId: string): Promise<void> {
-    await this.redis.set(this.key(generationId), SENDING, "PX", TTL_MS);
+  /**
+   * Before the grid is sent: true when this sender is the one, and from now on every progress edit that is
+   * answered marks it overwritten. False where a key stands already (another grid set out, or a progress edit
+   * was marked): the delivery job sends the grid then.
+   */
+  async sending(generationId: string): Promise<boolean> {
+    return (await this.redis.set(this.key(generationId), SENDING, "PX", TTL_MS, "NX")) === "OK";
   }
 
   /** The grid reached Discord showing `shown`; kept only if no progress edit was answered since `sending`. */

@@ -15,6 +15,7 @@ import type { JobKind } from "../predictions/job-runner.ts";
 import { outageOutlasted, outagePauseMs } from "../predictions/outage.ts";
 import { createRateWindows, sustainedPerSecond } from "./create-rate.ts";
 import { DrainRate } from "./drain-rate.ts";
+import { EarlyGrids } from "./early-grids.ts";
 import { MissingRowError, QueueUnavailableError } from "./queue-errors.ts";
 
 const require = createRequire(import.meta.url);
@@ -86,6 +87,8 @@ export class SharedJobQueue {
   private places: { at: number; ids: Promise<string[]> } | undefined;
   /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
   private readonly pace: DrainRate;
+  /** What the fleet knows of each grid a slot's worker sent (see early-grids.ts). */
+  readonly earlyGrids: EarlyGrids;
 
   private constructor(
     private readonly settings: SharedQueueSettings,
@@ -95,6 +98,7 @@ export class SharedJobQueue {
   ) {
     const opts = { connection: redis, prefix: settings.prefix };
     this.pace = new DrainRate(sustainedPerSecond(settings.createsPerMinute));
+    this.earlyGrids = new EarlyGrids(redis, settings.prefix);
     this.predictions = new (bullmq().Queue)(PREDICTIONS, opts);
     this.deliveries = new (bullmq().Queue)(DELIVERIES, opts);
     this.flows = new (bullmq().FlowProducer)(opts);

@@ -8,13 +8,13 @@ import { describe, expect, it } from "vitest";
 import type { DataStore } from "../../src/db/data-store.ts";
 import { EarlyGrids } from "../../src/queue/early-grids.ts";
 import type { DiscordSandbox, SandboxInteraction } from "../../src/sandbox/server.ts";
-import { ALICE, buttons } from "../support/bot-harness.ts";
+import { ALICE, buttons, eventually } from "../support/bot-harness.ts";
 import { TEST_REDIS_URL } from "../support/redis.ts";
 import { cleanUpAfterEach, finalGrid, generationIdOf, output, setup, start } from "./fleet-rig.ts";
 
 cleanUpAfterEach();
 
-const SENT_EARLY = /grid sent while the last image is stored/;
+const SENT_EARLY = /grid sent by the slot that ended the generation/;
 
 /** A gateway and two workers with the delivery jobs held, and a /character of `count` images asked. */
 async function heldFleet(count: number) {
@@ -44,8 +44,8 @@ function earlyGrid(s: DiscordSandbox, asked: SandboxInteraction) {
   });
 }
 
-function delivered(s: DiscordSandbox, store: DataStore, generationId: string) {
-  return s.waitFor(
+function delivered(store: DataStore, generationId: string) {
+  return eventually(
     async () => ((await store.repos.generations.get(generationId))?.deliveredAt ?? null) !== null,
     30_000,
     "the delivery to be recorded",
@@ -61,9 +61,15 @@ describe("the grid from the worker whose slot ends the generation", () => {
       expect(grid.attachments).toHaveLength(1);
       expect(buttons(grid).map((b) => b.label)).toContain("Regenerate");
       expect((await store.repos.generations.get(generationId))?.deliveredAt).toBeNull();
+      // Settled by the slot's worker, before the delivery job: Regenerate pressed now is not refused as running.
+      await eventually(
+        async () => (await store.repos.generations.get(generationId))?.status === "succeeded",
+        10_000,
+        "the generation to be settled",
+      );
       const uploaded = grid.attachments.map((a) => a.id);
       await deliveries.resume();
-      await delivered(s, store, generationId);
+      await delivered(store, generationId);
       // The same attachment: the delivery job uploaded nothing again.
       expect(s.original(asked)?.attachments.map((a) => a.id)).toEqual(uploaded);
       expect(output()).toMatch(SENT_EARLY);
@@ -82,7 +88,7 @@ describe("the grid from the worker whose slot ends the generation", () => {
       await new EarlyGrids(redis, prefix).progressEdited(generationId);
       expect(s.original(asked)?.attachments).toHaveLength(0);
       await deliveries.resume();
-      await delivered(s, store, generationId);
+      await delivered(store, generationId);
       const again = await finalGrid(s, asked, 10_000);
       expect(again.attachments).toHaveLength(1);
     } finally {
@@ -99,7 +105,7 @@ describe("the grid from the worker whose slot ends the generation", () => {
       await deliveries.resume();
       const grid = await finalGrid(s, asked, 30_000);
       expect(grid.attachments).toHaveLength(4);
-      await delivered(s, store, generationIdOf(grid));
+      await delivered(store, generationIdOf(grid));
       expect(f.creates).toHaveLength(4);
     } finally {
       await close();

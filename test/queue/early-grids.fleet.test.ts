@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe("EarlyGrids", () => {
   it("stands for the grid that reached Discord, until the delivery forgets it", async () => {
-    await grids.sending("g1");
+    expect(await grids.sending("g1")).toBe(true);
     expect(await grids.standing("g1")).toBeUndefined();
     await grids.shown("g1", "digest-1");
     expect(await grids.standing("g1")).toBe("digest-1");
@@ -39,13 +39,18 @@ describe("EarlyGrids", () => {
     expect(await grids.standing("after")).toBeUndefined();
   });
 
-  it("stands for a grid sent again after an earlier progress edit, and never for one that did not arrive", async () => {
-    // A progress edit answered before the grid set out cannot replace it.
-    await grids.sending("again");
-    await grids.progressEdited("again");
-    await grids.sending("again");
-    await grids.shown("again", "digest-2");
-    expect(await grids.standing("again")).toBe("digest-2");
+  it("lets one grid set out, none after a progress edit was marked, and stands for none that did not arrive", async () => {
+    expect(await grids.sending("one")).toBe(true);
+    // A second slot's worker that also saw every slot ended does not send the grid again.
+    expect(await grids.sending("one")).toBe(false);
+    await grids.shown("one", "digest-1");
+    expect(await grids.standing("one")).toBe("digest-1");
+    // Once a progress edit was marked, no grid sets out early: the delivery job sends it.
+    await grids.sending("marked");
+    await grids.progressEdited("marked");
+    expect(await grids.sending("marked")).toBe(false);
+    await grids.shown("marked", "digest-2");
+    expect(await grids.standing("marked")).toBeUndefined();
     // A worker that died on the way left `sending`: the delivery job sends the grid itself.
     await grids.sending("died");
     expect(await grids.standing("died")).toBeUndefined();

@@ -43,7 +43,20 @@ export async function enqueueGeneration(
     (code, message) => ctx.generation.giveUp(view.generation.id, code, message),
   );
   const ids = open.map((i) => jobIdOf({ kind: "image", id: i.id }));
-  await showQueuePlace(ctx, jobs, ids, show);
+  // A place read a moment ago may be shown after the slots ran and a worker sent the grid (slots that failed
+  // at once): none is shown once a grid set out, and one answered is marked, as a slot's progress edit is.
+  const id = view.generation.id;
+  await showQueuePlace(ctx, jobs, ids, {
+    createdAt: show.createdAt,
+    show: async (ahead, waitMs) => {
+      if (await jobs.earlyGrids.setOut(id)) return;
+      try {
+        await show.show(ahead, waitMs);
+      } finally {
+        await jobs.earlyGrids.progressEdited(id);
+      }
+    },
+  });
 }
 
 /** Enqueues a recorded video, and shows its place in the fleet's queue while it waits. */

@@ -7,7 +7,7 @@ import type { AppContext } from "../../features/context.ts";
 import type { LandedListener } from "../../features/generation/generation-view.ts";
 import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
-import { EarlyGrids } from "../../queue/early-grids.ts";
+import type { EarlyGrids } from "../../queue/early-grids.ts";
 import type { HandlerOutcome, JobHandlers, QueuedWork } from "../../queue/job-queue.ts";
 import { MissingRowError } from "../../queue/queue-errors.ts";
 import { perImageBudget } from "../replies/attachments.ts";
@@ -29,29 +29,32 @@ function tokenLive(ctx: AppContext, row: GenerationRow): boolean {
 }
 
 /**
- * The grid sent by the worker whose slot's image is the generation's last, while that image is stored (see
- * queued-slot.ts): the delivery job that runs once every slot's job has ended finds it standing (EarlyGrids)
- * and only records it, unless a slot's progress edit may have replaced it since.
+ * The grid sent by the worker whose slot ends the generation, while its image is stored or once its slot is
+ * recorded (see queued-slot.ts): the delivery job that runs once every slot's job has ended finds it standing
+ * (EarlyGrids) and only records it, unless it may have been replaced since. Only through the interaction's
+ * reply: once the token is near its end the result becomes a channel message, which only the delivery job posts.
  */
 function earlyGrid(ctx: AppContext, rest: REST, grids: EarlyGrids, work: QueuedWork, log: Logger) {
   const early = {
-    sent: false,
+    /** The generation whose grid went out from here. */
+    sent: undefined as string | undefined,
     /** The grid's send, once it began: the slot's job ends after it, so the delivery job never overtakes it. */
     sending: undefined as Promise<void> | undefined,
     onLanded: undefined as unknown as LandedListener,
   };
   early.onLanded = (view) => {
     const g = view.generation;
+    if (!tokenLive(ctx, g)) return undefined;
     const gLog = log.child({ generationId: g.id });
     const budget = perImageBudget(work.uploadLimit, g.requested);
     const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
     early.sending = inLocales(rowLocales(g), async () => {
-      await grids.sending(g.id);
+      if (!(await grids.sending(g.id))) return;
       const shown = await reply.onLanded(view);
       if (shown === undefined) return;
-      early.sent = true;
+      early.sent = g.id;
       await grids.shown(g.id, shown);
-      gLog.debug("grid sent while the last image is stored");
+      gLog.debug("grid sent by the slot that ended the generation");
     }).catch((err: unknown) => gLog.warn({ err }, "the early grid was not recorded; the delivery sends it"));
     return early.sending;
   };
@@ -74,14 +77,19 @@ async function runSlot(
   if (ran === "missing") throw new MissingRowError(`image ${work.id}`);
   await early?.sending;
   if (ctx.generation.stopped) return "stopped";
-  if (early?.sent) return "done";
+  if (early?.sent) {
+    // The slot is recorded: the generation no longer counts as running, for a press on the grid (Regenerate
+    // under the running cap) that comes before the delivery job.
+    await ctx.generation.settle(early.sent);
+    return "done";
+  }
   const image = await ctx.references.imageRow(work.id);
   const view = image && (await ctx.generation.view(image.generationId));
   if (!view) return "done";
   const gId = view.generation.id;
   // A job run again (its worker died, or the mark below failed) may have edited the progress before.
   if (ran === "ended") await grids?.progressEdited(gId);
-  // The last slot's news is the grid; the others say how far it got, unless the grid is already on its way.
+  // The last slot's news is the grid; the others say how far it got, unless a grid already set out.
   // Only through the interaction's reply: a channel message per slot would be noise.
   if (view.images.some(isOpen) && tokenLive(ctx, view.generation) && !(await grids?.setOut(gId))) {
     const slotLog = log.child({ generationId: gId, imageId: work.id });
@@ -98,8 +106,7 @@ async function runSlot(
 
 /** What a worker runs: a slot, a generation's delivery once its slots have ended, a video. */
 export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
-  const grids =
-    ctx.jobs && ctx.config.queue ? new EarlyGrids(ctx.jobs.redis, ctx.config.queue.prefix) : undefined;
+  const grids = ctx.jobs?.earlyGrids;
   return {
     image: (work, log) => runSlot(ctx, rest, grids, work, log),
 
@@ -112,7 +119,9 @@ export function queuedJobHandlers(ctx: AppContext, rest: REST): JobHandlers {
       const gLog = log.child({ generationId: g.id });
       const budget = perImageBudget(work.uploadLimit, g.requested);
       const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
-      const standing = await grids?.standing(g.id);
+      // A grid a slot's worker sent stands only for a generation whose slots have all ended (one left open
+      // makes the reply say the rest comes later).
+      const standing = view.images.some(isOpen) ? undefined : await grids?.standing(g.id);
       if (standing) reply.assumeShown(standing);
       // A slot whose job failed for good (its store was down through every attempt) is still open: the
       // reply says the rest comes later, and the next start enqueues it again.

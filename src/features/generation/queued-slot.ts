@@ -3,7 +3,8 @@
 // - while the slot's image is stored, when the rows say every other slot has ended: its image is sent from
 //   memory, the others read from storage, and the put waits a moment for the grid, as a single process does;
 // - otherwise once the slot is recorded, when the rows say every slot has ended. Of slots recorded at the same
-//   moment, the last one recorded always sees the rest ended (two may both send the grid: the same edit twice).
+//   moment, the last one recorded always sees the rest ended (its read comes after every commit, on the one
+//   primary the fleet writes to); two that both see it are told both, and EarlyGrids lets one of them send.
 import type { GenerationRow, GenerationsRepo } from "../../db/repositories/generations-repo.ts";
 import type { ImageRow, ImagesRepo, StoredFileFacts } from "../../db/repositories/images-repo.ts";
 import { within } from "../../kit/clock.ts";
@@ -46,6 +47,7 @@ export async function runQueuedSlot(
     image,
     generation,
     inspected: (facts) => {
+      if (deps.jobs.stopped) return undefined;
       const grid = tell(facts);
       const { jobs, files } = deps;
       if (!grid || !files.objects.putUploads || jobs.storingContended) return undefined;
@@ -53,10 +55,14 @@ export async function runQueuedSlot(
     },
   });
   if (!job) return "missing";
-  await deps.jobs.run(job);
+  try {
+    await deps.jobs.run(job);
+  } finally {
+    // The grid's send, if it began, ends before the slot's job does: the delivery job never overtakes it.
+    await told;
+  }
   // Not told while stored (another slot was still being stored then): the rows may say so now.
   if (!deps.jobs.stopped && !(told && (await told))) await tell();
-  else await told;
   return "ran";
 }
 
