@@ -16,6 +16,11 @@ afterEach(async () => {
 
 /** This file's connections are told apart by it: other test files share the server. */
 const APPLICATION = `crbot-turns-${process.pid}`;
+/**
+ * Lock names no other test takes: advisory locks hold database-wide, and test files running beside this one
+ * on the same database take `guild:<id>` locks of the sandbox's server ids.
+ */
+const RUN = `${process.pid}${Date.now()}`.slice(-9);
 
 describe("transactions that take the same lock in one process", () => {
   it("wait their turn without a connection: one at a time in the database, the pool free for other queries", async () => {
@@ -41,7 +46,7 @@ describe("transactions that take the same lock in one process", () => {
             spans.push({ start, end: performance.now() });
             order.push(`locked ${i}`);
           },
-          { locks: ["guild:100000000000000001", `user:2000000000000000${String(i).padStart(2, "0")}`] },
+          { locks: [`guild:1${RUN}00000001`, `user:2${RUN}000000${String(i).padStart(2, "0")}`] },
         ),
       );
       // Asked after all twelve: with nine of them waiting inside PostgreSQL, the pool (10) would have a
