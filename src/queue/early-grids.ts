@@ -4,9 +4,10 @@
 //   `shown:<digest>` the grid reached Discord, showing what the digest names (GenerationReply's shownAs);
 //   `overwritten`    a progress edit (a slot's, or the gateway's queue place) may have reached Discord after the
 //                    grid and replaced it.
-// Only one grid sets out early: `sending` is taken only where there is no key. A progress edit is not sent
-// where there is a key, and marks the key `overwritten` once it was answered, only where the key exists: an
-// edit that reached Discord after the grid was answered after the grid set out, so its mark finds the key
+// Only one grid sets out early: `sending` is taken only where there is no key. A slot's progress edit is not
+// sent where there is a key; it and every queue-place edit mark the key `overwritten` once answered, only where
+// the key exists: an edit that reached Discord after the grid was answered after the grid set out, so its mark
+// finds the key
 // (until the delivery job, which runs after every slot's job has ended, forgets it). The delivery job trusts
 // only `shown:`; a key Redis lost means the grid is sent again, never that it is thought shown.
 import type { Redis } from "ioredis";

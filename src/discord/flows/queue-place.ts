@@ -44,12 +44,12 @@ export async function enqueueGeneration(
   );
   const ids = open.map((i) => jobIdOf({ kind: "image", id: i.id }));
   // A place read a moment ago may be shown after the slots ran and a worker sent the grid (slots that failed
-  // at once): none is shown once a grid set out, and one answered is marked, as a slot's progress edit is.
+  // at once): each one answered is marked, as a slot's progress edit is, so the delivery job sends the grid
+  // again. Not looked up before: the place would reach the member a round trip later, with more started.
   const id = view.generation.id;
   await showQueuePlace(ctx, jobs, ids, {
     createdAt: show.createdAt,
     show: async (ahead, waitMs) => {
-      if (await jobs.earlyGrids.setOut(id)) return;
       try {
         await show.show(ahead, waitMs);
       } finally {
