@@ -221,7 +221,8 @@ export class SimLoad {
   private videoHeard(request: SimRequest, m: StoredMessage, now: number): void {
     const text = m.content ?? "";
     if (/elapsed/.test(text) && m.attachments.length === 0) return;
-    if (!text && m.attachments.length === 0) return;
+    // A refusal withdraws the reply through this line first; its reason follows privately.
+    if ((!text || text === "Request not started.") && m.attachments.length === 0) return;
     request.doneAt = now;
     request.outcome =
       m.attachments.length > 0 || /Download/.test(JSON.stringify(m.components))
