@@ -2,12 +2,10 @@
 // enqueue its jobs for whichever worker takes them, and show the member its place in the fleet's queue.
 
 import type { AppContext } from "../../features/context.ts";
-import type { GenerationView } from "../../features/generation/generation-view.ts";
+import { type GenerationView, isOpen } from "../../features/generation/generation-view.ts";
 import { StorageUnavailableError } from "../../kit/errors.ts";
 import { jobIdOf, type SharedJobQueue } from "../../queue/job-queue.ts";
 import { INTERACTION_TOKEN_TTL_MS } from "../replies/reply-target.ts";
-
-const isOpen = (i: { status: string }) => i.status === "pending" || i.status === "running";
 
 /**
  * Shows a waiting request's place and how long it can expect to wait before it starts; `createdAt` is its

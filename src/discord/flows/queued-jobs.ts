@@ -4,7 +4,7 @@
 import type { REST } from "discord.js";
 import type { GenerationRow } from "../../db/repositories/generations-repo.ts";
 import type { AppContext } from "../../features/context.ts";
-import type { LandedListener } from "../../features/generation/generation-view.ts";
+import { isOpen, type LandedListener } from "../../features/generation/generation-view.ts";
 import { inLocales, rowLocales } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
 import type { EarlyGrids } from "../../queue/early-grids.ts";
@@ -15,8 +15,6 @@ import { GenerationReply } from "../replies/generation-reply.ts";
 import { DurableReply, INTERACTION_TOKEN_TTL_MS, type JobOrigin } from "../replies/reply-target.ts";
 import { VideoReply } from "../replies/video-reply.ts";
 import { renderProgress } from "../views/grid.ts";
-
-const isOpen = (i: { status: string }) => i.status === "pending" || i.status === "running";
 
 /** A row's reply target: the gateway acknowledged the interaction before it enqueued the job. */
 function targetFor(ctx: AppContext, rest: REST, row: JobOrigin, log: Logger): DurableReply {
@@ -34,31 +32,35 @@ function tokenLive(ctx: AppContext, row: GenerationRow): boolean {
  * (EarlyGrids) and only records it, unless it may have been replaced since. Only through the interaction's
  * reply: once the token is near its end the result becomes a channel message, which only the delivery job posts.
  */
-function earlyGrid(ctx: AppContext, rest: REST, grids: EarlyGrids, work: QueuedWork, log: Logger) {
-  const early = {
-    /** The generation whose grid went out from here. */
-    sent: undefined as string | undefined,
-    /** The grid's send, once it began: the slot's job ends after it, so the delivery job never overtakes it. */
-    sending: undefined as Promise<void> | undefined,
-    onLanded: undefined as unknown as LandedListener,
-  };
-  early.onLanded = (view) => {
+class EarlyGrid {
+  /** The generation whose grid went out from here. */
+  sent: string | undefined;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly rest: REST,
+    private readonly grids: EarlyGrids,
+    private readonly work: QueuedWork,
+    private readonly log: Logger,
+  ) {}
+
+  /** The grid's send; runQueuedSlot ends the slot's job after it, so the delivery job never overtakes it. */
+  readonly onLanded: LandedListener = (view) => {
+    const { ctx, grids } = this;
     const g = view.generation;
     if (!tokenLive(ctx, g)) return undefined;
-    const gLog = log.child({ generationId: g.id });
-    const budget = perImageBudget(work.uploadLimit, g.requested);
-    const reply = new GenerationReply(g.id, targetFor(ctx, rest, g, gLog), ctx, budget, gLog);
-    early.sending = inLocales(rowLocales(g), async () => {
+    const gLog = this.log.child({ generationId: g.id });
+    const budget = perImageBudget(this.work.uploadLimit, g.requested);
+    const reply = new GenerationReply(g.id, targetFor(ctx, this.rest, g, gLog), ctx, budget, gLog);
+    return inLocales(rowLocales(g), async () => {
       if (!(await grids.sending(g.id))) return;
       const shown = await reply.onLanded(view);
       if (shown === undefined) return;
-      early.sent = g.id;
+      this.sent = g.id;
       await grids.shown(g.id, shown);
       gLog.debug("grid sent by the slot that ended the generation");
     }).catch((err: unknown) => gLog.warn({ err }, "the early grid was not recorded; the delivery sends it"));
-    return early.sending;
   };
-  return early;
 }
 
 /**
@@ -72,10 +74,9 @@ async function runSlot(
   work: QueuedWork,
   log: Logger,
 ): Promise<HandlerOutcome> {
-  const early = grids && earlyGrid(ctx, rest, grids, work, log);
+  const early = grids && new EarlyGrid(ctx, rest, grids, work, log);
   const ran = await ctx.generation.runQueuedSlot(work.id, log, early?.onLanded);
   if (ran === "missing") throw new MissingRowError(`image ${work.id}`);
-  await early?.sending;
   if (ctx.generation.stopped) return "stopped";
   if (early?.sent) {
     // The slot is recorded: the generation no longer counts as running, for a press on the grid (Regenerate
