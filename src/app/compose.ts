@@ -95,6 +95,8 @@ function assemble(
   jobs: SharedJobQueue | undefined,
 ): AppContext {
   const core: ContextCore = { config, logger, clock, data, repos: data.repos, jobs };
+  // A place counts the jobs a worker took whose create has not left: they start before any still waiting.
+  jobs?.places.countTakenBy({ image: data.repos.images.jobs, video: data.repos.videos.jobs });
   const limits = createLimits(core);
   // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a
   // crash interrupted, orphan and temp files) is awaited by startBot before any job can write.

@@ -13,10 +13,10 @@ import type { Logger } from "../kit/logger.ts";
 import type { PredictionEvents } from "../predictions/completions.ts";
 import type { JobKind } from "../predictions/job-runner.ts";
 import { outageOutlasted, outagePauseMs } from "../predictions/outage.ts";
-import { createRateWindows, sustainedPerSecond } from "./create-rate.ts";
-import { DrainRate } from "./drain-rate.ts";
+import { createRateWindows } from "./create-rate.ts";
 import { EarlyGrids } from "./early-grids.ts";
 import { MissingRowError, QueueUnavailableError } from "./queue-errors.ts";
+import { QueuePlaces } from "./queue-places.ts";
 
 const require = createRequire(import.meta.url);
 /**
@@ -37,8 +37,6 @@ const BACKOFF_MS = 1000;
 const DELIVERY_CONCURRENCY = 8; // deliveries are REST edits, not predictions: several at once per worker
 /** How long a stop waits for held jobs to be handed back before it lets their locks lapse instead. */
 const DRAIN_TIMEOUT_MS = 10_000;
-/** How long one read of the wait list answers every waiting request's place. */
-const PLACES_FRESH_MS = 250;
 
 /** What a queued job carries: its row, and the upload limit of the interaction that asked for it. */
 export interface QueuedWork {
@@ -83,10 +81,8 @@ export class SharedJobQueue {
   private workers: Worker[] = [];
   private readonly connections: Redis[] = [];
   private stopping = false;
-  /** The latest read of the wait list, shared by every waiting request's place check. */
-  private places: { at: number; ids: Promise<string[]> } | undefined;
-  /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
-  private readonly pace: DrainRate;
+  /** Each waiting request's place, and the wait it can expect. */
+  readonly places: QueuePlaces;
   /** What the fleet knows of each grid a slot's worker sent (see early-grids.ts). */
   readonly earlyGrids: EarlyGrids;
 
@@ -97,11 +93,11 @@ export class SharedJobQueue {
     private readonly logger: Logger,
   ) {
     const opts = { connection: redis, prefix: settings.prefix };
-    this.pace = new DrainRate(sustainedPerSecond(settings.createsPerMinute));
     this.earlyGrids = new EarlyGrids(redis, settings.prefix);
     this.predictions = new (bullmq().Queue)(PREDICTIONS, opts);
     this.deliveries = new (bullmq().Queue)(DELIVERIES, opts);
     this.flows = new (bullmq().FlowProducer)(opts);
+    this.places = new QueuePlaces(this.predictions, settings.createsPerMinute, logger);
     const heard = (err: Error) => logger.warn({ err }, "job queue error");
     this.predictions.on("error", heard);
     this.deliveries.on("error", heard);
@@ -230,38 +226,6 @@ export class SharedJobQueue {
     const work: QueuedWork = { kind: "video", id: videoId, uploadLimit };
     await this.removeEnded(this.predictions, jobIdOf(work));
     await this.predictions.add("video", work, { jobId: jobIdOf(work), ...this.jobOptions() });
-  }
-
-  /**
-   * How many prediction jobs wait ahead of `jobIds`, fleet-wide, while every one of them still waits;
-   * undefined once any has started (its worker's edits say how far it got) or ended.
-   */
-  async waitingAhead(jobIds: string[]): Promise<number | undefined> {
-    let waiting = await this.waitList(false);
-    // A list read a moment ago may predate these jobs (requests arriving together): one missing is looked
-    // for in a fresh read before it counts as started.
-    if (jobIds.some((id) => !waiting.includes(id))) waiting = await this.waitList(true);
-    const places = jobIds.map((id) => waiting.indexOf(id));
-    return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places);
-  }
-
-  /** How long a job with `ahead` jobs waiting before it can expect to wait, at the last minute's pace. */
-  expectedWaitMs(ahead: number): number {
-    return this.pace.waitMs(ahead);
-  }
-
-  /** The ids waiting in the predictions queue, in order: read at most every PLACES_FRESH_MS unless `fresh`. */
-  private waitList(fresh: boolean): Promise<string[]> {
-    const now = Date.now();
-    if (fresh || !this.places || now - this.places.at > PLACES_FRESH_MS) {
-      const ids = this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
-      const observed = ids.then((read) => {
-        this.pace.observe(read, now);
-        return read;
-      });
-      this.places = { at: now, ids: observed };
-    }
-    return this.places.ids;
   }
 
   /** Starts taking jobs in this process: prediction jobs up to the global cap, deliveries beside them. */

@@ -48,6 +48,23 @@ export class JobRows {
     return result.numUpdatedRows > 0n;
   }
 
+  /**
+   * How many of `ids` are open with no create sent yet: jobs a worker took whose create has not left, which
+   * start before any job still waiting (see queue-places.ts).
+   */
+  async countUnsent(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const row = await this.db
+      .selectFrom(this.table)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("id", "in", ids)
+      .where("status", "in", ["pending", "running"])
+      .where("predictionId", "is", null)
+      .where("createSentAt", "is", null)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Prediction ids other rows hold that may have been created since `since`: never adopted for this row. */
   async predictionIdsHeldElsewhere(id: string, since: number): Promise<string[]> {
     const rows = await this.db

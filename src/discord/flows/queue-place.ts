@@ -118,11 +118,11 @@ async function showQueuePlace(
   const deadline = display.createdAt + INTERACTION_TOKEN_TTL_MS - PLACE_MARGIN_MS;
   try {
     for (;;) {
-      const ahead = await jobs.waitingAhead(jobIds);
+      const ahead = await jobs.places.ahead(jobIds);
       if (ahead === undefined || Date.now() > deadline) return;
       if (ahead !== shown && ahead > 0) {
         shown = ahead;
-        await display.show(ahead, jobs.expectedWaitMs(ahead));
+        await display.show(ahead, jobs.places.expectedWaitMs(ahead));
       }
       await new Promise((resolve) => setTimeout(resolve, ctx.config.replies.queueIntervalMs));
     }

@@ -1,0 +1,110 @@
+// A waiting request's place in the fleet's queue: the prediction jobs that will start before its own. Those are
+// the jobs waiting ahead of it, and the jobs a worker has already taken but whose create has not left yet: the
+// create rate limit lets a window's jobs be taken together, and each one's create leaves a moment later, after
+// its worker read its row. Without the second part a place read as a window opens is short by up to a window.
+import type { Queue } from "bullmq";
+import type { Logger } from "../kit/logger.ts";
+import type { JobKind } from "../predictions/job-runner.ts";
+import { sustainedPerSecond } from "./create-rate.ts";
+import { DrainRate } from "./drain-rate.ts";
+
+/** How long one read of the queue answers every waiting request's place. */
+const PLACES_FRESH_MS = 250;
+
+/** The rows of one kind of job: how many of `ids` are open with no create sent yet (JobRows.countUnsent). */
+export interface UnsentRows {
+  countUnsent(ids: string[]): Promise<number>;
+}
+
+interface Read {
+  /** The ids waiting in the predictions queue, in order. */
+  waiting: string[];
+  /** Jobs taken by a worker whose create has not left. */
+  taken: number;
+}
+
+export class QueuePlaces {
+  /** The latest read, shared by every waiting request's place check. */
+  private latest: { at: number; read: Promise<Read> } | undefined;
+  /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
+  private readonly pace: DrainRate;
+  private rows: Record<JobKind, UnsentRows> | undefined;
+
+  constructor(
+    private readonly predictions: Queue,
+    createsPerMinute: number,
+    private readonly logger: Logger,
+  ) {
+    this.pace = new DrainRate(sustainedPerSecond(createsPerMinute));
+  }
+
+  /** The rows a taken job's create is looked up in; without them, only waiting jobs count as ahead. */
+  countTakenBy(rows: Record<JobKind, UnsentRows>): void {
+    this.rows = rows;
+  }
+
+  /**
+   * How many prediction jobs will start ahead of `jobIds`, fleet-wide, while every one of them still waits;
+   * undefined once any has started (its worker's edits say how far it got) or ended.
+   */
+  async ahead(jobIds: string[]): Promise<number | undefined> {
+    let read = await this.read(false);
+    // A read a moment ago may predate these jobs (requests arriving together): one missing is looked for in a
+    // fresh read before it counts as started.
+    if (jobIds.some((id) => !read.waiting.includes(id))) read = await this.read(true);
+    const places = jobIds.map((id) => read.waiting.indexOf(id));
+    return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places) + read.taken;
+  }
+
+  /** How long a job with `ahead` jobs before it can expect to wait, at the last minute's pace. */
+  expectedWaitMs(ahead: number): number {
+    return this.pace.waitMs(ahead);
+  }
+
+  /** The queue, read at most every PLACES_FRESH_MS unless `fresh`. */
+  private read(fresh: boolean): Promise<Read> {
+    const now = Date.now();
+    if (fresh || !this.latest || now - this.latest.at > PLACES_FRESH_MS) {
+      this.latest = { at: now, read: this.readNow(now) };
+    }
+    return this.latest.read;
+  }
+
+  private async readNow(now: number): Promise<Read> {
+    const waiting = await this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
+    this.pace.observe(waiting, now);
+    // Read after the wait list: a job taken between the two reads is counted twice (one place too many for a
+    // moment), never missed.
+    return { waiting, taken: await this.taken() };
+  }
+
+  /** Jobs a worker holds whose create has not left; 0 when that cannot be read (the place is a courtesy). */
+  private async taken(): Promise<number> {
+    const rows = this.rows;
+    if (!rows) return 0;
+    try {
+      const active = await this.predictions.getRanges(["active"], 0, -1, true);
+      const byKind: Record<JobKind, string[]> = { image: [], video: [] };
+      for (const jobId of active) {
+        const [kind, id] = splitJobId(jobId);
+        if (kind) byKind[kind].push(id);
+      }
+      const [images, videos] = await Promise.all([
+        byKind.image.length ? rows.image.countUnsent(byKind.image) : 0,
+        byKind.video.length ? rows.video.countUnsent(byKind.video) : 0,
+      ]);
+      return images + videos;
+    } catch (err) {
+      this.logger.debug({ err }, "could not count the taken jobs ahead of the waiting ones");
+      return 0;
+    }
+  }
+}
+
+/** `image-<uuid>` or `video-<uuid>` (jobIdOf), split; no kind for any other id. */
+function splitJobId(jobId: string): [JobKind | undefined, string] {
+  const dash = jobId.indexOf("-");
+  const kind = jobId.slice(0, dash);
+  const id = jobId.slice(dash + 1);
+  return kind === "image" || kind === "video" ? [kind, id] : [undefined, id];
+}
