@@ -25,7 +25,7 @@ export interface SimRequest {
   ackAt?: number;
   /** The first place shown, when it had to wait in the fleet's queue, with the wait it said to expect. */
   place?: { at: number; ahead: number; waitMs: number | undefined };
-  /** Its final answer: the grid, the video, a refusal, or the pick's acknowledgement. */
+  /** Its final answer: the grid, the video, a refusal, or the pick's confirmation. */
   doneAt?: number;
   outcome?: "grid" | "video" | "refused" | "failed" | "picked";
   /** What a failed request was told. */
@@ -145,10 +145,6 @@ export class SimLoad {
     if (!request || request.ackAt !== undefined) return;
     request.ackAt = Date.now();
     if (i.originalMessageId) this.byMessage.set(i.originalMessageId, request);
-    if (request.kind === "pick") {
-      request.doneAt = request.ackAt;
-      request.outcome = "picked";
-    }
   }
 
   /** The request a message answers: by its interaction, its original message, or its prompt's tag. */
@@ -175,10 +171,23 @@ export class SimLoad {
       }
       return;
     }
-    if (request.kind === "video") {
-      this.videoHeard(request, m, now);
-      return;
-    }
+    if (request.kind === "video") this.videoHeard(request, m, now);
+    else if (request.kind === "pick") this.pickHeard(request, m, now);
+    else this.gridHeard(request, m, now);
+  }
+
+  /**
+   * A pick's private answer: the confirmation (the pick is recorded by then), or why it was not picked. A member
+   * asks for a /video once told, not when the press is acknowledged.
+   */
+  private pickHeard(request: SimRequest, m: StoredMessage, now: number): void {
+    request.doneAt = now;
+    request.outcome = /Picked image/.test(m.content ?? "") ? "picked" : "failed";
+    if (request.outcome === "failed") request.note = (m.content ?? "").slice(0, 160);
+  }
+
+  /** A /character's or a Regenerate's grid, or its refusal. */
+  private gridHeard(request: SimRequest, m: StoredMessage, now: number): void {
     if (hasButton(m, "Regenerate")) {
       request.doneAt = now;
       request.outcome = m.attachments.length > 0 ? "grid" : "failed";
