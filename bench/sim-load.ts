@@ -60,6 +60,8 @@ export class SimLoad {
   readonly requests: SimRequest[] = [];
   private readonly byInteraction = new Map<string, SimRequest>();
   private readonly byMessage = new Map<string, SimRequest>();
+  /** The /video a member will ask for once their pick (by its press's interaction id) is confirmed. */
+  private readonly videoAfterPick = new Map<string, () => void>();
   private nextUser = 300000000000000000n;
   private nextTag = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -184,6 +186,10 @@ export class SimLoad {
     request.doneAt = now;
     request.outcome = /Picked image/.test(m.content ?? "") ? "picked" : "failed";
     if (request.outcome === "failed") request.note = (m.content ?? "").slice(0, 160);
+    const video = m.interaction_id ? this.videoAfterPick.get(m.interaction_id) : undefined;
+    if (m.interaction_id) this.videoAfterPick.delete(m.interaction_id);
+    // Sent in the same turn as the pick is answered, so the load is never settled with a /video still to come.
+    if (request.outcome === "picked") video?.();
   }
 
   /** A /character's or a Regenerate's grid, or its refusal. */
@@ -255,35 +261,21 @@ export class SimLoad {
       const press = this.sandbox.pressButton({ message: grid, customId: pick, user });
       this.track(press, { ...this.blank(request, "pick"), count: 0 });
       const wantsVideo = this.random() < this.plan.videoShare / this.plan.pickShare;
-      if (wantsVideo) this.videoAfterPick(request, grid, press);
+      if (wantsVideo) this.videoAfterPick.set(press.id, () => this.video(request, grid));
     }
   }
 
-  private videoAfterPick(request: SimRequest, grid: StoredMessage, press: SandboxInteraction): void {
-    const send = () => {
-      const tag = `simv-${++this.nextTag}`;
-      const interaction = this.sandbox.runCommand({
-        command: "video",
-        options: { prompt: `the keeper climbs the stairs, ${tag}` },
-        user: { id: request.userId, username: `member${request.userId.slice(-6)}` },
-        guildId: grid.guild_id,
-        channelId: grid.channel_id,
-      });
-      this.track(interaction, { ...this.blank(request, "video"), tag, count: 1 });
-    };
-    const picked = this.byInteraction.get(press.id);
-    const wait = () => {
-      if (picked?.doneAt !== undefined) {
-        send();
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        wait();
-      }, 200);
-      this.timers.add(timer);
-    };
-    wait();
+  /** A /video of the picked image, asked for in the grid's channel by the member who picked it. */
+  private video(request: SimRequest, grid: StoredMessage): void {
+    const tag = `simv-${++this.nextTag}`;
+    const interaction = this.sandbox.runCommand({
+      command: "video",
+      options: { prompt: `the keeper climbs the stairs, ${tag}` },
+      user: { id: request.userId, username: `member${request.userId.slice(-6)}` },
+      guildId: grid.guild_id,
+      channelId: grid.channel_id,
+    });
+    this.track(interaction, { ...this.blank(request, "video"), tag, count: 1 });
   }
 
   private blank(request: SimRequest, kind: SimKind): SimRequest {

@@ -3,13 +3,16 @@
 // create rate limit lets a window's jobs be taken together, and each one's create leaves a moment later, after
 // its worker read its row. Without the second part a place read as a window opens is short by up to a window.
 import type { Queue } from "bullmq";
+import { within } from "../kit/clock.ts";
 import type { Logger } from "../kit/logger.ts";
 import type { JobKind } from "../predictions/job-runner.ts";
 import { sustainedPerSecond } from "./create-rate.ts";
 import { DrainRate } from "./drain-rate.ts";
 
 /** How long one read of the queue answers every waiting request's place. */
-const PLACES_FRESH_MS = 250;
+export const PLACES_FRESH_MS = 250;
+/** How long a read waits for the taken jobs' count (the database) before it keeps the last one counted. */
+const TAKEN_WAIT_MS = 500;
 
 /** The rows of one kind of job: how many of `ids` are open with no create sent yet (JobRows.countUnsent). */
 export interface UnsentRows {
@@ -25,7 +28,9 @@ interface Read {
 
 export class QueuePlaces {
   /** The latest read, shared by every waiting request's place check. */
-  private latest: { at: number; read: Promise<Read> } | undefined;
+  private latest: { at: number; read: Promise<Read>; settled: boolean } | undefined;
+  /** The last count of taken jobs: kept while a new one cannot be had, so a shown place does not jump. */
+  private lastTaken = 0;
   /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
   private readonly pace: DrainRate;
   private rows: Record<JobKind, UnsentRows> | undefined;
@@ -61,43 +66,62 @@ export class QueuePlaces {
     return this.pace.waitMs(ahead);
   }
 
-  /** The queue, read at most every PLACES_FRESH_MS unless `fresh`. */
+  /**
+   * The queue, read at most every PLACES_FRESH_MS, and never again while a read is under way, unless `fresh`
+   * (a read begun before a request's jobs were enqueued cannot place them).
+   */
   private read(fresh: boolean): Promise<Read> {
     const now = Date.now();
-    if (fresh || !this.latest || now - this.latest.at > PLACES_FRESH_MS) {
-      this.latest = { at: now, read: this.readNow(now) };
+    const latest = this.latest;
+    if (fresh || !latest || (latest.settled && now - latest.at > PLACES_FRESH_MS)) {
+      const read = this.readNow(now);
+      const next = { at: now, read, settled: false };
+      const settle = () => {
+        next.settled = true;
+      };
+      read.then(settle, settle);
+      this.latest = next;
     }
-    return this.latest.read;
+    return (this.latest as { read: Promise<Read> }).read;
   }
 
   private async readNow(now: number): Promise<Read> {
     const waiting = await this.predictions.getRanges(["wait", "prioritized"], 0, -1, true);
     this.pace.observe(waiting, now);
-    // Read after the wait list: a job taken between the two reads is counted twice (one place too many for a
-    // moment), never missed.
-    return { waiting, taken: await this.taken() };
+    return { waiting, taken: await this.taken(new Set(waiting)) };
   }
 
-  /** Jobs a worker holds whose create has not left; 0 when that cannot be read (the place is a courtesy). */
-  private async taken(): Promise<number> {
+  /**
+   * Jobs a worker holds whose create has not left. A job still in `waiting` (taken between the two reads, a
+   * request's own among them) is placed there, not counted again. When the count fails or the database is slow,
+   * the last one stands: the place is a courtesy, and one that dropped and rose again would mislead.
+   */
+  private async taken(waiting: ReadonlySet<string>): Promise<number> {
     const rows = this.rows;
     if (!rows) return 0;
-    try {
-      const active = await this.predictions.getRanges(["active"], 0, -1, true);
-      const byKind: Record<JobKind, string[]> = { image: [], video: [] };
-      for (const jobId of active) {
-        const [kind, id] = splitJobId(jobId);
-        if (kind) byKind[kind].push(id);
-      }
-      const [images, videos] = await Promise.all([
-        byKind.image.length ? rows.image.countUnsent(byKind.image) : 0,
-        byKind.video.length ? rows.video.countUnsent(byKind.video) : 0,
-      ]);
-      return images + videos;
-    } catch (err) {
-      this.logger.debug({ err }, "could not count the taken jobs ahead of the waiting ones");
-      return 0;
+    const counted = this.countTaken(rows, waiting).then(
+      (n) => {
+        this.lastTaken = n;
+      },
+      (err: unknown) =>
+        this.logger.debug({ err }, "could not count the taken jobs ahead of the waiting ones"),
+    );
+    await within(counted, TAKEN_WAIT_MS);
+    return this.lastTaken;
+  }
+
+  private async countTaken(rows: Record<JobKind, UnsentRows>, waiting: ReadonlySet<string>): Promise<number> {
+    const active = await this.predictions.getRanges(["active"], 0, -1, true);
+    const byKind: Record<JobKind, string[]> = { image: [], video: [] };
+    for (const jobId of active) {
+      const [kind, id] = splitJobId(jobId);
+      if (kind && !waiting.has(jobId)) byKind[kind].push(id);
     }
+    const [images, videos] = await Promise.all([
+      byKind.image.length ? rows.image.countUnsent(byKind.image) : 0,
+      byKind.video.length ? rows.video.countUnsent(byKind.video) : 0,
+    ]);
+    return images + videos;
   }
 }
 

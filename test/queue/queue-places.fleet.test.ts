@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import { jobIdOf, SharedJobQueue } from "../../src/queue/job-queue.ts";
+import { PLACES_FRESH_MS } from "../../src/queue/queue-places.ts";
 import { REQUEST } from "../providers/replicate/support.ts";
 import { captureLogger, makeTempDir, testConfig } from "../support/env.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
@@ -39,9 +40,9 @@ async function rig(): Promise<{ app: AppContext; jobs: SharedJobQueue; worker: W
   return { app, jobs, worker };
 }
 
-/** The place after the shared read lapses: a read is reused for 250 ms. */
+/** The place after the shared read lapses. */
 async function placeOf(jobs: SharedJobQueue, imageId: string): Promise<number | undefined> {
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, PLACES_FRESH_MS + 50));
   return jobs.places.ahead([jobIdOf({ kind: "image", id: imageId })]);
 }
 
