@@ -110,7 +110,8 @@ function placeFigures(inputs: SimInputs, slots: Map<SimRequest, CreateSeen[]>) {
     const first = (c[0] as CreateSeen).at;
     const difference = countBetween(place.at, first) - place.ahead;
     servedMinusTold.push(difference);
-    // Jobs a worker had taken but not yet created at that moment start before it too, and were not "ahead".
+    // Jobs a worker had taken but not yet created at that moment start before it too. A place counts them since
+    // 7252fab; the tolerance still allows the `active` count sampled near it, as runs before that were judged.
     const near = inputs.queue.filter((q) => Math.abs(q.at - place.at) <= 2500).map((q) => q.active);
     if (difference <= Math.max(0, ...near) + TURN.max) honest++;
     const real = first - place.at;
