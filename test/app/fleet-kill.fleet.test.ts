@@ -3,16 +3,7 @@
 // delivered, created once, and never more than MAX_CONCURRENT_PREDICTIONS run at Replicate at once.
 import { describe, expect, it } from "vitest";
 import { ALICE, buttons } from "../support/bot-harness.ts";
-import {
-  CAP,
-  cleanUpAfterEach,
-  finalGrid,
-  generationIdOf,
-  output,
-  setup,
-  start,
-  users,
-} from "./fleet-rig.ts";
+import { CAP, cleanUpAfterEach, finalGrid, output, settledRows, setup, start, users } from "./fleet-rig.ts";
 
 cleanUpAfterEach();
 
@@ -53,9 +44,7 @@ describe("fleet: a gateway and two workers on Redis, PostgreSQL and S3", () => {
       expect(grid.attachments, `${grid.content}\n${output()}`).toHaveLength(4);
       expect(buttons(grid).filter((b) => /^[1-4]$/.test(b.label ?? ""))).toHaveLength(4);
     }
-    const rows = (
-      await Promise.all(grids.map((g) => db.repos.images.forGeneration(generationIdOf(g))))
-    ).flat();
+    const rows = await settledRows(db, grids);
     expect(rows).toHaveLength(80);
     expect(rows.every((r) => r.status === "succeeded")).toBe(true);
     // Every slot was created once: as many creates as slots, each slot holding its own prediction.

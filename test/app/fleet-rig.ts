@@ -13,7 +13,7 @@ import {
   type SandboxUser,
   type StoredMessage,
 } from "../../src/sandbox/server.ts";
-import { BOT_TOKEN, buttons } from "../support/bot-harness.ts";
+import { BOT_TOKEN, buttons, eventually } from "../support/bot-harness.ts";
 import { engineEnv, makeTempDir, TEST_REPLICATE_TOKEN, type TempDir, testConfig } from "../support/env.ts";
 import { FakeReplicate } from "../support/fake-replicate.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
@@ -113,6 +113,22 @@ export function generationIdOf(grid: StoredMessage): string {
   const id = parseCustomId(buttons(grid)[0]?.custom_id ?? "");
   if (id.handler !== "gen") throw new Error("not a grid");
   return id.generationId;
+}
+
+/**
+ * The slots of the grids' generations once none is open. A grid goes out while its last image's row is being
+ * marked (the early grid): read at once, that row can still say running for the moment of a statement.
+ */
+export function settledRows(db: DataStore, grids: readonly StoredMessage[]) {
+  return eventually(
+    async () => {
+      const ids = grids.map(generationIdOf);
+      const rows = (await Promise.all(ids.map((id) => db.repos.images.forGeneration(id)))).flat();
+      return rows.every((r) => r.status !== "pending" && r.status !== "running") && rows;
+    },
+    10_000,
+    "every slot of the grids to be recorded",
+  );
 }
 
 /** Keeps a process the test started itself, so the clean-up kills it too. */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { buttons } from "../support/bot-harness.ts";
 import { removeKeys } from "../support/redis.ts";
-import { cleanUpAfterEach, finalGrid, generationIdOf, output, setup, start, users } from "./fleet-rig.ts";
+import { cleanUpAfterEach, finalGrid, output, settledRows, setup, start, users } from "./fleet-rig.ts";
 
 cleanUpAfterEach();
 
@@ -40,9 +40,7 @@ describe("fleet: Redis loses its data while predictions run", () => {
       expect(grid.attachments).toHaveLength(2);
       expect(buttons(grid).filter((b) => /^[1-2]$/.test(b.label ?? ""))).toHaveLength(2);
     }
-    const rows = (
-      await Promise.all(grids.map((g) => db.repos.images.forGeneration(generationIdOf(g))))
-    ).flat();
+    const rows = await settledRows(db, grids);
     expect(rows).toHaveLength(6);
     expect(rows.every((r) => r.status === "succeeded")).toBe(true);
     // Nothing created twice: one create per slot, each slot holding its own prediction.
