@@ -91,11 +91,21 @@ const openImages = () =>
     return (await Promise.all(generations.map((g) => r.images.forGeneration(g.id)))).flat();
   });
 
-/** The image rows of the generation a grid shows (its id is in the grid's buttons). */
+/**
+ * The image rows of the generation a grid shows (its id is in the grid's buttons), once none is open: a grid
+ * goes out while its last row is being marked.
+ */
 function imagesOf(grid: StoredMessage) {
   const id = parseCustomId(buttons(grid)[0]?.custom_id ?? "");
   if (id.handler !== "gen") throw new Error("not a grid");
-  return stored((r) => r.images.forGeneration(id.generationId));
+  return eventually(
+    async () => {
+      const rows = await stored((r) => r.images.forGeneration(id.generationId));
+      return rows.every((i) => i.status !== "pending" && i.status !== "running") && rows;
+    },
+    10_000,
+    "the grid's slots to be recorded",
+  );
 }
 
 const withPrediction = (rows: Array<{ predictionId: string | null }>) =>
