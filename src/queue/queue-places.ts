@@ -19,6 +19,12 @@ export interface UnsentRows {
   countUnsent(ids: string[]): Promise<number>;
 }
 
+/** A waiting request's place: the jobs that start before it, and the wait expected for them. */
+export interface QueuePlace {
+  ahead: number;
+  expectedWaitMs: number;
+}
+
 interface Read {
   /** The ids waiting in the predictions queue, in order. */
   waiting: string[];
@@ -49,21 +55,20 @@ export class QueuePlaces {
   }
 
   /**
-   * How many prediction jobs will start ahead of `jobIds`, fleet-wide, while every one of them still waits;
-   * undefined once any has started (its worker's edits say how far it got) or ended.
+   * How many prediction jobs will start ahead of `jobIds`, fleet-wide, while every one of them still waits, and
+   * how long that can be expected to take at the last minute's pace; undefined once any has started (its
+   * worker's edits say how far it got) or ended. The wait counts the waiting jobs ahead only: a taken job's
+   * create leaves within moments, in the window it was taken in, and the pace is the wait list's own.
    */
-  async ahead(jobIds: string[]): Promise<number | undefined> {
+  async place(jobIds: string[]): Promise<QueuePlace | undefined> {
     let read = await this.read(false);
     // A read a moment ago may predate these jobs (requests arriving together): one missing is looked for in a
     // fresh read before it counts as started.
     if (jobIds.some((id) => !read.waiting.includes(id))) read = await this.read(true);
     const places = jobIds.map((id) => read.waiting.indexOf(id));
-    return places.length === 0 || places.includes(-1) ? undefined : Math.min(...places) + read.taken;
-  }
-
-  /** How long a job with `ahead` jobs before it can expect to wait, at the last minute's pace. */
-  expectedWaitMs(ahead: number): number {
-    return this.pace.waitMs(ahead);
+    if (places.length === 0 || places.includes(-1)) return undefined;
+    const waitingAhead = Math.min(...places);
+    return { ahead: waitingAhead + read.taken, expectedWaitMs: this.pace.waitMs(waitingAhead) };
   }
 
   /**

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createAppContext } from "../../src/app/compose.ts";
 import type { AppContext } from "../../src/features/context.ts";
 import { jobIdOf, SharedJobQueue } from "../../src/queue/job-queue.ts";
-import { PLACES_FRESH_MS } from "../../src/queue/queue-places.ts";
+import { PLACES_FRESH_MS, type QueuePlace } from "../../src/queue/queue-places.ts";
 import { REQUEST } from "../providers/replicate/support.ts";
 import { captureLogger, makeTempDir, testConfig } from "../support/env.ts";
 import { removeKeys, TEST_REDIS_URL, testQueuePrefix } from "../support/redis.ts";
@@ -41,9 +41,9 @@ async function rig(): Promise<{ app: AppContext; jobs: SharedJobQueue; worker: W
 }
 
 /** The place after the shared read lapses. */
-async function placeOf(jobs: SharedJobQueue, imageId: string): Promise<number | undefined> {
+async function placeOf(jobs: SharedJobQueue, imageId: string): Promise<QueuePlace | undefined> {
   await new Promise((r) => setTimeout(r, PLACES_FRESH_MS + 50));
-  return jobs.places.ahead([jobIdOf({ kind: "image", id: imageId })]);
+  return jobs.places.place([jobIdOf({ kind: "image", id: imageId })]);
 }
 
 describe("a queued request's place", () => {
@@ -54,20 +54,25 @@ describe("a queued request's place", () => {
     const slots = (await app.repos.images.forGeneration(created.generationId)).map((s) => s.id);
     await jobs.enqueueGeneration(created.generationId, slots);
     const last = slots[3] as string;
-    expect(await placeOf(jobs, last)).toBe(3);
+    const queued = await placeOf(jobs, last);
+    expect(queued?.ahead).toBe(3);
 
     // Two jobs taken together, as a create window opens: both still start before the last slot.
     const first = await worker.getNextJob("token-1");
     const second = await worker.getNextJob("token-2");
     expect([first?.id, second?.id]).toEqual(slots.slice(0, 2).map((id) => jobIdOf({ kind: "image", id })));
-    expect(await placeOf(jobs, last)).toBe(3);
+    const taken = await placeOf(jobs, last);
+    expect(taken?.ahead).toBe(3);
+    // Their creates leave in the window they were taken in: the wait is the one waiting job's, a third of before
+    // (the pace is still the create rate's ceiling, with under 10 s of history).
+    expect(Math.abs((taken?.expectedWaitMs ?? 0) - (queued?.expectedWaitMs ?? 0) / 3)).toBeLessThanOrEqual(1);
 
     // One create left: that job no longer waits to start.
     expect(await app.repos.images.jobs.markCreateSent(slots[0] as string, Date.now())).toBe(true);
-    expect(await placeOf(jobs, last)).toBe(2);
+    expect((await placeOf(jobs, last))?.ahead).toBe(2);
     // A taken job whose row ended (a job run again after its slot failed) starts nothing.
     await app.repos.images.markFailed(slots[1] as string, "bad_output", "ended by the test", Date.now());
-    expect(await placeOf(jobs, last)).toBe(1);
+    expect((await placeOf(jobs, last))?.ahead).toBe(1);
     // A job that has started is no longer placed: its worker's edits say how far it got.
     expect(await placeOf(jobs, slots[0] as string)).toBeUndefined();
   });

@@ -118,11 +118,11 @@ async function showQueuePlace(
   const deadline = display.createdAt + INTERACTION_TOKEN_TTL_MS - PLACE_MARGIN_MS;
   try {
     for (;;) {
-      const ahead = await jobs.places.ahead(jobIds);
-      if (ahead === undefined || Date.now() > deadline) return;
-      if (ahead !== shown && ahead > 0) {
-        shown = ahead;
-        await display.show(ahead, jobs.places.expectedWaitMs(ahead));
+      const place = await jobs.places.place(jobIds);
+      if (place === undefined || Date.now() > deadline) return;
+      if (place.ahead !== shown && place.ahead > 0) {
+        shown = place.ahead;
+        await display.show(place.ahead, place.expectedWaitMs);
       }
       await new Promise((resolve) => setTimeout(resolve, ctx.config.replies.queueIntervalMs));
     }
