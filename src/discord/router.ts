@@ -104,6 +104,7 @@ export class InteractionRouter {
 
   /** Hands the interaction to its command, autocomplete or button handler. */
   private async route(interaction: Interaction, log: Logger): Promise<void> {
+    const receivedAt = this.ctx.clock.now();
     if (interaction.isAutocomplete()) {
       const command = this.byName.get(interaction.commandName);
       await (command?.autocomplete
@@ -128,7 +129,7 @@ export class InteractionRouter {
       if (id.handler !== "modal") throw unrecognisedButton();
       await handleRemixSubmit(interaction, id, this.ctx, log);
     }
-    if (interaction.isRepliable()) await tellLateResults(interaction, this.ctx, log);
+    if (interaction.isRepliable()) await tellLateResults(interaction, this.ctx, log, receivedAt);
   }
 
   /** A slash command; those about a server refuse outside one that added the bot. */

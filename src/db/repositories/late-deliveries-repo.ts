@@ -24,42 +24,54 @@ export class LateDeliveriesRepo {
       .execute();
   }
 
-  /** The member's results finished late that they have not been told of yet, oldest first. */
-  async untold(userId: string, limit = 10): Promise<LateResult[]> {
-    const untoldIn = (table: "generations" | "videos") =>
+  /**
+   * Claims the member's results finished late that they have not been told of yet, oldest first: each is marked
+   * told at `at` by the statement that claims it, so two uses of the bot at once tell each result once.
+   */
+  async claimUntold(userId: string, at: number, limit = 10): Promise<LateResult[]> {
+    const claimIn = (table: "generations" | "videos") =>
       this.db
-        .selectFrom(table)
-        .select(["id", "prompt", "deliveredLaterAt"])
-        .where("userId", "=", userId)
-        .where("deliveredLaterAt", "is not", null)
+        .updateTable(table)
+        .set({ laterNoticeAt: at })
+        .where("id", "in", (eb) =>
+          eb
+            .selectFrom(table)
+            .select("id")
+            .where("userId", "=", userId)
+            .where("deliveredLaterAt", "is not", null)
+            .where("laterNoticeAt", "is", null)
+            .orderBy("deliveredLaterAt")
+            .limit(limit),
+        )
         .where("laterNoticeAt", "is", null)
-        .orderBy("deliveredLaterAt")
-        .limit(limit)
+        .returning(["id", "prompt", "deliveredLaterAt"])
         .execute();
-    const [generations, videos] = [await untoldIn("generations"), await untoldIn("videos")];
-    return [
+    const [generations, videos] = [await claimIn("generations"), await claimIn("videos")];
+    const claimed = [
       ...generations.map((r) => ({ kind: "generation" as const, ...r })),
       ...videos.map((r) => ({ kind: "video" as const, ...r })),
     ]
       .map((r) => ({ ...r, deliveredLaterAt: Number(r.deliveredLaterAt) }))
-      .sort((a, b) => a.deliveredLaterAt - b.deliveredLaterAt)
-      .slice(0, limit);
+      .sort((a, b) => a.deliveredLaterAt - b.deliveredLaterAt);
+    // Told in one note of at most `limit`: the rest are handed back for the next use.
+    await this.release(claimed.slice(limit), at);
+    return claimed.slice(0, limit);
   }
 
-  /** Records that the member was told of these results. */
-  async markTold(results: readonly LateResult[], at: number): Promise<void> {
-    const ids = (kind: LateResult["kind"]) => results.filter((r) => r.kind === kind).map((r) => r.id);
-    const generations = ids("generation");
-    const videos = ids("video");
-    if (generations.length > 0) {
+  /** Hands back results claimed at `at` whose note could not be sent: the next use tells them. */
+  async release(results: readonly LateResult[], at: number): Promise<void> {
+    for (const [kind, table] of [
+      ["generation", "generations"],
+      ["video", "videos"],
+    ] as const) {
+      const ids = results.filter((r) => r.kind === kind).map((r) => r.id);
+      if (ids.length === 0) continue;
       await this.db
-        .updateTable("generations")
-        .set({ laterNoticeAt: at })
-        .where("id", "in", generations)
+        .updateTable(table)
+        .set({ laterNoticeAt: null })
+        .where("id", "in", ids)
+        .where("laterNoticeAt", "=", at)
         .execute();
-    }
-    if (videos.length > 0) {
-      await this.db.updateTable("videos").set({ laterNoticeAt: at }).where("id", "in", videos).execute();
     }
   }
 

@@ -5,7 +5,11 @@ import type { AppContext } from "../../features/context.ts";
 import type { LateResult } from "../../features/references/late-results.ts";
 import { t } from "../../kit/i18n.ts";
 import type { Logger } from "../../kit/logger.ts";
+import { INTERACTION_TOKEN_TTL_MS } from "../replies/reply-target.ts";
 import { MAX_CONTENT, quotePrompt } from "../views/message.ts";
+
+/** A token this close to its end is not used for the note: the follow-up could arrive after it. */
+const TOKEN_MARGIN_MS = 60_000;
 
 /** The note's lines, one per result. */
 export function renderLateNotice(results: readonly LateResult[]): string {
@@ -19,23 +23,32 @@ export function renderLateNotice(results: readonly LateResult[]): string {
 
 /**
  * Tells the member of results delivered later, once: an ephemeral follow-up of the interaction just answered.
- * A failure here never fails the interaction; what was not told is marked told only when it was sent.
+ * The results are claimed (marked told) before the note goes, so two uses at once send it once; a note that
+ * could not be sent hands them back for the next use. Nothing is told through a token about to expire (a
+ * /character whose own result finished late ends past it): its note could not go. A failure here never fails
+ * the interaction.
  */
 export async function tellLateResults(
   interaction: RepliableInteraction,
   ctx: AppContext,
   log: Logger,
+  receivedAt: number,
 ): Promise<void> {
   if (!interaction.deferred && !interaction.replied) return;
+  if (ctx.clock.now() - receivedAt > INTERACTION_TOKEN_TTL_MS - TOKEN_MARGIN_MS) return;
   try {
-    const results = await ctx.lateResults.untold(interaction.user.id);
+    const { results, release } = await ctx.lateResults.claimUntold(interaction.user.id);
     if (results.length === 0) return;
-    await interaction.followUp({
-      content: renderLateNotice(results),
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: { parse: [] },
-    });
-    await ctx.lateResults.markTold(results);
+    try {
+      await interaction.followUp({
+        content: renderLateNotice(results),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
+    } catch (err) {
+      await release();
+      throw err;
+    }
   } catch (err) {
     log.warn({ err }, "could not tell the member of results delivered later");
   }

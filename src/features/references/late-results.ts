@@ -14,14 +14,17 @@ export class LateResults {
     return this.deps.repos.lateDeliveries.mark(kind, id, this.deps.clock.now());
   }
 
-  /** The member's results finished late that they have not been told of yet. */
-  untold(userId: string): Promise<LateResult[]> {
-    return this.deps.repos.lateDeliveries.untold(userId);
-  }
-
-  /** Records that the member was told of these (they are not listed again). */
-  markTold(results: readonly LateResult[]): Promise<void> {
-    return this.deps.repos.lateDeliveries.markTold(results, this.deps.clock.now());
+  /**
+   * The member's results finished late that they have not been told of yet, marked told as they are read: a
+   * second use at the same moment finds none. A note that could not be sent hands them back (`release`).
+   */
+  claimUntold(userId: string): Promise<{ results: LateResult[]; release: () => Promise<void> }> {
+    const at = this.deps.clock.now();
+    const repo = this.deps.repos.lateDeliveries;
+    return repo.claimUntold(userId, at).then((results) => ({
+      results,
+      release: () => repo.release(results, at),
+    }));
   }
 
   /** Which of these generations were delivered later (their images are marked so in /reference list). */

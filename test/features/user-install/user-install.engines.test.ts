@@ -57,7 +57,7 @@ async function afterExpiry(h: Harness, description: string) {
       .executeTakeFirst();
     return found?.deliveredAt != null && found;
   }, 15_000);
-  return { generationId, row };
+  return { generationId, row, command };
 }
 
 describe("a member's own install, where the bot is not", () => {
@@ -123,7 +123,7 @@ describe("a member's own install, where the bot is not", () => {
 
   it("a grid that lands after the token expired is kept, marked, told once on the next use and in /reference list", async () => {
     const h = await start({ MOCK_LATENCY_MS: "2500" });
-    const { generationId, row: late } = await afterExpiry(h, "a slow knight");
+    const { generationId, row: late, command } = await afterExpiry(h, "a slow knight");
     expect(late.deliveredLaterAt).not.toBeNull();
     expect(late.deliveredAt).not.toBeNull();
     expect(late.laterNoticeAt).toBeNull();
@@ -132,26 +132,49 @@ describe("a member's own install, where the bot is not", () => {
     expect(h.sandbox.refusedBotRequests).toEqual([]);
     expect(botChannelRequests(h)).toEqual([]);
 
-    const list = inDm(h, "reference list");
-    const reply = await h.settledReply(list);
-    expect(reply.content).toContain("delivered later");
-    const notice = await h.followUp(list);
-    expect(notice.content).toContain("finished after Discord's 15 minutes ran out");
-    expect(notice.content).toContain("“a slow knight”");
-    expect(notice.visible_to).toBe(ALICE.id);
+    // A note Discord refuses is handed back: the result is still untold, for the next use.
+    h.sandbox.injectFault({ method: "POST", path: /^\/webhooks\/\d+\/[^/]+$/, status: 403 });
+    const refused = inDm(h, "usage");
+    await h.settledReply(refused);
+    await eventually(async () =>
+      h.logLines.some(
+        (l) => l.includes(refused.id) && l.includes("could not tell the member of results delivered later"),
+      ),
+    );
+    expect(h.sandbox.followUps(refused)).toEqual([]);
+    const untold = await h.ctx.data.db
+      .selectFrom("generations")
+      .select("laterNoticeAt")
+      .where("id", "=", generationId)
+      .executeTakeFirst();
+    expect(untold?.laterNoticeAt).toBeNull();
+    // The /character whose token expired tried no note through it (nor held the result while trying).
+    const noted = (id: string) =>
+      h.logLines.some((l) => l.includes(id) && l.includes("results delivered later"));
+    expect(noted(command.id)).toBe(false);
 
-    // Told once: the next use says nothing more.
+    // Two uses at once (a command run twice, two processes of a fleet): the note goes once, with the first reply.
+    const list = inDm(h, "reference list");
     const usage = inDm(h, "usage");
-    await h.settledReply(usage);
-    await eventually(async () => {
-      const row = await h.ctx.data.db
-        .selectFrom("generations")
-        .select("laterNoticeAt")
-        .where("id", "=", generationId)
-        .executeTakeFirst();
-      return row?.laterNoticeAt != null;
-    });
-    expect(h.sandbox.followUps(usage)).toEqual([]);
+    const [reply] = await Promise.all([h.settledReply(list), h.settledReply(usage)]);
+    expect(reply.content).toContain("delivered later");
+    const notes = () => [...h.sandbox.followUps(list), ...h.sandbox.followUps(usage)];
+    const [notice] = await h.sandbox.waitFor(() => notes().length > 0 && notes(), 10_000, "the note");
+    expect(notice?.content).toContain("finished after Discord's 15 minutes ran out");
+    expect(notice?.content).toContain("“a slow knight”");
+    expect(notice?.visible_to).toBe(ALICE.id);
+    // Marked told before the note went out: a use right after it says nothing more, nor does the other one.
+    const told = await h.ctx.data.db
+      .selectFrom("generations")
+      .select("laterNoticeAt")
+      .where("id", "=", generationId)
+      .executeTakeFirst();
+    expect(told?.laterNoticeAt).not.toBeNull();
+    const next = inDm(h, "usage");
+    await h.settledReply(next);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(notes()).toHaveLength(1);
+    expect(h.sandbox.followUps(next)).toEqual([]);
     expect(botChannelRequests(h)).toEqual([]);
   });
 
