@@ -2,12 +2,14 @@
 // every message of the bot's that showed the member's images or prompts, the mod-log lines of the libraries that
 // lost entries, and at start the erasures a crash left unfinished.
 import {
+  type APIGuild,
   type ButtonInteraction,
   ButtonStyle,
   type ChatInputCommandInteraction,
   ComponentType,
   MessageFlags,
   type REST,
+  Routes,
 } from "discord.js";
 import type { ErasureCounts } from "../../db/repositories/erasures-repo.ts";
 import type { AppContext } from "../../features/context.ts";
@@ -83,7 +85,8 @@ export async function handlePrivacyButton(
   const rest = interaction.client.rest;
   for (const [guildId, names] of outcome.libraryByGuild) {
     const shown = names.map((n) => `\`${n}\``).join(", ");
-    const text = tIn(serverLocale(interaction, guildId), "privacy:erase.modLogLibrary", { names: shown });
+    const locale = await serverLocale(interaction, guildId, log);
+    const text = tIn(locale, "privacy:erase.modLogLibrary", { names: shown });
     await postToModLog(ctx, rest, guildId, text, log);
   }
   await applyEdits(ctx, rest, outcome.edits, log);
@@ -96,11 +99,20 @@ export async function handlePrivacyButton(
 
 /**
  * The language of a server the erasure touched, for its mod log: the interaction's own server's, else the one
- * the gateway's cache knows (an erasure asked for elsewhere reaches every server with the member's entries).
+ * the gateway's cache knows (an erasure asked for elsewhere reaches every server with the member's entries),
+ * else the server's own record over REST (HTTP interactions keep no servers); the default when unreadable.
  */
-function serverLocale(interaction: ButtonInteraction, guildId: string): Locale {
+async function serverLocale(interaction: ButtonInteraction, guildId: string, log: Logger): Promise<Locale> {
   if (guildId === interaction.guildId) return toLocale(interaction.guildLocale);
-  return toLocale(interaction.client.guilds.cache.get(guildId)?.preferredLocale);
+  const cached = interaction.client.guilds.cache.get(guildId);
+  if (cached) return toLocale(cached.preferredLocale);
+  try {
+    const guild = (await interaction.client.rest.get(Routes.guild(guildId))) as APIGuild;
+    return toLocale(guild.preferred_locale);
+  } catch (err) {
+    log.debug({ err, guildId }, "server unreadable; its mod-log line is in the default language");
+    return toLocale(undefined);
+  }
 }
 
 export function describeErased(c: ErasureCounts): string {

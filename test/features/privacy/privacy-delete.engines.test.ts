@@ -2,9 +2,11 @@
 // database's bytes, the store, the bot's messages or Replicate's uploads; another member's untouched; once an
 // hour; and a SIGKILL midway finished by the next start.
 import { describe, expect, it } from "vitest";
+import { deployCommands } from "../../../src/discord/commands/register.ts";
 import {
   ALICE,
   BOB,
+  BOT_TOKEN,
   buttons,
   e2eSuite,
   eventually,
@@ -13,6 +15,7 @@ import {
   MODERATOR_PERMISSIONS,
 } from "../../support/bot-harness.ts";
 import { engineEnv } from "../../support/env.ts";
+import { freePort } from "../../support/ports.ts";
 import { replicateFixture } from "../../support/replicate-fixture.ts";
 import { spawnScript } from "../../support/spawn.ts";
 import { MARKER, markerCells, markerFiles, markerMessages } from "./support.ts";
@@ -180,5 +183,40 @@ describe("/privacy delete", () => {
     expect(journal?.counts.images).toBe(2);
     await expectNoMarker(h);
     expect((await h.settledReply(run(h, "privacy delete", {}))).content).toContain("once an hour");
+  });
+
+  it("asked for in a DM over HTTP interactions, writes a server's mod-log line in that server's language", async () => {
+    const h = await suite.start({
+      INTERACTIONS_MODE: "http",
+      HTTP_PORT: String(await freePort()),
+      OPS_PORT: "0",
+    });
+    await h.settledReply(run(h, "settings modlog", { channel: h.sandbox.channel.id }, MOD, ADMIN));
+    const grid = await h.character({ description: "a knight", count: 1 });
+    const [image] = (await h.generationOf(grid)).images;
+    const entry = { reference: image?.id as string, name: "Knight" };
+    await h.settledReply(run(h, "library add", entry, MOD, MODERATOR_PERMISSIONS));
+    // The server speaks German; the erasure comes from a DM, where no interaction carries that server's language
+    // and, over HTTP, no gateway cache knows it.
+    h.sandbox.guild.locale = "de";
+    await deployCommands({ token: BOT_TOKEN, apiUrl: h.sandbox.apiUrl }); // a DM sees the global commands
+    const dm = { user: ALICE, guildId: undefined, privateChannel: true, channelId: "600000000000000001" };
+    const prompt = await h.settledReply(
+      h.sandbox.runCommand({ command: "privacy delete", options: {}, ...dm }),
+    );
+    h.sandbox.pressButton({
+      message: prompt,
+      customId: buttons(prompt)[0]?.custom_id as string,
+      user: ALICE,
+    });
+    const line = await h.sandbox.waitFor(
+      () => h.sandbox.channelMessages().find((m) => /Library entries|Bibliothekseinträge/.test(m.content)),
+      15_000,
+      "the mod-log line",
+    );
+    expect(line.content).toContain(
+      "Die Bibliothekseinträge `Knight` wurden auf Wunsch ihres Eigentümers entfernt.",
+    );
+    expect(h.sandbox.connected).toBe(false);
   });
 });
