@@ -112,8 +112,8 @@ function placeFigures(inputs: SimInputs, slots: Map<SimRequest, CreateSeen[]>) {
     const first = (c[0] as CreateSeen).at;
     const difference = countBetween(place.at, first) - place.ahead;
     servedMinusTold.push(difference);
-    // A place counts the jobs a worker has taken whose create has not left (they start first): the one allowance
-    // is a turn, the time a place read as a window opens takes to reach the screen while that window's jobs start.
+    // A place counts the jobs a worker has taken whose prediction is not yet made (they start first): the one
+    // allowance is a turn, the jobs of the member's own window whose creates may reach Replicate before its own.
     if (difference <= TURN.max) honest++;
     const near = inputs.queue.filter((q) => Math.abs(q.at - place.at) <= 2500).map((q) => q.active);
     if (difference <= Math.max(0, ...near) + TURN.max) honestWithActive++;

@@ -95,7 +95,7 @@ function assemble(
   jobs: SharedJobQueue | undefined,
 ): AppContext {
   const core: ContextCore = { config, logger, clock, data, repos: data.repos, jobs };
-  // A place counts the jobs a worker took whose create has not left: they start before any still waiting.
+  // A place counts the jobs a worker took whose prediction is not yet made: they start before any still waiting.
   jobs?.places.countTakenBy({ image: data.repos.images.jobs, video: data.repos.videos.jobs });
   const limits = createLimits(core);
   // Images and videos: files under DATA_DIR, or S3 with STORAGE_URL. Its start-up recovery (deletions a

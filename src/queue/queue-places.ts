@@ -1,7 +1,8 @@
 // A waiting request's place in the fleet's queue: the prediction jobs that will start before its own. Those are
-// the jobs waiting ahead of it, and the jobs a worker has already taken but whose create has not left yet: the
-// create rate limit lets a window's jobs be taken together, and each one's create leaves a moment later, after
-// its worker read its row. Without the second part a place read as a window opens is short by up to a window.
+// the jobs waiting ahead of it, and the jobs a worker has already taken whose prediction is not yet made: the
+// create rate limit lets a window's jobs be taken together, and each one's create reaches the provider a moment
+// later, after its worker read and marked its row and the request crossed the network. Without the second part
+// a place read as a window opens is short by up to a window.
 import type { Queue } from "bullmq";
 import { within } from "../kit/clock.ts";
 import type { Logger } from "../kit/logger.ts";
@@ -14,9 +15,9 @@ export const PLACES_FRESH_MS = 250;
 /** How long a read waits for the taken jobs' count (the database) before it keeps the last one counted. */
 const TAKEN_WAIT_MS = 500;
 
-/** The rows of one kind of job: how many of `ids` are open with no create sent yet (JobRows.countUnsent). */
-export interface UnsentRows {
-  countUnsent(ids: string[]): Promise<number>;
+/** The rows of one kind of job: how many of `ids` are open with no prediction recorded (JobRows.countUncreated). */
+export interface UncreatedRows {
+  countUncreated(ids: string[]): Promise<number>;
 }
 
 /** A waiting request's place: the jobs that start before it, and the wait expected for them. */
@@ -28,7 +29,7 @@ export interface QueuePlace {
 interface Read {
   /** The ids waiting in the predictions queue, in order. */
   waiting: string[];
-  /** Jobs taken by a worker whose create has not left. */
+  /** Jobs taken by a worker whose prediction is not yet made. */
   taken: number;
 }
 
@@ -39,7 +40,7 @@ export class QueuePlaces {
   private lastTaken = 0;
   /** How fast the wait list drained over the last minute, learnt from those reads: each place's expected wait. */
   private readonly pace: DrainRate;
-  private rows: Record<JobKind, UnsentRows> | undefined;
+  private rows: Record<JobKind, UncreatedRows> | undefined;
 
   constructor(
     private readonly predictions: Queue,
@@ -50,7 +51,7 @@ export class QueuePlaces {
   }
 
   /** The rows a taken job's create is looked up in; without them, only waiting jobs count as ahead. */
-  countTakenBy(rows: Record<JobKind, UnsentRows>): void {
+  countTakenBy(rows: Record<JobKind, UncreatedRows>): void {
     this.rows = rows;
   }
 
@@ -58,7 +59,7 @@ export class QueuePlaces {
    * How many prediction jobs will start ahead of `jobIds`, fleet-wide, while every one of them still waits, and
    * how long that can be expected to take at the last minute's pace; undefined once any has started (its
    * worker's edits say how far it got) or ended. The wait counts the waiting jobs ahead only: a taken job's
-   * create leaves within moments, in the window it was taken in, and the pace is the wait list's own.
+   * create is made within moments, in the window it was taken in, and the pace is the wait list's own.
    */
   async place(jobIds: string[]): Promise<QueuePlace | undefined> {
     let read = await this.read(false);
@@ -97,7 +98,8 @@ export class QueuePlaces {
   }
 
   /**
-   * Jobs a worker holds whose create has not left. A job still in `waiting` (taken between the two reads, a
+   * Jobs a worker holds whose prediction is not yet made: a create marked sent but not answered counts (it may
+   * reach the provider after the place reaches the member). A job still in `waiting` (taken between the two reads, a
    * request's own among them) is placed there, not counted again. When the count fails or the database is slow,
    * the last one stands: the place is a courtesy, and one that dropped and rose again would mislead.
    */
@@ -115,7 +117,10 @@ export class QueuePlaces {
     return this.lastTaken;
   }
 
-  private async countTaken(rows: Record<JobKind, UnsentRows>, waiting: ReadonlySet<string>): Promise<number> {
+  private async countTaken(
+    rows: Record<JobKind, UncreatedRows>,
+    waiting: ReadonlySet<string>,
+  ): Promise<number> {
     const active = await this.predictions.getRanges(["active"], 0, -1, true);
     const byKind: Record<JobKind, string[]> = { image: [], video: [] };
     for (const jobId of active) {
@@ -123,8 +128,8 @@ export class QueuePlaces {
       if (kind && !waiting.has(jobId)) byKind[kind].push(id);
     }
     const [images, videos] = await Promise.all([
-      byKind.image.length ? rows.image.countUnsent(byKind.image) : 0,
-      byKind.video.length ? rows.video.countUnsent(byKind.video) : 0,
+      byKind.image.length ? rows.image.countUncreated(byKind.image) : 0,
+      byKind.video.length ? rows.video.countUncreated(byKind.video) : 0,
     ]);
     return images + videos;
   }

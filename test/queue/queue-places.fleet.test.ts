@@ -1,5 +1,6 @@
-// A waiting request's place on the real Redis, with the real rows: the jobs a worker has taken but whose create
-// has not left yet start before it, so they count as ahead of it; once their create is marked sent they do not.
+// A waiting request's place on the real Redis, with the real rows: the jobs a worker has taken whose prediction is
+// not yet made start before it, so they count as ahead of it, a create on its way too; once the prediction is
+// recorded they do not.
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,7 +48,7 @@ async function placeOf(jobs: SharedJobQueue, imageId: string): Promise<QueuePlac
 }
 
 describe("a queued request's place", () => {
-  it("counts the jobs a worker took whose create has not left, and not once it has", async () => {
+  it("counts the jobs a worker took until their prediction is made, and not once it is", async () => {
     const { app, jobs, worker } = await rig();
     const created = await app.generation.create({ ...REQUEST, count: 4 });
     if (!created.ok) throw new Error("refused");
@@ -67,8 +68,11 @@ describe("a queued request's place", () => {
     // (the pace is still the create rate's ceiling, with under 10 s of history).
     expect(Math.abs((taken?.expectedWaitMs ?? 0) - (queued?.expectedWaitMs ?? 0) / 3)).toBeLessThanOrEqual(1);
 
-    // One create left: that job no longer waits to start.
+    // One create sent, not answered yet: it may reach Replicate after the place reaches the member, so it counts.
     expect(await app.repos.images.jobs.markCreateSent(slots[0] as string, Date.now())).toBe(true);
+    expect((await placeOf(jobs, last))?.ahead).toBe(3);
+    // Its prediction made: that job no longer waits to start.
+    expect(await app.repos.images.markStarted(slots[0] as string, "pred-1", "google/imagen-4")).toBe(true);
     expect((await placeOf(jobs, last))?.ahead).toBe(2);
     // A taken job whose row ended (a job run again after its slot failed) starts nothing.
     await app.repos.images.markFailed(slots[1] as string, "bad_output", "ended by the test", Date.now());

@@ -49,10 +49,11 @@ export class JobRows {
   }
 
   /**
-   * How many of `ids` are open with no create sent yet: jobs a worker took whose create has not left, which
-   * start before any job still waiting (see queue-places.ts).
+   * How many of `ids` are open with no prediction recorded: jobs a worker took whose create has not reached the
+   * provider as far as the row knows (not sent, or sent with no answer yet), which start before any job still
+   * waiting (see queue-places.ts). A create on its way counts: it may arrive after a place is shown.
    */
-  async countUnsent(ids: string[]): Promise<number> {
+  async countUncreated(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const row = await this.db
       .selectFrom(this.table)
@@ -60,7 +61,6 @@ export class JobRows {
       .where("id", "in", ids)
       .where("status", "in", ["pending", "running"])
       .where("predictionId", "is", null)
-      .where("createSentAt", "is", null)
       .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
